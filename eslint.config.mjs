@@ -1,0 +1,38 @@
+// One real constraint per layer: packages import only leftwards along
+// data → backbone → descriptor → memory-bank → scoring → cfa; metrics and tracking import
+// nothing from the pipeline; only apps wire it all; nothing imports tools.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const pipeline = ['layer:runtime', 'layer:data', 'layer:backbone', 'layer:descriptor', 'layer:memory-bank', 'layer:scoring', 'layer:method'];
+const upstreamOf = (tag) => pipeline.slice(0, pipeline.indexOf(tag));
+const noTensors = ['@tensorflow/*', 'onnxruntime-node', 'onnxruntime-common', 'sharp'];
+const noHttp = ['undici', 'node:http', 'http', 'node:https', 'https'];
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/__fixtures__/**', '**/*.py'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@cfa/*/*'], message: 'Import a package only through its public entry (src/index.ts).' }] }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            ...pipeline.map((tag) => ({ sourceTag: tag, onlyDependOnLibsWithTags: upstreamOf(tag), bannedExternalImports: noHttp })),
+            { sourceTag: 'layer:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: [...noTensors, ...noHttp] },
+            { sourceTag: 'layer:tracking', onlyDependOnLibsWithTags: [], bannedExternalImports: noTensors },
+            { sourceTag: 'layer:app', onlyDependOnLibsWithTags: [...pipeline, 'layer:metrics', 'layer:tracking'], bannedExternalImports: noHttp },
+            { sourceTag: 'layer:tools', onlyDependOnLibsWithTags: [...pipeline, 'layer:metrics', 'layer:tracking'] },
+          ],
+        },
+      ],
+    },
+  },
+];

@@ -1,0 +1,37 @@
+/**
+ * @cfa/tensor-runtime — what every tensor-using package shares:
+ * - `selectTfBackend`, `describeTfBackend`: the TensorFlow.js chain tfjs-node-gpu → tfjs-node → wasm → cpu.
+ * - `selectEngine`, `describeEngine`, `loadOrt`: ONNX Runtime (fast CPU path) or TensorFlow.js.
+ * - `OnnxGraphBuilder`, `attr`, `createOrtRunner`: lower models to ONNX in memory and run them.
+ * - `createRng`, `hashString`: seeded randomness.
+ * - `assertShape`, `assert`, `product`: boundary checks.
+ */
+export {
+  TF_BACKEND_CHAIN,
+  TF_BACKEND_ENV,
+  currentTfBackend,
+  describeTfBackend,
+  parseTfBackendName,
+  selectTfBackend,
+  firstLine,
+} from './tf-backend';
+export type { TfBackendAttempt, TfBackendName, TfBackendSelection } from './tf-backend';
+export {
+  ENGINE_ENV,
+  ENGINE_NAMES,
+  THREADS_ENV,
+  defaultThreads,
+  describeEngine,
+  loadOrt,
+  parseEngineRequest,
+  selectEngine,
+} from './engine';
+export type { EngineName, EngineRequest, EngineSelection, OrtModule } from './engine';
+export { ONNX_OPSET, OnnxGraphBuilder, attr } from './onnx-graph';
+export type { OnnxDim, OnnxElementType } from './onnx-graph';
+export { ORT_PROVIDERS_ENV, createOrtRunner, requireOrt } from './ort-session';
+export type { OrtFeed, OrtOutput, OrtRunner } from './ort-session';
+export { createRng, hashString } from './rng';
+export type { Rng } from './rng';
+export { assert, assertShape, product } from './shape';
+export type { ShapeSpec } from './shape';

@@ -1,0 +1,70 @@
+/**
+ * ONNX Runtime sessions over graphs built in memory, with the options we always want
+ * (all graph optimisations, CPU provider unless asked otherwise, a fixed thread count).
+ *
+ * A GPU user enables CUDA with `CFA_ORT_PROVIDERS=cuda,cpu` once onnxruntime-node's CUDA
+ * libraries are installed (`npm install onnxruntime-node` without `onnxruntime-node-install=skip`).
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { EngineSelection, OrtModule } from './engine';
+
+export const ORT_PROVIDERS_ENV = 'CFA_ORT_PROVIDERS';
+
+export interface OrtRunner {
+  readonly session: InferenceSession;
+  /** Runs with float32/int64 feeds; returns the named outputs as plain typed arrays with dims. */
+  run(feeds: Record<string, OrtFeed>): Promise<Record<string, OrtOutput>>;
+  release(): Promise<void>;
+}
+
+export interface OrtFeed {
+  data: Float32Array | BigInt64Array;
+  dims: number[];
+}
+
+export interface OrtOutput {
+  data: Float32Array | BigInt64Array;
+  dims: number[];
+}
+
+function providers(): string[] {
+  const raw = process.env[ORT_PROVIDERS_ENV];
+  return raw ? raw.split(',').map((p) => p.trim()).filter(Boolean) : ['cpu'];
+}
+
+export async function createOrtRunner(engine: EngineSelection, model: Uint8Array, label: string): Promise<OrtRunner> {
+  const ort = requireOrt(engine, label);
+  let session: InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(model, {
+      executionProviders: providers(),
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: engine.threads,
+      interOpNumThreads: 1,
+    });
+  } catch (error) {
+    throw new Error(`ONNX Runtime could not build the '${label}' session: ${(error as Error).message}`);
+  }
+  return {
+    session,
+    async run(feeds) {
+      const inputs: Record<string, Tensor> = {};
+      for (const [name, feed] of Object.entries(feeds)) {
+        inputs[name] = new ort.Tensor(feed.data instanceof Float32Array ? 'float32' : 'int64', feed.data, feed.dims);
+      }
+      const result = await session.run(inputs);
+      const out: Record<string, OrtOutput> = {};
+      for (const [name, tensor] of Object.entries(result)) {
+        out[name] = { data: tensor.data as Float32Array | BigInt64Array, dims: [...tensor.dims] };
+        tensor.dispose?.();
+      }
+      return out;
+    },
+    release: () => session.release(),
+  };
+}
+
+export function requireOrt(engine: EngineSelection, label: string): OrtModule {
+  if (!engine.ort) throw new Error(`${label}: engine '${engine.name}' has no ONNX Runtime; select engine 'ort' or 'auto'`);
+  return engine.ort;
+}
