@@ -1,1 +1,41 @@
-export {};
+/**
+ * @cfa/backbone — frozen ImageNet CNNs with torchvision's parameter names, cut at the stages CFA
+ * taps (strides 4/8/16), one definition each, run on TensorFlow.js or lowered to ONNX.
+ *
+ * - `loadBackbone`: seeded random init (the embedded default) or a `.safetensors` / `.pth` file.
+ * - `createTfBackboneRunner`, `createOrtBackboneRunner`, `lowerBackboneToOnnx`: the two engines.
+ * - `inferFeatureShapes`, `featureShapesFor`: feature dims derived from the model.
+ * - `readSafetensors`, `writeSafetensors`, `encodeSafetensors`, `decodeSafetensors`,
+ *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
+ * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name.
+ */
+export type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from './architectures/net-builder';
+export { inferFeatureShapes, summarizeDefinition } from './architectures/param-spec';
+export type { ConvInfo, DefinitionSummary, FeatureShape, ParamInfo } from './architectures/param-spec';
+export { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
+export { BackboneNotImplementedError, availableBackbones, backboneDefinition, knownBackboneNames } from './registry';
+export { buildBackboneModel, featureShapesFor, loadBackbone, readWeightFile } from './backbone-model';
+export type { BackboneModel, LoadBackboneOptions, WeightsSource } from './backbone-model';
+export { createTfBackboneRunner } from './execution/tf-runner';
+export type { TfBackboneRunner } from './execution/tf-runner';
+export { lowerBackboneToOnnx } from './execution/onnx-lowering';
+export { createOrtBackboneRunner, nhwcInputToNchw } from './execution/ort-runner';
+export type { FeatureMap, OrtBackboneRunner } from './execution/ort-runner';
+export { BATCH_NORM_EPS, fuseConvBatchNorm } from './weights/fuse-batch-norm';
+export type { ConvWeights } from './weights/fuse-batch-norm';
+export { randomInitWeights } from './weights/random-init';
+export {
+  WeightFileError,
+  decodeSafetensors,
+  encodeSafetensors,
+  float16ToFloat32,
+  float32ToFloat16,
+  readSafetensors,
+  writeSafetensors,
+} from './weights/safetensors';
+export type { SafetensorsContents, SafetensorsDtype } from './weights/safetensors';
+export { decodeTorchCheckpoint } from './weights/torch-pickle';
+export { formatShape, requireWeight, weightTensor } from './weights/state-dict';
+export type { StateDict, WeightTensor } from './weights/state-dict';
+export { WeightMismatchError, checkWeights, describeWeightReport, isCompleteReport } from './weights/validate-weights';
+export type { WeightReport } from './weights/validate-weights';

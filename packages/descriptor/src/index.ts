@@ -1,1 +1,28 @@
-export {};
+/**
+ * @cfa/descriptor — CFA's patch descriptor (paper §3.1).
+ *
+ * - Frozen patch embedding: `patchEmbedding` (tfjs), `lowerPatchEmbeddingToOnnx`, and
+ *   `createPatchEmbedder` (images → embeddings on either engine).
+ * - Trainable 1×1 CoordConv: `createCoordConvParams`, `coordinateChannels`,
+ *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine),
+ *   `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either engine),
+ *   and conversions to/from PyTorch's Conv2d weight layout.
+ */
+export { patchEmbedding } from './patch-embedding';
+export type { PatchEmbeddingParams } from './patch-embedding';
+export { lowerPatchEmbeddingToOnnx } from './patch-embedding-onnx';
+export { createPatchEmbedder } from './patch-embedder';
+export type { PatchEmbedder, PatchEmbedderOptions } from './patch-embedder';
+export {
+  cloneCoordConvParams,
+  coordConvOutChannels,
+  coordConvWeightFromTorch,
+  coordConvWeightToTorch,
+  coordinateChannels,
+  createCoordConvParams,
+} from './coord-conv';
+export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
+export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
+export { createDescriptorGradient } from './descriptor-gradient';
+export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';
+export type { DescriptorForwardTfParams, DescriptorRunner, DescriptorRunnerOptions } from './descriptor-forward';

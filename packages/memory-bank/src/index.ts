@@ -1,1 +1,19 @@
-export {};
+/**
+ * @cfa/memory-bank — CFA's memory bank C (paper §3.2) and the nearest-centre search over it.
+ *
+ * - `createMemoryBank`: centres with their cached ‖c‖² and Cᵀ.
+ * - `createNearestSearch`: blocked ‖f‖² + ‖c‖² − 2 f·c + top-k on ONNX Runtime or TensorFlow.js.
+ * - `referenceMemoryBank` + `RunningMean`: the reference code's init (mean, then k-means if γc > 1).
+ * - `paperMemoryBank`, `greedyMatch`: the paper's Algorithm 1 (k-means on the first image, then EMA).
+ * - `kmeans`, `kmeansPlusPlus`: seeded k-means.
+ */
+export { createMemoryBank } from './memory-bank';
+export type { MemoryBank } from './memory-bank';
+export { DEFAULT_BLOCK_ROWS, createNearestSearch } from './nearest-search';
+export type { NearestResult, NearestSearch, NearestSearchOptions } from './nearest-search';
+export { kmeans, kmeansPlusPlus } from './kmeans';
+export type { KMeansParams, KMeansResult } from './kmeans';
+export { RunningMean, referenceMemoryBank } from './reference-init';
+export type { ReferenceBankParams } from './reference-init';
+export { greedyMatch, paperMemoryBank } from './paper-init';
+export type { PaperBankParams } from './paper-init';

@@ -1,1 +1,23 @@
-export {};
+/**
+ * @cfa/scoring — what CFA computes from nearest-centre distances.
+ *
+ * - Loss (paper Eq. 3–5): `cfaLossAndGradient` (typed arrays, closed-form gradient),
+ *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
+ * - Anomaly map (paper §3.4): `patchAnomalyScores` (softmin certainty × nearest distance),
+ *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`.
+ * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
+ */
+export {
+  DEFAULT_LOSS_CONFIG,
+  LossConfigSchema,
+  LossTermsSchema,
+  cfaLossAndGradient,
+  cfaLossTf,
+  negativeColumns,
+  neighboursNeeded,
+} from './loss';
+export type { LossAndGradient, LossConfig, LossParams, LossTerms, LossTfParams, LossValues } from './loss';
+export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
+export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
+export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
+export type { GaussianBlurParams } from './gaussian-blur';

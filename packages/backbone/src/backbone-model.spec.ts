@@ -1,0 +1,74 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadBackbone } from './backbone-model';
+import { randomInitWeights } from './weights/random-init';
+import { writeSafetensors } from './weights/safetensors';
+import { resnet18Definition } from './architectures/resnet';
+
+async function tmp(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'backbone-'));
+}
+
+describe('loadBackbone', () => {
+  it('defaults to a seeded random init that is reproducible and tagged as random', async () => {
+    const a = await loadBackbone({ name: 'resnet18', seed: 3 });
+    const b = await loadBackbone({ name: 'resnet18', seed: 3 });
+    const c = await loadBackbone({ name: 'resnet18', seed: 4 });
+    expect(a.weightsSource).toEqual({ kind: 'random', seed: 3, id: 'random:resnet18:3' });
+    expect(a.weights.get('layer2.0.conv1.weight')!.data).toEqual(b.weights.get('layer2.0.conv1.weight')!.data);
+    expect(a.weights.get('layer2.0.conv1.weight')!.data).not.toEqual(c.weights.get('layer2.0.conv1.weight')!.data);
+    expect(a.features.map((f) => f.channels)).toEqual([64, 128, 256]);
+  });
+
+  it('uses Kaiming-normal fan_out for conv weights (std √(2/fan_out)) and identity BatchNorm', () => {
+    const w = randomInitWeights(resnet18Definition(), 0);
+    const conv = w.get('layer3.0.conv2.weight')!; // [256, 256, 3, 3]: fan_out = 2304
+    const mean = conv.data.reduce((s, v) => s + v, 0) / conv.data.length;
+    const std = Math.sqrt(conv.data.reduce((s, v) => s + (v - mean) ** 2, 0) / conv.data.length);
+    expect(std).toBeCloseTo(Math.sqrt(2 / 2304), 3);
+    expect(Array.from(w.get('bn1.running_var')!.data).every((v) => v === 1)).toBe(true);
+    expect(Array.from(w.get('bn1.bias')!.data).every((v) => v === 0)).toBe(true);
+  });
+
+  it('loads a .safetensors file with torchvision names, ignoring layer4/fc, and records its hash', async () => {
+    const dir = await tmp();
+    const weights = randomInitWeights(resnet18Definition(), 9);
+    weights.set('fc.weight', { shape: [2, 2], data: new Float32Array(4) });
+    weights.set('layer4.0.conv1.weight', { shape: [1], data: new Float32Array(1) });
+    await writeSafetensors(join(dir, 'r18.safetensors'), weights);
+    const model = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'r18.safetensors') });
+    expect(model.weightsSource.kind).toBe('file');
+    if (model.weightsSource.kind === 'file') {
+      expect(model.weightsSource.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(model.weightsSource.report.unused.sort()).toEqual(['fc.weight', 'layer4.0.conv1.weight']);
+    }
+    expect(model.weights.get('conv1.weight')!.data).toEqual(weights.get('conv1.weight')!.data);
+  });
+
+  it('names missing, unexpected and wrong-shaped keys, and accepts missing ones only with allowPartial', async () => {
+    const dir = await tmp();
+    const weights = randomInitWeights(resnet18Definition(), 1);
+    weights.delete('layer1.0.bn1.running_var');
+    weights.set('layer9.conv.weight', { shape: [1], data: new Float32Array(1) });
+    weights.set('layer2.0.conv1.weight', { shape: [128, 64, 1, 1], data: new Float32Array(128 * 64) });
+    await writeSafetensors(join(dir, 'bad.safetensors'), weights);
+    const error = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'bad.safetensors') }).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/bad\.safetensors: missing keys: layer1\.0\.bn1\.running_var; unexpected keys: layer9\.conv\.weight; wrong shapes: layer2\.0\.conv1\.weight expected \[128, 64, 3, 3\] found \[128, 64, 1, 1\]/);
+
+    const partial = randomInitWeights(resnet18Definition(), 1);
+    partial.delete('layer1.0.bn1.running_var');
+    await writeSafetensors(join(dir, 'partial.safetensors'), partial);
+    await expect(loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'partial.safetensors') })).rejects.toThrow(/missing keys: layer1\.0\.bn1\.running_var.*--allow-partial/);
+    const model = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'partial.safetensors'), allowPartial: true });
+    expect(model.weights.get('layer1.0.bn1.running_var')!.data.every((v) => v === 1)).toBe(true);
+  });
+
+  it('refuses unknown extensions and says which backbones exist', async () => {
+    await expect(loadBackbone({ name: 'resnet18', weightsPath: '/tmp/w.onnx' })).rejects.toThrow(/cannot read|unknown weight file extension/);
+    await expect(loadBackbone({ name: 'alexnet' })).rejects.toThrow(/unknown backbone 'alexnet': expected one of resnet18, wide_resnet50_2/);
+    await expect(loadBackbone({ name: 'vgg19' })).rejects.toThrow(/backbone 'vgg19' is not implemented yet/);
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * A backbone ready to run: its definition, its (validated) weights, the BatchNorm-fused
+ * convolution weights every engine uses, and where the weights came from.
+ *
+ * @example
+ * ```ts
+ * const model = await loadBackbone({ name: 'resnet18', seed: 0 });   // seeded random init
+ * model.features.map((f) => f.channels);                             // [64, 128, 256]
+ * model.weightsSource;                                               // { kind: 'random', seed: 0, ... }
+ * ```
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { BackboneDefinition } from './architectures/net-builder';
+import { type ConvInfo, type FeatureShape, summarizeDefinition } from './architectures/param-spec';
+import { backboneDefinition } from './registry';
+import { type ConvWeights, fuseConvBatchNorm } from './weights/fuse-batch-norm';
+import { randomInitWeights } from './weights/random-init';
+import { decodeSafetensors, WeightFileError } from './weights/safetensors';
+import type { StateDict } from './weights/state-dict';
+import { checkWeights, isCompleteReport, WeightMismatchError, type WeightReport } from './weights/validate-weights';
+import { decodeTorchCheckpoint } from './weights/torch-pickle';
+
+export type WeightsSource =
+  | { kind: 'random'; seed: number; id: string }
+  | { kind: 'file'; path: string; sha256: string; id: string; report: WeightReport };
+
+export interface BackboneModel {
+  definition: BackboneDefinition;
+  weights: StateDict;
+  convs: ConvInfo[];
+  /** Feature maps for a 224 input (use `featureShapesFor` for other sizes). */
+  features: FeatureShape[];
+  /** conv name → fused weights (OIHW) and bias. */
+  fused: Map<string, ConvWeights>;
+  weightsSource: WeightsSource;
+}
+
+export function buildBackboneModel(definition: BackboneDefinition, weights: StateDict, weightsSource: WeightsSource): BackboneModel {
+  const summary = summarizeDefinition(definition, 224);
+  const fused = new Map(summary.convs.map((c) => [c.conv, fuseConvBatchNorm(weights, c)] as const));
+  return { definition, weights, convs: summary.convs, features: summary.features, fused, weightsSource };
+}
+
+export function featureShapesFor(model: BackboneModel, inputSize: number): FeatureShape[] {
+  return summarizeDefinition(model.definition, inputSize).features;
+}
+
+/** Reads `.safetensors`, or a torchvision `.pth` / `.pt` state dict (zip + pickle, nothing executed). */
+export async function readWeightFile(path: string): Promise<{ tensors: StateDict; bytes: Buffer }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new WeightFileError(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const ext = extname(path).toLowerCase();
+  if (ext === '.safetensors') return { tensors: decodeSafetensors(bytes, path).tensors, bytes };
+  if (ext === '.pth' || ext === '.pt' || ext === '.bin') return { tensors: decodeTorchCheckpoint(bytes, path), bytes };
+  throw new WeightFileError(path, `unknown weight file extension '${ext}': expected .safetensors, .pth or .pt`);
+}
+
+export interface LoadBackboneOptions {
+  name: string;
+  /** A weight file with torchvision key names; without one, the seeded random init is used. */
+  weightsPath?: string;
+  seed?: number;
+  /** Accept a file with missing parameters (filled from the random init); still reports them. */
+  allowPartial?: boolean;
+}
+
+export async function loadBackbone(options: LoadBackboneOptions): Promise<BackboneModel> {
+  const definition = backboneDefinition(options.name);
+  const seed = options.seed ?? 0;
+  if (!options.weightsPath) {
+    return buildBackboneModel(definition, randomInitWeights(definition, seed), { kind: 'random', seed, id: `random:${definition.name}:${seed}` });
+  }
+  const { tensors, bytes } = await readWeightFile(options.weightsPath);
+  const report = checkWeights(definition, tensors);
+  if (!isCompleteReport(report)) {
+    if (!options.allowPartial || report.wrongShape.length || report.unexpected.length) {
+      throw new WeightMismatchError(options.weightsPath, report);
+    }
+  }
+  const weights: StateDict = new Map(tensors);
+  if (report.missing.length) {
+    const fallback = randomInitWeights(definition, seed);
+    for (const name of report.missing) weights.set(name, fallback.get(name)!);
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return buildBackboneModel(definition, weights, { kind: 'file', path: options.weightsPath, sha256, id: `file:${sha256}`, report });
+}

@@ -1,0 +1,82 @@
+/**
+ * The CFA run configuration: one validated object from which a fit is a pure function (same
+ * config + same data → same numbers). Every field has the default of the paper or of the
+ * reference code, named in its comment; sweep files override fields of it.
+ *
+ * @example
+ * ```ts
+ * const config = CfaConfigSchema.parse({ backbone: { name: 'resnet18' }, training: { epochs: 3 } });
+ * ```
+ */
+import { z } from 'zod';
+import { ViewSchema } from '@cfa/data';
+import { DistanceMetricSchema, LossConfigSchema } from '@cfa/scoring';
+import { OptimizerConfigSchema } from './adamw';
+
+export const BackboneConfigSchema = z.strictObject({
+  name: z.string().default('resnet18'),
+  /** A `.safetensors` / `.pth` file with torchvision names; absent = seeded random init (tagged weights=random). */
+  weights: z.string().optional(),
+  allowPartial: z.boolean().default(false),
+});
+
+export const DescriptorConfigSchema = z.strictObject({
+  /** γd: descriptor output D/γd (paper Table 6). */
+  gammaD: z.number().min(1).default(1),
+  withRadius: z.boolean().default(false),
+  init: z.enum(['he-normal', 'torch-default']).default('he-normal'),
+});
+
+export const MemoryBankConfigSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    /** Reference code: per-location mean of φ over the train set, k-means to HW/γc when γc > 1. */
+    kind: z.literal('reference'),
+    gammaC: z.number().min(1).default(1),
+    kmeansMaxIter: z.number().int().positive().default(300),
+  }),
+  z.strictObject({
+    /** Paper Algorithm 1: k-means on the first image, then EMA with β over the rest. */
+    kind: z.literal('paper'),
+    gammaC: z.number().min(1).default(1),
+    beta: z.number().gt(0).max(1).default(0.1),
+    kmeansMaxIter: z.number().int().positive().default(300),
+  }),
+]);
+
+export const TrainingConfigSchema = z.strictObject({
+  /** Paper/reference: 30 (anomalib adds early stopping); the quick default runs fewer. */
+  epochs: z.number().int().nonnegative().default(30),
+  batchSize: z.number().int().positive().default(4),
+  /** Initial radius r (paper 1e-5). */
+  r0: z.number().nonnegative().default(1e-5),
+  /** The reference code learns r; the paper keeps it fixed. */
+  learnRadius: z.boolean().default(true),
+  shuffle: z.boolean().default(true),
+});
+
+export const ScoringConfigSchema = z.strictObject({
+  /** Neighbours in the softmin (reference K = 3). */
+  K: z.number().int().positive().default(3),
+  /** Reference code: Euclidean; squared available. */
+  metric: DistanceMetricSchema.default('euclidean'),
+  /** Gaussian σ of the map smoothing (4). */
+  sigma: z.number().nonnegative().default(4),
+});
+
+export const CfaConfigSchema = z.strictObject({
+  backbone: BackboneConfigSchema.default(BackboneConfigSchema.parse({})),
+  view: ViewSchema.default(ViewSchema.parse({ kind: 'center-crop' })),
+  descriptor: DescriptorConfigSchema.default(DescriptorConfigSchema.parse({})),
+  memoryBank: MemoryBankConfigSchema.default(MemoryBankConfigSchema.parse({ kind: 'reference' })),
+  loss: LossConfigSchema.default(LossConfigSchema.parse({})),
+  optimizer: OptimizerConfigSchema.default(OptimizerConfigSchema.parse({})),
+  training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
+  scoring: ScoringConfigSchema.default(ScoringConfigSchema.parse({})),
+  /** One seed for everything random: backbone init, descriptor init, k-means, batch order. */
+  seed: z.number().int().nonnegative().default(0),
+});
+
+/** What a config file may write (defaults omitted). */
+export type CfaConfigInput = z.input<typeof CfaConfigSchema>;
+/** What a run receives (defaults filled). */
+export type CfaConfig = z.infer<typeof CfaConfigSchema>;

@@ -1,0 +1,131 @@
+/**
+ * Patch embeddings are a pure function of (image bytes, view, backbone weights, input size), so
+ * they are computed once and reused by every epoch and every sweep cell. Two stores behind one
+ * interface: in memory (default for one run) and on disk (shared by runs and workers).
+ *
+ * The disk store is content-addressed (file name = the key's hash) and writes through a temp file
+ * and an atomic rename, so two processes writing the same entry never corrupt each other: the
+ * second rename replaces identical bytes. Entries are float16 by default (half the disk).
+ *
+ * @example
+ * ```ts
+ * const cache = new DiskEmbeddingCache('.cache/embeddings');
+ * const key = embeddingKey({ sourceHash, view: 'center-crop:256:224', backbone: 'random:resnet18:0', inputSize: 224 });
+ * await cache.set(key, embedding);
+ * await cache.get(key); // Float32Array (float16 round-trip)
+ * ```
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { float16ToFloat32, float32ToFloat16 } from '@cfa/backbone';
+
+export interface EmbeddingCache {
+  get(key: string): Promise<Float32Array | undefined>;
+  set(key: string, value: Float32Array): Promise<void>;
+  readonly description: string;
+  /** Entries written / read so far. */
+  readonly stats: { hits: number; misses: number; writes: number; bytesWritten: number };
+}
+
+export interface EmbeddingKeyParts {
+  /** sha256 of the image file bytes. */
+  sourceHash: string;
+  /** Canonical view string; random views include the per-sample parameters. */
+  view: string;
+  /** Backbone weights identity (`random:resnet18:0` or `file:<sha256>`). */
+  backbone: string;
+  inputSize: number;
+  scaleByChannels?: boolean;
+}
+
+/** The cache key: a sha256 over everything the embedding depends on. */
+export function embeddingKey(parts: EmbeddingKeyParts): string {
+  return createHash('sha256').update(JSON.stringify([1, parts.sourceHash, parts.view, parts.backbone, parts.inputSize, !!parts.scaleByChannels])).digest('hex');
+}
+
+export class MemoryEmbeddingCache implements EmbeddingCache {
+  private readonly entries = new Map<string, Float32Array>();
+  readonly stats = { hits: 0, misses: 0, writes: 0, bytesWritten: 0 };
+  readonly description = 'memory';
+
+  async get(key: string): Promise<Float32Array | undefined> {
+    const v = this.entries.get(key);
+    if (v) this.stats.hits++;
+    else this.stats.misses++;
+    return v;
+  }
+
+  async set(key: string, value: Float32Array): Promise<void> {
+    this.entries.set(key, value);
+    this.stats.writes++;
+    this.stats.bytesWritten += value.byteLength;
+  }
+}
+
+const MAGIC = 0x43464145; // "CFAE"
+const HEADER = 16;
+
+export class DiskEmbeddingCache implements EmbeddingCache {
+  readonly stats = { hits: 0, misses: 0, writes: 0, bytesWritten: 0 };
+
+  constructor(readonly dir: string, readonly dtype: 'float16' | 'float32' = 'float16') {}
+
+  get description(): string {
+    return `disk ${this.dir} (${this.dtype})`;
+  }
+
+  private path(key: string): string {
+    if (!/^[0-9a-f]{16,}$/.test(key)) throw new Error(`DiskEmbeddingCache: key must be a hex digest, got '${key}'`);
+    return join(this.dir, key.slice(0, 2), `${key}.emb`);
+  }
+
+  async get(key: string): Promise<Float32Array | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.path(key));
+    } catch {
+      this.stats.misses++;
+      return undefined;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const length = view.getUint32(8, true);
+    const half = view.getUint32(4, true) === 16;
+    if (view.getUint32(0, true) !== MAGIC || bytes.length !== HEADER + length * (half ? 2 : 4)) {
+      // a foreign or damaged entry is a miss; it is rewritten by the next set()
+      this.stats.misses++;
+      return undefined;
+    }
+    const out = new Float32Array(length);
+    if (half) for (let i = 0; i < length; i++) out[i] = float16ToFloat32(view.getUint16(HEADER + i * 2, true));
+    else for (let i = 0; i < length; i++) out[i] = view.getFloat32(HEADER + i * 4, true);
+    this.stats.hits++;
+    return out;
+  }
+
+  async set(key: string, value: Float32Array): Promise<void> {
+    const path = this.path(key);
+    const half = this.dtype === 'float16';
+    const bytes = Buffer.alloc(HEADER + value.length * (half ? 2 : 4));
+    bytes.writeUInt32LE(MAGIC, 0);
+    bytes.writeUInt32LE(half ? 16 : 32, 4);
+    bytes.writeUInt32LE(value.length, 8);
+    if (half) for (let i = 0; i < value.length; i++) bytes.writeUInt16LE(float32ToFloat16(value[i]), HEADER + i * 2);
+    else for (let i = 0; i < value.length; i++) bytes.writeFloatLE(value[i], HEADER + i * 4);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, bytes);
+      await rename(tmp, path);
+    } catch (error) {
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+    this.stats.writes++;
+    this.stats.bytesWritten += bytes.length;
+  }
+
+  async has(key: string): Promise<boolean> {
+    return stat(this.path(key)).then(() => true, () => false);
+  }
+}

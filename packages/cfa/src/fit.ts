@@ -1,0 +1,146 @@
+/**
+ * CFA's fit (anomalib `cfa/lightning_model.py`: `on_train_start` builds the memory bank, then the
+ * epochs): initialise the descriptor, build the memory bank from the untrained descriptor, then
+ * train for the configured epochs on batches of cached embeddings. Glue only; the maths lives in
+ * the stage packages. The last epoch's model is kept: nothing here looks at test labels.
+ *
+ * @example
+ * ```ts
+ * const model = await fitCfa({ config, engine, train, onEpoch: (e) => console.log(e.loss) });
+ * ```
+ */
+import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
+import { type CoordConvParams, createCoordConvParams, createDescriptorRunner, type DescriptorRunner } from '@cfa/descriptor';
+import { createNearestSearch, type MemoryBank, type NearestSearch, paperMemoryBank, referenceMemoryBank, RunningMean } from '@cfa/memory-bank';
+import type { CfaConfig } from './config';
+import { type EmbeddingSet, stackEmbeddings } from './embedding-set';
+import { createTrainer } from './trainer';
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  lossAtt: number;
+  lossRep: number;
+  radius: number;
+  seconds: number;
+}
+
+export interface ProgressEvent {
+  phase: 'bank' | 'train';
+  done: number;
+  total: number;
+  detail?: string;
+}
+
+export interface FittedCfa {
+  config: CfaConfig;
+  params: CoordConvParams;
+  bank: MemoryBank;
+  radius: number;
+  height: number;
+  width: number;
+  history: EpochRecord[];
+  timings: { bankSeconds: number; trainSeconds: number };
+  descriptor: DescriptorRunner;
+  search: NearestSearch;
+  release(): Promise<void>;
+}
+
+export interface FitOptions {
+  config: CfaConfig;
+  engine: EngineSelection;
+  /** Train embeddings [H·W, D] per image. */
+  train: EmbeddingSet;
+  onProgress?: (event: ProgressEvent) => void;
+  onEpoch?: (record: EpochRecord) => void;
+}
+
+async function* phiPerImage(set: EmbeddingSet, descriptor: DescriptorRunner, params: CoordConvParams, onDone: (i: number) => void): AsyncGenerator<Float32Array> {
+  for (let i = 0; i < set.ids.length; i++) {
+    yield await descriptor.forward(await set.get(i), 1, params);
+    onDone(i + 1);
+  }
+}
+
+async function buildBank(options: FitOptions, params: CoordConvParams, descriptor: DescriptorRunner, search: NearestSearch): Promise<MemoryBank> {
+  const { config, train, onProgress } = options;
+  const hw = train.height * train.width;
+  const total = train.ids.length;
+  const progress = (done: number) => onProgress?.({ phase: 'bank', done, total, detail: config.memoryBank.kind });
+  const bankConfig = config.memoryBank;
+  if (bankConfig.kind === 'paper') {
+    return paperMemoryBank({
+      phis: phiPerImage(train, descriptor, params, progress),
+      hw, dim: params.outChannels, gammaC: bankConfig.gammaC, beta: bankConfig.beta, seed: config.seed, search,
+      kmeansMaxIter: bankConfig.kmeansMaxIter,
+    });
+  }
+  const mean = new RunningMean(hw * params.outChannels);
+  for await (const phi of phiPerImage(train, descriptor, params, progress)) mean.add(phi, 1);
+  return referenceMemoryBank({ meanPhi: mean.value(), hw, dim: params.outChannels, gammaC: bankConfig.gammaC, seed: config.seed, search, kmeansMaxIter: bankConfig.kmeansMaxIter });
+}
+
+export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
+  const { config, engine, train, onProgress, onEpoch } = options;
+  if (train.ids.length === 0) throw new Error('fitCfa: the train set is empty');
+  const { height, width, channels } = train;
+  const params = createCoordConvParams({
+    inChannels: channels,
+    gammaD: config.descriptor.gammaD,
+    withRadius: config.descriptor.withRadius,
+    init: config.descriptor.init,
+    seed: config.seed,
+  });
+  const descriptor = await createDescriptorRunner({ engine, height, width, params });
+  const search = await createNearestSearch({ engine, dim: params.outChannels });
+
+  const bankStart = performance.now();
+  const bank = await buildBank(options, params, descriptor, search);
+  const bankSeconds = (performance.now() - bankStart) / 1000;
+
+  const trainStart = performance.now();
+  const history: EpochRecord[] = [];
+  let radius = config.training.r0;
+  const epochs = config.loss.terms === 'none' ? 0 : config.training.epochs;
+  if (epochs > 0) {
+    const trainer = await createTrainer({
+      engine, params, bank, height, width, loss: config.loss, optimizer: config.optimizer,
+      r0: config.training.r0, learnRadius: config.training.learnRadius, descriptor, search,
+    });
+    const rng = createRng(config.seed).fork('batches');
+    const n = train.ids.length;
+    const batchesPerEpoch = Math.ceil(n / config.training.batchSize);
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const t0 = performance.now();
+        const order = config.training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
+        let loss = 0, lossAtt = 0, lossRep = 0;
+        for (let b = 0; b < batchesPerEpoch; b++) {
+          const indices = order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
+          const step = await trainer.step(await stackEmbeddings(train, indices), indices.length);
+          if (!Number.isFinite(step.loss)) throw new Error(`fitCfa: the loss became ${step.loss} at epoch ${epoch}, batch ${b + 1}`);
+          loss += step.loss / batchesPerEpoch;
+          lossAtt += step.lossAtt / batchesPerEpoch;
+          lossRep += step.lossRep / batchesPerEpoch;
+          onProgress?.({ phase: 'train', done: (epoch - 1) * batchesPerEpoch + b + 1, total: epochs * batchesPerEpoch, detail: `epoch ${epoch}/${epochs}` });
+        }
+        radius = trainer.radius;
+        const record = { epoch, loss, lossAtt, lossRep, radius, seconds: (performance.now() - t0) / 1000 };
+        history.push(record);
+        onEpoch?.(record);
+      }
+    } finally {
+      // the trainer shares the descriptor runner and search; release only its own parts
+      await trainer.release();
+    }
+  }
+  return {
+    config, params, bank, radius, height, width, history,
+    timings: { bankSeconds, trainSeconds: (performance.now() - trainStart) / 1000 },
+    descriptor, search,
+    async release() {
+      await descriptor.release();
+      await search.release();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * φ = [X, coords] · W + b over a batch of embeddings, on either engine.
+ *
+ * - `descriptorForwardTf`: differentiable TensorFlow.js ops (the tfjs training path takes
+ *   gradients through it).
+ * - `createDescriptorRunner`: forward only, on ONNX Runtime (one MatMul; the coordinate term is a
+ *   second, tiny one) or on TensorFlow.js, with W and b fed on every call since they train.
+ *
+ * @example
+ * ```ts
+ * const runner = await createDescriptorRunner({ engine, height: 56, width: 56, params });
+ * const phi = await runner.forward(embeddings, 4, params); // [4, 3136, D'] flattened
+ * ```
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import { type CoordConvParams, coordinateChannels } from './coord-conv';
+
+export interface DescriptorForwardTfParams {
+  /** [B, HW, D] embeddings. */
+  x: tf.Tensor3D;
+  /** [D + c, D'] */
+  weight: tf.Tensor2D;
+  /** [D'] */
+  bias: tf.Tensor1D;
+  /** [HW, c] coordinate channels. */
+  coords: tf.Tensor2D;
+}
+
+/** Returns φ [B, HW, D']. */
+export function descriptorForwardTf({ x, weight, bias, coords }: DescriptorForwardTfParams): tf.Tensor3D {
+  const b = assertShape('descriptorForwardTf', 'x', x.shape, ['B', 'HW', 'D']);
+  assertShape('descriptorForwardTf', 'coords', coords.shape, ['HW', 'C'], b);
+  assertShape('descriptorForwardTf', 'weight', weight.shape, [b.D + b.C, 'Dout'], b);
+  assertShape('descriptorForwardTf', 'bias', bias.shape, ['Dout'], b);
+  return tf.tidy(() => {
+    const wx = tf.slice(weight, [0, 0], [b.D, b.Dout]);
+    const wc = tf.slice(weight, [b.D, 0], [b.C, b.Dout]);
+    const main = tf.matMul(tf.reshape(x, [b.B * b.HW, b.D]), wx);
+    const coordTerm = tf.add(tf.matMul(coords, wc), bias); // [HW, D']
+    return tf.add(tf.reshape(main, [b.B, b.HW, b.Dout]), coordTerm) as tf.Tensor3D;
+  });
+}
+
+export interface DescriptorRunner {
+  readonly engine: 'ort' | 'tfjs';
+  /** embeddings [batch, HW, D] → φ [batch, HW, D']. */
+  forward(embeddings: Float32Array, batch: number, params: CoordConvParams): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+export interface DescriptorRunnerOptions {
+  engine: EngineSelection;
+  height: number;
+  width: number;
+  params: CoordConvParams;
+}
+
+export async function createDescriptorRunner(options: DescriptorRunnerOptions): Promise<DescriptorRunner> {
+  const { engine, height, width, params } = options;
+  const hw = height * width;
+  const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
+  const coords = coordinateChannels(height, width, c === 3);
+  const check = (embeddings: Float32Array, batch: number, p: CoordConvParams) => {
+    assert(embeddings.length === batch * hw * d, 'DescriptorRunner.forward',
+      () => `embeddings must hold [${batch}, ${hw}, ${d}] = ${batch * hw * d} values, got ${embeddings.length}`);
+    assert(p.inChannels === d && p.outChannels === dOut && p.coordChannels === c, 'DescriptorRunner.forward',
+      () => `params are ${p.inChannels}+${p.coordChannels}→${p.outChannels}, the runner was built for ${d}+${c}→${dOut}`);
+  };
+
+  if (engine.name === 'ort') {
+    const g = new OnnxGraphBuilder('coord-conv');
+    const x = g.input('x', ['b', hw, d]);
+    const w = g.input('weight', [d + c, dOut]);
+    const bias = g.input('bias', [dOut]);
+    const wx = g.node('Slice', [w, g.ints('s', [0]), g.ints('e', [d]), g.ints('a', [0])])[0];
+    const wc = g.node('Slice', [w, g.ints('s', [d]), g.ints('e', [d + c]), g.ints('a', [0])])[0];
+    const coordTerm = g.node('Add', [g.node('MatMul', [g.initializer('coords', coords, [hw, c]), wc])[0], bias])[0];
+    g.node('Add', [g.node('MatMul', [x, wx])[0], coordTerm], {}, ['phi']);
+    g.output('phi', ['b', hw, dOut]);
+    const runner = await createOrtRunner(engine, g.toBytes(), 'coord-conv descriptor');
+    return {
+      engine: 'ort',
+      async forward(embeddings, batch, p) {
+        check(embeddings, batch, p);
+        const out = await runner.run({
+          x: { data: embeddings, dims: [batch, hw, d] },
+          weight: { data: p.weight, dims: [d + c, dOut] },
+          bias: { data: p.bias, dims: [dOut] },
+        });
+        return out.phi.data as Float32Array;
+      },
+      release: () => runner.release(),
+    };
+  }
+
+  const coordsTensor = tf.tensor2d(coords, [hw, c]);
+  return {
+    engine: 'tfjs',
+    async forward(embeddings, batch, p) {
+      check(embeddings, batch, p);
+      const phi = tf.tidy(() => descriptorForwardTf({
+        x: tf.tensor3d(embeddings, [batch, hw, d]),
+        weight: tf.tensor2d(p.weight, [d + c, dOut]),
+        bias: tf.tensor1d(p.bias),
+        coords: coordsTensor,
+      }));
+      const data = (await phi.data()) as Float32Array;
+      phi.dispose();
+      return data;
+    },
+    release: async () => coordsTensor.dispose(),
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * The same patch embedding as `patch-embedding.ts`, lowered to ONNX nodes (AveragePool with
+ * count_include_pad, Resize linear/half_pixel = align_corners false, Concat), appended to a graph
+ * that already holds the backbone, so that one ONNX Runtime session maps images to embeddings.
+ */
+import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import type { FeatureShape } from '@cfa/backbone';
+
+/**
+ * Args:
+ *   maps: NCHW value names of the backbone maps, largest first.
+ *   shapes: their shapes (from `featureShapesFor`).
+ * Returns: the NCHW value name of the [N, ΣC, H, W] embedding.
+ */
+export function lowerPatchEmbeddingToOnnx(g: OnnxGraphBuilder, maps: string[], shapes: FeatureShape[], scaleByChannels = false): string {
+  const { height, width } = shapes[0];
+  const parts = maps.map((m, i) => {
+    let pooled = g.node('AveragePool', [m], {
+      kernel_shape: attr.ints([3, 3]),
+      strides: attr.ints([1, 1]),
+      pads: attr.ints([1, 1, 1, 1]),
+      count_include_pad: attr.int(1),
+    })[0];
+    if (scaleByChannels) {
+      const c = g.initializer(g.fresh('channels'), new Float32Array([shapes[i].channels]), []);
+      pooled = g.node('Div', [pooled, c])[0];
+    }
+    if (shapes[i].height === height && shapes[i].width === width) return pooled;
+    const batchAndChannels = g.node('Slice', [g.node('Shape', [pooled])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
+    const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
+    return g.node('Resize', [pooled, '', '', sizes], {
+      mode: attr.string('linear'),
+      coordinate_transformation_mode: attr.string('half_pixel'),
+    })[0];
+  });
+  return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
+}

@@ -1,0 +1,65 @@
+/**
+ * Separable Gaussian smoothing of anomaly maps, as the reference code does it with
+ * `scipy.ndimage.gaussian_filter(map, sigma=4)`: kernel radius ⌊4σ + 0.5⌋ (scipy's truncate = 4),
+ * weights normalised to sum 1, borders in scipy's 'reflect' mode (half-sample symmetric:
+ * d c b a | a b c d | d c b a).
+ *
+ * @example
+ * ```ts
+ * const smooth = gaussianBlur({ map, height: 224, width: 224, sigma: 4 });
+ * ```
+ */
+
+export function gaussianKernel(sigma: number): Float64Array {
+  if (!(sigma > 0)) throw new Error(`gaussianKernel: sigma must be > 0, got ${sigma}`);
+  const radius = Math.floor(4 * sigma + 0.5);
+  const k = new Float64Array(2 * radius + 1);
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) {
+    k[i + radius] = Math.exp((-0.5 * i * i) / (sigma * sigma));
+    sum += k[i + radius];
+  }
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  return k;
+}
+
+/** scipy 'reflect': index −1 → 0, −2 → 1, n → n−1, n+1 → n−2 (repeating for long kernels). */
+export function reflectIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * n;
+  let m = ((i % period) + period) % period;
+  if (m >= n) m = period - 1 - m;
+  return m;
+}
+
+export interface GaussianBlurParams {
+  /** [height, width] row-major. */
+  map: Float32Array;
+  height: number;
+  width: number;
+  sigma: number;
+}
+
+export function gaussianBlur({ map, height, width, sigma }: GaussianBlurParams): Float32Array {
+  if (map.length !== height * width) throw new Error(`gaussianBlur: map must hold ${height}×${width} values, got ${map.length}`);
+  const kernel = gaussianKernel(sigma);
+  const radius = (kernel.length - 1) / 2;
+  const tmp = new Float64Array(height * width);
+  const out = new Float32Array(height * width);
+  // scipy filters the last axis first; the order does not change the exact result, only rounding
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * map[y * width + reflectIndex(x + k, width)];
+      tmp[y * width + x] = s;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let s = 0;
+      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * tmp[reflectIndex(y + k, height) * width + x];
+      out[y * width + x] = s;
+    }
+  }
+  return out;
+}
