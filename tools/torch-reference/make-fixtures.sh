@@ -15,4 +15,5 @@ for seed in $(seq 7 40); do
   [ "$rc" = 3 ] || exit "$rc"
 done
 "$PY" tools/torch-reference/export_state_dict_keys.py packages/backbone/src/__fixtures__/torchvision-state-dict-keys.json
+(cd tools/torch-reference && "$PY" backbone_reference.py ../../packages/backbone/src/__fixtures__/torch-backbones)
 ls -la "$out"

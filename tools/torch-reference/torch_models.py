@@ -3,8 +3,13 @@
 `narrow_resnet` keeps torchvision's own blocks and `_make_layer` (so parameter names and the
 computation are torchvision's) and only divides the channel counts, to keep fixtures small.
 """
+from functools import partial
+
+import torch
 import torch.nn as nn
+from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
+from torchvision.models.vgg import VGG, cfgs, make_layers
 
 
 class NarrowResNet(ResNet):
@@ -37,4 +42,61 @@ def narrow_resnet(name, width_divisor):
         return NarrowResNet(BasicBlock, [2, 2, 2], base=base)
     if name == "wide_resnet50_2":
         return NarrowResNet(Bottleneck, [3, 4, 6], base=base, width_per_group=128)
+    raise ValueError(f"unknown backbone {name}")
+
+
+class TappedVGG(nn.Module):
+    """torchvision VGG-19(-BN) `features`, returning the CFA reference taps (25/38/52 with BN)."""
+
+    def __init__(self, batch_norm, width_divisor=1):
+        super().__init__()
+        cfg = [v if v == "M" else v // width_divisor for v in cfgs["E"]]
+        self.features = make_layers(cfg, batch_norm=batch_norm)
+        self.taps = [25, 38, 52] if batch_norm else [17, 26, 36]
+
+    def forward(self, x):
+        out = []
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i in self.taps:
+                out.append(x)
+            if len(out) == len(self.taps):
+                break
+        return out
+
+
+class TappedEfficientNet(nn.Module):
+    """torchvision EfficientNet-B5 with the reference `extract_endpoints` maps: last 5 blocks of
+    stage 2, last 3 of stage 3, last block of stage 5, each group concatenated on channels."""
+
+    TAPS = [(2, 5), (3, 3), (5, 1)]
+
+    def __init__(self, width_mult=1.6, depth_mult=2.2):
+        super().__init__()
+        setting, last = _efficientnet_conf("efficientnet_b5", width_mult=width_mult, depth_mult=depth_mult)
+        full = EfficientNet(setting, 0.4, last_channel=last, norm_layer=partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))
+        self.features = full.features[:6]  # stages after the last tap are never used
+
+    def forward(self, x):
+        x = self.features[0](x)
+        out = []
+        for s in range(1, 6):
+            outputs = []
+            for block in self.features[s]:
+                x = block(x)
+                outputs.append(x)
+            for stage, last in self.TAPS:
+                if stage == s:
+                    out.append(torch.cat(outputs[-last:], dim=1))
+        return out
+
+
+def tapped_backbone(name, shrink):
+    """`shrink`: width divisor (ResNet, VGG) or width multiplier (EfficientNet)."""
+    if name in ("resnet18", "wide_resnet50_2"):
+        return narrow_resnet(name, shrink)
+    if name in ("vgg19", "vgg19_bn"):
+        return TappedVGG(name == "vgg19_bn", shrink)
+    if name == "efficientnet_b5":
+        return TappedEfficientNet(width_mult=shrink)
     raise ValueError(f"unknown backbone {name}")

@@ -39,7 +39,7 @@ export interface BackboneModel {
 
 export function buildBackboneModel(definition: BackboneDefinition, weights: StateDict, weightsSource: WeightsSource): BackboneModel {
   const summary = summarizeDefinition(definition, 224);
-  const fused = new Map(summary.convs.map((c) => [c.conv, fuseConvBatchNorm(weights, c)] as const));
+  const fused = new Map(summary.convs.map((c) => [c.conv, fuseConvBatchNorm(weights, c, definition.bnEps)] as const));
   return { definition, weights, convs: summary.convs, features: summary.features, fused, weightsSource };
 }
 

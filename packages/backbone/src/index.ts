@@ -9,11 +9,14 @@
  *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
  * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name.
  */
+export { PLAIN_EMBEDDING } from './architectures/net-builder';
 export type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from './architectures/net-builder';
 export { inferFeatureShapes, summarizeDefinition } from './architectures/param-spec';
 export type { ConvInfo, DefinitionSummary, FeatureShape, ParamInfo } from './architectures/param-spec';
 export { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
-export { BackboneNotImplementedError, availableBackbones, backboneDefinition, knownBackboneNames } from './registry';
+export { vgg19BnDefinition, vgg19Definition, vggDefinition } from './architectures/vgg';
+export { efficientNetB5Definition, makeDivisible } from './architectures/efficientnet';
+export { availableBackbones, backboneDefinition } from './registry';
 export { buildBackboneModel, featureShapesFor, loadBackbone, readWeightFile } from './backbone-model';
 export type { BackboneModel, LoadBackboneOptions, WeightsSource } from './backbone-model';
 export { createTfBackboneRunner } from './execution/tf-runner';
@@ -21,7 +24,7 @@ export type { TfBackboneRunner } from './execution/tf-runner';
 export { lowerBackboneToOnnx } from './execution/onnx-lowering';
 export { createOrtBackboneRunner, nhwcInputToNchw } from './execution/ort-runner';
 export type { FeatureMap, OrtBackboneRunner } from './execution/ort-runner';
-export { BATCH_NORM_EPS, fuseConvBatchNorm } from './weights/fuse-batch-norm';
+export { fuseConvBatchNorm } from './weights/fuse-batch-norm';
 export type { ConvWeights } from './weights/fuse-batch-norm';
 export { randomInitWeights } from './weights/random-init';
 export {

@@ -31,11 +31,12 @@ export interface PatchEmbedderOptions {
   engine: EngineSelection;
   backbone: BackboneModel;
   inputSize: number;
+  /** Default: what the backbone's definition says (EfficientNet divides maps by channel count). */
   scaleByChannels?: boolean;
 }
 
 export async function createPatchEmbedder(options: PatchEmbedderOptions): Promise<PatchEmbedder> {
-  const { engine, backbone, inputSize, scaleByChannels = false } = options;
+  const { engine, backbone, inputSize, scaleByChannels = backbone.definition.embedding.scaleByChannels } = options;
   const shapes = featureShapesFor(backbone, inputSize);
   const geometry = {
     inputSize,

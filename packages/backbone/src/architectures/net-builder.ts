@@ -29,8 +29,17 @@ export interface NetBuilder<T> {
   /** A convolution, followed by eval-mode BatchNorm when `bn` names one (fused at load time). */
   convBn(conv: string, bn: string | null, x: T, spec: ConvSpec): T;
   relu(x: T): T;
+  /** x · sigmoid(x) (EfficientNet). */
+  silu(x: T): T;
+  sigmoid(x: T): T;
   maxPool(x: T, spec: PoolSpec): T;
+  /** Mean over height and width, keeping them as size 1 (squeeze-and-excitation). */
+  globalAvgPool(x: T): T;
   add(a: T, b: T): T;
+  /** Elementwise product; `b` may be [N, 1, 1, C] against `a` [N, H, W, C]. */
+  mul(a: T, b: T): T;
+  /** Concatenation on channels. */
+  concat(xs: T[]): T;
 }
 
 export interface BackboneDefinition {
@@ -45,4 +54,13 @@ export interface BackboneDefinition {
    * present in users' files, so neither missing nor unexpected.
    */
   unusedPrefixes: string[];
+  /** BatchNorm ε (torchvision: 1e-5; EfficientNet 1e-3). */
+  bnEps: number;
+  /**
+   * What the CFA reference code does differently for this backbone's patch embedding:
+   * EfficientNet maps are divided by their channel count and φ has 2·D/γd outputs.
+   */
+  embedding: { scaleByChannels: boolean; outMultiplier: number };
 }
+
+export const PLAIN_EMBEDDING = { scaleByChannels: false, outMultiplier: 1 } as const;

@@ -65,6 +65,34 @@ class SymbolicBuilder implements NetBuilder<SymbolicMap> {
     return x;
   }
 
+  silu(x: SymbolicMap): SymbolicMap {
+    return x;
+  }
+
+  sigmoid(x: SymbolicMap): SymbolicMap {
+    return x;
+  }
+
+  globalAvgPool(x: SymbolicMap): SymbolicMap {
+    return { channels: x.channels, height: 1, width: 1 };
+  }
+
+  mul(a: SymbolicMap, b: SymbolicMap): SymbolicMap {
+    const broadcast = b.height === 1 && b.width === 1;
+    if (a.channels !== b.channels || (!broadcast && (a.height !== b.height || a.width !== b.width))) {
+      throw new Error(`definition error: mul of [${a.channels}, ${a.height}, ${a.width}] and [${b.channels}, ${b.height}, ${b.width}]`);
+    }
+    return a;
+  }
+
+  concat(xs: SymbolicMap[]): SymbolicMap {
+    const [first] = xs;
+    if (xs.some((x) => x.height !== first.height || x.width !== first.width)) {
+      throw new Error(`definition error: concat of maps with different sizes ${xs.map((x) => `${x.height}×${x.width}`).join(', ')}`);
+    }
+    return { channels: xs.reduce((s, x) => s + x.channels, 0), height: first.height, width: first.width };
+  }
+
   maxPool(x: SymbolicMap, p: PoolSpec): SymbolicMap {
     return { channels: x.channels, height: outSize(x.height, p.kernel, p.stride, p.padding), width: outSize(x.width, p.kernel, p.stride, p.padding) };
   }

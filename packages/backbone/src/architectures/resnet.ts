@@ -8,7 +8,7 @@
  * inferFeatureShapes(def, 224); // [{ name: 'layer1', channels: 64, ... }, ...]
  * ```
  */
-import type { BackboneDefinition, NetBuilder } from './net-builder';
+import { type BackboneDefinition, type NetBuilder, PLAIN_EMBEDDING } from './net-builder';
 
 type BlockKind = 'basic' | 'bottleneck';
 
@@ -57,6 +57,8 @@ function resnetDefinition(spec: ResNetSpec): BackboneDefinition {
     name: spec.name,
     featureNames: ['layer1', 'layer2', 'layer3'],
     unusedPrefixes: ['layer4.', 'fc.'],
+    bnEps: 1e-5,
+    embedding: PLAIN_EMBEDDING,
     forward<T>(b: NetBuilder<T>, input: T): T[] {
       const base = 64 / spec.widthDivisor;
       let x = b.relu(b.convBn('conv1', 'bn1', input, { inChannels: 3, outChannels: base, kernel: 7, stride: 2, padding: 3 }));

@@ -3,6 +3,8 @@ import { createRng, selectEngine } from '@cfa/tensor-runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBackboneModel } from '../backbone-model';
 import { resnet18Definition, wideResnet50Definition } from '../architectures/resnet';
+import { vgg19BnDefinition } from '../architectures/vgg';
+import { efficientNetB5Definition } from '../architectures/efficientnet';
 import { randomInitWeights } from '../weights/random-init';
 import type { StateDict } from '../weights/state-dict';
 import { createOrtBackboneRunner } from './ort-runner';
@@ -13,8 +15,8 @@ function withRandomBatchNorm(weights: StateDict, seed: number): StateDict {
   const rng = createRng(seed);
   for (const [name, w] of weights) {
     if (name.endsWith('running_var')) w.data.forEach((_, i) => (w.data[i] = 0.5 + rng.next()));
-    else if (name.endsWith('running_mean') || (name.includes('bn') && name.endsWith('.bias'))) w.data.forEach((_, i) => (w.data[i] = 0.2 * rng.normal()));
-    else if (name.includes('bn') && name.endsWith('.weight')) w.data.forEach((_, i) => (w.data[i] = 1 + 0.2 * rng.normal()));
+    else if (name.endsWith('running_mean') || (w.shape.length === 1 && name.endsWith('.bias'))) w.data.forEach((_, i) => (w.data[i] = 0.2 * rng.normal()));
+    else if (w.shape.length === 1 && name.endsWith('.weight')) w.data.forEach((_, i) => (w.data[i] = 1 + 0.2 * rng.normal()));
   }
   return weights;
 }
@@ -40,6 +42,8 @@ beforeAll(async () => {
 describe.each([
   ['resnet18 (width/4)', resnet18Definition({ widthDivisor: 4 })],
   ['wide_resnet50_2 (width/16)', wideResnet50Definition({ widthDivisor: 16 })],
+  ['vgg19_bn (width/16)', vgg19BnDefinition({ widthDivisor: 16 })],
+  ['efficientnet_b5 (width×0.4)', efficientNetB5Definition({ widthMult: 0.4 })],
 ])('%s x=[2,64,64,3]', (_label, def) => {
   const model = buildBackboneModel(def, withRandomBatchNorm(randomInitWeights(def, 5), 6), { kind: 'random', seed: 5, id: 'test' });
   const images = randomImages(2, 64, 7);

@@ -37,6 +37,11 @@ export function lowerBackboneToOnnx(g: OnnxGraphBuilder, model: BackboneModel, i
         pads: attr.ints([spec.padding, spec.padding, spec.padding, spec.padding]),
       })[0],
     add: (a, b) => g.node('Add', [a, b])[0],
+    silu: (x) => g.node('Mul', [x, g.node('Sigmoid', [x])[0]])[0],
+    sigmoid: (x) => g.node('Sigmoid', [x])[0],
+    globalAvgPool: (x) => g.node('GlobalAveragePool', [x])[0],
+    mul: (a, b) => g.node('Mul', [a, b])[0],
+    concat: (xs) => (xs.length === 1 ? xs[0] : g.node('Concat', xs, { axis: attr.int(1) })[0]),
   };
   return model.definition.forward(builder, inputNchw);
 }

@@ -72,12 +72,17 @@ export function createTfBackboneRunner(model: BackboneModel, options: { fuseBatc
         ? tf.depthwiseConv2d(x, c.filter, s, pad)
         : tf.conv2d(x, c.filter, s, pad);
       y = tf.add(y, c.bias);
-      if (c.bn) y = tf.batchNorm(y, c.bn.mean, c.bn.variance, c.bn.beta, c.bn.gamma, 1e-5);
+      if (c.bn) y = tf.batchNorm(y, c.bn.mean, c.bn.variance, c.bn.beta, c.bn.gamma, model.definition.bnEps);
       return y;
     },
     relu: (x) => tf.relu(x),
+    silu: (x) => tf.mul(x, tf.sigmoid(x)),
+    sigmoid: (x) => tf.sigmoid(x),
     maxPool: (x: tf.Tensor4D, spec: PoolSpec) => tf.maxPool(x, spec.kernel, spec.stride, spec.padding),
+    globalAvgPool: (x) => tf.mean(x, [1, 2], true),
     add: (a, b) => tf.add(a, b),
+    mul: (a, b) => tf.mul(a, b),
+    concat: (xs) => tf.concat(xs, 3),
   };
 
   return {

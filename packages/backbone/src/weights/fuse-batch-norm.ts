@@ -6,7 +6,6 @@
 import type { ConvInfo } from '../architectures/param-spec';
 import { requireWeight, type StateDict, type WeightTensor } from './state-dict';
 
-export const BATCH_NORM_EPS = 1e-5;
 
 export interface ConvWeights {
   /** OIHW (PyTorch and ONNX layout). */
@@ -14,7 +13,7 @@ export interface ConvWeights {
   bias: Float32Array;
 }
 
-export function fuseConvBatchNorm(weights: StateDict, info: ConvInfo, eps = BATCH_NORM_EPS): ConvWeights {
+export function fuseConvBatchNorm(weights: StateDict, info: ConvInfo, eps: number): ConvWeights {
   const w = requireWeight(weights, `${info.conv}.weight`);
   const out = w.shape[0];
   const perOut = w.data.length / out;
