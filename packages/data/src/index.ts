@@ -1,1 +1,35 @@
-export {};
+/**
+ * @cfa/data — images in, model inputs out.
+ *
+ * - MVTec AD layout: `indexCategory`, `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
+ * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`.
+ * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
+ *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
+ * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic`, `writeFileAtomic`.
+ * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`.
+ * - `DatasetError`: names the file and what was wrong.
+ */
+export { DatasetError } from './errors';
+export { ViewSchema, viewKey, viewOutputSize, viewPlacement } from './view';
+export type { Placement, View } from './view';
+export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
+export type { Raster } from './resize';
+export { decodeImage, decodeMask, encodePng, writeFileAtomic, writePngAtomic } from './decode';
+export type { PngInput } from './decode';
+export { IMAGENET_MEAN, IMAGENET_STD, applyView, denormalizeToRgb8 } from './preprocess';
+export type { ViewedSample } from './preprocess';
+export {
+  IMAGE_EXTENSIONS,
+  MVTEC_OBJECTS,
+  MVTEC_TEXTURES,
+  categoryKind,
+  indexCategory,
+  listCategories,
+  loadSample,
+  loadSamples,
+} from './mvtec';
+export type { CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvtec';
+export { SYNTHETIC_CATEGORIES } from './synthetic/categories';
+export type { DefectType, SyntheticKind } from './synthetic/categories';
+export { SYNTHETIC_GENERATOR_VERSION, SyntheticConfigSchema, ensureSyntheticDataset, generateSyntheticDataset } from './synthetic/generate';
+export type { GenerateOptions, GenerateResult, SyntheticConfig, SyntheticConfigInput } from './synthetic/generate';

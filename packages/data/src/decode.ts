@@ -1,0 +1,77 @@
+/**
+ * Image files in and out, through sharp (libvips): decoding PNG/JPEG/TIFF/…, and writing PNGs.
+ * A corrupt, truncated or unreadable file is a `DatasetError` naming it and the decoder's reason.
+ *
+ * @example
+ * ```ts
+ * const img = await decodeImage('bottle/test/broken_large/000.png'); // RGB float in [0, 1]
+ * await writePngAtomic('panel.png', { data: rgb, width: 672, height: 224, channels: 3 });
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import sharp from 'sharp';
+import { DatasetError } from './errors';
+import type { Raster } from './resize';
+
+async function raw(path: string): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+  try {
+    const { data, info } = await sharp(path, { failOn: 'warning' }).raw().toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, channels: info.channels };
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    throw new DatasetError(path, `cannot decode image (${reason})`);
+  }
+}
+
+/** RGB float in [0, 1], HWC; grayscale is repeated to 3 channels, alpha dropped. */
+export async function decodeImage(path: string): Promise<Raster> {
+  const { data, width, height, channels } = await raw(path);
+  if (data.length !== width * height * channels) throw new DatasetError(path, 'decoder returned a short buffer (truncated file?)');
+  const out = new Float32Array(width * height * 3);
+  const bytesPerSample = data.length / (width * height * channels) === 2 ? 2 : 1;
+  const max = bytesPerSample === 2 ? 65535 : 255;
+  const sample = (i: number) => (bytesPerSample === 2 ? data.readUInt16LE(i * 2) : data[i]);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = sample(p * channels + (channels >= 3 ? c : 0)) / max;
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+/** A binary mask: first channel, value > 127 (of 255) → 1. */
+export async function decodeMask(path: string): Promise<Raster<Uint8Array>> {
+  const { data, width, height, channels } = await raw(path);
+  const out = new Uint8Array(width * height);
+  for (let p = 0; p < width * height; p++) out[p] = data[p * channels] > 127 ? 1 : 0;
+  return { data: out, width, height, channels: 1 };
+}
+
+export interface PngInput {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: 1 | 3 | 4;
+}
+
+export async function encodePng({ data, width, height, channels }: PngInput): Promise<Buffer> {
+  if (data.length !== width * height * channels) throw new Error(`encodePng: ${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${data.length}`);
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+}
+
+/** Writes through a temp file and a rename, so a reader never sees half a PNG. */
+export async function writePngAtomic(path: string, image: PngInput): Promise<void> {
+  await writeFileAtomic(path, await encodePng(image));
+}
+
+export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (error) {
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+}

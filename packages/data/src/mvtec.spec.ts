@@ -1,0 +1,98 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodePng } from './decode';
+import { categoryKind, indexCategory, listCategories, loadSample, loadSamples } from './mvtec';
+import { IMAGENET_MEAN, IMAGENET_STD } from './preprocess';
+import { ViewSchema } from './view';
+
+const view = ViewSchema.parse({ kind: 'center-crop', resize: 32, crop: 28 });
+
+async function png(path: string, width: number, height: number, channels: 1 | 3, value: number): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, await encodePng({ data: new Uint8Array(width * height * channels).fill(value), width, height, channels }));
+}
+
+/** A tiny MVTec-layout category: 2 train, 1 good + 1 crack test image, crack mask. */
+async function makeCategory(root: string, name = 'widget'): Promise<string> {
+  const dir = join(root, name);
+  await png(join(dir, 'train/good/000.png'), 40, 40, 3, 128);
+  await png(join(dir, 'train/good/001.png'), 40, 40, 3, 120);
+  await png(join(dir, 'test/good/000.png'), 40, 40, 3, 128);
+  await png(join(dir, 'test/crack/000.png'), 40, 40, 3, 60);
+  await png(join(dir, 'ground_truth/crack/000_mask.png'), 40, 40, 1, 255);
+  return dir;
+}
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mvtec-'));
+  await makeCategory(root);
+});
+
+describe('indexCategory', () => {
+  it('lists train/good and test/<defect> in sorted order with masks for defects only', async () => {
+    const index = await indexCategory({ root, category: 'widget' });
+    expect(index.train.map((r) => r.id)).toEqual(['train/good/000', 'train/good/001']);
+    expect(index.test.map((r) => [r.id, r.label, !!r.maskPath])).toEqual([['test/crack/000', 1, true], ['test/good/000', 0, false]]);
+    expect(await listCategories(root)).toEqual(['widget']);
+  });
+
+  it('names a category that does not exist and lists the ones that do', async () => {
+    await expect(indexCategory({ root, category: 'bottle' })).rejects.toThrow(/bottle: category 'bottle' does not exist; categories under .*: widget/);
+  });
+
+  it('names an empty train folder', async () => {
+    const r = await mkdtemp(join(tmpdir(), 'mvtec-'));
+    await mkdir(join(r, 'empty/train/good'), { recursive: true });
+    await expect(indexCategory({ root: r, category: 'empty' })).rejects.toThrow(/empty\/train\/good: no training images/);
+  });
+
+  it('names a defect image whose mask is missing, with the expected mask path', async () => {
+    const r = await mkdtemp(join(tmpdir(), 'mvtec-'));
+    const dir = await makeCategory(r, 'nomask');
+    await rm(join(dir, 'ground_truth/crack/000_mask.png'));
+    await expect(indexCategory({ root: r, category: 'nomask' })).rejects.toThrow(/test\/crack\/000\.png: defect image has no mask: expected .*ground_truth\/crack\/000_mask\.png/);
+  });
+});
+
+describe('loadSample', () => {
+  it('resizes, crops and ImageNet-normalises; the mask follows; the hash is of the file bytes', async () => {
+    const index = await indexCategory({ root, category: 'widget' });
+    const [crack, good] = await loadSamples(index.test, view);
+    expect([crack.height, crack.width, crack.image.length]).toEqual([28, 28, 28 * 28 * 3]);
+    // a solid 60/255 image → (60/255 − mean) / std in each channel
+    for (let c = 0; c < 3; c++) expect(crack.image[c]).toBeCloseTo((60 / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c], 5);
+    expect(crack.mask.every((v) => v === 1)).toBe(true);
+    expect(good.mask.every((v) => v === 0)).toBe(true);
+    expect(crack.sourceHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('names a corrupt PNG (random bytes) and a truncated one', async () => {
+    const r = await mkdtemp(join(tmpdir(), 'mvtec-'));
+    const dir = await makeCategory(r, 'bad');
+    await writeFile(join(dir, 'train/good/000.png'), Buffer.from('definitely not a png file at all'));
+    const good = await readFile(join(dir, 'train/good/001.png'));
+    await writeFile(join(dir, 'train/good/001.png'), good.subarray(0, Math.floor(good.length / 2)));
+    const index = await indexCategory({ root: r, category: 'bad' });
+    await expect(loadSample({ ref: index.train[0], view })).rejects.toThrow(/train\/good\/000\.png: cannot decode image/);
+    await expect(loadSample({ ref: index.train[1], view })).rejects.toThrow(/train\/good\/001\.png: cannot decode image/);
+  });
+
+  it('names a mask whose size differs from its image, with both sizes', async () => {
+    const r = await mkdtemp(join(tmpdir(), 'mvtec-'));
+    const dir = await makeCategory(r, 'size');
+    await png(join(dir, 'ground_truth/crack/000_mask.png'), 20, 40, 1, 255);
+    const index = await indexCategory({ root: r, category: 'size' });
+    await expect(loadSample({ ref: index.test[0], view })).rejects.toThrow(/000_mask\.png: mask is 20×40 but its image .*test\/crack\/000\.png is 40×40/);
+  });
+});
+
+describe('categoryKind', () => {
+  it('knows MVTec names and reads synthetic manifests', async () => {
+    expect(await categoryKind(root, 'carpet')).toBe('texture');
+    expect(await categoryKind(root, 'screw')).toBe('object');
+    expect(await categoryKind(root, 'widget')).toBe('unknown');
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * A decoded image (and its mask) under a view, ImageNet-normalised: the model's input.
+ * Mean 0.485/0.456/0.406, std 0.229/0.224/0.225 (cfa-spec.md, "Data").
+ *
+ * @example
+ * ```ts
+ * const { image, mask } = applyView({ image: decoded, mask: decodedMask, view, sampleId: 'test/crack/000' });
+ * ```
+ */
+import { crop, type Raster, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
+import { type View, viewPlacement } from './view';
+
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+export interface ViewedSample {
+  /** [size, size, 3], normalised. */
+  image: Float32Array;
+  /** [size, size], 0/1. */
+  mask: Uint8Array;
+  size: number;
+}
+
+export function applyView(params: { image: Raster; mask: Raster<Uint8Array>; view: View; sampleId: string }): ViewedSample {
+  const place = viewPlacement(params.view, params.sampleId);
+  let image = params.image;
+  let mask = params.mask;
+  if (place.angleDeg !== 0) {
+    image = rotateAboutCentre(image, place.angleDeg, 'bilinear');
+    mask = rotateAboutCentre(mask, place.angleDeg, 'nearest');
+  }
+  image = crop(resizeBilinear(image, place.resize, place.resize), place.top, place.left, place.size);
+  mask = crop(resizeNearest(mask, place.resize, place.resize), place.top, place.left, place.size);
+  const out = new Float32Array(image.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = (image.data[i] - IMAGENET_MEAN[i % 3]) / IMAGENET_STD[i % 3];
+  return { image: out, mask: mask.data, size: place.size };
+}
+
+/** Back to displayable RGB bytes. */
+export function denormalizeToRgb8(image: Float32Array, height: number, width: number): Uint8Array {
+  const out = new Uint8Array(height * width * 3);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((image[i] * IMAGENET_STD[i % 3] + IMAGENET_MEAN[i % 3]) * 255)));
+  return out;
+}

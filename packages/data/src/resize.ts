@@ -1,0 +1,145 @@
+/**
+ * Resampling on float images, written out so results are exact and platform-independent
+ * (image decoders' own kernels differ between versions):
+ *
+ * - `resizeBilinear`: half-pixel centres (= torch `interpolate(mode='bilinear', align_corners=False)`)
+ *   with antialiasing when downscaling, as PIL's bilinear / torch's `antialias=True`: a triangle
+ *   filter whose support widens by the downscale factor. Upscaling is plain bilinear.
+ * - `resizeNearest`: PIL's nearest (source = ⌊(dst + ½)·in/out⌋), for masks.
+ * - `rotateAboutCentre`: bilinear (image) or nearest (mask) rotation, zero fill.
+ *
+ * Images are HWC row-major with `channels` values per pixel.
+ *
+ * @example
+ * ```ts
+ * const small = resizeBilinear({ data, width: 900, height: 900, channels: 3 }, 256, 256);
+ * ```
+ */
+
+export interface Raster<T extends Float32Array | Uint8Array = Float32Array> {
+  data: T;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+interface Taps {
+  start: Int32Array;
+  count: Int32Array;
+  weights: Float64Array;
+  maxTaps: number;
+}
+
+/** Per output index: the source indices and normalised triangle weights (PIL's precompute_coeffs). */
+function bilinearTaps(inSize: number, outSize: number): Taps {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = filterScale; // triangle support 1, widened when downscaling
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float64Array(outSize * maxTaps);
+  for (let i = 0; i < outSize; i++) {
+    const centre = (i + 0.5) * scale;
+    const lo = Math.max(0, Math.floor(centre - support + 0.5));
+    const hi = Math.min(inSize, Math.floor(centre + support + 0.5));
+    let total = 0;
+    for (let j = lo; j < hi; j++) {
+      const w = Math.max(0, 1 - Math.abs((j + 0.5 - centre) / filterScale));
+      weights[i * maxTaps + (j - lo)] = w;
+      total += w;
+    }
+    for (let j = lo; j < hi; j++) weights[i * maxTaps + (j - lo)] /= total || 1;
+    start[i] = lo;
+    count[i] = hi - lo;
+  }
+  return { start, count, weights, maxTaps };
+}
+
+export function resizeBilinear(src: Raster, outWidth: number, outHeight: number): Raster {
+  const { width, height, channels, data } = src;
+  if (width === outWidth && height === outHeight) return { ...src, data: Float32Array.from(data) };
+  const tx = bilinearTaps(width, outWidth);
+  const ty = bilinearTaps(height, outHeight);
+  const tmp = new Float64Array(height * outWidth * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < outWidth; x++) {
+      for (let c = 0; c < channels; c++) {
+        let s = 0;
+        for (let k = 0; k < tx.count[x]; k++) s += tx.weights[x * tx.maxTaps + k] * data[(y * width + tx.start[x] + k) * channels + c];
+        tmp[(y * outWidth + x) * channels + c] = s;
+      }
+    }
+  }
+  const out = new Float32Array(outHeight * outWidth * channels);
+  for (let y = 0; y < outHeight; y++) {
+    for (let x = 0; x < outWidth; x++) {
+      for (let c = 0; c < channels; c++) {
+        let s = 0;
+        for (let k = 0; k < ty.count[y]; k++) s += ty.weights[y * ty.maxTaps + k] * tmp[((ty.start[y] + k) * outWidth + x) * channels + c];
+        out[(y * outWidth + x) * channels + c] = s;
+      }
+    }
+  }
+  return { data: out, width: outWidth, height: outHeight, channels };
+}
+
+export function resizeNearest<T extends Float32Array | Uint8Array>(src: Raster<T>, outWidth: number, outHeight: number): Raster<T> {
+  const { width, height, channels, data } = src;
+  const out = new (data.constructor as { new (n: number): T })(outHeight * outWidth * channels);
+  for (let y = 0; y < outHeight; y++) {
+    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight));
+    for (let x = 0; x < outWidth; x++) {
+      const sx = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth));
+      for (let c = 0; c < channels; c++) out[(y * outWidth + x) * channels + c] = data[(sy * width + sx) * channels + c];
+    }
+  }
+  return { data: out, width: outWidth, height: outHeight, channels };
+}
+
+/** Rotates counter-clockwise by `angleDeg` about the image centre; outside pixels are 0. */
+export function rotateAboutCentre<T extends Float32Array | Uint8Array>(src: Raster<T>, angleDeg: number, mode: 'bilinear' | 'nearest'): Raster<T> {
+  const { width, height, channels, data } = src;
+  const out = new (data.constructor as { new (n: number): T })(data.length);
+  if (angleDeg === 0) {
+    out.set(data);
+    return { ...src, data: out };
+  }
+  const a = (angleDeg * Math.PI) / 180;
+  const cos = Math.cos(a), sin = Math.sin(a);
+  const cx = width / 2, cy = height / 2;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      // inverse map: the source point that lands on (x, y)
+      const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+      const sx = cos * dx - sin * dy + cx - 0.5;
+      const sy = sin * dx + cos * dy + cy - 0.5;
+      const o = (y * width + x) * channels;
+      if (mode === 'nearest') {
+        const ix = Math.round(sx), iy = Math.round(sy);
+        if (ix < 0 || iy < 0 || ix >= width || iy >= height) continue;
+        for (let c = 0; c < channels; c++) out[o + c] = data[(iy * width + ix) * channels + c];
+        continue;
+      }
+      const x0 = Math.floor(sx), y0 = Math.floor(sy);
+      const fx = sx - x0, fy = sy - y0;
+      for (let c = 0; c < channels; c++) {
+        let s = 0;
+        for (const [xx, yy, w] of [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]]) {
+          if (xx >= 0 && yy >= 0 && xx < width && yy < height) s += w * data[(yy * width + xx) * channels + c];
+        }
+        out[o + c] = s;
+      }
+    }
+  }
+  return { ...src, data: out };
+}
+
+/** Copies the square `size` at (top, left). */
+export function crop<T extends Float32Array | Uint8Array>(src: Raster<T>, top: number, left: number, size: number): Raster<T> {
+  const { width, channels, data } = src;
+  if (top + size > src.height || left + size > width) throw new Error(`crop of ${size} at (${top}, ${left}) exceeds ${width}×${src.height}`);
+  const out = new (data.constructor as { new (n: number): T })(size * size * channels);
+  for (let y = 0; y < size; y++) out.set(data.subarray(((top + y) * width + left) * channels, ((top + y) * width + left + size) * channels), y * size * channels);
+  return { data: out, width: size, height: size, channels };
+}

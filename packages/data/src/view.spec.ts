@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { ViewSchema, viewKey, viewOutputSize, viewPlacement } from './view';
+
+describe('views', () => {
+  it('center-crop 256 → 224 takes the central square at offset 16 (torchvision CenterCrop)', () => {
+    const v = ViewSchema.parse({ kind: 'center-crop' });
+    expect(viewPlacement(v, 'x')).toEqual({ angleDeg: 0, resize: 256, top: 16, left: 16, size: 224 });
+    expect(viewOutputSize(v)).toBe(224);
+    expect(viewKey(v)).toBe('center-crop:256:224');
+    // odd difference: round half to even, as Python's round
+    expect(viewPlacement(ViewSchema.parse({ kind: 'center-crop', resize: 13, crop: 8 }), 'x').top).toBe(2); // round(2.5) = 2
+    expect(viewPlacement(ViewSchema.parse({ kind: 'center-crop', resize: 15, crop: 8 }), 'x').top).toBe(4); // round(3.5) = 4
+  });
+
+  it('rd-mvtec draws the angle and crop per sample from (seed, id): reproducible, within bounds, varied', () => {
+    const v = ViewSchema.parse({ kind: 'rd-mvtec', seed: 3 });
+    const a = viewPlacement(v, 'test/crack/000');
+    expect(viewPlacement(v, 'test/crack/000')).toEqual(a);
+    const all = Array.from({ length: 50 }, (_, i) => viewPlacement(v, `train/good/${i}`));
+    for (const p of all) {
+      expect(Math.abs(p.angleDeg)).toBeLessThanOrEqual(10);
+      expect(p.top).toBeGreaterThanOrEqual(0);
+      expect(p.top).toBeLessThanOrEqual(32);
+    }
+    expect(new Set(all.map((p) => p.top)).size).toBeGreaterThan(5);
+    expect(viewPlacement(ViewSchema.parse({ kind: 'rd-mvtec', seed: 4 }), 'test/crack/000')).not.toEqual(a);
+  });
+
+  it('rejects unknown keys, kinds and a crop larger than the resize, with paths', () => {
+    const typo = ViewSchema.safeParse({ kind: 'center-crop', crp: 200 });
+    expect(typo.success).toBe(false);
+    expect(ViewSchema.safeParse({ kind: 'zoom' }).success).toBe(false);
+    const big = ViewSchema.safeParse({ kind: 'center-crop', resize: 200, crop: 224 });
+    expect(big.success ? [] : big.error.issues.map((i) => i.path.join('.'))).toEqual(['crop']);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Views: how an image becomes the model's input (cfa-spec.md, "Data").
+ *
+ * - `center-crop` — resize to `resize`², center-crop `crop`² (the CFA standard view);
+ * - `resize` — resize to `size`² (the second view of CFA++);
+ * - `rd-mvtec` — paper Table 3: rotate by a uniform angle in [−max, +max] about the centre, resize,
+ *   random crop. The angle and crop offset of a sample are a pure function of (seed, sample id), so
+ *   train and test are deterministic and the mask gets exactly the image's transform.
+ *
+ * @example
+ * ```ts
+ * const view = ViewSchema.parse({ kind: 'center-crop' }); // { kind, resize: 256, crop: 224 }
+ * viewKey(view);            // 'center-crop:256:224'
+ * viewOutputSize(view);     // 224
+ * ```
+ */
+import { z } from 'zod';
+import { createRng, hashString } from '@cfa/tensor-runtime';
+
+const side = z.number().int().min(8).max(4096);
+
+export const ViewSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('center-crop'), resize: side.default(256), crop: side.default(224) }),
+  z.strictObject({ kind: z.literal('resize'), size: side.default(224) }),
+  z.strictObject({
+    kind: z.literal('rd-mvtec'),
+    resize: side.default(256),
+    crop: side.default(224),
+    maxRotationDeg: z.number().min(0).max(180).default(10),
+    seed: z.number().int().nonnegative().default(0),
+  }),
+]).refine((v) => v.kind === 'resize' || v.crop <= v.resize, { message: 'crop must not exceed resize', path: ['crop'] });
+
+export type View = z.infer<typeof ViewSchema>;
+
+/** Canonical text of a view, for cache keys and logs. */
+export function viewKey(view: View): string {
+  switch (view.kind) {
+    case 'center-crop':
+      return `center-crop:${view.resize}:${view.crop}`;
+    case 'resize':
+      return `resize:${view.size}`;
+    case 'rd-mvtec':
+      return `rd-mvtec:${view.resize}:${view.crop}:${view.maxRotationDeg}:${view.seed}`;
+  }
+}
+
+/** Side of the square the view produces. */
+export function viewOutputSize(view: View): number {
+  return view.kind === 'resize' ? view.size : view.crop;
+}
+
+export interface Placement {
+  /** Rotation in degrees (counter-clockwise). */
+  angleDeg: number;
+  resize: number;
+  /** Crop offset (top, left) in the resized image. */
+  top: number;
+  left: number;
+  size: number;
+}
+
+/** Where one sample's pixels come from under a view. */
+export function viewPlacement(view: View, sampleId: string): Placement {
+  switch (view.kind) {
+    case 'center-crop': {
+      // torchvision CenterCrop: int(round(d / 2)), Python rounding half to even
+      const d = view.resize - view.crop;
+      const half = Math.floor(d / 2);
+      const offset = d % 2 === 0 || half % 2 === 0 ? half : half + 1;
+      return { angleDeg: 0, resize: view.resize, top: offset, left: offset, size: view.crop };
+    }
+    case 'resize':
+      return { angleDeg: 0, resize: view.size, top: 0, left: 0, size: view.size };
+    case 'rd-mvtec': {
+      const rng = createRng(view.seed).fork(`rd-mvtec:${hashString(sampleId)}`);
+      const angleDeg = rng.uniform(-view.maxRotationDeg, view.maxRotationDeg);
+      const span = view.resize - view.crop;
+      return { angleDeg, resize: view.resize, top: rng.int(span + 1), left: rng.int(span + 1), size: view.crop };
+    }
+  }
+}
