@@ -10,11 +10,12 @@
  */
 import { z } from 'zod';
 import { ViewSchema } from '@cfa/data';
+import { availableBackbones } from '@cfa/backbone';
 import { DistanceMetricSchema, LossConfigSchema } from '@cfa/scoring';
 import { OptimizerConfigSchema } from './adamw';
 
 export const BackboneConfigSchema = z.strictObject({
-  name: z.string().default('resnet18'),
+  name: z.enum(availableBackbones() as [string, ...string[]]).default('resnet18'),
   /** A `.safetensors` / `.pth` file with torchvision names; absent = seeded random init (tagged weights=random). */
   weights: z.string().optional(),
   allowPartial: z.boolean().default(false),
@@ -27,7 +28,7 @@ export const DescriptorConfigSchema = z.strictObject({
   init: z.enum(['he-normal', 'torch-default']).default('he-normal'),
 });
 
-export const MemoryBankConfigSchema = z.discriminatedUnion('kind', [
+const MemoryBankVariants = z.discriminatedUnion('kind', [
   z.strictObject({
     /** Reference code: per-location mean of φ over the train set, k-means to HW/γc when γc > 1. */
     kind: z.literal('reference'),
@@ -42,6 +43,12 @@ export const MemoryBankConfigSchema = z.discriminatedUnion('kind', [
     kmeansMaxIter: z.number().int().positive().default(300),
   }),
 ]);
+
+/** `kind` defaults to 'reference', so `memoryBank: { gammaC: 4 }` is enough. */
+export const MemoryBankConfigSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'reference', ...v } : v),
+  MemoryBankVariants,
+);
 
 export const TrainingConfigSchema = z.strictObject({
   /** Paper/reference: 30 (anomalib adds early stopping); the quick default runs fewer. */

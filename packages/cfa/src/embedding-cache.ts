@@ -36,12 +36,11 @@ export interface EmbeddingKeyParts {
   /** Backbone weights identity (`random:resnet18:0` or `file:<sha256>`). */
   backbone: string;
   inputSize: number;
-  scaleByChannels?: boolean;
 }
 
 /** The cache key: a sha256 over everything the embedding depends on. */
 export function embeddingKey(parts: EmbeddingKeyParts): string {
-  return createHash('sha256').update(JSON.stringify([1, parts.sourceHash, parts.view, parts.backbone, parts.inputSize, !!parts.scaleByChannels])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([1, parts.sourceHash, parts.view, parts.backbone, parts.inputSize])).digest('hex');
 }
 
 export class MemoryEmbeddingCache implements EmbeddingCache {

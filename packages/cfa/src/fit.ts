@@ -51,6 +51,8 @@ export interface FitOptions {
   engine: EngineSelection;
   /** Train embeddings [H·W, D] per image. */
   train: EmbeddingSet;
+  /** φ outputs = outMultiplier · D / γd (2 for EfficientNet in the reference code). */
+  outMultiplier?: number;
   onProgress?: (event: ProgressEvent) => void;
   onEpoch?: (record: EpochRecord) => void;
 }
@@ -87,6 +89,7 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
   const params = createCoordConvParams({
     inChannels: channels,
     gammaD: config.descriptor.gammaD,
+    outMultiplier: options.outMultiplier,
     withRadius: config.descriptor.withRadius,
     init: config.descriptor.init,
     seed: config.seed,

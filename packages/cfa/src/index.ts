@@ -1,1 +1,35 @@
-export {};
+/**
+ * @cfa/cfa — the CFA method (Lee et al. 2022) as glue over the stage packages, like anomalib's
+ * `lightning_model.py`: no maths here.
+ *
+ * - `CfaConfigSchema`: every setting of a run, with the paper's / reference code's defaults.
+ * - `runCfaOnCategory`: index → backbone → embeddings (cached) → fit → predict for one category.
+ * - `fitCfa`, `predictCfa`, `createTrainer`: the parts, for callers that bring their own data.
+ * - `embedSamples`, `MemoryEmbeddingCache`, `DiskEmbeddingCache`, `embeddingKey`: the feature cache.
+ * - `AdamW`: torch's AdamW (amsgrad, decoupled weight decay) on typed arrays.
+ */
+export {
+  BackboneConfigSchema,
+  CfaConfigSchema,
+  DescriptorConfigSchema,
+  MemoryBankConfigSchema,
+  ScoringConfigSchema,
+  TrainingConfigSchema,
+} from './config';
+export type { CfaConfig, CfaConfigInput } from './config';
+export { AdamW, OptimizerConfigSchema } from './adamw';
+export type { OptimizerConfig } from './adamw';
+export { DiskEmbeddingCache, MemoryEmbeddingCache, embeddingKey } from './embedding-cache';
+export type { EmbeddingCache, EmbeddingKeyParts } from './embedding-cache';
+export { cachedEmbeddingSet, memoryEmbeddingSet, stackEmbeddings } from './embedding-set';
+export type { EmbeddingGeometry, EmbeddingSet } from './embedding-set';
+export { embedSamples, sampleViewKey } from './embed-samples';
+export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';
+export { fitCfa } from './fit';
+export type { EpochRecord, FitOptions, FittedCfa, ProgressEvent } from './fit';
+export { predictCfa } from './predict';
+export type { PredictOptions, Prediction } from './predict';
+export { createTrainer } from './trainer';
+export type { StepLosses, Trainer, TrainerOptions } from './trainer';
+export { runCfaOnCategory } from './run-category';
+export type { CategoryRun, RunCategoryOptions, RunPhase, RunProgress } from './run-category';

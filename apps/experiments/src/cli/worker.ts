@@ -1,0 +1,48 @@
+/**
+ * `worker`: run sweep cells from the queue on this machine, until stopped (Ctrl-C finishes the
+ * current cells first). Any machine that sees the same dataset root and tracking URI can run one.
+ */
+import { Command } from 'commander';
+import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
+import { addEngineOptions, positiveInt } from './common-options';
+import { createLogger } from './logger';
+import { startCellWorker } from '../queue/cell-worker';
+
+interface WorkerOptions {
+  redis: string;
+  concurrency: number;
+  featureCache: string;
+  trackingUri?: string;
+  lockMs: number;
+  engine: string;
+  backend?: string;
+  threads?: number;
+}
+
+export function workerCommand(): Command {
+  const command = new Command('worker')
+    .description('run sweep cells from the queue (BullMQ on Redis) until stopped')
+    .option('--redis <url>', 'Redis URL', process.env.CFA_REDIS_URL ?? 'redis://127.0.0.1:6379')
+    .option('--concurrency <n>', 'cells run at once on this worker', positiveInt, 1)
+    .option('--feature-cache <dir>', 'backbone features cache (safe to share between workers)', '.cache/embeddings')
+    .option('--tracking-uri <uri>', "override the tracking URI the jobs carry (e.g. this machine's mount of a shared mlruns)")
+    .option('--lock-ms <ms>', 'stalled-job detection: a dead worker\'s cell is retried after this long', positiveInt, 30_000);
+  addEngineOptions(command);
+  return command.action(async (options: WorkerOptions) => {
+    const log = createLogger();
+    const engine = await selectEngine({ requested: options.engine, tfBackend: options.backend, threads: options.threads });
+    log.info(describeEngine(engine));
+    const worker = await startCellWorker({
+      redisUrl: options.redis, concurrency: options.concurrency, engine, featureCache: options.featureCache,
+      trackingUri: options.trackingUri, lockDurationMs: options.lockMs, log: log.info,
+    });
+    log.info(`worker ready on ${options.redis} (concurrency ${options.concurrency}); Ctrl-C to stop`);
+    const stop = async () => {
+      log.info('stopping: finishing the current cell(s)');
+      await worker.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * A queue worker: takes cell jobs and runs each as `runTrackedCell` does locally, so the MLflow
+ * runs are the same. A cell whose run already FINISHED is skipped; a RUNNING run left by a worker
+ * that died is closed as KILLED with the reason before the cell runs again. A cell that fails for
+ * a real reason (bad weights, NaN loss) is failed for good (no retry); infrastructure failures
+ * (tracking unreachable) are retried by BullMQ with backoff, a bounded number of times.
+ *
+ * @example
+ * ```ts
+ * const worker = await startCellWorker({ redisUrl: 'redis://127.0.0.1:6379', concurrency: 1, engine });
+ * ```
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { EngineSelection } from '@cfa/tensor-runtime';
+import { DiskEmbeddingCache } from '@cfa/cfa';
+import { createTrackingStore } from '@cfa/tracking';
+import { CFA_TAGS, findCellRuns, runTrackedCell } from '../tracking/tracked-cell';
+import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
+
+export interface CellWorkerOptions {
+  redisUrl: string;
+  concurrency: number;
+  engine: EngineSelection;
+  featureCache?: string;
+  outRoot?: string;
+  /** Overrides the tracking URI a job carries (e.g. a different mount path on this machine). */
+  trackingUri?: string;
+  /** Stalled-job detection: a job whose worker stops renewing its lock for this long is retried elsewhere. */
+  lockDurationMs?: number;
+  log: (line: string) => void;
+}
+
+export async function startCellWorker(options: CellWorkerOptions): Promise<Worker<CellJobData, CellJobResult>> {
+  const name = `${hostname()}:${process.pid}`;
+  const cache = new DiskEmbeddingCache(options.featureCache ?? join('.cache', 'embeddings'));
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const worker = new Worker<CellJobData, CellJobResult>(
+    CELL_QUEUE,
+    async (job) => {
+      const { cell, parentRunId, experimentId } = job.data;
+      const store = createTrackingStore({ uri: options.trackingUri ?? job.data.trackingUri });
+      try {
+        const runs = await findCellRuns(store, experimentId, parentRunId, cell.key);
+        const done = runs.find((r) => r.info.status === 'FINISHED');
+        if (done) return { runId: done.info.runId, status: 'SKIPPED', worker: name };
+        for (const orphan of runs.filter((r) => r.info.status === 'RUNNING')) {
+          await store.setTag(orphan.info.runId, CFA_TAGS.error, `killed: the worker running this attempt stopped (stalled job ${job.id}); retried as attempt ${job.attemptsMade + 1}`);
+          await store.updateRun({ runId: orphan.info.runId, status: 'KILLED', endTime: Date.now() });
+        }
+        options.log(`${name}: ${cell.name} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
+        const outcome = await runTrackedCell({
+          store, experimentId, parentRunId, sweepName: job.data.sweepName, cell, engine: options.engine, cache,
+          outDir: join(options.outRoot ?? join('runs', job.data.sweepName), cell.key),
+          extraTags: { [CFA_TAGS.worker]: name, [CFA_TAGS.attempt]: String(job.attemptsMade + 1) },
+          log: options.log,
+          onProgress: (e) => void job.updateProgress({ phase: e.phase, done: e.done, total: e.total }).catch(() => undefined),
+        });
+        if (outcome.error) throw new UnrecoverableError(`${cell.name}: ${outcome.error.message}`);
+        return { runId: outcome.runId, status: 'FINISHED', worker: name };
+      } finally {
+        await store.close();
+      }
+    },
+    {
+      connection: redisConnection(options.redisUrl),
+      concurrency: options.concurrency,
+      lockDuration,
+      stalledInterval: Math.max(1_000, Math.floor(lockDuration / 2)),
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('failed', (job, error) => options.log(`${name}: job ${job?.id} failed: ${error.message}`));
+  worker.on('error', (error) => options.log(`${name}: ${error.message}`));
+  await worker.waitUntilReady();
+  return worker;
+}

@@ -1,0 +1,105 @@
+/**
+ * The enqueuer side of `--executor queue`: one job per missing cell (deterministic ids, so running
+ * it again — or after the enqueuer was killed — re-attaches to the same jobs instead of adding
+ * new ones), then a wait with a progress bar over cells until every job has completed or failed
+ * for good. Jobs that vanished (a Redis restarted without persistence) are enqueued again; a cell
+ * that failed in an earlier run of the sweep is retried.
+ */
+import { createTrackingStore } from '@cfa/tracking';
+import { createPhaseProgress } from '../cli/logger';
+import type { LoadedSweep } from '../sweep/load-sweep';
+import { childRuns, finishedByCell, type SweepParent, sweepKey } from '../sweep/sweep-runs';
+import { type CellJobData, cellJobId, cellQueue } from './cell-queue';
+
+export interface QueueSweepOptions {
+  loaded: LoadedSweep;
+  parent: SweepParent;
+  redisUrl: string;
+  trackingUri?: string;
+  pollMs?: number;
+  log: (line: string) => void;
+}
+
+export interface QueueSweepOutcome {
+  enqueued: number;
+  skipped: number;
+  failed: { cell: string; error: string }[];
+}
+
+export async function runSweepOnQueue(options: QueueSweepOptions): Promise<QueueSweepOutcome> {
+  const { loaded, parent, log } = options;
+  const key = sweepKey(loaded);
+  const store = createTrackingStore({ uri: options.trackingUri });
+  const queue = cellQueue(options.redisUrl);
+  queue.on('error', () => undefined); // ioredis reconnects; the poll loop below reports lasting trouble
+  const progress = createPhaseProgress();
+  try {
+    const finished = finishedByCell(await childRuns(store, parent.experimentId, parent.parentRunId));
+    const todo = loaded.cells.filter((c) => !finished.has(c.key));
+    const data = (cell: (typeof todo)[number]): CellJobData => ({
+      sweepName: loaded.sweep.name, sweepKey: key, experimentId: parent.experimentId, parentRunId: parent.parentRunId,
+      trackingUri: options.trackingUri ?? store.location, cell,
+    });
+    let enqueued = 0, retried = 0, attached = 0;
+    for (const cell of todo) {
+      const id = cellJobId(key, cell.key);
+      const job = await queue.getJob(id);
+      const state = job ? await job.getState() : undefined;
+      if (!job) {
+        await queue.add(cell.name, data(cell), { jobId: id });
+        enqueued++;
+      } else if (state === 'failed') {
+        // failed for good in an earlier run of this sweep: this run tries it again
+        await job.retry('failed');
+        retried++;
+      } else if (state === 'completed') {
+        // completed, yet MLflow has no FINISHED run for it (deleted, or another store): redo
+        await job.remove();
+        await queue.add(cell.name, data(cell), { jobId: id });
+        enqueued++;
+      } else {
+        attached++;
+      }
+    }
+    log(`queue: ${todo.length} cell(s) to run — ${enqueued} enqueued, ${attached} already queued, ${retried} retried; ${finished.size} already finished`);
+    const failed = new Map<string, string>();
+    const completed = new Set<string>();
+    let lastError = '';
+    while (completed.size + failed.size < todo.length) {
+      try {
+        for (const cell of todo) {
+          if (completed.has(cell.key) || failed.has(cell.key)) continue;
+          const id = cellJobId(key, cell.key);
+          const job = await queue.getJob(id);
+          if (!job) {
+            // lost with a Redis that restarted empty: enqueue it again
+            await queue.add(cell.name, data(cell), { jobId: id });
+            log(`queue: job ${id} was gone, enqueued again`);
+            continue;
+          }
+          // BullMQ's 'failed' is final: attempts exhausted, or an unrecoverable cell error
+          const state = await job.getState();
+          if (state === 'completed') completed.add(cell.key);
+          else if (state === 'failed') failed.set(cell.key, job.failedReason ?? 'failed');
+        }
+        lastError = '';
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message !== lastError) log(`queue: Redis not answering (${message}); waiting for it`);
+        lastError = message;
+      }
+      progress.update('cells', completed.size + failed.size, todo.length, `${failed.size} failed`);
+      if (completed.size + failed.size < todo.length) await new Promise((r) => setTimeout(r, options.pollMs ?? 1_000));
+    }
+    progress.stop();
+    return {
+      enqueued,
+      skipped: finished.size,
+      failed: todo.filter((c) => failed.has(c.key)).map((c) => ({ cell: c.name, error: failed.get(c.key)! })),
+    };
+  } finally {
+    progress.stop();
+    await queue.close();
+    await store.close();
+  }
+}

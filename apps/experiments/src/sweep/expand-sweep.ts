@@ -1,0 +1,167 @@
+/**
+ * A validated sweep → its cells. Axes multiply (grid) or pair (zip); every cell's CFA config is
+ * the base with the cell's assignments applied, validated in full — so a wrong value anywhere is
+ * reported with its path in the sweep file before anything runs. Each cell has a deterministic
+ * key (a hash of what determines its numbers), which names its MLflow run and its queue job.
+ */
+import { createHash } from 'node:crypto';
+import { CfaConfigSchema } from '@cfa/cfa';
+import type { z } from 'zod';
+import { type RunConfig, RunConfigSchema } from '../run/run-config';
+import type { Axis, Sweep } from './sweep-schema';
+
+type Scalar = string | number | boolean;
+
+export interface SweepCell {
+  key: string;
+  /** e.g. `weave loss.terms=att seed=0`. */
+  name: string;
+  category: string;
+  seed: number;
+  assignments: Record<string, Scalar>;
+  config: RunConfig;
+}
+
+export interface SweepProblem {
+  /** Where in the sweep file, e.g. `axes[0].grid.backbone.name[1]`. */
+  path: string;
+  message: string;
+}
+
+export class SweepError extends Error {
+  constructor(readonly source: string, readonly problems: SweepProblem[]) {
+    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `✖ ${p.message}\n  → at ${p.path}`).join('\n')}`);
+    this.name = 'SweepError';
+  }
+}
+
+/** Sets `a.b.c` in a plain object, creating objects on the way. */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+/** The combinations one axis contributes: a grid multiplies its fields, a zip pairs them. */
+function axisCombinations(axis: Axis, index: number, problems: SweepProblem[]): Record<string, Scalar>[] {
+  if ('zip' in axis) {
+    const entries = Object.entries(axis.zip);
+    const length = entries[0][1].length;
+    for (const [k, v] of entries) {
+      if (v.length !== length) problems.push({ path: `axes[${index}].zip.${k}`, message: `zip fields must have the same length: ${entries[0][0]} has ${length}, ${k} has ${v.length}` });
+    }
+    return Array.from({ length }, (_, i) => Object.fromEntries(entries.map(([k, v]) => [k, v[i]])));
+  }
+  let combos: Record<string, Scalar>[] = [{}];
+  for (const [k, values] of Object.entries(axis.grid)) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  return combos;
+}
+
+/** Where an assignment came from, to point config errors at the sweep file. */
+function axisSource(sweep: Sweep, path: string, value: Scalar): string {
+  for (const [i, axis] of sweep.axes.entries()) {
+    const kind = 'zip' in axis ? 'zip' : 'grid';
+    const fields = 'zip' in axis ? axis.zip : axis.grid;
+    if (path in fields) {
+      const at = fields[path].indexOf(value);
+      return `axes[${i}].${kind}["${path}"]${at >= 0 ? `[${at}]` : ''}`;
+    }
+  }
+  return `base.${path}`;
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The cell key: what the numbers depend on (dataset, resolved config), not the sweep's name. */
+export function cellKey(config: RunConfig): string {
+  return createHash('sha256').update(stableStringify({ dataset: config.dataset, cfa: config.cfa })).digest('hex').slice(0, 16);
+}
+
+export interface ExpandOptions {
+  /** Every category under the data root, for "all" and for checking names. */
+  availableCategories: string[];
+}
+
+export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions): SweepCell[] {
+  const problems: SweepProblem[] = [];
+  const categories = sweep.categories === 'all' ? options.availableCategories : sweep.categories;
+  categories.forEach((c, i) => {
+    if (!options.availableCategories.includes(c)) {
+      problems.push({ path: `categories[${i}]`, message: `unknown category '${c}': expected one of ${options.availableCategories.join(', ')}` });
+    }
+  });
+  let combos: Record<string, Scalar>[] = [{}];
+  sweep.axes.forEach((axis, i) => {
+    const add = axisCombinations(axis, i, problems);
+    combos = combos.flatMap((c) => add.map((a) => ({ ...c, ...a })));
+  });
+  const baseCheck = CfaConfigSchema.safeParse(sweep.base);
+  if (!baseCheck.success) problems.push(...zodProblems(baseCheck.error, (path) => `base.${path}`));
+  const cells: SweepCell[] = [];
+  const reported = new Set<string>();
+  for (const assignments of combos) {
+    const cfa = structuredClone(sweep.base) as Record<string, unknown>;
+    for (const [path, value] of Object.entries(assignments)) setPath(cfa, path, value);
+    const parsed = CfaConfigSchema.safeParse(cfa);
+    if (!parsed.success) {
+      if (baseCheck.success) {
+        for (const p of zodProblems(parsed.error, (path) => {
+          const field = Object.keys(assignments).find((a) => path === a || path.startsWith(`${a}.`));
+          return field ? axisSource(sweep, field, assignments[field]) : `base.${path}`;
+        })) {
+          const id = `${p.path}|${p.message}`;
+          if (!reported.has(id)) problems.push(p);
+          reported.add(id);
+        }
+      }
+      continue;
+    }
+    for (const category of categories) {
+      for (const seed of sweep.seeds) {
+        const config = RunConfigSchema.parse({
+          dataset: { category, ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}) },
+          cfa: { ...parsed.data, seed },
+          heatmaps: sweep.heatmaps,
+        });
+        const label = Object.entries(assignments).map(([k, v]) => `${k}=${v}`).join(' ');
+        cells.push({ key: cellKey(config), name: `${category}${label ? ` ${label}` : ''} seed=${seed}`, category, seed, assignments, config });
+      }
+    }
+  }
+  if (problems.length) throw new SweepError(source, problems);
+  return cells;
+}
+
+/** `['axes', 0, 'grid', 'loss.terms', 1]` → `axes[0].grid["loss.terms"][1]`. */
+export function formatPath(segments: readonly PropertyKey[]): string {
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : String(s).includes('.') ? `["${String(s)}"]` : `${i ? '.' : ''}${String(s)}`)).join('');
+}
+
+/** Config-relative issue paths (dotted), for mapping into the sweep file. */
+export function zodProblems(error: z.ZodError, locate: (path: string) => string): SweepProblem[] {
+  return error.issues.flatMap((issue) => {
+    const keys = 'keys' in issue && Array.isArray(issue.keys) ? (issue.keys as string[]) : [];
+    const base = issue.path.map(String);
+    const paths = keys.length ? keys.map((k) => [...base, k].join('.')) : [base.join('.')];
+    return paths.map((path) => ({ path: locate(path), message: keys.length ? `unknown key '${path.split('.').at(-1)}'` : issue.message }));
+  });
+}
+
+/** Sweep-file issue paths, formatted. */
+export function sweepFileProblems(error: z.ZodError): SweepProblem[] {
+  return error.issues.flatMap((issue) => {
+    const keys = 'keys' in issue && Array.isArray(issue.keys) ? (issue.keys as string[]) : [];
+    if (keys.length) return keys.map((k) => ({ path: formatPath([...issue.path, k]), message: `unknown key '${k}'` }));
+    return [{ path: formatPath(issue.path) || '(top level)', message: issue.message }];
+  });
+}

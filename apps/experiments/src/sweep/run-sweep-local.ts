@@ -1,0 +1,68 @@
+/**
+ * The default executor: every missing cell of a sweep, one after the other, in this process.
+ * Cells whose run already FINISHED under this sweep's parent are skipped; a RUNNING child left by a
+ * process that died is marked KILLED (with the reason) and its cell runs again; a cell that fails
+ * is marked FAILED with its error and the sweep goes on.
+ */
+import { join } from 'node:path';
+import type { EngineSelection } from '@cfa/tensor-runtime';
+import type { EmbeddingCache } from '@cfa/cfa';
+import type { TrackingStore } from '@cfa/tracking';
+import type { PhaseProgress } from '../cli/logger';
+import { CFA_TAGS, runTrackedCell } from '../tracking/tracked-cell';
+import type { LoadedSweep } from './load-sweep';
+import { childRuns, finishedByCell, type SweepParent } from './sweep-runs';
+
+export interface LocalSweepOptions {
+  store: TrackingStore;
+  loaded: LoadedSweep;
+  parent: SweepParent;
+  engine: EngineSelection;
+  cache?: EmbeddingCache;
+  outRoot: string;
+  progress?: PhaseProgress;
+  log: (line: string) => void;
+}
+
+export interface SweepOutcome {
+  ran: number;
+  skipped: number;
+  failed: { cell: string; error: string }[];
+  killedOrphans: number;
+}
+
+/** Marks RUNNING children as KILLED: in the local executor nothing else runs this sweep's cells. */
+export async function closeOrphans(store: TrackingStore, parent: SweepParent, reason: string): Promise<number> {
+  let n = 0;
+  for (const run of await childRuns(store, parent.experimentId, parent.parentRunId)) {
+    if (run.info.status !== 'RUNNING') continue;
+    await store.setTag(run.info.runId, CFA_TAGS.error, reason);
+    await store.updateRun({ runId: run.info.runId, status: 'KILLED', endTime: Date.now() });
+    n++;
+  }
+  return n;
+}
+
+export async function runSweepLocally(options: LocalSweepOptions): Promise<SweepOutcome> {
+  const { store, loaded, parent, engine, log } = options;
+  const killedOrphans = await closeOrphans(store, parent, 'orphaned: the process running this cell ended before it finished (killed or crashed); the cell was run again');
+  if (killedOrphans) log(`marked ${killedOrphans} orphaned run(s) KILLED`);
+  const finished = finishedByCell(await childRuns(store, parent.experimentId, parent.parentRunId));
+  const todo = loaded.cells.filter((c) => !finished.has(c.key));
+  const outcome: SweepOutcome = { ran: 0, skipped: loaded.cells.length - todo.length, failed: [], killedOrphans };
+  if (outcome.skipped) log(`resuming: ${outcome.skipped} of ${loaded.cells.length} cells already finished, ${todo.length} to run`);
+  for (const [i, cell] of todo.entries()) {
+    log(`cell ${i + 1}/${todo.length}: ${cell.name}`);
+    const { error } = await runTrackedCell({
+      store, experimentId: parent.experimentId, parentRunId: parent.parentRunId, sweepName: loaded.sweep.name,
+      cell, engine, cache: options.cache, outDir: join(options.outRoot, cell.key), log,
+      onProgress: (e) => options.progress?.update(e.phase, e.done, e.total, `cell ${i + 1}/${todo.length}${e.detail ? `, ${e.detail}` : ''}`),
+    });
+    outcome.ran++;
+    if (error) {
+      outcome.failed.push({ cell: cell.name, error: error.message });
+      log(`cell ${cell.name} FAILED: ${error.message}`);
+    }
+  }
+  return outcome;
+}

@@ -1,0 +1,63 @@
+/**
+ * Declarative sweep files (YAML, so each can say in a comment which paper table it reproduces).
+ * A sweep is a base config, axes over config fields (a grid product, or `zip` for paired axes such
+ * as γd = γc), the categories and the seeds, plus how its comparison table is laid out with the
+ * paper's numbers beside ours. Strict objects: a misspelt key fails with its path.
+ *
+ * @example
+ * ```yaml
+ * name: compression-sweep
+ * base: { backbone: { name: wide_resnet50_2 } }
+ * axes:
+ *   - zip: { descriptor.gammaD: [1, 2, 4, 8], memoryBank.gammaC: [1, 2, 4, 8] }
+ * categories: [weave, disc]
+ * ```
+ */
+import { z } from 'zod';
+
+const AxisValue = z.union([z.string(), z.number(), z.boolean()]);
+/** `config.path: [values…]`; at least one value per axis. */
+const AxisMap = z.record(z.string().min(1), z.array(AxisValue).min(1, 'an axis needs at least one value'));
+
+export const AxisSchema = z.union([
+  z.strictObject({ grid: AxisMap.refine((m) => Object.keys(m).length > 0, 'a grid needs at least one field') }),
+  z.strictObject({ zip: AxisMap.refine((m) => Object.keys(m).length > 0, 'a zip needs at least one field') }),
+]);
+
+export const MetricNameSchema = z.enum(['imageAuroc', 'pixelAuroc', 'pixelAupro', 'imageF1Max', 'pixelF1Max', 'throughput', 'trainSeconds']);
+
+export const ReportSchema = z.strictObject({
+  /** Config path whose values make the rows (e.g. `backbone.name`). */
+  rows: z.string().optional(),
+  /** Config path whose values make the column groups (e.g. `loss.terms`). */
+  columns: z.string().optional(),
+  metrics: z.array(MetricNameSchema).min(1).default(['imageAuroc', 'pixelAuroc']),
+  /**
+   * The paper's numbers: row value → column value → metric → number ("-" as the key when there is
+   * no row/column axis).
+   */
+  paper: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).default({}),
+});
+
+export const SweepSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes'),
+  /** The paper table reproduced, e.g. "Table 5: loss ablation". */
+  reproduces: z.string().min(1),
+  description: z.string().optional(),
+  /** A partial CFA config (defaults fill the rest). */
+  base: z.record(z.string(), z.unknown()).default({}),
+  /** MVTec AD folder; absent = the embedded synthetic dataset. */
+  dataRoot: z.string().optional(),
+  /** Category names, or "all" for every category under the data root. */
+  categories: z.union([z.literal('all'), z.array(z.string().min(1)).min(1, 'list at least one category')]),
+  seeds: z.array(z.number().int().nonnegative()).min(1, 'list at least one seed').default([0]),
+  axes: z.array(AxisSchema).default([]),
+  /** Heatmap panels per cell. */
+  heatmaps: z.number().int().nonnegative().default(4),
+  report: ReportSchema.default(ReportSchema.parse({})),
+});
+
+export type SweepInput = z.input<typeof SweepSchema>;
+export type Sweep = z.infer<typeof SweepSchema>;
+export type Axis = z.infer<typeof AxisSchema>;
+export type MetricName = z.infer<typeof MetricNameSchema>;

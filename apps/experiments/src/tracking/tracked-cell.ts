@@ -1,0 +1,134 @@
+/**
+ * One sweep cell as an MLflow child run: params (every config field, flattened), per-epoch
+ * metrics with their step, final metrics, artifacts (result JSON, per-image scores, heatmaps), and
+ * a status — FINISHED, or FAILED with the error as a tag. Used by the local executor and by queue
+ * workers alike, so both log identical runs.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EngineSelection } from '@cfa/tensor-runtime';
+import type { EmbeddingCache, RunProgress } from '@cfa/cfa';
+import { type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import type { SweepCell } from '../sweep/expand-sweep';
+import { type CellResult, runCell } from '../run/run-cell';
+import { flattenConfig } from './flatten';
+
+export const CFA_TAGS = {
+  sweep: 'cfa.sweep',
+  sweepKey: 'cfa.sweep.key',
+  cellKey: 'cfa.cell.key',
+  category: 'cfa.category',
+  weights: 'weights',
+  engine: 'cfa.engine',
+  threads: 'cfa.engine.threads',
+  tfBackend: 'cfa.tf_backend',
+  error: 'cfa.error',
+  worker: 'cfa.worker',
+  attempt: 'cfa.attempt',
+} as const;
+
+/** Final metrics as MLflow keys. */
+export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric[] {
+  const m = result.metrics;
+  const t = result.timings;
+  const values: Record<string, number> = {
+    image_auroc: m.imageAuroc,
+    pixel_auroc: m.pixelAuroc,
+    pixel_aupro: m.pixelAupro,
+    image_f1_max: m.imageF1Max,
+    pixel_f1_max: m.pixelF1Max,
+    throughput_img_s: t.throughputImagesPerSecond,
+    train_seconds: t.trainSeconds,
+    bank_seconds: t.bankSeconds,
+    embed_seconds: t.embedTrainSeconds + t.embedTestSeconds,
+    total_seconds: t.totalSeconds,
+    radius: result.model.radius,
+  };
+  return Object.entries(values).map(([key, value]) => ({ key, value, timestamp, step: 0 }));
+}
+
+export interface CellRunRecord {
+  run: Run;
+  status: string;
+}
+
+/** The child runs of `parentRunId` for one cell key, newest first. */
+export async function findCellRuns(store: TrackingStore, experimentId: string, parentRunId: string, cellKey: string): Promise<Run[]> {
+  return searchAllRuns(store, {
+    experimentIds: [experimentId],
+    filter: `tags.\`${MLFLOW_TAGS.parentRunId}\` = '${parentRunId}' AND tags.\`${CFA_TAGS.cellKey}\` = '${cellKey}'`,
+  });
+}
+
+export interface TrackedCellOptions {
+  store: TrackingStore;
+  experimentId: string;
+  parentRunId: string;
+  sweepName: string;
+  cell: SweepCell;
+  engine: EngineSelection;
+  cache?: EmbeddingCache;
+  /** Local folder for the cell's outputs (uploaded as artifacts). */
+  outDir: string;
+  extraTags?: Record<string, string>;
+  onProgress?: (event: RunProgress) => void;
+  log?: (line: string) => void;
+}
+
+async function uploadFolder(store: TrackingStore, runId: string, dir: string, prefix = ''): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) await uploadFolder(store, runId, join(dir, e.name), rel);
+    else await store.logArtifact(runId, rel, await readFile(join(dir, e.name)));
+  }
+}
+
+export async function runTrackedCell(options: TrackedCellOptions): Promise<{ runId: string; result?: CellResult; error?: Error }> {
+  const { store, experimentId, parentRunId, sweepName, cell, engine } = options;
+  const config = cell.config;
+  const run = await store.createRun({
+    experimentId,
+    runName: cell.name,
+    parentRunId,
+    tags: {
+      [CFA_TAGS.sweep]: sweepName,
+      [CFA_TAGS.cellKey]: cell.key,
+      [CFA_TAGS.category]: cell.category,
+      [CFA_TAGS.weights]: config.cfa.backbone.weights ? 'file' : 'random',
+      [CFA_TAGS.engine]: engine.name,
+      [CFA_TAGS.threads]: String(engine.threads),
+      [CFA_TAGS.tfBackend]: engine.tf.backend,
+      ...options.extraTags,
+    },
+  });
+  const runId = run.info.runId;
+  try {
+    await store.logBatch(runId, { params: Object.entries(flattenConfig({ dataset: config.dataset, ...config.cfa, heatmaps: config.heatmaps })).map(([key, value]) => ({ key, value })) });
+    const result = await runCell({
+      config, engine, outDir: options.outDir, cache: options.cache, onProgress: options.onProgress, log: options.log,
+      onEpoch: (e) => {
+        const ts = Date.now();
+        void store.logBatch(runId, {
+          metrics: [
+            { key: 'train/loss', value: e.loss, timestamp: ts, step: e.epoch },
+            { key: 'train/loss_att', value: e.lossAtt, timestamp: ts, step: e.epoch },
+            { key: 'train/loss_rep', value: e.lossRep, timestamp: ts, step: e.epoch },
+            { key: 'train/radius', value: e.radius, timestamp: ts, step: e.epoch },
+            { key: 'train/epoch_seconds', value: e.seconds, timestamp: ts, step: e.epoch },
+          ],
+        }).catch((error: Error) => options.log?.(`could not log epoch ${e.epoch}: ${error.message}`));
+      },
+    });
+    await store.logBatch(runId, { metrics: finalMetrics(result) });
+    const undefinedNotes = Object.entries(result.metrics.undefinedMetrics);
+    if (undefinedNotes.length) await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
+    await uploadFolder(store, runId, options.outDir);
+    await store.updateRun({ runId, status: 'FINISHED', endTime: Date.now() });
+    return { runId, result };
+  } catch (error) {
+    const message = (error as Error).message;
+    await store.setTag(runId, CFA_TAGS.error, message.slice(0, 8000)).catch(() => undefined);
+    await store.updateRun({ runId, status: 'FAILED', endTime: Date.now() }).catch(() => undefined);
+    return { runId, error: error as Error };
+  }
+}
