@@ -1,0 +1,152 @@
+/**
+ * Sweeps on BullMQ + a real redis-server, with real worker processes: the same numbers and MLflow
+ * structure as the local executor; a worker killed mid-cell, Redis restarting and the enqueuer
+ * killed, all within one sweep that still completes with exactly one FINISHED run per cell; a cell
+ * that fails for a real reason fails once.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectEngine } from '@cfa/tensor-runtime';
+import { DiskEmbeddingCache } from '@cfa/cfa';
+import { FileTrackingStore, type Run, searchAllRuns } from '@cfa/tracking';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { CELL_QUEUE, redisConnection } from '../queue/cell-queue';
+import { loadSweep } from '../sweep/load-sweep';
+import { runSweepLocally } from '../sweep/run-sweep-local';
+import { openSweepParent } from '../sweep/sweep-runs';
+import { type CliProcess, runCli, startCli, waitFor } from '../testing/cli-process';
+import { redisAvailable, startTestRedis, type TestRedis } from '../testing/redis-server';
+import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
+
+const available = redisAvailable();
+if (!available) process.stderr.write('[experiments] queue tests skipped: redis-server is not on PATH (apt-get install redis-server)\n');
+
+describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real worker processes)', () => {
+  let redis: TestRedis;
+  let dataRoot: string;
+  let dir: string;
+  const workers: CliProcess[] = [];
+  const startWorker = () => {
+    const w = startCli(['worker', '--redis', redis.url, '--lock-ms', '3000', '--feature-cache', join(dir, 'cache')]);
+    workers.push(w);
+    return w;
+  };
+
+  beforeAll(async () => {
+    redis = await startTestRedis();
+    dataRoot = await tinyDataset();
+    dir = await mkdtemp(join(tmpdir(), 'queue-'));
+  }, 60_000);
+  afterAll(async () => {
+    for (const w of workers) w.kill9();
+    await redis?.stop();
+  });
+
+  async function sweepFile(name: string, extra: object): Promise<string> {
+    const file = join(dir, `${name}.yaml`);
+    await writeFile(file, stringify({ name, reproduces: 'Table 6 (queue test)', dataRoot, categories: ['weave', 'disc'], heatmaps: 0, base: TINY_BASE, ...extra }));
+    return file;
+  }
+
+  async function children(mlruns: string, name: string): Promise<Run[]> {
+    const store = new FileTrackingStore(mlruns);
+    const exp = await store.getExperimentByName(name);
+    return exp ? (await searchAllRuns(store, { experimentIds: [exp.experimentId] })).filter((r) => r.data.tags['mlflow.parentRunId']) : [];
+  }
+
+  it('gives the same metrics per cell (to 1e-6) and the same MLflow structure as the local executor', async () => {
+    const file = await sweepFile('queue-same', { axes: [{ zip: { 'descriptor.gammaD': [1, 2], 'memoryBank.gammaC': [1, 2] } }] });
+    // local, in this process, one thread like the workers
+    const localRuns = join(dir, 'mlruns-local');
+    const store = new FileTrackingStore(localRuns);
+    const loaded = await loadSweep(file);
+    const parent = await openSweepParent(store, loaded);
+    const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 1 });
+    await runSweepLocally({ store, loaded, parent, engine, cache: new DiskEmbeddingCache(join(dir, 'cache-local')), outRoot: join(dir, 'out-local'), log: () => undefined });
+    // queue, two workers
+    startWorker();
+    startWorker();
+    const queueRuns = join(dir, 'mlruns-queue');
+    const result = await runCli(['sweep', file, '--executor', 'queue', '--redis', redis.url, '--tracking-uri', queueRuns, '--out', join(dir, 'out-queue')]);
+    expect(result.code, result.output).toBe(0);
+    const local = await children(localRuns, 'queue-same');
+    const queued = await children(queueRuns, 'queue-same');
+    expect(queued).toHaveLength(4);
+    expect(new Set(queued.map((r) => r.data.tags['cfa.worker'])).size).toBeGreaterThanOrEqual(1);
+    for (const run of local) {
+      const twin = queued.find((q) => q.data.tags['cfa.cell.key'] === run.data.tags['cfa.cell.key'])!;
+      expect(twin.info.status).toBe('FINISHED');
+      expect(twin.info.runName).toBe(run.info.runName);
+      expect(twin.data.params).toEqual(run.data.params);
+      for (const key of ['image_auroc', 'pixel_auroc', 'pixel_aupro', 'radius']) {
+        expect(Math.abs(twin.data.metrics[key].value - run.data.metrics[key].value), key).toBeLessThanOrEqual(1e-6);
+      }
+    }
+  }, 400_000);
+
+  it('survives a worker killed mid-cell, a Redis restart and the enqueuer killed: exactly one FINISHED run per cell', async () => {
+    const file = await sweepFile('queue-faults', { base: { ...TINY_BASE, training: { epochs: 40 } }, axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }] });
+    const mlruns = join(dir, 'mlruns-faults');
+    const args = ['sweep', file, '--executor', 'queue', '--redis', redis.url, '--tracking-uri', mlruns, '--out', join(dir, 'out-faults')];
+    const enqueuer = startCli(args);
+    const running = await waitFor('a cell running on a worker', async () => (await children(mlruns, 'queue-faults')).find((r) => r.info.status === 'RUNNING'), 180_000, 100);
+    // 1. the enqueuer dies
+    enqueuer.kill9();
+    await enqueuer.exited;
+    // 2. the worker running that cell dies
+    const victim = running.data.tags['cfa.worker'].split(':')[1];
+    const victimProcess = workers.find((w) => w.child.exitCode === null && w.child.pid && isAncestor(w.child.pid, Number(victim)));
+    expect(victimProcess, `worker ${running.data.tags['cfa.worker']} among the test's workers`).toBeDefined();
+    victimProcess!.kill9();
+    startWorker();
+    // 3. Redis restarts
+    await redis.restart();
+    // the enqueuer comes back: re-attaches, adds no job
+    const again = await runCli(args);
+    expect(again.code, again.output).toBe(0);
+    expect(again.output).toMatch(/0 enqueued/);
+    const queue = new Queue(CELL_QUEUE, { connection: redisConnection(redis.url) });
+    const jobs = (await queue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter((j) => j.data.sweepName === 'queue-faults');
+    expect(jobs).toHaveLength(4);
+    await queue.close();
+    const runs = await children(mlruns, 'queue-faults');
+    const killed = runs.find((r) => r.info.runId === running.info.runId)!;
+    expect(['KILLED', 'FAILED']).toContain(killed.info.status);
+    expect(killed.data.tags['cfa.error']).toMatch(/worker running this attempt stopped/);
+    const finished = runs.filter((r) => r.info.status === 'FINISHED').map((r) => r.data.tags['cfa.cell.key']);
+    expect(finished).toHaveLength(4);
+    expect(new Set(finished).size).toBe(4);
+    expect(runs.filter((r) => r.info.status === 'RUNNING')).toEqual([]);
+  }, 500_000);
+
+  it('a cell that fails for a real reason fails once, is not retried, and the sweep reports it', async () => {
+    const bad = join(dir, 'bad.pth');
+    await writeFile(bad, 'garbage');
+    const file = await sweepFile('queue-fail', { categories: ['weave'], axes: [{ grid: { 'backbone.weights': [bad] } }] });
+    const mlruns = join(dir, 'mlruns-fail');
+    const result = await runCli(['sweep', file, '--executor', 'queue', '--redis', redis.url, '--tracking-uri', mlruns, '--out', join(dir, 'out-fail')]);
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/1 cell\(s\) failed/);
+    const runs = await children(mlruns, 'queue-fail');
+    expect(runs).toHaveLength(1);
+    expect(runs[0].info.status).toBe('FAILED');
+    expect(runs[0].data.tags['cfa.error']).toMatch(/bad\.pth: not a zip-format torch checkpoint/);
+  }, 300_000);
+});
+
+/** Whether `pid` is `root` or one of its descendants (tsx runs the worker in a child node). */
+function isAncestor(root: number, pid: number): boolean {
+  for (let p = pid, guard = 0; p > 1 && guard < 20; guard++) {
+    if (p === root) return true;
+    try {
+      p = Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(p)], { encoding: 'utf8' }).trim());
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,97 @@
+/**
+ * A whole sweep through the local executor on a tiny synthetic dataset: MLflow structure (parent,
+ * nested children, params, per-epoch metrics, artifacts), resumption, failures, and the same sweep
+ * through the REST client on the fake server.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectEngine } from '@cfa/tensor-runtime';
+import { FileTrackingStore, RestTrackingStore, searchAllRuns, startFakeMlflowServer, type TrackingStore } from '@cfa/tracking';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
+import { finishSweep } from './finish-sweep';
+import { loadSweep } from './load-sweep';
+import { runSweepLocally } from './run-sweep-local';
+import { childRuns, openSweepParent } from './sweep-runs';
+
+let dataRoot: string;
+let dir: string;
+beforeAll(async () => {
+  dataRoot = await tinyDataset();
+  dir = await mkdtemp(join(tmpdir(), 'sweep-run-'));
+});
+
+async function tinySweep(extra: object = {}): Promise<string> {
+  const file = join(dir, 'tiny-ablation.yaml');
+  await writeFile(file, stringify({
+    name: 'tiny-ablation', reproduces: 'Table 5 (tiny)', dataRoot, categories: ['weave', 'disc'], heatmaps: 1,
+    base: TINY_BASE, axes: [{ grid: { 'loss.terms': ['none', 'att+rep'] } }],
+    report: { rows: 'loss.terms', metrics: ['imageAuroc', 'pixelAuroc'] }, ...extra,
+  }));
+  return file;
+}
+
+async function runSweep(store: TrackingStore, file: string, overrides = {}) {
+  const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 2 });
+  const loaded = await loadSweep(file, overrides);
+  const parent = await openSweepParent(store, loaded);
+  const outcome = await runSweepLocally({ store, loaded, parent, engine, outRoot: join(dir, 'out'), log: () => undefined });
+  const table = await finishSweep(store, loaded, parent, join(dir, 'out'));
+  return { loaded, parent, outcome, table };
+}
+
+describe('local sweep executor', () => {
+  it('logs one parent and one nested child per cell, with params, epoch metrics, final metrics and artifacts; a rerun runs nothing', async () => {
+    const store = new FileTrackingStore(join(dir, 'mlruns'));
+    const file = await tinySweep();
+    const first = await runSweep(store, file);
+    expect(first.outcome).toMatchObject({ ran: 4, skipped: 0, failed: [] });
+    const children = await childRuns(store, first.parent.experimentId, first.parent.parentRunId);
+    expect(children).toHaveLength(4);
+    expect(children.every((c) => c.info.status === 'FINISHED')).toBe(true);
+    const trained = children.find((c) => c.data.params['loss.terms'] === 'att+rep')!;
+    expect(trained.data.tags.weights).toBe('random');
+    expect(trained.data.params['dataset.category']).toMatch(/weave|disc/);
+    expect(trained.data.params['training.epochs']).toBe('1');
+    expect((await store.getMetricHistory(trained.info.runId, 'train/loss')).map((m) => m.step)).toEqual([1]);
+    expect(trained.data.metrics.image_auroc.value).toBeGreaterThan(0);
+    const artifacts = (await store.listArtifacts(trained.info.runId)).map((a) => a.path);
+    expect(artifacts).toEqual(expect.arrayContaining(['heatmaps', 'result.json', 'scores.csv']));
+    const parentRun = await store.getRun(first.parent.parentRunId);
+    expect(parentRun.info.status).toBe('FINISHED');
+    expect((await store.listArtifacts(first.parent.parentRunId)).map((a) => a.path)).toEqual(expect.arrayContaining(['comparison.md', 'comparison.json', 'sweep']));
+    expect(first.table.records.map((r) => [r['loss.terms'], r.group])).toEqual([['none', 'textures'], ['none', 'objects'], ['none', 'all'], ['att+rep', 'textures'], ['att+rep', 'objects'], ['att+rep', 'all']]);
+
+    const again = await runSweep(store, file);
+    expect(again.parent.parentRunId).toBe(first.parent.parentRunId);
+    expect(again.outcome).toMatchObject({ ran: 0, skipped: 4 });
+    expect(await childRuns(store, first.parent.experimentId, first.parent.parentRunId)).toHaveLength(4);
+  });
+
+  it('a cell that fails (bad weights file) is FAILED with its error, the others finish, a rerun retries only it', async () => {
+    const store = new FileTrackingStore(join(dir, 'mlruns-fail'));
+    const bad = join(dir, 'broken.safetensors');
+    await writeFile(bad, 'not weights');
+    const file = await tinySweep({ name: 'tiny-ablation', axes: [{ grid: { 'backbone.weights': [bad] } }, { grid: { 'loss.terms': ['none'] } }] });
+    const { outcome, parent } = await runSweep(store, file, { categories: ['weave'] });
+    expect(outcome.failed).toHaveLength(1);
+    const [run] = await childRuns(store, parent.experimentId, parent.parentRunId);
+    expect(run.info.status).toBe('FAILED');
+    expect(run.data.tags['cfa.error']).toMatch(/broken\.safetensors: header length \d+ exceeds the file/);
+    const rerun = await runSweep(store, file, { categories: ['weave'] });
+    expect(rerun.outcome.ran).toBe(1);
+  });
+
+  it('logs the same structure to an MLflow server through REST (fake server)', async () => {
+    const fake = await startFakeMlflowServer();
+    const store = new RestTrackingStore({ uri: fake.url });
+    const { parent } = await runSweep(store, await tinySweep(), { categories: ['disc'] });
+    const runs = await searchAllRuns(store, { experimentIds: [parent.experimentId] });
+    expect(runs).toHaveLength(3);
+    expect(runs.filter((r) => r.data.tags['mlflow.parentRunId'] === parent.parentRunId)).toHaveLength(2);
+    await store.close();
+    await fake.close();
+  });
+});
