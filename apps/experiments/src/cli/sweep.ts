@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
-import { createTrackingStore } from '@cfa/tracking';
+import { createTrackingStore, SpoolingTrackingStore } from '@cfa/tracking';
 import { addEngineOptions, nonNegativeInt } from './common-options';
 import { createLogger, createPhaseProgress } from './logger';
 import { loadSweep, type SweepOverrides } from '../sweep/load-sweep';
@@ -27,6 +27,7 @@ export interface SweepCliOptions {
   featureCache: string;
   out?: string;
   executor: 'local' | 'queue';
+  syncTimeoutS: number;
   redis?: string;
   engine: string;
   backend?: string;
@@ -59,7 +60,8 @@ export function addSweepOptions(command: Command): Command {
     .option('--feature-cache <dir>', 'backbone features cache, shared by cells and runs', '.cache/embeddings')
     .option('--out <dir>', 'local outputs (default runs/<sweep>)')
     .addOption(new Option('--executor <kind>', 'run cells here, or as jobs for workers on a queue').choices(['local', 'queue']).default('local'))
-    .option('--redis <url>', 'Redis for --executor queue', process.env.CFA_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    .option('--redis <url>', 'Redis for --executor queue', process.env.CFA_REDIS_URL ?? 'redis://127.0.0.1:6379')
+    .option('--sync-timeout-s <s>', 'after the cells, how long to wait for an unreachable tracking server', nonNegativeInt, 900);
   return addEngineOptions(command);
 }
 
@@ -107,6 +109,20 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     }).finally(() => progress.stop());
     failedCount = outcome.failed.length;
     for (const f of outcome.failed) log.warn(`FAILED ${f.cell}: ${f.error}`);
+  }
+  if (store instanceof SpoolingTrackingStore && store.backlog > 0) {
+    // the table is read back from the server: deliver what was spooled during an outage first
+    log.info(`waiting for the tracking server to take ${store.backlog} spooled write(s) (they stay in ${store.spoolPath}; replay later with nx run experiments:sync-runs)`);
+    const deadline = Date.now() + options.syncTimeoutS * 1000;
+    while (!(await store.flush())) {
+      if (Date.now() > deadline) {
+        log.warn(`the tracking server did not come back within ${options.syncTimeoutS} s; all cells ran, ${store.backlog} write(s) remain spooled in ${store.spoolPath}`);
+        process.exitCode = 3;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+    log.info('spool delivered');
   }
   const table = await finishSweep(store, loaded, parent, outRoot);
   await store.close();
