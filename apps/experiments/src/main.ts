@@ -9,6 +9,7 @@ import { trainEvalCommand } from './cli/train-eval';
 import { sweepCommand } from './cli/sweep';
 import { workerCommand } from './cli/worker';
 import { syncRunsCommand } from './cli/sync-runs';
+import { benchCommand } from './cli/bench';
 
 const program = new Command('cfa')
   .description('CFA (Lee et al. 2022) experiments: train, evaluate, sweep, benchmark')
@@ -16,7 +17,8 @@ const program = new Command('cfa')
   .addCommand(trainEvalCommand())
   .addCommand(sweepCommand())
   .addCommand(workerCommand())
-  .addCommand(syncRunsCommand());
+  .addCommand(syncRunsCommand())
+  .addCommand(benchCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -1,0 +1,121 @@
+/**
+ * What `bench` measures, per backbone and engine, at 224 input and batch 4 on the embedded default:
+ * backbone forward, feature-cache hit, descriptor forward+backward, distance + top-k against
+ * HW/γc centres, one training epoch with a warm feature cache, and inference throughput with
+ * γd = γc (paper Table 6). Medians of repeated runs after a warm-up.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
+import { type BackboneModel, createOrtBackboneRunner, createTfBackboneRunner } from '@cfa/backbone';
+import { createCoordConvParams, createDescriptorGradient, createDescriptorRunner, createPatchEmbedder } from '@cfa/descriptor';
+import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
+import { anomalyMaps, patchAnomalyScores } from '@cfa/scoring';
+import { CfaConfigSchema, DiskEmbeddingCache, embeddingKey, fitCfa, memoryEmbeddingSet } from '@cfa/cfa';
+
+export const GAMMAS = [1, 2, 4, 8] as const;
+
+export interface BenchRow {
+  key: string;
+  label: string;
+  unit: 'ms/img' | 's' | 'img/s';
+  value: number;
+}
+
+async function median(fn: () => Promise<unknown>, repeat = 3): Promise<number> {
+  await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const t = performance.now();
+    await fn();
+    samples.push(performance.now() - t);
+  }
+  return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+}
+
+export async function benchEngine(engine: EngineSelection, backbone: BackboneModel, images: Float32Array, count: number, size: number, log: (line: string) => void): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const px = size * size * 3;
+  const batch = images.subarray(0, 4 * px);
+  const name = engine.name;
+  // backbone forward
+  if (name === 'ort') {
+    const runner = await createOrtBackboneRunner(engine, backbone, size);
+    rows.push({ key: 'backbone_ms', label: 'backbone forward', unit: 'ms/img', value: (await median(() => runner.forward(batch, 4))) / 4 });
+    await runner.release();
+  } else {
+    const runner = createTfBackboneRunner(backbone);
+    rows.push({ key: 'backbone_ms', label: 'backbone forward', unit: 'ms/img', value: (await median(async () => {
+      const x = tf.tensor4d(batch, [4, size, size, 3]);
+      const maps = runner.forward(x);
+      await Promise.all(maps.map((m) => m.data()));
+      tf.dispose([x, ...maps]);
+    }, 1)) / 4 });
+    runner.dispose();
+  }
+  log(`${backbone.definition.name} ${name}: backbone ${rows[0].value.toFixed(1)} ms/img`);
+  const embedder = await createPatchEmbedder({ engine, backbone, inputSize: size });
+  const embeddings: Float32Array[] = [];
+  for (let i = 0; i < count; i += 4) {
+    const e = await embedder.embed(images.subarray(i * px, (i + 4) * px), 4);
+    const per = e.length / 4;
+    for (let j = 0; j < 4; j++) embeddings.push(e.slice(j * per, (j + 1) * per));
+  }
+  const { height, width, channels } = embedder;
+  const hw = height * width;
+  // feature cache hit: what every epoch and sweep cell pays instead of the backbone
+  const cache = new DiskEmbeddingCache(await mkdtemp(join(tmpdir(), 'bench-cache-')));
+  const keys = embeddings.slice(0, 4).map((_, i) => embeddingKey({ sourceHash: `bench-${i}`, view: 'bench', backbone: backbone.weightsSource.id, inputSize: size }));
+  for (let i = 0; i < 4; i++) await cache.set(keys[i], embeddings[i]);
+  rows.push({ key: 'cache_hit_ms', label: 'feature cache hit', unit: 'ms/img', value: (await median(() => Promise.all(keys.map((k) => cache.get(k))))) / 4 });
+  // descriptor forward + backward
+  const params = createCoordConvParams({ inChannels: channels, gammaD: 1, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
+  const descriptor = await createDescriptorRunner({ engine, height, width, params });
+  const gradient = await createDescriptorGradient({ engine, height, width, params });
+  const x4 = new Float32Array(4 * hw * channels);
+  embeddings.slice(0, 4).forEach((e, i) => x4.set(e, i * hw * channels));
+  const phi = await descriptor.forward(x4, 4, params);
+  rows.push({ key: 'descriptor_ms', label: 'descriptor forward+backward', unit: 'ms/img', value: (await median(async () => {
+    const p = await descriptor.forward(x4, 4, params);
+    await gradient.compute(x4, p, 4);
+  })) / 4 });
+  // distance + top-k
+  const search = await createNearestSearch({ engine, dim: params.outChannels });
+  const rng = createRng(1);
+  for (const g of GAMMAS) {
+    const m = Math.floor(hw / g);
+    const bank = createMemoryBank(Float32Array.from({ length: m * params.outChannels }, () => rng.normal()), m, params.outChannels);
+    rows.push({ key: `distance_ms_g${g}`, label: `distance + top-k, γc=${g}`, unit: 'ms/img', value: (await median(() => search.nearest(phi, 4 * hw, bank, 6))) / 4 });
+  }
+  log(`${backbone.definition.name} ${name}: descriptor and distances done`);
+  await Promise.all([descriptor.release(), gradient.release(), search.release()]);
+  // one training epoch, feature cache warm
+  const config = CfaConfigSchema.parse({ training: { epochs: 1 }, backbone: { name: backbone.definition.name } });
+  const set = memoryEmbeddingSet(embeddings.map((_, i) => `bench/${i}`), embeddings, { height, width, channels });
+  const fitted = await fitCfa({ config, engine, train: set, outMultiplier: backbone.definition.embedding.outMultiplier });
+  rows.push({ key: 'epoch_s', label: `training epoch (${count} images, cache warm)`, unit: 's', value: fitted.history[0].seconds });
+  await fitted.release();
+  log(`${backbone.definition.name} ${name}: epoch ${fitted.history[0].seconds.toFixed(1)} s`);
+  // inference throughput with γd = γc, image → smoothed map
+  for (const g of GAMMAS) {
+    const pg = createCoordConvParams({ inChannels: channels, gammaD: g, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
+    const m = Math.floor(hw / g);
+    const bank = createMemoryBank(Float32Array.from({ length: m * pg.outChannels }, () => rng.normal()), m, pg.outChannels);
+    const d = await createDescriptorRunner({ engine, height, width, params: pg });
+    const s = await createNearestSearch({ engine, dim: pg.outChannels });
+    const t = performance.now();
+    for (let i = 0; i < count; i += 4) {
+      const e = await embedder.embed(images.subarray(i * px, (i + 4) * px), 4);
+      const p = await d.forward(e, 4, pg);
+      const { distances } = await s.nearest(p, 4 * hw, bank, 3);
+      anomalyMaps({ scores: patchAnomalyScores({ distances, count: 4 * hw, k: 3, K: 3, metric: 'euclidean' }), count: 4, height, width, outputSize: size, sigma: 4 });
+    }
+    rows.push({ key: `throughput_g${g}`, label: `inference throughput, γd=γc=${g}`, unit: 'img/s', value: count / ((performance.now() - t) / 1000) });
+    await Promise.all([d.release(), s.release()]);
+  }
+  await embedder.release();
+  log(`${backbone.definition.name} ${name}: throughput done`);
+  return rows;
+}

@@ -1,0 +1,110 @@
+/**
+ * `bench`: the speed table — resnet18 and wide_resnet50_2 at 224, batch 4, on the embedded
+ * default — for each engine, and with `--reference` the PyTorch reference on the same images and
+ * weights in the same invocation, with the ratio ours / PyTorch for every row. Writes JSON and
+ * markdown and logs them to MLflow as a run.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Command, Option } from 'commander';
+import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
+import { ensureSyntheticDataset, indexCategory, loadSamples, ViewSchema } from '@cfa/data';
+import { encodeSafetensors, loadBackbone } from '@cfa/backbone';
+import { createTrackingStore } from '@cfa/tracking';
+import { createLogger } from './logger';
+import { positiveInt } from './common-options';
+import { type BenchRow, benchEngine } from '../bench/bench-rows';
+import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
+import { REPO_ROOT } from '../testing/cli-process';
+import { formatTable } from '../report/text-table';
+
+const run = promisify(execFile);
+
+interface BenchOptions {
+  backbones: string;
+  engines: string;
+  images: number;
+  reference?: boolean;
+  python: string;
+  out: string;
+  trackingUri?: string;
+  threads?: number;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('speed table per engine (and against PyTorch with --reference); see docs/benchmarks.md')
+    .option('--backbones <list>', 'backbones', 'resnet18,wide_resnet50_2')
+    .option('--engines <list>', 'engines to time (ort, tfjs)', 'ort,tfjs')
+    .option('--images <n>', 'images for the epoch and throughput rows (a multiple of 4)', positiveInt, 16)
+    .option('--reference', 'also time the PyTorch reference (needs apt-get install python3-torch python3-torchvision python3-scipy)')
+    .option('--python <path>', 'Python with torch for --reference', '/usr/bin/python3')
+    .option('--out <dir>', 'where bench.json and bench.md go', 'runs/bench')
+    .addOption(new Option('--tracking-uri <uri>', 'MLflow (default ./mlruns)').env('MLFLOW_TRACKING_URI'))
+    .option('--threads <n>', 'threads for ONNX Runtime and PyTorch', positiveInt)
+    .action(async (options: BenchOptions) => {
+      const log = createLogger();
+      const images = Math.max(4, options.images - (options.images % 4));
+      await ensureSyntheticDataset({ root: DEFAULT_SYNTHETIC_ROOT });
+      const view = ViewSchema.parse({ kind: 'center-crop' });
+      const index = await indexCategory({ root: DEFAULT_SYNTHETIC_ROOT, category: 'weave' });
+      const samples = await loadSamples(index.train.slice(0, images), view);
+      const size = samples[0].width;
+      const pixels = new Float32Array(images * size * size * 3);
+      samples.forEach((s, i) => pixels.set(s.image, i * size * size * 3));
+      const dir = await mkdtemp(join(tmpdir(), 'bench-'));
+      await writeFile(join(dir, 'images.safetensors'), encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])));
+      const results: Record<string, Record<string, BenchRow[] | Record<string, number>>> = {};
+      const described: string[] = [];
+      for (const name of options.backbones.split(',')) {
+        const backbone = await loadBackbone({ name, seed: 0 });
+        await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
+        results[name] = {};
+        for (const engineName of options.engines.split(',')) {
+          const engine = await selectEngine({ requested: engineName, threads: options.threads });
+          described.push(describeEngine(engine));
+          log.info(`${name}: timing ${describeEngine(engine)}`);
+          results[name][engineName] = await benchEngine(engine, backbone, pixels, images, size, log.info);
+        }
+        if (options.reference) {
+          log.info(`${name}: timing the PyTorch reference`);
+          const args = [join(REPO_ROOT, 'tools/torch-reference/bench_reference.py'), dir, name, ...(options.threads ? ['--threads', String(options.threads)] : [])];
+          const { stdout } = await run(options.python, args, { cwd: join(REPO_ROOT, 'tools/torch-reference'), maxBuffer: 1 << 20, timeout: 3_600_000 });
+          results[name].pytorch = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+        }
+      }
+      const engines = options.engines.split(',');
+      const headers = ['backbone', 'row', 'unit', ...engines, ...(options.reference ? ['PyTorch', ...engines.map((e) => `${e} / PyTorch`)] : [])];
+      const body: string[][] = [];
+      for (const [name, byEngine] of Object.entries(results)) {
+        const first = byEngine[engines[0]] as BenchRow[];
+        for (const row of first) {
+          const values = engines.map((e) => (byEngine[e] as BenchRow[]).find((r) => r.key === row.key)?.value);
+          const ref = options.reference ? (byEngine.pytorch as Record<string, number>)[row.key] : undefined;
+          const fmt = (v: number | undefined) => (v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(2));
+          body.push([name, row.label, row.unit, ...values.map(fmt), ...(options.reference ? [fmt(ref), ...values.map((v) => (v !== undefined && ref ? `${(v / ref).toFixed(2)}×` : '—'))] : [])]);
+        }
+      }
+      const rss = process.resourceUsage().maxRSS / 1024;
+      const note = `peak RSS ${rss.toFixed(0)} MiB; ${[...new Set(described)].join(' | ')}; ${images} images, 224 input, batch 4${options.reference ? `; PyTorch ${JSON.stringify(Object.values(results)[0].pytorch && (Object.values(results)[0].pytorch as Record<string, number>).threads)} threads` : ''}`;
+      const markdown = `${formatTable(headers, body, { markdown: true })}\n\n${note}\n`;
+      process.stdout.write(`\n${formatTable(headers, body)}\n\n${note}\n`);
+      await mkdir(options.out, { recursive: true });
+      await writeFile(join(options.out, 'bench.md'), markdown);
+      await writeFile(join(options.out, 'bench.json'), `${JSON.stringify({ results, peakRssMiB: rss, note }, null, 2)}\n`);
+      const store = createTrackingStore({ uri: options.trackingUri });
+      const exp = await store.getOrCreateExperiment('bench');
+      const mlrun = await store.createRun({ experimentId: exp, runName: `bench ${new Date().toISOString().slice(0, 16)}`, tags: { 'cfa.engines': options.engines, weights: 'random' } });
+      const metrics = Object.entries(results).flatMap(([name, byEngine]) => Object.entries(byEngine).flatMap(([engine, rows]) =>
+        (Array.isArray(rows) ? rows.map((r) => [r.key, r.value] as const) : Object.entries(rows).filter(([, v]) => typeof v === 'number'))
+          .map(([k, v]) => ({ key: `${name}/${engine}/${k}`, value: Number(v), timestamp: Date.now(), step: 0 }))));
+      await store.logBatch(mlrun.info.runId, { metrics: [...metrics, { key: 'peak_rss_mib', value: rss, timestamp: Date.now(), step: 0 }] });
+      await store.logArtifact(mlrun.info.runId, 'bench.md', markdown);
+      await store.updateRun({ runId: mlrun.info.runId, status: 'FINISHED', endTime: Date.now() });
+      await store.close();
+      log.info(`wrote ${join(options.out, 'bench.md')} and bench.json; logged run ${mlrun.info.runId} to ${store.location}`);
+    });
+}
