@@ -1,84 +1,140 @@
 /**
- * Area under the per-region-overlap curve up to a false-positive rate (MVTec AD's AUPRO;
- * anomalib `metrics/aupro.py`). Regions are the connected components of each image's mask.
+ * P-AUPRO: area under the per-region-overlap (PRO) curve up to a false positive rate, divided by
+ * that rate (Bergmann et al., MVTec AD, IJCV 2021), computed exactly at every distinct score.
  *
- *   PRO(t) = mean over all regions r of |{p ∈ r : score(p) ≥ t}| / |r|
- *   FPR(t) = |{normal pixels with score ≥ t}| / |normal pixels|
+ *   regions  = 8-connected components of each image's mask (R in all images together)
+ *   PRO(t)   = (1/R) · Σ_regions |{p ∈ r : score(p) ≥ t}| / |r|
+ *   FPR(t)   = |{normal pixels (mask 0, all images) with score ≥ t}| / |normal pixels|
+ *   AUPRO    = ∫₀^fprLimit PRO d(FPR) / fprLimit   (trapezoid rule, curve from (0, 0))
  *
- * Every distinct score is a threshold (exact, no binning); tied scores move together. The curve
- * from (0, 0) is integrated with the trapezoid rule up to `fprLimit` (interpolating at it) and
- * divided by `fprLimit`, so a perfect map scores 1.
+ * One sort per class, then a sweep over thresholds descending: when anomalous pixels of region r
+ * reach the threshold, PRO grows by 1/(|r|·R) each; all pixels tied at a score are one step, so
+ * the result does not depend on pixel order. The curve is cut at fprLimit with a point linearly
+ * interpolated between its neighbours. This is the official MVTec AD evaluation code
+ * (`pro_curve_util.py` `compute_pro`, exact-threshold version, then `generic_util.py`
+ * `trapezoid(fprs, pros, x_max=0.3) / 0.3`), up to that code's float32 FPRs.
+ *
+ * Mirrors: anomalib `src/anomalib/metrics/aupro.py`, which reaches the same quantity by averaging
+ * per-region ROC curves resampled onto a shared grid; the exact sweep here needs no resampling.
  *
  * @example
  * ```ts
- * aupro({ maps, masks, count: 10, height: 224, width: 224 }); // in [0, 1]
+ * import { aupro } from '@cfa/metrics';
+ * // one 1×4 image: region = pixels 0–1, normals score 0.5 and 0.1
+ * aupro({ maps: Float32Array.of(0.8, 0.5, 0.5, 0.1), masks: Uint8Array.of(1, 1, 0, 0), count: 1, height: 1, width: 4, fprLimit: 0.5 }); // 0.75
  * ```
  */
 import { connectedComponents } from './connected-components';
-import { checkScoresAndLabels, MetricUndefinedError } from './errors';
+import { MetricUndefinedError } from './errors';
+import { sortedClasses, type SortedClasses, type SortedScores } from './sorted-classes';
+import { assertFprLimit, checkMapsAndMasks, type MapsAndMasks } from './validate';
 
-export interface AuproParams {
-  /** Anomaly maps [count, height, width]. */
-  maps: ArrayLike<number>;
-  /** Ground truth 0/1 [count, height, width]. */
-  masks: ArrayLike<number>;
-  count: number;
-  height: number;
-  width: number;
+export interface AuproParams extends MapsAndMasks {
+  /** Integration limit on the FPR axis, in (0, 1]; default 0.3 as in the paper. */
   fprLimit?: number;
+  /** Region connectivity; default 8 as MVTec AD and anomalib. */
   connectivity?: 4 | 8;
 }
 
-export function aupro({ maps, masks, count, height, width, fprLimit = 0.3, connectivity = 8 }: AuproParams): number {
-  const name = 'P-AUPRO';
-  const per = height * width;
-  if (maps.length !== count * per) throw new Error(`${name}: maps has ${maps.length} values, [${count}, ${height}, ${width}] needs ${count * per}`);
-  checkScoresAndLabels(name, maps, masks, ['maps', 'masks']);
-  if (!(fprLimit > 0 && fprLimit <= 1)) throw new Error(`${name}: fprLimit must be in (0, 1], got ${fprLimit}`);
-  // every anomalous pixel with the weight it adds to the mean overlap when it crosses
-  const anomalousScores: number[] = [];
-  const weights: number[] = [];
-  const regionSizes: number[] = [];
-  for (let n = 0; n < count; n++) {
-    const mask = Array.prototype.slice.call(masks, n * per, (n + 1) * per) as number[];
-    const { labels, count: found, sizes } = connectedComponents({ mask, width, height, connectivity });
-    const base = regionSizes.length;
-    for (let r = 1; r <= found; r++) regionSizes.push(sizes[r]);
-    for (let i = 0; i < per; i++) {
-      if (labels[i]) {
-        anomalousScores.push(maps[n * per + i]);
-        weights.push(base + labels[i] - 1);
-      }
-    }
-  }
-  const regions = regionSizes.length;
-  if (regions === 0) throw new MetricUndefinedError(name, `no anomalous region in ${count} masks`);
-  const normalCount = count * per - anomalousScores.length;
-  if (normalCount === 0) throw new MetricUndefinedError(name, 'no normal pixel (FPR undefined)');
-  const normals = new Float64Array(normalCount);
-  for (let i = 0, k = 0; i < masks.length; i++) if (!masks[i]) normals[k++] = maps[i];
-  normals.sort();
-  const order = Uint32Array.from(anomalousScores.keys()).sort((a, b) => anomalousScores[b] - anomalousScores[a]);
+const METRIC = 'P-AUPRO';
 
-  let n = normals.length - 1, a = 0;
-  let fp = 0, pro = 0;
-  let prevFpr = 0, prevPro = 0, area = 0;
-  while (n >= 0 || a < order.length) {
-    const t = Math.max(n >= 0 ? normals[n] : -Infinity, a < order.length ? anomalousScores[order[a]] : -Infinity);
-    while (n >= 0 && normals[n] === t) { fp++; n--; }
-    while (a < order.length && anomalousScores[order[a]] === t) {
-      pro += 1 / (regionSizes[weights[order[a]]] * regions);
-      a++;
+/**
+ * Args:
+ *   maps (ArrayLike<number>): anomaly maps, [count, height, width] row-major, finite (Float32Array typical).
+ *   masks (ArrayLike<number>): ground truth, [count, height, width] row-major, 0/1 (Uint8Array typical).
+ *   count, height, width (number): the stack's shape.
+ *   fprLimit (number, default 0.3): integration limit on the FPR axis, in (0, 1].
+ *   connectivity (4 | 8, default 8): how mask pixels join into regions.
+ * Returns:
+ *   number: AUPRO in [0, 1]; 1 when every anomalous pixel outscores every normal one, 0 when the
+ *   reverse, fprLimit/2 when all scores are equal.
+ * Raises:
+ *   MetricUndefinedError: no anomalous pixel in any mask (no region), or no normal pixel (no FPR).
+ *   Error: bad shape or lengths, a non-finite map value, a mask value other than 0/1, fprLimit
+ *     outside (0, 1].
+ */
+export function aupro(params: AuproParams): number {
+  checkMapsAndMasks(METRIC, params);
+  assertFprLimit(METRIC, params.fprLimit ?? 0.3);
+  return auproOfSorted(params, sortedClasses(params.maps, params.masks));
+}
+
+/** `aupro` on validated input whose classes are already sorted (shared by `computeAnomalyMetrics`). */
+export function auproOfSorted({ maps, masks, count, height, width, fprLimit = 0.3, connectivity = 8 }: AuproParams, { negatives, positives }: SortedClasses): number {
+  if (positives.length === 0) throw new MetricUndefinedError(METRIC, `the ${count} masks have no anomalous pixel (need at least one region)`);
+  if (negatives.length === 0) throw new MetricUndefinedError(METRIC, `all ${masks.length} mask pixels are 1 (the FPR needs normal pixels)`);
+
+  // gain[k]: Σ 1/|r| over anomalous pixels scoring exactly thresholds[k]; divided by R later
+  const thresholds = distinctAscending(positives);
+  const gain = new Float64Array(thresholds.length);
+  let regions = 0;
+  const pixels = height * width;
+  for (let image = 0; image < count; image++) {
+    const offset = image * pixels;
+    const { labels, count: found, sizes } = connectedComponents({ mask: imageOf(masks, offset, pixels), height, width, connectivity });
+    if (found === 0) continue;
+    regions += found;
+    for (let i = 0; i < pixels; i++) {
+      const id = labels[i];
+      if (id !== 0) gain[indexOfValue(thresholds, maps[offset + i])] += 1 / sizes[id];
     }
-    const fpr = fp / normalCount;
-    if (fpr >= fprLimit) {
-      const proAtLimit = fpr === prevFpr ? pro : prevPro + ((pro - prevPro) * (fprLimit - prevFpr)) / (fpr - prevFpr);
-      area += ((fprLimit - prevFpr) * (prevPro + proAtLimit)) / 2;
-      return area / fprLimit;
-    }
-    area += ((fpr - prevFpr) * (prevPro + pro)) / 2;
-    prevFpr = fpr;
-    prevPro = pro;
   }
+
+  // thresholds descending over both classes; each step is one point (FPR, PRO) of the curve
+  const normals = negatives.length;
+  let n = normals - 1;
+  let k = thresholds.length - 1;
+  let falsePositives = 0;
+  let overlap = 0;
+  let x0 = 0;
+  let y0 = 0;
+  let area = 0;
+  while (n >= 0 || k >= 0) {
+    const t = n < 0 ? thresholds[k] : k < 0 ? negatives[n] : Math.max(negatives[n], thresholds[k]);
+    while (n >= 0 && negatives[n] === t) { falsePositives++; n--; }
+    if (k >= 0 && thresholds[k] === t) { overlap += gain[k]; k--; }
+    const x1 = falsePositives / normals;
+    // the official code clips too: summing 1/|r| may overshoot 1 by rounding
+    const y1 = Math.min(overlap / regions, 1);
+    if (x1 >= fprLimit) {
+      const yAtLimit = y0 + ((y1 - y0) * (fprLimit - x0)) / (x1 - x0);
+      return (area + ((fprLimit - x0) * (y0 + yAtLimit)) / 2) / fprLimit;
+    }
+    area += ((x1 - x0) * (y0 + y1)) / 2;
+    x0 = x1;
+    y0 = y1;
+  }
+  // not reached: the lowest threshold gives FPR 1 ≥ fprLimit
   return area / fprLimit;
+}
+
+/** The distinct values of an ascending array, ascending. */
+function distinctAscending(sorted: SortedScores): SortedScores {
+  const out = sorted.slice();
+  let m = 0;
+  for (let i = 0; i < out.length; i++) {
+    // `!==` also merges -0 with 0, as `===` does in the sweep
+    if (m === 0 || out[i] !== out[m - 1]) out[m++] = out[i];
+  }
+  return out.subarray(0, m);
+}
+
+/** Index of `value` in an ascending array that holds it (binary search). */
+function indexOfValue(sorted: SortedScores, value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+type Viewable = ArrayLike<number> & { subarray(begin: number, end?: number): ArrayLike<number> };
+
+/** One image of a [count, height, width] stack: a view for typed arrays, a copy otherwise. */
+function imageOf(stack: ArrayLike<number>, offset: number, length: number): ArrayLike<number> {
+  if (typeof (stack as Partial<Viewable>).subarray === 'function') return (stack as Viewable).subarray(offset, offset + length);
+  return Array.prototype.slice.call(stack, offset, offset + length) as number[];
 }
