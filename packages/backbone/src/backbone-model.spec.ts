@@ -13,13 +13,39 @@ async function tmp(): Promise<string> {
 
 describe('loadBackbone', () => {
   it('defaults to a seeded random init that is reproducible and tagged as random', async () => {
-    const a = await loadBackbone({ name: 'resnet18', seed: 3 });
-    const b = await loadBackbone({ name: 'resnet18', seed: 3 });
-    const c = await loadBackbone({ name: 'resnet18', seed: 4 });
+    const a = await loadBackbone({ name: 'resnet18', seed: 3, calibrateBatchNorm: false });
+    const b = await loadBackbone({ name: 'resnet18', seed: 3, calibrateBatchNorm: false });
+    const c = await loadBackbone({ name: 'resnet18', seed: 4, calibrateBatchNorm: false });
     expect(a.weightsSource).toEqual({ kind: 'random', seed: 3, id: 'random:resnet18:3' });
     expect(a.weights.get('layer2.0.conv1.weight')!.data).toEqual(b.weights.get('layer2.0.conv1.weight')!.data);
     expect(a.weights.get('layer2.0.conv1.weight')!.data).not.toEqual(c.weights.get('layer2.0.conv1.weight')!.data);
     expect(a.features.map((f) => f.channels)).toEqual([64, 128, 256]);
+  });
+
+  it('calibrates BatchNorm on the fixed synthetic batch by default: every tapped map has unit-scale activations', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { createTfBackboneRunner } = await import('./execution/tf-runner');
+    const { calibrationImages } = await import('@cfa/data');
+    const plain = await loadBackbone({ name: 'resnet18', seed: 0, calibrateBatchNorm: false });
+    const calibrated = await loadBackbone({ name: 'resnet18', seed: 0 });
+    expect(calibrated.weightsSource.id).toBe('random-bn:resnet18:0');
+    expect(await loadBackbone({ name: 'resnet18', seed: 0 })).toBe(calibrated); // one calibration per process
+    const rms = (model: typeof plain) => {
+      const runner = createTfBackboneRunner(model);
+      const x = tf.tensor4d(calibrationImages({ count: 2, size: 64, seed: 5 }), [2, 64, 64, 3]);
+      const maps = runner.forward(x);
+      const out = maps.map((m) => Math.sqrt(tf.mean(tf.square(m)).dataSync()[0]));
+      tf.dispose([x, ...maps]);
+      runner.dispose();
+      return out;
+    };
+    // before: scale drifts with depth; after: each map is near unit RMS (ReLU of normalised values)
+    for (const v of rms(calibrated)) {
+      expect(v).toBeGreaterThan(0.5);
+      expect(v).toBeLessThan(2);
+    }
+    expect(calibrated.weights.get('layer3.1.bn2.running_var')!.data).not.toEqual(plain.weights.get('layer3.1.bn2.running_var')!.data);
+    expect(calibrated.weights.get('layer3.1.conv2.weight')!.data).toEqual(plain.weights.get('layer3.1.conv2.weight')!.data);
   });
 
   it('uses Kaiming-normal fan_out for conv weights (std √(2/fan_out)) and identity BatchNorm', () => {

@@ -16,6 +16,9 @@ import type { BackboneDefinition } from './architectures/net-builder';
 import { type ConvInfo, type FeatureShape, summarizeDefinition } from './architectures/param-spec';
 import { backboneDefinition } from './registry';
 import { type ConvWeights, fuseConvBatchNorm } from './weights/fuse-batch-norm';
+import { calibrationImages } from '@cfa/data';
+import { selectTfBackend } from '@cfa/tensor-runtime';
+import { calibrateBatchNorm } from './weights/calibrate-batch-norm';
 import { randomInitWeights } from './weights/random-init';
 import { decodeSafetensors, WeightFileError } from './weights/safetensors';
 import type { StateDict } from './weights/state-dict';
@@ -68,13 +71,35 @@ export interface LoadBackboneOptions {
   seed?: number;
   /** Accept a file with missing parameters (filled from the random init); still reports them. */
   allowPartial?: boolean;
+  /**
+   * Random init only: estimate BatchNorm statistics on a fixed set of synthetic images (see
+   * `calibrateBatchNorm`), so activations are normalised as in a trained network. Default true.
+   */
+  calibrateBatchNorm?: boolean;
 }
+
+/** Calibration batch: 16 images of every synthetic category in turn, at 128 pixels. */
+export const CALIBRATION = { count: 16, size: 128 } as const;
+
+/** Calibrated random-init models by id: a sweep loads the same one for every cell. */
+const randomModels = new Map<string, Promise<BackboneModel>>();
 
 export async function loadBackbone(options: LoadBackboneOptions): Promise<BackboneModel> {
   const definition = backboneDefinition(options.name);
   const seed = options.seed ?? 0;
   if (!options.weightsPath) {
-    return buildBackboneModel(definition, randomInitWeights(definition, seed), { kind: 'random', seed, id: `random:${definition.name}:${seed}` });
+    if (options.calibrateBatchNorm === false) return buildBackboneModel(definition, randomInitWeights(definition, seed), { kind: 'random', seed, id: `random:${definition.name}:${seed}` });
+    const id = `random-bn:${definition.name}:${seed}`;
+    let model = randomModels.get(id);
+    if (!model) {
+      model = (async () => {
+        await selectTfBackend(); // the calibration pass runs on TensorFlow.js, once per process
+        const calibrated = calibrateBatchNorm(definition, randomInitWeights(definition, seed), calibrationImages({ count: CALIBRATION.count, size: CALIBRATION.size }), CALIBRATION.count, CALIBRATION.size);
+        return buildBackboneModel(definition, calibrated, { kind: 'random', seed, id });
+      })();
+      randomModels.set(id, model);
+    }
+    return model;
   }
   const { tensors, bytes } = await readWeightFile(options.weightsPath);
   const report = checkWeights(definition, tensors);

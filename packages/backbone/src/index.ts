@@ -17,7 +17,8 @@ export { resnet18Definition, wideResnet50Definition } from './architectures/resn
 export { vgg19BnDefinition, vgg19Definition, vggDefinition } from './architectures/vgg';
 export { efficientNetB5Definition, makeDivisible } from './architectures/efficientnet';
 export { availableBackbones, backboneDefinition } from './registry';
-export { buildBackboneModel, featureShapesFor, loadBackbone, readWeightFile } from './backbone-model';
+export { CALIBRATION, buildBackboneModel, featureShapesFor, loadBackbone, readWeightFile } from './backbone-model';
+export { calibrateBatchNorm } from './weights/calibrate-batch-norm';
 export type { BackboneModel, LoadBackboneOptions, WeightsSource } from './backbone-model';
 export { createTfBackboneRunner } from './execution/tf-runner';
 export type { TfBackboneRunner } from './execution/tf-runner';

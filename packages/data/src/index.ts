@@ -6,7 +6,8 @@
  * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
  *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
  * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic`, `writeFileAtomic`.
- * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`.
+ * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
+ *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
  */
 export { DatasetError } from './errors';
@@ -30,6 +31,7 @@ export {
 } from './mvtec';
 export type { CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvtec';
 export { SYNTHETIC_CATEGORIES } from './synthetic/categories';
+export { calibrationImages } from './synthetic/calibration-images';
 export type { DefectType, SyntheticKind } from './synthetic/categories';
 export { SYNTHETIC_GENERATOR_VERSION, SyntheticConfigSchema, ensureSyntheticDataset, generateSyntheticDataset } from './synthetic/generate';
 export type { GenerateOptions, GenerateResult, SyntheticConfig, SyntheticConfigInput } from './synthetic/generate';

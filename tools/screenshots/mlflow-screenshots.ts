@@ -1,0 +1,63 @@
+/**
+ * Pictures of what `nx run experiments:ablation-loss` produces, for the README: starts the real
+ * MLflow server on a store, opens the sweep's experiment in headless Chromium (Debian's
+ * `chromium`, driven by playwright-core), expands the parent run to show its nested children, and
+ * opens one child's metric charts. Writes docs/mlflow-runs.png and docs/mlflow-metrics.png.
+ *
+ *   npx nx run tools:screenshots -- [--store ./mlruns] [--experiment ablation-loss]
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { chromium } from 'playwright-core';
+import { FileTrackingStore, findServeScript, searchAllRuns, startRealMlflow } from '@cfa/tracking';
+
+const program = new Command('screenshots')
+  .option('--store <dir>', 'MLflow file store', 'mlruns')
+  .option('--experiment <name>', 'experiment (sweep) to show', 'ablation-loss')
+  .option('--out <dir>', 'where the PNGs go', 'docs')
+  .option('--chromium <path>', 'browser', '/usr/bin/chromium')
+  .action(async (options: { store: string; experiment: string; out: string; chromium: string }) => {
+    const { script, reason } = findServeScript();
+    if (!script) throw new Error(`cannot start MLflow: ${reason}`);
+    const store = new FileTrackingStore(options.store);
+    const exp = await store.getExperimentByName(options.experiment);
+    if (!exp) throw new Error(`${options.store} has no experiment '${options.experiment}': run nx run experiments:${options.experiment} first`);
+    const runs = await searchAllRuns(store, { experimentIds: [exp.experimentId] });
+    const child = runs.find((r) => r.data.tags['mlflow.parentRunId'] && r.data.params['loss.terms'] === 'att+rep') ?? runs.find((r) => r.data.tags['mlflow.parentRunId']);
+    if (!child) throw new Error(`no child run in '${options.experiment}'`);
+    const server = await startRealMlflow(script, resolve(options.store));
+    const browser = await chromium.launch({
+      executablePath: options.chromium,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    try {
+      await mkdir(options.out, { recursive: true });
+      const page = await browser.newPage({ viewport: { width: 1500, height: 860 } });
+      await page.goto(`${server.url}/#/experiments/${exp.experimentId}`);
+      await page.getByText('Run Name').first().waitFor({ timeout: 60_000 });
+      for (const label of ['Confirm', 'Got it', 'Close']) {
+        const b = page.getByRole('button', { name: label });
+        if (await b.count()) await b.first().click().catch(() => undefined);
+      }
+      // expand the parent run: its nested children appear under it
+      const expander = page.locator('[data-testid="runs-table-expand-row"], button[aria-label*="xpand"], .ag-group-contracted, [class*="expander"]').first();
+      if (await expander.count()) await expander.click().catch(() => undefined);
+      else await page.locator('svg, span').filter({ hasText: '+' }).first().click().catch(() => undefined);
+      await page.waitForTimeout(2_000);
+      await page.screenshot({ path: join(options.out, 'mlflow-runs.png') });
+      await page.goto(`${server.url}/#/experiments/${exp.experimentId}/runs/${child.info.runId}/model-metrics`);
+      await page.getByText('train/loss').first().waitFor({ timeout: 60_000 });
+      await page.waitForTimeout(3_000);
+      await page.screenshot({ path: join(options.out, 'mlflow-metrics.png') });
+      process.stdout.write(`wrote ${join(options.out, 'mlflow-runs.png')} and ${join(options.out, 'mlflow-metrics.png')}\n`);
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+
+program.parseAsync(process.argv).catch((error: Error) => {
+  process.stderr.write(`error: ${error.message}\n`);
+  process.exitCode = 1;
+});
