@@ -19,6 +19,8 @@ export const BackboneConfigSchema = z.strictObject({
   /** A `.safetensors` / `.pth` file with torchvision names; absent = seeded random init (tagged weights=random). */
   weights: z.string().optional(),
   allowPartial: z.boolean().default(false),
+  /** Random init only: estimate BatchNorm statistics on a fixed synthetic batch (see @cfa/backbone). */
+  calibrateBatchNorm: z.boolean().default(true),
 });
 
 export const DescriptorConfigSchema = z.strictObject({

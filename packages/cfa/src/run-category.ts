@@ -57,7 +57,10 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
   const { config, root, category, engine, onProgress, onEpoch } = options;
   const cache = options.cache ?? new MemoryEmbeddingCache();
   const index = await indexCategory({ root, category });
-  const backbone = await loadBackbone({ name: config.backbone.name, weightsPath: config.backbone.weights, allowPartial: config.backbone.allowPartial, seed: config.seed });
+  const backbone = await loadBackbone({
+    name: config.backbone.name, weightsPath: config.backbone.weights, allowPartial: config.backbone.allowPartial,
+    calibrateBatchNorm: config.backbone.calibrateBatchNorm, seed: config.seed,
+  });
   const inputSize = viewOutputSize(config.view);
   const embedder = await createPatchEmbedder({ engine, backbone, inputSize });
   let fitted: FittedCfa | undefined;

@@ -1,34 +1,68 @@
 /**
- * The store a run logs to: MLflow's REST API when a tracking URI is given (or
- * `MLFLOW_TRACKING_URI` is set), else the local file store in `./mlruns`, which
- * `mlflow ui --backend-store-uri ./mlruns` opens.
+ * The store a run logs to, chosen as MLflow's own client chooses it:
+ *
+ * - an `http://` or `https://` tracking URI (the `uri` option, else `MLFLOW_TRACKING_URI`) →
+ *   `RestTrackingStore` (wrapped in a `SpoolingTrackingStore` when `spoolPath` is given);
+ * - a `file:` URI or a plain path → `FileTrackingStore` in that folder;
+ * - nothing set → `FileTrackingStore` in `localDir` (default `./mlruns`), which
+ *   `mlflow ui --backend-store-uri ./mlruns` opens.
+ *
+ * Other schemes (sqlite:, postgresql:, databricks) are the server's business: run
+ * `mlflow server --backend-store-uri <that URI>` and point the URI at the server.
+ *
+ * @example
+ * ```ts
+ * const store = createTrackingStore();                                   // $MLFLOW_TRACKING_URI, else ./mlruns
+ * const remote = createTrackingStore({ uri: 'http://127.0.0.1:5000', spoolPath: '.cache/spool/sweep.jsonl' });
+ * ```
  */
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { MlflowInvalidParameterError } from './errors';
 import { FileTrackingStore } from './file-store';
-import { RestTrackingStore, type RestTrackingStoreOptions } from './rest-store';
+import { RestTrackingStore, RestTrackingStoreOptionsSchema } from './rest-store';
 import { SpoolingTrackingStore } from './spooling-store';
 import type { TrackingStore } from './tracking-store';
 
 export const DEFAULT_LOCAL_STORE = 'mlruns';
 
-export interface CreateTrackingStoreOptions {
-  uri?: string;
-  localDir?: string;
-  rest?: Omit<RestTrackingStoreOptions, 'uri'>;
-  /** With a REST URI: spool undeliverable writes here and replay them when the server is back. */
-  spoolPath?: string;
-  onEvent?: (line: string) => void;
-}
+export const CreateTrackingStoreOptionsSchema = z.strictObject({
+  /** Tracking URI; default `MLFLOW_TRACKING_URI`. */
+  uri: z.string().optional(),
+  /** The local store when no URI is set; default `./mlruns`. */
+  localDir: z.string().optional(),
+  /** REST client options (timeouts, retries) for an http(s) URI. */
+  rest: RestTrackingStoreOptionsSchema.omit({ uri: true }).partial().optional(),
+  /** With an http(s) URI: spool undeliverable writes here and replay them when the server is back. */
+  spoolPath: z.string().optional(),
+  /** Lines for the user from the spool (spooling started, runs queued, entries refused). */
+  onEvent: z.custom<(line: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+  /** Environment to read `MLFLOW_TRACKING_URI` from; default `process.env`. */
+  env: z.record(z.string(), z.string().optional()).optional(),
+});
+export type CreateTrackingStoreOptions = z.input<typeof CreateTrackingStoreOptionsSchema>;
 
 export function createTrackingStore(options: CreateTrackingStoreOptions = {}): TrackingStore {
-  const uri = options.uri ?? process.env.MLFLOW_TRACKING_URI;
-  if (uri && /^https?:\/\//.test(uri)) {
-    if (!options.spoolPath) return new RestTrackingStore({ uri, ...options.rest });
+  const parsed = CreateTrackingStoreOptionsSchema.safeParse(options);
+  if (!parsed.success) throw new MlflowInvalidParameterError(`createTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+  const o = parsed.data;
+  const uri = (o.uri ?? (o.env ?? process.env).MLFLOW_TRACKING_URI)?.trim() || undefined;
+  if (!uri) return new FileTrackingStore(o.localDir ?? DEFAULT_LOCAL_STORE);
+  if (/^https?:\/\//i.test(uri)) {
+    // the caller's own rest options, not the parsed ones (which would carry every default)
+    if (!o.spoolPath) return new RestTrackingStore({ ...options.rest, uri });
     // few direct retries: an unreachable server should spool quickly and let training go on
-    const rest = new RestTrackingStore({ uri, retry: { attempts: 2, baseDelayMs: 200 }, connectTimeoutMs: 2_000, requestTimeoutMs: 20_000, ...options.rest });
-    return new SpoolingTrackingStore(rest, options.spoolPath, { onEvent: options.onEvent });
+    const rest = new RestTrackingStore({ retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 }, connectTimeoutMs: 2_000, requestTimeoutMs: 30_000, ...options.rest, uri });
+    return new SpoolingTrackingStore(rest, o.spoolPath, { onEvent: o.onEvent });
   }
-  if (uri && uri.startsWith('file:')) return new FileTrackingStore(fileURLToPath(uri));
-  if (uri) return new FileTrackingStore(uri);
-  return new FileTrackingStore(options.localDir ?? DEFAULT_LOCAL_STORE);
+  if (/^file:\/\//i.test(uri)) return new FileTrackingStore(fileURLToPath(uri));
+  if (/^file:/i.test(uri)) return new FileTrackingStore(resolve(uri.slice('file:'.length)));
+  if (/^[a-z][\w+.-]*:/i.test(uri) && !/^[a-z]:[\\/]/i.test(uri)) {
+    throw new MlflowInvalidParameterError(
+      `tracking URI '${uri}': this client speaks http(s) to an MLflow server or writes a local file store; for '${uri.split(':')[0]}', run \`mlflow server --backend-store-uri ${uri}\` and set MLFLOW_TRACKING_URI=http://127.0.0.1:5000`,
+      'INVALID_PARAMETER_VALUE',
+    );
+  }
+  return new FileTrackingStore(uri);
 }

@@ -1,69 +1,148 @@
 /**
- * An in-process MLflow tracking server for fast tests: the REST endpoints this project uses, with
- * MLflow 3.6's answers — error bodies and codes, log-batch limits, the file store's param-conflict
- * 500, NaN/Infinity as strings, history that needs `max_results`, the artifact proxy — backed by
- * our `FileTrackingStore` in a temp folder. Faults can be injected: failing responses, dropped
- * connections, delays. The contract tests run the same suite against it and the real server;
- * where they disagree the real server wins and this file is fixed.
+ * An in-process MLflow 3.6 tracking server for fast tests, here and in other packages. It answers
+ * the REST endpoints this project uses the way the real server does (checked by
+ * `testing/server-contract.ts` against both): the same JSON shapes and error bodies, 404
+ * RESOURCE_DOES_NOT_EXIST, 400 INVALID_PARAMETER_VALUE for bad keys and log-batch limits, the
+ * file store's 500 INTERNAL_ERROR for a changed param through log-batch (400 through
+ * log-parameter), NaN/±Infinity as strings, metric history that returns nothing without
+ * `max_results`, Python-style page tokens, the artifact proxy (a missing file is a 500 there, as in
+ * MLflow), and a 400 for a POST without `content-type: application/json`.
+ *
+ * Runs are kept by a `FileTrackingStore` in a temp folder (`<root>/mlruns`, artifacts in
+ * `<root>/mlartifacts`), so a fake started again on the same root and port finds them, as a
+ * restarted server would.
+ *
+ * Faults for robustness tests apply to the next matching API requests (`endpoint` narrows them,
+ * e.g. 'runs/log-batch'): `failNext` answers an error, `dropNextConnections` closes the socket
+ * before handling, `loseNextAnswers` handles the request and then closes the socket (the client
+ * never hears it worked), `delayNext` waits first. `requests` logs every API request with its body
+ * size and status (0 when no answer was sent).
  *
  * @example
  * ```ts
  * const fake = await startFakeMlflowServer();
  * const store = new RestTrackingStore({ uri: fake.url });
- * fake.faults.failNext(1, 503);      // the next request answers 503 once
+ * fake.faults.failNext(1, 503);                         // the next request answers 503 once
+ * fake.faults.loseNextAnswers(1, { endpoint: 'runs/log-batch' });
  * await fake.close();
  * ```
  */
-import { mkdtemp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
+import { z } from 'zod';
+import type { Experiment, KeyValue, Metric, RunStatus } from './entities';
+import { RUN_STATUSES } from './entities';
 import { errorToResponse, MlflowInvalidParameterError, MlflowResourceNotFoundError } from './errors';
 import { FileTrackingStore } from './file-store';
-import { decodeMetricValue, encodeMetricValue } from './rest-store';
-import type { KeyValue, Metric, Run } from './types';
+import { decodeMetricValue } from './metric-value';
+import { paginate } from './search-filter';
+import { searchAllRuns } from './tracking-store';
 import { LIMITS } from './validation';
+import { artifactToWire, experimentToWire, metricToWire, runToWire } from './wire-format';
+
+export const FakeMlflowServerOptionsSchema = z.strictObject({
+  /** Default: a free port. Pass the old one to restart a stopped fake where clients expect it. */
+  port: z.number().int().min(0).max(65_535).optional(),
+  /** Default: a new temp folder. */
+  root: z.string().optional(),
+  /**
+   * Create experiments as MLflow's file-store server does: check the name, then write, without a
+   * lock, so two clients racing for one name can both create it (default true, as the real server).
+   */
+  mlflowExperimentRace: z.boolean().default(true),
+});
+export type FakeMlflowServerOptions = z.input<typeof FakeMlflowServerOptionsSchema>;
 
 export interface FakeRequestRecord {
   method: string;
+  /** The path without the query, e.g. `/api/2.0/mlflow/runs/log-batch`. */
   path: string;
+  /** Request body size in bytes. */
+  bytes: number;
+  /** The HTTP status sent; 0 when the connection was dropped without an answer. */
   status: number;
+}
+
+export interface FaultOptions {
+  /** Only requests whose path ends with this (e.g. 'runs/log-batch'); default any API request. */
+  endpoint?: string;
 }
 
 export interface FakeMlflowServer {
   url: string;
   port: number;
+  root: string;
   store: FileTrackingStore;
   requests: FakeRequestRecord[];
   faults: {
-    /** The next `count` API requests answer `status` with an MLflow error body. */
-    failNext(count: number, status?: number, errorCode?: string): void;
-    /** The next `count` API requests get their connection destroyed without an answer. */
-    dropNextConnections(count: number): void;
-    /** The next `count` API requests wait `ms` before being handled. */
-    delayNext(count: number, ms: number): void;
-    /** The next `count` API requests are applied, then their connection is destroyed: the client never hears. */
-    loseNextAnswers(count: number): void;
+    /** The next `count` requests answer `status` with an MLflow error body (and `Retry-After` if given). */
+    failNext(count: number, status?: number, options?: FaultOptions & { errorCode?: string; retryAfterS?: number }): void;
+    /** The next `count` requests get their connection closed before they are handled. */
+    dropNextConnections(count: number, options?: FaultOptions): void;
+    /** The next `count` requests are handled, then their connection is closed without the answer. */
+    loseNextAnswers(count: number, options?: FaultOptions): void;
+    /** The next `count` requests wait `ms` before being handled. */
+    delayNext(count: number, ms: number, options?: FaultOptions): void;
+    /** Forgets every pending fault. */
+    clear(): void;
   };
   close(): Promise<void>;
 }
 
-function runToWire(run: Run) {
-  const i = run.info;
-  return {
-    info: {
-      run_id: i.runId, run_uuid: i.runId, run_name: i.runName, experiment_id: i.experimentId, user_id: i.userId,
-      status: i.status, start_time: i.startTime, ...(i.endTime !== undefined ? { end_time: i.endTime } : {}),
-      artifact_uri: i.artifactUri, lifecycle_stage: i.lifecycleStage,
-    },
-    data: {
-      metrics: Object.values(run.data.metrics).map((m) => ({ key: m.key, value: encodeMetricValue(m.value), timestamp: m.timestamp, step: m.step })),
-      params: Object.entries(run.data.params).map(([key, value]) => ({ key, value })),
-      tags: Object.entries(run.data.tags).map(([key, value]) => ({ key, value })),
-    },
-    inputs: {},
-  };
+type Fault =
+  | { kind: 'fail'; status: number; errorCode: string; retryAfterS?: number; endpoint?: string }
+  | { kind: 'drop'; endpoint?: string }
+  | { kind: 'lose'; endpoint?: string }
+  | { kind: 'delay'; ms: number; endpoint?: string };
+
+const API = /^\/(?:ajax-)?api\/2\.0\//;
+const CODE_FOR_STATUS: Record<number, string> = { 429: 'REQUEST_LIMIT_EXCEEDED', 500: 'INTERNAL_ERROR', 502: 'BAD_GATEWAY', 503: 'TEMPORARILY_UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
+const FLASK_404 = '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
+const FLASK_500 = '<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n';
+
+class HtmlError extends Error {
+  constructor(readonly status: number, readonly html: string) {
+    super(`HTTP ${status}`);
+  }
+}
+
+function invalid(message: string): never {
+  throw new MlflowInvalidParameterError(message, 'INVALID_PARAMETER_VALUE');
+}
+
+const missing = (path: string) => invalid(`Missing value for required parameter '${path}'. See the API docs for more information about request parameters.`);
+
+/** MLflow's experiment order: `creation_time DESC, experiment_id ASC` unless `order_by` says otherwise. */
+function sortExperiments(list: Experiment[], orderBy: string[] | undefined): Experiment[] {
+  const clauses = (orderBy?.length ? orderBy : ['creation_time DESC', 'experiment_id ASC']).map((c) => {
+    const [field, dir = 'ASC'] = c.trim().split(/\s+/);
+    const key = field.replace(/^attributes?\./, '');
+    const value = (e: Experiment): string | number => (key === 'name' ? e.name : key === 'experiment_id' ? e.experimentId : key === 'last_update_time' ? (e.lastUpdateTime ?? 0) : key === 'creation_time' ? (e.creationTime ?? 0) : invalid(`Invalid order_by entity: ${field}`));
+    return { value, sign: dir.toUpperCase() === 'DESC' ? -1 : 1 };
+  });
+  return [...list].sort((a, b) => {
+    for (const { value, sign } of clauses) {
+      const va = value(a), vb = value(b);
+      if (va !== vb) return (va < vb ? -1 : 1) * sign;
+    }
+    return 0;
+  });
+}
+
+/** The experiment filters sweeps use: `name = '…'`, `name != '…'`, `name LIKE '…'` / ILIKE, or none. */
+function experimentFilter(filter: string): (e: Experiment) => boolean {
+  if (!filter.trim()) return () => true;
+  const m = /^\s*(?:attributes?\.)?name\s*(=|!=|LIKE|ILIKE)\s*('(?:[^']*)'|"(?:[^"]*)")\s*$/i.exec(filter);
+  if (!m) invalid(`Invalid filter '${filter}'`);
+  const value = m[2].slice(1, -1);
+  const op = m[1].toUpperCase();
+  if (op === '=') return (e) => e.name === value;
+  if (op === '!=') return (e) => e.name !== value;
+  const re = new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, op === 'ILIKE' ? 'is' : 's');
+  return (e) => re.test(e.name);
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -72,198 +151,291 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function invalid(message: string): never {
-  throw new MlflowInvalidParameterError(message, 'INVALID_PARAMETER_VALUE');
-}
-
-export async function startFakeMlflowServer(options: { port?: number; root?: string } = {}): Promise<FakeMlflowServer> {
-  const root = options.root ?? (await mkdtemp(join(tmpdir(), 'fake-mlflow-')));
-  const store = new FileTrackingStore(join(root, 'mlruns'), { artifactRoot: 'mlflow-artifacts:' });
-  const artifacts = join(root, 'mlartifacts');
+export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {}): Promise<FakeMlflowServer> {
+  const opts = FakeMlflowServerOptionsSchema.parse(options);
+  const root = opts.root ?? (await mkdtemp(join(tmpdir(), 'fake-mlflow-')));
+  const store = new FileTrackingStore(join(root, 'mlruns'), { artifactRoot: 'mlflow-artifacts:', defaultUserId: '' });
+  const artifacts = resolve(root, 'mlartifacts');
+  await mkdir(artifacts, { recursive: true });
   const requests: FakeRequestRecord[] = [];
-  const pending = { fail: [] as { status: number; code: string }[], drop: 0, lose: 0, delay: [] as number[] };
+  let faults: Fault[] = [];
 
-  const artifactFile = (path: string) => {
-    const full = resolve(artifacts, decodeURIComponent(path));
-    if (!full.startsWith(resolve(artifacts) + sep)) invalid(`invalid artifact path '${path}'`);
+  const takeFault = (path: string, kinds: Fault['kind'][]): Fault | undefined => {
+    const i = faults.findIndex((f) => kinds.includes(f.kind) && (!f.endpoint || path.endsWith(f.endpoint)));
+    return i < 0 ? undefined : faults.splice(i, 1)[0];
+  };
+
+  const artifactFile = (relative: string) => {
+    const parts = relative.split('/').filter(Boolean);
+    if (parts.some((p) => p === '..' || p === '.')) invalid('Invalid path');
+    const full = resolve(artifacts, ...parts);
+    if (full !== artifacts && !full.startsWith(artifacts + sep)) invalid('Invalid path');
     return full;
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const path = url.pathname.replace(/^\/ajax-api\//, '/api/');
-    const send = (status: number, body: unknown, raw = false) => {
-      if (pending.lose > 0 && path.startsWith('/api/')) {
-        pending.lose--;
-        req.socket.destroy();
-        return 0;
-      }
-      res.writeHead(status, { 'content-type': raw ? 'application/octet-stream' : 'application/json' });
-      res.end(raw ? (body as Buffer) : JSON.stringify(body));
-      return status;
-    };
-    if (path === '/health') {
-      res.writeHead(200);
-      res.end('OK');
-      return 200;
+  const listDir = async (dir: string, listedPath: string) => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const files = [];
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const size = e.isDirectory() ? undefined : (await stat(join(dir, e.name))).size;
+      files.push(artifactToWire(e.isDirectory() ? { path: e.name, isDir: true } : { path: e.name, isDir: false, fileSize: size }, listedPath));
     }
-    const body = await readBody(req);
-    const json = () => (body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {});
+    return files;
+  };
+
+  /** The proxy path of a run's artifact root (all runs here have mlflow-artifacts URIs). */
+  const runArtifactRoot = async (runId: string) => new URL((await store.getRun(runId)).info.artifactUri).pathname.replace(/^\/+/, '');
+
+  const missingArtifact = (relative: string, full: string) => {
+    throw Object.assign(new Error(`The following failures occurred while downloading one or more artifacts from ${artifacts}:\n##### File ${relative} #####\n[Errno 2] No such file or directory: '${full}'`), { mlflow500: true });
+  };
+
+  interface Answer {
+    status: number;
+    json?: unknown;
+    raw?: Buffer;
+    html?: string;
+  }
+
+  async function route(req: IncomingMessage, url: URL, path: string, body: Buffer): Promise<Answer> {
+    const method = req.method ?? 'GET';
     const q = (k: string) => url.searchParams.get(k) ?? undefined;
-    if (path.startsWith('/api/2.0/mlflow-artifacts/artifacts')) {
-      const rest = path.slice('/api/2.0/mlflow-artifacts/artifacts'.length).replace(/^\//, '');
-      if (req.method === 'PUT') {
-        const file = artifactFile(rest);
+    const json = (): Record<string, unknown> => {
+      if (!/^application\/json/i.test(req.headers['content-type'] ?? '')) invalid("Bad Request. Content-Type must be one of ['application/json'].");
+      try {
+        return body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+      } catch {
+        throw new HtmlError(500, FLASK_500);
+      }
+    };
+    const ok = (value: unknown = {}): Answer => ({ status: 200, json: value });
+
+    if (path === '/health') return { status: 200, raw: Buffer.from('OK') };
+    if (method === 'GET' && path === '/get-artifact') {
+      const runId = q('run_id') ?? q('run_uuid') ?? missing('run_id');
+      const rel = q('path') ?? missing('path');
+      try {
+        return { status: 200, raw: await readFile(artifactFile(`${await runArtifactRoot(runId)}/${rel}`)) };
+      } catch (error) {
+        if (error instanceof MlflowResourceNotFoundError || error instanceof MlflowInvalidParameterError) throw error;
+        throw new HtmlError(500, FLASK_500);
+      }
+    }
+    const apiPath = path.replace(API, '/api/2.0/');
+    if (apiPath === '/api/2.0/mlflow-artifacts/artifacts' || apiPath.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
+      // the raw path: WHATWG URLs resolve '%2E%2E' segments, which the server must see and refuse
+      const rawPath = (req.url ?? '').split('?')[0].replace(API, '/api/2.0/');
+      const rel = rawPath.slice('/api/2.0/mlflow-artifacts/artifacts'.length).replace(/^\//, '').split('/').map(decodeURIComponent).join('/');
+      if (method === 'PUT' && rel) {
+        const file = artifactFile(rel);
         await mkdir(dirname(file), { recursive: true });
         await writeFile(file, body);
-        return send(200, {});
+        return ok();
       }
-      if (req.method === 'GET' && rest) {
-        try {
-          return send(200, await readFile(artifactFile(rest)), true);
-        } catch {
-          throw new MlflowResourceNotFoundError(`File ${rest} not found`, 'RESOURCE_DOES_NOT_EXIST');
-        }
+      if (method === 'GET' && rel) {
+        const file = artifactFile(rel);
+        return { status: 200, raw: await readFile(file).catch(() => missingArtifact(rel, file)) };
       }
-      const dir = artifactFile(q('path') ?? '');
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      const files = [];
-      for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-        files.push(e.isDirectory() ? { path: e.name, is_dir: true } : { path: e.name, is_dir: false, file_size: (await stat(join(dir, e.name))).size });
+      if (method === 'GET') {
+        const listed = q('path') ?? '';
+        const files = await listDir(artifactFile(listed), '');
+        return ok(files.length ? { files } : {});
       }
-      return send(200, files.length ? { files } : {});
+      throw new HtmlError(405, FLASK_404);
     }
-    const endpoint = path.replace('/api/2.0/mlflow/', '');
-    switch (`${req.method} ${endpoint}`) {
+    const endpoint = apiPath.replace('/api/2.0/mlflow/', '');
+    switch (`${method} ${endpoint}`) {
       case 'GET experiments/get-by-name': {
-        const name = q('experiment_name') ?? invalid("Missing value for required parameter 'experiment_name'.");
-        const e = await store.getExperimentByName(name);
+        const name = q('experiment_name') ?? missing('experiment_name');
+        if (name.includes("'")) invalid(`Invalid clause(s) in filter string: name = '${name}'`);
+        // MLflow: the first of search_experiments' default order, newest first, for a name it created twice
+        const e = sortExperiments(await store.getExperimentsByName(name), undefined)[0];
         if (!e) throw new MlflowResourceNotFoundError(`Could not find experiment with name '${name}'`, 'RESOURCE_DOES_NOT_EXIST');
-        return send(200, { experiment: { experiment_id: e.experimentId, name: e.name, artifact_location: e.artifactLocation, lifecycle_stage: e.lifecycleStage, last_update_time: e.lastUpdateTime, creation_time: e.creationTime, tags: Object.entries(e.tags).map(([key, value]) => ({ key, value })) } });
+        return ok({ experiment: experimentToWire(e) });
       }
+      case 'POST experiments/search': {
+        const b = json();
+        const maxResults = b.max_results === undefined ? 1000 : Number(b.max_results);
+        if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > LIMITS.searchMaxResults) invalid(`Invalid value ${b.max_results} for parameter 'max_results' supplied. It must be a positive integer`);
+        const view = String(b.view_type ?? 'ACTIVE_ONLY');
+        const matches = experimentFilter((b.filter as string) || '');
+        const all = (await store.listExperiments()).filter((e) => (view === 'ALL' || (view === 'DELETED_ONLY') === (e.lifecycleStage === 'deleted')) && matches(e));
+        const page = paginate(sortExperiments(all, b.order_by as string[] | undefined), maxResults, (b.page_token as string) || undefined);
+        return ok({ ...(page.items.length ? { experiments: page.items.map(experimentToWire) } : {}), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+      }
+      case 'GET experiments/get':
+        return ok({ experiment: experimentToWire(await store.getExperiment(q('experiment_id') ?? missing('experiment_id'))) });
       case 'POST experiments/create': {
         const b = json();
-        const tags = Object.fromEntries(((b.tags as KeyValue[]) ?? []).map((t) => [t.key, t.value]));
-        return send(200, { experiment_id: await store.createExperiment(String(b.name ?? invalid("Missing value for required parameter 'name'.")), tags) });
+        if (!b.name) missing('name');
+        if (String(b.name).includes("'")) invalid(`Invalid clause(s) in filter string: name = '${String(b.name)}'`);
+        const tags = Object.fromEntries(((b.tags as KeyValue[]) ?? []).map((t) => [t.key, t.value ?? '']));
+        return ok({ experiment_id: await store.createExperiment(String(b.name), tags, { mlflowRace: opts.mlflowExperimentRace }) });
       }
       case 'POST runs/create': {
         const b = json();
-        const tags = Object.fromEntries(((b.tags as KeyValue[]) ?? []).map((t) => [t.key, t.value]));
-        const run = await store.createRun({ experimentId: String(b.experiment_id ?? '0'), runName: b.run_name as string | undefined, startTime: b.start_time as number | undefined, userId: b.user_id as string | undefined, tags });
-        return send(200, { run: runToWire(run) });
+        if (!b.experiment_id) invalid("Invalid experiment ID: ''");
+        const tags = Object.fromEntries(((b.tags as KeyValue[]) ?? []).map((t) => [t.key, t.value ?? '']));
+        const run = await store.createRun({
+          experimentId: String(b.experiment_id), ...(b.run_name ? { runName: String(b.run_name) } : {}),
+          startTime: Number(b.start_time ?? 0), userId: String(b.user_id ?? ''), tags,
+        });
+        return ok({ run: runToWire(run) });
       }
       case 'POST runs/update': {
         const b = json();
-        await store.updateRun({ runId: String(b.run_id), status: (b.status as Run['info']['status']) ?? 'RUNNING', endTime: b.end_time as number | undefined, runName: b.run_name as string | undefined });
-        const run = await store.getRun(String(b.run_id));
-        return send(200, { run_info: runToWire(run).info });
+        const runId = String(b.run_id ?? b.run_uuid ?? missing('run_id'));
+        const current = await store.getRun(runId);
+        const status = (RUN_STATUSES as readonly string[]).includes(String(b.status)) ? (b.status as RunStatus) : current.info.status;
+        await store.updateRun({ runId, status, ...(b.end_time !== undefined && b.end_time !== null ? { endTime: Number(b.end_time) } : {}), ...(b.run_name ? { runName: String(b.run_name) } : {}) });
+        return ok({ run_info: runToWire(await store.getRun(runId)).info });
       }
       case 'GET runs/get':
-        return send(200, { run: runToWire(await store.getRun(q('run_id') ?? invalid("Missing value for required parameter 'run_id'."))) });
+        return ok({ run: runToWire(await store.getRun(q('run_id') ?? q('run_uuid') ?? missing('run_id'))) });
       case 'POST runs/search': {
         const b = json();
-        const page = await store.searchRuns({
-          experimentIds: (b.experiment_ids as string[]) ?? [], filter: b.filter as string | undefined, maxResults: b.max_results as number | undefined,
-          orderBy: b.order_by as string[] | undefined, pageToken: (b.page_token as string | undefined) || undefined,
-        });
-        return send(200, { ...(page.runs.length ? { runs: page.runs.map(runToWire) } : {}), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+        const maxResults = b.max_results === undefined ? 1000 : Number(b.max_results);
+        if (!Number.isInteger(maxResults) || maxResults > LIMITS.searchMaxResults) invalid(`Invalid value ${b.max_results} for parameter 'max_results' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.`);
+        const all = await searchAllRuns(store, { experimentIds: ((b.experiment_ids as string[]) ?? []).map(String), filter: (b.filter as string) || undefined, orderBy: (b.order_by as string[]) ?? [], maxResults: LIMITS.searchMaxResults });
+        const page = paginate(all, maxResults, (b.page_token as string) || undefined);
+        return ok({ ...(page.items.length ? { runs: page.items.map(runToWire) } : {}), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
       }
       case 'POST runs/log-batch': {
-        if (body.length > LIMITS.batchBytes) invalid(`Batched logging API requests must be at most ${LIMITS.batchBytes} bytes, got a request of size ${body.length}.`);
         const b = json();
+        const runId = String(b.run_id ?? missing('run_id'));
         const metrics = (b.metrics as Record<string, unknown>[]) ?? [];
         const params = (b.params as KeyValue[]) ?? [];
         const tags = (b.tags as KeyValue[]) ?? [];
-        if (metrics.length > LIMITS.metricsPerBatch) invalid(`A batch logging request can contain at most ${LIMITS.metricsPerBatch} metrics. Got ${metrics.length} metrics.`);
-        if (params.length > LIMITS.paramsPerBatch) invalid(`A batch logging request can contain at most ${LIMITS.paramsPerBatch} params. Got ${params.length} params.`);
-        if (tags.length > LIMITS.tagsPerBatch) invalid(`A batch logging request can contain at most ${LIMITS.tagsPerBatch} tags. Got ${tags.length} tags.`);
-        if (metrics.length + params.length + tags.length > LIMITS.entitiesPerBatch) invalid(`A batch logging request can contain at most ${LIMITS.entitiesPerBatch} total metrics, params, and tags.`);
+        metrics.forEach((m, i) => ['key', 'value', 'timestamp'].forEach((f) => (m[f] === undefined || m[f] === null || m[f] === '') && missing(`metrics[${i}].${f}`)));
+        params.forEach((p, i) => !p.key && missing(`params[${i}].key`));
+        tags.forEach((t, i) => !t.key && missing(`tags[${i}].key`));
+        const limit = (what: string, max: number, n: number) => n > max && invalid(`A batch logging request can contain at most ${max} ${what}. Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`);
+        limit('metrics', LIMITS.metricsPerBatch, metrics.length);
+        limit('params', LIMITS.paramsPerBatch, params.length);
+        limit('tags', LIMITS.tagsPerBatch, tags.length);
+        limit('metrics, params, and tags', LIMITS.entitiesPerBatch, metrics.length + params.length + tags.length);
         const keys = params.map((p) => p.key);
-        if (new Set(keys).size !== keys.length) invalid('Duplicate parameter keys have been submitted.');
-        const decoded: Metric[] = metrics.map((m) => ({ key: String(m.key), value: decodeMetricValue(m.value), timestamp: Number(m.timestamp), step: Number(m.step ?? 0) }));
-        await store.logBatch(String(b.run_id), { metrics: decoded, params, tags });
-        return send(200, {});
+        const dupes = keys.filter((k, i) => keys.indexOf(k) !== i);
+        if (dupes.length) invalid(`Duplicate parameter keys have been submitted: [${dupes.map((k) => `'${k}'`).join(', ')}]. Please ensure the request contains only one param value per param key.`);
+        const decoded: Metric[] = metrics.map((m, i) => {
+          try {
+            return { key: String(m.key), value: decodeMetricValue(m.value), timestamp: Math.trunc(Number(m.timestamp)), step: Math.trunc(Number(m.step ?? 0)) };
+          } catch {
+            return invalid(`Invalid value ${JSON.stringify(m.value)} for parameter 'metrics[${i}].value' supplied: Please specify value as a valid double (64-bit floating point)`);
+          }
+        });
+        await store.logBatch(runId, { metrics: decoded, params: params.map((p) => ({ key: p.key, value: p.value ?? '' })), tags: tags.map((t) => ({ key: t.key, value: t.value ?? '' })) });
+        return ok();
+      }
+      case 'POST runs/log-metric': {
+        const b = json();
+        const runId = String(b.run_id ?? b.run_uuid ?? missing('run_id'));
+        for (const f of ['key', 'value', 'timestamp']) if (b[f] === undefined || b[f] === null || b[f] === '') missing(f);
+        await store.logMetric(runId, String(b.key), decodeMetricValue(b.value), Math.trunc(Number(b.step ?? 0)), Math.trunc(Number(b.timestamp)));
+        return ok();
+      }
+      case 'POST runs/log-parameter': {
+        const b = json();
+        const runId = String(b.run_id ?? b.run_uuid ?? missing('run_id'));
+        await store.logParam(runId, String(b.key ?? missing('key')), String(b.value ?? ''));
+        return ok();
       }
       case 'POST runs/set-tag': {
         const b = json();
-        await store.setTag(String(b.run_id), String(b.key), String(b.value));
-        return send(200, {});
+        const runId = String(b.run_id ?? b.run_uuid ?? missing('run_id'));
+        await store.setTag(runId, String(b.key ?? missing('key')), String(b.value ?? ''));
+        return ok();
       }
       case 'GET metrics/get-history': {
-        const runId = q('run_id') ?? invalid("Missing value for required parameter 'run_id'.");
-        const key = q('metric_key') ?? invalid("Missing value for required parameter 'metric_key'.");
-        const max = q('max_results');
+        const runId = q('run_id') ?? q('run_uuid') ?? missing('run_id');
+        const key = q('metric_key') ?? missing('metric_key');
         const history = await store.getMetricHistory(runId, key);
-        // MLflow 3.6 answers a request without max_results with only a page token
-        if (!max) return send(200, history.length ? { next_page_token: Buffer.from(JSON.stringify({ offset: 0 })).toString('base64') } : {});
-        const offset = q('page_token') ? (JSON.parse(Buffer.from(q('page_token')!, 'base64').toString()) as { offset: number }).offset : 0;
-        const page = history.slice(offset, offset + Number(max));
-        const next = offset + Number(max) < history.length ? Buffer.from(JSON.stringify({ offset: offset + Number(max) })).toString('base64') : undefined;
-        return send(200, { metrics: page.map((m) => ({ key: m.key, value: encodeMetricValue(m.value), timestamp: m.timestamp, step: m.step })), ...(next ? { next_page_token: next } : {}) });
+        // MLflow 3.6: without max_results the page size is the proto default, 0
+        const page = paginate(history, Number(q('max_results') ?? 0), q('page_token'));
+        return ok({ ...(page.items.length ? { metrics: page.items.map((m) => metricToWire(m, runId)) } : {}), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+      }
+      case 'GET artifacts/list': {
+        const runId = q('run_id') ?? q('run_uuid') ?? missing('run_id');
+        const rel = (q('path') ?? '').replace(/^\/+|\/+$/g, '');
+        const rootPath = await runArtifactRoot(runId);
+        const files = await listDir(artifactFile(rel ? `${rootPath}/${rel}` : rootPath), rel);
+        return ok({ root_uri: (await store.getRun(runId)).info.artifactUri, ...(files.length ? { files } : {}) });
       }
       default:
-        return send(404, { error_code: 'ENDPOINT_NOT_FOUND', message: `no endpoint ${req.method} ${path}` });
+        throw new HtmlError(404, FLASK_404);
     }
   }
 
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    const isApi = path.startsWith('/api/') || path.startsWith('/ajax-api/');
-    if (isApi && pending.drop > 0) {
-      pending.drop--;
-      requests.push({ method: req.method ?? '', path, status: 0 });
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<number> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const body = await readBody(req);
+    const record: FakeRequestRecord = { method: req.method ?? '', path: url.pathname, bytes: body.length, status: 0 };
+    const isApi = API.test(url.pathname) || url.pathname === '/get-artifact';
+    if (isApi) requests.push(record);
+    const delay = isApi ? takeFault(url.pathname, ['delay']) : undefined;
+    if (delay?.kind === 'delay') await new Promise((r) => setTimeout(r, delay.ms));
+    const fault = isApi ? takeFault(url.pathname, ['fail', 'drop', 'lose']) : undefined;
+    if (fault?.kind === 'drop') {
       req.socket.destroy();
-      return;
+      return 0;
     }
-    void (async () => {
-      const delay = isApi ? pending.delay.shift() : undefined;
-      if (delay) await new Promise((r) => setTimeout(r, delay));
-      const fail = isApi ? pending.fail.shift() : undefined;
-      let status: number;
-      if (fail) {
-        await readBody(req);
-        res.writeHead(fail.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error_code: fail.code, message: `injected failure (${fail.status})` }));
-        status = fail.status;
-      } else {
-        try {
-          status = await handle(req, res);
-        } catch (error) {
-          const { status: s, body } = errorToResponse(error);
-          if (!res.headersSent) {
-            res.writeHead(s, { 'content-type': 'application/json' });
-            res.end(JSON.stringify(body));
-          }
-          status = s;
+    let answer: Answer;
+    if (fault?.kind === 'fail') {
+      answer = { status: fault.status, json: { error_code: fault.errorCode, message: `injected failure (${fault.status})` } };
+      if (fault.retryAfterS !== undefined) res.setHeader('retry-after', String(fault.retryAfterS));
+    } else {
+      try {
+        answer = await route(req, url, url.pathname, body);
+      } catch (error) {
+        if (error instanceof HtmlError) answer = { status: error.status, html: error.html };
+        else if ((error as { mlflow500?: boolean }).mlflow500) answer = { status: 500, json: { error_code: 'INTERNAL_ERROR', message: (error as Error).message } };
+        else {
+          const { status, body: errorBody } = errorToResponse(error, url.pathname);
+          answer = { status, json: errorBody };
         }
       }
-      requests.push({ method: req.method ?? '', path, status });
-    })();
+    }
+    if (fault?.kind === 'lose') {
+      req.socket.destroy();
+      return 0;
+    }
+    const payload = answer.raw ?? Buffer.from(answer.html ?? JSON.stringify(answer.json));
+    res.writeHead(answer.status, { 'content-type': answer.raw ? 'application/octet-stream' : answer.html ? 'text/html; charset=utf-8' : 'application/json', 'content-length': payload.length });
+    res.end(payload);
+    record.status = answer.status;
+    return answer.status;
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => req.socket.destroy());
   });
-  await new Promise<void>((r) => server.listen(options.port ?? 0, '127.0.0.1', r));
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolveListen());
+  });
   const port = (server.address() as AddressInfo).port;
+  const push = (count: number, fault: Fault) => {
+    for (let i = 0; i < count; i++) faults.push({ ...fault });
+  };
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    root,
     store,
     requests,
     faults: {
-      failNext: (count, status = 503, errorCode = status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : status === 503 ? 'TEMPORARILY_UNAVAILABLE' : 'INTERNAL_ERROR') => {
-        for (let i = 0; i < count; i++) pending.fail.push({ status, code: errorCode });
-      },
-      dropNextConnections: (count) => {
-        pending.drop += count;
-      },
-      delayNext: (count, ms) => {
-        for (let i = 0; i < count; i++) pending.delay.push(ms);
-      },
-      loseNextAnswers: (count) => {
-        pending.lose += count;
+      failNext: (count, status = 503, o = {}) => push(count, { kind: 'fail', status, errorCode: o.errorCode ?? CODE_FOR_STATUS[status] ?? 'INTERNAL_ERROR', retryAfterS: o.retryAfterS, endpoint: o.endpoint }),
+      dropNextConnections: (count, o = {}) => push(count, { kind: 'drop', endpoint: o.endpoint }),
+      loseNextAnswers: (count, o = {}) => push(count, { kind: 'lose', endpoint: o.endpoint }),
+      delayNext: (count, ms, o = {}) => push(count, { kind: 'delay', ms, endpoint: o.endpoint }),
+      clear: () => {
+        faults = [];
       },
     },
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }

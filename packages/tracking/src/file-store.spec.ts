@@ -1,29 +1,120 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { MlflowError, MlflowResourceNotFoundError } from './errors';
 import { FileTrackingStore } from './file-store';
 import { trackingContract } from './testing/contract-suite';
+import { searchAllRuns } from './tracking-store';
 
-trackingContract('file store', async () => new FileTrackingStore(await mkdtemp(join(tmpdir(), 'mlruns-'))));
+const tempStore = async () => join(await mkdtemp(join(tmpdir(), 'mlruns-')), 'mlruns');
 
-describe('FileTrackingStore layout (what mlflow ui reads)', () => {
-  it("writes MLflow's meta.yaml, metric lines, params and tags exactly as its FileStore does", async () => {
-    const root = await mkdtemp(join(tmpdir(), 'mlruns-'));
+trackingContract('file store', async () => new FileTrackingStore(await tempStore()), { reopen: (store) => new FileTrackingStore(store.location) });
+
+describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
+  it('experiments: Default experiment 0, 18-digit ids, meta.yaml as PyYAML writes it, tags as files', async () => {
+    const root = await tempStore();
+    const store = new FileTrackingStore(root);
+    const id = await store.getOrCreateExperiment('yes', { 'sweep/name': 'demo' });
+    expect(id).toMatch(/^[1-9]\d{17}$/);
+    const uri = pathToFileURL(root).href;
+    expect(await readFile(join(root, '0', 'meta.yaml'), 'utf8')).toMatch(new RegExp(`^artifact_location: ${uri}/0\\ncreation_time: \\d+\\nexperiment_id: '0'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: Default\\n$`));
+    // 'yes' would read back as a boolean: PyYAML quotes it, and so do we
+    expect(await readFile(join(root, id, 'meta.yaml'), 'utf8')).toMatch(new RegExp(`^artifact_location: ${uri}/${id}\\ncreation_time: \\d+\\nexperiment_id: '${id}'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: 'yes'\\n$`));
+    expect(await readFile(join(root, id, 'tags', 'sweep', 'name'), 'utf8')).toBe('demo');
+    expect((await readdir(root)).sort()).toEqual(['.trash', '0', id]);
+  });
+
+  it('runs: meta.yaml fields and status ints, metric lines with Python floats, params and tags without newline, / as folders', async () => {
+    const root = await tempStore();
     const store = new FileTrackingStore(root);
     const exp = await store.getOrCreateExperiment('demo');
-    expect(exp).toMatch(/^[1-9]\d{17}$/);
-    const run = await store.createRun({ experimentId: exp, runName: 'child', startTime: 1700000000000, userId: 'me' });
-    await store.logBatch(run.info.runId, { metrics: [{ key: 'x', value: 0.1, timestamp: 1, step: 0 }, { key: 'a/b', value: NaN, timestamp: 1, step: 2 }], params: [{ key: 'p', value: 'v' }] });
-    await store.updateRun({ runId: run.info.runId, status: 'FINISHED', endTime: 1700000001000 });
-    const dir = join(root, exp, run.info.runId);
-    expect(await readFile(join(root, '0', 'meta.yaml'), 'utf8')).toMatch(/^artifact_location: file:\/\/.*\/0\ncreation_time: \d+\nexperiment_id: "0"\nlast_update_time: \d+\nlifecycle_stage: active\nname: Default\n$/);
+    const run = await store.createRun({ experimentId: exp, runName: 'child: 1', startTime: 1700000000000, userId: 'me' });
+    const runId = run.info.runId;
+    expect(runId).toMatch(/^[0-9a-f]{32}$/);
+    await store.logBatch(runId, {
+      metrics: [
+        { key: 'x', value: 0.1, timestamp: 1, step: 0 }, { key: 'x', value: 1, timestamp: 2, step: 1 }, { key: 'x', value: 1e-5, timestamp: 3, step: 2 },
+        { key: 'a/b', value: NaN, timestamp: 1, step: 2 }, { key: 'a/b', value: -Infinity, timestamp: 1, step: 3 },
+      ],
+      params: [{ key: 'p', value: 'v' }, { key: 'lr/base', value: '0.001' }],
+    });
+    await store.updateRun({ runId, status: 'KILLED', endTime: 1700000001000 });
+    const dir = join(root, exp, runId);
     expect(await readFile(join(dir, 'meta.yaml'), 'utf8')).toBe(
-      `artifact_uri: file://${root}/${exp}/${run.info.runId}/artifacts\nend_time: 1700000001000\nentry_point_name: ""\nexperiment_id: "${exp}"\nlifecycle_stage: active\nrun_id: ${run.info.runId}\nrun_name: child\nsource_name: ""\nsource_type: 4\nsource_version: ""\nstart_time: 1700000000000\nstatus: 3\ntags: []\nuser_id: me\n`,
+      `artifact_uri: ${pathToFileURL(root).href}/${exp}/${runId}/artifacts\nend_time: 1700000001000\nentry_point_name: ''\nexperiment_id: '${exp}'\nlifecycle_stage: active\nrun_id: ${runId}\nrun_name: 'child: 1'\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000000000\nstatus: 5\ntags: []\nuser_id: me\n`,
     );
-    expect(await readFile(join(dir, 'metrics', 'x'), 'utf8')).toBe('1 0.1 0\n');
-    expect(await readFile(join(dir, 'metrics', 'a', 'b'), 'utf8')).toBe('1 nan 2\n');
+    expect(await readFile(join(dir, 'metrics', 'x'), 'utf8')).toBe('1 0.1 0\n2 1.0 1\n3 1e-05 2\n');
+    expect(await readFile(join(dir, 'metrics', 'a', 'b'), 'utf8')).toBe('1 nan 2\n1 -inf 3\n');
     expect(await readFile(join(dir, 'params', 'p'), 'utf8')).toBe('v');
-    expect(await readFile(join(dir, 'tags', 'mlflow.runName'), 'utf8')).toBe('child');
+    expect(await readFile(join(dir, 'params', 'lr', 'base'), 'utf8')).toBe('0.001');
+    expect(await readFile(join(dir, 'tags', 'mlflow.runName'), 'utf8')).toBe('child: 1');
+    expect((await readdir(dir)).sort()).toEqual(['artifacts', 'meta.yaml', 'metrics', 'params', 'tags']);
+    await store.logArtifact(runId, 'plots/roc.json', '{}');
+    expect(await readFile(join(dir, 'artifacts', 'plots', 'roc.json'), 'utf8')).toBe('{}');
   });
+
+  it('reads what MLflow itself wrote: quoted and folded meta.yaml values, runs with 2- and 3-field metric lines', async () => {
+    const root = await tempStore();
+    const store = new FileTrackingStore(root);
+    const exp = await store.getOrCreateExperiment('written by mlflow');
+    const runId = 'c7c1e55321a143ac8095e2dbdd13b35f';
+    const dir = join(root, exp, runId);
+    await mkdir(join(dir, 'metrics'), { recursive: true });
+    const longName = 'long name '.repeat(12).trim();
+    await writeFile(join(dir, 'meta.yaml'), `artifact_uri: mlflow-artifacts:/${exp}/${runId}/artifacts\nend_time: null\nentry_point_name: ''\nexperiment_id: '${exp}'\nlifecycle_stage: active\nrun_id: ${runId}\nrun_name: long name long name long name long name long name long name long name long\n  name long name long name long name long name\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000000000\nstatus: 3\ntags: []\nuser_id: ''\n`);
+    await writeFile(join(dir, 'metrics', 'loss'), '5 0.0 0\n6 1.0\n7 nan 2\n');
+    const run = await store.getRun(runId);
+    expect(run.info).toMatchObject({ runName: longName, status: 'FINISHED', userId: '', startTime: 1700000000000 });
+    expect(run.info.endTime).toBeUndefined();
+    expect((await store.getMetricHistory(runId, 'loss')).map((m) => [m.timestamp, m.value, m.step])).toEqual([[5, 0, 0], [6, 1, 0], [7, NaN, 2]]);
+    await expect(store.logArtifact(runId, 'a.txt', 'x')).rejects.toBeInstanceOf(MlflowError);
+  });
+
+  it('a torn last metric line (a crash mid-append) is not read, and the next append cuts it off', async () => {
+    const root = await tempStore();
+    const store = new FileTrackingStore(root);
+    const run = await store.createRun({ experimentId: await store.getOrCreateExperiment('torn'), runName: 'r' });
+    await store.logMetric(run.info.runId, 'loss', 0.5, 0, 10);
+    const file = join(root, run.info.experimentId, run.info.runId, 'metrics', 'loss');
+    await appendFile(file, '11 0.2');
+    expect((await store.getMetricHistory(run.info.runId, 'loss')).map((m) => m.value)).toEqual([0.5]);
+    await store.logMetric(run.info.runId, 'loss', 0.25, 1, 12);
+    expect(await readFile(file, 'utf8')).toBe('10 0.5 0\n12 0.25 1\n');
+  });
+
+  it('an unknown run is not found; no temp file is left where MLflow would read it', async () => {
+    const root = await tempStore();
+    const store = new FileTrackingStore(root);
+    await expect(store.getRun('0'.repeat(32))).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
+    const run = await store.createRun({ experimentId: await store.getOrCreateExperiment('clean'), runName: 'r', tags: { a: '1' } });
+    await store.logBatch(run.info.runId, { params: [{ key: 'p', value: '1' }], tags: [{ key: 't', value: '2' }] });
+    const dir = join(root, run.info.experimentId, run.info.runId);
+    for (const sub of ['tags', 'params']) expect((await readdir(join(dir, sub))).every((f) => !f.startsWith('.tmp'))).toBe(true);
+  });
+});
+
+describe('FileTrackingStore across processes', () => {
+  const child = fileURLToPath(new URL('./testing/file-store-writer.ts', import.meta.url));
+
+  it('four processes creating one experiment and writing their own runs: one experiment, every run whole', async () => {
+    const root = await tempStore();
+    const run = promisify(execFile);
+    const outputs = await Promise.all([0, 1, 2, 3].map((i) => run(process.execPath, ['--import', 'tsx', child, root, 'shared-exp', String(i)], { cwd: fileURLToPath(new URL('..', import.meta.url)) })));
+    const runIds = outputs.map((o) => o.stdout.trim());
+    const store = new FileTrackingStore(root);
+    const exp = await store.getExperimentByName('shared-exp');
+    const experiments = (await readdir(root)).filter((n) => /^\d+$/.test(n));
+    expect(experiments.sort()).toEqual(['0', exp!.experimentId].sort());
+    const runs = await searchAllRuns(store, { experimentIds: [exp!.experimentId] });
+    expect(runs.map((r) => r.info.runId).sort()).toEqual([...runIds].sort());
+    for (const r of runs) {
+      expect(r.info.status).toBe('FINISHED');
+      expect((await store.getMetricHistory(r.info.runId, 'loss')).map((m) => m.step)).toEqual(Array.from({ length: 200 }, (_, s) => s));
+      expect(Object.keys(r.data.params)).toHaveLength(50);
+    }
+  }, 60_000);
 });

@@ -1,38 +1,46 @@
 /**
  * MLflow's on-disk file store, written from TypeScript, so that `mlflow ui --backend-store-uri DIR`
- * (and `mlflow server`) read our runs as their own (layout of mlflow/store/tracking/file_store.py,
- * MLflow 3.6):
+ * and `mlflow server --backend-store-uri DIR` read our runs as their own. The layout and the bytes
+ * follow `mlflow/store/tracking/file_store.py` of MLflow 3.6:
  *
- *   DIR/0/meta.yaml                         the Default experiment
- *   DIR/<exp_id>/meta.yaml, tags/<key>      experiments (18-digit random ids)
- *   DIR/<exp_id>/<run_id>/meta.yaml         runs (uuid4 hex), status as an int
- *   …/metrics/<key>                         "<timestamp> <value> <step>" per line
- *   …/params/<key>, tags/<key>              the value, no newline; '/' in a key = sub-folder
- *   …/artifacts/<path>                      files (artifact_uri is a file:// URI)
+ *   DIR/0/meta.yaml                          the Default experiment
+ *   DIR/<exp_id>/meta.yaml, tags/<key>       experiments; ids are random 18-digit integers
+ *   DIR/<exp_id>/<run_id>/meta.yaml          runs; uuid4 hex ids, status as an int (RUNNING 1 … KILLED 5)
+ *   …/<run_id>/metrics/<key>                 "<timestamp> <value> <step>" per line, value as Python's repr
+ *   …/<run_id>/params/<key>, tags/<key>      the value, no trailing newline; '/' in a key = sub-folder
+ *   …/<run_id>/artifacts/<path>              files; the run's artifact_uri is that folder as a file:// URI
+ *   DIR/.trash/<exp_id>                      deleted experiments (read, never written here)
  *
- * Files that a half write would corrupt (meta.yaml, params, tags) go through a temp file and a
- * rename; metric lines are appended, which is atomic for lines this short. Experiment creation
- * takes a lock folder so two processes cannot create the same name twice.
+ * meta.yaml is written with MLflow's exact YAML (`dumpMetaYaml`); meta.yaml, params, tags and
+ * artifacts go through a temp file and a rename, metric lines are appended whole. Experiment
+ * creation holds a lock file, so concurrent processes never create one name twice; runs have
+ * random ids and their own folders, so processes writing different runs never touch the same file.
+ *
+ * Semantics are the server's: a param re-logged with the same value is fine and with another value
+ * is `MlflowParamConflictError`; param values over 6000 and tag values over 8000 characters are
+ * truncated; keys are validated; an unknown run is `MlflowResourceNotFoundError`.
  *
  * @example
  * ```ts
  * const store = new FileTrackingStore('./mlruns');
- * const exp = await store.getOrCreateExperiment('ablation-loss');
- * const run = await store.createRun({ experimentId: exp, runName: 'weave att+rep' });
+ * const experimentId = await store.getOrCreateExperiment('ablation-loss');
+ * const run = await store.createRun({ experimentId, runName: 'weave att+rep' });
+ * await store.logMetric(run.info.runId, 'image_auroc', 0.97);
+ * // then: mlflow ui --backend-store-uri ./mlruns
  * ```
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { MlflowInvalidParameterError, MlflowParamConflictError, MlflowResourceAlreadyExistsError, MlflowResourceNotFoundError } from './errors';
-import { matchesFilter, paginate, parseFilter, sortRuns } from './search-filter';
-import type { TrackingStore } from './tracking-store';
+import { randomInt, randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join, resolve, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
 import {
   type ArtifactInfo,
   type Batch,
   type CreateRunRequest,
+  CreateRunRequestSchema,
   type Experiment,
   type Metric,
   MLFLOW_TAGS,
@@ -41,56 +49,55 @@ import {
   type RunInfo,
   type RunStatus,
   type SearchRunsRequest,
+  SearchRunsRequestSchema,
   type SearchRunsResult,
   type UpdateRunRequest,
-} from './types';
-import { LIMITS, normalizeBatch, truncateTag, validateKey } from './validation';
+  UpdateRunRequestSchema,
+} from './entities';
+import {
+  MlflowError,
+  MlflowInvalidParameterError,
+  MlflowParamConflictError,
+  MlflowResourceAlreadyExistsError,
+  MlflowResourceNotFoundError,
+} from './errors';
+import { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
+import { formatPythonFloat, parsePythonFloat } from './metric-value';
+import { matchesFilter, paginate, parseFilter, sortRuns } from './search-filter';
+import type { TrackingStore } from './tracking-store';
+import { LIMITS, normalizeBatch, validateExperimentId, validateExperimentName, validateKey, validateRunId } from './validation';
+
+export const FileTrackingStoreOptionsSchema = z.strictObject({
+  /**
+   * Base URI of new experiments' artifact_location (default: the store folder as a file:// URI,
+   * as MLflow's FileStore does). The fake server passes `mlflow-artifacts:` to look like a tracking
+   * server that proxies artifacts.
+   */
+  artifactRoot: z.string().optional(),
+  /** user_id of new runs when the request names none (default: the OS user, as MLflow's client). */
+  defaultUserId: z.string().optional(),
+});
+export type FileTrackingStoreOptions = z.infer<typeof FileTrackingStoreOptionsSchema>;
 
 const STATUS_BY_CODE = Object.fromEntries(Object.entries(RUN_STATUS_CODE).map(([k, v]) => [v, k])) as Record<number, RunStatus>;
+const TRASH = '.trash';
+/** Experiment sub-folders that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS). */
+const RESERVED = new Set(['tags', 'datasets', 'traces', 'models']);
+const SOURCE_TYPE_LOCAL = 4;
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, content);
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
 }
 
-/** yaml.safe_dump(…, default_flow_style=False, sort_keys=True) for the flat dicts MLflow writes. */
-function dumpYaml(data: Record<string, unknown>): string {
-  return stringifyYaml(data, { sortMapEntries: true, lineWidth: 0, nullStr: 'null' });
-}
-
-/** Python's float formatting for the special values (the file store reads them with float()). */
-export function formatMetricValue(v: number): string {
-  if (Number.isNaN(v)) return 'nan';
-  if (v === Infinity) return 'inf';
-  if (v === -Infinity) return '-inf';
-  return String(v);
-}
-
-function parseMetricValue(s: string): number {
-  const lower = s.toLowerCase();
-  if (lower === 'nan') return NaN;
-  if (lower === 'inf' || lower === 'infinity') return Infinity;
-  if (lower === '-inf' || lower === '-infinity') return -Infinity;
-  return Number(s);
-}
-
-/** Files under a folder, as '/'-joined relative keys. */
+/** Files under a folder as '/'-joined keys, like os.walk in MLflow's `_get_resource_files`. */
 async function keysUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string, prefix: string) => {
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (e.name.endsWith('.tmp')) continue;
       if (e.isDirectory()) await walk(join(d, e.name), `${prefix}${e.name}/`);
       else out.push(`${prefix}${e.name}`);
     }
@@ -99,126 +106,198 @@ async function keysUnder(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** MLflow's `_generate_unique_integer_id`: 18 digits, no leading zero. */
 function randomExperimentId(): string {
-  // MLflow: a random 18-digit integer (uuid4().int, cut to 18 digits, no leading zero)
-  let id = '';
-  while (id.length < 18) id += BigInt(`0x${randomBytes(8).toString('hex')}`).toString();
-  return (id[0] === '0' ? `1${id.slice(1)}` : id).slice(0, 18);
+  let id = String(randomInt(1, 10));
+  while (id.length < 18) id += String(randomInt(0, 10));
+  return id;
 }
 
-export interface FileTrackingStoreOptions {
-  /**
-   * Base of experiments' artifact_location (default `file://<root>`). The fake server passes
-   * `mlflow-artifacts:` to look like a tracking server with an artifact proxy.
-   */
-  artifactRoot?: string;
+const PREDICATES = ['able', 'bold', 'brave', 'calm', 'clever', 'eager', 'gentle', 'honest', 'keen', 'lucky', 'merry', 'quick', 'quiet', 'sharp', 'sly', 'wise'];
+const NOUNS = ['ant', 'bat', 'bee', 'cat', 'cod', 'cow', 'crab', 'deer', 'doe', 'eel', 'elk', 'fox', 'gnu', 'hen', 'owl', 'ram', 'yak'];
+
+/** Like MLflow's `_generate_random_name`: predicate-noun-number. */
+function randomRunName(): string {
+  return `${PREDICATES[randomInt(PREDICATES.length)]}-${NOUNS[randomInt(NOUNS.length)]}-${randomInt(0, 1001)}`;
+}
+
+function defaultUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? 'unknown';
+  }
+}
+
+/** MLflow's `append_to_uri_path` for the URIs this store writes. */
+function appendUriPath(uri: string, ...parts: string[]): string {
+  const suffix = parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+  if (/^[a-z][\w+.-]*:$/i.test(uri)) return `${uri}/${suffix}`; // 'mlflow-artifacts:' → 'mlflow-artifacts:/1'
+  return `${uri.replace(/\/+$/, '')}/${suffix}`;
+}
+
+/** The largest (step, timestamp, value), compared as Python compares tuples (NaN never larger). */
+function later(b: Metric, a: Metric): boolean {
+  if (b.step !== a.step) return b.step > a.step;
+  if (b.timestamp !== a.timestamp) return b.timestamp > a.timestamp;
+  return b.value > a.value;
+}
+
+function parseMetricLine(key: string, line: string): Metric | undefined {
+  const parts = line.trim().split(' ');
+  if (parts.length !== 2 && parts.length !== 3 && parts.length !== 5) return undefined;
+  try {
+    return { key, timestamp: Number.parseInt(parts[0], 10), value: parsePythonFloat(parts[1]), step: parts.length >= 3 ? Number.parseInt(parts[2], 10) : 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRequest<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+  return parsed.data;
+}
+
+interface RunLocation {
+  dir: string;
+  experimentId: string;
 }
 
 export class FileTrackingStore implements TrackingStore {
   readonly root: string;
+  private readonly options: FileTrackingStoreOptions;
   private ready?: Promise<void>;
+  private readonly runLocations = new Map<string, RunLocation>();
 
-  constructor(root: string, private readonly options: FileTrackingStoreOptions = {}) {
+  constructor(root: string, options: FileTrackingStoreOptions = {}) {
     this.root = resolve(root);
+    this.options = parseRequest(FileTrackingStoreOptionsSchema, options, 'FileTrackingStore options');
   }
 
   get location(): string {
     return this.root;
   }
 
-  private artifactLocation(experimentId: string): string {
-    const base = this.options.artifactRoot ?? pathToFileURL(this.root).href;
-    return base.endsWith(':') ? `${base}/${experimentId}` : `${base.replace(/\/$/, '')}/${experimentId}`;
+  private get artifactRoot(): string {
+    return this.options.artifactRoot ?? pathToFileURL(this.root).href;
   }
 
-  /** Like MLflow's FileStore: a new root gets the Default experiment 0. */
+  /** Like MLflow's FileStore: a store without experiment 0 gets the Default experiment, and a .trash. */
   private init(): Promise<void> {
     this.ready ??= (async () => {
-      await mkdir(this.root, { recursive: true });
-      if (!(await exists(join(this.root, '0', 'meta.yaml')))) await this.writeExperiment('0', 'Default');
+      await mkdir(join(this.root, TRASH), { recursive: true });
+      if (!(await exists(join(this.root, '0')))) {
+        await withFileLock(join(this.root, '.create-experiment.lock'), async () => {
+          if (!(await exists(join(this.root, '0', 'meta.yaml')))) await this.writeExperiment('0', 'Default', {});
+        });
+      }
     })();
     return this.ready;
   }
 
-  private async writeExperiment(id: string, name: string): Promise<void> {
-    const now = Date.now();
-    await writeAtomic(join(this.root, id, 'meta.yaml'), dumpYaml({
-      artifact_location: this.artifactLocation(id), creation_time: now, experiment_id: id,
-      last_update_time: now, lifecycle_stage: 'active', name,
-    }));
-  }
-
-  private async experimentIds(): Promise<string[]> {
-    await this.init();
-    const names = await readdir(this.root).catch(() => [] as string[]);
-    const ids: string[] = [];
-    for (const n of names) if (/^\d+$/.test(n) && (await exists(join(this.root, n, 'meta.yaml')))) ids.push(n);
-    return ids;
-  }
-
-  private async readExperiment(id: string): Promise<Experiment> {
+  private async writeExperiment(id: string, name: string, tags: Record<string, string>): Promise<void> {
     const dir = join(this.root, id);
-    let meta: Record<string, unknown>;
-    try {
-      meta = parseYaml(await readFile(join(dir, 'meta.yaml'), 'utf8')) as Record<string, unknown>;
-    } catch {
-      throw new MlflowResourceNotFoundError(`Could not find experiment with ID ${id}`, 'RESOURCE_DOES_NOT_EXIST');
+    await mkdir(dir, { recursive: true });
+    const now = Date.now();
+    for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(dir, 'tags', key), String(value), { tempDir: dir });
+    await writeFileAtomic(join(dir, 'meta.yaml'), dumpMetaYaml({
+      artifact_location: appendUriPath(this.artifactRoot, id), creation_time: now, experiment_id: id,
+      last_update_time: now, lifecycle_stage: 'active', name,
+    }), { tempDir: dir, durable: true });
+  }
+
+  /** Experiment folders: active ones in the root, deleted ones in .trash. */
+  private async experimentDirs(): Promise<{ id: string; dir: string }[]> {
+    await this.init();
+    const out: { id: string; dir: string }[] = [];
+    for (const parent of [this.root, join(this.root, TRASH)]) {
+      for (const e of await readdir(parent, { withFileTypes: true }).catch(() => [])) {
+        if (!e.isDirectory() || e.name.startsWith('.') || (parent === this.root && e.name === 'models')) continue;
+        out.push({ id: e.name, dir: join(parent, e.name) });
+      }
     }
+    return out;
+  }
+
+  private async readExperiment(dir: string): Promise<Experiment | undefined> {
+    const text = await readFile(join(dir, 'meta.yaml'), 'utf8').catch(() => undefined);
+    if (text === undefined) return undefined;
+    const meta = parseMetaYaml(text);
     const tags: Record<string, string> = {};
     for (const key of await keysUnder(join(dir, 'tags'))) tags[key] = await readFile(join(dir, 'tags', key), 'utf8');
     return {
       experimentId: String(meta.experiment_id),
       name: String(meta.name),
-      artifactLocation: String(meta.artifact_location),
+      artifactLocation: String(meta.artifact_location ?? ''),
       lifecycleStage: String(meta.lifecycle_stage ?? 'active'),
-      creationTime: meta.creation_time as number | undefined,
-      lastUpdateTime: meta.last_update_time as number | undefined,
+      ...(typeof meta.creation_time === 'number' ? { creationTime: meta.creation_time } : {}),
+      ...(typeof meta.last_update_time === 'number' ? { lastUpdateTime: meta.last_update_time } : {}),
       tags,
     };
   }
 
-  async getExperimentByName(name: string): Promise<Experiment | undefined> {
-    for (const id of await this.experimentIds()) {
-      const e = await this.readExperiment(id).catch(() => undefined);
-      if (e?.name === name) return e;
-    }
-    return undefined;
-  }
-
-  /** A lock folder: mkdir is atomic, so only one process holds it. Stale locks (> 30 s) are broken. */
-  private async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const lock = join(this.root, `.lock-${Buffer.from(name).toString('hex').slice(0, 60)}`);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await mkdir(lock);
-        break;
-      } catch {
-        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > 30_000) await rm(lock, { recursive: true, force: true });
-        if (attempt > 600) throw new Error(`${lock}: lock held too long`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await rm(lock, { recursive: true, force: true });
-    }
-  }
-
-  async createExperiment(name: string, tags: Record<string, string> = {}): Promise<string> {
-    if (!name || name.length > LIMITS.experimentNameLength) throw new MlflowInvalidParameterError(`experiment name must have 1 to ${LIMITS.experimentNameLength} characters`, 'INVALID_PARAMETER_VALUE');
+  /** The experiment with this id, active or deleted; `MlflowResourceNotFoundError` if none. */
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    validateExperimentId(experimentId);
     await this.init();
-    return this.withLock(`experiment:${name}`, async () => {
-      if (await this.getExperimentByName(name)) throw new MlflowResourceAlreadyExistsError(`Experiment '${name}' already exists.`, 'RESOURCE_ALREADY_EXISTS');
-      const id = randomExperimentId();
-      await this.writeExperiment(id, name);
-      for (const [k, v] of Object.entries(tags)) {
-        validateKey('tag', k);
-        await writeAtomic(join(this.root, id, 'tags', k), truncateTag({ key: k, value: v }).value);
+    for (const dir of [join(this.root, experimentId), join(this.root, TRASH, experimentId)]) {
+      const e = await this.readExperiment(dir);
+      if (e) return e;
+    }
+    throw new MlflowResourceNotFoundError(`Could not find experiment with ID ${experimentId}`, 'RESOURCE_DOES_NOT_EXIST');
+  }
+
+  /** Every readable experiment, active and deleted. */
+  async listExperiments(): Promise<Experiment[]> {
+    const out: Experiment[] = [];
+    for (const { dir } of await this.experimentDirs()) {
+      const e = await this.readExperiment(dir).catch(() => undefined);
+      if (e) out.push(e);
+    }
+    return out;
+  }
+
+  /**
+   * Every experiment with this name, active or deleted, oldest first (creation_time, then id).
+   * MLflow's own file-store server can create a name twice when two clients race; the oldest is
+   * the one every client settles on (see `getExperimentByName`).
+   */
+  async getExperimentsByName(name: string): Promise<Experiment[]> {
+    const matches = (await this.listExperiments()).filter((e) => e.name === name);
+    return matches.sort((a, b) => (a.creationTime ?? 0) - (b.creationTime ?? 0) || (a.experimentId < b.experimentId ? -1 : 1));
+  }
+
+  /** The oldest experiment with this name (a name MLflow created twice resolves to one id everywhere). */
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    return (await this.getExperimentsByName(name))[0];
+  }
+
+  /**
+   * Creates an experiment; a taken name is `MlflowResourceAlreadyExistsError`. Creation holds a
+   * lock so that processes never create one name twice — unless `mlflowRace` is set, which the fake
+   * server uses to behave like MLflow's file store: it checks the name, yields, then writes, without
+   * a lock, so two racing creates both succeed.
+   */
+  async createExperiment(name: string, tags: Record<string, string> = {}, options: { mlflowRace?: boolean } = {}): Promise<string> {
+    validateExperimentName(name);
+    for (const key of Object.keys(tags)) validateKey('tag', key);
+    await this.init();
+    const create = async () => {
+      const existing = await this.getExperimentByName(name);
+      if (existing) {
+        throw new MlflowResourceAlreadyExistsError(
+          existing.lifecycleStage === 'deleted' ? `Experiment '${name}' already exists in deleted state.` : `Experiment '${name}' already exists.`,
+          'RESOURCE_ALREADY_EXISTS',
+        );
       }
+      if (options.mlflowRace) await new Promise((r) => setTimeout(r, 25));
+      let id = randomExperimentId();
+      while (await exists(join(this.root, id))) id = randomExperimentId();
+      await this.writeExperiment(id, name, tags);
       return id;
-    });
+    };
+    return options.mlflowRace ? create() : withFileLock(join(this.root, '.create-experiment.lock'), create);
   }
 
   async getOrCreateExperiment(name: string, tags?: Record<string, string>): Promise<string> {
@@ -227,67 +306,106 @@ export class FileTrackingStore implements TrackingStore {
     try {
       return await this.createExperiment(name, tags);
     } catch (error) {
-      if (error instanceof MlflowResourceAlreadyExistsError) return (await this.getExperimentByName(name))!.experimentId;
-      throw error;
+      if (!(error instanceof MlflowResourceAlreadyExistsError)) throw error;
+      return (await this.getExperimentByName(name))!.experimentId;
     }
   }
 
-  private async runDir(runId: string): Promise<{ dir: string; experimentId: string }> {
-    if (!/^[0-9a-f]{32}$/.test(runId)) throw new MlflowInvalidParameterError(`Invalid run ID: '${runId}'`, 'INVALID_PARAMETER_VALUE');
-    for (const id of await this.experimentIds()) {
-      const dir = join(this.root, id, runId);
-      if (await exists(join(dir, 'meta.yaml'))) return { dir, experimentId: id };
+  private async locateRun(runId: string): Promise<RunLocation> {
+    validateRunId(runId);
+    const cached = this.runLocations.get(runId);
+    if (cached && (await exists(join(cached.dir, 'meta.yaml')))) return cached;
+    for (const { id, dir } of await this.experimentDirs()) {
+      const runDir = join(dir, runId);
+      if (await exists(join(runDir, 'meta.yaml'))) {
+        const location = { dir: runDir, experimentId: id };
+        this.runLocations.set(runId, location);
+        return location;
+      }
     }
     throw new MlflowResourceNotFoundError(`Run '${runId}' not found`, 'RESOURCE_DOES_NOT_EXIST');
   }
 
+  private async readRunInfo(dir: string, runId: string): Promise<RunInfo> {
+    const meta = parseMetaYaml(await readFile(join(dir, 'meta.yaml'), 'utf8'));
+    return {
+      runId: String(meta.run_id ?? meta.run_uuid ?? runId),
+      runName: meta.run_name === null || meta.run_name === undefined ? '' : String(meta.run_name),
+      experimentId: String(meta.experiment_id),
+      userId: meta.user_id === null || meta.user_id === undefined ? '' : String(meta.user_id),
+      status: STATUS_BY_CODE[Number(meta.status ?? 1)] ?? 'RUNNING',
+      startTime: Number(meta.start_time ?? 0),
+      ...(typeof meta.end_time === 'number' ? { endTime: meta.end_time } : {}),
+      artifactUri: String(meta.artifact_uri ?? ''),
+      lifecycleStage: String(meta.lifecycle_stage ?? 'active'),
+    };
+  }
+
+  /** MLflow's `_make_persisted_run_info_dict`: the fields it writes, and only those. */
+  private async writeRunInfo(dir: string, info: RunInfo): Promise<void> {
+    await writeFileAtomic(join(dir, 'meta.yaml'), dumpMetaYaml({
+      artifact_uri: info.artifactUri, end_time: info.endTime ?? null, entry_point_name: '', experiment_id: info.experimentId,
+      lifecycle_stage: info.lifecycleStage, run_id: info.runId, run_name: info.runName, source_name: '',
+      source_type: SOURCE_TYPE_LOCAL, source_version: '', start_time: info.startTime, status: RUN_STATUS_CODE[info.status],
+      tags: [], user_id: info.userId,
+    }), { tempDir: dir, durable: true });
+  }
+
+  private assertActive(info: RunInfo): void {
+    if (info.lifecycleStage !== 'active') {
+      throw new MlflowInvalidParameterError(`The run ${info.runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`, 'INVALID_PARAMETER_VALUE');
+    }
+  }
+
   async createRun(request: CreateRunRequest): Promise<Run> {
-    const experiment = await this.readExperiment(request.experimentId);
+    const r = parseRequest(CreateRunRequestSchema, request, 'createRun');
+    const experiment = await this.getExperiment(r.experimentId);
+    if (experiment.lifecycleStage !== 'active') {
+      throw new MlflowError(`Could not create run under non-active experiment with ID ${r.experimentId}.`, 'INVALID_STATE');
+    }
+    const tagName = r.tags?.[MLFLOW_TAGS.runName];
+    if (r.runName && tagName && r.runName !== tagName) {
+      throw new MlflowInvalidParameterError(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${r.runName}', mlflow.runName='${tagName}').`, 'INVALID_PARAMETER_VALUE');
+    }
+    const runName = r.runName || tagName || randomRunName();
+    const tags: Record<string, string> = { ...r.tags, [MLFLOW_TAGS.runName]: runName, ...(r.parentRunId ? { [MLFLOW_TAGS.parentRunId]: r.parentRunId } : {}) };
+    const normalized = normalizeBatch({ tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
     const runId = randomUUID().replaceAll('-', '');
     const dir = join(this.root, experiment.experimentId, runId);
-    const runName = request.runName ?? request.tags?.[MLFLOW_TAGS.runName] ?? `run-${runId.slice(0, 8)}`;
-    const meta = {
-      artifact_uri: `${experiment.artifactLocation}/${runId}/artifacts`, end_time: null, entry_point_name: '',
-      experiment_id: experiment.experimentId, lifecycle_stage: 'active', run_id: runId, run_name: runName,
-      source_name: '', source_type: 4, source_version: '', start_time: request.startTime ?? Date.now(),
-      status: RUN_STATUS_CODE.RUNNING, tags: [], user_id: request.userId ?? 'cfa', deleted_time: null,
+    await mkdir(dir, { recursive: true });
+    const info: RunInfo = {
+      runId, runName, experimentId: experiment.experimentId, userId: r.userId ?? this.options.defaultUserId ?? defaultUser(),
+      status: 'RUNNING', startTime: r.startTime ?? Date.now(), artifactUri: appendUriPath(experiment.artifactLocation, runId, 'artifacts'),
+      lifecycleStage: 'active',
     };
-    for (const sub of ['metrics', 'params', 'artifacts', 'tags']) await mkdir(join(dir, sub), { recursive: true });
-    await writeAtomic(join(dir, 'meta.yaml'), dumpYaml(meta));
-    const tags = { ...request.tags, [MLFLOW_TAGS.runName]: runName, ...(request.parentRunId ? { [MLFLOW_TAGS.parentRunId]: request.parentRunId } : {}) };
-    await this.logBatch(runId, { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+    await this.writeRunInfo(dir, info);
+    for (const sub of ['metrics', 'params', 'artifacts']) await mkdir(join(dir, sub), { recursive: true });
+    for (const t of normalized.tags) await writeFileAtomic(join(dir, 'tags', t.key), t.value, { tempDir: dir });
+    this.runLocations.set(runId, { dir, experimentId: experiment.experimentId });
     return this.getRun(runId);
   }
 
-  private async readRunMeta(dir: string): Promise<Record<string, unknown>> {
-    return parseYaml(await readFile(join(dir, 'meta.yaml'), 'utf8')) as Record<string, unknown>;
+  async updateRun(request: UpdateRunRequest): Promise<void> {
+    const r = parseRequest(UpdateRunRequestSchema, request, 'updateRun');
+    const { dir } = await this.locateRun(r.runId);
+    const info = await this.readRunInfo(dir, r.runId);
+    this.assertActive(info);
+    const next: RunInfo = { ...info, status: r.status, ...(r.endTime !== undefined ? { endTime: r.endTime } : {}), ...(r.runName ? { runName: r.runName } : {}) };
+    if (r.runName) await writeFileAtomic(join(dir, 'tags', MLFLOW_TAGS.runName), r.runName, { tempDir: dir });
+    await this.writeRunInfo(dir, next);
   }
 
-  async updateRun({ runId, status, endTime, runName }: UpdateRunRequest): Promise<void> {
-    const { dir } = await this.runDir(runId);
-    const meta = await this.readRunMeta(dir);
-    meta.status = RUN_STATUS_CODE[status];
-    if (endTime !== undefined) meta.end_time = endTime;
-    if (runName) meta.run_name = runName;
-    delete meta.deleted_time;
-    await writeAtomic(join(dir, 'meta.yaml'), dumpYaml(meta));
-    if (runName) await writeAtomic(join(dir, 'tags', MLFLOW_TAGS.runName), runName);
+  private async readHistory(dir: string, key: string): Promise<Metric[]> {
+    const text = await readFile(join(dir, 'metrics', key), 'utf8').catch(() => '');
+    const lines = text.split('\n');
+    // a last line without its newline is a write in progress (or torn by a crash): not a value yet
+    lines.pop();
+    return lines.map((line) => parseMetricLine(key, line)).filter((m): m is Metric => m !== undefined);
   }
 
   async getRun(runId: string): Promise<Run> {
-    const { dir } = await this.runDir(runId);
-    const meta = await this.readRunMeta(dir);
-    const info: RunInfo = {
-      runId,
-      runName: String(meta.run_name ?? ''),
-      experimentId: String(meta.experiment_id),
-      userId: String(meta.user_id ?? ''),
-      status: STATUS_BY_CODE[Number(meta.status)] ?? 'RUNNING',
-      startTime: Number(meta.start_time),
-      ...(meta.end_time !== null && meta.end_time !== undefined ? { endTime: Number(meta.end_time) } : {}),
-      artifactUri: String(meta.artifact_uri),
-      lifecycleStage: String(meta.lifecycle_stage ?? 'active'),
-    };
+    const { dir } = await this.locateRun(runId);
+    const info = await this.readRunInfo(dir, runId);
     const params: Record<string, string> = {};
     for (const key of await keysUnder(join(dir, 'params'))) params[key] = await readFile(join(dir, 'params', key), 'utf8');
     const tags: Record<string, string> = {};
@@ -295,53 +413,67 @@ export class FileTrackingStore implements TrackingStore {
     const metrics: Record<string, Metric> = {};
     for (const key of await keysUnder(join(dir, 'metrics'))) {
       const history = await this.readHistory(dir, key);
-      // MLflow: the largest (step, timestamp, value)
-      metrics[key] = history.reduce((a, b) => (b.step > a.step || (b.step === a.step && (b.timestamp > a.timestamp || (b.timestamp === a.timestamp && b.value > a.value))) ? b : a));
+      if (history.length) metrics[key] = history.reduce((a, b) => (later(b, a) ? b : a));
     }
+    if (!info.runName && tags[MLFLOW_TAGS.runName]) info.runName = tags[MLFLOW_TAGS.runName];
     return { info, data: { metrics, params, tags } };
   }
 
-  private async readHistory(dir: string, key: string): Promise<Metric[]> {
-    const text = await readFile(join(dir, 'metrics', key), 'utf8').catch(() => '');
-    return text.split('\n').filter(Boolean).map((line) => {
-      const [ts, value, step] = line.split(' ');
-      return { key, timestamp: Number(ts), value: parseMetricValue(value), step: step === undefined ? 0 : Number(step) };
-    });
-  }
-
   async searchRuns(request: SearchRunsRequest): Promise<SearchRunsResult> {
-    const clauses = parseFilter(request.filter);
+    const r = parseRequest(SearchRunsRequestSchema, request, 'searchRuns');
+    const clauses = parseFilter(r.filter);
+    const maxResults = r.maxResults ?? 1000;
+    if (maxResults > LIMITS.searchMaxResults) throw new MlflowInvalidParameterError(`Invalid value for request parameter max_results. It must be at most ${LIMITS.searchMaxResults}, but got value ${maxResults}`, 'INVALID_PARAMETER_VALUE');
+    await this.init();
     const runs: Run[] = [];
-    for (const experimentId of request.experimentIds) {
-      const expDir = join(this.root, experimentId);
-      for (const name of await readdir(expDir).catch(() => [] as string[])) {
-        if (!/^[0-9a-f]{32}$/.test(name) || !(await exists(join(expDir, name, 'meta.yaml')))) continue;
-        const run = await this.getRun(name);
-        if (run.info.lifecycleStage === 'active' && matchesFilter(run, clauses)) runs.push(run);
+    for (const experimentId of r.experimentIds) {
+      const expDir = (await isDirectory(join(this.root, experimentId))) ? join(this.root, experimentId) : join(this.root, TRASH, experimentId);
+      for (const e of await readdir(expDir, { withFileTypes: true }).catch(() => [])) {
+        if (!e.isDirectory() || RESERVED.has(e.name) || !(await exists(join(expDir, e.name, 'meta.yaml')))) continue;
+        this.runLocations.set(e.name, { dir: join(expDir, e.name), experimentId });
+        const run = await this.getRun(e.name).catch(() => undefined);
+        if (run && run.info.experimentId === experimentId && run.info.lifecycleStage === 'active' && matchesFilter(run, clauses)) runs.push(run);
       }
     }
-    return paginate(sortRuns(runs, request.orderBy), request.maxResults, request.pageToken);
+    const page = paginate(sortRuns(runs, r.orderBy), maxResults, r.pageToken);
+    return { runs: page.items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
 
   async logBatch(runId: string, batch: Batch): Promise<void> {
     const { metrics, params, tags } = normalizeBatch(batch);
-    const { dir } = await this.runDir(runId);
+    const { dir } = await this.locateRun(runId);
+    const info = await this.readRunInfo(dir, runId);
+    this.assertActive(info);
+    // every param checked before any is written, so a conflict leaves the run as it was
+    const fresh: typeof params = [];
     for (const p of params) {
-      const path = join(dir, 'params', p.key);
-      const current = await readFile(path, 'utf8').catch(() => undefined);
-      if (current !== undefined && current !== p.value) {
+      const current = await readFile(join(dir, 'params', p.key), 'utf8').catch(() => undefined);
+      if (current === undefined) fresh.push(p);
+      else if (current !== p.value) {
         throw new MlflowParamConflictError(`Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${current}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`, 'INVALID_PARAMETER_VALUE');
       }
-      if (current === undefined) await writeAtomic(path, p.value);
     }
-    const lines = new Map<string, string>();
-    for (const m of metrics) lines.set(m.key, `${lines.get(m.key) ?? ''}${Math.trunc(m.timestamp)} ${formatMetricValue(m.value)} ${Math.trunc(m.step)}\n`);
-    for (const [key, text] of lines) {
-      const path = join(dir, 'metrics', key);
-      await mkdir(dirname(path), { recursive: true });
-      await appendFile(path, text);
+    for (const p of fresh) await writeFileAtomic(join(dir, 'params', p.key), p.value, { tempDir: dir });
+    const lines = new Map<string, string[]>();
+    for (const m of metrics) {
+      const list = lines.get(m.key) ?? [];
+      list.push(`${m.timestamp} ${formatPythonFloat(m.value)} ${m.step}\n`);
+      lines.set(m.key, list);
     }
-    for (const t of tags) await writeAtomic(join(dir, 'tags', t.key), t.value);
+    for (const [key, list] of lines) await appendLines(join(dir, 'metrics', key), list.join(''));
+    for (const t of tags) {
+      await writeFileAtomic(join(dir, 'tags', t.key), t.value, { tempDir: dir });
+      // as MLflow: the run name tag and the run's name stay one
+      if (t.key === MLFLOW_TAGS.runName) await this.writeRunInfo(dir, { ...(await this.readRunInfo(dir, runId)), runName: t.value });
+    }
+  }
+
+  async logMetric(runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
+    await this.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
+  }
+
+  async logParam(runId: string, key: string, value: string | number | boolean): Promise<void> {
+    await this.logBatch(runId, { params: [{ key, value: String(value) }] });
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {
@@ -350,29 +482,39 @@ export class FileTrackingStore implements TrackingStore {
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     validateKey('metric', key);
-    const { dir } = await this.runDir(runId);
+    const { dir } = await this.locateRun(runId);
     return this.readHistory(dir, key);
   }
 
+  /** The run's artifact folder from its artifact_uri, which must be a local file URI. */
+  private async artifactDir(runId: string): Promise<string> {
+    const { dir } = await this.locateRun(runId);
+    const { artifactUri } = await this.readRunInfo(dir, runId);
+    if (artifactUri.startsWith('file:')) return fileURLToPath(artifactUri);
+    if (artifactUri.startsWith('/')) return artifactUri;
+    throw new MlflowError(`run ${runId} keeps its artifacts at '${artifactUri}', which is not a local folder; this store reads and writes local artifacts only`, 'NOT_IMPLEMENTED');
+  }
+
   private async artifactPath(runId: string, path: string): Promise<string> {
-    const { dir } = await this.runDir(runId);
-    const base = join(dir, 'artifacts');
+    const base = await this.artifactDir(runId);
     const full = resolve(base, path);
-    if (full !== base && !full.startsWith(base + sep)) throw new MlflowInvalidParameterError(`artifact path '${path}' leaves the run's artifact folder`, 'INVALID_PARAMETER_VALUE');
+    if (full !== base && !full.startsWith(base + sep)) throw new MlflowInvalidParameterError(`Invalid artifact path: '${path}' leaves the run's artifact folder`, 'INVALID_PARAMETER_VALUE');
     return full;
   }
 
   async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
-    await writeAtomic(await this.artifactPath(runId, artifactPath), content);
+    const full = await this.artifactPath(runId, artifactPath);
+    if (full === (await this.artifactDir(runId))) throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
+    await writeFileAtomic(full, content, { tempDir: (await this.locateRun(runId)).dir });
   }
 
   async listArtifacts(runId: string, path = ''): Promise<ArtifactInfo[]> {
     const dir = await this.artifactPath(runId, path);
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const base = path.replace(/^\/+|\/+$/g, '');
     const out: ArtifactInfo[] = [];
-    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.endsWith('.tmp')) continue;
-      const rel = path ? `${path.replace(/\/$/, '')}/${e.name}` : e.name;
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const rel = base ? `${base}/${e.name}` : e.name;
       out.push(e.isDirectory() ? { path: rel, isDir: true } : { path: rel, isDir: false, fileSize: (await stat(join(dir, e.name))).size });
     }
     return out;
@@ -383,7 +525,7 @@ export class FileTrackingStore implements TrackingStore {
     try {
       return await readFile(full);
     } catch {
-      throw new MlflowResourceNotFoundError(`artifact '${path}' of run ${runId} does not exist`, 'RESOURCE_DOES_NOT_EXIST');
+      throw new MlflowResourceNotFoundError(`artifact '${path}' of run ${runId} does not exist (looked for ${full})`, 'RESOURCE_DOES_NOT_EXIST');
     }
   }
 

@@ -1,29 +1,44 @@
 /**
- * @cfa/tracking — MLflow tracking for experiment runs, no tensors and no sweeps here.
+ * @cfa/tracking — MLflow tracking for experiment runs; no tensors and no sweeps here.
  *
  * - `TrackingStore`: one interface; `createTrackingStore` picks REST (`MLFLOW_TRACKING_URI`) or the
- *   local file store (`./mlruns`, opened with `mlflow ui --backend-store-uri ./mlruns`).
+ *   local file store (`./mlruns`, opened with `mlflow ui --backend-store-uri ./mlruns`);
+ *   `searchAllRuns` follows page tokens, `findRunCreatedBy` finds the run a create made.
  * - `RestTrackingStore`: MLflow REST on undici — timeouts, retries with jittered backoff, typed
- *   errors, log-batch chunked to the server's limits, the artifact proxy.
- * - `FileTrackingStore`: MLflow's on-disk layout, written atomically.
- * - `SpoolingTrackingStore`, `replaySpool`: nothing lost while the server is away.
- * - `startFakeMlflowServer`: an in-process MLflow for fast tests.
- * - Errors: `MlflowError` and its typed subclasses.
+ *   errors, log-batch chunked to the server's limits, the artifact proxy, no duplicates from retries.
+ * - `FileTrackingStore`: MLflow's on-disk layout and bytes (`dumpMetaYaml`, `formatPythonFloat`),
+ *   written atomically, safe for concurrent processes.
+ * - `SpoolingTrackingStore`, `replaySpool`, `SpoolJournal`: nothing lost, nothing twice, while the
+ *   server is away.
+ * - `startFakeMlflowServer`: an in-process MLflow 3.6 for fast tests, with fault injection.
+ * - `startRealMlflow`, `findServeScript`, `freePort`: the real server for tests that need it.
+ * - Errors: `MlflowError` and its typed subclasses; limits and validation: `LIMITS`, `validateKey`,
+ *   `normalizeBatch`, `chunkBatch`.
+ * - Entities: zod schemas with their types (`MetricSchema` / `Metric`, …).
  */
 export type { TrackingStore } from './tracking-store';
-export { logMetric, logParams, searchAllRuns } from './tracking-store';
-export { DEFAULT_LOCAL_STORE, createTrackingStore } from './create-store';
+export { findRunCreatedBy, searchAllRuns } from './tracking-store';
+export { CreateTrackingStoreOptionsSchema, DEFAULT_LOCAL_STORE, createTrackingStore } from './create-store';
 export type { CreateTrackingStoreOptions } from './create-store';
-export { RestTrackingStore, decodeMetricValue, encodeMetricValue } from './rest-store';
-export type { RestTrackingStoreOptions, RetryPolicy } from './rest-store';
-export { FileTrackingStore, formatMetricValue } from './file-store';
+export { RestTrackingStore, RestTrackingStoreOptionsSchema } from './rest-store';
+export type { RestTrackingStoreOptions, RetryEvent } from './rest-store';
+export { RetryPolicySchema, backoffDelayMs, classifyNetworkError, retryAfterMs } from './retry-policy';
+export type { NetworkFailure, RetryPolicy } from './retry-policy';
+export { FileTrackingStore, FileTrackingStoreOptionsSchema } from './file-store';
 export type { FileTrackingStoreOptions } from './file-store';
-export { SpoolingTrackingStore, isDeliveryFailure, replaySpool } from './spooling-store';
-export type { SpoolStats } from './spooling-store';
-export { startFakeMlflowServer } from './fake-mlflow-server';
-export type { FakeMlflowServer, FakeRequestRecord } from './fake-mlflow-server';
+export { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
+export { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
+export type { MetaValue } from './meta-yaml';
+export { decodeMetricValue, encodeMetricValue, formatPythonFloat, parsePythonFloat } from './metric-value';
+export { SpoolingTrackingStore, SpoolingTrackingStoreOptionsSchema, isDeliveryFailure, isPendingRunId, replaySpool } from './spooling-store';
+export type { SpoolStats, SpoolingTrackingStoreOptions } from './spooling-store';
+export { SpoolEntrySchema, SpoolJournal } from './spool-journal';
+export type { SpoolEntry } from './spool-journal';
+export { FakeMlflowServerOptionsSchema, startFakeMlflowServer } from './fake-mlflow-server';
+export type { FakeMlflowServer, FakeMlflowServerOptions, FakeRequestRecord, FaultOptions } from './fake-mlflow-server';
 export {
   MlflowError,
+  MlflowInvalidKeyError,
   MlflowInvalidParameterError,
   MlflowParamConflictError,
   MlflowRateLimitError,
@@ -31,12 +46,35 @@ export {
   MlflowResourceNotFoundError,
   MlflowServerError,
   MlflowUnavailableError,
+  errorFromResponse,
 } from './errors';
-export { LIMITS, chunkBatch, normalizeBatch, validateKey } from './validation';
-export { matchesFilter, parseFilter, sortRuns } from './search-filter';
+export { LIMITS, normalizeBatch, validateExperimentName, validateKey, validateRunId } from './validation';
+export { chunkBatch } from './chunk-batch';
+export type { LogBatchBody } from './chunk-batch';
+export { createPageToken, matchesFilter, paginate, parseFilter, parsePageToken, sortRuns } from './search-filter';
+export type { FilterClause } from './search-filter';
+export { artifactFromWire, experimentFromWire, runFromWire, runToWire } from './wire-format';
 export { findServeScript, freePort, startRealMlflow } from './testing/real-server';
 export type { RealServer } from './testing/real-server';
-export { MLFLOW_TAGS, RUN_STATUSES, RUN_STATUS_CODE } from './types';
+export {
+  ArtifactInfoSchema,
+  BatchSchema,
+  CreateRunRequestSchema,
+  ExperimentSchema,
+  KeyValueSchema,
+  MLFLOW_TAGS,
+  MetricSchema,
+  MetricValueSchema,
+  RUN_STATUSES,
+  RUN_STATUS_CODE,
+  RunDataSchema,
+  RunInfoSchema,
+  RunSchema,
+  RunStatusSchema,
+  SearchRunsRequestSchema,
+  SearchRunsResultSchema,
+  UpdateRunRequestSchema,
+} from './entities';
 export type {
   ArtifactInfo,
   Batch,
@@ -51,4 +89,4 @@ export type {
   SearchRunsRequest,
   SearchRunsResult,
   UpdateRunRequest,
-} from './types';
+} from './entities';

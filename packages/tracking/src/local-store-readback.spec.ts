@@ -1,85 +1,137 @@
 /**
- * The local store read by MLflow itself: runs written by FileTrackingStore, then the real MLflow
- * server started with `--backend-store-uri` on that folder, and everything read back over REST.
- * This is what `mlflow ui --backend-store-uri ./mlruns` shows a user.
+ * The local store read back by MLflow itself: runs written with `FileTrackingStore` into a temp
+ * folder, then the real MLflow server started with that folder as `--backend-store-uri`
+ * (`serve.sh start <dir> <free port>`), and everything read back over REST — which is what
+ * `mlflow ui --backend-store-uri ./mlruns` shows a user. Where the script is: `MLFLOW_SERVE_SCRIPT`,
+ * else `../shared/mlflow-server/serve.sh` beside the repository root; without it the suite skips
+ * and says why.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Metric } from './entities';
 import { FileTrackingStore } from './file-store';
+import { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
 import { RestTrackingStore } from './rest-store';
 import { findServeScript, type RealServer, startRealMlflow } from './testing/real-server';
 import { searchAllRuns } from './tracking-store';
 
 const { script, reason } = findServeScript();
-if (!script) process.stderr.write(`[tracking] local-store read-back by the real MLflow server skipped: ${reason}\n`);
+if (!script) process.stderr.write(`[tracking] local store read back by the real MLflow server: skipped, ${reason}\n`);
+
+const T0 = 1_700_000_000_000;
+/** Names that exercise MLflow's YAML: quoted because they would read as a bool, an int, a mapping; folded past 80 columns; escaped. */
+const CHILD_NAMES = ['yes', '0042', 'cell: weave att+rep', `${'a long run name '.repeat(7)}end`, "it's 🚀 done", 'tab\there'];
 
 describe.skipIf(!script)('the local file store, read back by the real MLflow server', () => {
   let server: RealServer | undefined;
   let root: string;
-  const written = { parent: '', children: [] as string[] };
-  const t0 = 1_700_000_000_000;
+  let file: FileTrackingStore;
+  let rest: RestTrackingStore;
+  let experimentId: string;
+  let parentId: string;
+  const childIds: string[] = [];
+  const histories = new Map<string, Metric[]>();
 
   beforeAll(async () => {
     root = join(await mkdtemp(join(tmpdir(), 'readback-')), 'mlruns');
-    const store = new FileTrackingStore(root);
-    const exp = await store.getOrCreateExperiment('readback', { sweep: 'demo' });
-    const parent = await store.createRun({ experimentId: exp, runName: 'sweep demo', startTime: t0 });
-    written.parent = parent.info.runId;
-    await store.logBatch(parent.info.runId, { params: [{ key: 'sweep.name', value: 'demo' }] });
-    await store.logArtifact(parent.info.runId, 'sweep.yaml', 'name: demo\n');
-    for (let c = 0; c < 2; c++) {
-      const child = await store.createRun({ experimentId: exp, runName: `cell ${c}`, parentRunId: parent.info.runId, startTime: t0 + 1000 * (c + 1), tags: { 'cfa.cell': `k${c}` } });
-      written.children.push(child.info.runId);
-      await store.logBatch(child.info.runId, {
-        params: [{ key: 'loss.terms', value: 'att+rep' }, { key: 'descriptor/gammaD', value: String(c + 1) }],
-        metrics: [
-          ...[0, 1, 2].map((step) => ({ key: 'train/loss', value: 1 / (step + 1 + c), timestamp: t0 + step, step })),
-          { key: 'image_auroc', value: 0.9 + c / 100, timestamp: t0 + 10, step: 0 },
-          { key: 'pixel_aupro', value: NaN, timestamp: t0 + 10, step: 0 },
-        ],
+    file = new FileTrackingStore(root);
+    experimentId = await file.getOrCreateExperiment('readback: sweep', { 'sweep/name': 'demo', note: 'x'.repeat(300) });
+    const parent = await file.createRun({ experimentId, runName: 'sweep demo', startTime: T0 });
+    parentId = parent.info.runId;
+    await file.logBatch(parentId, { params: [{ key: 'sweep.name', value: 'demo' }, { key: 'long', value: 'p'.repeat(6000) }], tags: [{ key: 'cfa.sweep', value: 'demo' }] });
+    await file.logArtifact(parentId, 'sweep.yaml', 'name: demo\n');
+    const statuses = ['FINISHED', 'FAILED', 'KILLED', 'FINISHED', 'SCHEDULED', 'RUNNING'] as const;
+    for (const [c, runName] of CHILD_NAMES.entries()) {
+      const child = await file.createRun({ experimentId, runName, parentRunId: parentId, startTime: T0 + 1000 * (c + 1), tags: { 'cfa.cell': `k${c}` } });
+      childIds.push(child.info.runId);
+      const metrics: Metric[] = [
+        ...Array.from({ length: 40 }, (_, step) => ({ key: 'train/loss', value: 1 / (step + 1 + c), timestamp: T0 + step, step })),
+        { key: 'image_auroc', value: 0.9 + c / 100, timestamp: T0 + 50, step: 0 },
+        { key: 'pixel_aupro', value: NaN, timestamp: T0 + 50, step: 0 },
+        { key: 'odd values', value: c % 2 ? Infinity : -Infinity, timestamp: T0 + 51, step: -1 },
+        { key: 'odd values', value: 1e-5 * (c + 1), timestamp: T0 + 52, step: 7 },
+        { key: 'odd values', value: 12345678901234567890, timestamp: T0 + 53, step: 8 },
+      ];
+      await file.logBatch(child.info.runId, {
+        params: [{ key: 'loss.terms', value: 'att+rep' }, { key: 'descriptor/gammaD', value: String(c + 1) }, { key: 'yes', value: 'no' }],
+        metrics,
+        tags: [{ key: 'mlflow.note.content', value: `cell ${c}\nsecond line` }],
       });
-      await store.logArtifact(child.info.runId, 'heatmaps/a.png', Buffer.from([1, 2, 3]));
-      await store.updateRun({ runId: child.info.runId, status: c === 0 ? 'FINISHED' : 'FAILED', endTime: t0 + 5000 });
+      for (const key of new Set(metrics.map((m) => m.key))) histories.set(`${child.info.runId}/${key}`, metrics.filter((m) => m.key === key));
+      await file.logArtifact(child.info.runId, 'heatmaps/a b.png', Buffer.from([1, 2, 3, c]));
+      await file.logArtifact(child.info.runId, 'metrics.json', JSON.stringify({ c }));
+      await file.updateRun({ runId: child.info.runId, status: statuses[c], endTime: T0 + 5000 + c });
     }
-    await store.updateRun({ runId: parent.info.runId, status: 'FINISHED', endTime: t0 + 9000 });
+    await file.updateRun({ runId: parentId, status: 'FINISHED', endTime: T0 + 9000 });
     server = await startRealMlflow(script!, root);
+    rest = new RestTrackingStore({ uri: server.url, retry: { attempts: 3, baseDelayMs: 100 } });
   }, 600_000);
-  afterAll(async () => server?.stop());
 
-  it('finds the experiment, the parent and the nested children with statuses and times', async () => {
-    const rest = new RestTrackingStore({ uri: server!.url });
-    const exp = await rest.getExperimentByName('readback');
-    expect(exp?.tags.sweep).toBe('demo');
-    const runs = await searchAllRuns(rest, { experimentIds: [exp!.experimentId] });
-    expect(runs).toHaveLength(3);
-    const parent = await rest.getRun(written.parent);
-    expect(parent.info).toMatchObject({ runName: 'sweep demo', status: 'FINISHED', startTime: t0, endTime: t0 + 9000 });
-    expect(parent.data.params['sweep.name']).toBe('demo');
-    const children = await searchAllRuns(rest, { experimentIds: [exp!.experimentId], filter: `tags.\`mlflow.parentRunId\` = '${written.parent}'` });
-    expect(children.map((r) => r.info.runId).sort()).toEqual([...written.children].sort());
-    const c0 = await rest.getRun(written.children[0]);
-    expect(c0.info).toMatchObject({ runName: 'cell 0', status: 'FINISHED', startTime: t0 + 1000, endTime: t0 + 5000 });
-    expect((await rest.getRun(written.children[1])).info.status).toBe('FAILED');
-    expect(c0.data.params).toEqual({ 'loss.terms': 'att+rep', 'descriptor/gammaD': '1' });
-    expect(c0.data.tags['cfa.cell']).toBe('k0');
-    expect(c0.data.tags['mlflow.runName']).toBe('cell 0');
-    await rest.close();
+  afterAll(async () => {
+    await rest?.close();
+    await server?.stop();
   });
 
-  it('returns every metric history with its steps, NaN included, and the artifacts', async () => {
-    const rest = new RestTrackingStore({ uri: server!.url });
-    const history = await rest.getMetricHistory(written.children[1], 'train/loss');
-    expect(history.map((m) => [m.step, m.value, m.timestamp])).toEqual([0, 1, 2].map((s) => [s, 1 / (s + 2), t0 + s]));
-    const c1 = await rest.getRun(written.children[1]);
-    expect(c1.data.metrics.image_auroc.value).toBeCloseTo(0.91, 12);
-    expect(Number.isNaN(c1.data.metrics.pixel_aupro.value)).toBe(true);
-    // the UI lists a run's artifacts through artifacts/list, which reads the run's file:// artifact_uri
-    const list = async (runId: string, path = '') => JSON.parse(await (await request(`${server!.url}/api/2.0/mlflow/artifacts/list?run_id=${runId}&path=${path}`)).body.text()) as { files?: { path: string; is_dir: boolean }[] };
-    expect((await list(written.parent)).files?.map((f) => f.path)).toEqual(['sweep.yaml']);
-    expect((await list(written.children[0], 'heatmaps')).files?.map((f) => f.path)).toEqual(['heatmaps/a.png']);
-    await rest.close();
+  it('finds the experiment with its tags, and every run', async () => {
+    const e = await rest.getExperimentByName('readback: sweep');
+    expect(e).toEqual(await file.getExperimentByName('readback: sweep'));
+    expect(e?.tags).toEqual({ 'sweep/name': 'demo', note: 'x'.repeat(300) });
+    const runs = await searchAllRuns(rest, { experimentIds: [experimentId] });
+    expect(runs.map((r) => r.info.runId).sort()).toEqual([parentId, ...childIds].sort());
+  });
+
+  it('every run comes back exactly as written: info (names, statuses, times), params, tags, latest metrics', async () => {
+    for (const runId of [parentId, ...childIds]) {
+      const [viaServer, local] = await Promise.all([rest.getRun(runId), file.getRun(runId)]);
+      expect(viaServer, runId).toEqual(local);
+    }
+    const children = await searchAllRuns(rest, { experimentIds: [experimentId], filter: `tags.\`mlflow.parentRunId\` = '${parentId}'` });
+    expect(children.map((r) => r.info.runName).sort()).toEqual([...CHILD_NAMES].sort());
+    const c2 = await rest.getRun(childIds[2]);
+    expect(c2.info).toMatchObject({ runName: 'cell: weave att+rep', status: 'KILLED', startTime: T0 + 3000, endTime: T0 + 5002 });
+    expect(c2.data.params).toEqual({ 'loss.terms': 'att+rep', 'descriptor/gammaD': '3', yes: 'no' });
+    expect(c2.data.tags).toMatchObject({ 'mlflow.parentRunId': parentId, 'mlflow.runName': 'cell: weave att+rep', 'cfa.cell': 'k2', 'mlflow.note.content': 'cell 2\nsecond line' });
+    expect((await rest.getRun(parentId)).data.params.long).toHaveLength(6000);
+  });
+
+  it('every metric history comes back with its steps, timestamps and values (NaN, ±Infinity included)', async () => {
+    for (const [id, sent] of histories) {
+      const [runId, key] = [id.slice(0, 32), id.slice(33)];
+      const got = await rest.getMetricHistory(runId, key);
+      expect(got.map((m) => [m.step, m.timestamp, m.value]), id).toEqual(sent.map((m) => [m.step, m.timestamp, m.value]));
+    }
+  });
+
+  it('artifacts are listed and downloaded through the server (the run artifact_uri is the file:// folder)', async () => {
+    expect(await rest.listArtifacts(parentId)).toEqual([{ path: 'sweep.yaml', isDir: false, fileSize: 11 }]);
+    for (const [c, runId] of childIds.entries()) {
+      expect(await rest.listArtifacts(runId)).toEqual(await file.listArtifacts(runId));
+      expect(await rest.listArtifacts(runId, 'heatmaps')).toEqual([{ path: 'heatmaps/a b.png', isDir: false, fileSize: 4 }]);
+      expect([...(await rest.downloadArtifact(runId, 'heatmaps/a b.png'))]).toEqual([1, 2, 3, c]);
+    }
+    expect((await rest.downloadArtifact(parentId, 'sweep.yaml')).toString()).toBe('name: demo\n');
+  });
+
+  it("meta.yaml: when MLflow rewrites a run's meta.yaml, only the changed fields differ from ours, byte for byte", async () => {
+    for (const runId of childIds) {
+      const path = join(root, experimentId, runId, 'meta.yaml');
+      const ours = await readFile(path, 'utf8');
+      await rest.updateRun({ runId, status: 'FINISHED', endTime: T0 + 7777 });
+      const theirs = await readFile(path, 'utf8');
+      const expected = ours.replace(/^end_time: .*$/m, `end_time: ${T0 + 7777}`).replace(/^status: .*$/m, 'status: 3');
+      expect(theirs, runId).toBe(expected);
+      expect(dumpMetaYaml(parseMetaYaml(theirs) as Record<string, never>)).toBe(theirs);
+    }
+  });
+
+  it('an experiment MLflow creates in our store is read by our store, and its meta.yaml is what we would write', async () => {
+    const name = 'made by MLflow: "quoted" 🚀';
+    const id = await rest.createExperiment(name);
+    const theirs = await readFile(join(root, id, 'meta.yaml'), 'utf8');
+    expect(dumpMetaYaml(parseMetaYaml(theirs) as Record<string, never>)).toBe(theirs);
+    const local = await new FileTrackingStore(root).getExperimentByName(name);
+    expect(local?.experimentId).toBe(id);
   });
 });

@@ -1,203 +1,235 @@
 /**
- * MLflow's REST API (`/api/2.0/mlflow/...`) on undici, for `MLFLOW_TRACKING_URI`: timeouts on
- * connect and on the whole request, retries with exponential backoff and full jitter for 429,
- * 5xx and connection errors, MLflow error bodies turned into typed errors, log-batch split to the
- * server's limits, NaN/±Infinity sent as MLflow expects, artifacts through the server's proxy.
+ * MLflow's REST API on undici, for `MLFLOW_TRACKING_URI`: JSON to `/api/2.0/mlflow/...`, artifacts
+ * through the server's proxy (`/api/2.0/mlflow-artifacts/artifacts/<exp_id>/<run_id>/artifacts/<path>`).
+ *
+ * - Timeouts: `connectTimeoutMs` for the TCP connect, `requestTimeoutMs` for the whole exchange.
+ * - Retries (retry-policy.ts): 429, 5xx and connection failures, with exponential backoff and full
+ *   jitter, at most `retry.attempts` tries; then the typed error (`MlflowUnavailableError` when
+ *   nothing answered). Not retried: MLflow's deterministic 500s — a changed param
+ *   (`MlflowParamConflictError`), a missing proxied artifact (`MlflowResourceNotFoundError`),
+ *   INVALID_STATE.
+ * - No duplicates from retries: when a failure is ambiguous (the server may have applied the
+ *   request, e.g. the answer was lost), a log-batch is re-sent without the metric points the run
+ *   already has, a run creation first looks for the run it may have made, an experiment creation
+ *   for the experiment. Params, tags, run updates and artifact uploads are idempotent as they are.
+ * - log-batch is split to MLflow's limits (chunk-batch.ts); NaN/±Infinity travel as MLflow's strings;
+ *   metric history always sends `max_results` and follows page tokens.
  *
  * @example
  * ```ts
- * const store = new RestTrackingStore({ uri: 'http://127.0.0.1:5000' });
- * const id = await store.getOrCreateExperiment('compression-sweep');
+ * const store = new RestTrackingStore({ uri: 'http://127.0.0.1:5000', retry: { attempts: 6 } });
+ * const experimentId = await store.getOrCreateExperiment('compression-sweep');
+ * const run = await store.createRun({ experimentId, runName: 'gamma_c=4' });
+ * await store.logBatch(run.info.runId, { metrics: [{ key: 'loss', value: NaN, timestamp: Date.now(), step: 0 }] });
+ * await store.close();
  * ```
  */
-import { Agent, errors as undiciErrors, request } from 'undici';
-import {
-  errorFromResponse,
-  MlflowError,
-  MlflowParamConflictError,
-  MlflowResourceAlreadyExistsError,
-  MlflowResourceNotFoundError,
-  MlflowUnavailableError,
-} from './errors';
-import type { TrackingStore } from './tracking-store';
+import { userInfo } from 'node:os';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import { chunkBatch, type LogBatchBody } from './chunk-batch';
 import {
   type ArtifactInfo,
   type Batch,
   type CreateRunRequest,
+  CreateRunRequestSchema,
   type Experiment,
-  type KeyValue,
   type Metric,
   MLFLOW_TAGS,
   type Run,
-  type RunStatus,
   type SearchRunsRequest,
+  SearchRunsRequestSchema,
   type SearchRunsResult,
   type UpdateRunRequest,
-} from './types';
-import { chunkBatch, normalizeBatch } from './validation';
+  UpdateRunRequestSchema,
+} from './entities';
+import {
+  type ErrorBody,
+  errorFromResponse,
+  MlflowError,
+  MlflowInvalidParameterError,
+  MlflowParamConflictError,
+  MlflowRateLimitError,
+  MlflowResourceAlreadyExistsError,
+  MlflowResourceNotFoundError,
+  MlflowServerError,
+  MlflowUnavailableError,
+} from './errors';
+import { decodeMetricValue } from './metric-value';
+import { backoffDelayMs, classifyNetworkError, type RetryPolicy, RetryPolicySchema, retryAfterMs } from './retry-policy';
+import { findRunCreatedBy, type TrackingStore } from './tracking-store';
+import { normalizeBatch, validateExperimentName, validateKey } from './validation';
+import { artifactFromWire, experimentFromWire, metricFromWire, runFromWire, runToWire, type WireRun } from './wire-format';
 
-export interface RetryPolicy {
-  /** Total tries, the first included. */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
+export interface RetryEvent {
+  endpoint: string;
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  delayMs: number;
+  reason: string;
 }
 
-export interface RestTrackingStoreOptions {
-  uri: string;
-  connectTimeoutMs?: number;
-  /** Per request: until the whole response has arrived. */
-  requestTimeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  /** Called before each retry (for logs). */
-  onRetry?: (info: { endpoint: string; attempt: number; delayMs: number; reason: string }) => void;
-  headers?: Record<string, string>;
+export const RestTrackingStoreOptionsSchema = z.strictObject({
+  /** The tracking server, e.g. `http://127.0.0.1:5000` (a path prefix is kept). */
+  uri: z.string().regex(/^https?:\/\/[^/]/i, 'expected an http:// or https:// URL'),
+  connectTimeoutMs: z.number().positive().default(5_000),
+  /** Per attempt, until the whole answer has arrived. */
+  requestTimeoutMs: z.number().positive().default(60_000),
+  retry: RetryPolicySchema.partial().optional(),
+  /** Page size for metric history (the server answers nothing without one). */
+  historyPageSize: z.number().int().positive().default(25_000),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** user_id of new runs when the request names none (default: the OS user, as MLflow's client). */
+  defaultUserId: z.string().optional(),
+  /** Called before each retry, for logs. */
+  onRetry: z.custom<(event: RetryEvent) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+});
+export type RestTrackingStoreOptions = z.input<typeof RestTrackingStoreOptionsSchema>;
+
+interface CallOptions {
+  query?: Record<string, string | number | undefined>;
+  json?: unknown;
+  body?: Uint8Array | string;
+  raw?: boolean;
+  /** A GET of a proxied artifact: its 500 "No such file" is a 404. */
+  artifactDownload?: boolean;
+  /** 5xx answers are final (they are deterministic for this endpoint). */
+  noRetryOn5xx?: boolean;
+  /**
+   * Before re-sending after an ambiguous failure (the server may have applied the request): return
+   * `{ done }` to finish with that answer, `{ json }` to send another body, or undefined to re-send.
+   */
+  recover?: () => Promise<{ done: unknown } | { json: unknown } | undefined>;
 }
 
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
-
-/** MLflow JSON: NaN and ±Infinity travel as strings. */
-export function encodeMetricValue(v: number): number | string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return 'Infinity';
-  if (v === -Infinity) return '-Infinity';
-  return v;
-}
-
-export function decodeMetricValue(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  return Number(v);
-}
-
-interface WireRun {
-  info: Record<string, unknown>;
-  data?: { metrics?: Record<string, unknown>[]; params?: KeyValue[]; tags?: KeyValue[] };
-}
-
-function runFromWire(wire: WireRun): Run {
-  const i = wire.info;
-  const metrics: Record<string, Metric> = {};
-  for (const m of wire.data?.metrics ?? []) {
-    metrics[String(m.key)] = { key: String(m.key), value: decodeMetricValue(m.value), timestamp: Number(m.timestamp), step: Number(m.step ?? 0) };
-  }
-  return {
-    info: {
-      runId: String(i.run_id ?? i.run_uuid),
-      runName: String(i.run_name ?? ''),
-      experimentId: String(i.experiment_id),
-      userId: String(i.user_id ?? ''),
-      status: (i.status ?? 'RUNNING') as RunStatus,
-      startTime: Number(i.start_time),
-      ...(i.end_time !== undefined && i.end_time !== null ? { endTime: Number(i.end_time) } : {}),
-      artifactUri: String(i.artifact_uri ?? ''),
-      lifecycleStage: String(i.lifecycle_stage ?? 'active'),
-    },
-    data: {
-      metrics,
-      params: Object.fromEntries((wire.data?.params ?? []).map((p) => [p.key, p.value])),
-      tags: Object.fromEntries((wire.data?.tags ?? []).map((t) => [t.key, t.value])),
-    },
-  };
-}
-
-function experimentFromWire(e: Record<string, unknown>): Experiment {
-  return {
-    experimentId: String(e.experiment_id),
-    name: String(e.name),
-    artifactLocation: String(e.artifact_location ?? ''),
-    lifecycleStage: String(e.lifecycle_stage ?? 'active'),
-    creationTime: e.creation_time as number | undefined,
-    lastUpdateTime: e.last_update_time as number | undefined,
-    tags: Object.fromEntries(((e.tags as KeyValue[] | undefined) ?? []).map((t) => [t.key, t.value])),
-  };
-}
+type Attempt =
+  | { ok: true; value: unknown }
+  | { ok: false; error: MlflowError; retryable: boolean; ambiguous: boolean; retryAfterMs?: number };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? '';
+  }
+}
+
+const isTransient = (error: unknown) => error instanceof MlflowUnavailableError || error instanceof MlflowRateLimitError || error instanceof MlflowServerError;
 
 export class RestTrackingStore implements TrackingStore {
   private readonly base: string;
   private readonly agent: Agent;
   private readonly retry: RetryPolicy;
-  /** run id → experiment id, for artifact paths. */
-  private readonly experimentOfRun = new Map<string, string>();
+  private readonly options: z.output<typeof RestTrackingStoreOptionsSchema>;
+  /** run id → artifact_uri, for artifact routes. */
+  private readonly artifactUris = new Map<string, string>();
+  /** In-process callers creating one experiment share one request. */
+  private readonly creating = new Map<string, Promise<string>>();
 
-  constructor(private readonly options: RestTrackingStoreOptions) {
-    this.base = options.uri.replace(/\/+$/, '');
-    this.agent = new Agent({ connectTimeout: options.connectTimeoutMs ?? 5_000, keepAliveTimeout: 4_000 });
-    this.retry = { attempts: 6, baseDelayMs: 250, maxDelayMs: 8_000, ...options.retry };
+  constructor(options: RestTrackingStoreOptions) {
+    const parsed = RestTrackingStoreOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new MlflowInvalidParameterError(`RestTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    this.options = parsed.data;
+    this.base = this.options.uri.replace(/\/+$/, '');
+    this.agent = new Agent({ connectTimeout: this.options.connectTimeoutMs, keepAliveTimeout: 4_000 });
+    this.retry = RetryPolicySchema.parse(this.options.retry ?? {});
   }
 
   get location(): string {
     return this.base;
   }
 
-  /** One HTTP call with retries; returns the parsed JSON (or raw bytes when `raw`). */
-  private async call(method: 'GET' | 'POST' | 'PUT', path: string, options: { query?: Record<string, string | number | undefined>; json?: unknown; body?: Uint8Array | string; raw?: boolean } = {}): Promise<unknown> {
-    const url = new URL(`${this.base}${path}`);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const endpoint = `${method} ${path.replace('/api/2.0/', '')}`;
-    const body = options.json !== undefined ? JSON.stringify(options.json) : options.body;
+  private async attempt(method: string, url: URL, endpoint: string, body: string | Uint8Array | undefined, options: CallOptions): Promise<Attempt> {
     const headers: Record<string, string> = { ...this.options.headers };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
-    let lastError: MlflowError | undefined;
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
-      let retryAfterMs: number | undefined;
+    else if (body !== undefined) headers['content-type'] = 'application/octet-stream';
+    const timeout = this.options.requestTimeoutMs;
+    try {
+      const response = await request(url, {
+        method: method as 'GET', body, headers, dispatcher: this.agent,
+        headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout),
+      });
+      const bytes = Buffer.from(await response.body.arrayBuffer());
+      if (response.statusCode < 300) return { ok: true, value: options.raw ? bytes : bytes.length ? JSON.parse(bytes.toString('utf8')) : {} };
+      let parsed: ErrorBody;
       try {
-        const response = await request(url, {
-          method, body, headers, dispatcher: this.agent,
-          headersTimeout: this.options.requestTimeoutMs ?? 60_000,
-          bodyTimeout: this.options.requestTimeoutMs ?? 60_000,
-          signal: AbortSignal.timeout((this.options.requestTimeoutMs ?? 60_000) + 1_000),
-        });
-        const bytes = Buffer.from(await response.body.arrayBuffer());
-        if (response.statusCode < 300) {
-          if (options.raw) return bytes;
-          return bytes.length ? JSON.parse(bytes.toString('utf8')) : {};
-        }
-        let parsed: { error_code?: string; message?: string } | undefined;
+        parsed = JSON.parse(bytes.toString('utf8')) as ErrorBody;
+      } catch {
+        // Flask's HTML error pages: keep the text, without the markup
+        parsed = { message: bytes.toString('utf8').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300) || `HTTP ${response.statusCode}` };
+      }
+      const error = errorFromResponse(response.statusCode, parsed, endpoint, { artifactDownload: options.artifactDownload });
+      const deterministic = error instanceof MlflowParamConflictError || error instanceof MlflowResourceNotFoundError || error.errorCode === 'INVALID_STATE' || (options.noRetryOn5xx && response.statusCode >= 500);
+      const retryable = (response.statusCode === 429 || response.statusCode >= 500) && !deterministic;
+      return { ok: false, error, retryable, ambiguous: response.statusCode >= 500, retryAfterMs: retryAfterMs(response.headers['retry-after'], this.retry.maxDelayMs) };
+    } catch (error) {
+      const failure = classifyNetworkError(error);
+      if (!failure.retryable) throw error;
+      const message = `${this.base} did not answer: ${(error as Error).message} (${failure.code})`;
+      return { ok: false, error: new MlflowUnavailableError(message, 'UNAVAILABLE', undefined, endpoint), retryable: true, ambiguous: failure.ambiguous };
+    }
+  }
+
+  /** One REST call with retries; the parsed JSON, or the raw bytes with `raw`. */
+  private async call(method: 'GET' | 'POST' | 'PUT', path: string, options: CallOptions = {}): Promise<unknown> {
+    const url = new URL(`${this.base}${path}`);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const endpoint = `${method} ${path.replace(/^\/api\/2\.0\//, '')}`;
+    let body = options.json !== undefined ? JSON.stringify(options.json) : options.body;
+    let last: Attempt | undefined;
+    let ambiguous = false;
+    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+      let result: Attempt | undefined;
+      if (ambiguous && options.recover) {
         try {
-          parsed = JSON.parse(bytes.toString('utf8'));
-        } catch {
-          parsed = { message: bytes.toString('utf8').slice(0, 300) || `HTTP ${response.statusCode}` };
-        }
-        const error = errorFromResponse(response.statusCode, parsed, endpoint);
-        const retryable = (response.statusCode === 429 || response.statusCode >= 500) && !(error instanceof MlflowParamConflictError);
-        if (!retryable) throw error;
-        const header = response.headers['retry-after'];
-        if (typeof header === 'string' && Number(header) > 0) retryAfterMs = Number(header) * 1000;
-        lastError = error;
-      } catch (error) {
-        if (error instanceof MlflowError) {
-          if (error !== lastError) throw error;
-        } else {
-          const code = (error as { code?: string }).code ?? (error as Error).name;
-          const isTimeout = error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError || (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
-          if (!RETRYABLE_CODES.has(code) && !isTimeout && !(error instanceof undiciErrors.SocketError)) {
-            throw new MlflowUnavailableError(`${(error as Error).message} (${code})`, 'UNAVAILABLE', undefined, endpoint);
-          }
-          lastError = new MlflowUnavailableError(`${this.base} did not answer: ${(error as Error).message} (${code})`, 'UNAVAILABLE', undefined, endpoint);
+          const recovered = await options.recover();
+          if (recovered && 'done' in recovered) return recovered.done;
+          if (recovered && 'json' in recovered) body = JSON.stringify(recovered.json);
+        } catch (error) {
+          if (!isTransient(error)) throw error;
+          // the server is still away: this attempt failed like the last one
+          result = { ok: false, error: error as MlflowError, retryable: true, ambiguous: true };
         }
       }
+      result ??= await this.attempt(method, url, endpoint, body, options);
+      if (result.ok) return result.value;
+      if (!result.retryable) throw result.error;
+      last = result;
+      ambiguous ||= result.ambiguous;
       if (attempt < this.retry.attempts) {
-        const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-        const delayMs = retryAfterMs ?? Math.round(Math.random() * cap);
-        this.options.onRetry?.({ endpoint, attempt, delayMs, reason: lastError!.message });
+        const delayMs = result.retryAfterMs ?? backoffDelayMs(this.retry, attempt);
+        this.options.onRetry?.({ endpoint, attempt, delayMs, reason: result.error.message });
         await sleep(delayMs);
       }
     }
-    throw lastError!;
+    throw (last as Extract<Attempt, { ok: false }>).error;
   }
 
   private api(path: string): string {
     return `/api/2.0/mlflow/${path}`;
   }
 
+  /**
+   * The oldest experiment with this name, active or deleted. MLflow's file-store server can create
+   * one name twice when clients race (observed on 3.6), and its get-by-name then answers the newest;
+   * taking the oldest instead gives every client, whenever it asks, the same id.
+   */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    if (name.includes("'") && name.includes('"')) return this.getExperimentByNameEndpoint(name);
+    const quote = name.includes("'") ? '"' : "'";
+    const out = (await this.call('POST', this.api('experiments/search'), {
+      json: { filter: `name = ${quote}${name}${quote}`, view_type: 'ALL', max_results: 1000, order_by: ['creation_time ASC', 'experiment_id ASC'] },
+    })) as { experiments?: unknown[] };
+    const found = (out.experiments ?? []).map(experimentFromWire).filter((e) => e.name === name);
+    return found[0];
+  }
+
+  /** MLflow's get-by-name, for names the search filter cannot quote. */
+  private async getExperimentByNameEndpoint(name: string): Promise<Experiment | undefined> {
     try {
-      const out = (await this.call('GET', this.api('experiments/get-by-name'), { query: { experiment_name: name } })) as { experiment: Record<string, unknown> };
+      const out = (await this.call('GET', this.api('experiments/get-by-name'), { query: { experiment_name: name } })) as { experiment: unknown };
       return experimentFromWire(out.experiment);
     } catch (error) {
       if (error instanceof MlflowResourceNotFoundError) return undefined;
@@ -205,12 +237,24 @@ export class RestTrackingStore implements TrackingStore {
     }
   }
 
-  private readonly creating = new Map<string, Promise<string>>();
+  async createExperiment(name: string, tags: Record<string, string> = {}): Promise<string> {
+    validateExperimentName(name);
+    for (const key of Object.keys(tags)) validateKey('tag', key);
+    const out = (await this.call('POST', this.api('experiments/create'), {
+      json: { name, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) },
+      // an answer lost after the server created it: the retry would say "already exists"
+      recover: async () => {
+        const e = await this.getExperimentByName(name);
+        return e ? { done: { experiment_id: e.experimentId } } : undefined;
+      },
+    })) as { experiment_id: string };
+    return String(out.experiment_id);
+  }
 
   /**
-   * MLflow's file-store server does not serialise experiment creation: two concurrent creates of
-   * one name can both succeed. Callers in this process share one request, and every caller returns
-   * the id that get-by-name answers after creating, so racing processes converge on one experiment.
+   * MLflow's file-store server does not serialise experiment creation, so two processes creating
+   * one name at once can both succeed. Callers in this process share one request, and every caller
+   * returns what get-by-name answers after its create, so racing processes converge on one id.
    */
   getOrCreateExperiment(name: string, tags: Record<string, string> = {}): Promise<string> {
     let pending = this.creating.get(name);
@@ -225,8 +269,8 @@ export class RestTrackingStore implements TrackingStore {
     const existing = await this.getExperimentByName(name);
     if (existing) return existing.experimentId;
     try {
-      const out = (await this.call('POST', this.api('experiments/create'), { json: { name, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) } })) as { experiment_id: string };
-      return (await this.getExperimentByName(name))?.experimentId ?? String(out.experiment_id);
+      const id = await this.createExperiment(name, tags);
+      return (await this.getExperimentByName(name))?.experimentId ?? id;
     } catch (error) {
       if (!(error instanceof MlflowResourceAlreadyExistsError)) throw error;
       const winner = await this.getExperimentByName(name);
@@ -236,59 +280,89 @@ export class RestTrackingStore implements TrackingStore {
   }
 
   async createRun(request: CreateRunRequest): Promise<Run> {
-    const tags: Record<string, string> = { ...request.tags };
-    if (request.parentRunId) tags[MLFLOW_TAGS.parentRunId] = request.parentRunId;
-    if (request.runName) tags[MLFLOW_TAGS.runName] = request.runName;
+    const parsed = CreateRunRequestSchema.safeParse(request);
+    if (!parsed.success) throw new MlflowInvalidParameterError(`createRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    // a fixed start time also identifies the run if the answer is lost
+    const r = { ...parsed.data, startTime: parsed.data.startTime ?? Date.now() };
+    const tags: Record<string, string> = { ...r.tags };
+    if (r.parentRunId) tags[MLFLOW_TAGS.parentRunId] = r.parentRunId;
+    if (r.runName) tags[MLFLOW_TAGS.runName] = r.runName;
+    normalizeBatch({ tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
     const out = (await this.call('POST', this.api('runs/create'), {
       json: {
-        experiment_id: request.experimentId,
-        run_name: request.runName,
-        start_time: request.startTime ?? Date.now(),
-        user_id: request.userId ?? 'cfa',
+        experiment_id: r.experimentId,
+        ...(r.runName ? { run_name: r.runName } : {}),
+        start_time: r.startTime,
+        user_id: r.userId ?? this.options.defaultUserId ?? osUser(),
         tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      },
+      recover: async () => {
+        const found = await findRunCreatedBy(this, r);
+        return found ? { done: { run: runToWire(found) } } : undefined;
       },
     })) as { run: WireRun };
     const run = runFromWire(out.run);
-    this.experimentOfRun.set(run.info.runId, run.info.experimentId);
+    this.artifactUris.set(run.info.runId, run.info.artifactUri);
     return run;
   }
 
-  async updateRun({ runId, status, endTime, runName }: UpdateRunRequest): Promise<void> {
-    await this.call('POST', this.api('runs/update'), { json: { run_id: runId, status, end_time: endTime, run_name: runName } });
+  async updateRun(request: UpdateRunRequest): Promise<void> {
+    const parsed = UpdateRunRequestSchema.safeParse(request);
+    if (!parsed.success) throw new MlflowInvalidParameterError(`updateRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    const { runId, status, endTime, runName } = parsed.data;
+    await this.call('POST', this.api('runs/update'), { json: { run_id: runId, status, ...(endTime !== undefined ? { end_time: endTime } : {}), ...(runName ? { run_name: runName } : {}) } });
   }
 
   async getRun(runId: string): Promise<Run> {
-    const out = (await this.call('GET', this.api('runs/get'), { query: { run_id: runId } })) as { run: WireRun };
+    const out = (await this.call('GET', this.api('runs/get'), { query: { run_id: runId } })) as { run: unknown };
     const run = runFromWire(out.run);
-    this.experimentOfRun.set(runId, run.info.experimentId);
+    this.artifactUris.set(runId, run.info.artifactUri);
     return run;
   }
 
   async searchRuns(request: SearchRunsRequest): Promise<SearchRunsResult> {
+    const parsed = SearchRunsRequestSchema.safeParse(request);
+    if (!parsed.success) throw new MlflowInvalidParameterError(`searchRuns: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    const r = parsed.data;
     const out = (await this.call('POST', this.api('runs/search'), {
       json: {
-        experiment_ids: request.experimentIds,
-        filter: request.filter ?? '',
-        max_results: request.maxResults ?? 1000,
-        order_by: request.orderBy ?? [],
-        page_token: request.pageToken,
+        experiment_ids: r.experimentIds,
+        filter: r.filter ?? '',
+        max_results: r.maxResults ?? 1000,
+        order_by: r.orderBy ?? [],
+        ...(r.pageToken ? { page_token: r.pageToken } : {}),
         run_view_type: 'ACTIVE_ONLY',
       },
-    })) as { runs?: WireRun[]; next_page_token?: string };
-    return { runs: (out.runs ?? []).map(runFromWire), nextPageToken: out.next_page_token || undefined };
+    })) as { runs?: unknown[]; next_page_token?: string };
+    const runs = (out.runs ?? []).map(runFromWire);
+    for (const run of runs) this.artifactUris.set(run.info.runId, run.info.artifactUri);
+    return { runs, ...(out.next_page_token ? { nextPageToken: out.next_page_token } : {}) };
+  }
+
+  /** The request without the metric points the run already has (for a re-send after a lost answer). */
+  private async withoutDeliveredMetrics(body: LogBatchBody): Promise<{ done: unknown } | { json: unknown }> {
+    if (!body.metrics.length) return { json: body };
+    const have = new Set<string>();
+    for (const key of new Set(body.metrics.map((m) => m.key))) {
+      for (const m of await this.getMetricHistory(body.run_id, key)) have.add(`${key}|${m.step}|${m.timestamp}|${m.value}`);
+    }
+    const metrics = body.metrics.filter((m) => !have.has(`${m.key}|${m.step}|${m.timestamp}|${decodeMetricValue(m.value)}`));
+    if (!metrics.length && !body.params.length && !body.tags.length) return { done: {} };
+    return { json: { ...body, metrics } };
   }
 
   async logBatch(runId: string, batch: Batch): Promise<void> {
-    for (const chunk of chunkBatch(normalizeBatch(batch))) {
-      await this.call('POST', this.api('runs/log-batch'), {
-        json: {
-          run_id: runId,
-          metrics: chunk.metrics.map((m) => ({ key: m.key, value: encodeMetricValue(m.value), timestamp: Math.trunc(m.timestamp), step: Math.trunc(m.step) })),
-          params: chunk.params,
-          tags: chunk.tags,
-        },
-      });
+    for (const body of chunkBatch(runId, normalizeBatch(batch))) {
+      await this.call('POST', this.api('runs/log-batch'), { json: body, recover: () => this.withoutDeliveredMetrics(body) });
     }
+  }
+
+  async logMetric(runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
+    await this.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
+  }
+
+  async logParam(runId: string, key: string, value: string | number | boolean): Promise<void> {
+    await this.logBatch(runId, { params: [{ key, value: String(value) }] });
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {
@@ -296,46 +370,73 @@ export class RestTrackingStore implements TrackingStore {
   }
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    validateKey('metric', key);
     const out: Metric[] = [];
     let pageToken: string | undefined;
     do {
-      // without max_results this server returns only a page token
-      const page = (await this.call('GET', this.api('metrics/get-history'), { query: { run_id: runId, metric_key: key, max_results: 25_000, page_token: pageToken } })) as { metrics?: Record<string, unknown>[]; next_page_token?: string };
-      for (const m of page.metrics ?? []) out.push({ key, value: decodeMetricValue(m.value), timestamp: Number(m.timestamp), step: Number(m.step ?? 0) });
+      const page = (await this.call('GET', this.api('metrics/get-history'), {
+        query: { run_id: runId, metric_key: key, max_results: this.options.historyPageSize, page_token: pageToken },
+      })) as { metrics?: Parameters<typeof metricFromWire>[0][]; next_page_token?: string };
+      for (const m of page.metrics ?? []) out.push(metricFromWire(m));
       pageToken = page.next_page_token || undefined;
     } while (pageToken);
     return out;
   }
 
-  private async artifactBase(runId: string): Promise<string> {
-    let experimentId = this.experimentOfRun.get(runId);
-    if (!experimentId) experimentId = (await this.getRun(runId)).info.experimentId;
-    return `${experimentId}/${runId}/artifacts`;
+  /** Where a run's artifacts are served: the proxy path for mlflow-artifacts URIs, else none. */
+  private async proxiedRoot(runId: string): Promise<string | undefined> {
+    const uri = this.artifactUris.get(runId) ?? (await this.getRun(runId)).info.artifactUri;
+    const marker = '/api/2.0/mlflow-artifacts/artifacts/';
+    if (uri.startsWith('mlflow-artifacts:')) return new URL(uri).pathname.replace(/^\/+|\/+$/g, '');
+    if (/^https?:/.test(uri) && uri.includes(marker)) return uri.slice(uri.indexOf(marker) + marker.length).replace(/\/+$/, '');
+    return undefined;
   }
 
-  private static encodePath(path: string): string {
-    return path.split('/').filter(Boolean).map(encodeURIComponent).join('/');
+  private static relative(path: string): string {
+    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.includes('..')) throw new MlflowInvalidParameterError(`Invalid artifact path: '${path}' leaves the run's artifact root`, 'INVALID_PARAMETER_VALUE');
+    return parts.join('/');
+  }
+
+  private static encode(path: string): string {
+    return path.split('/').map(encodeURIComponent).join('/');
   }
 
   async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
-    const base = await this.artifactBase(runId);
-    await this.call('PUT', `/api/2.0/mlflow-artifacts/artifacts/${base}/${RestTrackingStore.encodePath(artifactPath)}`, { body: content, raw: true });
+    const path = RestTrackingStore.relative(artifactPath);
+    if (!path) throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
+    const root = await this.proxiedRoot(runId);
+    if (root === undefined) {
+      throw new MlflowError(`run ${runId} keeps its artifacts at '${this.artifactUris.get(runId)}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be written over REST`, 'NOT_IMPLEMENTED');
+    }
+    await this.call('PUT', `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${path}`)}`, { body: content, raw: true });
   }
 
   async listArtifacts(runId: string, path = ''): Promise<ArtifactInfo[]> {
-    const base = await this.artifactBase(runId);
-    const dir = path ? `${base}/${path.replace(/\/$/, '')}` : base;
-    const out = (await this.call('GET', '/api/2.0/mlflow-artifacts/artifacts', { query: { path: dir } })) as { files?: { path: string; is_dir?: boolean; file_size?: string | number }[] };
-    return (out.files ?? []).map((f) => ({
-      path: path ? `${path.replace(/\/$/, '')}/${f.path}` : f.path,
-      isDir: !!f.is_dir,
-      ...(f.is_dir ? {} : { fileSize: Number(f.file_size) }),
-    }));
+    const rel = RestTrackingStore.relative(path);
+    const root = await this.proxiedRoot(runId);
+    const out = (root === undefined
+      ? await this.call('GET', this.api('artifacts/list'), { query: { run_id: runId, ...(rel ? { path: rel } : {}) } })
+      : await this.call('GET', '/api/2.0/mlflow-artifacts/artifacts', { query: { path: rel ? `${root}/${rel}` : root } })) as { files?: unknown[] };
+    return (out.files ?? []).map((f) => artifactFromWire(f, rel)).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   async downloadArtifact(runId: string, path: string): Promise<Buffer> {
-    const base = await this.artifactBase(runId);
-    return (await this.call('GET', `/api/2.0/mlflow-artifacts/artifacts/${base}/${RestTrackingStore.encodePath(path)}`, { raw: true })) as Buffer;
+    const rel = RestTrackingStore.relative(path);
+    const root = await this.proxiedRoot(runId);
+    if (root !== undefined) {
+      return (await this.call('GET', `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${rel}`)}`, { raw: true, artifactDownload: true })) as Buffer;
+    }
+    try {
+      return (await this.call('GET', '/get-artifact', { query: { run_id: runId, path: rel }, raw: true, noRetryOn5xx: true })) as Buffer;
+    } catch (error) {
+      // get-artifact answers a missing file with Flask's bare 500 page: tell the two apart by listing
+      if (!(error instanceof MlflowServerError)) throw error;
+      const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+      const listed = await this.listArtifacts(runId, parent);
+      if (listed.some((a) => a.path === rel && !a.isDir)) throw error;
+      throw new MlflowResourceNotFoundError(`artifact '${rel}' of run ${runId} does not exist`, 'RESOURCE_DOES_NOT_EXIST', error.status, error.endpoint);
+    }
   }
 
   async close(): Promise<void> {

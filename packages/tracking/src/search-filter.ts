@@ -1,57 +1,67 @@
 /**
- * The part of MLflow's search grammar (mlflow/utils/search_utils.py) that sweeps need, evaluated
- * locally by the file store and the fake server:
+ * The part of MLflow's run search (`mlflow/utils/search_utils.py`) that sweeps need, evaluated
+ * locally by the file store and the fake server the way MLflow's file store evaluates it:
  *
  *   tags.`mlflow.parentRunId` = 'abc' AND params.lr != '0.1' AND metrics.auroc >= 0.9
- *   attributes.status = 'FINISHED'   (also run_name, run_id, start_time, end_time)
+ *   attributes.status = 'FINISHED'   (also run_name, run_id, start_time, end_time, user_id)
+ *   tags.cell LIKE 'weave%'          (ILIKE: case-insensitive)
  *
- * Ordering: `attributes.start_time DESC` (MLflow's default: start_time DESC, then run_id ASC) or
- * `metrics.<key> ASC|DESC`, `params.<key>`, `tags.<key>`.
+ * Runs are ordered by start_time DESC then run_id ASC, then by each `order_by` clause (a missing
+ * value sorts last either way). Pages are offsets in MLflow's own page-token format, base64 of
+ * `{"offset": n}`.
+ *
+ * @example
+ * ```ts
+ * const clauses = parseFilter("tags.group = 'search' and attributes.status = 'FAILED'");
+ * const page = paginate(sortRuns(runs.filter((r) => matchesFilter(r, clauses)), []), 2);
+ * ```
  */
+import type { Run } from './entities';
 import { MlflowInvalidParameterError } from './errors';
-import type { Run } from './types';
 
-interface Clause {
+export interface FilterClause {
   entity: 'tags' | 'params' | 'metrics' | 'attributes';
   key: string;
-  op: '=' | '!=' | '>' | '>=' | '<' | '<=' | 'LIKE';
+  op: '=' | '!=' | '>' | '>=' | '<' | '<=' | 'LIKE' | 'ILIKE';
   value: string | number;
 }
 
-const ENTITY_ALIASES: Record<string, Clause['entity']> = {
+const ENTITY_ALIASES: Record<string, FilterClause['entity']> = {
   tag: 'tags', tags: 'tags', param: 'params', params: 'params', parameter: 'params', parameters: 'params',
   metric: 'metrics', metrics: 'metrics', attribute: 'attributes', attributes: 'attributes', attr: 'attributes', run: 'attributes',
 };
 
-const CLAUSE = /^\s*(\w+)\.(`[^`]+`|"[^"]+"|[\w.\-/:]+)\s*(!=|>=|<=|=|>|<|LIKE)\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?[\d.eE+-]+)\s*$/i;
+const ATTRIBUTES = new Set(['status', 'run_name', 'run_id', 'start_time', 'end_time', 'user_id', 'artifact_uri', 'lifecycle_stage']);
 
-export function parseFilter(filter: string | undefined): Clause[] {
+const CLAUSE = /^\s*(\w+)\.(`[^`]+`|"[^"]+"|[\w.\-/:]+)\s*(!=|>=|<=|=|>|<|ILIKE|LIKE)\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?[\d.]+(?:[eE][-+]?\d+)?)\s*$/i;
+
+const invalid = (message: string) => new MlflowInvalidParameterError(message, 'INVALID_PARAMETER_VALUE');
+
+export function parseFilter(filter: string | undefined): FilterClause[] {
   if (!filter || !filter.trim()) return [];
   return filter.split(/\s+AND\s+/i).map((part) => {
     const m = CLAUSE.exec(part);
-    if (!m) throw new MlflowInvalidParameterError(`cannot parse filter clause '${part.trim()}'`, 'INVALID_PARAMETER_VALUE');
+    if (!m) throw invalid(`Invalid clause(s) in filter string: '${part.trim()}'`);
     const entity = ENTITY_ALIASES[m[1].toLowerCase()];
-    if (!entity) throw new MlflowInvalidParameterError(`unknown entity '${m[1]}' in filter`, 'INVALID_PARAMETER_VALUE');
+    if (!entity) throw invalid(`Invalid entity type '${m[1]}'. Valid values are ['metric', 'parameter', 'tag', 'attribute']`);
     const key = m[2].replace(/^[`"]|[`"]$/g, '');
+    if (entity === 'attributes' && !ATTRIBUTES.has(key)) throw invalid(`Invalid attribute key '${key}' specified.`);
     const raw = m[4];
     const value = /^['"]/.test(raw) ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : Number(raw);
-    return { entity, key, op: m[3].toUpperCase() as Clause['op'], value };
+    return { entity, key, op: m[3].toUpperCase() as FilterClause['op'], value };
   });
 }
 
 function attribute(run: Run, key: string): string | number | undefined {
-  switch (key) {
-    case 'status': return run.info.status;
-    case 'run_name': case 'runName': return run.info.runName;
-    case 'run_id': case 'runId': return run.info.runId;
-    case 'start_time': return run.info.startTime;
-    case 'end_time': return run.info.endTime;
-    case 'user_id': return run.info.userId;
-    default: throw new MlflowInvalidParameterError(`unknown attribute '${key}' in filter`, 'INVALID_PARAMETER_VALUE');
-  }
+  const i = run.info;
+  const values: Record<string, string | number | undefined> = {
+    status: i.status, run_name: i.runName, run_id: i.runId, start_time: i.startTime, end_time: i.endTime,
+    user_id: i.userId, artifact_uri: i.artifactUri, lifecycle_stage: i.lifecycleStage,
+  };
+  return values[key];
 }
 
-function lookup(run: Run, entity: Clause['entity'], key: string): string | number | undefined {
+function lookup(run: Run, entity: FilterClause['entity'], key: string): string | number | undefined {
   switch (entity) {
     case 'tags': return run.data.tags[key];
     case 'params': return run.data.params[key];
@@ -60,18 +70,19 @@ function lookup(run: Run, entity: Clause['entity'], key: string): string | numbe
   }
 }
 
-function likeToRegExp(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`);
+function likeToRegExp(pattern: string, flags: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, flags);
 }
 
-export function matchesFilter(run: Run, clauses: Clause[]): boolean {
+export function matchesFilter(run: Run, clauses: FilterClause[]): boolean {
   return clauses.every((c) => {
     const v = lookup(run, c.entity, c.key);
     if (v === undefined) return false;
     switch (c.op) {
       case '=': return String(v) === String(c.value);
       case '!=': return String(v) !== String(c.value);
-      case 'LIKE': return likeToRegExp(String(c.value)).test(String(v));
+      case 'LIKE': return likeToRegExp(String(c.value), 's').test(String(v));
+      case 'ILIKE': return likeToRegExp(String(c.value), 'is').test(String(v));
       default: {
         const a = Number(v), b = Number(c.value);
         return c.op === '>' ? a > b : c.op === '>=' ? a >= b : c.op === '<' ? a < b : a <= b;
@@ -81,29 +92,48 @@ export function matchesFilter(run: Run, clauses: Clause[]): boolean {
 }
 
 export function sortRuns(runs: Run[], orderBy: string[] | undefined): Run[] {
-  const keys = (orderBy?.length ? orderBy : ['attributes.start_time DESC']).map((o) => {
-    const [field, dir = 'ASC'] = o.trim().split(/\s+/);
+  let sorted = [...runs].sort((a, b) => b.info.startTime - a.info.startTime || (a.info.runId < b.info.runId ? -1 : a.info.runId > b.info.runId ? 1 : 0));
+  // like MLflow: stable sorts applied from the last clause to the first
+  for (const clause of [...(orderBy ?? [])].reverse()) {
+    const [field, dir = 'ASC'] = clause.trim().split(/\s+/);
     const dot = field.indexOf('.');
-    const entity = dot > 0 ? ENTITY_ALIASES[field.slice(0, dot).toLowerCase()] ?? 'attributes' : 'attributes';
+    const entity = dot > 0 ? ENTITY_ALIASES[field.slice(0, dot).toLowerCase()] : 'attributes';
+    if (!entity) throw invalid(`Invalid order_by clause '${clause}'`);
     const key = (dot > 0 ? field.slice(dot + 1) : field).replace(/^[`"]|[`"]$/g, '');
-    return { entity, key, sign: dir.toUpperCase() === 'DESC' ? -1 : 1 };
-  });
-  return [...runs].sort((a, b) => {
-    for (const k of keys) {
-      const va = lookup(a, k.entity, k.key), vb = lookup(b, k.entity, k.key);
-      if (va === vb) continue;
+    const sign = dir.toUpperCase() === 'DESC' ? -1 : 1;
+    sorted = [...sorted].sort((a, b) => {
+      const va = lookup(a, entity, key), vb = lookup(b, entity, key);
+      if (va === vb) return 0;
       if (va === undefined) return 1;
       if (vb === undefined) return -1;
-      return (va < vb ? -1 : 1) * k.sign;
-    }
-    return a.info.runId < b.info.runId ? -1 : 1;
-  });
+      return (va < vb ? -1 : 1) * sign;
+    });
+  }
+  return sorted;
 }
 
-/** Offset-based page tokens (base64 JSON, as MLflow's file store does). */
-export function paginate(runs: Run[], maxResults = 1000, pageToken?: string): { runs: Run[]; nextPageToken?: string } {
-  const offset = pageToken ? (JSON.parse(Buffer.from(pageToken, 'base64').toString()) as { offset: number }).offset : 0;
-  const page = runs.slice(offset, offset + maxResults);
-  const next = offset + maxResults < runs.length ? Buffer.from(JSON.stringify({ offset: offset + maxResults })).toString('base64') : undefined;
-  return { runs: page, nextPageToken: next };
+/** MLflow's page token: base64 of Python's `json.dumps({"offset": n})`. */
+export function createPageToken(offset: number): string {
+  return Buffer.from(`{"offset": ${offset}}`).toString('base64');
+}
+
+export function parsePageToken(token: string | undefined): number {
+  if (!token) return 0;
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(token) || token.length % 4 !== 0) throw invalid('Invalid page token, could not base64-decode');
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  let offset: unknown;
+  try {
+    offset = (JSON.parse(decoded) as { offset?: unknown }).offset;
+  } catch {
+    throw invalid(`Invalid page token, decoded value=${decoded}`);
+  }
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw invalid(`Invalid page token, parsed value=${decoded}`);
+  return offset as number;
+}
+
+/** One page of `items` and the token for the next, as MLflow's SearchUtils.paginate. */
+export function paginate<T>(items: T[], maxResults: number, pageToken?: string): { items: T[]; nextPageToken?: string } {
+  const offset = parsePageToken(pageToken);
+  const end = offset + maxResults;
+  return { items: items.slice(offset, end), ...(end < items.length ? { nextPageToken: createPageToken(end) } : {}) };
 }

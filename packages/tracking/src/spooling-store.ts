@@ -1,216 +1,252 @@
 /**
- * No metric lost when the tracking server goes away. Writes go to the server; a write that cannot
- * be delivered (no answer, 429, 5xx) is appended to an on-disk spool — append-only JSON lines,
- * fsync'd — and every later write queues behind it, so order is kept. A background loop replays
- * the spool once the server answers again; `flush()` does it on demand and `replaySpool` replays a
- * spool left by an earlier process (`nx run experiments:sync-runs`).
+ * Nothing lost when the tracking server goes away. Wraps a store (a `RestTrackingStore`): a write
+ * — createRun, logBatch / logMetric / logParam / setTag, updateRun, logArtifact — that fails with
+ * "no server" after the inner store's own retries (`MlflowUnavailableError`, 429, 502/503/504) goes
+ * into the spool (spool-journal.ts: append-only, fsync'd JSON lines, one file per sweep), and
+ * every later write queues behind it, so order is kept. Training never waits for the server.
+ * A timer replays the spool while it is not empty; `flush()` does it now; `replaySpool(file,
+ * store)` replays one left by an earlier process (the app's `sync-runs`).
  *
- * Exactly once: each spooled entry is acknowledged in the spool after delivery, so a restart never
- * resends it; and before (re)sending metrics, the replay reads the run's history for those keys and
- * drops points already there, so an entry whose answer was lost (the server applied it, the client
- * never heard) is not applied twice. Params re-logged with the same value, tags, run updates and
- * artifact uploads are idempotent by themselves.
+ * Exactly once:
+ * 1. Every entry has a sequence number; after the server confirms it, an ack line is appended and
+ *    fsync'd before the next entry is sent, in order. Acked entries are never sent again, by this
+ *    process or a later one, and one process at a time owns a spool (its lock file).
+ * 2. The one window left — delivered, but the ack not yet written (the answer was lost, or the
+ *    process died) — is closed by making each replay idempotent at the server: before a logBatch
+ *    entry is sent, the run's history for its keys is read and points already there (same key,
+ *    step, timestamp and value) are dropped, which also covers a batch the server half applied
+ *    (the file store writes params, then metrics one by one, then tags); params are re-logged with
+ *    the same value, which MLflow accepts; tags, run updates and artifact uploads overwrite with
+ *    the same content; a createRun first looks for the run it may have made (same experiment, start
+ *    time — fixed when spooled —, name and parent) and adopts it.
+ * 3. A write that the server refuses for good (e.g. a changed param) cannot be fixed by retrying: it
+ *    is acked with its error, reported (`stats.failed`, `onEvent`) and skipped; a logBatch refused for
+ *    a param conflict is re-sent without its params, so its metrics still arrive.
  *
- * Runs created while the server is down get a local placeholder id (`pending-…`); the replay
- * creates the real run first and maps every later entry onto it.
+ * Runs created while the server is down: MLflow assigns run ids on the server, so no real id can
+ * be made locally. `createRun` then returns at once with a placeholder id `pending-<32 hex>`
+ * (`isPendingRunId`), logs an event saying so, and spools the creation; every write for that id
+ * queues behind it and is mapped to the real id when the spool is delivered (`resolveRunId`). Reads
+ * of a run whose creation is still spooled fail with `MlflowUnavailableError`. Experiments are not
+ * spooled: `getOrCreateExperiment` needs the server (a sweep resolves it before its first run).
  *
  * @example
  * ```ts
- * const store = new SpoolingTrackingStore(new RestTrackingStore({ uri }), '.cache/spool/sweep-abc.jsonl');
- * await store.logBatch(runId, { metrics });   // never throws for an unreachable server
- * await store.flush();                        // true when everything was delivered
+ * const store = new SpoolingTrackingStore(new RestTrackingStore({ uri }), '.cache/spool/sweep-ab12.jsonl', { onEvent: console.warn });
+ * const run = await store.createRun({ experimentId, runName: 'cell 1' }); // a pending- id if the server is away
+ * await store.logMetric(run.info.runId, 'loss', 0.3, 1);                  // never throws for "no server"
+ * if (!(await store.flush())) console.warn(`${store.backlog} writes still spooled in ${store.spoolPath}`);
+ * await store.close();
  * ```
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { MlflowParamConflictError, MlflowRateLimitError, MlflowServerError, MlflowUnavailableError } from './errors';
-import { decodeMetricValue, encodeMetricValue } from './rest-store';
-import type { TrackingStore } from './tracking-store';
-import type { ArtifactInfo, Batch, CreateRunRequest, Metric, Run, SearchRunsRequest, SearchRunsResult, UpdateRunRequest } from './types';
+import { z } from 'zod';
+import {
+  type ArtifactInfo,
+  type Batch,
+  type CreateRunRequest,
+  CreateRunRequestSchema,
+  type Experiment,
+  type Metric,
+  MLFLOW_TAGS,
+  type Run,
+  type SearchRunsRequest,
+  type SearchRunsResult,
+  type UpdateRunRequest,
+  UpdateRunRequestSchema,
+} from './entities';
+import { MlflowInvalidParameterError, MlflowParamConflictError, MlflowRateLimitError, MlflowServerError, MlflowUnavailableError } from './errors';
+import { decodeMetricValue } from './metric-value';
+import { type SpoolBatch, type SpoolEntry, type SpoolEntryBody, SpoolJournal } from './spool-journal';
+import { findRunCreatedBy, type TrackingStore } from './tracking-store';
+import { normalizeBatch } from './validation';
+import { metricToWire } from './wire-format';
 
-type Entry =
-  | { seq: number; op: 'createRun'; placeholder: string; request: CreateRunRequest }
-  | { seq: number; op: 'logBatch'; runId: string; batch: Batch }
-  | { seq: number; op: 'updateRun'; request: UpdateRunRequest }
-  | { seq: number; op: 'logArtifact'; runId: string; path: string; base64: string };
+export const SpoolingTrackingStoreOptionsSchema = z.strictObject({
+  /** How often the spool is replayed while not empty. */
+  retryIntervalMs: z.number().int().positive().default(2_000),
+  /** Lines for the user: spooling started, a run queued, an entry refused for good. */
+  onEvent: z.custom<(line: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+});
+export type SpoolingTrackingStoreOptions = z.input<typeof SpoolingTrackingStoreOptionsSchema>;
 
-/** An entry before it gets its sequence number (Omit distributed over the union). */
-type EntryBody = Entry extends infer E ? (E extends Entry ? Omit<E, 'seq'> : never) : never;
-
-type Line = Entry | { ack: number; runId?: string; error?: string };
-
-export function isDeliveryFailure(error: unknown): boolean {
-  return (error instanceof MlflowUnavailableError || error instanceof MlflowRateLimitError || error instanceof MlflowServerError) && !(error instanceof MlflowParamConflictError);
+export interface SpoolStats {
+  /** Writes that went into the spool. */
+  spooled: number;
+  /** Spool entries delivered. */
+  delivered: number;
+  /** Metric points not re-sent on replay because the server already had them. */
+  duplicatesSkipped: number;
+  /** Entries the server refused for good. */
+  failed: { seq: number; op: string; error: string }[];
 }
 
 const PLACEHOLDER = 'pending-';
 
-/** JSON with NaN/±Infinity kept (as MLflow's strings). */
-function encodeBatch(batch: Batch): Batch {
-  return { ...batch, metrics: batch.metrics?.map((m) => ({ ...m, value: encodeMetricValue(m.value) as number })) };
+export function isPendingRunId(runId: string): boolean {
+  return runId.startsWith(PLACEHOLDER);
 }
 
-function decodeBatch(batch: Batch): Batch {
-  return { ...batch, metrics: batch.metrics?.map((m) => ({ ...m, value: decodeMetricValue(m.value) })) };
+/** Failures that mean "no server right now": spool and retry later. */
+export function isDeliveryFailure(error: unknown): boolean {
+  if (error instanceof MlflowParamConflictError) return false;
+  if (error instanceof MlflowUnavailableError || error instanceof MlflowRateLimitError) return true;
+  return error instanceof MlflowServerError && (error.status === 502 || error.status === 503 || error.status === 504);
 }
 
-export interface SpoolStats {
-  spooled: number;
-  delivered: number;
-  duplicatesSkipped: number;
-  failed: { seq: number; error: string }[];
+function batchToSpool(batch: Batch): SpoolBatch {
+  const n = normalizeBatch(batch);
+  return { ...(n.metrics.length ? { metrics: n.metrics.map((m) => metricToWire(m)) } : {}), ...(n.params.length ? { params: n.params } : {}), ...(n.tags.length ? { tags: n.tags } : {}) };
 }
+
+function batchFromSpool(batch: SpoolBatch): Required<Batch> {
+  return {
+    metrics: (batch.metrics ?? []).map((m) => ({ key: m.key, value: decodeMetricValue(m.value), timestamp: m.timestamp, step: m.step })),
+    params: batch.params ?? [],
+    tags: batch.tags ?? [],
+  };
+}
+
+/** A request as the spool will store it (strict), or `MlflowInvalidParameterError` now rather than a lost entry later. */
+function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+  return parsed.data;
+}
+
+const pointKey = (m: Metric) => `${m.step}|${m.timestamp}|${m.value}`;
 
 export class SpoolingTrackingStore implements TrackingStore {
-  private pending: Entry[] = [];
-  private readonly placeholders = new Map<string, string>();
-  private nextSeq = 1;
-  private loaded?: Promise<void>;
+  private readonly journal: SpoolJournal;
+  private readonly options: z.output<typeof SpoolingTrackingStoreOptionsSchema>;
   private timer?: NodeJS.Timeout;
   private flushing?: Promise<boolean>;
-  /** Serialises writes so that order is kept between direct sends and spooled ones. */
+  /** Serialises writes, so that direct sends and spooled ones keep their order. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Metric points known to be on the server, per run and key, during one replay. */
+  private delivered = new Map<string, Set<string>>();
+  private closed = false;
   readonly stats: SpoolStats = { spooled: 0, delivered: 0, duplicatesSkipped: 0, failed: [] };
 
   constructor(
     private readonly inner: TrackingStore,
     readonly spoolPath: string,
-    private readonly options: { retryIntervalMs?: number; onEvent?: (line: string) => void } = {},
-  ) {}
+    options: SpoolingTrackingStoreOptions = {},
+  ) {
+    const parsed = SpoolingTrackingStoreOptionsSchema.safeParse(options);
+    if (!parsed.success) throw new MlflowInvalidParameterError(`SpoolingTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    this.options = parsed.data;
+    this.journal = new SpoolJournal(spoolPath);
+  }
 
   get location(): string {
     return this.inner.location;
   }
 
-  /** Entries not yet delivered. */
+  /** Spooled writes not yet delivered. */
   get backlog(): number {
-    return this.pending.length;
+    return this.journal.pending.length;
   }
 
-  private load(): Promise<void> {
-    this.loaded ??= (async () => {
-      const text = await readFile(this.spoolPath, 'utf8').catch(() => '');
-      const entries = new Map<number, Entry>();
-      for (const raw of text.split('\n')) {
-        if (!raw.trim()) continue;
-        let line: Line;
-        try {
-          line = JSON.parse(raw) as Line;
-        } catch {
-          continue; // a torn last line from a crash mid-append: never acknowledged, never sent
-        }
-        if ('ack' in line) {
-          const acked = entries.get(line.ack);
-          if (acked?.op === 'createRun' && line.runId) this.placeholders.set(acked.placeholder, line.runId);
-          entries.delete(line.ack);
-          this.nextSeq = Math.max(this.nextSeq, line.ack + 1);
-        } else {
-          entries.set(line.seq, line);
-          this.nextSeq = Math.max(this.nextSeq, line.seq + 1);
-        }
-      }
-      this.pending = [...entries.values()].sort((a, b) => a.seq - b.seq);
-      if (this.pending.length) this.schedule();
-    })();
-    return this.loaded;
+  /** The real id behind a placeholder once its run exists on the server; other ids as they are. */
+  resolveRunId(runId: string): string | undefined {
+    return isPendingRunId(runId) ? this.journal.realRunId(runId) : runId;
   }
 
-  private async append(line: Line): Promise<void> {
-    await mkdir(dirname(this.spoolPath), { recursive: true });
-    const handle = await open(this.spoolPath, 'a');
-    try {
-      await handle.write(`${JSON.stringify(line)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  private event(line: string): void {
+    this.options.onEvent?.(line);
   }
 
-  private async spool(entry: EntryBody): Promise<void> {
-    const full = { ...entry, seq: this.nextSeq++ } as Entry;
-    await this.append(full);
-    this.pending.push(full);
-    this.stats.spooled++;
-    this.schedule();
+  private requireRealId(runId: string): string {
+    const real = this.resolveRunId(runId);
+    if (real) return real;
+    const failed = this.journal.creationError(runId);
+    if (failed) throw new MlflowInvalidParameterError(`run ${runId} was never created: the server refused its creation (${failed})`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowUnavailableError(`run ${runId} is not created on ${this.inner.location} yet: the server was unreachable and its creation waits in the spool ${this.spoolPath}`, 'UNAVAILABLE');
   }
 
   private schedule(): void {
-    if (this.timer) return;
+    if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush().then((done) => {
         if (!done) this.schedule();
-      });
-    }, this.options.retryIntervalMs ?? 2_000);
+      }, () => this.schedule());
+    }, this.options.retryIntervalMs);
     this.timer.unref();
   }
 
-  private resolveRun(runId: string): string | undefined {
-    return runId.startsWith(PLACEHOLDER) ? this.placeholders.get(runId) : runId;
-  }
-
-  /** Drops metric points the server already has (a delivery whose answer was lost). */
-  private async withoutDelivered(runId: string, batch: Batch): Promise<Batch> {
-    if (!batch.metrics?.length) return batch;
-    const seen = new Map<string, Set<string>>();
+  /** Points of `batch` the server already has (from a delivery whose ack is missing) are dropped. */
+  private async undelivered(runId: string, batch: Required<Batch>): Promise<Required<Batch>> {
+    if (!batch.metrics.length) return batch;
     for (const key of new Set(batch.metrics.map((m) => m.key))) {
-      const history = await this.inner.getMetricHistory(runId, key);
-      seen.set(key, new Set(history.map((m) => `${m.step}|${m.timestamp}|${m.value}`)));
+      const id = `${runId}\u0000${key}`;
+      if (!this.delivered.has(id)) this.delivered.set(id, new Set((await this.inner.getMetricHistory(runId, key)).map(pointKey)));
     }
-    const metrics = batch.metrics.filter((m) => !seen.get(m.key)!.has(`${m.step}|${m.timestamp}|${m.value}`));
+    const metrics = batch.metrics.filter((m) => !this.delivered.get(`${runId}\u0000${m.key}`)!.has(pointKey(m)));
     this.stats.duplicatesSkipped += batch.metrics.length - metrics.length;
     return { ...batch, metrics };
   }
 
-  private async deliver(entry: Entry): Promise<string | undefined> {
+  private remember(runId: string, metrics: Metric[]): void {
+    for (const m of metrics) this.delivered.get(`${runId}\u0000${m.key}`)?.add(pointKey(m));
+  }
+
+  /** Sends one entry; returns the real run id for a createRun. */
+  private async deliver(entry: SpoolEntry): Promise<string | undefined> {
     switch (entry.op) {
       case 'createRun': {
-        const parentRunId = entry.request.parentRunId ? this.resolveRun(entry.request.parentRunId) : undefined;
-        return (await this.inner.createRun({ ...entry.request, parentRunId })).info.runId;
+        const parentRunId = entry.request.parentRunId ? this.requireRealId(entry.request.parentRunId) : undefined;
+        const request = { ...entry.request, ...(parentRunId ? { parentRunId } : {}) };
+        const existing = await findRunCreatedBy(this.inner, request);
+        return (existing ?? (await this.inner.createRun(request))).info.runId;
       }
       case 'logBatch': {
-        const runId = this.resolveRun(entry.runId)!;
-        await this.inner.logBatch(runId, await this.withoutDelivered(runId, decodeBatch(entry.batch)));
+        const runId = this.requireRealId(entry.runId);
+        const batch = await this.undelivered(runId, batchFromSpool(entry.batch));
+        try {
+          await this.inner.logBatch(runId, batch);
+        } catch (error) {
+          if (!(error instanceof MlflowParamConflictError) || !batch.params.length) throw error;
+          // the conflicting param cannot be logged; the rest of the batch still can
+          await this.inner.logBatch(runId, { ...batch, params: [] });
+          this.remember(runId, batch.metrics);
+          throw error;
+        }
+        this.remember(runId, batch.metrics);
         return undefined;
       }
       case 'updateRun':
-        await this.inner.updateRun({ ...entry.request, runId: this.resolveRun(entry.request.runId)! });
+        await this.inner.updateRun({ ...entry.request, runId: this.requireRealId(entry.request.runId) });
         return undefined;
       case 'logArtifact':
-        await this.inner.logArtifact(this.resolveRun(entry.runId)!, entry.path, Buffer.from(entry.base64, 'base64'));
+        await this.inner.logArtifact(this.requireRealId(entry.runId), entry.path, Buffer.from(entry.base64, 'base64'));
         return undefined;
     }
   }
 
-  /** Sends the spool in order; true when nothing is left. Stops at the first delivery failure. */
+  /** Replays the spool in order, each entry once; true when nothing is left. Stops at "no server". */
   flush(): Promise<boolean> {
     this.flushing ??= (async () => {
-      await this.load();
+      await this.journal.open();
+      this.delivered = new Map();
       try {
-        while (this.pending.length) {
-          const entry = this.pending[0];
-          let runId: string | undefined;
+        while (this.journal.pending.length) {
+          const entry = this.journal.pending[0];
           try {
-            runId = await this.deliver(entry);
+            const runId = await this.deliver(entry);
+            await this.journal.ack(entry.seq, runId ? { runId } : {});
+            this.stats.delivered++;
           } catch (error) {
             if (isDeliveryFailure(error)) return false;
-            // a permanent error (e.g. a changed param) cannot be fixed by retrying: record and move on
-            this.stats.failed.push({ seq: entry.seq, error: (error as Error).message });
-            this.options.onEvent?.(`spool entry ${entry.seq} (${entry.op}) failed for good: ${(error as Error).message}`);
-            await this.append({ ack: entry.seq, error: (error as Error).message });
-            this.pending.shift();
-            continue;
+            const message = (error as Error).message;
+            this.stats.failed.push({ seq: entry.seq, op: entry.op, error: message });
+            this.event(`spool entry ${entry.seq} (${entry.op}) was refused by the server and is dropped: ${message}`);
+            await this.journal.ack(entry.seq, { error: message });
           }
-          if (entry.op === 'createRun' && runId) this.placeholders.set(entry.placeholder, runId);
-          await this.append({ ack: entry.seq, ...(runId ? { runId } : {}) });
-          this.pending.shift();
-          this.stats.delivered++;
         }
-        // everything acknowledged: start the next outage from an empty file
-        await writeFile(`${this.spoolPath}.tmp`, '');
-        await rename(`${this.spoolPath}.tmp`, this.spoolPath);
-        return true;
+        await this.journal.compact();
+        return this.journal.pending.length === 0;
       } finally {
         this.flushing = undefined;
       }
@@ -218,109 +254,136 @@ export class SpoolingTrackingStore implements TrackingStore {
     return this.flushing;
   }
 
-  /** A write: direct when nothing is queued, else (or on a delivery failure) into the spool. */
-  private write(entry: EntryBody, direct: () => Promise<void>): Promise<void> {
+  /** A write: straight to the server when nothing is spooled, else (or on "no server") into the spool. */
+  private write(body: SpoolEntryBody, direct: (() => Promise<void>) | undefined): Promise<void> {
     const next = this.chain.then(async () => {
-      await this.load();
-      if (this.pending.length === 0) {
+      await this.journal.open();
+      if (this.journal.pending.length === 0 && direct) {
         try {
           await direct();
           return;
         } catch (error) {
           if (!isDeliveryFailure(error)) throw error;
-          this.options.onEvent?.(`tracking server unreachable (${(error as Error).message.split('\n')[0]}); spooling to ${this.spoolPath}`);
+          this.event(`tracking server unreachable (${(error as Error).message.split('\n')[0]}); spooling to ${this.spoolPath}`);
         }
       }
-      await this.spool(entry);
+      await this.journal.add(body);
+      this.stats.spooled++;
+      this.schedule();
     });
     this.chain = next.catch(() => undefined);
     return next;
   }
 
+  /** Placeholders whose real id is known are written as the real id, so the spool never depends on memory. */
+  private known(runId: string): string {
+    return this.resolveRunId(runId) ?? runId;
+  }
+
   async createRun(request: CreateRunRequest): Promise<Run> {
-    let created: Run | undefined;
+    // a fixed start time lets a replay find the run if a first attempt did create it
+    const fixed: CreateRunRequest = checked(CreateRunRequestSchema, { ...request, startTime: request.startTime ?? Date.now(), ...(request.parentRunId ? { parentRunId: this.known(request.parentRunId) } : {}) }, 'createRun');
     const placeholder = `${PLACEHOLDER}${randomUUID().replaceAll('-', '')}`;
-    await this.write({ op: 'createRun', placeholder, request }, async () => {
-      if (request.parentRunId?.startsWith(PLACEHOLDER) && !this.placeholders.has(request.parentRunId)) throw new MlflowUnavailableError('parent run not created yet', 'UNAVAILABLE');
-      created = await this.inner.createRun({ ...request, parentRunId: request.parentRunId ? this.resolveRun(request.parentRunId) : undefined });
+    let created: Run | undefined;
+    const parentPending = fixed.parentRunId !== undefined && isPendingRunId(fixed.parentRunId);
+    await this.write({ op: 'createRun', placeholder, request: fixed }, parentPending ? undefined : async () => {
+      created = await this.inner.createRun(fixed);
     });
     if (created) return created;
+    this.event(`run '${fixed.runName ?? ''}' is queued as ${placeholder}: the tracking server assigns run ids and is unreachable; the real id replaces it when the spool ${this.spoolPath} is delivered`);
     return {
-      info: { runId: placeholder, runName: request.runName ?? '', experimentId: request.experimentId, userId: request.userId ?? 'cfa', status: 'RUNNING', startTime: request.startTime ?? Date.now(), artifactUri: '', lifecycleStage: 'active' },
-      data: { metrics: {}, params: {}, tags: { ...request.tags } },
+      info: { runId: placeholder, runName: fixed.runName ?? '', experimentId: fixed.experimentId, userId: fixed.userId ?? '', status: 'RUNNING', startTime: fixed.startTime!, artifactUri: '', lifecycleStage: 'active' },
+      data: { metrics: {}, params: {}, tags: { ...fixed.tags, ...(fixed.runName ? { [MLFLOW_TAGS.runName]: fixed.runName } : {}), ...(fixed.parentRunId ? { [MLFLOW_TAGS.parentRunId]: fixed.parentRunId } : {}) } },
     };
   }
 
-  logBatch(runId: string, batch: Batch): Promise<void> {
-    return this.write({ op: 'logBatch', runId, batch: encodeBatch(batch) }, async () => {
-      const real = this.resolveRun(runId);
-      if (!real) throw new MlflowUnavailableError('run not created yet', 'UNAVAILABLE');
-      await this.inner.logBatch(real, batch);
-    });
+  async logBatch(runId: string, batch: Batch): Promise<void> {
+    const id = this.known(runId);
+    if (isPendingRunId(id) && this.journal.creationError(id)) throw new MlflowInvalidParameterError(`run ${id} was never created: ${this.journal.creationError(id)}`, 'INVALID_PARAMETER_VALUE');
+    const spooled = batchToSpool(batch);
+    return this.write({ op: 'logBatch', runId: id, batch: spooled }, isPendingRunId(id) ? undefined : () => this.inner.logBatch(id, batch));
+  }
+
+  logMetric(runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
+    return this.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
+  }
+
+  logParam(runId: string, key: string, value: string | number | boolean): Promise<void> {
+    return this.logBatch(runId, { params: [{ key, value: String(value) }] });
   }
 
   setTag(runId: string, key: string, value: string): Promise<void> {
     return this.logBatch(runId, { tags: [{ key, value }] });
   }
 
-  updateRun(request: UpdateRunRequest): Promise<void> {
-    return this.write({ op: 'updateRun', request }, async () => {
-      const real = this.resolveRun(request.runId);
-      if (!real) throw new MlflowUnavailableError('run not created yet', 'UNAVAILABLE');
-      await this.inner.updateRun({ ...request, runId: real });
-    });
+  async updateRun(request: UpdateRunRequest): Promise<void> {
+    const fixed = checked(UpdateRunRequestSchema, { ...request, runId: this.known(request.runId) }, 'updateRun');
+    return this.write({ op: 'updateRun', request: fixed }, isPendingRunId(fixed.runId) ? undefined : () => this.inner.updateRun(fixed));
   }
 
-  logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
-    const bytes = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content);
-    return this.write({ op: 'logArtifact', runId, path: artifactPath, base64: bytes.toString('base64') }, async () => {
-      const real = this.resolveRun(runId);
-      if (!real) throw new MlflowUnavailableError('run not created yet', 'UNAVAILABLE');
-      await this.inner.logArtifact(real, artifactPath, bytes);
-    });
+  async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
+    const id = this.known(runId);
+    const bytes = Buffer.from(content);
+    return this.write({ op: 'logArtifact', runId: id, path: artifactPath, base64: bytes.toString('base64') }, isPendingRunId(id) ? undefined : () => this.inner.logArtifact(id, artifactPath, bytes));
   }
 
-  getExperimentByName(name: string) {
+  getExperimentByName(name: string): Promise<Experiment | undefined> {
     return this.inner.getExperimentByName(name);
+  }
+
+  createExperiment(name: string, tags?: Record<string, string>): Promise<string> {
+    return this.inner.createExperiment(name, tags);
   }
 
   getOrCreateExperiment(name: string, tags?: Record<string, string>): Promise<string> {
     return this.inner.getOrCreateExperiment(name, tags);
   }
 
-  getRun(runId: string): Promise<Run> {
-    return this.inner.getRun(this.resolveRun(runId) ?? runId);
+  async getRun(runId: string): Promise<Run> {
+    return this.inner.getRun(this.requireRealId(runId));
   }
 
   searchRuns(request: SearchRunsRequest): Promise<SearchRunsResult> {
     return this.inner.searchRuns(request);
   }
 
-  getMetricHistory(runId: string, key: string): Promise<Metric[]> {
-    return this.inner.getMetricHistory(this.resolveRun(runId) ?? runId, key);
+  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    return this.inner.getMetricHistory(this.requireRealId(runId), key);
   }
 
-  listArtifacts(runId: string, path?: string): Promise<ArtifactInfo[]> {
-    return this.inner.listArtifacts(this.resolveRun(runId) ?? runId, path);
+  async listArtifacts(runId: string, path?: string): Promise<ArtifactInfo[]> {
+    return this.inner.listArtifacts(this.requireRealId(runId), path);
   }
 
-  downloadArtifact(runId: string, path: string): Promise<Buffer> {
-    return this.inner.downloadArtifact(this.resolveRun(runId) ?? runId, path);
+  async downloadArtifact(runId: string, path: string): Promise<Buffer> {
+    return this.inner.downloadArtifact(this.requireRealId(runId), path);
   }
 
-  /** Waits for queued writes, tries one last flush, and stops the retry loop; the spool stays on disk if needed. */
-  async close(): Promise<void> {
-    await this.chain;
-    if (this.pending.length) await this.flush();
+  /** Stops the replay timer and gives the spool's lock back; the file keeps whatever is still owed. */
+  async release(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    await this.flushing?.catch(() => undefined);
+    await this.journal.release();
+  }
+
+  /** Waits for queued writes, tries one last replay, releases the spool and closes the inner store. */
+  async close(): Promise<void> {
+    await this.chain;
+    if (this.backlog) await this.flush().catch(() => false);
+    await this.release();
     await this.inner.close();
   }
 }
 
-/** Replays a spool left by an earlier process; returns what it delivered. */
-export async function replaySpool(spoolPath: string, inner: TrackingStore): Promise<SpoolStats & { complete: boolean }> {
-  const store = new SpoolingTrackingStore(inner, spoolPath);
-  const complete = await store.flush();
-  return { ...store.stats, complete };
+/** Replays a spool left by an earlier process into `store`, exactly once; says what it delivered. */
+export async function replaySpool(spoolPath: string, store: TrackingStore, options: SpoolingTrackingStoreOptions = {}): Promise<SpoolStats & { complete: boolean; remaining: number }> {
+  const spooling = new SpoolingTrackingStore(store, spoolPath, options);
+  try {
+    const complete = await spooling.flush();
+    return { ...spooling.stats, complete, remaining: spooling.backlog };
+  } finally {
+    await spooling.release();
+  }
 }

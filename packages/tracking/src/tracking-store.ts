@@ -1,6 +1,20 @@
 /**
- * One interface over MLflow tracking: the REST client (`RestTrackingStore`) and the local file
- * store that `mlflow ui` reads (`FileTrackingStore`). Sweeps and tests use only this.
+ * One interface over MLflow tracking: the REST client (`RestTrackingStore`), the local file store
+ * that `mlflow ui` reads (`FileTrackingStore`) and the outage spool around the REST client
+ * (`SpoolingTrackingStore`). Sweeps and tests use only this; `trackingContract` (testing/) checks
+ * that every implementation behaves the same. Helpers that work on any store sit beside it.
+ *
+ * @example
+ * ```ts
+ * const store: TrackingStore = createTrackingStore();      // MLFLOW_TRACKING_URI, else ./mlruns
+ * const experimentId = await store.getOrCreateExperiment('ablation-loss');
+ * const parent = await store.createRun({ experimentId, runName: 'sweep' });
+ * const cell = await store.createRun({ experimentId, runName: 'weave att', parentRunId: parent.info.runId });
+ * await store.logParam(cell.info.runId, 'loss.terms', 'att');
+ * await store.logMetric(cell.info.runId, 'train/loss', 0.42, 0);
+ * await store.updateRun({ runId: cell.info.runId, status: 'FINISHED', endTime: Date.now() });
+ * const children = await searchAllRuns(store, { experimentIds: [experimentId], filter: `tags.\`mlflow.parentRunId\` = '${parent.info.runId}'` });
+ * ```
  */
 import type {
   ArtifactInfo,
@@ -12,24 +26,38 @@ import type {
   SearchRunsRequest,
   SearchRunsResult,
   UpdateRunRequest,
-} from './types';
+} from './entities';
+import { MLFLOW_TAGS } from './entities';
+import { LIMITS } from './validation';
 
 export interface TrackingStore {
   /** Where it writes, for logs: a URL or a folder. */
   readonly location: string;
+  /** The experiment with this name (active or deleted, as MLflow answers), or undefined. */
   getExperimentByName(name: string): Promise<Experiment | undefined>;
-  /** Creates the experiment, or returns the id of the existing one (also when another process wins the race). */
+  /** Creates an experiment; `MlflowResourceAlreadyExistsError` when the name is taken. */
+  createExperiment(name: string, tags?: Record<string, string>): Promise<string>;
+  /** The id of the experiment with this name, created if needed — also when another process wins the race. */
   getOrCreateExperiment(name: string, tags?: Record<string, string>): Promise<string>;
   createRun(request: CreateRunRequest): Promise<Run>;
   updateRun(request: UpdateRunRequest): Promise<void>;
+  /** Info, params, tags and the latest value of each metric. */
   getRun(runId: string): Promise<Run>;
+  /** One page; `searchAllRuns` follows the page tokens. Only active runs. */
   searchRuns(request: SearchRunsRequest): Promise<SearchRunsResult>;
-  /** Logs everything, split into as many requests as the limits need. */
+  /** Logs everything, in as many requests as MLflow's limits need; params first, order kept. */
   logBatch(runId: string, batch: Batch): Promise<void>;
+  /** `logBatch` of one metric; timestamp defaults to now, step to 0. */
+  logMetric(runId: string, key: string, value: number, step?: number, timestamp?: number): Promise<void>;
+  /** `logBatch` of one param; re-logging the same value is fine, another value is `MlflowParamConflictError`. */
+  logParam(runId: string, key: string, value: string | number | boolean): Promise<void>;
   setTag(runId: string, key: string, value: string): Promise<void>;
+  /** Every value of one metric, in logging order; [] for a key never logged. */
   getMetricHistory(runId: string, key: string): Promise<Metric[]>;
   logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void>;
+  /** The entries directly under `path` (default: the run's artifact root), paths relative to that root. */
   listArtifacts(runId: string, path?: string): Promise<ArtifactInfo[]>;
+  /** `MlflowResourceNotFoundError` when there is no such file. */
   downloadArtifact(runId: string, path: string): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -46,10 +74,18 @@ export async function searchAllRuns(store: TrackingStore, request: Omit<SearchRu
   return runs;
 }
 
-export async function logMetric(store: TrackingStore, runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
-  await store.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
-}
-
-export async function logParams(store: TrackingStore, runId: string, params: Record<string, string | number | boolean>): Promise<void> {
-  await store.logBatch(runId, { params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })) });
+/**
+ * The run that a `createRun` request made, if the server has it: same experiment, start time, name
+ * and parent. Used after a create whose answer was lost (timeout, reset) or that a crash left
+ * unacknowledged, so that a retry does not make a second run. Returns undefined when the request
+ * cannot be matched safely (no start time or run name, or a name the filter cannot quote).
+ */
+export async function findRunCreatedBy(store: TrackingStore, request: CreateRunRequest): Promise<Run | undefined> {
+  const name = request.runName ?? request.tags?.[MLFLOW_TAGS.runName];
+  if (request.startTime === undefined || !name || (name.includes("'") && name.includes('"'))) return undefined;
+  const quote = name.includes("'") ? '"' : "'";
+  const clauses = [`attributes.start_time = ${request.startTime}`, `attributes.run_name = ${quote}${name}${quote}`];
+  const runs = await searchAllRuns(store, { experimentIds: [request.experimentId], filter: clauses.join(' AND ') });
+  const parent = request.parentRunId ?? request.tags?.[MLFLOW_TAGS.parentRunId];
+  return runs.find((r) => r.data.tags[MLFLOW_TAGS.parentRunId] === parent && Object.entries(request.tags ?? {}).every(([k, v]) => r.data.tags[k] === v.slice(0, LIMITS.tagValueLength)));
 }

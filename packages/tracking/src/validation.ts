@@ -1,16 +1,30 @@
 /**
- * MLflow's limits (mlflow/utils/validation.py, 3.6), applied on the client so that the local store
- * and the server accept and return exactly the same things:
+ * MLflow 3.6's limits and name rules (`mlflow/utils/validation.py`), applied before anything is
+ * written, so that the local store and the server accept and return exactly the same things and a
+ * bad key fails at once with an error that names it:
  *
- * - keys: ≤ 250 characters of `[/\w.\- :]`, not a path that normalises elsewhere (`a/../b`, `/x`);
- * - param values over 6000 and tag values over 8000 characters are truncated (as the server does
- *   silently by default);
- * - log-batch: ≤ 1000 metrics, ≤ 100 params, ≤ 100 tags, ≤ 1000 entities, body ≤ 1,000,000 bytes,
- *   no param key twice — `chunkBatch` splits any batch into requests within all of these.
+ * - metric, param and tag keys: ≤ 250 characters of `[/\w.\- :]`, and a path that does not
+ *   normalise to something else (`a/../b`, `/x`, `./x`, '');
+ * - param values over 6000 and tag values over 8000 characters are truncated, as the server does
+ *   silently by default (`MLFLOW_TRUNCATE_LONG_VALUES`);
+ * - metric values are numbers (NaN and ±Infinity included), timestamps integers ≥ 0, steps integers;
+ * - a param key twice in one batch with two values is a conflict; with one value it is sent once;
+ * - experiment names 1–500 characters without `'` (MLflow's file store builds an unescaped filter
+ *   from the name, so it refuses such names); run ids `^[a-zA-Z0-9][\w\-]{0,255}$`; experiment ids
+ *   `^[a-zA-Z0-9][\w\-]{0,63}$`.
+ *
+ * The log-batch request limits (1000 metrics, 100 params, 100 tags, 1000 entities, 1 MB) are here
+ * too; `chunkBatch` applies them.
+ *
+ * @example
+ * ```ts
+ * validateKey('metric', 'loss/att');   // fine: '/' makes a sub-folder in the file store
+ * validateKey('metric', 'auroc@k');    // throws MlflowInvalidKeyError naming 'auroc@k'
+ * ```
  */
 import { posix } from 'node:path';
-import { MlflowInvalidParameterError } from './errors';
-import type { Batch, KeyValue } from './types';
+import { MlflowInvalidKeyError, MlflowInvalidParameterError, MlflowParamConflictError } from './errors';
+import type { Batch, KeyValue, Metric } from './entities';
 
 export const LIMITS = {
   keyLength: 250,
@@ -22,17 +36,46 @@ export const LIMITS = {
   entitiesPerBatch: 1000,
   batchBytes: 1_000_000,
   experimentNameLength: 500,
+  searchMaxResults: 50_000,
 } as const;
 
 const KEY_PATTERN = /^[/\w.\- :]*$/;
+const RUN_ID_PATTERN = /^[a-zA-Z0-9][\w-]{0,255}$/;
+const EXPERIMENT_ID_PATTERN = /^[a-zA-Z0-9][\w-]{0,63}$/;
 
-export function validateKey(kind: 'metric' | 'param' | 'tag', key: string): void {
-  if (typeof key !== 'string' || key.length === 0) throw new MlflowInvalidParameterError(`${kind} key must be a non-empty string`, 'INVALID_PARAMETER_VALUE');
-  if (key.length > LIMITS.keyLength) throw new MlflowInvalidParameterError(`${kind} key '${key.slice(0, 40)}…' has ${key.length} characters, at most ${LIMITS.keyLength} allowed`, 'INVALID_PARAMETER_VALUE');
-  if (!KEY_PATTERN.test(key)) throw new MlflowInvalidParameterError(`${kind} key '${key}' may only hold letters, digits, '_', '-', '.', ' ', ':' and '/'`, 'INVALID_PARAMETER_VALUE');
-  const norm = posix.normalize(key);
+/** Throws `MlflowInvalidKeyError` for a key MLflow would refuse. */
+export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): asserts key is string {
+  if (typeof key !== 'string') throw new MlflowInvalidKeyError(kind, String(key), `expected a string, got ${typeof key}`);
+  if (key.length > LIMITS.keyLength) throw new MlflowInvalidKeyError(kind, key, `${key.length} characters, at most ${LIMITS.keyLength} allowed`);
+  if (!KEY_PATTERN.test(key)) throw new MlflowInvalidKeyError(kind, key, "names may only contain letters, digits, '_', '-', '.', ' ', ':' and '/'");
+  // Python's posixpath.normpath, which also drops a trailing '/'
+  const norm = posix.normalize(key).replace(/(.)\/+$/, '$1');
   if (norm !== key || norm === '.' || norm.startsWith('..') || norm.startsWith('/')) {
-    throw new MlflowInvalidParameterError(`${kind} key '${key}' is not a unique relative path (it normalises to '${norm}')`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowInvalidKeyError(kind, key, `names are also file paths and must not resolve to another name; this one resolves to '${norm}'`);
+  }
+}
+
+export function validateRunId(runId: unknown): asserts runId is string {
+  if (typeof runId !== 'string' || !RUN_ID_PATTERN.test(runId)) {
+    throw new MlflowInvalidParameterError(`Invalid value ${JSON.stringify(runId)} for parameter 'run_id' supplied.`, 'INVALID_PARAMETER_VALUE');
+  }
+}
+
+export function validateExperimentId(experimentId: unknown): asserts experimentId is string {
+  if (typeof experimentId !== 'string' || !EXPERIMENT_ID_PATTERN.test(experimentId)) {
+    throw new MlflowInvalidParameterError(`Invalid experiment ID: '${String(experimentId)}'`, 'INVALID_PARAMETER_VALUE');
+  }
+}
+
+export function validateExperimentName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '') throw new MlflowInvalidParameterError(`Invalid experiment name: '${String(name ?? '')}'`, 'INVALID_PARAMETER_VALUE');
+  if (name.length > LIMITS.experimentNameLength) {
+    throw new MlflowInvalidParameterError(`'name' exceeds the maximum length of ${LIMITS.experimentNameLength} characters`, 'INVALID_PARAMETER_VALUE');
+  }
+  if (name.includes("'")) {
+    // MLflow 3.6's file store looks names up with the filter `name = '<name>'`, unescaped: such a
+    // name can be neither created nor found there (400 "Invalid clause(s) in filter string")
+    throw new MlflowInvalidParameterError(`experiment name ${JSON.stringify(name)}: a single quote cannot be used, MLflow's file store cannot look such a name up`, 'INVALID_PARAMETER_VALUE');
   }
 }
 
@@ -44,59 +87,41 @@ export function truncateTag(t: KeyValue): KeyValue {
   return t.value.length > LIMITS.tagValueLength ? { key: t.key, value: t.value.slice(0, LIMITS.tagValueLength) } : t;
 }
 
-/** Validates keys, truncates values, drops exact duplicate params; a param key with two values fails. */
-export function normalizeBatch(batch: Batch): Required<Batch> {
-  const metrics = batch.metrics ?? [];
-  for (const m of metrics) {
-    validateKey('metric', m.key);
-    if (typeof m.value !== 'number') throw new MlflowInvalidParameterError(`metric '${m.key}' value must be a number, got ${typeof m.value}`, 'INVALID_PARAMETER_VALUE');
+function validateMetric(m: Metric, index: number): Metric {
+  validateKey('metric', m?.key);
+  if (typeof m.value !== 'number') {
+    throw new MlflowInvalidParameterError(`metrics[${index}] '${m.key}': value must be a number (NaN and ±Infinity allowed), got ${typeof m.value}`, 'INVALID_PARAMETER_VALUE');
   }
+  if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) {
+    throw new MlflowInvalidParameterError(`metrics[${index}] '${m.key}': timestamp must be an integer ≥ 0 (milliseconds since the epoch), got ${m.timestamp}`, 'INVALID_PARAMETER_VALUE');
+  }
+  if (!Number.isSafeInteger(m.step)) throw new MlflowInvalidParameterError(`metrics[${index}] '${m.key}': step must be an integer, got ${m.step}`, 'INVALID_PARAMETER_VALUE');
+  return { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step };
+}
+
+/**
+ * A batch as the server will store it: keys checked, values stringified and truncated, a param
+ * repeated with the same value sent once. Throws `MlflowParamConflictError` for a param key given
+ * two values, `MlflowInvalidKeyError` / `MlflowInvalidParameterError` for anything MLflow refuses.
+ */
+export function normalizeBatch(batch: Batch): Required<Batch> {
+  const metrics = (batch.metrics ?? []).map(validateMetric);
   const seen = new Map<string, string>();
   const params: KeyValue[] = [];
   for (const raw of batch.params ?? []) {
-    validateKey('param', raw.key);
-    const p = truncateParam({ key: raw.key, value: String(raw.value) });
+    validateKey('param', raw?.key);
+    const p = truncateParam({ key: raw.key, value: String(raw.value ?? '') });
     const before = seen.get(p.key);
     if (before === undefined) {
       seen.set(p.key, p.value);
       params.push(p);
     } else if (before !== p.value) {
-      throw new MlflowInvalidParameterError(`param '${p.key}' appears twice in one batch with different values ('${before}' and '${p.value}')`, 'INVALID_PARAMETER_VALUE');
+      throw new MlflowParamConflictError(`param '${p.key}' appears twice in one batch with different values ('${before}' and '${p.value}')`, 'INVALID_PARAMETER_VALUE');
     }
   }
   const tags = (batch.tags ?? []).map((t) => {
-    validateKey('tag', t.key);
-    return truncateTag({ key: t.key, value: String(t.value) });
+    validateKey('tag', t?.key);
+    return truncateTag({ key: t.key, value: String(t.value ?? '') });
   });
   return { metrics, params, tags };
-}
-
-/** JSON size of an entity inside a log-batch body (its share of the 1 MB limit). */
-function entityBytes(e: object): number {
-  return Buffer.byteLength(JSON.stringify(e)) + 1;
-}
-
-/** Splits a normalised batch into requests that each respect every log-batch limit. */
-export function chunkBatch(batch: Required<Batch>, overheadBytes = 200): Required<Batch>[] {
-  const chunks: Required<Batch>[] = [];
-  let current: Required<Batch> = { metrics: [], params: [], tags: [] };
-  let bytes = overheadBytes;
-  const flush = () => {
-    if (current.metrics.length + current.params.length + current.tags.length) chunks.push(current);
-    current = { metrics: [], params: [], tags: [] };
-    bytes = overheadBytes;
-  };
-  const add = (kind: 'metrics' | 'params' | 'tags', entity: never, cap: number) => {
-    const size = entityBytes(entity);
-    const count = current.metrics.length + current.params.length + current.tags.length;
-    if (current[kind].length >= cap || count >= LIMITS.entitiesPerBatch || bytes + size > LIMITS.batchBytes) flush();
-    (current[kind] as unknown[]).push(entity);
-    bytes += size;
-  };
-  // params first: a run's params should land before its metrics, as MLflow's own client sends them
-  for (const p of batch.params) add('params', p as never, LIMITS.paramsPerBatch);
-  for (const t of batch.tags) add('tags', t as never, LIMITS.tagsPerBatch);
-  for (const m of batch.metrics) add('metrics', m as never, LIMITS.metricsPerBatch);
-  flush();
-  return chunks;
 }

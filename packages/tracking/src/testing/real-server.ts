@@ -1,7 +1,18 @@
 /**
- * Starts the real MLflow server (../shared/mlflow-server/serve.sh, or `MLFLOW_SERVE_SCRIPT`) on a
- * store for a test, on a free loopback port. Returns undefined, with the reason, when the script
- * is not there — tests then skip and say why.
+ * The real MLflow server for tests that need it, through the project's `serve.sh` (MLflow 3.6 with
+ * its web UI, see ../shared/mlflow-server/README.md). Where to find the script: `MLFLOW_SERVE_SCRIPT`,
+ * else `../shared/mlflow-server/serve.sh` beside the repository root. When neither exists the
+ * tests skip and print `reason`. Users elsewhere run the same server with
+ * `pip install mlflow && mlflow server --port 5000`.
+ *
+ * @example
+ * ```ts
+ * const { script, reason } = findServeScript();
+ * if (!script) console.log(`skipped: ${reason}`);
+ * const server = await startRealMlflow(script!, '/tmp/x/mlruns');   // a free port
+ * const store = new RestTrackingStore({ uri: server.url });
+ * await server.stop();
+ * ```
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,14 +23,17 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export function findServeScript(): { script?: string; reason?: string } {
-  const fromEnv = process.env.MLFLOW_SERVE_SCRIPT;
-  if (fromEnv) return existsSync(fromEnv) ? { script: fromEnv } : { reason: `MLFLOW_SERVE_SCRIPT=${fromEnv} does not exist` };
-  const repoRoot = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
-  const candidate = resolve(repoRoot, '..', 'shared', 'mlflow-server', 'serve.sh');
-  return existsSync(candidate) ? { script: candidate } : { reason: `no MLflow server script (looked for ${candidate}; set MLFLOW_SERVE_SCRIPT)` };
+/** The repository root: four levels above this file (packages/tracking/src/testing). */
+const REPO_ROOT = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
+
+export function findServeScript(env: NodeJS.ProcessEnv = process.env): { script?: string; reason?: string } {
+  const fromEnv = env.MLFLOW_SERVE_SCRIPT;
+  if (fromEnv) return existsSync(fromEnv) ? { script: resolve(fromEnv) } : { reason: `MLFLOW_SERVE_SCRIPT=${fromEnv} does not exist` };
+  const candidate = resolve(REPO_ROOT, '..', 'shared', 'mlflow-server', 'serve.sh');
+  return existsSync(candidate) ? { script: candidate } : { reason: `no MLflow server script: MLFLOW_SERVE_SCRIPT is not set and ${candidate} does not exist` };
 }
 
+/** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const s = createServer();
@@ -33,12 +47,32 @@ export async function freePort(): Promise<number> {
 
 export interface RealServer {
   url: string;
+  port: number;
+  /** The `--backend-store-uri` folder (or sqlite URI) it serves. */
+  store: string;
   stop(): Promise<void>;
 }
 
+/**
+ * Starts MLflow on `store` (a file-store folder or a sqlite:/// URI) and waits for /health.
+ * Proxied artifacts go to `<store>-artifacts`. The first start on a machine installs Debian
+ * packages (1–3 minutes); later ones take ~15 s.
+ */
 export async function startRealMlflow(script: string, store: string, port?: number): Promise<RealServer> {
   const p = port ?? (await freePort());
-  const { stdout } = await run('bash', [script, 'start', store, String(p)], { timeout: 600_000, env: { ...process.env, ARTIFACTS_DIR: `${store}-artifacts` } });
+  const artifacts = store.startsWith('sqlite:') ? undefined : `${resolve(store)}-artifacts`;
+  let stdout: string;
+  try {
+    ({ stdout } = await run('bash', [script, 'start', store, String(p)], { timeout: 600_000, env: { ...process.env, ...(artifacts ? { ARTIFACTS_DIR: artifacts } : {}) } }));
+  } catch (error) {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(`${script} start ${store} ${p} failed: ${e.stderr?.trim().split('\n').slice(-15).join('\n') || e.message}`);
+  }
   const url = stdout.trim().split('\n').at(-1)!;
-  return { url, stop: async () => void (await run('bash', [script, 'stop', String(p)], { timeout: 60_000 }).catch(() => undefined)) };
+  return {
+    url,
+    port: p,
+    store,
+    stop: async () => void (await run('bash', [script, 'stop', String(p)], { timeout: 60_000 }).catch(() => undefined)),
+  };
 }

@@ -1,0 +1,93 @@
+/**
+ * File writes that never leave a half-written file for a reader (`mlflow ui` reading the store
+ * while a sweep writes it) or after a crash:
+ *
+ * - `writeFileAtomic`: the content goes to a temp file beside the target's entity folder, then a
+ *   `rename` swaps it in (atomic on POSIX). Temp files are placed where MLflow's file store never
+ *   looks (the run or experiment folder itself, which MLflow reads only for `meta.yaml` and its
+ *   named sub-folders), so a reader never mistakes one for a tag or a param. `durable` adds an
+ *   fsync before the rename, for files whose loss would hide a run (meta.yaml).
+ * - `appendLines`: one `write` of whole lines in append mode; a torn last line left by a crash is
+ *   cut off first, so the next line never glues onto it (MLflow would then fail to parse the metric).
+ * - `withFileLock`: an `O_EXCL` lock file, for the one step that must be serial across processes
+ *   (creating an experiment with a unique name); a lock older than `staleMs` is broken.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic('/mlruns/1/abc/tags/mlflow.runName', 'cell 3', { tempDir: '/mlruns/1/abc' });
+ * await appendLines('/mlruns/1/abc/metrics/loss', '1700000000000 0.25 3\n');
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+export async function writeFileAtomic(path: string, content: string | Uint8Array, options: { tempDir?: string; durable?: boolean } = {}): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = join(options.tempDir ?? dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    const handle = await open(tmp, 'w');
+    try {
+      await handle.writeFile(content);
+      if (options.durable) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (error) {
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Appends whole lines (`text` must end with '\n') with one write, after cutting a torn last line. */
+export async function appendLines(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const handle = await open(path, 'a+');
+  try {
+    const { size } = await handle.stat();
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) {
+        // a crash mid-append left a partial line: drop it (it was never acknowledged)
+        const tailSize = Math.min(size, 1 << 16);
+        const tail = Buffer.alloc(tailSize);
+        await handle.read(tail, 0, tailSize, size - tailSize);
+        const cut = tail.lastIndexOf(0x0a);
+        await handle.truncate(cut < 0 ? (tailSize === size ? 0 : size - tailSize) : size - tailSize + cut + 1);
+      }
+    }
+    const bytes = Buffer.from(text);
+    let written = 0;
+    while (written < bytes.length) written += (await handle.write(bytes, written)).bytesWritten;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Runs `fn` holding an exclusive lock file (created with O_EXCL); waits, and breaks stale locks. */
+export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: { staleMs?: number; timeoutMs?: number } = {}): Promise<T> {
+  const staleMs = options.staleMs ?? 30_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  await mkdir(dirname(lockPath), { recursive: true });
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(`${process.pid}\n`);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > staleMs) await rm(lockPath, { force: true });
+      else if (Date.now() > deadline) throw new Error(`${lockPath}: lock still held after ${options.timeoutMs ?? 60_000} ms (remove the file if no process holds it)`);
+      else await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
+}

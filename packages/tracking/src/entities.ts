@@ -1,0 +1,135 @@
+/**
+ * MLflow's tracking entities as this package speaks them: the REST API 2.0 messages
+ * (`mlflow/protos/service.proto`), camelCased, as zod schemas with their types beside them.
+ * Requests are strict objects so that a misspelt field (`runname`) fails instead of vanishing.
+ *
+ * @example
+ * ```ts
+ * import { CreateRunRequestSchema } from '@cfa/tracking';
+ * const request = CreateRunRequestSchema.parse({ experimentId: '0', runName: 'weave att+rep' });
+ * ```
+ */
+import { z } from 'zod';
+
+export const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] as const;
+export const RunStatusSchema = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+/** The integers the file store writes as `status` in a run's meta.yaml (`RunStatus` in MLflow). */
+export const RUN_STATUS_CODE: Readonly<Record<RunStatus, number>> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
+
+/** Tags MLflow gives meaning to. */
+export const MLFLOW_TAGS = {
+  parentRunId: 'mlflow.parentRunId',
+  runName: 'mlflow.runName',
+  user: 'mlflow.user',
+  source: 'mlflow.source.name',
+  gitCommit: 'mlflow.source.git.commit',
+  note: 'mlflow.note.content',
+} as const;
+
+/** Any JS number: zod 4's `z.number()` refuses NaN and ±Infinity, which metrics must carry. */
+export const MetricValueSchema = z.custom<number>((v) => typeof v === 'number', 'expected a number (NaN and ±Infinity allowed)');
+
+const int64 = z.number().int();
+
+export const MetricSchema = z.object({
+  key: z.string(),
+  value: MetricValueSchema,
+  /** Milliseconds since the epoch, ≥ 0. */
+  timestamp: int64.nonnegative(),
+  step: int64,
+});
+export type Metric = z.infer<typeof MetricSchema>;
+
+/** A param or a tag. */
+export const KeyValueSchema = z.object({ key: z.string(), value: z.string() });
+export type KeyValue = z.infer<typeof KeyValueSchema>;
+
+export const ExperimentSchema = z.object({
+  experimentId: z.string(),
+  name: z.string(),
+  artifactLocation: z.string(),
+  lifecycleStage: z.string(),
+  creationTime: z.number().optional(),
+  lastUpdateTime: z.number().optional(),
+  tags: z.record(z.string(), z.string()),
+});
+export type Experiment = z.infer<typeof ExperimentSchema>;
+
+export const RunInfoSchema = z.object({
+  runId: z.string(),
+  runName: z.string(),
+  experimentId: z.string(),
+  userId: z.string(),
+  status: RunStatusSchema,
+  startTime: z.number(),
+  endTime: z.number().optional(),
+  artifactUri: z.string(),
+  lifecycleStage: z.string(),
+});
+export type RunInfo = z.infer<typeof RunInfoSchema>;
+
+export const RunDataSchema = z.object({
+  /** The latest value of each metric: MLflow's largest (step, timestamp, value). */
+  metrics: z.record(z.string(), MetricSchema),
+  params: z.record(z.string(), z.string()),
+  tags: z.record(z.string(), z.string()),
+});
+export type RunData = z.infer<typeof RunDataSchema>;
+
+export const RunSchema = z.object({ info: RunInfoSchema, data: RunDataSchema });
+export type Run = z.infer<typeof RunSchema>;
+
+export const BatchSchema = z.strictObject({
+  metrics: z.array(MetricSchema).optional(),
+  params: z.array(KeyValueSchema).optional(),
+  tags: z.array(KeyValueSchema).optional(),
+});
+export type Batch = z.infer<typeof BatchSchema>;
+
+export const CreateRunRequestSchema = z.strictObject({
+  experimentId: z.string().min(1),
+  /** Also written as the tag `mlflow.runName`, as MLflow keeps the two in sync. */
+  runName: z.string().optional(),
+  /** Milliseconds since the epoch; default now. */
+  startTime: int64.nonnegative().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  /** Makes this a nested (child) run: nothing but the tag `mlflow.parentRunId`. */
+  parentRunId: z.string().optional(),
+  /** Default: the OS user, as MLflow's Python client does. */
+  userId: z.string().optional(),
+});
+export type CreateRunRequest = z.infer<typeof CreateRunRequestSchema>;
+
+export const UpdateRunRequestSchema = z.strictObject({
+  runId: z.string().min(1),
+  status: RunStatusSchema,
+  endTime: int64.nonnegative().optional(),
+  runName: z.string().optional(),
+});
+export type UpdateRunRequest = z.infer<typeof UpdateRunRequestSchema>;
+
+export const SearchRunsRequestSchema = z.strictObject({
+  experimentIds: z.array(z.string()),
+  /** MLflow's filter syntax; the local stores understand `tags.k = 'v'`, `params.p != 'x'`, `metrics.m > 0.5`, `attributes.status = 'FINISHED'` (also run_name, run_id, start_time, end_time, user_id), `LIKE`/`ILIKE`, joined by AND. */
+  filter: z.string().optional(),
+  /** Per page; MLflow's default 1000, at most 50000. */
+  maxResults: z.number().int().positive().max(50_000).optional(),
+  /** e.g. `attributes.start_time DESC`, `metrics.loss ASC`. */
+  orderBy: z.array(z.string()).optional(),
+  pageToken: z.string().optional(),
+});
+export type SearchRunsRequest = z.infer<typeof SearchRunsRequestSchema>;
+
+export const SearchRunsResultSchema = z.object({ runs: z.array(RunSchema), nextPageToken: z.string().optional() });
+export type SearchRunsResult = z.infer<typeof SearchRunsResultSchema>;
+
+export const ArtifactInfoSchema = z.object({
+  /** Relative to the run's artifact root, '/'-separated. */
+  path: z.string(),
+  isDir: z.boolean(),
+  /** Bytes, for files. */
+  fileSize: z.number().optional(),
+});
+export type ArtifactInfo = z.infer<typeof ArtifactInfoSchema>;

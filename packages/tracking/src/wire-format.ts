@@ -1,0 +1,139 @@
+/**
+ * MLflow REST JSON (protobuf JSON of `mlflow/protos/service.proto`, snake_case) to and from this
+ * package's entities. The client reads answers with the `from…` functions, the fake server writes
+ * them with the `to…` ones; `server-contract.ts` checks the shapes against a real server.
+ *
+ * MLflow leaves out fields at their proto default: an empty file has no `file_size`, a run with no
+ * end has no `end_time`, an empty list is absent. Metric values are numbers, or the strings
+ * "NaN"/"Infinity"/"-Infinity".
+ *
+ * @example
+ * ```ts
+ * const run = runFromWire((await response.json()).run);
+ * ```
+ */
+import { z } from 'zod';
+import { type ArtifactInfo, type Experiment, type Metric, type Run, RUN_STATUSES, type RunStatus } from './entities';
+import { decodeMetricValue, encodeMetricValue } from './metric-value';
+
+const WireKeyValueSchema = z.looseObject({ key: z.string(), value: z.string().optional() });
+const WireMetricSchema = z.looseObject({ key: z.string(), value: z.union([z.number(), z.string()]), timestamp: z.coerce.number(), step: z.coerce.number().optional() });
+
+export const WireRunSchema = z.looseObject({
+  info: z.looseObject({
+    run_id: z.string().optional(),
+    run_uuid: z.string().optional(),
+    run_name: z.string().optional(),
+    experiment_id: z.string(),
+    user_id: z.string().optional(),
+    status: z.string().optional(),
+    start_time: z.coerce.number().optional(),
+    end_time: z.coerce.number().optional(),
+    artifact_uri: z.string().optional(),
+    lifecycle_stage: z.string().optional(),
+  }),
+  data: z.looseObject({ metrics: z.array(WireMetricSchema).optional(), params: z.array(WireKeyValueSchema).optional(), tags: z.array(WireKeyValueSchema).optional() }).optional(),
+});
+export type WireRun = z.infer<typeof WireRunSchema>;
+
+export const WireExperimentSchema = z.looseObject({
+  experiment_id: z.string(),
+  name: z.string(),
+  artifact_location: z.string().optional(),
+  lifecycle_stage: z.string().optional(),
+  creation_time: z.coerce.number().optional(),
+  last_update_time: z.coerce.number().optional(),
+  tags: z.array(WireKeyValueSchema).optional(),
+});
+
+export const WireFileInfoSchema = z.looseObject({ path: z.string(), is_dir: z.boolean().optional(), file_size: z.coerce.number().optional() });
+
+export function metricFromWire(m: z.infer<typeof WireMetricSchema>): Metric {
+  return { key: m.key, value: decodeMetricValue(m.value), timestamp: m.timestamp, step: m.step ?? 0 };
+}
+
+export function runFromWire(raw: unknown): Run {
+  const wire = WireRunSchema.parse(raw);
+  const i = wire.info;
+  const metrics: Record<string, Metric> = {};
+  for (const m of wire.data?.metrics ?? []) metrics[m.key] = metricFromWire(m);
+  const status = (RUN_STATUSES as readonly string[]).includes(i.status ?? '') ? (i.status as RunStatus) : 'RUNNING';
+  return {
+    info: {
+      runId: i.run_id ?? i.run_uuid ?? '',
+      runName: i.run_name ?? '',
+      experimentId: i.experiment_id,
+      userId: i.user_id ?? '',
+      status,
+      startTime: i.start_time ?? 0,
+      ...(i.end_time !== undefined ? { endTime: i.end_time } : {}),
+      artifactUri: i.artifact_uri ?? '',
+      lifecycleStage: i.lifecycle_stage ?? 'active',
+    },
+    data: {
+      metrics,
+      params: Object.fromEntries((wire.data?.params ?? []).map((p) => [p.key, p.value ?? ''])),
+      tags: Object.fromEntries((wire.data?.tags ?? []).map((t) => [t.key, t.value ?? ''])),
+    },
+  };
+}
+
+export function experimentFromWire(raw: unknown): Experiment {
+  const e = WireExperimentSchema.parse(raw);
+  return {
+    experimentId: e.experiment_id,
+    name: e.name,
+    artifactLocation: e.artifact_location ?? '',
+    lifecycleStage: e.lifecycle_stage ?? 'active',
+    ...(e.creation_time !== undefined ? { creationTime: e.creation_time } : {}),
+    ...(e.last_update_time !== undefined ? { lastUpdateTime: e.last_update_time } : {}),
+    tags: Object.fromEntries((e.tags ?? []).map((t) => [t.key, t.value ?? ''])),
+  };
+}
+
+/** An artifact listing entry; `base` is the listed folder relative to the run's root ('' for the root). */
+export function artifactFromWire(raw: unknown, base: string): ArtifactInfo {
+  const f = WireFileInfoSchema.parse(raw);
+  const name = f.path.split('/').pop()!;
+  const path = base ? `${base}/${name}` : name;
+  return f.is_dir ? { path, isDir: true } : { path, isDir: false, fileSize: f.file_size ?? 0 };
+}
+
+export function metricToWire(m: Metric, runId?: string) {
+  return { key: m.key, value: encodeMetricValue(m.value), timestamp: m.timestamp, step: m.step, ...(runId ? { run_id: runId } : {}) };
+}
+
+const keyValues = (record: Record<string, string>) => Object.entries(record).map(([key, value]) => ({ key, value }));
+
+export function runToWire(run: Run) {
+  const i = run.info;
+  return {
+    info: {
+      run_uuid: i.runId, experiment_id: i.experimentId, run_name: i.runName, user_id: i.userId, status: i.status,
+      start_time: i.startTime, ...(i.endTime !== undefined ? { end_time: i.endTime } : {}),
+      artifact_uri: i.artifactUri, lifecycle_stage: i.lifecycleStage, run_id: i.runId,
+    },
+    data: {
+      ...(Object.keys(run.data.metrics).length ? { metrics: Object.values(run.data.metrics).map((m) => metricToWire(m)) } : {}),
+      ...(Object.keys(run.data.params).length ? { params: keyValues(run.data.params) } : {}),
+      ...(Object.keys(run.data.tags).length ? { tags: keyValues(run.data.tags) } : {}),
+    },
+    inputs: {},
+    outputs: {},
+  };
+}
+
+export function experimentToWire(e: Experiment) {
+  return {
+    experiment_id: e.experimentId, name: e.name, artifact_location: e.artifactLocation, lifecycle_stage: e.lifecycleStage,
+    ...(e.lastUpdateTime !== undefined ? { last_update_time: e.lastUpdateTime } : {}),
+    ...(e.creationTime !== undefined ? { creation_time: e.creationTime } : {}),
+    ...(Object.keys(e.tags).length ? { tags: keyValues(e.tags) } : {}),
+  };
+}
+
+export function artifactToWire(a: ArtifactInfo, listedPath: string) {
+  const name = a.path.split('/').pop()!;
+  const path = listedPath ? `${listedPath}/${name}` : name;
+  return a.isDir ? { path, is_dir: true } : { path, is_dir: false, ...(a.fileSize ? { file_size: a.fileSize } : {}) };
+}
