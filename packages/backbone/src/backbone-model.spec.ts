@@ -1,7 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
+import { calibrationImages } from '@cfa/data';
+import { createTfBackboneRunner } from './execution/tf-runner';
 import { loadBackbone } from './backbone-model';
 import { randomInitWeights } from './weights/random-init';
 import { writeSafetensors } from './weights/safetensors';
@@ -23,9 +26,6 @@ describe('loadBackbone', () => {
   });
 
   it('calibrates BatchNorm on the fixed synthetic batch by default: every tapped map has unit-scale activations', async () => {
-    const tf = await import('@tensorflow/tfjs-core');
-    const { createTfBackboneRunner } = await import('./execution/tf-runner');
-    const { calibrationImages } = await import('@cfa/data');
     const plain = await loadBackbone({ name: 'resnet18', seed: 0, calibrateBatchNorm: false });
     const calibrated = await loadBackbone({ name: 'resnet18', seed: 0 });
     expect(calibrated.weightsSource.id).toBe('random-bn:resnet18:0');

@@ -16,7 +16,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
 import { createTrackingStore } from '@cfa/tracking';
-import { CFA_TAGS, findCellRuns, runTrackedCell } from '../tracking/tracked-cell';
+import { CFA_TAGS, CellSupersededError, findCellRuns, runTrackedCell } from '../tracking/tracked-cell';
 import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
 
 export interface CellWorkerOptions {
@@ -38,7 +38,7 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
   const lockDuration = options.lockDurationMs ?? 30_000;
   const worker = new Worker<CellJobData, CellJobResult>(
     CELL_QUEUE,
-    async (job) => {
+    async (job, token) => {
       const { cell, parentRunId, experimentId } = job.data;
       const store = createTrackingStore({ uri: options.trackingUri ?? job.data.trackingUri });
       try {
@@ -56,7 +56,14 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
           extraTags: { [CFA_TAGS.worker]: name, [CFA_TAGS.attempt]: String(job.attemptsMade + 1) },
           log: options.log,
           onProgress: (e) => void job.updateProgress({ phase: e.phase, done: e.done, total: e.total }).catch(() => undefined),
+          // A lock this worker no longer holds means stalled-job detection handed the cell to
+          // another worker (Redis was away, or this event loop was blocked past the lock time).
+          ownershipLost: async () => ((await job.extendLock(token ?? '', lockDuration).catch(() => 0)) === 1
+            ? undefined
+            : `worker ${name} lost the lock of job ${job.id}; the cell was handed to another worker`),
         });
+        // superseded: the attempt that owns the job now reports the cell; this one only stops
+        if (outcome.error instanceof CellSupersededError) throw outcome.error;
         if (outcome.error) throw new UnrecoverableError(`${cell.name}: ${outcome.error.message}`);
         return { runId: outcome.runId, status: 'FINISHED', worker: name };
       } finally {

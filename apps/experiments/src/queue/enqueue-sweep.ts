@@ -5,11 +5,12 @@
  * for good. Jobs that vanished (a Redis restarted without persistence) are enqueued again; a cell
  * that failed in an earlier run of the sweep is retried.
  */
-import { createTrackingStore } from '@cfa/tracking';
+import { createTrackingStore, type TrackingStore } from '@cfa/tracking';
 import { createPhaseProgress } from '../cli/logger';
 import type { LoadedSweep } from '../sweep/load-sweep';
+import { CFA_TAGS } from '../tracking/tracked-cell';
 import { childRuns, finishedByCell, type SweepParent, sweepKey } from '../sweep/sweep-runs';
-import { type CellJobData, cellJobId, cellQueue } from './cell-queue';
+import { type CellJobData, type CellJobResult, cellJobId, cellQueue } from './cell-queue';
 
 export interface QueueSweepOptions {
   loaded: LoadedSweep;
@@ -63,7 +64,7 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
     }
     log(`queue: ${todo.length} cell(s) to run — ${enqueued} enqueued, ${attached} already queued, ${retried} retried; ${finished.size} already finished`);
     const failed = new Map<string, string>();
-    const completed = new Set<string>();
+    const completed = new Map<string, string | undefined>();
     let lastError = '';
     while (completed.size + failed.size < todo.length) {
       try {
@@ -79,7 +80,7 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
           }
           // BullMQ's 'failed' is final: attempts exhausted, or an unrecoverable cell error
           const state = await job.getState();
-          if (state === 'completed') completed.add(cell.key);
+          if (state === 'completed') completed.set(cell.key, (job.returnvalue as CellJobResult | undefined)?.runId);
           else if (state === 'failed') failed.set(cell.key, job.failedReason ?? 'failed');
         }
         lastError = '';
@@ -92,6 +93,8 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
       if (completed.size + failed.size < todo.length) await new Promise((r) => setTimeout(r, options.pollMs ?? 1_000));
     }
     progress.stop();
+    const superseded = await closeSupersededRuns(store, parent, completed);
+    if (superseded) log(`queue: ${superseded} run(s) of attempts that lost their job closed as KILLED`);
     return {
       enqueued,
       skipped: finished.size,
@@ -102,4 +105,21 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
     await queue.close();
     await store.close();
   }
+}
+
+/**
+ * The last guard of "one FINISHED run per cell": an attempt that lost its job lock at the very
+ * end may still have marked its run FINISHED. The run the completed job names wins; any other
+ * FINISHED run of that cell is closed KILLED with the reason. Returns how many were closed.
+ */
+async function closeSupersededRuns(store: TrackingStore, parent: SweepParent, owners: Map<string, string | undefined>): Promise<number> {
+  let closed = 0;
+  for (const run of await childRuns(store, parent.experimentId, parent.parentRunId)) {
+    const owner = owners.get(run.data.tags[CFA_TAGS.cellKey]);
+    if (run.info.status !== 'FINISHED' || !owner || owner === run.info.runId) continue;
+    await store.setTag(run.info.runId, CFA_TAGS.error, `superseded: run ${owner} of the completed job owns this cell`);
+    await store.updateRun({ runId: run.info.runId, status: 'KILLED', endTime: run.info.endTime ?? Date.now() });
+    closed++;
+  }
+  return closed;
 }

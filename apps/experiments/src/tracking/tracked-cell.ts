@@ -73,6 +73,16 @@ export interface TrackedCellOptions {
   extraTags?: Record<string, string>;
   onProgress?: (event: RunProgress) => void;
   log?: (line: string) => void;
+  /**
+   * Asked just before the run is marked FINISHED: a reason string means this attempt no longer
+   * owns the cell (a queue worker that lost its job lock), and the run is closed KILLED instead.
+   */
+  ownershipLost?: () => Promise<string | undefined>;
+}
+
+/** Raised when an attempt finished its work but another attempt owns the cell by now. */
+export class CellSupersededError extends Error {
+  override readonly name = 'CellSupersededError';
 }
 
 async function uploadFolder(store: TrackingStore, runId: string, dir: string, prefix = ''): Promise<void> {
@@ -123,6 +133,15 @@ export async function runTrackedCell(options: TrackedCellOptions): Promise<{ run
     const undefinedNotes = Object.entries(result.metrics.undefinedMetrics);
     if (undefinedNotes.length) await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
     await uploadFolder(store, runId, options.outDir);
+    // Another attempt that took the cell over closes this run KILLED first; never overwrite that,
+    // so that each cell keeps exactly one FINISHED run.
+    const lost = (await options.ownershipLost?.())
+      ?? ((await store.getRun(runId)).info.status !== 'RUNNING' ? 'another attempt closed this run while it was still computing' : undefined);
+    if (lost) {
+      await store.setTag(runId, CFA_TAGS.error, `superseded: ${lost}`);
+      await store.updateRun({ runId, status: 'KILLED', endTime: Date.now() });
+      return { runId, error: new CellSupersededError(lost) };
+    }
     await store.updateRun({ runId, status: 'FINISHED', endTime: Date.now() });
     return { runId, result };
   } catch (error) {

@@ -1,0 +1,67 @@
+/**
+ * The exactly-once guard of a cell run: an attempt that no longer owns its cell (a lost job lock,
+ * or another attempt that closed its run meanwhile) never marks its run FINISHED.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selectEngine } from '@cfa/tensor-runtime';
+import { FileTrackingStore } from '@cfa/tracking';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { loadSweep } from '../sweep/load-sweep';
+import { openSweepParent } from '../sweep/sweep-runs';
+import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
+import { CFA_TAGS, CellSupersededError, findCellRuns, runTrackedCell } from './tracked-cell';
+
+let dir: string;
+let file: string;
+beforeAll(async () => {
+  const dataRoot = await tinyDataset(['weave']);
+  dir = await mkdtemp(join(tmpdir(), 'tracked-cell-'));
+  file = join(dir, 'one-cell.yaml');
+  await writeFile(file, stringify({
+    name: 'one-cell', reproduces: 'test', dataRoot, categories: ['weave'], heatmaps: 0,
+    base: TINY_BASE, axes: [{ grid: { 'loss.terms': ['att'] } }], report: { metrics: ['imageAuroc'] },
+  }));
+});
+
+async function runOnce(ownershipLost: (store: FileTrackingStore, experimentId: string, parentRunId: string) => Promise<string | undefined>) {
+  const store = new FileTrackingStore(join(dir, `mlruns-${Math.random().toString(36).slice(2)}`));
+  const loaded = await loadSweep(file);
+  const parent = await openSweepParent(store, loaded);
+  const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 1 });
+  const outcome = await runTrackedCell({
+    store, experimentId: parent.experimentId, parentRunId: parent.parentRunId, sweepName: 'one-cell', cell: loaded.cells[0], engine,
+    outDir: join(dir, 'out'), ownershipLost: () => ownershipLost(store, parent.experimentId, parent.parentRunId),
+  });
+  const run = await store.getRun(outcome.runId);
+  return { outcome, run };
+}
+
+describe('runTrackedCell', () => {
+  it('marks the run FINISHED when the attempt still owns the cell', async () => {
+    const { outcome, run } = await runOnce(async () => undefined);
+    expect(outcome.error).toBeUndefined();
+    expect(run.info.status).toBe('FINISHED');
+  });
+
+  it('closes the run KILLED with the reason when the attempt lost its job', async () => {
+    const { outcome, run } = await runOnce(async () => 'worker w1 lost the lock of job j1');
+    expect(outcome.error).toBeInstanceOf(CellSupersededError);
+    expect(run.info.status).toBe('KILLED');
+    expect(run.data.tags[CFA_TAGS.error]).toBe('superseded: worker w1 lost the lock of job j1');
+  });
+
+  it('does not overwrite a KILLED set by another attempt while this one was computing', async () => {
+    // the other attempt's update lands just before this one would finish
+    const { outcome, run } = await runOnce(async (store, experimentId, parentRunId) => {
+      const [running] = await findCellRuns(store, experimentId, parentRunId, (await loadSweep(file)).cells[0].key);
+      await store.updateRun({ runId: running.info.runId, status: 'KILLED', endTime: Date.now() });
+      return undefined;
+    });
+    expect(outcome.error).toBeInstanceOf(CellSupersededError);
+    expect(run.info.status).toBe('KILLED');
+    expect(run.data.tags[CFA_TAGS.error]).toMatch(/another attempt closed this run/);
+  });
+});
