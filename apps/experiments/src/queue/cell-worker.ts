@@ -16,7 +16,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
 import { createTrackingStore } from '@cfa/tracking';
-import { CFA_TAGS, CellSupersededError, findCellRuns, runTrackedCell } from '../tracking/tracked-cell';
+import { CFA_TAGS, CellSupersededError, findCellRuns, runClosedByAnotherAttempt, runTrackedCell } from '../tracking/tracked-cell';
 import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
 
 export interface CellWorkerOptions {
@@ -58,8 +58,8 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
           onProgress: (e) => void job.updateProgress({ phase: e.phase, done: e.done, total: e.total }).catch(() => undefined),
           // A lock this worker no longer holds means stalled-job detection handed the cell to
           // another worker (Redis was away, or this event loop was blocked past the lock time).
-          ownershipLost: async () => ((await job.extendLock(token ?? '', lockDuration).catch(() => 0)) === 1
-            ? undefined
+          ownershipLost: async (runId) => ((await job.extendLock(token ?? '', lockDuration).catch(() => 0)) === 1
+            ? runClosedByAnotherAttempt(store, runId)
             : `worker ${name} lost the lock of job ${job.id}; the cell was handed to another worker`),
         });
         // superseded: the attempt that owns the job now reports the cell; this one only stops

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { loadSweep } from '../sweep/load-sweep';
 import { openSweepParent } from '../sweep/sweep-runs';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
-import { CFA_TAGS, CellSupersededError, findCellRuns, runTrackedCell } from './tracked-cell';
+import { CFA_TAGS, CellSupersededError, findCellRuns, runClosedByAnotherAttempt, runTrackedCell } from './tracked-cell';
 
 let dir: string;
 let file: string;
@@ -26,14 +26,14 @@ beforeAll(async () => {
   }));
 });
 
-async function runOnce(ownershipLost: (store: FileTrackingStore, experimentId: string, parentRunId: string) => Promise<string | undefined>) {
+async function runOnce(ownershipLost: (store: FileTrackingStore, experimentId: string, parentRunId: string, runId: string) => Promise<string | undefined>) {
   const store = new FileTrackingStore(join(dir, `mlruns-${Math.random().toString(36).slice(2)}`));
   const loaded = await loadSweep(file);
   const parent = await openSweepParent(store, loaded);
   const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 1 });
   const outcome = await runTrackedCell({
     store, experimentId: parent.experimentId, parentRunId: parent.parentRunId, sweepName: 'one-cell', cell: loaded.cells[0], engine,
-    outDir: join(dir, 'out'), ownershipLost: () => ownershipLost(store, parent.experimentId, parent.parentRunId),
+    outDir: join(dir, 'out'), ownershipLost: (runId) => ownershipLost(store, parent.experimentId, parent.parentRunId, runId),
   });
   const run = await store.getRun(outcome.runId);
   return { outcome, run };
@@ -41,7 +41,7 @@ async function runOnce(ownershipLost: (store: FileTrackingStore, experimentId: s
 
 describe('runTrackedCell', () => {
   it('marks the run FINISHED when the attempt still owns the cell', async () => {
-    const { outcome, run } = await runOnce(async () => undefined);
+    const { outcome, run } = await runOnce(async (store, _e, _p, runId) => runClosedByAnotherAttempt(store, runId));
     expect(outcome.error).toBeUndefined();
     expect(run.info.status).toBe('FINISHED');
   });
@@ -53,15 +53,19 @@ describe('runTrackedCell', () => {
     expect(run.data.tags[CFA_TAGS.error]).toBe('superseded: worker w1 lost the lock of job j1');
   });
 
-  it('does not overwrite a KILLED set by another attempt while this one was computing', async () => {
+  it('does not overwrite a KILLED set by another attempt while this one was computing, and reads an unreachable server as still running', async () => {
     // the other attempt's update lands just before this one would finish
-    const { outcome, run } = await runOnce(async (store, experimentId, parentRunId) => {
+    const { outcome, run } = await runOnce(async (store, experimentId, parentRunId, runId) => {
       const [running] = await findCellRuns(store, experimentId, parentRunId, (await loadSweep(file)).cells[0].key);
-      await store.updateRun({ runId: running.info.runId, status: 'KILLED', endTime: Date.now() });
-      return undefined;
+      expect(running.info.runId).toBe(runId);
+      expect(await runClosedByAnotherAttempt(store, runId)).toBeUndefined();
+      await store.updateRun({ runId, status: 'KILLED', endTime: Date.now() });
+      return runClosedByAnotherAttempt(store, runId);
     });
     expect(outcome.error).toBeInstanceOf(CellSupersededError);
     expect(run.info.status).toBe('KILLED');
-    expect(run.data.tags[CFA_TAGS.error]).toMatch(/another attempt closed this run/);
+    expect(run.data.tags[CFA_TAGS.error]).toMatch(/another attempt closed this run \(KILLED\)/);
+    const unreachable = { getRun: () => Promise.reject(new Error('connect ECONNREFUSED')) } as unknown as FileTrackingStore;
+    expect(await runClosedByAnotherAttempt(unreachable, run.info.runId)).toBeUndefined();
   });
 });

@@ -77,7 +77,17 @@ export interface TrackedCellOptions {
    * Asked just before the run is marked FINISHED: a reason string means this attempt no longer
    * owns the cell (a queue worker that lost its job lock), and the run is closed KILLED instead.
    */
-  ownershipLost?: () => Promise<string | undefined>;
+  ownershipLost?: (runId: string) => Promise<string | undefined>;
+}
+
+/**
+ * Why this attempt's run may not be marked FINISHED: another attempt that took the cell over
+ * closes the old run KILLED first, and that must never be overwritten. Undefined while the run is
+ * still RUNNING — or when the tracking server cannot say (an outage: the cell goes on, spooled).
+ */
+export async function runClosedByAnotherAttempt(store: TrackingStore, runId: string): Promise<string | undefined> {
+  const status = await store.getRun(runId).then((r) => r.info.status, () => 'RUNNING');
+  return status === 'RUNNING' ? undefined : `another attempt closed this run (${status}) while it was still computing`;
 }
 
 /** Raised when an attempt finished its work but another attempt owns the cell by now. */
@@ -133,10 +143,7 @@ export async function runTrackedCell(options: TrackedCellOptions): Promise<{ run
     const undefinedNotes = Object.entries(result.metrics.undefinedMetrics);
     if (undefinedNotes.length) await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
     await uploadFolder(store, runId, options.outDir);
-    // Another attempt that took the cell over closes this run KILLED first; never overwrite that,
-    // so that each cell keeps exactly one FINISHED run.
-    const lost = (await options.ownershipLost?.())
-      ?? ((await store.getRun(runId)).info.status !== 'RUNNING' ? 'another attempt closed this run while it was still computing' : undefined);
+    const lost = await options.ownershipLost?.(runId);
     if (lost) {
       await store.setTag(runId, CFA_TAGS.error, `superseded: ${lost}`);
       await store.updateRun({ runId, status: 'KILLED', endTime: Date.now() });
