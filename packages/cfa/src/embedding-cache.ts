@@ -15,10 +15,11 @@
  * await cache.get(key); // Float32Array (float16 round-trip)
  * ```
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '@cfa/backbone';
+import { writeFileAtomic } from '@cfa/data';
 
 export interface EmbeddingCache {
   get(key: string): Promise<Float32Array | undefined>;
@@ -111,15 +112,7 @@ export class DiskEmbeddingCache implements EmbeddingCache {
     bytes.writeUInt32LE(value.length, 8);
     if (half) for (let i = 0; i < value.length; i++) bytes.writeUInt16LE(float32ToFloat16(value[i]), HEADER + i * 2);
     else for (let i = 0; i < value.length; i++) bytes.writeFloatLE(value[i], HEADER + i * 4);
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      await writeFile(tmp, bytes);
-      await rename(tmp, path);
-    } catch (error) {
-      await unlink(tmp).catch(() => undefined);
-      throw error;
-    }
+    await writeFileAtomic(path, bytes);
     this.stats.writes++;
     this.stats.bytesWritten += bytes.length;
   }

@@ -64,7 +64,7 @@ import {
 import { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
 import { formatPythonFloat, parsePythonFloat } from './metric-value';
 import { matchesFilter, paginate, parseFilter, sortRuns } from './search-filter';
-import type { TrackingStore } from './tracking-store';
+import { BatchLoggingStore, type TrackingStore } from './tracking-store';
 import { LIMITS, normalizeBatch, validateExperimentId, validateExperimentName, validateKey, validateRunId } from './validation';
 
 export const FileTrackingStoreOptionsSchema = z.strictObject({
@@ -164,13 +164,14 @@ interface RunLocation {
   experimentId: string;
 }
 
-export class FileTrackingStore implements TrackingStore {
+export class FileTrackingStore extends BatchLoggingStore implements TrackingStore {
   readonly root: string;
   private readonly options: FileTrackingStoreOptions;
   private ready?: Promise<void>;
   private readonly runLocations = new Map<string, RunLocation>();
 
   constructor(root: string, options: FileTrackingStoreOptions = {}) {
+    super();
     this.root = resolve(root);
     this.options = parseRequest(FileTrackingStoreOptionsSchema, options, 'FileTrackingStore options');
   }
@@ -466,18 +467,6 @@ export class FileTrackingStore implements TrackingStore {
       // as MLflow: the run name tag and the run's name stay one
       if (t.key === MLFLOW_TAGS.runName) await this.writeRunInfo(dir, { ...(await this.readRunInfo(dir, runId)), runName: t.value });
     }
-  }
-
-  async logMetric(runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
-    await this.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
-  }
-
-  async logParam(runId: string, key: string, value: string | number | boolean): Promise<void> {
-    await this.logBatch(runId, { params: [{ key, value: String(value) }] });
-  }
-
-  async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.logBatch(runId, { tags: [{ key, value }] });
   }
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {

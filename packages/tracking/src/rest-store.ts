@@ -57,7 +57,7 @@ import {
 } from './errors';
 import { decodeMetricValue } from './metric-value';
 import { backoffDelayMs, classifyNetworkError, type RetryPolicy, RetryPolicySchema, retryAfterMs } from './retry-policy';
-import { findRunCreatedBy, type TrackingStore } from './tracking-store';
+import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
 import { normalizeBatch, validateExperimentName, validateKey } from './validation';
 import { artifactFromWire, experimentFromWire, metricFromWire, runFromWire, runToWire, type WireRun } from './wire-format';
 
@@ -118,7 +118,7 @@ function osUser(): string {
 
 const isTransient = (error: unknown) => error instanceof MlflowUnavailableError || error instanceof MlflowRateLimitError || error instanceof MlflowServerError;
 
-export class RestTrackingStore implements TrackingStore {
+export class RestTrackingStore extends BatchLoggingStore implements TrackingStore {
   private readonly base: string;
   private readonly agent: Agent;
   private readonly retry: RetryPolicy;
@@ -129,6 +129,7 @@ export class RestTrackingStore implements TrackingStore {
   private readonly creating = new Map<string, Promise<string>>();
 
   constructor(options: RestTrackingStoreOptions) {
+    super();
     const parsed = RestTrackingStoreOptionsSchema.safeParse(options);
     if (!parsed.success) throw new MlflowInvalidParameterError(`RestTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
     this.options = parsed.data;
@@ -355,18 +356,6 @@ export class RestTrackingStore implements TrackingStore {
     for (const body of chunkBatch(runId, normalizeBatch(batch))) {
       await this.call('POST', this.api('runs/log-batch'), { json: body, recover: () => this.withoutDeliveredMetrics(body) });
     }
-  }
-
-  async logMetric(runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
-    await this.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
-  }
-
-  async logParam(runId: string, key: string, value: string | number | boolean): Promise<void> {
-    await this.logBatch(runId, { params: [{ key, value: String(value) }] });
-  }
-
-  async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.logBatch(runId, { tags: [{ key, value }] });
   }
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {

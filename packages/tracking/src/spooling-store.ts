@@ -58,7 +58,7 @@ import {
 import { MlflowInvalidParameterError, MlflowParamConflictError, MlflowRateLimitError, MlflowServerError, MlflowUnavailableError } from './errors';
 import { decodeMetricValue } from './metric-value';
 import { type SpoolBatch, type SpoolEntry, type SpoolEntryBody, SpoolJournal } from './spool-journal';
-import { findRunCreatedBy, type TrackingStore } from './tracking-store';
+import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
 import { normalizeBatch } from './validation';
 import { metricToWire } from './wire-format';
 
@@ -116,7 +116,7 @@ function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 
 const pointKey = (m: Metric) => `${m.step}|${m.timestamp}|${m.value}`;
 
-export class SpoolingTrackingStore implements TrackingStore {
+export class SpoolingTrackingStore extends BatchLoggingStore implements TrackingStore {
   private readonly journal: SpoolJournal;
   private readonly options: z.output<typeof SpoolingTrackingStoreOptionsSchema>;
   private timer?: NodeJS.Timeout;
@@ -133,6 +133,7 @@ export class SpoolingTrackingStore implements TrackingStore {
     readonly spoolPath: string,
     options: SpoolingTrackingStoreOptions = {},
   ) {
+    super();
     const parsed = SpoolingTrackingStoreOptionsSchema.safeParse(options);
     if (!parsed.success) throw new MlflowInvalidParameterError(`SpoolingTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
     this.options = parsed.data;
@@ -302,18 +303,6 @@ export class SpoolingTrackingStore implements TrackingStore {
     if (isPendingRunId(id) && this.journal.creationError(id)) throw new MlflowInvalidParameterError(`run ${id} was never created: ${this.journal.creationError(id)}`, 'INVALID_PARAMETER_VALUE');
     const spooled = batchToSpool(batch);
     return this.write({ op: 'logBatch', runId: id, batch: spooled }, isPendingRunId(id) ? undefined : () => this.inner.logBatch(id, batch));
-  }
-
-  logMetric(runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
-    return this.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
-  }
-
-  logParam(runId: string, key: string, value: string | number | boolean): Promise<void> {
-    return this.logBatch(runId, { params: [{ key, value: String(value) }] });
-  }
-
-  setTag(runId: string, key: string, value: string): Promise<void> {
-    return this.logBatch(runId, { tags: [{ key, value }] });
   }
 
   async updateRun(request: UpdateRunRequest): Promise<void> {

@@ -62,6 +62,26 @@ export interface TrackingStore {
   close(): Promise<void>;
 }
 
+/**
+ * The one-entry conveniences, written once: each is a `logBatch` of a single metric, param or tag,
+ * so every store keeps MLflow's batch semantics (validation, limits, spooling) in one method.
+ */
+export abstract class BatchLoggingStore {
+  abstract logBatch(runId: string, batch: Batch): Promise<void>;
+
+  logMetric(runId: string, key: string, value: number, step = 0, timestamp = Date.now()): Promise<void> {
+    return this.logBatch(runId, { metrics: [{ key, value, step, timestamp }] });
+  }
+
+  logParam(runId: string, key: string, value: string | number | boolean): Promise<void> {
+    return this.logBatch(runId, { params: [{ key, value: String(value) }] });
+  }
+
+  setTag(runId: string, key: string, value: string): Promise<void> {
+    return this.logBatch(runId, { tags: [{ key, value }] });
+  }
+}
+
 /** Every run matching the request, following page tokens. */
 export async function searchAllRuns(store: TrackingStore, request: Omit<SearchRunsRequest, 'pageToken'>): Promise<Run[]> {
   const runs: Run[] = [];
