@@ -40,10 +40,23 @@ const program = new Command('screenshots')
         const b = page.getByRole('button', { name: label });
         if (await b.count()) await b.first().click().catch(() => undefined);
       }
-      // expand the parent run: its nested children appear under it
-      const expander = page.locator('[data-testid="runs-table-expand-row"], button[aria-label*="xpand"], .ag-group-contracted, [class*="expander"]').first();
-      if (await expander.count()) await expander.click().catch(() => undefined);
-      else await page.locator('svg, span').filter({ hasText: '+' }).first().click().catch(() => undefined);
+      // expand the parent run (the +/− button in its name cell): its nested children appear under it
+      const expander = page.locator('button[data-component-id*="runnamecellrenderer"]').first();
+      await expander.waitFor({ timeout: 30_000 });
+      await expander.click();
+      await page.getByText(child.info.runName).first().waitFor({ timeout: 30_000 });
+      // widen the Run Name column so that the cell names (the sweep's axes) can be read
+      const header = page.locator('.ag-header-cell').filter({ hasText: 'Run Name' }).first();
+      const box = await header.boundingBox().catch(() => null);
+      if (box) {
+        const edge = { x: box.x + box.width - 2, y: box.y + box.height / 2 };
+        await page.mouse.move(edge.x - 20, edge.y);
+        await page.mouse.move(edge.x, edge.y, { steps: 4 });
+        await page.mouse.down();
+        await page.mouse.move(edge.x + 330, edge.y, { steps: 12 });
+        await page.mouse.up();
+      }
+      await page.mouse.move(5, 840); // no tooltip in the picture
       await page.waitForTimeout(2_000);
       await page.screenshot({ path: join(options.out, 'mlflow-runs.png') });
       await page.goto(`${server.url}/#/experiments/${exp.experimentId}/runs/${child.info.runId}/model-metrics`);
