@@ -63,10 +63,10 @@ export function benchCommand(): Command {
         const backbone = await loadBackbone({ name, seed: 0 });
         await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
         results[name] = {};
-        const engines: EngineSelection[] = [];
+        const timed: EngineSelection[] = [];
         for (const engineName of options.engines.split(',')) {
           const engine = await selectEngine({ requested: engineName, threads: options.threads });
-          engines.push(engine);
+          timed.push(engine);
           described.push(describeEngine(engine));
           log.info(`${name}: timing ${describeEngine(engine)}`);
           results[name][engineName] = await benchEngine(engine, backbone, pixels, images, size, log.info);
@@ -74,7 +74,7 @@ export function benchCommand(): Command {
         if (options.reference) {
           log.info(`${name}: timing the PyTorch reference`);
           // the same thread count as our engine, or the comparison says nothing (Debian's torch defaults to 1 here)
-          const threads = options.threads ?? Math.max(...engines.map((e) => e.threads));
+          const threads = options.threads ?? Math.max(...timed.map((e) => e.threads));
           const args = [join(REPO_ROOT, 'tools/torch-reference/bench_reference.py'), dir, name, '--threads', String(threads)];
           const { stdout } = await run(options.python, args, { cwd: join(REPO_ROOT, 'tools/torch-reference'), maxBuffer: 1 << 20, timeout: 3_600_000 });
           results[name].pytorch = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;

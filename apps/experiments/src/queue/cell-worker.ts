@@ -16,7 +16,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
 import { createTrackingStore } from '@cfa/tracking';
-import { CFA_TAGS, CellSupersededError, findCellRuns, runClosedByAnotherAttempt, runTrackedCell } from '../tracking/tracked-cell';
+import { CFA_TAGS, CellSupersededError, closeRunKilled, findCellRuns, runClosedByAnotherAttempt, runTrackedCell } from '../tracking/tracked-cell';
 import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
 
 export interface CellWorkerOptions {
@@ -46,8 +46,7 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
         const done = runs.find((r) => r.info.status === 'FINISHED');
         if (done) return { runId: done.info.runId, status: 'SKIPPED', worker: name };
         for (const orphan of runs.filter((r) => r.info.status === 'RUNNING')) {
-          await store.setTag(orphan.info.runId, CFA_TAGS.error, `killed: the worker running this attempt stopped (stalled job ${job.id}); retried as attempt ${job.attemptsMade + 1}`);
-          await store.updateRun({ runId: orphan.info.runId, status: 'KILLED', endTime: Date.now() });
+          await closeRunKilled(store, orphan.info.runId, `killed: the worker running this attempt stopped (stalled job ${job.id}); retried as attempt ${job.attemptsMade + 1}`);
         }
         options.log(`${name}: ${cell.name} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
         const outcome = await runTrackedCell({

@@ -8,7 +8,7 @@
 import { createTrackingStore, type TrackingStore } from '@cfa/tracking';
 import { createPhaseProgress } from '../cli/logger';
 import type { LoadedSweep } from '../sweep/load-sweep';
-import { CFA_TAGS } from '../tracking/tracked-cell';
+import { CFA_TAGS, closeRunKilled } from '../tracking/tracked-cell';
 import { childRuns, finishedByCell, type SweepParent, sweepKey } from '../sweep/sweep-runs';
 import { type CellJobData, type CellJobResult, cellJobId, cellQueue } from './cell-queue';
 
@@ -117,8 +117,7 @@ async function closeSupersededRuns(store: TrackingStore, parent: SweepParent, ow
   for (const run of await childRuns(store, parent.experimentId, parent.parentRunId)) {
     const owner = owners.get(run.data.tags[CFA_TAGS.cellKey]);
     if (run.info.status !== 'FINISHED' || !owner || owner === run.info.runId) continue;
-    await store.setTag(run.info.runId, CFA_TAGS.error, `superseded: run ${owner} of the completed job owns this cell`);
-    await store.updateRun({ runId: run.info.runId, status: 'KILLED', endTime: run.info.endTime ?? Date.now() });
+    await closeRunKilled(store, run.info.runId, `superseded: run ${owner} of the completed job owns this cell`, run.info.endTime ?? Date.now());
     closed++;
   }
   return closed;

@@ -9,7 +9,7 @@ import type { EngineSelection } from '@cfa/tensor-runtime';
 import type { EmbeddingCache } from '@cfa/cfa';
 import type { TrackingStore } from '@cfa/tracking';
 import type { PhaseProgress } from '../cli/logger';
-import { CFA_TAGS, runTrackedCell } from '../tracking/tracked-cell';
+import { closeRunKilled, runTrackedCell } from '../tracking/tracked-cell';
 import type { LoadedSweep } from './load-sweep';
 import { childRuns, finishedByCell, type SweepParent } from './sweep-runs';
 
@@ -36,8 +36,7 @@ export async function closeOrphans(store: TrackingStore, parent: SweepParent, re
   let n = 0;
   for (const run of await childRuns(store, parent.experimentId, parent.parentRunId)) {
     if (run.info.status !== 'RUNNING') continue;
-    await store.setTag(run.info.runId, CFA_TAGS.error, reason);
-    await store.updateRun({ runId: run.info.runId, status: 'KILLED', endTime: Date.now() });
+    await closeRunKilled(store, run.info.runId, reason);
     n++;
   }
   return n;

@@ -90,6 +90,12 @@ export async function runClosedByAnotherAttempt(store: TrackingStore, runId: str
   return status === 'RUNNING' ? undefined : `another attempt closed this run (${status}) while it was still computing`;
 }
 
+/** Closes a run KILLED with the reason as its `cfa.error` tag (a dead, stalled or superseded attempt). */
+export async function closeRunKilled(store: TrackingStore, runId: string, reason: string, endTime = Date.now()): Promise<void> {
+  await store.setTag(runId, CFA_TAGS.error, reason);
+  await store.updateRun({ runId, status: 'KILLED', endTime });
+}
+
 /** Raised when an attempt finished its work but another attempt owns the cell by now. */
 export class CellSupersededError extends Error {
   override readonly name = 'CellSupersededError';
@@ -145,8 +151,7 @@ export async function runTrackedCell(options: TrackedCellOptions): Promise<{ run
     await uploadFolder(store, runId, options.outDir);
     const lost = await options.ownershipLost?.(runId);
     if (lost) {
-      await store.setTag(runId, CFA_TAGS.error, `superseded: ${lost}`);
-      await store.updateRun({ runId, status: 'KILLED', endTime: Date.now() });
+      await closeRunKilled(store, runId, `superseded: ${lost}`);
       return { runId, error: new CellSupersededError(lost) };
     }
     await store.updateRun({ runId, status: 'FINISHED', endTime: Date.now() });
