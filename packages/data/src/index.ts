@@ -2,7 +2,9 @@
  * @cfa/data — images in, model inputs out.
  *
  * - MVTec AD layout: `indexCategory`, `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
- * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`.
+ * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`;
+ *   CFA++: `companionView` (the resize-only second view), `alignCompanionMap` (its map onto the
+ *   primary view's grid).
  * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
  *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
  * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic`, `writeFileAtomic`.
@@ -11,7 +13,9 @@
  * - `DatasetError`: names the file and what was wrong.
  */
 export { DatasetError } from './errors';
-export { ViewSchema, viewKey, viewOutputSize, viewPlacement } from './view';
+export { ViewSchema, companionView, viewKey, viewOutputSize, viewPlacement } from './view';
+export { alignCompanionMap } from './companion-map';
+export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 export type { Raster } from './resize';

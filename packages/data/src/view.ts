@@ -12,6 +12,7 @@
  * const view = ViewSchema.parse({ kind: 'center-crop' }); // { kind, resize: 256, crop: 224 }
  * viewKey(view);            // 'center-crop:256:224'
  * viewOutputSize(view);     // 224
+ * companionView(view);      // { kind: 'resize', size: 224 }: the second view of CFA++
  * ```
  */
 import { z } from 'zod';
@@ -78,5 +79,32 @@ export function viewPlacement(view: View, sampleId: string): Placement {
       const span = view.resize - view.crop;
       return { angleDeg, resize: view.resize, top: rng.int(span + 1), left: rng.int(span + 1), size: view.crop };
     }
+  }
+}
+
+/**
+ * The resize-only companion of a view: CFA++ (cfa-spec.md, "Data") averages the anomaly maps of
+ * the standard view (resize 256 + center-crop 224) and of resize-only to 224.
+ *
+ * - `center-crop {resize, crop}` → `resize {size: crop}`;
+ * - `rd-mvtec {resize, crop, maxRotationDeg, seed}` → `rd-mvtec` with `resize = crop`: the same
+ *   per-sample rotation (the angle is the first draw of the sample's stream, so it does not depend
+ *   on the sizes), then the whole rotated image resized to the crop size, with no crop (the crop
+ *   span is 0, so the offset is 0).
+ *
+ * Both views produce `viewOutputSize(view)`-sided inputs, so one backbone embedder serves both.
+ *
+ * @param view - the primary view.
+ * @returns the companion view, whose output covers the whole (rotated) image.
+ * @throws Error for a `resize` view: it is already resize-only and has no companion.
+ */
+export function companionView(view: View): View {
+  switch (view.kind) {
+    case 'center-crop':
+      return { kind: 'resize', size: view.crop };
+    case 'rd-mvtec':
+      return { ...view, resize: view.crop, crop: view.crop };
+    case 'resize':
+      throw new Error(`companionView: the view ${viewKey(view)} is already resize-only and has no companion (CFA++ needs a center-crop or rd-mvtec primary view)`);
   }
 }

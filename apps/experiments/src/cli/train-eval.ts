@@ -1,6 +1,6 @@
 /**
  * `train-eval`: CFA on one category — train, evaluate, print I-AUROC / P-AUROC / P-AUPRO, write the
- * result JSON, per-image scores and heatmap panels. Without `--data-root` it runs on the embedded
+ * result JSON, per-image scores and heatmap panels; `--ensemble cfa++` runs CFA++ (two views). Without `--data-root` it runs on the embedded
  * synthetic dataset (generated on first use) with a seeded random-init backbone.
  */
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ interface TrainEvalOptions {
   gammaD?: number;
   bank?: 'reference' | 'paper';
   loss?: 'none' | 'att' | 'att+rep';
+  ensemble?: 'none' | 'cfa++';
   seed?: number;
   heatmaps?: number;
   out?: string;
@@ -59,6 +60,7 @@ export function trainEvalConfig(options: TrainEvalOptions, base: RunConfigInput 
     };
   }
   set(options.loss, (v) => (cfa.loss = { ...cfa.loss, terms: v }));
+  set(options.ensemble, (v) => (cfa.ensemble = v));
   set(options.seed, (v) => (cfa.seed = v));
   return {
     ...base,
@@ -82,6 +84,7 @@ export function trainEvalCommand(): Command {
     .option('--gamma-d <n>', 'descriptor compression γd (φ channels = D/γd)', positiveNumber)
     .addOption(new Option('--bank <kind>', 'memory bank init: reference code (mean + k-means) or paper Algorithm 1 (EMA)').choices(['reference', 'paper']))
     .addOption(new Option('--loss <terms>', 'loss terms (paper Table 5)').choices(['none', 'att', 'att+rep']))
+    .addOption(new Option('--ensemble <kind>', 'cfa++: a second model on the resize-only view, anomaly maps averaged (paper Tables 2, 3, 7)').choices(['none', 'cfa++']))
     .option('--seed <n>', 'seed for every random choice', nonNegativeInt)
     .option('--heatmaps <n>', 'heatmap panels to write', nonNegativeInt)
     .option('--out <dir>', 'output folder (default runs/train-eval/<time>-<category>)')
@@ -102,14 +105,16 @@ export function trainEvalCommand(): Command {
     const engine = await selectEngine({ requested: options.engine, tfBackend: options.backend, threads: options.threads });
     log.info(describeEngine(engine));
     const weightsNote = config.cfa.backbone.weights ? `weights ${config.cfa.backbone.weights}` : `seeded random-init weights (seed ${config.cfa.seed}; not ImageNet: numbers are not the paper's)`;
-    log.info(`${config.cfa.backbone.name}, ${weightsNote}; category ${config.dataset.category}; ${config.cfa.training.epochs} epochs`);
+    const method = config.cfa.ensemble === 'cfa++' ? 'CFA++ (two views, maps averaged), ' : '';
+    log.info(`${method}${config.cfa.backbone.name}, ${weightsNote}; category ${config.dataset.category}; ${config.cfa.training.epochs} epochs`);
     const outDir = options.out ?? join('runs', 'train-eval', `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${config.dataset.category}`);
     const progress = createPhaseProgress();
     const result = await runCell({
       config, engine, outDir,
       cache: options.featureCache ? new DiskEmbeddingCache(options.featureCache) : undefined,
-      onProgress: (e) => progress.update(e.phase, e.done, e.total, e.detail),
-      onEpoch: (e) => progress.update('train', e.epoch, config.cfa.training.epochs, `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`),
+      onProgress: (e) => progress.update(e.view ? `${e.view} ${e.phase}` : e.phase, e.done, e.total, e.detail),
+      onEpoch: (e) => progress.update(config.cfa.ensemble === 'cfa++' ? 'primary train' : 'train', e.epoch, config.cfa.training.epochs, `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`),
+      onCompanionEpoch: (e) => progress.update('companion train', e.epoch, config.cfa.training.epochs, `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`),
       log: log.info,
     }).finally(() => progress.stop());
     if (options.json) {
@@ -117,10 +122,11 @@ export function trainEvalCommand(): Command {
       return;
     }
     const m = result.metrics;
-    const rows = [[config.dataset.category, config.cfa.backbone.name, percent(m.imageAuroc), percent(m.pixelAuroc), percent(m.pixelAupro), percent(m.imageF1Max), percent(m.pixelF1Max)]];
+    const rows = [[config.dataset.category, `${config.cfa.backbone.name}${config.cfa.ensemble === 'cfa++' ? ' (CFA++)' : ''}`, percent(m.imageAuroc), percent(m.pixelAuroc), percent(m.pixelAupro), percent(m.imageF1Max), percent(m.pixelF1Max)]];
     process.stdout.write(`\n${formatTable(['category', 'backbone', 'I-AUROC', 'P-AUROC', 'P-AUPRO', 'I-F1max', 'P-F1max'], rows)}\n\n`);
     const t = result.timings;
     process.stdout.write(`timings: embed train ${t.embedTrainSeconds.toFixed(1)} s, memory bank ${t.bankSeconds.toFixed(1)} s, train ${t.trainSeconds.toFixed(1)} s, embed test ${t.embedTestSeconds.toFixed(1)} s, score ${t.predictSeconds.toFixed(1)} s (${t.throughputImagesPerSecond.toFixed(1)} img/s), total ${t.totalSeconds.toFixed(1)} s\n`);
+    if (result.ensemble) process.stdout.write(`CFA++: mean of the anomaly maps of ${result.ensemble.views.join(' and ')} (the second aligned to the first's grid); timings are both models'\n`);
     for (const [metric, why] of Object.entries(m.undefinedMetrics)) log.warn(`${metric}: ${why}`);
     process.stdout.write(`wrote ${outDir}/result.json, scores.csv and heatmaps/\n`);
   });

@@ -1,7 +1,7 @@
 /**
- * One run from config to numbers and pictures: CFA on one category, then the metrics, the result
- * JSON, per-image scores, and heatmap panels. Used by `train-eval`, by every sweep cell and by
- * queue workers alike.
+ * One run from config to numbers and pictures: CFA (or CFA++, `cfa.ensemble`) on one category,
+ * then the metrics, the result JSON, per-image scores, and heatmap panels. Used by `train-eval`,
+ * by every sweep cell and by queue workers alike.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,10 +29,18 @@ export interface CellResult {
   backbone: { name: string; weights: string; featureChannels: number[] };
   counts: { train: number; test: number; anomalous: number };
   model: { bankSize: number; descriptorChannels: number; radius: number };
+  /** The primary model's epochs (CFA++: the companion's are in `ensemble.companion.history`). */
   history: EpochRecord[];
+  /** CFA++: summed over both models; the throughput counts both views. */
   timings: CategoryRun['timings'] & { totalSeconds: number; throughputImagesPerSecond: number };
   cache: CategoryRun['cache'];
   perImage: { id: string; label: number; score: number }[];
+  /** CFA++ only: the two views whose maps were averaged, and the companion model. */
+  ensemble?: {
+    kind: 'cfa++';
+    views: [string, string];
+    companion: { history: EpochRecord[]; radius: number; bankSize: number; timings: CategoryRun['timings'] };
+  };
 }
 
 export interface RunCellOptions {
@@ -43,6 +51,8 @@ export interface RunCellOptions {
   cache?: EmbeddingCache;
   onProgress?: (event: RunProgress) => void;
   onEpoch?: (record: EpochRecord) => void;
+  /** CFA++ only: the companion model's epochs. */
+  onCompanionEpoch?: (record: EpochRecord) => void;
   log?: (line: string) => void;
 }
 
@@ -70,7 +80,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
   }
   const run = await runCfaOnCategory({
     config: config.cfa, root: dataRoot, category: config.dataset.category, engine,
-    cache: options.cache, onProgress: options.onProgress, onEpoch: options.onEpoch,
+    cache: options.cache, onProgress: options.onProgress, onEpoch: options.onEpoch, onCompanionEpoch: options.onCompanionEpoch,
   });
   const size = run.inputSize;
   const n = run.test.length;
@@ -95,6 +105,10 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     cache: run.cache,
     perImage: run.test.map((s, i) => ({ id: s.ref.id, label: s.ref.label, score: run.prediction.imageScores[i] })),
   };
+  if (run.ensemble) {
+    const { kind, views, companion } = run.ensemble;
+    result.ensemble = { kind, views, companion: { history: companion.history, radius: companion.radius, bankSize: companion.bankSize, timings: companion.timings } };
+  }
   if (outDir) await writeOutputs(outDir, result, run, config.heatmaps);
   return result;
 }

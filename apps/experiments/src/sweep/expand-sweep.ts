@@ -82,9 +82,15 @@ function stableStringify(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The cell key: what the numbers depend on (dataset, resolved config), not the sweep's name. */
+/**
+ * The cell key: what the numbers depend on (dataset, resolved config), not the sweep's name. A
+ * config field added later is left out while it has the default that reproduces the earlier
+ * behaviour (`ensemble: 'none'`), so cells logged before it existed keep their keys and resume.
+ */
 export function cellKey(config: RunConfig): string {
-  return createHash('sha256').update(stableStringify({ dataset: config.dataset, cfa: config.cfa })).digest('hex').slice(0, 16);
+  const { ensemble, ...rest } = config.cfa;
+  const cfa = ensemble === 'none' ? rest : config.cfa;
+  return createHash('sha256').update(stableStringify({ dataset: config.dataset, cfa })).digest('hex').slice(0, 16);
 }
 
 export interface ExpandOptions {

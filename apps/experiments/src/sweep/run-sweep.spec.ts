@@ -84,6 +84,40 @@ describe('local sweep executor', () => {
     expect(rerun.outcome.ran).toBe(1);
   });
 
+  it('an ensemble axis [none, cfa++]: CFA++ cells are tagged, log the companion\'s epochs apart from the primary\'s, and meet the paper numbers in the table', async () => {
+    const store = new FileTrackingStore(join(dir, 'mlruns-ensemble'));
+    const file = await tinySweep({
+      base: { ...TINY_BASE, training: { epochs: 2 } }, categories: ['disc'],
+      axes: [{ grid: { ensemble: ['none', 'cfa++'] } }],
+      report: { columns: 'ensemble', metrics: ['imageAuroc', 'pixelAupro'], paper: { '-': { none: { imageAuroc: 99.3 }, 'cfa++': { imageAuroc: 99.5 } } } },
+    });
+    const { outcome, parent, table } = await runSweep(store, file);
+    expect(outcome).toMatchObject({ ran: 2, failed: [] });
+    const children = await childRuns(store, parent.experimentId, parent.parentRunId);
+    const plain = children.find((c) => c.data.params.ensemble === 'none')!;
+    const plus = children.find((c) => c.data.params.ensemble === 'cfa++')!;
+    expect(plain.data.tags['cfa.ensemble']).toBe('none');
+    expect(plus.data.tags['cfa.ensemble']).toBe('cfa++');
+    expect(plus.data.tags['cfa.ensemble.views']).toBe('center-crop:64:56 + resize:56');
+    expect(plain.data.tags['cfa.ensemble.views']).toBeUndefined();
+    const history = async (run: typeof plain, key: string) => (await store.getMetricHistory(run.info.runId, key)).sort((a, b) => a.step - b.step);
+    // the primary model of a CFA++ cell is the plain CFA model: same losses at the same steps
+    const plainLoss = await history(plain, 'train/loss');
+    const primaryLoss = await history(plus, 'train/loss');
+    expect(primaryLoss.map((m) => m.step)).toEqual([1, 2]);
+    primaryLoss.forEach((m, i) => expect(m.value).toBeCloseTo(plainLoss[i].value, 6));
+    const companionLoss = await history(plus, 'companion/train/loss');
+    expect(companionLoss.map((m) => m.step)).toEqual([1, 2]);
+    expect(companionLoss.map((m) => m.value)).not.toEqual(primaryLoss.map((m) => m.value));
+    expect(await history(plain, 'companion/train/loss')).toEqual([]);
+    expect(plus.data.metrics.companion_radius.value).toBeGreaterThan(0);
+    for (const key of ['image_auroc', 'pixel_auroc', 'pixel_aupro']) expect(Number.isFinite(plus.data.metrics[key].value), key).toBe(true);
+    const all = table.records.find((r) => r.group === 'all')!;
+    expect(all).toMatchObject({ 'none/imageAuroc/paper': 99.3, 'cfa++/imageAuroc/paper': 99.5 });
+    expect(all['cfa++/imageAuroc']).toBe(plus.data.metrics.image_auroc.value);
+    expect(table.markdown).toContain('| none I-AUROC | none I-AUROC paper | none P-AUPRO | none P-AUPRO paper | cfa++ I-AUROC | cfa++ I-AUROC paper |');
+  });
+
   it('logs the same structure to an MLflow server through REST (fake server)', async () => {
     const fake = await startFakeMlflowServer();
     const store = new RestTrackingStore({ uri: fake.url });

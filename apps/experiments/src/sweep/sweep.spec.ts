@@ -72,6 +72,26 @@ describe('loadSweep', () => {
       const { cells, sweep } = await loadSweep(new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname);
       expect(cells.length, name).toBeGreaterThan(0);
       expect(sweep.reproduces, name).toMatch(/^Table \d/);
+      // the paper's numbers sit beside a row and a column that the sweep runs
+      const values = (axis?: string) => new Set(cells.map((c) => (axis ? String(c.assignments[axis]) : '-')));
+      const rows = values(sweep.report.rows), columns = values(sweep.report.columns);
+      for (const [row, byColumn] of Object.entries(sweep.report.paper)) {
+        expect([...rows], `${name}: paper row '${row}'`).toContain(row);
+        for (const column of Object.keys(byColumn)) expect([...columns], `${name}: paper column '${column}'`).toContain(column);
+      }
     }
+  });
+
+  it('CFA++ sweeps: the paper\'s CFA++ numbers sit beside cfa++ cells; a resize view with cfa++ is reported at its axis', async () => {
+    const load = async (name: string) => loadSweep(new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname);
+    const rd = await load('rd-mvtec');
+    expect(new Set(rd.cells.map((c) => `${c.config.cfa.view.kind} ${c.config.cfa.ensemble}`))).toEqual(new Set(['rd-mvtec none', 'rd-mvtec cfa++']));
+    expect(Object.keys(rd.sweep.report.paper.resnet18)).toEqual(['cfa++']);
+    const main = await load('main-table');
+    expect(main.sweep.report.paper['-']).toEqual({ none: { imageAuroc: 99.3, pixelAuroc: 98.2 }, 'cfa++': { imageAuroc: 99.5, pixelAuroc: 98.5 } });
+    expect((await load('backbone-sweep')).cells.every((c) => c.config.cfa.ensemble === 'cfa++')).toBe(true);
+    const file = await sweepFile('demo', { ...valid, axes: [{ grid: { 'view.kind': ['center-crop', 'resize'], ensemble: ['cfa++'] } }] });
+    const error = await loadSweep(file).catch((e: unknown) => e);
+    expect((error as SweepError).problems.map((p) => p.path)).toEqual(['axes[0].grid["ensemble"][0]']);
   });
 });

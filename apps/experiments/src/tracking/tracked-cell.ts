@@ -1,13 +1,14 @@
 /**
  * One sweep cell as an MLflow child run: params (every config field, flattened), per-epoch
- * metrics with their step, final metrics, artifacts (result JSON, per-image scores, heatmaps), and
- * a status — FINISHED, or FAILED with the error as a tag. Used by the local executor and by queue
- * workers alike, so both log identical runs.
+ * metrics with their step (CFA++: the companion model's as `companion/train/…`), final metrics,
+ * artifacts (result JSON, per-image scores, heatmaps), and a status — FINISHED, or FAILED with
+ * the error as a tag. Used by the local executor and by queue workers alike, so both log
+ * identical runs.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
-import type { EmbeddingCache, RunProgress } from '@cfa/cfa';
+import type { EmbeddingCache, EpochRecord, RunProgress } from '@cfa/cfa';
 import { type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
 import type { SweepCell } from '../sweep/expand-sweep';
 import { type CellResult, runCell } from '../run/run-cell';
@@ -25,7 +26,28 @@ export const CFA_TAGS = {
   error: 'cfa.error',
   worker: 'cfa.worker',
   attempt: 'cfa.attempt',
+  /** 'none' or 'cfa++' (also the `ensemble` param). */
+  ensemble: 'cfa.ensemble',
+  /** CFA++: the two views averaged, primary first (`center-crop:256:224 + resize:224`). */
+  ensembleViews: 'cfa.ensemble.views',
 } as const;
+
+/** Per-epoch metric keys of the primary model; the CFA++ companion's carry `COMPANION_PREFIX`. */
+export const EPOCH_METRIC_KEYS = {
+  loss: 'train/loss',
+  lossAtt: 'train/loss_att',
+  lossRep: 'train/loss_rep',
+  radius: 'train/radius',
+  seconds: 'train/epoch_seconds',
+} as const;
+
+/** CFA++: the companion model's per-epoch metrics are `companion/train/loss`, … (own steps 1…epochs). */
+export const COMPANION_PREFIX = 'companion/';
+
+/** One epoch as MLflow metrics, at step = epoch. */
+export function epochMetrics(e: EpochRecord, prefix = '', timestamp = Date.now()): Metric[] {
+  return (Object.keys(EPOCH_METRIC_KEYS) as (keyof typeof EPOCH_METRIC_KEYS)[]).map((k) => ({ key: `${prefix}${EPOCH_METRIC_KEYS[k]}`, value: e[k], timestamp, step: e.epoch }));
+}
 
 /** Final metrics as MLflow keys. */
 export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric[] {
@@ -43,6 +65,7 @@ export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric
     embed_seconds: t.embedTrainSeconds + t.embedTestSeconds,
     total_seconds: t.totalSeconds,
     radius: result.model.radius,
+    ...(result.ensemble ? { companion_radius: result.ensemble.companion.radius } : {}),
   };
   return Object.entries(values).map(([key, value]) => ({ key, value, timestamp, step: 0 }));
 }
@@ -124,27 +147,23 @@ export async function runTrackedCell(options: TrackedCellOptions): Promise<{ run
       [CFA_TAGS.engine]: engine.name,
       [CFA_TAGS.threads]: String(engine.threads),
       [CFA_TAGS.tfBackend]: engine.tf.backend,
+      [CFA_TAGS.ensemble]: config.cfa.ensemble,
       ...options.extraTags,
     },
   });
   const runId = run.info.runId;
+  const logEpoch = (prefix: string) => (e: EpochRecord) => {
+    void store.logBatch(runId, { metrics: epochMetrics(e, prefix) })
+      .catch((error: Error) => options.log?.(`could not log ${prefix}epoch ${e.epoch}: ${error.message}`));
+  };
   try {
     await store.logBatch(runId, { params: Object.entries(flattenConfig({ dataset: config.dataset, ...config.cfa, heatmaps: config.heatmaps })).map(([key, value]) => ({ key, value })) });
     const result = await runCell({
       config, engine, outDir: options.outDir, cache: options.cache, onProgress: options.onProgress, log: options.log,
-      onEpoch: (e) => {
-        const ts = Date.now();
-        void store.logBatch(runId, {
-          metrics: [
-            { key: 'train/loss', value: e.loss, timestamp: ts, step: e.epoch },
-            { key: 'train/loss_att', value: e.lossAtt, timestamp: ts, step: e.epoch },
-            { key: 'train/loss_rep', value: e.lossRep, timestamp: ts, step: e.epoch },
-            { key: 'train/radius', value: e.radius, timestamp: ts, step: e.epoch },
-            { key: 'train/epoch_seconds', value: e.seconds, timestamp: ts, step: e.epoch },
-          ],
-        }).catch((error: Error) => options.log?.(`could not log epoch ${e.epoch}: ${error.message}`));
-      },
+      onEpoch: logEpoch(''),
+      onCompanionEpoch: logEpoch(COMPANION_PREFIX),
     });
+    if (result.ensemble) await store.setTag(runId, CFA_TAGS.ensembleViews, result.ensemble.views.join(' + '));
     await store.logBatch(runId, { metrics: finalMetrics(result) });
     const undefinedNotes = Object.entries(result.metrics.undefinedMetrics);
     if (undefinedNotes.length) await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
