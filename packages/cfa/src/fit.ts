@@ -34,6 +34,7 @@ export interface ProgressEvent {
 
 export interface FittedCfa {
   config: CfaConfig;
+  engine: EngineSelection;
   params: CoordConvParams;
   bank: MemoryBank;
   radius: number;
@@ -138,7 +139,7 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
     }
   }
   return {
-    config, params, bank, radius, height, width, history,
+    config, engine, params, bank, radius, height, width, history,
     timings: { bankSeconds, trainSeconds: (performance.now() - trainStart) / 1000 },
     descriptor, search,
     async release() {

@@ -3,8 +3,12 @@
  * `lightning_model.py`: no maths here.
  *
  * - `CfaConfigSchema`: every setting of a run, with the paper's / reference code's defaults.
- * - `runCfaOnCategory`: index → backbone → embeddings (cached) → fit → predict for one category.
+ * - `runCfaOnCategory`: index → backbone → embeddings (cached) → fit → predict for one category;
+ *   with `ensemble: 'cfa++'` a second model on the resize-only companion view, maps averaged.
+ * - `combineViewPredictions`: CFA++'s mean of the two views' maps on the primary view's grid.
  * - `fitCfa`, `predictCfa`, `createTrainer`: the parts, for callers that bring their own data.
+ * - `createOrtTrainStep`, `createPatchDistances`: the fused ONNX Runtime graphs of a training step
+ *   and of inference's embeddings → K nearest distances (TensorFlow.js falls back to the parts).
  * - `embedSamples`, `MemoryEmbeddingCache`, `DiskEmbeddingCache`, `embeddingKey`: the feature cache.
  * - `AdamW`: torch's AdamW (amsgrad, decoupled weight decay) on typed arrays.
  */
@@ -29,7 +33,13 @@ export { fitCfa } from './fit';
 export type { EpochRecord, FitOptions, FittedCfa, ProgressEvent } from './fit';
 export { predictCfa } from './predict';
 export type { PredictOptions, Prediction } from './predict';
+export { createPatchDistances } from './patch-distances';
+export type { PatchDistances, PatchDistancesOptions } from './patch-distances';
+export { createOrtTrainStep } from './ort-train-step';
+export type { OrtTrainStep, OrtTrainStepOptions, OrtTrainStepResult } from './ort-train-step';
 export { createTrainer } from './trainer';
 export type { StepLosses, Trainer, TrainerOptions } from './trainer';
 export { runCfaOnCategory } from './run-category';
-export type { CategoryRun, RunCategoryOptions, RunPhase, RunProgress } from './run-category';
+export type { CategoryRun, EnsembleMemberRun, RunCategoryOptions, RunPhase, RunProgress, RunTimings, ViewEnsembleRun } from './run-category';
+export { combineViewPredictions } from './view-ensemble';
+export type { CombineViewPredictionsParams } from './view-ensemble';

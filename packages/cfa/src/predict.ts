@@ -11,6 +11,7 @@
 import { anomalyMaps, imageScores as maxScores, patchAnomalyScores } from '@cfa/scoring';
 import { type EmbeddingSet, stackEmbeddings } from './embedding-set';
 import type { FittedCfa } from './fit';
+import { createPatchDistances } from './patch-distances';
 
 export interface Prediction {
   /** Anomaly maps [N, size, size]. */
@@ -42,12 +43,16 @@ export async function predictCfa({ model, test, inputSize, batchSize = 4, onProg
   const n = test.ids.length;
   const K = model.config.scoring.K;
   const patchScores = new Float32Array(n * hw);
-  for (let start0 = 0; start0 < n; start0 += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, n - start0) }, (_, i) => start0 + i);
-    const phi = await model.descriptor.forward(await stackEmbeddings(test, indices), indices.length, model.params);
-    const { distances } = await model.search.nearest(phi, indices.length * hw, model.bank, K);
-    patchScores.set(patchAnomalyScores({ distances, count: indices.length * hw, k: K, K, metric: model.config.scoring.metric }), start0 * hw);
-    onProgress?.(start0 + indices.length, n);
+  const scorer = await createPatchDistances({ engine: model.engine, params: model.params, bank: model.bank, height, width, k: K });
+  try {
+    for (let start0 = 0; start0 < n; start0 += batchSize) {
+      const indices = Array.from({ length: Math.min(batchSize, n - start0) }, (_, i) => start0 + i);
+      const distances = await scorer.nearest(await stackEmbeddings(test, indices), indices.length);
+      patchScores.set(patchAnomalyScores({ distances, count: indices.length * hw, k: K, K, metric: model.config.scoring.metric }), start0 * hw);
+      onProgress?.(start0 + indices.length, n);
+    }
+  } finally {
+    await scorer.release();
   }
   const maps = anomalyMaps({ scores: patchScores, count: n, height, width, outputSize: inputSize, sigma: model.config.scoring.sigma });
   return {

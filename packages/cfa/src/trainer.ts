@@ -1,13 +1,14 @@
 /**
  * One optimisation step of CFA (anomalib `cfa/lightning_model.py`, `training_step`):
  *
- * 1. φ of the batch and its K+J nearest centre indices, without gradient (engine);
- * 2. the loss and ∂loss/∂φ in closed form over just those K+J gathered distances (typed arrays,
- *    `cfaLossAndGradient`; equal to autograd through the full top-k, see cfa-spec.md);
- * 3. the weight gradient Xᵀ·∂φ (engine), then one AdamW step on W, b and r.
+ * 1. φ of the batch and its K+J nearest centre indices, without gradient;
+ * 2. the loss and ∂loss/∂φ in closed form over just those K+J gathered distances (equal to
+ *    autograd through the full top-k, see cfa-spec.md);
+ * 3. the weight gradient Xᵀ·∂φ, then one AdamW step on W, b and r (shared by both engines).
  *
- * The engine (ONNX Runtime or TensorFlow.js) runs the three large products; the rest is shared,
- * so both engines learn the same radius and weights up to float rounding.
+ * On ONNX Runtime, 1–3 run as one fused graph per image (`createOrtTrainStep`); on TensorFlow.js
+ * the engine runs the three large products and `cfaLossAndGradient` does 2 on typed arrays. Both
+ * are built from the same definitions, so they learn the same radius and weights up to rounding.
  */
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import {
@@ -19,6 +20,7 @@ import {
 import { createNearestSearch, type MemoryBank, type NearestSearch } from '@cfa/memory-bank';
 import { cfaLossAndGradient, type LossConfig, neighboursNeeded } from '@cfa/scoring';
 import { AdamW, type OptimizerConfig } from './adamw';
+import { createOrtTrainStep } from './ort-train-step';
 
 export interface StepLosses {
   loss: number;
@@ -55,6 +57,20 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const need = neighboursNeeded(loss);
   const radius = new Float32Array([options.r0]);
   const optimizer = new AdamW(options.learnRadius ? [params.weight, params.bias, radius] : [params.weight, params.bias], options.optimizer);
+  if (engine.name === 'ort') {
+    const fused = await createOrtTrainStep({ engine, params, height, width, loss });
+    return {
+      get radius() {
+        return radius[0];
+      },
+      async step(embeddings, batch) {
+        const s = await fused.run(embeddings, batch, params, bank, radius[0]);
+        optimizer.step(options.learnRadius ? [s.gradWeight, s.gradBias, [s.gradR]] : [s.gradWeight, s.gradBias]);
+        return { loss: s.loss, lossAtt: s.lossAtt, lossRep: s.lossRep };
+      },
+      release: () => fused.release(),
+    };
+  }
   const descriptor = options.descriptor ?? (await createDescriptorRunner({ engine, height, width, params }));
   const search = options.search ?? (await createNearestSearch({ engine, dim: params.outChannels }));
   const gradient = await createDescriptorGradient({ engine, height, width, params });

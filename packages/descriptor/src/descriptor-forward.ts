@@ -15,6 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { type CoordConvParams, coordinateChannels } from './coord-conv';
+import { coordinatesInitializer, lowerCoordConvForward } from './coord-conv-onnx';
 
 export interface DescriptorForwardTfParams {
   /** [B, HW, D] embeddings. */
@@ -71,12 +72,8 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   if (engine.name === 'ort') {
     const g = new OnnxGraphBuilder('coord-conv');
     const x = g.input('x', ['b', hw, d]);
-    const w = g.input('weight', [d + c, dOut]);
-    const bias = g.input('bias', [dOut]);
-    const wx = g.node('Slice', [w, g.ints('s', [0]), g.ints('e', [d]), g.ints('a', [0])])[0];
-    const wc = g.node('Slice', [w, g.ints('s', [d]), g.ints('e', [d + c]), g.ints('a', [0])])[0];
-    const coordTerm = g.node('Add', [g.node('MatMul', [g.initializer('coords', coords, [hw, c]), wc])[0], bias])[0];
-    g.node('Add', [g.node('MatMul', [x, wx])[0], coordTerm], {}, ['phi']);
+    const phi = lowerCoordConvForward(g, x, g.input('weight', [d + c, dOut]), g.input('bias', [dOut]), coordinatesInitializer(g, height, width, c), { hw, inChannels: d, coordChannels: c, outChannels: dOut });
+    g.node('Identity', [phi], {}, ['phi']);
     g.output('phi', ['b', hw, dOut]);
     const runner = await createOrtRunner(engine, g.toBytes(), 'coord-conv descriptor');
     return {

@@ -13,8 +13,9 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assert, attr, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { type CoordConvParams, coordinateChannels } from './coord-conv';
+import { coordinatesInitializer, lowerCoordConvWeightGradient } from './coord-conv-onnx';
 
 export interface DescriptorGradient {
   compute(embeddings: Float32Array, gradPhi: Float32Array, batch: number): Promise<{ gradWeight: Float32Array; gradBias: Float32Array }>;
@@ -64,14 +65,10 @@ async function createOrtDescriptorGradient({ engine, height, width, params }: De
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const g = new OnnxGraphBuilder('coord-conv-gradient');
-  const x = g.input('x', ['p', d]);
-  const grad = g.input('g', ['p', dOut]);
-  const coords = g.initializer('coords', coordinateChannels(height, width, c === 3), [hw, c]);
-  const dWx = g.node('MatMul', [g.node('Transpose', [x], { perm: attr.ints([1, 0]) })[0], grad])[0];
-  const perLocation = g.node('ReduceSum', [g.node('Reshape', [grad, g.ints('shape', [-1, hw, dOut])])[0], g.ints('axes', [0])], { keepdims: attr.int(0) })[0];
-  const dWc = g.node('MatMul', [g.node('Transpose', [coords], { perm: attr.ints([1, 0]) })[0], perLocation])[0];
-  g.node('Concat', [dWx, dWc], { axis: attr.int(0) }, ['grad_weight']);
-  g.node('ReduceSum', [perLocation, g.ints('axes', [0])], { keepdims: attr.int(0) }, ['grad_bias']);
+  const coords = coordinatesInitializer(g, height, width, c);
+  const [gradWeight, gradBias] = lowerCoordConvWeightGradient(g, g.input('x', ['p', d]), g.input('g', ['p', dOut]), coords, { hw, inChannels: d, coordChannels: c, outChannels: dOut });
+  g.node('Identity', [gradWeight], {}, ['grad_weight']);
+  g.node('Identity', [gradBias], {}, ['grad_bias']);
   g.output('grad_weight', [d + c, dOut]);
   g.output('grad_bias', [dOut]);
   const runner = await createOrtRunner(engine, g.toBytes(), 'coord-conv gradient');

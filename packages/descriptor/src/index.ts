@@ -6,6 +6,7 @@
  * - Trainable 1×1 CoordConv: `createCoordConvParams`, `coordinateChannels`,
  *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine),
  *   `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either engine),
+ *   `lowerCoordConvForward` / `lowerCoordConvWeightGradient` (the same as ONNX graph pieces),
  *   and conversions to/from PyTorch's Conv2d weight layout.
  */
 export { patchEmbedding } from './patch-embedding';
@@ -22,6 +23,8 @@ export {
   createCoordConvParams,
 } from './coord-conv';
 export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
+export { coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from './coord-conv-onnx';
+export type { CoordConvShape } from './coord-conv-onnx';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';

@@ -12,8 +12,9 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assert, attr, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
+import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import type { MemoryBank } from './memory-bank';
+import { lowerNearest, lowerSquaredDistances } from './nearest-onnx';
 
 export interface NearestResult {
   /** Squared distances [P, k], ascending along each row. */
@@ -51,12 +52,7 @@ async function forBlocks(count: number, blockRows: number, fn: (start: number, r
 }
 
 function distanceGraph(g: OnnxGraphBuilder, dim: number): string {
-  const q = g.input('q', ['p', dim]);
-  const ct = g.input('ct', [dim, 'm']);
-  const cn = g.input('cn', ['m']);
-  const qn = g.node('ReduceSum', [g.node('Mul', [q, q])[0], g.ints('axes', [1])], { keepdims: attr.int(1) })[0];
-  const twoQc = g.node('Mul', [g.node('MatMul', [q, ct])[0], g.initializer('two', new Float32Array([2]), [])])[0];
-  return g.node('Sub', [g.node('Add', [qn, cn])[0], twoQc])[0];
+  return lowerSquaredDistances(g, g.input('q', ['p', dim]), g.input('ct', [dim, 'm']), g.input('cn', ['m']));
 }
 
 async function createOrtNearestSearch(engine: EngineSelection, dim: number, blockRows: number): Promise<NearestSearch> {
@@ -66,8 +62,9 @@ async function createOrtNearestSearch(engine: EngineSelection, dim: number, bloc
     let r = topkRunners.get(k);
     if (!r) {
       const g = new OnnxGraphBuilder(`nearest-k${k}`);
-      const d = distanceGraph(g, dim);
-      g.node('TopK', [d, g.ints('k', [k])], { axis: attr.int(-1), largest: attr.int(0), sorted: attr.int(1) }, ['values', 'indices']);
+      const [values, indices] = lowerNearest(g, g.input('q', ['p', dim]), g.input('ct', [dim, 'm']), g.input('cn', ['m']), k);
+      g.node('Identity', [values], {}, ['values']);
+      g.node('Identity', [indices], {}, ['indices']);
       g.output('values', ['p', k]);
       g.output('indices', ['p', k], 'int64');
       r = await createOrtRunner(engine, g.toBytes(), `nearest k=${k}`);

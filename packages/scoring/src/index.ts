@@ -1,7 +1,8 @@
 /**
  * @cfa/scoring — what CFA computes from nearest-centre distances.
  *
- * - Loss (paper Eq. 3–5): `cfaLossAndGradient` (typed arrays, closed-form gradient),
+ * - Loss (paper Eq. 3–5): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
+ *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece),
  *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
  * - Anomaly map (paper §3.4): `patchAnomalyScores` (softmin certainty × nearest distance),
  *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`.
@@ -13,10 +14,15 @@ export {
   LossTermsSchema,
   cfaLossAndGradient,
   cfaLossTf,
+  hingeWeights,
+  lossFromSums,
+  termScales,
   negativeColumns,
   neighboursNeeded,
 } from './loss';
-export type { LossAndGradient, LossConfig, LossParams, LossTerms, LossTfParams, LossValues } from './loss';
+export type { HingeWeights, LossSums, LossAndGradient, LossConfig, LossParams, LossTerms, LossTfParams, LossValues } from './loss';
+export { lowerCfaLossGradient } from './loss-onnx';
+export type { LossGraphInputs, LossGraphOutputs } from './loss-onnx';
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';

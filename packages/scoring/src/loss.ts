@@ -81,6 +81,118 @@ export interface LossParams {
   config: LossConfig;
 }
 
+export interface LossSums {
+  attSum: number;
+  attActive: number;
+  repSum: number;
+  repActive: number;
+}
+
+/** Scales of an active attraction / repulsion term for a step over `count` patches, before 1/ν. */
+export function termScales(count: number, config: LossConfig): { att: number; rep: number } {
+  const [negStart, negEnd] = negativeColumns(config);
+  const useRep = config.terms === 'att+rep' && negEnd > negStart;
+  return { att: 1 / (count * config.K), rep: useRep ? 1 / (count * (negEnd - negStart)) : 0 };
+}
+
+/** The loss values and ∂loss/∂r from the summed hinge terms of a step over `count` patches. */
+export function lossFromSums(sums: LossSums, count: number, r: number, config: LossConfig): LossValues & { gradR: number } {
+  const scale = termScales(count, config);
+  const lossAtt = (sums.attSum * scale.att) / config.nu;
+  const lossRep = (sums.repSum * scale.rep) / config.nu;
+  const gradR = ((-2 * r * sums.attActive * scale.att) + (2 * r * sums.repActive * scale.rep)) / config.nu;
+  return { loss: lossAtt + lossRep, lossAtt, lossRep, gradR };
+}
+
+export interface HingeWeights extends LossValues {
+  /** w_tj: ∂loss/∂D_tj for each of the `need` sorted neighbours of patch t, [P, need]. */
+  weights: Float32Array;
+  /** Σ_j w_tj per patch, [P]: ∂loss/∂φ_t = 2 (Σ_j w_tj φ_t − Σ_j w_tj c_j). */
+  weightSums: Float32Array;
+  /** ∂loss/∂r. */
+  gradR: number;
+}
+
+/**
+ * The loss from the squared distances D [P, need] to the sorted nearest centres, and the weight
+ * of every distance in the gradient.
+ */
+export function hingeWeights(distances: ArrayLike<number>, count: number, r: number, config: LossConfig): HingeWeights {
+  const need = neighboursNeeded(config);
+  assert(distances.length === count * need, 'cfaLoss', () => `distances must hold [${count}, ${need}] values, got ${distances.length}`);
+  const weights = new Float32Array(count * need);
+  const weightSums = new Float32Array(count);
+  const sums: LossSums = { attSum: 0, attActive: 0, repSum: 0, repActive: 0 };
+  if (config.terms === 'none') return { ...lossFromSums(sums, count, r, config), weights, weightSums };
+  const r2 = r * r;
+  const [negStart, negEnd] = negativeColumns(config);
+  const scale = termScales(count, config);
+  for (let t = 0; t < count; t++) {
+    let sum = 0;
+    for (let j = 0; j < need; j++) {
+      const d = distances[t * need + j];
+      let w = 0;
+      if (j < config.K && d - r2 > 0) {
+        sums.attSum += d - r2;
+        sums.attActive++;
+        w += scale.att;
+      }
+      if (scale.rep > 0 && j >= negStart && j < negEnd && r2 - d - config.alpha > 0) {
+        sums.repSum += r2 - d - config.alpha;
+        sums.repActive++;
+        w -= scale.rep;
+      }
+      weights[t * need + j] = w / config.nu;
+      sum += w / config.nu;
+    }
+    weightSums[t] = sum;
+  }
+  return { ...lossFromSums(sums, count, r, config), weights, weightSums };
+}
+
+/** a·b over n values from the given offsets; four accumulators break the add-latency chain. */
+function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[ao + i] * b[bo + i];
+    s1 += a[ao + i + 1] * b[bo + i + 1];
+    s2 += a[ao + i + 2] * b[bo + i + 2];
+    s3 += a[ao + i + 3] * b[bo + i + 3];
+  }
+  for (; i < n; i++) s0 += a[ao + i] * b[bo + i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+/** ‖c‖² of every centre in float64, once per bank (the float32 ones would reintroduce cancellation). */
+const exactNorms = new WeakMap<MemoryBank, Float64Array>();
+function centreNorms(bank: MemoryBank): Float64Array {
+  let norms = exactNorms.get(bank);
+  if (!norms) {
+    norms = new Float64Array(bank.size);
+    for (let m = 0; m < bank.size; m++) norms[m] = dot(bank.centres, m * bank.dim, bank.centres, m * bank.dim, bank.dim);
+    exactNorms.set(bank, norms);
+  }
+  return norms;
+}
+
+/** Squared distances [P, need] from each φ_t to its `need` nearest centres, in float64. */
+function gatheredDistances(phi: Float32Array, count: number, bank: MemoryBank, indices: Int32Array, k: number, need: number): Float64Array {
+  const { centres, dim } = bank;
+  const norms = centreNorms(bank);
+  const out = new Float64Array(count * need);
+  for (let t = 0; t < count; t++) {
+    // ‖φ‖² + ‖c‖² − 2 φ·c with every term in float64: one dot product per neighbour instead of a
+    // difference pass, and no cancellation (products of float32 values are exact in float64)
+    const phiNorm = dot(phi, t * dim, phi, t * dim, dim);
+    for (let j = 0; j < need; j++) {
+      const m = indices[t * k + j];
+      out[t * need + j] = phiNorm + norms[m] - 2 * dot(phi, t * dim, centres, m * dim, dim);
+    }
+  }
+  return out;
+}
+
 export function cfaLossAndGradient(params: LossParams): LossAndGradient {
   const { phi, count, bank, indices, k, r, config } = params;
   const dim = bank.dim;
@@ -89,50 +201,20 @@ export function cfaLossAndGradient(params: LossParams): LossAndGradient {
   assert(k >= need && indices.length === count * k, 'cfaLoss', () => `indices must be [${count}, ≥${need}], got ${indices.length} values with k = ${k}`);
   const gradPhi = new Float32Array(count * dim);
   if (config.terms === 'none') return { loss: 0, lossAtt: 0, lossRep: 0, gradPhi, gradR: 0 };
-  const r2 = r * r;
-  const [negStart, negEnd] = negativeColumns(config);
-  const useRep = config.terms === 'att+rep' && negEnd > negStart;
-  const attScale = 1 / (count * config.K);
-  const repScale = useRep ? 1 / (count * (negEnd - negStart)) : 0;
-  let att = 0, rep = 0, attActive = 0, repActive = 0;
-  const g = new Float64Array(need);
+  const h = hingeWeights(gatheredDistances(phi, count, bank, indices, k, need), count, r, config);
+  const { centres } = bank;
   for (let t = 0; t < count; t++) {
     const f = t * dim;
-    g.fill(0);
+    const s = 2 * h.weightSums[t];
+    if (s !== 0) for (let i = 0; i < dim; i++) gradPhi[f + i] = s * phi[f + i];
     for (let j = 0; j < need; j++) {
-      const inAtt = j < config.K;
-      const inRep = useRep && j >= negStart && j < negEnd;
-      if (!inAtt && !inRep) continue;
+      const w = 2 * h.weights[t * need + j];
+      if (w === 0) continue;
       const c = indices[t * k + j] * dim;
-      let d = 0;
-      for (let i = 0; i < dim; i++) {
-        const diff = phi[f + i] - bank.centres[c + i];
-        d += diff * diff;
-      }
-      if (inAtt && d - r2 > 0) {
-        att += d - r2;
-        attActive++;
-        g[j] += attScale;
-      }
-      if (inRep && r2 - d - config.alpha > 0) {
-        rep += r2 - d - config.alpha;
-        repActive++;
-        g[j] -= repScale;
-      }
-    }
-    // ∂D/∂φ = 2 (φ − c); scaled by 1/ν below
-    for (let j = 0; j < need; j++) {
-      if (g[j] === 0) continue;
-      const c = indices[t * k + j] * dim;
-      const s = (2 * g[j]) / config.nu;
-      for (let i = 0; i < dim; i++) gradPhi[f + i] += s * (phi[f + i] - bank.centres[c + i]);
+      for (let i = 0; i < dim; i++) gradPhi[f + i] -= w * centres[c + i];
     }
   }
-  const lossAtt = (att * attScale) / config.nu;
-  const lossRep = (rep * repScale) / config.nu;
-  // ∂/∂r: each active attraction term contributes −2r, each active repulsion term +2r
-  const gradR = ((-2 * r * attActive * attScale) + (2 * r * repActive * repScale)) / config.nu;
-  return { loss: lossAtt + lossRep, lossAtt, lossRep, gradPhi, gradR };
+  return { loss: h.loss, lossAtt: h.lossAtt, lossRep: h.lossRep, gradPhi, gradR: h.gradR };
 }
 
 export interface LossTfParams {

@@ -13,7 +13,7 @@ import { type BackboneModel, createOrtBackboneRunner, createTfBackboneRunner } f
 import { createCoordConvParams, createDescriptorGradient, createDescriptorRunner, createPatchEmbedder } from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
 import { anomalyMaps, patchAnomalyScores } from '@cfa/scoring';
-import { CfaConfigSchema, DiskEmbeddingCache, embeddingKey, fitCfa, memoryEmbeddingSet } from '@cfa/cfa';
+import { CfaConfigSchema, createPatchDistances, DiskEmbeddingCache, embeddingKey, fitCfa, memoryEmbeddingSet } from '@cfa/cfa';
 
 export const GAMMAS = [1, 2, 4, 8] as const;
 
@@ -103,17 +103,15 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
     const pg = createCoordConvParams({ inChannels: channels, gammaD: g, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
     const m = Math.floor(hw / g);
     const bank = createMemoryBank(Float32Array.from({ length: m * pg.outChannels }, () => rng.normal()), m, pg.outChannels);
-    const d = await createDescriptorRunner({ engine, height, width, params: pg });
-    const s = await createNearestSearch({ engine, dim: pg.outChannels });
+    const scorer = await createPatchDistances({ engine, params: pg, bank, height, width, k: 3 });
     const t = performance.now();
     for (let i = 0; i < count; i += 4) {
       const e = await embedder.embed(images.subarray(i * px, (i + 4) * px), 4);
-      const p = await d.forward(e, 4, pg);
-      const { distances } = await s.nearest(p, 4 * hw, bank, 3);
+      const distances = await scorer.nearest(e, 4);
       anomalyMaps({ scores: patchAnomalyScores({ distances, count: 4 * hw, k: 3, K: 3, metric: 'euclidean' }), count: 4, height, width, outputSize: size, sigma: 4 });
     }
     rows.push({ key: `throughput_g${g}`, label: `inference throughput, γd=γc=${g}`, unit: 'img/s', value: count / ((performance.now() - t) / 1000) });
-    await Promise.all([d.release(), s.release()]);
+    await scorer.release();
   }
   await embedder.release();
   log(`${backbone.definition.name} ${name}: throughput done`);

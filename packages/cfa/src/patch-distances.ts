@@ -1,0 +1,77 @@
+/**
+ * Inference's hot path: embeddings → φ → squared distances to the K nearest centres, for a fitted
+ * (fixed) descriptor and memory bank. On ONNX Runtime it is one graph built from the descriptor
+ * and memory-bank lowerings with W, b and Cᵀ as constants, so φ never leaves ONNX Runtime and
+ * the matrix products can use pre-packed weights; on TensorFlow.js it is the descriptor runner
+ * followed by the blocked search.
+ *
+ * @example
+ * ```ts
+ * const scorer = await createPatchDistances({ engine, params, bank, height: 56, width: 56, k: 3 });
+ * const distances = await scorer.nearest(embeddings, 4); // [4 · 3136, 3], ascending per row
+ * ```
+ */
+import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import { type CoordConvParams, coordinatesInitializer, createDescriptorRunner, lowerCoordConvForward } from '@cfa/descriptor';
+import { createNearestSearch, lowerNearest, type MemoryBank } from '@cfa/memory-bank';
+
+export interface PatchDistances {
+  /** Squared distances [batch · HW, k] from every patch's φ to its k nearest centres, ascending. */
+  nearest(embeddings: Float32Array, batch: number): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+export interface PatchDistancesOptions {
+  engine: EngineSelection;
+  params: CoordConvParams;
+  bank: MemoryBank;
+  height: number;
+  width: number;
+  k: number;
+}
+
+export async function createPatchDistances(options: PatchDistancesOptions): Promise<PatchDistances> {
+  const { engine, params, bank, height, width, k } = options;
+  const hw = height * width;
+  const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
+  const check = (embeddings: Float32Array, batch: number) => assert(embeddings.length === batch * hw * d, 'PatchDistances.nearest',
+    () => `embeddings must hold [${batch}, ${hw}, ${d}] = ${batch * hw * d} values, got ${embeddings.length}`);
+  if (engine.name === 'ort') {
+    const g = new OnnxGraphBuilder('cfa-patch-distances');
+    const phi = lowerCoordConvForward(g, g.input('x', ['b', hw, d]),
+      g.initializer('weight', params.weight, [d + c, dOut]), g.initializer('bias', params.bias, [dOut]),
+      coordinatesInitializer(g, height, width, c), { hw, inChannels: d, coordChannels: c, outChannels: dOut });
+    const flat = g.node('Reshape', [phi, g.ints('shape', [-1, dOut])])[0];
+    const [values] = lowerNearest(g, flat, g.initializer('ct', bank.transposed, [dOut, bank.size]), g.initializer('cn', bank.squaredNorms, [bank.size]), k);
+    g.node('Identity', [values], {}, ['distances']);
+    g.output('distances', ['p', k]);
+    const runner = await createOrtRunner(engine, g.toBytes(), 'CFA patch distances');
+    return {
+      async nearest(embeddings, batch) {
+        check(embeddings, batch);
+        // one image per run: ONNX Runtime's products over 3136 rows measured ≈ 1.4× the rate of
+        // one product over a batch of 4 (199 vs 141 GF/s for WRN50-2's descriptor on 2 cores)
+        const out = new Float32Array(batch * hw * k);
+        for (let b = 0; b < batch; b++) {
+          const x = { data: embeddings.subarray(b * hw * d, (b + 1) * hw * d), dims: [1, hw, d] };
+          out.set((await runner.run({ x })).distances.data as Float32Array, b * hw * k);
+        }
+        return out;
+      },
+      release: () => runner.release(),
+    };
+  }
+  const descriptor = await createDescriptorRunner({ engine, height, width, params });
+  const search = await createNearestSearch({ engine, dim: dOut });
+  return {
+    async nearest(embeddings, batch) {
+      check(embeddings, batch);
+      const phi = await descriptor.forward(embeddings, batch, params);
+      return (await search.nearest(phi, batch * hw, bank, k)).distances;
+    },
+    async release() {
+      await descriptor.release();
+      await search.release();
+    },
+  };
+}
