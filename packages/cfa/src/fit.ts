@@ -119,9 +119,17 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
         const t0 = performance.now();
         const order = config.training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
         let loss = 0, lossAtt = 0, lossRep = 0;
+        const batchOf = (b: number) => order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
+        // the next batch is read (disk cache, float16 decode) while ONNX Runtime runs this one
+        let next = stackEmbeddings(train, batchOf(0));
         for (let b = 0; b < batchesPerEpoch; b++) {
-          const indices = order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
-          const step = await trainer.step(await stackEmbeddings(train, indices), indices.length);
+          const indices = batchOf(b);
+          const embeddings = await next;
+          if (b + 1 < batchesPerEpoch) {
+            next = stackEmbeddings(train, batchOf(b + 1));
+            next.catch(() => {}); // a failed read surfaces when that batch is awaited
+          }
+          const step = await trainer.step(embeddings, indices.length);
           if (!Number.isFinite(step.loss)) throw new Error(`fitCfa: the loss became ${step.loss} at epoch ${epoch}, batch ${b + 1}`);
           loss += step.loss / batchesPerEpoch;
           lossAtt += step.lossAtt / batchesPerEpoch;

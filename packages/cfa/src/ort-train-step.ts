@@ -13,8 +13,8 @@
  * ```
  */
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
-import { type CoordConvParams, coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from '@cfa/descriptor';
-import { lowerNearest, type MemoryBank } from '@cfa/memory-bank';
+import { type CoordConvParams, coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from '@cfa/descriptor';
+import { lowerNearestIndices, type MemoryBank } from '@cfa/memory-bank';
 import { type LossConfig, lossFromSums, type LossSums, type LossValues, lowerCfaLossGradient, neighboursNeeded, termScales } from '@cfa/scoring';
 
 export interface OrtTrainStepResult extends LossValues {
@@ -42,11 +42,10 @@ function trainStepGraph({ params, height, width, loss }: OrtTrainStepOptions): U
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const shape = { hw, inChannels: d, coordChannels: c, outChannels: dOut };
   const g = new OnnxGraphBuilder('cfa-train-step');
-  const x3 = g.input('x', ['b', hw, d]);
-  const x = g.node('Reshape', [x3, g.ints('shape', [-1, d])])[0];
+  const x = g.input('x', [hw, d]);
   const coords = coordinatesInitializer(g, height, width, c);
-  const phi = g.node('Reshape', [lowerCoordConvForward(g, x3, g.input('weight', [d + c, dOut]), g.input('bias', [dOut]), coords, shape), g.ints('shape', [-1, dOut])])[0];
-  const [, indices] = lowerNearest(g, phi, g.input('ct', [dOut, 'm']), g.input('cn', ['m']), neighboursNeeded(loss));
+  const phi = lowerCoordConvForward(g, x, coordConvWeightInputs(g, shape), coords, 'image');
+  const indices = lowerNearestIndices(g, phi, g.input('ct', [dOut, 'm']), g.input('cn', ['m']), neighboursNeeded(loss));
   const terms = lowerCfaLossGradient(g, {
     phi, indices, centres: g.input('centres', ['m', dOut]),
     r2: g.input('r2', []), attWeight: g.input('att_weight', []), repWeight: g.input('rep_weight', []),
@@ -77,8 +76,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
       const count = batch * hw;
       const scale = termScales(count, loss);
       const shared = {
-        weight: { data: params.weight, dims: [d + c, dOut] },
-        bias: { data: params.bias, dims: [dOut] },
+        ...coordConvWeightFeeds(params.weight, params.bias, { hw, inChannels: d, coordChannels: c, outChannels: dOut }),
         ct: { data: bank.transposed, dims: [dOut, bank.size] },
         cn: { data: bank.squaredNorms, dims: [bank.size] },
         centres: { data: bank.centres, dims: [bank.size, dOut] },
@@ -93,7 +91,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
       // and its products over 3136 rows run ≈ 1.4× faster than one over a batch of 4 (199 vs
       // 141 GF/s for WRN50-2's descriptor on 2 cores: the [12544, 1792] result leaves the cache)
       for (let b = 0; b < batch; b++) {
-        const out = await runner.run({ ...shared, x: { data: embeddings.subarray(b * hw * d, (b + 1) * hw * d), dims: [1, hw, d] } });
+        const out = await runner.run({ ...shared, x: { data: embeddings.subarray(b * hw * d, (b + 1) * hw * d), dims: [hw, d] } });
         const gw = out.grad_weight.data as Float32Array;
         const gb = out.grad_bias.data as Float32Array;
         for (let i = 0; i < gw.length; i++) gradWeight[i] += gw[i];

@@ -12,7 +12,7 @@
  * ```
  */
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
-import { type CoordConvParams, coordinatesInitializer, createDescriptorRunner, lowerCoordConvForward } from '@cfa/descriptor';
+import { type CoordConvParams, coordConvWeightFeeds, coordinatesInitializer, createDescriptorRunner, lowerCoordConvForward } from '@cfa/descriptor';
 import { createNearestSearch, lowerNearest, type MemoryBank } from '@cfa/memory-bank';
 
 export interface PatchDistances {
@@ -38,10 +38,14 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
     () => `embeddings must hold [${batch}, ${hw}, ${d}] = ${batch * hw * d} values, got ${embeddings.length}`);
   if (engine.name === 'ort') {
     const g = new OnnxGraphBuilder('cfa-patch-distances');
-    const phi = lowerCoordConvForward(g, g.input('x', ['b', hw, d]),
-      g.initializer('weight', params.weight, [d + c, dOut]), g.initializer('bias', params.bias, [dOut]),
-      coordinatesInitializer(g, height, width, c), { hw, inChannels: d, coordChannels: c, outChannels: dOut });
-    const flat = g.node('Reshape', [phi, g.ints('shape', [-1, dOut])])[0];
+    const shape = { hw, inChannels: d, coordChannels: c, outChannels: dOut };
+    const fed = coordConvWeightFeeds(params.weight, params.bias, shape);
+    const constants = {
+      weightX: g.initializer('weight_x', fed.weight_x.data, fed.weight_x.dims),
+      weightC: g.initializer('weight_c', fed.weight_c.data, fed.weight_c.dims),
+      bias: g.initializer('bias', fed.bias.data, fed.bias.dims),
+    };
+    const flat = lowerCoordConvForward(g, g.input('x', [hw, d]), constants, coordinatesInitializer(g, height, width, c), 'image');
     const [values] = lowerNearest(g, flat, g.initializer('ct', bank.transposed, [dOut, bank.size]), g.initializer('cn', bank.squaredNorms, [bank.size]), k);
     g.node('Identity', [values], {}, ['distances']);
     g.output('distances', ['p', k]);
@@ -53,7 +57,7 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
         // one product over a batch of 4 (199 vs 141 GF/s for WRN50-2's descriptor on 2 cores)
         const out = new Float32Array(batch * hw * k);
         for (let b = 0; b < batch; b++) {
-          const x = { data: embeddings.subarray(b * hw * d, (b + 1) * hw * d), dims: [1, hw, d] };
+          const x = { data: embeddings.subarray(b * hw * d, (b + 1) * hw * d), dims: [hw, d] };
           out.set((await runner.run({ x })).distances.data as Float32Array, b * hw * k);
         }
         return out;

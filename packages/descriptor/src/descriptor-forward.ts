@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { type CoordConvParams, coordinateChannels } from './coord-conv';
-import { coordinatesInitializer, lowerCoordConvForward } from './coord-conv-onnx';
+import { coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward } from './coord-conv-onnx';
 
 export interface DescriptorForwardTfParams {
   /** [B, HW, D] embeddings. */
@@ -71,8 +71,8 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
 
   if (engine.name === 'ort') {
     const g = new OnnxGraphBuilder('coord-conv');
-    const x = g.input('x', ['b', hw, d]);
-    const phi = lowerCoordConvForward(g, x, g.input('weight', [d + c, dOut]), g.input('bias', [dOut]), coordinatesInitializer(g, height, width, c), { hw, inChannels: d, coordChannels: c, outChannels: dOut });
+    const shape = { hw, inChannels: d, coordChannels: c, outChannels: dOut };
+    const phi = lowerCoordConvForward(g, g.input('x', ['b', hw, d]), coordConvWeightInputs(g, shape), coordinatesInitializer(g, height, width, c), 'batch');
     g.node('Identity', [phi], {}, ['phi']);
     g.output('phi', ['b', hw, dOut]);
     const runner = await createOrtRunner(engine, g.toBytes(), 'coord-conv descriptor');
@@ -80,11 +80,7 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
       engine: 'ort',
       async forward(embeddings, batch, p) {
         check(embeddings, batch, p);
-        const out = await runner.run({
-          x: { data: embeddings, dims: [batch, hw, d] },
-          weight: { data: p.weight, dims: [d + c, dOut] },
-          bias: { data: p.bias, dims: [dOut] },
-        });
+        const out = await runner.run({ x: { data: embeddings, dims: [batch, hw, d] }, ...coordConvWeightFeeds(p.weight, p.bias, { hw, inChannels: d, coordChannels: c, outChannels: dOut }) });
         return out.phi.data as Float32Array;
       },
       release: () => runner.release(),

@@ -23,8 +23,8 @@ export {
   createCoordConvParams,
 } from './coord-conv';
 export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
-export { coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from './coord-conv-onnx';
-export type { CoordConvShape } from './coord-conv-onnx';
+export { coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from './coord-conv-onnx';
+export type { CoordConvShape, CoordConvWeights } from './coord-conv-onnx';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';

@@ -1,8 +1,8 @@
 /**
  * What `bench` measures, per backbone and engine, at 224 input and batch 4 on the embedded default:
  * backbone forward, feature-cache hit, descriptor forward+backward, distance + top-k against
- * HW/γc centres, one training epoch with a warm feature cache, and inference throughput with
- * γd = γc (paper Table 6). Medians of repeated runs after a warm-up.
+ * HW/γc centres, one training epoch with a warm feature cache (the second of two), and inference
+ * throughput with γd = γc (paper Table 6). Medians of repeated runs after a warm-up.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -92,12 +92,14 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   log(`${backbone.definition.name} ${name}: descriptor and distances done`);
   await Promise.all([descriptor.release(), gradient.release(), search.release()]);
   // one training epoch, feature cache warm
-  const config = CfaConfigSchema.parse({ training: { epochs: 1 }, backbone: { name: backbone.definition.name } });
+  // two epochs, the second timed: a 30-epoch run is made of warm epochs (the reference does the same)
+  const config = CfaConfigSchema.parse({ training: { epochs: 2 }, backbone: { name: backbone.definition.name } });
   const set = memoryEmbeddingSet(embeddings.map((_, i) => `bench/${i}`), embeddings, { height, width, channels });
   const fitted = await fitCfa({ config, engine, train: set, outMultiplier: backbone.definition.embedding.outMultiplier });
-  rows.push({ key: 'epoch_s', label: `training epoch (${count} images, cache warm)`, unit: 's', value: fitted.history[0].seconds });
+  const epochSeconds = fitted.history[1].seconds;
+  rows.push({ key: 'epoch_s', label: `training epoch (${count} images, cache warm)`, unit: 's', value: epochSeconds });
   await fitted.release();
-  log(`${backbone.definition.name} ${name}: epoch ${fitted.history[0].seconds.toFixed(1)} s`);
+  log(`${backbone.definition.name} ${name}: epoch ${epochSeconds.toFixed(1)} s (the second; the first ${fitted.history[0].seconds.toFixed(1)} s)`);
   // inference throughput with γd = γc, image → smoothed map
   for (const g of GAMMAS) {
     const pg = createCoordConvParams({ inChannels: channels, gammaD: g, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
