@@ -100,16 +100,10 @@ export interface RunCategoryOptions {
   onCompanionEpoch?: (record: EpochRecord) => void;
 }
 
-interface ViewRun {
-  view: View;
+interface ViewRun extends EnsembleMemberRun {
   train: EmbeddedSamples;
   test: EmbeddedSamples;
-  prediction: Prediction;
-  history: EpochRecord[];
-  radius: number;
-  bankSize: number;
   descriptorChannels: number;
-  timings: RunTimings;
 }
 
 interface ViewRunOptions {
