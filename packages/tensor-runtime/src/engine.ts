@@ -87,7 +87,7 @@ export async function selectEngine(
 export function describeEngine(engine: EngineSelection): string {
   const tfLine = describeTfBackend(engine.tf);
   if (engine.name === 'ort') {
-    return `engine: ort (onnxruntime-node ${engine.ortVersion}, ${engine.threads} threads); ${tfLine} for gradients`;
+    return `engine: ort (onnxruntime-node ${engine.ortVersion}, ${engine.threads} threads); ${tfLine} for the random-init BatchNorm calibration`;
   }
   const why = engine.ortUnavailable ? `; onnxruntime-node unavailable: ${engine.ortUnavailable}` : '';
   return `engine: tfjs; ${tfLine}${why}`;
