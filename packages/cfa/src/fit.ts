@@ -13,7 +13,7 @@ import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
 import { type CoordConvParams, createCoordConvParams, createDescriptorRunner, type DescriptorRunner } from '@cfa/descriptor';
 import { createNearestSearch, type MemoryBank, type NearestSearch, paperMemoryBank, referenceMemoryBank, RunningMean } from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
-import { type EmbeddingSet, stackEmbeddings } from './embedding-set';
+import type { EmbeddingSet } from './embedding-set';
 import { createTrainer } from './trainer';
 
 export interface EpochRecord {
@@ -121,15 +121,15 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
         let loss = 0, lossAtt = 0, lossRep = 0;
         const batchOf = (b: number) => order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
         // the next batch is read (disk cache, float16 decode) while ONNX Runtime runs this one
-        let next = stackEmbeddings(train, batchOf(0));
+        const read = (b: number) => Promise.all(batchOf(b).map((i) => train.get(i)));
+        let next = read(0);
         for (let b = 0; b < batchesPerEpoch; b++) {
-          const indices = batchOf(b);
-          const embeddings = await next;
+          const images = await next;
           if (b + 1 < batchesPerEpoch) {
-            next = stackEmbeddings(train, batchOf(b + 1));
+            next = read(b + 1);
             next.catch(() => {}); // a failed read surfaces when that batch is awaited
           }
-          const step = await trainer.step(embeddings, indices.length);
+          const step = await trainer.step(images);
           if (!Number.isFinite(step.loss)) throw new Error(`fitCfa: the loss became ${step.loss} at epoch ${epoch}, batch ${b + 1}`);
           loss += step.loss / batchesPerEpoch;
           lossAtt += step.lossAtt / batchesPerEpoch;

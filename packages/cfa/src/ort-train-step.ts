@@ -1,5 +1,5 @@
 /**
- * A CFA training step as one ONNX Runtime graph per image: φ = CoordConv(X), its K + J nearest
+ * A CFA training step as one ONNX Runtime graph: per image, φ = CoordConv(X), its K + J nearest
  * centres, the hinge terms and ∂loss/∂φ over the gathered centres, and the weight gradient Xᵀ·∂φ.
  * The pieces are the stage packages' own graph lowerings (descriptor, memory-bank, scoring), so
  * this is the same maths as the step-by-step path; fusing them keeps φ and ∂loss/∂φ (a [HW, D′]
@@ -9,10 +9,10 @@
  * @example
  * ```ts
  * const step = await createOrtTrainStep({ engine, params, height: 56, width: 56, loss: DEFAULT_LOSS_CONFIG });
- * const { gradWeight, gradBias, loss, gradR } = await step.run(embeddings, 4, params, bank, r);
+ * const { gradWeight, gradBias, loss, gradR } = await step.run([x0, x1, x2, x3], params, bank, r); // each [3136, D]
  * ```
  */
-import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtFeed, type OrtRunner } from '@cfa/tensor-runtime';
 import { type CoordConvParams, coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from '@cfa/descriptor';
 import { lowerNearestIndices, type MemoryBank } from '@cfa/memory-bank';
 import { type LossConfig, lossFromSums, type LossSums, type LossValues, lowerCfaLossGradient, neighboursNeeded, termScales } from '@cfa/scoring';
@@ -24,8 +24,8 @@ export interface OrtTrainStepResult extends LossValues {
 }
 
 export interface OrtTrainStep {
-  /** Loss and gradients of a batch of embeddings [batch, HW, D] at the given weights and radius. */
-  run(embeddings: Float32Array, batch: number, params: CoordConvParams, bank: MemoryBank, r: number): Promise<OrtTrainStepResult>;
+  /** Loss and gradients of a batch of images' embeddings (each [HW, D]) at the given weights and radius. */
+  run(images: Float32Array[], params: CoordConvParams, bank: MemoryBank, r: number): Promise<OrtTrainStepResult>;
   release(): Promise<void>;
 }
 
@@ -37,23 +37,47 @@ export interface OrtTrainStepOptions {
   loss: LossConfig;
 }
 
-function trainStepGraph({ params, height, width, loss }: OrtTrainStepOptions): Uint8Array {
+const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
+
+/**
+ * The step over `batch` images as one graph with one chain per image (inputs x_0 … x_{B−1}): each
+ * image's products run over its own 3136 rows — ONNX Runtime's GEMM measured 199 GF/s there
+ * against 141 GF/s over a batch's 12544 rows (the result leaves the cache) — while the weight
+ * gradients and hinge sums add up inside the graph (Gemm's C accumulates), so one gradient comes
+ * out per step and ONNX Runtime frees each image's φ and ∂loss/∂φ before the next.
+ */
+function trainStepGraph({ params, height, width, loss }: OrtTrainStepOptions, batch: number): Uint8Array {
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const shape = { hw, inChannels: d, coordChannels: c, outChannels: dOut };
-  const g = new OnnxGraphBuilder('cfa-train-step');
-  const x = g.input('x', [hw, d]);
+  const g = new OnnxGraphBuilder(`cfa-train-step-b${batch}`);
   const coords = coordinatesInitializer(g, height, width, c);
-  const phi = lowerCoordConvForward(g, x, coordConvWeightInputs(g, shape), coords, 'image');
-  const indices = lowerNearestIndices(g, phi, g.input('ct', [dOut, 'm']), g.input('cn', ['m']), neighboursNeeded(loss));
-  const terms = lowerCfaLossGradient(g, {
-    phi, indices, centres: g.input('centres', ['m', dOut]),
+  const weights = coordConvWeightInputs(g, shape);
+  const ct = g.input('ct', [dOut, 'm']);
+  const cn = g.input('cn', ['m']);
+  const lossInputs = {
+    centres: g.input('centres', ['m', dOut]),
     r2: g.input('r2', []), attWeight: g.input('att_weight', []), repWeight: g.input('rep_weight', []),
-  }, loss);
-  const [gradWeight, gradBias] = lowerCoordConvWeightGradient(g, x, terms.gradPhi, coords, shape);
+  };
+  let gradWeight = '', gradBias = '';
+  const sums: Record<(typeof SUM_OUTPUTS)[number], string> = { att_sum: '', att_active: '', rep_sum: '', rep_active: '' };
+  const add = (total: string, term: string) => (total ? g.node('Add', [total, term])[0] : term);
+  for (let b = 0; b < batch; b++) {
+    const x = g.input(`x_${b}`, [hw, d]);
+    const phi = lowerCoordConvForward(g, x, weights, coords, 'image');
+    const indices = lowerNearestIndices(g, phi, ct, cn, neighboursNeeded(loss));
+    const terms = lowerCfaLossGradient(g, { phi, indices, ...lossInputs }, loss);
+    const [gw, gb] = lowerCoordConvWeightGradient(g, x, terms.gradPhi, coords, shape);
+    gradWeight = add(gradWeight, gw);
+    gradBias = add(gradBias, gb);
+    sums.att_sum = add(sums.att_sum, terms.attSum);
+    sums.att_active = add(sums.att_active, terms.attActive);
+    sums.rep_sum = add(sums.rep_sum, terms.repSum);
+    sums.rep_active = add(sums.rep_active, terms.repActive);
+  }
   const outputs: [string, string, number[]][] = [
     [gradWeight, 'grad_weight', [d + c, dOut]], [gradBias, 'grad_bias', [dOut]],
-    [terms.attSum, 'att_sum', []], [terms.attActive, 'att_active', []], [terms.repSum, 'rep_sum', []], [terms.repActive, 'rep_active', []],
+    ...SUM_OUTPUTS.map((name): [string, string, number[]] => [sums[name], name, []]),
   ];
   for (const [value, name, dims] of outputs) {
     g.node('Identity', [value], {}, [name]);
@@ -66,16 +90,26 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
   const { engine, params: built, height, width, loss } = options;
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = built;
-  const runner = await createOrtRunner(engine, trainStepGraph(options), 'CFA training step');
+  // one session per batch size (the last batch of an epoch may be smaller)
+  const runners = new Map<number, OrtRunner>();
+  const runnerFor = async (batch: number): Promise<OrtRunner> => {
+    let runner = runners.get(batch);
+    if (!runner) {
+      runner = await createOrtRunner(engine, trainStepGraph(options, batch), `CFA training step (batch ${batch})`);
+      runners.set(batch, runner);
+    }
+    return runner;
+  };
   const scalar = (v: number) => ({ data: new Float32Array([v]), dims: [] });
   return {
-    async run(embeddings, batch, params, bank, r) {
-      assert(embeddings.length === batch * hw * d, 'OrtTrainStep.run', () => `embeddings must hold [${batch}, ${hw}, ${d}] values, got ${embeddings.length}`);
+    async run(images, params, bank, r) {
+      assert(images.length > 0, 'OrtTrainStep.run', () => 'the batch is empty');
+      images.forEach((x, b) => assert(x.length === hw * d, 'OrtTrainStep.run', () => `image ${b} must hold [${hw}, ${d}] values, got ${x.length}`));
       assert(params.inChannels === d && params.outChannels === dOut && params.coordChannels === c && bank.dim === dOut, 'OrtTrainStep.run',
         () => `the step was built for ${d}+${c}→${dOut}; got params ${params.inChannels}+${params.coordChannels}→${params.outChannels} and a bank of dimension ${bank.dim}`);
-      const count = batch * hw;
+      const count = images.length * hw;
       const scale = termScales(count, loss);
-      const shared = {
+      const feeds: Record<string, OrtFeed> = {
         ...coordConvWeightFeeds(params.weight, params.bias, { hw, inChannels: d, coordChannels: c, outChannels: dOut }),
         ct: { data: bank.transposed, dims: [dOut, bank.size] },
         cn: { data: bank.squaredNorms, dims: [bank.size] },
@@ -84,25 +118,14 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
         att_weight: scalar(scale.att / loss.nu),
         rep_weight: scalar(scale.rep / loss.nu),
       };
-      const gradWeight = new Float32Array((d + c) * dOut);
-      const gradBias = new Float32Array(dOut);
-      const sums: LossSums = { attSum: 0, attActive: 0, repSum: 0, repActive: 0 };
-      // one image per run bounds ONNX Runtime's buffers at one image's φ, distances and gradient,
-      // and its products over 3136 rows run ≈ 1.4× faster than one over a batch of 4 (199 vs
-      // 141 GF/s for WRN50-2's descriptor on 2 cores: the [12544, 1792] result leaves the cache)
-      for (let b = 0; b < batch; b++) {
-        const out = await runner.run({ ...shared, x: { data: embeddings.subarray(b * hw * d, (b + 1) * hw * d), dims: [hw, d] } });
-        const gw = out.grad_weight.data as Float32Array;
-        const gb = out.grad_bias.data as Float32Array;
-        for (let i = 0; i < gw.length; i++) gradWeight[i] += gw[i];
-        for (let i = 0; i < gb.length; i++) gradBias[i] += gb[i];
-        sums.attSum += (out.att_sum.data as Float32Array)[0];
-        sums.attActive += (out.att_active.data as Float32Array)[0];
-        sums.repSum += (out.rep_sum.data as Float32Array)[0];
-        sums.repActive += (out.rep_active.data as Float32Array)[0];
-      }
-      return { ...lossFromSums(sums, count, r, loss), gradWeight, gradBias };
+      images.forEach((x, b) => (feeds[`x_${b}`] = { data: x, dims: [hw, d] }));
+      const out = await (await runnerFor(images.length)).run(feeds);
+      const first = (name: string) => (out[name].data as Float32Array)[0];
+      const sums: LossSums = { attSum: first('att_sum'), attActive: first('att_active'), repSum: first('rep_sum'), repActive: first('rep_active') };
+      return { ...lossFromSums(sums, count, r, loss), gradWeight: out.grad_weight.data as Float32Array, gradBias: out.grad_bias.data as Float32Array };
     },
-    release: () => runner.release(),
+    async release() {
+      for (const runner of runners.values()) await runner.release();
+    },
   };
 }

@@ -142,7 +142,9 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
       r0: radii[radii.length - 1], learnRadius: true,
     });
     const losses: number[] = [];
-    for (let s = 0; s < settings.steps; s++) losses.push((await trainer.step(embedding, n)).loss);
+    const per = embedding.length / n;
+    const perImage = Array.from({ length: n }, (_, i) => embedding.subarray(i * per, (i + 1) * per));
+    for (let s = 0; s < settings.steps; s++) losses.push((await trainer.step(perImage)).loss);
     expectClose(losses, ref('train.losses'), 'loss per AdamW step');
     expectClose(coordConvWeightToTorch(trainParams), ref('train.weight'), 'W after AdamW steps');
     expectClose(trainParams.bias, ref('train.bias'), 'b after AdamW steps');

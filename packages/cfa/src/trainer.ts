@@ -22,6 +22,17 @@ import { cfaLossAndGradient, type LossConfig, neighboursNeeded } from '@cfa/scor
 import { AdamW, type OptimizerConfig } from './adamw';
 import { createOrtTrainStep } from './ort-train-step';
 
+/** [batch, HW, D] in one array, the layout the step-by-step runners take. */
+function stackImages(images: Float32Array[]): Float32Array {
+  const out = new Float32Array(images.reduce((n, x) => n + x.length, 0));
+  let offset = 0;
+  for (const x of images) {
+    out.set(x, offset);
+    offset += x.length;
+  }
+  return out;
+}
+
 export interface StepLosses {
   loss: number;
   lossAtt: number;
@@ -29,8 +40,8 @@ export interface StepLosses {
 }
 
 export interface Trainer {
-  /** Trains on one batch of embeddings [batch, HW, D]; returns the batch's losses before the update. */
-  step(embeddings: Float32Array, batch: number): Promise<StepLosses>;
+  /** Trains on one batch of images' embeddings (each [HW, D]); returns the batch's losses before the update. */
+  step(images: Float32Array[]): Promise<StepLosses>;
   /** Current radius r. */
   readonly radius: number;
   release(): Promise<void>;
@@ -63,8 +74,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
       get radius() {
         return radius[0];
       },
-      async step(embeddings, batch) {
-        const s = await fused.run(embeddings, batch, params, bank, radius[0]);
+      async step(images) {
+        const s = await fused.run(images, params, bank, radius[0]);
         optimizer.step(options.learnRadius ? [s.gradWeight, s.gradBias, [s.gradR]] : [s.gradWeight, s.gradBias]);
         return { loss: s.loss, lossAtt: s.lossAtt, lossRep: s.lossRep };
       },
@@ -78,7 +89,9 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     get radius() {
       return radius[0];
     },
-    async step(embeddings, batch) {
+    async step(images) {
+      const batch = images.length;
+      const embeddings = stackImages(images);
       const phi = await descriptor.forward(embeddings, batch, params);
       const { indices } = await search.nearest(phi, batch * hw, bank, need);
       const lg = cfaLossAndGradient({ phi, count: batch * hw, bank, indices, k: need, r: radius[0], config: loss });
