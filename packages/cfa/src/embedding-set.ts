@@ -42,10 +42,24 @@ export function cachedEmbeddingSet(ids: string[], keys: string[], cache: Embeddi
   };
 }
 
-/** Stacks embeddings `indices` into one [B, H·W, D] array. */
-export async function stackEmbeddings(set: EmbeddingSet, indices: number[]): Promise<Float32Array> {
-  const per = set.height * set.width * set.channels;
-  const out = new Float32Array(indices.length * per);
-  for (let b = 0; b < indices.length; b++) out.set(await set.get(indices[b]), b * per);
+/** Images' embeddings (each [H·W, D]) in one [B, H·W, D] array, the layout batched runners take. */
+export function stackImages(images: Float32Array[]): Float32Array {
+  const out = new Float32Array(images.reduce((n, x) => n + x.length, 0));
+  let offset = 0;
+  for (const x of images) {
+    out.set(x, offset);
+    offset += x.length;
+  }
   return out;
+}
+
+/** The inverse of `stackImages`: views (not copies) of the `count` images of a [B, H·W, D] array. */
+export function splitImages(stacked: Float32Array, count: number): Float32Array[] {
+  const per = stacked.length / count;
+  return Array.from({ length: count }, (_, i) => stacked.subarray(i * per, (i + 1) * per));
+}
+
+/** The embeddings `indices` of a set, read concurrently. */
+export function readEmbeddings(set: EmbeddingSet, indices: number[]): Promise<Float32Array[]> {
+  return Promise.all(indices.map((i) => set.get(i)));
 }

@@ -13,7 +13,7 @@ import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
 import { type CoordConvParams, createCoordConvParams, createDescriptorRunner, type DescriptorRunner } from '@cfa/descriptor';
 import { createNearestSearch, type MemoryBank, type NearestSearch, paperMemoryBank, referenceMemoryBank, RunningMean } from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
-import type { EmbeddingSet } from './embedding-set';
+import { type EmbeddingSet, readEmbeddings } from './embedding-set';
 import { createTrainer } from './trainer';
 
 export interface EpochRecord {
@@ -32,6 +32,7 @@ export interface ProgressEvent {
   detail?: string;
 }
 
+/** A fitted model as plain data: `predictCfa` builds its own inference graph from it. */
 export interface FittedCfa {
   config: CfaConfig;
   engine: EngineSelection;
@@ -42,9 +43,6 @@ export interface FittedCfa {
   width: number;
   history: EpochRecord[];
   timings: { bankSeconds: number; trainSeconds: number };
-  descriptor: DescriptorRunner;
-  search: NearestSearch;
-  release(): Promise<void>;
 }
 
 export interface FitOptions {
@@ -83,8 +81,54 @@ async function buildBank(options: FitOptions, params: CoordConvParams, descripto
   return referenceMemoryBank({ meanPhi: mean.value(), hw, dim: params.outChannels, gammaC: bankConfig.gammaC, seed: config.seed, search, kmeansMaxIter: bankConfig.kmeansMaxIter });
 }
 
-export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
+/** The epochs on batches of cached embeddings; the last epoch's weights stay in `params`. */
+async function trainDescriptor(options: FitOptions, params: CoordConvParams, bank: MemoryBank, descriptor: DescriptorRunner, search: NearestSearch): Promise<{ history: EpochRecord[]; radius: number }> {
   const { config, engine, train, onProgress, onEpoch } = options;
+  const history: EpochRecord[] = [];
+  const epochs = config.loss.terms === 'none' ? 0 : config.training.epochs;
+  if (epochs === 0) return { history, radius: config.training.r0 };
+  const trainer = await createTrainer({
+    engine, params, bank, height: train.height, width: train.width, loss: config.loss, optimizer: config.optimizer,
+    r0: config.training.r0, learnRadius: config.training.learnRadius, descriptor, search,
+  });
+  const rng = createRng(config.seed).fork('batches');
+  const n = train.ids.length;
+  const batchesPerEpoch = Math.ceil(n / config.training.batchSize);
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const t0 = performance.now();
+      const order = config.training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
+      let loss = 0, lossAtt = 0, lossRep = 0;
+      const batchOf = (b: number) => order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
+      // the next batch is read (disk cache, float16 decode) while ONNX Runtime runs this one
+      const read = (b: number) => readEmbeddings(train, batchOf(b));
+      let next = read(0);
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        const images = await next;
+        if (b + 1 < batchesPerEpoch) {
+          next = read(b + 1);
+          next.catch(() => {}); // a failed read surfaces when that batch is awaited
+        }
+        const step = await trainer.step(images);
+        if (!Number.isFinite(step.loss)) throw new Error(`fitCfa: the loss became ${step.loss} at epoch ${epoch}, batch ${b + 1}`);
+        loss += step.loss / batchesPerEpoch;
+        lossAtt += step.lossAtt / batchesPerEpoch;
+        lossRep += step.lossRep / batchesPerEpoch;
+        onProgress?.({ phase: 'train', done: (epoch - 1) * batchesPerEpoch + b + 1, total: epochs * batchesPerEpoch, detail: `epoch ${epoch}/${epochs}` });
+      }
+      const record = { epoch, loss, lossAtt, lossRep, radius: trainer.radius, seconds: (performance.now() - t0) / 1000 };
+      history.push(record);
+      onEpoch?.(record);
+    }
+    return { history, radius: trainer.radius };
+  } finally {
+    // the trainer shares the descriptor runner and search; release only its own parts
+    await trainer.release();
+  }
+}
+
+export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
+  const { config, engine, train } = options;
   if (train.ids.length === 0) throw new Error('fitCfa: the train set is empty');
   const { height, width, channels } = train;
   const params = createCoordConvParams({
@@ -95,64 +139,21 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
     init: config.descriptor.init,
     seed: config.seed,
   });
+  // these runners serve the bank and the step-by-step trainer only: predict builds its own graph
   const descriptor = await createDescriptorRunner({ engine, height, width, params });
   const search = await createNearestSearch({ engine, dim: params.outChannels });
-
-  const bankStart = performance.now();
-  const bank = await buildBank(options, params, descriptor, search);
-  const bankSeconds = (performance.now() - bankStart) / 1000;
-
-  const trainStart = performance.now();
-  const history: EpochRecord[] = [];
-  let radius = config.training.r0;
-  const epochs = config.loss.terms === 'none' ? 0 : config.training.epochs;
-  if (epochs > 0) {
-    const trainer = await createTrainer({
-      engine, params, bank, height, width, loss: config.loss, optimizer: config.optimizer,
-      r0: config.training.r0, learnRadius: config.training.learnRadius, descriptor, search,
-    });
-    const rng = createRng(config.seed).fork('batches');
-    const n = train.ids.length;
-    const batchesPerEpoch = Math.ceil(n / config.training.batchSize);
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        const t0 = performance.now();
-        const order = config.training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
-        let loss = 0, lossAtt = 0, lossRep = 0;
-        const batchOf = (b: number) => order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
-        // the next batch is read (disk cache, float16 decode) while ONNX Runtime runs this one
-        const read = (b: number) => Promise.all(batchOf(b).map((i) => train.get(i)));
-        let next = read(0);
-        for (let b = 0; b < batchesPerEpoch; b++) {
-          const images = await next;
-          if (b + 1 < batchesPerEpoch) {
-            next = read(b + 1);
-            next.catch(() => {}); // a failed read surfaces when that batch is awaited
-          }
-          const step = await trainer.step(images);
-          if (!Number.isFinite(step.loss)) throw new Error(`fitCfa: the loss became ${step.loss} at epoch ${epoch}, batch ${b + 1}`);
-          loss += step.loss / batchesPerEpoch;
-          lossAtt += step.lossAtt / batchesPerEpoch;
-          lossRep += step.lossRep / batchesPerEpoch;
-          onProgress?.({ phase: 'train', done: (epoch - 1) * batchesPerEpoch + b + 1, total: epochs * batchesPerEpoch, detail: `epoch ${epoch}/${epochs}` });
-        }
-        radius = trainer.radius;
-        const record = { epoch, loss, lossAtt, lossRep, radius, seconds: (performance.now() - t0) / 1000 };
-        history.push(record);
-        onEpoch?.(record);
-      }
-    } finally {
-      // the trainer shares the descriptor runner and search; release only its own parts
-      await trainer.release();
-    }
+  try {
+    const bankStart = performance.now();
+    const bank = await buildBank(options, params, descriptor, search);
+    const bankSeconds = (performance.now() - bankStart) / 1000;
+    const trainStart = performance.now();
+    const { history, radius } = await trainDescriptor(options, params, bank, descriptor, search);
+    return {
+      config, engine, params, bank, radius, height, width, history,
+      timings: { bankSeconds, trainSeconds: (performance.now() - trainStart) / 1000 },
+    };
+  } finally {
+    await descriptor.release();
+    await search.release();
   }
-  return {
-    config, engine, params, bank, radius, height, width, history,
-    timings: { bankSeconds, trainSeconds: (performance.now() - trainStart) / 1000 },
-    descriptor, search,
-    async release() {
-      await descriptor.release();
-      await search.release();
-    },
-  };
 }

@@ -25,7 +25,7 @@ export { AdamW, OptimizerConfigSchema } from './adamw';
 export type { OptimizerConfig } from './adamw';
 export { DiskEmbeddingCache, MemoryEmbeddingCache, embeddingKey } from './embedding-cache';
 export type { EmbeddingCache, EmbeddingKeyParts } from './embedding-cache';
-export { cachedEmbeddingSet, memoryEmbeddingSet, stackEmbeddings } from './embedding-set';
+export { cachedEmbeddingSet, memoryEmbeddingSet, readEmbeddings, splitImages, stackImages } from './embedding-set';
 export type { EmbeddingGeometry, EmbeddingSet } from './embedding-set';
 export { embedSamples, sampleViewKey } from './embed-samples';
 export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';

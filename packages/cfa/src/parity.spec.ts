@@ -13,6 +13,7 @@ import { coordConvWeightFromTorch, coordConvWeightToTorch, createDescriptorRunne
 import { createMemoryBank, createNearestSearch, RunningMean } from '@cfa/memory-bank';
 import { anomalyMaps, cfaLossAndGradient, imageScores, LossConfigSchema, patchAnomalyScores } from '@cfa/scoring';
 import { describe, expect, it } from 'vitest';
+import { splitImages } from './embedding-set';
 import { createTrainer } from './trainer';
 
 const dir = new URL('./__fixtures__/torch-parity/', import.meta.url);
@@ -142,8 +143,7 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
       r0: radii[radii.length - 1], learnRadius: true,
     });
     const losses: number[] = [];
-    const per = embedding.length / n;
-    const perImage = Array.from({ length: n }, (_, i) => embedding.subarray(i * per, (i + 1) * per));
+    const perImage = splitImages(embedding, n);
     for (let s = 0; s < settings.steps; s++) losses.push((await trainer.step(perImage)).loss);
     expectClose(losses, ref('train.losses'), 'loss per AdamW step');
     expectClose(coordConvWeightToTorch(trainParams), ref('train.weight'), 'W after AdamW steps');

@@ -9,7 +9,7 @@
  * ```
  */
 import { anomalyMaps, imageScores as maxScores, patchAnomalyScores } from '@cfa/scoring';
-import { type EmbeddingSet, stackEmbeddings } from './embedding-set';
+import { type EmbeddingSet, readEmbeddings } from './embedding-set';
 import type { FittedCfa } from './fit';
 import { createPatchDistances } from './patch-distances';
 
@@ -47,7 +47,7 @@ export async function predictCfa({ model, test, inputSize, batchSize = 4, onProg
   try {
     for (let start0 = 0; start0 < n; start0 += batchSize) {
       const indices = Array.from({ length: Math.min(batchSize, n - start0) }, (_, i) => start0 + i);
-      const distances = await scorer.nearest(await stackEmbeddings(test, indices), indices.length);
+      const distances = await scorer.nearest(await readEmbeddings(test, indices));
       patchScores.set(patchAnomalyScores({ distances, count: indices.length * hw, k: K, K, metric: model.config.scoring.metric }), start0 * hw);
       onProgress?.(start0 + indices.length, n);
     }

@@ -23,7 +23,7 @@ import { createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
 import type { CfaConfig } from './config';
 import { type EmbeddingCache, MemoryEmbeddingCache } from './embedding-cache';
 import { type EmbeddedSamples, embedSamples } from './embed-samples';
-import { type EpochRecord, fitCfa, type FittedCfa } from './fit';
+import { type EpochRecord, fitCfa } from './fit';
 import { type Prediction, predictCfa } from './predict';
 import { combineViewPredictions } from './view-ensemble';
 
@@ -120,46 +120,41 @@ interface ViewRunOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
-/** Embed, fit and predict on one view; the fitted model is released before returning. */
+/** Embed, fit and predict on one view. */
 async function runView({ config, view, index, backbone, embedder, engine, cache, keepTestSamples, onProgress, onEpoch }: ViewRunOptions): Promise<ViewRun> {
   const inputSize = viewOutputSize(view);
-  let fitted: FittedCfa | undefined;
-  try {
-    const train = await embedSamples({
-      refs: index.train, view, embedder, backboneId: backbone.weightsSource.id, cache,
-      onProgress: (done, total, cached) => onProgress({ phase: 'embed-train', done, total, detail: cached ? `${cached} cached` : undefined }),
-    });
-    fitted = await fitCfa({
-      config: view === config.view ? config : { ...config, view }, engine, train: train.set,
-      outMultiplier: backbone.definition.embedding.outMultiplier,
-      onProgress: (e) => onProgress({ phase: e.phase, done: e.done, total: e.total, detail: e.detail }),
-      onEpoch,
-    });
-    const test = await embedSamples({
-      refs: index.test, view, embedder, backboneId: backbone.weightsSource.id, cache, keepSamples: keepTestSamples,
-      onProgress: (done, total, cached) => onProgress({ phase: 'embed-test', done, total, detail: cached ? `${cached} cached` : undefined }),
-    });
-    const prediction = await predictCfa({
-      model: fitted, test: test.set, inputSize,
-      onProgress: (done, total) => onProgress({ phase: 'predict', done, total }),
-    });
-    return {
-      view, train, test, prediction,
-      history: fitted.history,
-      radius: fitted.radius,
-      bankSize: fitted.bank.size,
-      descriptorChannels: fitted.params.outChannels,
-      timings: {
-        embedTrainSeconds: train.seconds,
-        bankSeconds: fitted.timings.bankSeconds,
-        trainSeconds: fitted.timings.trainSeconds,
-        embedTestSeconds: test.seconds,
-        predictSeconds: prediction.seconds,
-      },
-    };
-  } finally {
-    await fitted?.release();
-  }
+  const train = await embedSamples({
+    refs: index.train, view, embedder, backboneId: backbone.weightsSource.id, cache,
+    onProgress: (done, total, cached) => onProgress({ phase: 'embed-train', done, total, detail: cached ? `${cached} cached` : undefined }),
+  });
+  const fitted = await fitCfa({
+    config: view === config.view ? config : { ...config, view }, engine, train: train.set,
+    outMultiplier: backbone.definition.embedding.outMultiplier,
+    onProgress: (e) => onProgress({ phase: e.phase, done: e.done, total: e.total, detail: e.detail }),
+    onEpoch,
+  });
+  const test = await embedSamples({
+    refs: index.test, view, embedder, backboneId: backbone.weightsSource.id, cache, keepSamples: keepTestSamples,
+    onProgress: (done, total, cached) => onProgress({ phase: 'embed-test', done, total, detail: cached ? `${cached} cached` : undefined }),
+  });
+  const prediction = await predictCfa({
+    model: fitted, test: test.set, inputSize,
+    onProgress: (done, total) => onProgress({ phase: 'predict', done, total }),
+  });
+  return {
+    view, train, test, prediction,
+    history: fitted.history,
+    radius: fitted.radius,
+    bankSize: fitted.bank.size,
+    descriptorChannels: fitted.params.outChannels,
+    timings: {
+      embedTrainSeconds: train.seconds,
+      bankSeconds: fitted.timings.bankSeconds,
+      trainSeconds: fitted.timings.trainSeconds,
+      embedTestSeconds: test.seconds,
+      predictSeconds: prediction.seconds,
+    },
+  };
 }
 
 const member = (r: ViewRun): EnsembleMemberRun => ({ view: r.view, prediction: r.prediction, history: r.history, radius: r.radius, bankSize: r.bankSize, timings: r.timings });

@@ -6,9 +6,10 @@
  *    autograd through the full top-k, see cfa-spec.md);
  * 3. the weight gradient Xᵀ·∂φ, then one AdamW step on W, b and r (shared by both engines).
  *
- * On ONNX Runtime, 1–3 run as one fused graph per image (`createOrtTrainStep`); on TensorFlow.js
- * the engine runs the three large products and `cfaLossAndGradient` does 2 on typed arrays. Both
- * are built from the same definitions, so they learn the same radius and weights up to rounding.
+ * On ONNX Runtime, 1–3 run as one fused graph with a chain per image (`createOrtTrainStep`); on
+ * TensorFlow.js the engine runs the three large products and `cfaLossAndGradient` does 2 on typed
+ * arrays. Both are built from the same definitions, so they learn the same radius and weights up
+ * to rounding.
  */
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import {
@@ -20,18 +21,9 @@ import {
 import { createNearestSearch, type MemoryBank, type NearestSearch } from '@cfa/memory-bank';
 import { cfaLossAndGradient, type LossConfig, neighboursNeeded } from '@cfa/scoring';
 import { AdamW, type OptimizerConfig } from './adamw';
-import { createOrtTrainStep } from './ort-train-step';
+import { stackImages } from './embedding-set';
+import { createOrtTrainStep, type OrtTrainStepResult } from './ort-train-step';
 
-/** [batch, HW, D] in one array, the layout the step-by-step runners take. */
-function stackImages(images: Float32Array[]): Float32Array {
-  const out = new Float32Array(images.reduce((n, x) => n + x.length, 0));
-  let offset = 0;
-  for (const x of images) {
-    out.set(x, offset);
-    offset += x.length;
-  }
-  return out;
-}
 
 export interface StepLosses {
   loss: number;
@@ -62,47 +54,57 @@ export interface TrainerOptions {
   search?: NearestSearch;
 }
 
-export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
+/** Loss and gradients of one batch at radius r, by one of the two engines' paths. */
+interface BatchGradient {
+  compute(images: Float32Array[], r: number): Promise<OrtTrainStepResult>;
+  release(): Promise<void>;
+}
+
+/** TensorFlow.js: the engine's three products with `cfaLossAndGradient` between them. */
+async function stepByStepGradient(options: TrainerOptions): Promise<BatchGradient> {
   const { engine, params, bank, height, width, loss } = options;
   const hw = height * width;
   const need = neighboursNeeded(loss);
-  const radius = new Float32Array([options.r0]);
-  const optimizer = new AdamW(options.learnRadius ? [params.weight, params.bias, radius] : [params.weight, params.bias], options.optimizer);
-  if (engine.name === 'ort') {
-    const fused = await createOrtTrainStep({ engine, params, height, width, loss });
-    return {
-      get radius() {
-        return radius[0];
-      },
-      async step(images) {
-        const s = await fused.run(images, params, bank, radius[0]);
-        optimizer.step(options.learnRadius ? [s.gradWeight, s.gradBias, [s.gradR]] : [s.gradWeight, s.gradBias]);
-        return { loss: s.loss, lossAtt: s.lossAtt, lossRep: s.lossRep };
-      },
-      release: () => fused.release(),
-    };
-  }
   const descriptor = options.descriptor ?? (await createDescriptorRunner({ engine, height, width, params }));
   const search = options.search ?? (await createNearestSearch({ engine, dim: params.outChannels }));
   const gradient = await createDescriptorGradient({ engine, height, width, params });
   return {
-    get radius() {
-      return radius[0];
-    },
-    async step(images) {
+    async compute(images, r) {
       const batch = images.length;
       const embeddings = stackImages(images);
       const phi = await descriptor.forward(embeddings, batch, params);
       const { indices } = await search.nearest(phi, batch * hw, bank, need);
-      const lg = cfaLossAndGradient({ phi, count: batch * hw, bank, indices, k: need, r: radius[0], config: loss });
-      const { gradWeight, gradBias } = await gradient.compute(embeddings, lg.gradPhi, batch);
-      optimizer.step(options.learnRadius ? [gradWeight, gradBias, [lg.gradR]] : [gradWeight, gradBias]);
-      return { loss: lg.loss, lossAtt: lg.lossAtt, lossRep: lg.lossRep };
+      const lg = cfaLossAndGradient({ phi, count: batch * hw, bank, indices, k: need, r, config: loss });
+      return { ...lg, ...(await gradient.compute(embeddings, lg.gradPhi, batch)) };
     },
     async release() {
       await gradient.release();
       if (!options.descriptor) await descriptor.release();
       if (!options.search) await search.release();
     },
+  };
+}
+
+export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
+  const { engine, params, bank, height, width, loss } = options;
+  const radius = new Float32Array([options.r0]);
+  const optimizer = new AdamW(options.learnRadius ? [params.weight, params.bias, radius] : [params.weight, params.bias], options.optimizer);
+  let gradient: BatchGradient;
+  if (engine.name === 'ort') {
+    const fused = await createOrtTrainStep({ engine, params, height, width, loss });
+    gradient = { compute: (images, r) => fused.run(images, params, bank, r), release: () => fused.release() };
+  } else {
+    gradient = await stepByStepGradient(options);
+  }
+  return {
+    get radius() {
+      return radius[0];
+    },
+    async step(images) {
+      const g = await gradient.compute(images, radius[0]);
+      optimizer.step(options.learnRadius ? [g.gradWeight, g.gradBias, [g.gradR]] : [g.gradWeight, g.gradBias]);
+      return { loss: g.loss, lossAtt: g.lossAtt, lossRep: g.lossRep };
+    },
+    release: () => gradient.release(),
   };
 }

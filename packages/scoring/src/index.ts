@@ -18,6 +18,7 @@ export {
   lossFromSums,
   termScales,
   negativeColumns,
+  neighbourRoles,
   neighboursNeeded,
 } from './loss';
 export type { HingeWeights, LossSums, LossAndGradient, LossConfig, LossParams, LossTerms, LossTfParams, LossValues } from './loss';

@@ -14,7 +14,7 @@
  * ```
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
-import { type LossConfig, negativeColumns, neighboursNeeded } from './loss';
+import { type LossConfig, neighbourRoles } from './loss';
 
 export interface LossGraphInputs {
   /** φ [P, D′]. */
@@ -44,18 +44,13 @@ export interface LossGraphOutputs {
 
 export function lowerCfaLossGradient(g: OnnxGraphBuilder, inputs: LossGraphInputs, config: LossConfig): LossGraphOutputs {
   const { phi, centres, indices, r2, attWeight, repWeight } = inputs;
-  const need = neighboursNeeded(config);
-  const [negStart, negEnd] = negativeColumns(config);
-  const useRep = config.terms === 'att+rep' && negEnd > negStart;
   const zero = g.initializer(g.fresh('zero'), new Float32Array([0]), []);
   const alpha = g.initializer(g.fresh('alpha'), new Float32Array([config.alpha]), []);
   const total = (x: string) => g.node('ReduceSum', [x], { keepdims: attr.int(0) })[0];
   const positive = (x: string) => g.node('Cast', [g.node('Greater', [x, zero])[0]], { to: attr.int(1) })[0];
   const add = (a: string | undefined, b: string) => (a === undefined ? b : g.node('Add', [a, b])[0]);
   let grad: string | undefined, attSum: string | undefined, attActive: string | undefined, repSum: string | undefined, repActive: string | undefined;
-  for (let j = 0; j < need; j++) {
-    const inAtt = j < config.K;
-    const inRep = useRep && j >= negStart && j < negEnd;
+  for (const [j, { att: inAtt, rep: inRep }] of neighbourRoles(config).entries()) {
     if (!inAtt && !inRep) continue;
     const column = g.node('Gather', [indices, g.initializer(g.fresh('j'), new BigInt64Array([BigInt(j)]), [])], { axis: attr.int(1) })[0];
     const diff = g.node('Sub', [phi, g.node('Gather', [centres, column], { axis: attr.int(0) })[0]])[0];

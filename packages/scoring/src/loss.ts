@@ -88,11 +88,19 @@ export interface LossSums {
   repActive: number;
 }
 
+/** For each of the `need` sorted neighbours: does it enter the attraction term, the repulsion term? */
+export function neighbourRoles(config: LossConfig): { att: boolean; rep: boolean }[] {
+  const [negStart, negEnd] = negativeColumns(config);
+  return Array.from({ length: neighboursNeeded(config) }, (_, j) => ({
+    att: config.terms !== 'none' && j < config.K,
+    rep: config.terms === 'att+rep' && j >= negStart && j < negEnd,
+  }));
+}
+
 /** Scales of an active attraction / repulsion term for a step over `count` patches, before 1/ν. */
 export function termScales(count: number, config: LossConfig): { att: number; rep: number } {
-  const [negStart, negEnd] = negativeColumns(config);
-  const useRep = config.terms === 'att+rep' && negEnd > negStart;
-  return { att: 1 / (count * config.K), rep: useRep ? 1 / (count * (negEnd - negStart)) : 0 };
+  const repulsive = neighbourRoles(config).filter((role) => role.rep).length;
+  return { att: 1 / (count * config.K), rep: repulsive > 0 ? 1 / (count * repulsive) : 0 };
 }
 
 /** The loss values and ∂loss/∂r from the summed hinge terms of a step over `count` patches. */
@@ -125,19 +133,19 @@ export function hingeWeights(distances: ArrayLike<number>, count: number, r: num
   const sums: LossSums = { attSum: 0, attActive: 0, repSum: 0, repActive: 0 };
   if (config.terms === 'none') return { ...lossFromSums(sums, count, r, config), weights, weightSums };
   const r2 = r * r;
-  const [negStart, negEnd] = negativeColumns(config);
+  const roles = neighbourRoles(config);
   const scale = termScales(count, config);
   for (let t = 0; t < count; t++) {
     let sum = 0;
     for (let j = 0; j < need; j++) {
       const d = distances[t * need + j];
       let w = 0;
-      if (j < config.K && d - r2 > 0) {
+      if (roles[j].att && d - r2 > 0) {
         sums.attSum += d - r2;
         sums.attActive++;
         w += scale.att;
       }
-      if (scale.rep > 0 && j >= negStart && j < negEnd && r2 - d - config.alpha > 0) {
+      if (roles[j].rep && r2 - d - config.alpha > 0) {
         sums.repSum += r2 - d - config.alpha;
         sums.repActive++;
         w -= scale.rep;

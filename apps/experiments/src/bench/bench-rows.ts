@@ -13,7 +13,7 @@ import { type BackboneModel, createOrtBackboneRunner, createTfBackboneRunner } f
 import { createCoordConvParams, createDescriptorGradient, createDescriptorRunner, createPatchEmbedder } from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
 import { anomalyMaps, patchAnomalyScores } from '@cfa/scoring';
-import { CfaConfigSchema, createPatchDistances, DiskEmbeddingCache, embeddingKey, fitCfa, memoryEmbeddingSet } from '@cfa/cfa';
+import { CfaConfigSchema, createPatchDistances, DiskEmbeddingCache, embeddingKey, fitCfa, memoryEmbeddingSet, splitImages, stackImages } from '@cfa/cfa';
 
 export const GAMMAS = [1, 2, 4, 8] as const;
 
@@ -59,9 +59,7 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   const embedder = await createPatchEmbedder({ engine, backbone, inputSize: size });
   const embeddings: Float32Array[] = [];
   for (let i = 0; i < count; i += 4) {
-    const e = await embedder.embed(images.subarray(i * px, (i + 4) * px), 4);
-    const per = e.length / 4;
-    for (let j = 0; j < 4; j++) embeddings.push(e.slice(j * per, (j + 1) * per));
+    embeddings.push(...splitImages(await embedder.embed(images.subarray(i * px, (i + 4) * px), 4), 4));
   }
   const { height, width, channels } = embedder;
   const hw = height * width;
@@ -74,8 +72,7 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   const params = createCoordConvParams({ inChannels: channels, gammaD: 1, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
   const descriptor = await createDescriptorRunner({ engine, height, width, params });
   const gradient = await createDescriptorGradient({ engine, height, width, params });
-  const x4 = new Float32Array(4 * hw * channels);
-  embeddings.slice(0, 4).forEach((e, i) => x4.set(e, i * hw * channels));
+  const x4 = stackImages(embeddings.slice(0, 4));
   const phi = await descriptor.forward(x4, 4, params);
   rows.push({ key: 'descriptor_ms', label: 'descriptor forward+backward', unit: 'ms/img', value: (await median(async () => {
     const p = await descriptor.forward(x4, 4, params);
@@ -98,7 +95,6 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   const fitted = await fitCfa({ config, engine, train: set, outMultiplier: backbone.definition.embedding.outMultiplier });
   const epochSeconds = fitted.history[1].seconds;
   rows.push({ key: 'epoch_s', label: `training epoch (${count} images, cache warm)`, unit: 's', value: epochSeconds });
-  await fitted.release();
   log(`${backbone.definition.name} ${name}: epoch ${epochSeconds.toFixed(1)} s (the second; the first ${fitted.history[0].seconds.toFixed(1)} s)`);
   // inference throughput with γd = γc, image → smoothed map
   for (const g of GAMMAS) {
@@ -109,7 +105,7 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
     const t = performance.now();
     for (let i = 0; i < count; i += 4) {
       const e = await embedder.embed(images.subarray(i * px, (i + 4) * px), 4);
-      const distances = await scorer.nearest(e, 4);
+      const distances = await scorer.nearest(splitImages(e, 4));
       anomalyMaps({ scores: patchAnomalyScores({ distances, count: 4 * hw, k: 3, K: 3, metric: 'euclidean' }), count: 4, height, width, outputSize: size, sigma: 4 });
     }
     rows.push({ key: `throughput_g${g}`, label: `inference throughput, γd=γc=${g}`, unit: 'img/s', value: count / ((performance.now() - t) / 1000) });

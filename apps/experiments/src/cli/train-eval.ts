@@ -1,12 +1,13 @@
 /**
  * `train-eval`: CFA on one category — train, evaluate, print I-AUROC / P-AUROC / P-AUPRO, write the
- * result JSON, per-image scores and heatmap panels; `--ensemble cfa++` runs CFA++ (two views). Without `--data-root` it runs on the embedded
- * synthetic dataset (generated on first use) with a seeded random-init backbone.
+ * result JSON, per-image scores and heatmap panels; `--ensemble cfa++` runs CFA++ (two views).
+ * Without `--data-root` it runs on the embedded synthetic dataset (generated on first use) with a
+ * seeded random-init backbone.
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
-import { DiskEmbeddingCache } from '@cfa/cfa';
+import { DiskEmbeddingCache, type EpochRecord } from '@cfa/cfa';
 import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, nonNegativeInt, positiveNumber } from './common-options';
 import { type RunConfigInput, RunConfigSchema } from '../run/run-config';
@@ -109,12 +110,14 @@ export function trainEvalCommand(): Command {
     log.info(`${method}${config.cfa.backbone.name}, ${weightsNote}; category ${config.dataset.category}; ${config.cfa.training.epochs} epochs`);
     const outDir = options.out ?? join('runs', 'train-eval', `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${config.dataset.category}`);
     const progress = createPhaseProgress();
+    const epochProgress = (phase: string) => (e: EpochRecord) =>
+      progress.update(phase, e.epoch, config.cfa.training.epochs, `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`);
     const result = await runCell({
       config, engine, outDir,
       cache: options.featureCache ? new DiskEmbeddingCache(options.featureCache) : undefined,
       onProgress: (e) => progress.update(e.view ? `${e.view} ${e.phase}` : e.phase, e.done, e.total, e.detail),
-      onEpoch: (e) => progress.update(config.cfa.ensemble === 'cfa++' ? 'primary train' : 'train', e.epoch, config.cfa.training.epochs, `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`),
-      onCompanionEpoch: (e) => progress.update('companion train', e.epoch, config.cfa.training.epochs, `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`),
+      onEpoch: epochProgress(config.cfa.ensemble === 'cfa++' ? 'primary train' : 'train'),
+      onCompanionEpoch: epochProgress('companion train'),
       log: log.info,
     }).finally(() => progress.stop());
     if (options.json) {

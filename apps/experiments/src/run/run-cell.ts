@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { describeEngine } from '@cfa/tensor-runtime';
 import { ensureSyntheticDataset, writePngAtomic } from '@cfa/data';
-import { type CategoryRun, type EmbeddingCache, type EpochRecord, runCfaOnCategory, type RunProgress } from '@cfa/cfa';
+import { type CategoryRun, type EmbeddingCache, type EnsembleMemberRun, type EpochRecord, runCfaOnCategory, type RunProgress } from '@cfa/cfa';
 import { computeAnomalyMetrics } from '@cfa/metrics';
 import { heatmapPanel } from '../report/heatmap-panel';
 import { DEFAULT_SYNTHETIC_ROOT, type RunConfig } from './run-config';
@@ -39,7 +39,7 @@ export interface CellResult {
   ensemble?: {
     kind: 'cfa++';
     views: [string, string];
-    companion: { history: EpochRecord[]; radius: number; bankSize: number; timings: CategoryRun['timings'] };
+    companion: Pick<EnsembleMemberRun, 'history' | 'radius' | 'bankSize' | 'timings'>;
   };
 }
 
