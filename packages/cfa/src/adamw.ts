@@ -47,26 +47,44 @@ export class AdamW {
     if (grads.length !== this.params.length) throw new Error(`AdamW.step: ${this.params.length} parameters, ${grads.length} gradients`);
     const { lr, weightDecay, amsgrad, beta1, beta2, eps } = this.config;
     this.t++;
-    const bc1 = 1 - beta1 ** this.t;
-    const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
-    const stepSize = lr / bc1;
+    const constants: StepConstants = {
+      decay: 1 - lr * weightDecay, beta1, beta2, eps, amsgrad,
+      bc2Sqrt: Math.sqrt(1 - beta2 ** this.t),
+      stepSize: lr / (1 - beta1 ** this.t),
+    };
     this.params.forEach((p, k) => {
       const g = grads[k];
       if (g.length !== p.length) throw new Error(`AdamW.step: parameter ${k} has ${p.length} values, its gradient ${g.length}`);
-      const m = this.m[k], v = this.v[k], vMax = this.vMax[k];
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i];
-        let theta = p[i] * (1 - lr * weightDecay);
-        m[i] = beta1 * m[i] + (1 - beta1) * gi;
-        v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-        let second = v[i];
-        if (amsgrad) {
-          if (v[i] > vMax[i]) vMax[i] = v[i];
-          second = vMax[i];
-        }
-        theta -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + eps);
-        p[i] = theta;
-      }
+      // one element type per call site: a plain array here would make the loop's reads polymorphic (3× slower)
+      updateParameter(p, g instanceof Float32Array ? g : Float32Array.from(g), this.m[k], this.v[k], this.vMax[k], constants);
     });
+  }
+}
+
+interface StepConstants {
+  decay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  amsgrad: boolean;
+  bc2Sqrt: number;
+  stepSize: number;
+}
+
+function updateParameter(p: Float32Array, g: Float32Array, m: Float64Array, v: Float64Array, vMax: Float64Array, c: StepConstants): void {
+  const { decay, beta1, beta2, eps, amsgrad, bc2Sqrt, stepSize } = c;
+  const oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2;
+  for (let i = 0; i < p.length; i++) {
+    const gi = g[i];
+    const mi = beta1 * m[i] + oneMinusBeta1 * gi;
+    const vi = beta2 * v[i] + oneMinusBeta2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    let second = vi;
+    if (amsgrad) {
+      second = vi > vMax[i] ? vi : vMax[i];
+      vMax[i] = second;
+    }
+    p[i] = p[i] * decay - (stepSize * mi) / (Math.sqrt(second) / bc2Sqrt + eps);
   }
 }

@@ -50,7 +50,6 @@ export async function embedSamples(options: EmbedSamplesOptions): Promise<Embedd
   const { refs, view, embedder, backboneId, batchSize = 4, keepSamples = false, onProgress } = options;
   const cache = options.cache ?? new MemoryEmbeddingCache();
   const start = performance.now();
-  const geometry = { height: embedder.height, width: embedder.width, channels: embedder.channels };
   const keys: string[] = [];
   const samples: LoadedSample[] = [];
   for (const ref of refs) {
@@ -87,11 +86,10 @@ export async function embedSamples(options: EmbedSamplesOptions): Promise<Embedd
     if (embedIdx.length === 0) continue;
     const images = new Float32Array(embedIdx.length * pixels);
     embedIdx.forEach(([, j], k) => images.set(loaded[j].image, k * pixels));
-    const embeddings = await embedder.embed(images, embedIdx.length);
-    const per = embeddings.length / embedIdx.length;
+    const pyramids = await embedder.embedPyramids(images, embedIdx.length);
     for (let k = 0; k < embedIdx.length; k++) {
       const i = embedIdx[k][0];
-      const e = embeddings.slice(k * per, (k + 1) * per);
+      const e = pyramids[k];
       await cache.set(keys[i], e);
       if (retain) inMemory[i] = e;
       done++;
@@ -100,7 +98,7 @@ export async function embedSamples(options: EmbedSamplesOptions): Promise<Embedd
   }
   const ids = refs.map((r) => r.id);
   const set = retain
-    ? memoryEmbeddingSet(ids, inMemory, geometry)
-    : cachedEmbeddingSet(ids, keys, cache, geometry);
+    ? memoryEmbeddingSet(ids, inMemory, embedder.levels)
+    : cachedEmbeddingSet(ids, keys, cache, embedder.levels);
   return { set, samples, cacheHits: hits, seconds: (performance.now() - start) / 1000 };
 }

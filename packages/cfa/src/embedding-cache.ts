@@ -39,9 +39,22 @@ export interface EmbeddingKeyParts {
   inputSize: number;
 }
 
-/** The cache key: a sha256 over everything the embedding depends on. */
+/**
+ * The cache key: a sha256 over everything the embedding depends on, and the entry layout's
+ * version (2: the embedding pyramid; 1 held the upsampled embedding, so its entries are misses).
+ */
 export function embeddingKey(parts: EmbeddingKeyParts): string {
-  return createHash('sha256').update(JSON.stringify([1, parts.sourceHash, parts.view, parts.backbone, parts.inputSize])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([2, parts.sourceHash, parts.view, parts.backbone, parts.inputSize])).digest('hex');
+}
+
+/** float16 bits → float32 for all 65536 patterns: decoding an entry is one lookup per value. */
+let halfTable: Float32Array | undefined;
+function float16Table(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = float16ToFloat32(h);
+  }
+  return halfTable;
 }
 
 export class MemoryEmbeddingCache implements EmbeddingCache {
@@ -97,8 +110,15 @@ export class DiskEmbeddingCache implements EmbeddingCache {
       return undefined;
     }
     const out = new Float32Array(length);
-    if (half) for (let i = 0; i < length; i++) out[i] = float16ToFloat32(view.getUint16(HEADER + i * 2, true));
-    else for (let i = 0; i < length; i++) out[i] = view.getFloat32(HEADER + i * 4, true);
+    // entries are little-endian like every platform Node runs on; copy to an aligned buffer first
+    const body = new Uint8Array(length * (half ? 2 : 4));
+    body.set(bytes.subarray(HEADER));
+    if (half) {
+      const table = float16Table(), bits = new Uint16Array(body.buffer);
+      for (let i = 0; i < length; i++) out[i] = table[bits[i]];
+    } else {
+      out.set(new Float32Array(body.buffer));
+    }
     this.stats.hits++;
     return out;
   }
@@ -110,8 +130,13 @@ export class DiskEmbeddingCache implements EmbeddingCache {
     bytes.writeUInt32LE(MAGIC, 0);
     bytes.writeUInt32LE(half ? 16 : 32, 4);
     bytes.writeUInt32LE(value.length, 8);
-    if (half) for (let i = 0; i < value.length; i++) bytes.writeUInt16LE(float32ToFloat16(value[i]), HEADER + i * 2);
-    else for (let i = 0; i < value.length; i++) bytes.writeFloatLE(value[i], HEADER + i * 4);
+    if (half) {
+      const bits = new Uint16Array(value.length);
+      for (let i = 0; i < value.length; i++) bits[i] = float32ToFloat16(value[i]);
+      bytes.set(new Uint8Array(bits.buffer), HEADER);
+    } else {
+      bytes.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), HEADER);
+    }
     await writeFileAtomic(path, bytes);
     this.stats.writes++;
     this.stats.bytesWritten += bytes.length;

@@ -13,7 +13,7 @@ import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
 import { type CoordConvParams, createCoordConvParams, createDescriptorRunner, type DescriptorRunner } from '@cfa/descriptor';
 import { createNearestSearch, type MemoryBank, type NearestSearch, paperMemoryBank, referenceMemoryBank, RunningMean } from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
-import { type EmbeddingSet, readEmbeddings } from './embedding-set';
+import { type EmbeddingSet, readPyramids } from './embedding-set';
 import { createTrainer } from './trainer';
 
 export interface EpochRecord {
@@ -88,7 +88,7 @@ async function trainDescriptor(options: FitOptions, params: CoordConvParams, ban
   const epochs = config.loss.terms === 'none' ? 0 : config.training.epochs;
   if (epochs === 0) return { history, radius: config.training.r0 };
   const trainer = await createTrainer({
-    engine, params, bank, height: train.height, width: train.width, loss: config.loss, optimizer: config.optimizer,
+    engine, params, bank, levels: train.levels, loss: config.loss, optimizer: config.optimizer,
     r0: config.training.r0, learnRadius: config.training.learnRadius, descriptor, search,
   });
   const rng = createRng(config.seed).fork('batches');
@@ -101,7 +101,7 @@ async function trainDescriptor(options: FitOptions, params: CoordConvParams, ban
       let loss = 0, lossAtt = 0, lossRep = 0;
       const batchOf = (b: number) => order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
       // the next batch is read (disk cache, float16 decode) while ONNX Runtime runs this one
-      const read = (b: number) => readEmbeddings(train, batchOf(b));
+      const read = (b: number) => readPyramids(train, batchOf(b));
       let next = read(0);
       for (let b = 0; b < batchesPerEpoch; b++) {
         const images = await next;

@@ -1,6 +1,9 @@
 /**
  * A CFA training step as one ONNX Runtime graph: per image, φ = CoordConv(X), its K + J nearest
  * centres, the hinge terms and ∂loss/∂φ over the gathered centres, and the weight gradient Xᵀ·∂φ.
+ * X comes as the embedding pyramid (each backbone map at its own size, see embedding-pyramid.ts):
+ * the descriptor's two products run per level at the level's size, a quarter of the work of the
+ * upsampled embedding for wide_resnet50_2.
  * The pieces are the stage packages' own graph lowerings (descriptor, memory-bank, scoring), so
  * this is the same maths as the step-by-step path; fusing them keeps φ and ∂loss/∂φ (a [HW, D′]
  * array each, 22 MB per image for wide_resnet50_2) inside ONNX Runtime instead of copying them
@@ -8,13 +11,16 @@
  *
  * @example
  * ```ts
- * const step = await createOrtTrainStep({ engine, params, height: 56, width: 56, loss: DEFAULT_LOSS_CONFIG });
- * const { gradWeight, gradBias, loss, gradR } = await step.run([x0, x1, x2, x3], params, bank, r); // each [3136, D]
+ * const step = await createOrtTrainStep({ engine, params, levels, loss: DEFAULT_LOSS_CONFIG });
+ * const { gradWeight, gradBias, loss, gradR } = await step.run([p0, p1, p2, p3], params, bank, r); // each a pyramid
  * ```
  */
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtFeed, type OrtRunner } from '@cfa/tensor-runtime';
-import { type CoordConvParams, coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from '@cfa/descriptor';
-import { lowerNearestIndices, type MemoryBank } from '@cfa/memory-bank';
+import {
+  type CoordConvParams, coordinatesAndOneInitializer, coordinatesInitializer, type EmbeddingLevel, finishPyramidGradient, lowerCoordinateTerm,
+  lowerPyramidForward, lowerPyramidWeightGradient, type PyramidGradient, pyramidChannels, pyramidLength, pyramidLevels, pyramidWeightFeeds, pyramidWeightInputs,
+} from '@cfa/descriptor';
+import { lowerNearest, type MemoryBank } from '@cfa/memory-bank';
 import { type LossConfig, lossFromSums, type LossSums, type LossValues, lowerCfaLossGradient, neighboursNeeded, termScales } from '@cfa/scoring';
 
 export interface OrtTrainStepResult extends LossValues {
@@ -24,7 +30,7 @@ export interface OrtTrainStepResult extends LossValues {
 }
 
 export interface OrtTrainStep {
-  /** Loss and gradients of a batch of images' embeddings (each [HW, D]) at the given weights and radius. */
+  /** Loss and gradients of a batch of images' embedding pyramids at the given weights and radius. */
   run(images: Float32Array[], params: CoordConvParams, bank: MemoryBank, r: number): Promise<OrtTrainStepResult>;
   release(): Promise<void>;
 }
@@ -32,8 +38,8 @@ export interface OrtTrainStep {
 export interface OrtTrainStepOptions {
   engine: EngineSelection;
   params: CoordConvParams;
-  height: number;
-  width: number;
+  /** The embedding pyramid's levels, largest (the patch grid) first. */
+  levels: EmbeddingLevel[];
   loss: LossConfig;
 }
 
@@ -46,35 +52,35 @@ const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
  * gradients and hinge sums add up inside the graph (Gemm's C accumulates), so one gradient comes
  * out per step and ONNX Runtime frees each image's φ and ∂loss/∂φ before the next.
  */
-function trainStepGraph({ params, height, width, loss }: OrtTrainStepOptions, batch: number): Uint8Array {
-  const hw = height * width;
-  const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
-  const shape = { hw, inChannels: d, coordChannels: c, outChannels: dOut };
+function trainStepGraph({ params, levels, loss }: OrtTrainStepOptions, batch: number): Uint8Array {
+  const { height, width } = levels[0];
+  const { coordChannels: c, outChannels: dOut } = params;
   const g = new OnnxGraphBuilder(`cfa-train-step-b${batch}`);
-  const coords = coordinatesInitializer(g, height, width, c);
-  const weights = coordConvWeightInputs(g, shape);
+  const weights = pyramidWeightInputs(g, levels, c, dOut);
+  const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights);
+  const coordsAndOne = coordinatesAndOneInitializer(g, height, width, c);
   const ct = g.input('ct', [dOut, 'm']);
   const cn = g.input('cn', ['m']);
   const lossInputs = {
     centres: g.input('centres', ['m', dOut]),
     r2: g.input('r2', []), attWeight: g.input('att_weight', []), repWeight: g.input('rep_weight', []),
   };
-  let gradWeight = '', gradBias = '';
+  let gradient: PyramidGradient | undefined;
   const sums: Record<(typeof SUM_OUTPUTS)[number], string> = { att_sum: '', att_active: '', rep_sum: '', rep_active: '' };
   const add = (total: string, term: string) => (total ? g.node('Add', [total, term])[0] : term);
   for (let b = 0; b < batch; b++) {
-    const x = g.input(`x_${b}`, [hw, d]);
-    const phi = lowerCoordConvForward(g, x, weights, coords, 'image');
-    const indices = lowerNearestIndices(g, phi, ct, cn, neighboursNeeded(loss));
-    const terms = lowerCfaLossGradient(g, { phi, indices, ...lossInputs }, loss);
-    const [gw, gb] = lowerCoordConvWeightGradient(g, x, terms.gradPhi, coords, shape);
-    gradWeight = add(gradWeight, gw);
-    gradBias = add(gradBias, gb);
+    const xs = levels.map((l, i) => g.input(`x_${b}_${i}`, [l.height * l.width, l.channels]));
+    const phi = lowerPyramidForward(g, xs, weights, coordTerm, levels, dOut);
+    const [distances, indices] = lowerNearest(g, phi, ct, cn, neighboursNeeded(loss));
+    const terms = lowerCfaLossGradient(g, { phi, indices, distances, ...lossInputs }, loss);
+    gradient = lowerPyramidWeightGradient(g, xs, terms.gradPhi, coordsAndOne, levels, dOut, gradient);
     sums.att_sum = add(sums.att_sum, terms.attSum);
     sums.att_active = add(sums.att_active, terms.attActive);
     sums.rep_sum = add(sums.rep_sum, terms.repSum);
     sums.rep_active = add(sums.rep_active, terms.repActive);
   }
+  const [gradWeight, gradBias] = finishPyramidGradient(g, gradient!, c);
+  const d = pyramidChannels(levels);
   const outputs: [string, string, number[]][] = [
     [gradWeight, 'grad_weight', [d + c, dOut]], [gradBias, 'grad_bias', [dOut]],
     ...SUM_OUTPUTS.map((name): [string, string, number[]] => [sums[name], name, []]),
@@ -87,9 +93,13 @@ function trainStepGraph({ params, height, width, loss }: OrtTrainStepOptions, ba
 }
 
 export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<OrtTrainStep> {
-  const { engine, params: built, height, width, loss } = options;
+  const { engine, params: built, levels, loss } = options;
+  const { height, width } = levels[0];
   const hw = height * width;
-  const { inChannels: d, coordChannels: c, outChannels: dOut } = built;
+  const values = pyramidLength(levels);
+  const { coordChannels: c, outChannels: dOut } = built;
+  const d = pyramidChannels(levels);
+  assert(built.inChannels === d, 'createOrtTrainStep', () => `the descriptor takes ${built.inChannels} channels, the pyramid's levels hold ${d}`);
   // one session per batch size (the last batch of an epoch may be smaller)
   const runners = new Map<number, OrtRunner>();
   const runnerFor = async (batch: number): Promise<OrtRunner> => {
@@ -104,13 +114,13 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
   return {
     async run(images, params, bank, r) {
       assert(images.length > 0, 'OrtTrainStep.run', () => 'the batch is empty');
-      images.forEach((x, b) => assert(x.length === hw * d, 'OrtTrainStep.run', () => `image ${b} must hold [${hw}, ${d}] values, got ${x.length}`));
+      images.forEach((x, b) => assert(x.length === values, 'OrtTrainStep.run', () => `image ${b} must be a pyramid of ${values} values, got ${x.length}`));
       assert(params.inChannels === d && params.outChannels === dOut && params.coordChannels === c && bank.dim === dOut, 'OrtTrainStep.run',
         () => `the step was built for ${d}+${c}→${dOut}; got params ${params.inChannels}+${params.coordChannels}→${params.outChannels} and a bank of dimension ${bank.dim}`);
       const count = images.length * hw;
       const scale = termScales(count, loss);
       const feeds: Record<string, OrtFeed> = {
-        ...coordConvWeightFeeds(params.weight, params.bias, { hw, inChannels: d, coordChannels: c, outChannels: dOut }),
+        ...pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut),
         ct: { data: bank.transposed, dims: [dOut, bank.size] },
         cn: { data: bank.squaredNorms, dims: [bank.size] },
         centres: { data: bank.centres, dims: [bank.size, dOut] },
@@ -118,7 +128,9 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
         att_weight: scalar(scale.att / loss.nu),
         rep_weight: scalar(scale.rep / loss.nu),
       };
-      images.forEach((x, b) => (feeds[`x_${b}`] = { data: x, dims: [hw, d] }));
+      images.forEach((x, b) => pyramidLevels(x, levels).forEach((level, i) => {
+        feeds[`x_${b}_${i}`] = { data: level, dims: [levels[i].height * levels[i].width, levels[i].channels] };
+      }));
       const out = await (await runnerFor(images.length)).run(feeds);
       const first = (name: string) => (out[name].data as Float32Array)[0];
       const sums: LossSums = { attSum: first('att_sum'), attActive: first('att_active'), repSum: first('rep_sum'), repActive: first('rep_active') };

@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
 import { buildBackboneModel, createOrtBackboneRunner, createTfBackboneRunner, decodeSafetensors, resnet18Definition, type StateDict } from '@cfa/backbone';
-import { coordConvWeightFromTorch, coordConvWeightToTorch, createDescriptorRunner, createPatchEmbedder, type CoordConvParams } from '@cfa/descriptor';
+import { coordConvWeightFromTorch, coordConvWeightToTorch, createDescriptorRunner, createPatchEmbedder, type CoordConvParams, expandPyramid } from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch, RunningMean } from '@cfa/memory-bank';
 import { anomalyMaps, cfaLossAndGradient, imageScores, LossConfigSchema, patchAnomalyScores } from '@cfa/scoring';
 import { describe, expect, it } from 'vitest';
-import { splitImages } from './embedding-set';
+import { stackImages } from './embedding-set';
 import { createTrainer } from './trainer';
 
 const dir = new URL('./__fixtures__/torch-parity/', import.meta.url);
@@ -75,9 +75,12 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
     const e = await engine();
     const embedder = await createPatchEmbedder({ engine: e, backbone, inputSize: size });
     const embedding = await embedder.embed(images, n);
+    // the training step takes each image's pyramid (the maps before upsampling); upsampled it is the embedding
+    const pyramids = await embedder.embedPyramids(images, n);
     await embedder.release();
     expectClose(embedding, ref('embedding'), 'embedding');
-    const { height: h, width: w } = embedder;
+    const { height: h, width: w, levels } = embedder;
+    expectClose(stackImages(pyramids.map((p) => expandPyramid(p, levels))), ref('embedding'), 'upsampled embedding pyramids');
     const hw = h * w;
 
     const params = descriptorParams();
@@ -138,13 +141,12 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
 
     const trainParams = descriptorParams();
     const trainer = await createTrainer({
-      engine: e, params: trainParams, bank, height: h, width: w, loss: lossConfig,
+      engine: e, params: trainParams, bank, levels, loss: lossConfig,
       optimizer: { lr: settings.lr, weightDecay: settings.weightDecay, amsgrad: true, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
       r0: radii[radii.length - 1], learnRadius: true,
     });
     const losses: number[] = [];
-    const perImage = splitImages(embedding, n);
-    for (let s = 0; s < settings.steps; s++) losses.push((await trainer.step(perImage)).loss);
+    for (let s = 0; s < settings.steps; s++) losses.push((await trainer.step(pyramids)).loss);
     expectClose(losses, ref('train.losses'), 'loss per AdamW step');
     expectClose(coordConvWeightToTorch(trainParams), ref('train.weight'), 'W after AdamW steps');
     expectClose(trainParams.bias, ref('train.bias'), 'b after AdamW steps');

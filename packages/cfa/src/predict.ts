@@ -9,7 +9,7 @@
  * ```
  */
 import { anomalyMaps, imageScores as maxScores, patchAnomalyScores } from '@cfa/scoring';
-import { type EmbeddingSet, readEmbeddings } from './embedding-set';
+import { type EmbeddingSet, readPyramids } from './embedding-set';
 import type { FittedCfa } from './fit';
 import { createPatchDistances } from './patch-distances';
 
@@ -43,11 +43,11 @@ export async function predictCfa({ model, test, inputSize, batchSize = 4, onProg
   const n = test.ids.length;
   const K = model.config.scoring.K;
   const patchScores = new Float32Array(n * hw);
-  const scorer = await createPatchDistances({ engine: model.engine, params: model.params, bank: model.bank, height, width, k: K });
+  const scorer = await createPatchDistances({ engine: model.engine, params: model.params, bank: model.bank, levels: test.levels, k: K });
   try {
     for (let start0 = 0; start0 < n; start0 += batchSize) {
       const indices = Array.from({ length: Math.min(batchSize, n - start0) }, (_, i) => start0 + i);
-      const distances = await scorer.nearest(await readEmbeddings(test, indices));
+      const distances = await scorer.nearest(await readPyramids(test, indices));
       patchScores.set(patchAnomalyScores({ distances, count: indices.length * hw, k: K, K, metric: model.config.scoring.metric }), start0 * hw);
       onProgress?.(start0 + indices.length, n);
     }

@@ -6,9 +6,9 @@
  *    autograd through the full top-k, see cfa-spec.md);
  * 3. the weight gradient Xᵀ·∂φ, then one AdamW step on W, b and r (shared by both engines).
  *
- * On ONNX Runtime, 1–3 run as one fused graph with a chain per image (`createOrtTrainStep`); on
- * TensorFlow.js the engine runs the three large products and `cfaLossAndGradient` does 2 on typed
- * arrays. Both are built from the same definitions, so they learn the same radius and weights up
+ * On ONNX Runtime, 1–3 run as one fused graph with a chain per image (`createOrtTrainStep`) on
+ * the images' embedding pyramids; on TensorFlow.js the engine runs the three large products on the
+ * upsampled embeddings and `cfaLossAndGradient` does 2 on typed arrays. Both are built from the same definitions, so they learn the same radius and weights up
  * to rounding.
  */
 import type { EngineSelection } from '@cfa/tensor-runtime';
@@ -17,6 +17,8 @@ import {
   createDescriptorGradient,
   createDescriptorRunner,
   type DescriptorRunner,
+  type EmbeddingLevel,
+  expandPyramid,
 } from '@cfa/descriptor';
 import { createNearestSearch, type MemoryBank, type NearestSearch } from '@cfa/memory-bank';
 import { cfaLossAndGradient, type LossConfig, neighboursNeeded } from '@cfa/scoring';
@@ -32,8 +34,8 @@ export interface StepLosses {
 }
 
 export interface Trainer {
-  /** Trains on one batch of images' embeddings (each [HW, D]); returns the batch's losses before the update. */
-  step(images: Float32Array[]): Promise<StepLosses>;
+  /** Trains on one batch of images' embedding pyramids; returns the batch's losses before the update. */
+  step(pyramids: Float32Array[]): Promise<StepLosses>;
   /** Current radius r. */
   readonly radius: number;
   release(): Promise<void>;
@@ -43,8 +45,8 @@ export interface TrainerOptions {
   engine: EngineSelection;
   params: CoordConvParams;
   bank: MemoryBank;
-  height: number;
-  width: number;
+  /** The embedding pyramid's levels, the patch grid first. */
+  levels: EmbeddingLevel[];
   loss: LossConfig;
   optimizer: OptimizerConfig;
   r0: number;
@@ -56,22 +58,23 @@ export interface TrainerOptions {
 
 /** Loss and gradients of one batch at radius r, by one of the two engines' paths. */
 interface BatchGradient {
-  compute(images: Float32Array[], r: number): Promise<OrtTrainStepResult>;
+  compute(pyramids: Float32Array[], r: number): Promise<OrtTrainStepResult>;
   release(): Promise<void>;
 }
 
 /** TensorFlow.js: the engine's three products with `cfaLossAndGradient` between them. */
 async function stepByStepGradient(options: TrainerOptions): Promise<BatchGradient> {
-  const { engine, params, bank, height, width, loss } = options;
+  const { engine, params, bank, levels, loss } = options;
+  const { height, width } = levels[0];
   const hw = height * width;
   const need = neighboursNeeded(loss);
   const descriptor = options.descriptor ?? (await createDescriptorRunner({ engine, height, width, params }));
   const search = options.search ?? (await createNearestSearch({ engine, dim: params.outChannels }));
   const gradient = await createDescriptorGradient({ engine, height, width, params });
   return {
-    async compute(images, r) {
-      const batch = images.length;
-      const embeddings = stackImages(images);
+    async compute(pyramids, r) {
+      const batch = pyramids.length;
+      const embeddings = stackImages(pyramids.map((p) => expandPyramid(p, levels)));
       const phi = await descriptor.forward(embeddings, batch, params);
       const { indices } = await search.nearest(phi, batch * hw, bank, need);
       const lg = cfaLossAndGradient({ phi, count: batch * hw, bank, indices, k: need, r, config: loss });
@@ -86,12 +89,12 @@ async function stepByStepGradient(options: TrainerOptions): Promise<BatchGradien
 }
 
 export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
-  const { engine, params, bank, height, width, loss } = options;
+  const { engine, params, bank, levels, loss } = options;
   const radius = new Float32Array([options.r0]);
   const optimizer = new AdamW(options.learnRadius ? [params.weight, params.bias, radius] : [params.weight, params.bias], options.optimizer);
   let gradient: BatchGradient;
   if (engine.name === 'ort') {
-    const fused = await createOrtTrainStep({ engine, params, height, width, loss });
+    const fused = await createOrtTrainStep({ engine, params, levels, loss });
     gradient = { compute: (images, r) => fused.run(images, params, bank, r), release: () => fused.release() };
   } else {
     gradient = await stepByStepGradient(options);
@@ -100,8 +103,8 @@ export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
     get radius() {
       return radius[0];
     },
-    async step(images) {
-      const g = await gradient.compute(images, radius[0]);
+    async step(pyramids) {
+      const g = await gradient.compute(pyramids, radius[0]);
       optimizer.step(options.learnRadius ? [g.gradWeight, g.gradBias, [g.gradR]] : [g.gradWeight, g.gradBias]);
       return { loss: g.loss, lossAtt: g.lossAtt, lossRep: g.lossRep };
     },

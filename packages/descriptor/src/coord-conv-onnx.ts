@@ -16,6 +16,7 @@
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { coordinateChannels } from './coord-conv';
+import { bilinearMatrix, type EmbeddingLevel } from './embedding-pyramid';
 
 export interface CoordConvShape {
   hw: number;
@@ -77,5 +78,131 @@ export function lowerCoordConvWeightGradient(g: OnnxGraphBuilder, x: string, gra
   const dWc = g.node('Gemm', [coords, perLocation], { transA: attr.int(1) })[0];
   const gradWeight = g.node('Concat', [dWx, dWc], { axis: attr.int(0) })[0];
   const gradBias = g.node('ReduceSum', [perLocation, g.ints('axes', [0])], { keepdims: attr.int(0) })[0];
+  return [gradWeight, gradBias];
+}
+
+/** Graph values of the CoordConv's parameters for a pyramid input: W split by level. */
+export interface PyramidWeights {
+  /** W's rows of each level, [C_l, D′]. */
+  levels: string[];
+  /** W[D:], [c, D′]. */
+  weightC: string;
+  /** b, [D′]. */
+  bias: string;
+}
+
+/** Graph inputs weight_0 … weight_{L−1}, weight_c and bias. */
+export function pyramidWeightInputs(g: OnnxGraphBuilder, levels: EmbeddingLevel[], coordChannels: number, outChannels: number): PyramidWeights {
+  return {
+    levels: levels.map((l, i) => g.input(`weight_${i}`, [l.channels, outChannels])),
+    weightC: g.input('weight_c', [coordChannels, outChannels]),
+    bias: g.input('bias', [outChannels]),
+  };
+}
+
+/** The feeds of `pyramidWeightInputs` from a [D + c, D′] weight: views, not copies. */
+export function pyramidWeightFeeds(weight: Float32Array, bias: Float32Array, levels: EmbeddingLevel[], coordChannels: number, outChannels: number) {
+  const feeds: Record<string, { data: Float32Array; dims: number[] }> = {};
+  let row = 0;
+  levels.forEach((l, i) => {
+    feeds[`weight_${i}`] = { data: weight.subarray(row * outChannels, (row + l.channels) * outChannels), dims: [l.channels, outChannels] };
+    row += l.channels;
+  });
+  feeds.weight_c = { data: weight.subarray(row * outChannels, (row + coordChannels) * outChannels), dims: [coordChannels, outChannels] };
+  feeds.bias = { data: bias, dims: [outChannels] };
+  return feeds;
+}
+
+/** A `bilinearMatrix(n, m)` constant ([m, n]), or its transpose ([n, m]). */
+function resampleMatrix(g: OnnxGraphBuilder, n: number, m: number, transposed: boolean): string {
+  const u = bilinearMatrix(n, m);
+  if (!transposed) return g.initializer(g.fresh('upsample'), u, [m, n]);
+  const t = new Float32Array(u.length);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) t[j * m + i] = u[i * n + j];
+  return g.initializer(g.fresh('upsample_t'), t, [n, m]);
+}
+
+/**
+ * A level's [h·w, D′] values bilinearly upsampled to the first level's grid, [H·W, D′]: two small
+ * products with `bilinearMatrix` constants, rows on [h, w·D′], then columns on [H, w, D′].
+ */
+function lowerUpsample(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }, dOut: number): string {
+  const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
+  const { height: h, width: w } = level, { height: H, width: W } = grid;
+  let v = value;
+  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, false), reshape(v, [h, w * dOut])])[0];
+  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, false), reshape(v, [H, w, dOut])])[0];
+  return reshape(v, [H * W, dOut]);
+}
+
+/** The transpose of `lowerUpsample`: [H·W, D′] on the first level's grid → [h·w, D′] (how ∂loss/∂φ reaches a level). */
+function lowerUpsampleAdjoint(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }, dOut: number): string {
+  const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
+  const { height: h, width: w } = level, { height: H, width: W } = grid;
+  let v = value;
+  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, true), reshape(v, [H, W, dOut])])[0];
+  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, true), reshape(v, [H, w * dOut])])[0];
+  return reshape(v, [h * w, dOut]);
+}
+
+/** The coordinate term coords · W[D:] + b, [HW, D′]: the same for every image of a batch. */
+export function lowerCoordinateTerm(g: OnnxGraphBuilder, coords: string, weights: { weightC: string; bias: string }): string {
+  return g.node('Gemm', [coords, weights.weightC, weights.bias])[0];
+}
+
+/**
+ * φ [H·W, D′] of one image's pyramid (`xs[l]` = level l, [h·w, C_l]): each level times its rows of
+ * W at its own size, upsampled, summed into the first level's Gemm as C with the coordinate term
+ * (`lowerCoordinateTerm`). Equal to `lowerCoordConvForward` on the upsampled embedding
+ * (`expandPyramid`) up to rounding.
+ */
+export function lowerPyramidForward(g: OnnxGraphBuilder, xs: string[], weights: PyramidWeights, coordTerm: string, levels: EmbeddingLevel[], outChannels: number): string {
+  let c = coordTerm;
+  for (let l = 1; l < levels.length; l++) {
+    const product = g.node('MatMul', [xs[l], weights.levels[l]])[0];
+    c = g.node('Add', [c, lowerUpsample(g, product, levels[l], levels[0], outChannels)])[0];
+  }
+  return g.node('Gemm', [xs[0], weights.levels[0], c])[0];
+}
+
+/**
+ * ∂W (each level's rows, then the coordinate rows, [D + c, D′] as one Concat) and ∂b of one image
+ * from its pyramid and G = ∂loss/∂φ [H·W, D′]: ∂W_l = X_lᵀ · Uᵀ G, the products at the level's size.
+ * `accumulate` adds this image's ∂W_l, ∂W_c, ∂b to a previous image's (Gemm's C), so a batch
+ * concatenates once.
+ */
+export function lowerPyramidWeightGradient(
+  g: OnnxGraphBuilder, xs: string[], grad: string, coordsAndOne: string, levels: EmbeddingLevel[], outChannels: number, accumulate?: PyramidGradient,
+): PyramidGradient {
+  const gemmT = (a: string, b: string, c: string | undefined) => g.node('Gemm', c ? [a, b, c] : [a, b], { transA: attr.int(1) })[0];
+  const perLevel = levels.map((level, l) => {
+    const back = l === 0 ? grad : lowerUpsampleAdjoint(g, grad, level, levels[0], outChannels);
+    return gemmT(xs[l], back, accumulate?.perLevel[l]);
+  });
+  return { perLevel, coordsAndBias: gemmT(coordsAndOne, grad, accumulate?.coordsAndBias) };
+}
+
+/** Per-level ∂W blocks and the [c + 1, D′] coordinate-rows-and-bias block of `lowerPyramidWeightGradient`. */
+export interface PyramidGradient {
+  perLevel: string[];
+  coordsAndBias: string;
+}
+
+/** [HW, c + 1]: the coordinate channels and a ones column (its product with G is ∂b). */
+export function coordinatesAndOneInitializer(g: OnnxGraphBuilder, height: number, width: number, coordChannels: number): string {
+  const coords = coordinateChannels(height, width, coordChannels === 3);
+  const out = new Float32Array(height * width * (coordChannels + 1));
+  for (let p = 0; p < height * width; p++) {
+    for (let k = 0; k < coordChannels; k++) out[p * (coordChannels + 1) + k] = coords[p * coordChannels + k];
+    out[p * (coordChannels + 1) + coordChannels] = 1;
+  }
+  return g.initializer(g.fresh('coords_and_one'), out, [height * width, coordChannels + 1]);
+}
+
+/** [∂W [D + c, D′], ∂b [D′]] from an accumulated `PyramidGradient`. */
+export function finishPyramidGradient(g: OnnxGraphBuilder, total: PyramidGradient, coordChannels: number): [string, string] {
+  const [coordRows, biasRow] = g.node('Split', [total.coordsAndBias, g.ints('split', [coordChannels, 1])], { axis: attr.int(0) }, 2);
+  const gradWeight = g.node('Concat', [...total.perLevel, coordRows], { axis: attr.int(0) })[0];
+  const gradBias = g.node('Reshape', [biasRow, g.ints('shape', [-1])])[0];
   return [gradWeight, gradBias];
 }

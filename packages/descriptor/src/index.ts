@@ -2,7 +2,9 @@
  * @cfa/descriptor — CFA's patch descriptor (paper §3.1).
  *
  * - Frozen patch embedding: `patchEmbedding` (tfjs), `lowerPatchEmbeddingToOnnx`, and
- *   `createPatchEmbedder` (images → embeddings on either engine).
+ *   `createPatchEmbedder` (images → embeddings on either engine); the embedding pyramid (each map
+ *   at its own size: `expandPyramid`, `pyramidLevels`) that the cache stores and the fused
+ *   training step multiplies level by level (`lowerPyramidForward`, `lowerPyramidWeightGradient`).
  * - Trainable 1×1 CoordConv: `createCoordConvParams`, `coordinateChannels`,
  *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine),
  *   `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either engine),
@@ -23,8 +25,13 @@ export {
   createCoordConvParams,
 } from './coord-conv';
 export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
-export { coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward, lowerCoordConvWeightGradient } from './coord-conv-onnx';
-export type { CoordConvShape, CoordConvWeights } from './coord-conv-onnx';
+export {
+  coordConvWeightFeeds, coordConvWeightInputs, coordinatesAndOneInitializer, coordinatesInitializer, finishPyramidGradient, lowerCoordConvForward,
+  lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidWeightFeeds, pyramidWeightInputs,
+} from './coord-conv-onnx';
+export type { CoordConvShape, CoordConvWeights, PyramidGradient, PyramidWeights } from './coord-conv-onnx';
+export { bilinearMatrix, EmbeddingLevelSchema, expandPyramid, pyramidChannels, pyramidLength, pyramidLevels } from './embedding-pyramid';
+export type { EmbeddingLevel } from './embedding-pyramid';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';

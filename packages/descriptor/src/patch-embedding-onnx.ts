@@ -14,17 +14,7 @@ import type { FeatureShape } from '@cfa/backbone';
  */
 export function lowerPatchEmbeddingToOnnx(g: OnnxGraphBuilder, maps: string[], shapes: FeatureShape[], scaleByChannels = false): string {
   const { height, width } = shapes[0];
-  const parts = maps.map((m, i) => {
-    let pooled = g.node('AveragePool', [m], {
-      kernel_shape: attr.ints([3, 3]),
-      strides: attr.ints([1, 1]),
-      pads: attr.ints([1, 1, 1, 1]),
-      count_include_pad: attr.int(1),
-    })[0];
-    if (scaleByChannels) {
-      const c = g.initializer(g.fresh('channels'), new Float32Array([shapes[i].channels]), []);
-      pooled = g.node('Div', [pooled, c])[0];
-    }
+  const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) => {
     if (shapes[i].height === height && shapes[i].width === width) return pooled;
     const batchAndChannels = g.node('Slice', [g.node('Shape', [pooled])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
     const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
@@ -34,4 +24,19 @@ export function lowerPatchEmbeddingToOnnx(g: OnnxGraphBuilder, maps: string[], s
     })[0];
   });
   return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
+}
+
+/** Each map 3×3-average-pooled at its own size (the embedding pyramid's levels), NCHW. */
+export function lowerPooledMapsToOnnx(g: OnnxGraphBuilder, maps: string[], shapes: FeatureShape[], scaleByChannels = false): string[] {
+  return maps.map((m, i) => {
+    const pooled = g.node('AveragePool', [m], {
+      kernel_shape: attr.ints([3, 3]),
+      strides: attr.ints([1, 1]),
+      pads: attr.ints([1, 1, 1, 1]),
+      count_include_pad: attr.int(1),
+    })[0];
+    if (!scaleByChannels) return pooled;
+    const c = g.initializer(g.fresh('channels'), new Float32Array([shapes[i].channels]), []);
+    return g.node('Div', [pooled, c])[0];
+  });
 }

@@ -29,11 +29,6 @@ export function lowerSquaredDistances(g: OnnxGraphBuilder, q: string, ct: string
   return g.node('Add', [rankingScores(g, q, ct, cn), rowSquaredNorms(g, q)])[0];
 }
 
-/** Indices (int64) of the k nearest centres of every row, nearest first: [P, k]. */
-export function lowerNearestIndices(g: OnnxGraphBuilder, q: string, ct: string, cn: string, k: number): string {
-  return g.node('TopK', [rankingScores(g, q, ct, cn), g.ints('k', [k])], { axis: attr.int(-1), largest: attr.int(0), sorted: attr.int(1) }, 2)[1];
-}
-
 /** The k smallest squared distances and their centre indices (int64), ascending: [values, indices]. */
 export function lowerNearest(g: OnnxGraphBuilder, q: string, ct: string, cn: string, k: number): [string, string] {
   const [scores, indices] = g.node('TopK', [rankingScores(g, q, ct, cn), g.ints('k', [k])], { axis: attr.int(-1), largest: attr.int(0), sorted: attr.int(1) }, 2);

@@ -17,7 +17,7 @@
  * ```
  */
 import { z } from 'zod';
-import { gaussianBlur } from './gaussian-blur';
+import { gaussianKernel, reflectIndex } from './gaussian-blur';
 
 export const DistanceMetricSchema = z.enum(['euclidean', 'squared']);
 export type DistanceMetric = z.infer<typeof DistanceMetricSchema>;
@@ -87,15 +87,99 @@ export interface AnomalyMapParams {
   sigma: number;
 }
 
-/** Returns maps [N, outputSize, outputSize]. */
+/**
+ * The map pipeline along one axis as one matrix [outSize, inSize]: the Gaussian blur (scipy
+ * 'reflect' borders) of the bilinear upsampling, composed in float64. Both steps are linear and
+ * separable, so a map is A_h · S · A_wᵀ; each row of A holds ≈ 8σ·in/out + 2 non-zeros (10 for
+ * 56 → 224, σ = 4), so a map costs ≈ 0.6 M multiply-adds instead of the 3.3 M of a direct blur.
+ */
+interface MapOperator {
+  matrix: Float64Array;
+  first: Int32Array;
+  last: Int32Array;
+}
+const operators = new Map<string, MapOperator>();
+
+function mapOperator(inSize: number, outSize: number, sigma: number): MapOperator {
+  const key = `${inSize}:${outSize}:${sigma}`;
+  let op = operators.get(key);
+  if (!op) {
+    op = buildMapOperator(inSize, outSize, sigma);
+    operators.set(key, op);
+  }
+  return op;
+}
+
+function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOperator {
+  const up = new Float64Array(outSize * inSize); // the rows of upsampleBilinear
+  const scale = inSize / outSize;
+  for (let i = 0; i < outSize; i++) {
+    const f = Math.max(0, (i + 0.5) * scale - 0.5);
+    const i0 = Math.min(Math.floor(f), inSize - 1), i1 = Math.min(i0 + 1, inSize - 1), w = f - i0;
+    up[i * inSize + i0] += 1 - w;
+    up[i * inSize + i1] += w;
+  }
+  let matrix = up;
+  if (sigma > 0) {
+    const kernel = gaussianKernel(sigma);
+    const radius = (kernel.length - 1) / 2;
+    matrix = new Float64Array(outSize * inSize);
+    for (let i = 0; i < outSize; i++) {
+      for (let k = -radius; k <= radius; k++) {
+        const t = reflectIndex(i + k, outSize);
+        for (let j = 0; j < inSize; j++) matrix[i * inSize + j] += kernel[k + radius] * up[t * inSize + j];
+      }
+    }
+  }
+  const first = new Int32Array(outSize), last = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++) {
+    let a = inSize, b = -1;
+    for (let j = 0; j < inSize; j++) {
+      if (matrix[i * inSize + j] !== 0) {
+        a = Math.min(a, j);
+        b = j;
+      }
+    }
+    first[i] = a;
+    last[i] = b;
+  }
+  return { matrix, first, last };
+}
+
+/** Returns maps [N, outputSize, outputSize]: each patch map upsampled (bilinear) and blurred (σ). */
 export function anomalyMaps({ scores, count, height, width, outputSize, sigma }: AnomalyMapParams): Float32Array {
   const hw = height * width;
   if (scores.length !== count * hw) throw new Error(`anomalyMaps: scores must hold [${count}, ${height}, ${width}] values, got ${scores.length}`);
   const size = outputSize * outputSize;
   const out = new Float32Array(count * size);
-  for (let n = 0; n < count; n++) {
-    const up = upsampleBilinear(scores.subarray(n * hw, (n + 1) * hw), height, width, outputSize, outputSize);
-    out.set(sigma > 0 ? gaussianBlur({ map: up, height: outputSize, width: outputSize, sigma }) : up, n * size);
+  const rows = mapOperator(height, outputSize, sigma), cols = mapOperator(width, outputSize, sigma);
+  for (let n = 0; n < count; n++) out.set(applyOperators(scores.subarray(n * hw, (n + 1) * hw), height, width, outputSize, rows, cols), n * size);
+  return out;
+}
+
+/** A_h · S · A_wᵀ for one [height, width] map (locals only, so the loops compile to plain multiply-adds). */
+function applyOperators(s: Float32Array, height: number, width: number, outputSize: number, rows: MapOperator, cols: MapOperator): Float32Array {
+  const { matrix: a, first: aFirst, last: aLast } = rows;
+  const { matrix: b, first: bFirst, last: bLast } = cols;
+  const t = new Float64Array(height * outputSize); // S · A_wᵀ, [height, outputSize]
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < outputSize; x++) {
+      const base = x * width;
+      let v = 0;
+      for (let j = bFirst[x], end = bLast[x]; j <= end; j++) v += s[row + j] * b[base + j];
+      t[y * outputSize + x] = v;
+    }
+  }
+  const out = new Float32Array(outputSize * outputSize);
+  const acc = new Float64Array(outputSize);
+  for (let y = 0; y < outputSize; y++) {
+    acc.fill(0);
+    for (let i = aFirst[y], end = aLast[y]; i <= end; i++) {
+      const w = a[y * height + i], base = i * outputSize;
+      for (let x = 0; x < outputSize; x++) acc[x] += w * t[base + x];
+    }
+    out.set(acc, y * outputSize);
   }
   return out;
 }

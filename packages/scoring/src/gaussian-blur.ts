@@ -46,20 +46,29 @@ export function gaussianBlur({ map, height, width, sigma }: GaussianBlurParams):
   const radius = (kernel.length - 1) / 2;
   const tmp = new Float64Array(height * width);
   const out = new Float32Array(height * width);
-  // scipy filters the last axis first; the order does not change the exact result, only rounding
+  // scipy filters the last axis first; the order does not change the exact result, only rounding.
+  // Borders are resolved once per row (a padded copy) and once per column index, so the inner
+  // loops are plain multiply-adds in the same k order as a direct sum.
+  const padded = new Float64Array(width + 2 * radius);
+  const column = Int32Array.from({ length: width + 2 * radius }, (_, i) => reflectIndex(i - radius, width));
   for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let i = 0; i < padded.length; i++) padded[i] = map[row + column[i]];
     for (let x = 0; x < width; x++) {
       let s = 0;
-      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * map[y * width + reflectIndex(x + k, width)];
-      tmp[y * width + x] = s;
+      for (let k = 0; k < kernel.length; k++) s += kernel[k] * padded[x + k];
+      tmp[row + x] = s;
     }
   }
+  const rows = Int32Array.from({ length: height + 2 * radius }, (_, i) => reflectIndex(i - radius, height));
+  const acc = new Float64Array(width);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let k = -radius; k <= radius; k++) s += kernel[k + radius] * tmp[reflectIndex(y + k, height) * width + x];
-      out[y * width + x] = s;
+    acc.fill(0);
+    for (let k = 0; k < kernel.length; k++) {
+      const w = kernel[k], base = rows[y + k] * width;
+      for (let x = 0; x < width; x++) acc[x] += w * tmp[base + x];
     }
+    for (let x = 0; x < width; x++) out[y * width + x] = acc[x];
   }
   return out;
 }

@@ -5,11 +5,11 @@ import { cfaLossAndGradient, LossConfigSchema, type LossConfig, lossFromSums, ne
 import { lowerCfaLossGradient } from './loss-onnx';
 
 /** Runs the lowered loss on one set of inputs; returns the loss values and ∂loss/∂φ. */
-async function ortLoss(phi: Float32Array, count: number, dim: number, centres: Float32Array, size: number, indices: Int32Array, k: number, r: number, config: LossConfig) {
+async function ortLoss(phi: Float32Array, count: number, dim: number, centres: Float32Array, size: number, nearest: { indices: Int32Array; distances: Float32Array }, k: number, r: number, config: LossConfig) {
   const engine = await selectEngine({ requested: 'ort', threads: 1 });
   const g = new OnnxGraphBuilder('loss');
   const out = lowerCfaLossGradient(g, {
-    phi: g.input('phi', ['p', dim]), centres: g.input('centres', ['m', dim]), indices: g.input('idx', ['p', k], 'int64'),
+    phi: g.input('phi', ['p', dim]), centres: g.input('centres', ['m', dim]), indices: g.input('idx', ['p', k], 'int64'), distances: g.input('dist', ['p', k]),
     r2: g.input('r2', []), attWeight: g.input('att_w', []), repWeight: g.input('rep_w', []),
   }, config);
   const names = { grad_phi: out.gradPhi, att_sum: out.attSum, att_active: out.attActive, rep_sum: out.repSum, rep_active: out.repActive };
@@ -21,7 +21,8 @@ async function ortLoss(phi: Float32Array, count: number, dim: number, centres: F
   const scale = termScales(count, config);
   const res = await runner.run({
     phi: { data: phi, dims: [count, dim] }, centres: { data: centres, dims: [size, dim] },
-    idx: { data: BigInt64Array.from(indices, (v) => BigInt(v)), dims: [count, k] },
+    idx: { data: BigInt64Array.from(nearest.indices, (v) => BigInt(v)), dims: [count, k] },
+    dist: { data: nearest.distances, dims: [count, k] },
     r2: { data: new Float32Array([r * r]), dims: [] },
     att_w: { data: new Float32Array([scale.att / config.nu]), dims: [] }, rep_w: { data: new Float32Array([scale.rep / config.nu]), dims: [] },
   });
@@ -44,11 +45,12 @@ describe('lowerCfaLossGradient (ONNX Runtime)', () => {
     const bank = createMemoryBank(Float32Array.from({ length: M * D }, () => rng.normal() * 0.5), M, D);
     const k = neighboursNeeded(config);
     const search = await createNearestSearch({ engine: await selectEngine({ requested: 'ort', threads: 1 }), dim: D });
-    const { indices } = await search.nearest(phi, P, bank, k);
+    const nearest = await search.nearest(phi, P, bank, k);
+    const { indices } = nearest;
     await search.release();
     const r = 1.3;
     const ours = cfaLossAndGradient({ phi, count: P, bank, indices, k, r, config });
-    const onnx = await ortLoss(phi, P, D, bank.centres, M, indices, k, r, config);
+    const onnx = await ortLoss(phi, P, D, bank.centres, M, nearest, k, r, config);
     expect(ours.lossAtt).toBeGreaterThan(0);
     if (config.terms === 'att+rep') expect(ours.lossRep).toBeGreaterThan(0);
     else expect(onnx.lossRep).toBe(0);

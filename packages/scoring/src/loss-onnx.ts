@@ -1,15 +1,18 @@
 /**
  * The CFA loss and ∂loss/∂φ as an ONNX graph piece, for a fused training step that keeps φ and its
  * gradient inside ONNX Runtime. The same definition as `cfaLossAndGradient` (see loss.ts): the
- * K + J distances are recomputed directly as ‖φ − c‖² over the gathered centres (no cancellation),
- * and ∂/∂φ Σ_j w_j ‖φ − c_j‖² = 2 Σ_j w_j (φ − c_j) reuses the same differences.
+ * hinges take the K + J squared distances the nearest search already computed
+ * (‖φ‖² + ‖c‖² − 2 φ·c, as the reference code does), and
+ * ∂/∂φ Σ_j w_j ‖φ − c_j‖² = 2 (Σ_j w_j) φ − 2 Σ_j w_j c_j needs one pass over each gathered
+ * centre column (gather, scale, add) instead of forming every φ − c_j.
  *
  * The graph returns raw sums and active counts per piece so that a caller running one image at a
  * time can add them up; `lossFromSums` (loss.ts) turns the totals into the loss values and ∂loss/∂r.
  *
  * @example
  * ```ts
- * const loss = lowerCfaLossGradient(g, { phi, centres, indices, r2, attWeight, repWeight }, DEFAULT_LOSS_CONFIG);
+ * const [distances, indices] = lowerNearest(g, phi, ct, cn, neighboursNeeded(DEFAULT_LOSS_CONFIG));
+ * const loss = lowerCfaLossGradient(g, { phi, centres, indices, distances, r2, attWeight, repWeight }, DEFAULT_LOSS_CONFIG);
  * g.output(loss.gradPhi, ['p', 448]);
  * ```
  */
@@ -23,6 +26,8 @@ export interface LossGraphInputs {
   centres: string;
   /** Nearest centre indices [P, ≥need], int64, ascending distance. */
   indices: string;
+  /** Their squared distances [P, ≥need]. */
+  distances: string;
   /** r², scalar. */
   r2: string;
   /** ∂loss/∂D of an active attraction term: 1 / (P_total · K · ν), scalar. */
@@ -43,18 +48,19 @@ export interface LossGraphOutputs {
 }
 
 export function lowerCfaLossGradient(g: OnnxGraphBuilder, inputs: LossGraphInputs, config: LossConfig): LossGraphOutputs {
-  const { phi, centres, indices, r2, attWeight, repWeight } = inputs;
+  const { phi, centres, indices, distances, r2, attWeight, repWeight } = inputs;
   const zero = g.initializer(g.fresh('zero'), new Float32Array([0]), []);
-  const alpha = g.initializer(g.fresh('alpha'), new Float32Array([config.alpha]), []);
+  const two = g.initializer(g.fresh('two'), new Float32Array([2]), []);
+  let alpha: string | undefined; // only when a repulsion term uses it (ONNX Runtime warns of unused constants)
   const total = (x: string) => g.node('ReduceSum', [x], { keepdims: attr.int(0) })[0];
   const positive = (x: string) => g.node('Cast', [g.node('Greater', [x, zero])[0]], { to: attr.int(1) })[0];
   const add = (a: string | undefined, b: string) => (a === undefined ? b : g.node('Add', [a, b])[0]);
-  let grad: string | undefined, attSum: string | undefined, attActive: string | undefined, repSum: string | undefined, repActive: string | undefined;
+  let weightSum: string | undefined, pulled: string | undefined;
+  const used: number[] = [], ws: string[] = [];
+  let attSum: string | undefined, attActive: string | undefined, repSum: string | undefined, repActive: string | undefined;
   for (const [j, { att: inAtt, rep: inRep }] of neighbourRoles(config).entries()) {
     if (!inAtt && !inRep) continue;
-    const column = g.node('Gather', [indices, g.initializer(g.fresh('j'), new BigInt64Array([BigInt(j)]), [])], { axis: attr.int(1) })[0];
-    const diff = g.node('Sub', [phi, g.node('Gather', [centres, column], { axis: attr.int(0) })[0]])[0];
-    const d = g.node('ReduceSum', [g.node('Mul', [diff, diff])[0], g.ints('axes', [1])], { keepdims: attr.int(1) })[0];
+    const d = g.node('Slice', [distances, g.ints('start', [j]), g.ints('end', [j + 1]), g.ints('axis', [1])])[0]; // [P, 1]
     let w: string | undefined;
     if (inAtt) {
       const excess = g.node('Sub', [d, r2])[0];
@@ -64,6 +70,7 @@ export function lowerCfaLossGradient(g: OnnxGraphBuilder, inputs: LossGraphInput
       w = g.node('Mul', [active, attWeight])[0];
     }
     if (inRep) {
+      alpha ??= g.initializer(g.fresh('alpha'), new Float32Array([config.alpha]), []);
       const slack = g.node('Sub', [g.node('Sub', [r2, d])[0], alpha])[0];
       const active = positive(slack);
       repSum = add(repSum, total(g.node('Relu', [slack])[0]));
@@ -71,12 +78,20 @@ export function lowerCfaLossGradient(g: OnnxGraphBuilder, inputs: LossGraphInput
       const push = g.node('Mul', [active, repWeight])[0];
       w = w === undefined ? g.node('Neg', [push])[0] : g.node('Sub', [w, push])[0];
     }
-    grad = add(grad, g.node('Mul', [diff, w!])[0]);
+    const w2 = g.node('Mul', [w!, two])[0]; // [P, 1]: the factor 2 of the derivative rides on the weights
+    weightSum = add(weightSum, w2);
+    used.push(j);
+    ws.push(w2);
   }
-  const two = g.initializer(g.fresh('two'), new Float32Array([2]), []);
+  if (used.length) {
+    const cols = g.node('Gather', [indices, g.ints('cols', used)], { axis: attr.int(1) })[0]; // [P, k]
+    const gathered = g.node('Gather', [centres, cols], { axis: attr.int(0) })[0]; // [P, k, D′]
+    const wrow = g.node('Unsqueeze', [g.node('Concat', ws, { axis: attr.int(1) })[0], g.ints('ax', [1])])[0]; // [P, 1, k]
+    pulled = g.node('Squeeze', [g.node('MatMul', [wrow, gathered])[0], g.ints('ax', [1])])[0];
+  }
   const orZero = (x: string | undefined) => x ?? zero;
   return {
-    gradPhi: grad === undefined ? g.node('Mul', [phi, zero])[0] : g.node('Mul', [grad, two])[0],
+    gradPhi: pulled === undefined ? g.node('Mul', [phi, zero])[0] : g.node('Sub', [g.node('Mul', [phi, weightSum!])[0], pulled])[0],
     attSum: orZero(attSum),
     attActive: orZero(attActive),
     repSum: orZero(repSum),

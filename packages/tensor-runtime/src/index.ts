@@ -29,7 +29,7 @@ export {
 export type { EngineName, EngineRequest, EngineSelection, OrtModule } from './engine';
 export { ONNX_OPSET, OnnxGraphBuilder, attr } from './onnx-graph';
 export type { OnnxDim, OnnxElementType } from './onnx-graph';
-export { ORT_PROVIDERS_ENV, createOrtRunner, requireOrt } from './ort-session';
+export { ORT_PROFILE_ENV, ORT_PROVIDERS_ENV, createOrtRunner, requireOrt } from './ort-session';
 export type { OrtFeed, OrtOutput, OrtRunner } from './ort-session';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';

@@ -9,6 +9,8 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { EngineSelection, OrtModule } from './engine';
 
 export const ORT_PROVIDERS_ENV = 'CFA_ORT_PROVIDERS';
+/** Set to a file prefix to have ONNX Runtime write a per-node profile (JSON, chrome://tracing) when a session is released. */
+export const ORT_PROFILE_ENV = 'CFA_ORT_PROFILE';
 
 export interface OrtRunner {
   readonly session: InferenceSession;
@@ -41,6 +43,7 @@ export async function createOrtRunner(engine: EngineSelection, model: Uint8Array
       graphOptimizationLevel: 'all',
       intraOpNumThreads: engine.threads,
       interOpNumThreads: 1,
+      ...(process.env[ORT_PROFILE_ENV] ? { enableProfiling: true, profileFilePrefix: process.env[ORT_PROFILE_ENV] } : {}),
     });
   } catch (error) {
     throw new Error(`ONNX Runtime could not build the '${label}' session: ${(error as Error).message}`);
@@ -60,7 +63,10 @@ export async function createOrtRunner(engine: EngineSelection, model: Uint8Array
       }
       return out;
     },
-    release: () => session.release(),
+    async release() {
+      if (process.env[ORT_PROFILE_ENV]) session.endProfiling();
+      await session.release();
+    },
   };
 }
 

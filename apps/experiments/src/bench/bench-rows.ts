@@ -8,12 +8,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
+import { createOrtRunner, createRng, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { type BackboneModel, createOrtBackboneRunner, createTfBackboneRunner } from '@cfa/backbone';
-import { createCoordConvParams, createDescriptorGradient, createDescriptorRunner, createPatchEmbedder } from '@cfa/descriptor';
+import {
+  type CoordConvParams, coordinatesAndOneInitializer, coordinatesInitializer, createCoordConvParams, createDescriptorGradient, createDescriptorRunner,
+  createPatchEmbedder, type EmbeddingLevel, expandPyramid, finishPyramidGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient,
+  pyramidLevels, pyramidWeightFeeds, pyramidWeightInputs,
+} from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
 import { anomalyMaps, patchAnomalyScores } from '@cfa/scoring';
-import { CfaConfigSchema, createPatchDistances, DiskEmbeddingCache, embeddingKey, fitCfa, memoryEmbeddingSet, splitImages, stackImages } from '@cfa/cfa';
+import { CfaConfigSchema, createPatchDistances, DiskEmbeddingCache, embeddingKey, fitCfa, memoryEmbeddingSet, stackImages } from '@cfa/cfa';
 
 export const GAMMAS = [1, 2, 4, 8] as const;
 
@@ -33,6 +37,32 @@ async function median(fn: () => Promise<unknown>, repeat = 3): Promise<number> {
     samples.push(performance.now() - t);
   }
   return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
+}
+
+/**
+ * The descriptor's forward and weight gradient as the ONNX Runtime training step runs them: one
+ * image's pyramid, level by level (∂loss/∂φ fed in, since the loss is timed in its own rows).
+ */
+async function pyramidDescriptorPass(engine: EngineSelection, params: CoordConvParams, levels: EmbeddingLevel[]) {
+  const { height, width } = levels[0];
+  const { coordChannels: c, outChannels: dOut } = params;
+  const g = new OnnxGraphBuilder('bench-descriptor');
+  const weights = pyramidWeightInputs(g, levels, c, dOut);
+  const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
+  const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights), levels, dOut);
+  // ∂loss/∂φ stands in as φ itself: the products are the same size
+  const total = lowerPyramidWeightGradient(g, xs, phi, coordinatesAndOneInitializer(g, height, width, c), levels, dOut);
+  const [gradWeight] = finishPyramidGradient(g, total, c);
+  g.node('Identity', [gradWeight], {}, ['grad_weight']);
+  g.output('grad_weight', [params.inChannels + c, dOut]);
+  const runner = await createOrtRunner(engine, g.toBytes(), 'bench descriptor');
+  return {
+    run: async (pyramid: Float32Array) => runner.run({
+      ...pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut),
+      ...Object.fromEntries(pyramidLevels(pyramid, levels).map((data, i) => [`x_${i}`, { data, dims: [levels[i].height * levels[i].width, levels[i].channels] }])),
+    }),
+    release: () => runner.release(),
+  };
 }
 
 export async function benchEngine(engine: EngineSelection, backbone: BackboneModel, images: Float32Array, count: number, size: number, log: (line: string) => void): Promise<BenchRow[]> {
@@ -57,16 +87,16 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   }
   log(`${backbone.definition.name} ${name}: backbone ${rows[0].value.toFixed(1)} ms/img`);
   const embedder = await createPatchEmbedder({ engine, backbone, inputSize: size });
-  const embeddings: Float32Array[] = [];
-  for (let i = 0; i < count; i += 4) {
-    embeddings.push(...splitImages(await embedder.embed(images.subarray(i * px, (i + 4) * px), 4), 4));
-  }
-  const { height, width, channels } = embedder;
+  // the cache and the training step hold each image's embedding pyramid; the step-by-step rows take it upsampled
+  const pyramids: Float32Array[] = [];
+  for (let i = 0; i < count; i += 4) pyramids.push(...(await embedder.embedPyramids(images.subarray(i * px, (i + 4) * px), 4)));
+  const { height, width, channels, levels } = embedder;
+  const embeddings = pyramids.map((p) => expandPyramid(p, levels));
   const hw = height * width;
   // feature cache hit: what every epoch and sweep cell pays instead of the backbone
   const cache = new DiskEmbeddingCache(await mkdtemp(join(tmpdir(), 'bench-cache-')));
   const keys = embeddings.slice(0, 4).map((_, i) => embeddingKey({ sourceHash: `bench-${i}`, view: 'bench', backbone: backbone.weightsSource.id, inputSize: size }));
-  for (let i = 0; i < 4; i++) await cache.set(keys[i], embeddings[i]);
+  for (let i = 0; i < 4; i++) await cache.set(keys[i], pyramids[i]);
   rows.push({ key: 'cache_hit_ms', label: 'feature cache hit', unit: 'ms/img', value: (await median(() => Promise.all(keys.map((k) => cache.get(k))))) / 4 });
   // descriptor forward + backward
   const params = createCoordConvParams({ inChannels: channels, gammaD: 1, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
@@ -74,10 +104,19 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   const gradient = await createDescriptorGradient({ engine, height, width, params });
   const x4 = stackImages(embeddings.slice(0, 4));
   const phi = await descriptor.forward(x4, 4, params);
-  rows.push({ key: 'descriptor_ms', label: 'descriptor forward+backward', unit: 'ms/img', value: (await median(async () => {
-    const p = await descriptor.forward(x4, 4, params);
-    await gradient.compute(x4, p, 4);
-  })) / 4 });
+  if (name === 'ort') {
+    // what the fused training step runs: each pyramid level at its own size
+    const pass = await pyramidDescriptorPass(engine, params, levels);
+    rows.push({ key: 'descriptor_ms', label: 'descriptor forward+backward', unit: 'ms/img', value: (await median(async () => {
+      for (const p of pyramids.slice(0, 4)) await pass.run(p);
+    })) / 4 });
+    await pass.release();
+  } else {
+    rows.push({ key: 'descriptor_ms', label: 'descriptor forward+backward', unit: 'ms/img', value: (await median(async () => {
+      const p = await descriptor.forward(x4, 4, params);
+      await gradient.compute(x4, p, 4);
+    })) / 4 });
+  }
   // distance + top-k
   const search = await createNearestSearch({ engine, dim: params.outChannels });
   const rng = createRng(1);
@@ -91,7 +130,7 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   // one training epoch, feature cache warm
   // two epochs, the second timed: a 30-epoch run is made of warm epochs (the reference does the same)
   const config = CfaConfigSchema.parse({ training: { epochs: 2 }, backbone: { name: backbone.definition.name } });
-  const set = memoryEmbeddingSet(embeddings.map((_, i) => `bench/${i}`), embeddings, { height, width, channels });
+  const set = memoryEmbeddingSet(pyramids.map((_, i) => `bench/${i}`), pyramids, levels);
   const fitted = await fitCfa({ config, engine, train: set, outMultiplier: backbone.definition.embedding.outMultiplier });
   const epochSeconds = fitted.history[1].seconds;
   rows.push({ key: 'epoch_s', label: `training epoch (${count} images, cache warm)`, unit: 's', value: epochSeconds });
@@ -101,11 +140,10 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
     const pg = createCoordConvParams({ inChannels: channels, gammaD: g, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
     const m = Math.floor(hw / g);
     const bank = createMemoryBank(Float32Array.from({ length: m * pg.outChannels }, () => rng.normal()), m, pg.outChannels);
-    const scorer = await createPatchDistances({ engine, params: pg, bank, height, width, k: 3 });
+    const scorer = await createPatchDistances({ engine, params: pg, bank, levels, k: 3 });
     const t = performance.now();
     for (let i = 0; i < count; i += 4) {
-      const e = await embedder.embed(images.subarray(i * px, (i + 4) * px), 4);
-      const distances = await scorer.nearest(splitImages(e, 4));
+      const distances = await scorer.nearest(await embedder.embedPyramids(images.subarray(i * px, (i + 4) * px), 4));
       anomalyMaps({ scores: patchAnomalyScores({ distances, count: 4 * hw, k: 3, K: 3, metric: 'euclidean' }), count: 4, height, width, outputSize: size, sigma: 4 });
     }
     rows.push({ key: `throughput_g${g}`, label: `inference throughput, γd=γc=${g}`, unit: 'img/s', value: count / ((performance.now() - t) / 1000) });
