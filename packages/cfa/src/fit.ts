@@ -58,7 +58,7 @@ export interface FitOptions {
 
 async function* phiPerImage(set: EmbeddingSet, descriptor: DescriptorRunner, params: CoordConvParams, onDone: (i: number) => void): AsyncGenerator<Float32Array> {
   for (let i = 0; i < set.ids.length; i++) {
-    yield await descriptor.forward(await set.get(i), 1, params);
+    yield await descriptor.forwardPyramid(await set.pyramid(i), params);
     onDone(i + 1);
   }
 }
@@ -140,7 +140,7 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
     seed: config.seed,
   });
   // these runners serve the bank and the step-by-step trainer only: predict builds its own graph
-  const descriptor = await createDescriptorRunner({ engine, height, width, params });
+  const descriptor = await createDescriptorRunner({ engine, height, width, params, levels: train.levels });
   const search = await createNearestSearch({ engine, dim: params.outChannels });
   try {
     const bankStart = performance.now();

@@ -13,9 +13,13 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtFeed, type OrtRunner } from '@cfa/tensor-runtime';
 import { type CoordConvParams, coordinateChannels } from './coord-conv';
-import { coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward } from './coord-conv-onnx';
+import {
+  coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward, lowerCoordinateTerm, lowerPyramidForward, pyramidWeightFeeds,
+  pyramidWeightInputs,
+} from './coord-conv-onnx';
+import { type EmbeddingLevel, expandPyramid, pyramidLevels } from './embedding-pyramid';
 
 export interface DescriptorForwardTfParams {
   /** [B, HW, D] embeddings. */
@@ -47,6 +51,8 @@ export interface DescriptorRunner {
   readonly engine: 'ort' | 'tfjs';
   /** embeddings [batch, HW, D] → φ [batch, HW, D']. */
   forward(embeddings: Float32Array, batch: number, params: CoordConvParams): Promise<Float32Array>;
+  /** One image's embedding pyramid (the runner's `levels`) → φ [HW, D']: on ONNX Runtime level by level. */
+  forwardPyramid(pyramid: Float32Array, params: CoordConvParams): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -55,6 +61,8 @@ export interface DescriptorRunnerOptions {
   height: number;
   width: number;
   params: CoordConvParams;
+  /** The embedding pyramid's levels, for `forwardPyramid`. */
+  levels?: EmbeddingLevel[];
 }
 
 export async function createDescriptorRunner(options: DescriptorRunnerOptions): Promise<DescriptorRunner> {
@@ -62,11 +70,19 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const coords = coordinateChannels(height, width, c === 3);
+  const checkParams = (p: CoordConvParams) => assert(p.inChannels === d && p.outChannels === dOut && p.coordChannels === c, 'DescriptorRunner.forward',
+    () => `params are ${p.inChannels}+${p.coordChannels}→${p.outChannels}, the runner was built for ${d}+${c}→${dOut}`);
   const check = (embeddings: Float32Array, batch: number, p: CoordConvParams) => {
     assert(embeddings.length === batch * hw * d, 'DescriptorRunner.forward',
       () => `embeddings must hold [${batch}, ${hw}, ${d}] = ${batch * hw * d} values, got ${embeddings.length}`);
-    assert(p.inChannels === d && p.outChannels === dOut && p.coordChannels === c, 'DescriptorRunner.forward',
-      () => `params are ${p.inChannels}+${p.coordChannels}→${p.outChannels}, the runner was built for ${d}+${c}→${dOut}`);
+    checkParams(p);
+  };
+  const levelsOf = (pyramid: Float32Array): EmbeddingLevel[] => {
+    const { levels } = options;
+    assert(levels !== undefined && levels[0].height === height && levels[0].width === width, 'DescriptorRunner.forwardPyramid',
+      () => `the runner needs the pyramid's levels, the first one ${height}×${width}`);
+    pyramidLevels(pyramid, levels!); // names the levels and the length when they disagree
+    return levels!;
   };
 
   if (engine.name === 'ort') {
@@ -76,6 +92,7 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
     g.node('Identity', [phi], {}, ['phi']);
     g.output('phi', ['b', hw, dOut]);
     const runner = await createOrtRunner(engine, g.toBytes(), 'coord-conv descriptor');
+    let pyramidRunner: Promise<OrtRunner> | undefined; // built on first use
     return {
       engine: 'ort',
       async forward(embeddings, batch, p) {
@@ -83,25 +100,50 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
         const out = await runner.run({ x: { data: embeddings, dims: [batch, hw, d] }, ...coordConvWeightFeeds(p.weight, p.bias, { hw, inChannels: d, coordChannels: c, outChannels: dOut }) });
         return out.phi.data as Float32Array;
       },
-      release: () => runner.release(),
+      async forwardPyramid(pyramid, p) {
+        const levels = levelsOf(pyramid);
+        checkParams(p);
+        pyramidRunner ??= createOrtRunner(engine, pyramidForwardGraph(levels, c, dOut), 'coord-conv descriptor (pyramid)');
+        const feeds: Record<string, OrtFeed> = pyramidWeightFeeds(p.weight, p.bias, levels, c, dOut);
+        pyramidLevels(pyramid, levels).forEach((data, i) => (feeds[`x_${i}`] = { data, dims: [levels[i].height * levels[i].width, levels[i].channels] }));
+        return (await (await pyramidRunner).run(feeds)).phi.data as Float32Array;
+      },
+      async release() {
+        await runner.release();
+        if (pyramidRunner) await (await pyramidRunner).release();
+      },
     };
   }
 
   const coordsTensor = tf.tensor2d(coords, [hw, c]);
+  const forward = async (embeddings: Float32Array, batch: number, p: CoordConvParams) => {
+    check(embeddings, batch, p);
+    const phi = tf.tidy(() => descriptorForwardTf({
+      x: tf.tensor3d(embeddings, [batch, hw, d]),
+      weight: tf.tensor2d(p.weight, [d + c, dOut]),
+      bias: tf.tensor1d(p.bias),
+      coords: coordsTensor,
+    }));
+    const data = (await phi.data()) as Float32Array;
+    phi.dispose();
+    return data;
+  };
   return {
     engine: 'tfjs',
-    async forward(embeddings, batch, p) {
-      check(embeddings, batch, p);
-      const phi = tf.tidy(() => descriptorForwardTf({
-        x: tf.tensor3d(embeddings, [batch, hw, d]),
-        weight: tf.tensor2d(p.weight, [d + c, dOut]),
-        bias: tf.tensor1d(p.bias),
-        coords: coordsTensor,
-      }));
-      const data = (await phi.data()) as Float32Array;
-      phi.dispose();
-      return data;
-    },
+    forward,
+    forwardPyramid: async (pyramid, p) => forward(expandPyramid(pyramid, levelsOf(pyramid)), 1, p),
     release: async () => coordsTensor.dispose(),
   };
+}
+
+/** φ of one image's pyramid, weights as inputs (they train). */
+function pyramidForwardGraph(levels: EmbeddingLevel[], coordChannels: number, outChannels: number): Uint8Array {
+  const { height, width } = levels[0];
+  const g = new OnnxGraphBuilder('coord-conv-pyramid');
+  const weights = pyramidWeightInputs(g, levels, coordChannels, outChannels);
+  const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
+  const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, coordChannels), weights);
+  g.node('Identity', [lowerPyramidForward(g, xs, weights, coordTerm, levels, outChannels)], {}, ['phi']);
+  g.output('phi', [height * width, outChannels]);
+  return g.toBytes();
 }

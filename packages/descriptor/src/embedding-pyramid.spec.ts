@@ -11,6 +11,7 @@ import {
   coordConvWeightFeeds, coordConvWeightInputs, coordinatesAndOneInitializer, coordinatesInitializer, finishPyramidGradient, lowerCoordConvForward,
   lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidWeightFeeds, pyramidWeightInputs,
 } from './coord-conv-onnx';
+import { createDescriptorRunner } from './descriptor-forward';
 import { bilinearMatrix, type EmbeddingLevel, expandPyramid, pyramidLength, pyramidLevels } from './embedding-pyramid';
 import { patchEmbedding, pooledMaps } from './patch-embedding';
 
@@ -136,5 +137,20 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
     }, { ...pyramidFeeds(), g: { data: grad, dims: [hw, dOut] } }, [[dOut], [d + c, dOut]]);
     expect(maxRelativeError(actualW.map((v) => v / 2), expectedW)).toBeLessThan(1e-5);
     expect(maxRelativeError(actualB.map((v) => v / 2), expectedB)).toBeLessThan(1e-5);
+  });
+});
+
+describe('DescriptorRunner.forwardPyramid', () => {
+  it.each(['ort', 'tfjs'] as const)('equals forward of the upsampled embedding (%s)', async (name) => {
+    const engine = await selectEngine({ requested: name, tfBackend: 'wasm', threads: 1 });
+    const d = levels.reduce((s, l) => s + l.channels, 0);
+    const params = createCoordConvParams({ inChannels: d, gammaD: 2, seed: 6, init: 'torch-default' });
+    const rng = createRng(8);
+    const pyramid = Float32Array.from({ length: pyramidLength(levels) }, () => rng.normal());
+    const runner = await createDescriptorRunner({ engine, height: 9, width: 7, params, levels });
+    const expected = await runner.forward(expandPyramid(pyramid, levels), 1, params);
+    expect(maxRelativeError(await runner.forwardPyramid(pyramid, params), expected)).toBeLessThan(1e-5);
+    await expect(runner.forwardPyramid(pyramid.subarray(1), params)).rejects.toThrow(/holds 399 values, got 398/);
+    await runner.release();
   });
 });
