@@ -21,6 +21,7 @@ import {
   lowerPyramidForward, lowerPyramidWeightGradient, type PyramidGradient, pyramidChannels, pyramidLength, pyramidLevels, pyramidWeightFeeds, pyramidWeightInputs,
 } from '@cfa/descriptor';
 import { lowerNearest, type MemoryBank } from '@cfa/memory-bank';
+import { lowerPyramidNearest, lowerPyramidSearchFactors, pyramidSearchPays } from './pyramid-search';
 import { type LossConfig, lossFromSums, type LossSums, type LossValues, lowerCfaLossGradient, neighboursNeeded, termScales } from '@cfa/scoring';
 
 export interface OrtTrainStepResult extends LossValues {
@@ -41,6 +42,8 @@ export interface OrtTrainStepOptions {
   /** The embedding pyramid's levels, largest (the patch grid) first. */
   levels: EmbeddingLevel[];
   loss: LossConfig;
+  /** How the K + J neighbours are ranked: through the pyramid (pyramid-search.ts), by φ·Cᵀ, or whichever takes fewer multiply-adds. */
+  search?: 'auto' | 'pyramid' | 'direct';
 }
 
 const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
@@ -52,15 +55,20 @@ const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
  * gradients and hinge sums add up inside the graph (Gemm's C accumulates), so one gradient comes
  * out per step and ONNX Runtime frees each image's φ and ∂loss/∂φ before the next.
  */
-function trainStepGraph({ params, levels, loss }: OrtTrainStepOptions, batch: number): Uint8Array {
+function trainStepGraph({ params, levels, loss, search = 'auto' }: OrtTrainStepOptions, batch: number): Uint8Array {
   const { height, width } = levels[0];
   const { coordChannels: c, outChannels: dOut } = params;
   const g = new OnnxGraphBuilder(`cfa-train-step-b${batch}`);
   const weights = pyramidWeightInputs(g, levels, c, dOut);
-  const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights);
+  const coords = coordinatesInitializer(g, height, width, c);
+  const coordTerm = lowerCoordinateTerm(g, coords, weights);
   const coordsAndOne = coordinatesAndOneInitializer(g, height, width, c);
   const ct = g.input('ct', [dOut, 'm']);
   const cn = g.input('cn', ['m']);
+  const need = neighboursNeeded(loss);
+  // rank through the pyramid when that is fewer multiply-adds (pyramid-search.ts), else φ·Cᵀ
+  const viaPyramid = search === 'pyramid' || (search === 'auto' && pyramidSearchPays(levels, dOut, batch));
+  const factors = viaPyramid ? lowerPyramidSearchFactors(g, weights, coords, ct, cn) : undefined;
   const lossInputs = {
     centres: g.input('centres', ['m', dOut]),
     r2: g.input('r2', []), attWeight: g.input('att_weight', []), repWeight: g.input('rep_weight', []),
@@ -70,10 +78,10 @@ function trainStepGraph({ params, levels, loss }: OrtTrainStepOptions, batch: nu
   const add = (total: string, term: string) => (total ? g.node('Add', [total, term])[0] : term);
   for (let b = 0; b < batch; b++) {
     const xs = levels.map((l, i) => g.input(`x_${b}_${i}`, [l.height * l.width, l.channels]));
-    const phi = lowerPyramidForward(g, xs, weights, coordTerm, levels, dOut);
-    const [distances, indices] = lowerNearest(g, phi, ct, cn, neighboursNeeded(loss));
+    const phi = lowerPyramidForward(g, xs, weights, coordTerm, levels);
+    const [distances, indices] = factors ? lowerPyramidNearest(g, xs, phi, factors, levels, need) : lowerNearest(g, phi, ct, cn, need);
     const terms = lowerCfaLossGradient(g, { phi, indices, distances, ...lossInputs }, loss);
-    gradient = lowerPyramidWeightGradient(g, xs, terms.gradPhi, coordsAndOne, levels, dOut, gradient);
+    gradient = lowerPyramidWeightGradient(g, xs, terms.gradPhi, coordsAndOne, levels, gradient);
     sums.att_sum = add(sums.att_sum, terms.attSum);
     sums.att_active = add(sums.att_active, terms.attActive);
     sums.rep_sum = add(sums.rep_sum, terms.repSum);

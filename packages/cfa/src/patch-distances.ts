@@ -2,9 +2,9 @@
  * Inference's hot path: embedding pyramids → φ → squared distances to the K nearest centres, for a
  * fitted (fixed) descriptor and memory bank. On ONNX Runtime it is one graph built from the
  * descriptor and memory-bank lowerings with W, b and Cᵀ as constants, so φ never leaves ONNX
- * Runtime, the matrix products can use pre-packed weights and the descriptor multiplies each
- * pyramid level at its own size; on TensorFlow.js it is the descriptor runner on the upsampled
- * embeddings followed by the blocked search.
+ * Runtime, the matrix products can use pre-packed weights, and both the descriptor and the
+ * ranking work on each pyramid level at its own size (pyramid-search.ts); on TensorFlow.js it is
+ * the descriptor runner on the upsampled embeddings followed by the blocked search.
  *
  * @example
  * ```ts
@@ -19,6 +19,7 @@ import {
 } from '@cfa/descriptor';
 import { createNearestSearch, lowerNearest, type MemoryBank } from '@cfa/memory-bank';
 import { stackImages } from './embedding-set';
+import { lowerPyramidNearest, lowerPyramidSearchFactors, pyramidSearchPays } from './pyramid-search';
 
 export interface PatchDistances {
   /** Squared distances [batch · HW, k] from every patch's φ of the images (each an embedding pyramid) to its k nearest centres, ascending. */
@@ -33,10 +34,12 @@ export interface PatchDistancesOptions {
   /** The embedding pyramid's levels, the patch grid first. */
   levels: EmbeddingLevel[];
   k: number;
+  /** ONNX Runtime: rank through the pyramid (pyramid-search.ts), by φ·Cᵀ, or whichever takes fewer multiply-adds. */
+  search?: 'auto' | 'pyramid' | 'direct';
 }
 
 export async function createPatchDistances(options: PatchDistancesOptions): Promise<PatchDistances> {
-  const { engine, params, bank, levels, k } = options;
+  const { engine, params, bank, levels, k, search: ranking = 'auto' } = options;
   const { height, width } = levels[0];
   const hw = height * width;
   const values = pyramidLength(levels);
@@ -49,9 +52,13 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
     const constant = (name: string) => g.initializer(name, fed[name].data, fed[name].dims);
     const weights = { levels: levels.map((_, i) => constant(`weight_${i}`)), weightC: constant('weight_c'), bias: constant('bias') };
     const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
-    const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights);
-    const phi = lowerPyramidForward(g, xs, weights, coordTerm, levels, dOut);
-    const [distances] = lowerNearest(g, phi, g.initializer('ct', bank.transposed, [dOut, bank.size]), g.initializer('cn', bank.squaredNorms, [bank.size]), k);
+    const coords = coordinatesInitializer(g, height, width, c);
+    const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coords, weights), levels);
+    const ct = g.initializer('ct', bank.transposed, [dOut, bank.size]), cn = g.initializer('cn', bank.squaredNorms, [bank.size]);
+    // the pyramid factors W·Cᵀ are constants here: ONNX Runtime folds them once, when the session is built
+    const [distances] = ranking === 'pyramid' || (ranking === 'auto' && pyramidSearchPays(levels, dOut, Infinity))
+      ? lowerPyramidNearest(g, xs, phi, lowerPyramidSearchFactors(g, weights, coords, ct, cn), levels, k)
+      : lowerNearest(g, phi, ct, cn, k);
     g.node('Identity', [distances], {}, ['distances']);
     g.output('distances', ['p', k]);
     const runner = await createOrtRunner(engine, g.toBytes(), 'CFA patch distances');

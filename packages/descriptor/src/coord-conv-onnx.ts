@@ -126,23 +126,23 @@ function resampleMatrix(g: OnnxGraphBuilder, n: number, m: number, transposed: b
  * A level's [h·w, D′] values bilinearly upsampled to the first level's grid, [H·W, D′]: two small
  * products with `bilinearMatrix` constants, rows on [h, w·D′], then columns on [H, w, D′].
  */
-function lowerUpsample(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }, dOut: number): string {
+function lowerUpsample(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }): string {
   const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
   const { height: h, width: w } = level, { height: H, width: W } = grid;
   let v = value;
-  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, false), reshape(v, [h, w * dOut])])[0];
-  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, false), reshape(v, [H, w, dOut])])[0];
-  return reshape(v, [H * W, dOut]);
+  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, false), reshape(v, [h, -1])])[0];
+  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, false), reshape(v, [H, w, -1])])[0];
+  return reshape(v, [H * W, -1]);
 }
 
 /** The transpose of `lowerUpsample`: [H·W, D′] on the first level's grid → [h·w, D′] (how ∂loss/∂φ reaches a level). */
-function lowerUpsampleAdjoint(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }, dOut: number): string {
+function lowerUpsampleAdjoint(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }): string {
   const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
   const { height: h, width: w } = level, { height: H, width: W } = grid;
   let v = value;
-  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, true), reshape(v, [H, W, dOut])])[0];
-  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, true), reshape(v, [H, w * dOut])])[0];
-  return reshape(v, [h * w, dOut]);
+  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, true), reshape(v, [H, W, -1])])[0];
+  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, true), reshape(v, [H, -1])])[0];
+  return reshape(v, [h * w, -1]);
 }
 
 /** The coordinate term coords · W[D:] + b, [HW, D′]: the same for every image of a batch. */
@@ -154,13 +154,14 @@ export function lowerCoordinateTerm(g: OnnxGraphBuilder, coords: string, weights
  * φ [H·W, D′] of one image's pyramid (`xs[l]` = level l, [h·w, C_l]): each level times its rows of
  * W at its own size, upsampled, summed into the first level's Gemm as C with the coordinate term
  * (`lowerCoordinateTerm`). Equal to `lowerCoordConvForward` on the upsampled embedding
- * (`expandPyramid`) up to rounding.
+ * (`expandPyramid`) up to rounding. Any per-level right factors work the same way: with
+ * W_l · Cᵀ in place of W_l the result is φ · Cᵀ (see the cfa package's pyramid search).
  */
-export function lowerPyramidForward(g: OnnxGraphBuilder, xs: string[], weights: PyramidWeights, coordTerm: string, levels: EmbeddingLevel[], outChannels: number): string {
+export function lowerPyramidForward(g: OnnxGraphBuilder, xs: string[], weights: Pick<PyramidWeights, 'levels'>, coordTerm: string, levels: EmbeddingLevel[]): string {
   let c = coordTerm;
   for (let l = 1; l < levels.length; l++) {
     const product = g.node('MatMul', [xs[l], weights.levels[l]])[0];
-    c = g.node('Add', [c, lowerUpsample(g, product, levels[l], levels[0], outChannels)])[0];
+    c = g.node('Add', [c, lowerUpsample(g, product, levels[l], levels[0])])[0];
   }
   return g.node('Gemm', [xs[0], weights.levels[0], c])[0];
 }
@@ -172,11 +173,11 @@ export function lowerPyramidForward(g: OnnxGraphBuilder, xs: string[], weights: 
  * concatenates once.
  */
 export function lowerPyramidWeightGradient(
-  g: OnnxGraphBuilder, xs: string[], grad: string, coordsAndOne: string, levels: EmbeddingLevel[], outChannels: number, accumulate?: PyramidGradient,
+  g: OnnxGraphBuilder, xs: string[], grad: string, coordsAndOne: string, levels: EmbeddingLevel[], accumulate?: PyramidGradient,
 ): PyramidGradient {
   const gemmT = (a: string, b: string, c: string | undefined) => g.node('Gemm', c ? [a, b, c] : [a, b], { transA: attr.int(1) })[0];
   const perLevel = levels.map((level, l) => {
-    const back = l === 0 ? grad : lowerUpsampleAdjoint(g, grad, level, levels[0], outChannels);
+    const back = l === 0 ? grad : lowerUpsampleAdjoint(g, grad, level, levels[0]);
     return gemmT(xs[l], back, accumulate?.perLevel[l]);
   });
   return { perLevel, coordsAndBias: gemmT(coordsAndOne, grad, accumulate?.coordsAndBias) };

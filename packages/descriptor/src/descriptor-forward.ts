@@ -143,7 +143,7 @@ function pyramidForwardGraph(levels: EmbeddingLevel[], coordChannels: number, ou
   const weights = pyramidWeightInputs(g, levels, coordChannels, outChannels);
   const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
   const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, coordChannels), weights);
-  g.node('Identity', [lowerPyramidForward(g, xs, weights, coordTerm, levels, outChannels)], {}, ['phi']);
+  g.node('Identity', [lowerPyramidForward(g, xs, weights, coordTerm, levels)], {}, ['phi']);
   g.output('phi', [height * width, outChannels]);
   return g.toBytes();
 }

@@ -114,7 +114,7 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
     const [actual] = await run((g) => {
       const weights = pyramidWeightInputs(g, levels, c, dOut);
       const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights);
-      return [lowerPyramidForward(g, pyramidInputs(g), weights, coordTerm, levels, dOut)];
+      return [lowerPyramidForward(g, pyramidInputs(g), weights, coordTerm, levels)];
     }, pyramidFeeds(), [[hw, dOut]]);
     expect(maxRelativeError(actual, expected)).toBeLessThan(1e-5);
   });
@@ -130,8 +130,8 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
       const gv = g.input('g', [hw, dOut]);
       const coordsAndOne = coordinatesAndOneInitializer(g, height, width, c);
       // the same image twice through the accumulating form: twice the gradient
-      const once = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels, dOut);
-      const twice = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels, dOut, once);
+      const once = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels);
+      const twice = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels, once);
       const [w, b] = finishPyramidGradient(g, twice, c);
       return [b, w];
     }, { ...pyramidFeeds(), g: { data: grad, dims: [hw, dOut] } }, [[dOut], [d + c, dOut]]);

@@ -49,9 +49,9 @@ async function pyramidDescriptorPass(engine: EngineSelection, params: CoordConvP
   const g = new OnnxGraphBuilder('bench-descriptor');
   const weights = pyramidWeightInputs(g, levels, c, dOut);
   const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
-  const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights), levels, dOut);
+  const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights), levels);
   // ∂loss/∂φ stands in as φ itself: the products are the same size
-  const total = lowerPyramidWeightGradient(g, xs, phi, coordinatesAndOneInitializer(g, height, width, c), levels, dOut);
+  const total = lowerPyramidWeightGradient(g, xs, phi, coordinatesAndOneInitializer(g, height, width, c), levels);
   const [gradWeight] = finishPyramidGradient(g, total, c);
   g.node('Identity', [gradWeight], {}, ['grad_weight']);
   g.output('grad_weight', [params.inChannels + c, dOut]);
