@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
 import { describe, expect, it } from 'vitest';
 import { buildBackboneModel, readWeightFile } from './backbone-model';
 import { efficientNetB5Definition } from './architectures/efficientnet';
@@ -30,15 +30,6 @@ const narrow: Record<string, (shrink: number) => BackboneDefinition> = {
   vgg19_bn: (s) => vgg19BnDefinition({ widthDivisor: s }),
   efficientnet_b5: (s) => efficientNetB5Definition({ widthMult: s }),
 };
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let maxAbs = 0, maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxAbs / maxRef;
-}
 
 describe.each(Object.keys(narrow))('%s against PyTorch', (name) => {
   const info = manifest[name];
@@ -73,6 +64,6 @@ describe.each(Object.keys(narrow))('%s against PyTorch', (name) => {
       runner.dispose();
     }
     expect(maps.map((m, i) => m.length / expected.get(`features.${i}`)!.data.length)).toEqual(maps.map(() => 1));
-    maps.forEach((m, i) => expect(relativeError(m, expected.get(`features.${i}`)!.data), `features.${i}`).toBeLessThan(1e-4));
+    maps.forEach((m, i) => expect(maxRelativeError(m, expected.get(`features.${i}`)!.data), `features.${i}`).toBeLessThan(1e-4));
   });
 });

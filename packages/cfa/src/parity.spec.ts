@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
+import { maxRelativeError, selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
 import { buildBackboneModel, createOrtBackboneRunner, createTfBackboneRunner, decodeSafetensors, resnet18Definition, type StateDict } from '@cfa/backbone';
 import { coordConvWeightFromTorch, coordConvWeightToTorch, createDescriptorRunner, createPatchEmbedder, type CoordConvParams, expandPyramid } from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch, RunningMean } from '@cfa/memory-bank';
@@ -29,12 +29,7 @@ const input = (name: string): Float32Array => inputs.tensors.get(name)!.data;
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tolerance = 1e-4): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
-  let maxAbs = 0, maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  expect(maxAbs / maxRef, `${what}: max |Δ| ${maxAbs} over max |ref| ${maxRef}`).toBeLessThan(tolerance);
+  expect(maxRelativeError(actual, expected), `${what}: max |Δ| over max |ref|`).toBeLessThan(tolerance);
 }
 
 const def = resnet18Definition({ widthDivisor: settings.widthDivisor });

@@ -4,7 +4,7 @@
  * gradient) give what the same pieces compute on the upsampled embedding.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCoordConvParams } from './coord-conv';
 import {
@@ -18,15 +18,6 @@ import { patchEmbedding, pooledMaps } from './patch-embedding';
 beforeAll(async () => {
   await selectEngine({ requested: 'tfjs', tfBackend: 'wasm' });
 });
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxAbs = 0, maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxAbs / maxRef;
-}
 
 // odd sizes on purpose: 9 → 4 and 7 → 3 are not whole ratios, 2×2 is smaller than a 3-tap pool
 const levels: EmbeddingLevel[] = [

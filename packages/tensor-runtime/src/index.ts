@@ -4,7 +4,7 @@
  * - `selectEngine`, `describeEngine`, `loadOrt`: ONNX Runtime (fast CPU path) or TensorFlow.js.
  * - `OnnxGraphBuilder`, `attr`, `createOrtRunner`: lower models to ONNX in memory and run them.
  * - `createRng`, `hashString`: seeded randomness.
- * - `assertShape`, `assert`, `product`: boundary checks.
+ * - `assertShape`, `assert`, `product`: boundary checks; `maxRelativeError` for parity checks.
  */
 export {
   TF_BACKEND_CHAIN,
@@ -33,5 +33,5 @@ export { ORT_PROFILE_ENV, ORT_PROVIDERS_ENV, createOrtRunner, requireOrt } from 
 export type { OrtFeed, OrtOutput, OrtRunner } from './ort-session';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';
-export { assert, assertShape, product } from './shape';
+export { assert, assertShape, maxRelativeError, product } from './shape';
 export type { ShapeSpec } from './shape';
