@@ -18,7 +18,8 @@
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtFeed, type OrtRunner } from '@cfa/tensor-runtime';
 import {
   type CoordConvParams, coordinatesAndOneInitializer, coordinatesInitializer, type EmbeddingLevel, finishPyramidGradient, lowerCoordinateTerm,
-  lowerPyramidForward, lowerPyramidWeightGradient, type PyramidGradient, pyramidChannels, pyramidLength, pyramidLevels, pyramidWeightFeeds, pyramidWeightInputs,
+  lowerPyramidForward, lowerPyramidWeightGradient, type PyramidGradient, pyramidChannels, pyramidFeeds, pyramidInputs, pyramidLength, pyramidWeightFeeds,
+  pyramidWeightInputs,
 } from '@cfa/descriptor';
 import { lowerNearest, type MemoryBank } from '@cfa/memory-bank';
 import { lowerPyramidNearest, lowerPyramidSearchFactors, pyramidSearchPays } from './pyramid-search';
@@ -49,7 +50,7 @@ export interface OrtTrainStepOptions {
 const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
 
 /**
- * The step over `batch` images as one graph with one chain per image (inputs x_0 … x_{B−1}): each
+ * The step over `batch` images as one graph with one chain per image (inputs x_b_l, image b, level l): each
  * image's products run over its own 3136 rows — ONNX Runtime's GEMM measured 199 GF/s there
  * against 141 GF/s over a batch's 12544 rows (the result leaves the cache) — while the weight
  * gradients and hinge sums add up inside the graph (Gemm's C accumulates), so one gradient comes
@@ -77,7 +78,7 @@ function trainStepGraph({ params, levels, loss, search = 'auto' }: OrtTrainStepO
   const sums: Record<(typeof SUM_OUTPUTS)[number], string> = { att_sum: '', att_active: '', rep_sum: '', rep_active: '' };
   const add = (total: string, term: string) => (total ? g.node('Add', [total, term])[0] : term);
   for (let b = 0; b < batch; b++) {
-    const xs = levels.map((l, i) => g.input(`x_${b}_${i}`, [l.height * l.width, l.channels]));
+    const xs = pyramidInputs(g, levels, `x_${b}`);
     const phi = lowerPyramidForward(g, xs, weights, coordTerm, levels);
     const [distances, indices] = factors ? lowerPyramidNearest(g, xs, phi, factors, levels, need) : lowerNearest(g, phi, ct, cn, need);
     const terms = lowerCfaLossGradient(g, { phi, indices, distances, ...lossInputs }, loss);
@@ -136,9 +137,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
         att_weight: scalar(scale.att / loss.nu),
         rep_weight: scalar(scale.rep / loss.nu),
       };
-      images.forEach((x, b) => pyramidLevels(x, levels).forEach((level, i) => {
-        feeds[`x_${b}_${i}`] = { data: level, dims: [levels[i].height * levels[i].width, levels[i].channels] };
-      }));
+      images.forEach((x, b) => Object.assign(feeds, pyramidFeeds(x, levels, `x_${b}`)));
       const out = await (await runnerFor(images.length)).run(feeds);
       const first = (name: string) => (out[name].data as Float32Array)[0];
       const sums: LossSums = { attSum: first('att_sum'), attActive: first('att_active'), repSum: first('rep_sum'), repActive: first('rep_active') };

@@ -4,7 +4,7 @@
  */
 import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
 import {
-  coordinatesInitializer, createCoordConvParams, type EmbeddingLevel, lowerCoordinateTerm, lowerPyramidForward, pyramidLength, pyramidLevels,
+  coordinatesInitializer, createCoordConvParams, type EmbeddingLevel, lowerCoordinateTerm, lowerPyramidForward, pyramidFeeds, pyramidInputs, pyramidLength,
   pyramidWeightFeeds, pyramidWeightInputs,
 } from '@cfa/descriptor';
 import { createMemoryBank, lowerNearest } from '@cfa/memory-bank';
@@ -28,7 +28,7 @@ describe('pyramid search', () => {
     const g = new OnnxGraphBuilder('pyramid-search-test');
     const weights = pyramidWeightInputs(g, levels, 2, d);
     const coords = coordinatesInitializer(g, 8, 6, 2);
-    const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
+    const xs = pyramidInputs(g, levels);
     const ct = g.input('ct', [d, M]), cn = g.input('cn', [M]);
     const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coords, weights), levels);
     const outputs = [...lowerNearest(g, phi, ct, cn, k), ...lowerPyramidNearest(g, xs, phi, lowerPyramidSearchFactors(g, weights, coords, ct, cn), levels, k)];
@@ -37,11 +37,10 @@ describe('pyramid search', () => {
       g.output(`out_${i}`, [hw, k], i % 2 ? 'int64' : 'float');
     });
     const runner = await createOrtRunner(engine, g.toBytes(), 'pyramid search test');
-    const feeds: Record<string, { data: Float32Array; dims: number[] }> = {
-      ...pyramidWeightFeeds(params.weight, params.bias, levels, 2, d), ct: { data: bank.transposed, dims: [d, M] }, cn: { data: bank.squaredNorms, dims: [M] },
-    };
-    pyramidLevels(pyramids[0], levels).forEach((x, i) => (feeds[`x_${i}`] = { data: x, dims: [levels[i].height * levels[i].width, levels[i].channels] }));
-    const out = await runner.run(feeds);
+    const out = await runner.run({
+      ...pyramidWeightFeeds(params.weight, params.bias, levels, 2, d), ...pyramidFeeds(pyramids[0], levels),
+      ct: { data: bank.transposed, dims: [d, M] }, cn: { data: bank.squaredNorms, dims: [M] },
+    });
     await runner.release();
     const [direct, directIdx, viaPyramid, viaPyramidIdx] = [0, 1, 2, 3].map((i) => out[`out_${i}`].data);
     expect(maxRelativeError(viaPyramid as Float32Array, direct as Float32Array)).toBeLessThan(1e-5);

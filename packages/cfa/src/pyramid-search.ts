@@ -19,6 +19,7 @@
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { type EmbeddingLevel, lowerPyramidForward, type PyramidWeights } from '@cfa/descriptor';
+import { lowerRowSquaredNorms } from '@cfa/memory-bank';
 
 export interface PyramidSearchFactors {
   /** V_l = W_l · Cᵀ, [C_l, M]. */
@@ -39,9 +40,8 @@ export function lowerPyramidSearchFactors(g: OnnxGraphBuilder, weights: PyramidW
 export function lowerPyramidNearest(g: OnnxGraphBuilder, xs: string[], phi: string, factors: PyramidSearchFactors, levels: EmbeddingLevel[], k: number): [string, string] {
   const scores = lowerPyramidForward(g, xs, factors, factors.offset, levels); // φ·c − ‖c‖²/2
   const [kept, indices] = g.node('TopK', [scores, g.ints('k', [k])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) }, 2);
-  const phiNorms = g.node('ReduceSum', [g.node('Mul', [phi, phi])[0], g.ints('axes', [1])], { keepdims: attr.int(1) })[0];
   const minusTwo = g.initializer(g.fresh('minus_two'), new Float32Array([-2]), []);
-  return [g.node('Add', [phiNorms, g.node('Mul', [kept, minusTwo])[0]])[0], indices];
+  return [g.node('Add', [lowerRowSquaredNorms(g, phi), g.node('Mul', [kept, minusTwo])[0]])[0], indices];
 }
 
 /**

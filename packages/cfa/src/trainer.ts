@@ -8,8 +8,8 @@
  *
  * On ONNX Runtime, 1–3 run as one fused graph with a chain per image (`createOrtTrainStep`) on
  * the images' embedding pyramids; on TensorFlow.js the engine runs the three large products on the
- * upsampled embeddings and `cfaLossAndGradient` does 2 on typed arrays. Both are built from the same definitions, so they learn the same radius and weights up
- * to rounding.
+ * upsampled embeddings and `cfaLossAndGradient` does 2 on typed arrays. Both are built from the
+ * same definitions, so they learn the same radius and weights up to rounding.
  */
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import {
@@ -25,7 +25,6 @@ import { cfaLossAndGradient, type LossConfig, neighboursNeeded } from '@cfa/scor
 import { AdamW, type OptimizerConfig } from './adamw';
 import { stackImages } from './embedding-set';
 import { createOrtTrainStep, type OrtTrainStepResult } from './ort-train-step';
-
 
 export interface StepLosses {
   loss: number;

@@ -16,7 +16,7 @@
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { coordinateChannels } from './coord-conv';
-import { bilinearMatrix, type EmbeddingLevel } from './embedding-pyramid';
+import { bilinearMatrix, type EmbeddingLevel, pyramidLevels } from './embedding-pyramid';
 
 export interface CoordConvShape {
   hw: number;
@@ -64,7 +64,7 @@ export function coordConvWeightFeeds(weight: Float32Array, bias: Float32Array, s
  * pass over φ); `batch`: x is [B, HW, D] (MatMul, then the [HW, D′] coordinate term broadcast).
  */
 export function lowerCoordConvForward(g: OnnxGraphBuilder, x: string, weights: CoordConvWeights, coords: string, layout: 'image' | 'batch'): string {
-  const coordTerm = g.node('Gemm', [coords, weights.weightC, weights.bias])[0]; // [HW, D′]
+  const coordTerm = lowerCoordinateTerm(g, coords, weights);
   if (layout === 'image') return g.node('Gemm', [x, weights.weightX, coordTerm])[0];
   return g.node('Add', [g.node('MatMul', [x, weights.weightX])[0], coordTerm])[0];
 }
@@ -111,6 +111,16 @@ export function pyramidWeightFeeds(weight: Float32Array, bias: Float32Array, lev
   feeds.weight_c = { data: weight.subarray(row * outChannels, (row + coordChannels) * outChannels), dims: [coordChannels, outChannels] };
   feeds.bias = { data: bias, dims: [outChannels] };
   return feeds;
+}
+
+/** Graph inputs `${name}_0 … ${name}_{L−1}` for one image's pyramid levels, each [h·w, C_l]; `pyramidFeeds` fills them. */
+export function pyramidInputs(g: OnnxGraphBuilder, levels: EmbeddingLevel[], name = 'x'): string[] {
+  return levels.map((l, i) => g.input(`${name}_${i}`, [l.height * l.width, l.channels]));
+}
+
+/** The feeds of `pyramidInputs` from one image's pyramid: views, not copies. */
+export function pyramidFeeds(pyramid: Float32Array, levels: EmbeddingLevel[], name = 'x'): Record<string, { data: Float32Array; dims: number[] }> {
+  return Object.fromEntries(pyramidLevels(pyramid, levels).map((data, i) => [`${name}_${i}`, { data, dims: [levels[i].height * levels[i].width, levels[i].channels] }]));
 }
 
 /** A `bilinearMatrix(n, m)` constant ([m, n]), or its transpose ([n, m]). */

@@ -13,11 +13,11 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtFeed, type OrtRunner } from '@cfa/tensor-runtime';
+import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import { type CoordConvParams, coordinateChannels } from './coord-conv';
 import {
-  coordConvWeightFeeds, coordConvWeightInputs, coordinatesInitializer, lowerCoordConvForward, lowerCoordinateTerm, lowerPyramidForward, pyramidWeightFeeds,
-  pyramidWeightInputs,
+  coordConvWeightFeeds, coordConvWeightInputs, type CoordConvShape, coordinatesInitializer, lowerCoordConvForward, lowerCoordinateTerm, lowerPyramidForward, pyramidFeeds,
+  pyramidInputs, pyramidWeightFeeds, pyramidWeightInputs,
 } from './coord-conv-onnx';
 import { type EmbeddingLevel, expandPyramid, pyramidLevels } from './embedding-pyramid';
 
@@ -86,31 +86,26 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   };
 
   if (engine.name === 'ort') {
-    const g = new OnnxGraphBuilder('coord-conv');
     const shape = { hw, inChannels: d, coordChannels: c, outChannels: dOut };
-    const phi = lowerCoordConvForward(g, g.input('x', ['b', hw, d]), coordConvWeightInputs(g, shape), coordinatesInitializer(g, height, width, c), 'batch');
-    g.node('Identity', [phi], {}, ['phi']);
-    g.output('phi', ['b', hw, dOut]);
-    const runner = await createOrtRunner(engine, g.toBytes(), 'coord-conv descriptor');
-    let pyramidRunner: Promise<OrtRunner> | undefined; // built on first use
+    // each graph is built on first use: fit on ONNX Runtime only ever calls forwardPyramid
+    let batchRunner: Promise<OrtRunner> | undefined, pyramidRunner: Promise<OrtRunner> | undefined;
     return {
       engine: 'ort',
       async forward(embeddings, batch, p) {
         check(embeddings, batch, p);
-        const out = await runner.run({ x: { data: embeddings, dims: [batch, hw, d] }, ...coordConvWeightFeeds(p.weight, p.bias, { hw, inChannels: d, coordChannels: c, outChannels: dOut }) });
+        batchRunner ??= createOrtRunner(engine, batchForwardGraph(shape, height, width), 'coord-conv descriptor');
+        const out = await (await batchRunner).run({ x: { data: embeddings, dims: [batch, hw, d] }, ...coordConvWeightFeeds(p.weight, p.bias, shape) });
         return out.phi.data as Float32Array;
       },
       async forwardPyramid(pyramid, p) {
         const levels = levelsOf(pyramid);
         checkParams(p);
         pyramidRunner ??= createOrtRunner(engine, pyramidForwardGraph(levels, c, dOut), 'coord-conv descriptor (pyramid)');
-        const feeds: Record<string, OrtFeed> = pyramidWeightFeeds(p.weight, p.bias, levels, c, dOut);
-        pyramidLevels(pyramid, levels).forEach((data, i) => (feeds[`x_${i}`] = { data, dims: [levels[i].height * levels[i].width, levels[i].channels] }));
+        const feeds = { ...pyramidWeightFeeds(p.weight, p.bias, levels, c, dOut), ...pyramidFeeds(pyramid, levels) };
         return (await (await pyramidRunner).run(feeds)).phi.data as Float32Array;
       },
       async release() {
-        await runner.release();
-        if (pyramidRunner) await (await pyramidRunner).release();
+        for (const r of [batchRunner, pyramidRunner]) if (r) await (await r).release();
       },
     };
   }
@@ -136,12 +131,21 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   };
 }
 
+/** φ of a batch of upsampled embeddings [B, HW, D], weights as inputs (they train). */
+function batchForwardGraph(shape: CoordConvShape, height: number, width: number): Uint8Array {
+  const g = new OnnxGraphBuilder('coord-conv');
+  const phi = lowerCoordConvForward(g, g.input('x', ['b', shape.hw, shape.inChannels]), coordConvWeightInputs(g, shape), coordinatesInitializer(g, height, width, shape.coordChannels), 'batch');
+  g.node('Identity', [phi], {}, ['phi']);
+  g.output('phi', ['b', shape.hw, shape.outChannels]);
+  return g.toBytes();
+}
+
 /** φ of one image's pyramid, weights as inputs (they train). */
 function pyramidForwardGraph(levels: EmbeddingLevel[], coordChannels: number, outChannels: number): Uint8Array {
   const { height, width } = levels[0];
   const g = new OnnxGraphBuilder('coord-conv-pyramid');
   const weights = pyramidWeightInputs(g, levels, coordChannels, outChannels);
-  const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
+  const xs = pyramidInputs(g, levels);
   const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, coordChannels), weights);
   g.node('Identity', [lowerPyramidForward(g, xs, weights, coordTerm, levels)], {}, ['phi']);
   g.output('phi', [height * width, outChannels]);

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCoordConvParams } from './coord-conv';
 import {
   coordConvWeightFeeds, coordConvWeightInputs, coordinatesAndOneInitializer, coordinatesInitializer, finishPyramidGradient, lowerCoordConvForward,
-  lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidWeightFeeds, pyramidWeightInputs,
+  lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidFeeds, pyramidInputs, pyramidWeightFeeds,
+  pyramidWeightInputs,
 } from './coord-conv-onnx';
 import { createDescriptorRunner } from './descriptor-forward';
 import { bilinearMatrix, type EmbeddingLevel, expandPyramid, pyramidLength, pyramidLevels } from './embedding-pyramid';
@@ -90,12 +91,7 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
     await runner.release();
     return Object.keys(out).sort().map((k) => out[k].data as Float32Array);
   }
-  const pyramidFeeds = () => {
-    const feeds: Record<string, { data: Float32Array; dims: number[] }> = pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut);
-    pyramidLevels(pyramid, levels).forEach((x, i) => (feeds[`x_${i}`] = { data: x, dims: [levels[i].height * levels[i].width, levels[i].channels] }));
-    return feeds;
-  };
-  const pyramidInputs = (g: OnnxGraphBuilder) => levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
+  const weightsAndPyramid = () => ({ ...pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut), ...pyramidFeeds(pyramid, levels) });
 
   it('φ level by level equals φ of the upsampled embedding', async () => {
     const [expected] = await run((g) => {
@@ -105,8 +101,8 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
     const [actual] = await run((g) => {
       const weights = pyramidWeightInputs(g, levels, c, dOut);
       const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights);
-      return [lowerPyramidForward(g, pyramidInputs(g), weights, coordTerm, levels)];
-    }, pyramidFeeds(), [[hw, dOut]]);
+      return [lowerPyramidForward(g, pyramidInputs(g, levels), weights, coordTerm, levels)];
+    }, weightsAndPyramid(), [[hw, dOut]]);
     expect(maxRelativeError(actual, expected)).toBeLessThan(1e-5);
   });
 
@@ -117,7 +113,7 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
     }, { x: { data: embedding, dims: [hw, d] }, g: { data: grad, dims: [hw, dOut] } }, [[d + c, dOut], [dOut]]);
     const [actualB, actualW] = await run((g) => {
       pyramidWeightInputs(g, levels, c, dOut);
-      const xs = pyramidInputs(g);
+      const xs = pyramidInputs(g, levels);
       const gv = g.input('g', [hw, dOut]);
       const coordsAndOne = coordinatesAndOneInitializer(g, height, width, c);
       // the same image twice through the accumulating form: twice the gradient
@@ -125,7 +121,7 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
       const twice = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels, once);
       const [w, b] = finishPyramidGradient(g, twice, c);
       return [b, w];
-    }, { ...pyramidFeeds(), g: { data: grad, dims: [hw, dOut] } }, [[dOut], [d + c, dOut]]);
+    }, { ...weightsAndPyramid(), g: { data: grad, dims: [hw, dOut] } }, [[dOut], [d + c, dOut]]);
     expect(maxRelativeError(actualW.map((v) => v / 2), expectedW)).toBeLessThan(1e-5);
     expect(maxRelativeError(actualB.map((v) => v / 2), expectedB)).toBeLessThan(1e-5);
   });

@@ -56,19 +56,15 @@ export function pyramidLevels(pyramid: Float32Array, levels: EmbeddingLevel[]): 
  */
 export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
   const m = new Float32Array(outSize * inSize);
-  const scale = inSize / outSize;
+  const { lower, upper, wUpper } = taps(inSize, outSize);
   for (let i = 0; i < outSize; i++) {
-    const source = Math.max(0, (i + 0.5) * scale - 0.5);
-    const lower = Math.floor(source);
-    const upper = Math.min(lower + 1, inSize - 1);
-    const upperWeight = source - lower;
-    m[i * inSize + lower] += 1 - upperWeight;
-    m[i * inSize + upper] += upperWeight;
+    m[i * inSize + lower[i]] += 1 - wUpper[i];
+    m[i * inSize + upper[i]] += wUpper[i];
   }
   return m;
 }
 
-/** The two taps of each output sample of `bilinearMatrix`: [lower, upper] indices and weights. */
+/** The two taps of each output sample of `bilinearMatrix`: [lower, upper] indices and the upper one's weight. */
 function taps(inSize: number, outSize: number) {
   const lower = new Int32Array(outSize), upper = new Int32Array(outSize), wUpper = new Float32Array(outSize);
   const scale = inSize / outSize;

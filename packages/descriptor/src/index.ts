@@ -27,7 +27,8 @@ export {
 export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
 export {
   coordConvWeightFeeds, coordConvWeightInputs, coordinatesAndOneInitializer, coordinatesInitializer, finishPyramidGradient, lowerCoordConvForward,
-  lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidWeightFeeds, pyramidWeightInputs,
+  lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidFeeds, pyramidInputs, pyramidWeightFeeds,
+  pyramidWeightInputs,
 } from './coord-conv-onnx';
 export type { CoordConvShape, CoordConvWeights, PyramidGradient, PyramidWeights } from './coord-conv-onnx';
 export { bilinearMatrix, EmbeddingLevelSchema, expandPyramid, pyramidChannels, pyramidLength, pyramidLevels } from './embedding-pyramid';

@@ -3,7 +3,7 @@
  *
  * - `createMemoryBank`: centres with their cached ‖c‖² and Cᵀ.
  * - `createNearestSearch`: blocked ‖f‖² + ‖c‖² − 2 f·c + top-k on ONNX Runtime or TensorFlow.js;
- *   `lowerNearest`, `lowerSquaredDistances`: the same as ONNX graph pieces.
+ *   `lowerNearest`, `lowerSquaredDistances`, `lowerRowSquaredNorms`: the same as ONNX graph pieces.
  * - `referenceMemoryBank` + `RunningMean`: the reference code's init (mean, then k-means if γc > 1).
  * - `paperMemoryBank`, `greedyMatch`: the paper's Algorithm 1 (k-means on the first image, then EMA).
  * - `kmeans`, `kmeansPlusPlus`: seeded k-means.
@@ -11,7 +11,7 @@
 export { createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
 export { DEFAULT_BLOCK_ROWS, createNearestSearch } from './nearest-search';
-export { lowerNearest, lowerSquaredDistances } from './nearest-onnx';
+export { lowerNearest, lowerRowSquaredNorms, lowerSquaredDistances } from './nearest-onnx';
 export type { NearestResult, NearestSearch, NearestSearchOptions } from './nearest-search';
 export { kmeans, kmeansPlusPlus } from './kmeans';
 export type { KMeansParams, KMeansResult } from './kmeans';

@@ -20,17 +20,17 @@ function rankingScores(g: OnnxGraphBuilder, q: string, ct: string, cn: string): 
 }
 
 /** ‖q‖² per row, [P, 1]. */
-function rowSquaredNorms(g: OnnxGraphBuilder, q: string): string {
+export function lowerRowSquaredNorms(g: OnnxGraphBuilder, q: string): string {
   return g.node('ReduceSum', [g.node('Mul', [q, q])[0], g.ints('axes', [-1])], { keepdims: attr.int(1) })[0];
 }
 
 /** ‖q‖² + ‖c‖² − 2 q·c: [P, M]. */
 export function lowerSquaredDistances(g: OnnxGraphBuilder, q: string, ct: string, cn: string): string {
-  return g.node('Add', [rankingScores(g, q, ct, cn), rowSquaredNorms(g, q)])[0];
+  return g.node('Add', [rankingScores(g, q, ct, cn), lowerRowSquaredNorms(g, q)])[0];
 }
 
 /** The k smallest squared distances and their centre indices (int64), ascending: [values, indices]. */
 export function lowerNearest(g: OnnxGraphBuilder, q: string, ct: string, cn: string, k: number): [string, string] {
   const [scores, indices] = g.node('TopK', [rankingScores(g, q, ct, cn), g.ints('k', [k])], { axis: attr.int(-1), largest: attr.int(0), sorted: attr.int(1) }, 2);
-  return [g.node('Add', [scores, rowSquaredNorms(g, q)])[0], indices];
+  return [g.node('Add', [scores, lowerRowSquaredNorms(g, q)])[0], indices];
 }

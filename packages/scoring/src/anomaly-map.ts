@@ -52,21 +52,20 @@ export function patchAnomalyScores({ distances, count, k, K, metric }: PatchScor
   return out;
 }
 
+/** Output sample i of a half-pixel bilinear resize inSize → outSize: its two source samples and the second one's weight. */
+function bilinearSource(i: number, inSize: number, outSize: number): [number, number, number] {
+  const f = Math.max(0, (i + 0.5) * (inSize / outSize) - 0.5);
+  const i0 = Math.min(Math.floor(f), inSize - 1);
+  return [i0, Math.min(i0 + 1, inSize - 1), f - i0];
+}
+
 /** Bilinear resize with half-pixel centres (align_corners = false), no antialiasing: for upsampling maps. */
 export function upsampleBilinear(map: Float32Array | Float64Array, height: number, width: number, outHeight: number, outWidth: number): Float32Array {
   const out = new Float32Array(outHeight * outWidth);
-  const sy = height / outHeight;
-  const sx = width / outWidth;
   for (let y = 0; y < outHeight; y++) {
-    const fy = Math.max(0, (y + 0.5) * sy - 0.5);
-    const y0 = Math.min(Math.floor(fy), height - 1);
-    const y1 = Math.min(y0 + 1, height - 1);
-    const wy = fy - y0;
+    const [y0, y1, wy] = bilinearSource(y, height, outHeight);
     for (let x = 0; x < outWidth; x++) {
-      const fx = Math.max(0, (x + 0.5) * sx - 0.5);
-      const x0 = Math.min(Math.floor(fx), width - 1);
-      const x1 = Math.min(x0 + 1, width - 1);
-      const wx = fx - x0;
+      const [x0, x1, wx] = bilinearSource(x, width, outWidth);
       const top = map[y0 * width + x0] * (1 - wx) + map[y0 * width + x1] * wx;
       const bottom = map[y1 * width + x0] * (1 - wx) + map[y1 * width + x1] * wx;
       out[y * outWidth + x] = top * (1 - wy) + bottom * wy;
@@ -112,10 +111,8 @@ function mapOperator(inSize: number, outSize: number, sigma: number): MapOperato
 
 function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOperator {
   const up = new Float64Array(outSize * inSize); // the rows of upsampleBilinear
-  const scale = inSize / outSize;
   for (let i = 0; i < outSize; i++) {
-    const f = Math.max(0, (i + 0.5) * scale - 0.5);
-    const i0 = Math.min(Math.floor(f), inSize - 1), i1 = Math.min(i0 + 1, inSize - 1), w = f - i0;
+    const [i0, i1, w] = bilinearSource(i, inSize, outSize);
     up[i * inSize + i0] += 1 - w;
     up[i * inSize + i1] += w;
   }

@@ -3,8 +3,8 @@
  * gradient inside ONNX Runtime. The same definition as `cfaLossAndGradient` (see loss.ts): the
  * hinges take the K + J squared distances the nearest search already computed
  * (‖φ‖² + ‖c‖² − 2 φ·c, as the reference code does), and
- * ∂/∂φ Σ_j w_j ‖φ − c_j‖² = 2 (Σ_j w_j) φ − 2 Σ_j w_j c_j needs one pass over each gathered
- * centre column (gather, scale, add) instead of forming every φ − c_j.
+ * ∂/∂φ Σ_j w_j ‖φ − c_j‖² = 2 (Σ_j w_j) φ − 2 Σ_j w_j c_j gathers the K + J centres once and
+ * weights them with one batched product, instead of forming every φ − c_j.
  *
  * The graph returns raw sums and active counts per piece so that a caller running one image at a
  * time can add them up; `lossFromSums` (loss.ts) turns the totals into the loss values and ∂loss/∂r.

@@ -14,7 +14,7 @@ import { type BackboneModel, createOrtBackboneRunner, createTfBackboneRunner } f
 import {
   type CoordConvParams, coordinatesAndOneInitializer, coordinatesInitializer, createCoordConvParams, createDescriptorGradient, createDescriptorRunner,
   createPatchEmbedder, type EmbeddingLevel, expandPyramid, finishPyramidGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient,
-  pyramidLevels, pyramidWeightFeeds, pyramidWeightInputs,
+  pyramidFeeds, pyramidInputs, pyramidWeightFeeds, pyramidWeightInputs,
 } from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
 import { anomalyMaps, patchAnomalyScores } from '@cfa/scoring';
@@ -49,7 +49,7 @@ async function pyramidDescriptorPass(engine: EngineSelection, params: CoordConvP
   const { coordChannels: c, outChannels: dOut } = params;
   const g = new OnnxGraphBuilder('bench-descriptor');
   const weights = pyramidWeightInputs(g, levels, c, dOut);
-  const xs = levels.map((l, i) => g.input(`x_${i}`, [l.height * l.width, l.channels]));
+  const xs = pyramidInputs(g, levels);
   const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights), levels);
   // ∂loss/∂φ stands in as φ itself: the products are the same size
   const total = lowerPyramidWeightGradient(g, xs, phi, coordinatesAndOneInitializer(g, height, width, c), levels);
@@ -60,7 +60,7 @@ async function pyramidDescriptorPass(engine: EngineSelection, params: CoordConvP
   return {
     run: async (pyramid: Float32Array) => runner.run({
       ...pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut),
-      ...Object.fromEntries(pyramidLevels(pyramid, levels).map((data, i) => [`x_${i}`, { data, dims: [levels[i].height * levels[i].width, levels[i].channels] }])),
+      ...pyramidFeeds(pyramid, levels),
     }),
     release: () => runner.release(),
   };
@@ -88,22 +88,21 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
   }
   log(`${backbone.definition.name} ${name}: backbone ${rows[0].value.toFixed(1)} ms/img`);
   const embedder = await createPatchEmbedder({ engine, backbone, inputSize: size });
-  // the cache and the training step hold each image's embedding pyramid; the step-by-step rows take it upsampled
+  // the cache, the training step and inference hold each image's embedding pyramid
   const pyramids: Float32Array[] = [];
   for (let i = 0; i < count; i += 4) pyramids.push(...(await embedder.embedPyramids(images.subarray(i * px, (i + 4) * px), 4)));
   const { height, width, channels, levels } = embedder;
-  const embeddings = pyramids.map((p) => expandPyramid(p, levels));
   const hw = height * width;
   // feature cache hit: what every epoch and sweep cell pays instead of the backbone
   const cache = new DiskEmbeddingCache(await mkdtemp(join(tmpdir(), 'bench-cache-')));
-  const keys = embeddings.slice(0, 4).map((_, i) => embeddingKey({ sourceHash: `bench-${i}`, view: 'bench', backbone: backbone.weightsSource.id, inputSize: size }));
+  const keys = pyramids.slice(0, 4).map((_, i) => embeddingKey({ sourceHash: `bench-${i}`, view: 'bench', backbone: backbone.weightsSource.id, inputSize: size }));
   for (let i = 0; i < 4; i++) await cache.set(keys[i], pyramids[i]);
   rows.push({ key: 'cache_hit_ms', label: 'feature cache hit', unit: 'ms/img', value: (await median(() => Promise.all(keys.map((k) => cache.get(k))))) / 4 });
   // descriptor forward + backward
   const params = createCoordConvParams({ inChannels: channels, gammaD: 1, seed: 0, outMultiplier: backbone.definition.embedding.outMultiplier });
   const descriptor = await createDescriptorRunner({ engine, height, width, params });
-  const gradient = await createDescriptorGradient({ engine, height, width, params });
-  const x4 = stackImages(embeddings.slice(0, 4));
+  // the step-by-step rows take the first batch upsampled
+  const x4 = stackImages(pyramids.slice(0, 4).map((p) => expandPyramid(p, levels)));
   const phi = await descriptor.forward(x4, 4, params);
   if (name === 'ort') {
     // what the fused training step runs: each pyramid level at its own size
@@ -113,10 +112,12 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
     })) / 4 });
     await pass.release();
   } else {
+    const gradient = await createDescriptorGradient({ engine, height, width, params });
     rows.push({ key: 'descriptor_ms', label: 'descriptor forward+backward', unit: 'ms/img', value: (await median(async () => {
       const p = await descriptor.forward(x4, 4, params);
       await gradient.compute(x4, p, 4);
     })) / 4 });
+    await gradient.release();
   }
   // distance + top-k
   const search = await createNearestSearch({ engine, dim: params.outChannels });
@@ -127,7 +128,7 @@ export async function benchEngine(engine: EngineSelection, backbone: BackboneMod
     rows.push({ key: `distance_ms_g${g}`, label: `distance + top-k, γc=${g}`, unit: 'ms/img', value: (await median(() => search.nearest(phi, 4 * hw, bank, 6))) / 4 });
   }
   log(`${backbone.definition.name} ${name}: descriptor and distances done`);
-  await Promise.all([descriptor.release(), gradient.release(), search.release()]);
+  await Promise.all([descriptor.release(), search.release()]);
   // one training epoch, feature cache warm
   // two epochs, the second timed: a 30-epoch run is made of warm epochs (the reference does the same)
   const config = CfaConfigSchema.parse({ training: { epochs: 2 }, backbone: { name: backbone.definition.name } });
