@@ -89,9 +89,10 @@ export async function embedSamples(options: EmbedSamplesOptions): Promise<Embedd
     const pyramids = await embedder.embedPyramids(images, embedIdx.length);
     for (let k = 0; k < embedIdx.length; k++) {
       const i = embedIdx[k][0];
-      const e = pyramids[k];
-      await cache.set(keys[i], e);
-      if (retain) inMemory[i] = e;
+      // what the cache gives back (float16-rounded on disk): a run on a cold cache then computes
+      // exactly what the same run on a warm one does
+      const stored = await cache.set(keys[i], pyramids[k]);
+      if (retain) inMemory[i] = stored;
       done++;
     }
     onProgress?.(done, refs.length, hits);

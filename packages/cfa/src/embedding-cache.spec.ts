@@ -23,8 +23,9 @@ describe('DiskEmbeddingCache', () => {
   it('float16 entries come back as float32ToFloat16 → float16ToFloat32 of every value', async () => {
     const cache = new DiskEmbeddingCache(await mkdtemp(join(tmpdir(), 'cache-f16-')));
     const v = values(5001); // odd length
-    await cache.set(key(1), v);
+    const returned = await cache.set(key(1), v);
     const back = (await cache.get(key(1)))!;
+    expect(Array.from(returned), 'set returns what get gives back').toEqual(Array.from(back));
     expect(back).toHaveLength(v.length);
     for (let i = 0; i < v.length; i++) expect(back[i]).toBe(float16ToFloat32(float32ToFloat16(v[i])));
     expect(cache.stats).toMatchObject({ hits: 1, writes: 1, bytesWritten: 16 + 2 * v.length });

@@ -23,7 +23,11 @@ import { writeFileAtomic } from '@cfa/data';
 
 export interface EmbeddingCache {
   get(key: string): Promise<Float32Array | undefined>;
-  set(key: string, value: Float32Array): Promise<void>;
+  /**
+   * Stores `value`; returns it as `get` will give it back (float16-rounded in a float16 disk
+   * cache), so that a caller holding the value computes exactly what a later cache hit would.
+   */
+  set(key: string, value: Float32Array): Promise<Float32Array>;
   readonly description: string;
   /** Entries written / read so far. */
   readonly stats: { hits: number; misses: number; writes: number; bytesWritten: number };
@@ -69,10 +73,11 @@ export class MemoryEmbeddingCache implements EmbeddingCache {
     return v;
   }
 
-  async set(key: string, value: Float32Array): Promise<void> {
+  async set(key: string, value: Float32Array): Promise<Float32Array> {
     this.entries.set(key, value);
     this.stats.writes++;
     this.stats.bytesWritten += value.byteLength;
+    return value;
   }
 }
 
@@ -123,23 +128,27 @@ export class DiskEmbeddingCache implements EmbeddingCache {
     return out;
   }
 
-  async set(key: string, value: Float32Array): Promise<void> {
+  async set(key: string, value: Float32Array): Promise<Float32Array> {
     const path = this.path(key);
     const half = this.dtype === 'float16';
     const bytes = Buffer.alloc(HEADER + value.length * (half ? 2 : 4));
     bytes.writeUInt32LE(MAGIC, 0);
     bytes.writeUInt32LE(half ? 16 : 32, 4);
     bytes.writeUInt32LE(value.length, 8);
+    let stored = value;
     if (half) {
       const bits = new Uint16Array(value.length);
       for (let i = 0; i < value.length; i++) bits[i] = float32ToFloat16(value[i]);
       bytes.set(new Uint8Array(bits.buffer), HEADER);
+      const table = float16Table();
+      stored = Float32Array.from(bits, (b) => table[b]);
     } else {
       bytes.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), HEADER);
     }
     await writeFileAtomic(path, bytes);
     this.stats.writes++;
     this.stats.bytesWritten += bytes.length;
+    return stored;
   }
 
   async has(key: string): Promise<boolean> {
