@@ -4,7 +4,15 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-const pipeline = ['layer:runtime', 'layer:data', 'layer:backbone', 'layer:descriptor', 'layer:memory-bank', 'layer:scoring', 'layer:method'];
+const pipeline = [
+  'layer:runtime',
+  'layer:data',
+  'layer:backbone',
+  'layer:descriptor',
+  'layer:memory-bank',
+  'layer:scoring',
+  'layer:method',
+];
 const upstreamOf = (tag) => pipeline.slice(0, pipeline.indexOf(tag));
 const noTensors = ['@tensorflow/*', 'onnxruntime-node', 'onnxruntime-common', 'sharp'];
 const noHttp = ['undici', 'node:http', 'http', 'node:https', 'https'];
@@ -18,17 +26,36 @@ export default [
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@cfa/*/*'], message: 'Import a package only through its public entry (src/index.ts).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@cfa/*/*'], message: 'Import a package only through its public entry (src/index.ts).' },
+          ],
+        },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            ...pipeline.map((tag) => ({ sourceTag: tag, onlyDependOnLibsWithTags: upstreamOf(tag), bannedExternalImports: noHttp })),
-            { sourceTag: 'layer:metrics', onlyDependOnLibsWithTags: [], bannedExternalImports: [...noTensors, ...noHttp] },
+            ...pipeline.map((tag) => ({
+              sourceTag: tag,
+              onlyDependOnLibsWithTags: upstreamOf(tag),
+              bannedExternalImports: noHttp,
+            })),
+            {
+              sourceTag: 'layer:metrics',
+              onlyDependOnLibsWithTags: [],
+              bannedExternalImports: [...noTensors, ...noHttp],
+            },
             { sourceTag: 'layer:tracking', onlyDependOnLibsWithTags: [], bannedExternalImports: noTensors },
-            { sourceTag: 'layer:app', onlyDependOnLibsWithTags: [...pipeline, 'layer:metrics', 'layer:tracking'], bannedExternalImports: noHttp },
+            {
+              sourceTag: 'layer:app',
+              onlyDependOnLibsWithTags: [...pipeline, 'layer:metrics', 'layer:tracking'],
+              bannedExternalImports: noHttp,
+            },
             { sourceTag: 'layer:tools', onlyDependOnLibsWithTags: [...pipeline, 'layer:metrics', 'layer:tracking'] },
           ],
         },

@@ -22,14 +22,26 @@ const program = new Command('screenshots')
     if (!script) throw new Error(`cannot start MLflow: ${reason}`);
     const store = new FileTrackingStore(options.store);
     const exp = await store.getExperimentByName(options.experiment);
-    if (!exp) throw new Error(`${options.store} has no experiment '${options.experiment}': run nx run experiments:${options.experiment} first`);
+    if (!exp)
+      throw new Error(
+        `${options.store} has no experiment '${options.experiment}': run nx run experiments:${options.experiment} first`,
+      );
     const runs = await searchAllRuns(store, { experimentIds: [exp.experimentId] });
-    const child = runs.find((r) => r.data.tags['mlflow.parentRunId'] && r.data.params['loss.terms'] === 'att+rep') ?? runs.find((r) => r.data.tags['mlflow.parentRunId']);
+    const child =
+      runs.find((r) => r.data.tags['mlflow.parentRunId'] && r.data.params['loss.terms'] === 'att+rep') ??
+      runs.find((r) => r.data.tags['mlflow.parentRunId']);
     if (!child) throw new Error(`no child run in '${options.experiment}'`);
     const server = await startRealMlflow(script, resolve(options.store));
     const browser = await chromium.launch({
       executablePath: options.chromium,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
     });
     try {
       await mkdir(options.out, { recursive: true });
@@ -38,7 +50,11 @@ const program = new Command('screenshots')
       await page.getByText('Run Name').first().waitFor({ timeout: 60_000 });
       for (const label of ['Confirm', 'Got it', 'Close']) {
         const b = page.getByRole('button', { name: label });
-        if (await b.count()) await b.first().click().catch(() => undefined);
+        if (await b.count())
+          await b
+            .first()
+            .click()
+            .catch(() => undefined);
       }
       // expand the parent run (the +/− button in its name cell): its nested children appear under it
       const expander = page.locator('button[data-component-id*="runnamecellrenderer"]').first();
@@ -63,7 +79,9 @@ const program = new Command('screenshots')
       await page.getByText('train/loss').first().waitFor({ timeout: 60_000 });
       await page.waitForTimeout(3_000);
       await page.screenshot({ path: join(options.out, 'mlflow-metrics.png') });
-      process.stdout.write(`wrote ${join(options.out, 'mlflow-runs.png')} and ${join(options.out, 'mlflow-metrics.png')}\n`);
+      process.stdout.write(
+        `wrote ${join(options.out, 'mlflow-runs.png')} and ${join(options.out, 'mlflow-metrics.png')}\n`,
+      );
     } finally {
       await browser.close();
       await server.stop();

@@ -45,10 +45,16 @@ export function parityInputs(): StateDict {
     tensors.set(`backbone.${name}`, { shape: w.shape, data });
   }
   const n = s.images * s.inputSize * s.inputSize * 3;
-  tensors.set('images', { shape: [s.images, s.inputSize, s.inputSize, 3], data: Float32Array.from({ length: n }, () => rng.normal()) });
+  tensors.set('images', {
+    shape: [s.images, s.inputSize, s.inputSize, 3],
+    data: Float32Array.from({ length: n }, () => rng.normal()),
+  });
   const channels = (64 + 128 + 256) / s.widthDivisor;
   const params = createCoordConvParams({ inChannels: channels, gammaD: s.gammaD, seed: s.seed, init: 'torch-default' });
-  tensors.set('descriptor.weight', { shape: [params.outChannels, channels + 2, 1, 1], data: coordConvWeightToTorch(params) });
+  tensors.set('descriptor.weight', {
+    shape: [params.outChannels, channels + 2, 1, 1],
+    data: coordConvWeightToTorch(params),
+  });
   tensors.set('descriptor.bias', { shape: [params.outChannels], data: params.bias });
   tensors.set('r_values', { shape: [s.radii.length], data: Float32Array.from(s.radii) });
   return tensors;

@@ -20,7 +20,10 @@ beforeAll(async () => {
     ranges.push(range ?? 'none');
     const start = range ? Number(/bytes=(\d+)-/.exec(range)![1]) : 0;
     const body = req.url?.startsWith('/bad') ? Buffer.from('definitely not the weights') : payload.subarray(start);
-    res.writeHead(range ? 206 : 200, { 'content-length': body.length, ...(range ? { 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` } : {}) });
+    res.writeHead(range ? 206 : 200, {
+      'content-length': body.length,
+      ...(range ? { 'content-range': `bytes ${start}-${payload.length - 1}/${payload.length}` } : {}),
+    });
     if (truncateNext > 0) {
       truncateNext--;
       res.write(body.subarray(0, Math.floor(body.length / 3)));
@@ -34,13 +37,23 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const source = (path: string) => ({ backbone: 'resnet18', url: `${base}${path}`, file: `resnet18-${prefix}.pth`, sha256Prefix: prefix });
+const source = (path: string) => ({
+  backbone: 'resnet18',
+  url: `${base}${path}`,
+  file: `resnet18-${prefix}.pth`,
+  sha256Prefix: prefix,
+});
 
 describe('fetchWeights (against a local HTTP server)', () => {
   it('downloads, verifies the hash from the file name and caches; a second call does not download', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weights-'));
     let progress = 0;
-    const path = await fetchWeights({ backbone: 'resnet18', cacheDir: dir, source: source('/w.pth'), onProgress: (r) => (progress = r) });
+    const path = await fetchWeights({
+      backbone: 'resnet18',
+      cacheDir: dir,
+      source: source('/w.pth'),
+      onProgress: (r) => (progress = r),
+    });
     expect(await readFile(path)).toEqual(payload);
     expect(progress).toBe(payload.length);
     const before = ranges.length;
@@ -61,9 +74,13 @@ describe('fetchWeights (against a local HTTP server)', () => {
 
   it('a checksum mismatch is an error naming the file, and nothing is left in the cache', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'weights-'));
-    const error = await fetchWeights({ backbone: 'resnet18', cacheDir: dir, source: source('/bad.pth') }).catch((e: unknown) => e);
+    const error = await fetchWeights({ backbone: 'resnet18', cacheDir: dir, source: source('/bad.pth') }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ChecksumError);
-    expect((error as Error).message).toMatch(new RegExp(`bad\\.pth: sha256 [0-9a-f]{64} does not start with ${prefix}`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`bad\\.pth: sha256 [0-9a-f]{64} does not start with ${prefix}`),
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -72,13 +89,21 @@ describe('fetchWeights (against a local HTTP server)', () => {
     const good = join(dir, 'downloaded-by-hand.pth');
     await writeFile(good, payload);
     const cache = join(dir, 'cache');
-    expect(await readFile(await fetchWeights({ backbone: 'resnet18', cacheDir: cache, source: source('/x'), fromFile: good }))).toEqual(payload);
+    expect(
+      await readFile(
+        await fetchWeights({ backbone: 'resnet18', cacheDir: cache, source: source('/x'), fromFile: good }),
+      ),
+    ).toEqual(payload);
     const wrong = join(dir, 'wrong.pth');
     await writeFile(wrong, 'nope');
-    await expect(fetchWeights({ backbone: 'resnet18', cacheDir: join(dir, 'c2'), source: source('/x'), fromFile: wrong })).rejects.toThrow(/wrong\.pth: sha256/);
+    await expect(
+      fetchWeights({ backbone: 'resnet18', cacheDir: join(dir, 'c2'), source: source('/x'), fromFile: wrong }),
+    ).rejects.toThrow(/wrong\.pth: sha256/);
   });
 
   it('names the backbones it knows', async () => {
-    await expect(fetchWeights({ backbone: 'alexnet' })).rejects.toThrow(/no standard weights for 'alexnet': expected one of resnet18, wide_resnet50_2, vgg19, vgg19_bn, efficientnet_b5/);
+    await expect(fetchWeights({ backbone: 'alexnet' })).rejects.toThrow(
+      /no standard weights for 'alexnet': expected one of resnet18, wide_resnet50_2, vgg19, vgg19_bn, efficientnet_b5/,
+    );
   });
 });

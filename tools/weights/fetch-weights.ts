@@ -31,7 +31,9 @@ export async function sha256Of(path: string): Promise<string> {
 
 export class ChecksumError extends Error {
   constructor(file: string, expectedPrefix: string, actual: string) {
-    super(`${file}: sha256 ${actual} does not start with ${expectedPrefix}, as its name says it must: corrupt or wrong file (removed)`);
+    super(
+      `${file}: sha256 ${actual} does not start with ${expectedPrefix}, as its name says it must: corrupt or wrong file (removed)`,
+    );
     this.name = 'ChecksumError';
   }
 }
@@ -51,12 +53,16 @@ export interface FetchOptions {
 
 export function weightSource(backbone: string): WeightSource {
   const s = WEIGHT_SOURCES[backbone];
-  if (!s) throw new Error(`no standard weights for '${backbone}': expected one of ${Object.keys(WEIGHT_SOURCES).join(', ')}`);
+  if (!s)
+    throw new Error(`no standard weights for '${backbone}': expected one of ${Object.keys(WEIGHT_SOURCES).join(', ')}`);
   return s;
 }
 
 async function sizeOf(path: string): Promise<number> {
-  return stat(path).then((s) => s.size, () => 0);
+  return stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 // download.pytorch.org answers through redirects
@@ -65,7 +71,12 @@ const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 
 /** One HTTP attempt, appending to `part` from its current size. */
 async function downloadOnce(url: string, part: string, onProgress?: FetchOptions['onProgress']): Promise<void> {
   const have = await sizeOf(part);
-  const res = await request(url, { headers: have ? { range: `bytes=${have}-` } : {}, headersTimeout: 30_000, bodyTimeout: 60_000, dispatcher });
+  const res = await request(url, {
+    headers: have ? { range: `bytes=${have}-` } : {},
+    headersTimeout: 30_000,
+    bodyTimeout: 60_000,
+    dispatcher,
+  });
   if (res.statusCode === 416) {
     await res.body.dump();
     return; // nothing left to fetch
@@ -84,7 +95,8 @@ async function downloadOnce(url: string, part: string, onProgress?: FetchOptions
     onProgress?.(received, total);
   });
   await pipeline(res.body, out);
-  if (total !== undefined && received < total) throw new Error(`${url}: transfer ended at ${received} of ${total} bytes`);
+  if (total !== undefined && received < total)
+    throw new Error(`${url}: transfer ended at ${received} of ${total} bytes`);
 }
 
 export async function fetchWeights(options: FetchOptions): Promise<string> {
@@ -108,8 +120,13 @@ export async function fetchWeights(options: FetchOptions): Promise<string> {
         await downloadOnce(src.url, part, options.onProgress);
         break;
       } catch (error) {
-        if (attempt >= attempts) throw new Error(`${src.url}: download failed after ${attempts} attempts (${(error as Error).message}); the partial file ${part} is kept and the next run resumes it`);
-        options.log?.(`attempt ${attempt} stopped (${(error as Error).message}); resuming from ${await sizeOf(part)} bytes`);
+        if (attempt >= attempts)
+          throw new Error(
+            `${src.url}: download failed after ${attempts} attempts (${(error as Error).message}); the partial file ${part} is kept and the next run resumes it`,
+          );
+        options.log?.(
+          `attempt ${attempt} stopped (${(error as Error).message}); resuming from ${await sizeOf(part)} bytes`,
+        );
         await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** attempt)));
       }
     }

@@ -15,10 +15,15 @@ const program = new Command('fetch-weights')
   .action(async (backbones: string[], options: { cacheDir?: string; fromFile?: string }) => {
     if (options.fromFile && backbones.length !== 1) throw new Error('--from-file takes exactly one backbone');
     for (const backbone of backbones) {
-      const bar = new cliProgress.SingleBar({ format: `${backbone} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+      const bar = new cliProgress.SingleBar(
+        { format: `${backbone} [{bar}] {percentage}% {value}/{total} bytes`, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
       let started = false;
       const path = await fetchWeights({
-        backbone, cacheDir: options.cacheDir, fromFile: options.fromFile,
+        backbone,
+        cacheDir: options.cacheDir,
+        fromFile: options.fromFile,
         onProgress: (received, total) => {
           if (!started) bar.start(total ?? 0, received);
           started = true;

@@ -44,8 +44,12 @@ describe('loadBackbone', () => {
       expect(v).toBeGreaterThan(0.5);
       expect(v).toBeLessThan(2);
     }
-    expect(calibrated.weights.get('layer3.1.bn2.running_var')!.data).not.toEqual(plain.weights.get('layer3.1.bn2.running_var')!.data);
-    expect(calibrated.weights.get('layer3.1.conv2.weight')!.data).toEqual(plain.weights.get('layer3.1.conv2.weight')!.data);
+    expect(calibrated.weights.get('layer3.1.bn2.running_var')!.data).not.toEqual(
+      plain.weights.get('layer3.1.bn2.running_var')!.data,
+    );
+    expect(calibrated.weights.get('layer3.1.conv2.weight')!.data).toEqual(
+      plain.weights.get('layer3.1.conv2.weight')!.data,
+    );
   });
 
   it('uses Kaiming-normal fan_out for conv weights (std √(2/fan_out)) and identity BatchNorm', () => {
@@ -80,20 +84,34 @@ describe('loadBackbone', () => {
     weights.set('layer9.conv.weight', { shape: [1], data: new Float32Array(1) });
     weights.set('layer2.0.conv1.weight', { shape: [128, 64, 1, 1], data: new Float32Array(128 * 64) });
     await writeSafetensors(join(dir, 'bad.safetensors'), weights);
-    const error = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'bad.safetensors') }).catch((e: Error) => e);
+    const error = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'bad.safetensors') }).catch(
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(/bad\.safetensors: missing keys: layer1\.0\.bn1\.running_var; unexpected keys: layer9\.conv\.weight; wrong shapes: layer2\.0\.conv1\.weight expected \[128, 64, 3, 3\] found \[128, 64, 1, 1\]/);
+    expect((error as Error).message).toMatch(
+      /bad\.safetensors: missing keys: layer1\.0\.bn1\.running_var; unexpected keys: layer9\.conv\.weight; wrong shapes: layer2\.0\.conv1\.weight expected \[128, 64, 3, 3\] found \[128, 64, 1, 1\]/,
+    );
 
     const partial = randomInitWeights(resnet18Definition(), 1);
     partial.delete('layer1.0.bn1.running_var');
     await writeSafetensors(join(dir, 'partial.safetensors'), partial);
-    await expect(loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'partial.safetensors') })).rejects.toThrow(/missing keys: layer1\.0\.bn1\.running_var.*--allow-partial/);
-    const model = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'partial.safetensors'), allowPartial: true });
+    await expect(loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'partial.safetensors') })).rejects.toThrow(
+      /missing keys: layer1\.0\.bn1\.running_var.*--allow-partial/,
+    );
+    const model = await loadBackbone({
+      name: 'resnet18',
+      weightsPath: join(dir, 'partial.safetensors'),
+      allowPartial: true,
+    });
     expect(model.weights.get('layer1.0.bn1.running_var')!.data.every((v) => v === 1)).toBe(true);
   });
 
   it('refuses unknown extensions and says which backbones exist', async () => {
-    await expect(loadBackbone({ name: 'resnet18', weightsPath: '/tmp/w.onnx' })).rejects.toThrow(/cannot read|unknown weight file extension/);
-    await expect(loadBackbone({ name: 'alexnet' })).rejects.toThrow(/unknown backbone 'alexnet': expected one of resnet18, wide_resnet50_2, vgg19, vgg19_bn, efficientnet_b5/);
+    await expect(loadBackbone({ name: 'resnet18', weightsPath: '/tmp/w.onnx' })).rejects.toThrow(
+      /cannot read|unknown weight file extension/,
+    );
+    await expect(loadBackbone({ name: 'alexnet' })).rejects.toThrow(
+      /unknown backbone 'alexnet': expected one of resnet18, wide_resnet50_2, vgg19, vgg19_bn, efficientnet_b5/,
+    );
   });
 });

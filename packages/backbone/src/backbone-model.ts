@@ -40,7 +40,11 @@ export interface BackboneModel {
   weightsSource: WeightsSource;
 }
 
-export function buildBackboneModel(definition: BackboneDefinition, weights: StateDict, weightsSource: WeightsSource): BackboneModel {
+export function buildBackboneModel(
+  definition: BackboneDefinition,
+  weights: StateDict,
+  weightsSource: WeightsSource,
+): BackboneModel {
   const summary = summarizeDefinition(definition, 224);
   const fused = new Map(summary.convs.map((c) => [c.conv, fuseConvBatchNorm(weights, c, definition.bnEps)] as const));
   return { definition, weights, convs: summary.convs, features: summary.features, fused, weightsSource };
@@ -56,7 +60,10 @@ export async function readWeightFile(path: string): Promise<{ tensors: StateDict
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new WeightFileError(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new WeightFileError(
+      path,
+      `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const ext = extname(path).toLowerCase();
   if (ext === '.safetensors') return { tensors: decodeSafetensors(bytes, path).tensors, bytes };
@@ -88,13 +95,24 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
   const definition = backboneDefinition(options.name);
   const seed = options.seed ?? 0;
   if (!options.weightsPath) {
-    if (options.calibrateBatchNorm === false) return buildBackboneModel(definition, randomInitWeights(definition, seed), { kind: 'random', seed, id: `random:${definition.name}:${seed}` });
+    if (options.calibrateBatchNorm === false)
+      return buildBackboneModel(definition, randomInitWeights(definition, seed), {
+        kind: 'random',
+        seed,
+        id: `random:${definition.name}:${seed}`,
+      });
     const id = `random-bn:${definition.name}:${seed}`;
     let model = randomModels.get(id);
     if (!model) {
       model = (async () => {
         await selectTfBackend(); // the calibration pass runs on TensorFlow.js, once per process
-        const calibrated = calibrateBatchNorm(definition, randomInitWeights(definition, seed), calibrationImages({ count: CALIBRATION.count, size: CALIBRATION.size }), CALIBRATION.count, CALIBRATION.size);
+        const calibrated = calibrateBatchNorm(
+          definition,
+          randomInitWeights(definition, seed),
+          calibrationImages({ count: CALIBRATION.count, size: CALIBRATION.size }),
+          CALIBRATION.count,
+          CALIBRATION.size,
+        );
         return buildBackboneModel(definition, calibrated, { kind: 'random', seed, id });
       })();
       randomModels.set(id, model);
@@ -114,5 +132,11 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
     for (const name of report.missing) weights.set(name, fallback.get(name)!);
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return buildBackboneModel(definition, weights, { kind: 'file', path: options.weightsPath, sha256, id: `file:${sha256}`, report });
+  return buildBackboneModel(definition, weights, {
+    kind: 'file',
+    path: options.weightsPath,
+    sha256,
+    id: `file:${sha256}`,
+    report,
+  });
 }

@@ -21,7 +21,10 @@ import { decodeSafetensors } from './weights/safetensors';
 import { checkWeights, isCompleteReport } from './weights/validate-weights';
 
 const dir = new URL('./__fixtures__/torch-backbones/', import.meta.url);
-const manifest = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')) as Record<string, { shrink: number; inputSize: number; dtype: string; channels: number[] }>;
+const manifest = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8')) as Record<
+  string,
+  { shrink: number; inputSize: number; dtype: string; channels: number[] }
+>;
 
 const narrow: Record<string, (shrink: number) => BackboneDefinition> = {
   resnet18: (s) => resnet18Definition({ widthDivisor: s }),
@@ -38,32 +41,40 @@ describe.each(Object.keys(narrow))('%s against PyTorch', (name) => {
   const input = expected.get('input')!.data;
   const size = info.inputSize;
 
-  it.each(['safetensors', 'pth'])(`loads the %s file (${info.dtype} weights) with every key matching`, async (format) => {
-    const { tensors } = await readWeightFile(fileURLToPath(new URL(`${name}.${format}`, dir)));
-    const report = checkWeights(def, tensors);
-    expect(isCompleteReport(report), JSON.stringify(report)).toBe(true);
-  });
+  it.each(['safetensors', 'pth'])(
+    `loads the %s file (${info.dtype} weights) with every key matching`,
+    async (format) => {
+      const { tensors } = await readWeightFile(fileURLToPath(new URL(`${name}.${format}`, dir)));
+      const report = checkWeights(def, tensors);
+      expect(isCompleteReport(report), JSON.stringify(report)).toBe(true);
+    },
+  );
 
-  it.each(['ort', 'tfjs'] as const)('features match on %s within 1e-4 relative (both files give the same weights)', async (engineName) => {
-    const engine = await selectEngine({ requested: engineName, tfBackend: 'wasm', threads: 2 });
-    const fromSt = await readWeightFile(fileURLToPath(new URL(`${name}.safetensors`, dir)));
-    const fromPth = await readWeightFile(fileURLToPath(new URL(`${name}.pth`, dir)));
-    for (const [k, v] of fromSt.tensors) expect(fromPth.tensors.get(k)?.data, k).toEqual(v.data);
-    const model = buildBackboneModel(def, fromSt.tensors, { kind: 'random', seed: 0, id: 'fixture' });
-    let maps: Float32Array[];
-    if (engineName === 'ort') {
-      const runner = await createOrtBackboneRunner(engine, model, size);
-      maps = (await runner.forward(input, 1)).map((m) => m.data);
-      await runner.release();
-    } else {
-      const runner = createTfBackboneRunner(model);
-      const x = tf.tensor4d(input, [1, size, size, 3]);
-      const out = runner.forward(x);
-      maps = out.map((t) => t.dataSync() as Float32Array);
-      tf.dispose([x, ...out]);
-      runner.dispose();
-    }
-    expect(maps.map((m, i) => m.length / expected.get(`features.${i}`)!.data.length)).toEqual(maps.map(() => 1));
-    maps.forEach((m, i) => expect(maxRelativeError(m, expected.get(`features.${i}`)!.data), `features.${i}`).toBeLessThan(1e-4));
-  });
+  it.each(['ort', 'tfjs'] as const)(
+    'features match on %s within 1e-4 relative (both files give the same weights)',
+    async (engineName) => {
+      const engine = await selectEngine({ requested: engineName, tfBackend: 'wasm', threads: 2 });
+      const fromSt = await readWeightFile(fileURLToPath(new URL(`${name}.safetensors`, dir)));
+      const fromPth = await readWeightFile(fileURLToPath(new URL(`${name}.pth`, dir)));
+      for (const [k, v] of fromSt.tensors) expect(fromPth.tensors.get(k)?.data, k).toEqual(v.data);
+      const model = buildBackboneModel(def, fromSt.tensors, { kind: 'random', seed: 0, id: 'fixture' });
+      let maps: Float32Array[];
+      if (engineName === 'ort') {
+        const runner = await createOrtBackboneRunner(engine, model, size);
+        maps = (await runner.forward(input, 1)).map((m) => m.data);
+        await runner.release();
+      } else {
+        const runner = createTfBackboneRunner(model);
+        const x = tf.tensor4d(input, [1, size, size, 3]);
+        const out = runner.forward(x);
+        maps = out.map((t) => t.dataSync() as Float32Array);
+        tf.dispose([x, ...out]);
+        runner.dispose();
+      }
+      expect(maps.map((m, i) => m.length / expected.get(`features.${i}`)!.data.length)).toEqual(maps.map(() => 1));
+      maps.forEach((m, i) =>
+        expect(maxRelativeError(m, expected.get(`features.${i}`)!.data), `features.${i}`).toBeLessThan(1e-4),
+      );
+    },
+  );
 });

@@ -17,7 +17,7 @@ describe('AdamW (amsgrad, decoupled weight decay)', () => {
     opt.step([[2]]); // m=1, v=2, v̂=2; m̂ = 1/0.5 = 2; denom √2/√0.5 = 2 → θ = −1
     expect(theta[0]).toBeCloseTo(-1, 6);
     opt.step([[0]]); // m=0.5, v=1, v̂=2; step = 1/(1−.25) · 0.5 / (√2/√.75) = (2/3)·√.75/√2
-    expect(theta[0]).toBeCloseTo(-1 - (2 / 3) * Math.sqrt(0.75) / Math.sqrt(2), 6);
+    expect(theta[0]).toBeCloseTo(-1 - ((2 / 3) * Math.sqrt(0.75)) / Math.sqrt(2), 6);
   });
 
   it('without amsgrad the second step uses the current v', () => {

@@ -32,7 +32,10 @@ export class AdamW {
   private t = 0;
   private readonly config: OptimizerConfig;
 
-  constructor(readonly params: Float32Array[], config: Partial<OptimizerConfig> = {}) {
+  constructor(
+    readonly params: Float32Array[],
+    config: Partial<OptimizerConfig> = {},
+  ) {
     this.config = OptimizerConfigSchema.parse(config);
     this.m = params.map((p) => new Float64Array(p.length));
     this.v = params.map((p) => new Float64Array(p.length));
@@ -44,19 +47,32 @@ export class AdamW {
   }
 
   step(grads: ArrayLike<number>[]): void {
-    if (grads.length !== this.params.length) throw new Error(`AdamW.step: ${this.params.length} parameters, ${grads.length} gradients`);
+    if (grads.length !== this.params.length)
+      throw new Error(`AdamW.step: ${this.params.length} parameters, ${grads.length} gradients`);
     const { lr, weightDecay, amsgrad, beta1, beta2, eps } = this.config;
     this.t++;
     const constants: StepConstants = {
-      decay: 1 - lr * weightDecay, beta1, beta2, eps, amsgrad,
+      decay: 1 - lr * weightDecay,
+      beta1,
+      beta2,
+      eps,
+      amsgrad,
       bc2Sqrt: Math.sqrt(1 - beta2 ** this.t),
       stepSize: lr / (1 - beta1 ** this.t),
     };
     this.params.forEach((p, k) => {
       const g = grads[k];
-      if (g.length !== p.length) throw new Error(`AdamW.step: parameter ${k} has ${p.length} values, its gradient ${g.length}`);
+      if (g.length !== p.length)
+        throw new Error(`AdamW.step: parameter ${k} has ${p.length} values, its gradient ${g.length}`);
       // one element type per call site: a plain array here would make the loop's reads polymorphic (3× slower)
-      updateParameter(p, g instanceof Float32Array ? g : Float32Array.from(g), this.m[k], this.v[k], this.vMax[k], constants);
+      updateParameter(
+        p,
+        g instanceof Float32Array ? g : Float32Array.from(g),
+        this.m[k],
+        this.v[k],
+        this.vMax[k],
+        constants,
+      );
     });
   }
 }
@@ -71,9 +87,17 @@ interface StepConstants {
   stepSize: number;
 }
 
-function updateParameter(p: Float32Array, g: Float32Array, m: Float64Array, v: Float64Array, vMax: Float64Array, c: StepConstants): void {
+function updateParameter(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float64Array,
+  v: Float64Array,
+  vMax: Float64Array,
+  c: StepConstants,
+): void {
   const { decay, beta1, beta2, eps, amsgrad, bc2Sqrt, stepSize } = c;
-  const oneMinusBeta1 = 1 - beta1, oneMinusBeta2 = 1 - beta2;
+  const oneMinusBeta1 = 1 - beta1,
+    oneMinusBeta2 = 1 - beta2;
   for (let i = 0; i < p.length; i++) {
     const gi = g[i];
     const mi = beta1 * m[i] + oneMinusBeta1 * gi;

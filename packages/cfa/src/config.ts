@@ -72,28 +72,31 @@ export const ScoringConfigSchema = z.strictObject({
   sigma: z.number().nonnegative().default(4),
 });
 
-export const CfaConfigSchema = z.strictObject({
-  backbone: BackboneConfigSchema.default(BackboneConfigSchema.parse({})),
-  view: ViewSchema.default(ViewSchema.parse({ kind: 'center-crop' })),
-  descriptor: DescriptorConfigSchema.default(DescriptorConfigSchema.parse({})),
-  memoryBank: MemoryBankConfigSchema.default(MemoryBankConfigSchema.parse({ kind: 'reference' })),
-  loss: LossConfigSchema.default(LossConfigSchema.parse({})),
-  optimizer: OptimizerConfigSchema.default(OptimizerConfigSchema.parse({})),
-  training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
-  scoring: ScoringConfigSchema.default(ScoringConfigSchema.parse({})),
-  /**
-   * CFA++ (paper §4.2, Tables 2, 3 and 7; cfa-spec.md "Data"): 'cfa++' fits a second model on the
-   * resize-only companion of `view` (`companionView`: resize 256 + center-crop 224 → resize 224)
-   * and scores each test image by the mean of the two anomaly maps, the companion's aligned to the
-   * primary view's grid. 'none' = plain CFA on `view`. Needs a center-crop or rd-mvtec view.
-   */
-  ensemble: z.enum(['none', 'cfa++']).default('none'),
-  /** One seed for everything random: backbone init, descriptor init, k-means, batch order. */
-  seed: z.number().int().nonnegative().default(0),
-}).refine((c) => c.ensemble === 'none' || c.view.kind !== 'resize', {
-  message: "ensemble 'cfa++' adds the resize-only companion of a center-crop or rd-mvtec view; a resize view has none",
-  path: ['ensemble'],
-});
+export const CfaConfigSchema = z
+  .strictObject({
+    backbone: BackboneConfigSchema.default(BackboneConfigSchema.parse({})),
+    view: ViewSchema.default(ViewSchema.parse({ kind: 'center-crop' })),
+    descriptor: DescriptorConfigSchema.default(DescriptorConfigSchema.parse({})),
+    memoryBank: MemoryBankConfigSchema.default(MemoryBankConfigSchema.parse({ kind: 'reference' })),
+    loss: LossConfigSchema.default(LossConfigSchema.parse({})),
+    optimizer: OptimizerConfigSchema.default(OptimizerConfigSchema.parse({})),
+    training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
+    scoring: ScoringConfigSchema.default(ScoringConfigSchema.parse({})),
+    /**
+     * CFA++ (paper §4.2, Tables 2, 3 and 7; cfa-spec.md "Data"): 'cfa++' fits a second model on the
+     * resize-only companion of `view` (`companionView`: resize 256 + center-crop 224 → resize 224)
+     * and scores each test image by the mean of the two anomaly maps, the companion's aligned to the
+     * primary view's grid. 'none' = plain CFA on `view`. Needs a center-crop or rd-mvtec view.
+     */
+    ensemble: z.enum(['none', 'cfa++']).default('none'),
+    /** One seed for everything random: backbone init, descriptor init, k-means, batch order. */
+    seed: z.number().int().nonnegative().default(0),
+  })
+  .refine((c) => c.ensemble === 'none' || c.view.kind !== 'resize', {
+    message:
+      "ensemble 'cfa++' adds the resize-only companion of a center-crop or rd-mvtec view; a resize view has none",
+    path: ['ensemble'],
+  });
 
 /** What a config file may write (defaults omitted). */
 export type CfaConfigInput = z.input<typeof CfaConfigSchema>;

@@ -43,7 +43,9 @@ export function sampleViewKey(view: View, ref: SampleRef): string {
 }
 
 async function sourceHash(ref: SampleRef): Promise<string> {
-  return createHash('sha256').update(await readFile(ref.imagePath)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(ref.imagePath))
+    .digest('hex');
 }
 
 export async function embedSamples(options: EmbedSamplesOptions): Promise<EmbeddedSamples> {
@@ -53,7 +55,14 @@ export async function embedSamples(options: EmbedSamplesOptions): Promise<Embedd
   const keys: string[] = [];
   const samples: LoadedSample[] = [];
   for (const ref of refs) {
-    keys.push(embeddingKey({ sourceHash: await sourceHash(ref), view: sampleViewKey(view, ref), backbone: backboneId, inputSize: embedder.inputSize }));
+    keys.push(
+      embeddingKey({
+        sourceHash: await sourceHash(ref),
+        view: sampleViewKey(view, ref),
+        backbone: backboneId,
+        inputSize: embedder.inputSize,
+      }),
+    );
   }
   // a disk cache serves the set on demand; holding every embedding would defeat it
   const retain = cache instanceof MemoryEmbeddingCache || keepSamples;

@@ -10,7 +10,13 @@ import { createRng } from '@cfa/tensor-runtime';
 import { describe, expect, it } from 'vitest';
 import { DiskEmbeddingCache, embeddingKey } from './embedding-cache';
 
-const key = (i: number) => embeddingKey({ sourceHash: `image-${i}`, view: 'center-crop:256:224', backbone: 'random:resnet18:0', inputSize: 224 });
+const key = (i: number) =>
+  embeddingKey({
+    sourceHash: `image-${i}`,
+    view: 'center-crop:256:224',
+    backbone: 'random:resnet18:0',
+    inputSize: 224,
+  });
 
 function values(n: number): Float32Array {
   const rng = createRng(7);
@@ -55,7 +61,15 @@ describe('DiskEmbeddingCache', () => {
 
   it('the key depends on every part', () => {
     const base = { sourceHash: 'a', view: 'v', backbone: 'b', inputSize: 224 };
-    const keys = new Set([base, { ...base, sourceHash: 'x' }, { ...base, view: 'x' }, { ...base, backbone: 'x' }, { ...base, inputSize: 256 }].map(embeddingKey));
+    const keys = new Set(
+      [
+        base,
+        { ...base, sourceHash: 'x' },
+        { ...base, view: 'x' },
+        { ...base, backbone: 'x' },
+        { ...base, inputSize: 256 },
+      ].map(embeddingKey),
+    );
     expect(keys.size).toBe(5);
   });
 });

@@ -48,7 +48,9 @@ export interface EmbeddingKeyParts {
  * version (2: the embedding pyramid; 1 held the upsampled embedding, so its entries are misses).
  */
 export function embeddingKey(parts: EmbeddingKeyParts): string {
-  return createHash('sha256').update(JSON.stringify([2, parts.sourceHash, parts.view, parts.backbone, parts.inputSize])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([2, parts.sourceHash, parts.view, parts.backbone, parts.inputSize]))
+    .digest('hex');
 }
 
 /** float16 bits → float32 for all 65536 patterns: decoding an entry is one lookup per value. */
@@ -87,7 +89,10 @@ const HEADER = 16;
 export class DiskEmbeddingCache implements EmbeddingCache {
   readonly stats = { hits: 0, misses: 0, writes: 0, bytesWritten: 0 };
 
-  constructor(readonly dir: string, readonly dtype: 'float16' | 'float32' = 'float16') {}
+  constructor(
+    readonly dir: string,
+    readonly dtype: 'float16' | 'float32' = 'float16',
+  ) {}
 
   get description(): string {
     return `disk ${this.dir} (${this.dtype})`;
@@ -119,7 +124,8 @@ export class DiskEmbeddingCache implements EmbeddingCache {
     const body = new Uint8Array(length * (half ? 2 : 4));
     body.set(bytes.subarray(HEADER));
     if (half) {
-      const table = float16Table(), bits = new Uint16Array(body.buffer);
+      const table = float16Table(),
+        bits = new Uint16Array(body.buffer);
       for (let i = 0; i < length; i++) out[i] = table[bits[i]];
     } else {
       out.set(new Float32Array(body.buffer));
@@ -152,6 +158,9 @@ export class DiskEmbeddingCache implements EmbeddingCache {
   }
 
   async has(key: string): Promise<boolean> {
-    return stat(this.path(key)).then(() => true, () => false);
+    return stat(this.path(key)).then(
+      () => true,
+      () => false,
+    );
   }
 }

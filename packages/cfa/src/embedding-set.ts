@@ -21,11 +21,16 @@ export interface EmbeddingSet {
   get(index: number): Promise<Float32Array>;
 }
 
-function embeddingSet(ids: string[], levels: EmbeddingLevel[], pyramid: (index: number) => Promise<Float32Array>): EmbeddingSet {
+function embeddingSet(
+  ids: string[],
+  levels: EmbeddingLevel[],
+  pyramid: (index: number) => Promise<Float32Array>,
+): EmbeddingSet {
   const values = pyramidLength(levels);
   const checked = async (i: number) => {
     const p = await pyramid(i);
-    if (p.length !== values) throw new Error(`EmbeddingSet: the embedding of ${ids[i]} holds ${p.length} values, its levels ${values}`);
+    if (p.length !== values)
+      throw new Error(`EmbeddingSet: the embedding of ${ids[i]} holds ${p.length} values, its levels ${values}`);
     return p;
   };
   return {
@@ -47,7 +52,12 @@ export function memoryEmbeddingSet(ids: string[], pyramids: Float32Array[], leve
   });
 }
 
-export function cachedEmbeddingSet(ids: string[], keys: string[], cache: EmbeddingCache, levels: EmbeddingLevel[]): EmbeddingSet {
+export function cachedEmbeddingSet(
+  ids: string[],
+  keys: string[],
+  cache: EmbeddingCache,
+  levels: EmbeddingLevel[],
+): EmbeddingSet {
   return embeddingSet(ids, levels, async (i) => {
     const v = await cache.get(keys[i]);
     if (!v) throw new Error(`EmbeddingSet: the ${cache.description} cache lost the embedding of ${ids[i]}`);

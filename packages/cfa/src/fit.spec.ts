@@ -15,7 +15,14 @@ import { runCfaOnCategory } from './run-category';
 let root: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'cfa-fit-'));
-  await generateSyntheticDataset({ root, categories: ['disc'], imageSize: 64, trainCount: 4, testGoodCount: 2, testDefectCount: 4 });
+  await generateSyntheticDataset({
+    root,
+    categories: ['disc'],
+    imageSize: 64,
+    trainCount: 4,
+    testGoodCount: 2,
+    testDefectCount: 4,
+  });
 });
 
 const config = CfaConfigSchema.parse({
@@ -32,13 +39,24 @@ describe('fit + predict', () => {
     const a = await runCfaOnCategory({ config, root, category: 'disc', engine: ort });
     const tfjs = await selectEngine({ requested: 'tfjs', tfBackend: 'wasm' });
     const counts: number[] = [];
-    const b = await runCfaOnCategory({ config, root, category: 'disc', engine: tfjs, onEpoch: () => counts.push(tf.memory().numTensors) });
+    const b = await runCfaOnCategory({
+      config,
+      root,
+      category: 'disc',
+      engine: tfjs,
+      onEpoch: () => counts.push(tf.memory().numTensors),
+    });
     expect(counts).toHaveLength(3);
     expect(new Set(counts).size, `tensors after each epoch: ${counts}`).toBe(1);
     expect(b.history).toHaveLength(a.history.length);
-    a.history.forEach((h, i) => expect(Math.abs(b.history[i].loss - h.loss), `epoch ${i} loss`).toBeLessThanOrEqual(Math.max(1e-4 * Math.abs(h.loss), 1e-6)));
+    a.history.forEach((h, i) =>
+      expect(Math.abs(b.history[i].loss - h.loss), `epoch ${i} loss`).toBeLessThanOrEqual(
+        Math.max(1e-4 * Math.abs(h.loss), 1e-6),
+      ),
+    );
     expect(Math.abs(b.radius - a.radius)).toBeLessThanOrEqual(1e-4 * Math.abs(a.radius));
-    const scoresA = a.prediction.imageScores, scoresB = b.prediction.imageScores;
+    const scoresA = a.prediction.imageScores,
+      scoresB = b.prediction.imageScores;
     scoresA.forEach((s, i) => expect(Math.abs(scoresB[i] - s)).toBeLessThanOrEqual(1e-4 * Math.abs(s)));
     expect(a.radius).toBeGreaterThan(config.training.r0); // r is learned
     expect(a.bankSize).toBe(Math.floor((14 * 14) / 2));
@@ -46,7 +64,12 @@ describe('fit + predict', () => {
 
   it('skips training for the "none" ablation', async () => {
     const engine = await selectEngine({ requested: 'ort', tfBackend: 'wasm', threads: 1 });
-    const none = await runCfaOnCategory({ config: { ...config, loss: { ...config.loss, terms: 'none' } }, root, category: 'disc', engine });
+    const none = await runCfaOnCategory({
+      config: { ...config, loss: { ...config.loss, terms: 'none' } },
+      root,
+      category: 'disc',
+      engine,
+    });
     expect(none.history).toEqual([]);
     expect(none.radius).toBe(config.training.r0);
   });

@@ -10,8 +10,20 @@
  * ```
  */
 import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
-import { type CoordConvParams, createCoordConvParams, createDescriptorRunner, type DescriptorRunner } from '@cfa/descriptor';
-import { createNearestSearch, type MemoryBank, type NearestSearch, paperMemoryBank, referenceMemoryBank, RunningMean } from '@cfa/memory-bank';
+import {
+  type CoordConvParams,
+  createCoordConvParams,
+  createDescriptorRunner,
+  type DescriptorRunner,
+} from '@cfa/descriptor';
+import {
+  createNearestSearch,
+  type MemoryBank,
+  type NearestSearch,
+  paperMemoryBank,
+  referenceMemoryBank,
+  RunningMean,
+} from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
 import { type EmbeddingSet, readPyramids } from './embedding-set';
 import { createTrainer } from './trainer';
@@ -56,14 +68,24 @@ export interface FitOptions {
   onEpoch?: (record: EpochRecord) => void;
 }
 
-async function* phiPerImage(set: EmbeddingSet, descriptor: DescriptorRunner, params: CoordConvParams, onDone: (i: number) => void): AsyncGenerator<Float32Array> {
+async function* phiPerImage(
+  set: EmbeddingSet,
+  descriptor: DescriptorRunner,
+  params: CoordConvParams,
+  onDone: (i: number) => void,
+): AsyncGenerator<Float32Array> {
   for (let i = 0; i < set.ids.length; i++) {
     yield await descriptor.forwardPyramid(await set.pyramid(i), params);
     onDone(i + 1);
   }
 }
 
-async function buildBank(options: FitOptions, params: CoordConvParams, descriptor: DescriptorRunner, search: NearestSearch): Promise<MemoryBank> {
+async function buildBank(
+  options: FitOptions,
+  params: CoordConvParams,
+  descriptor: DescriptorRunner,
+  search: NearestSearch,
+): Promise<MemoryBank> {
   const { config, train, onProgress } = options;
   const hw = train.height * train.width;
   const total = train.ids.length;
@@ -72,24 +94,51 @@ async function buildBank(options: FitOptions, params: CoordConvParams, descripto
   if (bankConfig.kind === 'paper') {
     return paperMemoryBank({
       phis: phiPerImage(train, descriptor, params, progress),
-      hw, dim: params.outChannels, gammaC: bankConfig.gammaC, beta: bankConfig.beta, seed: config.seed, search,
+      hw,
+      dim: params.outChannels,
+      gammaC: bankConfig.gammaC,
+      beta: bankConfig.beta,
+      seed: config.seed,
+      search,
       kmeansMaxIter: bankConfig.kmeansMaxIter,
     });
   }
   const mean = new RunningMean(hw * params.outChannels);
   for await (const phi of phiPerImage(train, descriptor, params, progress)) mean.add(phi, 1);
-  return referenceMemoryBank({ meanPhi: mean.value(), hw, dim: params.outChannels, gammaC: bankConfig.gammaC, seed: config.seed, search, kmeansMaxIter: bankConfig.kmeansMaxIter });
+  return referenceMemoryBank({
+    meanPhi: mean.value(),
+    hw,
+    dim: params.outChannels,
+    gammaC: bankConfig.gammaC,
+    seed: config.seed,
+    search,
+    kmeansMaxIter: bankConfig.kmeansMaxIter,
+  });
 }
 
 /** The epochs on batches of cached embeddings; the last epoch's weights stay in `params`. */
-async function trainDescriptor(options: FitOptions, params: CoordConvParams, bank: MemoryBank, descriptor: DescriptorRunner, search: NearestSearch): Promise<{ history: EpochRecord[]; radius: number }> {
+async function trainDescriptor(
+  options: FitOptions,
+  params: CoordConvParams,
+  bank: MemoryBank,
+  descriptor: DescriptorRunner,
+  search: NearestSearch,
+): Promise<{ history: EpochRecord[]; radius: number }> {
   const { config, engine, train, onProgress, onEpoch } = options;
   const history: EpochRecord[] = [];
   const epochs = config.loss.terms === 'none' ? 0 : config.training.epochs;
   if (epochs === 0) return { history, radius: config.training.r0 };
   const trainer = await createTrainer({
-    engine, params, bank, levels: train.levels, loss: config.loss, optimizer: config.optimizer,
-    r0: config.training.r0, learnRadius: config.training.learnRadius, descriptor, search,
+    engine,
+    params,
+    bank,
+    levels: train.levels,
+    loss: config.loss,
+    optimizer: config.optimizer,
+    r0: config.training.r0,
+    learnRadius: config.training.learnRadius,
+    descriptor,
+    search,
   });
   const rng = createRng(config.seed).fork('batches');
   const n = train.ids.length;
@@ -98,7 +147,9 @@ async function trainDescriptor(options: FitOptions, params: CoordConvParams, ban
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
       const order = config.training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
-      let loss = 0, lossAtt = 0, lossRep = 0;
+      let loss = 0,
+        lossAtt = 0,
+        lossRep = 0;
       const batchOf = (b: number) => order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
       // the next batch is read (disk cache, float16 decode) while ONNX Runtime runs this one
       const read = (b: number) => readPyramids(train, batchOf(b));
@@ -110,13 +161,26 @@ async function trainDescriptor(options: FitOptions, params: CoordConvParams, ban
           next.catch(() => {}); // a failed read surfaces when that batch is awaited
         }
         const step = await trainer.step(images);
-        if (!Number.isFinite(step.loss)) throw new Error(`fitCfa: the loss became ${step.loss} at epoch ${epoch}, batch ${b + 1}`);
+        if (!Number.isFinite(step.loss))
+          throw new Error(`fitCfa: the loss became ${step.loss} at epoch ${epoch}, batch ${b + 1}`);
         loss += step.loss / batchesPerEpoch;
         lossAtt += step.lossAtt / batchesPerEpoch;
         lossRep += step.lossRep / batchesPerEpoch;
-        onProgress?.({ phase: 'train', done: (epoch - 1) * batchesPerEpoch + b + 1, total: epochs * batchesPerEpoch, detail: `epoch ${epoch}/${epochs}` });
+        onProgress?.({
+          phase: 'train',
+          done: (epoch - 1) * batchesPerEpoch + b + 1,
+          total: epochs * batchesPerEpoch,
+          detail: `epoch ${epoch}/${epochs}`,
+        });
       }
-      const record = { epoch, loss, lossAtt, lossRep, radius: trainer.radius, seconds: (performance.now() - t0) / 1000 };
+      const record = {
+        epoch,
+        loss,
+        lossAtt,
+        lossRep,
+        radius: trainer.radius,
+        seconds: (performance.now() - t0) / 1000,
+      };
       history.push(record);
       onEpoch?.(record);
     }
@@ -149,7 +213,14 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
     const trainStart = performance.now();
     const { history, radius } = await trainDescriptor(options, params, bank, descriptor, search);
     return {
-      config, engine, params, bank, radius, height, width, history,
+      config,
+      engine,
+      params,
+      bank,
+      radius,
+      height,
+      width,
+      history,
       timings: { bankSeconds, trainSeconds: (performance.now() - trainStart) / 1000 },
     };
   } finally {

@@ -25,7 +25,14 @@ export { AdamW, OptimizerConfigSchema } from './adamw';
 export type { OptimizerConfig } from './adamw';
 export { DiskEmbeddingCache, MemoryEmbeddingCache, embeddingKey } from './embedding-cache';
 export type { EmbeddingCache, EmbeddingKeyParts } from './embedding-cache';
-export { cachedEmbeddingSet, memoryEmbeddingSet, readEmbeddings, readPyramids, splitImages, stackImages } from './embedding-set';
+export {
+  cachedEmbeddingSet,
+  memoryEmbeddingSet,
+  readEmbeddings,
+  readPyramids,
+  splitImages,
+  stackImages,
+} from './embedding-set';
 export type { EmbeddingSet } from './embedding-set';
 export { embedSamples, sampleViewKey } from './embed-samples';
 export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';
@@ -40,6 +47,14 @@ export type { OrtTrainStep, OrtTrainStepOptions, OrtTrainStepResult } from './or
 export { createTrainer } from './trainer';
 export type { StepLosses, Trainer, TrainerOptions } from './trainer';
 export { runCfaOnCategory } from './run-category';
-export type { CategoryRun, EnsembleMemberRun, RunCategoryOptions, RunPhase, RunProgress, RunTimings, ViewEnsembleRun } from './run-category';
+export type {
+  CategoryRun,
+  EnsembleMemberRun,
+  RunCategoryOptions,
+  RunPhase,
+  RunProgress,
+  RunTimings,
+  ViewEnsembleRun,
+} from './run-category';
 export { combineViewPredictions } from './view-ensemble';
 export type { CombineViewPredictionsParams } from './view-ensemble';

@@ -15,15 +15,42 @@
  * const { gradWeight, gradBias, loss, gradR } = await step.run([p0, p1, p2, p3], params, bank, r); // each a pyramid
  * ```
  */
-import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtFeed, type OrtRunner } from '@cfa/tensor-runtime';
 import {
-  type CoordConvParams, coordinatesAndOneInitializer, coordinatesInitializer, type EmbeddingLevel, finishPyramidGradient, lowerCoordinateTerm,
-  lowerPyramidForward, lowerPyramidWeightGradient, type PyramidGradient, pyramidChannels, pyramidFeeds, pyramidInputs, pyramidLength, pyramidWeightFeeds,
+  assert,
+  createOrtRunner,
+  type EngineSelection,
+  OnnxGraphBuilder,
+  type OrtFeed,
+  type OrtRunner,
+} from '@cfa/tensor-runtime';
+import {
+  type CoordConvParams,
+  coordinatesAndOneInitializer,
+  coordinatesInitializer,
+  type EmbeddingLevel,
+  finishPyramidGradient,
+  lowerCoordinateTerm,
+  lowerPyramidForward,
+  lowerPyramidWeightGradient,
+  type PyramidGradient,
+  pyramidChannels,
+  pyramidFeeds,
+  pyramidInputs,
+  pyramidLength,
+  pyramidWeightFeeds,
   pyramidWeightInputs,
 } from '@cfa/descriptor';
 import { lowerNearest, type MemoryBank } from '@cfa/memory-bank';
 import { lowerPyramidNearest, lowerPyramidSearchFactors, pyramidSearchPays } from './pyramid-search';
-import { type LossConfig, lossFromSums, type LossSums, type LossValues, lowerCfaLossGradient, neighboursNeeded, termScales } from '@cfa/scoring';
+import {
+  type LossConfig,
+  lossFromSums,
+  type LossSums,
+  type LossValues,
+  lowerCfaLossGradient,
+  neighboursNeeded,
+  termScales,
+} from '@cfa/scoring';
 
 export interface OrtTrainStepResult extends LossValues {
   gradWeight: Float32Array;
@@ -72,15 +99,24 @@ function trainStepGraph({ params, levels, loss, search = 'auto' }: OrtTrainStepO
   const factors = viaPyramid ? lowerPyramidSearchFactors(g, weights, coords, ct, cn) : undefined;
   const lossInputs = {
     centres: g.input('centres', ['m', dOut]),
-    r2: g.input('r2', []), attWeight: g.input('att_weight', []), repWeight: g.input('rep_weight', []),
+    r2: g.input('r2', []),
+    attWeight: g.input('att_weight', []),
+    repWeight: g.input('rep_weight', []),
   };
   let gradient: PyramidGradient | undefined;
-  const sums: Record<(typeof SUM_OUTPUTS)[number], string> = { att_sum: '', att_active: '', rep_sum: '', rep_active: '' };
+  const sums: Record<(typeof SUM_OUTPUTS)[number], string> = {
+    att_sum: '',
+    att_active: '',
+    rep_sum: '',
+    rep_active: '',
+  };
   const add = (total: string, term: string) => (total ? g.node('Add', [total, term])[0] : term);
   for (let b = 0; b < batch; b++) {
     const xs = pyramidInputs(g, levels, `x_${b}`);
     const phi = lowerPyramidForward(g, xs, weights, coordTerm, levels);
-    const [distances, indices] = factors ? lowerPyramidNearest(g, xs, phi, factors, levels, need) : lowerNearest(g, phi, ct, cn, need);
+    const [distances, indices] = factors
+      ? lowerPyramidNearest(g, xs, phi, factors, levels, need)
+      : lowerNearest(g, phi, ct, cn, need);
     const terms = lowerCfaLossGradient(g, { phi, indices, distances, ...lossInputs }, loss);
     gradient = lowerPyramidWeightGradient(g, xs, terms.gradPhi, coordsAndOne, levels, gradient);
     sums.att_sum = add(sums.att_sum, terms.attSum);
@@ -91,7 +127,8 @@ function trainStepGraph({ params, levels, loss, search = 'auto' }: OrtTrainStepO
   const [gradWeight, gradBias] = finishPyramidGradient(g, gradient!, c);
   const d = pyramidChannels(levels);
   const outputs: [string, string, number[]][] = [
-    [gradWeight, 'grad_weight', [d + c, dOut]], [gradBias, 'grad_bias', [dOut]],
+    [gradWeight, 'grad_weight', [d + c, dOut]],
+    [gradBias, 'grad_bias', [dOut]],
     ...SUM_OUTPUTS.map((name): [string, string, number[]] => [sums[name], name, []]),
   ];
   for (const [value, name, dims] of outputs) {
@@ -108,7 +145,11 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
   const values = pyramidLength(levels);
   const { coordChannels: c, outChannels: dOut } = built;
   const d = pyramidChannels(levels);
-  assert(built.inChannels === d, 'createOrtTrainStep', () => `the descriptor takes ${built.inChannels} channels, the pyramid's levels hold ${d}`);
+  assert(
+    built.inChannels === d,
+    'createOrtTrainStep',
+    () => `the descriptor takes ${built.inChannels} channels, the pyramid's levels hold ${d}`,
+  );
   // one session per batch size (the last batch of an epoch may be smaller)
   const runners = new Map<number, OrtRunner>();
   const runnerFor = async (batch: number): Promise<OrtRunner> => {
@@ -123,9 +164,19 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
   return {
     async run(images, params, bank, r) {
       assert(images.length > 0, 'OrtTrainStep.run', () => 'the batch is empty');
-      images.forEach((x, b) => assert(x.length === values, 'OrtTrainStep.run', () => `image ${b} must be a pyramid of ${values} values, got ${x.length}`));
-      assert(params.inChannels === d && params.outChannels === dOut && params.coordChannels === c && bank.dim === dOut, 'OrtTrainStep.run',
-        () => `the step was built for ${d}+${c}→${dOut}; got params ${params.inChannels}+${params.coordChannels}→${params.outChannels} and a bank of dimension ${bank.dim}`);
+      images.forEach((x, b) =>
+        assert(
+          x.length === values,
+          'OrtTrainStep.run',
+          () => `image ${b} must be a pyramid of ${values} values, got ${x.length}`,
+        ),
+      );
+      assert(
+        params.inChannels === d && params.outChannels === dOut && params.coordChannels === c && bank.dim === dOut,
+        'OrtTrainStep.run',
+        () =>
+          `the step was built for ${d}+${c}→${dOut}; got params ${params.inChannels}+${params.coordChannels}→${params.outChannels} and a bank of dimension ${bank.dim}`,
+      );
       const count = images.length * hw;
       const scale = termScales(count, loss);
       const feeds: Record<string, OrtFeed> = {
@@ -140,8 +191,17 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
       images.forEach((x, b) => Object.assign(feeds, pyramidFeeds(x, levels, `x_${b}`)));
       const out = await (await runnerFor(images.length)).run(feeds);
       const first = (name: string) => (out[name].data as Float32Array)[0];
-      const sums: LossSums = { attSum: first('att_sum'), attActive: first('att_active'), repSum: first('rep_sum'), repActive: first('rep_active') };
-      return { ...lossFromSums(sums, count, r, loss), gradWeight: out.grad_weight.data as Float32Array, gradBias: out.grad_bias.data as Float32Array };
+      const sums: LossSums = {
+        attSum: first('att_sum'),
+        attActive: first('att_active'),
+        repSum: first('rep_sum'),
+        repActive: first('rep_active'),
+      };
+      return {
+        ...lossFromSums(sums, count, r, loss),
+        gradWeight: out.grad_weight.data as Float32Array,
+        gradBias: out.grad_bias.data as Float32Array,
+      };
     },
     async release() {
       for (const runner of runners.values()) await runner.release();

@@ -8,8 +8,22 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { maxRelativeError, selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
-import { buildBackboneModel, createOrtBackboneRunner, createTfBackboneRunner, decodeSafetensors, resnet18Definition, type StateDict } from '@cfa/backbone';
-import { coordConvWeightFromTorch, coordConvWeightToTorch, createDescriptorRunner, createPatchEmbedder, type CoordConvParams, expandPyramid } from '@cfa/descriptor';
+import {
+  buildBackboneModel,
+  createOrtBackboneRunner,
+  createTfBackboneRunner,
+  decodeSafetensors,
+  resnet18Definition,
+  type StateDict,
+} from '@cfa/backbone';
+import {
+  coordConvWeightFromTorch,
+  coordConvWeightToTorch,
+  createDescriptorRunner,
+  createPatchEmbedder,
+  type CoordConvParams,
+  expandPyramid,
+} from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch, RunningMean } from '@cfa/memory-bank';
 import { anomalyMaps, cfaLossAndGradient, imageScores, LossConfigSchema, patchAnomalyScores } from '@cfa/scoring';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +33,20 @@ import { createTrainer } from './trainer';
 const dir = new URL('./__fixtures__/torch-parity/', import.meta.url);
 const inputs = decodeSafetensors(readFileSync(new URL('inputs.safetensors', dir)), 'inputs.safetensors');
 const outputs = decodeSafetensors(readFileSync(new URL('outputs.safetensors', dir)), 'outputs.safetensors').tensors;
-const settings = JSON.parse(inputs.metadata.config) as { widthDivisor: number; inputSize: number; images: number; K: number; J: number; alpha: number; nu: number; scoreK: number; sigma: number; lr: number; weightDecay: number; steps: number };
+const settings = JSON.parse(inputs.metadata.config) as {
+  widthDivisor: number;
+  inputSize: number;
+  images: number;
+  K: number;
+  J: number;
+  alpha: number;
+  nu: number;
+  scoreK: number;
+  sigma: number;
+  lr: number;
+  weightDecay: number;
+  steps: number;
+};
 const ref = (name: string): Float32Array => {
   const t = outputs.get(name);
   if (!t) throw new Error(`fixture has no ${name}`);
@@ -33,20 +60,36 @@ function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, wha
 }
 
 const def = resnet18Definition({ widthDivisor: settings.widthDivisor });
-const weights: StateDict = new Map([...inputs.tensors].filter(([k]) => k.startsWith('backbone.')).map(([k, v]) => [k.slice('backbone.'.length), v]));
+const weights: StateDict = new Map(
+  [...inputs.tensors].filter(([k]) => k.startsWith('backbone.')).map(([k, v]) => [k.slice('backbone.'.length), v]),
+);
 const backbone = buildBackboneModel(def, weights, { kind: 'random', seed: 0, id: 'parity' });
 const images = input('images');
-const n = settings.images, size = settings.inputSize;
-const lossConfig = LossConfigSchema.parse({ K: settings.K, J: settings.J, alpha: settings.alpha, nu: settings.nu, negatives: 'reference' });
+const n = settings.images,
+  size = settings.inputSize;
+const lossConfig = LossConfigSchema.parse({
+  K: settings.K,
+  J: settings.J,
+  alpha: settings.alpha,
+  nu: settings.nu,
+  negatives: 'reference',
+});
 
 function descriptorParams(): CoordConvParams {
   const torchWeight = inputs.tensors.get('descriptor.weight')!;
   const [out, inTotal] = torchWeight.shape;
-  return { inChannels: inTotal - 2, coordChannels: 2, outChannels: out, weight: coordConvWeightFromTorch(torchWeight.data, inTotal, out), bias: Float32Array.from(input('descriptor.bias')) };
+  return {
+    inChannels: inTotal - 2,
+    coordChannels: 2,
+    outChannels: out,
+    weight: coordConvWeightFromTorch(torchWeight.data, inTotal, out),
+    bias: Float32Array.from(input('descriptor.bias')),
+  };
 }
 
 describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 2×64×64)', (engineName) => {
-  const engine = async (): Promise<EngineSelection> => selectEngine({ requested: engineName, tfBackend: 'wasm', threads: 2 });
+  const engine = async (): Promise<EngineSelection> =>
+    selectEngine({ requested: engineName, tfBackend: 'wasm', threads: 2 });
 
   it('backbone features layer1..layer3', async () => {
     const e = await engine();
@@ -75,7 +118,11 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
     await embedder.release();
     expectClose(embedding, ref('embedding'), 'embedding');
     const { height: h, width: w, levels } = embedder;
-    expectClose(stackImages(pyramids.map((p) => expandPyramid(p, levels))), ref('embedding'), 'upsampled embedding pyramids');
+    expectClose(
+      stackImages(pyramids.map((p) => expandPyramid(p, levels))),
+      ref('embedding'),
+      'upsampled embedding pyramids',
+    );
     const hw = h * w;
 
     const params = descriptorParams();
@@ -109,13 +156,16 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
       const gw = new Float64Array(din * params.outChannels);
       const gb = new Float64Array(params.outChannels);
       for (let t = 0; t < n * hw; t++) {
-        const row = t % hw, y = Math.floor(row / w), x = row % w;
+        const row = t % hw,
+          y = Math.floor(row / w),
+          x = row % w;
         const coords = [(2 * y) / (h - 1) - 1, (2 * x) / (w - 1) - 1];
         for (let o = 0; o < params.outChannels; o++) {
           const g = lg.gradPhi[t * params.outChannels + o];
           if (g === 0) continue;
           gb[o] += g;
-          for (let c = 0; c < params.inChannels; c++) gw[c * params.outChannels + o] += embedding[t * params.inChannels + c] * g;
+          for (let c = 0; c < params.inChannels; c++)
+            gw[c * params.outChannels + o] += embedding[t * params.inChannels + c] * g;
           gw[params.inChannels * params.outChannels + o] += coords[0] * g;
           gw[(params.inChannels + 1) * params.outChannels + o] += coords[1] * g;
         }
@@ -128,7 +178,13 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
 
     const scoreK = settings.scoreK;
     const near = await search.nearest(phi, n * hw, bank, scoreK);
-    const patch = patchAnomalyScores({ distances: near.distances, count: n * hw, k: scoreK, K: scoreK, metric: 'euclidean' });
+    const patch = patchAnomalyScores({
+      distances: near.distances,
+      count: n * hw,
+      k: scoreK,
+      K: scoreK,
+      metric: 'euclidean',
+    });
     expectClose(patch, ref('score.patch'), 'patch scores');
     const maps = anomalyMaps({ scores: patch, count: n, height: h, width: w, outputSize: size, sigma: settings.sigma });
     expectClose(maps, ref('score.maps'), 'anomaly maps');
@@ -136,9 +192,21 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
 
     const trainParams = descriptorParams();
     const trainer = await createTrainer({
-      engine: e, params: trainParams, bank, levels, loss: lossConfig,
-      optimizer: { lr: settings.lr, weightDecay: settings.weightDecay, amsgrad: true, beta1: 0.9, beta2: 0.999, eps: 1e-8 },
-      r0: radii[radii.length - 1], learnRadius: true,
+      engine: e,
+      params: trainParams,
+      bank,
+      levels,
+      loss: lossConfig,
+      optimizer: {
+        lr: settings.lr,
+        weightDecay: settings.weightDecay,
+        amsgrad: true,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+      },
+      r0: radii[radii.length - 1],
+      learnRadius: true,
     });
     const losses: number[] = [];
     for (let s = 0; s < settings.steps; s++) losses.push((await trainer.step(pyramids)).loss);

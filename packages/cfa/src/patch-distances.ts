@@ -14,8 +14,17 @@
  */
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import {
-  type CoordConvParams, coordinatesInitializer, createDescriptorRunner, type EmbeddingLevel, expandPyramid, lowerCoordinateTerm, lowerPyramidForward,
-  pyramidFeeds, pyramidInputs, pyramidLength, pyramidWeightFeeds,
+  type CoordConvParams,
+  coordinatesInitializer,
+  createDescriptorRunner,
+  type EmbeddingLevel,
+  expandPyramid,
+  lowerCoordinateTerm,
+  lowerPyramidForward,
+  pyramidFeeds,
+  pyramidInputs,
+  pyramidLength,
+  pyramidWeightFeeds,
 } from '@cfa/descriptor';
 import { createNearestSearch, lowerNearest, type MemoryBank } from '@cfa/memory-bank';
 import { stackImages } from './embedding-set';
@@ -44,21 +53,33 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
   const hw = height * width;
   const values = pyramidLength(levels);
   const { coordChannels: c, outChannels: dOut } = params;
-  const check = (pyramids: Float32Array[]) => pyramids.forEach((x, b) => assert(x.length === values, 'PatchDistances.nearest',
-    () => `image ${b} must be an embedding pyramid of ${values} values, got ${x.length}`));
+  const check = (pyramids: Float32Array[]) =>
+    pyramids.forEach((x, b) =>
+      assert(
+        x.length === values,
+        'PatchDistances.nearest',
+        () => `image ${b} must be an embedding pyramid of ${values} values, got ${x.length}`,
+      ),
+    );
   if (engine.name === 'ort') {
     const g = new OnnxGraphBuilder('cfa-patch-distances');
     const fed = pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut);
     const constant = (name: string) => g.initializer(name, fed[name].data, fed[name].dims);
-    const weights = { levels: levels.map((_, i) => constant(`weight_${i}`)), weightC: constant('weight_c'), bias: constant('bias') };
+    const weights = {
+      levels: levels.map((_, i) => constant(`weight_${i}`)),
+      weightC: constant('weight_c'),
+      bias: constant('bias'),
+    };
     const xs = pyramidInputs(g, levels);
     const coords = coordinatesInitializer(g, height, width, c);
     const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coords, weights), levels);
-    const ct = g.initializer('ct', bank.transposed, [dOut, bank.size]), cn = g.initializer('cn', bank.squaredNorms, [bank.size]);
+    const ct = g.initializer('ct', bank.transposed, [dOut, bank.size]),
+      cn = g.initializer('cn', bank.squaredNorms, [bank.size]);
     // the pyramid factors W·Cᵀ are constants here: ONNX Runtime folds them once, when the session is built
-    const [distances] = ranking === 'pyramid' || (ranking === 'auto' && pyramidSearchPays(levels, dOut, Infinity))
-      ? lowerPyramidNearest(g, xs, phi, lowerPyramidSearchFactors(g, weights, coords, ct, cn), levels, k)
-      : lowerNearest(g, phi, ct, cn, k);
+    const [distances] =
+      ranking === 'pyramid' || (ranking === 'auto' && pyramidSearchPays(levels, dOut, Infinity))
+        ? lowerPyramidNearest(g, xs, phi, lowerPyramidSearchFactors(g, weights, coords, ct, cn), levels, k)
+        : lowerNearest(g, phi, ct, cn, k);
     g.node('Identity', [distances], {}, ['distances']);
     g.output('distances', ['p', k]);
     const runner = await createOrtRunner(engine, g.toBytes(), 'CFA patch distances');
@@ -81,7 +102,11 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
   return {
     async nearest(pyramids) {
       check(pyramids);
-      const phi = await descriptor.forward(stackImages(pyramids.map((p) => expandPyramid(p, levels))), pyramids.length, params);
+      const phi = await descriptor.forward(
+        stackImages(pyramids.map((p) => expandPyramid(p, levels))),
+        pyramids.length,
+        params,
+      );
       return (await search.nearest(phi, pyramids.length * hw, bank, k)).distances;
     },
     async release() {

@@ -29,7 +29,13 @@ export interface PyramidSearchFactors {
 }
 
 /** The per-run factors from the descriptor's weights, the coordinate channels [HW, c], Cᵀ [D′, M] and ‖c‖² [M]. */
-export function lowerPyramidSearchFactors(g: OnnxGraphBuilder, weights: PyramidWeights, coords: string, ct: string, cn: string): PyramidSearchFactors {
+export function lowerPyramidSearchFactors(
+  g: OnnxGraphBuilder,
+  weights: PyramidWeights,
+  coords: string,
+  ct: string,
+  cn: string,
+): PyramidSearchFactors {
   const levels = weights.levels.map((w) => g.node('MatMul', [w, ct])[0]);
   const half = g.initializer(g.fresh('half'), new Float32Array([0.5]), []);
   const shift = g.node('Sub', [g.node('MatMul', [weights.bias, ct])[0], g.node('Mul', [cn, half])[0]])[0]; // [M]
@@ -37,9 +43,21 @@ export function lowerPyramidSearchFactors(g: OnnxGraphBuilder, weights: PyramidW
 }
 
 /** The k nearest centres of one image's patches, ascending: [squared distances [HW, k], indices [HW, k] int64]. */
-export function lowerPyramidNearest(g: OnnxGraphBuilder, xs: string[], phi: string, factors: PyramidSearchFactors, levels: EmbeddingLevel[], k: number): [string, string] {
+export function lowerPyramidNearest(
+  g: OnnxGraphBuilder,
+  xs: string[],
+  phi: string,
+  factors: PyramidSearchFactors,
+  levels: EmbeddingLevel[],
+  k: number,
+): [string, string] {
   const scores = lowerPyramidForward(g, xs, factors, factors.offset, levels); // φ·c − ‖c‖²/2
-  const [kept, indices] = g.node('TopK', [scores, g.ints('k', [k])], { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) }, 2);
+  const [kept, indices] = g.node(
+    'TopK',
+    [scores, g.ints('k', [k])],
+    { axis: attr.int(-1), largest: attr.int(1), sorted: attr.int(1) },
+    2,
+  );
   const minusTwo = g.initializer(g.fresh('minus_two'), new Float32Array([-2]), []);
   return [g.node('Add', [lowerRowSquaredNorms(g, phi), g.node('Mul', [kept, minusTwo])[0]])[0], indices];
 }

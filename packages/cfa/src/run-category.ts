@@ -17,7 +17,15 @@
  * ```
  */
 import type { EngineSelection } from '@cfa/tensor-runtime';
-import { type CategoryIndex, companionView, indexCategory, type LoadedSample, type View, viewKey, viewOutputSize } from '@cfa/data';
+import {
+  type CategoryIndex,
+  companionView,
+  indexCategory,
+  type LoadedSample,
+  type View,
+  viewKey,
+  viewOutputSize,
+} from '@cfa/data';
 import { type BackboneModel, loadBackbone } from '@cfa/backbone';
 import { createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
 import type { CfaConfig } from './config';
@@ -121,28 +129,57 @@ interface ViewRunOptions {
 }
 
 /** Embed, fit and predict on one view. */
-async function runView({ config, view, index, backbone, embedder, engine, cache, keepTestSamples, onProgress, onEpoch }: ViewRunOptions): Promise<ViewRun> {
+async function runView({
+  config,
+  view,
+  index,
+  backbone,
+  embedder,
+  engine,
+  cache,
+  keepTestSamples,
+  onProgress,
+  onEpoch,
+}: ViewRunOptions): Promise<ViewRun> {
   const inputSize = viewOutputSize(view);
   const train = await embedSamples({
-    refs: index.train, view, embedder, backboneId: backbone.weightsSource.id, cache,
-    onProgress: (done, total, cached) => onProgress({ phase: 'embed-train', done, total, detail: cached ? `${cached} cached` : undefined }),
+    refs: index.train,
+    view,
+    embedder,
+    backboneId: backbone.weightsSource.id,
+    cache,
+    onProgress: (done, total, cached) =>
+      onProgress({ phase: 'embed-train', done, total, detail: cached ? `${cached} cached` : undefined }),
   });
   const fitted = await fitCfa({
-    config: view === config.view ? config : { ...config, view }, engine, train: train.set,
+    config: view === config.view ? config : { ...config, view },
+    engine,
+    train: train.set,
     outMultiplier: backbone.definition.embedding.outMultiplier,
     onProgress: (e) => onProgress({ phase: e.phase, done: e.done, total: e.total, detail: e.detail }),
     onEpoch,
   });
   const test = await embedSamples({
-    refs: index.test, view, embedder, backboneId: backbone.weightsSource.id, cache, keepSamples: keepTestSamples,
-    onProgress: (done, total, cached) => onProgress({ phase: 'embed-test', done, total, detail: cached ? `${cached} cached` : undefined }),
+    refs: index.test,
+    view,
+    embedder,
+    backboneId: backbone.weightsSource.id,
+    cache,
+    keepSamples: keepTestSamples,
+    onProgress: (done, total, cached) =>
+      onProgress({ phase: 'embed-test', done, total, detail: cached ? `${cached} cached` : undefined }),
   });
   const prediction = await predictCfa({
-    model: fitted, test: test.set, inputSize,
+    model: fitted,
+    test: test.set,
+    inputSize,
     onProgress: (done, total) => onProgress({ phase: 'predict', done, total }),
   });
   return {
-    view, train, test, prediction,
+    view,
+    train,
+    test,
+    prediction,
     history: fitted.history,
     radius: fitted.radius,
     bankSize: fitted.bank.size,
@@ -157,7 +194,14 @@ async function runView({ config, view, index, backbone, embedder, engine, cache,
   };
 }
 
-const member = (r: ViewRun): EnsembleMemberRun => ({ view: r.view, prediction: r.prediction, history: r.history, radius: r.radius, bankSize: r.bankSize, timings: r.timings });
+const member = (r: ViewRun): EnsembleMemberRun => ({
+  view: r.view,
+  prediction: r.prediction,
+  history: r.history,
+  radius: r.radius,
+  bankSize: r.bankSize,
+  timings: r.timings,
+});
 
 export async function runCfaOnCategory(options: RunCategoryOptions): Promise<CategoryRun> {
   const { config, root, category, engine, onEpoch } = options;
@@ -167,18 +211,33 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
   const secondView = cfaPlusPlus ? companionView(config.view) : undefined;
   const index = await indexCategory({ root, category });
   const backbone = await loadBackbone({
-    name: config.backbone.name, weightsPath: config.backbone.weights, allowPartial: config.backbone.allowPartial,
-    calibrateBatchNorm: config.backbone.calibrateBatchNorm, seed: config.seed,
+    name: config.backbone.name,
+    weightsPath: config.backbone.weights,
+    allowPartial: config.backbone.allowPartial,
+    calibrateBatchNorm: config.backbone.calibrateBatchNorm,
+    seed: config.seed,
   });
   const inputSize = viewOutputSize(config.view);
   const embedder = await createPatchEmbedder({ engine, backbone, inputSize });
   let secondEmbedder: PatchEmbedder | undefined;
   try {
     const shared = { config, index, backbone, engine, cache };
-    const progress = (view?: 'primary' | 'companion') => (e: RunProgress) => options.onProgress?.(view ? { ...e, view } : e);
-    const primary = await runView({ ...shared, view: config.view, embedder, keepTestSamples: true, onProgress: progress(cfaPlusPlus ? 'primary' : undefined), onEpoch });
+    const progress = (view?: 'primary' | 'companion') => (e: RunProgress) =>
+      options.onProgress?.(view ? { ...e, view } : e);
+    const primary = await runView({
+      ...shared,
+      view: config.view,
+      embedder,
+      keepTestSamples: true,
+      onProgress: progress(cfaPlusPlus ? 'primary' : undefined),
+      onEpoch,
+    });
     const base = {
-      backbone: { name: backbone.definition.name, weightsSource: backbone.weightsSource, featureChannels: backbone.features.map((f) => f.channels) },
+      backbone: {
+        name: backbone.definition.name,
+        weightsSource: backbone.weightsSource,
+        featureChannels: backbone.features.map((f) => f.channels),
+      },
       inputSize,
       trainCount: index.train.length,
       test: primary.test.samples,
@@ -197,9 +256,21 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
     }
     // both views give crop-sized inputs, so the embedder is shared; a second one only if not
     const secondSize = viewOutputSize(secondView);
-    if (secondSize !== inputSize) secondEmbedder = await createPatchEmbedder({ engine, backbone, inputSize: secondSize });
-    const companion = await runView({ ...shared, view: secondView, embedder: secondEmbedder ?? embedder, keepTestSamples: false, onProgress: progress('companion'), onEpoch: options.onCompanionEpoch });
-    const prediction = combineViewPredictions({ primaryView: config.view, primary: primary.prediction, companion: companion.prediction });
+    if (secondSize !== inputSize)
+      secondEmbedder = await createPatchEmbedder({ engine, backbone, inputSize: secondSize });
+    const companion = await runView({
+      ...shared,
+      view: secondView,
+      embedder: secondEmbedder ?? embedder,
+      keepTestSamples: false,
+      onProgress: progress('companion'),
+      onEpoch: options.onCompanionEpoch,
+    });
+    const prediction = combineViewPredictions({
+      primaryView: config.view,
+      primary: primary.prediction,
+      companion: companion.prediction,
+    });
     const sum = (key: keyof RunTimings) => primary.timings[key] + companion.timings[key];
     return {
       ...base,
@@ -217,7 +288,12 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
         trainHits: primary.train.cacheHits + companion.train.cacheHits,
         testHits: primary.test.cacheHits + companion.test.cacheHits,
       },
-      ensemble: { kind: 'cfa++', views: [viewKey(config.view), viewKey(secondView)], primary: member(primary), companion: member(companion) },
+      ensemble: {
+        kind: 'cfa++',
+        views: [viewKey(config.view), viewKey(secondView)],
+        primary: member(primary),
+        companion: member(companion),
+      },
     };
   } finally {
     await secondEmbedder?.release();

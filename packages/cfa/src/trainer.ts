@@ -90,7 +90,10 @@ async function stepByStepGradient(options: TrainerOptions): Promise<BatchGradien
 export async function createTrainer(options: TrainerOptions): Promise<Trainer> {
   const { engine, params, bank, levels, loss } = options;
   const radius = new Float32Array([options.r0]);
-  const optimizer = new AdamW(options.learnRadius ? [params.weight, params.bias, radius] : [params.weight, params.bias], options.optimizer);
+  const optimizer = new AdamW(
+    options.learnRadius ? [params.weight, params.bias, radius] : [params.weight, params.bias],
+    options.optimizer,
+  );
   let gradient: BatchGradient;
   if (engine.name === 'ort') {
     const fused = await createOrtTrainStep({ engine, params, levels, loss });

@@ -39,19 +39,35 @@ export function combineViewPredictions({ primaryView, primary, companion }: Comb
   const start = performance.now();
   const n = primary.ids.length;
   if (companion.ids.length !== n || companion.ids.some((id, i) => id !== primary.ids[i])) {
-    throw new Error(`combineViewPredictions: the companion predicted ${companion.ids.length} samples, the primary ${n}; both must list the same ids in the same order`);
+    throw new Error(
+      `combineViewPredictions: the companion predicted ${companion.ids.length} samples, the primary ${n}; both must list the same ids in the same order`,
+    );
   }
   if (primary.size !== viewOutputSize(primaryView)) {
-    throw new Error(`combineViewPredictions: primary maps are ${primary.size}² but the view ${viewKey(primaryView)} gives ${viewOutputSize(primaryView)}²`);
+    throw new Error(
+      `combineViewPredictions: primary maps are ${primary.size}² but the view ${viewKey(primaryView)} gives ${viewOutputSize(primaryView)}²`,
+    );
   }
-  const size = primary.size, side = companion.size;
-  for (const [name, p] of [['primary', primary], ['companion', companion]] as const) {
-    if (p.maps.length !== n * p.size * p.size) throw new Error(`combineViewPredictions: ${name} maps must hold [${n}, ${p.size}, ${p.size}] values, got ${p.maps.length}`);
+  const size = primary.size,
+    side = companion.size;
+  for (const [name, p] of [
+    ['primary', primary],
+    ['companion', companion],
+  ] as const) {
+    if (p.maps.length !== n * p.size * p.size)
+      throw new Error(
+        `combineViewPredictions: ${name} maps must hold [${n}, ${p.size}, ${p.size}] values, got ${p.maps.length}`,
+      );
   }
   const pixels = size * size;
   const maps = new Float32Array(n * pixels);
   for (let i = 0; i < n; i++) {
-    const aligned = alignCompanionMap({ map: companion.maps.subarray(i * side * side, (i + 1) * side * side), side, primary: primaryView, sampleId: primary.ids[i] });
+    const aligned = alignCompanionMap({
+      map: companion.maps.subarray(i * side * side, (i + 1) * side * side),
+      side,
+      primary: primaryView,
+      sampleId: primary.ids[i],
+    });
     const offset = i * pixels;
     for (let j = 0; j < pixels; j++) maps[offset + j] = (primary.maps[offset + j] + aligned[j]) / 2;
   }

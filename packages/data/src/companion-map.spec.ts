@@ -9,7 +9,8 @@ const f = (u: number, v: number) => Math.sin(2 * Math.PI * u) * Math.cos(1.5 * M
 /** f at the pixel centres of a side² grid covering the whole image. */
 function fullImageMap(side: number): Float32Array {
   const out = new Float32Array(side * side);
-  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) out[y * side + x] = f((x + 0.5) / side, (y + 0.5) / side);
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++) out[y * side + x] = f((x + 0.5) / side, (y + 0.5) / side);
   return out;
 }
 
@@ -18,7 +19,8 @@ function onPrimaryGrid(view: View, sampleId: string, offset?: { top: number; lef
   const p = viewPlacement(view, sampleId);
   const { top, left } = offset ?? p;
   const out = new Float32Array(p.size * p.size);
-  for (let y = 0; y < p.size; y++) for (let x = 0; x < p.size; x++) out[y * p.size + x] = f((left + x + 0.5) / p.resize, (top + y + 0.5) / p.resize);
+  for (let y = 0; y < p.size; y++)
+    for (let x = 0; x < p.size; x++) out[y * p.size + x] = f((left + x + 0.5) / p.resize, (top + y + 0.5) / p.resize);
   return out;
 }
 
@@ -38,7 +40,7 @@ function offCentreSample(view: View): string {
 }
 
 describe('companionView', () => {
-  it('center-crop 256/224 → resize 224; rd-mvtec keeps each sample\'s angle, resizes to the crop and crops nothing', () => {
+  it("center-crop 256/224 → resize 224; rd-mvtec keeps each sample's angle, resizes to the crop and crops nothing", () => {
     expect(companionView(ViewSchema.parse({ kind: 'center-crop' }))).toEqual({ kind: 'resize', size: 224 });
     const rd = ViewSchema.parse({ kind: 'rd-mvtec', seed: 5 });
     const c = companionView(rd);
@@ -46,13 +48,21 @@ describe('companionView', () => {
     expect(ViewSchema.parse(c)).toEqual(c);
     for (let i = 0; i < 20; i++) {
       const id = `train/good/${i}`;
-      expect(viewPlacement(c, id)).toEqual({ angleDeg: viewPlacement(rd, id).angleDeg, resize: 224, top: 0, left: 0, size: 224 });
+      expect(viewPlacement(c, id)).toEqual({
+        angleDeg: viewPlacement(rd, id).angleDeg,
+        resize: 224,
+        top: 0,
+        left: 0,
+        size: 224,
+      });
     }
     expect(viewOutputSize(c)).toBe(viewOutputSize(rd));
   });
 
   it('a resize view has no companion', () => {
-    expect(() => companionView(ViewSchema.parse({ kind: 'resize' }))).toThrow(/resize:224 is already resize-only and has no companion/);
+    expect(() => companionView(ViewSchema.parse({ kind: 'resize' }))).toThrow(
+      /resize:224 is already resize-only and has no companion/,
+    );
   });
 });
 
@@ -67,7 +77,7 @@ describe('alignCompanionMap', () => {
     expect(maxAbsDiff(aligned, onPrimaryGrid(primary, 'x', { top: 0, left: 0 }))).toBeGreaterThan(0.1);
   });
 
-  it('rd-mvtec: respects the sample\'s own random crop offset', () => {
+  it("rd-mvtec: respects the sample's own random crop offset", () => {
     const primary = ViewSchema.parse({ kind: 'rd-mvtec', seed: 1 });
     const id = offCentreSample(primary);
     const side = viewOutputSize(companionView(primary));
@@ -79,11 +89,16 @@ describe('alignCompanionMap', () => {
   it('agrees with applyView: the companion input, aligned, matches the primary input (rotation included, interior)', () => {
     const W = 300;
     const data = new Float32Array(W * W * 3);
-    for (let y = 0; y < W; y++) for (let x = 0; x < W; x++) data.fill(0.5 + 0.4 * f((x + 0.5) / W, (y + 0.5) / W), (y * W + x) * 3, (y * W + x + 1) * 3);
+    for (let y = 0; y < W; y++)
+      for (let x = 0; x < W; x++)
+        data.fill(0.5 + 0.4 * f((x + 0.5) / W, (y + 0.5) / W), (y * W + x) * 3, (y * W + x + 1) * 3);
     const image = { data, width: W, height: W, channels: 3 };
     const mask = { data: new Uint8Array(W * W), width: W, height: W, channels: 1 };
     const channel0 = (a: Float32Array) => Float32Array.from({ length: a.length / 3 }, (_, i) => a[3 * i]);
-    for (const primary of [ViewSchema.parse({ kind: 'center-crop', resize: 128, crop: 112 }), ViewSchema.parse({ kind: 'rd-mvtec', resize: 128, crop: 112, seed: 2 })]) {
+    for (const primary of [
+      ViewSchema.parse({ kind: 'center-crop', resize: 128, crop: 112 }),
+      ViewSchema.parse({ kind: 'rd-mvtec', resize: 128, crop: 112, seed: 2 }),
+    ]) {
       const id = primary.kind === 'rd-mvtec' ? offCentreSample(primary) : 'x';
       const p = applyView({ image, mask, view: primary, sampleId: id });
       const c = applyView({ image, mask, view: companionView(primary), sampleId: id });
@@ -94,8 +109,10 @@ describe('alignCompanionMap', () => {
       let worst = 0;
       for (let y = 0; y < p.size; y++) {
         for (let x = 0; x < p.size; x++) {
-          const dy = place.top + y + 0.5 - place.resize / 2, dx = place.left + x + 0.5 - place.resize / 2;
-          if (Math.hypot(dx, dy) < 0.4 * place.resize) worst = Math.max(worst, Math.abs(aligned[y * p.size + x] - want[y * p.size + x]));
+          const dy = place.top + y + 0.5 - place.resize / 2,
+            dx = place.left + x + 0.5 - place.resize / 2;
+          if (Math.hypot(dx, dy) < 0.4 * place.resize)
+            worst = Math.max(worst, Math.abs(aligned[y * p.size + x] - want[y * p.size + x]));
         }
       }
       // normalised units (÷ std 0.229): the two resamplings of a smooth image differ by ≈ 3e-3
@@ -105,7 +122,16 @@ describe('alignCompanionMap', () => {
 
   it('rejects a map of the wrong size and a resize primary', () => {
     const primary = ViewSchema.parse({ kind: 'center-crop' });
-    expect(() => alignCompanionMap({ map: new Float32Array(10), side: 224, primary, sampleId: 'x' })).toThrow(/must hold \[224, 224\] values, got 10/);
-    expect(() => alignCompanionMap({ map: new Float32Array(4), side: 2, primary: ViewSchema.parse({ kind: 'resize' }), sampleId: 'x' })).toThrow(/no companion/);
+    expect(() => alignCompanionMap({ map: new Float32Array(10), side: 224, primary, sampleId: 'x' })).toThrow(
+      /must hold \[224, 224\] values, got 10/,
+    );
+    expect(() =>
+      alignCompanionMap({
+        map: new Float32Array(4),
+        side: 2,
+        primary: ViewSchema.parse({ kind: 'resize' }),
+        sampleId: 'x',
+      }),
+    ).toThrow(/no companion/);
   });
 });

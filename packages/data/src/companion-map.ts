@@ -40,7 +40,8 @@ export function alignCompanionMap({ map, side, primary, sampleId }: AlignCompani
   if (!Number.isInteger(side) || side <= 0 || map.length !== side * side) {
     throw new Error(`alignCompanionMap: map must hold [${side}, ${side}] values, got ${map.length}`);
   }
-  if (primary.kind === 'resize') throw new Error(`alignCompanionMap: the primary view ${viewKey(primary)} is resize-only and has no companion`);
+  if (primary.kind === 'resize')
+    throw new Error(`alignCompanionMap: the primary view ${viewKey(primary)} is resize-only and has no companion`);
   const place = viewPlacement(primary, sampleId);
   const resized = resizeBilinear({ data: map, width: side, height: side, channels: 1 }, place.resize, place.resize);
   return crop(resized, place.top, place.left, place.size).data;

@@ -28,7 +28,8 @@ async function raw(path: string): Promise<{ data: Buffer; width: number; height:
 /** RGB float in [0, 1], HWC; grayscale is repeated to 3 channels, alpha dropped. */
 export async function decodeImage(path: string): Promise<Raster> {
   const { data, width, height, channels } = await raw(path);
-  if (data.length !== width * height * channels) throw new DatasetError(path, 'decoder returned a short buffer (truncated file?)');
+  if (data.length !== width * height * channels)
+    throw new DatasetError(path, 'decoder returned a short buffer (truncated file?)');
   const out = new Float32Array(width * height * 3);
   const bytesPerSample = data.length / (width * height * channels) === 2 ? 2 : 1;
   const max = bytesPerSample === 2 ? 65535 : 255;
@@ -55,8 +56,13 @@ export interface PngInput {
 }
 
 export async function encodePng({ data, width, height, channels }: PngInput): Promise<Buffer> {
-  if (data.length !== width * height * channels) throw new Error(`encodePng: ${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${data.length}`);
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+  if (data.length !== width * height * channels)
+    throw new Error(
+      `encodePng: ${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${data.length}`,
+    );
+  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }
 
 /** Writes through a temp file and a rename, so a reader never sees half a PNG. */

@@ -37,5 +37,10 @@ export type { CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvt
 export { SYNTHETIC_CATEGORIES } from './synthetic/categories';
 export { calibrationImages } from './synthetic/calibration-images';
 export type { DefectType, SyntheticKind } from './synthetic/categories';
-export { SYNTHETIC_GENERATOR_VERSION, SyntheticConfigSchema, ensureSyntheticDataset, generateSyntheticDataset } from './synthetic/generate';
+export {
+  SYNTHETIC_GENERATOR_VERSION,
+  SyntheticConfigSchema,
+  ensureSyntheticDataset,
+  generateSyntheticDataset,
+} from './synthetic/generate';
 export type { GenerateOptions, GenerateResult, SyntheticConfig, SyntheticConfigInput } from './synthetic/generate';

@@ -11,7 +11,10 @@ const view = ViewSchema.parse({ kind: 'center-crop', resize: 32, crop: 28 });
 
 async function png(path: string, width: number, height: number, channels: 1 | 3, value: number): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, await encodePng({ data: new Uint8Array(width * height * channels).fill(value), width, height, channels }));
+  await writeFile(
+    path,
+    await encodePng({ data: new Uint8Array(width * height * channels).fill(value), width, height, channels }),
+  );
 }
 
 /** A tiny MVTec-layout category: 2 train, 1 good + 1 crack test image, crack mask. */
@@ -35,25 +38,34 @@ describe('indexCategory', () => {
   it('lists train/good and test/<defect> in sorted order with masks for defects only', async () => {
     const index = await indexCategory({ root, category: 'widget' });
     expect(index.train.map((r) => r.id)).toEqual(['train/good/000', 'train/good/001']);
-    expect(index.test.map((r) => [r.id, r.label, !!r.maskPath])).toEqual([['test/crack/000', 1, true], ['test/good/000', 0, false]]);
+    expect(index.test.map((r) => [r.id, r.label, !!r.maskPath])).toEqual([
+      ['test/crack/000', 1, true],
+      ['test/good/000', 0, false],
+    ]);
     expect(await listCategories(root)).toEqual(['widget']);
   });
 
   it('names a category that does not exist and lists the ones that do', async () => {
-    await expect(indexCategory({ root, category: 'bottle' })).rejects.toThrow(/bottle: category 'bottle' does not exist; categories under .*: widget/);
+    await expect(indexCategory({ root, category: 'bottle' })).rejects.toThrow(
+      /bottle: category 'bottle' does not exist; categories under .*: widget/,
+    );
   });
 
   it('names an empty train folder', async () => {
     const r = await mkdtemp(join(tmpdir(), 'mvtec-'));
     await mkdir(join(r, 'empty/train/good'), { recursive: true });
-    await expect(indexCategory({ root: r, category: 'empty' })).rejects.toThrow(/empty\/train\/good: no training images/);
+    await expect(indexCategory({ root: r, category: 'empty' })).rejects.toThrow(
+      /empty\/train\/good: no training images/,
+    );
   });
 
   it('names a defect image whose mask is missing, with the expected mask path', async () => {
     const r = await mkdtemp(join(tmpdir(), 'mvtec-'));
     const dir = await makeCategory(r, 'nomask');
     await rm(join(dir, 'ground_truth/crack/000_mask.png'));
-    await expect(indexCategory({ root: r, category: 'nomask' })).rejects.toThrow(/test\/crack\/000\.png: defect image has no mask: expected .*ground_truth\/crack\/000_mask\.png/);
+    await expect(indexCategory({ root: r, category: 'nomask' })).rejects.toThrow(
+      /test\/crack\/000\.png: defect image has no mask: expected .*ground_truth\/crack\/000_mask\.png/,
+    );
   });
 });
 
@@ -76,8 +88,12 @@ describe('loadSample', () => {
     const good = await readFile(join(dir, 'train/good/001.png'));
     await writeFile(join(dir, 'train/good/001.png'), good.subarray(0, Math.floor(good.length / 2)));
     const index = await indexCategory({ root: r, category: 'bad' });
-    await expect(loadSample({ ref: index.train[0], view })).rejects.toThrow(/train\/good\/000\.png: cannot decode image/);
-    await expect(loadSample({ ref: index.train[1], view })).rejects.toThrow(/train\/good\/001\.png: cannot decode image/);
+    await expect(loadSample({ ref: index.train[0], view })).rejects.toThrow(
+      /train\/good\/000\.png: cannot decode image/,
+    );
+    await expect(loadSample({ ref: index.train[1], view })).rejects.toThrow(
+      /train\/good\/001\.png: cannot decode image/,
+    );
   });
 
   it('names a mask whose size differs from its image, with both sizes', async () => {
@@ -85,7 +101,9 @@ describe('loadSample', () => {
     const dir = await makeCategory(r, 'size');
     await png(join(dir, 'ground_truth/crack/000_mask.png'), 20, 40, 1, 255);
     const index = await indexCategory({ root: r, category: 'size' });
-    await expect(loadSample({ ref: index.test[0], view })).rejects.toThrow(/000_mask\.png: mask is 20×40 but its image .*test\/crack\/000\.png is 40×40/);
+    await expect(loadSample({ ref: index.test[0], view })).rejects.toThrow(
+      /000_mask\.png: mask is 20×40 but its image .*test\/crack\/000\.png is 40×40/,
+    );
   });
 });
 

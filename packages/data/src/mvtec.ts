@@ -26,7 +26,18 @@ import type { View } from './view';
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
 
 export const MVTEC_TEXTURES = ['carpet', 'grid', 'leather', 'tile', 'wood'];
-export const MVTEC_OBJECTS = ['bottle', 'cable', 'capsule', 'hazelnut', 'metal_nut', 'pill', 'screw', 'toothbrush', 'transistor', 'zipper'];
+export const MVTEC_OBJECTS = [
+  'bottle',
+  'cable',
+  'capsule',
+  'hazelnut',
+  'metal_nut',
+  'pill',
+  'screw',
+  'toothbrush',
+  'transistor',
+  'zipper',
+];
 
 export interface SampleRef {
   /** `train/good/000`, `test/crack/003`. */
@@ -59,7 +70,10 @@ export interface LoadedSample {
 }
 
 async function isDir(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 async function imagesIn(dir: string): Promise<string[]> {
@@ -81,23 +95,44 @@ export async function indexCategory({ root, category }: { root: string; category
   const dir = join(root, category);
   if (!(await isDir(dir))) {
     const existing = await listCategories(root);
-    throw new DatasetError(dir, `category '${category}' does not exist; categories under ${root}: ${existing.join(', ') || '(none)'}`);
+    throw new DatasetError(
+      dir,
+      `category '${category}' does not exist; categories under ${root}: ${existing.join(', ') || '(none)'}`,
+    );
   }
   const trainDir = join(dir, 'train', 'good');
   const trainNames = await imagesIn(trainDir);
   if (trainNames.length === 0) throw new DatasetError(trainDir, 'no training images (expected train/good/*.png)');
   const strip = (n: string) => basename(n, extname(n));
-  const train: SampleRef[] = trainNames.map((n) => ({ id: `train/good/${strip(n)}`, split: 'train', defect: 'good', label: 0, imagePath: join(trainDir, n) }));
+  const train: SampleRef[] = trainNames.map((n) => ({
+    id: `train/good/${strip(n)}`,
+    split: 'train',
+    defect: 'good',
+    label: 0,
+    imagePath: join(trainDir, n),
+  }));
   const testRoot = join(dir, 'test');
-  if (!(await isDir(testRoot))) throw new DatasetError(testRoot, 'no test folder (expected test/good and test/<defect>)');
+  if (!(await isDir(testRoot)))
+    throw new DatasetError(testRoot, 'no test folder (expected test/good and test/<defect>)');
   const test: SampleRef[] = [];
   for (const defect of (await readdir(testRoot)).sort()) {
     if (!(await isDir(join(testRoot, defect)))) continue;
     for (const n of await imagesIn(join(testRoot, defect))) {
-      const ref: SampleRef = { id: `test/${defect}/${strip(n)}`, split: 'test', defect, label: defect === 'good' ? 0 : 1, imagePath: join(testRoot, defect, n) };
+      const ref: SampleRef = {
+        id: `test/${defect}/${strip(n)}`,
+        split: 'test',
+        defect,
+        label: defect === 'good' ? 0 : 1,
+        imagePath: join(testRoot, defect, n),
+      };
       if (ref.label === 1) {
         const maskPath = join(dir, 'ground_truth', defect, `${strip(n)}_mask.png`);
-        if (!(await stat(maskPath).then((s) => s.isFile(), () => false))) {
+        if (
+          !(await stat(maskPath).then(
+            (s) => s.isFile(),
+            () => false,
+          ))
+        ) {
           throw new DatasetError(ref.imagePath, `defect image has no mask: expected ${maskPath}`);
         }
         ref.maskPath = maskPath;
@@ -114,14 +149,20 @@ export async function loadSample({ ref, view }: { ref: SampleRef; view: View }):
   try {
     bytes = await readFile(ref.imagePath);
   } catch (error) {
-    throw new DatasetError(ref.imagePath, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new DatasetError(
+      ref.imagePath,
+      `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const image = await decodeImage(ref.imagePath);
   let mask: Raster<Uint8Array>;
   if (ref.maskPath) {
     mask = await decodeMask(ref.maskPath);
     if (mask.width !== image.width || mask.height !== image.height) {
-      throw new DatasetError(ref.maskPath, `mask is ${mask.width}×${mask.height} but its image ${ref.imagePath} is ${image.width}×${image.height}`);
+      throw new DatasetError(
+        ref.maskPath,
+        `mask is ${mask.width}×${mask.height} but its image ${ref.imagePath} is ${image.width}×${image.height}`,
+      );
     }
   } else {
     mask = { data: new Uint8Array(image.width * image.height), width: image.width, height: image.height, channels: 1 };
@@ -138,9 +179,14 @@ export async function loadSample({ ref, view }: { ref: SampleRef; view: View }):
 }
 
 /** Loads many samples with bounded concurrency, keeping their order. */
-export async function loadSamples(refs: SampleRef[], view: View, options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {}): Promise<LoadedSample[]> {
+export async function loadSamples(
+  refs: SampleRef[],
+  view: View,
+  options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<LoadedSample[]> {
   const out: LoadedSample[] = new Array(refs.length);
-  let next = 0, done = 0;
+  let next = 0,
+    done = 0;
   const worker = async () => {
     while (next < refs.length) {
       const i = next++;

@@ -21,7 +21,12 @@ export interface ViewedSample {
   size: number;
 }
 
-export function applyView(params: { image: Raster; mask: Raster<Uint8Array>; view: View; sampleId: string }): ViewedSample {
+export function applyView(params: {
+  image: Raster;
+  mask: Raster<Uint8Array>;
+  view: View;
+  sampleId: string;
+}): ViewedSample {
   const place = viewPlacement(params.view, params.sampleId);
   let image = params.image;
   let mask = params.mask;
@@ -39,6 +44,7 @@ export function applyView(params: { image: Raster; mask: Raster<Uint8Array>; vie
 /** Back to displayable RGB bytes. */
 export function denormalizeToRgb8(image: Float32Array, height: number, width: number): Uint8Array {
   const out = new Uint8Array(height * width * 3);
-  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((image[i] * IMAGENET_STD[i % 3] + IMAGENET_MEAN[i % 3]) * 255)));
+  for (let i = 0; i < out.length; i++)
+    out[i] = Math.max(0, Math.min(255, Math.round((image[i] * IMAGENET_STD[i % 3] + IMAGENET_MEAN[i % 3]) * 255)));
   return out;
 }

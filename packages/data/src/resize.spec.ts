@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 
-const raster = (data: number[], width: number, height: number, channels = 1) => ({ data: Float32Array.from(data), width, height, channels });
+const raster = (data: number[], width: number, height: number, channels = 1) => ({
+  data: Float32Array.from(data),
+  width,
+  height,
+  channels,
+});
 
 describe('resizeBilinear', () => {
   it('upsampling 1×2 → 1×4 is half-pixel bilinear with clamped edges: [a, .75a+.25b, .25a+.75b, b]', () => {
@@ -16,7 +21,16 @@ describe('resizeBilinear', () => {
   });
 
   it('keeps a constant image constant, per channel', () => {
-    const out = resizeBilinear(raster(Array.from({ length: 5 * 7 * 3 }, (_, i) => [0.1, 0.5, 0.9][i % 3]), 5, 7, 3), 11, 3);
+    const out = resizeBilinear(
+      raster(
+        Array.from({ length: 5 * 7 * 3 }, (_, i) => [0.1, 0.5, 0.9][i % 3]),
+        5,
+        7,
+        3,
+      ),
+      11,
+      3,
+    );
     out.data.forEach((v, i) => expect(v).toBeCloseTo([0.1, 0.5, 0.9][i % 3], 6));
   });
 });
@@ -25,7 +39,9 @@ describe('resizeNearest (PIL: src = ⌊(dst + ½)·in/out⌋)', () => {
   it('4 → 2 picks indices 1 and 3; 2 → 4 repeats', () => {
     const m = { data: Uint8Array.from([0, 1, 0, 1]), width: 4, height: 1, channels: 1 };
     expect(Array.from(resizeNearest(m, 2, 1).data)).toEqual([1, 1]);
-    expect(Array.from(resizeNearest({ ...m, data: Uint8Array.from([0, 1]), width: 2 }, 4, 1).data)).toEqual([0, 0, 1, 1]);
+    expect(Array.from(resizeNearest({ ...m, data: Uint8Array.from([0, 1]), width: 2 }, 4, 1).data)).toEqual([
+      0, 0, 1, 1,
+    ]);
   });
 });
 

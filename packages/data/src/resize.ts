@@ -66,7 +66,8 @@ export function resizeBilinear(src: Raster, outWidth: number, outHeight: number)
     for (let x = 0; x < outWidth; x++) {
       for (let c = 0; c < channels; c++) {
         let s = 0;
-        for (let k = 0; k < tx.count[x]; k++) s += tx.weights[x * tx.maxTaps + k] * data[(y * width + tx.start[x] + k) * channels + c];
+        for (let k = 0; k < tx.count[x]; k++)
+          s += tx.weights[x * tx.maxTaps + k] * data[(y * width + tx.start[x] + k) * channels + c];
         tmp[(y * outWidth + x) * channels + c] = s;
       }
     }
@@ -76,7 +77,8 @@ export function resizeBilinear(src: Raster, outWidth: number, outHeight: number)
     for (let x = 0; x < outWidth; x++) {
       for (let c = 0; c < channels; c++) {
         let s = 0;
-        for (let k = 0; k < ty.count[y]; k++) s += ty.weights[y * ty.maxTaps + k] * tmp[((ty.start[y] + k) * outWidth + x) * channels + c];
+        for (let k = 0; k < ty.count[y]; k++)
+          s += ty.weights[y * ty.maxTaps + k] * tmp[((ty.start[y] + k) * outWidth + x) * channels + c];
         out[(y * outWidth + x) * channels + c] = s;
       }
     }
@@ -84,21 +86,30 @@ export function resizeBilinear(src: Raster, outWidth: number, outHeight: number)
   return { data: out, width: outWidth, height: outHeight, channels };
 }
 
-export function resizeNearest<T extends Float32Array | Uint8Array>(src: Raster<T>, outWidth: number, outHeight: number): Raster<T> {
+export function resizeNearest<T extends Float32Array | Uint8Array>(
+  src: Raster<T>,
+  outWidth: number,
+  outHeight: number,
+): Raster<T> {
   const { width, height, channels, data } = src;
   const out = new (data.constructor as { new (n: number): T })(outHeight * outWidth * channels);
   for (let y = 0; y < outHeight; y++) {
     const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight));
     for (let x = 0; x < outWidth; x++) {
       const sx = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth));
-      for (let c = 0; c < channels; c++) out[(y * outWidth + x) * channels + c] = data[(sy * width + sx) * channels + c];
+      for (let c = 0; c < channels; c++)
+        out[(y * outWidth + x) * channels + c] = data[(sy * width + sx) * channels + c];
     }
   }
   return { data: out, width: outWidth, height: outHeight, channels };
 }
 
 /** Rotates counter-clockwise by `angleDeg` about the image centre; outside pixels are 0. */
-export function rotateAboutCentre<T extends Float32Array | Uint8Array>(src: Raster<T>, angleDeg: number, mode: 'bilinear' | 'nearest'): Raster<T> {
+export function rotateAboutCentre<T extends Float32Array | Uint8Array>(
+  src: Raster<T>,
+  angleDeg: number,
+  mode: 'bilinear' | 'nearest',
+): Raster<T> {
   const { width, height, channels, data } = src;
   const out = new (data.constructor as { new (n: number): T })(data.length);
   if (angleDeg === 0) {
@@ -106,26 +117,37 @@ export function rotateAboutCentre<T extends Float32Array | Uint8Array>(src: Rast
     return { ...src, data: out };
   }
   const a = (angleDeg * Math.PI) / 180;
-  const cos = Math.cos(a), sin = Math.sin(a);
-  const cx = width / 2, cy = height / 2;
+  const cos = Math.cos(a),
+    sin = Math.sin(a);
+  const cx = width / 2,
+    cy = height / 2;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       // inverse map: the source point that lands on (x, y)
-      const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+      const dx = x + 0.5 - cx,
+        dy = y + 0.5 - cy;
       const sx = cos * dx - sin * dy + cx - 0.5;
       const sy = sin * dx + cos * dy + cy - 0.5;
       const o = (y * width + x) * channels;
       if (mode === 'nearest') {
-        const ix = Math.round(sx), iy = Math.round(sy);
+        const ix = Math.round(sx),
+          iy = Math.round(sy);
         if (ix < 0 || iy < 0 || ix >= width || iy >= height) continue;
         for (let c = 0; c < channels; c++) out[o + c] = data[(iy * width + ix) * channels + c];
         continue;
       }
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const fx = sx - x0, fy = sy - y0;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const fx = sx - x0,
+        fy = sy - y0;
       for (let c = 0; c < channels; c++) {
         let s = 0;
-        for (const [xx, yy, w] of [[x0, y0, (1 - fx) * (1 - fy)], [x0 + 1, y0, fx * (1 - fy)], [x0, y0 + 1, (1 - fx) * fy], [x0 + 1, y0 + 1, fx * fy]]) {
+        for (const [xx, yy, w] of [
+          [x0, y0, (1 - fx) * (1 - fy)],
+          [x0 + 1, y0, fx * (1 - fy)],
+          [x0, y0 + 1, (1 - fx) * fy],
+          [x0 + 1, y0 + 1, fx * fy],
+        ]) {
           if (xx >= 0 && yy >= 0 && xx < width && yy < height) s += w * data[(yy * width + xx) * channels + c];
         }
         out[o + c] = s;
@@ -136,10 +158,20 @@ export function rotateAboutCentre<T extends Float32Array | Uint8Array>(src: Rast
 }
 
 /** Copies the square `size` at (top, left). */
-export function crop<T extends Float32Array | Uint8Array>(src: Raster<T>, top: number, left: number, size: number): Raster<T> {
+export function crop<T extends Float32Array | Uint8Array>(
+  src: Raster<T>,
+  top: number,
+  left: number,
+  size: number,
+): Raster<T> {
   const { width, channels, data } = src;
-  if (top + size > src.height || left + size > width) throw new Error(`crop of ${size} at (${top}, ${left}) exceeds ${width}×${src.height}`);
+  if (top + size > src.height || left + size > width)
+    throw new Error(`crop of ${size} at (${top}, ${left}) exceeds ${width}×${src.height}`);
   const out = new (data.constructor as { new (n: number): T })(size * size * channels);
-  for (let y = 0; y < size; y++) out.set(data.subarray(((top + y) * width + left) * channels, ((top + y) * width + left + size) * channels), y * size * channels);
+  for (let y = 0; y < size; y++)
+    out.set(
+      data.subarray(((top + y) * width + left) * channels, ((top + y) * width + left + size) * channels),
+      y * size * channels,
+    );
   return { data: out, width: size, height: size, channels };
 }

@@ -20,17 +20,19 @@ import { createRng, hashString } from '@cfa/tensor-runtime';
 
 const side = z.number().int().min(8).max(4096);
 
-export const ViewSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('center-crop'), resize: side.default(256), crop: side.default(224) }),
-  z.strictObject({ kind: z.literal('resize'), size: side.default(224) }),
-  z.strictObject({
-    kind: z.literal('rd-mvtec'),
-    resize: side.default(256),
-    crop: side.default(224),
-    maxRotationDeg: z.number().min(0).max(180).default(10),
-    seed: z.number().int().nonnegative().default(0),
-  }),
-]).refine((v) => v.kind === 'resize' || v.crop <= v.resize, { message: 'crop must not exceed resize', path: ['crop'] });
+export const ViewSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('center-crop'), resize: side.default(256), crop: side.default(224) }),
+    z.strictObject({ kind: z.literal('resize'), size: side.default(224) }),
+    z.strictObject({
+      kind: z.literal('rd-mvtec'),
+      resize: side.default(256),
+      crop: side.default(224),
+      maxRotationDeg: z.number().min(0).max(180).default(10),
+      seed: z.number().int().nonnegative().default(0),
+    }),
+  ])
+  .refine((v) => v.kind === 'resize' || v.crop <= v.resize, { message: 'crop must not exceed resize', path: ['crop'] });
 
 export type View = z.infer<typeof ViewSchema>;
 
@@ -105,6 +107,8 @@ export function companionView(view: View): View {
     case 'rd-mvtec':
       return { ...view, resize: view.crop, crop: view.crop };
     case 'resize':
-      throw new Error(`companionView: the view ${viewKey(view)} is already resize-only and has no companion (CFA++ needs a center-crop or rd-mvtec primary view)`);
+      throw new Error(
+        `companionView: the view ${viewKey(view)} is already resize-only and has no companion (CFA++ needs a center-crop or rd-mvtec primary view)`,
+      );
   }
 }

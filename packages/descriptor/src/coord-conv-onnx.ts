@@ -36,8 +36,16 @@ export interface CoordConvWeights {
 }
 
 /** The [HW, c] coordinate channels as a graph constant. */
-export function coordinatesInitializer(g: OnnxGraphBuilder, height: number, width: number, coordChannels: number): string {
-  return g.initializer(g.fresh('coords'), coordinateChannels(height, width, coordChannels === 3), [height * width, coordChannels]);
+export function coordinatesInitializer(
+  g: OnnxGraphBuilder,
+  height: number,
+  width: number,
+  coordChannels: number,
+): string {
+  return g.initializer(g.fresh('coords'), coordinateChannels(height, width, coordChannels === 3), [
+    height * width,
+    coordChannels,
+  ]);
 }
 
 /** Graph inputs for W (as its two parts) and b, named weight_x, weight_c, bias. */
@@ -63,18 +71,34 @@ export function coordConvWeightFeeds(weight: Float32Array, bias: Float32Array, s
  * φ of x. `image`: x is one image [HW, D] and the coordinate term rides in the Gemm's C (no extra
  * pass over φ); `batch`: x is [B, HW, D] (MatMul, then the [HW, D′] coordinate term broadcast).
  */
-export function lowerCoordConvForward(g: OnnxGraphBuilder, x: string, weights: CoordConvWeights, coords: string, layout: 'image' | 'batch'): string {
+export function lowerCoordConvForward(
+  g: OnnxGraphBuilder,
+  x: string,
+  weights: CoordConvWeights,
+  coords: string,
+  layout: 'image' | 'batch',
+): string {
   const coordTerm = lowerCoordinateTerm(g, coords, weights);
   if (layout === 'image') return g.node('Gemm', [x, weights.weightX, coordTerm])[0];
   return g.node('Add', [g.node('MatMul', [x, weights.weightX])[0], coordTerm])[0];
 }
 
 /** [∂W, ∂b] from x [P, D] and G [P, D′], P a whole number of images of HW patches. */
-export function lowerCoordConvWeightGradient(g: OnnxGraphBuilder, x: string, grad: string, coords: string, shape: CoordConvShape): [string, string] {
+export function lowerCoordConvWeightGradient(
+  g: OnnxGraphBuilder,
+  x: string,
+  grad: string,
+  coords: string,
+  shape: CoordConvShape,
+): [string, string] {
   const { hw, outChannels: dOut } = shape;
   // Gemm with transA reads X in place; MatMul(Transpose(X), G) would copy X first
   const dWx = g.node('Gemm', [x, grad], { transA: attr.int(1) })[0];
-  const perLocation = g.node('ReduceSum', [g.node('Reshape', [grad, g.ints('shape', [-1, hw, dOut])])[0], g.ints('axes', [0])], { keepdims: attr.int(0) })[0];
+  const perLocation = g.node(
+    'ReduceSum',
+    [g.node('Reshape', [grad, g.ints('shape', [-1, hw, dOut])])[0], g.ints('axes', [0])],
+    { keepdims: attr.int(0) },
+  )[0];
   const dWc = g.node('Gemm', [coords, perLocation], { transA: attr.int(1) })[0];
   const gradWeight = g.node('Concat', [dWx, dWc], { axis: attr.int(0) })[0];
   const gradBias = g.node('ReduceSum', [perLocation, g.ints('axes', [0])], { keepdims: attr.int(0) })[0];
@@ -92,7 +116,12 @@ export interface PyramidWeights {
 }
 
 /** Graph inputs weight_0 … weight_{L−1}, weight_c and bias. */
-export function pyramidWeightInputs(g: OnnxGraphBuilder, levels: EmbeddingLevel[], coordChannels: number, outChannels: number): PyramidWeights {
+export function pyramidWeightInputs(
+  g: OnnxGraphBuilder,
+  levels: EmbeddingLevel[],
+  coordChannels: number,
+  outChannels: number,
+): PyramidWeights {
   return {
     levels: levels.map((l, i) => g.input(`weight_${i}`, [l.channels, outChannels])),
     weightC: g.input('weight_c', [coordChannels, outChannels]),
@@ -101,14 +130,26 @@ export function pyramidWeightInputs(g: OnnxGraphBuilder, levels: EmbeddingLevel[
 }
 
 /** The feeds of `pyramidWeightInputs` from a [D + c, D′] weight: views, not copies. */
-export function pyramidWeightFeeds(weight: Float32Array, bias: Float32Array, levels: EmbeddingLevel[], coordChannels: number, outChannels: number) {
+export function pyramidWeightFeeds(
+  weight: Float32Array,
+  bias: Float32Array,
+  levels: EmbeddingLevel[],
+  coordChannels: number,
+  outChannels: number,
+) {
   const feeds: Record<string, { data: Float32Array; dims: number[] }> = {};
   let row = 0;
   levels.forEach((l, i) => {
-    feeds[`weight_${i}`] = { data: weight.subarray(row * outChannels, (row + l.channels) * outChannels), dims: [l.channels, outChannels] };
+    feeds[`weight_${i}`] = {
+      data: weight.subarray(row * outChannels, (row + l.channels) * outChannels),
+      dims: [l.channels, outChannels],
+    };
     row += l.channels;
   });
-  feeds.weight_c = { data: weight.subarray(row * outChannels, (row + coordChannels) * outChannels), dims: [coordChannels, outChannels] };
+  feeds.weight_c = {
+    data: weight.subarray(row * outChannels, (row + coordChannels) * outChannels),
+    dims: [coordChannels, outChannels],
+  };
   feeds.bias = { data: bias, dims: [outChannels] };
   return feeds;
 }
@@ -119,8 +160,17 @@ export function pyramidInputs(g: OnnxGraphBuilder, levels: EmbeddingLevel[], nam
 }
 
 /** The feeds of `pyramidInputs` from one image's pyramid: views, not copies. */
-export function pyramidFeeds(pyramid: Float32Array, levels: EmbeddingLevel[], name = 'x'): Record<string, { data: Float32Array; dims: number[] }> {
-  return Object.fromEntries(pyramidLevels(pyramid, levels).map((data, i) => [`${name}_${i}`, { data, dims: [levels[i].height * levels[i].width, levels[i].channels] }]));
+export function pyramidFeeds(
+  pyramid: Float32Array,
+  levels: EmbeddingLevel[],
+  name = 'x',
+): Record<string, { data: Float32Array; dims: number[] }> {
+  return Object.fromEntries(
+    pyramidLevels(pyramid, levels).map((data, i) => [
+      `${name}_${i}`,
+      { data, dims: [levels[i].height * levels[i].width, levels[i].channels] },
+    ]),
+  );
 }
 
 /** A `bilinearMatrix(n, m)` constant ([m, n]), or its transpose ([n, m]). */
@@ -136,9 +186,15 @@ function resampleMatrix(g: OnnxGraphBuilder, n: number, m: number, transposed: b
  * A level's [h·w, D′] values bilinearly upsampled to the first level's grid, [H·W, D′]: two small
  * products with `bilinearMatrix` constants, rows on [h, w·D′], then columns on [H, w, D′].
  */
-function lowerUpsample(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }): string {
+function lowerUpsample(
+  g: OnnxGraphBuilder,
+  value: string,
+  level: EmbeddingLevel,
+  grid: { height: number; width: number },
+): string {
   const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
-  const { height: h, width: w } = level, { height: H, width: W } = grid;
+  const { height: h, width: w } = level,
+    { height: H, width: W } = grid;
   let v = value;
   if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, false), reshape(v, [h, -1])])[0];
   if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, false), reshape(v, [H, w, -1])])[0];
@@ -146,9 +202,15 @@ function lowerUpsample(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel
 }
 
 /** The transpose of `lowerUpsample`: [H·W, D′] on the first level's grid → [h·w, D′] (how ∂loss/∂φ reaches a level). */
-function lowerUpsampleAdjoint(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: { height: number; width: number }): string {
+function lowerUpsampleAdjoint(
+  g: OnnxGraphBuilder,
+  value: string,
+  level: EmbeddingLevel,
+  grid: { height: number; width: number },
+): string {
   const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
-  const { height: h, width: w } = level, { height: H, width: W } = grid;
+  const { height: h, width: w } = level,
+    { height: H, width: W } = grid;
   let v = value;
   if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, true), reshape(v, [H, W, -1])])[0];
   if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, true), reshape(v, [H, -1])])[0];
@@ -156,7 +218,11 @@ function lowerUpsampleAdjoint(g: OnnxGraphBuilder, value: string, level: Embeddi
 }
 
 /** The coordinate term coords · W[D:] + b, [HW, D′]: the same for every image of a batch. */
-export function lowerCoordinateTerm(g: OnnxGraphBuilder, coords: string, weights: { weightC: string; bias: string }): string {
+export function lowerCoordinateTerm(
+  g: OnnxGraphBuilder,
+  coords: string,
+  weights: { weightC: string; bias: string },
+): string {
   return g.node('Gemm', [coords, weights.weightC, weights.bias])[0];
 }
 
@@ -167,7 +233,13 @@ export function lowerCoordinateTerm(g: OnnxGraphBuilder, coords: string, weights
  * (`expandPyramid`) up to rounding. Any per-level right factors work the same way: with
  * W_l · Cᵀ in place of W_l the result is φ · Cᵀ (see the cfa package's pyramid search).
  */
-export function lowerPyramidForward(g: OnnxGraphBuilder, xs: string[], weights: Pick<PyramidWeights, 'levels'>, coordTerm: string, levels: EmbeddingLevel[]): string {
+export function lowerPyramidForward(
+  g: OnnxGraphBuilder,
+  xs: string[],
+  weights: Pick<PyramidWeights, 'levels'>,
+  coordTerm: string,
+  levels: EmbeddingLevel[],
+): string {
   let c = coordTerm;
   for (let l = 1; l < levels.length; l++) {
     const product = g.node('MatMul', [xs[l], weights.levels[l]])[0];
@@ -183,9 +255,15 @@ export function lowerPyramidForward(g: OnnxGraphBuilder, xs: string[], weights: 
  * concatenates once.
  */
 export function lowerPyramidWeightGradient(
-  g: OnnxGraphBuilder, xs: string[], grad: string, coordsAndOne: string, levels: EmbeddingLevel[], accumulate?: PyramidGradient,
+  g: OnnxGraphBuilder,
+  xs: string[],
+  grad: string,
+  coordsAndOne: string,
+  levels: EmbeddingLevel[],
+  accumulate?: PyramidGradient,
 ): PyramidGradient {
-  const gemmT = (a: string, b: string, c: string | undefined) => g.node('Gemm', c ? [a, b, c] : [a, b], { transA: attr.int(1) })[0];
+  const gemmT = (a: string, b: string, c: string | undefined) =>
+    g.node('Gemm', c ? [a, b, c] : [a, b], { transA: attr.int(1) })[0];
   const perLevel = levels.map((level, l) => {
     const back = l === 0 ? grad : lowerUpsampleAdjoint(g, grad, level, levels[0]);
     return gemmT(xs[l], back, accumulate?.perLevel[l]);
@@ -200,7 +278,12 @@ export interface PyramidGradient {
 }
 
 /** [HW, c + 1]: the coordinate channels and a ones column (its product with G is ∂b). */
-export function coordinatesAndOneInitializer(g: OnnxGraphBuilder, height: number, width: number, coordChannels: number): string {
+export function coordinatesAndOneInitializer(
+  g: OnnxGraphBuilder,
+  height: number,
+  width: number,
+  coordChannels: number,
+): string {
   const coords = coordinateChannels(height, width, coordChannels === 3);
   const out = new Float32Array(height * width * (coordChannels + 1));
   for (let p = 0; p < height * width; p++) {
@@ -211,8 +294,17 @@ export function coordinatesAndOneInitializer(g: OnnxGraphBuilder, height: number
 }
 
 /** [∂W [D + c, D′], ∂b [D′]] from an accumulated `PyramidGradient`. */
-export function finishPyramidGradient(g: OnnxGraphBuilder, total: PyramidGradient, coordChannels: number): [string, string] {
-  const [coordRows, biasRow] = g.node('Split', [total.coordsAndBias, g.ints('split', [coordChannels, 1])], { axis: attr.int(0) }, 2);
+export function finishPyramidGradient(
+  g: OnnxGraphBuilder,
+  total: PyramidGradient,
+  coordChannels: number,
+): [string, string] {
+  const [coordRows, biasRow] = g.node(
+    'Split',
+    [total.coordsAndBias, g.ints('split', [coordChannels, 1])],
+    { axis: attr.int(0) },
+    2,
+  );
   const gradWeight = g.node('Concat', [...total.perLevel, coordRows], { axis: attr.int(0) })[0];
   const gradBias = g.node('Reshape', [biasRow, g.ints('shape', [-1])])[0];
   return [gradWeight, gradBias];

@@ -59,7 +59,8 @@ export function createCoordConvParams(options: CoordConvOptions): CoordConvParam
   const coordChannels = withRadius ? 3 : 2;
   const fanIn = inChannels + coordChannels;
   const outChannels = coordConvOutChannels(inChannels, gammaD, outMultiplier);
-  if (outChannels < 1) throw new Error(`createCoordConvParams: D/γd = ${inChannels}/${gammaD} leaves no output channel`);
+  if (outChannels < 1)
+    throw new Error(`createCoordConvParams: D/γd = ${inChannels}/${gammaD} leaves no output channel`);
   const rng = createRng(seed).fork('coord-conv');
   const weight = new Float32Array(fanIn * outChannels);
   const bias = new Float32Array(outChannels);
@@ -96,13 +97,19 @@ export function coordinateChannels(height: number, width: number, withRadius = f
 export function coordConvWeightToTorch(params: CoordConvParams): Float32Array {
   const din = params.inChannels + params.coordChannels;
   const out = new Float32Array(params.weight.length);
-  for (let i = 0; i < din; i++) for (let o = 0; o < params.outChannels; o++) out[o * din + i] = params.weight[i * params.outChannels + o];
+  for (let i = 0; i < din; i++)
+    for (let o = 0; o < params.outChannels; o++) out[o * din + i] = params.weight[i * params.outChannels + o];
   return out;
 }
 
-export function coordConvWeightFromTorch(torchWeight: Float32Array, inTotal: number, outChannels: number): Float32Array {
+export function coordConvWeightFromTorch(
+  torchWeight: Float32Array,
+  inTotal: number,
+  outChannels: number,
+): Float32Array {
   const out = new Float32Array(torchWeight.length);
-  for (let i = 0; i < inTotal; i++) for (let o = 0; o < outChannels; o++) out[i * outChannels + o] = torchWeight[o * inTotal + i];
+  for (let i = 0; i < inTotal; i++)
+    for (let o = 0; o < outChannels; o++) out[i * outChannels + o] = torchWeight[o * inTotal + i];
   return out;
 }
 

@@ -13,11 +13,27 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assert, assertShape, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
+import {
+  assert,
+  assertShape,
+  createOrtRunner,
+  type EngineSelection,
+  OnnxGraphBuilder,
+  type OrtRunner,
+} from '@cfa/tensor-runtime';
 import { type CoordConvParams, coordinateChannels } from './coord-conv';
 import {
-  coordConvWeightFeeds, coordConvWeightInputs, type CoordConvShape, coordinatesInitializer, lowerCoordConvForward, lowerCoordinateTerm, lowerPyramidForward, pyramidFeeds,
-  pyramidInputs, pyramidWeightFeeds, pyramidWeightInputs,
+  coordConvWeightFeeds,
+  coordConvWeightInputs,
+  type CoordConvShape,
+  coordinatesInitializer,
+  lowerCoordConvForward,
+  lowerCoordinateTerm,
+  lowerPyramidForward,
+  pyramidFeeds,
+  pyramidInputs,
+  pyramidWeightFeeds,
+  pyramidWeightInputs,
 } from './coord-conv-onnx';
 import { type EmbeddingLevel, expandPyramid, pyramidLevels } from './embedding-pyramid';
 
@@ -70,17 +86,28 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const coords = coordinateChannels(height, width, c === 3);
-  const checkParams = (p: CoordConvParams) => assert(p.inChannels === d && p.outChannels === dOut && p.coordChannels === c, 'DescriptorRunner.forward',
-    () => `params are ${p.inChannels}+${p.coordChannels}→${p.outChannels}, the runner was built for ${d}+${c}→${dOut}`);
+  const checkParams = (p: CoordConvParams) =>
+    assert(
+      p.inChannels === d && p.outChannels === dOut && p.coordChannels === c,
+      'DescriptorRunner.forward',
+      () =>
+        `params are ${p.inChannels}+${p.coordChannels}→${p.outChannels}, the runner was built for ${d}+${c}→${dOut}`,
+    );
   const check = (embeddings: Float32Array, batch: number, p: CoordConvParams) => {
-    assert(embeddings.length === batch * hw * d, 'DescriptorRunner.forward',
-      () => `embeddings must hold [${batch}, ${hw}, ${d}] = ${batch * hw * d} values, got ${embeddings.length}`);
+    assert(
+      embeddings.length === batch * hw * d,
+      'DescriptorRunner.forward',
+      () => `embeddings must hold [${batch}, ${hw}, ${d}] = ${batch * hw * d} values, got ${embeddings.length}`,
+    );
     checkParams(p);
   };
   const levelsOf = (pyramid: Float32Array): EmbeddingLevel[] => {
     const { levels } = options;
-    assert(levels !== undefined && levels[0].height === height && levels[0].width === width, 'DescriptorRunner.forwardPyramid',
-      () => `the runner needs the pyramid's levels, the first one ${height}×${width}`);
+    assert(
+      levels !== undefined && levels[0].height === height && levels[0].width === width,
+      'DescriptorRunner.forwardPyramid',
+      () => `the runner needs the pyramid's levels, the first one ${height}×${width}`,
+    );
     pyramidLevels(pyramid, levels!); // names the levels and the length when they disagree
     return levels!;
   };
@@ -94,13 +121,19 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
       async forward(embeddings, batch, p) {
         check(embeddings, batch, p);
         batchRunner ??= createOrtRunner(engine, batchForwardGraph(shape, height, width), 'coord-conv descriptor');
-        const out = await (await batchRunner).run({ x: { data: embeddings, dims: [batch, hw, d] }, ...coordConvWeightFeeds(p.weight, p.bias, shape) });
+        const out = await (
+          await batchRunner
+        ).run({ x: { data: embeddings, dims: [batch, hw, d] }, ...coordConvWeightFeeds(p.weight, p.bias, shape) });
         return out.phi.data as Float32Array;
       },
       async forwardPyramid(pyramid, p) {
         const levels = levelsOf(pyramid);
         checkParams(p);
-        pyramidRunner ??= createOrtRunner(engine, pyramidForwardGraph(levels, c, dOut), 'coord-conv descriptor (pyramid)');
+        pyramidRunner ??= createOrtRunner(
+          engine,
+          pyramidForwardGraph(levels, c, dOut),
+          'coord-conv descriptor (pyramid)',
+        );
         const feeds = { ...pyramidWeightFeeds(p.weight, p.bias, levels, c, dOut), ...pyramidFeeds(pyramid, levels) };
         return (await (await pyramidRunner).run(feeds)).phi.data as Float32Array;
       },
@@ -113,12 +146,14 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   const coordsTensor = tf.tensor2d(coords, [hw, c]);
   const forward = async (embeddings: Float32Array, batch: number, p: CoordConvParams) => {
     check(embeddings, batch, p);
-    const phi = tf.tidy(() => descriptorForwardTf({
-      x: tf.tensor3d(embeddings, [batch, hw, d]),
-      weight: tf.tensor2d(p.weight, [d + c, dOut]),
-      bias: tf.tensor1d(p.bias),
-      coords: coordsTensor,
-    }));
+    const phi = tf.tidy(() =>
+      descriptorForwardTf({
+        x: tf.tensor3d(embeddings, [batch, hw, d]),
+        weight: tf.tensor2d(p.weight, [d + c, dOut]),
+        bias: tf.tensor1d(p.bias),
+        coords: coordsTensor,
+      }),
+    );
     const data = (await phi.data()) as Float32Array;
     phi.dispose();
     return data;
@@ -134,7 +169,13 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
 /** φ of a batch of upsampled embeddings [B, HW, D], weights as inputs (they train). */
 function batchForwardGraph(shape: CoordConvShape, height: number, width: number): Uint8Array {
   const g = new OnnxGraphBuilder('coord-conv');
-  const phi = lowerCoordConvForward(g, g.input('x', ['b', shape.hw, shape.inChannels]), coordConvWeightInputs(g, shape), coordinatesInitializer(g, height, width, shape.coordChannels), 'batch');
+  const phi = lowerCoordConvForward(
+    g,
+    g.input('x', ['b', shape.hw, shape.inChannels]),
+    coordConvWeightInputs(g, shape),
+    coordinatesInitializer(g, height, width, shape.coordChannels),
+    'batch',
+  );
   g.node('Identity', [phi], {}, ['phi']);
   g.output('phi', ['b', shape.hw, shape.outChannels]);
   return g.toBytes();

@@ -18,7 +18,11 @@ import { type CoordConvParams, coordinateChannels } from './coord-conv';
 import { coordinatesInitializer, lowerCoordConvWeightGradient } from './coord-conv-onnx';
 
 export interface DescriptorGradient {
-  compute(embeddings: Float32Array, gradPhi: Float32Array, batch: number): Promise<{ gradWeight: Float32Array; gradBias: Float32Array }>;
+  compute(
+    embeddings: Float32Array,
+    gradPhi: Float32Array,
+    batch: number,
+  ): Promise<{ gradWeight: Float32Array; gradBias: Float32Array }>;
   release(): Promise<void>;
 }
 
@@ -30,8 +34,12 @@ export interface DescriptorGradientOptions {
 }
 
 function checkSizes(embeddings: Float32Array, gradPhi: Float32Array, p: number, d: number, dOut: number): void {
-  assert(embeddings.length === p * d && gradPhi.length === p * dOut, 'DescriptorGradient.compute',
-    () => `expected embeddings [${p}, ${d}] and gradPhi [${p}, ${dOut}], got ${embeddings.length} and ${gradPhi.length} values`);
+  assert(
+    embeddings.length === p * d && gradPhi.length === p * dOut,
+    'DescriptorGradient.compute',
+    () =>
+      `expected embeddings [${p}, ${d}] and gradPhi [${p}, ${dOut}], got ${embeddings.length} and ${gradPhi.length} values`,
+  );
 }
 
 export async function createDescriptorGradient(options: DescriptorGradientOptions): Promise<DescriptorGradient> {
@@ -61,12 +69,23 @@ function createTfDescriptorGradient({ height, width, params }: DescriptorGradien
   };
 }
 
-async function createOrtDescriptorGradient({ engine, height, width, params }: DescriptorGradientOptions): Promise<DescriptorGradient> {
+async function createOrtDescriptorGradient({
+  engine,
+  height,
+  width,
+  params,
+}: DescriptorGradientOptions): Promise<DescriptorGradient> {
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const g = new OnnxGraphBuilder('coord-conv-gradient');
   const coords = coordinatesInitializer(g, height, width, c);
-  const [gradWeight, gradBias] = lowerCoordConvWeightGradient(g, g.input('x', ['p', d]), g.input('g', ['p', dOut]), coords, { hw, inChannels: d, coordChannels: c, outChannels: dOut });
+  const [gradWeight, gradBias] = lowerCoordConvWeightGradient(
+    g,
+    g.input('x', ['p', d]),
+    g.input('g', ['p', dOut]),
+    coords,
+    { hw, inChannels: d, coordChannels: c, outChannels: dOut },
+  );
   g.node('Identity', [gradWeight], {}, ['grad_weight']);
   g.node('Identity', [gradBias], {}, ['grad_bias']);
   g.output('grad_weight', [d + c, dOut]);

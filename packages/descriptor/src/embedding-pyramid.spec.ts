@@ -8,8 +8,19 @@ import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectE
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCoordConvParams } from './coord-conv';
 import {
-  coordConvWeightFeeds, coordConvWeightInputs, coordinatesAndOneInitializer, coordinatesInitializer, finishPyramidGradient, lowerCoordConvForward,
-  lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidFeeds, pyramidInputs, pyramidWeightFeeds,
+  coordConvWeightFeeds,
+  coordConvWeightInputs,
+  coordinatesAndOneInitializer,
+  coordinatesInitializer,
+  finishPyramidGradient,
+  lowerCoordConvForward,
+  lowerCoordConvWeightGradient,
+  lowerCoordinateTerm,
+  lowerPyramidForward,
+  lowerPyramidWeightGradient,
+  pyramidFeeds,
+  pyramidInputs,
+  pyramidWeightFeeds,
   pyramidWeightInputs,
 } from './coord-conv-onnx';
 import { createDescriptorRunner } from './descriptor-forward';
@@ -40,9 +51,14 @@ describe('bilinearMatrix', () => {
 });
 
 describe('expandPyramid', () => {
-  it("equals patchEmbedding (tfjs resizeBilinear, half-pixel) of the same maps", () => {
+  it('equals patchEmbedding (tfjs resizeBilinear, half-pixel) of the same maps', () => {
     const rng = createRng(2);
-    const maps = levels.map((l) => tf.tensor4d(Float32Array.from({ length: 2 * l.height * l.width * l.channels }, () => rng.normal()), [2, l.height, l.width, l.channels]));
+    const maps = levels.map((l) =>
+      tf.tensor4d(
+        Float32Array.from({ length: 2 * l.height * l.width * l.channels }, () => rng.normal()),
+        [2, l.height, l.width, l.channels],
+      ),
+    );
     const expected = patchEmbedding({ maps });
     const pooled = pooledMaps({ maps });
     const perLevel = pooled.map((p) => p.dataSync() as Float32Array);
@@ -63,7 +79,9 @@ describe('expandPyramid', () => {
   });
 
   it('names the levels and the length when a pyramid does not fit them', () => {
-    expect(() => pyramidLevels(new Float32Array(10), levels)).toThrow(/9×7×5 \+ 4×3×6 \+ 2×2×3 holds 399 values, got 10/);
+    expect(() => pyramidLevels(new Float32Array(10), levels)).toThrow(
+      /9×7×5 \+ 4×3×6 \+ 2×2×3 holds 399 values, got 10/,
+    );
   });
 });
 
@@ -79,7 +97,11 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
   const grad = Float32Array.from({ length: hw * dOut }, () => rng.normal());
   const embedding = expandPyramid(pyramid, levels);
 
-  async function run(build: (g: OnnxGraphBuilder) => string[], feeds: Record<string, { data: Float32Array; dims: number[] }>, dims: number[][]) {
+  async function run(
+    build: (g: OnnxGraphBuilder) => string[],
+    feeds: Record<string, { data: Float32Array; dims: number[] }>,
+    dims: number[][],
+  ) {
     const engine = await selectEngine({ requested: 'ort', threads: 1 });
     const g = new OnnxGraphBuilder('pyramid-test');
     build(g).forEach((v, i) => {
@@ -89,41 +111,72 @@ describe('pyramid graph pieces on ONNX Runtime', () => {
     const runner = await createOrtRunner(engine, g.toBytes(), 'pyramid test');
     const out = await runner.run(feeds);
     await runner.release();
-    return Object.keys(out).sort().map((k) => out[k].data as Float32Array);
+    return Object.keys(out)
+      .sort()
+      .map((k) => out[k].data as Float32Array);
   }
-  const weightsAndPyramid = () => ({ ...pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut), ...pyramidFeeds(pyramid, levels) });
+  const weightsAndPyramid = () => ({
+    ...pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut),
+    ...pyramidFeeds(pyramid, levels),
+  });
 
   it('φ level by level equals φ of the upsampled embedding', async () => {
-    const [expected] = await run((g) => {
-      const coords = coordinatesInitializer(g, height, width, c);
-      return [lowerCoordConvForward(g, g.input('x', [hw, d]), coordConvWeightInputs(g, shape), coords, 'image')];
-    }, { x: { data: embedding, dims: [hw, d] }, ...coordConvWeightFeeds(params.weight, params.bias, shape) }, [[hw, dOut]]);
-    const [actual] = await run((g) => {
-      const weights = pyramidWeightInputs(g, levels, c, dOut);
-      const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights);
-      return [lowerPyramidForward(g, pyramidInputs(g, levels), weights, coordTerm, levels)];
-    }, weightsAndPyramid(), [[hw, dOut]]);
+    const [expected] = await run(
+      (g) => {
+        const coords = coordinatesInitializer(g, height, width, c);
+        return [lowerCoordConvForward(g, g.input('x', [hw, d]), coordConvWeightInputs(g, shape), coords, 'image')];
+      },
+      { x: { data: embedding, dims: [hw, d] }, ...coordConvWeightFeeds(params.weight, params.bias, shape) },
+      [[hw, dOut]],
+    );
+    const [actual] = await run(
+      (g) => {
+        const weights = pyramidWeightInputs(g, levels, c, dOut);
+        const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, c), weights);
+        return [lowerPyramidForward(g, pyramidInputs(g, levels), weights, coordTerm, levels)];
+      },
+      weightsAndPyramid(),
+      [[hw, dOut]],
+    );
     expect(maxRelativeError(actual, expected)).toBeLessThan(1e-5);
   });
 
   it('∂W and ∂b level by level (Uᵀ G at each level) equal Xᵀ G on the upsampled embedding, also accumulated over images', async () => {
-    const [expectedW, expectedB] = await run((g) => {
-      const coords = coordinatesInitializer(g, height, width, c);
-      return lowerCoordConvWeightGradient(g, g.input('x', [hw, d]), g.input('g', [hw, dOut]), coords, shape);
-    }, { x: { data: embedding, dims: [hw, d] }, g: { data: grad, dims: [hw, dOut] } }, [[d + c, dOut], [dOut]]);
-    const [actualB, actualW] = await run((g) => {
-      pyramidWeightInputs(g, levels, c, dOut);
-      const xs = pyramidInputs(g, levels);
-      const gv = g.input('g', [hw, dOut]);
-      const coordsAndOne = coordinatesAndOneInitializer(g, height, width, c);
-      // the same image twice through the accumulating form: twice the gradient
-      const once = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels);
-      const twice = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels, once);
-      const [w, b] = finishPyramidGradient(g, twice, c);
-      return [b, w];
-    }, { ...weightsAndPyramid(), g: { data: grad, dims: [hw, dOut] } }, [[dOut], [d + c, dOut]]);
-    expect(maxRelativeError(actualW.map((v) => v / 2), expectedW)).toBeLessThan(1e-5);
-    expect(maxRelativeError(actualB.map((v) => v / 2), expectedB)).toBeLessThan(1e-5);
+    const [expectedW, expectedB] = await run(
+      (g) => {
+        const coords = coordinatesInitializer(g, height, width, c);
+        return lowerCoordConvWeightGradient(g, g.input('x', [hw, d]), g.input('g', [hw, dOut]), coords, shape);
+      },
+      { x: { data: embedding, dims: [hw, d] }, g: { data: grad, dims: [hw, dOut] } },
+      [[d + c, dOut], [dOut]],
+    );
+    const [actualB, actualW] = await run(
+      (g) => {
+        pyramidWeightInputs(g, levels, c, dOut);
+        const xs = pyramidInputs(g, levels);
+        const gv = g.input('g', [hw, dOut]);
+        const coordsAndOne = coordinatesAndOneInitializer(g, height, width, c);
+        // the same image twice through the accumulating form: twice the gradient
+        const once = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels);
+        const twice = lowerPyramidWeightGradient(g, xs, gv, coordsAndOne, levels, once);
+        const [w, b] = finishPyramidGradient(g, twice, c);
+        return [b, w];
+      },
+      { ...weightsAndPyramid(), g: { data: grad, dims: [hw, dOut] } },
+      [[dOut], [d + c, dOut]],
+    );
+    expect(
+      maxRelativeError(
+        actualW.map((v) => v / 2),
+        expectedW,
+      ),
+    ).toBeLessThan(1e-5);
+    expect(
+      maxRelativeError(
+        actualB.map((v) => v / 2),
+        expectedB,
+      ),
+    ).toBeLessThan(1e-5);
   });
 });
 

@@ -37,7 +37,9 @@ export function pyramidChannels(levels: EmbeddingLevel[]): number {
 /** Each level's [h·w, C] block of one image's pyramid, as views. */
 export function pyramidLevels(pyramid: Float32Array, levels: EmbeddingLevel[]): Float32Array[] {
   if (pyramid.length !== pyramidLength(levels)) {
-    throw new Error(`pyramidLevels: a pyramid of ${levels.map((l) => `${l.height}×${l.width}×${l.channels}`).join(' + ')} holds ${pyramidLength(levels)} values, got ${pyramid.length}`);
+    throw new Error(
+      `pyramidLevels: a pyramid of ${levels.map((l) => `${l.height}×${l.width}×${l.channels}`).join(' + ')} holds ${pyramidLength(levels)} values, got ${pyramid.length}`,
+    );
   }
   let offset = 0;
   return levels.map((l) => {
@@ -66,7 +68,9 @@ export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
 
 /** The two taps of each output sample of `bilinearMatrix`: [lower, upper] indices and the upper one's weight. */
 function taps(inSize: number, outSize: number) {
-  const lower = new Int32Array(outSize), upper = new Int32Array(outSize), wUpper = new Float32Array(outSize);
+  const lower = new Int32Array(outSize),
+    upper = new Int32Array(outSize),
+    wUpper = new Float32Array(outSize);
   const scale = inSize / outSize;
   for (let i = 0; i < outSize; i++) {
     const source = Math.max(0, (i + 0.5) * scale - 0.5);
@@ -88,14 +92,20 @@ export function expandPyramid(pyramid: Float32Array, levels: EmbeddingLevel[]): 
   levels.forEach((level, l) => {
     const { height: h, width: w, channels: C } = level;
     const src = parts[l];
-    const ty = taps(h, H), tx = taps(w, W);
+    const ty = taps(h, H),
+      tx = taps(w, W);
     for (let y = 0; y < H; y++) {
-      const wy1 = ty.wUpper[y], wy0 = 1 - wy1;
-      const rowA = ty.lower[y] * w, rowB = ty.upper[y] * w;
+      const wy1 = ty.wUpper[y],
+        wy0 = 1 - wy1;
+      const rowA = ty.lower[y] * w,
+        rowB = ty.upper[y] * w;
       for (let x = 0; x < W; x++) {
-        const wx1 = tx.wUpper[x], wx0 = 1 - wx1;
-        const a = (rowA + tx.lower[x]) * C, b = (rowA + tx.upper[x]) * C;
-        const c = (rowB + tx.lower[x]) * C, d = (rowB + tx.upper[x]) * C;
+        const wx1 = tx.wUpper[x],
+          wx0 = 1 - wx1;
+        const a = (rowA + tx.lower[x]) * C,
+          b = (rowA + tx.upper[x]) * C;
+        const c = (rowB + tx.lower[x]) * C,
+          d = (rowB + tx.upper[x]) * C;
         const o = (y * W + x) * D + offset;
         for (let k = 0; k < C; k++) {
           out[o + k] = wy0 * (wx0 * src[a + k] + wx1 * src[b + k]) + wy1 * (wx0 * src[c + k] + wx1 * src[d + k]);

@@ -26,12 +26,30 @@ export {
 } from './coord-conv';
 export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
 export {
-  coordConvWeightFeeds, coordConvWeightInputs, coordinatesAndOneInitializer, coordinatesInitializer, finishPyramidGradient, lowerCoordConvForward,
-  lowerCoordConvWeightGradient, lowerCoordinateTerm, lowerPyramidForward, lowerPyramidWeightGradient, pyramidFeeds, pyramidInputs, pyramidWeightFeeds,
+  coordConvWeightFeeds,
+  coordConvWeightInputs,
+  coordinatesAndOneInitializer,
+  coordinatesInitializer,
+  finishPyramidGradient,
+  lowerCoordConvForward,
+  lowerCoordConvWeightGradient,
+  lowerCoordinateTerm,
+  lowerPyramidForward,
+  lowerPyramidWeightGradient,
+  pyramidFeeds,
+  pyramidInputs,
+  pyramidWeightFeeds,
   pyramidWeightInputs,
 } from './coord-conv-onnx';
 export type { CoordConvShape, CoordConvWeights, PyramidGradient, PyramidWeights } from './coord-conv-onnx';
-export { bilinearMatrix, EmbeddingLevelSchema, expandPyramid, pyramidChannels, pyramidLength, pyramidLevels } from './embedding-pyramid';
+export {
+  bilinearMatrix,
+  EmbeddingLevelSchema,
+  expandPyramid,
+  pyramidChannels,
+  pyramidLength,
+  pyramidLevels,
+} from './embedding-pyramid';
 export type { EmbeddingLevel } from './embedding-pyramid';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
 export { createDescriptorGradient } from './descriptor-gradient';

@@ -11,8 +11,21 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { attr, assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
-import { type BackboneModel, createTfBackboneRunner, featureShapesFor, lowerBackboneToOnnx, nhwcInputToNchw } from '@cfa/backbone';
+import {
+  attr,
+  assert,
+  createOrtRunner,
+  type EngineSelection,
+  OnnxGraphBuilder,
+  type OrtRunner,
+} from '@cfa/tensor-runtime';
+import {
+  type BackboneModel,
+  createTfBackboneRunner,
+  featureShapesFor,
+  lowerBackboneToOnnx,
+  nhwcInputToNchw,
+} from '@cfa/backbone';
 import { type EmbeddingLevel, pyramidLength } from './embedding-pyramid';
 import { patchEmbedding, pooledMaps } from './patch-embedding';
 import { lowerPatchEmbeddingToOnnx, lowerPooledMapsToOnnx } from './patch-embedding-onnx';
@@ -53,8 +66,12 @@ export async function createPatchEmbedder(options: PatchEmbedderOptions): Promis
     levels,
   };
   const checkInput = (images: Float32Array, batch: number) =>
-    assert(images.length === batch * inputSize * inputSize * 3, 'PatchEmbedder.embed',
-      () => `images must hold [${batch}, ${inputSize}, ${inputSize}, 3] = ${batch * inputSize * inputSize * 3} values, got ${images.length}`);
+    assert(
+      images.length === batch * inputSize * inputSize * 3,
+      'PatchEmbedder.embed',
+      () =>
+        `images must hold [${batch}, ${inputSize}, ${inputSize}, 3] = ${batch * inputSize * inputSize * 3} values, got ${images.length}`,
+    );
 
   if (engine.name === 'ort') {
     // two graphs over the same backbone, each built on first use (a run needs one of them)
@@ -74,8 +91,11 @@ export async function createPatchEmbedder(options: PatchEmbedderOptions): Promis
       return g.toBytes();
     };
     const runners: Partial<Record<'embedding' | 'pyramid', Promise<OrtRunner>>> = {};
-    const runner = (kind: 'embedding' | 'pyramid') => (runners[kind] ??= createOrtRunner(engine, graph(kind), `${backbone.definition.name} ${kind}`));
-    const feeds = (images: Float32Array, batch: number) => ({ images: { data: images, dims: [batch, inputSize, inputSize, 3] } });
+    const runner = (kind: 'embedding' | 'pyramid') =>
+      (runners[kind] ??= createOrtRunner(engine, graph(kind), `${backbone.definition.name} ${kind}`));
+    const feeds = (images: Float32Array, batch: number) => ({
+      images: { data: images, dims: [batch, inputSize, inputSize, 3] },
+    });
     return {
       ...geometry,
       engine: 'ort',
@@ -87,7 +107,11 @@ export async function createPatchEmbedder(options: PatchEmbedderOptions): Promis
       async embedPyramids(images, batch) {
         checkInput(images, batch);
         const out = await (await runner('pyramid')).run(feeds(images, batch));
-        return interleaveLevels(levels.map((_, i) => out[`level_${i}`].data as Float32Array), levels, batch);
+        return interleaveLevels(
+          levels.map((_, i) => out[`level_${i}`].data as Float32Array),
+          levels,
+          batch,
+        );
       },
       async release() {
         for (const r of Object.values(runners)) await (await r).release();
@@ -101,14 +125,21 @@ export async function createPatchEmbedder(options: PatchEmbedderOptions): Promis
     engine: 'tfjs',
     async embed(images, batch) {
       checkInput(images, batch);
-      const embedding = tf.tidy(() => patchEmbedding({ maps: runner.forward(tf.tensor4d(images, [batch, inputSize, inputSize, 3])), scaleByChannels }));
+      const embedding = tf.tidy(() =>
+        patchEmbedding({
+          maps: runner.forward(tf.tensor4d(images, [batch, inputSize, inputSize, 3])),
+          scaleByChannels,
+        }),
+      );
       const data = (await embedding.data()) as Float32Array;
       embedding.dispose();
       return data;
     },
     async embedPyramids(images, batch) {
       checkInput(images, batch);
-      const pooled = tf.tidy(() => pooledMaps({ maps: runner.forward(tf.tensor4d(images, [batch, inputSize, inputSize, 3])), scaleByChannels }));
+      const pooled = tf.tidy(() =>
+        pooledMaps({ maps: runner.forward(tf.tensor4d(images, [batch, inputSize, inputSize, 3])), scaleByChannels }),
+      );
       const data = (await Promise.all(pooled.map((p) => p.data()))) as Float32Array[];
       tf.dispose(pooled);
       return interleaveLevels(data, levels, batch);

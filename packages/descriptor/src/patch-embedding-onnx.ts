@@ -12,11 +12,20 @@ import type { FeatureShape } from '@cfa/backbone';
  *   shapes: their shapes (from `featureShapesFor`).
  * Returns: the NCHW value name of the [N, ΣC, H, W] embedding.
  */
-export function lowerPatchEmbeddingToOnnx(g: OnnxGraphBuilder, maps: string[], shapes: FeatureShape[], scaleByChannels = false): string {
+export function lowerPatchEmbeddingToOnnx(
+  g: OnnxGraphBuilder,
+  maps: string[],
+  shapes: FeatureShape[],
+  scaleByChannels = false,
+): string {
   const { height, width } = shapes[0];
   const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) => {
     if (shapes[i].height === height && shapes[i].width === width) return pooled;
-    const batchAndChannels = g.node('Slice', [g.node('Shape', [pooled])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
+    const batchAndChannels = g.node('Slice', [
+      g.node('Shape', [pooled])[0],
+      g.ints('start', [0]),
+      g.ints('end', [2]),
+    ])[0];
     const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
     return g.node('Resize', [pooled, '', '', sizes], {
       mode: attr.string('linear'),
@@ -27,7 +36,12 @@ export function lowerPatchEmbeddingToOnnx(g: OnnxGraphBuilder, maps: string[], s
 }
 
 /** Each map 3×3-average-pooled at its own size (the embedding pyramid's levels), NCHW. */
-export function lowerPooledMapsToOnnx(g: OnnxGraphBuilder, maps: string[], shapes: FeatureShape[], scaleByChannels = false): string[] {
+export function lowerPooledMapsToOnnx(
+  g: OnnxGraphBuilder,
+  maps: string[],
+  shapes: FeatureShape[],
+  scaleByChannels = false,
+): string[] {
   return maps.map((m, i) => {
     const pooled = g.node('AveragePool', [m], {
       kernel_shape: attr.ints([3, 3]),

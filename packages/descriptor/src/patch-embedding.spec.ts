@@ -36,7 +36,9 @@ describe('patchEmbedding', () => {
     // out[j] samples a at j/2 − 0.25 (clamped to [0, 3]):
     //   a0, .75a0+.25a1, .25a0+.75a1, .75a1+.25a2, .25a1+.75a2, .75a2+.25a3, .25a2+.75a3, a3
     const y = patchEmbedding({ maps: [big, small] });
-    expect(Array.from(y.dataSync()).filter((_, i) => i % 2 === 1)).toEqual([0, 0, 0, 0.25, 0.75, 1, 1, 1].map((v) => expect.closeTo(v, 6)));
+    expect(Array.from(y.dataSync()).filter((_, i) => i % 2 === 1)).toEqual(
+      [0, 0, 0, 0.25, 0.75, 1, 1, 1].map((v) => expect.closeTo(v, 6)),
+    );
     tf.dispose([big, small, y]);
   });
 
@@ -50,7 +52,9 @@ describe('patchEmbedding', () => {
   it('rejects maps with different batch sizes, naming the argument', () => {
     const a = tf.zeros([2, 4, 4, 1]) as tf.Tensor4D;
     const b = tf.zeros([1, 2, 2, 1]) as tf.Tensor4D;
-    expect(() => patchEmbedding({ maps: [a, b] })).toThrow(/Error in patchEmbedding: maps\[1\] must have shape \[N, \*, \*, \*\], got \[1, 2, 2, 1\]/);
+    expect(() => patchEmbedding({ maps: [a, b] })).toThrow(
+      /Error in patchEmbedding: maps\[1\] must have shape \[N, \*, \*, \*\], got \[1, 2, 2, 1\]/,
+    );
     tf.dispose([a, b]);
   });
 });
@@ -71,7 +75,8 @@ describe('createPatchEmbedder', () => {
     const b = await viaTf.embed(images, 3);
     expect(tf.memory().numTensors).toBe(before);
     expect(a.length).toBe(3 * 16 * 16 * 112);
-    let maxAbs = 0, maxRef = 0;
+    let maxAbs = 0,
+      maxRef = 0;
     for (let i = 0; i < a.length; i++) {
       maxAbs = Math.max(maxAbs, Math.abs(a[i] - b[i]));
       maxRef = Math.max(maxRef, Math.abs(b[i]));

@@ -25,21 +25,41 @@ export interface PatchEmbeddingParams {
 }
 
 /** Each map 3×3-average-pooled at its own size (the embedding pyramid's levels), each [N, h, w, C]. */
-export function pooledMaps({ maps, scaleByChannels = false }: PatchEmbeddingParams, caller = 'pooledMaps'): tf.Tensor4D[] {
+export function pooledMaps(
+  { maps, scaleByChannels = false }: PatchEmbeddingParams,
+  caller = 'pooledMaps',
+): tf.Tensor4D[] {
   if (maps.length === 0) throw new Error(`Error in ${caller}: maps must hold at least one feature map`);
   const bound = assertShape(caller, 'maps[0]', maps[0].shape, ['N', 'H', 'W', null]);
   maps.forEach((m, i) => assertShape(caller, `maps[${i}]`, m.shape, ['N', null, null, null], bound));
-  return maps.map((m) => tf.tidy(() => {
-    const pooled: tf.Tensor4D = tf.avgPool(tf.pad(m, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 1, 'valid');
-    return scaleByChannels ? tf.div(pooled, m.shape[3]) : pooled;
-  }));
+  return maps.map((m) =>
+    tf.tidy(() => {
+      const pooled: tf.Tensor4D = tf.avgPool(
+        tf.pad(m, [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]),
+        3,
+        1,
+        'valid',
+      );
+      return scaleByChannels ? tf.div(pooled, m.shape[3]) : pooled;
+    }),
+  );
 }
 
 /** Returns [N, H, W, ΣC] where H×W is the size of the first (largest) map. */
 export function patchEmbedding(params: PatchEmbeddingParams): tf.Tensor4D {
   const pooled = pooledMaps(params, 'patchEmbedding');
   const [, H, W] = pooled[0].shape;
-  const out = tf.tidy(() => tf.concat(pooled.map((p) => (p.shape[1] !== H || p.shape[2] !== W ? tf.image.resizeBilinear(p, [H, W], false, true) : p)), 3));
+  const out = tf.tidy(() =>
+    tf.concat(
+      pooled.map((p) => (p.shape[1] !== H || p.shape[2] !== W ? tf.image.resizeBilinear(p, [H, W], false, true) : p)),
+      3,
+    ),
+  );
   tf.dispose(pooled);
   return out;
 }

@@ -38,7 +38,13 @@ export interface KMeansResult {
 }
 
 /** k-means++: first centre uniform, then each next one with probability ∝ D(x)². */
-export function kmeansPlusPlus(points: Float32Array, count: number, dim: number, k: number, seed: number): Float32Array {
+export function kmeansPlusPlus(
+  points: Float32Array,
+  count: number,
+  dim: number,
+  k: number,
+  seed: number,
+): Float32Array {
   if (k > count) throw new Error(`kmeans: k = ${k} exceeds the number of points (${count})`);
   const rng = createRng(seed).fork('kmeans++');
   const centres = new Float32Array(k * dim);
@@ -77,7 +83,8 @@ export function kmeansPlusPlus(points: Float32Array, count: number, dim: number,
 
 export async function kmeans(params: KMeansParams): Promise<KMeansResult> {
   const { points, count, dim, k, seed, search, maxIter = 300, tol = 1e-4 } = params;
-  if (points.length !== count * dim) throw new Error(`kmeans: points must hold [${count}, ${dim}] values, got ${points.length}`);
+  if (points.length !== count * dim)
+    throw new Error(`kmeans: points must hold [${count}, ${dim}] values, got ${points.length}`);
   let centres = kmeansPlusPlus(points, count, dim, k, seed);
   // scikit-learn scales tol by the mean variance of the features
   const mean = new Float64Array(dim);

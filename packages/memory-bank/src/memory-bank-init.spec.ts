@@ -15,7 +15,11 @@ beforeAll(async () => {
 /** Three tight, well-separated blobs of 20 points each around (0,0), (10,0), (0,10). */
 function blobs(seed: number): Float32Array {
   const rng = createRng(seed);
-  const centres = [[0, 0], [10, 0], [0, 10]];
+  const centres = [
+    [0, 0],
+    [10, 0],
+    [0, 10],
+  ];
   const out = new Float32Array(60 * 2);
   for (let i = 0; i < 60; i++) {
     const [cx, cy] = centres[Math.floor(i / 20)];
@@ -29,7 +33,9 @@ describe('kmeans', () => {
   it('finds three separated blobs: each centre within 0.1 of a true centre, each blob one cluster', async () => {
     const points = blobs(1);
     const { centres, assignment } = await kmeans({ points, count: 60, dim: 2, k: 3, seed: 0, search });
-    const found = [0, 1, 2].map((c) => [centres[c * 2], centres[c * 2 + 1]]).sort((a, b) => a[0] + 2 * a[1] - (b[0] + 2 * b[1]));
+    const found = [0, 1, 2]
+      .map((c) => [centres[c * 2], centres[c * 2 + 1]])
+      .sort((a, b) => a[0] + 2 * a[1] - (b[0] + 2 * b[1]));
     expect(found[0][0]).toBeCloseTo(0, 0);
     expect(found[1]).toEqual([expect.closeTo(10, 0), expect.closeTo(0, 0)]);
     expect(found[2]).toEqual([expect.closeTo(0, 0), expect.closeTo(10, 0)]);
@@ -72,7 +78,7 @@ describe('reference init', () => {
   });
 });
 
-describe("paper Algorithm 1", () => {
+describe('paper Algorithm 1', () => {
   it('greedyMatch gives each centre its nearest unmatched feature, in centre order', () => {
     // 2 centres × 3 features: both prefer feature 1; centre 0 takes it, centre 1 falls back to its next best (2)
     const d = new Float32Array([5, 1, 9, 4, 0.5, 2]);
@@ -88,12 +94,24 @@ describe("paper Algorithm 1", () => {
   });
 
   it('refuses β outside (0, 1] and an empty train set', async () => {
-    await expect(paperMemoryBank({ phis: [], hw: 2, dim: 2, gammaC: 1, beta: 0, seed: 0, search })).rejects.toThrow(/beta must be in \(0, 1\], got 0/);
-    await expect(paperMemoryBank({ phis: [], hw: 2, dim: 2, gammaC: 1, beta: 0.1, seed: 0, search })).rejects.toThrow(/gave no images/);
+    await expect(paperMemoryBank({ phis: [], hw: 2, dim: 2, gammaC: 1, beta: 0, seed: 0, search })).rejects.toThrow(
+      /beta must be in \(0, 1\], got 0/,
+    );
+    await expect(paperMemoryBank({ phis: [], hw: 2, dim: 2, gammaC: 1, beta: 0.1, seed: 0, search })).rejects.toThrow(
+      /gave no images/,
+    );
   });
 
   it('compresses with k-means on the first image when γc > 1', async () => {
-    const bank = await paperMemoryBank({ phis: [blobs(5), blobs(6)], hw: 60, dim: 2, gammaC: 20, beta: 0.1, seed: 0, search });
+    const bank = await paperMemoryBank({
+      phis: [blobs(5), blobs(6)],
+      hw: 60,
+      dim: 2,
+      gammaC: 20,
+      beta: 0.1,
+      seed: 0,
+      search,
+    });
     expect(bank.size).toBe(3);
     expect(createMemoryBank(bank.centres, 3, 2).squaredNorms.length).toBe(3);
   });

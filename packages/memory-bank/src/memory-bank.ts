@@ -16,7 +16,9 @@ export interface MemoryBank {
 
 export function createMemoryBank(centres: Float32Array, size: number, dim: number): MemoryBank {
   if (centres.length !== size * dim) {
-    throw new Error(`createMemoryBank: centres must hold [${size}, ${dim}] = ${size * dim} values, got ${centres.length}`);
+    throw new Error(
+      `createMemoryBank: centres must hold [${size}, ${dim}] = ${size * dim} values, got ${centres.length}`,
+    );
   }
   const squaredNorms = new Float32Array(size);
   const transposed = new Float32Array(size * dim);

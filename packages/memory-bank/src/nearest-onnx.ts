@@ -31,6 +31,11 @@ export function lowerSquaredDistances(g: OnnxGraphBuilder, q: string, ct: string
 
 /** The k smallest squared distances and their centre indices (int64), ascending: [values, indices]. */
 export function lowerNearest(g: OnnxGraphBuilder, q: string, ct: string, cn: string, k: number): [string, string] {
-  const [scores, indices] = g.node('TopK', [rankingScores(g, q, ct, cn), g.ints('k', [k])], { axis: attr.int(-1), largest: attr.int(0), sorted: attr.int(1) }, 2);
+  const [scores, indices] = g.node(
+    'TopK',
+    [rankingScores(g, q, ct, cn), g.ints('k', [k])],
+    { axis: attr.int(-1), largest: attr.int(0), sorted: attr.int(1) },
+    2,
+  );
   return [g.node('Add', [scores, lowerRowSquaredNorms(g, q)])[0], indices];
 }

@@ -46,18 +46,24 @@ describe.each(['ort', 'tfjs'] as const)('createNearestSearch on %s', (engineName
     const { distances, indices } = await search.nearest(q, 50, bank, 6);
     await search.release();
     expect(tf.memory().numTensors).toBe(before);
-    bruteForce(q, 50, c, 40, 5, 6).forEach((row, a) => row.forEach(({ d, i }, j) => {
-      expect(indices[a * 6 + j]).toBe(i);
-      expect(distances[a * 6 + j]).toBeCloseTo(d, 4);
-    }));
+    bruteForce(q, 50, c, 40, 5, 6).forEach((row, a) =>
+      row.forEach(({ d, i }, j) => {
+        expect(indices[a * 6 + j]).toBe(i);
+        expect(distances[a * 6 + j]).toBeCloseTo(d, 4);
+      }),
+    );
   });
 
   it('names bad arguments', async () => {
     const engine = await selectEngine({ requested: engineName, tfBackend: 'wasm', threads: 1 });
     const search = await createNearestSearch({ engine, dim: 2 });
     const bank = createMemoryBank(new Float32Array(6), 3, 2);
-    await expect(search.nearest(new Float32Array(4), 2, bank, 4)).rejects.toThrow(/k must be in \[1, 3\] \(the bank size\), got 4/);
-    await expect(search.nearest(new Float32Array(5), 2, bank, 1)).rejects.toThrow(/queries must hold \[2, 2\] = 4 values, got 5/);
+    await expect(search.nearest(new Float32Array(4), 2, bank, 4)).rejects.toThrow(
+      /k must be in \[1, 3\] \(the bank size\), got 4/,
+    );
+    await expect(search.nearest(new Float32Array(5), 2, bank, 1)).rejects.toThrow(
+      /queries must hold \[2, 2\] = 4 values, got 5/,
+    );
     await search.release();
   });
 });

@@ -41,13 +41,22 @@ export interface NearestSearchOptions {
 export const DEFAULT_BLOCK_ROWS = 4096;
 
 function checkArgs(queries: Float32Array, count: number, dim: number, bank: MemoryBank, k?: number): void {
-  assert(queries.length === count * dim, 'nearest', () => `queries must hold [${count}, ${dim}] = ${count * dim} values, got ${queries.length}`);
+  assert(
+    queries.length === count * dim,
+    'nearest',
+    () => `queries must hold [${count}, ${dim}] = ${count * dim} values, got ${queries.length}`,
+  );
   assert(bank.dim === dim, 'nearest', () => `bank has dimension ${bank.dim}, queries ${dim}`);
-  if (k !== undefined) assert(k >= 1 && k <= bank.size, 'nearest', () => `k must be in [1, ${bank.size}] (the bank size), got ${k}`);
+  if (k !== undefined)
+    assert(k >= 1 && k <= bank.size, 'nearest', () => `k must be in [1, ${bank.size}] (the bank size), got ${k}`);
 }
 
 /** Runs `fn` over row blocks and writes each block's rows into the output arrays. */
-async function forBlocks(count: number, blockRows: number, fn: (start: number, rows: number) => Promise<void>): Promise<void> {
+async function forBlocks(
+  count: number,
+  blockRows: number,
+  fn: (start: number, rows: number) => Promise<void>,
+): Promise<void> {
   for (let start = 0; start < count; start += blockRows) await fn(start, Math.min(blockRows, count - start));
 }
 
@@ -62,7 +71,13 @@ async function createOrtNearestSearch(engine: EngineSelection, dim: number, bloc
     let r = topkRunners.get(k);
     if (!r) {
       const g = new OnnxGraphBuilder(`nearest-k${k}`);
-      const [values, indices] = lowerNearest(g, g.input('q', ['p', dim]), g.input('ct', [dim, 'm']), g.input('cn', ['m']), k);
+      const [values, indices] = lowerNearest(
+        g,
+        g.input('q', ['p', dim]),
+        g.input('ct', [dim, 'm']),
+        g.input('cn', ['m']),
+        k,
+      );
       g.node('Identity', [values], {}, ['values']);
       g.node('Identity', [indices], {}, ['indices']);
       g.output('values', ['p', k]);
@@ -115,7 +130,15 @@ async function createOrtNearestSearch(engine: EngineSelection, dim: number, bloc
 }
 
 /** TensorFlow.js distances for one block: [rows, M]. Caller disposes. */
-function tfDistances(queries: Float32Array, start: number, rows: number, dim: number, bank: MemoryBank, ct: tf.Tensor2D, cn: tf.Tensor1D): tf.Tensor2D {
+function tfDistances(
+  queries: Float32Array,
+  start: number,
+  rows: number,
+  dim: number,
+  bank: MemoryBank,
+  ct: tf.Tensor2D,
+  cn: tf.Tensor1D,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const q = tf.tensor2d(queries.subarray(start * dim, (start + rows) * dim), [rows, dim]);
     const qn = tf.sum(tf.square(q), 1, true);

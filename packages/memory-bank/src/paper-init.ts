@@ -27,7 +27,8 @@ export interface PaperBankParams {
 
 /** Greedy matching in centre order: centre j takes its nearest still-unmatched feature. */
 export function greedyMatch(distances: Float32Array, centres: number, features: number): Int32Array {
-  if (features < centres) throw new Error(`greedyMatch: ${centres} centres need at least as many features, got ${features}`);
+  if (features < centres)
+    throw new Error(`greedyMatch: ${centres} centres need at least as many features, got ${features}`);
   const taken = new Uint8Array(features);
   const match = new Int32Array(centres);
   for (let j = 0; j < centres; j++) {
@@ -51,16 +52,21 @@ export async function paperMemoryBank(params: PaperBankParams): Promise<MemoryBa
   const k = Math.max(1, Math.floor(hw / Math.max(1, gammaC)));
   let centres: Float32Array | undefined;
   for await (const phi of params.phis) {
-    if (phi.length !== hw * dim) throw new Error(`paperMemoryBank: each φ must hold [${hw}, ${dim}] values, got ${phi.length}`);
+    if (phi.length !== hw * dim)
+      throw new Error(`paperMemoryBank: each φ must hold [${hw}, ${dim}] values, got ${phi.length}`);
     if (!centres) {
-      centres = k === hw ? Float32Array.from(phi) : (await kmeans({ points: phi, count: hw, dim, k, seed, search, maxIter: params.kmeansMaxIter })).centres;
+      centres =
+        k === hw
+          ? Float32Array.from(phi)
+          : (await kmeans({ points: phi, count: hw, dim, k, seed, search, maxIter: params.kmeansMaxIter })).centres;
       continue;
     }
     // distances centre → feature: the image's features act as the "bank" here
     const distances = await search.distanceMatrix(centres, k, createMemoryBank(phi, hw, dim));
     const match = greedyMatch(distances, k, hw);
     for (let j = 0; j < k; j++) {
-      for (let c = 0; c < dim; c++) centres[j * dim + c] = (1 - beta) * centres[j * dim + c] + beta * phi[match[j] * dim + c];
+      for (let c = 0; c < dim; c++)
+        centres[j * dim + c] = (1 - beta) * centres[j * dim + c] + beta * phi[match[j] * dim + c];
     }
   }
   if (!centres) throw new Error('paperMemoryBank: the train set gave no images');

@@ -28,7 +28,8 @@ export class RunningMean {
     if (values.length !== batch * this.length) {
       throw new Error(`RunningMean.add: expected ${batch} × ${this.length} values, got ${values.length}`);
     }
-    for (let b = 0; b < batch; b++) for (let i = 0, o = b * this.length; i < this.length; i++) this.sum[i] += values[o + i];
+    for (let b = 0; b < batch; b++)
+      for (let i = 0, o = b * this.length; i < this.length; i++) this.sum[i] += values[o + i];
     this.n += batch;
   }
 

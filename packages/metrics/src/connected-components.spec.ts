@@ -46,7 +46,12 @@ describe('connectedComponents', () => {
     // 1 0 1
     // 1 0 1
     // 1 1 1
-    const { count, sizes } = connectedComponents({ mask: [1, 0, 1, 1, 0, 1, 1, 1, 1], height: 3, width: 3, connectivity: 4 });
+    const { count, sizes } = connectedComponents({
+      mask: [1, 0, 1, 1, 0, 1, 1, 1, 1],
+      height: 3,
+      width: 3,
+      connectivity: 4,
+    });
     expect(count).toBe(1);
     expect(sizes[1]).toBe(7);
   });
@@ -59,8 +64,12 @@ describe('connectedComponents', () => {
   });
 
   it('rejects a mask whose length is not height × width, and an unknown connectivity', () => {
-    expect(() => connectedComponents({ mask: new Uint8Array(5), height: 2, width: 3 })).toThrow('connectedComponents: mask has 5 values, expected 6 (height 2 × width 3)');
-    expect(() => connectedComponents({ mask: new Uint8Array(4), height: 2, width: 2, connectivity: 6 as 4 })).toThrow(/connectivity must be 4 or 8, got 6/);
+    expect(() => connectedComponents({ mask: new Uint8Array(5), height: 2, width: 3 })).toThrow(
+      'connectedComponents: mask has 5 values, expected 6 (height 2 × width 3)',
+    );
+    expect(() => connectedComponents({ mask: new Uint8Array(4), height: 2, width: 2, connectivity: 6 as 4 })).toThrow(
+      /connectivity must be 4 or 8, got 6/,
+    );
   });
 
   it('matches a naive min-label propagation on 100 random masks, both connectivities', () => {

@@ -48,9 +48,12 @@ export interface ConnectedComponentsParams {
  */
 export function connectedComponents({ mask, height, width, connectivity = 8 }: ConnectedComponentsParams): Components {
   if (mask.length !== height * width) {
-    throw new Error(`connectedComponents: mask has ${mask.length} values, expected ${height * width} (height ${height} × width ${width})`);
+    throw new Error(
+      `connectedComponents: mask has ${mask.length} values, expected ${height * width} (height ${height} × width ${width})`,
+    );
   }
-  if (connectivity !== 4 && connectivity !== 8) throw new Error(`connectedComponents: connectivity must be 4 or 8, got ${connectivity}`);
+  if (connectivity !== 4 && connectivity !== 8)
+    throw new Error(`connectedComponents: connectivity must be 4 or 8, got ${connectivity}`);
   const labels = new Int32Array(height * width);
   const sizes: number[] = [0];
   // each pixel is labelled when pushed, so it is pushed at most once

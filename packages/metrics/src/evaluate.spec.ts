@@ -45,7 +45,15 @@ describe('computeAnomalyMetrics', () => {
     const masks = new Uint8Array(count * 4);
     masks[5] = 1;
     const maps = Float32Array.from(masks, (m, i) => m + i / 1000);
-    const m = computeAnomalyMetrics({ imageScores: new Float32Array(count), imageLabels: new Uint8Array(count), maps, masks, count, height: 2, width: 2 });
+    const m = computeAnomalyMetrics({
+      imageScores: new Float32Array(count),
+      imageLabels: new Uint8Array(count),
+      maps,
+      masks,
+      count,
+      height: 2,
+      width: 2,
+    });
     expect(m.imageAuroc).toBeNaN();
     expect(m.imageF1Max).toBeNaN();
     expect(m.imageF1Threshold).toBeNaN();
@@ -70,18 +78,36 @@ describe('computeAnomalyMetrics', () => {
   });
 
   it('rejects input errors (not caught): lengths with expected vs received, NaN with its place, non-0/1 labels, empty', () => {
-    expect(() => computeAnomalyMetrics({ ...input, imageScores: [0.2] })).toThrow('computeAnomalyMetrics: imageScores has 1 values, expected 2 (one per image: count)');
-    expect(() => computeAnomalyMetrics({ ...input, imageLabels: [0, 1, 1] })).toThrow('computeAnomalyMetrics: imageLabels has 3 values, expected 2 (one per image: count)');
-    expect(() => computeAnomalyMetrics({ ...input, maps: new Float32Array(6) })).toThrow('computeAnomalyMetrics: maps has 6 values, expected 8 (count 2 × height 1 × width 4)');
-    expect(() => computeAnomalyMetrics({ ...input, masks: new Uint8Array(16) })).toThrow('computeAnomalyMetrics: masks has 16 values, expected 8 (count 2 × height 1 × width 4)');
-    expect(() => computeAnomalyMetrics({ ...input, imageScores: [0.2, NaN] })).toThrow('computeAnomalyMetrics: imageScores holds 1 non-finite value (NaN or ±Infinity); the first is NaN at index 1');
+    expect(() => computeAnomalyMetrics({ ...input, imageScores: [0.2] })).toThrow(
+      'computeAnomalyMetrics: imageScores has 1 values, expected 2 (one per image: count)',
+    );
+    expect(() => computeAnomalyMetrics({ ...input, imageLabels: [0, 1, 1] })).toThrow(
+      'computeAnomalyMetrics: imageLabels has 3 values, expected 2 (one per image: count)',
+    );
+    expect(() => computeAnomalyMetrics({ ...input, maps: new Float32Array(6) })).toThrow(
+      'computeAnomalyMetrics: maps has 6 values, expected 8 (count 2 × height 1 × width 4)',
+    );
+    expect(() => computeAnomalyMetrics({ ...input, masks: new Uint8Array(16) })).toThrow(
+      'computeAnomalyMetrics: masks has 16 values, expected 8 (count 2 × height 1 × width 4)',
+    );
+    expect(() => computeAnomalyMetrics({ ...input, imageScores: [0.2, NaN] })).toThrow(
+      'computeAnomalyMetrics: imageScores holds 1 non-finite value (NaN or ±Infinity); the first is NaN at index 1',
+    );
     const maps = input.maps.slice();
     maps[6] = NaN;
     maps[7] = -Infinity;
-    expect(() => computeAnomalyMetrics({ ...input, maps })).toThrow('computeAnomalyMetrics: maps holds 2 non-finite values (NaN or ±Infinity); the first is NaN at index 6 (image 1, row 0, column 2)');
-    expect(() => computeAnomalyMetrics({ ...input, imageLabels: [0, 2] })).toThrow(/imageLabels must hold only 0 and 1, but 1 value does not; the first is 2 at index 1/);
-    expect(() => computeAnomalyMetrics({ ...input, masks: Uint8Array.of(0, 0, 0, 0, 255, 255, 0, 0) })).toThrow(/masks must hold only 0 and 1.*index 4 \(image 1, row 0, column 0\).*divide it by 255/);
-    expect(() => computeAnomalyMetrics({ ...input, imageScores: [], imageLabels: [], maps: [], masks: [], count: 0 })).toThrow('computeAnomalyMetrics: count must be a positive integer, got 0 (empty input)');
+    expect(() => computeAnomalyMetrics({ ...input, maps })).toThrow(
+      'computeAnomalyMetrics: maps holds 2 non-finite values (NaN or ±Infinity); the first is NaN at index 6 (image 1, row 0, column 2)',
+    );
+    expect(() => computeAnomalyMetrics({ ...input, imageLabels: [0, 2] })).toThrow(
+      /imageLabels must hold only 0 and 1, but 1 value does not; the first is 2 at index 1/,
+    );
+    expect(() => computeAnomalyMetrics({ ...input, masks: Uint8Array.of(0, 0, 0, 0, 255, 255, 0, 0) })).toThrow(
+      /masks must hold only 0 and 1.*index 4 \(image 1, row 0, column 0\).*divide it by 255/,
+    );
+    expect(() =>
+      computeAnomalyMetrics({ ...input, imageScores: [], imageLabels: [], maps: [], masks: [], count: 0 }),
+    ).toThrow('computeAnomalyMetrics: count must be a positive integer, got 0 (empty input)');
     expect(() => computeAnomalyMetrics({ ...input, fprLimit: -0.3 })).toThrow(/fprLimit must be in \(0, 1\]/);
   });
 
@@ -109,7 +135,9 @@ describe('computeAnomalyMetrics', () => {
       expect(m.imageF1Max).toBe(orNaN(() => f1Max({ scores: imageScores, labels: imageLabels }).f1));
       expect(m.pixelF1Threshold).toBe(orNaN(() => f1Max({ scores: maps, labels: masks }).threshold));
       // exactly the NaN metrics carry a reason
-      const nanKeys = (['imageAuroc', 'pixelAuroc', 'pixelAupro', 'imageF1Max', 'pixelF1Max'] as const).filter((k) => Number.isNaN(m[k]));
+      const nanKeys = (['imageAuroc', 'pixelAuroc', 'pixelAupro', 'imageF1Max', 'pixelF1Max'] as const).filter((k) =>
+        Number.isNaN(m[k]),
+      );
       expect(Object.keys(m.undefinedMetrics).sort()).toEqual(nanKeys.sort());
     }
   });

@@ -28,7 +28,14 @@ import { type F1Max, f1MaxOfSorted } from './f1';
 import { auproOfSorted } from './pro';
 import { aurocOfSorted } from './roc';
 import { sortedClasses } from './sorted-classes';
-import { assertBinary, assertFinite, assertFprLimit, assertLength, checkMapsAndMasks, type MessageNames } from './validate';
+import {
+  assertBinary,
+  assertFinite,
+  assertFprLimit,
+  assertLength,
+  checkMapsAndMasks,
+  type MessageNames,
+} from './validate';
 
 export interface AnomalyMetricsInput {
   /** One score per test image, [count]; finite. */
@@ -61,7 +68,12 @@ export interface AnomalyMetrics {
 }
 
 const CONTEXT = 'computeAnomalyMetrics';
-const IMAGE: MessageNames = { metric: 'I-AUROC', scores: 'imageScores', labels: 'imageLabels', samples: 'image labels' };
+const IMAGE: MessageNames = {
+  metric: 'I-AUROC',
+  scores: 'imageScores',
+  labels: 'imageLabels',
+  samples: 'image labels',
+};
 const PIXEL: MessageNames = { metric: 'P-AUROC', scores: 'maps', labels: 'masks', samples: 'mask pixels' };
 
 /**

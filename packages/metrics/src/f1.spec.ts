@@ -36,7 +36,11 @@ describe('f1Max', () => {
     // [.9 a, .5 a, .5 n, .5 n, .2 n], P = 2: t=.9 → TP1 FP0: 2·1/(2+0+1) = 2/3;
     // t=.5 → TP2 FP2: 4/(4+2+0) = 2/3; t=.2 → TP2 FP3: 4/7. Best 2/3, lowest threshold .5.
     // Splitting the tie (the anomalous .5 first) would report TP2 FP0 → F1 = 1.
-    for (const order of [[0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [2, 0, 3, 1, 4]]) {
+    for (const order of [
+      [0, 1, 2, 3, 4],
+      [4, 3, 2, 1, 0],
+      [2, 0, 3, 1, 4],
+    ]) {
       const scores = [0.9, 0.5, 0.5, 0.5, 0.2];
       const labels = [1, 1, 0, 0, 0];
       const best = f1Max({ scores: order.map((i) => scores[i]), labels: order.map((i) => labels[i]) });
@@ -54,7 +58,12 @@ describe('f1Max', () => {
   });
 
   it('perfect separation: F1 1 at the lowest anomalous score; inverted: best is predicting all (2/3)', () => {
-    expect(f1Max({ scores: [1, 2, 3, 4], labels: [0, 0, 1, 1] })).toEqual({ f1: 1, threshold: 3, precision: 1, recall: 1 });
+    expect(f1Max({ scores: [1, 2, 3, 4], labels: [0, 0, 1, 1] })).toEqual({
+      f1: 1,
+      threshold: 3,
+      precision: 1,
+      recall: 1,
+    });
     // [4 n, 3 n, 2 a, 1 a]: t=4,3 → TP 0: F1 0; t=2 → TP1 FP2: 2/5; t=1 → TP2 FP2: 4/6
     const inverted = f1Max({ scores: [4, 3, 2, 1], labels: [0, 0, 1, 1] });
     expect(inverted.f1).toBeCloseTo(2 / 3, 15);
@@ -63,14 +72,18 @@ describe('f1Max', () => {
 
   it('a single class is undefined, saying why', () => {
     expect(() => f1Max({ scores: [1, 2, 3], labels: [0, 0, 0] })).toThrow(MetricUndefinedError);
-    expect(() => f1Max({ scores: [1, 2, 3], labels: [0, 0, 0], names: { metric: 'I-F1max', samples: 'image labels' } })).toThrow(
-      'I-F1max is undefined: all 3 image labels are 0 (no anomalous sample, so recall is undefined)',
+    expect(() =>
+      f1Max({ scores: [1, 2, 3], labels: [0, 0, 0], names: { metric: 'I-F1max', samples: 'image labels' } }),
+    ).toThrow('I-F1max is undefined: all 3 image labels are 0 (no anomalous sample, so recall is undefined)');
+    expect(() => f1Max({ scores: [1, 2], labels: [1, 1] })).toThrow(
+      /F1-max is undefined: all 2 labels are 1 \(need both classes/,
     );
-    expect(() => f1Max({ scores: [1, 2], labels: [1, 1] })).toThrow(/F1-max is undefined: all 2 labels are 1 \(need both classes/);
   });
 
   it('rejects bad input like auroc', () => {
-    expect(() => f1Max({ scores: [1, 2], labels: [0] })).toThrow('F1-max: labels has 1 values, expected 2 (one per value of scores)');
+    expect(() => f1Max({ scores: [1, 2], labels: [0] })).toThrow(
+      'F1-max: labels has 1 values, expected 2 (one per value of scores)',
+    );
     expect(() => f1Max({ scores: [NaN, 1], labels: [0, 1] })).toThrow(/the first is NaN at index 0/);
     expect(() => f1Max({ scores: [], labels: [] })).toThrow(/empty/);
   });

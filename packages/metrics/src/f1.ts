@@ -65,10 +65,16 @@ export function f1Max({ scores, labels, names }: F1MaxParams): F1Max {
 export function f1MaxOfSorted({ negatives, positives }: SortedClasses, names: MessageNames): F1Max {
   const total = negatives.length + positives.length;
   if (positives.length === 0) {
-    throw new MetricUndefinedError(names.metric, `all ${total} ${names.samples} are 0 (no anomalous sample, so recall is undefined)`);
+    throw new MetricUndefinedError(
+      names.metric,
+      `all ${total} ${names.samples} are 0 (no anomalous sample, so recall is undefined)`,
+    );
   }
   if (negatives.length === 0) {
-    throw new MetricUndefinedError(names.metric, `all ${total} ${names.samples} are 1 (need both classes; predicting everything anomalous gives F1 = 1 trivially)`);
+    throw new MetricUndefinedError(
+      names.metric,
+      `all ${total} ${names.samples} are 1 (need both classes; predicting everything anomalous gives F1 = 1 trivially)`,
+    );
   }
   const anomalous = positives.length;
   let p = positives.length - 1;
@@ -82,8 +88,14 @@ export function f1MaxOfSorted({ negatives, positives }: SortedClasses, names: Me
   // thresholds descending; `>=` keeps the lowest threshold among equal F1
   while (p >= 0 || n >= 0) {
     const t = p < 0 ? negatives[n] : n < 0 ? positives[p] : Math.max(positives[p], negatives[n]);
-    while (p >= 0 && positives[p] === t) { tp++; p--; }
-    while (n >= 0 && negatives[n] === t) { fp++; n--; }
+    while (p >= 0 && positives[p] === t) {
+      tp++;
+      p--;
+    }
+    while (n >= 0 && negatives[n] === t) {
+      fp++;
+      n--;
+    }
     // 2TP / (2TP + FP + FN) with FN = P − TP
     const f1 = (2 * tp) / (tp + fp + anomalous);
     if (f1 >= best) {

@@ -9,12 +9,21 @@ import { randomInt, seededRandom } from './testing/seeded-random';
  * and PRO(t) from scratch, then integrate as MVTec AD's `generic_util.trapezoid(x, y, x_max)`
  * does (points with x ≤ x_max, plus a correction interpolated at x_max when it is not a point).
  */
-function naiveAupro(maps: ArrayLike<number>, masks: ArrayLike<number>, count: number, height: number, width: number, fprLimit: number, connectivity: 4 | 8): number {
+function naiveAupro(
+  maps: ArrayLike<number>,
+  masks: ArrayLike<number>,
+  count: number,
+  height: number,
+  width: number,
+  fprLimit: number,
+  connectivity: 4 | 8,
+): number {
   const pixels = height * width;
   const regions: number[][] = [];
   for (let n = 0; n < count; n++) {
     const label = naivePartition(Array.from(masks).slice(n * pixels, (n + 1) * pixels), height, width, connectivity);
-    for (const id of new Set(label.filter((v) => v))) regions.push(label.flatMap((v, i) => (v === id ? [n * pixels + i] : [])));
+    for (const id of new Set(label.filter((v) => v)))
+      regions.push(label.flatMap((v, i) => (v === id ? [n * pixels + i] : [])));
   }
   const normals = Array.from(masks).flatMap((m, i) => (m ? [] : [maps[i]]));
   const x = [0];
@@ -67,9 +76,36 @@ describe('aupro', () => {
   it('tied anomalous and normal scores are one threshold step, whatever the pixel order', () => {
     // 1×4: region {.8, .5} (each pixel ½), normals {.5, .1}: (0,0) → .8 (0, ½) → .5 (½, 1) → .1 (1, 1)
     // limit .5: ½·(½ + 1)/2 = .375 → .75. Anomalous-first would give 1, normal-first .5.
-    expect(aupro({ maps: Float32Array.of(0.8, 0.5, 0.5, 0.1), masks: Uint8Array.of(1, 1, 0, 0), count: 1, height: 1, width: 4, fprLimit: 0.5 })).toBeCloseTo(0.75, 15);
-    expect(aupro({ maps: Float32Array.of(0.1, 0.5, 0.5, 0.8), masks: Uint8Array.of(0, 0, 1, 1), count: 1, height: 1, width: 4, fprLimit: 0.5 })).toBeCloseTo(0.75, 15);
-    expect(aupro({ maps: Float32Array.of(0.8, 0.5, 0.5, 0.1), masks: Uint8Array.of(1, 1, 0, 0), count: 1, height: 4, width: 1, fprLimit: 0.5 })).toBeCloseTo(0.75, 15);
+    expect(
+      aupro({
+        maps: Float32Array.of(0.8, 0.5, 0.5, 0.1),
+        masks: Uint8Array.of(1, 1, 0, 0),
+        count: 1,
+        height: 1,
+        width: 4,
+        fprLimit: 0.5,
+      }),
+    ).toBeCloseTo(0.75, 15);
+    expect(
+      aupro({
+        maps: Float32Array.of(0.1, 0.5, 0.5, 0.8),
+        masks: Uint8Array.of(0, 0, 1, 1),
+        count: 1,
+        height: 1,
+        width: 4,
+        fprLimit: 0.5,
+      }),
+    ).toBeCloseTo(0.75, 15);
+    expect(
+      aupro({
+        maps: Float32Array.of(0.8, 0.5, 0.5, 0.1),
+        masks: Uint8Array.of(1, 1, 0, 0),
+        count: 1,
+        height: 4,
+        width: 1,
+        fprLimit: 0.5,
+      }),
+    ).toBeCloseTo(0.75, 15);
   });
 
   it('perfect maps score 1, inverted 0, all-equal fprLimit/2 (the diagonal)', () => {
@@ -86,7 +122,13 @@ describe('aupro', () => {
     //   1 1 0   .3 .3 .6      8-conn: R = 1, |r| = 4: .9 → (0, ¼); .6 → (.2, ¼); .5 → (.4, ¼)
     //   1 0 0   .3 .4 .1        → AUPRO = ¼ over [0, .3]
     //   0 1 0   .5 .9 .2      4-conn: R = 2 (3 and 1): .9 → (0, ½) … → AUPRO = ½
-    const diagonal = { maps: Float32Array.of(0.3, 0.3, 0.6, 0.3, 0.4, 0.1, 0.5, 0.9, 0.2), masks: Uint8Array.of(1, 1, 0, 1, 0, 0, 0, 1, 0), count: 1, height: 3, width: 3 };
+    const diagonal = {
+      maps: Float32Array.of(0.3, 0.3, 0.6, 0.3, 0.4, 0.1, 0.5, 0.9, 0.2),
+      masks: Uint8Array.of(1, 1, 0, 1, 0, 0, 0, 1, 0),
+      count: 1,
+      height: 3,
+      width: 3,
+    };
     expect(aupro(diagonal)).toBeCloseTo(0.25, 14);
     expect(aupro({ ...diagonal, connectivity: 8 })).toBeCloseTo(0.25, 14);
     expect(aupro({ ...diagonal, connectivity: 4 })).toBeCloseTo(0.5, 14);
@@ -96,19 +138,33 @@ describe('aupro', () => {
     const none = () => aupro({ maps: new Float32Array(8), masks: new Uint8Array(8), count: 2, height: 2, width: 2 });
     expect(none).toThrow(MetricUndefinedError);
     expect(none).toThrow('P-AUPRO is undefined: the 2 masks have no anomalous pixel (need at least one region)');
-    expect(() => aupro({ maps: new Float32Array(4), masks: new Uint8Array(4).fill(1), count: 1, height: 2, width: 2 })).toThrow(
-      'P-AUPRO is undefined: all 4 mask pixels are 1 (the FPR needs normal pixels)',
-    );
+    expect(() =>
+      aupro({ maps: new Float32Array(4), masks: new Uint8Array(4).fill(1), count: 1, height: 2, width: 2 }),
+    ).toThrow('P-AUPRO is undefined: all 4 mask pixels are 1 (the FPR needs normal pixels)');
   });
 
   it('rejects bad shapes, lengths, values and limits, naming the argument and the place', () => {
-    const ok = { maps: new Float32Array(8), masks: Uint8Array.of(0, 1, 0, 0, 0, 0, 0, 0), count: 2, height: 2, width: 2 };
-    expect(() => aupro({ ...ok, maps: new Float32Array(7) })).toThrow('P-AUPRO: maps has 7 values, expected 8 (count 2 × height 2 × width 2)');
-    expect(() => aupro({ ...ok, masks: new Uint8Array(9) })).toThrow('P-AUPRO: masks has 9 values, expected 8 (count 2 × height 2 × width 2)');
-    expect(() => aupro({ ...ok, count: 0, maps: new Float32Array(0), masks: new Uint8Array(0) })).toThrow('P-AUPRO: count must be a positive integer, got 0 (empty input)');
+    const ok = {
+      maps: new Float32Array(8),
+      masks: Uint8Array.of(0, 1, 0, 0, 0, 0, 0, 0),
+      count: 2,
+      height: 2,
+      width: 2,
+    };
+    expect(() => aupro({ ...ok, maps: new Float32Array(7) })).toThrow(
+      'P-AUPRO: maps has 7 values, expected 8 (count 2 × height 2 × width 2)',
+    );
+    expect(() => aupro({ ...ok, masks: new Uint8Array(9) })).toThrow(
+      'P-AUPRO: masks has 9 values, expected 8 (count 2 × height 2 × width 2)',
+    );
+    expect(() => aupro({ ...ok, count: 0, maps: new Float32Array(0), masks: new Uint8Array(0) })).toThrow(
+      'P-AUPRO: count must be a positive integer, got 0 (empty input)',
+    );
     expect(() => aupro({ ...ok, width: 2.5 })).toThrow(/width must be a positive integer, got 2.5/);
     const nan = Float32Array.of(0, 0, 0, 0, 0, 0, 0, NaN);
-    expect(() => aupro({ ...ok, maps: nan })).toThrow('P-AUPRO: maps holds 1 non-finite value (NaN or ±Infinity); the first is NaN at index 7 (image 1, row 1, column 1)');
+    expect(() => aupro({ ...ok, maps: nan })).toThrow(
+      'P-AUPRO: maps holds 1 non-finite value (NaN or ±Infinity); the first is NaN at index 7 (image 1, row 1, column 1)',
+    );
     expect(() => aupro({ ...ok, masks: Uint8Array.of(0, 255, 0, 0, 0, 255, 0, 0) })).toThrow(
       'P-AUPRO: masks must hold only 0 and 1, but 2 values do not; the first is 255 at index 1 (image 0, row 0, column 1) (a 0/255 mask? divide it by 255)',
     );
@@ -138,10 +194,16 @@ describe('aupro', () => {
       masks[(forced + 1 + randomInt(random, size - 1)) % size] = 0;
       const levels = 2 + randomInt(random, 12); // few levels → ties within and across classes
       // anomalous pixels score a few levels higher on average, on the same grid: ties across classes
-      const maps = Float32Array.from(masks, (m) => (randomInt(random, levels) + (m ? randomInt(random, 4) : 0)) / levels);
+      const maps = Float32Array.from(
+        masks,
+        (m) => (randomInt(random, levels) + (m ? randomInt(random, 4) : 0)) / levels,
+      );
       const fprLimit = [0.3, 0.05, 0.5, 1, 0.01 + 0.99 * random()][randomInt(random, 5)];
       const connectivity = random() < 0.5 ? 4 : 8;
-      expect(aupro({ maps, masks, count, height, width, fprLimit, connectivity })).toBeCloseTo(naiveAupro(maps, masks, count, height, width, fprLimit, connectivity), 12);
+      expect(aupro({ maps, masks, count, height, width, fprLimit, connectivity })).toBeCloseTo(
+        naiveAupro(maps, masks, count, height, width, fprLimit, connectivity),
+        12,
+      );
     }
   });
 });

@@ -60,9 +60,14 @@ export function aupro(params: AuproParams): number {
 }
 
 /** `aupro` on validated input whose classes are already sorted (shared by `computeAnomalyMetrics`). */
-export function auproOfSorted({ maps, masks, count, height, width, fprLimit = 0.3, connectivity = 8 }: AuproParams, { negatives, positives }: SortedClasses): number {
-  if (positives.length === 0) throw new MetricUndefinedError(METRIC, `the ${count} masks have no anomalous pixel (need at least one region)`);
-  if (negatives.length === 0) throw new MetricUndefinedError(METRIC, `all ${masks.length} mask pixels are 1 (the FPR needs normal pixels)`);
+export function auproOfSorted(
+  { maps, masks, count, height, width, fprLimit = 0.3, connectivity = 8 }: AuproParams,
+  { negatives, positives }: SortedClasses,
+): number {
+  if (positives.length === 0)
+    throw new MetricUndefinedError(METRIC, `the ${count} masks have no anomalous pixel (need at least one region)`);
+  if (negatives.length === 0)
+    throw new MetricUndefinedError(METRIC, `all ${masks.length} mask pixels are 1 (the FPR needs normal pixels)`);
 
   // gain[k]: Σ 1/|r| over anomalous pixels scoring exactly thresholds[k]; divided by R later
   const thresholds = distinctAscending(positives);
@@ -71,7 +76,11 @@ export function auproOfSorted({ maps, masks, count, height, width, fprLimit = 0.
   const pixels = height * width;
   for (let image = 0; image < count; image++) {
     const offset = image * pixels;
-    const { labels, count: found, sizes } = connectedComponents({ mask: imageOf(masks, offset, pixels), height, width, connectivity });
+    const {
+      labels,
+      count: found,
+      sizes,
+    } = connectedComponents({ mask: imageOf(masks, offset, pixels), height, width, connectivity });
     if (found === 0) continue;
     regions += found;
     for (let i = 0; i < pixels; i++) {
@@ -91,8 +100,14 @@ export function auproOfSorted({ maps, masks, count, height, width, fprLimit = 0.
   let area = 0;
   while (n >= 0 || k >= 0) {
     const t = n < 0 ? thresholds[k] : k < 0 ? negatives[n] : Math.max(negatives[n], thresholds[k]);
-    while (n >= 0 && negatives[n] === t) { falsePositives++; n--; }
-    if (k >= 0 && thresholds[k] === t) { overlap += gain[k]; k--; }
+    while (n >= 0 && negatives[n] === t) {
+      falsePositives++;
+      n--;
+    }
+    if (k >= 0 && thresholds[k] === t) {
+      overlap += gain[k];
+      k--;
+    }
     const x1 = falsePositives / normals;
     // the official code clips too: summing 1/|r| may overshoot 1 by rounding
     const y1 = Math.min(overlap / regions, 1);
@@ -135,6 +150,7 @@ type Viewable = ArrayLike<number> & { subarray(begin: number, end?: number): Arr
 
 /** One image of a [count, height, width] stack: a view for typed arrays, a copy otherwise. */
 function imageOf(stack: ArrayLike<number>, offset: number, length: number): ArrayLike<number> {
-  if (typeof (stack as Partial<Viewable>).subarray === 'function') return (stack as Viewable).subarray(offset, offset + length);
+  if (typeof (stack as Partial<Viewable>).subarray === 'function')
+    return (stack as Viewable).subarray(offset, offset + length);
   return Array.prototype.slice.call(stack, offset, offset + length) as number[];
 }

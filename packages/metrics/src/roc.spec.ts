@@ -55,19 +55,36 @@ describe('auroc', () => {
     const call = () => auroc({ scores, labels, names: { metric: 'I-AUROC', samples: 'image labels' } });
     expect(call).toThrow(MetricUndefinedError);
     expect(call).toThrow('I-AUROC is undefined: all 30 image labels are 0 (need both classes)');
-    expect(() => auroc({ scores: [0.2, 0.1], labels: [1, 1] })).toThrow('AUROC is undefined: all 2 labels are 1 (need both classes)');
-    expect(thrownBy(call)).toMatchObject({ metric: 'I-AUROC', reason: 'all 30 image labels are 0 (need both classes)' });
+    expect(() => auroc({ scores: [0.2, 0.1], labels: [1, 1] })).toThrow(
+      'AUROC is undefined: all 2 labels are 1 (need both classes)',
+    );
+    expect(thrownBy(call)).toMatchObject({
+      metric: 'I-AUROC',
+      reason: 'all 30 image labels are 0 (need both classes)',
+    });
   });
 
   it('rejects a length mismatch, empty input, NaN/Infinity scores and labels other than 0/1, naming each', () => {
-    expect(() => auroc({ scores: [1, 2, 3], labels: [0, 1] })).toThrow('AUROC: labels has 2 values, expected 3 (one per value of scores)');
+    expect(() => auroc({ scores: [1, 2, 3], labels: [0, 1] })).toThrow(
+      'AUROC: labels has 2 values, expected 3 (one per value of scores)',
+    );
     expect(() => auroc({ scores: [], labels: [] })).toThrow(/AUROC: scores is empty/);
-    expect(() => auroc({ scores: [1, NaN, 2, NaN], labels: [0, 1, 1, 0] })).toThrow('AUROC: scores holds 2 non-finite values (NaN or ±Infinity); the first is NaN at index 1');
-    expect(() => auroc({ scores: Float32Array.of(1, 2, Infinity), labels: [0, 1, 1] })).toThrow(/holds 1 non-finite value .*the first is Infinity at index 2/);
-    expect(() => auroc({ scores: [1, 2, 3], labels: [0, 2, 1] })).toThrow('AUROC: labels must hold only 0 and 1, but 1 value does not; the first is 2 at index 1');
+    expect(() => auroc({ scores: [1, NaN, 2, NaN], labels: [0, 1, 1, 0] })).toThrow(
+      'AUROC: scores holds 2 non-finite values (NaN or ±Infinity); the first is NaN at index 1',
+    );
+    expect(() => auroc({ scores: Float32Array.of(1, 2, Infinity), labels: [0, 1, 1] })).toThrow(
+      /holds 1 non-finite value .*the first is Infinity at index 2/,
+    );
+    expect(() => auroc({ scores: [1, 2, 3], labels: [0, 2, 1] })).toThrow(
+      'AUROC: labels must hold only 0 and 1, but 1 value does not; the first is 2 at index 1',
+    );
     expect(() => auroc({ scores: [1, 2], labels: [0, 255] })).toThrow(/divide it by 255/);
-    expect(() => auroc({ scores: [1, 2], labels: [0, 1], names: { scores: 'imageScores', labels: 'imageLabels' } })).not.toThrow();
-    expect(() => auroc({ scores: [1], labels: [0, 1], names: { scores: 'imageScores', labels: 'imageLabels' } })).toThrow('imageLabels has 2 values, expected 1 (one per value of imageScores)');
+    expect(() =>
+      auroc({ scores: [1, 2], labels: [0, 1], names: { scores: 'imageScores', labels: 'imageLabels' } }),
+    ).not.toThrow();
+    expect(() =>
+      auroc({ scores: [1], labels: [0, 1], names: { scores: 'imageScores', labels: 'imageLabels' } }),
+    ).toThrow('imageLabels has 2 values, expected 1 (one per value of imageScores)');
   });
 
   it('equals the O(n²) pairwise count on 200 random cases with many ties', () => {
@@ -77,7 +94,10 @@ describe('auroc', () => {
       const levels = 1 + randomInt(random, 8); // few levels → many ties, within and across classes
       const scores = Array.from({ length: n }, () => randomInt(random, levels) / levels - 0.5);
       const labels = Array.from({ length: n }, (_, i) => (i < 2 ? i : random() < 0.3 ? 1 : 0));
-      expect(auroc({ scores: Float32Array.from(scores), labels: Uint8Array.from(labels) })).toBeCloseTo(pairwiseAuroc(scores, labels), 14);
+      expect(auroc({ scores: Float32Array.from(scores), labels: Uint8Array.from(labels) })).toBeCloseTo(
+        pairwiseAuroc(scores, labels),
+        14,
+      );
     }
   });
 });

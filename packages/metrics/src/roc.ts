@@ -52,7 +52,10 @@ const DEFAULT_NAMES: MessageNames = { metric: 'AUROC', scores: 'scores', labels:
 function requireBothClasses({ negatives, positives }: SortedClasses, names: MessageNames): void {
   if (negatives.length === 0 || positives.length === 0) {
     const total = negatives.length + positives.length;
-    throw new MetricUndefinedError(names.metric, `all ${total} ${names.samples} are ${negatives.length === 0 ? 1 : 0} (need both classes)`);
+    throw new MetricUndefinedError(
+      names.metric,
+      `all ${total} ${names.samples} are ${negatives.length === 0 ? 1 : 0} (need both classes)`,
+    );
   }
 }
 
@@ -126,11 +129,21 @@ export function rocCurve({ scores, labels, dropIntermediate = true, names }: Roc
   let fp = 0;
   while (p >= 0 || n >= 0) {
     const t = p < 0 ? negatives[n] : n < 0 ? positives[p] : Math.max(positives[p], negatives[n]);
-    while (p >= 0 && positives[p] === t) { tp++; p--; }
-    while (n >= 0 && negatives[n] === t) { fp++; n--; }
+    while (p >= 0 && positives[p] === t) {
+      tp++;
+      p--;
+    }
+    while (n >= 0 && negatives[n] === t) {
+      fp++;
+      n--;
+    }
     const last = fps.length - 1;
     // the last kept point lies on the segment from the one before it to (fp, tp): replace it
-    if (dropIntermediate && last >= 1 && (fps[last] - fps[last - 1]) * (tp - tps[last]) === (tps[last] - tps[last - 1]) * (fp - fps[last])) {
+    if (
+      dropIntermediate &&
+      last >= 1 &&
+      (fps[last] - fps[last - 1]) * (tp - tps[last]) === (tps[last] - tps[last - 1]) * (fp - fps[last])
+    ) {
       fps[last] = fp;
       tps[last] = tp;
       thresholds[last] = t;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { assertBinary, assertFinite, assertFprLimit, assertLength, assertPositiveInteger, checkMapsAndMasks, pixelLocator } from './validate';
+import {
+  assertBinary,
+  assertFinite,
+  assertFprLimit,
+  assertLength,
+  assertPositiveInteger,
+  checkMapsAndMasks,
+  pixelLocator,
+} from './validate';
 
 describe('validate', () => {
   it('locates a flat index in a [count, height, width] stack (3×4 images)', () => {
@@ -12,13 +20,19 @@ describe('validate', () => {
 
   it('counts every non-finite value and reports the first', () => {
     expect(() => assertFinite('M', 'xs', [1, 2, 3])).not.toThrow();
-    expect(() => assertFinite('M', 'xs', [1, Infinity, NaN, -Infinity])).toThrow('M: xs holds 3 non-finite values (NaN or ±Infinity); the first is Infinity at index 1');
-    expect(() => assertFinite('M', 'xs', Float64Array.of(-Infinity))).toThrow(/holds 1 non-finite value .*-Infinity at index 0/);
+    expect(() => assertFinite('M', 'xs', [1, Infinity, NaN, -Infinity])).toThrow(
+      'M: xs holds 3 non-finite values (NaN or ±Infinity); the first is Infinity at index 1',
+    );
+    expect(() => assertFinite('M', 'xs', Float64Array.of(-Infinity))).toThrow(
+      /holds 1 non-finite value .*-Infinity at index 0/,
+    );
   });
 
   it('accepts only 0 and 1 as labels', () => {
     expect(() => assertBinary('M', 'ys', Uint8Array.of(0, 1, 1, 0))).not.toThrow();
-    expect(() => assertBinary('M', 'ys', [0, 0.5, 1, -1])).toThrow('M: ys must hold only 0 and 1, but 2 values do not; the first is 0.5 at index 1');
+    expect(() => assertBinary('M', 'ys', [0, 0.5, 1, -1])).toThrow(
+      'M: ys must hold only 0 and 1, but 2 values do not; the first is 0.5 at index 1',
+    );
     expect(() => assertBinary('M', 'ys', [NaN])).toThrow(/the first is NaN at index 0/);
   });
 
@@ -33,7 +47,11 @@ describe('validate', () => {
   it('checks maps and masks: shape first, then values', () => {
     const ok = { maps: new Float32Array(6), masks: new Uint8Array(6), count: 1, height: 2, width: 3 };
     expect(() => checkMapsAndMasks('M', ok)).not.toThrow();
-    expect(() => checkMapsAndMasks('M', { ...ok, height: 0 })).toThrow('M: height must be a positive integer, got 0 (empty input)');
-    expect(() => checkMapsAndMasks('M', { ...ok, masks: Uint8Array.of(0, 0, 0, 0, 0, 2) })).toThrow(/the first is 2 at index 5 \(image 0, row 1, column 2\)/);
+    expect(() => checkMapsAndMasks('M', { ...ok, height: 0 })).toThrow(
+      'M: height must be a positive integer, got 0 (empty input)',
+    );
+    expect(() => checkMapsAndMasks('M', { ...ok, masks: Uint8Array.of(0, 0, 0, 0, 0, 2) })).toThrow(
+      /the first is 2 at index 5 \(image 0, row 1, column 2\)/,
+    );
   });
 });

@@ -45,14 +45,22 @@ export function pixelLocator(height: number, width: number): Locate {
  */
 export function assertPositiveInteger(metric: string, name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`${metric}: ${name} must be a positive integer, got ${value}${value === 0 ? ' (empty input)' : ''}`);
+    throw new Error(
+      `${metric}: ${name} must be a positive integer, got ${value}${value === 0 ? ' (empty input)' : ''}`,
+    );
   }
 }
 
 /**
  * Raises: Error when `values.length !== expected`; `why` says where the expectation comes from.
  */
-export function assertLength(metric: string, name: string, values: ArrayLike<number>, expected: number, why: string): void {
+export function assertLength(
+  metric: string,
+  name: string,
+  values: ArrayLike<number>,
+  expected: number,
+  why: string,
+): void {
   if (values.length !== expected) {
     throw new Error(`${metric}: ${name} has ${values.length} values, expected ${expected} (${why})`);
   }
@@ -71,7 +79,9 @@ export function assertFinite(metric: string, name: string, values: ArrayLike<num
     }
   }
   if (bad > 0) {
-    throw new Error(`${metric}: ${name} holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or ±Infinity); the first is ${values[first]} at ${locate(first)}`);
+    throw new Error(
+      `${metric}: ${name} holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or ±Infinity); the first is ${values[first]} at ${locate(first)}`,
+    );
   }
 }
 
@@ -88,7 +98,9 @@ export function assertBinary(metric: string, name: string, values: ArrayLike<num
   }
   if (bad > 0) {
     const hint = values[first] === 255 ? ' (a 0/255 mask? divide it by 255)' : '';
-    throw new Error(`${metric}: ${name} must hold only 0 and 1, but ${bad} value${bad === 1 ? '' : 's'} do${bad === 1 ? 'es' : ''} not; the first is ${values[first]} at ${locate(first)}${hint}`);
+    throw new Error(
+      `${metric}: ${name} must hold only 0 and 1, but ${bad} value${bad === 1 ? '' : 's'} do${bad === 1 ? 'es' : ''} not; the first is ${values[first]} at ${locate(first)}${hint}`,
+    );
   }
 }
 
@@ -97,9 +109,15 @@ export function assertBinary(metric: string, name: string, values: ArrayLike<num
  *
  * Raises: Error on a length mismatch, empty input, a non-finite score or a label other than 0/1.
  */
-export function checkScoresAndLabels(names: MessageNames, scores: ArrayLike<number>, labels: ArrayLike<number>, locate: Locate = atIndex): void {
+export function checkScoresAndLabels(
+  names: MessageNames,
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  locate: Locate = atIndex,
+): void {
   assertLength(names.metric, names.labels, labels, scores.length, `one per value of ${names.scores}`);
-  if (scores.length === 0) throw new Error(`${names.metric}: ${names.scores} is empty (need at least one sample of each class)`);
+  if (scores.length === 0)
+    throw new Error(`${names.metric}: ${names.scores} is empty (need at least one sample of each class)`);
   assertFinite(names.metric, names.scores, scores, locate);
   assertBinary(names.metric, names.labels, labels, locate);
 }

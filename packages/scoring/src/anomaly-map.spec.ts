@@ -4,19 +4,41 @@ import { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
 
 describe('patchAnomalyScores', () => {
   it('K=3 squared distances [1, 4, 9], Euclidean: d = [1,2,3], A = 1 · e⁻¹/(e⁻¹+e⁻²+e⁻³)', () => {
-    const [a] = patchAnomalyScores({ distances: new Float32Array([1, 4, 9]), count: 1, k: 3, K: 3, metric: 'euclidean' });
+    const [a] = patchAnomalyScores({
+      distances: new Float32Array([1, 4, 9]),
+      count: 1,
+      k: 3,
+      K: 3,
+      metric: 'euclidean',
+    });
     const e = Math.exp;
     expect(a).toBeCloseTo(e(-1) / (e(-1) + e(-2) + e(-3)), 6);
   });
 
   it('squared metric uses the distances as given; K=1 gives d₁ itself; tiny negative rounding is clamped', () => {
     const [a] = patchAnomalyScores({ distances: new Float32Array([1, 4, 9]), count: 1, k: 3, K: 2, metric: 'squared' });
-    expect(a).toBeCloseTo(1 * Math.exp(-1) / (Math.exp(-1) + Math.exp(-4)), 6);
-    expect(Array.from(patchAnomalyScores({ distances: new Float32Array([2.25, 5, -1e-7, 3]), count: 2, k: 2, K: 1, metric: 'euclidean' }))).toEqual([1.5, 0]);
+    expect(a).toBeCloseTo((1 * Math.exp(-1)) / (Math.exp(-1) + Math.exp(-4)), 6);
+    expect(
+      Array.from(
+        patchAnomalyScores({
+          distances: new Float32Array([2.25, 5, -1e-7, 3]),
+          count: 2,
+          k: 2,
+          K: 1,
+          metric: 'euclidean',
+        }),
+      ),
+    ).toEqual([1.5, 0]);
   });
 
   it('is stable for large distances (no 0/0)', () => {
-    const [a] = patchAnomalyScores({ distances: new Float32Array([1e6, 1e6 + 1]), count: 1, k: 2, K: 2, metric: 'squared' });
+    const [a] = patchAnomalyScores({
+      distances: new Float32Array([1e6, 1e6 + 1]),
+      count: 1,
+      k: 2,
+      K: 2,
+      metric: 'squared',
+    });
     expect(a).toBeCloseTo(1e6 / (1 + Math.exp(-1)), 0);
   });
 });
@@ -49,7 +71,14 @@ describe('anomaly maps', () => {
   });
 
   it('maps: N=2 of 2×2 → 4×4 without blur, image score = max', () => {
-    const maps = anomalyMaps({ scores: new Float32Array([0, 0, 0, 4, 1, 1, 1, 1]), count: 2, height: 2, width: 2, outputSize: 4, sigma: 0 });
+    const maps = anomalyMaps({
+      scores: new Float32Array([0, 0, 0, 4, 1, 1, 1, 1]),
+      count: 2,
+      height: 2,
+      width: 2,
+      outputSize: 4,
+      sigma: 0,
+    });
     expect(maps.length).toBe(32);
     expect(maps[15]).toBe(4);
     expect(Array.from(maps.subarray(16))).toEqual(new Array(16).fill(1));
@@ -57,6 +86,8 @@ describe('anomaly maps', () => {
   });
 
   it('names bad sizes', () => {
-    expect(() => anomalyMaps({ scores: new Float32Array(3), count: 1, height: 2, width: 2, outputSize: 4, sigma: 4 })).toThrow(/scores must hold \[1, 2, 2\] values, got 3/);
+    expect(() =>
+      anomalyMaps({ scores: new Float32Array(3), count: 1, height: 2, width: 2, outputSize: 4, sigma: 4 }),
+    ).toThrow(/scores must hold \[1, 2, 2\] values, got 3/);
   });
 });

@@ -35,7 +35,8 @@ export interface PatchScoreParams {
 
 export function patchAnomalyScores({ distances, count, k, K, metric }: PatchScoreParams): Float32Array {
   if (K > k || K < 1) throw new Error(`patchAnomalyScores: K must be in [1, ${k}], got ${K}`);
-  if (distances.length !== count * k) throw new Error(`patchAnomalyScores: distances must hold [${count}, ${k}] values, got ${distances.length}`);
+  if (distances.length !== count * k)
+    throw new Error(`patchAnomalyScores: distances must hold [${count}, ${k}] values, got ${distances.length}`);
   const out = new Float32Array(count);
   const d = new Float64Array(K);
   for (let t = 0; t < count; t++) {
@@ -60,7 +61,13 @@ function bilinearSource(i: number, inSize: number, outSize: number): [number, nu
 }
 
 /** Bilinear resize with half-pixel centres (align_corners = false), no antialiasing: for upsampling maps. */
-export function upsampleBilinear(map: Float32Array | Float64Array, height: number, width: number, outHeight: number, outWidth: number): Float32Array {
+export function upsampleBilinear(
+  map: Float32Array | Float64Array,
+  height: number,
+  width: number,
+  outHeight: number,
+  outWidth: number,
+): Float32Array {
   const out = new Float32Array(outHeight * outWidth);
   for (let y = 0; y < outHeight; y++) {
     const [y0, y1, wy] = bilinearSource(y, height, outHeight);
@@ -128,9 +135,11 @@ function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOp
       }
     }
   }
-  const first = new Int32Array(outSize), last = new Int32Array(outSize);
+  const first = new Int32Array(outSize),
+    last = new Int32Array(outSize);
   for (let i = 0; i < outSize; i++) {
-    let a = inSize, b = -1;
+    let a = inSize,
+      b = -1;
     for (let j = 0; j < inSize; j++) {
       if (matrix[i * inSize + j] !== 0) {
         a = Math.min(a, j);
@@ -146,16 +155,26 @@ function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOp
 /** Returns maps [N, outputSize, outputSize]: each patch map upsampled (bilinear) and blurred (σ). */
 export function anomalyMaps({ scores, count, height, width, outputSize, sigma }: AnomalyMapParams): Float32Array {
   const hw = height * width;
-  if (scores.length !== count * hw) throw new Error(`anomalyMaps: scores must hold [${count}, ${height}, ${width}] values, got ${scores.length}`);
+  if (scores.length !== count * hw)
+    throw new Error(`anomalyMaps: scores must hold [${count}, ${height}, ${width}] values, got ${scores.length}`);
   const size = outputSize * outputSize;
   const out = new Float32Array(count * size);
-  const rows = mapOperator(height, outputSize, sigma), cols = mapOperator(width, outputSize, sigma);
-  for (let n = 0; n < count; n++) out.set(applyOperators(scores.subarray(n * hw, (n + 1) * hw), height, width, outputSize, rows, cols), n * size);
+  const rows = mapOperator(height, outputSize, sigma),
+    cols = mapOperator(width, outputSize, sigma);
+  for (let n = 0; n < count; n++)
+    out.set(applyOperators(scores.subarray(n * hw, (n + 1) * hw), height, width, outputSize, rows, cols), n * size);
   return out;
 }
 
 /** A_h · S · A_wᵀ for one [height, width] map (locals only, so the loops compile to plain multiply-adds). */
-function applyOperators(s: Float32Array, height: number, width: number, outputSize: number, rows: MapOperator, cols: MapOperator): Float32Array {
+function applyOperators(
+  s: Float32Array,
+  height: number,
+  width: number,
+  outputSize: number,
+  rows: MapOperator,
+  cols: MapOperator,
+): Float32Array {
   const { matrix: a, first: aFirst, last: aLast } = rows;
   const { matrix: b, first: bFirst, last: bLast } = cols;
   const t = new Float64Array(height * outputSize); // S · A_wᵀ, [height, outputSize]
@@ -173,7 +192,8 @@ function applyOperators(s: Float32Array, height: number, width: number, outputSi
   for (let y = 0; y < outputSize; y++) {
     acc.fill(0);
     for (let i = aFirst[y], end = aLast[y]; i <= end; i++) {
-      const w = a[y * height + i], base = i * outputSize;
+      const w = a[y * height + i],
+        base = i * outputSize;
       for (let x = 0; x < outputSize; x++) acc[x] += w * t[base + x];
     }
     out.set(acc, y * outputSize);

@@ -41,7 +41,8 @@ export interface GaussianBlurParams {
 }
 
 export function gaussianBlur({ map, height, width, sigma }: GaussianBlurParams): Float32Array {
-  if (map.length !== height * width) throw new Error(`gaussianBlur: map must hold ${height}×${width} values, got ${map.length}`);
+  if (map.length !== height * width)
+    throw new Error(`gaussianBlur: map must hold ${height}×${width} values, got ${map.length}`);
   const kernel = gaussianKernel(sigma);
   const radius = (kernel.length - 1) / 2;
   const tmp = new Float64Array(height * width);
@@ -65,7 +66,8 @@ export function gaussianBlur({ map, height, width, sigma }: GaussianBlurParams):
   for (let y = 0; y < height; y++) {
     acc.fill(0);
     for (let k = 0; k < kernel.length; k++) {
-      const w = kernel[k], base = rows[y + k] * width;
+      const w = kernel[k],
+        base = rows[y + k] * width;
       for (let x = 0; x < width; x++) acc[x] += w * tmp[base + x];
     }
     for (let x = 0; x < width; x++) out[y * width + x] = acc[x];

@@ -21,7 +21,16 @@ export {
   neighbourRoles,
   neighboursNeeded,
 } from './loss';
-export type { HingeWeights, LossSums, LossAndGradient, LossConfig, LossParams, LossTerms, LossTfParams, LossValues } from './loss';
+export type {
+  HingeWeights,
+  LossSums,
+  LossAndGradient,
+  LossConfig,
+  LossParams,
+  LossTerms,
+  LossTfParams,
+  LossValues,
+} from './loss';
 export { lowerCfaLossGradient } from './loss-onnx';
 export type { LossGraphInputs, LossGraphOutputs } from './loss-onnx';
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';

@@ -1,18 +1,50 @@
 import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
 import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
 import { describe, expect, it } from 'vitest';
-import { cfaLossAndGradient, LossConfigSchema, type LossConfig, lossFromSums, neighboursNeeded, termScales } from './loss';
+import {
+  cfaLossAndGradient,
+  LossConfigSchema,
+  type LossConfig,
+  lossFromSums,
+  neighboursNeeded,
+  termScales,
+} from './loss';
 import { lowerCfaLossGradient } from './loss-onnx';
 
 /** Runs the lowered loss on one set of inputs; returns the loss values and ∂loss/∂φ. */
-async function ortLoss(phi: Float32Array, count: number, dim: number, centres: Float32Array, size: number, nearest: { indices: Int32Array; distances: Float32Array }, k: number, r: number, config: LossConfig) {
+async function ortLoss(
+  phi: Float32Array,
+  count: number,
+  dim: number,
+  centres: Float32Array,
+  size: number,
+  nearest: { indices: Int32Array; distances: Float32Array },
+  k: number,
+  r: number,
+  config: LossConfig,
+) {
   const engine = await selectEngine({ requested: 'ort', threads: 1 });
   const g = new OnnxGraphBuilder('loss');
-  const out = lowerCfaLossGradient(g, {
-    phi: g.input('phi', ['p', dim]), centres: g.input('centres', ['m', dim]), indices: g.input('idx', ['p', k], 'int64'), distances: g.input('dist', ['p', k]),
-    r2: g.input('r2', []), attWeight: g.input('att_w', []), repWeight: g.input('rep_w', []),
-  }, config);
-  const names = { grad_phi: out.gradPhi, att_sum: out.attSum, att_active: out.attActive, rep_sum: out.repSum, rep_active: out.repActive };
+  const out = lowerCfaLossGradient(
+    g,
+    {
+      phi: g.input('phi', ['p', dim]),
+      centres: g.input('centres', ['m', dim]),
+      indices: g.input('idx', ['p', k], 'int64'),
+      distances: g.input('dist', ['p', k]),
+      r2: g.input('r2', []),
+      attWeight: g.input('att_w', []),
+      repWeight: g.input('rep_w', []),
+    },
+    config,
+  );
+  const names = {
+    grad_phi: out.gradPhi,
+    att_sum: out.attSum,
+    att_active: out.attActive,
+    rep_sum: out.repSum,
+    rep_active: out.repActive,
+  };
   for (const [name, value] of Object.entries(names)) {
     g.node('Identity', [value], {}, [name]);
     g.output(name, name === 'grad_phi' ? ['p', dim] : []);
@@ -20,15 +52,22 @@ async function ortLoss(phi: Float32Array, count: number, dim: number, centres: F
   const runner = await createOrtRunner(engine, g.toBytes(), 'loss test');
   const scale = termScales(count, config);
   const res = await runner.run({
-    phi: { data: phi, dims: [count, dim] }, centres: { data: centres, dims: [size, dim] },
+    phi: { data: phi, dims: [count, dim] },
+    centres: { data: centres, dims: [size, dim] },
     idx: { data: BigInt64Array.from(nearest.indices, (v) => BigInt(v)), dims: [count, k] },
     dist: { data: nearest.distances, dims: [count, k] },
     r2: { data: new Float32Array([r * r]), dims: [] },
-    att_w: { data: new Float32Array([scale.att / config.nu]), dims: [] }, rep_w: { data: new Float32Array([scale.rep / config.nu]), dims: [] },
+    att_w: { data: new Float32Array([scale.att / config.nu]), dims: [] },
+    rep_w: { data: new Float32Array([scale.rep / config.nu]), dims: [] },
   });
   await runner.release();
   const first = (name: string) => (res[name].data as Float32Array)[0];
-  const sums = { attSum: first('att_sum'), attActive: first('att_active'), repSum: first('rep_sum'), repActive: first('rep_active') };
+  const sums = {
+    attSum: first('att_sum'),
+    attActive: first('att_active'),
+    repSum: first('rep_sum'),
+    repActive: first('rep_active'),
+  };
   return { ...lossFromSums(sums, count, r, config), gradPhi: res.grad_phi.data as Float32Array };
 }
 
@@ -40,9 +79,15 @@ describe('lowerCfaLossGradient (ONNX Runtime)', () => {
   ])('matches cfaLossAndGradient on random data with both hinges active (%s)', async (_, overrides) => {
     const config = LossConfigSchema.parse(overrides);
     const rng = createRng(5);
-    const P = 96, D = 12, M = 50;
+    const P = 96,
+      D = 12,
+      M = 50;
     const phi = Float32Array.from({ length: P * D }, () => rng.normal() * 0.5);
-    const bank = createMemoryBank(Float32Array.from({ length: M * D }, () => rng.normal() * 0.5), M, D);
+    const bank = createMemoryBank(
+      Float32Array.from({ length: M * D }, () => rng.normal() * 0.5),
+      M,
+      D,
+    );
     const k = neighboursNeeded(config);
     const search = await createNearestSearch({ engine: await selectEngine({ requested: 'ort', threads: 1 }), dim: D });
     const nearest = await search.nearest(phi, P, bank, k);
@@ -57,7 +102,8 @@ describe('lowerCfaLossGradient (ONNX Runtime)', () => {
     for (const key of ['loss', 'lossAtt', 'lossRep', 'gradR'] as const) {
       expect(Math.abs(onnx[key] - ours[key]), key).toBeLessThanOrEqual(1e-5 * Math.max(Math.abs(ours[key]), 1));
     }
-    let maxAbs = 0, maxRef = 0;
+    let maxAbs = 0,
+      maxRef = 0;
     ours.gradPhi.forEach((v, i) => {
       maxAbs = Math.max(maxAbs, Math.abs(v - onnx.gradPhi[i]));
       maxRef = Math.max(maxRef, Math.abs(v));

@@ -47,7 +47,11 @@ export interface LossGraphOutputs {
   repActive: string;
 }
 
-export function lowerCfaLossGradient(g: OnnxGraphBuilder, inputs: LossGraphInputs, config: LossConfig): LossGraphOutputs {
+export function lowerCfaLossGradient(
+  g: OnnxGraphBuilder,
+  inputs: LossGraphInputs,
+  config: LossConfig,
+): LossGraphOutputs {
   const { phi, centres, indices, distances, r2, attWeight, repWeight } = inputs;
   const zero = g.initializer(g.fresh('zero'), new Float32Array([0]), []);
   const two = g.initializer(g.fresh('two'), new Float32Array([2]), []);
@@ -56,8 +60,12 @@ export function lowerCfaLossGradient(g: OnnxGraphBuilder, inputs: LossGraphInput
   const positive = (x: string) => g.node('Cast', [g.node('Greater', [x, zero])[0]], { to: attr.int(1) })[0];
   const add = (a: string | undefined, b: string) => (a === undefined ? b : g.node('Add', [a, b])[0]);
   let weightSum: string | undefined, pulled: string | undefined;
-  const used: number[] = [], ws: string[] = [];
-  let attSum: string | undefined, attActive: string | undefined, repSum: string | undefined, repActive: string | undefined;
+  const used: number[] = [],
+    ws: string[] = [];
+  let attSum: string | undefined,
+    attActive: string | undefined,
+    repSum: string | undefined,
+    repActive: string | undefined;
   for (const [j, { att: inAtt, rep: inRep }] of neighbourRoles(config).entries()) {
     if (!inAtt && !inRep) continue;
     const d = g.node('Slice', [distances, g.ints('start', [j]), g.ints('end', [j + 1]), g.ints('axis', [1])])[0]; // [P, 1]
@@ -91,7 +99,10 @@ export function lowerCfaLossGradient(g: OnnxGraphBuilder, inputs: LossGraphInput
   }
   const orZero = (x: string | undefined) => x ?? zero;
   return {
-    gradPhi: pulled === undefined ? g.node('Mul', [phi, zero])[0] : g.node('Sub', [g.node('Mul', [phi, weightSum!])[0], pulled])[0],
+    gradPhi:
+      pulled === undefined
+        ? g.node('Mul', [phi, zero])[0]
+        : g.node('Sub', [g.node('Mul', [phi, weightSum!])[0], pulled])[0],
     attSum: orZero(attSum),
     attActive: orZero(attActive),
     repSum: orZero(repSum),

@@ -104,11 +104,16 @@ export function termScales(count: number, config: LossConfig): { att: number; re
 }
 
 /** The loss values and ∂loss/∂r from the summed hinge terms of a step over `count` patches. */
-export function lossFromSums(sums: LossSums, count: number, r: number, config: LossConfig): LossValues & { gradR: number } {
+export function lossFromSums(
+  sums: LossSums,
+  count: number,
+  r: number,
+  config: LossConfig,
+): LossValues & { gradR: number } {
   const scale = termScales(count, config);
   const lossAtt = (sums.attSum * scale.att) / config.nu;
   const lossRep = (sums.repSum * scale.rep) / config.nu;
-  const gradR = ((-2 * r * sums.attActive * scale.att) + (2 * r * sums.repActive * scale.rep)) / config.nu;
+  const gradR = (-2 * r * sums.attActive * scale.att + 2 * r * sums.repActive * scale.rep) / config.nu;
   return { loss: lossAtt + lossRep, lossAtt, lossRep, gradR };
 }
 
@@ -127,7 +132,11 @@ export interface HingeWeights extends LossValues {
  */
 export function hingeWeights(distances: ArrayLike<number>, count: number, r: number, config: LossConfig): HingeWeights {
   const need = neighboursNeeded(config);
-  assert(distances.length === count * need, 'cfaLoss', () => `distances must hold [${count}, ${need}] values, got ${distances.length}`);
+  assert(
+    distances.length === count * need,
+    'cfaLoss',
+    () => `distances must hold [${count}, ${need}] values, got ${distances.length}`,
+  );
   const weights = new Float32Array(count * need);
   const weightSums = new Float32Array(count);
   const sums: LossSums = { attSum: 0, attActive: 0, repSum: 0, repActive: 0 };
@@ -160,7 +169,10 @@ export function hingeWeights(distances: ArrayLike<number>, count: number, r: num
 
 /** a·b over n values from the given offsets; four accumulators break the add-latency chain. */
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     s0 += a[ao + i] * b[bo + i];
@@ -169,7 +181,7 @@ function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number
     s3 += a[ao + i + 3] * b[bo + i + 3];
   }
   for (; i < n; i++) s0 += a[ao + i] * b[bo + i];
-  return (s0 + s1) + (s2 + s3);
+  return s0 + s1 + (s2 + s3);
 }
 
 /** ‖c‖² of every centre in float64, once per bank (the float32 ones would reintroduce cancellation). */
@@ -178,14 +190,22 @@ function centreNorms(bank: MemoryBank): Float64Array {
   let norms = exactNorms.get(bank);
   if (!norms) {
     norms = new Float64Array(bank.size);
-    for (let m = 0; m < bank.size; m++) norms[m] = dot(bank.centres, m * bank.dim, bank.centres, m * bank.dim, bank.dim);
+    for (let m = 0; m < bank.size; m++)
+      norms[m] = dot(bank.centres, m * bank.dim, bank.centres, m * bank.dim, bank.dim);
     exactNorms.set(bank, norms);
   }
   return norms;
 }
 
 /** Squared distances [P, need] from each φ_t to its `need` nearest centres, in float64. */
-function gatheredDistances(phi: Float32Array, count: number, bank: MemoryBank, indices: Int32Array, k: number, need: number): Float64Array {
+function gatheredDistances(
+  phi: Float32Array,
+  count: number,
+  bank: MemoryBank,
+  indices: Int32Array,
+  k: number,
+  need: number,
+): Float64Array {
   const { centres, dim } = bank;
   const norms = centreNorms(bank);
   const out = new Float64Array(count * need);
@@ -206,7 +226,11 @@ export function cfaLossAndGradient(params: LossParams): LossAndGradient {
   const dim = bank.dim;
   const need = neighboursNeeded(config);
   assert(phi.length === count * dim, 'cfaLoss', () => `phi must hold [${count}, ${dim}] values, got ${phi.length}`);
-  assert(k >= need && indices.length === count * k, 'cfaLoss', () => `indices must be [${count}, ≥${need}], got ${indices.length} values with k = ${k}`);
+  assert(
+    k >= need && indices.length === count * k,
+    'cfaLoss',
+    () => `indices must be [${count}, ≥${need}], got ${indices.length} values with k = ${k}`,
+  );
   const gradPhi = new Float32Array(count * dim);
   if (config.terms === 'none') return { loss: 0, lossAtt: 0, lossRep: 0, gradPhi, gradR: 0 };
   const h = hingeWeights(gatheredDistances(phi, count, bank, indices, k, need), count, r, config);
@@ -236,10 +260,18 @@ export interface LossTfParams {
 }
 
 /** The same loss as TensorFlow.js ops, for autograd. Returns scalars; the caller disposes. */
-export function cfaLossTf({ phi, gathered, r, config }: LossTfParams): { loss: tf.Scalar; lossAtt: tf.Scalar; lossRep: tf.Scalar } {
+export function cfaLossTf({ phi, gathered, r, config }: LossTfParams): {
+  loss: tf.Scalar;
+  lossAtt: tf.Scalar;
+  lossRep: tf.Scalar;
+} {
   const b = assertShape('cfaLossTf', 'phi', phi.shape, ['P', 'D']);
   assertShape('cfaLossTf', 'gathered', gathered.shape, ['P', 'k', 'D'], b);
-  assert(b.k >= neighboursNeeded(config), 'cfaLossTf', () => `gathered has ${b.k} neighbours, the loss needs ${neighboursNeeded(config)}`);
+  assert(
+    b.k >= neighboursNeeded(config),
+    'cfaLossTf',
+    () => `gathered has ${b.k} neighbours, the loss needs ${neighboursNeeded(config)}`,
+  );
   return tf.tidy(() => {
     if (config.terms === 'none') {
       const zero = tf.scalar(0);
@@ -249,9 +281,13 @@ export function cfaLossTf({ phi, gathered, r, config }: LossTfParams): { loss: t
     const r2 = tf.square(r);
     const lossAtt = tf.div(tf.mean(tf.relu(tf.sub(tf.slice(d, [0, 0], [-1, config.K]), r2))), config.nu) as tf.Scalar;
     const [negStart, negEnd] = negativeColumns(config);
-    const lossRep = config.terms === 'att+rep' && negEnd > negStart
-      ? tf.div(tf.mean(tf.relu(tf.sub(tf.sub(r2, tf.slice(d, [0, negStart], [-1, negEnd - negStart])), config.alpha))), config.nu) as tf.Scalar
-      : tf.scalar(0);
+    const lossRep =
+      config.terms === 'att+rep' && negEnd > negStart
+        ? (tf.div(
+            tf.mean(tf.relu(tf.sub(tf.sub(r2, tf.slice(d, [0, negStart], [-1, negEnd - negStart])), config.alpha))),
+            config.nu,
+          ) as tf.Scalar)
+        : tf.scalar(0);
     return { loss: tf.add(lossAtt, lossRep) as tf.Scalar, lossAtt, lossRep };
   });
 }

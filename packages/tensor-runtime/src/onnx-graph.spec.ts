@@ -24,7 +24,9 @@ describe('OnnxGraphBuilder + ONNX Runtime', () => {
 
   it('refuses an initializer whose length does not match its dims, naming it', () => {
     const g = new OnnxGraphBuilder('bad');
-    expect(() => g.initializer('w', new Float32Array(5), [2, 3])).toThrow(/initializer 'w' has 5 values, dims \[2,3\] need 6/);
+    expect(() => g.initializer('w', new Float32Array(5), [2, 3])).toThrow(
+      /initializer 'w' has 5 values, dims \[2,3\] need 6/,
+    );
   });
 
   it('refuses a value defined twice', () => {

@@ -110,10 +110,17 @@ export class OnnxGraphBuilder {
   initializer(name: string, data: Float32Array | BigInt64Array | number[], dims: number[]): string {
     const count = dims.reduce((a, b) => a * b, 1);
     if (data.length !== count) {
-      throw new Error(`OnnxGraphBuilder(${this.graphName}): initializer '${name}' has ${data.length} values, dims [${dims}] need ${count}`);
+      throw new Error(
+        `OnnxGraphBuilder(${this.graphName}): initializer '${name}' has ${data.length} values, dims [${dims}] need ${count}`,
+      );
     }
     const isInt = data instanceof BigInt64Array || Array.isArray(data);
-    const typed = data instanceof Float32Array ? data : data instanceof BigInt64Array ? data : BigInt64Array.from(data.map((v) => BigInt(v)));
+    const typed =
+      data instanceof Float32Array
+        ? data
+        : data instanceof BigInt64Array
+          ? data
+          : BigInt64Array.from(data.map((v) => BigInt(v)));
     this.initializers.push({
       name: this.claim(name),
       dims,
@@ -132,10 +139,15 @@ export class OnnxGraphBuilder {
    * Adds a node; returns its output names (fresh ones unless given).
    * `outputs` is a count or explicit names.
    */
-  node(opType: string, inputs: string[], attributes: Record<string, AttrValue> = {}, outputs: number | string[] = 1): string[] {
-    const outNames = (typeof outputs === 'number'
-      ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase()))
-      : outputs).map((o) => this.claim(o));
+  node(
+    opType: string,
+    inputs: string[],
+    attributes: Record<string, AttrValue> = {},
+    outputs: number | string[] = 1,
+  ): string[] {
+    const outNames = (
+      typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs
+    ).map((o) => this.claim(o));
     this.nodes.push({
       opType,
       name: this.fresh(`${opType}_node`),

@@ -31,7 +31,12 @@ export interface OrtOutput {
 
 function providers(): string[] {
   const raw = process.env[ORT_PROVIDERS_ENV];
-  return raw ? raw.split(',').map((p) => p.trim()).filter(Boolean) : ['cpu'];
+  return raw
+    ? raw
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+    : ['cpu'];
 }
 
 export async function createOrtRunner(engine: EngineSelection, model: Uint8Array, label: string): Promise<OrtRunner> {
@@ -43,7 +48,9 @@ export async function createOrtRunner(engine: EngineSelection, model: Uint8Array
       graphOptimizationLevel: 'all',
       intraOpNumThreads: engine.threads,
       interOpNumThreads: 1,
-      ...(process.env[ORT_PROFILE_ENV] ? { enableProfiling: true, profileFilePrefix: process.env[ORT_PROFILE_ENV] } : {}),
+      ...(process.env[ORT_PROFILE_ENV]
+        ? { enableProfiling: true, profileFilePrefix: process.env[ORT_PROFILE_ENV] }
+        : {}),
     });
   } catch (error) {
     throw new Error(`ONNX Runtime could not build the '${label}' session: ${(error as Error).message}`);
@@ -71,6 +78,7 @@ export async function createOrtRunner(engine: EngineSelection, model: Uint8Array
 }
 
 export function requireOrt(engine: EngineSelection, label: string): OrtModule {
-  if (!engine.ort) throw new Error(`${label}: engine '${engine.name}' has no ONNX Runtime; select engine 'ort' or 'auto'`);
+  if (!engine.ort)
+    throw new Error(`${label}: engine '${engine.name}' has no ONNX Runtime; select engine 'ort' or 'auto'`);
   return engine.ort;
 }

@@ -13,7 +13,9 @@ describe('createRng', () => {
   it('gives uniform values in [0,1) with mean ≈ 1/2 and normals with mean ≈ 0, variance ≈ 1', () => {
     const rng = createRng(1);
     const n = 20000;
-    let su = 0, sn = 0, sn2 = 0;
+    let su = 0,
+      sn = 0,
+      sn2 = 0;
     for (let i = 0; i < n; i++) {
       const u = rng.next();
       expect(u).toBeGreaterThanOrEqual(0);

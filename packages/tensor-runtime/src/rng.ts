@@ -50,13 +50,20 @@ export function hashString(text: string): number {
 
 export function createRng(seed: number): Rng {
   if (!Number.isFinite(seed)) throw new Error(`createRng: seed must be a finite number, got ${seed}`);
-  const init = splitmix32(Math.floor(seed) >>> 0 ^ Math.floor(seed / 2 ** 32));
-  let a = init(), b = init(), c = init(), d = init();
+  const init = splitmix32((Math.floor(seed) >>> 0) ^ Math.floor(seed / 2 ** 32));
+  let a = init(),
+    b = init(),
+    c = init(),
+    d = init();
   let spare: number | undefined;
   const nextU32 = (): number => {
     const result = Math.imul(rotl(Math.imul(b, 5) >>> 0, 7), 9) >>> 0;
     const t = (b << 9) >>> 0;
-    c ^= a; d ^= b; b ^= c; a ^= d; c ^= t;
+    c ^= a;
+    d ^= b;
+    b ^= c;
+    a ^= d;
+    c ^= t;
     d = rotl(d, 11);
     return result;
   };

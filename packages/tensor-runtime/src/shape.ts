@@ -22,7 +22,9 @@ export function assertShape(
   bound: Record<string, number> = {},
 ): Record<string, number> {
   const fail = (why: string): never => {
-    throw new Error(`Error in ${op}: ${arg} must have shape [${expected.map((e) => e ?? '*').join(', ')}], got [${actual.join(', ')}] (${why})`);
+    throw new Error(
+      `Error in ${op}: ${arg} must have shape [${expected.map((e) => e ?? '*').join(', ')}], got [${actual.join(', ')}] (${why})`,
+    );
   };
   if (actual.length !== expected.length) fail(`rank ${actual.length}, expected ${expected.length}`);
   expected.forEach((e, i) => {
@@ -48,7 +50,8 @@ export function product(shape: ReadonlyArray<number>): number {
 
 /** max |a − b| / max |b|: how far two arrays differ relative to the reference's scale (parity checks). */
 export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxAbs = 0, maxRef = 0;
+  let maxAbs = 0,
+    maxRef = 0;
   for (let i = 0; i < expected.length; i++) {
     maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
     maxRef = Math.max(maxRef, Math.abs(expected[i]));

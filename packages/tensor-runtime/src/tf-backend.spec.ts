@@ -22,6 +22,8 @@ describe('selectTfBackend', () => {
   });
 
   it('rejects unknown names with the list of valid ones', () => {
-    expect(() => parseTfBackendName('webgpu', '--backend')).toThrow(/--backend: unknown TensorFlow.js backend 'webgpu', expected one of tfjs-node-gpu, tfjs-node, wasm, cpu/);
+    expect(() => parseTfBackendName('webgpu', '--backend')).toThrow(
+      /--backend: unknown TensorFlow.js backend 'webgpu', expected one of tfjs-node-gpu, tfjs-node, wasm, cpu/,
+    );
   });
 });

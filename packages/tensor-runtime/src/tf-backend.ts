@@ -67,7 +67,9 @@ async function tryLoad(name: TfBackendName): Promise<void> {
 
 export function parseTfBackendName(value: string, source: string): TfBackendName {
   if ((TF_BACKEND_CHAIN as readonly string[]).includes(value)) return value as TfBackendName;
-  throw new Error(`${source}: unknown TensorFlow.js backend '${value}', expected one of ${TF_BACKEND_CHAIN.join(', ')}`);
+  throw new Error(
+    `${source}: unknown TensorFlow.js backend '${value}', expected one of ${TF_BACKEND_CHAIN.join(', ')}`,
+  );
 }
 
 let current: TfBackendSelection | undefined;
@@ -83,7 +85,9 @@ let current: TfBackendSelection | undefined;
  */
 export async function selectTfBackend(options: { preferred?: string } = {}): Promise<TfBackendSelection> {
   const preferredRaw = options.preferred ?? process.env[TF_BACKEND_ENV];
-  const preferred = preferredRaw ? parseTfBackendName(preferredRaw, options.preferred ? 'backend' : TF_BACKEND_ENV) : undefined;
+  const preferred = preferredRaw
+    ? parseTfBackendName(preferredRaw, options.preferred ? 'backend' : TF_BACKEND_ENV)
+    : undefined;
   if (current && (!preferred || current.backend === preferred)) return current;
   const chain: readonly TfBackendName[] = preferred ? [preferred] : TF_BACKEND_CHAIN;
   const attempts: TfBackendAttempt[] = [];

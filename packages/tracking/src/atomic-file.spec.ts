@@ -28,11 +28,12 @@ describe('atomic file writes', () => {
     const dir = await mkdtemp(join(tmpdir(), 'atomic-'));
     const lock = join(dir, '.lock');
     const order: string[] = [];
-    const hold = (name: string) => withFileLock(lock, async () => {
-      order.push(`${name} in`);
-      await new Promise((r) => setTimeout(r, 20));
-      order.push(`${name} out`);
-    });
+    const hold = (name: string) =>
+      withFileLock(lock, async () => {
+        order.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 20));
+        order.push(`${name} out`);
+      });
     await Promise.all([hold('a'), hold('b'), hold('c')]);
     for (let i = 0; i < order.length; i += 2) expect(order[i + 1]).toBe(order[i].replace('in', 'out'));
     await writeFile(lock, '1');

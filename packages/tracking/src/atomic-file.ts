@@ -22,7 +22,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-export async function writeFileAtomic(path: string, content: string | Uint8Array, options: { tempDir?: string; durable?: boolean } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  content: string | Uint8Array,
+  options: { tempDir?: string; durable?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = join(options.tempDir ?? dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
@@ -67,7 +71,11 @@ export async function appendLines(path: string, text: string): Promise<void> {
 }
 
 /** Runs `fn` holding an exclusive lock file (created with O_EXCL); waits, and breaks stale locks. */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: { staleMs?: number; timeoutMs?: number } = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  options: { staleMs?: number; timeoutMs?: number } = {},
+): Promise<T> {
   const staleMs = options.staleMs ?? 30_000;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   await mkdir(dirname(lockPath), { recursive: true });
@@ -79,9 +87,15 @@ export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, op
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lockPath).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > staleMs) await rm(lockPath, { force: true });
-      else if (Date.now() > deadline) throw new Error(`${lockPath}: lock still held after ${options.timeoutMs ?? 60_000} ms (remove the file if no process holds it)`);
+      else if (Date.now() > deadline)
+        throw new Error(
+          `${lockPath}: lock still held after ${options.timeoutMs ?? 60_000} ms (remove the file if no process holds it)`,
+        );
       else await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
     }
   }

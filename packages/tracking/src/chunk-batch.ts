@@ -24,7 +24,11 @@ export interface LogBatchBody {
 }
 
 /** Request bodies for one normalised batch; each within every limit, with `limits` overridable for tests. */
-export function chunkBatch(runId: string, batch: Required<Batch>, limits: Partial<Record<keyof typeof LIMITS, number>> = {}): LogBatchBody[] {
+export function chunkBatch(
+  runId: string,
+  batch: Required<Batch>,
+  limits: Partial<Record<keyof typeof LIMITS, number>> = {},
+): LogBatchBody[] {
   const L = { ...LIMITS, ...limits };
   const empty = (): LogBatchBody => ({ run_id: runId, metrics: [], params: [], tags: [] });
   const baseBytes = Buffer.byteLength(JSON.stringify(empty()));

@@ -33,7 +33,9 @@ describe('createTrackingStore', () => {
   });
 
   it('refuses schemes it cannot speak, and misspelt options, saying what to do', () => {
-    expect(() => createTrackingStore({ uri: 'sqlite:///mlflow.db' })).toThrow(/mlflow server --backend-store-uri sqlite:\/\/\/mlflow.db/);
+    expect(() => createTrackingStore({ uri: 'sqlite:///mlflow.db' })).toThrow(
+      /mlflow server --backend-store-uri sqlite:\/\/\/mlflow.db/,
+    );
     expect(() => createTrackingStore({ localdir: 'x' } as never)).toThrow(MlflowInvalidParameterError);
   });
 });

@@ -45,7 +45,11 @@ export type CreateTrackingStoreOptions = z.input<typeof CreateTrackingStoreOptio
 
 export function createTrackingStore(options: CreateTrackingStoreOptions = {}): TrackingStore {
   const parsed = CreateTrackingStoreOptionsSchema.safeParse(options);
-  if (!parsed.success) throw new MlflowInvalidParameterError(`createTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+  if (!parsed.success)
+    throw new MlflowInvalidParameterError(
+      `createTrackingStore options: ${z.prettifyError(parsed.error)}`,
+      'INVALID_PARAMETER_VALUE',
+    );
   const o = parsed.data;
   const uri = (o.uri ?? (o.env ?? process.env).MLFLOW_TRACKING_URI)?.trim() || undefined;
   if (!uri) return new FileTrackingStore(o.localDir ?? DEFAULT_LOCAL_STORE);
@@ -53,7 +57,13 @@ export function createTrackingStore(options: CreateTrackingStoreOptions = {}): T
     // the caller's own rest options, not the parsed ones (which would carry every default)
     if (!o.spoolPath) return new RestTrackingStore({ ...options.rest, uri });
     // few direct retries: an unreachable server should spool quickly and let training go on
-    const rest = new RestTrackingStore({ retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 }, connectTimeoutMs: 2_000, requestTimeoutMs: 30_000, ...options.rest, uri });
+    const rest = new RestTrackingStore({
+      retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 },
+      connectTimeoutMs: 2_000,
+      requestTimeoutMs: 30_000,
+      ...options.rest,
+      uri,
+    });
     return new SpoolingTrackingStore(rest, o.spoolPath, { onEvent: o.onEvent });
   }
   if (/^file:\/\//i.test(uri)) return new FileTrackingStore(fileURLToPath(uri));

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSchema, CreateRunRequestSchema, MetricSchema, RUN_STATUS_CODE, RUN_STATUSES, SearchRunsRequestSchema } from './entities';
+import {
+  BatchSchema,
+  CreateRunRequestSchema,
+  MetricSchema,
+  RUN_STATUS_CODE,
+  RUN_STATUSES,
+  SearchRunsRequestSchema,
+} from './entities';
 
 describe('entity schemas', () => {
   it('metrics carry NaN and ±Infinity; timestamps are integers ≥ 0', () => {
-    for (const value of [NaN, Infinity, -Infinity, 0.5]) expect(MetricSchema.safeParse({ key: 'm', value, timestamp: 1, step: 0 }).success).toBe(true);
+    for (const value of [NaN, Infinity, -Infinity, 0.5])
+      expect(MetricSchema.safeParse({ key: 'm', value, timestamp: 1, step: 0 }).success).toBe(true);
     expect(MetricSchema.safeParse({ key: 'm', value: '1', timestamp: 1, step: 0 }).success).toBe(false);
     expect(MetricSchema.safeParse({ key: 'm', value: 1, timestamp: -1, step: 0 }).success).toBe(false);
   });

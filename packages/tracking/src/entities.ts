@@ -16,7 +16,13 @@ export const RunStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /** The integers the file store writes as `status` in a run's meta.yaml (`RunStatus` in MLflow). */
-export const RUN_STATUS_CODE: Readonly<Record<RunStatus, number>> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
+export const RUN_STATUS_CODE: Readonly<Record<RunStatus, number>> = {
+  RUNNING: 1,
+  SCHEDULED: 2,
+  FINISHED: 3,
+  FAILED: 4,
+  KILLED: 5,
+};
 
 /** Tags MLflow gives meaning to. */
 export const MLFLOW_TAGS = {
@@ -29,7 +35,10 @@ export const MLFLOW_TAGS = {
 } as const;
 
 /** Any JS number: zod 4's `z.number()` refuses NaN and ±Infinity, which metrics must carry. */
-export const MetricValueSchema = z.custom<number>((v) => typeof v === 'number', 'expected a number (NaN and ±Infinity allowed)');
+export const MetricValueSchema = z.custom<number>(
+  (v) => typeof v === 'number',
+  'expected a number (NaN and ±Infinity allowed)',
+);
 
 const int64 = z.number().int();
 

@@ -61,7 +61,10 @@ export class MlflowInvalidKeyError extends MlflowInvalidParameterError {
     readonly key: string,
     reason: string,
   ) {
-    super(`invalid ${kind} key ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)}: ${reason}`, 'INVALID_PARAMETER_VALUE');
+    super(
+      `invalid ${kind} key ${JSON.stringify(key.length > 80 ? `${key.slice(0, 80)}…` : key)}: ${reason}`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
 }
 
@@ -97,16 +100,33 @@ export interface ErrorBody {
  * The typed error for an HTTP answer. `artifactDownload` marks a GET of a proxied artifact, whose
  * 500 for a missing file is really a 404.
  */
-export function errorFromResponse(status: number, body: ErrorBody | undefined, endpoint: string, context: { artifactDownload?: boolean } = {}): MlflowError {
-  const code = body?.error_code ?? (status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : status >= 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST');
+export function errorFromResponse(
+  status: number,
+  body: ErrorBody | undefined,
+  endpoint: string,
+  context: { artifactDownload?: boolean } = {},
+): MlflowError {
+  const code =
+    body?.error_code ??
+    (status === 404
+      ? 'RESOURCE_DOES_NOT_EXIST'
+      : status === 429
+        ? 'REQUEST_LIMIT_EXCEEDED'
+        : status >= 500
+          ? 'INTERNAL_ERROR'
+          : 'BAD_REQUEST');
   const message = body?.message ?? `HTTP ${status}`;
   if (PARAM_CONFLICT.test(message)) return new MlflowParamConflictError(message, code, status, endpoint);
-  if (context.artifactDownload && status === 500 && MISSING_ARTIFACT.test(message)) return new MlflowResourceNotFoundError(message, code, status, endpoint);
-  if (code === 'RESOURCE_DOES_NOT_EXIST' || status === 404) return new MlflowResourceNotFoundError(message, code, status, endpoint);
+  if (context.artifactDownload && status === 500 && MISSING_ARTIFACT.test(message))
+    return new MlflowResourceNotFoundError(message, code, status, endpoint);
+  if (code === 'RESOURCE_DOES_NOT_EXIST' || status === 404)
+    return new MlflowResourceNotFoundError(message, code, status, endpoint);
   if (code === 'RESOURCE_ALREADY_EXISTS') return new MlflowResourceAlreadyExistsError(message, code, status, endpoint);
-  if (status === 429 || code === 'REQUEST_LIMIT_EXCEEDED') return new MlflowRateLimitError(message, code, status, endpoint);
+  if (status === 429 || code === 'REQUEST_LIMIT_EXCEEDED')
+    return new MlflowRateLimitError(message, code, status, endpoint);
   if (status >= 500) return new MlflowServerError(message, code, status, endpoint);
-  if (code === 'INVALID_PARAMETER_VALUE' || status === 400) return new MlflowInvalidParameterError(message, code, status, endpoint);
+  if (code === 'INVALID_PARAMETER_VALUE' || status === 400)
+    return new MlflowInvalidParameterError(message, code, status, endpoint);
   return new MlflowError(message, code, status, endpoint);
 }
 
@@ -114,14 +134,28 @@ export function errorFromResponse(status: number, body: ErrorBody | undefined, e
  * The answer MLflow 3.6 gives for a typed error, for the fake server. `via` is the endpoint, since a
  * changed param is 400 through log-parameter but 500 through log-batch on the file store.
  */
-export function errorToResponse(error: unknown, via = ''): { status: number; body: { error_code: string; message: string } } {
-  const message = error instanceof MlflowError && error.endpoint ? error.message.slice(error.endpoint.length + 2) : error instanceof Error ? error.message : String(error);
+export function errorToResponse(
+  error: unknown,
+  via = '',
+): { status: number; body: { error_code: string; message: string } } {
+  const message =
+    error instanceof MlflowError && error.endpoint
+      ? error.message.slice(error.endpoint.length + 2)
+      : error instanceof Error
+        ? error.message
+        : String(error);
   if (error instanceof MlflowParamConflictError) {
-    return via.endsWith('log-batch') ? { status: 500, body: { error_code: 'INTERNAL_ERROR', message } } : { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message } };
+    return via.endsWith('log-batch')
+      ? { status: 500, body: { error_code: 'INTERNAL_ERROR', message } }
+      : { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message } };
   }
-  if (error instanceof MlflowResourceNotFoundError) return { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message } };
-  if (error instanceof MlflowResourceAlreadyExistsError) return { status: 400, body: { error_code: 'RESOURCE_ALREADY_EXISTS', message } };
-  if (error instanceof MlflowInvalidParameterError) return { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message } };
-  if (error instanceof MlflowError && error.errorCode === 'INVALID_STATE') return { status: 500, body: { error_code: 'INVALID_STATE', message } };
+  if (error instanceof MlflowResourceNotFoundError)
+    return { status: 404, body: { error_code: 'RESOURCE_DOES_NOT_EXIST', message } };
+  if (error instanceof MlflowResourceAlreadyExistsError)
+    return { status: 400, body: { error_code: 'RESOURCE_ALREADY_EXISTS', message } };
+  if (error instanceof MlflowInvalidParameterError)
+    return { status: 400, body: { error_code: 'INVALID_PARAMETER_VALUE', message } };
+  if (error instanceof MlflowError && error.errorCode === 'INVALID_STATE')
+    return { status: 500, body: { error_code: 'INVALID_STATE', message } };
   return { status: 500, body: { error_code: 'INTERNAL_ERROR', message } };
 }

@@ -12,7 +12,12 @@ afterAll(async () => fake.close());
 serverContract('in-process fake server', () => fake.url);
 
 describe('fake server faults and restarts', () => {
-  const createExperiment = (url: string, name: string) => request(`${url}/api/2.0/mlflow/experiments/create`, { method: 'POST', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' } });
+  const createExperiment = (url: string, name: string) =>
+    request(`${url}/api/2.0/mlflow/experiments/create`, {
+      method: 'POST',
+      body: JSON.stringify({ name }),
+      headers: { 'content-type': 'application/json' },
+    });
 
   it('failNext answers the error (narrowed to an endpoint when asked) and logs it', async () => {
     fake.faults.failNext(1, 503, { endpoint: 'experiments/create' });
@@ -20,8 +25,15 @@ describe('fake server faults and restarts', () => {
     expect(other.statusCode).toBe(404);
     await other.body.text();
     const failed = await createExperiment(fake.url, 'f1');
-    expect([failed.statusCode, await failed.body.json()]).toEqual([503, { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected failure (503)' }]);
-    expect(fake.requests.at(-1)).toMatchObject({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', status: 503 });
+    expect([failed.statusCode, await failed.body.json()]).toEqual([
+      503,
+      { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected failure (503)' },
+    ]);
+    expect(fake.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/api/2.0/mlflow/experiments/create',
+      status: 503,
+    });
   });
 
   it('dropNextConnections closes the socket before handling; loseNextAnswers after', async () => {

@@ -79,7 +79,11 @@ export interface FakeMlflowServer {
   requests: FakeRequestRecord[];
   faults: {
     /** The next `count` requests answer `status` with an MLflow error body (and `Retry-After` if given). */
-    failNext(count: number, status?: number, options?: FaultOptions & { errorCode?: string; retryAfterS?: number }): void;
+    failNext(
+      count: number,
+      status?: number,
+      options?: FaultOptions & { errorCode?: string; retryAfterS?: number },
+    ): void;
     /** The next `count` requests get their connection closed before they are handled. */
     dropNextConnections(count: number, options?: FaultOptions): void;
     /** The next `count` requests are handled, then their connection is closed without the answer. */
@@ -99,12 +103,23 @@ type Fault =
   | { kind: 'delay'; ms: number; endpoint?: string };
 
 const API = /^\/(?:ajax-)?api\/2\.0\//;
-const CODE_FOR_STATUS: Record<number, string> = { 429: 'REQUEST_LIMIT_EXCEEDED', 500: 'INTERNAL_ERROR', 502: 'BAD_GATEWAY', 503: 'TEMPORARILY_UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
-const FLASK_404 = '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
-const FLASK_500 = '<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n';
+const CODE_FOR_STATUS: Record<number, string> = {
+  429: 'REQUEST_LIMIT_EXCEEDED',
+  500: 'INTERNAL_ERROR',
+  502: 'BAD_GATEWAY',
+  503: 'TEMPORARILY_UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+const FLASK_404 =
+  '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
+const FLASK_500 =
+  '<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n<p>The server encountered an internal error and was unable to complete your request. Either the server is overloaded or there is an error in the application.</p>\n';
 
 class HtmlError extends Error {
-  constructor(readonly status: number, readonly html: string) {
+  constructor(
+    readonly status: number,
+    readonly html: string,
+  ) {
     super(`HTTP ${status}`);
   }
 }
@@ -113,19 +128,32 @@ function invalid(message: string): never {
   throw new MlflowInvalidParameterError(message, 'INVALID_PARAMETER_VALUE');
 }
 
-const missing = (path: string) => invalid(`Missing value for required parameter '${path}'. See the API docs for more information about request parameters.`);
+const missing = (path: string) =>
+  invalid(
+    `Missing value for required parameter '${path}'. See the API docs for more information about request parameters.`,
+  );
 
 /** MLflow's experiment order: `creation_time DESC, experiment_id ASC` unless `order_by` says otherwise. */
 function sortExperiments(list: Experiment[], orderBy: string[] | undefined): Experiment[] {
   const clauses = (orderBy?.length ? orderBy : ['creation_time DESC', 'experiment_id ASC']).map((c) => {
     const [field, dir = 'ASC'] = c.trim().split(/\s+/);
     const key = field.replace(/^attributes?\./, '');
-    const value = (e: Experiment): string | number => (key === 'name' ? e.name : key === 'experiment_id' ? e.experimentId : key === 'last_update_time' ? (e.lastUpdateTime ?? 0) : key === 'creation_time' ? (e.creationTime ?? 0) : invalid(`Invalid order_by entity: ${field}`));
+    const value = (e: Experiment): string | number =>
+      key === 'name'
+        ? e.name
+        : key === 'experiment_id'
+          ? e.experimentId
+          : key === 'last_update_time'
+            ? (e.lastUpdateTime ?? 0)
+            : key === 'creation_time'
+              ? (e.creationTime ?? 0)
+              : invalid(`Invalid order_by entity: ${field}`);
     return { value, sign: dir.toUpperCase() === 'DESC' ? -1 : 1 };
   });
   return [...list].sort((a, b) => {
     for (const { value, sign } of clauses) {
-      const va = value(a), vb = value(b);
+      const va = value(a),
+        vb = value(b);
       if (va !== vb) return (va < vb ? -1 : 1) * sign;
     }
     return 0;
@@ -141,7 +169,13 @@ function experimentFilter(filter: string): (e: Experiment) => boolean {
   const op = m[1].toUpperCase();
   if (op === '=') return (e) => e.name === value;
   if (op === '!=') return (e) => e.name !== value;
-  const re = new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, op === 'ILIKE' ? 'is' : 's');
+  const re = new RegExp(
+    `^${value
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/%/g, '.*')
+      .replace(/_/g, '.')}$`,
+    op === 'ILIKE' ? 'is' : 's',
+  );
   return (e) => re.test(e.name);
 }
 
@@ -178,16 +212,27 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
     const files = [];
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const size = e.isDirectory() ? undefined : (await stat(join(dir, e.name))).size;
-      files.push(artifactToWire(e.isDirectory() ? { path: e.name, isDir: true } : { path: e.name, isDir: false, fileSize: size }, listedPath));
+      files.push(
+        artifactToWire(
+          e.isDirectory() ? { path: e.name, isDir: true } : { path: e.name, isDir: false, fileSize: size },
+          listedPath,
+        ),
+      );
     }
     return files;
   };
 
   /** The proxy path of a run's artifact root (all runs here have mlflow-artifacts URIs). */
-  const runArtifactRoot = async (runId: string) => new URL((await store.getRun(runId)).info.artifactUri).pathname.replace(/^\/+/, '');
+  const runArtifactRoot = async (runId: string) =>
+    new URL((await store.getRun(runId)).info.artifactUri).pathname.replace(/^\/+/, '');
 
   const missingArtifact = (relative: string, full: string) => {
-    throw Object.assign(new Error(`The following failures occurred while downloading one or more artifacts from ${artifacts}:\n##### File ${relative} #####\n[Errno 2] No such file or directory: '${full}'`), { mlflow500: true });
+    throw Object.assign(
+      new Error(
+        `The following failures occurred while downloading one or more artifacts from ${artifacts}:\n##### File ${relative} #####\n[Errno 2] No such file or directory: '${full}'`,
+      ),
+      { mlflow500: true },
+    );
   };
 
   interface Answer {
@@ -201,7 +246,8 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
     const method = req.method ?? 'GET';
     const q = (k: string) => url.searchParams.get(k) ?? undefined;
     const json = (): Record<string, unknown> => {
-      if (!/^application\/json/i.test(req.headers['content-type'] ?? '')) invalid("Bad Request. Content-Type must be one of ['application/json'].");
+      if (!/^application\/json/i.test(req.headers['content-type'] ?? ''))
+        invalid("Bad Request. Content-Type must be one of ['application/json'].");
       try {
         return body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
       } catch {
@@ -222,10 +268,18 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
       }
     }
     const apiPath = path.replace(API, '/api/2.0/');
-    if (apiPath === '/api/2.0/mlflow-artifacts/artifacts' || apiPath.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
+    if (
+      apiPath === '/api/2.0/mlflow-artifacts/artifacts' ||
+      apiPath.startsWith('/api/2.0/mlflow-artifacts/artifacts/')
+    ) {
       // the raw path: WHATWG URLs resolve '%2E%2E' segments, which the server must see and refuse
       const rawPath = (req.url ?? '').split('?')[0].replace(API, '/api/2.0/');
-      const rel = rawPath.slice('/api/2.0/mlflow-artifacts/artifacts'.length).replace(/^\//, '').split('/').map(decodeURIComponent).join('/');
+      const rel = rawPath
+        .slice('/api/2.0/mlflow-artifacts/artifacts'.length)
+        .replace(/^\//, '')
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/');
       if (method === 'PUT' && rel) {
         const file = artifactFile(rel);
         await mkdir(dirname(file), { recursive: true });
@@ -250,35 +304,56 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
         if (name.includes("'")) invalid(`Invalid clause(s) in filter string: name = '${name}'`);
         // MLflow: the first of search_experiments' default order, newest first, for a name it created twice
         const e = sortExperiments(await store.getExperimentsByName(name), undefined)[0];
-        if (!e) throw new MlflowResourceNotFoundError(`Could not find experiment with name '${name}'`, 'RESOURCE_DOES_NOT_EXIST');
+        if (!e)
+          throw new MlflowResourceNotFoundError(
+            `Could not find experiment with name '${name}'`,
+            'RESOURCE_DOES_NOT_EXIST',
+          );
         return ok({ experiment: experimentToWire(e) });
       }
       case 'POST experiments/search': {
         const b = json();
         const maxResults = b.max_results === undefined ? 1000 : Number(b.max_results);
-        if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > LIMITS.searchMaxResults) invalid(`Invalid value ${b.max_results} for parameter 'max_results' supplied. It must be a positive integer`);
+        if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > LIMITS.searchMaxResults)
+          invalid(`Invalid value ${b.max_results} for parameter 'max_results' supplied. It must be a positive integer`);
         const view = String(b.view_type ?? 'ACTIVE_ONLY');
         const matches = experimentFilter((b.filter as string) || '');
-        const all = (await store.listExperiments()).filter((e) => (view === 'ALL' || (view === 'DELETED_ONLY') === (e.lifecycleStage === 'deleted')) && matches(e));
-        const page = paginate(sortExperiments(all, b.order_by as string[] | undefined), maxResults, (b.page_token as string) || undefined);
-        return ok({ ...(page.items.length ? { experiments: page.items.map(experimentToWire) } : {}), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+        const all = (await store.listExperiments()).filter(
+          (e) => (view === 'ALL' || (view === 'DELETED_ONLY') === (e.lifecycleStage === 'deleted')) && matches(e),
+        );
+        const page = paginate(
+          sortExperiments(all, b.order_by as string[] | undefined),
+          maxResults,
+          (b.page_token as string) || undefined,
+        );
+        return ok({
+          ...(page.items.length ? { experiments: page.items.map(experimentToWire) } : {}),
+          ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+        });
       }
       case 'GET experiments/get':
-        return ok({ experiment: experimentToWire(await store.getExperiment(q('experiment_id') ?? missing('experiment_id'))) });
+        return ok({
+          experiment: experimentToWire(await store.getExperiment(q('experiment_id') ?? missing('experiment_id'))),
+        });
       case 'POST experiments/create': {
         const b = json();
         if (!b.name) missing('name');
         if (String(b.name).includes("'")) invalid(`Invalid clause(s) in filter string: name = '${String(b.name)}'`);
         const tags = Object.fromEntries(((b.tags as KeyValue[]) ?? []).map((t) => [t.key, t.value ?? '']));
-        return ok({ experiment_id: await store.createExperiment(String(b.name), tags, { mlflowRace: opts.mlflowExperimentRace }) });
+        return ok({
+          experiment_id: await store.createExperiment(String(b.name), tags, { mlflowRace: opts.mlflowExperimentRace }),
+        });
       }
       case 'POST runs/create': {
         const b = json();
         if (!b.experiment_id) invalid("Invalid experiment ID: ''");
         const tags = Object.fromEntries(((b.tags as KeyValue[]) ?? []).map((t) => [t.key, t.value ?? '']));
         const run = await store.createRun({
-          experimentId: String(b.experiment_id), ...(b.run_name ? { runName: String(b.run_name) } : {}),
-          startTime: Number(b.start_time ?? 0), userId: String(b.user_id ?? ''), tags,
+          experimentId: String(b.experiment_id),
+          ...(b.run_name ? { runName: String(b.run_name) } : {}),
+          startTime: Number(b.start_time ?? 0),
+          userId: String(b.user_id ?? ''),
+          tags,
         });
         return ok({ run: runToWire(run) });
       }
@@ -286,8 +361,15 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
         const b = json();
         const runId = String(b.run_id ?? b.run_uuid ?? missing('run_id'));
         const current = await store.getRun(runId);
-        const status = (RUN_STATUSES as readonly string[]).includes(String(b.status)) ? (b.status as RunStatus) : current.info.status;
-        await store.updateRun({ runId, status, ...(b.end_time !== undefined && b.end_time !== null ? { endTime: Number(b.end_time) } : {}), ...(b.run_name ? { runName: String(b.run_name) } : {}) });
+        const status = (RUN_STATUSES as readonly string[]).includes(String(b.status))
+          ? (b.status as RunStatus)
+          : current.info.status;
+        await store.updateRun({
+          runId,
+          status,
+          ...(b.end_time !== undefined && b.end_time !== null ? { endTime: Number(b.end_time) } : {}),
+          ...(b.run_name ? { runName: String(b.run_name) } : {}),
+        });
         return ok({ run_info: runToWire(await store.getRun(runId)).info });
       }
       case 'GET runs/get':
@@ -295,10 +377,21 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
       case 'POST runs/search': {
         const b = json();
         const maxResults = b.max_results === undefined ? 1000 : Number(b.max_results);
-        if (!Number.isInteger(maxResults) || maxResults > LIMITS.searchMaxResults) invalid(`Invalid value ${b.max_results} for parameter 'max_results' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.`);
-        const all = await searchAllRuns(store, { experimentIds: ((b.experiment_ids as string[]) ?? []).map(String), filter: (b.filter as string) || undefined, orderBy: (b.order_by as string[]) ?? [], maxResults: LIMITS.searchMaxResults });
+        if (!Number.isInteger(maxResults) || maxResults > LIMITS.searchMaxResults)
+          invalid(
+            `Invalid value ${b.max_results} for parameter 'max_results' supplied:  Hint: Value was of type 'int'. See the API docs for more information about request parameters.`,
+          );
+        const all = await searchAllRuns(store, {
+          experimentIds: ((b.experiment_ids as string[]) ?? []).map(String),
+          filter: (b.filter as string) || undefined,
+          orderBy: (b.order_by as string[]) ?? [],
+          maxResults: LIMITS.searchMaxResults,
+        });
         const page = paginate(all, maxResults, (b.page_token as string) || undefined);
-        return ok({ ...(page.items.length ? { runs: page.items.map(runToWire) } : {}), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+        return ok({
+          ...(page.items.length ? { runs: page.items.map(runToWire) } : {}),
+          ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+        });
       }
       case 'POST runs/log-batch': {
         const b = json();
@@ -306,32 +399,61 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
         const metrics = (b.metrics as Record<string, unknown>[]) ?? [];
         const params = (b.params as KeyValue[]) ?? [];
         const tags = (b.tags as KeyValue[]) ?? [];
-        metrics.forEach((m, i) => ['key', 'value', 'timestamp'].forEach((f) => (m[f] === undefined || m[f] === null || m[f] === '') && missing(`metrics[${i}].${f}`)));
+        metrics.forEach((m, i) =>
+          ['key', 'value', 'timestamp'].forEach(
+            (f) => (m[f] === undefined || m[f] === null || m[f] === '') && missing(`metrics[${i}].${f}`),
+          ),
+        );
         params.forEach((p, i) => !p.key && missing(`params[${i}].key`));
         tags.forEach((t, i) => !t.key && missing(`tags[${i}].key`));
-        const limit = (what: string, max: number, n: number) => n > max && invalid(`A batch logging request can contain at most ${max} ${what}. Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`);
+        const limit = (what: string, max: number, n: number) =>
+          n > max &&
+          invalid(
+            `A batch logging request can contain at most ${max} ${what}. Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`,
+          );
         limit('metrics', LIMITS.metricsPerBatch, metrics.length);
         limit('params', LIMITS.paramsPerBatch, params.length);
         limit('tags', LIMITS.tagsPerBatch, tags.length);
         limit('metrics, params, and tags', LIMITS.entitiesPerBatch, metrics.length + params.length + tags.length);
         const keys = params.map((p) => p.key);
         const dupes = keys.filter((k, i) => keys.indexOf(k) !== i);
-        if (dupes.length) invalid(`Duplicate parameter keys have been submitted: [${dupes.map((k) => `'${k}'`).join(', ')}]. Please ensure the request contains only one param value per param key.`);
+        if (dupes.length)
+          invalid(
+            `Duplicate parameter keys have been submitted: [${dupes.map((k) => `'${k}'`).join(', ')}]. Please ensure the request contains only one param value per param key.`,
+          );
         const decoded: Metric[] = metrics.map((m, i) => {
           try {
-            return { key: String(m.key), value: decodeMetricValue(m.value), timestamp: Math.trunc(Number(m.timestamp)), step: Math.trunc(Number(m.step ?? 0)) };
+            return {
+              key: String(m.key),
+              value: decodeMetricValue(m.value),
+              timestamp: Math.trunc(Number(m.timestamp)),
+              step: Math.trunc(Number(m.step ?? 0)),
+            };
           } catch {
-            return invalid(`Invalid value ${JSON.stringify(m.value)} for parameter 'metrics[${i}].value' supplied: Please specify value as a valid double (64-bit floating point)`);
+            return invalid(
+              `Invalid value ${JSON.stringify(m.value)} for parameter 'metrics[${i}].value' supplied: Please specify value as a valid double (64-bit floating point)`,
+            );
           }
         });
-        await store.logBatch(runId, { metrics: decoded, params: params.map((p) => ({ key: p.key, value: p.value ?? '' })), tags: tags.map((t) => ({ key: t.key, value: t.value ?? '' })) });
+        await store.logBatch(runId, {
+          metrics: decoded,
+          params: params.map((p) => ({ key: p.key, value: p.value ?? '' })),
+          tags: tags.map((t) => ({ key: t.key, value: t.value ?? '' })),
+        });
         return ok();
       }
       case 'POST runs/log-metric': {
         const b = json();
         const runId = String(b.run_id ?? b.run_uuid ?? missing('run_id'));
-        for (const f of ['key', 'value', 'timestamp']) if (b[f] === undefined || b[f] === null || b[f] === '') missing(f);
-        await store.logMetric(runId, String(b.key), decodeMetricValue(b.value), Math.trunc(Number(b.step ?? 0)), Math.trunc(Number(b.timestamp)));
+        for (const f of ['key', 'value', 'timestamp'])
+          if (b[f] === undefined || b[f] === null || b[f] === '') missing(f);
+        await store.logMetric(
+          runId,
+          String(b.key),
+          decodeMetricValue(b.value),
+          Math.trunc(Number(b.step ?? 0)),
+          Math.trunc(Number(b.timestamp)),
+        );
         return ok();
       }
       case 'POST runs/log-parameter': {
@@ -352,7 +474,10 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
         const history = await store.getMetricHistory(runId, key);
         // MLflow 3.6: without max_results the page size is the proto default, 0
         const page = paginate(history, Number(q('max_results') ?? 0), q('page_token'));
-        return ok({ ...(page.items.length ? { metrics: page.items.map((m) => metricToWire(m, runId)) } : {}), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+        return ok({
+          ...(page.items.length ? { metrics: page.items.map((m) => metricToWire(m, runId)) } : {}),
+          ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+        });
       }
       case 'GET artifacts/list': {
         const runId = q('run_id') ?? q('run_uuid') ?? missing('run_id');
@@ -381,14 +506,18 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
     }
     let answer: Answer;
     if (fault?.kind === 'fail') {
-      answer = { status: fault.status, json: { error_code: fault.errorCode, message: `injected failure (${fault.status})` } };
+      answer = {
+        status: fault.status,
+        json: { error_code: fault.errorCode, message: `injected failure (${fault.status})` },
+      };
       if (fault.retryAfterS !== undefined) res.setHeader('retry-after', String(fault.retryAfterS));
     } else {
       try {
         answer = await route(req, url, url.pathname, body);
       } catch (error) {
         if (error instanceof HtmlError) answer = { status: error.status, html: error.html };
-        else if ((error as { mlflow500?: boolean }).mlflow500) answer = { status: 500, json: { error_code: 'INTERNAL_ERROR', message: (error as Error).message } };
+        else if ((error as { mlflow500?: boolean }).mlflow500)
+          answer = { status: 500, json: { error_code: 'INTERNAL_ERROR', message: (error as Error).message } };
         else {
           const { status, body: errorBody } = errorToResponse(error, url.pathname);
           answer = { status, json: errorBody };
@@ -400,7 +529,14 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
       return 0;
     }
     const payload = answer.raw ?? Buffer.from(answer.html ?? JSON.stringify(answer.json));
-    res.writeHead(answer.status, { 'content-type': answer.raw ? 'application/octet-stream' : answer.html ? 'text/html; charset=utf-8' : 'application/json', 'content-length': payload.length });
+    res.writeHead(answer.status, {
+      'content-type': answer.raw
+        ? 'application/octet-stream'
+        : answer.html
+          ? 'text/html; charset=utf-8'
+          : 'application/json',
+      'content-length': payload.length,
+    });
     res.end(payload);
     record.status = answer.status;
     return answer.status;
@@ -424,7 +560,14 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
     store,
     requests,
     faults: {
-      failNext: (count, status = 503, o = {}) => push(count, { kind: 'fail', status, errorCode: o.errorCode ?? CODE_FOR_STATUS[status] ?? 'INTERNAL_ERROR', retryAfterS: o.retryAfterS, endpoint: o.endpoint }),
+      failNext: (count, status = 503, o = {}) =>
+        push(count, {
+          kind: 'fail',
+          status,
+          errorCode: o.errorCode ?? CODE_FOR_STATUS[status] ?? 'INTERNAL_ERROR',
+          retryAfterS: o.retryAfterS,
+          endpoint: o.endpoint,
+        }),
       dropNextConnections: (count, o = {}) => push(count, { kind: 'drop', endpoint: o.endpoint }),
       loseNextAnswers: (count, o = {}) => push(count, { kind: 'lose', endpoint: o.endpoint }),
       delayNext: (count, ms, o = {}) => push(count, { kind: 'delay', ms, endpoint: o.endpoint }),

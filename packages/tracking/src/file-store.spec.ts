@@ -12,7 +12,9 @@ import { searchAllRuns } from './tracking-store';
 
 const tempStore = async () => join(await mkdtemp(join(tmpdir(), 'mlruns-')), 'mlruns');
 
-trackingContract('file store', async () => new FileTrackingStore(await tempStore()), { reopen: (store) => new FileTrackingStore(store.location) });
+trackingContract('file store', async () => new FileTrackingStore(await tempStore()), {
+  reopen: (store) => new FileTrackingStore(store.location),
+});
 
 describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
   it('experiments: Default experiment 0, 18-digit ids, meta.yaml as PyYAML writes it, tags as files', async () => {
@@ -21,9 +23,17 @@ describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
     const id = await store.getOrCreateExperiment('yes', { 'sweep/name': 'demo' });
     expect(id).toMatch(/^[1-9]\d{17}$/);
     const uri = pathToFileURL(root).href;
-    expect(await readFile(join(root, '0', 'meta.yaml'), 'utf8')).toMatch(new RegExp(`^artifact_location: ${uri}/0\\ncreation_time: \\d+\\nexperiment_id: '0'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: Default\\n$`));
+    expect(await readFile(join(root, '0', 'meta.yaml'), 'utf8')).toMatch(
+      new RegExp(
+        `^artifact_location: ${uri}/0\\ncreation_time: \\d+\\nexperiment_id: '0'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: Default\\n$`,
+      ),
+    );
     // 'yes' would read back as a boolean: PyYAML quotes it, and so do we
-    expect(await readFile(join(root, id, 'meta.yaml'), 'utf8')).toMatch(new RegExp(`^artifact_location: ${uri}/${id}\\ncreation_time: \\d+\\nexperiment_id: '${id}'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: 'yes'\\n$`));
+    expect(await readFile(join(root, id, 'meta.yaml'), 'utf8')).toMatch(
+      new RegExp(
+        `^artifact_location: ${uri}/${id}\\ncreation_time: \\d+\\nexperiment_id: '${id}'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: 'yes'\\n$`,
+      ),
+    );
     expect(await readFile(join(root, id, 'tags', 'sweep', 'name'), 'utf8')).toBe('demo');
     expect((await readdir(root)).sort()).toEqual(['.trash', '0', id]);
   });
@@ -32,15 +42,26 @@ describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
     const root = await tempStore();
     const store = new FileTrackingStore(root);
     const exp = await store.getOrCreateExperiment('demo');
-    const run = await store.createRun({ experimentId: exp, runName: 'child: 1', startTime: 1700000000000, userId: 'me' });
+    const run = await store.createRun({
+      experimentId: exp,
+      runName: 'child: 1',
+      startTime: 1700000000000,
+      userId: 'me',
+    });
     const runId = run.info.runId;
     expect(runId).toMatch(/^[0-9a-f]{32}$/);
     await store.logBatch(runId, {
       metrics: [
-        { key: 'x', value: 0.1, timestamp: 1, step: 0 }, { key: 'x', value: 1, timestamp: 2, step: 1 }, { key: 'x', value: 1e-5, timestamp: 3, step: 2 },
-        { key: 'a/b', value: NaN, timestamp: 1, step: 2 }, { key: 'a/b', value: -Infinity, timestamp: 1, step: 3 },
+        { key: 'x', value: 0.1, timestamp: 1, step: 0 },
+        { key: 'x', value: 1, timestamp: 2, step: 1 },
+        { key: 'x', value: 1e-5, timestamp: 3, step: 2 },
+        { key: 'a/b', value: NaN, timestamp: 1, step: 2 },
+        { key: 'a/b', value: -Infinity, timestamp: 1, step: 3 },
       ],
-      params: [{ key: 'p', value: 'v' }, { key: 'lr/base', value: '0.001' }],
+      params: [
+        { key: 'p', value: 'v' },
+        { key: 'lr/base', value: '0.001' },
+      ],
     });
     await store.updateRun({ runId, status: 'KILLED', endTime: 1700000001000 });
     const dir = join(root, exp, runId);
@@ -65,12 +86,19 @@ describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
     const dir = join(root, exp, runId);
     await mkdir(join(dir, 'metrics'), { recursive: true });
     const longName = 'long name '.repeat(12).trim();
-    await writeFile(join(dir, 'meta.yaml'), `artifact_uri: mlflow-artifacts:/${exp}/${runId}/artifacts\nend_time: null\nentry_point_name: ''\nexperiment_id: '${exp}'\nlifecycle_stage: active\nrun_id: ${runId}\nrun_name: long name long name long name long name long name long name long name long\n  name long name long name long name long name\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000000000\nstatus: 3\ntags: []\nuser_id: ''\n`);
+    await writeFile(
+      join(dir, 'meta.yaml'),
+      `artifact_uri: mlflow-artifacts:/${exp}/${runId}/artifacts\nend_time: null\nentry_point_name: ''\nexperiment_id: '${exp}'\nlifecycle_stage: active\nrun_id: ${runId}\nrun_name: long name long name long name long name long name long name long name long\n  name long name long name long name long name\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000000000\nstatus: 3\ntags: []\nuser_id: ''\n`,
+    );
     await writeFile(join(dir, 'metrics', 'loss'), '5 0.0 0\n6 1.0\n7 nan 2\n');
     const run = await store.getRun(runId);
     expect(run.info).toMatchObject({ runName: longName, status: 'FINISHED', userId: '', startTime: 1700000000000 });
     expect(run.info.endTime).toBeUndefined();
-    expect((await store.getMetricHistory(runId, 'loss')).map((m) => [m.timestamp, m.value, m.step])).toEqual([[5, 0, 0], [6, 1, 0], [7, NaN, 2]]);
+    expect((await store.getMetricHistory(runId, 'loss')).map((m) => [m.timestamp, m.value, m.step])).toEqual([
+      [5, 0, 0],
+      [6, 1, 0],
+      [7, NaN, 2],
+    ]);
     await expect(store.logArtifact(runId, 'a.txt', 'x')).rejects.toBeInstanceOf(MlflowError);
   });
 
@@ -90,10 +118,15 @@ describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
     const root = await tempStore();
     const store = new FileTrackingStore(root);
     await expect(store.getRun('0'.repeat(32))).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
-    const run = await store.createRun({ experimentId: await store.getOrCreateExperiment('clean'), runName: 'r', tags: { a: '1' } });
+    const run = await store.createRun({
+      experimentId: await store.getOrCreateExperiment('clean'),
+      runName: 'r',
+      tags: { a: '1' },
+    });
     await store.logBatch(run.info.runId, { params: [{ key: 'p', value: '1' }], tags: [{ key: 't', value: '2' }] });
     const dir = join(root, run.info.experimentId, run.info.runId);
-    for (const sub of ['tags', 'params']) expect((await readdir(join(dir, sub))).every((f) => !f.startsWith('.tmp'))).toBe(true);
+    for (const sub of ['tags', 'params'])
+      expect((await readdir(join(dir, sub))).every((f) => !f.startsWith('.tmp'))).toBe(true);
   });
 });
 
@@ -103,7 +136,13 @@ describe('FileTrackingStore across processes', () => {
   it('four processes creating one experiment and writing their own runs: one experiment, every run whole', async () => {
     const root = await tempStore();
     const run = promisify(execFile);
-    const outputs = await Promise.all([0, 1, 2, 3].map((i) => run(process.execPath, ['--import', 'tsx', child, root, 'shared-exp', String(i)], { cwd: fileURLToPath(new URL('..', import.meta.url)) })));
+    const outputs = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        run(process.execPath, ['--import', 'tsx', child, root, 'shared-exp', String(i)], {
+          cwd: fileURLToPath(new URL('..', import.meta.url)),
+        }),
+      ),
+    );
     const runIds = outputs.map((o) => o.stdout.trim());
     const store = new FileTrackingStore(root);
     const exp = await store.getExperimentByName('shared-exp');
@@ -113,7 +152,9 @@ describe('FileTrackingStore across processes', () => {
     expect(runs.map((r) => r.info.runId).sort()).toEqual([...runIds].sort());
     for (const r of runs) {
       expect(r.info.status).toBe('FINISHED');
-      expect((await store.getMetricHistory(r.info.runId, 'loss')).map((m) => m.step)).toEqual(Array.from({ length: 200 }, (_, s) => s));
+      expect((await store.getMetricHistory(r.info.runId, 'loss')).map((m) => m.step)).toEqual(
+        Array.from({ length: 200 }, (_, s) => s),
+      );
       expect(Object.keys(r.data.params)).toHaveLength(50);
     }
   }, 60_000);

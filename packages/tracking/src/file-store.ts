@@ -65,7 +65,14 @@ import { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
 import { formatPythonFloat, parsePythonFloat } from './metric-value';
 import { matchesFilter, paginate, parseFilter, sortRuns } from './search-filter';
 import { BatchLoggingStore, type TrackingStore } from './tracking-store';
-import { LIMITS, normalizeBatch, validateExperimentId, validateExperimentName, validateKey, validateRunId } from './validation';
+import {
+  LIMITS,
+  normalizeBatch,
+  validateExperimentId,
+  validateExperimentName,
+  validateKey,
+  validateRunId,
+} from './validation';
 
 export const FileTrackingStoreOptionsSchema = z.strictObject({
   /**
@@ -79,18 +86,27 @@ export const FileTrackingStoreOptionsSchema = z.strictObject({
 });
 export type FileTrackingStoreOptions = z.infer<typeof FileTrackingStoreOptionsSchema>;
 
-const STATUS_BY_CODE = Object.fromEntries(Object.entries(RUN_STATUS_CODE).map(([k, v]) => [v, k])) as Record<number, RunStatus>;
+const STATUS_BY_CODE = Object.fromEntries(Object.entries(RUN_STATUS_CODE).map(([k, v]) => [v, k])) as Record<
+  number,
+  RunStatus
+>;
 const TRASH = '.trash';
 /** Experiment sub-folders that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS). */
 const RESERVED = new Set(['tags', 'datasets', 'traces', 'models']);
 const SOURCE_TYPE_LOCAL = 4;
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /** Files under a folder as '/'-joined keys, like os.walk in MLflow's `_get_resource_files`. */
@@ -113,8 +129,43 @@ function randomExperimentId(): string {
   return id;
 }
 
-const PREDICATES = ['able', 'bold', 'brave', 'calm', 'clever', 'eager', 'gentle', 'honest', 'keen', 'lucky', 'merry', 'quick', 'quiet', 'sharp', 'sly', 'wise'];
-const NOUNS = ['ant', 'bat', 'bee', 'cat', 'cod', 'cow', 'crab', 'deer', 'doe', 'eel', 'elk', 'fox', 'gnu', 'hen', 'owl', 'ram', 'yak'];
+const PREDICATES = [
+  'able',
+  'bold',
+  'brave',
+  'calm',
+  'clever',
+  'eager',
+  'gentle',
+  'honest',
+  'keen',
+  'lucky',
+  'merry',
+  'quick',
+  'quiet',
+  'sharp',
+  'sly',
+  'wise',
+];
+const NOUNS = [
+  'ant',
+  'bat',
+  'bee',
+  'cat',
+  'cod',
+  'cow',
+  'crab',
+  'deer',
+  'doe',
+  'eel',
+  'elk',
+  'fox',
+  'gnu',
+  'hen',
+  'owl',
+  'ram',
+  'yak',
+];
 
 /** Like MLflow's `_generate_random_name`: predicate-noun-number. */
 function randomRunName(): string {
@@ -131,7 +182,10 @@ function defaultUser(): string {
 
 /** MLflow's `append_to_uri_path` for the URIs this store writes. */
 function appendUriPath(uri: string, ...parts: string[]): string {
-  const suffix = parts.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+  const suffix = parts
+    .map((p) => p.replace(/^\/+|\/+$/g, ''))
+    .filter(Boolean)
+    .join('/');
   if (/^[a-z][\w+.-]*:$/i.test(uri)) return `${uri}/${suffix}`; // 'mlflow-artifacts:' → 'mlflow-artifacts:/1'
   return `${uri.replace(/\/+$/, '')}/${suffix}`;
 }
@@ -147,7 +201,12 @@ function parseMetricLine(key: string, line: string): Metric | undefined {
   const parts = line.trim().split(' ');
   if (parts.length !== 2 && parts.length !== 3 && parts.length !== 5) return undefined;
   try {
-    return { key, timestamp: Number.parseInt(parts[0], 10), value: parsePythonFloat(parts[1]), step: parts.length >= 3 ? Number.parseInt(parts[2], 10) : 0 };
+    return {
+      key,
+      timestamp: Number.parseInt(parts[0], 10),
+      value: parsePythonFloat(parts[1]),
+      step: parts.length >= 3 ? Number.parseInt(parts[2], 10) : 0,
+    };
   } catch {
     return undefined;
   }
@@ -155,7 +214,8 @@ function parseMetricLine(key: string, line: string): Metric | undefined {
 
 function parseRequest<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+  if (!parsed.success)
+    throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
   return parsed.data;
 }
 
@@ -201,11 +261,20 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const dir = join(this.root, id);
     await mkdir(dir, { recursive: true });
     const now = Date.now();
-    for (const [key, value] of Object.entries(tags)) await writeFileAtomic(join(dir, 'tags', key), String(value), { tempDir: dir });
-    await writeFileAtomic(join(dir, 'meta.yaml'), dumpMetaYaml({
-      artifact_location: appendUriPath(this.artifactRoot, id), creation_time: now, experiment_id: id,
-      last_update_time: now, lifecycle_stage: 'active', name,
-    }), { tempDir: dir, durable: true });
+    for (const [key, value] of Object.entries(tags))
+      await writeFileAtomic(join(dir, 'tags', key), String(value), { tempDir: dir });
+    await writeFileAtomic(
+      join(dir, 'meta.yaml'),
+      dumpMetaYaml({
+        artifact_location: appendUriPath(this.artifactRoot, id),
+        creation_time: now,
+        experiment_id: id,
+        last_update_time: now,
+        lifecycle_stage: 'active',
+        name,
+      }),
+      { tempDir: dir, durable: true },
+    );
   }
 
   /** Experiment folders: active ones in the root, deleted ones in .trash. */
@@ -246,7 +315,10 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
       const e = await this.readExperiment(dir);
       if (e) return e;
     }
-    throw new MlflowResourceNotFoundError(`Could not find experiment with ID ${experimentId}`, 'RESOURCE_DOES_NOT_EXIST');
+    throw new MlflowResourceNotFoundError(
+      `Could not find experiment with ID ${experimentId}`,
+      'RESOURCE_DOES_NOT_EXIST',
+    );
   }
 
   /** Every readable experiment, active and deleted. */
@@ -266,7 +338,9 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
    */
   async getExperimentsByName(name: string): Promise<Experiment[]> {
     const matches = (await this.listExperiments()).filter((e) => e.name === name);
-    return matches.sort((a, b) => (a.creationTime ?? 0) - (b.creationTime ?? 0) || (a.experimentId < b.experimentId ? -1 : 1));
+    return matches.sort(
+      (a, b) => (a.creationTime ?? 0) - (b.creationTime ?? 0) || (a.experimentId < b.experimentId ? -1 : 1),
+    );
   }
 
   /** The oldest experiment with this name (a name MLflow created twice resolves to one id everywhere). */
@@ -280,7 +354,11 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
    * server uses to behave like MLflow's file store: it checks the name, yields, then writes, without
    * a lock, so two racing creates both succeed.
    */
-  async createExperiment(name: string, tags: Record<string, string> = {}, options: { mlflowRace?: boolean } = {}): Promise<string> {
+  async createExperiment(
+    name: string,
+    tags: Record<string, string> = {},
+    options: { mlflowRace?: boolean } = {},
+  ): Promise<string> {
     validateExperimentName(name);
     for (const key of Object.keys(tags)) validateKey('tag', key);
     await this.init();
@@ -288,7 +366,9 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
       const existing = await this.getExperimentByName(name);
       if (existing) {
         throw new MlflowResourceAlreadyExistsError(
-          existing.lifecycleStage === 'deleted' ? `Experiment '${name}' already exists in deleted state.` : `Experiment '${name}' already exists.`,
+          existing.lifecycleStage === 'deleted'
+            ? `Experiment '${name}' already exists in deleted state.`
+            : `Experiment '${name}' already exists.`,
           'RESOURCE_ALREADY_EXISTS',
         );
       }
@@ -344,17 +424,34 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
 
   /** MLflow's `_make_persisted_run_info_dict`: the fields it writes, and only those. */
   private async writeRunInfo(dir: string, info: RunInfo): Promise<void> {
-    await writeFileAtomic(join(dir, 'meta.yaml'), dumpMetaYaml({
-      artifact_uri: info.artifactUri, end_time: info.endTime ?? null, entry_point_name: '', experiment_id: info.experimentId,
-      lifecycle_stage: info.lifecycleStage, run_id: info.runId, run_name: info.runName, source_name: '',
-      source_type: SOURCE_TYPE_LOCAL, source_version: '', start_time: info.startTime, status: RUN_STATUS_CODE[info.status],
-      tags: [], user_id: info.userId,
-    }), { tempDir: dir, durable: true });
+    await writeFileAtomic(
+      join(dir, 'meta.yaml'),
+      dumpMetaYaml({
+        artifact_uri: info.artifactUri,
+        end_time: info.endTime ?? null,
+        entry_point_name: '',
+        experiment_id: info.experimentId,
+        lifecycle_stage: info.lifecycleStage,
+        run_id: info.runId,
+        run_name: info.runName,
+        source_name: '',
+        source_type: SOURCE_TYPE_LOCAL,
+        source_version: '',
+        start_time: info.startTime,
+        status: RUN_STATUS_CODE[info.status],
+        tags: [],
+        user_id: info.userId,
+      }),
+      { tempDir: dir, durable: true },
+    );
   }
 
   private assertActive(info: RunInfo): void {
     if (info.lifecycleStage !== 'active') {
-      throw new MlflowInvalidParameterError(`The run ${info.runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`, 'INVALID_PARAMETER_VALUE');
+      throw new MlflowInvalidParameterError(
+        `The run ${info.runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`,
+        'INVALID_PARAMETER_VALUE',
+      );
     }
   }
 
@@ -362,21 +459,36 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const r = parseRequest(CreateRunRequestSchema, request, 'createRun');
     const experiment = await this.getExperiment(r.experimentId);
     if (experiment.lifecycleStage !== 'active') {
-      throw new MlflowError(`Could not create run under non-active experiment with ID ${r.experimentId}.`, 'INVALID_STATE');
+      throw new MlflowError(
+        `Could not create run under non-active experiment with ID ${r.experimentId}.`,
+        'INVALID_STATE',
+      );
     }
     const tagName = r.tags?.[MLFLOW_TAGS.runName];
     if (r.runName && tagName && r.runName !== tagName) {
-      throw new MlflowInvalidParameterError(`Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${r.runName}', mlflow.runName='${tagName}').`, 'INVALID_PARAMETER_VALUE');
+      throw new MlflowInvalidParameterError(
+        `Both 'run_name' argument and 'mlflow.runName' tag are specified, but with different values (run_name='${r.runName}', mlflow.runName='${tagName}').`,
+        'INVALID_PARAMETER_VALUE',
+      );
     }
     const runName = r.runName || tagName || randomRunName();
-    const tags: Record<string, string> = { ...r.tags, [MLFLOW_TAGS.runName]: runName, ...(r.parentRunId ? { [MLFLOW_TAGS.parentRunId]: r.parentRunId } : {}) };
+    const tags: Record<string, string> = {
+      ...r.tags,
+      [MLFLOW_TAGS.runName]: runName,
+      ...(r.parentRunId ? { [MLFLOW_TAGS.parentRunId]: r.parentRunId } : {}),
+    };
     const normalized = normalizeBatch({ tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
     const runId = randomUUID().replaceAll('-', '');
     const dir = join(this.root, experiment.experimentId, runId);
     await mkdir(dir, { recursive: true });
     const info: RunInfo = {
-      runId, runName, experimentId: experiment.experimentId, userId: r.userId ?? this.options.defaultUserId ?? defaultUser(),
-      status: 'RUNNING', startTime: r.startTime ?? Date.now(), artifactUri: appendUriPath(experiment.artifactLocation, runId, 'artifacts'),
+      runId,
+      runName,
+      experimentId: experiment.experimentId,
+      userId: r.userId ?? this.options.defaultUserId ?? defaultUser(),
+      status: 'RUNNING',
+      startTime: r.startTime ?? Date.now(),
+      artifactUri: appendUriPath(experiment.artifactLocation, runId, 'artifacts'),
       lifecycleStage: 'active',
     };
     await this.writeRunInfo(dir, info);
@@ -391,7 +503,12 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const { dir } = await this.locateRun(r.runId);
     const info = await this.readRunInfo(dir, r.runId);
     this.assertActive(info);
-    const next: RunInfo = { ...info, status: r.status, ...(r.endTime !== undefined ? { endTime: r.endTime } : {}), ...(r.runName ? { runName: r.runName } : {}) };
+    const next: RunInfo = {
+      ...info,
+      status: r.status,
+      ...(r.endTime !== undefined ? { endTime: r.endTime } : {}),
+      ...(r.runName ? { runName: r.runName } : {}),
+    };
     if (r.runName) await writeFileAtomic(join(dir, 'tags', MLFLOW_TAGS.runName), r.runName, { tempDir: dir });
     await this.writeRunInfo(dir, next);
   }
@@ -408,7 +525,8 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const { dir } = await this.locateRun(runId);
     const info = await this.readRunInfo(dir, runId);
     const params: Record<string, string> = {};
-    for (const key of await keysUnder(join(dir, 'params'))) params[key] = await readFile(join(dir, 'params', key), 'utf8');
+    for (const key of await keysUnder(join(dir, 'params')))
+      params[key] = await readFile(join(dir, 'params', key), 'utf8');
     const tags: Record<string, string> = {};
     for (const key of await keysUnder(join(dir, 'tags'))) tags[key] = await readFile(join(dir, 'tags', key), 'utf8');
     const metrics: Record<string, Metric> = {};
@@ -424,16 +542,28 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const r = parseRequest(SearchRunsRequestSchema, request, 'searchRuns');
     const clauses = parseFilter(r.filter);
     const maxResults = r.maxResults ?? 1000;
-    if (maxResults > LIMITS.searchMaxResults) throw new MlflowInvalidParameterError(`Invalid value for request parameter max_results. It must be at most ${LIMITS.searchMaxResults}, but got value ${maxResults}`, 'INVALID_PARAMETER_VALUE');
+    if (maxResults > LIMITS.searchMaxResults)
+      throw new MlflowInvalidParameterError(
+        `Invalid value for request parameter max_results. It must be at most ${LIMITS.searchMaxResults}, but got value ${maxResults}`,
+        'INVALID_PARAMETER_VALUE',
+      );
     await this.init();
     const runs: Run[] = [];
     for (const experimentId of r.experimentIds) {
-      const expDir = (await isDirectory(join(this.root, experimentId))) ? join(this.root, experimentId) : join(this.root, TRASH, experimentId);
+      const expDir = (await isDirectory(join(this.root, experimentId)))
+        ? join(this.root, experimentId)
+        : join(this.root, TRASH, experimentId);
       for (const e of await readdir(expDir, { withFileTypes: true }).catch(() => [])) {
         if (!e.isDirectory() || RESERVED.has(e.name) || !(await exists(join(expDir, e.name, 'meta.yaml')))) continue;
         this.runLocations.set(e.name, { dir: join(expDir, e.name), experimentId });
         const run = await this.getRun(e.name).catch(() => undefined);
-        if (run && run.info.experimentId === experimentId && run.info.lifecycleStage === 'active' && matchesFilter(run, clauses)) runs.push(run);
+        if (
+          run &&
+          run.info.experimentId === experimentId &&
+          run.info.lifecycleStage === 'active' &&
+          matchesFilter(run, clauses)
+        )
+          runs.push(run);
       }
     }
     const page = paginate(sortRuns(runs, r.orderBy), maxResults, r.pageToken);
@@ -451,7 +581,10 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
       const current = await readFile(join(dir, 'params', p.key), 'utf8').catch(() => undefined);
       if (current === undefined) fresh.push(p);
       else if (current !== p.value) {
-        throw new MlflowParamConflictError(`Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${current}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`, 'INVALID_PARAMETER_VALUE');
+        throw new MlflowParamConflictError(
+          `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${current}' for run ID='${runId}'. Attempted logging new value '${p.value}'.`,
+          'INVALID_PARAMETER_VALUE',
+        );
       }
     }
     for (const p of fresh) await writeFileAtomic(join(dir, 'params', p.key), p.value, { tempDir: dir });
@@ -465,7 +598,8 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     for (const t of tags) {
       await writeFileAtomic(join(dir, 'tags', t.key), t.value, { tempDir: dir });
       // as MLflow: the run name tag and the run's name stay one
-      if (t.key === MLFLOW_TAGS.runName) await this.writeRunInfo(dir, { ...(await this.readRunInfo(dir, runId)), runName: t.value });
+      if (t.key === MLFLOW_TAGS.runName)
+        await this.writeRunInfo(dir, { ...(await this.readRunInfo(dir, runId)), runName: t.value });
     }
   }
 
@@ -481,19 +615,27 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const { artifactUri } = await this.readRunInfo(dir, runId);
     if (artifactUri.startsWith('file:')) return fileURLToPath(artifactUri);
     if (artifactUri.startsWith('/')) return artifactUri;
-    throw new MlflowError(`run ${runId} keeps its artifacts at '${artifactUri}', which is not a local folder; this store reads and writes local artifacts only`, 'NOT_IMPLEMENTED');
+    throw new MlflowError(
+      `run ${runId} keeps its artifacts at '${artifactUri}', which is not a local folder; this store reads and writes local artifacts only`,
+      'NOT_IMPLEMENTED',
+    );
   }
 
   private async artifactPath(runId: string, path: string): Promise<string> {
     const base = await this.artifactDir(runId);
     const full = resolve(base, path);
-    if (full !== base && !full.startsWith(base + sep)) throw new MlflowInvalidParameterError(`Invalid artifact path: '${path}' leaves the run's artifact folder`, 'INVALID_PARAMETER_VALUE');
+    if (full !== base && !full.startsWith(base + sep))
+      throw new MlflowInvalidParameterError(
+        `Invalid artifact path: '${path}' leaves the run's artifact folder`,
+        'INVALID_PARAMETER_VALUE',
+      );
     return full;
   }
 
   async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
     const full = await this.artifactPath(runId, artifactPath);
-    if (full === (await this.artifactDir(runId))) throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
+    if (full === (await this.artifactDir(runId)))
+      throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
     await writeFileAtomic(full, content, { tempDir: (await this.locateRun(runId)).dir });
   }
 
@@ -504,7 +646,11 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const rel = base ? `${base}/${e.name}` : e.name;
-      out.push(e.isDirectory() ? { path: rel, isDir: true } : { path: rel, isDir: false, fileSize: (await stat(join(dir, e.name))).size });
+      out.push(
+        e.isDirectory()
+          ? { path: rel, isDir: true }
+          : { path: rel, isDir: false, fileSize: (await stat(join(dir, e.name))).size },
+      );
     }
     return out;
   }
@@ -514,7 +660,10 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     try {
       return await readFile(full);
     } catch {
-      throw new MlflowResourceNotFoundError(`artifact '${path}' of run ${runId} does not exist (looked for ${full})`, 'RESOURCE_DOES_NOT_EXIST');
+      throw new MlflowResourceNotFoundError(
+        `artifact '${path}' of run ${runId} does not exist (looked for ${full})`,
+        'RESOURCE_DOES_NOT_EXIST',
+      );
     }
   }
 

@@ -30,7 +30,13 @@ export { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
 export { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
 export type { MetaValue } from './meta-yaml';
 export { decodeMetricValue, encodeMetricValue, formatPythonFloat, parsePythonFloat } from './metric-value';
-export { SpoolingTrackingStore, SpoolingTrackingStoreOptionsSchema, isDeliveryFailure, isPendingRunId, replaySpool } from './spooling-store';
+export {
+  SpoolingTrackingStore,
+  SpoolingTrackingStoreOptionsSchema,
+  isDeliveryFailure,
+  isPendingRunId,
+  replaySpool,
+} from './spooling-store';
 export type { SpoolStats, SpoolingTrackingStoreOptions } from './spooling-store';
 export { SpoolEntrySchema, SpoolJournal } from './spool-journal';
 export type { SpoolEntry } from './spool-journal';

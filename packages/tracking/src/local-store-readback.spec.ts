@@ -22,7 +22,14 @@ if (!script) process.stderr.write(`[tracking] local store read back by the real 
 
 const T0 = 1_700_000_000_000;
 /** Names that exercise MLflow's YAML: quoted because they would read as a bool, an int, a mapping; folded past 80 columns; escaped. */
-const CHILD_NAMES = ['yes', '0042', 'cell: weave att+rep', `${'a long run name '.repeat(7)}end`, "it's 🚀 done", 'tab\there'];
+const CHILD_NAMES = [
+  'yes',
+  '0042',
+  'cell: weave att+rep',
+  `${'a long run name '.repeat(7)}end`,
+  "it's 🚀 done",
+  'tab\there',
+];
 
 describe.skipIf(!script)('the local file store, read back by the real MLflow server', () => {
   let server: RealServer | undefined;
@@ -40,14 +47,31 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
     experimentId = await file.getOrCreateExperiment('readback: sweep', { 'sweep/name': 'demo', note: 'x'.repeat(300) });
     const parent = await file.createRun({ experimentId, runName: 'sweep demo', startTime: T0 });
     parentId = parent.info.runId;
-    await file.logBatch(parentId, { params: [{ key: 'sweep.name', value: 'demo' }, { key: 'long', value: 'p'.repeat(6000) }], tags: [{ key: 'cfa.sweep', value: 'demo' }] });
+    await file.logBatch(parentId, {
+      params: [
+        { key: 'sweep.name', value: 'demo' },
+        { key: 'long', value: 'p'.repeat(6000) },
+      ],
+      tags: [{ key: 'cfa.sweep', value: 'demo' }],
+    });
     await file.logArtifact(parentId, 'sweep.yaml', 'name: demo\n');
     const statuses = ['FINISHED', 'FAILED', 'KILLED', 'FINISHED', 'SCHEDULED', 'RUNNING'] as const;
     for (const [c, runName] of CHILD_NAMES.entries()) {
-      const child = await file.createRun({ experimentId, runName, parentRunId: parentId, startTime: T0 + 1000 * (c + 1), tags: { 'cfa.cell': `k${c}` } });
+      const child = await file.createRun({
+        experimentId,
+        runName,
+        parentRunId: parentId,
+        startTime: T0 + 1000 * (c + 1),
+        tags: { 'cfa.cell': `k${c}` },
+      });
       childIds.push(child.info.runId);
       const metrics: Metric[] = [
-        ...Array.from({ length: 40 }, (_, step) => ({ key: 'train/loss', value: 1 / (step + 1 + c), timestamp: T0 + step, step })),
+        ...Array.from({ length: 40 }, (_, step) => ({
+          key: 'train/loss',
+          value: 1 / (step + 1 + c),
+          timestamp: T0 + step,
+          step,
+        })),
         { key: 'image_auroc', value: 0.9 + c / 100, timestamp: T0 + 50, step: 0 },
         { key: 'pixel_aupro', value: NaN, timestamp: T0 + 50, step: 0 },
         { key: 'odd values', value: c % 2 ? Infinity : -Infinity, timestamp: T0 + 51, step: -1 },
@@ -55,11 +79,19 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
         { key: 'odd values', value: 12345678901234567890, timestamp: T0 + 53, step: 8 },
       ];
       await file.logBatch(child.info.runId, {
-        params: [{ key: 'loss.terms', value: 'att+rep' }, { key: 'descriptor/gammaD', value: String(c + 1) }, { key: 'yes', value: 'no' }],
+        params: [
+          { key: 'loss.terms', value: 'att+rep' },
+          { key: 'descriptor/gammaD', value: String(c + 1) },
+          { key: 'yes', value: 'no' },
+        ],
         metrics,
         tags: [{ key: 'mlflow.note.content', value: `cell ${c}\nsecond line` }],
       });
-      for (const key of new Set(metrics.map((m) => m.key))) histories.set(`${child.info.runId}/${key}`, metrics.filter((m) => m.key === key));
+      for (const key of new Set(metrics.map((m) => m.key)))
+        histories.set(
+          `${child.info.runId}/${key}`,
+          metrics.filter((m) => m.key === key),
+        );
       await file.logArtifact(child.info.runId, 'heatmaps/a b.png', Buffer.from([1, 2, 3, c]));
       await file.logArtifact(child.info.runId, 'metrics.json', JSON.stringify({ c }));
       await file.updateRun({ runId: child.info.runId, status: statuses[c], endTime: T0 + 5000 + c });
@@ -87,12 +119,25 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
       const [viaServer, local] = await Promise.all([rest.getRun(runId), file.getRun(runId)]);
       expect(viaServer, runId).toEqual(local);
     }
-    const children = await searchAllRuns(rest, { experimentIds: [experimentId], filter: `tags.\`mlflow.parentRunId\` = '${parentId}'` });
+    const children = await searchAllRuns(rest, {
+      experimentIds: [experimentId],
+      filter: `tags.\`mlflow.parentRunId\` = '${parentId}'`,
+    });
     expect(children.map((r) => r.info.runName).sort()).toEqual([...CHILD_NAMES].sort());
     const c2 = await rest.getRun(childIds[2]);
-    expect(c2.info).toMatchObject({ runName: 'cell: weave att+rep', status: 'KILLED', startTime: T0 + 3000, endTime: T0 + 5002 });
+    expect(c2.info).toMatchObject({
+      runName: 'cell: weave att+rep',
+      status: 'KILLED',
+      startTime: T0 + 3000,
+      endTime: T0 + 5002,
+    });
     expect(c2.data.params).toEqual({ 'loss.terms': 'att+rep', 'descriptor/gammaD': '3', yes: 'no' });
-    expect(c2.data.tags).toMatchObject({ 'mlflow.parentRunId': parentId, 'mlflow.runName': 'cell: weave att+rep', 'cfa.cell': 'k2', 'mlflow.note.content': 'cell 2\nsecond line' });
+    expect(c2.data.tags).toMatchObject({
+      'mlflow.parentRunId': parentId,
+      'mlflow.runName': 'cell: weave att+rep',
+      'cfa.cell': 'k2',
+      'mlflow.note.content': 'cell 2\nsecond line',
+    });
     expect((await rest.getRun(parentId)).data.params.long).toHaveLength(6000);
   });
 
@@ -100,7 +145,10 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
     for (const [id, sent] of histories) {
       const [runId, key] = [id.slice(0, 32), id.slice(33)];
       const got = await rest.getMetricHistory(runId, key);
-      expect(got.map((m) => [m.step, m.timestamp, m.value]), id).toEqual(sent.map((m) => [m.step, m.timestamp, m.value]));
+      expect(
+        got.map((m) => [m.step, m.timestamp, m.value]),
+        id,
+      ).toEqual(sent.map((m) => [m.step, m.timestamp, m.value]));
     }
   });
 
@@ -108,7 +156,9 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
     expect(await rest.listArtifacts(parentId)).toEqual([{ path: 'sweep.yaml', isDir: false, fileSize: 11 }]);
     for (const [c, runId] of childIds.entries()) {
       expect(await rest.listArtifacts(runId)).toEqual(await file.listArtifacts(runId));
-      expect(await rest.listArtifacts(runId, 'heatmaps')).toEqual([{ path: 'heatmaps/a b.png', isDir: false, fileSize: 4 }]);
+      expect(await rest.listArtifacts(runId, 'heatmaps')).toEqual([
+        { path: 'heatmaps/a b.png', isDir: false, fileSize: 4 },
+      ]);
       expect([...(await rest.downloadArtifact(runId, 'heatmaps/a b.png'))]).toEqual([1, 2, 3, c]);
     }
     expect((await rest.downloadArtifact(parentId, 'sweep.yaml')).toString()).toBe('name: demo\n');

@@ -24,7 +24,10 @@ const MLFLOW_WROTE: [string, string][] = [
   [' lead', "name: ' lead'\n"],
   ['é', 'name: é\n'],
   ['\ufeffbom', 'name: "\\uFEFFbom"\n'],
-  [`${'long name '.repeat(12)}`, "name: 'long name long name long name long name long name long name long name long\n  name long name long name long name long name '\n"],
+  [
+    `${'long name '.repeat(12)}`,
+    "name: 'long name long name long name long name long name long name long name long\n  name long name long name long name long name '\n",
+  ],
 ];
 
 describe('dumpMetaYaml: the bytes MLflow writes', () => {
@@ -41,8 +44,20 @@ describe('dumpMetaYaml: the bytes MLflow writes', () => {
 
 describe('parseMetaYaml: whatever wrote it', () => {
   it('reads plain, single- and double-quoted scalars, folded lines, escapes, ints, null, []', () => {
-    const text = "a: plain text\nb: 'it''s'\nc: \"esc \\t \\u00e9 \\U0001F680 \\\"q\\\"\"\nd: 42\ne: null\nf: []\ng: folded plain\n  continues\nh: \"split \\\n  joined\"\ni: '0'\nj: ~\n";
-    expect(parseMetaYaml(text)).toEqual({ a: 'plain text', b: "it's", c: 'esc \t é 🚀 "q"', d: 42, e: null, f: [], g: 'folded plain continues', h: 'split joined', i: '0', j: null });
+    const text =
+      'a: plain text\nb: \'it\'\'s\'\nc: "esc \\t \\u00e9 \\U0001F680 \\"q\\""\nd: 42\ne: null\nf: []\ng: folded plain\n  continues\nh: "split \\\n  joined"\ni: \'0\'\nj: ~\n';
+    expect(parseMetaYaml(text)).toEqual({
+      a: 'plain text',
+      b: "it's",
+      c: 'esc \t é 🚀 "q"',
+      d: 42,
+      e: null,
+      f: [],
+      g: 'folded plain continues',
+      h: 'split joined',
+      i: '0',
+      j: null,
+    });
   });
 
   it('names the line it cannot read', () => {
@@ -53,7 +68,57 @@ describe('parseMetaYaml: whatever wrote it', () => {
 
 /** A fixed pseudo-random corpus: the same strings on every run. */
 function corpus(): string[] {
-  const alphabet = ['a', 'Z', '0', '9', ' ', ' ', '-', ':', '#', "'", '"', '\\', '\n', '\t', '.', '?', '!', '&', '*', '[', ']', '{', '}', ',', '%', '@', '`', '|', '>', 'é', '中', '🚀', '\u0085', '\u00a0', '\u2028', '\ufeff', '\r', '\x07', '~', '=', '<', '_', '+', 'e', 'y', 'n', 'T', 'u', 'l'];
+  const alphabet = [
+    'a',
+    'Z',
+    '0',
+    '9',
+    ' ',
+    ' ',
+    '-',
+    ':',
+    '#',
+    "'",
+    '"',
+    '\\',
+    '\n',
+    '\t',
+    '.',
+    '?',
+    '!',
+    '&',
+    '*',
+    '[',
+    ']',
+    '{',
+    '}',
+    ',',
+    '%',
+    '@',
+    '`',
+    '|',
+    '>',
+    'é',
+    '中',
+    '🚀',
+    '\u0085',
+    '\u00a0',
+    '\u2028',
+    '\ufeff',
+    '\r',
+    '\x07',
+    '~',
+    '=',
+    '<',
+    '_',
+    '+',
+    'e',
+    'y',
+    'n',
+    'T',
+    'u',
+    'l',
+  ];
   let seed = 12345;
   const next = (n: number) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -70,9 +135,16 @@ function corpus(): string[] {
 }
 
 function pyyaml(strings: string[]): { dumped: string[]; loaded: string[] } | string {
-  const py = "import sys, json, yaml\nfrom yaml import CSafeDumper, CSafeLoader\nd = [yaml.dump({'name': s}, default_flow_style=False, allow_unicode=True, sort_keys=True, Dumper=CSafeDumper) for s in json.load(sys.stdin)]\nprint(json.dumps({'dumped': d, 'loaded': [yaml.load(x, Loader=CSafeLoader)['name'] for x in d]}))";
+  const py =
+    "import sys, json, yaml\nfrom yaml import CSafeDumper, CSafeLoader\nd = [yaml.dump({'name': s}, default_flow_style=False, allow_unicode=True, sort_keys=True, Dumper=CSafeDumper) for s in json.load(sys.stdin)]\nprint(json.dumps({'dumped': d, 'loaded': [yaml.load(x, Loader=CSafeLoader)['name'] for x in d]}))";
   try {
-    return JSON.parse(execFileSync('python3', ['-c', py], { input: JSON.stringify(strings), maxBuffer: 1 << 26, stdio: ['pipe', 'pipe', 'pipe'] }).toString());
+    return JSON.parse(
+      execFileSync('python3', ['-c', py], {
+        input: JSON.stringify(strings),
+        maxBuffer: 1 << 26,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }).toString(),
+    );
   } catch (error) {
     return `python3 with PyYAML (libyaml) is not available: ${(error as Error).message.split('\n')[0]}`;
   }
@@ -80,7 +152,8 @@ function pyyaml(strings: string[]): { dumped: string[]; loaded: string[] } | str
 
 const strings = corpus();
 const reference = pyyaml(strings);
-if (typeof reference === 'string') process.stderr.write(`[tracking] meta.yaml comparison with PyYAML skipped: ${reference}\n`);
+if (typeof reference === 'string')
+  process.stderr.write(`[tracking] meta.yaml comparison with PyYAML skipped: ${reference}\n`);
 
 describe.skipIf(typeof reference === 'string')('against PyYAML itself (1500 generated strings)', () => {
   const ref = reference as { dumped: string[]; loaded: string[] };

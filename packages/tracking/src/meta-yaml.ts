@@ -29,17 +29,26 @@ const VALUE_INDENT = 2;
 // PyYAML's SafeResolver implicit resolvers (resolver.py), chosen by the first character. Python's
 // `$` also matches before a final newline, hence `\n?$`.
 const RESOLVERS: { first: string; pattern: RegExp }[] = [
-  { first: 'yYnNtTfFoO', pattern: /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)\n?$/ },
+  {
+    first: 'yYnNtTfFoO',
+    pattern: /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)\n?$/,
+  },
   {
     first: '-+0123456789.',
-    pattern: /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\n?$/,
+    pattern:
+      /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\n?$/,
   },
-  { first: '-+0123456789', pattern: /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)\n?$/ },
+  {
+    first: '-+0123456789',
+    pattern:
+      /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)\n?$/,
+  },
   { first: '<', pattern: /^(?:<<)\n?$/ },
   { first: '~nN', pattern: /^(?:~|null|Null|NULL|)\n?$/ },
   {
     first: '0123456789',
-    pattern: /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)\n?$/,
+    pattern:
+      /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)\n?$/,
   },
   { first: '=', pattern: /^(?:=)\n?$/ },
 ];
@@ -50,12 +59,18 @@ function resolvesToNonString(s: string): boolean {
   return RESOLVERS.some((r) => r.first.includes(s[0]) && r.pattern.test(s));
 }
 
-const isBreak = (c: string | undefined) => c === '\r' || c === '\n' || c === '\u0085' || c === '\u2028' || c === '\u2029';
+const isBreak = (c: string | undefined) =>
+  c === '\r' || c === '\n' || c === '\u0085' || c === '\u2028' || c === '\u2029';
 const isBlankZ = (c: string | undefined) => c === undefined || c === ' ' || c === '\t' || c === '\0' || isBreak(c);
 
 /** libyaml's IS_PRINTABLE on a code point (astral planes are not printable for it). */
 function isPrintable(cp: number): boolean {
-  return cp === 0x0a || (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff);
+  return (
+    cp === 0x0a ||
+    (cp >= 0x20 && cp <= 0x7e) ||
+    (cp >= 0xa0 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd && cp !== 0xfeff)
+  );
 }
 
 interface Analysis {
@@ -69,8 +84,14 @@ function analyze(chars: string[]): Analysis {
   let blockIndicators = false;
   let lineBreaks = false;
   let special = false;
-  let leadingSpace = false, leadingBreak = false, trailingSpace = false, trailingBreak = false, breakSpace = false, spaceBreak = false;
-  let previousSpace = false, previousBreak = false;
+  let leadingSpace = false,
+    leadingBreak = false,
+    trailingSpace = false,
+    trailingBreak = false,
+    breakSpace = false,
+    spaceBreak = false;
+  let previousSpace = false,
+    previousBreak = false;
   const head = chars.slice(0, 3).join('');
   if (head === '---' || head === '...') blockIndicators = true;
   let precededByWhitespace = true;
@@ -117,8 +138,21 @@ function analyze(chars: string[]): Analysis {
 }
 
 const ESCAPES: Record<number, string> = {
-  0x00: '0', 0x07: 'a', 0x08: 'b', 0x09: 't', 0x0a: 'n', 0x0b: 'v', 0x0c: 'f', 0x0d: 'r', 0x1b: 'e',
-  0x22: '"', 0x5c: '\\', 0x85: 'N', 0xa0: '_', 0x2028: 'L', 0x2029: 'P',
+  0x00: '0',
+  0x07: 'a',
+  0x08: 'b',
+  0x09: 't',
+  0x0a: 'n',
+  0x0b: 'v',
+  0x0c: 'f',
+  0x0d: 'r',
+  0x1b: 'e',
+  0x22: '"',
+  0x5c: '\\',
+  0x85: 'N',
+  0xa0: '_',
+  0x2028: 'L',
+  0x2029: 'P',
 };
 
 /** libyaml's emitter state for one `key: value` line (and its folded continuations). */
@@ -144,7 +178,8 @@ class ValueWriter {
   }
 
   writeIndent(): void {
-    if (!this.indention || this.column > VALUE_INDENT || (this.column === VALUE_INDENT && !this.whitespace)) this.putBreak();
+    if (!this.indention || this.column > VALUE_INDENT || (this.column === VALUE_INDENT && !this.whitespace))
+      this.putBreak();
     while (this.column < VALUE_INDENT) this.put(' ');
     this.whitespace = true;
     this.indention = true;
@@ -191,7 +226,8 @@ class ValueWriter {
     for (let i = 0; i < chars.length; i++) {
       const c = chars[i];
       if (c === ' ') {
-        if (!spaces && this.column > BEST_WIDTH && i !== 0 && i !== chars.length - 1 && chars[i + 1] !== ' ') this.writeIndent();
+        if (!spaces && this.column > BEST_WIDTH && i !== 0 && i !== chars.length - 1 && chars[i + 1] !== ' ')
+          this.writeIndent();
         else this.put(c);
         spaces = true;
       } else if (isBreak(c)) {
@@ -269,7 +305,8 @@ export function dumpMetaYaml(data: Readonly<Record<string, MetaValue | undefined
       if (!Number.isSafeInteger(v)) throw new TypeError(`meta.yaml field '${key}': expected an integer, got ${v}`);
       lines.push(`${key}: ${v}`);
     } else if (Array.isArray(v)) {
-      if (v.length) throw new TypeError(`meta.yaml field '${key}': only empty lists are written, got ${v.length} items`);
+      if (v.length)
+        throw new TypeError(`meta.yaml field '${key}': only empty lists are written, got ${v.length} items`);
       lines.push(`${key}: []`);
     } else lines.push(dumpString(key, v as string));
   }
@@ -296,8 +333,24 @@ function fold(lines: string[]): string {
 }
 
 const UNESCAPE: Record<string, string> = {
-  '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
-  ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
 };
 const HEX_WIDTH: Record<string, number> = { x: 2, u: 4, U: 8 };
 
@@ -312,7 +365,8 @@ function scanFlowScalar(text: string, field: string): string {
   const quote = text[0];
   const chunks: string[] = [];
   let i = 1;
-  const unterminated = () => new SyntaxError(`meta.yaml field '${field}': unterminated ${double ? 'double' : 'single'}-quoted value`);
+  const unterminated = () =>
+    new SyntaxError(`meta.yaml field '${field}': unterminated ${double ? 'double' : 'single'}-quoted value`);
   const lineBreak = (): string => {
     const c = text[i];
     if (c === '\r' && text[i + 1] === '\n') {
@@ -352,7 +406,8 @@ function scanFlowScalar(text: string, field: string): string {
         if (n in UNESCAPE) chunks.push(UNESCAPE[n]);
         else if (n in HEX_WIDTH) {
           const hex = text.slice(i, i + HEX_WIDTH[n]);
-          if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== HEX_WIDTH[n]) throw new SyntaxError(`meta.yaml field '${field}': bad escape \\${n}${hex}`);
+          if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== HEX_WIDTH[n])
+            throw new SyntaxError(`meta.yaml field '${field}': bad escape \\${n}${hex}`);
           chunks.push(String.fromCodePoint(parseInt(hex, 16)));
           i += HEX_WIDTH[n];
         } else if (isBreak(n)) {
@@ -410,7 +465,8 @@ export function parseMetaYaml(text: string): Record<string, unknown> {
     const key = m[1];
     const continuation: string[] = [];
     i++;
-    while (i < lines.length && (lines[i] === '' || /^[ \t\u0085\u2028\u2029]/.test(lines[i]))) continuation.push(lines[i++]);
+    while (i < lines.length && (lines[i] === '' || /^[ \t\u0085\u2028\u2029]/.test(lines[i])))
+      continuation.push(lines[i++]);
     while (continuation.length && trimBlanks(continuation[continuation.length - 1]) === '') continuation.pop();
     const first = m[2];
     const raw = [first, ...continuation].join('\n');

@@ -11,7 +11,8 @@ import { trackingContract } from './testing/contract-suite';
 import { serverContract } from './testing/server-contract';
 
 const uri = process.env.MLFLOW_TEST_TRACKING_URI;
-const reason = 'MLFLOW_TEST_TRACKING_URI is not set (start a server with ../shared/mlflow-server/serve.sh start <store> <port>, or pip install mlflow && mlflow server --port <port>, and set it to http://127.0.0.1:<port>)';
+const reason =
+  'MLFLOW_TEST_TRACKING_URI is not set (start a server with ../shared/mlflow-server/serve.sh start <store> <port>, or pip install mlflow && mlflow server --port <port>, and set it to http://127.0.0.1:<port>)';
 
 if (uri) {
   const make = () => new RestTrackingStore({ uri, retry: { baseDelayMs: 50 }, historyPageSize: 1000 });

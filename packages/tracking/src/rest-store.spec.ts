@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowParamConflictError, MlflowRateLimitError, MlflowResourceNotFoundError, MlflowServerError, MlflowUnavailableError } from './errors';
+import {
+  MlflowParamConflictError,
+  MlflowRateLimitError,
+  MlflowResourceNotFoundError,
+  MlflowServerError,
+  MlflowUnavailableError,
+} from './errors';
 import { type FakeMlflowServer, startFakeMlflowServer } from './fake-mlflow-server';
 import { RestTrackingStore, type RetryEvent } from './rest-store';
 import { trackingContract } from './testing/contract-suite';
@@ -15,9 +21,13 @@ async function fake(): Promise<FakeMlflowServer> {
   return s;
 }
 
-trackingContract('REST client → in-process fake server', async () => new RestTrackingStore({ uri: (await fake()).url, retry: { baseDelayMs: 5 }, historyPageSize: 1000 }), {
-  reopen: (store) => new RestTrackingStore({ uri: store.location, retry: { baseDelayMs: 5 }, historyPageSize: 1000 }),
-});
+trackingContract(
+  'REST client → in-process fake server',
+  async () => new RestTrackingStore({ uri: (await fake()).url, retry: { baseDelayMs: 5 }, historyPageSize: 1000 }),
+  {
+    reopen: (store) => new RestTrackingStore({ uri: store.location, retry: { baseDelayMs: 5 }, historyPageSize: 1000 }),
+  },
+);
 
 describe('RestTrackingStore requests (fake server log)', () => {
   let server: FakeMlflowServer;
@@ -26,7 +36,8 @@ describe('RestTrackingStore requests (fake server log)', () => {
   beforeAll(async () => {
     server = await fake();
     store = new RestTrackingStore({ uri: server.url });
-    runId = (await store.createRun({ experimentId: await store.getOrCreateExperiment('requests'), runName: 'r' })).info.runId;
+    runId = (await store.createRun({ experimentId: await store.getOrCreateExperiment('requests'), runName: 'r' })).info
+      .runId;
   });
   afterAll(() => store.close());
   const batches = () => server.requests.filter((r) => r.path.endsWith('runs/log-batch'));
@@ -40,13 +51,19 @@ describe('RestTrackingStore requests (fake server log)', () => {
     await store.logBatch(runId, { metrics: Array.from({ length: 1001 }, (_, i) => metric(2000 + i)) });
     expect(batches().length - before).toBe(2);
     before = batches().length;
-    await store.logBatch(runId, { params: Array.from({ length: 101 }, (_, i) => ({ key: `p${i}`, value: 'v' })), tags: Array.from({ length: 100 }, (_, i) => ({ key: `t${i}`, value: 'v' })) });
+    await store.logBatch(runId, {
+      params: Array.from({ length: 101 }, (_, i) => ({ key: `p${i}`, value: 'v' })),
+      tags: Array.from({ length: 100 }, (_, i) => ({ key: `t${i}`, value: 'v' })),
+    });
     expect(batches().length - before).toBe(2);
   });
 
   it('over 1 MB of values goes out in bodies of at most 1,000,000 bytes', async () => {
     const before = batches().length;
-    await store.logBatch(runId, { params: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: 'x'.repeat(6000) })), tags: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: 'y'.repeat(8000) })) });
+    await store.logBatch(runId, {
+      params: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: 'x'.repeat(6000) })),
+      tags: Array.from({ length: 100 }, (_, i) => ({ key: `big${i}`, value: 'y'.repeat(8000) })),
+    });
     const sent = batches().slice(before);
     expect(sent.length).toBeGreaterThan(1);
     expect(Math.max(...sent.map((r) => r.bytes))).toBeLessThanOrEqual(1_000_000);
@@ -69,11 +86,18 @@ describe('RestTrackingStore robustness (fake server faults)', () => {
   const retries: RetryEvent[] = [];
   beforeAll(async () => {
     server = await fake();
-    store = new RestTrackingStore({ uri: server.url, retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 40 }, requestTimeoutMs: 400, onRetry: (e) => retries.push(e) });
-    runId = (await store.createRun({ experimentId: await store.getOrCreateExperiment('robust'), runName: 'r' })).info.runId;
+    store = new RestTrackingStore({
+      uri: server.url,
+      retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 40 },
+      requestTimeoutMs: 400,
+      onRetry: (e) => retries.push(e),
+    });
+    runId = (await store.createRun({ experimentId: await store.getOrCreateExperiment('robust'), runName: 'r' })).info
+      .runId;
   });
   afterAll(() => store.close());
-  const count = (endpoint: string, from: number) => server.requests.slice(from).filter((r) => r.path.endsWith(endpoint)).length;
+  const count = (endpoint: string, from: number) =>
+    server.requests.slice(from).filter((r) => r.path.endsWith(endpoint)).length;
 
   it('a 503, then success: retried once, and the batch lands once', async () => {
     const from = server.requests.length;
@@ -124,7 +148,10 @@ describe('RestTrackingStore robustness (fake server faults)', () => {
     const experimentId = await store.getOrCreateExperiment('robust');
     server.faults.loseNextAnswers(1, { endpoint: 'runs/create' });
     const run = await store.createRun({ experimentId, runName: 'created once', tags: { k: 'v' } });
-    const same = await searchAllRuns(store, { experimentIds: [experimentId], filter: "attributes.run_name = 'created once'" });
+    const same = await searchAllRuns(store, {
+      experimentIds: [experimentId],
+      filter: "attributes.run_name = 'created once'",
+    });
     expect(same.map((r) => r.info.runId)).toEqual([run.info.runId]);
   });
 
@@ -137,7 +164,10 @@ describe('RestTrackingStore robustness (fake server faults)', () => {
   it('two clients racing for one experiment name: the server creates it twice (as MLflow 3.6 does), both settle on the oldest', async () => {
     const a = new RestTrackingStore({ uri: server.url });
     const b = new RestTrackingStore({ uri: server.url });
-    const [idA, idB] = await Promise.all([a.getOrCreateExperiment('made-twice'), b.getOrCreateExperiment('made-twice')]);
+    const [idA, idB] = await Promise.all([
+      a.getOrCreateExperiment('made-twice'),
+      b.getOrCreateExperiment('made-twice'),
+    ]);
     const all = await server.store.getExperimentsByName('made-twice');
     expect(all).toHaveLength(2);
     expect([idA, idB]).toEqual([all[0].experimentId, all[0].experimentId]);

@@ -56,10 +56,23 @@ import {
   MlflowUnavailableError,
 } from './errors';
 import { decodeMetricValue } from './metric-value';
-import { backoffDelayMs, classifyNetworkError, type RetryPolicy, RetryPolicySchema, retryAfterMs } from './retry-policy';
+import {
+  backoffDelayMs,
+  classifyNetworkError,
+  type RetryPolicy,
+  RetryPolicySchema,
+  retryAfterMs,
+} from './retry-policy';
 import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
 import { normalizeBatch, validateExperimentName, validateKey } from './validation';
-import { artifactFromWire, experimentFromWire, metricFromWire, runFromWire, runToWire, type WireRun } from './wire-format';
+import {
+  artifactFromWire,
+  experimentFromWire,
+  metricFromWire,
+  runFromWire,
+  runToWire,
+  type WireRun,
+} from './wire-format';
 
 export interface RetryEvent {
   endpoint: string;
@@ -116,7 +129,10 @@ function osUser(): string {
   }
 }
 
-const isTransient = (error: unknown) => error instanceof MlflowUnavailableError || error instanceof MlflowRateLimitError || error instanceof MlflowServerError;
+const isTransient = (error: unknown) =>
+  error instanceof MlflowUnavailableError ||
+  error instanceof MlflowRateLimitError ||
+  error instanceof MlflowServerError;
 
 export class RestTrackingStore extends BatchLoggingStore implements TrackingStore {
   private readonly base: string;
@@ -131,7 +147,11 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   constructor(options: RestTrackingStoreOptions) {
     super();
     const parsed = RestTrackingStoreOptionsSchema.safeParse(options);
-    if (!parsed.success) throw new MlflowInvalidParameterError(`RestTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    if (!parsed.success)
+      throw new MlflowInvalidParameterError(
+        `RestTrackingStore options: ${z.prettifyError(parsed.error)}`,
+        'INVALID_PARAMETER_VALUE',
+      );
     this.options = parsed.data;
     this.base = this.options.uri.replace(/\/+$/, '');
     this.agent = new Agent({ connectTimeout: this.options.connectTimeoutMs, keepAliveTimeout: 4_000 });
@@ -142,34 +162,71 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     return this.base;
   }
 
-  private async attempt(method: string, url: URL, endpoint: string, body: string | Uint8Array | undefined, options: CallOptions): Promise<Attempt> {
+  private async attempt(
+    method: string,
+    url: URL,
+    endpoint: string,
+    body: string | Uint8Array | undefined,
+    options: CallOptions,
+  ): Promise<Attempt> {
     const headers: Record<string, string> = { ...this.options.headers };
     if (options.json !== undefined) headers['content-type'] = 'application/json';
     else if (body !== undefined) headers['content-type'] = 'application/octet-stream';
     const timeout = this.options.requestTimeoutMs;
     try {
       const response = await request(url, {
-        method: method as 'GET', body, headers, dispatcher: this.agent,
-        headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout),
+        method: method as 'GET',
+        body,
+        headers,
+        dispatcher: this.agent,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: AbortSignal.timeout(timeout),
       });
       const bytes = Buffer.from(await response.body.arrayBuffer());
-      if (response.statusCode < 300) return { ok: true, value: options.raw ? bytes : bytes.length ? JSON.parse(bytes.toString('utf8')) : {} };
+      if (response.statusCode < 300)
+        return { ok: true, value: options.raw ? bytes : bytes.length ? JSON.parse(bytes.toString('utf8')) : {} };
       let parsed: ErrorBody;
       try {
         parsed = JSON.parse(bytes.toString('utf8')) as ErrorBody;
       } catch {
         // Flask's HTML error pages: keep the text, without the markup
-        parsed = { message: bytes.toString('utf8').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 300) || `HTTP ${response.statusCode}` };
+        parsed = {
+          message:
+            bytes
+              .toString('utf8')
+              .replace(/<[^>]+>/g, ' ')
+              .replace(/\s+/g, ' ')
+              .trim()
+              .slice(0, 300) || `HTTP ${response.statusCode}`,
+        };
       }
-      const error = errorFromResponse(response.statusCode, parsed, endpoint, { artifactDownload: options.artifactDownload });
-      const deterministic = error instanceof MlflowParamConflictError || error instanceof MlflowResourceNotFoundError || error.errorCode === 'INVALID_STATE' || (options.noRetryOn5xx && response.statusCode >= 500);
+      const error = errorFromResponse(response.statusCode, parsed, endpoint, {
+        artifactDownload: options.artifactDownload,
+      });
+      const deterministic =
+        error instanceof MlflowParamConflictError ||
+        error instanceof MlflowResourceNotFoundError ||
+        error.errorCode === 'INVALID_STATE' ||
+        (options.noRetryOn5xx && response.statusCode >= 500);
       const retryable = (response.statusCode === 429 || response.statusCode >= 500) && !deterministic;
-      return { ok: false, error, retryable, ambiguous: response.statusCode >= 500, retryAfterMs: retryAfterMs(response.headers['retry-after'], this.retry.maxDelayMs) };
+      return {
+        ok: false,
+        error,
+        retryable,
+        ambiguous: response.statusCode >= 500,
+        retryAfterMs: retryAfterMs(response.headers['retry-after'], this.retry.maxDelayMs),
+      };
     } catch (error) {
       const failure = classifyNetworkError(error);
       if (!failure.retryable) throw error;
       const message = `${this.base} did not answer: ${(error as Error).message} (${failure.code})`;
-      return { ok: false, error: new MlflowUnavailableError(message, 'UNAVAILABLE', undefined, endpoint), retryable: true, ambiguous: failure.ambiguous };
+      return {
+        ok: false,
+        error: new MlflowUnavailableError(message, 'UNAVAILABLE', undefined, endpoint),
+        retryable: true,
+        ambiguous: failure.ambiguous,
+      };
     }
   }
 
@@ -221,7 +278,12 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     if (name.includes("'") && name.includes('"')) return this.getExperimentByNameEndpoint(name);
     const quote = name.includes("'") ? '"' : "'";
     const out = (await this.call('POST', this.api('experiments/search'), {
-      json: { filter: `name = ${quote}${name}${quote}`, view_type: 'ALL', max_results: 1000, order_by: ['creation_time ASC', 'experiment_id ASC'] },
+      json: {
+        filter: `name = ${quote}${name}${quote}`,
+        view_type: 'ALL',
+        max_results: 1000,
+        order_by: ['creation_time ASC', 'experiment_id ASC'],
+      },
     })) as { experiments?: unknown[] };
     const found = (out.experiments ?? []).map(experimentFromWire).filter((e) => e.name === name);
     return found[0];
@@ -230,7 +292,9 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   /** MLflow's get-by-name, for names the search filter cannot quote. */
   private async getExperimentByNameEndpoint(name: string): Promise<Experiment | undefined> {
     try {
-      const out = (await this.call('GET', this.api('experiments/get-by-name'), { query: { experiment_name: name } })) as { experiment: unknown };
+      const out = (await this.call('GET', this.api('experiments/get-by-name'), {
+        query: { experiment_name: name },
+      })) as { experiment: unknown };
       return experimentFromWire(out.experiment);
     } catch (error) {
       if (error instanceof MlflowResourceNotFoundError) return undefined;
@@ -282,7 +346,8 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   async createRun(request: CreateRunRequest): Promise<Run> {
     const parsed = CreateRunRequestSchema.safeParse(request);
-    if (!parsed.success) throw new MlflowInvalidParameterError(`createRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    if (!parsed.success)
+      throw new MlflowInvalidParameterError(`createRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
     // a fixed start time also identifies the run if the answer is lost
     const r = { ...parsed.data, startTime: parsed.data.startTime ?? Date.now() };
     const tags: Record<string, string> = { ...r.tags };
@@ -309,9 +374,17 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   async updateRun(request: UpdateRunRequest): Promise<void> {
     const parsed = UpdateRunRequestSchema.safeParse(request);
-    if (!parsed.success) throw new MlflowInvalidParameterError(`updateRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    if (!parsed.success)
+      throw new MlflowInvalidParameterError(`updateRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
     const { runId, status, endTime, runName } = parsed.data;
-    await this.call('POST', this.api('runs/update'), { json: { run_id: runId, status, ...(endTime !== undefined ? { end_time: endTime } : {}), ...(runName ? { run_name: runName } : {}) } });
+    await this.call('POST', this.api('runs/update'), {
+      json: {
+        run_id: runId,
+        status,
+        ...(endTime !== undefined ? { end_time: endTime } : {}),
+        ...(runName ? { run_name: runName } : {}),
+      },
+    });
   }
 
   async getRun(runId: string): Promise<Run> {
@@ -323,7 +396,8 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   async searchRuns(request: SearchRunsRequest): Promise<SearchRunsResult> {
     const parsed = SearchRunsRequestSchema.safeParse(request);
-    if (!parsed.success) throw new MlflowInvalidParameterError(`searchRuns: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    if (!parsed.success)
+      throw new MlflowInvalidParameterError(`searchRuns: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
     const r = parsed.data;
     const out = (await this.call('POST', this.api('runs/search'), {
       json: {
@@ -345,16 +419,22 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     if (!body.metrics.length) return { json: body };
     const have = new Set<string>();
     for (const key of new Set(body.metrics.map((m) => m.key))) {
-      for (const m of await this.getMetricHistory(body.run_id, key)) have.add(`${key}|${m.step}|${m.timestamp}|${m.value}`);
+      for (const m of await this.getMetricHistory(body.run_id, key))
+        have.add(`${key}|${m.step}|${m.timestamp}|${m.value}`);
     }
-    const metrics = body.metrics.filter((m) => !have.has(`${m.key}|${m.step}|${m.timestamp}|${decodeMetricValue(m.value)}`));
+    const metrics = body.metrics.filter(
+      (m) => !have.has(`${m.key}|${m.step}|${m.timestamp}|${decodeMetricValue(m.value)}`),
+    );
     if (!metrics.length && !body.params.length && !body.tags.length) return { done: {} };
     return { json: { ...body, metrics } };
   }
 
   async logBatch(runId: string, batch: Batch): Promise<void> {
     for (const body of chunkBatch(runId, normalizeBatch(batch))) {
-      await this.call('POST', this.api('runs/log-batch'), { json: body, recover: () => this.withoutDeliveredMetrics(body) });
+      await this.call('POST', this.api('runs/log-batch'), {
+        json: body,
+        recover: () => this.withoutDeliveredMetrics(body),
+      });
     }
   }
 
@@ -377,13 +457,18 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     const uri = this.artifactUris.get(runId) ?? (await this.getRun(runId)).info.artifactUri;
     const marker = '/api/2.0/mlflow-artifacts/artifacts/';
     if (uri.startsWith('mlflow-artifacts:')) return new URL(uri).pathname.replace(/^\/+|\/+$/g, '');
-    if (/^https?:/.test(uri) && uri.includes(marker)) return uri.slice(uri.indexOf(marker) + marker.length).replace(/\/+$/, '');
+    if (/^https?:/.test(uri) && uri.includes(marker))
+      return uri.slice(uri.indexOf(marker) + marker.length).replace(/\/+$/, '');
     return undefined;
   }
 
   private static relative(path: string): string {
     const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.includes('..')) throw new MlflowInvalidParameterError(`Invalid artifact path: '${path}' leaves the run's artifact root`, 'INVALID_PARAMETER_VALUE');
+    if (parts.includes('..'))
+      throw new MlflowInvalidParameterError(
+        `Invalid artifact path: '${path}' leaves the run's artifact root`,
+        'INVALID_PARAMETER_VALUE',
+      );
     return parts.join('/');
   }
 
@@ -396,17 +481,29 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     if (!path) throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
     const root = await this.proxiedRoot(runId);
     if (root === undefined) {
-      throw new MlflowError(`run ${runId} keeps its artifacts at '${this.artifactUris.get(runId)}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be written over REST`, 'NOT_IMPLEMENTED');
+      throw new MlflowError(
+        `run ${runId} keeps its artifacts at '${this.artifactUris.get(runId)}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be written over REST`,
+        'NOT_IMPLEMENTED',
+      );
     }
-    await this.call('PUT', `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${path}`)}`, { body: content, raw: true });
+    await this.call('PUT', `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${path}`)}`, {
+      body: content,
+      raw: true,
+    });
   }
 
   async listArtifacts(runId: string, path = ''): Promise<ArtifactInfo[]> {
     const rel = RestTrackingStore.relative(path);
     const root = await this.proxiedRoot(runId);
-    const out = (root === undefined
-      ? await this.call('GET', this.api('artifacts/list'), { query: { run_id: runId, ...(rel ? { path: rel } : {}) } })
-      : await this.call('GET', '/api/2.0/mlflow-artifacts/artifacts', { query: { path: rel ? `${root}/${rel}` : root } })) as { files?: unknown[] };
+    const out = (
+      root === undefined
+        ? await this.call('GET', this.api('artifacts/list'), {
+            query: { run_id: runId, ...(rel ? { path: rel } : {}) },
+          })
+        : await this.call('GET', '/api/2.0/mlflow-artifacts/artifacts', {
+            query: { path: rel ? `${root}/${rel}` : root },
+          })
+    ) as { files?: unknown[] };
     return (out.files ?? []).map((f) => artifactFromWire(f, rel)).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
@@ -414,17 +511,30 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     const rel = RestTrackingStore.relative(path);
     const root = await this.proxiedRoot(runId);
     if (root !== undefined) {
-      return (await this.call('GET', `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${rel}`)}`, { raw: true, artifactDownload: true })) as Buffer;
+      return (await this.call(
+        'GET',
+        `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${rel}`)}`,
+        { raw: true, artifactDownload: true },
+      )) as Buffer;
     }
     try {
-      return (await this.call('GET', '/get-artifact', { query: { run_id: runId, path: rel }, raw: true, noRetryOn5xx: true })) as Buffer;
+      return (await this.call('GET', '/get-artifact', {
+        query: { run_id: runId, path: rel },
+        raw: true,
+        noRetryOn5xx: true,
+      })) as Buffer;
     } catch (error) {
       // get-artifact answers a missing file with Flask's bare 500 page: tell the two apart by listing
       if (!(error instanceof MlflowServerError)) throw error;
       const parent = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
       const listed = await this.listArtifacts(runId, parent);
       if (listed.some((a) => a.path === rel && !a.isDir)) throw error;
-      throw new MlflowResourceNotFoundError(`artifact '${rel}' of run ${runId} does not exist`, 'RESOURCE_DOES_NOT_EXIST', error.status, error.endpoint);
+      throw new MlflowResourceNotFoundError(
+        `artifact '${rel}' of run ${runId} does not exist`,
+        'RESOURCE_DOES_NOT_EXIST',
+        error.status,
+        error.endpoint,
+      );
     }
   }
 

@@ -19,9 +19,19 @@ describe('retry policy', () => {
   });
 
   it('connection failures are retried; refused ones are known not to have reached the server', () => {
-    expect(classifyNetworkError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toEqual({ retryable: true, ambiguous: false, code: 'ECONNREFUSED' });
-    expect(classifyNetworkError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }))).toMatchObject({ retryable: true, ambiguous: true });
-    expect(classifyNetworkError(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toMatchObject({ retryable: true, ambiguous: true, code: 'TIMEOUT' });
+    expect(classifyNetworkError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toEqual({
+      retryable: true,
+      ambiguous: false,
+      code: 'ECONNREFUSED',
+    });
+    expect(
+      classifyNetworkError(Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })),
+    ).toMatchObject({ retryable: true, ambiguous: true });
+    expect(classifyNetworkError(Object.assign(new Error('t'), { name: 'TimeoutError' }))).toMatchObject({
+      retryable: true,
+      ambiguous: true,
+      code: 'TIMEOUT',
+    });
     expect(classifyNetworkError(new TypeError('a bug'))).toMatchObject({ retryable: false });
   });
 

@@ -3,13 +3,39 @@ import type { Run } from './entities';
 import { MlflowInvalidParameterError } from './errors';
 import { createPageToken, matchesFilter, paginate, parseFilter, parsePageToken, sortRuns } from './search-filter';
 
-const run = (id: string, startTime: number, extra: { tags?: Record<string, string>; params?: Record<string, string>; metric?: number; status?: Run['info']['status'] } = {}): Run => ({
-  info: { runId: id, runName: `run ${id}`, experimentId: '1', userId: 'u', status: extra.status ?? 'RUNNING', startTime, artifactUri: '', lifecycleStage: 'active' },
-  data: { tags: extra.tags ?? {}, params: extra.params ?? {}, metrics: extra.metric === undefined ? {} : { auroc: { key: 'auroc', value: extra.metric, timestamp: 1, step: 0 } } },
+const run = (
+  id: string,
+  startTime: number,
+  extra: {
+    tags?: Record<string, string>;
+    params?: Record<string, string>;
+    metric?: number;
+    status?: Run['info']['status'];
+  } = {},
+): Run => ({
+  info: {
+    runId: id,
+    runName: `run ${id}`,
+    experimentId: '1',
+    userId: 'u',
+    status: extra.status ?? 'RUNNING',
+    startTime,
+    artifactUri: '',
+    lifecycleStage: 'active',
+  },
+  data: {
+    tags: extra.tags ?? {},
+    params: extra.params ?? {},
+    metrics: extra.metric === undefined ? {} : { auroc: { key: 'auroc', value: extra.metric, timestamp: 1, step: 0 } },
+  },
 });
 
 describe('search filter', () => {
-  const runs = [run('a', 3, { tags: { 'mlflow.parentRunId': 'p', g: 'x' }, metric: 0.9, status: 'FINISHED' }), run('b', 2, { tags: { g: 'y' }, params: { lr: '0.1' }, metric: 0.5 }), run('c', 1, { tags: { g: 'xy' } })];
+  const runs = [
+    run('a', 3, { tags: { 'mlflow.parentRunId': 'p', g: 'x' }, metric: 0.9, status: 'FINISHED' }),
+    run('b', 2, { tags: { g: 'y' }, params: { lr: '0.1' }, metric: 0.5 }),
+    run('c', 1, { tags: { g: 'xy' } }),
+  ];
   const names = (filter: string) => runs.filter((r) => matchesFilter(r, parseFilter(filter))).map((r) => r.info.runId);
 
   it('tags (backticks for dotted keys), params, metrics, attributes, LIKE / ILIKE, AND in either case', () => {

@@ -27,13 +27,33 @@ export interface FilterClause {
 }
 
 const ENTITY_ALIASES: Record<string, FilterClause['entity']> = {
-  tag: 'tags', tags: 'tags', param: 'params', params: 'params', parameter: 'params', parameters: 'params',
-  metric: 'metrics', metrics: 'metrics', attribute: 'attributes', attributes: 'attributes', attr: 'attributes', run: 'attributes',
+  tag: 'tags',
+  tags: 'tags',
+  param: 'params',
+  params: 'params',
+  parameter: 'params',
+  parameters: 'params',
+  metric: 'metrics',
+  metrics: 'metrics',
+  attribute: 'attributes',
+  attributes: 'attributes',
+  attr: 'attributes',
+  run: 'attributes',
 };
 
-const ATTRIBUTES = new Set(['status', 'run_name', 'run_id', 'start_time', 'end_time', 'user_id', 'artifact_uri', 'lifecycle_stage']);
+const ATTRIBUTES = new Set([
+  'status',
+  'run_name',
+  'run_id',
+  'start_time',
+  'end_time',
+  'user_id',
+  'artifact_uri',
+  'lifecycle_stage',
+]);
 
-const CLAUSE = /^\s*(\w+)\.(`[^`]+`|"[^"]+"|[\w.\-/:]+)\s*(!=|>=|<=|=|>|<|ILIKE|LIKE)\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?[\d.]+(?:[eE][-+]?\d+)?)\s*$/i;
+const CLAUSE =
+  /^\s*(\w+)\.(`[^`]+`|"[^"]+"|[\w.\-/:]+)\s*(!=|>=|<=|=|>|<|ILIKE|LIKE)\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?[\d.]+(?:[eE][-+]?\d+)?)\s*$/i;
 
 const invalid = (message: string) => new MlflowInvalidParameterError(message, 'INVALID_PARAMETER_VALUE');
 
@@ -43,7 +63,8 @@ export function parseFilter(filter: string | undefined): FilterClause[] {
     const m = CLAUSE.exec(part);
     if (!m) throw invalid(`Invalid clause(s) in filter string: '${part.trim()}'`);
     const entity = ENTITY_ALIASES[m[1].toLowerCase()];
-    if (!entity) throw invalid(`Invalid entity type '${m[1]}'. Valid values are ['metric', 'parameter', 'tag', 'attribute']`);
+    if (!entity)
+      throw invalid(`Invalid entity type '${m[1]}'. Valid values are ['metric', 'parameter', 'tag', 'attribute']`);
     const key = m[2].replace(/^[`"]|[`"]$/g, '');
     if (entity === 'attributes' && !ATTRIBUTES.has(key)) throw invalid(`Invalid attribute key '${key}' specified.`);
     const raw = m[4];
@@ -55,23 +76,39 @@ export function parseFilter(filter: string | undefined): FilterClause[] {
 function attribute(run: Run, key: string): string | number | undefined {
   const i = run.info;
   const values: Record<string, string | number | undefined> = {
-    status: i.status, run_name: i.runName, run_id: i.runId, start_time: i.startTime, end_time: i.endTime,
-    user_id: i.userId, artifact_uri: i.artifactUri, lifecycle_stage: i.lifecycleStage,
+    status: i.status,
+    run_name: i.runName,
+    run_id: i.runId,
+    start_time: i.startTime,
+    end_time: i.endTime,
+    user_id: i.userId,
+    artifact_uri: i.artifactUri,
+    lifecycle_stage: i.lifecycleStage,
   };
   return values[key];
 }
 
 function lookup(run: Run, entity: FilterClause['entity'], key: string): string | number | undefined {
   switch (entity) {
-    case 'tags': return run.data.tags[key];
-    case 'params': return run.data.params[key];
-    case 'metrics': return run.data.metrics[key]?.value;
-    case 'attributes': return attribute(run, key);
+    case 'tags':
+      return run.data.tags[key];
+    case 'params':
+      return run.data.params[key];
+    case 'metrics':
+      return run.data.metrics[key]?.value;
+    case 'attributes':
+      return attribute(run, key);
   }
 }
 
 function likeToRegExp(pattern: string, flags: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, flags);
+  return new RegExp(
+    `^${pattern
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/%/g, '.*')
+      .replace(/_/g, '.')}$`,
+    flags,
+  );
 }
 
 export function matchesFilter(run: Run, clauses: FilterClause[]): boolean {
@@ -79,12 +116,17 @@ export function matchesFilter(run: Run, clauses: FilterClause[]): boolean {
     const v = lookup(run, c.entity, c.key);
     if (v === undefined) return false;
     switch (c.op) {
-      case '=': return String(v) === String(c.value);
-      case '!=': return String(v) !== String(c.value);
-      case 'LIKE': return likeToRegExp(String(c.value), 's').test(String(v));
-      case 'ILIKE': return likeToRegExp(String(c.value), 'is').test(String(v));
+      case '=':
+        return String(v) === String(c.value);
+      case '!=':
+        return String(v) !== String(c.value);
+      case 'LIKE':
+        return likeToRegExp(String(c.value), 's').test(String(v));
+      case 'ILIKE':
+        return likeToRegExp(String(c.value), 'is').test(String(v));
       default: {
-        const a = Number(v), b = Number(c.value);
+        const a = Number(v),
+          b = Number(c.value);
         return c.op === '>' ? a > b : c.op === '>=' ? a >= b : c.op === '<' ? a < b : a <= b;
       }
     }
@@ -92,7 +134,10 @@ export function matchesFilter(run: Run, clauses: FilterClause[]): boolean {
 }
 
 export function sortRuns(runs: Run[], orderBy: string[] | undefined): Run[] {
-  let sorted = [...runs].sort((a, b) => b.info.startTime - a.info.startTime || (a.info.runId < b.info.runId ? -1 : a.info.runId > b.info.runId ? 1 : 0));
+  let sorted = [...runs].sort(
+    (a, b) =>
+      b.info.startTime - a.info.startTime || (a.info.runId < b.info.runId ? -1 : a.info.runId > b.info.runId ? 1 : 0),
+  );
   // like MLflow: stable sorts applied from the last clause to the first
   for (const clause of [...(orderBy ?? [])].reverse()) {
     const [field, dir = 'ASC'] = clause.trim().split(/\s+/);
@@ -102,7 +147,8 @@ export function sortRuns(runs: Run[], orderBy: string[] | undefined): Run[] {
     const key = (dot > 0 ? field.slice(dot + 1) : field).replace(/^[`"]|[`"]$/g, '');
     const sign = dir.toUpperCase() === 'DESC' ? -1 : 1;
     sorted = [...sorted].sort((a, b) => {
-      const va = lookup(a, entity, key), vb = lookup(b, entity, key);
+      const va = lookup(a, entity, key),
+        vb = lookup(b, entity, key);
       if (va === vb) return 0;
       if (va === undefined) return 1;
       if (vb === undefined) return -1;
@@ -119,7 +165,8 @@ export function createPageToken(offset: number): string {
 
 export function parsePageToken(token: string | undefined): number {
   if (!token) return 0;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(token) || token.length % 4 !== 0) throw invalid('Invalid page token, could not base64-decode');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(token) || token.length % 4 !== 0)
+    throw invalid('Invalid page token, could not base64-decode');
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   let offset: unknown;
   try {
@@ -127,12 +174,17 @@ export function parsePageToken(token: string | undefined): number {
   } catch {
     throw invalid(`Invalid page token, decoded value=${decoded}`);
   }
-  if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw invalid(`Invalid page token, parsed value=${decoded}`);
+  if (!Number.isSafeInteger(offset) || (offset as number) < 0)
+    throw invalid(`Invalid page token, parsed value=${decoded}`);
   return offset as number;
 }
 
 /** One page of `items` and the token for the next, as MLflow's SearchUtils.paginate. */
-export function paginate<T>(items: T[], maxResults: number, pageToken?: string): { items: T[]; nextPageToken?: string } {
+export function paginate<T>(
+  items: T[],
+  maxResults: number,
+  pageToken?: string,
+): { items: T[]; nextPageToken?: string } {
   const offset = parsePageToken(pageToken);
   const end = offset + maxResults;
   return { items: items.slice(offset, end), ...(end < items.length ? { nextPageToken: createPageToken(end) } : {}) };

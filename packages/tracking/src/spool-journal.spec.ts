@@ -21,7 +21,10 @@ describe('SpoolJournal', () => {
     expect(j2.pending.map((e) => e.seq)).toEqual([2]);
     const c = await j2.add({ op: 'updateRun', request: { runId: 'r3', status: 'KILLED' } });
     expect(c.seq).toBe(3);
-    const lines = (await readFile(spool, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { seq?: number; ack?: number });
+    const lines = (await readFile(spool, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { seq?: number; ack?: number });
     expect(lines.map((l) => l.seq ?? `ack ${l.ack}`)).toEqual([1, 2, 'ack 1', 3]);
     await j2.release();
   });

@@ -30,7 +30,12 @@ import { z } from 'zod';
 import { CreateRunRequestSchema, KeyValueSchema, UpdateRunRequestSchema } from './entities';
 import { MlflowError } from './errors';
 
-const WireMetricSchema = z.object({ key: z.string(), value: z.union([z.number(), z.string()]), timestamp: z.number(), step: z.number() });
+const WireMetricSchema = z.object({
+  key: z.string(),
+  value: z.union([z.number(), z.string()]),
+  timestamp: z.number(),
+  step: z.number(),
+});
 
 /** A batch as JSON can hold it: metric values encoded as in MLflow's REST JSON. */
 export const SpoolBatchSchema = z.object({
@@ -41,16 +46,31 @@ export const SpoolBatchSchema = z.object({
 export type SpoolBatch = z.infer<typeof SpoolBatchSchema>;
 
 export const SpoolEntrySchema = z.discriminatedUnion('op', [
-  z.object({ seq: z.number().int().positive(), op: z.literal('createRun'), placeholder: z.string(), request: CreateRunRequestSchema }),
+  z.object({
+    seq: z.number().int().positive(),
+    op: z.literal('createRun'),
+    placeholder: z.string(),
+    request: CreateRunRequestSchema,
+  }),
   z.object({ seq: z.number().int().positive(), op: z.literal('logBatch'), runId: z.string(), batch: SpoolBatchSchema }),
   z.object({ seq: z.number().int().positive(), op: z.literal('updateRun'), request: UpdateRunRequestSchema }),
-  z.object({ seq: z.number().int().positive(), op: z.literal('logArtifact'), runId: z.string(), path: z.string(), base64: z.string() }),
+  z.object({
+    seq: z.number().int().positive(),
+    op: z.literal('logArtifact'),
+    runId: z.string(),
+    path: z.string(),
+    base64: z.string(),
+  }),
 ]);
 export type SpoolEntry = z.infer<typeof SpoolEntrySchema>;
 /** An entry before it has its sequence number. */
 export type SpoolEntryBody = SpoolEntry extends infer E ? (E extends SpoolEntry ? Omit<E, 'seq'> : never) : never;
 
-const AckSchema = z.object({ ack: z.number().int().positive(), runId: z.string().optional(), error: z.string().optional() });
+const AckSchema = z.object({
+  ack: z.number().int().positive(),
+  runId: z.string().optional(),
+  error: z.string().optional(),
+});
 
 /** Whether a process is still running: it exists and, where /proc tells, is not a zombie (killed, not yet reaped). */
 async function processAlive(pid: number): Promise<boolean> {
@@ -136,7 +156,10 @@ export class SpoolJournal {
         continue;
       }
       if (Date.now() > deadline) {
-        throw new MlflowError(`the spool ${this.path} is in use by process ${pid} (lock ${this.lockPath}); replay it when that process has ended`, 'SPOOL_BUSY');
+        throw new MlflowError(
+          `the spool ${this.path} is in use by process ${pid} (lock ${this.lockPath}); replay it when that process has ended`,
+          'SPOOL_BUSY',
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -27,7 +27,12 @@ describe.skipIf(!script)('SpoolingTrackingStore against the real MLflow server, 
     server = await startRealMlflow(script!, store, port);
     const events: string[] = [];
     const spool = join(dir, 'spool.jsonl');
-    const rest = new RestTrackingStore({ uri: server.url, retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 }, connectTimeoutMs: 1000, requestTimeoutMs: 5000 });
+    const rest = new RestTrackingStore({
+      uri: server.url,
+      retry: { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
+      connectTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
+    });
     const tracking = new SpoolingTrackingStore(rest, spool, { retryIntervalMs: 200, onEvent: (l) => events.push(l) });
     const exp = await tracking.getOrCreateExperiment('outage-real');
     const parent = await tracking.createRun({ experimentId: exp, runName: 'parent' });
@@ -43,7 +48,12 @@ describe.skipIf(!script)('SpoolingTrackingStore against the real MLflow server, 
       }
       if (step === 150) server = await startRealMlflow(script!, store, port);
       const cell = cells.at(-1)!;
-      await tracking.logBatch(cell.info.runId, { metrics: [{ key: 'loss', value: 1 / (step + 1), timestamp: t0 + step, step }, { key: 'special', value: step % 2 ? NaN : -Infinity, timestamp: t0 + step, step }] });
+      await tracking.logBatch(cell.info.runId, {
+        metrics: [
+          { key: 'loss', value: 1 / (step + 1), timestamp: t0 + step, step },
+          { key: 'special', value: step % 2 ? NaN : -Infinity, timestamp: t0 + step, step },
+        ],
+      });
       sent.set(cell.info.runName, [...(sent.get(cell.info.runName) ?? []), step]);
     }
     await tracking.updateRun({ runId: cells[1].info.runId, status: 'FINISHED', endTime: t0 + 10_000 });
@@ -59,13 +69,21 @@ describe.skipIf(!script)('SpoolingTrackingStore against the real MLflow server, 
     let found = 0;
     for (const run of runs.filter((r) => r.info.runName.startsWith('cell'))) {
       const loss = await check.getMetricHistory(run.info.runId, 'loss');
-      expect(loss.map((m) => m.step), run.info.runName).toEqual(sent.get(run.info.runName));
+      expect(
+        loss.map((m) => m.step),
+        run.info.runName,
+      ).toEqual(sent.get(run.info.runName));
       expect(loss.map((m) => m.value)).toEqual(sent.get(run.info.runName)!.map((s) => 1 / (s + 1)));
-      expect((await check.getMetricHistory(run.info.runId, 'special')).map((m) => m.step)).toEqual(sent.get(run.info.runName));
+      expect((await check.getMetricHistory(run.info.runId, 'special')).map((m) => m.step)).toEqual(
+        sent.get(run.info.runName),
+      );
       found += loss.length;
     }
     expect(found).toBe(200);
-    expect(runs.find((r) => r.info.runName === 'cell 1')!.info).toMatchObject({ status: 'FINISHED', endTime: t0 + 10_000 });
+    expect(runs.find((r) => r.info.runName === 'cell 1')!.info).toMatchObject({
+      status: 'FINISHED',
+      endTime: t0 + 10_000,
+    });
     expect(runs.find((r) => r.info.runName === 'parent')!.info.status).toBe('FINISHED');
     expect(await readFile(spool, 'utf8')).toBe('');
     await tracking.close();

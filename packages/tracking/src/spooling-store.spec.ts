@@ -22,7 +22,13 @@ async function fake(options: { port?: number; root?: string } = {}): Promise<Fak
 }
 
 /** A client that gives up quickly, as `createTrackingStore` configures one for spooling. */
-const rest = (url: string, attempts = 2) => new RestTrackingStore({ uri: url, retry: { attempts, baseDelayMs: 5, maxDelayMs: 20 }, connectTimeoutMs: 300, requestTimeoutMs: 1000 });
+const rest = (url: string, attempts = 2) =>
+  new RestTrackingStore({
+    uri: url,
+    retry: { attempts, baseDelayMs: 5, maxDelayMs: 20 },
+    connectTimeoutMs: 300,
+    requestTimeoutMs: 1000,
+  });
 const tempDir = () => mkdtemp(join(tmpdir(), 'spool-'));
 const T0 = 1_700_000_000_000;
 
@@ -33,7 +39,10 @@ describe('SpoolingTrackingStore: the server goes away mid-sweep', () => {
     const port = server.port;
     const spool = join(root, 'spool', 'sweep.jsonl');
     const events: string[] = [];
-    const store = new SpoolingTrackingStore(rest(server.url), spool, { retryIntervalMs: 50, onEvent: (l) => events.push(l) });
+    const store = new SpoolingTrackingStore(rest(server.url), spool, {
+      retryIntervalMs: 50,
+      onEvent: (l) => events.push(l),
+    });
     const exp = await store.getOrCreateExperiment('outage');
     const parent = await store.createRun({ experimentId: exp, runName: 'parent' });
     const cells = [await store.createRun({ experimentId: exp, runName: 'cell 0', parentRunId: parent.info.runId })];
@@ -46,7 +55,12 @@ describe('SpoolingTrackingStore: the server goes away mid-sweep', () => {
         cells.push(cell);
       }
       const cell = cells.at(-1)!;
-      await store.logBatch(cell.info.runId, { metrics: [{ key: 'loss', value: step, timestamp: T0 + step, step }, { key: 'nan', value: NaN, timestamp: T0 + step, step }] });
+      await store.logBatch(cell.info.runId, {
+        metrics: [
+          { key: 'loss', value: step, timestamp: T0 + step, step },
+          { key: 'nan', value: NaN, timestamp: T0 + step, step },
+        ],
+      });
       sent.set(cell.info.runName, [...(sent.get(cell.info.runName) ?? []), step]);
       if (step === 110) server = await fake({ port, root }); // back on the same port
     }
@@ -58,7 +72,10 @@ describe('SpoolingTrackingStore: the server goes away mid-sweep', () => {
     expect(events.some((e) => /cell 1.*queued as pending-/.test(e))).toBe(true);
 
     const check = rest(server.url);
-    const found = await searchAllRuns(check, { experimentIds: [exp], filter: `tags.\`mlflow.parentRunId\` = '${parent.info.runId}'` });
+    const found = await searchAllRuns(check, {
+      experimentIds: [exp],
+      filter: `tags.\`mlflow.parentRunId\` = '${parent.info.runId}'`,
+    });
     expect(found.map((r) => r.info.runName).sort()).toEqual(['cell 0', 'cell 1']);
     let total = 0;
     for (const run of found) {
@@ -98,8 +115,12 @@ describe('SpoolingTrackingStore: the server goes away mid-sweep', () => {
     const store = new SpoolingTrackingStore(rest(server.url, 1), join(dir, 's.jsonl'), { retryIntervalMs: 60_000 });
     const run = await store.createRun({ experimentId: await store.getOrCreateExperiment('lost-answer'), runName: 'r' });
     server.faults.loseNextAnswers(1, { endpoint: 'runs/log-batch' }); // direct send: applied, answer lost → spooled
-    await store.logBatch(run.info.runId, { metrics: [1, 2, 3].map((step) => ({ key: 'm', value: step, timestamp: 1000 + step, step })) });
-    await store.logBatch(run.info.runId, { metrics: [4, 5].map((step) => ({ key: 'm', value: step, timestamp: 1000 + step, step })) });
+    await store.logBatch(run.info.runId, {
+      metrics: [1, 2, 3].map((step) => ({ key: 'm', value: step, timestamp: 1000 + step, step })),
+    });
+    await store.logBatch(run.info.runId, {
+      metrics: [4, 5].map((step) => ({ key: 'm', value: step, timestamp: 1000 + step, step })),
+    });
     server.faults.loseNextAnswers(1, { endpoint: 'runs/log-batch' }); // replay of the first: applied again? no — deduplicated
     expect(await store.flush()).toBe(false);
     expect(await store.flush()).toBe(true);
@@ -118,7 +139,10 @@ describe('replaySpool: a spool left by a process that died', () => {
     const dead = new SpoolingTrackingStore(rest('http://127.0.0.1:9', 1), spool, { retryIntervalMs: 60_000 });
     const run = await dead.createRun({ experimentId: exp, runName: 'offline run' });
     const child = await dead.createRun({ experimentId: exp, runName: 'offline child', parentRunId: run.info.runId });
-    await dead.logBatch(run.info.runId, { metrics: [{ key: 'x', value: NaN, timestamp: 1, step: 0 }], params: [{ key: 'p', value: '1' }] });
+    await dead.logBatch(run.info.runId, {
+      metrics: [{ key: 'x', value: NaN, timestamp: 1, step: 0 }],
+      params: [{ key: 'p', value: '1' }],
+    });
     await dead.logArtifact(child.info.runId, 'notes/a.txt', 'spooled bytes');
     await dead.updateRun({ runId: run.info.runId, status: 'FINISHED', endTime: T0 });
     await expect(dead.getRun(run.info.runId)).rejects.toBeInstanceOf(MlflowUnavailableError);
@@ -168,9 +192,15 @@ describe('replaySpool: a spool left by a process that died', () => {
     const run = await direct.createRun({ experimentId: await direct.getOrCreateExperiment('permanent'), runName: 'r' });
     await direct.logParam(run.info.runId, 'lr', '1');
     const events: string[] = [];
-    const store = new SpoolingTrackingStore(direct, join(dir, 's.jsonl'), { retryIntervalMs: 60_000, onEvent: (l) => events.push(l) });
+    const store = new SpoolingTrackingStore(direct, join(dir, 's.jsonl'), {
+      retryIntervalMs: 60_000,
+      onEvent: (l) => events.push(l),
+    });
     server.faults.failNext(1, 503);
-    await store.logBatch(run.info.runId, { params: [{ key: 'lr', value: '2' }], metrics: [{ key: 'with-conflict', value: 1, timestamp: 1, step: 0 }] });
+    await store.logBatch(run.info.runId, {
+      params: [{ key: 'lr', value: '2' }],
+      metrics: [{ key: 'with-conflict', value: 1, timestamp: 1, step: 0 }],
+    });
     await store.logMetric(run.info.runId, 'after', 1, 0, 1);
     expect(await store.flush()).toBe(true);
     expect(store.stats.failed).toHaveLength(1);
@@ -186,7 +216,12 @@ describe('createTrackingStore with a spool', () => {
   it('wraps the REST client when a spool path is given, and spools at once when nothing answers', async () => {
     const dir = await tempDir();
     const events: string[] = [];
-    const store = createTrackingStore({ uri: 'http://127.0.0.1:9', spoolPath: join(dir, 's.jsonl'), onEvent: (l) => events.push(l), rest: { retry: { attempts: 1 } } });
+    const store = createTrackingStore({
+      uri: 'http://127.0.0.1:9',
+      spoolPath: join(dir, 's.jsonl'),
+      onEvent: (l) => events.push(l),
+      rest: { retry: { attempts: 1 } },
+    });
     expect(store).toBeInstanceOf(SpoolingTrackingStore);
     const run = await store.createRun({ experimentId: '1', runName: 'x' });
     expect(run.info.runId).toMatch(/^pending-[0-9a-f]{32}$/);

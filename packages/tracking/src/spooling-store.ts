@@ -55,7 +55,13 @@ import {
   type UpdateRunRequest,
   UpdateRunRequestSchema,
 } from './entities';
-import { MlflowInvalidParameterError, MlflowParamConflictError, MlflowRateLimitError, MlflowServerError, MlflowUnavailableError } from './errors';
+import {
+  MlflowInvalidParameterError,
+  MlflowParamConflictError,
+  MlflowRateLimitError,
+  MlflowServerError,
+  MlflowUnavailableError,
+} from './errors';
 import { decodeMetricValue } from './metric-value';
 import { type SpoolBatch, type SpoolEntry, type SpoolEntryBody, SpoolJournal } from './spool-journal';
 import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
@@ -96,12 +102,21 @@ export function isDeliveryFailure(error: unknown): boolean {
 
 function batchToSpool(batch: Batch): SpoolBatch {
   const n = normalizeBatch(batch);
-  return { ...(n.metrics.length ? { metrics: n.metrics.map((m) => metricToWire(m)) } : {}), ...(n.params.length ? { params: n.params } : {}), ...(n.tags.length ? { tags: n.tags } : {}) };
+  return {
+    ...(n.metrics.length ? { metrics: n.metrics.map((m) => metricToWire(m)) } : {}),
+    ...(n.params.length ? { params: n.params } : {}),
+    ...(n.tags.length ? { tags: n.tags } : {}),
+  };
 }
 
 function batchFromSpool(batch: SpoolBatch): Required<Batch> {
   return {
-    metrics: (batch.metrics ?? []).map((m) => ({ key: m.key, value: decodeMetricValue(m.value), timestamp: m.timestamp, step: m.step })),
+    metrics: (batch.metrics ?? []).map((m) => ({
+      key: m.key,
+      value: decodeMetricValue(m.value),
+      timestamp: m.timestamp,
+      step: m.step,
+    })),
     params: batch.params ?? [],
     tags: batch.tags ?? [],
   };
@@ -110,7 +125,8 @@ function batchFromSpool(batch: SpoolBatch): Required<Batch> {
 /** A request as the spool will store it (strict), or `MlflowInvalidParameterError` now rather than a lost entry later. */
 function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+  if (!parsed.success)
+    throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
   return parsed.data;
 }
 
@@ -135,7 +151,11 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
   ) {
     super();
     const parsed = SpoolingTrackingStoreOptionsSchema.safeParse(options);
-    if (!parsed.success) throw new MlflowInvalidParameterError(`SpoolingTrackingStore options: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    if (!parsed.success)
+      throw new MlflowInvalidParameterError(
+        `SpoolingTrackingStore options: ${z.prettifyError(parsed.error)}`,
+        'INVALID_PARAMETER_VALUE',
+      );
     this.options = parsed.data;
     this.journal = new SpoolJournal(spoolPath);
   }
@@ -162,17 +182,27 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     const real = this.resolveRunId(runId);
     if (real) return real;
     const failed = this.journal.creationError(runId);
-    if (failed) throw new MlflowInvalidParameterError(`run ${runId} was never created: the server refused its creation (${failed})`, 'INVALID_PARAMETER_VALUE');
-    throw new MlflowUnavailableError(`run ${runId} is not created on ${this.inner.location} yet: the server was unreachable and its creation waits in the spool ${this.spoolPath}`, 'UNAVAILABLE');
+    if (failed)
+      throw new MlflowInvalidParameterError(
+        `run ${runId} was never created: the server refused its creation (${failed})`,
+        'INVALID_PARAMETER_VALUE',
+      );
+    throw new MlflowUnavailableError(
+      `run ${runId} is not created on ${this.inner.location} yet: the server was unreachable and its creation waits in the spool ${this.spoolPath}`,
+      'UNAVAILABLE',
+    );
   }
 
   private schedule(): void {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.flush().then((done) => {
-        if (!done) this.schedule();
-      }, () => this.schedule());
+      void this.flush().then(
+        (done) => {
+          if (!done) this.schedule();
+        },
+        () => this.schedule(),
+      );
     }, this.options.retryIntervalMs);
     this.timer.unref();
   }
@@ -182,7 +212,8 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     if (!batch.metrics.length) return batch;
     for (const key of new Set(batch.metrics.map((m) => m.key))) {
       const id = `${runId}\u0000${key}`;
-      if (!this.delivered.has(id)) this.delivered.set(id, new Set((await this.inner.getMetricHistory(runId, key)).map(pointKey)));
+      if (!this.delivered.has(id))
+        this.delivered.set(id, new Set((await this.inner.getMetricHistory(runId, key)).map(pointKey)));
     }
     const metrics = batch.metrics.filter((m) => !this.delivered.get(`${runId}\u0000${m.key}`)!.has(pointKey(m)));
     this.stats.duplicatesSkipped += batch.metrics.length - metrics.length;
@@ -265,7 +296,9 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
           return;
         } catch (error) {
           if (!isDeliveryFailure(error)) throw error;
-          this.event(`tracking server unreachable (${(error as Error).message.split('\n')[0]}); spooling to ${this.spoolPath}`);
+          this.event(
+            `tracking server unreachable (${(error as Error).message.split('\n')[0]}); spooling to ${this.spoolPath}`,
+          );
         }
       }
       await this.journal.add(body);
@@ -283,37 +316,82 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
 
   async createRun(request: CreateRunRequest): Promise<Run> {
     // a fixed start time lets a replay find the run if a first attempt did create it
-    const fixed: CreateRunRequest = checked(CreateRunRequestSchema, { ...request, startTime: request.startTime ?? Date.now(), ...(request.parentRunId ? { parentRunId: this.known(request.parentRunId) } : {}) }, 'createRun');
+    const fixed: CreateRunRequest = checked(
+      CreateRunRequestSchema,
+      {
+        ...request,
+        startTime: request.startTime ?? Date.now(),
+        ...(request.parentRunId ? { parentRunId: this.known(request.parentRunId) } : {}),
+      },
+      'createRun',
+    );
     const placeholder = `${PLACEHOLDER}${randomUUID().replaceAll('-', '')}`;
     let created: Run | undefined;
     const parentPending = fixed.parentRunId !== undefined && isPendingRunId(fixed.parentRunId);
-    await this.write({ op: 'createRun', placeholder, request: fixed }, parentPending ? undefined : async () => {
-      created = await this.inner.createRun(fixed);
-    });
+    await this.write(
+      { op: 'createRun', placeholder, request: fixed },
+      parentPending
+        ? undefined
+        : async () => {
+            created = await this.inner.createRun(fixed);
+          },
+    );
     if (created) return created;
-    this.event(`run '${fixed.runName ?? ''}' is queued as ${placeholder}: the tracking server assigns run ids and is unreachable; the real id replaces it when the spool ${this.spoolPath} is delivered`);
+    this.event(
+      `run '${fixed.runName ?? ''}' is queued as ${placeholder}: the tracking server assigns run ids and is unreachable; the real id replaces it when the spool ${this.spoolPath} is delivered`,
+    );
     return {
-      info: { runId: placeholder, runName: fixed.runName ?? '', experimentId: fixed.experimentId, userId: fixed.userId ?? '', status: 'RUNNING', startTime: fixed.startTime!, artifactUri: '', lifecycleStage: 'active' },
-      data: { metrics: {}, params: {}, tags: { ...fixed.tags, ...(fixed.runName ? { [MLFLOW_TAGS.runName]: fixed.runName } : {}), ...(fixed.parentRunId ? { [MLFLOW_TAGS.parentRunId]: fixed.parentRunId } : {}) } },
+      info: {
+        runId: placeholder,
+        runName: fixed.runName ?? '',
+        experimentId: fixed.experimentId,
+        userId: fixed.userId ?? '',
+        status: 'RUNNING',
+        startTime: fixed.startTime!,
+        artifactUri: '',
+        lifecycleStage: 'active',
+      },
+      data: {
+        metrics: {},
+        params: {},
+        tags: {
+          ...fixed.tags,
+          ...(fixed.runName ? { [MLFLOW_TAGS.runName]: fixed.runName } : {}),
+          ...(fixed.parentRunId ? { [MLFLOW_TAGS.parentRunId]: fixed.parentRunId } : {}),
+        },
+      },
     };
   }
 
   async logBatch(runId: string, batch: Batch): Promise<void> {
     const id = this.known(runId);
-    if (isPendingRunId(id) && this.journal.creationError(id)) throw new MlflowInvalidParameterError(`run ${id} was never created: ${this.journal.creationError(id)}`, 'INVALID_PARAMETER_VALUE');
+    if (isPendingRunId(id) && this.journal.creationError(id))
+      throw new MlflowInvalidParameterError(
+        `run ${id} was never created: ${this.journal.creationError(id)}`,
+        'INVALID_PARAMETER_VALUE',
+      );
     const spooled = batchToSpool(batch);
-    return this.write({ op: 'logBatch', runId: id, batch: spooled }, isPendingRunId(id) ? undefined : () => this.inner.logBatch(id, batch));
+    return this.write(
+      { op: 'logBatch', runId: id, batch: spooled },
+      isPendingRunId(id) ? undefined : () => this.inner.logBatch(id, batch),
+    );
   }
 
   async updateRun(request: UpdateRunRequest): Promise<void> {
     const fixed = checked(UpdateRunRequestSchema, { ...request, runId: this.known(request.runId) }, 'updateRun');
-    return this.write({ op: 'updateRun', request: fixed }, isPendingRunId(fixed.runId) ? undefined : () => this.inner.updateRun(fixed));
+    return this.write(
+      { op: 'updateRun', request: fixed },
+      isPendingRunId(fixed.runId) ? undefined : () => this.inner.updateRun(fixed),
+    );
   }
 
   async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
     const id = this.known(runId);
     const bytes = Buffer.from(content);
-    return this.write({ op: 'logArtifact', runId: id, path: artifactPath, base64: bytes.toString('base64') }, isPendingRunId(id) ? undefined : () => this.inner.logArtifact(id, artifactPath, bytes));
+    return this.write(
+      { op: 'logArtifact', runId: id, path: artifactPath, base64: bytes.toString('base64') },
+      isPendingRunId(id) ? undefined : () => this.inner.logArtifact(id, artifactPath, bytes),
+    );
   }
 
   getExperimentByName(name: string): Promise<Experiment | undefined> {
@@ -367,7 +445,11 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
 }
 
 /** Replays a spool left by an earlier process into `store`, exactly once; says what it delivered. */
-export async function replaySpool(spoolPath: string, store: TrackingStore, options: SpoolingTrackingStoreOptions = {}): Promise<SpoolStats & { complete: boolean; remaining: number }> {
+export async function replaySpool(
+  spoolPath: string,
+  store: TrackingStore,
+  options: SpoolingTrackingStoreOptions = {},
+): Promise<SpoolStats & { complete: boolean; remaining: number }> {
   const spooling = new SpoolingTrackingStore(store, spoolPath, options);
   try {
     const complete = await spooling.flush();

@@ -83,7 +83,10 @@ export abstract class BatchLoggingStore {
 }
 
 /** Every run matching the request, following page tokens. */
-export async function searchAllRuns(store: TrackingStore, request: Omit<SearchRunsRequest, 'pageToken'>): Promise<Run[]> {
+export async function searchAllRuns(
+  store: TrackingStore,
+  request: Omit<SearchRunsRequest, 'pageToken'>,
+): Promise<Run[]> {
   const runs: Run[] = [];
   let pageToken: string | undefined;
   do {
@@ -107,5 +110,9 @@ export async function findRunCreatedBy(store: TrackingStore, request: CreateRunR
   const clauses = [`attributes.start_time = ${request.startTime}`, `attributes.run_name = ${quote}${name}${quote}`];
   const runs = await searchAllRuns(store, { experimentIds: [request.experimentId], filter: clauses.join(' AND ') });
   const parent = request.parentRunId ?? request.tags?.[MLFLOW_TAGS.parentRunId];
-  return runs.find((r) => r.data.tags[MLFLOW_TAGS.parentRunId] === parent && Object.entries(request.tags ?? {}).every(([k, v]) => r.data.tags[k] === v.slice(0, LIMITS.tagValueLength)));
+  return runs.find(
+    (r) =>
+      r.data.tags[MLFLOW_TAGS.parentRunId] === parent &&
+      Object.entries(request.tags ?? {}).every(([k, v]) => r.data.tags[k] === v.slice(0, LIMITS.tagValueLength)),
+  );
 }

@@ -3,10 +3,18 @@ import { MlflowInvalidKeyError, MlflowInvalidParameterError, MlflowParamConflict
 import { normalizeBatch, validateExperimentName, validateKey, validateRunId } from './validation';
 
 describe('validateKey', () => {
-  it.each(['loss', 'train/loss', 'a b', 'ns:k', 'x.y-z_1', 'k'.repeat(250)])('accepts %j', (key) => expect(() => validateKey('metric', key)).not.toThrow());
+  it.each(['loss', 'train/loss', 'a b', 'ns:k', 'x.y-z_1', 'k'.repeat(250)])('accepts %j', (key) =>
+    expect(() => validateKey('metric', key)).not.toThrow(),
+  );
   it.each([
-    ['', /resolves to '\.'/], ['k'.repeat(251), /251 characters/], ['auroc@k', /may only contain/], ['a//b', /resolves to 'a\/b'/],
-    ['../x', /resolves/], ['/abs', /resolves/], ['./x', /resolves/], ['a/', /resolves/],
+    ['', /resolves to '\.'/],
+    ['k'.repeat(251), /251 characters/],
+    ['auroc@k', /may only contain/],
+    ['a//b', /resolves to 'a\/b'/],
+    ['../x', /resolves/],
+    ['/abs', /resolves/],
+    ['./x', /resolves/],
+    ['a/', /resolves/],
   ])('refuses %j with an error naming it', (key, reason) => {
     const error = (() => {
       try {
@@ -33,11 +41,26 @@ describe('ids and names', () => {
 
 describe('normalizeBatch', () => {
   it('truncates long values, sends a repeated param once, refuses two values for one param and bad metrics', () => {
-    const n = normalizeBatch({ params: [{ key: 'p', value: 'x'.repeat(7000) }, { key: 'p', value: 'x'.repeat(6000) }], tags: [{ key: 't', value: 'y'.repeat(9000) }] });
+    const n = normalizeBatch({
+      params: [
+        { key: 'p', value: 'x'.repeat(7000) },
+        { key: 'p', value: 'x'.repeat(6000) },
+      ],
+      tags: [{ key: 't', value: 'y'.repeat(9000) }],
+    });
     expect(n.params).toEqual([{ key: 'p', value: 'x'.repeat(6000) }]);
     expect(n.tags[0].value).toHaveLength(8000);
-    expect(() => normalizeBatch({ params: [{ key: 'p', value: '1' }, { key: 'p', value: '2' }] })).toThrow(MlflowParamConflictError);
-    expect(() => normalizeBatch({ metrics: [{ key: 'm', value: '1' as never, timestamp: 1, step: 0 }] })).toThrow(/value must be a number/);
+    expect(() =>
+      normalizeBatch({
+        params: [
+          { key: 'p', value: '1' },
+          { key: 'p', value: '2' },
+        ],
+      }),
+    ).toThrow(MlflowParamConflictError);
+    expect(() => normalizeBatch({ metrics: [{ key: 'm', value: '1' as never, timestamp: 1, step: 0 }] })).toThrow(
+      /value must be a number/,
+    );
     expect(() => normalizeBatch({ metrics: [{ key: 'm', value: 1, timestamp: 1.5, step: 0 }] })).toThrow(/timestamp/);
     expect(() => normalizeBatch({ metrics: [{ key: 'm', value: 1, timestamp: -1, step: 0 }] })).toThrow(/timestamp/);
     expect(() => normalizeBatch({ metrics: [{ key: 'm', value: 1, timestamp: 1, step: 0.5 }] })).toThrow(/step/);

@@ -45,42 +45,71 @@ const EXPERIMENT_ID_PATTERN = /^[a-zA-Z0-9][\w-]{0,63}$/;
 
 /** Throws `MlflowInvalidKeyError` for a key MLflow would refuse. */
 export function validateKey(kind: 'metric' | 'param' | 'tag', key: unknown): asserts key is string {
-  if (typeof key !== 'string') throw new MlflowInvalidKeyError(kind, String(key), `expected a string, got ${typeof key}`);
-  if (key.length > LIMITS.keyLength) throw new MlflowInvalidKeyError(kind, key, `${key.length} characters, at most ${LIMITS.keyLength} allowed`);
-  if (!KEY_PATTERN.test(key)) throw new MlflowInvalidKeyError(kind, key, "names may only contain letters, digits, '_', '-', '.', ' ', ':' and '/'");
+  if (typeof key !== 'string')
+    throw new MlflowInvalidKeyError(kind, String(key), `expected a string, got ${typeof key}`);
+  if (key.length > LIMITS.keyLength)
+    throw new MlflowInvalidKeyError(kind, key, `${key.length} characters, at most ${LIMITS.keyLength} allowed`);
+  if (!KEY_PATTERN.test(key))
+    throw new MlflowInvalidKeyError(
+      kind,
+      key,
+      "names may only contain letters, digits, '_', '-', '.', ' ', ':' and '/'",
+    );
   // Python's posixpath.normpath, which also drops a trailing '/'
   const norm = posix.normalize(key).replace(/(.)\/+$/, '$1');
   if (norm !== key || norm === '.' || norm.startsWith('..') || norm.startsWith('/')) {
-    throw new MlflowInvalidKeyError(kind, key, `names are also file paths and must not resolve to another name; this one resolves to '${norm}'`);
+    throw new MlflowInvalidKeyError(
+      kind,
+      key,
+      `names are also file paths and must not resolve to another name; this one resolves to '${norm}'`,
+    );
   }
 }
 
 export function validateRunId(runId: unknown): asserts runId is string {
   if (typeof runId !== 'string' || !RUN_ID_PATTERN.test(runId)) {
-    throw new MlflowInvalidParameterError(`Invalid value ${JSON.stringify(runId)} for parameter 'run_id' supplied.`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowInvalidParameterError(
+      `Invalid value ${JSON.stringify(runId)} for parameter 'run_id' supplied.`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
 }
 
 export function validateExperimentId(experimentId: unknown): asserts experimentId is string {
   if (typeof experimentId !== 'string' || !EXPERIMENT_ID_PATTERN.test(experimentId)) {
-    throw new MlflowInvalidParameterError(`Invalid experiment ID: '${String(experimentId)}'`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowInvalidParameterError(
+      `Invalid experiment ID: '${String(experimentId)}'`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
 }
 
 export function validateExperimentName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name === '') throw new MlflowInvalidParameterError(`Invalid experiment name: '${String(name ?? '')}'`, 'INVALID_PARAMETER_VALUE');
+  if (typeof name !== 'string' || name === '')
+    throw new MlflowInvalidParameterError(
+      `Invalid experiment name: '${String(name ?? '')}'`,
+      'INVALID_PARAMETER_VALUE',
+    );
   if (name.length > LIMITS.experimentNameLength) {
-    throw new MlflowInvalidParameterError(`'name' exceeds the maximum length of ${LIMITS.experimentNameLength} characters`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowInvalidParameterError(
+      `'name' exceeds the maximum length of ${LIMITS.experimentNameLength} characters`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
   if (name.includes("'")) {
     // MLflow 3.6's file store looks names up with the filter `name = '<name>'`, unescaped: such a
     // name can be neither created nor found there (400 "Invalid clause(s) in filter string")
-    throw new MlflowInvalidParameterError(`experiment name ${JSON.stringify(name)}: a single quote cannot be used, MLflow's file store cannot look such a name up`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowInvalidParameterError(
+      `experiment name ${JSON.stringify(name)}: a single quote cannot be used, MLflow's file store cannot look such a name up`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
 }
 
 export function truncateParam(p: KeyValue): KeyValue {
-  return p.value.length > LIMITS.paramValueLength ? { key: p.key, value: p.value.slice(0, LIMITS.paramValueLength) } : p;
+  return p.value.length > LIMITS.paramValueLength
+    ? { key: p.key, value: p.value.slice(0, LIMITS.paramValueLength) }
+    : p;
 }
 
 export function truncateTag(t: KeyValue): KeyValue {
@@ -90,12 +119,22 @@ export function truncateTag(t: KeyValue): KeyValue {
 function validateMetric(m: Metric, index: number): Metric {
   validateKey('metric', m?.key);
   if (typeof m.value !== 'number') {
-    throw new MlflowInvalidParameterError(`metrics[${index}] '${m.key}': value must be a number (NaN and ±Infinity allowed), got ${typeof m.value}`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowInvalidParameterError(
+      `metrics[${index}] '${m.key}': value must be a number (NaN and ±Infinity allowed), got ${typeof m.value}`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
   if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) {
-    throw new MlflowInvalidParameterError(`metrics[${index}] '${m.key}': timestamp must be an integer ≥ 0 (milliseconds since the epoch), got ${m.timestamp}`, 'INVALID_PARAMETER_VALUE');
+    throw new MlflowInvalidParameterError(
+      `metrics[${index}] '${m.key}': timestamp must be an integer ≥ 0 (milliseconds since the epoch), got ${m.timestamp}`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
-  if (!Number.isSafeInteger(m.step)) throw new MlflowInvalidParameterError(`metrics[${index}] '${m.key}': step must be an integer, got ${m.step}`, 'INVALID_PARAMETER_VALUE');
+  if (!Number.isSafeInteger(m.step))
+    throw new MlflowInvalidParameterError(
+      `metrics[${index}] '${m.key}': step must be an integer, got ${m.step}`,
+      'INVALID_PARAMETER_VALUE',
+    );
   return { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step };
 }
 
@@ -116,7 +155,10 @@ export function normalizeBatch(batch: Batch): Required<Batch> {
       seen.set(p.key, p.value);
       params.push(p);
     } else if (before !== p.value) {
-      throw new MlflowParamConflictError(`param '${p.key}' appears twice in one batch with different values ('${before}' and '${p.value}')`, 'INVALID_PARAMETER_VALUE');
+      throw new MlflowParamConflictError(
+        `param '${p.key}' appears twice in one batch with different values ('${before}' and '${p.value}')`,
+        'INVALID_PARAMETER_VALUE',
+      );
     }
   }
   const tags = (batch.tags ?? []).map((t) => {

@@ -17,7 +17,12 @@ import { type ArtifactInfo, type Experiment, type Metric, type Run, RUN_STATUSES
 import { decodeMetricValue, encodeMetricValue } from './metric-value';
 
 const WireKeyValueSchema = z.looseObject({ key: z.string(), value: z.string().optional() });
-const WireMetricSchema = z.looseObject({ key: z.string(), value: z.union([z.number(), z.string()]), timestamp: z.coerce.number(), step: z.coerce.number().optional() });
+const WireMetricSchema = z.looseObject({
+  key: z.string(),
+  value: z.union([z.number(), z.string()]),
+  timestamp: z.coerce.number(),
+  step: z.coerce.number().optional(),
+});
 
 export const WireRunSchema = z.looseObject({
   info: z.looseObject({
@@ -32,7 +37,13 @@ export const WireRunSchema = z.looseObject({
     artifact_uri: z.string().optional(),
     lifecycle_stage: z.string().optional(),
   }),
-  data: z.looseObject({ metrics: z.array(WireMetricSchema).optional(), params: z.array(WireKeyValueSchema).optional(), tags: z.array(WireKeyValueSchema).optional() }).optional(),
+  data: z
+    .looseObject({
+      metrics: z.array(WireMetricSchema).optional(),
+      params: z.array(WireKeyValueSchema).optional(),
+      tags: z.array(WireKeyValueSchema).optional(),
+    })
+    .optional(),
 });
 export type WireRun = z.infer<typeof WireRunSchema>;
 
@@ -46,7 +57,11 @@ export const WireExperimentSchema = z.looseObject({
   tags: z.array(WireKeyValueSchema).optional(),
 });
 
-export const WireFileInfoSchema = z.looseObject({ path: z.string(), is_dir: z.boolean().optional(), file_size: z.coerce.number().optional() });
+export const WireFileInfoSchema = z.looseObject({
+  path: z.string(),
+  is_dir: z.boolean().optional(),
+  file_size: z.coerce.number().optional(),
+});
 
 export function metricFromWire(m: z.infer<typeof WireMetricSchema>): Metric {
   return { key: m.key, value: decodeMetricValue(m.value), timestamp: m.timestamp, step: m.step ?? 0 };
@@ -100,7 +115,13 @@ export function artifactFromWire(raw: unknown, base: string): ArtifactInfo {
 }
 
 export function metricToWire(m: Metric, runId?: string) {
-  return { key: m.key, value: encodeMetricValue(m.value), timestamp: m.timestamp, step: m.step, ...(runId ? { run_id: runId } : {}) };
+  return {
+    key: m.key,
+    value: encodeMetricValue(m.value),
+    timestamp: m.timestamp,
+    step: m.step,
+    ...(runId ? { run_id: runId } : {}),
+  };
 }
 
 const keyValues = (record: Record<string, string>) => Object.entries(record).map(([key, value]) => ({ key, value }));
@@ -109,12 +130,21 @@ export function runToWire(run: Run) {
   const i = run.info;
   return {
     info: {
-      run_uuid: i.runId, experiment_id: i.experimentId, run_name: i.runName, user_id: i.userId, status: i.status,
-      start_time: i.startTime, ...(i.endTime !== undefined ? { end_time: i.endTime } : {}),
-      artifact_uri: i.artifactUri, lifecycle_stage: i.lifecycleStage, run_id: i.runId,
+      run_uuid: i.runId,
+      experiment_id: i.experimentId,
+      run_name: i.runName,
+      user_id: i.userId,
+      status: i.status,
+      start_time: i.startTime,
+      ...(i.endTime !== undefined ? { end_time: i.endTime } : {}),
+      artifact_uri: i.artifactUri,
+      lifecycle_stage: i.lifecycleStage,
+      run_id: i.runId,
     },
     data: {
-      ...(Object.keys(run.data.metrics).length ? { metrics: Object.values(run.data.metrics).map((m) => metricToWire(m)) } : {}),
+      ...(Object.keys(run.data.metrics).length
+        ? { metrics: Object.values(run.data.metrics).map((m) => metricToWire(m)) }
+        : {}),
       ...(Object.keys(run.data.params).length ? { params: keyValues(run.data.params) } : {}),
       ...(Object.keys(run.data.tags).length ? { tags: keyValues(run.data.tags) } : {}),
     },
@@ -125,7 +155,10 @@ export function runToWire(run: Run) {
 
 export function experimentToWire(e: Experiment) {
   return {
-    experiment_id: e.experimentId, name: e.name, artifact_location: e.artifactLocation, lifecycle_stage: e.lifecycleStage,
+    experiment_id: e.experimentId,
+    name: e.name,
+    artifact_location: e.artifactLocation,
+    lifecycle_stage: e.lifecycleStage,
     ...(e.lastUpdateTime !== undefined ? { last_update_time: e.lastUpdateTime } : {}),
     ...(e.creationTime !== undefined ? { creation_time: e.creationTime } : {}),
     ...(Object.keys(e.tags).length ? { tags: keyValues(e.tags) } : {}),

@@ -40,7 +40,10 @@ export function benchCommand(): Command {
     .option('--backbones <list>', 'backbones', 'resnet18,wide_resnet50_2')
     .option('--engines <list>', 'engines to time (ort, tfjs)', 'ort,tfjs')
     .option('--images <n>', 'images for the epoch and throughput rows (a multiple of 4)', positiveInt, 16)
-    .option('--reference', 'also time the PyTorch reference (needs apt-get install python3-torch python3-torchvision python3-scipy)')
+    .option(
+      '--reference',
+      'also time the PyTorch reference (needs apt-get install python3-torch python3-torchvision python3-scipy)',
+    )
     .option('--python <path>', 'Python with torch for --reference', '/usr/bin/python3')
     .option('--out <dir>', 'where bench.json and bench.md go', 'runs/bench')
     .addOption(new Option('--tracking-uri <uri>', 'MLflow (default ./mlruns)').env('MLFLOW_TRACKING_URI'))
@@ -56,7 +59,10 @@ export function benchCommand(): Command {
       const pixels = new Float32Array(images * size * size * 3);
       samples.forEach((s, i) => pixels.set(s.image, i * size * size * 3));
       const dir = await mkdtemp(join(tmpdir(), 'bench-'));
-      await writeFile(join(dir, 'images.safetensors'), encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])));
+      await writeFile(
+        join(dir, 'images.safetensors'),
+        encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])),
+      );
       const results: Record<string, Record<string, BenchRow[] | Record<string, number>>> = {};
       const described: string[] = [];
       for (const name of options.backbones.split(',')) {
@@ -75,13 +81,29 @@ export function benchCommand(): Command {
           log.info(`${name}: timing the PyTorch reference`);
           // the same thread count as our engine, or the comparison says nothing (Debian's torch defaults to 1 here)
           const threads = options.threads ?? Math.max(...timed.map((e) => e.threads));
-          const args = [join(REPO_ROOT, 'tools/torch-reference/bench_reference.py'), dir, name, '--threads', String(threads)];
-          const { stdout } = await run(options.python, args, { cwd: join(REPO_ROOT, 'tools/torch-reference'), maxBuffer: 1 << 20, timeout: 3_600_000 });
+          const args = [
+            join(REPO_ROOT, 'tools/torch-reference/bench_reference.py'),
+            dir,
+            name,
+            '--threads',
+            String(threads),
+          ];
+          const { stdout } = await run(options.python, args, {
+            cwd: join(REPO_ROOT, 'tools/torch-reference'),
+            maxBuffer: 1 << 20,
+            timeout: 3_600_000,
+          });
           results[name].pytorch = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
         }
       }
       const engines = options.engines.split(',');
-      const headers = ['backbone', 'row', 'unit', ...engines, ...(options.reference ? ['PyTorch', ...engines.map((e) => `${e} / PyTorch`)] : [])];
+      const headers = [
+        'backbone',
+        'row',
+        'unit',
+        ...engines,
+        ...(options.reference ? ['PyTorch', ...engines.map((e) => `${e} / PyTorch`)] : []),
+      ];
       const body: string[][] = [];
       for (const [name, byEngine] of Object.entries(results)) {
         const first = byEngine[engines[0]] as BenchRow[];
@@ -89,7 +111,15 @@ export function benchCommand(): Command {
           const values = engines.map((e) => (byEngine[e] as BenchRow[]).find((r) => r.key === row.key)?.value);
           const ref = options.reference ? (byEngine.pytorch as Record<string, number>)[row.key] : undefined;
           const fmt = (v: number | undefined) => (v === undefined ? '—' : v >= 100 ? v.toFixed(0) : v.toFixed(2));
-          body.push([name, row.label, row.unit, ...values.map(fmt), ...(options.reference ? [fmt(ref), ...values.map((v) => (v !== undefined && ref ? `${(v / ref).toFixed(2)}×` : '—'))] : [])]);
+          body.push([
+            name,
+            row.label,
+            row.unit,
+            ...values.map(fmt),
+            ...(options.reference
+              ? [fmt(ref), ...values.map((v) => (v !== undefined && ref ? `${(v / ref).toFixed(2)}×` : '—'))]
+              : []),
+          ]);
         }
       }
       const rss = process.resourceUsage().maxRSS / 1024;
@@ -98,17 +128,33 @@ export function benchCommand(): Command {
       process.stdout.write(`\n${formatTable(headers, body)}\n\n${note}\n`);
       await mkdir(options.out, { recursive: true });
       await writeFile(join(options.out, 'bench.md'), markdown);
-      await writeFile(join(options.out, 'bench.json'), `${JSON.stringify({ results, peakRssMiB: rss, note }, null, 2)}\n`);
+      await writeFile(
+        join(options.out, 'bench.json'),
+        `${JSON.stringify({ results, peakRssMiB: rss, note }, null, 2)}\n`,
+      );
       const store = createTrackingStore({ uri: options.trackingUri });
       const exp = await store.getOrCreateExperiment('bench');
-      const mlrun = await store.createRun({ experimentId: exp, runName: `bench ${new Date().toISOString().slice(0, 16)}`, tags: { 'cfa.engines': options.engines, weights: 'random' } });
-      const metrics = Object.entries(results).flatMap(([name, byEngine]) => Object.entries(byEngine).flatMap(([engine, rows]) =>
-        (Array.isArray(rows) ? rows.map((r) => [r.key, r.value] as const) : Object.entries(rows).filter(([, v]) => typeof v === 'number'))
-          .map(([k, v]) => ({ key: `${name}/${engine}/${k}`, value: Number(v), timestamp: Date.now(), step: 0 }))));
-      await store.logBatch(mlrun.info.runId, { metrics: [...metrics, { key: 'peak_rss_mib', value: rss, timestamp: Date.now(), step: 0 }] });
+      const mlrun = await store.createRun({
+        experimentId: exp,
+        runName: `bench ${new Date().toISOString().slice(0, 16)}`,
+        tags: { 'cfa.engines': options.engines, weights: 'random' },
+      });
+      const metrics = Object.entries(results).flatMap(([name, byEngine]) =>
+        Object.entries(byEngine).flatMap(([engine, rows]) =>
+          (Array.isArray(rows)
+            ? rows.map((r) => [r.key, r.value] as const)
+            : Object.entries(rows).filter(([, v]) => typeof v === 'number')
+          ).map(([k, v]) => ({ key: `${name}/${engine}/${k}`, value: Number(v), timestamp: Date.now(), step: 0 })),
+        ),
+      );
+      await store.logBatch(mlrun.info.runId, {
+        metrics: [...metrics, { key: 'peak_rss_mib', value: rss, timestamp: Date.now(), step: 0 }],
+      });
       await store.logArtifact(mlrun.info.runId, 'bench.md', markdown);
       await store.updateRun({ runId: mlrun.info.runId, status: 'FINISHED', endTime: Date.now() });
       await store.close();
-      log.info(`wrote ${join(options.out, 'bench.md')} and bench.json; logged run ${mlrun.info.runId} to ${store.location}`);
+      log.info(
+        `wrote ${join(options.out, 'bench.md')} and bench.json; logged run ${mlrun.info.runId} to ${store.location}`,
+      );
     });
 }

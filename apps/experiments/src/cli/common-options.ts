@@ -7,9 +7,22 @@ import { ENGINE_NAMES, TF_BACKEND_CHAIN } from '@cfa/tensor-runtime';
 
 export function addEngineOptions(command: Command): Command {
   return command
-    .addOption(new Option('--engine <name>', 'compute engine: ONNX Runtime (fast CPU path) or TensorFlow.js').choices([...ENGINE_NAMES]).env('CFA_ENGINE').default('auto'))
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: first that loads of the chain)').choices([...TF_BACKEND_CHAIN]).env('CFA_TF_BACKEND'))
-    .addOption(new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)').env('CFA_THREADS').argParser(positiveInt));
+    .addOption(
+      new Option('--engine <name>', 'compute engine: ONNX Runtime (fast CPU path) or TensorFlow.js')
+        .choices([...ENGINE_NAMES])
+        .env('CFA_ENGINE')
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend (default: first that loads of the chain)')
+        .choices([...TF_BACKEND_CHAIN])
+        .env('CFA_TF_BACKEND'),
+    )
+    .addOption(
+      new Option('--threads <n>', 'ONNX Runtime intra-op threads (default: all cores)')
+        .env('CFA_THREADS')
+        .argParser(positiveInt),
+    );
 }
 
 export function positiveInt(value: string): number {

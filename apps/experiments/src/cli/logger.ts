@@ -42,12 +42,15 @@ export function createPhaseProgress(options: { enabled?: boolean } = {}): PhaseP
         current = phase;
         lastLogged = -1;
         if (tty) {
-          bar = new cliProgress.SingleBar({
-            format: `${phase.padEnd(11)} [{bar}] {value}/{total} {percentage}% | {duration_formatted} elapsed, eta {eta_formatted} {detail}`,
-            stream: process.stderr,
-            hideCursor: true,
-            clearOnComplete: false,
-          }, cliProgress.Presets.shades_classic);
+          bar = new cliProgress.SingleBar(
+            {
+              format: `${phase.padEnd(11)} [{bar}] {value}/{total} {percentage}% | {duration_formatted} elapsed, eta {eta_formatted} {detail}`,
+              stream: process.stderr,
+              hideCursor: true,
+              clearOnComplete: false,
+            },
+            cliProgress.Presets.shades_classic,
+          );
           bar.start(total, done, { detail });
         }
       }

@@ -34,7 +34,11 @@ export interface SweepCliOptions {
   threads?: number;
 }
 
-const list = (v?: string) => v?.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v?: string) =>
+  v
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function sweepOverrides(o: SweepCliOptions): SweepOverrides {
   return {
@@ -56,12 +60,25 @@ export function addSweepOptions(command: Command): Command {
     .option('--epochs <n>', 'training epochs for every cell', nonNegativeInt)
     .option('--weights <file>', 'backbone weight file for every cell (torchvision names)')
     .option('--backbone <name>', 'backbone for every cell (overrides the file, not its axes)')
-    .addOption(new Option('--tracking-uri <uri>', 'MLflow tracking server (default: local store ./mlruns)').env('MLFLOW_TRACKING_URI'))
+    .addOption(
+      new Option('--tracking-uri <uri>', 'MLflow tracking server (default: local store ./mlruns)').env(
+        'MLFLOW_TRACKING_URI',
+      ),
+    )
     .option('--feature-cache <dir>', 'backbone features cache, shared by cells and runs', '.cache/embeddings')
     .option('--out <dir>', 'local outputs (default runs/<sweep>)')
-    .addOption(new Option('--executor <kind>', 'run cells here, or as jobs for workers on a queue').choices(['local', 'queue']).default('local'))
+    .addOption(
+      new Option('--executor <kind>', 'run cells here, or as jobs for workers on a queue')
+        .choices(['local', 'queue'])
+        .default('local'),
+    )
     .option('--redis <url>', 'Redis for --executor queue', process.env.CFA_REDIS_URL ?? 'redis://127.0.0.1:6379')
-    .option('--sync-timeout-s <s>', 'after the cells, how long to wait for an unreachable tracking server', nonNegativeInt, 900);
+    .option(
+      '--sync-timeout-s <s>',
+      'after the cells, how long to wait for an unreachable tracking server',
+      nonNegativeInt,
+      900,
+    );
   return addEngineOptions(command);
 }
 
@@ -80,7 +97,9 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   }
   const { sweep, cells } = loaded;
   if (options.dryRun) {
-    process.stdout.write(`${sweep.name}: ${sweep.reproduces}\n${cells.length} cells (sweep key ${sweepKey(loaded)}):\n`);
+    process.stdout.write(
+      `${sweep.name}: ${sweep.reproduces}\n${cells.length} cells (sweep key ${sweepKey(loaded)}):\n`,
+    );
     for (const c of cells) process.stdout.write(`  ${c.key}  ${c.name}\n`);
     return;
   }
@@ -96,14 +115,29 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   let failedCount = 0;
   if (options.executor === 'queue') {
     const { runSweepOnQueue } = await import('../queue/enqueue-sweep');
-    const outcome = await runSweepOnQueue({ loaded, parent, redisUrl: options.redis!, trackingUri: options.trackingUri, log: log.info });
+    const outcome = await runSweepOnQueue({
+      loaded,
+      parent,
+      redisUrl: options.redis!,
+      trackingUri: options.trackingUri,
+      log: log.info,
+    });
     failedCount = outcome.failed.length;
   } else {
-    const engine = await selectEngine({ requested: options.engine, tfBackend: options.backend, threads: options.threads });
+    const engine = await selectEngine({
+      requested: options.engine,
+      tfBackend: options.backend,
+      threads: options.threads,
+    });
     log.info(describeEngine(engine));
     const progress = createPhaseProgress();
     const outcome = await runSweepLocally({
-      store, loaded, parent, engine, outRoot, progress,
+      store,
+      loaded,
+      parent,
+      engine,
+      outRoot,
+      progress,
       cache: new DiskEmbeddingCache(options.featureCache),
       log: log.info,
     }).finally(() => progress.stop());
@@ -112,11 +146,15 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   }
   if (store instanceof SpoolingTrackingStore && store.backlog > 0) {
     // the table is read back from the server: deliver what was spooled during an outage first
-    log.info(`waiting for the tracking server to take ${store.backlog} spooled write(s) (they stay in ${store.spoolPath}; replay later with nx run experiments:sync-runs)`);
+    log.info(
+      `waiting for the tracking server to take ${store.backlog} spooled write(s) (they stay in ${store.spoolPath}; replay later with nx run experiments:sync-runs)`,
+    );
     const deadline = Date.now() + options.syncTimeoutS * 1000;
     while (!(await store.flush())) {
       if (Date.now() > deadline) {
-        log.warn(`the tracking server did not come back within ${options.syncTimeoutS} s; all cells ran, ${store.backlog} write(s) remain spooled in ${store.spoolPath}`);
+        log.warn(
+          `the tracking server did not come back within ${options.syncTimeoutS} s; all cells ran, ${store.backlog} write(s) remain spooled in ${store.spoolPath}`,
+        );
         process.exitCode = 3;
         return;
       }
@@ -127,14 +165,22 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   const table = await finishSweep(store, loaded, parent, outRoot);
   await store.close();
   process.stdout.write(`\n${sweep.name} — ${sweep.reproduces}\n\n${table.text}\n\n`);
-  if (table.failed || table.missing) process.stdout.write(`${table.failed} cell(s) failed, ${table.missing} missing: see the FAILED runs' cfa.error tag\n`);
-  process.stdout.write(`logged to ${store.location} (parent run ${parent.parentRunId}); table in ${join(outRoot, 'comparison.md')}\n`);
-  if (!store.location.startsWith('http')) process.stdout.write(`open it with: mlflow ui --backend-store-uri ${store.location}\n`);
+  if (table.failed || table.missing)
+    process.stdout.write(
+      `${table.failed} cell(s) failed, ${table.missing} missing: see the FAILED runs' cfa.error tag\n`,
+    );
+  process.stdout.write(
+    `logged to ${store.location} (parent run ${parent.parentRunId}); table in ${join(outRoot, 'comparison.md')}\n`,
+  );
+  if (!store.location.startsWith('http'))
+    process.stdout.write(`open it with: mlflow ui --backend-store-uri ${store.location}\n`);
   if (failedCount || table.failed) process.exitCode = 1;
 }
 
 export function sweepCommand(): Command {
-  const command = new Command('sweep').description('run a sweep file (experiments/*.yaml) and log it to MLflow').argument('<file>', 'sweep file');
+  const command = new Command('sweep')
+    .description('run a sweep file (experiments/*.yaml) and log it to MLflow')
+    .argument('<file>', 'sweep file');
   addSweepOptions(command);
   return command.action((file: string, options: SweepCliOptions) => runSweepCommand(file, options));
 }

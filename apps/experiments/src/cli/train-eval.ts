@@ -42,7 +42,10 @@ interface TrainEvalOptions {
 /** The quick default: the paper trains 30 epochs; the embedded demo needs fewer to show the effect. */
 export const QUICK_EPOCHS = 5;
 
-export function trainEvalConfig(options: TrainEvalOptions, base: RunConfigInput = { dataset: { category: options.category } }): RunConfigInput {
+export function trainEvalConfig(
+  options: TrainEvalOptions,
+  base: RunConfigInput = { dataset: { category: options.category } },
+): RunConfigInput {
   const cfa = structuredClone(base.cfa ?? {});
   const set = <T>(value: T | undefined, apply: (v: T) => void) => value !== undefined && apply(value);
   cfa.training = { epochs: QUICK_EPOCHS, ...cfa.training };
@@ -65,7 +68,11 @@ export function trainEvalConfig(options: TrainEvalOptions, base: RunConfigInput 
   set(options.seed, (v) => (cfa.seed = v));
   return {
     ...base,
-    dataset: { ...base.dataset, category: options.category ?? base.dataset.category, ...(options.dataRoot ? { root: options.dataRoot } : {}) },
+    dataset: {
+      ...base.dataset,
+      category: options.category ?? base.dataset.category,
+      ...(options.dataRoot ? { root: options.dataRoot } : {}),
+    },
     cfa,
     ...(options.heatmaps !== undefined ? { heatmaps: options.heatmaps } : {}),
   };
@@ -73,7 +80,9 @@ export function trainEvalConfig(options: TrainEvalOptions, base: RunConfigInput 
 
 export function trainEvalCommand(): Command {
   const command = new Command('train-eval')
-    .description('train and evaluate CFA on one category (default: the embedded synthetic dataset, random-init resnet18)')
+    .description(
+      'train and evaluate CFA on one category (default: the embedded synthetic dataset, random-init resnet18)',
+    )
     .option('--config <file>', 'a run config (JSON or YAML: { dataset, cfa, heatmaps }); flags override it')
     .option('--data-root <dir>', 'MVTec AD folder (default: the embedded synthetic dataset in data/synthetic)')
     .option('--category <name>', 'category folder', 'weave')
@@ -83,9 +92,19 @@ export function trainEvalCommand(): Command {
     .option('--epochs <n>', `training epochs (default ${QUICK_EPOCHS}; paper 30)`, nonNegativeInt)
     .option('--gamma-c <n>', 'memory bank compression γc (centres = HW/γc)', positiveNumber)
     .option('--gamma-d <n>', 'descriptor compression γd (φ channels = D/γd)', positiveNumber)
-    .addOption(new Option('--bank <kind>', 'memory bank init: reference code (mean + k-means) or paper Algorithm 1 (EMA)').choices(['reference', 'paper']))
+    .addOption(
+      new Option(
+        '--bank <kind>',
+        'memory bank init: reference code (mean + k-means) or paper Algorithm 1 (EMA)',
+      ).choices(['reference', 'paper']),
+    )
     .addOption(new Option('--loss <terms>', 'loss terms (paper Table 5)').choices(['none', 'att', 'att+rep']))
-    .addOption(new Option('--ensemble <kind>', 'cfa++: a second model on the resize-only view, anomaly maps averaged (paper Tables 2, 3, 7)').choices(['none', 'cfa++']))
+    .addOption(
+      new Option(
+        '--ensemble <kind>',
+        'cfa++: a second model on the resize-only view, anomaly maps averaged (paper Tables 2, 3, 7)',
+      ).choices(['none', 'cfa++']),
+    )
     .option('--seed <n>', 'seed for every random choice', nonNegativeInt)
     .option('--heatmaps <n>', 'heatmap panels to write', nonNegativeInt)
     .option('--out <dir>', 'output folder (default runs/train-eval/<time>-<category>)')
@@ -103,17 +122,38 @@ export function trainEvalCommand(): Command {
       return;
     }
     const config = parsed.data;
-    const engine = await selectEngine({ requested: options.engine, tfBackend: options.backend, threads: options.threads });
+    const engine = await selectEngine({
+      requested: options.engine,
+      tfBackend: options.backend,
+      threads: options.threads,
+    });
     log.info(describeEngine(engine));
-    const weightsNote = config.cfa.backbone.weights ? `weights ${config.cfa.backbone.weights}` : `seeded random-init weights (seed ${config.cfa.seed}; not ImageNet: numbers are not the paper's)`;
+    const weightsNote = config.cfa.backbone.weights
+      ? `weights ${config.cfa.backbone.weights}`
+      : `seeded random-init weights (seed ${config.cfa.seed}; not ImageNet: numbers are not the paper's)`;
     const method = config.cfa.ensemble === 'cfa++' ? 'CFA++ (two views, maps averaged), ' : '';
-    log.info(`${method}${config.cfa.backbone.name}, ${weightsNote}; category ${config.dataset.category}; ${config.cfa.training.epochs} epochs`);
-    const outDir = options.out ?? join('runs', 'train-eval', `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${config.dataset.category}`);
+    log.info(
+      `${method}${config.cfa.backbone.name}, ${weightsNote}; category ${config.dataset.category}; ${config.cfa.training.epochs} epochs`,
+    );
+    const outDir =
+      options.out ??
+      join(
+        'runs',
+        'train-eval',
+        `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${config.dataset.category}`,
+      );
     const progress = createPhaseProgress();
     const epochProgress = (phase: string) => (e: EpochRecord) =>
-      progress.update(phase, e.epoch, config.cfa.training.epochs, `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`);
+      progress.update(
+        phase,
+        e.epoch,
+        config.cfa.training.epochs,
+        `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`,
+      );
     const result = await runCell({
-      config, engine, outDir,
+      config,
+      engine,
+      outDir,
       cache: options.featureCache ? new DiskEmbeddingCache(options.featureCache) : undefined,
       onProgress: (e) => progress.update(e.view ? `${e.view} ${e.phase}` : e.phase, e.done, e.total, e.detail),
       onEpoch: epochProgress(config.cfa.ensemble === 'cfa++' ? 'primary train' : 'train'),
@@ -125,11 +165,28 @@ export function trainEvalCommand(): Command {
       return;
     }
     const m = result.metrics;
-    const rows = [[config.dataset.category, `${config.cfa.backbone.name}${config.cfa.ensemble === 'cfa++' ? ' (CFA++)' : ''}`, percent(m.imageAuroc), percent(m.pixelAuroc), percent(m.pixelAupro), percent(m.imageF1Max), percent(m.pixelF1Max)]];
-    process.stdout.write(`\n${formatTable(['category', 'backbone', 'I-AUROC', 'P-AUROC', 'P-AUPRO', 'I-F1max', 'P-F1max'], rows)}\n\n`);
+    const rows = [
+      [
+        config.dataset.category,
+        `${config.cfa.backbone.name}${config.cfa.ensemble === 'cfa++' ? ' (CFA++)' : ''}`,
+        percent(m.imageAuroc),
+        percent(m.pixelAuroc),
+        percent(m.pixelAupro),
+        percent(m.imageF1Max),
+        percent(m.pixelF1Max),
+      ],
+    ];
+    process.stdout.write(
+      `\n${formatTable(['category', 'backbone', 'I-AUROC', 'P-AUROC', 'P-AUPRO', 'I-F1max', 'P-F1max'], rows)}\n\n`,
+    );
     const t = result.timings;
-    process.stdout.write(`timings: embed train ${t.embedTrainSeconds.toFixed(1)} s, memory bank ${t.bankSeconds.toFixed(1)} s, train ${t.trainSeconds.toFixed(1)} s, embed test ${t.embedTestSeconds.toFixed(1)} s, score ${t.predictSeconds.toFixed(1)} s (${t.throughputImagesPerSecond.toFixed(1)} img/s), total ${t.totalSeconds.toFixed(1)} s\n`);
-    if (result.ensemble) process.stdout.write(`CFA++: mean of the anomaly maps of ${result.ensemble.views.join(' and ')} (the second aligned to the first's grid); timings are both models'\n`);
+    process.stdout.write(
+      `timings: embed train ${t.embedTrainSeconds.toFixed(1)} s, memory bank ${t.bankSeconds.toFixed(1)} s, train ${t.trainSeconds.toFixed(1)} s, embed test ${t.embedTestSeconds.toFixed(1)} s, score ${t.predictSeconds.toFixed(1)} s (${t.throughputImagesPerSecond.toFixed(1)} img/s), total ${t.totalSeconds.toFixed(1)} s\n`,
+    );
+    if (result.ensemble)
+      process.stdout.write(
+        `CFA++: mean of the anomaly maps of ${result.ensemble.views.join(' and ')} (the second aligned to the first's grid); timings are both models'\n`,
+      );
     for (const [metric, why] of Object.entries(m.undefinedMetrics)) log.warn(`${metric}: ${why}`);
     process.stdout.write(`wrote ${outDir}/result.json, scores.csv and heatmaps/\n`);
   });

@@ -25,16 +25,33 @@ export function workerCommand(): Command {
     .option('--redis <url>', 'Redis URL', process.env.CFA_REDIS_URL ?? 'redis://127.0.0.1:6379')
     .option('--concurrency <n>', 'cells run at once on this worker', positiveInt, 1)
     .option('--feature-cache <dir>', 'backbone features cache (safe to share between workers)', '.cache/embeddings')
-    .option('--tracking-uri <uri>', "override the tracking URI the jobs carry (e.g. this machine's mount of a shared mlruns)")
-    .option('--lock-ms <ms>', 'stalled-job detection: a dead worker\'s cell is retried after this long', positiveInt, 30_000);
+    .option(
+      '--tracking-uri <uri>',
+      "override the tracking URI the jobs carry (e.g. this machine's mount of a shared mlruns)",
+    )
+    .option(
+      '--lock-ms <ms>',
+      "stalled-job detection: a dead worker's cell is retried after this long",
+      positiveInt,
+      30_000,
+    );
   addEngineOptions(command);
   return command.action(async (options: WorkerOptions) => {
     const log = createLogger();
-    const engine = await selectEngine({ requested: options.engine, tfBackend: options.backend, threads: options.threads });
+    const engine = await selectEngine({
+      requested: options.engine,
+      tfBackend: options.backend,
+      threads: options.threads,
+    });
     log.info(describeEngine(engine));
     const worker = await startCellWorker({
-      redisUrl: options.redis, concurrency: options.concurrency, engine, featureCache: options.featureCache,
-      trackingUri: options.trackingUri, lockDurationMs: options.lockMs, log: log.info,
+      redisUrl: options.redis,
+      concurrency: options.concurrency,
+      engine,
+      featureCache: options.featureCache,
+      trackingUri: options.trackingUri,
+      lockDurationMs: options.lockMs,
+      log: log.info,
     });
     log.info(`worker ready on ${options.redis} (concurrency ${options.concurrency}); Ctrl-C to stop`);
     const stop = async () => {

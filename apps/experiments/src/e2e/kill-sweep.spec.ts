@@ -17,12 +17,29 @@ describe('sweep killed with SIGKILL mid-cell', () => {
     const dataRoot = await tinyDataset();
     const dir = await mkdtemp(join(tmpdir(), 'kill-sweep-'));
     const file = join(dir, 'kill-demo.yaml');
-    await writeFile(file, stringify({
-      name: 'kill-demo', reproduces: 'Table 5 (kill test)', dataRoot, categories: ['weave', 'disc'], heatmaps: 0,
-      base: { ...TINY_BASE, training: { epochs: 60 } }, axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
-    }));
+    await writeFile(
+      file,
+      stringify({
+        name: 'kill-demo',
+        reproduces: 'Table 5 (kill test)',
+        dataRoot,
+        categories: ['weave', 'disc'],
+        heatmaps: 0,
+        base: { ...TINY_BASE, training: { epochs: 60 } },
+        axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
+      }),
+    );
     const mlruns = join(dir, 'mlruns');
-    const args = ['sweep', file, '--tracking-uri', mlruns, '--out', join(dir, 'out'), '--feature-cache', join(dir, 'cache')];
+    const args = [
+      'sweep',
+      file,
+      '--tracking-uri',
+      mlruns,
+      '--out',
+      join(dir, 'out'),
+      '--feature-cache',
+      join(dir, 'cache'),
+    ];
     const first = startCli(args);
     const store = new FileTrackingStore(mlruns);
     const runs = async () => {
@@ -30,10 +47,15 @@ describe('sweep killed with SIGKILL mid-cell', () => {
       return exp ? searchAllRuns(store, { experimentIds: [exp.experimentId] }) : [];
     };
     const children = async () => (await runs()).filter((r) => r.data.tags['mlflow.parentRunId']);
-    await waitFor('one finished cell and one running', async () => {
-      const c = await children();
-      return c.some((r) => r.info.status === 'FINISHED') && c.some((r) => r.info.status === 'RUNNING');
-    }, 180_000, 100);
+    await waitFor(
+      'one finished cell and one running',
+      async () => {
+        const c = await children();
+        return c.some((r) => r.info.status === 'FINISHED') && c.some((r) => r.info.status === 'RUNNING');
+      },
+      180_000,
+      100,
+    );
     first.kill9();
     await first.exited;
     const before = await children();

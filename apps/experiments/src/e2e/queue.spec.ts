@@ -23,7 +23,10 @@ import { redisAvailable, startTestRedis, type TestRedis } from '../testing/redis
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 
 const available = redisAvailable();
-if (!available) process.stderr.write('[experiments] queue tests skipped: redis-server is not on PATH (apt-get install redis-server)\n');
+if (!available)
+  process.stderr.write(
+    '[experiments] queue tests skipped: redis-server is not on PATH (apt-get install redis-server)\n',
+  );
 
 describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real worker processes)', () => {
   let redis: TestRedis;
@@ -48,30 +51,66 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
 
   async function sweepFile(name: string, extra: object): Promise<string> {
     const file = join(dir, `${name}.yaml`);
-    await writeFile(file, stringify({ name, reproduces: 'Table 6 (queue test)', dataRoot, categories: ['weave', 'disc'], heatmaps: 0, base: TINY_BASE, ...extra }));
+    await writeFile(
+      file,
+      stringify({
+        name,
+        reproduces: 'Table 6 (queue test)',
+        dataRoot,
+        categories: ['weave', 'disc'],
+        heatmaps: 0,
+        base: TINY_BASE,
+        ...extra,
+      }),
+    );
     return file;
   }
 
   async function children(mlruns: string, name: string): Promise<Run[]> {
     const store = new FileTrackingStore(mlruns);
     const exp = await store.getExperimentByName(name);
-    return exp ? (await searchAllRuns(store, { experimentIds: [exp.experimentId] })).filter((r) => r.data.tags['mlflow.parentRunId']) : [];
+    return exp
+      ? (await searchAllRuns(store, { experimentIds: [exp.experimentId] })).filter(
+          (r) => r.data.tags['mlflow.parentRunId'],
+        )
+      : [];
   }
 
   it('gives the same metrics per cell (to 1e-6) and the same MLflow structure as the local executor', async () => {
-    const file = await sweepFile('queue-same', { axes: [{ zip: { 'descriptor.gammaD': [1, 2], 'memoryBank.gammaC': [1, 2] } }] });
+    const file = await sweepFile('queue-same', {
+      axes: [{ zip: { 'descriptor.gammaD': [1, 2], 'memoryBank.gammaC': [1, 2] } }],
+    });
     // local, in this process, one thread like the workers
     const localRuns = join(dir, 'mlruns-local');
     const store = new FileTrackingStore(localRuns);
     const loaded = await loadSweep(file);
     const parent = await openSweepParent(store, loaded);
     const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 1 });
-    await runSweepLocally({ store, loaded, parent, engine, cache: new DiskEmbeddingCache(join(dir, 'cache-local')), outRoot: join(dir, 'out-local'), log: () => undefined });
+    await runSweepLocally({
+      store,
+      loaded,
+      parent,
+      engine,
+      cache: new DiskEmbeddingCache(join(dir, 'cache-local')),
+      outRoot: join(dir, 'out-local'),
+      log: () => undefined,
+    });
     // queue, two workers
     startWorker();
     startWorker();
     const queueRuns = join(dir, 'mlruns-queue');
-    const result = await runCli(['sweep', file, '--executor', 'queue', '--redis', redis.url, '--tracking-uri', queueRuns, '--out', join(dir, 'out-queue')]);
+    const result = await runCli([
+      'sweep',
+      file,
+      '--executor',
+      'queue',
+      '--redis',
+      redis.url,
+      '--tracking-uri',
+      queueRuns,
+      '--out',
+      join(dir, 'out-queue'),
+    ]);
     expect(result.code, result.output).toBe(0);
     const local = await children(localRuns, 'queue-same');
     const all = await children(queueRuns, 'queue-same');
@@ -80,7 +119,8 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
     const queued = all.filter((r) => r.info.status === 'FINISHED');
     expect(queued).toHaveLength(4);
     expect(new Set(queued.map((r) => r.data.tags['cfa.cell.key'])).size).toBe(4);
-    for (const other of all.filter((r) => r.info.status !== 'FINISHED')) expect(other.data.tags['cfa.error']).toMatch(/superseded|stopped/);
+    for (const other of all.filter((r) => r.info.status !== 'FINISHED'))
+      expect(other.data.tags['cfa.error']).toMatch(/superseded|stopped/);
     expect(new Set(queued.map((r) => r.data.tags['cfa.worker'])).size).toBeGreaterThanOrEqual(1);
     for (const run of local) {
       const twin = queued.find((q) => q.data.tags['cfa.cell.key'] === run.data.tags['cfa.cell.key'])!;
@@ -94,17 +134,38 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
   }, 400_000);
 
   it('survives a worker killed mid-cell, a Redis restart and the enqueuer killed: exactly one FINISHED run per cell', async () => {
-    const file = await sweepFile('queue-faults', { base: { ...TINY_BASE, training: { epochs: 40 } }, axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }] });
+    const file = await sweepFile('queue-faults', {
+      base: { ...TINY_BASE, training: { epochs: 40 } },
+      axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
+    });
     const mlruns = join(dir, 'mlruns-faults');
-    const args = ['sweep', file, '--executor', 'queue', '--redis', redis.url, '--tracking-uri', mlruns, '--out', join(dir, 'out-faults')];
+    const args = [
+      'sweep',
+      file,
+      '--executor',
+      'queue',
+      '--redis',
+      redis.url,
+      '--tracking-uri',
+      mlruns,
+      '--out',
+      join(dir, 'out-faults'),
+    ];
     const enqueuer = startCli(args);
-    const running = await waitFor('a cell running on a worker', async () => (await children(mlruns, 'queue-faults')).find((r) => r.info.status === 'RUNNING'), 180_000, 100);
+    const running = await waitFor(
+      'a cell running on a worker',
+      async () => (await children(mlruns, 'queue-faults')).find((r) => r.info.status === 'RUNNING'),
+      180_000,
+      100,
+    );
     // 1. the enqueuer dies
     enqueuer.kill9();
     await enqueuer.exited;
     // 2. the worker running that cell dies
     const victim = running.data.tags['cfa.worker'].split(':')[1];
-    const victimProcess = workers.find((w) => w.child.exitCode === null && w.child.pid && isAncestor(w.child.pid, Number(victim)));
+    const victimProcess = workers.find(
+      (w) => w.child.exitCode === null && w.child.pid && isAncestor(w.child.pid, Number(victim)),
+    );
     expect(victimProcess, `worker ${running.data.tags['cfa.worker']} among the test's workers`).toBeDefined();
     victimProcess!.kill9();
     startWorker();
@@ -115,7 +176,9 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
     expect(again.code, again.output).toBe(0);
     expect(again.output).toMatch(/0 enqueued/);
     const queue = new Queue(CELL_QUEUE, { connection: redisConnection(redis.url) });
-    const jobs = (await queue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter((j) => j.data.sweepName === 'queue-faults');
+    const jobs = (await queue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter(
+      (j) => j.data.sweepName === 'queue-faults',
+    );
     expect(jobs).toHaveLength(4);
     await queue.close();
     const runs = await children(mlruns, 'queue-faults');
@@ -131,9 +194,23 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
   it('a cell that fails for a real reason fails once, is not retried, and the sweep reports it', async () => {
     const bad = join(dir, 'bad.pth');
     await writeFile(bad, 'garbage');
-    const file = await sweepFile('queue-fail', { categories: ['weave'], axes: [{ grid: { 'backbone.weights': [bad] } }] });
+    const file = await sweepFile('queue-fail', {
+      categories: ['weave'],
+      axes: [{ grid: { 'backbone.weights': [bad] } }],
+    });
     const mlruns = join(dir, 'mlruns-fail');
-    const result = await runCli(['sweep', file, '--executor', 'queue', '--redis', redis.url, '--tracking-uri', mlruns, '--out', join(dir, 'out-fail')]);
+    const result = await runCli([
+      'sweep',
+      file,
+      '--executor',
+      'queue',
+      '--redis',
+      redis.url,
+      '--tracking-uri',
+      mlruns,
+      '--out',
+      join(dir, 'out-fail'),
+    ]);
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/1 cell\(s\) failed/);
     const runs = await children(mlruns, 'queue-fail');

@@ -7,7 +7,15 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findServeScript, freePort, type RealServer, RestTrackingStore, type Run, searchAllRuns, startRealMlflow } from '@cfa/tracking';
+import {
+  findServeScript,
+  freePort,
+  type RealServer,
+  RestTrackingStore,
+  type Run,
+  searchAllRuns,
+  startRealMlflow,
+} from '@cfa/tracking';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO_ROOT, runCli, startCli, waitFor } from '../testing/cli-process';
@@ -48,25 +56,69 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
   }
 
   it('nx run experiments:ablation-loss (tiny: one category, one epoch, small images) logs parent, children and the table', async () => {
-    const result = await runCli(['sweep', join(REPO_ROOT, 'experiments/ablation-loss.yaml'), '--data-root', dataRoot, '--categories', 'weave', '--epochs', '1', '--tracking-uri', uri, '--out', join(dir, 'out-ablation'), '--feature-cache', join(dir, 'cache')]);
+    const result = await runCli([
+      'sweep',
+      join(REPO_ROOT, 'experiments/ablation-loss.yaml'),
+      '--data-root',
+      dataRoot,
+      '--categories',
+      'weave',
+      '--epochs',
+      '1',
+      '--tracking-uri',
+      uri,
+      '--out',
+      join(dir, 'out-ablation'),
+      '--feature-cache',
+      join(dir, 'cache'),
+    ]);
     expect(result.code, result.output).toBe(0);
     const runs = await runsOf('ablation-loss');
-    const parent = runs.find((r) => !r.data.tags['mlflow.parentRunId'] && r.data.tags['cfa.sweep'] === 'ablation-loss')!;
+    const parent = runs.find(
+      (r) => !r.data.tags['mlflow.parentRunId'] && r.data.tags['cfa.sweep'] === 'ablation-loss',
+    )!;
     expect(parent.info.status).toBe('FINISHED');
     const children = runs.filter((r) => r.data.tags['mlflow.parentRunId'] === parent.info.runId);
     expect(children).toHaveLength(6);
     expect(children.every((c) => c.info.status === 'FINISHED')).toBe(true);
     const s = rest();
-    expect((await s.listArtifacts(parent.info.runId)).map((a) => a.path)).toEqual(expect.arrayContaining(['comparison.md', 'comparison.json']));
+    expect((await s.listArtifacts(parent.info.runId)).map((a) => a.path)).toEqual(
+      expect.arrayContaining(['comparison.md', 'comparison.json']),
+    );
     expect((await s.downloadArtifact(parent.info.runId, 'comparison.md')).toString()).toMatch(/\| resnet18 +\| all/);
     await s.close();
   }, 600_000);
 
   it('the server stopped mid-sweep and restarted: 0 metrics lost, none duplicated', async () => {
     const file = join(dir, 'outage.yaml');
-    await writeFile(file, stringify({ name: 'outage', reproduces: 'Table 5 (outage test)', dataRoot, categories: ['weave', 'disc'], heatmaps: 0, base: { ...TINY_BASE, training: { epochs: 25 } }, axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }] }));
-    const sweep = startCli(['sweep', file, '--tracking-uri', uri, '--out', join(dir, 'out-outage'), '--feature-cache', join(dir, 'cache')]);
-    await waitFor('a finished cell', async () => (await runsOf('outage')).some((r) => r.info.status === 'FINISHED'), 300_000, 200);
+    await writeFile(
+      file,
+      stringify({
+        name: 'outage',
+        reproduces: 'Table 5 (outage test)',
+        dataRoot,
+        categories: ['weave', 'disc'],
+        heatmaps: 0,
+        base: { ...TINY_BASE, training: { epochs: 25 } },
+        axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
+      }),
+    );
+    const sweep = startCli([
+      'sweep',
+      file,
+      '--tracking-uri',
+      uri,
+      '--out',
+      join(dir, 'out-outage'),
+      '--feature-cache',
+      join(dir, 'cache'),
+    ]);
+    await waitFor(
+      'a finished cell',
+      async () => (await runsOf('outage')).some((r) => r.info.status === 'FINISHED'),
+      300_000,
+      200,
+    );
     await server.stop();
     const down = Date.now();
     await new Promise((r) => setTimeout(r, 6_000)); // the sweep keeps training meanwhile
@@ -78,36 +130,72 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
     const children = runs.filter((r) => r.data.tags['mlflow.parentRunId']);
     expect(children.filter((c) => c.info.status === 'FINISHED')).toHaveLength(4);
     const s = rest();
-    let sent = 0, found = 0;
+    let sent = 0,
+      found = 0;
     for (const child of children) {
       for (const key of ['train/loss', 'train/loss_att', 'train/loss_rep', 'train/radius', 'train/epoch_seconds']) {
         const history = await s.getMetricHistory(child.info.runId, key);
         sent += 25;
         found += history.length;
-        expect(new Set(history.map((m) => m.step)).size, `${child.info.runName} ${key}: no duplicate step`).toBe(history.length);
+        expect(new Set(history.map((m) => m.step)).size, `${child.info.runName} ${key}: no duplicate step`).toBe(
+          history.length,
+        );
       }
       sent += FINAL_METRICS;
       found += Object.keys(child.data.metrics).filter((k) => !k.startsWith('train/')).length;
     }
     await s.close();
-    process.stderr.write(`[outage test] server down ${(Date.now() - down) / 1000 | 0} s; metrics sent ${sent}, found ${found}, lost ${sent - found}\n`);
+    process.stderr.write(
+      `[outage test] server down ${((Date.now() - down) / 1000) | 0} s; metrics sent ${sent}, found ${found}, lost ${sent - found}\n`,
+    );
     expect(sent - found).toBe(0);
     expect(EPOCH_METRICS).toBe(5);
   }, 900_000);
 
   it('a sweep killed with SIGKILL mid-cell: the rerun finishes only the missing cells, no RUNNING orphan', async () => {
     const file = join(dir, 'killed.yaml');
-    await writeFile(file, stringify({ name: 'killed', reproduces: 'Table 5 (kill test)', dataRoot, categories: ['weave', 'disc'], heatmaps: 0, base: { ...TINY_BASE, training: { epochs: 60 } }, axes: [{ grid: { 'loss.terms': ['att'] } }] }));
-    const args = ['sweep', file, '--tracking-uri', uri, '--out', join(dir, 'out-killed'), '--feature-cache', join(dir, 'cache')];
+    await writeFile(
+      file,
+      stringify({
+        name: 'killed',
+        reproduces: 'Table 5 (kill test)',
+        dataRoot,
+        categories: ['weave', 'disc'],
+        heatmaps: 0,
+        base: { ...TINY_BASE, training: { epochs: 60 } },
+        axes: [{ grid: { 'loss.terms': ['att'] } }],
+      }),
+    );
+    const args = [
+      'sweep',
+      file,
+      '--tracking-uri',
+      uri,
+      '--out',
+      join(dir, 'out-killed'),
+      '--feature-cache',
+      join(dir, 'cache'),
+    ];
     const first = startCli(args);
-    await waitFor('a running cell', async () => (await runsOf('killed')).some((r) => r.data.tags['mlflow.parentRunId'] && r.info.status === 'RUNNING'), 300_000, 100);
+    await waitFor(
+      'a running cell',
+      async () =>
+        (await runsOf('killed')).some((r) => r.data.tags['mlflow.parentRunId'] && r.info.status === 'RUNNING'),
+      300_000,
+      100,
+    );
     first.kill9();
     await first.exited;
     const rerun = await runCli(args);
     expect(rerun.code, rerun.output).toBe(0);
     const children = (await runsOf('killed')).filter((r) => r.data.tags['mlflow.parentRunId']);
     expect(children.filter((c) => c.info.status === 'RUNNING')).toEqual([]);
-    expect(children.filter((c) => c.info.status === 'FINISHED').map((c) => c.data.tags['cfa.cell.key']).sort()).toEqual([...new Set(children.map((c) => c.data.tags['cfa.cell.key']))].sort());
+    expect(
+      children
+        .filter((c) => c.info.status === 'FINISHED')
+        .map((c) => c.data.tags['cfa.cell.key'])
+        .sort(),
+    ).toEqual([...new Set(children.map((c) => c.data.tags['cfa.cell.key']))].sort());
     expect(children.filter((c) => c.info.status === 'KILLED')).toHaveLength(1);
   }, 600_000);
 });

@@ -16,7 +16,14 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
 import { createTrackingStore } from '@cfa/tracking';
-import { CFA_TAGS, CellSupersededError, closeRunKilled, findCellRuns, runClosedByAnotherAttempt, runTrackedCell } from '../tracking/tracked-cell';
+import {
+  CFA_TAGS,
+  CellSupersededError,
+  closeRunKilled,
+  findCellRuns,
+  runClosedByAnotherAttempt,
+  runTrackedCell,
+} from '../tracking/tracked-cell';
 import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
 
 export interface CellWorkerOptions {
@@ -46,20 +53,32 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
         const done = runs.find((r) => r.info.status === 'FINISHED');
         if (done) return { runId: done.info.runId, status: 'SKIPPED', worker: name };
         for (const orphan of runs.filter((r) => r.info.status === 'RUNNING')) {
-          await closeRunKilled(store, orphan.info.runId, `killed: the worker running this attempt stopped (stalled job ${job.id}); retried as attempt ${job.attemptsMade + 1}`);
+          await closeRunKilled(
+            store,
+            orphan.info.runId,
+            `killed: the worker running this attempt stopped (stalled job ${job.id}); retried as attempt ${job.attemptsMade + 1}`,
+          );
         }
         options.log(`${name}: ${cell.name} (job ${job.id}, attempt ${job.attemptsMade + 1})`);
         const outcome = await runTrackedCell({
-          store, experimentId, parentRunId, sweepName: job.data.sweepName, cell, engine: options.engine, cache,
+          store,
+          experimentId,
+          parentRunId,
+          sweepName: job.data.sweepName,
+          cell,
+          engine: options.engine,
+          cache,
           outDir: join(options.outRoot ?? join('runs', job.data.sweepName), cell.key),
           extraTags: { [CFA_TAGS.worker]: name, [CFA_TAGS.attempt]: String(job.attemptsMade + 1) },
           log: options.log,
-          onProgress: (e) => void job.updateProgress({ phase: e.phase, done: e.done, total: e.total }).catch(() => undefined),
+          onProgress: (e) =>
+            void job.updateProgress({ phase: e.phase, done: e.done, total: e.total }).catch(() => undefined),
           // A lock this worker no longer holds means stalled-job detection handed the cell to
           // another worker (Redis was away, or this event loop was blocked past the lock time).
-          ownershipLost: async (runId) => ((await job.extendLock(token ?? '', lockDuration).catch(() => 0)) === 1
-            ? runClosedByAnotherAttempt(store, runId)
-            : `worker ${name} lost the lock of job ${job.id}; the cell was handed to another worker`),
+          ownershipLost: async (runId) =>
+            (await job.extendLock(token ?? '', lockDuration).catch(() => 0)) === 1
+              ? runClosedByAnotherAttempt(store, runId)
+              : `worker ${name} lost the lock of job ${job.id}; the cell was handed to another worker`,
         });
         // superseded: the attempt that owns the job now reports the cell; this one only stops
         if (outcome.error instanceof CellSupersededError) throw outcome.error;

@@ -38,10 +38,16 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
     const finished = finishedByCell(await childRuns(store, parent.experimentId, parent.parentRunId));
     const todo = loaded.cells.filter((c) => !finished.has(c.key));
     const data = (cell: (typeof todo)[number]): CellJobData => ({
-      sweepName: loaded.sweep.name, sweepKey: key, experimentId: parent.experimentId, parentRunId: parent.parentRunId,
-      trackingUri: options.trackingUri ?? store.location, cell,
+      sweepName: loaded.sweep.name,
+      sweepKey: key,
+      experimentId: parent.experimentId,
+      parentRunId: parent.parentRunId,
+      trackingUri: options.trackingUri ?? store.location,
+      cell,
     });
-    let enqueued = 0, retried = 0, attached = 0;
+    let enqueued = 0,
+      retried = 0,
+      attached = 0;
     for (const cell of todo) {
       const id = cellJobId(key, cell.key);
       const job = await queue.getJob(id);
@@ -62,7 +68,9 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
         attached++;
       }
     }
-    log(`queue: ${todo.length} cell(s) to run — ${enqueued} enqueued, ${attached} already queued, ${retried} retried; ${finished.size} already finished`);
+    log(
+      `queue: ${todo.length} cell(s) to run — ${enqueued} enqueued, ${attached} already queued, ${retried} retried; ${finished.size} already finished`,
+    );
     const failed = new Map<string, string>();
     const completed = new Map<string, string | undefined>();
     let lastError = '';
@@ -112,12 +120,21 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
  * end may still have marked its run FINISHED. The run the completed job names wins; any other
  * FINISHED run of that cell is closed KILLED with the reason. Returns how many were closed.
  */
-async function closeSupersededRuns(store: TrackingStore, parent: SweepParent, owners: Map<string, string | undefined>): Promise<number> {
+async function closeSupersededRuns(
+  store: TrackingStore,
+  parent: SweepParent,
+  owners: Map<string, string | undefined>,
+): Promise<number> {
   let closed = 0;
   for (const run of await childRuns(store, parent.experimentId, parent.parentRunId)) {
     const owner = owners.get(run.data.tags[CFA_TAGS.cellKey]);
     if (run.info.status !== 'FINISHED' || !owner || owner === run.info.runId) continue;
-    await closeRunKilled(store, run.info.runId, `superseded: run ${owner} of the completed job owns this cell`, run.info.endTime ?? Date.now());
+    await closeRunKilled(
+      store,
+      run.info.runId,
+      `superseded: run ${owner} of the completed job owns this cell`,
+      run.info.endTime ?? Date.now(),
+    );
     closed++;
   }
   return closed;

@@ -65,14 +65,26 @@ export function comparisonTable({ rows, report }: { rows: CellRow[]; report: Swe
   const rowAxis = report.rows;
   const colAxis = report.columns;
   const value = (r: CellRow, axis?: string) => (axis ? String(r.assignments[axis] ?? '—') : '-');
-  const flat = rows.filter((r) => r.status === 'FINISHED').flatMap((r) =>
-    (['all', r.kind === 'texture' ? 'textures' : r.kind === 'object' ? 'objects' : undefined].filter(Boolean) as string[]).map((group) => ({
-      row: value(r, rowAxis), col: value(r, colAxis), group,
-      ...Object.fromEntries(report.metrics.map((m) => [m, r.metrics[m] ?? NaN])),
-    })),
-  );
+  const flat = rows
+    .filter((r) => r.status === 'FINISHED')
+    .flatMap((r) =>
+      (
+        ['all', r.kind === 'texture' ? 'textures' : r.kind === 'object' ? 'objects' : undefined].filter(
+          Boolean,
+        ) as string[]
+      ).map((group) => ({
+        row: value(r, rowAxis),
+        col: value(r, colAxis),
+        group,
+        ...Object.fromEntries(report.metrics.map((m) => [m, r.metrics[m] ?? NaN])),
+      })),
+    );
   const means = flat.length
-    ? (aq.from(flat).groupby('row', 'col', 'group').rollup(Object.fromEntries(report.metrics.map((m) => [m, aq.op.mean(m)]))).objects() as Record<string, number | string>[])
+    ? (aq
+        .from(flat)
+        .groupby('row', 'col', 'group')
+        .rollup(Object.fromEntries(report.metrics.map((m) => [m, aq.op.mean(m)])))
+        .objects() as Record<string, number | string>[])
     : [];
   const lookup = new Map(means.map((m) => [`${m.row}|${m.col}|${m.group}`, m]));
   const order = (axis: string | undefined) => [...new Set(rows.map((r) => value(r, axis)))];

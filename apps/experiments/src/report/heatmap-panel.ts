@@ -34,8 +34,14 @@ export function heatmapPanel({ image, mask, map, size, range, alpha = 0.5 }: Hea
   const span = hi > lo ? hi - lo : 1;
   const isEdge = (y: number, x: number) => {
     if (!mask[y * size + x]) return false;
-    for (const [dy, dx] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
-      const yy = y + dy, xx = x + dx;
+    for (const [dy, dx] of [
+      [-1, 0],
+      [1, 0],
+      [0, -1],
+      [0, 1],
+    ]) {
+      const yy = y + dy,
+        xx = x + dx;
       if (yy < 0 || xx < 0 || yy >= size || xx >= size || !mask[yy * size + xx]) return true;
     }
     return false;

@@ -15,6 +15,8 @@ export async function readConfigFile<T = never>(path: string): Promise<T> {
   try {
     return (['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text)) as T;
   } catch (error) {
-    throw new Error(`${path}: not valid ${extname(path).slice(1).toUpperCase() || 'JSON'} (${(error as Error).message.split('\n')[0]})`);
+    throw new Error(
+      `${path}: not valid ${extname(path).slice(1).toUpperCase() || 'JSON'} (${(error as Error).message.split('\n')[0]})`,
+    );
   }
 }

@@ -29,8 +29,13 @@ export interface SweepProblem {
 }
 
 export class SweepError extends Error {
-  constructor(readonly source: string, readonly problems: SweepProblem[]) {
-    super(`${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `✖ ${p.message}\n  → at ${p.path}`).join('\n')}`);
+  constructor(
+    readonly source: string,
+    readonly problems: SweepProblem[],
+  ) {
+    super(
+      `${source}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `✖ ${p.message}\n  → at ${p.path}`).join('\n')}`,
+    );
     this.name = 'SweepError';
   }
 }
@@ -52,12 +57,17 @@ function axisCombinations(axis: Axis, index: number, problems: SweepProblem[]): 
     const entries = Object.entries(axis.zip);
     const length = entries[0][1].length;
     for (const [k, v] of entries) {
-      if (v.length !== length) problems.push({ path: `axes[${index}].zip.${k}`, message: `zip fields must have the same length: ${entries[0][0]} has ${length}, ${k} has ${v.length}` });
+      if (v.length !== length)
+        problems.push({
+          path: `axes[${index}].zip.${k}`,
+          message: `zip fields must have the same length: ${entries[0][0]} has ${length}, ${k} has ${v.length}`,
+        });
     }
     return Array.from({ length }, (_, i) => Object.fromEntries(entries.map(([k, v]) => [k, v[i]])));
   }
   let combos: Record<string, Scalar>[] = [{}];
-  for (const [k, values] of Object.entries(axis.grid)) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  for (const [k, values] of Object.entries(axis.grid))
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
   return combos;
 }
 
@@ -77,7 +87,10 @@ function axisSource(sweep: Sweep, path: string, value: Scalar): string {
 function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -90,7 +103,10 @@ function stableStringify(value: unknown): string {
 export function cellKey(config: RunConfig): string {
   const { ensemble, ...rest } = config.cfa;
   const cfa = ensemble === 'none' ? rest : config.cfa;
-  return createHash('sha256').update(stableStringify({ dataset: config.dataset, cfa })).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(stableStringify({ dataset: config.dataset, cfa }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export interface ExpandOptions {
@@ -103,7 +119,10 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
   const categories = sweep.categories === 'all' ? options.availableCategories : sweep.categories;
   categories.forEach((c, i) => {
     if (!options.availableCategories.includes(c)) {
-      problems.push({ path: `categories[${i}]`, message: `unknown category '${c}': expected one of ${options.availableCategories.join(', ')}` });
+      problems.push({
+        path: `categories[${i}]`,
+        message: `unknown category '${c}': expected one of ${options.availableCategories.join(', ')}`,
+      });
     }
   });
   let combos: Record<string, Scalar>[] = [{}];
@@ -139,8 +158,17 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
           cfa: { ...parsed.data, seed },
           heatmaps: sweep.heatmaps,
         });
-        const label = Object.entries(assignments).map(([k, v]) => `${k}=${v}`).join(' ');
-        cells.push({ key: cellKey(config), name: `${category}${label ? ` ${label}` : ''} seed=${seed}`, category, seed, assignments, config });
+        const label = Object.entries(assignments)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ');
+        cells.push({
+          key: cellKey(config),
+          name: `${category}${label ? ` ${label}` : ''} seed=${seed}`,
+          category,
+          seed,
+          assignments,
+          config,
+        });
       }
     }
   }
@@ -150,7 +178,11 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
 
 /** `['axes', 0, 'grid', 'loss.terms', 1]` → `axes[0].grid["loss.terms"][1]`. */
 export function formatPath(segments: readonly PropertyKey[]): string {
-  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : String(s).includes('.') ? `["${String(s)}"]` : `${i ? '.' : ''}${String(s)}`)).join('');
+  return segments
+    .map((s, i) =>
+      typeof s === 'number' ? `[${s}]` : String(s).includes('.') ? `["${String(s)}"]` : `${i ? '.' : ''}${String(s)}`,
+    )
+    .join('');
 }
 
 /** Config-relative issue paths (dotted), for mapping into the sweep file. */
@@ -159,7 +191,10 @@ export function zodProblems(error: z.ZodError, locate: (path: string) => string)
     const keys = 'keys' in issue && Array.isArray(issue.keys) ? (issue.keys as string[]) : [];
     const base = issue.path.map(String);
     const paths = keys.length ? keys.map((k) => [...base, k].join('.')) : [base.join('.')];
-    return paths.map((path) => ({ path: locate(path), message: keys.length ? `unknown key '${path.split('.').at(-1)}'` : issue.message }));
+    return paths.map((path) => ({
+      path: locate(path),
+      message: keys.length ? `unknown key '${path.split('.').at(-1)}'` : issue.message,
+    }));
   });
 }
 

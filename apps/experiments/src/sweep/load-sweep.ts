@@ -7,7 +7,15 @@ import { basename } from 'node:path';
 import { listCategories, SYNTHETIC_CATEGORIES } from '@cfa/data';
 import { readConfigFile } from '../run/config-file';
 import { CfaConfigSchema } from '@cfa/cfa';
-import { expandSweep, setPath, type SweepCell, SweepError, type SweepProblem, sweepFileProblems, zodProblems } from './expand-sweep';
+import {
+  expandSweep,
+  setPath,
+  type SweepCell,
+  SweepError,
+  type SweepProblem,
+  sweepFileProblems,
+  zodProblems,
+} from './expand-sweep';
 import { type Sweep, SweepSchema } from './sweep-schema';
 
 export interface SweepOverrides {
@@ -51,7 +59,10 @@ export async function loadSweep(file: string, overrides: SweepOverrides = {}): P
   } catch (error) {
     throw new SweepError(file, [{ path: '(file)', message: (error as Error).message.replace(`${file}: `, '') }]);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new SweepError(file, [{ path: '(file)', message: 'expected a mapping with name, reproduces, categories, base, axes' }]);
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new SweepError(file, [
+      { path: '(file)', message: 'expected a mapping with name, reproduces, categories, base, axes' },
+    ]);
   const input = applyOverrides(raw as Record<string, unknown>, overrides);
   const dataRoot = typeof input.dataRoot === 'string' ? input.dataRoot : undefined;
   const problems: SweepProblem[] = [];
@@ -69,7 +80,8 @@ export async function loadSweep(file: string, overrides: SweepOverrides = {}): P
   }
   const sweep = parsed.data;
   const expected = basename(file).replace(/\.(ya?ml|json)$/, '');
-  if (sweep.name !== expected) problems.push({ path: 'name', message: `name '${sweep.name}' must match the file name '${expected}'` });
+  if (sweep.name !== expected)
+    problems.push({ path: 'name', message: `name '${sweep.name}' must match the file name '${expected}'` });
   try {
     const cells = expandSweep(sweep, file, { availableCategories: available });
     if (problems.length) throw new SweepError(file, problems);
@@ -95,7 +107,11 @@ function configProblems(input: Record<string, unknown>, available: string[]): Sw
   const out: SweepProblem[] = [];
   if (Array.isArray(input.categories)) {
     input.categories.forEach((c, i) => {
-      if (typeof c === 'string' && available.length && !available.includes(c)) out.push({ path: `categories[${i}]`, message: `unknown category '${c}': expected one of ${available.join(', ')}` });
+      if (typeof c === 'string' && available.length && !available.includes(c))
+        out.push({
+          path: `categories[${i}]`,
+          message: `unknown category '${c}': expected one of ${available.join(', ')}`,
+        });
     });
   }
   const base = input.base && typeof input.base === 'object' ? (input.base as Record<string, unknown>) : {};

@@ -44,18 +44,36 @@ export async function closeOrphans(store: TrackingStore, parent: SweepParent, re
 
 export async function runSweepLocally(options: LocalSweepOptions): Promise<SweepOutcome> {
   const { store, loaded, parent, engine, log } = options;
-  const killedOrphans = await closeOrphans(store, parent, 'orphaned: the process running this cell ended before it finished (killed or crashed); the cell was run again');
+  const killedOrphans = await closeOrphans(
+    store,
+    parent,
+    'orphaned: the process running this cell ended before it finished (killed or crashed); the cell was run again',
+  );
   if (killedOrphans) log(`marked ${killedOrphans} orphaned run(s) KILLED`);
   const finished = finishedByCell(await childRuns(store, parent.experimentId, parent.parentRunId));
   const todo = loaded.cells.filter((c) => !finished.has(c.key));
   const outcome: SweepOutcome = { ran: 0, skipped: loaded.cells.length - todo.length, failed: [], killedOrphans };
-  if (outcome.skipped) log(`resuming: ${outcome.skipped} of ${loaded.cells.length} cells already finished, ${todo.length} to run`);
+  if (outcome.skipped)
+    log(`resuming: ${outcome.skipped} of ${loaded.cells.length} cells already finished, ${todo.length} to run`);
   for (const [i, cell] of todo.entries()) {
     log(`cell ${i + 1}/${todo.length}: ${cell.name}`);
     const { error } = await runTrackedCell({
-      store, experimentId: parent.experimentId, parentRunId: parent.parentRunId, sweepName: loaded.sweep.name,
-      cell, engine, cache: options.cache, outDir: join(options.outRoot, cell.key), log,
-      onProgress: (e) => options.progress?.update(e.phase, e.done, e.total, `cell ${i + 1}/${todo.length}${e.detail ? `, ${e.detail}` : ''}`),
+      store,
+      experimentId: parent.experimentId,
+      parentRunId: parent.parentRunId,
+      sweepName: loaded.sweep.name,
+      cell,
+      engine,
+      cache: options.cache,
+      outDir: join(options.outRoot, cell.key),
+      log,
+      onProgress: (e) =>
+        options.progress?.update(
+          e.phase,
+          e.done,
+          e.total,
+          `cell ${i + 1}/${todo.length}${e.detail ? `, ${e.detail}` : ''}`,
+        ),
     });
     outcome.ran++;
     if (error) {

@@ -7,7 +7,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
-import { FileTrackingStore, RestTrackingStore, searchAllRuns, startFakeMlflowServer, type TrackingStore } from '@cfa/tracking';
+import {
+  FileTrackingStore,
+  RestTrackingStore,
+  searchAllRuns,
+  startFakeMlflowServer,
+  type TrackingStore,
+} from '@cfa/tracking';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
@@ -25,11 +31,20 @@ beforeAll(async () => {
 
 async function tinySweep(extra: object = {}): Promise<string> {
   const file = join(dir, 'tiny-ablation.yaml');
-  await writeFile(file, stringify({
-    name: 'tiny-ablation', reproduces: 'Table 5 (tiny)', dataRoot, categories: ['weave', 'disc'], heatmaps: 1,
-    base: TINY_BASE, axes: [{ grid: { 'loss.terms': ['none', 'att+rep'] } }],
-    report: { rows: 'loss.terms', metrics: ['imageAuroc', 'pixelAuroc'] }, ...extra,
-  }));
+  await writeFile(
+    file,
+    stringify({
+      name: 'tiny-ablation',
+      reproduces: 'Table 5 (tiny)',
+      dataRoot,
+      categories: ['weave', 'disc'],
+      heatmaps: 1,
+      base: TINY_BASE,
+      axes: [{ grid: { 'loss.terms': ['none', 'att+rep'] } }],
+      report: { rows: 'loss.terms', metrics: ['imageAuroc', 'pixelAuroc'] },
+      ...extra,
+    }),
+  );
   return file;
 }
 
@@ -37,7 +52,14 @@ async function runSweep(store: TrackingStore, file: string, overrides = {}) {
   const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 2 });
   const loaded = await loadSweep(file, overrides);
   const parent = await openSweepParent(store, loaded);
-  const outcome = await runSweepLocally({ store, loaded, parent, engine, outRoot: join(dir, 'out'), log: () => undefined });
+  const outcome = await runSweepLocally({
+    store,
+    loaded,
+    parent,
+    engine,
+    outRoot: join(dir, 'out'),
+    log: () => undefined,
+  });
   const table = await finishSweep(store, loaded, parent, join(dir, 'out'));
   return { loaded, parent, outcome, table };
 }
@@ -61,8 +83,17 @@ describe('local sweep executor', () => {
     expect(artifacts).toEqual(expect.arrayContaining(['heatmaps', 'result.json', 'scores.csv']));
     const parentRun = await store.getRun(first.parent.parentRunId);
     expect(parentRun.info.status).toBe('FINISHED');
-    expect((await store.listArtifacts(first.parent.parentRunId)).map((a) => a.path)).toEqual(expect.arrayContaining(['comparison.md', 'comparison.json', 'sweep']));
-    expect(first.table.records.map((r) => [r['loss.terms'], r.group])).toEqual([['none', 'textures'], ['none', 'objects'], ['none', 'all'], ['att+rep', 'textures'], ['att+rep', 'objects'], ['att+rep', 'all']]);
+    expect((await store.listArtifacts(first.parent.parentRunId)).map((a) => a.path)).toEqual(
+      expect.arrayContaining(['comparison.md', 'comparison.json', 'sweep']),
+    );
+    expect(first.table.records.map((r) => [r['loss.terms'], r.group])).toEqual([
+      ['none', 'textures'],
+      ['none', 'objects'],
+      ['none', 'all'],
+      ['att+rep', 'textures'],
+      ['att+rep', 'objects'],
+      ['att+rep', 'all'],
+    ]);
 
     const again = await runSweep(store, file);
     expect(again.parent.parentRunId).toBe(first.parent.parentRunId);
@@ -74,7 +105,10 @@ describe('local sweep executor', () => {
     const store = new FileTrackingStore(join(dir, 'mlruns-fail'));
     const bad = join(dir, 'broken.safetensors');
     await writeFile(bad, 'not weights');
-    const file = await tinySweep({ name: 'tiny-ablation', axes: [{ grid: { 'backbone.weights': [bad] } }, { grid: { 'loss.terms': ['none'] } }] });
+    const file = await tinySweep({
+      name: 'tiny-ablation',
+      axes: [{ grid: { 'backbone.weights': [bad] } }, { grid: { 'loss.terms': ['none'] } }],
+    });
     const { outcome, parent } = await runSweep(store, file, { categories: ['weave'] });
     expect(outcome.failed).toHaveLength(1);
     const [run] = await childRuns(store, parent.experimentId, parent.parentRunId);
@@ -84,12 +118,17 @@ describe('local sweep executor', () => {
     expect(rerun.outcome.ran).toBe(1);
   });
 
-  it('an ensemble axis [none, cfa++]: CFA++ cells are tagged, log the companion\'s epochs apart from the primary\'s, and meet the paper numbers in the table', async () => {
+  it("an ensemble axis [none, cfa++]: CFA++ cells are tagged, log the companion's epochs apart from the primary's, and meet the paper numbers in the table", async () => {
     const store = new FileTrackingStore(join(dir, 'mlruns-ensemble'));
     const file = await tinySweep({
-      base: { ...TINY_BASE, training: { epochs: 2 } }, categories: ['disc'],
+      base: { ...TINY_BASE, training: { epochs: 2 } },
+      categories: ['disc'],
       axes: [{ grid: { ensemble: ['none', 'cfa++'] } }],
-      report: { columns: 'ensemble', metrics: ['imageAuroc', 'pixelAupro'], paper: { '-': { none: { imageAuroc: 99.3 }, 'cfa++': { imageAuroc: 99.5 } } } },
+      report: {
+        columns: 'ensemble',
+        metrics: ['imageAuroc', 'pixelAupro'],
+        paper: { '-': { none: { imageAuroc: 99.3 }, 'cfa++': { imageAuroc: 99.5 } } },
+      },
     });
     const { outcome, parent, table } = await runSweep(store, file);
     expect(outcome).toMatchObject({ ran: 2, failed: [] });
@@ -100,7 +139,8 @@ describe('local sweep executor', () => {
     expect(plus.data.tags['cfa.ensemble']).toBe('cfa++');
     expect(plus.data.tags['cfa.ensemble.views']).toBe('center-crop:64:56 + resize:56');
     expect(plain.data.tags['cfa.ensemble.views']).toBeUndefined();
-    const history = async (run: typeof plain, key: string) => (await store.getMetricHistory(run.info.runId, key)).sort((a, b) => a.step - b.step);
+    const history = async (run: typeof plain, key: string) =>
+      (await store.getMetricHistory(run.info.runId, key)).sort((a, b) => a.step - b.step);
     // the primary model of a CFA++ cell is the plain CFA model: same losses at the same steps
     const plainLoss = await history(plain, 'train/loss');
     const primaryLoss = await history(plus, 'train/loss');
@@ -111,11 +151,14 @@ describe('local sweep executor', () => {
     expect(companionLoss.map((m) => m.value)).not.toEqual(primaryLoss.map((m) => m.value));
     expect(await history(plain, 'companion/train/loss')).toEqual([]);
     expect(plus.data.metrics.companion_radius.value).toBeGreaterThan(0);
-    for (const key of ['image_auroc', 'pixel_auroc', 'pixel_aupro']) expect(Number.isFinite(plus.data.metrics[key].value), key).toBe(true);
+    for (const key of ['image_auroc', 'pixel_auroc', 'pixel_aupro'])
+      expect(Number.isFinite(plus.data.metrics[key].value), key).toBe(true);
     const all = table.records.find((r) => r.group === 'all')!;
     expect(all).toMatchObject({ 'none/imageAuroc/paper': 99.3, 'cfa++/imageAuroc/paper': 99.5 });
     expect(all['cfa++/imageAuroc']).toBe(plus.data.metrics.image_auroc.value);
-    expect(table.markdown).toContain('| none I-AUROC | none I-AUROC paper | none P-AUPRO | none P-AUPRO paper | cfa++ I-AUROC | cfa++ I-AUROC paper |');
+    expect(table.markdown).toContain(
+      '| none I-AUROC | none I-AUROC paper | none P-AUPRO | none P-AUPRO paper | cfa++ I-AUROC | cfa++ I-AUROC paper |',
+    );
   });
 
   it('logs the same structure to an MLflow server through REST (fake server)', async () => {

@@ -16,7 +16,10 @@ import type { MetricName } from './sweep-schema';
 
 /** Identity of a sweep's content: its name and the keys of all its cells. */
 export function sweepKey(loaded: LoadedSweep): string {
-  return createHash('sha256').update(JSON.stringify([loaded.sweep.name, loaded.cells.map((c) => c.key).sort()])).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify([loaded.sweep.name, loaded.cells.map((c) => c.key).sort()]))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export interface SweepParent {
@@ -26,9 +29,14 @@ export interface SweepParent {
 }
 
 export async function openSweepParent(store: TrackingStore, loaded: LoadedSweep): Promise<SweepParent> {
-  const experimentId = await store.getOrCreateExperiment(loaded.sweep.name, { 'cfa.reproduces': loaded.sweep.reproduces });
+  const experimentId = await store.getOrCreateExperiment(loaded.sweep.name, {
+    'cfa.reproduces': loaded.sweep.reproduces,
+  });
   const key = sweepKey(loaded);
-  const existing = await searchAllRuns(store, { experimentIds: [experimentId], filter: `tags.\`${CFA_TAGS.sweepKey}\` = '${key}'` });
+  const existing = await searchAllRuns(store, {
+    experimentIds: [experimentId],
+    filter: `tags.\`${CFA_TAGS.sweepKey}\` = '${key}'`,
+  });
   const parent = existing.find((r) => !r.data.tags[MLFLOW_TAGS.parentRunId]);
   if (parent) {
     await store.updateRun({ runId: parent.info.runId, status: 'RUNNING' });
@@ -47,17 +55,30 @@ export async function openSweepParent(store: TrackingStore, loaded: LoadedSweep)
   });
   const s = loaded.sweep;
   const params = flattenConfig({
-    sweep: { name: s.name, categories: s.categories, seeds: s.seeds, dataRoot: s.dataRoot ?? `synthetic (${DEFAULT_SYNTHETIC_ROOT})`, cells: loaded.cells.length },
+    sweep: {
+      name: s.name,
+      categories: s.categories,
+      seeds: s.seeds,
+      dataRoot: s.dataRoot ?? `synthetic (${DEFAULT_SYNTHETIC_ROOT})`,
+      cells: loaded.cells.length,
+    },
     base: s.base,
-    axes: Object.fromEntries(s.axes.map((a, i) => [`${i}.${'zip' in a ? 'zip' : 'grid'}`, 'zip' in a ? a.zip : a.grid])),
+    axes: Object.fromEntries(
+      s.axes.map((a, i) => [`${i}.${'zip' in a ? 'zip' : 'grid'}`, 'zip' in a ? a.zip : a.grid]),
+    ),
   });
-  await store.logBatch(run.info.runId, { params: Object.entries(params).map(([k, value]) => ({ key: k.replace(/[^/\w.\- :]/g, '_'), value })) });
+  await store.logBatch(run.info.runId, {
+    params: Object.entries(params).map(([k, value]) => ({ key: k.replace(/[^/\w.\- :]/g, '_'), value })),
+  });
   await store.logArtifact(run.info.runId, `sweep/${s.name}.yaml`, loaded.text);
   return { experimentId, parentRunId: run.info.runId, resumed: false };
 }
 
 export async function childRuns(store: TrackingStore, experimentId: string, parentRunId: string): Promise<Run[]> {
-  return searchAllRuns(store, { experimentIds: [experimentId], filter: `tags.\`${MLFLOW_TAGS.parentRunId}\` = '${parentRunId}'` });
+  return searchAllRuns(store, {
+    experimentIds: [experimentId],
+    filter: `tags.\`${MLFLOW_TAGS.parentRunId}\` = '${parentRunId}'`,
+  });
 }
 
 /** The newest FINISHED child of each cell key. */
@@ -69,21 +90,33 @@ export function finishedByCell(children: Run[]): Map<string, Run> {
   return out;
 }
 
-export async function comparisonRows(store: TrackingStore, loaded: LoadedSweep, parent: SweepParent): Promise<CellRow[]> {
+export async function comparisonRows(
+  store: TrackingStore,
+  loaded: LoadedSweep,
+  parent: SweepParent,
+): Promise<CellRow[]> {
   const children = await childRuns(store, parent.experimentId, parent.parentRunId);
   const finished = finishedByCell(children);
   const root = loaded.sweep.dataRoot ?? DEFAULT_SYNTHETIC_ROOT;
   const rows: CellRow[] = [];
   for (const cell of loaded.cells) {
     const run = finished.get(cell.key);
-    const failed = !run && children.some((c) => c.data.tags[CFA_TAGS.cellKey] === cell.key && c.info.status === 'FAILED');
+    const failed =
+      !run && children.some((c) => c.data.tags[CFA_TAGS.cellKey] === cell.key && c.info.status === 'FAILED');
     rows.push({
       category: cell.category,
       kind: await categoryKind(root, cell.category),
       seed: cell.seed,
       assignments: cell.assignments,
       status: run ? 'FINISHED' : failed ? 'FAILED' : 'MISSING',
-      metrics: run ? Object.fromEntries((Object.keys(MLFLOW_METRIC_OF) as MetricName[]).map((m) => [m, run.data.metrics[MLFLOW_METRIC_OF[m]]?.value])) : {},
+      metrics: run
+        ? Object.fromEntries(
+            (Object.keys(MLFLOW_METRIC_OF) as MetricName[]).map((m) => [
+              m,
+              run.data.metrics[MLFLOW_METRIC_OF[m]]?.value,
+            ]),
+          )
+        : {},
     });
   }
   return rows;

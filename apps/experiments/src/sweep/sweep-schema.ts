@@ -24,7 +24,15 @@ export const AxisSchema = z.union([
   z.strictObject({ zip: AxisMap.refine((m) => Object.keys(m).length > 0, 'a zip needs at least one field') }),
 ]);
 
-export const MetricNameSchema = z.enum(['imageAuroc', 'pixelAuroc', 'pixelAupro', 'imageF1Max', 'pixelF1Max', 'throughput', 'trainSeconds']);
+export const MetricNameSchema = z.enum([
+  'imageAuroc',
+  'pixelAuroc',
+  'pixelAupro',
+  'imageF1Max',
+  'pixelF1Max',
+  'throughput',
+  'trainSeconds',
+]);
 
 export const ReportSchema = z.strictObject({
   /** Config path whose values make the rows (e.g. `backbone.name`). */

@@ -13,7 +13,13 @@ async function sweepFile(name: string, content: object | string): Promise<string
   return file;
 }
 
-const valid = { name: 'demo', reproduces: 'Table 6', categories: ['weave', 'disc'], seeds: [0, 1], base: { training: { epochs: 2 } } };
+const valid = {
+  name: 'demo',
+  reproduces: 'Table 6',
+  categories: ['weave', 'disc'],
+  seeds: [0, 1],
+  base: { training: { epochs: 2 } },
+};
 
 describe('loadSweep', () => {
   it('grid axes multiply, zip axes pair, and categories × seeds multiply the cells', async () => {
@@ -35,30 +41,45 @@ describe('loadSweep', () => {
 
   it('lists every problem of a bad file with its path: unknown key, wrong type, unknown backbone and category, empty axis', async () => {
     const file = await sweepFile('bad', {
-      name: 'bad', reproduces: 'x', categories: ['weave', 'carpet'], colour: 'red',
+      name: 'bad',
+      reproduces: 'x',
+      categories: ['weave', 'carpet'],
+      colour: 'red',
       base: { training: { epocs: 3 }, backbone: { name: 'alexnet' } },
       axes: [{ grid: { 'loss.terms': [], 'memoryBank.gamaC': [2] } }, { zip: { 'descriptor.gammaD': ['two'] } }],
     });
     const error = await loadSweep(file).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SweepError);
     const paths = (error as SweepError).problems.map((p) => p.path).sort();
-    expect(paths).toEqual([
-      'axes[0].grid["loss.terms"]',
-      'axes[0].grid["memoryBank.gamaC"][0]',
-      'axes[1].zip["descriptor.gammaD"][0]',
-      'base.backbone.name',
-      'base.training.epocs',
-      'categories[1]',
-      'colour',
-    ].sort());
+    expect(paths).toEqual(
+      [
+        'axes[0].grid["loss.terms"]',
+        'axes[0].grid["memoryBank.gamaC"][0]',
+        'axes[1].zip["descriptor.gammaD"][0]',
+        'base.backbone.name',
+        'base.training.epocs',
+        'categories[1]',
+        'colour',
+      ].sort(),
+    );
     expect((error as SweepError).message).toMatch(/bad\.yaml: 7 problems/);
   });
 
   it('names YAML syntax errors, zip length mismatches and a name that differs from the file', async () => {
-    await expect(loadSweep(await sweepFile('broken', 'name: [unclosed'))).rejects.toThrow(/broken\.yaml: .*\n✖ not valid YAML/);
-    const zip = await sweepFile('zipped', { ...valid, name: 'zipped', axes: [{ zip: { 'descriptor.gammaD': [1, 2], 'memoryBank.gammaC': [1] } }] });
-    await expect(loadSweep(zip)).rejects.toThrow(/zip fields must have the same length[\s\S]*axes\[0\]\.zip\.memoryBank\.gammaC/);
-    await expect(loadSweep(await sweepFile('other', valid))).rejects.toThrow(/name 'demo' must match the file name 'other'/);
+    await expect(loadSweep(await sweepFile('broken', 'name: [unclosed'))).rejects.toThrow(
+      /broken\.yaml: .*\n✖ not valid YAML/,
+    );
+    const zip = await sweepFile('zipped', {
+      ...valid,
+      name: 'zipped',
+      axes: [{ zip: { 'descriptor.gammaD': [1, 2], 'memoryBank.gammaC': [1] } }],
+    });
+    await expect(loadSweep(zip)).rejects.toThrow(
+      /zip fields must have the same length[\s\S]*axes\[0\]\.zip\.memoryBank\.gammaC/,
+    );
+    await expect(loadSweep(await sweepFile('other', valid))).rejects.toThrow(
+      /name 'demo' must match the file name 'other'/,
+    );
   });
 
   it('applies command-line overrides before validation', async () => {
@@ -69,28 +90,41 @@ describe('loadSweep', () => {
 
   it('every shipped sweep file is valid', async () => {
     for (const name of ['ablation-loss', 'compression-sweep', 'backbone-sweep', 'rd-mvtec', 'main-table']) {
-      const { cells, sweep } = await loadSweep(new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname);
+      const { cells, sweep } = await loadSweep(
+        new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname,
+      );
       expect(cells.length, name).toBeGreaterThan(0);
       expect(sweep.reproduces, name).toMatch(/^Table \d/);
       // the paper's numbers sit beside a row and a column that the sweep runs
       const values = (axis?: string) => new Set(cells.map((c) => (axis ? String(c.assignments[axis]) : '-')));
-      const rows = values(sweep.report.rows), columns = values(sweep.report.columns);
+      const rows = values(sweep.report.rows),
+        columns = values(sweep.report.columns);
       for (const [row, byColumn] of Object.entries(sweep.report.paper)) {
         expect([...rows], `${name}: paper row '${row}'`).toContain(row);
-        for (const column of Object.keys(byColumn)) expect([...columns], `${name}: paper column '${column}'`).toContain(column);
+        for (const column of Object.keys(byColumn))
+          expect([...columns], `${name}: paper column '${column}'`).toContain(column);
       }
     }
   });
 
-  it('CFA++ sweeps: the paper\'s CFA++ numbers sit beside cfa++ cells; a resize view with cfa++ is reported at its axis', async () => {
-    const load = async (name: string) => loadSweep(new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname);
+  it("CFA++ sweeps: the paper's CFA++ numbers sit beside cfa++ cells; a resize view with cfa++ is reported at its axis", async () => {
+    const load = async (name: string) =>
+      loadSweep(new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname);
     const rd = await load('rd-mvtec');
-    expect(new Set(rd.cells.map((c) => `${c.config.cfa.view.kind} ${c.config.cfa.ensemble}`))).toEqual(new Set(['rd-mvtec none', 'rd-mvtec cfa++']));
+    expect(new Set(rd.cells.map((c) => `${c.config.cfa.view.kind} ${c.config.cfa.ensemble}`))).toEqual(
+      new Set(['rd-mvtec none', 'rd-mvtec cfa++']),
+    );
     expect(Object.keys(rd.sweep.report.paper.resnet18)).toEqual(['cfa++']);
     const main = await load('main-table');
-    expect(main.sweep.report.paper['-']).toEqual({ none: { imageAuroc: 99.3, pixelAuroc: 98.2 }, 'cfa++': { imageAuroc: 99.5, pixelAuroc: 98.5 } });
+    expect(main.sweep.report.paper['-']).toEqual({
+      none: { imageAuroc: 99.3, pixelAuroc: 98.2 },
+      'cfa++': { imageAuroc: 99.5, pixelAuroc: 98.5 },
+    });
     expect((await load('backbone-sweep')).cells.every((c) => c.config.cfa.ensemble === 'cfa++')).toBe(true);
-    const file = await sweepFile('demo', { ...valid, axes: [{ grid: { 'view.kind': ['center-crop', 'resize'], ensemble: ['cfa++'] } }] });
+    const file = await sweepFile('demo', {
+      ...valid,
+      axes: [{ grid: { 'view.kind': ['center-crop', 'resize'], ensemble: ['cfa++'] } }],
+    });
     const error = await loadSweep(file).catch((e: unknown) => e);
     expect((error as SweepError).problems.map((p) => p.path)).toEqual(['axes[0].grid["ensemble"][0]']);
   });

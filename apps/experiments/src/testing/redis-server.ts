@@ -30,11 +30,20 @@ export async function startTestRedis(): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'redis-'));
   let proc: ChildProcess;
   const launch = async () => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
-    await waitFor('redis to answer', async () => {
-      execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
-      return true;
-    }, 20_000, 100);
+    proc = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      'redis to answer',
+      async () => {
+        execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
+        return true;
+      },
+      20_000,
+      100,
+    );
   };
   const stop = async () => {
     if (!proc || proc.exitCode !== null) return;
@@ -43,5 +52,13 @@ export async function startTestRedis(): Promise<TestRedis> {
     await gone;
   };
   await launch();
-  return { url: `redis://127.0.0.1:${port}`, port, restart: async () => { await stop(); await launch(); }, stop };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+    stop,
+  };
 }

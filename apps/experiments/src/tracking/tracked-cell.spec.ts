@@ -20,20 +20,42 @@ beforeAll(async () => {
   const dataRoot = await tinyDataset(['weave']);
   dir = await mkdtemp(join(tmpdir(), 'tracked-cell-'));
   file = join(dir, 'one-cell.yaml');
-  await writeFile(file, stringify({
-    name: 'one-cell', reproduces: 'test', dataRoot, categories: ['weave'], heatmaps: 0,
-    base: TINY_BASE, axes: [{ grid: { 'loss.terms': ['att'] } }], report: { metrics: ['imageAuroc'] },
-  }));
+  await writeFile(
+    file,
+    stringify({
+      name: 'one-cell',
+      reproduces: 'test',
+      dataRoot,
+      categories: ['weave'],
+      heatmaps: 0,
+      base: TINY_BASE,
+      axes: [{ grid: { 'loss.terms': ['att'] } }],
+      report: { metrics: ['imageAuroc'] },
+    }),
+  );
 });
 
-async function runOnce(ownershipLost: (store: FileTrackingStore, experimentId: string, parentRunId: string, runId: string) => Promise<string | undefined>) {
+async function runOnce(
+  ownershipLost: (
+    store: FileTrackingStore,
+    experimentId: string,
+    parentRunId: string,
+    runId: string,
+  ) => Promise<string | undefined>,
+) {
   const store = new FileTrackingStore(join(dir, `mlruns-${Math.random().toString(36).slice(2)}`));
   const loaded = await loadSweep(file);
   const parent = await openSweepParent(store, loaded);
   const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 1 });
   const outcome = await runTrackedCell({
-    store, experimentId: parent.experimentId, parentRunId: parent.parentRunId, sweepName: 'one-cell', cell: loaded.cells[0], engine,
-    outDir: join(dir, 'out'), ownershipLost: (runId) => ownershipLost(store, parent.experimentId, parent.parentRunId, runId),
+    store,
+    experimentId: parent.experimentId,
+    parentRunId: parent.parentRunId,
+    sweepName: 'one-cell',
+    cell: loaded.cells[0],
+    engine,
+    outDir: join(dir, 'out'),
+    ownershipLost: (runId) => ownershipLost(store, parent.experimentId, parent.parentRunId, runId),
   });
   const run = await store.getRun(outcome.runId);
   return { outcome, run };
@@ -65,7 +87,9 @@ describe('runTrackedCell', () => {
     expect(outcome.error).toBeInstanceOf(CellSupersededError);
     expect(run.info.status).toBe('KILLED');
     expect(run.data.tags[CFA_TAGS.error]).toMatch(/another attempt closed this run \(KILLED\)/);
-    const unreachable = { getRun: () => Promise.reject(new Error('connect ECONNREFUSED')) } as unknown as FileTrackingStore;
+    const unreachable = {
+      getRun: () => Promise.reject(new Error('connect ECONNREFUSED')),
+    } as unknown as FileTrackingStore;
     expect(await runClosedByAnotherAttempt(unreachable, run.info.runId)).toBeUndefined();
   });
 });

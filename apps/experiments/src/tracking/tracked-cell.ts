@@ -46,7 +46,12 @@ export const COMPANION_PREFIX = 'companion/';
 
 /** One epoch as MLflow metrics, at step = epoch. */
 export function epochMetrics(e: EpochRecord, prefix = '', timestamp = Date.now()): Metric[] {
-  return (Object.keys(EPOCH_METRIC_KEYS) as (keyof typeof EPOCH_METRIC_KEYS)[]).map((k) => ({ key: `${prefix}${EPOCH_METRIC_KEYS[k]}`, value: e[k], timestamp, step: e.epoch }));
+  return (Object.keys(EPOCH_METRIC_KEYS) as (keyof typeof EPOCH_METRIC_KEYS)[]).map((k) => ({
+    key: `${prefix}${EPOCH_METRIC_KEYS[k]}`,
+    value: e[k],
+    timestamp,
+    step: e.epoch,
+  }));
 }
 
 /** Final metrics as MLflow keys. */
@@ -76,7 +81,12 @@ export interface CellRunRecord {
 }
 
 /** The child runs of `parentRunId` for one cell key, newest first. */
-export async function findCellRuns(store: TrackingStore, experimentId: string, parentRunId: string, cellKey: string): Promise<Run[]> {
+export async function findCellRuns(
+  store: TrackingStore,
+  experimentId: string,
+  parentRunId: string,
+  cellKey: string,
+): Promise<Run[]> {
   return searchAllRuns(store, {
     experimentIds: [experimentId],
     filter: `tags.\`${MLFLOW_TAGS.parentRunId}\` = '${parentRunId}' AND tags.\`${CFA_TAGS.cellKey}\` = '${cellKey}'`,
@@ -109,12 +119,20 @@ export interface TrackedCellOptions {
  * still RUNNING — or when the tracking server cannot say (an outage: the cell goes on, spooled).
  */
 export async function runClosedByAnotherAttempt(store: TrackingStore, runId: string): Promise<string | undefined> {
-  const status = await store.getRun(runId).then((r) => r.info.status, () => 'RUNNING');
+  const status = await store.getRun(runId).then(
+    (r) => r.info.status,
+    () => 'RUNNING',
+  );
   return status === 'RUNNING' ? undefined : `another attempt closed this run (${status}) while it was still computing`;
 }
 
 /** Closes a run KILLED with the reason as its `cfa.error` tag (a dead, stalled or superseded attempt). */
-export async function closeRunKilled(store: TrackingStore, runId: string, reason: string, endTime = Date.now()): Promise<void> {
+export async function closeRunKilled(
+  store: TrackingStore,
+  runId: string,
+  reason: string,
+  endTime = Date.now(),
+): Promise<void> {
   await store.setTag(runId, CFA_TAGS.error, reason);
   await store.updateRun({ runId, status: 'KILLED', endTime });
 }
@@ -132,7 +150,9 @@ async function uploadFolder(store: TrackingStore, runId: string, dir: string, pr
   }
 }
 
-export async function runTrackedCell(options: TrackedCellOptions): Promise<{ runId: string; result?: CellResult; error?: Error }> {
+export async function runTrackedCell(
+  options: TrackedCellOptions,
+): Promise<{ runId: string; result?: CellResult; error?: Error }> {
   const { store, experimentId, parentRunId, sweepName, cell, engine } = options;
   const config = cell.config;
   const run = await store.createRun({
@@ -153,20 +173,31 @@ export async function runTrackedCell(options: TrackedCellOptions): Promise<{ run
   });
   const runId = run.info.runId;
   const logEpoch = (prefix: string) => (e: EpochRecord) => {
-    void store.logBatch(runId, { metrics: epochMetrics(e, prefix) })
+    void store
+      .logBatch(runId, { metrics: epochMetrics(e, prefix) })
       .catch((error: Error) => options.log?.(`could not log ${prefix}epoch ${e.epoch}: ${error.message}`));
   };
   try {
-    await store.logBatch(runId, { params: Object.entries(flattenConfig({ dataset: config.dataset, ...config.cfa, heatmaps: config.heatmaps })).map(([key, value]) => ({ key, value })) });
+    await store.logBatch(runId, {
+      params: Object.entries(flattenConfig({ dataset: config.dataset, ...config.cfa, heatmaps: config.heatmaps })).map(
+        ([key, value]) => ({ key, value }),
+      ),
+    });
     const result = await runCell({
-      config, engine, outDir: options.outDir, cache: options.cache, onProgress: options.onProgress, log: options.log,
+      config,
+      engine,
+      outDir: options.outDir,
+      cache: options.cache,
+      onProgress: options.onProgress,
+      log: options.log,
       onEpoch: logEpoch(''),
       onCompanionEpoch: logEpoch(COMPANION_PREFIX),
     });
     if (result.ensemble) await store.setTag(runId, CFA_TAGS.ensembleViews, result.ensemble.views.join(' + '));
     await store.logBatch(runId, { metrics: finalMetrics(result) });
     const undefinedNotes = Object.entries(result.metrics.undefinedMetrics);
-    if (undefinedNotes.length) await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
+    if (undefinedNotes.length)
+      await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
     await uploadFolder(store, runId, options.outDir);
     const lost = await options.ownershipLost?.(runId);
     if (lost) {

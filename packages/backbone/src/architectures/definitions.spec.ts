@@ -7,7 +7,9 @@ import { resnet18Definition, wideResnet50Definition } from './resnet';
 import { vgg19BnDefinition } from './vgg';
 
 // Exported from torchvision 0.14 by tools/torch-reference/export_state_dict_keys.py (keys and shapes).
-const torchvision = JSON.parse(readFileSync(new URL('../__fixtures__/torchvision-state-dict-keys.json', import.meta.url), 'utf8')) as Record<string, [string, number[]][]>;
+const torchvision = JSON.parse(
+  readFileSync(new URL('../__fixtures__/torchvision-state-dict-keys.json', import.meta.url), 'utf8'),
+) as Record<string, [string, number[]][]>;
 
 describe.each([
   ['resnet18', [64, 128, 256], 448, [4, 8, 16]],
@@ -36,20 +38,32 @@ describe.each([
 describe('narrow copies (fixtures only)', () => {
   it('widthDivisor divides every channel count and keeps the names', () => {
     const narrow = summarizeDefinition(resnet18Definition({ widthDivisor: 4 }), 64);
-    expect(narrow.params.map((p) => p.name)).toEqual(summarizeDefinition(resnet18Definition(), 64).params.map((p) => p.name));
+    expect(narrow.params.map((p) => p.name)).toEqual(
+      summarizeDefinition(resnet18Definition(), 64).params.map((p) => p.name),
+    );
     expect(narrow.features.map((f) => f.channels)).toEqual([16, 32, 64]);
-    expect(inferFeatureShapes(wideResnet50Definition({ widthDivisor: 8 }), 64).map((f) => f.channels)).toEqual([32, 64, 128]);
-    expect(inferFeatureShapes(vgg19BnDefinition({ widthDivisor: 16 }), 32).map((f) => f.channels)).toEqual([16, 32, 32]);
+    expect(inferFeatureShapes(wideResnet50Definition({ widthDivisor: 8 }), 64).map((f) => f.channels)).toEqual([
+      32, 64, 128,
+    ]);
+    expect(inferFeatureShapes(vgg19BnDefinition({ widthDivisor: 16 }), 32).map((f) => f.channels)).toEqual([
+      16, 32, 32,
+    ]);
   });
 
   it("efficientnet: torchvision's _make_divisible and a width multiplier", () => {
-    expect([makeDivisible(51.2), makeDivisible(38.4), makeDivisible(9.6), makeDivisible(179.2)]).toEqual([48, 40, 16, 176]);
-    expect(inferFeatureShapes(efficientNetB5Definition({ widthMult: 0.4 }), 32).map((f) => f.channels)).toEqual([80, 48, 48]);
+    expect([makeDivisible(51.2), makeDivisible(38.4), makeDivisible(9.6), makeDivisible(179.2)]).toEqual([
+      48, 40, 16, 176,
+    ]);
+    expect(inferFeatureShapes(efficientNetB5Definition({ widthMult: 0.4 }), 32).map((f) => f.channels)).toEqual([
+      80, 48, 48,
+    ]);
   });
 });
 
 describe('backboneDefinition', () => {
   it('names the backbones that exist when asked for another', () => {
-    expect(() => backboneDefinition('alexnet')).toThrow(/unknown backbone 'alexnet': expected one of resnet18, wide_resnet50_2, vgg19, vgg19_bn, efficientnet_b5/);
+    expect(() => backboneDefinition('alexnet')).toThrow(
+      /unknown backbone 'alexnet': expected one of resnet18, wide_resnet50_2, vgg19, vgg19_bn, efficientnet_b5/,
+    );
   });
 });

@@ -48,24 +48,62 @@ export interface EfficientNetOptions {
   depthMult?: number;
 }
 
-function mbConv<T>(b: NetBuilder<T>, prefix: string, x: T, input: number, out: number, expandRatio: number, kernel: number, stride: number): T {
+function mbConv<T>(
+  b: NetBuilder<T>,
+  prefix: string,
+  x: T,
+  input: number,
+  out: number,
+  expandRatio: number,
+  kernel: number,
+  stride: number,
+): T {
   const expanded = makeDivisible(input * expandRatio);
   let h = x;
   let i = 0;
   if (expanded !== input) {
-    h = b.silu(b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, { inChannels: input, outChannels: expanded, kernel: 1 }));
+    h = b.silu(
+      b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, {
+        inChannels: input,
+        outChannels: expanded,
+        kernel: 1,
+      }),
+    );
     i++;
   }
-  h = b.silu(b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, {
-    inChannels: expanded, outChannels: expanded, kernel, stride, padding: (kernel - 1) / 2, groups: expanded,
-  }));
+  h = b.silu(
+    b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, {
+      inChannels: expanded,
+      outChannels: expanded,
+      kernel,
+      stride,
+      padding: (kernel - 1) / 2,
+      groups: expanded,
+    }),
+  );
   i++;
   const squeeze = Math.max(1, Math.floor(input / 4));
-  let scale = b.convBn(`${prefix}.block.${i}.fc1`, null, b.globalAvgPool(h), { inChannels: expanded, outChannels: squeeze, kernel: 1, bias: true });
-  scale = b.sigmoid(b.convBn(`${prefix}.block.${i}.fc2`, null, b.silu(scale), { inChannels: squeeze, outChannels: expanded, kernel: 1, bias: true }));
+  let scale = b.convBn(`${prefix}.block.${i}.fc1`, null, b.globalAvgPool(h), {
+    inChannels: expanded,
+    outChannels: squeeze,
+    kernel: 1,
+    bias: true,
+  });
+  scale = b.sigmoid(
+    b.convBn(`${prefix}.block.${i}.fc2`, null, b.silu(scale), {
+      inChannels: squeeze,
+      outChannels: expanded,
+      kernel: 1,
+      bias: true,
+    }),
+  );
   h = b.mul(h, scale);
   i++;
-  h = b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, { inChannels: expanded, outChannels: out, kernel: 1 });
+  h = b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, {
+    inChannels: expanded,
+    outChannels: out,
+    kernel: 1,
+  });
   return stride === 1 && input === out ? b.add(h, x) : h;
 }
 
@@ -81,7 +119,15 @@ export function efficientNetB5Definition(options: EfficientNetOptions = {}): Bac
     embedding: { scaleByChannels: true, outMultiplier: 2 },
     forward<T>(b: NetBuilder<T>, input: T): T[] {
       const stem = makeDivisible(32 * width);
-      let x = b.silu(b.convBn('features.0.0', 'features.0.1', input, { inChannels: 3, outChannels: stem, kernel: 3, stride: 2, padding: 1 }));
+      let x = b.silu(
+        b.convBn('features.0.0', 'features.0.1', input, {
+          inChannels: 3,
+          outChannels: stem,
+          kernel: 3,
+          stride: 2,
+          padding: 1,
+        }),
+      );
       const features: T[] = [];
       for (let s = 1; s <= lastStage; s++) {
         const [expand, kernel, stride, inBase, outBase, blocksBase] = B0_STAGES[s - 1];

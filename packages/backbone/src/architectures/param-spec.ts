@@ -8,7 +8,14 @@ import type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from './net-b
 export interface ParamInfo {
   name: string;
   shape: number[];
-  role: 'conv.weight' | 'conv.bias' | 'bn.weight' | 'bn.bias' | 'bn.running_mean' | 'bn.running_var' | 'bn.num_batches_tracked';
+  role:
+    | 'conv.weight'
+    | 'conv.bias'
+    | 'bn.weight'
+    | 'bn.bias'
+    | 'bn.running_mean'
+    | 'bn.running_var'
+    | 'bn.num_batches_tracked';
   /** `num_batches_tracked` is bookkeeping: accepted when present, not required. */
   optional: boolean;
 }
@@ -43,16 +50,29 @@ class SymbolicBuilder implements NetBuilder<SymbolicMap> {
   convBn(conv: string, bn: string | null, x: SymbolicMap, s: ConvSpec): SymbolicMap {
     const spec: Required<ConvSpec> = { stride: 1, padding: 0, groups: 1, bias: false, ...s };
     if (x.channels !== spec.inChannels) {
-      throw new Error(`definition error at ${conv}: input has ${x.channels} channels, the conv expects ${spec.inChannels}`);
+      throw new Error(
+        `definition error at ${conv}: input has ${x.channels} channels, the conv expects ${spec.inChannels}`,
+      );
     }
     this.convs.push({ conv, bn, spec });
-    this.params.push({ name: `${conv}.weight`, shape: [spec.outChannels, spec.inChannels / spec.groups, spec.kernel, spec.kernel], role: 'conv.weight', optional: false });
-    if (spec.bias) this.params.push({ name: `${conv}.bias`, shape: [spec.outChannels], role: 'conv.bias', optional: false });
+    this.params.push({
+      name: `${conv}.weight`,
+      shape: [spec.outChannels, spec.inChannels / spec.groups, spec.kernel, spec.kernel],
+      role: 'conv.weight',
+      optional: false,
+    });
+    if (spec.bias)
+      this.params.push({ name: `${conv}.bias`, shape: [spec.outChannels], role: 'conv.bias', optional: false });
     if (bn) {
       for (const role of ['weight', 'bias', 'running_mean', 'running_var'] as const) {
         this.params.push({ name: `${bn}.${role}`, shape: [spec.outChannels], role: `bn.${role}`, optional: false });
       }
-      this.params.push({ name: `${bn}.num_batches_tracked`, shape: [], role: 'bn.num_batches_tracked', optional: true });
+      this.params.push({
+        name: `${bn}.num_batches_tracked`,
+        shape: [],
+        role: 'bn.num_batches_tracked',
+        optional: true,
+      });
     }
     return {
       channels: spec.outChannels,
@@ -80,7 +100,9 @@ class SymbolicBuilder implements NetBuilder<SymbolicMap> {
   mul(a: SymbolicMap, b: SymbolicMap): SymbolicMap {
     const broadcast = b.height === 1 && b.width === 1;
     if (a.channels !== b.channels || (!broadcast && (a.height !== b.height || a.width !== b.width))) {
-      throw new Error(`definition error: mul of [${a.channels}, ${a.height}, ${a.width}] and [${b.channels}, ${b.height}, ${b.width}]`);
+      throw new Error(
+        `definition error: mul of [${a.channels}, ${a.height}, ${a.width}] and [${b.channels}, ${b.height}, ${b.width}]`,
+      );
     }
     return a;
   }
@@ -88,18 +110,26 @@ class SymbolicBuilder implements NetBuilder<SymbolicMap> {
   concat(xs: SymbolicMap[]): SymbolicMap {
     const [first] = xs;
     if (xs.some((x) => x.height !== first.height || x.width !== first.width)) {
-      throw new Error(`definition error: concat of maps with different sizes ${xs.map((x) => `${x.height}×${x.width}`).join(', ')}`);
+      throw new Error(
+        `definition error: concat of maps with different sizes ${xs.map((x) => `${x.height}×${x.width}`).join(', ')}`,
+      );
     }
     return { channels: xs.reduce((s, x) => s + x.channels, 0), height: first.height, width: first.width };
   }
 
   maxPool(x: SymbolicMap, p: PoolSpec): SymbolicMap {
-    return { channels: x.channels, height: outSize(x.height, p.kernel, p.stride, p.padding), width: outSize(x.width, p.kernel, p.stride, p.padding) };
+    return {
+      channels: x.channels,
+      height: outSize(x.height, p.kernel, p.stride, p.padding),
+      width: outSize(x.width, p.kernel, p.stride, p.padding),
+    };
   }
 
   add(a: SymbolicMap, b: SymbolicMap): SymbolicMap {
     if (a.channels !== b.channels || a.height !== b.height || a.width !== b.width) {
-      throw new Error(`definition error: add of [${a.channels}, ${a.height}, ${a.width}] and [${b.channels}, ${b.height}, ${b.width}]`);
+      throw new Error(
+        `definition error: add of [${a.channels}, ${a.height}, ${a.width}] and [${b.channels}, ${b.height}, ${b.width}]`,
+      );
     }
     return a;
   }

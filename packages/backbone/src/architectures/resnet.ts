@@ -32,23 +32,66 @@ export interface ResNetOptions {
 const EXPANSION: Record<BlockKind, number> = { basic: 1, bottleneck: 4 };
 
 function basicBlock<T>(b: NetBuilder<T>, prefix: string, x: T, inplanes: number, planes: number, stride: number): T {
-  let out = b.relu(b.convBn(`${prefix}.conv1`, `${prefix}.bn1`, x, { inChannels: inplanes, outChannels: planes, kernel: 3, stride, padding: 1 }));
-  out = b.convBn(`${prefix}.conv2`, `${prefix}.bn2`, out, { inChannels: planes, outChannels: planes, kernel: 3, padding: 1 });
-  const identity = stride !== 1 || inplanes !== planes
-    ? b.convBn(`${prefix}.downsample.0`, `${prefix}.downsample.1`, x, { inChannels: inplanes, outChannels: planes, kernel: 1, stride })
-    : x;
+  let out = b.relu(
+    b.convBn(`${prefix}.conv1`, `${prefix}.bn1`, x, {
+      inChannels: inplanes,
+      outChannels: planes,
+      kernel: 3,
+      stride,
+      padding: 1,
+    }),
+  );
+  out = b.convBn(`${prefix}.conv2`, `${prefix}.bn2`, out, {
+    inChannels: planes,
+    outChannels: planes,
+    kernel: 3,
+    padding: 1,
+  });
+  const identity =
+    stride !== 1 || inplanes !== planes
+      ? b.convBn(`${prefix}.downsample.0`, `${prefix}.downsample.1`, x, {
+          inChannels: inplanes,
+          outChannels: planes,
+          kernel: 1,
+          stride,
+        })
+      : x;
   return b.relu(b.add(out, identity));
 }
 
-function bottleneck<T>(b: NetBuilder<T>, prefix: string, x: T, inplanes: number, planes: number, stride: number, widthPerGroup: number): T {
+function bottleneck<T>(
+  b: NetBuilder<T>,
+  prefix: string,
+  x: T,
+  inplanes: number,
+  planes: number,
+  stride: number,
+  widthPerGroup: number,
+): T {
   const width = Math.floor(planes * (widthPerGroup / 64));
   const outC = planes * EXPANSION.bottleneck;
-  let out = b.relu(b.convBn(`${prefix}.conv1`, `${prefix}.bn1`, x, { inChannels: inplanes, outChannels: width, kernel: 1 }));
-  out = b.relu(b.convBn(`${prefix}.conv2`, `${prefix}.bn2`, out, { inChannels: width, outChannels: width, kernel: 3, stride, padding: 1 }));
+  let out = b.relu(
+    b.convBn(`${prefix}.conv1`, `${prefix}.bn1`, x, { inChannels: inplanes, outChannels: width, kernel: 1 }),
+  );
+  out = b.relu(
+    b.convBn(`${prefix}.conv2`, `${prefix}.bn2`, out, {
+      inChannels: width,
+      outChannels: width,
+      kernel: 3,
+      stride,
+      padding: 1,
+    }),
+  );
   out = b.convBn(`${prefix}.conv3`, `${prefix}.bn3`, out, { inChannels: width, outChannels: outC, kernel: 1 });
-  const identity = stride !== 1 || inplanes !== outC
-    ? b.convBn(`${prefix}.downsample.0`, `${prefix}.downsample.1`, x, { inChannels: inplanes, outChannels: outC, kernel: 1, stride })
-    : x;
+  const identity =
+    stride !== 1 || inplanes !== outC
+      ? b.convBn(`${prefix}.downsample.0`, `${prefix}.downsample.1`, x, {
+          inChannels: inplanes,
+          outChannels: outC,
+          kernel: 1,
+          stride,
+        })
+      : x;
   return b.relu(b.add(out, identity));
 }
 
@@ -61,7 +104,9 @@ function resnetDefinition(spec: ResNetSpec): BackboneDefinition {
     embedding: PLAIN_EMBEDDING,
     forward<T>(b: NetBuilder<T>, input: T): T[] {
       const base = 64 / spec.widthDivisor;
-      let x = b.relu(b.convBn('conv1', 'bn1', input, { inChannels: 3, outChannels: base, kernel: 7, stride: 2, padding: 3 }));
+      let x = b.relu(
+        b.convBn('conv1', 'bn1', input, { inChannels: 3, outChannels: base, kernel: 7, stride: 2, padding: 3 }),
+      );
       x = b.maxPool(x, { kernel: 3, stride: 2, padding: 1 });
       let inplanes = base;
       const features: T[] = [];
@@ -70,9 +115,10 @@ function resnetDefinition(spec: ResNetSpec): BackboneDefinition {
         for (let j = 0; j < blocks; j++) {
           const stride = i > 0 && j === 0 ? 2 : 1;
           const prefix = `layer${i + 1}.${j}`;
-          x = spec.block === 'basic'
-            ? basicBlock(b, prefix, x, inplanes, planes, stride)
-            : bottleneck(b, prefix, x, inplanes, planes, stride, spec.widthPerGroup);
+          x =
+            spec.block === 'basic'
+              ? basicBlock(b, prefix, x, inplanes, planes, stride)
+              : bottleneck(b, prefix, x, inplanes, planes, stride, spec.widthPerGroup);
           inplanes = planes * EXPANSION[spec.block];
         }
         features.push(x);
@@ -83,7 +129,19 @@ function resnetDefinition(spec: ResNetSpec): BackboneDefinition {
 }
 
 export const resnet18Definition = (options: ResNetOptions = {}): BackboneDefinition =>
-  resnetDefinition({ name: 'resnet18', block: 'basic', layers: [2, 2, 2], widthPerGroup: 64, widthDivisor: options.widthDivisor ?? 1 });
+  resnetDefinition({
+    name: 'resnet18',
+    block: 'basic',
+    layers: [2, 2, 2],
+    widthPerGroup: 64,
+    widthDivisor: options.widthDivisor ?? 1,
+  });
 
 export const wideResnet50Definition = (options: ResNetOptions = {}): BackboneDefinition =>
-  resnetDefinition({ name: 'wide_resnet50_2', block: 'bottleneck', layers: [3, 4, 6], widthPerGroup: 128, widthDivisor: options.widthDivisor ?? 1 });
+  resnetDefinition({
+    name: 'wide_resnet50_2',
+    block: 'bottleneck',
+    layers: [3, 4, 6],
+    widthPerGroup: 128,
+    widthDivisor: options.widthDivisor ?? 1,
+  });

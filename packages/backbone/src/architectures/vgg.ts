@@ -12,7 +12,29 @@
  */
 import { type BackboneDefinition, type NetBuilder, PLAIN_EMBEDDING } from './net-builder';
 
-const CONFIG_E: (number | 'M')[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'];
+const CONFIG_E: (number | 'M')[] = [
+  64,
+  64,
+  'M',
+  128,
+  128,
+  'M',
+  256,
+  256,
+  256,
+  256,
+  'M',
+  512,
+  512,
+  512,
+  512,
+  'M',
+  512,
+  512,
+  512,
+  512,
+  'M',
+];
 
 export interface VggOptions {
   batchNorm: boolean;
@@ -63,7 +85,13 @@ export function vggDefinition(options: VggOptions): BackboneDefinition {
           continue;
         }
         const out = v / divisor;
-        x = b.convBn(`features.${index}`, batchNorm ? `features.${index + 1}` : null, x, { inChannels, outChannels: out, kernel: 3, padding: 1, bias: true });
+        x = b.convBn(`features.${index}`, batchNorm ? `features.${index + 1}` : null, x, {
+          inChannels,
+          outChannels: out,
+          kernel: 3,
+          padding: 1,
+          bias: true,
+        });
         x = b.relu(x);
         index += batchNorm ? 3 : 2;
         inChannels = out;
@@ -75,5 +103,7 @@ export function vggDefinition(options: VggOptions): BackboneDefinition {
   };
 }
 
-export const vgg19Definition = (options: { widthDivisor?: number } = {}) => vggDefinition({ batchNorm: false, ...options });
-export const vgg19BnDefinition = (options: { widthDivisor?: number } = {}) => vggDefinition({ batchNorm: true, ...options });
+export const vgg19Definition = (options: { widthDivisor?: number } = {}) =>
+  vggDefinition({ batchNorm: false, ...options });
+export const vgg19BnDefinition = (options: { widthDivisor?: number } = {}) =>
+  vggDefinition({ batchNorm: true, ...options });

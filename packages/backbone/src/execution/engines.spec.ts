@@ -15,8 +15,10 @@ function withRandomBatchNorm(weights: StateDict, seed: number): StateDict {
   const rng = createRng(seed);
   for (const [name, w] of weights) {
     if (name.endsWith('running_var')) w.data.forEach((_, i) => (w.data[i] = 0.5 + rng.next()));
-    else if (name.endsWith('running_mean') || (w.shape.length === 1 && name.endsWith('.bias'))) w.data.forEach((_, i) => (w.data[i] = 0.2 * rng.normal()));
-    else if (w.shape.length === 1 && name.endsWith('.weight')) w.data.forEach((_, i) => (w.data[i] = 1 + 0.2 * rng.normal()));
+    else if (name.endsWith('running_mean') || (w.shape.length === 1 && name.endsWith('.bias')))
+      w.data.forEach((_, i) => (w.data[i] = 0.2 * rng.normal()));
+    else if (w.shape.length === 1 && name.endsWith('.weight'))
+      w.data.forEach((_, i) => (w.data[i] = 1 + 0.2 * rng.normal()));
   }
   return weights;
 }
@@ -27,7 +29,8 @@ function randomImages(n: number, size: number, seed: number): Float32Array {
 }
 
 function maxRelativeError(a: Float32Array, b: Float32Array): number {
-  let maxAbs = 0, maxRef = 0;
+  let maxAbs = 0,
+    maxRef = 0;
   for (let i = 0; i < a.length; i++) {
     maxAbs = Math.max(maxAbs, Math.abs(a[i] - b[i]));
     maxRef = Math.max(maxRef, Math.abs(b[i]));
@@ -45,7 +48,11 @@ describe.each([
   ['vgg19_bn (width/16)', vgg19BnDefinition({ widthDivisor: 16 })],
   ['efficientnet_b5 (width×0.4)', efficientNetB5Definition({ widthMult: 0.4 })],
 ])('%s x=[2,64,64,3]', (_label, def) => {
-  const model = buildBackboneModel(def, withRandomBatchNorm(randomInitWeights(def, 5), 6), { kind: 'random', seed: 5, id: 'test' });
+  const model = buildBackboneModel(def, withRandomBatchNorm(randomInitWeights(def, 5), 6), {
+    kind: 'random',
+    seed: 5,
+    id: 'test',
+  });
   const images = randomImages(2, 64, 7);
 
   it('BatchNorm fused into the convs gives the same features as conv → BatchNorm', () => {
@@ -55,7 +62,9 @@ describe.each([
     const a = fused.forward(x);
     const b = unfused.forward(x);
     expect(a.map((t) => t.shape)).toEqual(b.map((t) => t.shape));
-    a.forEach((t, i) => expect(maxRelativeError(t.dataSync() as Float32Array, b[i].dataSync() as Float32Array)).toBeLessThan(1e-4));
+    a.forEach((t, i) =>
+      expect(maxRelativeError(t.dataSync() as Float32Array, b[i].dataSync() as Float32Array)).toBeLessThan(1e-4),
+    );
     [x, ...a, ...b].forEach((t) => t.dispose());
     fused.dispose();
     unfused.dispose();
@@ -82,10 +91,16 @@ describe.each([
 
 describe('createTfBackboneRunner', () => {
   it('checks the input shape at the boundary', () => {
-    const model = buildBackboneModel(resnet18Definition({ widthDivisor: 8 }), randomInitWeights(resnet18Definition({ widthDivisor: 8 }), 0), { kind: 'random', seed: 0, id: 't' });
+    const model = buildBackboneModel(
+      resnet18Definition({ widthDivisor: 8 }),
+      randomInitWeights(resnet18Definition({ widthDivisor: 8 }), 0),
+      { kind: 'random', seed: 0, id: 't' },
+    );
     const runner = createTfBackboneRunner(model);
     const x = tf.zeros([1, 32, 32, 1]) as tf.Tensor4D;
-    expect(() => runner.forward(x)).toThrow(/Error in resnet18\.forward: images must have shape \[N, \*, \*, 3\], got \[1, 32, 32, 1\]/);
+    expect(() => runner.forward(x)).toThrow(
+      /Error in resnet18\.forward: images must have shape \[N, \*, \*, 3\], got \[1, 32, 32, 1\]/,
+    );
     x.dispose();
     runner.dispose();
   });

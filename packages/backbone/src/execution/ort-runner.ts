@@ -9,7 +9,14 @@
  * const maps = await runner.forward(images, 4); // images: Float32Array [4, 224, 224, 3]
  * ```
  */
-import { assert, attr, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
+import {
+  assert,
+  attr,
+  createOrtRunner,
+  type EngineSelection,
+  OnnxGraphBuilder,
+  type OrtRunner,
+} from '@cfa/tensor-runtime';
 import type { BackboneModel } from '../backbone-model';
 import { featureShapesFor } from '../backbone-model';
 import { lowerBackboneToOnnx } from './onnx-lowering';
@@ -31,7 +38,11 @@ export function nhwcInputToNchw(g: OnnxGraphBuilder, name: string, size: number)
   return g.node('Transpose', [input], { perm: attr.ints([0, 3, 1, 2]) })[0];
 }
 
-export async function createOrtBackboneRunner(engine: EngineSelection, model: BackboneModel, inputSize: number): Promise<OrtBackboneRunner> {
+export async function createOrtBackboneRunner(
+  engine: EngineSelection,
+  model: BackboneModel,
+  inputSize: number,
+): Promise<OrtBackboneRunner> {
   const g = new OnnxGraphBuilder(model.definition.name);
   const maps = lowerBackboneToOnnx(g, model, nhwcInputToNchw(g, 'images', inputSize));
   const shapes = featureShapesFor(model, inputSize);
@@ -42,10 +53,17 @@ export async function createOrtBackboneRunner(engine: EngineSelection, model: Ba
   const runner: OrtRunner = await createOrtRunner(engine, g.toBytes(), `${model.definition.name} backbone`);
   return {
     async forward(images, batch) {
-      assert(images.length === batch * inputSize * inputSize * 3, `${model.definition.name}.forward`,
-        () => `images must hold [${batch}, ${inputSize}, ${inputSize}, 3] = ${batch * inputSize * inputSize * 3} values, got ${images.length}`);
+      assert(
+        images.length === batch * inputSize * inputSize * 3,
+        `${model.definition.name}.forward`,
+        () =>
+          `images must hold [${batch}, ${inputSize}, ${inputSize}, 3] = ${batch * inputSize * inputSize * 3} values, got ${images.length}`,
+      );
       const out = await runner.run({ images: { data: images, dims: [batch, inputSize, inputSize, 3] } });
-      return shapes.map((s) => ({ data: out[s.name].data as Float32Array, dims: [batch, s.height, s.width, s.channels] }));
+      return shapes.map((s) => ({
+        data: out[s.name].data as Float32Array,
+        dims: [batch, s.height, s.width, s.channels],
+      }));
     },
     release: () => runner.release(),
   };

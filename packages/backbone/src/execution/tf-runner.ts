@@ -37,21 +37,32 @@ function toTfFilter(data: Float32Array, shape: number[], depthwise: boolean): tf
   return filter as tf.Tensor4D;
 }
 
-export function createTfBackboneRunner(model: BackboneModel, options: { fuseBatchNorm?: boolean } = {}): TfBackboneRunner {
+export function createTfBackboneRunner(
+  model: BackboneModel,
+  options: { fuseBatchNorm?: boolean } = {},
+): TfBackboneRunner {
   const fuse = options.fuseBatchNorm ?? true;
   const convs = new Map<string, TfConv>();
   for (const info of model.convs) {
     const { groups, inChannels, outChannels } = info.spec;
     const depthwise = groups > 1;
     if (depthwise && !(groups === inChannels && groups === outChannels)) {
-      throw new Error(`${model.definition.name}: grouped convolution ${info.conv} (groups ${groups}) is not supported, only depthwise`);
+      throw new Error(
+        `${model.definition.name}: grouped convolution ${info.conv} (groups ${groups}) is not supported, only depthwise`,
+      );
     }
     if (fuse || !info.bn) {
       const fused = model.fused.get(info.conv)!;
-      convs.set(info.conv, { filter: toTfFilter(fused.weight.data, fused.weight.shape, depthwise), bias: tf.tensor1d(fused.bias), depthwise });
+      convs.set(info.conv, {
+        filter: toTfFilter(fused.weight.data, fused.weight.shape, depthwise),
+        bias: tf.tensor1d(fused.bias),
+        depthwise,
+      });
     } else {
       const w = requireWeight(model.weights, `${info.conv}.weight`);
-      const bias = info.spec.bias ? requireWeight(model.weights, `${info.conv}.bias`).data : new Float32Array(outChannels);
+      const bias = info.spec.bias
+        ? requireWeight(model.weights, `${info.conv}.bias`).data
+        : new Float32Array(outChannels);
       const get = (role: string) => tf.tensor1d(requireWeight(model.weights, `${info.bn}.${role}`).data);
       convs.set(info.conv, {
         filter: toTfFilter(w.data, w.shape, depthwise),
@@ -67,10 +78,13 @@ export function createTfBackboneRunner(model: BackboneModel, options: { fuseBatc
       const c = convs.get(conv)!;
       const p = spec.padding ?? 0;
       const s = spec.stride ?? 1;
-      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
-      let y = c.depthwise
-        ? tf.depthwiseConv2d(x, c.filter, s, pad)
-        : tf.conv2d(x, c.filter, s, pad);
+      const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+        [0, 0],
+        [p, p],
+        [p, p],
+        [0, 0],
+      ];
+      let y = c.depthwise ? tf.depthwiseConv2d(x, c.filter, s, pad) : tf.conv2d(x, c.filter, s, pad);
       y = tf.add(y, c.bias);
       if (c.bn) y = tf.batchNorm(y, c.bn.mean, c.bn.variance, c.bn.beta, c.bn.gamma, model.definition.bnEps);
       return y;

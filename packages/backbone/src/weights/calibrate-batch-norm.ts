@@ -17,19 +17,40 @@ import type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from '../arch
 import { requireWeight, type StateDict } from './state-dict';
 
 function hwio(data: Float32Array, shape: number[], depthwise: boolean): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), depthwise ? [2, 3, 0, 1] : [2, 3, 1, 0]) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf.transpose(
+        tf.tensor4d(data, shape as [number, number, number, number]),
+        depthwise ? [2, 3, 0, 1] : [2, 3, 1, 0],
+      ) as tf.Tensor4D,
+  );
 }
 
-export function calibrateBatchNorm(def: BackboneDefinition, weights: StateDict, images: Float32Array, count: number, size: number): StateDict {
-  const out: StateDict = new Map([...weights].map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]));
+export function calibrateBatchNorm(
+  def: BackboneDefinition,
+  weights: StateDict,
+  images: Float32Array,
+  count: number,
+  size: number,
+): StateDict {
+  const out: StateDict = new Map(
+    [...weights].map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]),
+  );
   const builder: NetBuilder<tf.Tensor4D> = {
     convBn(conv: string, bn: string | null, x: tf.Tensor4D, spec: ConvSpec): tf.Tensor4D {
       const w = requireWeight(out, `${conv}.weight`);
       const depthwise = (spec.groups ?? 1) > 1;
       const filter = hwio(w.data, w.shape, depthwise);
       const p = spec.padding ?? 0;
-      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
-      let y = depthwise ? tf.depthwiseConv2d(x, filter, spec.stride ?? 1, pad) : tf.conv2d(x, filter, spec.stride ?? 1, pad);
+      const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+        [0, 0],
+        [p, p],
+        [p, p],
+        [0, 0],
+      ];
+      let y = depthwise
+        ? tf.depthwiseConv2d(x, filter, spec.stride ?? 1, pad)
+        : tf.conv2d(x, filter, spec.stride ?? 1, pad);
       if (spec.bias) y = tf.add(y, requireWeight(out, `${conv}.bias`).data);
       if (!bn) return y;
       const { mean, variance } = tf.moments(y, [0, 1, 2]);

@@ -6,7 +6,6 @@
 import type { ConvInfo } from '../architectures/param-spec';
 import { requireWeight, type StateDict, type WeightTensor } from './state-dict';
 
-
 export interface ConvWeights {
   /** OIHW (PyTorch and ONNX layout). */
   weight: WeightTensor;

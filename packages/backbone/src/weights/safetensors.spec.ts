@@ -2,13 +2,21 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, float16ToFloat32, float32ToFloat16, readSafetensors, writeSafetensors } from './safetensors';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  float16ToFloat32,
+  float32ToFloat16,
+  readSafetensors,
+  writeSafetensors,
+} from './safetensors';
 import type { StateDict } from './state-dict';
 
-const sample = (): StateDict => new Map([
-  ['b.weight', { shape: [2, 3], data: new Float32Array([1, -2, 0.5, 3.25, -0.125, 65504]) }],
-  ['a.bias', { shape: [2], data: new Float32Array([0.1, -7]) }],
-]);
+const sample = (): StateDict =>
+  new Map([
+    ['b.weight', { shape: [2, 3], data: new Float32Array([1, -2, 0.5, 3.25, -0.125, 65504]) }],
+    ['a.bias', { shape: [2], data: new Float32Array([0.1, -7]) }],
+  ]);
 
 describe('safetensors', () => {
   it('round-trips float32 exactly, with an 8-byte aligned header and sorted names', () => {
@@ -40,7 +48,8 @@ describe('safetensors', () => {
     expect(float32ToFloat16(65504)).toBe(0x7bff);
     expect(float32ToFloat16(1e6)).toBe(0x7c00);
     // round-to-nearest: relative error at most half a unit in the last place (2^-11)
-    for (const v of [0.1, -3.5, 1e-3, 1234.5]) expect(Math.abs(float16ToFloat32(float32ToFloat16(v)) - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11);
+    for (const v of [0.1, -3.5, 1e-3, 1234.5])
+      expect(Math.abs(float16ToFloat32(float32ToFloat16(v)) - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11);
     expect(float16ToFloat32(float32ToFloat16(1234.5))).toBe(1234); // a tie goes to the even neighbour
   });
 
@@ -55,10 +64,16 @@ describe('safetensors', () => {
     const dir = await mkdtemp(join(tmpdir(), 'st-'));
     const bytes = encodeSafetensors(sample());
     await writeFile(join(dir, 'cut.safetensors'), bytes.subarray(0, bytes.length - 5));
-    await expect(readSafetensors(join(dir, 'cut.safetensors'))).rejects.toThrow(/cut\.safetensors: tensor 'b\.weight' data .* lies outside the file: truncated/);
+    await expect(readSafetensors(join(dir, 'cut.safetensors'))).rejects.toThrow(
+      /cut\.safetensors: tensor 'b\.weight' data .* lies outside the file: truncated/,
+    );
     await writeFile(join(dir, 'junk.safetensors'), Buffer.from('not a weights file at all'));
-    await expect(readSafetensors(join(dir, 'junk.safetensors'))).rejects.toThrow(/junk\.safetensors: header length \d+ exceeds the file/);
-    await expect(readSafetensors(join(dir, 'nope.safetensors'))).rejects.toThrow(/nope\.safetensors: cannot read \(ENOENT\)/);
+    await expect(readSafetensors(join(dir, 'junk.safetensors'))).rejects.toThrow(
+      /junk\.safetensors: header length \d+ exceeds the file/,
+    );
+    await expect(readSafetensors(join(dir, 'nope.safetensors'))).rejects.toThrow(
+      /nope\.safetensors: cannot read \(ENOENT\)/,
+    );
     expect((await readFile(join(dir, 'cut.safetensors'))).length).toBe(bytes.length - 5);
   });
 

@@ -19,7 +19,10 @@ import type { StateDict, WeightTensor } from './state-dict';
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
 
 export class WeightFileError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'WeightFileError';
   }
@@ -82,9 +85,16 @@ export function float32ToFloat16(value: number): number {
 function decodeTensor(file: string, name: string, dtype: string, shape: number[], bytes: Uint8Array): WeightTensor {
   const count = shape.reduce((a, b) => a * b, 1);
   const size = DTYPE_BYTES[dtype];
-  if (!size) throw new WeightFileError(file, `tensor '${name}' has dtype ${dtype}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+  if (!size)
+    throw new WeightFileError(
+      file,
+      `tensor '${name}' has dtype ${dtype}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`,
+    );
   if (bytes.length !== count * size) {
-    throw new WeightFileError(file, `tensor '${name}' of shape [${shape}] and dtype ${dtype} needs ${count * size} bytes, its offsets span ${bytes.length}`);
+    throw new WeightFileError(
+      file,
+      `tensor '${name}' of shape [${shape}] and dtype ${dtype} needs ${count * size} bytes, its offsets span ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
@@ -123,7 +133,10 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsC
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > bytes.length - 8 || headerLength > 100_000_000) {
-    throw new WeightFileError(file, `header length ${headerLength} exceeds the file (${bytes.length} bytes): not a safetensors file or truncated`);
+    throw new WeightFileError(
+      file,
+      `header length ${headerLength} exceeds the file (${bytes.length} bytes): not a safetensors file or truncated`,
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -139,7 +152,11 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsC
       metadata = entry as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
     if (!Array.isArray(shape) || !Array.isArray(offsets) || typeof dtype !== 'string') {
       throw new WeightFileError(file, `header entry '${name}' lacks dtype/shape/data_offsets`);
     }
@@ -157,7 +174,10 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new WeightFileError(path, `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new WeightFileError(
+      path,
+      `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   return decodeSafetensors(bytes, path);
 }
@@ -165,7 +185,10 @@ export async function readSafetensors(path: string): Promise<SafetensorsContents
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
 /** Encodes a state dict (tensors sorted by name, 8-byte aligned header, as the reference writer does). */
-export function encodeSafetensors(tensors: StateDict, options: { dtype?: SafetensorsDtype; metadata?: Record<string, string> } = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: StateDict,
+  options: { dtype?: SafetensorsDtype; metadata?: Record<string, string> } = {},
+): Uint8Array {
   const dtype = options.dtype ?? 'F32';
   const size = DTYPE_BYTES[dtype];
   const names = [...tensors.keys()].sort();
@@ -203,7 +226,11 @@ function bf16Bits(value: number): number {
 }
 
 /** Writes atomically (temp file + rename) so an interrupted write never leaves a half file. */
-export async function writeSafetensors(path: string, tensors: StateDict, options: Parameters<typeof encodeSafetensors>[1] = {}): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: StateDict,
+  options: Parameters<typeof encodeSafetensors>[1] = {},
+): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, encodeSafetensors(tensors, options));
   await rename(tmp, path);

@@ -12,7 +12,8 @@ export type StateDict = Map<string, WeightTensor>;
 
 export function weightTensor(shape: number[], data?: Float32Array): WeightTensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  if (data && data.length !== size) throw new Error(`weight of shape [${shape}] needs ${size} values, got ${data.length}`);
+  if (data && data.length !== size)
+    throw new Error(`weight of shape [${shape}] needs ${size} values, got ${data.length}`);
   return { shape, data: data ?? new Float32Array(size) };
 }
 

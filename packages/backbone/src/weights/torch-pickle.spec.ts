@@ -19,7 +19,9 @@ describe('decodeTorchCheckpoint', () => {
   });
 
   it('refuses the legacy (pre-1.6, non-zip) format with what to do', () => {
-    expect(() => decodeTorchCheckpoint(fixture('refused-legacy.pth'), 'legacy.pth')).toThrow(/legacy\.pth: not a zip-format torch checkpoint \(this looks like the legacy pre-1\.6 torch format: re-save it with a recent torch\.save\)/);
+    expect(() => decodeTorchCheckpoint(fixture('refused-legacy.pth'), 'legacy.pth')).toThrow(
+      /legacy\.pth: not a zip-format torch checkpoint \(this looks like the legacy pre-1\.6 torch format: re-save it with a recent torch\.save\)/,
+    );
   });
 
   it('refuses a truncated file', () => {

@@ -24,7 +24,10 @@ function readZip(bytes: Uint8Array, file: string): Map<string, () => Uint8Array>
     }
   }
   if (eocd < 0) {
-    const legacy = bytes[0] === 0x80 ? ' (this looks like the legacy pre-1.6 torch format: re-save it with a recent torch.save)' : '';
+    const legacy =
+      bytes[0] === 0x80
+        ? ' (this looks like the legacy pre-1.6 torch format: re-save it with a recent torch.save)'
+        : '';
     throw new WeightFileError(file, `not a zip-format torch checkpoint${legacy}`);
   }
   let count = view.getUint16(eocd + 10, true);
@@ -32,7 +35,8 @@ function readZip(bytes: Uint8Array, file: string): Map<string, () => Uint8Array>
   if (cdOffset === 0xffffffff || count === 0xffff) {
     // ZIP64: the locator sits just before the EOCD record
     const locator = eocd - 20;
-    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50) throw new WeightFileError(file, 'zip64 locator missing');
+    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50)
+      throw new WeightFileError(file, 'zip64 locator missing');
     const z64 = Number(view.getBigUint64(locator + 8, true));
     count = Number(view.getBigUint64(z64 + 32, true));
     cdOffset = Number(view.getBigUint64(z64 + 48, true));
@@ -57,15 +61,24 @@ function readZip(bytes: Uint8Array, file: string): Map<string, () => Uint8Array>
       const len = view.getUint16(e + 2, true);
       if (id === 0x0001) {
         let q = e + 4;
-        if (size === 0xffffffff) { size = Number(view.getBigUint64(q, true)); q += 8; }
-        if (compressed === 0xffffffff) { compressed = Number(view.getBigUint64(q, true)); q += 8; }
-        if (localOffset === 0xffffffff) { localOffset = Number(view.getBigUint64(q, true)); }
+        if (size === 0xffffffff) {
+          size = Number(view.getBigUint64(q, true));
+          q += 8;
+        }
+        if (compressed === 0xffffffff) {
+          compressed = Number(view.getBigUint64(q, true));
+          q += 8;
+        }
+        if (localOffset === 0xffffffff) {
+          localOffset = Number(view.getBigUint64(q, true));
+        }
       }
       e += 4 + len;
     }
     p = extraEnd + commentLength;
     entries.set(name, () => {
-      if (view.getUint32(localOffset, true) !== 0x04034b50) throw new WeightFileError(file, `corrupt zip entry ${name}`);
+      if (view.getUint32(localOffset, true) !== 0x04034b50)
+        throw new WeightFileError(file, `corrupt zip entry ${name}`);
       const start = localOffset + 30 + view.getUint16(localOffset + 26, true) + view.getUint16(localOffset + 28, true);
       if (start + compressed > bytes.length) throw new WeightFileError(file, `zip entry ${name} is truncated`);
       const raw = bytes.subarray(start, start + compressed);
@@ -80,18 +93,30 @@ function readZip(bytes: Uint8Array, file: string): Map<string, () => Uint8Array>
 // ---- pickle -----------------------------------------------------------------------------------
 
 class Global {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
   get qualified(): string {
     return `${this.module}.${this.name}`;
   }
 }
 
 class StorageRef {
-  constructor(readonly dtype: string, readonly key: string, readonly numel: number) {}
+  constructor(
+    readonly dtype: string,
+    readonly key: string,
+    readonly numel: number,
+  ) {}
 }
 
 class TensorRef {
-  constructor(readonly storage: StorageRef, readonly offset: number, readonly size: number[], readonly stride: number[]) {}
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: number,
+    readonly size: number[],
+    readonly stride: number[],
+  ) {}
 }
 
 /** A dict (OrderedDict or plain) — kept as a Map so that insertion order survives. */
@@ -102,15 +127,29 @@ const ALLOWED_GLOBALS = new Set([
   'collections.OrderedDict',
   'torch._utils._rebuild_tensor_v2',
   'torch._utils._rebuild_parameter',
-  'torch.FloatStorage', 'torch.HalfStorage', 'torch.BFloat16Storage', 'torch.DoubleStorage',
-  'torch.LongStorage', 'torch.IntStorage', 'torch.ByteStorage', 'torch.BoolStorage',
+  'torch.FloatStorage',
+  'torch.HalfStorage',
+  'torch.BFloat16Storage',
+  'torch.DoubleStorage',
+  'torch.LongStorage',
+  'torch.IntStorage',
+  'torch.ByteStorage',
+  'torch.BoolStorage',
   'torch.storage.UntypedStorage',
-  'torch.float32', 'torch.float16', 'torch.bfloat16',
+  'torch.float32',
+  'torch.float16',
+  'torch.bfloat16',
 ]);
 
 const STORAGE_DTYPE: Record<string, string> = {
-  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64',
-  LongStorage: 'I64', IntStorage: 'I32', ByteStorage: 'U8', BoolStorage: 'U8',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  DoubleStorage: 'F64',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ByteStorage: 'U8',
+  BoolStorage: 'U8',
 };
 
 function unpickle(bytes: Uint8Array, file: string): unknown {
@@ -119,7 +158,10 @@ function unpickle(bytes: Uint8Array, file: string): unknown {
   const memo = new Map<number, unknown>();
   let p = 0;
   const fail = (why: string): never => {
-    throw new WeightFileError(file, `unsupported pickle content (${why}); only plain state dicts of tensors can be read`);
+    throw new WeightFileError(
+      file,
+      `unsupported pickle content (${why}); only plain state dicts of tensors can be read`,
+    );
   };
   const popMark = (): unknown[] => {
     const i = stack.lastIndexOf(MARK);
@@ -158,20 +200,49 @@ function unpickle(bytes: Uint8Array, file: string): unknown {
     if (p >= bytes.length) fail('pickle ended without STOP');
     const op = bytes[p++];
     switch (op) {
-      case 0x80: p++; break; // PROTO
-      case 0x95: p += 8; break; // FRAME
-      case 0x2e: return stack.pop(); // STOP
-      case 0x28: stack.push(MARK); break; // MARK
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(bytes[p]); p += 1; break; // BININT1
-      case 0x4d: stack.push(view.getUint16(p, true)); p += 2; break; // BININT2
-      case 0x4a: stack.push(view.getInt32(p, true)); p += 4; break; // BININT
-      case 0x8a: { // LONG1
+      case 0x80:
+        p++;
+        break; // PROTO
+      case 0x95:
+        p += 8;
+        break; // FRAME
+      case 0x2e:
+        return stack.pop(); // STOP
+      case 0x28:
+        stack.push(MARK);
+        break; // MARK
+      case 0x7d:
+        stack.push(new Map());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4b:
+        stack.push(bytes[p]);
+        p += 1;
+        break; // BININT1
+      case 0x4d:
+        stack.push(view.getUint16(p, true));
+        p += 2;
+        break; // BININT2
+      case 0x4a:
+        stack.push(view.getInt32(p, true));
+        p += 4;
+        break; // BININT
+      case 0x8a: {
+        // LONG1
         const n = bytes[p++];
         let v = 0n;
         for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[p + i]);
@@ -180,46 +251,125 @@ function unpickle(bytes: Uint8Array, file: string): unknown {
         stack.push(Number(v));
         break;
       }
-      case 0x47: stack.push(view.getFloat64(p, false)); p += 8; break; // BINFLOAT (big-endian)
-      case 0x58: { const n = view.getUint32(p, true); p += 4; stack.push(text(n)); break; } // BINUNICODE
-      case 0x8c: { const n = bytes[p++]; stack.push(text(n)); break; } // SHORT_BINUNICODE
-      case 0x8d: { const n = Number(view.getBigUint64(p, true)); p += 8; stack.push(text(n)); break; } // BINUNICODE8
-      case 0x43: { const n = bytes[p++]; stack.push(bytes.subarray(p, p + n)); p += n; break; } // SHORT_BINBYTES
-      case 0x42: { const n = view.getUint32(p, true); p += 4; stack.push(bytes.subarray(p, p + n)); p += n; break; } // BINBYTES
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x47:
+        stack.push(view.getFloat64(p, false));
+        p += 8;
+        break; // BINFLOAT (big-endian)
+      case 0x58: {
+        const n = view.getUint32(p, true);
+        p += 4;
+        stack.push(text(n));
+        break;
+      } // BINUNICODE
+      case 0x8c: {
+        const n = bytes[p++];
+        stack.push(text(n));
+        break;
+      } // SHORT_BINUNICODE
+      case 0x8d: {
+        const n = Number(view.getBigUint64(p, true));
+        p += 8;
+        stack.push(text(n));
+        break;
+      } // BINUNICODE8
+      case 0x43: {
+        const n = bytes[p++];
+        stack.push(bytes.subarray(p, p + n));
+        p += n;
+        break;
+      } // SHORT_BINBYTES
+      case 0x42: {
+        const n = view.getUint32(p, true);
+        p += 4;
+        stack.push(bytes.subarray(p, p + n));
+        p += n;
+        break;
+      } // BINBYTES
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const g = new Global(readLine(), readLine());
         if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global ${g.qualified}`);
         stack.push(g);
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = stack.pop() as string;
         const g = new Global(stack.pop() as string, name);
         if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global ${g.qualified}`);
         stack.push(g);
         break;
       }
-      case 0x71: memo.set(bytes[p++], stack.at(-1)); break; // BINPUT
-      case 0x72: memo.set(view.getUint32(p, true), stack.at(-1)); p += 4; break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, stack.at(-1)); break; // MEMOIZE
-      case 0x68: stack.push(memo.get(bytes[p++])); break; // BINGET
-      case 0x6a: stack.push(memo.get(view.getUint32(p, true))); p += 4; break; // LONG_BINGET
-      case 0x74: stack.push(popMark()); break; // TUPLE
-      case 0x85: stack.push([stack.pop()]); break; // TUPLE1
-      case 0x86: { const b = stack.pop(); const a = stack.pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = stack.pop(); const b = stack.pop(); const a = stack.pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x61: { const v = stack.pop(); (stack.at(-1) as unknown[]).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); (stack.at(-1) as unknown[]).push(...items); break; } // APPENDS
-      case 0x73: { const v = stack.pop(); const k = stack.pop(); (stack.at(-1) as PickleDict).set(k, v); break; } // SETITEM
-      case 0x75: { // SETITEMS
+      case 0x71:
+        memo.set(bytes[p++], stack.at(-1));
+        break; // BINPUT
+      case 0x72:
+        memo.set(view.getUint32(p, true), stack.at(-1));
+        p += 4;
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, stack.at(-1));
+        break; // MEMOIZE
+      case 0x68:
+        stack.push(memo.get(bytes[p++]));
+        break; // BINGET
+      case 0x6a:
+        stack.push(memo.get(view.getUint32(p, true)));
+        p += 4;
+        break; // LONG_BINGET
+      case 0x74:
+        stack.push(popMark());
+        break; // TUPLE
+      case 0x85:
+        stack.push([stack.pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = stack.pop();
+        const a = stack.pop();
+        stack.push([a, b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = stack.pop();
+        const b = stack.pop();
+        const a = stack.pop();
+        stack.push([a, b, c]);
+        break;
+      } // TUPLE3
+      case 0x61: {
+        const v = stack.pop();
+        (stack.at(-1) as unknown[]).push(v);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        (stack.at(-1) as unknown[]).push(...items);
+        break;
+      } // APPENDS
+      case 0x73: {
+        const v = stack.pop();
+        const k = stack.pop();
+        (stack.at(-1) as PickleDict).set(k, v);
+        break;
+      } // SETITEM
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         const d = stack.at(-1) as PickleDict;
         for (let i = 0; i < items.length; i += 2) d.set(items[i], items[i + 1]);
         break;
       }
-      case 0x52: { const args = stack.pop() as unknown[]; const fn = stack.pop(); stack.push(call(fn, args)); break; } // REDUCE
-      case 0x62: stack.pop(); break; // BUILD: state of an OrderedDict (_metadata): not needed
-      case 0x51: { // BINPERSID: ('storage', storage_type, key, location, numel)
+      case 0x52: {
+        const args = stack.pop() as unknown[];
+        const fn = stack.pop();
+        stack.push(call(fn, args));
+        break;
+      } // REDUCE
+      case 0x62:
+        stack.pop();
+        break; // BUILD: state of an OrderedDict (_metadata): not needed
+      case 0x51: {
+        // BINPERSID: ('storage', storage_type, key, location, numel)
         const pid = stack.pop() as unknown[];
         if (!Array.isArray(pid) || pid[0] !== 'storage') fail('unknown persistent id');
         const type = pid[1] as Global;
@@ -236,17 +386,25 @@ function unpickle(bytes: Uint8Array, file: string): unknown {
 function materialize(ref: TensorRef, storageBytes: Uint8Array, file: string, name: string): WeightTensor {
   const dtype = ref.storage.dtype;
   const size = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, U8: 1 }[dtype]!;
-  if (storageBytes.length < ref.storage.numel * size) throw new WeightFileError(file, `storage of '${name}' is truncated`);
+  if (storageBytes.length < ref.storage.numel * size)
+    throw new WeightFileError(file, `storage of '${name}' is truncated`);
   const view = new DataView(storageBytes.buffer, storageBytes.byteOffset, storageBytes.byteLength);
   const read = (i: number): number => {
     switch (dtype) {
-      case 'F32': return view.getFloat32(i * 4, true);
-      case 'F16': return float16ToFloat32(view.getUint16(i * 2, true));
-      case 'BF16': return new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0];
-      case 'F64': return view.getFloat64(i * 8, true);
-      case 'I64': return Number(view.getBigInt64(i * 8, true));
-      case 'I32': return view.getInt32(i * 4, true);
-      default: return view.getUint8(i);
+      case 'F32':
+        return view.getFloat32(i * 4, true);
+      case 'F16':
+        return float16ToFloat32(view.getUint16(i * 2, true));
+      case 'BF16':
+        return new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0];
+      case 'F64':
+        return view.getFloat64(i * 8, true);
+      case 'I64':
+        return Number(view.getBigInt64(i * 8, true));
+      case 'I32':
+        return view.getInt32(i * 4, true);
+      default:
+        return view.getUint8(i);
     }
   };
   const shape = ref.size;
@@ -287,9 +445,9 @@ export function decodeTorchCheckpoint(bytes: Uint8Array, file: string): StateDic
   for (const [key, value] of dict) {
     if (!(value instanceof TensorRef)) continue;
     const entry = entries.get(`${prefix}data/${value.storage.key}`);
-    if (!entry) throw new WeightFileError(file, `storage ${value.storage.key} of '${String(key)}' is missing from the zip`);
+    if (!entry)
+      throw new WeightFileError(file, `storage ${value.storage.key} of '${String(key)}' is missing from the zip`);
     out.set(String(key), materialize(value, entry(), file, String(key)));
   }
   return out;
 }
-

@@ -16,8 +16,13 @@ export interface WeightReport {
 }
 
 export class WeightMismatchError extends Error {
-  constructor(readonly source: string, readonly report: WeightReport) {
-    super(`${source}: ${describeWeightReport(report)}. Pass --allow-partial to fill missing parameters with the seeded random init.`);
+  constructor(
+    readonly source: string,
+    readonly report: WeightReport,
+  ) {
+    super(
+      `${source}: ${describeWeightReport(report)}. Pass --allow-partial to fill missing parameters with the seeded random init.`,
+    );
     this.name = 'WeightMismatchError';
   }
 }
@@ -34,7 +39,8 @@ export function checkWeights(def: BackboneDefinition, weights: StateDict): Weigh
     }
     const same = found.shape.length === p.shape.length && found.shape.every((d, i) => d === p.shape[i]);
     // torch saves num_batches_tracked as a 0-d tensor; some writers give it shape [1]
-    if (!same && !(p.optional && found.data.length === 1)) report.wrongShape.push({ name: p.name, expected: p.shape, found: found.shape });
+    if (!same && !(p.optional && found.data.length === 1))
+      report.wrongShape.push({ name: p.name, expected: p.shape, found: found.shape });
   }
   for (const name of weights.keys()) {
     if (expectedNames.has(name)) continue;
@@ -56,7 +62,12 @@ export function describeWeightReport(report: WeightReport): string {
   if (report.missing.length) parts.push(`missing keys: ${list(report.missing)}`);
   if (report.unexpected.length) parts.push(`unexpected keys: ${list(report.unexpected)}`);
   if (report.wrongShape.length) {
-    parts.push(`wrong shapes: ${list(report.wrongShape.map((w) => `${w.name} expected ${formatShape(w.expected)} found ${formatShape(w.found)}`), 4)}`);
+    parts.push(
+      `wrong shapes: ${list(
+        report.wrongShape.map((w) => `${w.name} expected ${formatShape(w.expected)} found ${formatShape(w.found)}`),
+        4,
+      )}`,
+    );
   }
   return parts.length ? parts.join('; ') : 'all keys match';
 }

@@ -12,13 +12,22 @@ import { createRng } from '@cfa/tensor-runtime';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess';
 import { SYNTHETIC_CATEGORY_DEFINITIONS } from './categories';
 
-export function calibrationImages({ count, size, seed = 0 }: { count: number; size: number; seed?: number }): Float32Array {
+export function calibrationImages({
+  count,
+  size,
+  seed = 0,
+}: {
+  count: number;
+  size: number;
+  seed?: number;
+}): Float32Array {
   const out = new Float32Array(count * size * size * 3);
   const rng = createRng(seed).fork('calibration');
   for (let i = 0; i < count; i++) {
     const category = SYNTHETIC_CATEGORY_DEFINITIONS[i % SYNTHETIC_CATEGORY_DEFINITIONS.length];
     const { rgb } = category.render(rng.fork(i), size).canvas;
-    for (let p = 0; p < rgb.length; p++) out[i * rgb.length + p] = (Math.min(1, Math.max(0, rgb[p])) - IMAGENET_MEAN[p % 3]) / IMAGENET_STD[p % 3];
+    for (let p = 0; p < rgb.length; p++)
+      out[i * rgb.length + p] = (Math.min(1, Math.max(0, rgb[p])) - IMAGENET_MEAN[p % 3]) / IMAGENET_STD[p % 3];
   }
   return out;
 }

@@ -22,10 +22,17 @@ export function valueNoise(rng: Rng, size: number, cell: number): Float32Array {
   const grid = Float32Array.from({ length: n * n }, () => rng.next());
   const out = new Float32Array(size * size);
   for (let y = 0; y < size; y++) {
-    const gy = y / cell, y0 = Math.floor(gy), ty = smooth(gy - y0);
+    const gy = y / cell,
+      y0 = Math.floor(gy),
+      ty = smooth(gy - y0);
     for (let x = 0; x < size; x++) {
-      const gx = x / cell, x0 = Math.floor(gx), tx = smooth(gx - x0);
-      const a = grid[y0 * n + x0], b = grid[y0 * n + x0 + 1], c = grid[(y0 + 1) * n + x0], d = grid[(y0 + 1) * n + x0 + 1];
+      const gx = x / cell,
+        x0 = Math.floor(gx),
+        tx = smooth(gx - x0);
+      const a = grid[y0 * n + x0],
+        b = grid[y0 * n + x0 + 1],
+        c = grid[(y0 + 1) * n + x0],
+        d = grid[(y0 + 1) * n + x0 + 1];
       out[y * size + x] = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty;
     }
   }
@@ -35,7 +42,8 @@ export function valueNoise(rng: Rng, size: number, cell: number): Float32Array {
 /** Fractal noise: octaves of value noise, normalised to [0, 1]. */
 export function fractalNoise(rng: Rng, size: number, cell: number, octaves = 4): Float32Array {
   const out = new Float32Array(size * size);
-  let amp = 1, total = 0;
+  let amp = 1,
+    total = 0;
   for (let o = 0; o < octaves; o++) {
     const layer = valueNoise(rng, size, Math.max(2, cell / 2 ** o));
     for (let i = 0; i < out.length; i++) out[i] += amp * layer[i];
@@ -49,11 +57,14 @@ export function fractalNoise(rng: Rng, size: number, cell: number, octaves = 4):
 /** Pixels inside an ellipse centred at (cx, cy) with radii (rx, ry), rotated by `angle` radians. */
 export function ellipseMask(size: number, cx: number, cy: number, rx: number, ry: number, angle: number): Uint8Array {
   const out = new Uint8Array(size * size);
-  const cos = Math.cos(angle), sin = Math.sin(angle);
+  const cos = Math.cos(angle),
+    sin = Math.sin(angle);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-      const u = (cos * dx + sin * dy) / rx, v = (-sin * dx + cos * dy) / ry;
+      const dx = x + 0.5 - cx,
+        dy = y + 0.5 - cy;
+      const u = (cos * dx + sin * dy) / rx,
+        v = (-sin * dx + cos * dy) / ry;
       if (u * u + v * v <= 1) out[y * size + x] = 1;
     }
   }
@@ -65,15 +76,22 @@ export function polylineMask(size: number, points: [number, number][], width: nu
   const out = new Uint8Array(size * size);
   const r = width / 2;
   for (let s = 0; s + 1 < points.length; s++) {
-    const [ax, ay] = points[s], [bx, by] = points[s + 1];
-    const minX = Math.max(0, Math.floor(Math.min(ax, bx) - r - 1)), maxX = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + r + 1));
-    const minY = Math.max(0, Math.floor(Math.min(ay, by) - r - 1)), maxY = Math.min(size - 1, Math.ceil(Math.max(ay, by) + r + 1));
-    const lx = bx - ax, ly = by - ay, len2 = lx * lx + ly * ly || 1;
+    const [ax, ay] = points[s],
+      [bx, by] = points[s + 1];
+    const minX = Math.max(0, Math.floor(Math.min(ax, bx) - r - 1)),
+      maxX = Math.min(size - 1, Math.ceil(Math.max(ax, bx) + r + 1));
+    const minY = Math.max(0, Math.floor(Math.min(ay, by) - r - 1)),
+      maxY = Math.min(size - 1, Math.ceil(Math.max(ay, by) + r + 1));
+    const lx = bx - ax,
+      ly = by - ay,
+      len2 = lx * lx + ly * ly || 1;
     for (let y = minY; y <= maxY; y++) {
       for (let x = minX; x <= maxX; x++) {
-        const px = x + 0.5 - ax, py = y + 0.5 - ay;
+        const px = x + 0.5 - ax,
+          py = y + 0.5 - ay;
         const t = Math.max(0, Math.min(1, (px * lx + py * ly) / len2));
-        const dx = px - t * lx, dy = py - t * ly;
+        const dx = px - t * lx,
+          dy = py - t * ly;
         if (dx * dx + dy * dy <= r * r) out[y * size + x] = 1;
       }
     }
@@ -82,12 +100,20 @@ export function polylineMask(size: number, points: [number, number][], width: nu
 }
 
 /** Points inside a regular polygon (hexagon for n = 6). */
-export function polygonMask(size: number, cx: number, cy: number, radius: number, sides: number, angle: number): Uint8Array {
+export function polygonMask(
+  size: number,
+  cx: number,
+  cy: number,
+  radius: number,
+  sides: number,
+  angle: number,
+): Uint8Array {
   const out = new Uint8Array(size * size);
   const apothem = radius * Math.cos(Math.PI / sides);
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+      const dx = x + 0.5 - cx,
+        dy = y + 0.5 - cy;
       let inside = true;
       for (let k = 0; k < sides && inside; k++) {
         const a = angle + (2 * Math.PI * k) / sides;

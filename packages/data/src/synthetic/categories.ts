@@ -26,13 +26,14 @@ export interface SyntheticCategory {
 
 function fill(canvas: Canvas, colour: (x: number, y: number, i: number) => [number, number, number]): void {
   const { size, rgb } = canvas;
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-    const i = y * size + x;
-    const [r, g, b] = colour(x, y, i);
-    rgb[i * 3] = r;
-    rgb[i * 3 + 1] = g;
-    rgb[i * 3 + 2] = b;
-  }
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const i = y * size + x;
+      const [r, g, b] = colour(x, y, i);
+      rgb[i * 3] = r;
+      rgb[i * 3 + 1] = g;
+      rgb[i * 3 + 2] = b;
+    }
 }
 
 const weave: SyntheticCategory = {
@@ -42,12 +43,14 @@ const weave: SyntheticCategory = {
   render(rng, size) {
     const canvas = createCanvas(size);
     const period = (size / 22) * rng.uniform(0.95, 1.05);
-    const px = rng.uniform(0, period), py = rng.uniform(0, period);
+    const px = rng.uniform(0, period),
+      py = rng.uniform(0, period);
     const base: [number, number, number] = [0.62 + rng.uniform(-0.02, 0.02), 0.5 + rng.uniform(-0.02, 0.02), 0.36];
     const fibre = valueNoise(rng, size, 2);
     const slow = valueNoise(rng, size, size / 4);
     fill(canvas, (x, y, i) => {
-      const u = (x + px) / period, v = (y + py) / period;
+      const u = (x + px) / period,
+        v = (y + py) / period;
       const over = (Math.floor(u) + Math.floor(v)) % 2 === 0;
       const t = over ? Math.sin(Math.PI * (u % 1)) : Math.sin(Math.PI * (v % 1));
       const shade = 0.7 + 0.3 * t + 0.08 * (fibre[i] - 0.5) + 0.06 * (slow[i] - 0.5);
@@ -84,7 +87,8 @@ const disc: SyntheticCategory = {
   defects: ['scratch', 'stain', 'missing', 'blob'],
   render(rng, size) {
     const canvas = createCanvas(size);
-    const cx = size / 2 + rng.uniform(-3, 3), cy = size / 2 + rng.uniform(-3, 3);
+    const cx = size / 2 + rng.uniform(-3, 3),
+      cy = size / 2 + rng.uniform(-3, 3);
     const r = size * rng.uniform(0.3, 0.32);
     const belt = valueNoise(rng, size, 4);
     const specks = valueNoise(rng, size, 1.5);
@@ -111,7 +115,8 @@ const nut: SyntheticCategory = {
   defects: ['scratch', 'stain', 'missing', 'blob'],
   render(rng, size) {
     const canvas = createCanvas(size);
-    const cx = size / 2 + rng.uniform(-3, 3), cy = size / 2 + rng.uniform(-3, 3);
+    const cx = size / 2 + rng.uniform(-3, 3),
+      cy = size / 2 + rng.uniform(-3, 3);
     const radius = size * rng.uniform(0.34, 0.36);
     const body = polygonMask(size, cx, cy, radius, 6, rng.uniform(-0.1, 0.1));
     const hole = ellipseMask(size, cx, cy, radius * 0.42, radius * 0.42, 0);
@@ -137,4 +142,6 @@ const nut: SyntheticCategory = {
 export const SYNTHETIC_CATEGORY_DEFINITIONS: SyntheticCategory[] = [weave, marble, disc, nut];
 
 /** The embedded categories and their kinds. */
-export const SYNTHETIC_CATEGORIES: { name: string; kind: SyntheticKind }[] = SYNTHETIC_CATEGORY_DEFINITIONS.map((c) => ({ name: c.name, kind: c.kind }));
+export const SYNTHETIC_CATEGORIES: { name: string; kind: SyntheticKind }[] = SYNTHETIC_CATEGORY_DEFINITIONS.map(
+  (c) => ({ name: c.name, kind: c.kind }),
+);

@@ -27,7 +27,12 @@ describe('synthetic dataset', () => {
     const root = await mkdtemp(join(tmpdir(), 'synth-'));
     const result = await generateSyntheticDataset({ root, ...small });
     expect(result.categories).toEqual(['weave', 'marble', 'disc', 'nut']);
-    expect(await Promise.all(result.categories.map((c) => categoryKind(root, c)))).toEqual(['texture', 'texture', 'object', 'object']);
+    expect(await Promise.all(result.categories.map((c) => categoryKind(root, c)))).toEqual([
+      'texture',
+      'texture',
+      'object',
+      'object',
+    ]);
     const view = ViewSchema.parse({ kind: 'resize', size: 64 });
     for (const category of result.categories) {
       const index = await indexCategory({ root, category });
@@ -57,12 +62,18 @@ describe('synthetic dataset', () => {
     const root = await mkdtemp(join(tmpdir(), 'synth-'));
     expect((await ensureSyntheticDataset({ root, ...small, categories: ['weave'] })).written).toEqual(['weave']);
     expect((await ensureSyntheticDataset({ root, ...small, categories: ['weave'] })).generated).toBe(false);
-    await expect(ensureSyntheticDataset({ root, ...small, trainCount: 5, categories: ['weave'] })).rejects.toThrow(/weave\/manifest\.json: holds a synthetic dataset generated with a different config/);
+    await expect(ensureSyntheticDataset({ root, ...small, trainCount: 5, categories: ['weave'] })).rejects.toThrow(
+      /weave\/manifest\.json: holds a synthetic dataset generated with a different config/,
+    );
     await mkdir(join(root, 'nut', 'train', 'good'), { recursive: true });
     await writeFile(join(root, 'nut', 'train', 'good', 'mine.png'), 'user data');
-    await expect(ensureSyntheticDataset({ root, ...small, categories: ['nut'] })).rejects.toThrow(/nut: exists and is not a synthetic category/);
+    await expect(ensureSyntheticDataset({ root, ...small, categories: ['nut'] })).rejects.toThrow(
+      /nut: exists and is not a synthetic category/,
+    );
     expect(await readFile(join(root, 'nut', 'train', 'good', 'mine.png'), 'utf8')).toBe('user data');
     expect((await readdir(root)).filter((n) => n.startsWith('.tmp'))).toEqual([]);
-    await expect(ensureSyntheticDataset({ root, categories: ['carpet'] })).rejects.toThrow(/unknown synthetic category 'carpet'/);
+    await expect(ensureSyntheticDataset({ root, categories: ['carpet'] })).rejects.toThrow(
+      /unknown synthetic category 'carpet'/,
+    );
   });
 });

@@ -46,7 +46,14 @@ interface Manifest {
 
 function manifestFor(category: SyntheticCategory, config: SyntheticConfig): Manifest {
   const { categories: _unused, ...rest } = config;
-  return { generator: 'cfa-synthetic', version: SYNTHETIC_GENERATOR_VERSION, category: category.name, kind: category.kind, config: rest, defects: category.defects };
+  return {
+    generator: 'cfa-synthetic',
+    version: SYNTHETIC_GENERATOR_VERSION,
+    category: category.name,
+    kind: category.kind,
+    config: rest,
+    defects: category.defects,
+  };
 }
 
 async function readManifest(dir: string): Promise<Manifest | undefined> {
@@ -59,7 +66,10 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
 
 function definition(name: string): SyntheticCategory {
   const def = SYNTHETIC_CATEGORY_DEFINITIONS.find((c) => c.name === name);
-  if (!def) throw new Error(`unknown synthetic category '${name}': expected one of ${SYNTHETIC_CATEGORY_DEFINITIONS.map((c) => c.name).join(', ')}`);
+  if (!def)
+    throw new Error(
+      `unknown synthetic category '${name}': expected one of ${SYNTHETIC_CATEGORY_DEFINITIONS.map((c) => c.name).join(', ')}`,
+    );
   return def;
 }
 
@@ -68,14 +78,21 @@ const pad = (i: number) => String(i).padStart(3, '0');
 async function writeCategory(dir: string, category: SyntheticCategory, config: SyntheticConfig): Promise<void> {
   const size = config.imageSize;
   const rng = createRng(config.seed).fork(`synthetic:${category.name}`);
-  const writeImage = async (path: string, rgb: Uint8Array) => writeFileAtomic(path, await encodePng({ data: rgb, width: size, height: size, channels: 3 }));
+  const writeImage = async (path: string, rgb: Uint8Array) =>
+    writeFileAtomic(path, await encodePng({ data: rgb, width: size, height: size, channels: 3 }));
   await mkdir(join(dir, 'train', 'good'), { recursive: true });
   for (let i = 0; i < config.trainCount; i++) {
-    await writeImage(join(dir, 'train', 'good', `${pad(i)}.png`), toRgb8(category.render(rng.fork(`train/${i}`), size).canvas));
+    await writeImage(
+      join(dir, 'train', 'good', `${pad(i)}.png`),
+      toRgb8(category.render(rng.fork(`train/${i}`), size).canvas),
+    );
   }
   await mkdir(join(dir, 'test', 'good'), { recursive: true });
   for (let i = 0; i < config.testGoodCount; i++) {
-    await writeImage(join(dir, 'test', 'good', `${pad(i)}.png`), toRgb8(category.render(rng.fork(`test/good/${i}`), size).canvas));
+    await writeImage(
+      join(dir, 'test', 'good', `${pad(i)}.png`),
+      toRgb8(category.render(rng.fork(`test/good/${i}`), size).canvas),
+    );
   }
   const perType = Math.max(1, Math.round(config.testDefectCount / category.defects.length));
   for (const defect of category.defects) {
@@ -87,7 +104,10 @@ async function writeCategory(dir: string, category: SyntheticCategory, config: S
       const mask = drawDefect(image, defect, r);
       await writeImage(join(dir, 'test', defect, `${pad(i)}.png`), toRgb8(image.canvas));
       const maskBytes = Uint8Array.from(mask, (v) => (v ? 255 : 0));
-      await writeFileAtomic(join(dir, 'ground_truth', defect, `${pad(i)}_mask.png`), await encodePng({ data: maskBytes, width: size, height: size, channels: 1 }));
+      await writeFileAtomic(
+        join(dir, 'ground_truth', defect, `${pad(i)}_mask.png`),
+        await encodePng({ data: maskBytes, width: size, height: size, channels: 1 }),
+      );
     }
   }
   await writeFileAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifestFor(category, config), null, 2)}\n`);
@@ -121,10 +141,22 @@ export async function ensureSyntheticDataset(options: GenerateOptions): Promise<
     const wanted = manifestFor(category, config);
     if (existing && JSON.stringify(existing) === JSON.stringify(wanted)) continue;
     if (existing && !overwrite) {
-      throw new DatasetError(join(dir, 'manifest.json'), `holds a synthetic dataset generated with a different config (${JSON.stringify(existing.config)}); pass overwrite to replace it, or use another root`);
+      throw new DatasetError(
+        join(dir, 'manifest.json'),
+        `holds a synthetic dataset generated with a different config (${JSON.stringify(existing.config)}); pass overwrite to replace it, or use another root`,
+      );
     }
-    if (!existing && (await readFile(join(dir, 'train'), 'utf8').then(() => true, (e: NodeJS.ErrnoException) => e.code === 'EISDIR'))) {
-      throw new DatasetError(dir, 'exists and is not a synthetic category (no manifest.json); refusing to overwrite it');
+    if (
+      !existing &&
+      (await readFile(join(dir, 'train'), 'utf8').then(
+        () => true,
+        (e: NodeJS.ErrnoException) => e.code === 'EISDIR',
+      ))
+    ) {
+      throw new DatasetError(
+        dir,
+        'exists and is not a synthetic category (no manifest.json); refusing to overwrite it',
+      );
     }
     const tmp = join(root, `.tmp-${name}-${process.pid}`);
     await rm(tmp, { recursive: true, force: true });

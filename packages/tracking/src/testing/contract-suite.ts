@@ -37,16 +37,29 @@ export interface ContractOptions {
 
 const T0 = 1_700_000_000_000;
 
-const metricsOf = (n: number, key: (i: number) => string, start = 0): Metric[] => Array.from({ length: n }, (_, i) => ({ key: key(i), value: (start + i) / 7, timestamp: T0 + start + i, step: start + i }));
-const keyValues = (n: number, prefix: string, value: (i: number) => string): KeyValue[] => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: value(i) }));
+const metricsOf = (n: number, key: (i: number) => string, start = 0): Metric[] =>
+  Array.from({ length: n }, (_, i) => ({
+    key: key(i),
+    value: (start + i) / 7,
+    timestamp: T0 + start + i,
+    step: start + i,
+  }));
+const keyValues = (n: number, prefix: string, value: (i: number) => string): KeyValue[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, value: value(i) }));
 
-export function trackingContract(label: string, makeStore: () => Promise<TrackingStore>, options: ContractOptions = {}): void {
+export function trackingContract(
+  label: string,
+  makeStore: () => Promise<TrackingStore>,
+  options: ContractOptions = {},
+): void {
   describe(`tracking contract: ${label}`, () => {
     let store: TrackingStore;
     let experimentId: string;
     const unique = `contract-${randomUUID().slice(0, 8)}`;
-    const newRun = async (runName: string, extra: { parentRunId?: string; tags?: Record<string, string>; startTime?: number } = {}) =>
-      (await store.createRun({ experimentId, runName, ...extra })).info.runId;
+    const newRun = async (
+      runName: string,
+      extra: { parentRunId?: string; tags?: Record<string, string>; startTime?: number } = {},
+    ) => (await store.createRun({ experimentId, runName, ...extra })).info.runId;
 
     /** Every metric of a batch must come back from the history, exactly. */
     const expectAllMetrics = async (runId: string, sent: Metric[]) => {
@@ -54,7 +67,10 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
       for (const m of sent) byKey.set(m.key, [...(byKey.get(m.key) ?? []), m]);
       for (const [key, list] of byKey) {
         const history = await store.getMetricHistory(runId, key);
-        expect(history.map((m) => [m.step, m.timestamp, m.value]), `history of ${key}`).toEqual(list.map((m) => [m.step, m.timestamp, m.value]));
+        expect(
+          history.map((m) => [m.step, m.timestamp, m.value]),
+          `history of ${key}`,
+        ).toEqual(list.map((m) => [m.step, m.timestamp, m.value]));
       }
     };
 
@@ -67,7 +83,12 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
     describe('experiments', () => {
       it('get-by-name finds an experiment with its tags, and nothing for an unknown name', async () => {
         const e = await store.getExperimentByName(unique);
-        expect(e).toMatchObject({ experimentId, name: unique, lifecycleStage: 'active', tags: { purpose: 'contract' } });
+        expect(e).toMatchObject({
+          experimentId,
+          name: unique,
+          lifecycleStage: 'active',
+          tags: { purpose: 'contract' },
+        });
         expect(e!.artifactLocation).not.toBe('');
         expect(await store.getExperimentByName(`${unique}-absent`)).toBeUndefined();
       });
@@ -105,15 +126,31 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
     describe('runs', () => {
       it('create and get: ids, names, start time, nested via mlflow.parentRunId, named via mlflow.runName', async () => {
         const parent = await store.createRun({ experimentId, runName: 'parent', startTime: T0 });
-        const child = await store.createRun({ experimentId, runName: 'child a', parentRunId: parent.info.runId, tags: { cell: 'a' }, startTime: T0 + 1 });
-        expect(parent.info).toMatchObject({ experimentId, runName: 'parent', status: 'RUNNING', startTime: T0, lifecycleStage: 'active' });
+        const child = await store.createRun({
+          experimentId,
+          runName: 'child a',
+          parentRunId: parent.info.runId,
+          tags: { cell: 'a' },
+          startTime: T0 + 1,
+        });
+        expect(parent.info).toMatchObject({
+          experimentId,
+          runName: 'parent',
+          status: 'RUNNING',
+          startTime: T0,
+          lifecycleStage: 'active',
+        });
         expect(parent.info.runId).toMatch(/^[0-9a-f]{32}$/);
         expect(parent.info.endTime).toBeUndefined();
         expect(parent.info.artifactUri).toContain(parent.info.runId);
         expect(parent.data.tags['mlflow.parentRunId']).toBeUndefined();
         const got = await store.getRun(child.info.runId);
         expect(got.info).toEqual(child.info);
-        expect(got.data.tags).toMatchObject({ 'mlflow.parentRunId': parent.info.runId, 'mlflow.runName': 'child a', cell: 'a' });
+        expect(got.data.tags).toMatchObject({
+          'mlflow.parentRunId': parent.info.runId,
+          'mlflow.runName': 'child a',
+          cell: 'a',
+        });
         expect(got.data.metrics).toEqual({});
         expect(got.data.params).toEqual({});
       });
@@ -137,22 +174,49 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
         const parent = await newRun('search-parent');
         const ids: string[] = [];
         for (let i = 0; i < 5; i++) {
-          const id = await newRun(`s${i}`, { parentRunId: parent, startTime: T0 + 100 + i, tags: { group: `search-${unique}` } });
+          const id = await newRun(`s${i}`, {
+            parentRunId: parent,
+            startTime: T0 + 100 + i,
+            tags: { group: `search-${unique}` },
+          });
           if (i % 2 === 0) await store.updateRun({ runId: id, status: 'FAILED' });
           ids.push(id);
         }
-        const byParent = await searchAllRuns(store, { experimentIds: [experimentId], filter: `tags.\`mlflow.parentRunId\` = '${parent}'`, maxResults: 2 });
+        const byParent = await searchAllRuns(store, {
+          experimentIds: [experimentId],
+          filter: `tags.\`mlflow.parentRunId\` = '${parent}'`,
+          maxResults: 2,
+        });
         expect(byParent.map((r) => r.info.runId)).toEqual([...ids].reverse());
-        const failed = await store.searchRuns({ experimentIds: [experimentId], filter: `tags.group = 'search-${unique}' AND attributes.status = 'FAILED'` });
+        const failed = await store.searchRuns({
+          experimentIds: [experimentId],
+          filter: `tags.group = 'search-${unique}' AND attributes.status = 'FAILED'`,
+        });
         expect(failed.runs.map((r) => r.info.runName).sort()).toEqual(['s0', 's2', 's4']);
-        const first = await store.searchRuns({ experimentIds: [experimentId], filter: `tags.group = 'search-${unique}'`, maxResults: 2 });
+        const first = await store.searchRuns({
+          experimentIds: [experimentId],
+          filter: `tags.group = 'search-${unique}'`,
+          maxResults: 2,
+        });
         expect(first.runs.map((r) => r.info.runName)).toEqual(['s4', 's3']);
         expect(first.nextPageToken).toBeTruthy();
-        const second = await store.searchRuns({ experimentIds: [experimentId], filter: `tags.group = 'search-${unique}'`, maxResults: 2, pageToken: first.nextPageToken });
+        const second = await store.searchRuns({
+          experimentIds: [experimentId],
+          filter: `tags.group = 'search-${unique}'`,
+          maxResults: 2,
+          pageToken: first.nextPageToken,
+        });
         expect(second.runs.map((r) => r.info.runName)).toEqual(['s2', 's1']);
-        const ascending = await store.searchRuns({ experimentIds: [experimentId], filter: `tags.group = 'search-${unique}'`, orderBy: ['attributes.start_time ASC'], maxResults: 1 });
+        const ascending = await store.searchRuns({
+          experimentIds: [experimentId],
+          filter: `tags.group = 'search-${unique}'`,
+          orderBy: ['attributes.start_time ASC'],
+          maxResults: 1,
+        });
         expect(ascending.runs[0].info.runName).toBe('s0');
-        expect((await store.searchRuns({ experimentIds: [experimentId], filter: "tags.group = 'nothing-matches'" })).runs).toEqual([]);
+        expect(
+          (await store.searchRuns({ experimentIds: [experimentId], filter: "tags.group = 'nothing-matches'" })).runs,
+        ).toEqual([]);
       });
     });
 
@@ -165,7 +229,11 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
         await store.logBatch(runId, { metrics });
         await store.logBatch(runId, { params });
         await store.logBatch(runId, { tags });
-        const mixed = { metrics: metricsOf(800, () => 'mixed'), params: keyValues(100, 'q', String), tags: keyValues(100, 'u', String) };
+        const mixed = {
+          metrics: metricsOf(800, () => 'mixed'),
+          params: keyValues(100, 'q', String),
+          tags: keyValues(100, 'u', String),
+        };
         await store.logBatch(runId, mixed);
         const got = await store.getRun(runId);
         expect(got.data.params).toEqual(Object.fromEntries([...params, ...mixed.params].map((p) => [p.key, p.value])));
@@ -179,23 +247,46 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
         const params = keyValues(101, 'p', (i) => `v${i}`);
         const tags = keyValues(101, 't', (i) => `w${i}`);
         await store.logBatch(runId, { metrics, params, tags });
-        const entities = { metrics: metricsOf(801, () => 'e'), params: keyValues(100, 'q', String), tags: keyValues(100, 'u', String) };
+        const entities = {
+          metrics: metricsOf(801, () => 'e'),
+          params: keyValues(100, 'q', String),
+          tags: keyValues(100, 'u', String),
+        };
         await store.logBatch(runId, entities);
         // 100 params of 6000 characters and 100 tags of 8000: 1.4 MB of JSON
-        const big = { params: keyValues(100, 'bigp', (i) => `${i}`.padEnd(6000, 'p')), tags: keyValues(100, 'bigt', (i) => `${i}`.padEnd(8000, 't')) };
+        const big = {
+          params: keyValues(100, 'bigp', (i) => `${i}`.padEnd(6000, 'p')),
+          tags: keyValues(100, 'bigt', (i) => `${i}`.padEnd(8000, 't')),
+        };
         await store.logBatch(runId, big);
         const got = await store.getRun(runId);
-        expect(got.data.params).toEqual(Object.fromEntries([...params, ...entities.params, ...big.params].map((p) => [p.key, p.value])));
-        expect(got.data.tags).toMatchObject(Object.fromEntries([...tags, ...entities.tags, ...big.tags].map((t) => [t.key, t.value])));
+        expect(got.data.params).toEqual(
+          Object.fromEntries([...params, ...entities.params, ...big.params].map((p) => [p.key, p.value])),
+        );
+        expect(got.data.tags).toMatchObject(
+          Object.fromEntries([...tags, ...entities.tags, ...big.tags].map((t) => [t.key, t.value])),
+        );
         await expectAllMetrics(runId, [...metrics, ...entities.metrics]);
         expect(got.data.metrics.m1).toMatchObject({ step: 2500, timestamp: T0 + 2500 }); // the largest i < 2501 with i % 3 = 1
       });
 
       it('a param key twice in one batch: sent once with one value, a conflict with two', async () => {
         const runId = await newRun('duplicate-keys');
-        await store.logBatch(runId, { params: [{ key: 'lr', value: '0.1' }, { key: 'lr', value: '0.1' }] });
+        await store.logBatch(runId, {
+          params: [
+            { key: 'lr', value: '0.1' },
+            { key: 'lr', value: '0.1' },
+          ],
+        });
         expect((await store.getRun(runId)).data.params).toEqual({ lr: '0.1' });
-        await expect(store.logBatch(runId, { params: [{ key: 'wd', value: '1' }, { key: 'wd', value: '2' }] })).rejects.toBeInstanceOf(MlflowParamConflictError);
+        await expect(
+          store.logBatch(runId, {
+            params: [
+              { key: 'wd', value: '1' },
+              { key: 'wd', value: '2' },
+            ],
+          }),
+        ).rejects.toBeInstanceOf(MlflowParamConflictError);
       });
     });
 
@@ -203,9 +294,16 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
       it('params: the same value again is fine, another value is MlflowParamConflictError and changes nothing', async () => {
         const runId = await newRun('params');
         await store.logParam(runId, 'lr', '0.001');
-        await store.logBatch(runId, { params: [{ key: 'lr', value: '0.001' }, { key: 'epochs', value: '30' }] });
+        await store.logBatch(runId, {
+          params: [
+            { key: 'lr', value: '0.001' },
+            { key: 'epochs', value: '30' },
+          ],
+        });
         await expect(store.logParam(runId, 'lr', '0.01')).rejects.toBeInstanceOf(MlflowParamConflictError);
-        await expect(store.logBatch(runId, { params: [{ key: 'lr', value: '0.02' }] })).rejects.toBeInstanceOf(MlflowParamConflictError);
+        await expect(store.logBatch(runId, { params: [{ key: 'lr', value: '0.02' }] })).rejects.toBeInstanceOf(
+          MlflowParamConflictError,
+        );
         expect((await store.getRun(runId)).data.params).toEqual({ lr: '0.001', epochs: '30' });
       });
 
@@ -222,7 +320,12 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
           ],
         });
         const h = await store.getMetricHistory(runId, 'loss/att');
-        expect(h.map((m) => [m.step, m.value, m.timestamp])).toEqual([[0, 0.25, T0], [1, NaN, T0 + 1], [2, Infinity, T0 + 2], [3, -Infinity, T0 + 3]]);
+        expect(h.map((m) => [m.step, m.value, m.timestamp])).toEqual([
+          [0, 0.25, T0],
+          [1, NaN, T0 + 1],
+          [2, Infinity, T0 + 2],
+          [3, -Infinity, T0 + 3],
+        ]);
         const got = await store.getRun(runId);
         expect(got.data.metrics['loss/att'].value).toBe(-Infinity);
         expect(got.data.metrics.nan.value).toBeNaN();
@@ -233,7 +336,16 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
         const runId = await newRun('long');
         const p6000 = 'a'.repeat(5999) + 'Z';
         const t8000 = 'c'.repeat(7999) + 'Z';
-        await store.logBatch(runId, { params: [{ key: 'p6000', value: p6000 }, { key: 'p6001', value: 'b'.repeat(6001) }], tags: [{ key: 't8000', value: t8000 }, { key: 't8001', value: 'd'.repeat(8001) }] });
+        await store.logBatch(runId, {
+          params: [
+            { key: 'p6000', value: p6000 },
+            { key: 'p6001', value: 'b'.repeat(6001) },
+          ],
+          tags: [
+            { key: 't8000', value: t8000 },
+            { key: 't8001', value: 'd'.repeat(8001) },
+          ],
+        });
         const got = await store.getRun(runId);
         expect(got.data.params.p6000).toBe(p6000);
         expect(got.data.params.p6001).toBe('b'.repeat(6000));
@@ -266,7 +378,13 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
         await store.logMetric(runId, 'acc', 0.9, -1, T0 + 30);
         await store.logMetric(runId, 'acc', 1.5, 0);
         const h = await store.getMetricHistory(runId, 'acc');
-        expect(h.map((m) => [m.step, m.value])).toEqual([[2, 0.5], [1, 0.4], [2, 0.7], [-1, 0.9], [0, 1.5]]);
+        expect(h.map((m) => [m.step, m.value])).toEqual([
+          [2, 0.5],
+          [1, 0.4],
+          [2, 0.7],
+          [-1, 0.9],
+          [0, 1.5],
+        ]);
         expect(h.slice(0, 4).map((m) => m.timestamp)).toEqual([T0 + 10, T0 + 20, T0 + 5, T0 + 30]);
         expect((await store.getRun(runId)).data.metrics.acc).toMatchObject({ step: 2, value: 0.5, timestamp: T0 + 10 });
         expect(await store.getMetricHistory(runId, 'never-logged')).toEqual([]);
@@ -309,7 +427,9 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
           { path: 'heatmaps/a b.png', isDir: false, fileSize: 8 },
           { path: 'heatmaps/deep', isDir: true },
         ]);
-        expect(await store.listArtifacts(runId, 'heatmaps/deep')).toEqual([{ path: 'heatmaps/deep/x.txt', isDir: false, fileSize: 1 }]);
+        expect(await store.listArtifacts(runId, 'heatmaps/deep')).toEqual([
+          { path: 'heatmaps/deep/x.txt', isDir: false, fileSize: 1 },
+        ]);
         expect((await store.downloadArtifact(runId, 'result.json')).toString()).toBe('{"ok":true}');
         expect([...(await store.downloadArtifact(runId, 'heatmaps/a b.png'))]).toEqual([...png]);
         expect((await store.downloadArtifact(runId, 'empty.txt')).length).toBe(0);
@@ -329,14 +449,18 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
 
       it('an unknown run is MlflowResourceNotFoundError for get, update, log and history', async () => {
         await expect(store.getRun(unknownRun)).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
-        await expect(store.updateRun({ runId: unknownRun, status: 'FINISHED' })).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
+        await expect(store.updateRun({ runId: unknownRun, status: 'FINISHED' })).rejects.toBeInstanceOf(
+          MlflowResourceNotFoundError,
+        );
         await expect(store.logMetric(unknownRun, 'x', 1)).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
         await expect(store.getMetricHistory(unknownRun, 'x')).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
       });
 
       it('a malformed run id is MlflowInvalidParameterError; an unknown experiment is MlflowResourceNotFoundError', async () => {
         await expect(store.getRun('not a run id!')).rejects.toBeInstanceOf(MlflowInvalidParameterError);
-        await expect(store.createRun({ experimentId: '987654321987654321', runName: 'orphan' })).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
+        await expect(store.createRun({ experimentId: '987654321987654321', runName: 'orphan' })).rejects.toBeInstanceOf(
+          MlflowResourceNotFoundError,
+        );
       });
 
       it('invalid keys are MlflowInvalidKeyError naming the key, for metrics, params and tags', async () => {
@@ -349,7 +473,10 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
           ['a//b', () => store.logParam(runId, 'a//b', '1')],
         ];
         for (const [key, call] of cases) {
-          const error = await call().then(() => undefined, (e: unknown) => e);
+          const error = await call().then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect(error, key).toBeInstanceOf(MlflowInvalidKeyError);
           expect((error as MlflowInvalidKeyError).key).toBe(key);
           expect((error as Error).message).toContain(key.slice(0, 40));
@@ -358,7 +485,9 @@ export function trackingContract(label: string, makeStore: () => Promise<Trackin
       });
 
       it('a filter MLflow cannot parse is MlflowInvalidParameterError', async () => {
-        await expect(store.searchRuns({ experimentIds: [experimentId], filter: 'this is not a filter' })).rejects.toBeInstanceOf(MlflowInvalidParameterError);
+        await expect(
+          store.searchRuns({ experimentIds: [experimentId], filter: 'this is not a filter' }),
+        ).rejects.toBeInstanceOf(MlflowInvalidParameterError);
       });
     });
   });

@@ -28,9 +28,14 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('../../../../', import.meta.url)
 
 export function findServeScript(env: NodeJS.ProcessEnv = process.env): { script?: string; reason?: string } {
   const fromEnv = env.MLFLOW_SERVE_SCRIPT;
-  if (fromEnv) return existsSync(fromEnv) ? { script: resolve(fromEnv) } : { reason: `MLFLOW_SERVE_SCRIPT=${fromEnv} does not exist` };
+  if (fromEnv)
+    return existsSync(fromEnv)
+      ? { script: resolve(fromEnv) }
+      : { reason: `MLFLOW_SERVE_SCRIPT=${fromEnv} does not exist` };
   const candidate = resolve(REPO_ROOT, '..', 'shared', 'mlflow-server', 'serve.sh');
-  return existsSync(candidate) ? { script: candidate } : { reason: `no MLflow server script: MLFLOW_SERVE_SCRIPT is not set and ${candidate} does not exist` };
+  return existsSync(candidate)
+    ? { script: candidate }
+    : { reason: `no MLflow server script: MLFLOW_SERVE_SCRIPT is not set and ${candidate} does not exist` };
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -63,10 +68,15 @@ export async function startRealMlflow(script: string, store: string, port?: numb
   const artifacts = store.startsWith('sqlite:') ? undefined : `${resolve(store)}-artifacts`;
   let stdout: string;
   try {
-    ({ stdout } = await run('bash', [script, 'start', store, String(p)], { timeout: 600_000, env: { ...process.env, ...(artifacts ? { ARTIFACTS_DIR: artifacts } : {}) } }));
+    ({ stdout } = await run('bash', [script, 'start', store, String(p)], {
+      timeout: 600_000,
+      env: { ...process.env, ...(artifacts ? { ARTIFACTS_DIR: artifacts } : {}) },
+    }));
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`${script} start ${store} ${p} failed: ${e.stderr?.trim().split('\n').slice(-15).join('\n') || e.message}`);
+    throw new Error(
+      `${script} start ${store} ${p} failed: ${e.stderr?.trim().split('\n').slice(-15).join('\n') || e.message}`,
+    );
   }
   const url = stdout.trim().split('\n').at(-1)!;
   return {
