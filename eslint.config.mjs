@@ -1,10 +1,11 @@
 // One real constraint per layer: packages import only leftwards along
-// data → backbone → descriptor → memory-bank → scoring → cfa; metrics and tracking import
-// nothing from the pipeline; only apps wire it all; nothing imports tools.
+// io → tensor-runtime → data → backbone → descriptor → memory-bank → scoring → cfa; metrics imports
+// nothing, tracking only io (crash-safe file writes); only apps wire it all; nothing imports tools.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const pipeline = [
+  'layer:io',
   'layer:runtime',
   'layer:data',
   'layer:backbone',
@@ -50,7 +51,7 @@ export default [
               onlyDependOnLibsWithTags: [],
               bannedExternalImports: [...noTensors, ...noHttp],
             },
-            { sourceTag: 'layer:tracking', onlyDependOnLibsWithTags: [], bannedExternalImports: noTensors },
+            { sourceTag: 'layer:tracking', onlyDependOnLibsWithTags: ['layer:io'], bannedExternalImports: noTensors },
             {
               sourceTag: 'layer:app',
               onlyDependOnLibsWithTags: [...pipeline, 'layer:metrics', 'layer:tracking'],

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '@cfa/backbone';
-import { writeFileAtomic } from '@cfa/data';
+import { writeFileAtomic } from '@cfa/io';
 
 export interface EmbeddingCache {
   get(key: string): Promise<Float32Array | undefined>;
@@ -151,7 +151,7 @@ export class DiskEmbeddingCache implements EmbeddingCache {
     } else {
       bytes.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), HEADER);
     }
-    await writeFileAtomic(path, bytes);
+    await writeFileAtomic(path, bytes, { durable: true });
     this.stats.writes++;
     this.stats.bytesWritten += bytes.length;
     return stored;

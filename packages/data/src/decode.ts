@@ -8,10 +8,8 @@
  * await writePngAtomic('panel.png', { data: rgb, width: 672, height: 224, channels: 3 });
  * ```
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomic } from '@cfa/io';
 import { DatasetError } from './errors';
 import type { Raster } from './resize';
 
@@ -68,16 +66,4 @@ export async function encodePng({ data, width, height, channels }: PngInput): Pr
 /** Writes through a temp file and a rename, so a reader never sees half a PNG. */
 export async function writePngAtomic(path: string, image: PngInput): Promise<void> {
   await writeFileAtomic(path, await encodePng(image));
-}
-
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (error) {
-    await unlink(tmp).catch(() => undefined);
-    throw error;
-  }
 }

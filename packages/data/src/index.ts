@@ -7,7 +7,7 @@
  *   primary view's grid).
  * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
  *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
- * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic`, `writeFileAtomic`.
+ * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
  * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
  *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
@@ -19,7 +19,7 @@ export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 export type { Raster } from './resize';
-export { decodeImage, decodeMask, encodePng, writeFileAtomic, writePngAtomic } from './decode';
+export { decodeImage, decodeMask, encodePng, writePngAtomic } from './decode';
 export type { PngInput } from './decode';
 export { IMAGENET_MEAN, IMAGENET_STD, applyView, denormalizeToRgb8 } from './preprocess';
 export type { ViewedSample } from './preprocess';

@@ -35,7 +35,7 @@ import { userInfo } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
+import { appendLines, withFileLock, writeFileAtomic } from '@cfa/io';
 import {
   type ArtifactInfo,
   type Batch,

@@ -26,7 +26,6 @@ export { RetryPolicySchema, backoffDelayMs, classifyNetworkError, retryAfterMs }
 export type { NetworkFailure, RetryPolicy } from './retry-policy';
 export { FileTrackingStore, FileTrackingStoreOptionsSchema } from './file-store';
 export type { FileTrackingStoreOptions } from './file-store';
-export { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
 export { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
 export type { MetaValue } from './meta-yaml';
 export { decodeMetricValue, encodeMetricValue, formatPythonFloat, parsePythonFloat } from './metric-value';

@@ -6,7 +6,8 @@
  *   `rename` swaps it in (atomic on POSIX). Temp files are placed where MLflow's file store never
  *   looks (the run or experiment folder itself, which MLflow reads only for `meta.yaml` and its
  *   named sub-folders), so a reader never mistakes one for a tag or a param. `durable` adds an
- *   fsync before the rename, for files whose loss would hide a run (meta.yaml).
+ *   fsync of the file before the rename and of its folder after it, for files whose loss or
+ *   truncation would hide a run (meta.yaml) or poison later runs (feature-cache entries).
  * - `appendLines`: one `write` of whole lines in append mode; a torn last line left by a crash is
  *   cut off first, so the next line never glues onto it (MLflow would then fail to parse the metric).
  * - `withFileLock`: an `O_EXCL` lock file, for the one step that must be serial across processes
@@ -41,6 +42,20 @@ export async function writeFileAtomic(
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
     throw error;
+  }
+  if (options.durable) await syncDirectory(dirname(path));
+}
+
+/** fsync of a folder, so a rename into it survives a power loss (POSIX; a no-op where unsupported). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r').catch(() => undefined);
+  if (!handle) return;
+  try {
+    await handle.sync();
+  } catch {
+    // some file systems refuse fsync on a folder; the file itself was synced
+  } finally {
+    await handle.close();
   }
 }
 
