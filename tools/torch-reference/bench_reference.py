@@ -23,8 +23,7 @@ import torch.nn.functional as F
 from scipy.ndimage import gaussian_filter
 
 import st_io
-from cfa_reference import add_coords, embed
-from torch_models import tapped_backbone
+from torch_models import add_coords, embed, tapped_backbone
 
 
 def timed(fn, repeat=3):

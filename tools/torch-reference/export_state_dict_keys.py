@@ -1,10 +1,36 @@
-"""Writes torchvision's state_dict keys and shapes for each backbone we define, so a unit test can
-check that our definitions ask for exactly these parameters (without shipping the weights)."""
+"""Writes the state_dict keys and shapes of each backbone we define, so a unit test can check that
+our definitions ask for exactly these parameters (without shipping the weights):
+
+- torchvision's modules (taps 'torchvision'), and
+- with CFA_OFFICIAL_DIR set, the CFA reference code's own modules (taps 'reference': its ResNets and
+  VGG-19-BN use torchvision's names, its EfficientNet-B5 is EfficientNet-PyTorch's).
+
+    /usr/bin/python3 export_state_dict_keys.py <torchvision.json> [<reference.json>]
+"""
 import json
+import os
 import sys
 
 import torchvision
 
 NAMES = ["resnet18", "wide_resnet50_2", "vgg19", "vgg19_bn", "efficientnet_b5"]
-json.dump({n: [[k, list(v.shape)] for k, v in getattr(torchvision.models, n)().state_dict().items()] for n in NAMES}, open(sys.argv[1], "w"))
+
+
+def keys(model):
+    return [[k, list(v.shape)] for k, v in model.state_dict().items()]
+
+
+json.dump({n: keys(getattr(torchvision.models, n)()) for n in NAMES}, open(sys.argv[1], "w"))
 print(f"wrote {sys.argv[1]}")
+if len(sys.argv) > 2:
+    from official_code import load_official
+
+    official = load_official(os.environ.get("CFA_OFFICIAL_DIR"))
+    reference = {
+        "resnet18": official.resnet.resnet18(pretrained=False),
+        "wide_resnet50_2": official.resnet.wide_resnet50_2(pretrained=False),
+        "vgg19_bn": official.vgg.vgg19_bn(pretrained=False),
+        "efficientnet_b5": official.efficientnet.EfficientNet.from_name("efficientnet-b5"),
+    }
+    json.dump({n: keys(m) for n, m in reference.items()}, open(sys.argv[2], "w"))
+    print(f"wrote {sys.argv[2]}")

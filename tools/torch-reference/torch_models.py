@@ -1,4 +1,5 @@
-"""torchvision backbones as the CFA reference code uses them, cut after the tapped stages.
+"""torchvision backbones cut after the tapped stages (taps 'torchvision': the parity fixtures of
+backbone_reference.py), and the CFA operations as bench_reference.py times them.
 
 `narrow_resnet` keeps torchvision's own blocks and `_make_layer` (so parameter names and the
 computation are torchvision's) and only divides the channel counts, to keep fixtures small.
@@ -100,3 +101,24 @@ def tapped_backbone(name, shrink):
     if name == "efficientnet_b5":
         return TappedEfficientNet(width_mult=shrink)
     raise ValueError(f"unknown backbone {name}")
+
+
+def add_coords(x):
+    """The reference `AddCoords` channels: row index, then column index, each scaled to [-1, 1]."""
+    b, _, rows, cols = x.size()
+    yy = (torch.arange(rows, dtype=x.dtype) / (rows - 1) * 2 - 1).view(1, 1, rows, 1).expand(b, 1, rows, cols)
+    xx = (torch.arange(cols, dtype=x.dtype) / (cols - 1) * 2 - 1).view(1, 1, 1, cols).expand(b, 1, rows, cols)
+    return torch.cat([x, yy, xx], dim=1)
+
+
+def embed(maps):
+    """3×3 average pooling, bilinear upsampling to the first map's size, concatenation."""
+    sample = None
+    for o in maps:
+        o = torch.nn.functional.avg_pool2d(o, 3, 1, 1)
+        if sample is None:
+            sample = o
+        else:
+            up = torch.nn.functional.interpolate(o, sample.size(2), mode="bilinear", align_corners=False)
+            sample = torch.cat((sample, up), dim=1)
+    return sample

@@ -9,6 +9,7 @@ import { loadBackbone } from './backbone-model';
 import { randomInitWeights } from './weights/random-init';
 import { writeSafetensors } from './weights/safetensors';
 import { resnet18Definition } from './architectures/resnet';
+import { efficientNetB5Definition } from './architectures/efficientnet';
 
 async function tmp(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'backbone-'));
@@ -19,7 +20,7 @@ describe('loadBackbone', () => {
     const a = await loadBackbone({ name: 'resnet18', seed: 3, calibrateBatchNorm: false });
     const b = await loadBackbone({ name: 'resnet18', seed: 3, calibrateBatchNorm: false });
     const c = await loadBackbone({ name: 'resnet18', seed: 4, calibrateBatchNorm: false });
-    expect(a.weightsSource).toEqual({ kind: 'random', seed: 3, id: 'random:resnet18:3' });
+    expect(a.weightsSource).toEqual({ kind: 'random', seed: 3, id: 'random:resnet18:reference:3' });
     expect(a.weights.get('layer2.0.conv1.weight')!.data).toEqual(b.weights.get('layer2.0.conv1.weight')!.data);
     expect(a.weights.get('layer2.0.conv1.weight')!.data).not.toEqual(c.weights.get('layer2.0.conv1.weight')!.data);
     expect(a.features.map((f) => f.channels)).toEqual([64, 128, 256]);
@@ -28,7 +29,7 @@ describe('loadBackbone', () => {
   it('calibrates BatchNorm on the fixed synthetic batch by default: every tapped map has unit-scale activations', async () => {
     const plain = await loadBackbone({ name: 'resnet18', seed: 0, calibrateBatchNorm: false });
     const calibrated = await loadBackbone({ name: 'resnet18', seed: 0 });
-    expect(calibrated.weightsSource.id).toBe('random-bn:resnet18:0');
+    expect(calibrated.weightsSource.id).toBe('random-bn:resnet18:reference:0');
     expect(await loadBackbone({ name: 'resnet18', seed: 0 })).toBe(calibrated); // one calibration per process
     const rms = (model: typeof plain) => {
       const runner = createTfBackboneRunner(model);
@@ -104,6 +105,33 @@ describe('loadBackbone', () => {
       allowPartial: true,
     });
     expect(model.weights.get('layer1.0.bn1.running_var')!.data.every((v) => v === 1)).toBe(true);
+  });
+
+  it('taps: the same weights give another featureId (feature caches key on it), the weights id stays', async () => {
+    const reference = await loadBackbone({ name: 'resnet18', seed: 2, calibrateBatchNorm: false });
+    const torchvision = await loadBackbone({
+      name: 'resnet18',
+      seed: 2,
+      calibrateBatchNorm: false,
+      taps: 'torchvision',
+    });
+    expect(reference.definition.taps).toBe('reference');
+    expect(torchvision.definition.taps).toBe('torchvision');
+    expect(reference.featureId).not.toBe(torchvision.featureId);
+    expect(reference.weights.get('layer1.0.conv1.weight')!.data).toEqual(
+      torchvision.weights.get('layer1.0.conv1.weight')!.data,
+    );
+  });
+
+  it("efficientnet_b5: a file in the other variant's names says which taps it fits", async () => {
+    const dir = await tmp();
+    const path = join(dir, 'tv-b5.safetensors');
+    await writeSafetensors(path, randomInitWeights(efficientNetB5Definition({ taps: 'torchvision' }), 0));
+    await expect(loadBackbone({ name: 'efficientnet_b5', weightsPath: path })).rejects.toThrow(
+      /tv-b5\.safetensors: missing keys: _conv_stem\.weight.*with taps 'torchvision': set backbone\.taps: torchvision/,
+    );
+    const model = await loadBackbone({ name: 'efficientnet_b5', weightsPath: path, taps: 'torchvision' });
+    expect(model.features.map((f) => f.channels)).toEqual([200, 192, 176]);
   });
 
   it('refuses unknown extensions and says which backbones exist', async () => {

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { BackboneDefinition } from './architectures/net-builder';
+import { type BackboneDefinition, TAPS, type Taps } from './architectures/net-builder';
 import { type ConvInfo, type FeatureShape, summarizeDefinition } from './architectures/param-spec';
 import { backboneDefinition } from './registry';
 import { type ConvWeights, fuseConvBatchNorm } from './weights/fuse-batch-norm';
@@ -38,6 +38,11 @@ export interface BackboneModel {
   /** conv name → fused weights (OIHW) and bias. */
   fused: Map<string, ConvWeights>;
   weightsSource: WeightsSource;
+  /**
+   * Identity of the function image → feature maps: architecture, taps and weights. Feature caches
+   * key on it (the same weight file gives other maps under other taps).
+   */
+  featureId: string;
 }
 
 export function buildBackboneModel(
@@ -47,7 +52,8 @@ export function buildBackboneModel(
 ): BackboneModel {
   const summary = summarizeDefinition(definition, 224);
   const fused = new Map(summary.convs.map((c) => [c.conv, fuseConvBatchNorm(weights, c, definition.bnEps)] as const));
-  return { definition, weights, convs: summary.convs, features: summary.features, fused, weightsSource };
+  const featureId = `${definition.name}|taps=${definition.taps}|${weightsSource.id}`;
+  return { definition, weights, convs: summary.convs, features: summary.features, fused, weightsSource, featureId };
 }
 
 export function featureShapesFor(model: BackboneModel, inputSize: number): FeatureShape[] {
@@ -73,6 +79,8 @@ export async function readWeightFile(path: string): Promise<{ tensors: StateDict
 
 export interface LoadBackboneOptions {
   name: string;
+  /** Which feature maps (default 'reference': the CFA reference code's; see `Taps`). */
+  taps?: Taps;
   /** A weight file with torchvision key names; without one, the seeded random init is used. */
   weightsPath?: string;
   seed?: number;
@@ -92,16 +100,17 @@ export const CALIBRATION = { count: 16, size: 128 } as const;
 const randomModels = new Map<string, Promise<BackboneModel>>();
 
 export async function loadBackbone(options: LoadBackboneOptions): Promise<BackboneModel> {
-  const definition = backboneDefinition(options.name);
+  const taps = options.taps ?? 'reference';
+  const definition = backboneDefinition(options.name, taps);
   const seed = options.seed ?? 0;
   if (!options.weightsPath) {
     if (options.calibrateBatchNorm === false)
       return buildBackboneModel(definition, randomInitWeights(definition, seed), {
         kind: 'random',
         seed,
-        id: `random:${definition.name}:${seed}`,
+        id: `random:${definition.name}:${taps}:${seed}`,
       });
-    const id = `random-bn:${definition.name}:${seed}`;
+    const id = `random-bn:${definition.name}:${taps}:${seed}`;
     let model = randomModels.get(id);
     if (!model) {
       model = (async () => {
@@ -123,7 +132,14 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
   const report = checkWeights(definition, tensors);
   if (!isCompleteReport(report)) {
     if (!options.allowPartial || report.wrongShape.length || report.unexpected.length) {
-      throw new WeightMismatchError(options.weightsPath, report);
+      const error = new WeightMismatchError(options.weightsPath, report);
+      const fits = TAPS.find(
+        (t) => t !== taps && isCompleteReport(checkWeights(backboneDefinition(options.name, t), tensors)),
+      );
+      // EfficientNet's two variants name their parameters differently
+      if (fits)
+        error.message += ` These are the parameter names of ${options.name} with taps '${fits}': set backbone.taps: ${fits} (--taps ${fits}).`;
+      throw error;
     }
   }
   const weights: StateDict = new Map(tensors);

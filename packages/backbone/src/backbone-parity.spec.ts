@@ -1,6 +1,7 @@
 /**
- * Every backbone against PyTorch (tools/torch-reference/backbone_reference.py): torchvision's own
- * modules, narrowed so the committed fixtures stay small, seeded random weights with non-trivial
+ * Every backbone with taps 'torchvision' against torchvision (tools/torch-reference/
+ * backbone_reference.py; the reference taps are checked against the CFA reference code's own
+ * modules in packages/descriptor/src/official-parity.spec.ts): torchvision's own modules, narrowed so the committed fixtures stay small, seeded random weights with non-trivial
  * BatchNorm statistics stored in float16 (vgg19_bn in bfloat16), saved by PyTorch both as
  * `.safetensors` and as a `torch.save` `.pth`. Both files must load, and the tapped features must
  * match on both engines within 1e-4 relative.
@@ -27,11 +28,11 @@ const manifest = JSON.parse(readFileSync(new URL('manifest.json', dir), 'utf8'))
 >;
 
 const narrow: Record<string, (shrink: number) => BackboneDefinition> = {
-  resnet18: (s) => resnet18Definition({ widthDivisor: s }),
-  wide_resnet50_2: (s) => wideResnet50Definition({ widthDivisor: s }),
-  vgg19: (s) => vgg19Definition({ widthDivisor: s }),
-  vgg19_bn: (s) => vgg19BnDefinition({ widthDivisor: s }),
-  efficientnet_b5: (s) => efficientNetB5Definition({ widthMult: s }),
+  resnet18: (s) => resnet18Definition({ widthDivisor: s, taps: 'torchvision' }),
+  wide_resnet50_2: (s) => wideResnet50Definition({ widthDivisor: s, taps: 'torchvision' }),
+  vgg19: (s) => vgg19Definition({ widthDivisor: s, taps: 'torchvision' }),
+  vgg19_bn: (s) => vgg19BnDefinition({ widthDivisor: s, taps: 'torchvision' }),
+  efficientnet_b5: (s) => efficientNetB5Definition({ widthMult: s, taps: 'torchvision' }),
 };
 
 describe.each(Object.keys(narrow))('%s against PyTorch', (name) => {

@@ -9,13 +9,13 @@
  *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
  * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name.
  */
-export { PLAIN_EMBEDDING } from './architectures/net-builder';
-export type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from './architectures/net-builder';
+export { PLAIN_EMBEDDING, paddingPair, TAPS } from './architectures/net-builder';
+export type { BackboneDefinition, ConvSpec, NetBuilder, Padding, PoolSpec, Taps } from './architectures/net-builder';
 export { inferFeatureShapes, summarizeDefinition } from './architectures/param-spec';
 export type { ConvInfo, DefinitionSummary, FeatureShape, ParamInfo } from './architectures/param-spec';
 export { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
 export { vgg19BnDefinition, vgg19Definition, vggDefinition } from './architectures/vgg';
-export { efficientNetB5Definition, makeDivisible } from './architectures/efficientnet';
+export { efficientNetB5Definition, makeDivisible, staticSamePadding } from './architectures/efficientnet';
 export { availableBackbones, backboneDefinition } from './registry';
 export { CALIBRATION, buildBackboneModel, featureShapesFor, loadBackbone, readWeightFile } from './backbone-model';
 export { calibrateBatchNorm } from './weights/calibrate-batch-norm';
@@ -28,6 +28,7 @@ export type { FeatureMap, OrtBackboneRunner } from './execution/ort-runner';
 export { fuseConvBatchNorm } from './weights/fuse-batch-norm';
 export type { ConvWeights } from './weights/fuse-batch-norm';
 export { randomInitWeights } from './weights/random-init';
+export type { RandomInitOptions } from './weights/random-init';
 export {
   WeightFileError,
   decodeSafetensors,

@@ -1,25 +1,26 @@
 /**
  * The backbones this project defines, by the names sweep files use.
  */
-import type { BackboneDefinition } from './architectures/net-builder';
+import type { BackboneDefinition, Taps } from './architectures/net-builder';
 import { efficientNetB5Definition } from './architectures/efficientnet';
 import { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
 import { vgg19BnDefinition, vgg19Definition } from './architectures/vgg';
 
-const DEFINITIONS: Record<string, () => BackboneDefinition> = {
-  resnet18: () => resnet18Definition(),
-  wide_resnet50_2: () => wideResnet50Definition(),
-  vgg19: () => vgg19Definition(),
-  vgg19_bn: () => vgg19BnDefinition(),
-  efficientnet_b5: () => efficientNetB5Definition(),
+const DEFINITIONS: Record<string, (taps: Taps) => BackboneDefinition> = {
+  resnet18: (taps) => resnet18Definition({ taps }),
+  wide_resnet50_2: (taps) => wideResnet50Definition({ taps }),
+  vgg19: (taps) => vgg19Definition({ taps }),
+  vgg19_bn: (taps) => vgg19BnDefinition({ taps }),
+  efficientnet_b5: (taps) => efficientNetB5Definition({ taps }),
 };
 
 export function availableBackbones(): string[] {
   return Object.keys(DEFINITIONS);
 }
 
-export function backboneDefinition(name: string): BackboneDefinition {
+/** `taps` defaults to 'reference' (the CFA reference code's feature maps). */
+export function backboneDefinition(name: string, taps: Taps = 'reference'): BackboneDefinition {
   const make = DEFINITIONS[name];
-  if (make) return make();
+  if (make) return make(taps);
   throw new Error(`unknown backbone '${name}': expected one of ${availableBackbones().join(', ')}`);
 }

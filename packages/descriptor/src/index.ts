@@ -10,6 +10,8 @@
  *   `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either engine),
  *   `lowerCoordConvForward` / `lowerCoordConvWeightGradient` (the same as ONNX graph pieces),
  *   and conversions to/from PyTorch's Conv2d weight layout.
+ * - `parityInputs`, `parityInputsDigest`: the regenerable inputs of the fixtures computed by the
+ *   CFA reference code's own modules (tools/torch-reference/official_fixtures.py).
  */
 export { patchEmbedding } from './patch-embedding';
 export type { PatchEmbeddingParams } from './patch-embedding';
@@ -52,6 +54,8 @@ export {
 } from './embedding-pyramid';
 export type { EmbeddingLevel } from './embedding-pyramid';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
+export { parityInputs, parityInputsDigest } from './parity-inputs';
+export type { ParityInputsSpec } from './parity-inputs';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';
 export type { DescriptorForwardTfParams, DescriptorRunner, DescriptorRunnerOptions } from './descriptor-forward';

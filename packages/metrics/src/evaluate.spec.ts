@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { computeAnomalyMetrics } from './evaluate';
 import { f1Max } from './f1';
 import { aupro } from './pro';
+import { pixelProReference, rescaleFloat32 } from './pro-reference';
 import { auroc } from './roc';
 import { randomInt, seededRandom } from './testing/seeded-random';
 
@@ -19,7 +20,7 @@ const input = {
 };
 
 describe('computeAnomalyMetrics', () => {
-  it('hand-worked: all seven numbers', () => {
+  it('hand-worked: all eight numbers', () => {
     const m = computeAnomalyMetrics(input);
     // images: the anomalous one scores higher → I-AUROC 1; F1 1 at its score .9
     expect(m.imageAuroc).toBe(1);
@@ -32,7 +33,27 @@ describe('computeAnomalyMetrics', () => {
     expect(m.pixelF1Threshold).toBe(0.25);
     // one region of 2 (½ per pixel), N = 6: .8 → (0, ½); .3 → (2/6, ½) passes .3 at PRO ½ → .15/.3
     expect(m.pixelAupro).toBeCloseTo(0.5, 15);
-    expect(m.undefinedMetrics).toEqual({});
+    // P-PRO (ref) on the rescaled maps: the normals at 2/7 both switch on at step 143 (FPR 0 → ⅓ >
+    // .3), so every kept point has FPR 0 and the rescaled FPR axis is 0/0, as in the reference code
+    expect(m.pixelProReference).toBeNaN();
+    expect(Object.keys(m.undefinedMetrics)).toEqual(['pixelProReference']);
+    expect(m.undefinedMetrics.pixelProReference).toMatch(/P-PRO \(ref\).*143 of 200 thresholds.*constant/);
+  });
+
+  it('P-PRO (ref) is the reference function on the min-max rescaled maps', () => {
+    const maps = Float32Array.of(0.1, 0.2, 0.3, 0.2, 0.8, 0.25, 0.3, 0.1, 0.05, 0.45, 0.6, 0.2);
+    const masks = Uint8Array.of(0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0);
+    const m = computeAnomalyMetrics({
+      ...input,
+      maps,
+      masks,
+      imageLabels: [0, 1, 1],
+      imageScores: [1, 2, 3],
+      count: 3,
+    });
+    const expected = pixelProReference({ maps: rescaleFloat32(maps), masks, count: 3, height: 1, width: 4 });
+    expect(m.pixelProReference).toBe(expected);
+    expect(expected).toBeGreaterThan(0);
   });
 
   it('passes fprLimit to P-AUPRO', () => {
@@ -73,6 +94,7 @@ describe('computeAnomalyMetrics', () => {
       pixelAuroc: 'P-AUROC is undefined: all 8 mask pixels are 0 (need both classes)',
       pixelAupro: 'P-AUPRO is undefined: the 2 masks have no anomalous pixel (need at least one region)',
       pixelF1Max: 'P-F1max is undefined: all 8 mask pixels are 0 (no anomalous sample, so recall is undefined)',
+      pixelProReference: 'P-PRO (ref) is undefined: the 2 masks have no anomalous pixel (no region)',
     });
     expect(m.imageAuroc).toBe(1);
   });
@@ -132,12 +154,15 @@ describe('computeAnomalyMetrics', () => {
       expect(m.imageAuroc).toBe(orNaN(() => auroc({ scores: imageScores, labels: imageLabels })));
       expect(m.pixelAuroc).toBe(orNaN(() => auroc({ scores: maps, labels: masks })));
       expect(m.pixelAupro).toBe(orNaN(() => aupro({ maps, masks, count, height, width })));
+      expect(m.pixelProReference).toBe(
+        orNaN(() => pixelProReference({ maps: rescaleFloat32(maps), masks, count, height, width })),
+      );
       expect(m.imageF1Max).toBe(orNaN(() => f1Max({ scores: imageScores, labels: imageLabels }).f1));
       expect(m.pixelF1Threshold).toBe(orNaN(() => f1Max({ scores: maps, labels: masks }).threshold));
       // exactly the NaN metrics carry a reason
-      const nanKeys = (['imageAuroc', 'pixelAuroc', 'pixelAupro', 'imageF1Max', 'pixelF1Max'] as const).filter((k) =>
-        Number.isNaN(m[k]),
-      );
+      const nanKeys = (
+        ['imageAuroc', 'pixelAuroc', 'pixelAupro', 'pixelProReference', 'imageF1Max', 'pixelF1Max'] as const
+      ).filter((k) => Number.isNaN(m[k]));
       expect(Object.keys(m.undefinedMetrics).sort()).toEqual(nanKeys.sort());
     }
   });

@@ -1,6 +1,6 @@
 /**
- * Every number one CFA evaluation reports, from plain arrays: I-AUROC, P-AUROC, P-AUPRO, and
- * F1-max at image and pixel level with the thresholds that reach them. The input is validated
+ * Every number one CFA evaluation reports, from plain arrays: I-AUROC, P-AUROC, P-AUPRO, the
+ * reference code's P-PRO (ref), and F1-max at image and pixel level with the thresholds that reach them. The input is validated
  * once up front (errors name the argument, expected and received); the pixels are split and
  * sorted once and shared by P-AUROC, P-F1max and P-AUPRO. A metric with no value for this input
  * (a single class present) is NaN with the reason in `undefinedMetrics`, so a sweep cell still
@@ -26,6 +26,7 @@
 import { MetricUndefinedError } from './errors';
 import { type F1Max, f1MaxOfSorted } from './f1';
 import { auproOfSorted } from './pro';
+import { pixelProReference, rescaleFloat32 } from './pro-reference';
 import { aurocOfSorted } from './roc';
 import { sortedClasses } from './sorted-classes';
 import {
@@ -57,6 +58,11 @@ export interface AnomalyMetrics {
   imageAuroc: number;
   pixelAuroc: number;
   pixelAupro: number;
+  /**
+   * The CFA reference code's PRO number (`pixelProReference` on the maps min-max rescaled over the
+   * test set, as its trainer does): "P-PRO (ref)", a different quantity from P-AUPRO.
+   */
+  pixelProReference: number;
   imageF1Max: number;
   /** Predict an image anomalous when its score ≥ this; NaN when imageF1Max is. */
   imageF1Threshold: number;
@@ -115,11 +121,17 @@ export function computeAnomalyMetrics(input: AnomalyMetricsInput): AnomalyMetric
   const imageF1 = attempt('imageF1Max', () => f1MaxOfSorted(images, { ...IMAGE, metric: 'I-F1max' }), noF1);
   const pixelAuroc = attempt('pixelAuroc', () => aurocOfSorted(pixels, PIXEL), NaN);
   const pixelAupro = attempt('pixelAupro', () => auproOfSorted({ ...input, fprLimit }, pixels), NaN);
+  const pixelProRef = attempt(
+    'pixelProReference',
+    () => pixelProReference({ ...input, maps: rescaleFloat32(input.maps), fprLimit }),
+    NaN,
+  );
   const pixelF1 = attempt('pixelF1Max', () => f1MaxOfSorted(pixels, { ...PIXEL, metric: 'P-F1max' }), noF1);
   return {
     imageAuroc,
     pixelAuroc,
     pixelAupro,
+    pixelProReference: pixelProRef,
     imageF1Max: imageF1.f1,
     imageF1Threshold: imageF1.threshold,
     pixelF1Max: pixelF1.f1,

@@ -9,6 +9,8 @@
  * - `rocCurve`: the ROC curve's points, for plots (its trapezoid area is `auroc`).
  * - `aupro`: exact area under the per-region-overlap curve up to FPR 0.3, divided by 0.3
  *   (P-AUPRO; MVTec AD's definition).
+ * - `pixelProReference`: the CFA reference code's PRO number (`pro_auc_pxl`: 200 thresholds, FPR
+ *   ≤ 0.3, both axes min-max rescaled), "P-PRO (ref)"; `rescaleFloat32` is its trainer's map rescale.
  * - `connectedComponents`: the mask regions AUPRO averages over (8-connectivity by default).
  * - `f1Max`: best F1 over all thresholds with the (lowest) threshold reaching it, image or pixel
  *   level.
@@ -29,6 +31,8 @@ export { auroc, rocCurve } from './roc';
 export type { AurocParams, RocCurve, RocCurveParams } from './roc';
 export { aupro } from './pro';
 export type { AuproParams } from './pro';
+export { pixelProReference, rescaleFloat32 } from './pro-reference';
+export type { ProReferenceParams } from './pro-reference';
 export { connectedComponents } from './connected-components';
 export type { Components, ConnectedComponentsParams } from './connected-components';
 export { f1Max } from './f1';

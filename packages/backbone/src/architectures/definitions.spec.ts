@@ -6,10 +6,15 @@ import { inferFeatureShapes, summarizeDefinition } from './param-spec';
 import { resnet18Definition, wideResnet50Definition } from './resnet';
 import { vgg19BnDefinition } from './vgg';
 
-// Exported from torchvision 0.14 by tools/torch-reference/export_state_dict_keys.py (keys and shapes).
-const torchvision = JSON.parse(
-  readFileSync(new URL('../__fixtures__/torchvision-state-dict-keys.json', import.meta.url), 'utf8'),
-) as Record<string, [string, number[]][]>;
+// Exported by tools/torch-reference/export_state_dict_keys.py (keys and shapes): torchvision 0.14's
+// modules, and the CFA reference code's own (its EfficientNet is EfficientNet-PyTorch).
+const stateDictKeys = (file: string) =>
+  JSON.parse(readFileSync(new URL(`../__fixtures__/${file}`, import.meta.url), 'utf8')) as Record<
+    string,
+    [string, number[]][]
+  >;
+const torchvision = stateDictKeys('torchvision-state-dict-keys.json');
+const reference = stateDictKeys('reference-state-dict-keys.json');
 
 describe.each([
   ['resnet18', [64, 128, 256], 448, [4, 8, 16]],
@@ -19,6 +24,7 @@ describe.each([
   ['efficientnet_b5', [200, 192, 176], 568, [4, 8, 16]],
 ] as const)('%s definition', (name, channels, sum, strides) => {
   const def = backboneDefinition(name);
+  const tv = backboneDefinition(name, 'torchvision');
 
   it(`derives maps of ${channels.join('/')} channels (D = ${sum}) with the largest at 56×56 for a 224 input`, () => {
     const shapes = inferFeatureShapes(def, 224);
@@ -28,11 +34,26 @@ describe.each([
     expect(shapes.reduce((a, s) => a + s.channels, 0)).toBe(sum);
   });
 
-  it("asks for exactly torchvision's parameter names and shapes of the tapped part, and nothing else", () => {
-    const ours = summarizeDefinition(def, 64).params.map((p) => [p.name, p.shape]);
-    const theirs = torchvision[name].filter(([k]) => !def.unusedPrefixes.some((prefix) => k.startsWith(prefix)));
+  it('the taps change no feature shape', () => {
+    expect(inferFeatureShapes(tv, 224)).toEqual(
+      inferFeatureShapes(def, 224).map((f, i) => ({ ...f, name: tv.featureNames[i] })),
+    );
+  });
+
+  it("taps 'torchvision' asks for exactly torchvision's parameter names and shapes of the tapped part", () => {
+    const ours = summarizeDefinition(tv, 64).params.map((p) => [p.name, p.shape]);
+    const theirs = torchvision[name].filter(([k]) => !tv.unusedPrefixes.some((prefix) => k.startsWith(prefix)));
     expect(ours).toEqual(theirs);
   });
+
+  it.skipIf(!(name in reference))(
+    "taps 'reference' asks for exactly the reference code's parameter names and shapes of the tapped part",
+    () => {
+      const ours = summarizeDefinition(def, 64).params.map((p) => [p.name, p.shape]);
+      const theirs = reference[name].filter(([k]) => !def.unusedPrefixes.some((prefix) => k.startsWith(prefix)));
+      expect(ours).toEqual(theirs);
+    },
+  );
 });
 
 describe('narrow copies (fixtures only)', () => {

@@ -1,8 +1,16 @@
 /**
- * torchvision EfficientNet-B5 (torchvision/models/efficientnet.py; width 1.6, depth 2.2, BatchNorm
- * ε 1e-3, SiLU, squeeze-and-excitation), with torchvision's parameter names — we follow
- * torchvision's `efficientnet_b5`, not timm's `tf_efficientnet_b5` (which pads "same" like
- * TensorFlow), so that its weight files load unchanged.
+ * EfficientNet-B5 (width 1.6, depth 2.2, BatchNorm ε 1e-3, SiLU, squeeze-and-excitation) in the two
+ * variants `taps` selects — the same blocks and channel counts, different padding and names:
+ *
+ * - `reference`: what the CFA reference code runs (`cnn/efficientnet.py`, `cnn/utils.py`: the
+ *   EfficientNet-PyTorch package, weights `efficientnet-b5-b6417697.pth`). Every convolution pads
+ *   "same" like TensorFlow, and statically: the amounts are computed once for the model's nominal
+ *   456-pixel input (`efficientnet_params`) and applied whatever the real input size. For a
+ *   stride-2 convolution that gives asymmetric padding (stem `[0, 1]`, the 40-channel stage's
+ *   5×5 `[1, 2]`), unlike torchvision. Parameter names are that package's (`_conv_stem`,
+ *   `_blocks.<i>._depthwise_conv`, …).
+ * - `torchvision`: torchvision's `efficientnet_b5` (symmetric padding, `features.<stage>.<block>`
+ *   names), so its weight files load unchanged.
  *
  * Feature maps as the CFA reference code builds them (cnn/efficientnet.py `extract_endpoints`):
  * at stride 4 the outputs of the last 5 blocks of the 40-channel stage, concatenated (200 ch);
@@ -15,7 +23,7 @@
  * inferFeatureShapes(efficientNetB5Definition(), 224).map((f) => f.channels); // [200, 192, 176]
  * ```
  */
-import type { BackboneDefinition, NetBuilder } from './net-builder';
+import type { BackboneDefinition, NetBuilder, Padding, Taps } from './net-builder';
 
 /** torchvision's `_make_divisible`. */
 export function makeDivisible(value: number, divisor = 8): number {
@@ -35,112 +43,184 @@ const B0_STAGES: [number, number, number, number, number, number][] = [
   [6, 3, 1, 192, 320, 1],
 ];
 
-/** Stage (1-based, as `features.<stage>`) and how many of its last block outputs each tap concatenates. */
-const TAPS: { stage: number; last: number }[] = [
+/** Stage (1-based) and how many of its last block outputs each tap concatenates. */
+const TAPPED_STAGES: { stage: number; last: number }[] = [
   { stage: 2, last: 5 },
   { stage: 3, last: 3 },
   { stage: 5, last: 1 },
 ];
 
+/** EfficientNet-PyTorch's `efficientnet_params('efficientnet-b5')` resolution. */
+const REFERENCE_NOMINAL_SIZE = 456;
+
 export interface EfficientNetOptions {
-  /** torchvision B5: 1.6. Smaller values give narrow copies for tests. */
+  /** B5: 1.6. Smaller values give narrow copies for tests. */
   widthMult?: number;
   depthMult?: number;
+  /** Default 'reference' (the CFA reference code's EfficientNet-PyTorch). */
+  taps?: Taps;
 }
 
-function mbConv<T>(
-  b: NetBuilder<T>,
-  prefix: string,
-  x: T,
-  input: number,
-  out: number,
-  expandRatio: number,
-  kernel: number,
-  stride: number,
-): T {
+/** Parameter names of one variant. */
+interface Naming {
+  stem: [string, string];
+  block(stage: number, indexInStage: number, globalIndex: number): string;
+  expand(prefix: string): [string, string];
+  depthwise(prefix: string, hasExpand: boolean): [string, string];
+  squeeze(prefix: string, hasExpand: boolean): [string, string];
+  project(prefix: string, hasExpand: boolean): [string, string];
+  featureName(stage: number, first: number, last: number): string;
+  unusedPrefixes(firstUnusedStage: number, firstUnusedBlock: number, totalBlocks: number): string[];
+}
+
+const TORCHVISION_NAMES: Naming = {
+  stem: ['features.0.0', 'features.0.1'],
+  block: (stage, j) => `features.${stage}.${j}`,
+  expand: (p) => [`${p}.block.0.0`, `${p}.block.0.1`],
+  depthwise: (p, e) => [`${p}.block.${e ? 1 : 0}.0`, `${p}.block.${e ? 1 : 0}.1`],
+  squeeze: (p, e) => [`${p}.block.${e ? 2 : 1}.fc1`, `${p}.block.${e ? 2 : 1}.fc2`],
+  project: (p, e) => [`${p}.block.${e ? 3 : 2}.0`, `${p}.block.${e ? 3 : 2}.1`],
+  featureName: (stage) => `features.${stage}`,
+  unusedPrefixes: (stage) => [...Array.from({ length: 9 - stage }, (_, i) => `features.${stage + i}.`), 'classifier.'],
+};
+
+const REFERENCE_NAMES: Naming = {
+  stem: ['_conv_stem', '_bn0'],
+  block: (_stage, _j, k) => `_blocks.${k}`,
+  expand: (p) => [`${p}._expand_conv`, `${p}._bn0`],
+  depthwise: (p) => [`${p}._depthwise_conv`, `${p}._bn1`],
+  squeeze: (p) => [`${p}._se_reduce`, `${p}._se_expand`],
+  project: (p) => [`${p}._project_conv`, `${p}._bn2`],
+  featureName: (_stage, first, last) => (first === last ? `_blocks.${first}` : `_blocks.${first}-${last}`),
+  unusedPrefixes: (_stage, block, total) => [
+    ...Array.from({ length: total - block }, (_, i) => `_blocks.${block + i}.`),
+    '_conv_head.',
+    '_bn1.',
+    '_fc.',
+  ],
+};
+
+/**
+ * EfficientNet-PyTorch's `Conv2dStaticSamePadding`: TensorFlow's "same" amounts for an input of
+ * `nominal` pixels, the odd pixel at the end.
+ */
+export function staticSamePadding(nominal: number, kernel: number, stride: number): [number, number] {
+  const out = Math.ceil(nominal / stride);
+  const total = Math.max((out - 1) * stride + kernel - nominal, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+interface BlockSpec {
+  input: number;
+  out: number;
+  expandRatio: number;
+  kernel: number;
+  stride: number;
+  /** Padding of the depthwise convolution. */
+  padding: Padding;
+}
+
+function mbConv<T>(b: NetBuilder<T>, names: Naming, prefix: string, x: T, spec: BlockSpec): T {
+  const { input, out, expandRatio, kernel, stride } = spec;
   const expanded = makeDivisible(input * expandRatio);
+  const hasExpand = expanded !== input;
   let h = x;
-  let i = 0;
-  if (expanded !== input) {
-    h = b.silu(
-      b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, {
-        inChannels: input,
-        outChannels: expanded,
-        kernel: 1,
-      }),
-    );
-    i++;
+  if (hasExpand) {
+    const [conv, bn] = names.expand(prefix);
+    h = b.silu(b.convBn(conv, bn, h, { inChannels: input, outChannels: expanded, kernel: 1 }));
   }
+  const [dw, dwBn] = names.depthwise(prefix, hasExpand);
   h = b.silu(
-    b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, {
+    b.convBn(dw, dwBn, h, {
       inChannels: expanded,
       outChannels: expanded,
       kernel,
       stride,
-      padding: (kernel - 1) / 2,
+      padding: spec.padding,
       groups: expanded,
     }),
   );
-  i++;
   const squeeze = Math.max(1, Math.floor(input / 4));
-  let scale = b.convBn(`${prefix}.block.${i}.fc1`, null, b.globalAvgPool(h), {
+  const [reduce, expand] = names.squeeze(prefix, hasExpand);
+  let scale = b.convBn(reduce, null, b.globalAvgPool(h), {
     inChannels: expanded,
     outChannels: squeeze,
     kernel: 1,
     bias: true,
   });
   scale = b.sigmoid(
-    b.convBn(`${prefix}.block.${i}.fc2`, null, b.silu(scale), {
-      inChannels: squeeze,
-      outChannels: expanded,
-      kernel: 1,
-      bias: true,
-    }),
+    b.convBn(expand, null, b.silu(scale), { inChannels: squeeze, outChannels: expanded, kernel: 1, bias: true }),
   );
   h = b.mul(h, scale);
-  i++;
-  h = b.convBn(`${prefix}.block.${i}.0`, `${prefix}.block.${i}.1`, h, {
-    inChannels: expanded,
-    outChannels: out,
-    kernel: 1,
-  });
+  const [project, projectBn] = names.project(prefix, hasExpand);
+  h = b.convBn(project, projectBn, h, { inChannels: expanded, outChannels: out, kernel: 1 });
   return stride === 1 && input === out ? b.add(h, x) : h;
 }
 
 export function efficientNetB5Definition(options: EfficientNetOptions = {}): BackboneDefinition {
   const width = options.widthMult ?? 1.6;
   const depth = options.depthMult ?? 2.2;
-  const lastStage = Math.max(...TAPS.map((t) => t.stage));
+  const taps = options.taps ?? 'reference';
+  const names = taps === 'reference' ? REFERENCE_NAMES : TORCHVISION_NAMES;
+  // torchvision pads (k − 1)/2; the reference pads "same" for its nominal size, tracked stage by stage
+  const padding = (nominal: number, kernel: number, stride: number): Padding =>
+    taps === 'reference' ? staticSamePadding(nominal, kernel, stride) : (kernel - 1) / 2;
+  const lastStage = Math.max(...TAPPED_STAGES.map((t) => t.stage));
+  const blocksOf = (s: number) => Math.ceil(B0_STAGES[s - 1][5] * depth);
+  const firstBlockOf = (s: number) =>
+    Array.from({ length: s - 1 }, (_, i) => blocksOf(i + 1)).reduce((a, n) => a + n, 0);
+  const featureNames = TAPPED_STAGES.map(({ stage, last }) => {
+    const end = firstBlockOf(stage) + blocksOf(stage) - 1;
+    return names.featureName(stage, end - last + 1, end);
+  });
   return {
     name: 'efficientnet_b5',
-    featureNames: TAPS.map((t) => `features.${t.stage}`),
-    unusedPrefixes: ['features.6.', 'features.7.', 'features.8.', 'classifier.'],
+    taps,
+    featureNames,
+    unusedPrefixes: names.unusedPrefixes(
+      lastStage + 1,
+      firstBlockOf(lastStage + 1),
+      firstBlockOf(B0_STAGES.length + 1),
+    ),
     bnEps: 1e-3,
     embedding: { scaleByChannels: true, outMultiplier: 2 },
     forward<T>(b: NetBuilder<T>, input: T): T[] {
       const stem = makeDivisible(32 * width);
+      let nominal = REFERENCE_NOMINAL_SIZE;
       let x = b.silu(
-        b.convBn('features.0.0', 'features.0.1', input, {
+        b.convBn(names.stem[0], names.stem[1], input, {
           inChannels: 3,
           outChannels: stem,
           kernel: 3,
           stride: 2,
-          padding: 1,
+          padding: padding(nominal, 3, 2),
         }),
       );
+      nominal = Math.ceil(nominal / 2);
       const features: T[] = [];
+      let globalIndex = 0;
       for (let s = 1; s <= lastStage; s++) {
-        const [expand, kernel, stride, inBase, outBase, blocksBase] = B0_STAGES[s - 1];
-        const blocks = Math.ceil(blocksBase * depth);
+        const [expandRatio, kernel, stageStride, inBase, outBase] = B0_STAGES[s - 1];
         const out = makeDivisible(outBase * width);
-        let inChannels = makeDivisible(inBase * width);
+        let input = makeDivisible(inBase * width);
         const outputs: T[] = [];
-        for (let j = 0; j < blocks; j++) {
-          x = mbConv(b, `features.${s}.${j}`, x, inChannels, out, expand, kernel, j === 0 ? stride : 1);
-          inChannels = out;
+        for (let j = 0; j < blocksOf(s); j++) {
+          const stride = j === 0 ? stageStride : 1;
+          const prefix = names.block(s, j, globalIndex);
+          x = mbConv(b, names, prefix, x, {
+            input,
+            out,
+            expandRatio,
+            kernel,
+            stride,
+            padding: padding(nominal, kernel, stride),
+          });
+          if (j === 0) nominal = Math.ceil(nominal / stageStride);
+          input = out;
           outputs.push(x);
+          globalIndex++;
         }
-        const tap = TAPS.find((t) => t.stage === s);
+        const tap = TAPPED_STAGES.find((t) => t.stage === s);
         if (tap) features.push(b.concat(outputs.slice(-tap.last)));
       }
       return features;

@@ -3,7 +3,7 @@
  * which convolution each BatchNorm follows, and the shape of every feature map for an input size.
  * Feature dimensions are derived here from the model, never typed into a table.
  */
-import type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from './net-builder';
+import { type BackboneDefinition, type ConvSpec, type NetBuilder, paddingPair, type PoolSpec } from './net-builder';
 
 export interface ParamInfo {
   name: string;
@@ -40,8 +40,10 @@ interface SymbolicMap {
   width: number;
 }
 
-const outSize = (size: number, kernel: number, stride: number, padding: number): number =>
-  Math.floor((size + 2 * padding - kernel) / stride) + 1;
+const outSize = (size: number, kernel: number, stride: number, padding: ConvSpec['padding']): number => {
+  const [begin, end] = paddingPair(padding);
+  return Math.floor((size + begin + end - kernel) / stride) + 1;
+};
 
 class SymbolicBuilder implements NetBuilder<SymbolicMap> {
   readonly params: ParamInfo[] = [];
@@ -82,6 +84,10 @@ class SymbolicBuilder implements NetBuilder<SymbolicMap> {
   }
 
   relu(x: SymbolicMap): SymbolicMap {
+    return x;
+  }
+
+  leakyRelu(x: SymbolicMap): SymbolicMap {
     return x;
   }
 

@@ -2,13 +2,19 @@
  * torchvision ResNets (torchvision/models/resnet.py), cut after `layer3`: the CFA reference code
  * taps `layer1..layer3` (strides 4, 8, 16). Parameter names and shapes are torchvision's.
  *
+ * The two `taps` differ only in what is tapped, not in what flows on: the reference code's blocks
+ * (`cnn/resnet.py` `BasicBlock`/`Bottleneck`) start with `F.relu(x)` and end with the residual
+ * sum, so the next block sees the same ReLU'd sum as in torchvision; but `_forward_impl` returns
+ * `F.leaky_relu` (slope 0.01) of each layer's last sum — negative values kept, scaled — where
+ * torchvision's layer outputs are ReLU'd. Every ResNet number of the paper comes from those maps.
+ *
  * @example
  * ```ts
  * const def = resnet18Definition();
  * inferFeatureShapes(def, 224); // [{ name: 'layer1', channels: 64, ... }, ...]
  * ```
  */
-import { type BackboneDefinition, type NetBuilder, PLAIN_EMBEDDING } from './net-builder';
+import { type BackboneDefinition, type NetBuilder, PLAIN_EMBEDDING, type Taps } from './net-builder';
 
 type BlockKind = 'basic' | 'bottleneck';
 
@@ -27,7 +33,12 @@ interface ResNetSpec {
 
 export interface ResNetOptions {
   widthDivisor?: number;
+  /** Default 'reference' (the CFA reference code's maps). */
+  taps?: Taps;
 }
+
+/** `F.leaky_relu`'s default negative slope. */
+const REFERENCE_TAP_SLOPE = 0.01;
 
 const EXPANSION: Record<BlockKind, number> = { basic: 1, bottleneck: 4 };
 
@@ -56,7 +67,7 @@ function basicBlock<T>(b: NetBuilder<T>, prefix: string, x: T, inplanes: number,
           stride,
         })
       : x;
-  return b.relu(b.add(out, identity));
+  return b.add(out, identity);
 }
 
 function bottleneck<T>(
@@ -92,12 +103,14 @@ function bottleneck<T>(
           stride,
         })
       : x;
-  return b.relu(b.add(out, identity));
+  return b.add(out, identity);
 }
 
-function resnetDefinition(spec: ResNetSpec): BackboneDefinition {
+/** Both block kinds return the residual sum before the ReLU; the caller activates it. */
+function resnetDefinition(spec: ResNetSpec, taps: Taps): BackboneDefinition {
   return {
     name: spec.name,
+    taps,
     featureNames: ['layer1', 'layer2', 'layer3'],
     unusedPrefixes: ['layer4.', 'fc.'],
     bnEps: 1e-5,
@@ -112,16 +125,20 @@ function resnetDefinition(spec: ResNetSpec): BackboneDefinition {
       const features: T[] = [];
       spec.layers.forEach((blocks, i) => {
         const planes = base * 2 ** i;
+        let sum = x;
         for (let j = 0; j < blocks; j++) {
           const stride = i > 0 && j === 0 ? 2 : 1;
           const prefix = `layer${i + 1}.${j}`;
-          x =
+          sum =
             spec.block === 'basic'
               ? basicBlock(b, prefix, x, inplanes, planes, stride)
               : bottleneck(b, prefix, x, inplanes, planes, stride, spec.widthPerGroup);
           inplanes = planes * EXPANSION[spec.block];
+          const last = i === spec.layers.length - 1 && j === blocks - 1;
+          // after the last tap nothing flows on, so its ReLU is not built
+          if (!(last && taps === 'reference')) x = b.relu(sum);
         }
-        features.push(x);
+        features.push(taps === 'reference' ? b.leakyRelu(sum, REFERENCE_TAP_SLOPE) : x);
       });
       return features;
     },
@@ -129,19 +146,25 @@ function resnetDefinition(spec: ResNetSpec): BackboneDefinition {
 }
 
 export const resnet18Definition = (options: ResNetOptions = {}): BackboneDefinition =>
-  resnetDefinition({
-    name: 'resnet18',
-    block: 'basic',
-    layers: [2, 2, 2],
-    widthPerGroup: 64,
-    widthDivisor: options.widthDivisor ?? 1,
-  });
+  resnetDefinition(
+    {
+      name: 'resnet18',
+      block: 'basic',
+      layers: [2, 2, 2],
+      widthPerGroup: 64,
+      widthDivisor: options.widthDivisor ?? 1,
+    },
+    options.taps ?? 'reference',
+  );
 
 export const wideResnet50Definition = (options: ResNetOptions = {}): BackboneDefinition =>
-  resnetDefinition({
-    name: 'wide_resnet50_2',
-    block: 'bottleneck',
-    layers: [3, 4, 6],
-    widthPerGroup: 128,
-    widthDivisor: options.widthDivisor ?? 1,
-  });
+  resnetDefinition(
+    {
+      name: 'wide_resnet50_2',
+      block: 'bottleneck',
+      layers: [3, 4, 6],
+      widthPerGroup: 128,
+      widthDivisor: options.widthDivisor ?? 1,
+    },
+    options.taps ?? 'reference',
+  );

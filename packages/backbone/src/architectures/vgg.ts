@@ -10,7 +10,7 @@
  * inferFeatureShapes(vggDefinition({ batchNorm: true }), 224).map((f) => f.name); // ['features.25', 'features.38', 'features.52']
  * ```
  */
-import { type BackboneDefinition, type NetBuilder, PLAIN_EMBEDDING } from './net-builder';
+import { type BackboneDefinition, type NetBuilder, PLAIN_EMBEDDING, type Taps } from './net-builder';
 
 const CONFIG_E: (number | 'M')[] = [
   64,
@@ -38,6 +38,11 @@ const CONFIG_E: (number | 'M')[] = [
 
 export interface VggOptions {
   batchNorm: boolean;
+  /**
+   * The reference code's `cnn/vgg.py` taps torchvision's `features` at 25, 38, 52 (with BatchNorm),
+   * post-ReLU and post-max-pool as torchvision computes them: both variants are the same network.
+   */
+  taps?: Taps;
   /** Divides every channel count (tests only; torchvision is 1). */
   widthDivisor?: number;
 }
@@ -65,10 +70,11 @@ function tapIndices(batchNorm: boolean): number[] {
 export function vggDefinition(options: VggOptions): BackboneDefinition {
   const { batchNorm } = options;
   const divisor = options.widthDivisor ?? 1;
-  const taps = tapIndices(batchNorm);
+  const tapAt = tapIndices(batchNorm);
   return {
     name: batchNorm ? 'vgg19_bn' : 'vgg19',
-    featureNames: taps.map((t) => `features.${t}`),
+    taps: options.taps ?? 'reference',
+    featureNames: tapAt.map((t) => `features.${t}`),
     unusedPrefixes: ['classifier.'],
     bnEps: 1e-5,
     embedding: PLAIN_EMBEDDING,
@@ -80,7 +86,7 @@ export function vggDefinition(options: VggOptions): BackboneDefinition {
       for (const v of CONFIG_E) {
         if (v === 'M') {
           x = b.maxPool(x, { kernel: 2, stride: 2, padding: 0 });
-          if (taps.includes(index)) features.push(x);
+          if (tapAt.includes(index)) features.push(x);
           index += 1;
           continue;
         }
@@ -95,15 +101,15 @@ export function vggDefinition(options: VggOptions): BackboneDefinition {
         x = b.relu(x);
         index += batchNorm ? 3 : 2;
         inChannels = out;
-        if (taps.includes(index - 1)) features.push(x);
-        if (features.length === taps.length) break;
+        if (tapAt.includes(index - 1)) features.push(x);
+        if (features.length === tapAt.length) break;
       }
       return features;
     },
   };
 }
 
-export const vgg19Definition = (options: { widthDivisor?: number } = {}) =>
+export const vgg19Definition = (options: Omit<VggOptions, 'batchNorm'> = {}) =>
   vggDefinition({ batchNorm: false, ...options });
-export const vgg19BnDefinition = (options: { widthDivisor?: number } = {}) =>
+export const vgg19BnDefinition = (options: Omit<VggOptions, 'batchNorm'> = {}) =>
   vggDefinition({ batchNorm: true, ...options });

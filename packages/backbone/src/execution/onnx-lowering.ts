@@ -12,7 +12,7 @@
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import type { BackboneModel } from '../backbone-model';
-import type { ConvSpec, NetBuilder, PoolSpec } from '../architectures/net-builder';
+import { type ConvSpec, type NetBuilder, paddingPair, type PoolSpec } from '../architectures/net-builder';
 
 export function lowerBackboneToOnnx(g: OnnxGraphBuilder, model: BackboneModel, inputNchw: string): string[] {
   const builder: NetBuilder<string> = {
@@ -20,16 +20,18 @@ export function lowerBackboneToOnnx(g: OnnxGraphBuilder, model: BackboneModel, i
       const fused = model.fused.get(conv)!;
       const w = g.initializer(`${conv}.weight`, fused.weight.data, fused.weight.shape);
       const b = g.initializer(`${conv}.bias`, fused.bias, [fused.bias.length]);
-      const p = spec.padding ?? 0;
+      const [begin, end] = paddingPair(spec.padding);
       const s = spec.stride ?? 1;
       return g.node('Conv', [x, w, b], {
         kernel_shape: attr.ints([spec.kernel, spec.kernel]),
         strides: attr.ints([s, s]),
-        pads: attr.ints([p, p, p, p]),
+        // ONNX order: [h_begin, w_begin, h_end, w_end]
+        pads: attr.ints([begin, begin, end, end]),
         group: attr.int(spec.groups ?? 1),
       })[0];
     },
     relu: (x) => g.node('Relu', [x])[0],
+    leakyRelu: (x, slope) => g.node('LeakyRelu', [x], { alpha: attr.float(slope) })[0],
     maxPool: (x: string, spec: PoolSpec) =>
       g.node('MaxPool', [x], {
         kernel_shape: attr.ints([spec.kernel, spec.kernel]),

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertShape } from '@cfa/tensor-runtime';
 import type { BackboneModel } from '../backbone-model';
-import type { ConvSpec, NetBuilder, PoolSpec } from '../architectures/net-builder';
+import { type ConvSpec, type NetBuilder, paddingPair, type PoolSpec } from '../architectures/net-builder';
 import { requireWeight } from '../weights/state-dict';
 
 export interface TfBackboneRunner {
@@ -76,12 +76,12 @@ export function createTfBackboneRunner(
   const builder: NetBuilder<tf.Tensor4D> = {
     convBn(conv: string, _bn: string | null, x: tf.Tensor4D, spec: ConvSpec): tf.Tensor4D {
       const c = convs.get(conv)!;
-      const p = spec.padding ?? 0;
+      const [begin, end] = paddingPair(spec.padding);
       const s = spec.stride ?? 1;
       const pad: [[number, number], [number, number], [number, number], [number, number]] = [
         [0, 0],
-        [p, p],
-        [p, p],
+        [begin, end],
+        [begin, end],
         [0, 0],
       ];
       let y = c.depthwise ? tf.depthwiseConv2d(x, c.filter, s, pad) : tf.conv2d(x, c.filter, s, pad);
@@ -90,6 +90,7 @@ export function createTfBackboneRunner(
       return y;
     },
     relu: (x) => tf.relu(x),
+    leakyRelu: (x, slope) => tf.leakyRelu(x, slope),
     silu: (x) => tf.mul(x, tf.sigmoid(x)),
     sigmoid: (x) => tf.sigmoid(x),
     maxPool: (x: tf.Tensor4D, spec: PoolSpec) => tf.maxPool(x, spec.kernel, spec.stride, spec.padding),

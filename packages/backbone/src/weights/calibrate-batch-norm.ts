@@ -13,7 +13,13 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from '../architectures/net-builder';
+import {
+  type BackboneDefinition,
+  type ConvSpec,
+  type NetBuilder,
+  paddingPair,
+  type PoolSpec,
+} from '../architectures/net-builder';
 import { requireWeight, type StateDict } from './state-dict';
 
 function hwio(data: Float32Array, shape: number[], depthwise: boolean): tf.Tensor4D {
@@ -41,11 +47,11 @@ export function calibrateBatchNorm(
       const w = requireWeight(out, `${conv}.weight`);
       const depthwise = (spec.groups ?? 1) > 1;
       const filter = hwio(w.data, w.shape, depthwise);
-      const p = spec.padding ?? 0;
+      const [begin, end] = paddingPair(spec.padding);
       const pad: [[number, number], [number, number], [number, number], [number, number]] = [
         [0, 0],
-        [p, p],
-        [p, p],
+        [begin, end],
+        [begin, end],
         [0, 0],
       ];
       let y = depthwise
@@ -61,6 +67,7 @@ export function calibrateBatchNorm(
       return tf.batchNorm(y, mean, variance, beta, gamma, def.bnEps) as tf.Tensor4D;
     },
     relu: (x) => tf.relu(x),
+    leakyRelu: (x, slope) => tf.leakyRelu(x, slope),
     silu: (x) => tf.mul(x, tf.sigmoid(x)),
     sigmoid: (x) => tf.sigmoid(x),
     maxPool: (x: tf.Tensor4D, s: PoolSpec) => tf.maxPool(x, s.kernel, s.stride, s.padding),
