@@ -1,7 +1,10 @@
 /**
  * The CFA run configuration: one validated object from which a fit is a pure function (same
- * config + same data → same numbers). Every field has the default of the paper or of the
- * reference code, named in its comment; sweep files override fields of it.
+ * config + same data → same numbers). Every default follows the CFA reference code
+ * (sungwool/CFA_for_anomaly_localization), so the default config reproduces its numbers;
+ * `preset: paper` switches every point where the paper's text says otherwise at once (the table
+ * in docs/defaults.md lists them, with anomalib's choices). Sweep files override fields of it;
+ * explicit fields always win over the preset.
  *
  * @example
  * ```ts
@@ -10,12 +13,18 @@
  */
 import { z } from 'zod';
 import { ViewSchema } from '@cfa/data';
-import { availableBackbones } from '@cfa/backbone';
+import { availableBackbones, type Taps } from '@cfa/backbone';
 import { DistanceMetricSchema, LossConfigSchema } from '@cfa/scoring';
 import { OptimizerConfigSchema } from './adamw';
 
 export const BackboneConfigSchema = z.strictObject({
   name: z.enum(availableBackbones() as [string, ...string[]]).default('resnet18'),
+  /**
+   * Which feature maps: 'reference' = the reference code's (leaky-ReLU ResNet taps, its
+   * EfficientNet-PyTorch B5), which every number of the paper comes from; 'torchvision' =
+   * torchvision's post-ReLU layer outputs (what anomalib's timm extractor gives).
+   */
+  taps: z.enum(['reference', 'torchvision'] satisfies Taps[]).default('reference'),
   /** A `.safetensors` / `.pth` file with torchvision names; absent = seeded random init (tagged weights=random). */
   weights: z.string().optional(),
   allowPartial: z.boolean().default(false),
@@ -27,7 +36,8 @@ export const DescriptorConfigSchema = z.strictObject({
   /** γd: descriptor output D/γd (paper Table 6). */
   gammaD: z.number().min(1).default(1),
   withRadius: z.boolean().default(false),
-  init: z.enum(['he-normal', 'torch-default']).default('he-normal'),
+  /** 'torch-default' = nn.Conv2d's own init, which the reference code gets; the paper says He's. */
+  init: z.enum(['he-normal', 'torch-default']).default('torch-default'),
 });
 
 const MemoryBankVariants = z.discriminatedUnion('kind', [
@@ -61,6 +71,22 @@ export const TrainingConfigSchema = z.strictObject({
   /** The reference code learns r; the paper keeps it fixed. */
   learnRadius: z.boolean().default(true),
   shuffle: z.boolean().default(true),
+  /**
+   * The reference trainer's DataLoader has drop_last=True: every epoch — and the memory bank's
+   * mean, computed over that loader — leaves out the n mod batchSize images its shuffle puts last.
+   */
+  dropLast: z.boolean().default(true),
+});
+
+/**
+ * When the test set is evaluated and which number is reported. The reference code evaluates after
+ * every epoch and reports, per metric, the best over the epochs ('best-on-test': it selects with
+ * the test labels, so runs are tagged and tables marked); the honest default reports the last epoch.
+ */
+export const EvaluationConfigSchema = z.strictObject({
+  selection: z.enum(['last', 'best-on-test']).default('last'),
+  /** Evaluate after every epoch (logged per epoch); implied by best-on-test. */
+  everyEpoch: z.boolean().default(false),
 });
 
 export const ScoringConfigSchema = z.strictObject({
@@ -72,8 +98,43 @@ export const ScoringConfigSchema = z.strictObject({
   sigma: z.number().nonnegative().default(4),
 });
 
-export const CfaConfigSchema = z
+/** The reference code's choices are the schema defaults; the paper preset lists where its text differs. */
+export const PRESETS = {
+  reference: {},
+  paper: {
+    backbone: { taps: 'torchvision' },
+    descriptor: { init: 'he-normal' },
+    memoryBank: { kind: 'paper' },
+    loss: { negatives: 'paper' },
+    training: { learnRadius: false, dropLast: false },
+    view: { filter: 'bilinear' },
+  },
+} as const;
+
+export const PresetSchema = z.enum(['reference', 'paper']);
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The preset's fields under the explicit ones (explicit always win). */
+function withPreset(input: unknown): unknown {
+  if (!isObject(input) || !isObject(PRESETS[input.preset as keyof typeof PRESETS])) return input;
+  const preset = PRESETS[input.preset as keyof typeof PRESETS] as Json;
+  const out: Json = { ...input };
+  for (const [key, fields] of Object.entries(preset)) {
+    const given = input[key];
+    if (given !== undefined && !isObject(given)) continue; // a wrong type is the schema's to report
+    // a view needs its kind; the default view is center-crop
+    const base = key === 'view' && !isObject(given) ? { kind: 'center-crop' } : {};
+    out[key] = { ...base, ...(fields as Json), ...(given ?? {}) };
+  }
+  return out;
+}
+
+const CfaConfigObject = z
   .strictObject({
+    /** Which defaults: 'reference' (the CFA reference code's, the default) or 'paper' (its text). */
+    preset: PresetSchema.default('reference'),
     backbone: BackboneConfigSchema.default(BackboneConfigSchema.parse({})),
     view: ViewSchema.default(ViewSchema.parse({ kind: 'center-crop' })),
     descriptor: DescriptorConfigSchema.default(DescriptorConfigSchema.parse({})),
@@ -82,6 +143,7 @@ export const CfaConfigSchema = z
     optimizer: OptimizerConfigSchema.default(OptimizerConfigSchema.parse({})),
     training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
     scoring: ScoringConfigSchema.default(ScoringConfigSchema.parse({})),
+    evaluation: EvaluationConfigSchema.default(EvaluationConfigSchema.parse({})),
     /**
      * CFA++ (paper §4.2, Tables 2, 3 and 7; cfa-spec.md "Data"): 'cfa++' fits a second model on the
      * resize-only companion of `view` (`companionView`: resize 256 + center-crop 224 → resize 224)
@@ -96,9 +158,29 @@ export const CfaConfigSchema = z
     message:
       "ensemble 'cfa++' adds the resize-only companion of a center-crop or rd-mvtec view; a resize view has none",
     path: ['ensemble'],
+  })
+  .refine((c) => c.ensemble === 'none' || !evaluatesEveryEpoch(c.evaluation), {
+    message:
+      "per-epoch evaluation (evaluation.everyEpoch or selection 'best-on-test') follows one model's epochs; CFA++ trains two in turn",
+    path: ['evaluation'],
   });
 
+/**
+ * The preset is applied first, then every field is validated. Typed with the object's own input,
+ * so that config files and sweep bases keep their field types (a preprocess step alone takes
+ * `unknown`).
+ */
+export const CfaConfigSchema: z.ZodType<
+  z.output<typeof CfaConfigObject>,
+  z.input<typeof CfaConfigObject>
+> = z.preprocess(withPreset, CfaConfigObject) as never;
+
+/** Whether the test set is evaluated after every epoch. */
+export function evaluatesEveryEpoch(evaluation: z.infer<typeof EvaluationConfigSchema>): boolean {
+  return evaluation.everyEpoch || evaluation.selection === 'best-on-test';
+}
+
 /** What a config file may write (defaults omitted). */
-export type CfaConfigInput = z.input<typeof CfaConfigSchema>;
+export type CfaConfigInput = z.input<typeof CfaConfigObject>;
 /** What a run receives (defaults filled). */
 export type CfaConfig = z.infer<typeof CfaConfigSchema>;

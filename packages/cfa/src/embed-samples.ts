@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * const { set, samples } = await embedSamples({ refs: index.train, view, embedder, backboneId: model.weightsSource.id, cache });
+ * const { set, samples } = await embedSamples({ refs: index.train, view, embedder, backboneId: model.featureId, cache });
  * ```
  */
 import { createHash } from 'node:crypto';
@@ -19,7 +19,7 @@ export interface EmbedSamplesOptions {
   refs: SampleRef[];
   view: View;
   embedder: PatchEmbedder;
-  /** Identity of the backbone weights (`weightsSource.id`). */
+  /** Identity of the backbone's feature function: architecture, taps, weights (`featureId`). */
   backboneId: string;
   cache?: EmbeddingCache;
   batchSize?: number;

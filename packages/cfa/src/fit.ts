@@ -11,6 +11,7 @@
  */
 import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
 import {
+  cloneCoordConvParams,
   type CoordConvParams,
   createCoordConvParams,
   createDescriptorRunner,
@@ -66,18 +67,44 @@ export interface FitOptions {
   outMultiplier?: number;
   onProgress?: (event: ProgressEvent) => void;
   onEpoch?: (record: EpochRecord) => void;
+  /**
+   * After every epoch, the model as it stands (a snapshot: later epochs do not change it), for
+   * per-epoch evaluation; awaited before the next epoch.
+   */
+  onEpochModel?: (model: FittedCfa, record: EpochRecord) => Promise<void>;
 }
 
 async function* phiPerImage(
   set: EmbeddingSet,
+  images: number[],
   descriptor: DescriptorRunner,
   params: CoordConvParams,
   onDone: (i: number) => void,
 ): AsyncGenerator<Float32Array> {
-  for (let i = 0; i < set.ids.length; i++) {
-    yield await descriptor.forwardPyramid(await set.pyramid(i), params);
+  for (let i = 0; i < images.length; i++) {
+    yield await descriptor.forwardPyramid(await set.pyramid(images[i]), params);
     onDone(i + 1);
   }
+}
+
+/**
+ * The images the reference memory bank averages: all, or with `dropLast` those of the first
+ * ⌊n/b⌋ batches of a seeded shuffle — the reference code builds its bank by iterating its train
+ * DataLoader (shuffle, drop_last). With n a multiple of b that is every image, kept in order.
+ */
+export function bankImages(n: number, training: CfaConfig['training'], seed: number): number[] {
+  const all = Array.from({ length: n }, (_, i) => i);
+  const kept = Math.floor(n / training.batchSize) * training.batchSize;
+  if (!training.dropLast || kept === n) return all;
+  const order = training.shuffle ? createRng(seed).fork('bank-batches').permutation(n) : all;
+  return order.slice(0, kept).sort((a, b) => a - b);
+}
+
+/** Batches of one epoch: a permutation cut into batches, the short last one dropped with `dropLast`. */
+export function epochBatches(order: number[], training: CfaConfig['training']): number[][] {
+  const { batchSize, dropLast } = training;
+  const count = dropLast ? Math.floor(order.length / batchSize) : Math.ceil(order.length / batchSize);
+  return Array.from({ length: count }, (_, b) => order.slice(b * batchSize, (b + 1) * batchSize));
 }
 
 async function buildBank(
@@ -88,12 +115,15 @@ async function buildBank(
 ): Promise<MemoryBank> {
   const { config, train, onProgress } = options;
   const hw = train.height * train.width;
-  const total = train.ids.length;
-  const progress = (done: number) => onProgress?.({ phase: 'bank', done, total, detail: config.memoryBank.kind });
   const bankConfig = config.memoryBank;
+  const all = Array.from({ length: train.ids.length }, (_, i) => i);
+  // Algorithm 1 walks the train set image by image; the reference mean iterates the train loader
+  const images = bankConfig.kind === 'paper' ? all : bankImages(all.length, config.training, config.seed);
+  const total = images.length;
+  const progress = (done: number) => onProgress?.({ phase: 'bank', done, total, detail: config.memoryBank.kind });
   if (bankConfig.kind === 'paper') {
     return paperMemoryBank({
-      phis: phiPerImage(train, descriptor, params, progress),
+      phis: phiPerImage(train, images, descriptor, params, progress),
       hw,
       dim: params.outChannels,
       gammaC: bankConfig.gammaC,
@@ -104,7 +134,7 @@ async function buildBank(
     });
   }
   const mean = new RunningMean(hw * params.outChannels);
-  for await (const phi of phiPerImage(train, descriptor, params, progress)) mean.add(phi, 1);
+  for await (const phi of phiPerImage(train, images, descriptor, params, progress)) mean.add(phi, 1);
   return referenceMemoryBank({
     meanPhi: mean.value(),
     hw,
@@ -123,8 +153,9 @@ async function trainDescriptor(
   bank: MemoryBank,
   descriptor: DescriptorRunner,
   search: NearestSearch,
+  snapshot: (radius: number, history: EpochRecord[]) => FittedCfa,
 ): Promise<{ history: EpochRecord[]; radius: number }> {
-  const { config, engine, train, onProgress, onEpoch } = options;
+  const { config, engine, train, onProgress, onEpoch, onEpochModel } = options;
   const history: EpochRecord[] = [];
   const epochs = config.loss.terms === 'none' ? 0 : config.training.epochs;
   if (epochs === 0) return { history, radius: config.training.r0 };
@@ -142,17 +173,17 @@ async function trainDescriptor(
   });
   const rng = createRng(config.seed).fork('batches');
   const n = train.ids.length;
-  const batchesPerEpoch = Math.ceil(n / config.training.batchSize);
+  const batchesPerEpoch = epochBatches(new Array(n).fill(0), config.training).length;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
       const order = config.training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
+      const batches = epochBatches(order, config.training);
       let loss = 0,
         lossAtt = 0,
         lossRep = 0;
-      const batchOf = (b: number) => order.slice(b * config.training.batchSize, (b + 1) * config.training.batchSize);
       // the next batch is read (disk cache, float16 decode) while ONNX Runtime runs this one
-      const read = (b: number) => readPyramids(train, batchOf(b));
+      const read = (b: number) => readPyramids(train, batches[b]);
       let next = read(0);
       for (let b = 0; b < batchesPerEpoch; b++) {
         const images = await next;
@@ -183,6 +214,7 @@ async function trainDescriptor(
       };
       history.push(record);
       onEpoch?.(record);
+      if (onEpochModel) await onEpochModel(snapshot(trainer.radius, [...history]), record);
     }
     return { history, radius: trainer.radius };
   } finally {
@@ -194,6 +226,12 @@ async function trainDescriptor(
 export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
   const { config, engine, train } = options;
   if (train.ids.length === 0) throw new Error('fitCfa: the train set is empty');
+  const { batchSize, dropLast } = config.training;
+  if (dropLast && train.ids.length < batchSize && config.loss.terms !== 'none' && config.training.epochs > 0) {
+    throw new Error(
+      `fitCfa: ${train.ids.length} train images make no full batch of ${batchSize}, and training.dropLast drops the short one (as the reference code's DataLoader): set training.dropLast: false or a smaller training.batchSize`,
+    );
+  }
   const { height, width, channels } = train;
   const params = createCoordConvParams({
     inChannels: channels,
@@ -211,18 +249,21 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
     const bank = await buildBank(options, params, descriptor, search);
     const bankSeconds = (performance.now() - bankStart) / 1000;
     const trainStart = performance.now();
-    const { history, radius } = await trainDescriptor(options, params, bank, descriptor, search);
-    return {
+    const fitted = (radius: number, history: EpochRecord[], p: CoordConvParams): FittedCfa => ({
       config,
       engine,
-      params,
+      params: p,
       bank,
       radius,
       height,
       width,
       history,
       timings: { bankSeconds, trainSeconds: (performance.now() - trainStart) / 1000 },
-    };
+    });
+    const { history, radius } = await trainDescriptor(options, params, bank, descriptor, search, (r, h) =>
+      fitted(r, h, cloneCoordConvParams(params)),
+    );
+    return fitted(radius, history, params);
   } finally {
     await descriptor.release();
     await search.release();

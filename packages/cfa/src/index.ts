@@ -16,7 +16,11 @@ export {
   BackboneConfigSchema,
   CfaConfigSchema,
   DescriptorConfigSchema,
+  EvaluationConfigSchema,
+  evaluatesEveryEpoch,
   MemoryBankConfigSchema,
+  PRESETS,
+  PresetSchema,
   ScoringConfigSchema,
   TrainingConfigSchema,
 } from './config';

@@ -22,13 +22,14 @@ import {
   companionView,
   indexCategory,
   type LoadedSample,
+  type SampleRef,
   type View,
   viewKey,
   viewOutputSize,
 } from '@cfa/data';
 import { type BackboneModel, loadBackbone } from '@cfa/backbone';
 import { createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
-import type { CfaConfig } from './config';
+import { type CfaConfig, evaluatesEveryEpoch } from './config';
 import { type EmbeddingCache, MemoryEmbeddingCache } from './embedding-cache';
 import { type EmbeddedSamples, embedSamples } from './embed-samples';
 import { type EpochRecord, fitCfa } from './fit';
@@ -106,6 +107,11 @@ export interface RunCategoryOptions {
   onEpoch?: (record: EpochRecord) => void;
   /** CFA++ only: the companion model's epochs (their own 1…epochs steps). */
   onCompanionEpoch?: (record: EpochRecord) => void;
+  /**
+   * With `evaluation.everyEpoch` (or selection 'best-on-test'): the test maps after every epoch,
+   * with the test samples (masks, labels); awaited before the next epoch.
+   */
+  onEpochPrediction?: (event: { record: EpochRecord; prediction: Prediction; test: LoadedSample[] }) => Promise<void>;
 }
 
 interface ViewRun extends EnsembleMemberRun {
@@ -126,6 +132,7 @@ interface ViewRunOptions {
   keepTestSamples: boolean;
   onProgress: (event: RunProgress) => void;
   onEpoch?: (record: EpochRecord) => void;
+  onEpochPrediction?: RunCategoryOptions['onEpochPrediction'];
 }
 
 /** Embed, fit and predict on one view. */
@@ -140,17 +147,24 @@ async function runView({
   keepTestSamples,
   onProgress,
   onEpoch,
+  onEpochPrediction,
 }: ViewRunOptions): Promise<ViewRun> {
   const inputSize = viewOutputSize(view);
-  const train = await embedSamples({
-    refs: index.train,
-    view,
-    embedder,
-    backboneId: backbone.weightsSource.id,
-    cache,
-    onProgress: (done, total, cached) =>
-      onProgress({ phase: 'embed-train', done, total, detail: cached ? `${cached} cached` : undefined }),
-  });
+  const embed = (refs: SampleRef[], phase: 'embed-train' | 'embed-test', keepSamples = false) =>
+    embedSamples({
+      refs,
+      view,
+      embedder,
+      backboneId: backbone.featureId,
+      cache,
+      keepSamples,
+      onProgress: (done, total, cached) =>
+        onProgress({ phase, done, total, detail: cached ? `${cached} cached` : undefined }),
+    });
+  const train = await embed(index.train, 'embed-train');
+  // per-epoch evaluation (the reference code's protocol) needs the test set before training
+  const everyEpoch = evaluatesEveryEpoch(config.evaluation) && onEpochPrediction !== undefined;
+  const earlyTest = everyEpoch ? await embed(index.test, 'embed-test', keepTestSamples) : undefined;
   const fitted = await fitCfa({
     config: view === config.view ? config : { ...config, view },
     engine,
@@ -158,17 +172,14 @@ async function runView({
     outMultiplier: backbone.definition.embedding.outMultiplier,
     onProgress: (e) => onProgress({ phase: e.phase, done: e.done, total: e.total, detail: e.detail }),
     onEpoch,
+    onEpochModel: earlyTest
+      ? async (model, record) => {
+          const prediction = await predictCfa({ model, test: earlyTest.set, inputSize });
+          await onEpochPrediction!({ record, prediction, test: earlyTest.samples });
+        }
+      : undefined,
   });
-  const test = await embedSamples({
-    refs: index.test,
-    view,
-    embedder,
-    backboneId: backbone.weightsSource.id,
-    cache,
-    keepSamples: keepTestSamples,
-    onProgress: (done, total, cached) =>
-      onProgress({ phase: 'embed-test', done, total, detail: cached ? `${cached} cached` : undefined }),
-  });
+  const test = earlyTest ?? (await embed(index.test, 'embed-test', keepTestSamples));
   const prediction = await predictCfa({
     model: fitted,
     test: test.set,
@@ -212,6 +223,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
   const index = await indexCategory({ root, category });
   const backbone = await loadBackbone({
     name: config.backbone.name,
+    taps: config.backbone.taps,
     weightsPath: config.backbone.weights,
     allowPartial: config.backbone.allowPartial,
     calibrateBatchNorm: config.backbone.calibrateBatchNorm,
@@ -231,6 +243,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
       keepTestSamples: true,
       onProgress: progress(cfaPlusPlus ? 'primary' : undefined),
       onEpoch,
+      onEpochPrediction: options.onEpochPrediction,
     });
     const base = {
       backbone: {
@@ -270,6 +283,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
       primaryView: config.view,
       primary: primary.prediction,
       companion: companion.prediction,
+      sources: primary.test.samples.map((s) => s.source),
     });
     const sum = (key: keyof RunTimings) => primary.timings[key] + companion.timings[key];
     return {

@@ -15,7 +15,7 @@
  * combined.imageScores; // max of each combined map
  * ```
  */
-import { alignCompanionMap, type View, viewKey, viewOutputSize } from '@cfa/data';
+import { alignCompanionMap, type SourceSize, type View, viewKey, viewOutputSize } from '@cfa/data';
 import { imageScores } from '@cfa/scoring';
 import type { Prediction } from './predict';
 
@@ -26,6 +26,8 @@ export interface CombineViewPredictionsParams {
   primary: Prediction;
   /** Predictions on `companionView(primaryView)` for the same samples in the same order: maps [N, size', size']. */
   companion: Prediction;
+  /** Each sample's source image size (non-square sources are placed by their aspect); default square. */
+  sources?: SourceSize[];
 }
 
 /**
@@ -35,7 +37,12 @@ export interface CombineViewPredictionsParams {
  * @throws Error when the two predictions do not cover the same samples in the same order, or their
  *   maps do not have the sizes they claim, or the primary's size is not its view's.
  */
-export function combineViewPredictions({ primaryView, primary, companion }: CombineViewPredictionsParams): Prediction {
+export function combineViewPredictions({
+  primaryView,
+  primary,
+  companion,
+  sources,
+}: CombineViewPredictionsParams): Prediction {
   const start = performance.now();
   const n = primary.ids.length;
   if (companion.ids.length !== n || companion.ids.some((id, i) => id !== primary.ids[i])) {
@@ -67,6 +74,7 @@ export function combineViewPredictions({ primaryView, primary, companion }: Comb
       side,
       primary: primaryView,
       sampleId: primary.ids[i],
+      source: sources?.[i],
     });
     const offset = i * pixels;
     for (let j = 0; j < pixels; j++) maps[offset + j] = (primary.maps[offset + j] + aligned[j]) / 2;

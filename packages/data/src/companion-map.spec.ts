@@ -20,7 +20,8 @@ function onPrimaryGrid(view: View, sampleId: string, offset?: { top: number; lef
   const { top, left } = offset ?? p;
   const out = new Float32Array(p.size * p.size);
   for (let y = 0; y < p.size; y++)
-    for (let x = 0; x < p.size; x++) out[y * p.size + x] = f((left + x + 0.5) / p.resize, (top + y + 0.5) / p.resize);
+    for (let x = 0; x < p.size; x++)
+      out[y * p.size + x] = f((left + x + 0.5) / p.resizeWidth, (top + y + 0.5) / p.resizeHeight);
   return out;
 }
 
@@ -41,16 +42,21 @@ function offCentreSample(view: View): string {
 
 describe('companionView', () => {
   it("center-crop 256/224 → resize 224; rd-mvtec keeps each sample's angle, resizes to the crop and crops nothing", () => {
-    expect(companionView(ViewSchema.parse({ kind: 'center-crop' }))).toEqual({ kind: 'resize', size: 224 });
+    expect(companionView(ViewSchema.parse({ kind: 'center-crop' }))).toEqual({
+      kind: 'resize',
+      size: 224,
+      filter: 'lanczos',
+    });
     const rd = ViewSchema.parse({ kind: 'rd-mvtec', seed: 5 });
     const c = companionView(rd);
-    expect(c).toEqual({ kind: 'rd-mvtec', resize: 224, crop: 224, maxRotationDeg: 10, seed: 5 });
+    expect(c).toEqual({ kind: 'rd-mvtec', resize: 224, crop: 224, maxRotationDeg: 10, seed: 5, filter: 'lanczos' });
     expect(ViewSchema.parse(c)).toEqual(c);
     for (let i = 0; i < 20; i++) {
       const id = `train/good/${i}`;
       expect(viewPlacement(c, id)).toEqual({
         angleDeg: viewPlacement(rd, id).angleDeg,
-        resize: 224,
+        resizeHeight: 224,
+        resizeWidth: 224,
         top: 0,
         left: 0,
         size: 224,
@@ -109,9 +115,9 @@ describe('alignCompanionMap', () => {
       let worst = 0;
       for (let y = 0; y < p.size; y++) {
         for (let x = 0; x < p.size; x++) {
-          const dy = place.top + y + 0.5 - place.resize / 2,
-            dx = place.left + x + 0.5 - place.resize / 2;
-          if (Math.hypot(dx, dy) < 0.4 * place.resize)
+          const dy = place.top + y + 0.5 - place.resizeHeight / 2,
+            dx = place.left + x + 0.5 - place.resizeWidth / 2;
+          if (Math.hypot(dx, dy) < 0.4 * place.resizeWidth)
             worst = Math.max(worst, Math.abs(aligned[y * p.size + x] - want[y * p.size + x]));
         }
       }

@@ -35,7 +35,7 @@ export async function decodeImage(path: string): Promise<Raster> {
   for (let p = 0; p < width * height; p++) {
     for (let c = 0; c < 3; c++) out[p * 3 + c] = sample(p * channels + (channels >= 3 ? c : 0)) / max;
   }
-  return { data: out, width, height, channels: 3 };
+  return { data: out, width, height, channels: 3, bits: bytesPerSample === 2 ? 16 : 8 };
 }
 
 /** A binary mask: first channel, value > 127 (of 255) → 1. */

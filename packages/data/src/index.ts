@@ -6,18 +6,20 @@
  *   CFA++: `companionView` (the resize-only second view), `alignCompanionMap` (its map onto the
  *   primary view's grid).
  * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
- *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
+ *   `resizeLanczos` (Pillow's, as the reference code), `resizeBilinear` (antialiased), `resizeNearest`,
+ *   `rotateAboutCentre`.
  * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
  * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
  *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
  */
 export { DatasetError } from './errors';
-export { ViewSchema, companionView, viewKey, viewOutputSize, viewPlacement } from './view';
+export { ResizeFilterSchema, ViewSchema, companionView, viewKey, viewOutputSize, viewPlacement } from './view';
 export { alignCompanionMap } from './companion-map';
 export type { AlignCompanionMapParams } from './companion-map';
-export type { Placement, View } from './view';
+export type { Placement, ResizeFilter, SourceSize, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
+export { resizeLanczos } from './resize-lanczos';
 export type { Raster } from './resize';
 export { decodeImage, decodeMask, encodePng, writePngAtomic } from './decode';
 export type { PngInput } from './decode';

@@ -20,6 +20,7 @@ import { basename, extname, join } from 'node:path';
 import { decodeImage, decodeMask } from './decode';
 import { DatasetError } from './errors';
 import { applyView } from './preprocess';
+import type { SourceSize } from './view';
 import type { Raster } from './resize';
 import type { View } from './view';
 
@@ -65,6 +66,8 @@ export interface LoadedSample {
   mask: Uint8Array;
   height: number;
   width: number;
+  /** The image file's own size (a non-square source is placed differently by a center-crop view). */
+  source: SourceSize;
   /** sha256 of the image file bytes. */
   sourceHash: string;
 }
@@ -169,6 +172,7 @@ export async function loadSample({ ref, view }: { ref: SampleRef; view: View }):
   }
   const viewed = applyView({ image, mask, view, sampleId: ref.id });
   return {
+    source: { width: image.width, height: image.height },
     ref,
     image: viewed.image,
     mask: viewed.mask,

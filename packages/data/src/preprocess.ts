@@ -8,6 +8,7 @@
  * ```
  */
 import { crop, type Raster, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
+import { resizeLanczos } from './resize-lanczos';
 import { type View, viewPlacement } from './view';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -27,15 +28,16 @@ export function applyView(params: {
   view: View;
   sampleId: string;
 }): ViewedSample {
-  const place = viewPlacement(params.view, params.sampleId);
+  const place = viewPlacement(params.view, params.sampleId, params.image);
+  const resize = params.view.filter === 'bilinear' ? resizeBilinear : resizeLanczos;
   let image = params.image;
   let mask = params.mask;
   if (place.angleDeg !== 0) {
     image = rotateAboutCentre(image, place.angleDeg, 'bilinear');
     mask = rotateAboutCentre(mask, place.angleDeg, 'nearest');
   }
-  image = crop(resizeBilinear(image, place.resize, place.resize), place.top, place.left, place.size);
-  mask = crop(resizeNearest(mask, place.resize, place.resize), place.top, place.left, place.size);
+  image = crop(resize(image, place.resizeWidth, place.resizeHeight), place.top, place.left, place.size);
+  mask = crop(resizeNearest(mask, place.resizeWidth, place.resizeHeight), place.top, place.left, place.size);
   const out = new Float32Array(image.data.length);
   for (let i = 0; i < out.length; i++) out[i] = (image.data[i] - IMAGENET_MEAN[i % 3]) / IMAGENET_STD[i % 3];
   return { image: out, mask: mask.data, size: place.size };

@@ -35,7 +35,7 @@ describe('resizeBilinear', () => {
   });
 });
 
-describe('resizeNearest (PIL: src = ⌊(dst + ½)·in/out⌋)', () => {
+describe("resizeNearest (Pillow's accumulated (dst + ½)·in/out)", () => {
   it('4 → 2 picks indices 1 and 3; 2 → 4 repeats', () => {
     const m = { data: Uint8Array.from([0, 1, 0, 1]), width: 4, height: 1, channels: 1 };
     expect(Array.from(resizeNearest(m, 2, 1).data)).toEqual([1, 1]);

@@ -5,7 +5,7 @@
  * - `resizeBilinear`: half-pixel centres (= torch `interpolate(mode='bilinear', align_corners=False)`)
  *   with antialiasing when downscaling, as PIL's bilinear / torch's `antialias=True`: a triangle
  *   filter whose support widens by the downscale factor. Upscaling is plain bilinear.
- * - `resizeNearest`: PIL's nearest (source = ⌊(dst + ½)·in/out⌋), for masks.
+ * - `resizeNearest`: Pillow's nearest (source ≈ (dst + ½)·in/out, accumulated as Pillow does), for masks.
  * - `rotateAboutCentre`: bilinear (image) or nearest (mask) rotation, zero fill.
  *
  * Images are HWC row-major with `channels` values per pixel.
@@ -21,6 +21,8 @@ export interface Raster<T extends Float32Array | Uint8Array = Float32Array> {
   width: number;
   height: number;
   channels: number;
+  /** Bits per sample of the file it was decoded from (8: values are k/255), when known. */
+  bits?: 8 | 16;
 }
 
 interface Taps {
@@ -93,15 +95,31 @@ export function resizeNearest<T extends Float32Array | Uint8Array>(
 ): Raster<T> {
   const { width, height, channels, data } = src;
   const out = new (data.constructor as { new (n: number): T })(outHeight * outWidth * channels);
+  const xs = nearestSources(width, outWidth);
+  const ys = nearestSources(height, outHeight);
   for (let y = 0; y < outHeight; y++) {
-    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight));
     for (let x = 0; x < outWidth; x++) {
-      const sx = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth));
       for (let c = 0; c < channels; c++)
-        out[(y * outWidth + x) * channels + c] = data[(sy * width + sx) * channels + c];
+        out[(y * outWidth + x) * channels + c] = data[(ys[y] * width + xs[x]) * channels + c];
     }
   }
   return { data: out, width: outWidth, height: outHeight, channels };
+}
+
+/**
+ * Pillow's nearest source indices (`ImagingScaleAffine`): the position starts at ½·in/out and
+ * grows by in/out per output pixel, accumulated in double and truncated — not ⌊(i + ½)·in/out⌋,
+ * which differs where that product is an exact integer (e.g. 30 → 45: i = 1 gives 0.999… → 0).
+ */
+function nearestSources(inSize: number, outSize: number): Int32Array {
+  const step = inSize / outSize;
+  const out = new Int32Array(outSize);
+  let position = step * 0.5;
+  for (let i = 0; i < outSize; i++) {
+    out[i] = Math.min(inSize - 1, Math.trunc(position));
+    position += step;
+  }
+  return out;
 }
 
 /** Rotates counter-clockwise by `angleDeg` about the image centre; outside pixels are 0. */

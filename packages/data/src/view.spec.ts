@@ -4,9 +4,26 @@ import { ViewSchema, viewKey, viewOutputSize, viewPlacement } from './view';
 describe('views', () => {
   it('center-crop 256 → 224 takes the central square at offset 16 (torchvision CenterCrop)', () => {
     const v = ViewSchema.parse({ kind: 'center-crop' });
-    expect(viewPlacement(v, 'x')).toEqual({ angleDeg: 0, resize: 256, top: 16, left: 16, size: 224 });
+    expect(viewPlacement(v, 'x')).toEqual({
+      angleDeg: 0,
+      resizeHeight: 256,
+      resizeWidth: 256,
+      top: 16,
+      left: 16,
+      size: 224,
+    });
     expect(viewOutputSize(v)).toBe(224);
     expect(viewKey(v)).toBe('center-crop:256:224');
+    expect(viewKey(ViewSchema.parse({ kind: 'center-crop', filter: 'bilinear' }))).toBe('center-crop:256:224:bilinear');
+    // a non-square source: the short side becomes 256, the long one ⌊256·900/600⌋ = 384 (torchvision Resize(int))
+    expect(viewPlacement(v, 'x', { width: 900, height: 600 })).toEqual({
+      angleDeg: 0,
+      resizeHeight: 256,
+      resizeWidth: 384,
+      top: 16,
+      left: 80,
+      size: 224,
+    });
     // odd difference: round half to even, as Python's round
     expect(viewPlacement(ViewSchema.parse({ kind: 'center-crop', resize: 13, crop: 8 }), 'x').top).toBe(2); // round(2.5) = 2
     expect(viewPlacement(ViewSchema.parse({ kind: 'center-crop', resize: 15, crop: 8 }), 'x').top).toBe(4); // round(3.5) = 4

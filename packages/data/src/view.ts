@@ -1,7 +1,8 @@
 /**
  * Views: how an image becomes the model's input (cfa-spec.md, "Data").
  *
- * - `center-crop` — resize to `resize`², center-crop `crop`² (the CFA standard view);
+ * - `center-crop` — resize the short side to `resize` (the long side in proportion, as torchvision's
+ *   `Resize(int)`; square images become `resize`²), center-crop `crop`² (the CFA standard view);
  * - `resize` — resize to `size`² (the second view of CFA++);
  * - `rd-mvtec` — paper Table 3: rotate by a uniform angle in [−max, +max] about the centre, resize,
  *   random crop. The angle and crop offset of a sample are a pure function of (seed, sample id), so
@@ -20,31 +21,41 @@ import { createRng, hashString } from '@cfa/tensor-runtime';
 
 const side = z.number().int().min(8).max(4096);
 
+/** How images are resampled (docs/defaults.md): Pillow's Lanczos as the reference code, or bilinear. */
+export const ResizeFilterSchema = z.enum(['lanczos', 'bilinear']);
+export type ResizeFilter = z.infer<typeof ResizeFilterSchema>;
+const filter = ResizeFilterSchema.default('lanczos');
+
 export const ViewSchema = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('center-crop'), resize: side.default(256), crop: side.default(224) }),
-    z.strictObject({ kind: z.literal('resize'), size: side.default(224) }),
+    z.strictObject({ kind: z.literal('center-crop'), resize: side.default(256), crop: side.default(224), filter }),
+    z.strictObject({ kind: z.literal('resize'), size: side.default(224), filter }),
     z.strictObject({
       kind: z.literal('rd-mvtec'),
       resize: side.default(256),
       crop: side.default(224),
       maxRotationDeg: z.number().min(0).max(180).default(10),
       seed: z.number().int().nonnegative().default(0),
+      filter,
     }),
   ])
   .refine((v) => v.kind === 'resize' || v.crop <= v.resize, { message: 'crop must not exceed resize', path: ['crop'] });
 
 export type View = z.infer<typeof ViewSchema>;
 
-/** Canonical text of a view, for cache keys and logs. */
+/**
+ * Canonical text of a view, for cache keys and logs. The default filter (lanczos) is not spelled
+ * out, so the keys of default views stay short; 'bilinear' is.
+ */
 export function viewKey(view: View): string {
+  const suffix = view.filter === 'bilinear' ? ':bilinear' : '';
   switch (view.kind) {
     case 'center-crop':
-      return `center-crop:${view.resize}:${view.crop}`;
+      return `center-crop:${view.resize}:${view.crop}${suffix}`;
     case 'resize':
-      return `resize:${view.size}`;
+      return `resize:${view.size}${suffix}`;
     case 'rd-mvtec':
-      return `rd-mvtec:${view.resize}:${view.crop}:${view.maxRotationDeg}:${view.seed}`;
+      return `rd-mvtec:${view.resize}:${view.crop}:${view.maxRotationDeg}:${view.seed}${suffix}`;
   }
 }
 
@@ -56,30 +67,53 @@ export function viewOutputSize(view: View): number {
 export interface Placement {
   /** Rotation in degrees (counter-clockwise). */
   angleDeg: number;
-  resize: number;
+  /** Size of the resized (rotated) image. */
+  resizeHeight: number;
+  resizeWidth: number;
   /** Crop offset (top, left) in the resized image. */
   top: number;
   left: number;
   size: number;
 }
 
-/** Where one sample's pixels come from under a view. */
-export function viewPlacement(view: View, sampleId: string): Placement {
+/** Pixel size of a source image, when it is known (non-square sources resize differently). */
+export interface SourceSize {
+  width: number;
+  height: number;
+}
+
+/** torchvision CenterCrop's offset: int(round(d / 2)), Python rounding half to even. */
+function centreOffset(d: number): number {
+  const half = Math.floor(d / 2);
+  return d % 2 === 0 || half % 2 === 0 ? half : half + 1;
+}
+
+/**
+ * Where one sample's pixels come from under a view. For a center-crop view of a non-square source
+ * the short side becomes `resize` and the long side ⌊resize · long / short⌋ (torchvision
+ * `Resize(int)`, which the reference code and anomalib use); without `source` it is taken as square.
+ */
+export function viewPlacement(view: View, sampleId: string, source?: SourceSize): Placement {
   switch (view.kind) {
     case 'center-crop': {
-      // torchvision CenterCrop: int(round(d / 2)), Python rounding half to even
-      const d = view.resize - view.crop;
-      const half = Math.floor(d / 2);
-      const offset = d % 2 === 0 || half % 2 === 0 ? half : half + 1;
-      return { angleDeg: 0, resize: view.resize, top: offset, left: offset, size: view.crop };
+      let [h, w] = [view.resize, view.resize];
+      if (source && source.width !== source.height) {
+        const short = Math.min(source.width, source.height);
+        const long = Math.floor((view.resize * Math.max(source.width, source.height)) / short);
+        [h, w] = source.height < source.width ? [view.resize, long] : [long, view.resize];
+      }
+      const top = centreOffset(h - view.crop);
+      const left = centreOffset(w - view.crop);
+      return { angleDeg: 0, resizeHeight: h, resizeWidth: w, top, left, size: view.crop };
     }
     case 'resize':
-      return { angleDeg: 0, resize: view.size, top: 0, left: 0, size: view.size };
+      return { angleDeg: 0, resizeHeight: view.size, resizeWidth: view.size, top: 0, left: 0, size: view.size };
     case 'rd-mvtec': {
       const rng = createRng(view.seed).fork(`rd-mvtec:${hashString(sampleId)}`);
       const angleDeg = rng.uniform(-view.maxRotationDeg, view.maxRotationDeg);
       const span = view.resize - view.crop;
-      return { angleDeg, resize: view.resize, top: rng.int(span + 1), left: rng.int(span + 1), size: view.crop };
+      const [top, left] = [rng.int(span + 1), rng.int(span + 1)];
+      return { angleDeg, resizeHeight: view.resize, resizeWidth: view.resize, top, left, size: view.crop };
     }
   }
 }
@@ -103,7 +137,7 @@ export function viewPlacement(view: View, sampleId: string): Placement {
 export function companionView(view: View): View {
   switch (view.kind) {
     case 'center-crop':
-      return { kind: 'resize', size: view.crop };
+      return { kind: 'resize', size: view.crop, filter: view.filter };
     case 'rd-mvtec':
       return { ...view, resize: view.crop, crop: view.crop };
     case 'resize':

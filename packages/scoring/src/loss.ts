@@ -36,10 +36,10 @@ export const LossConfigSchema = z.strictObject({
   /** ν: the loss is divided by it (reference code 1e-3). */
   nu: z.number().positive().default(1e-3),
   /**
-   * Which of the K+J nearest are the hard negatives: 'paper' = K+1 … K+J;
-   * 'reference' = J+1 … K+J as the reference code slices (the same when K = J).
+   * Which of the K+J nearest are the hard negatives: 'reference' = J+1 … K+J as the reference code
+   * slices (default); 'paper' = K+1 … K+J. The same when K = J.
    */
-  negatives: z.enum(['paper', 'reference']).default('paper'),
+  negatives: z.enum(['paper', 'reference']).default('reference'),
 });
 export type LossConfig = z.infer<typeof LossConfigSchema>;
 export const DEFAULT_LOSS_CONFIG: LossConfig = LossConfigSchema.parse({});

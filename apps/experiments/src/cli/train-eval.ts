@@ -1,5 +1,5 @@
 /**
- * `train-eval`: CFA on one category — train, evaluate, print I-AUROC / P-AUROC / P-AUPRO, write the
+ * `train-eval`: CFA on one category — train, evaluate, print I-AUROC / P-AUROC / P-AUPRO / P-PRO (ref), write the
  * result JSON, per-image scores and heatmap panels; `--ensemble cfa++` runs CFA++ (two views).
  * Without `--data-root` it runs on the embedded synthetic dataset (generated on first use) with a
  * seeded random-init backbone.
@@ -11,7 +11,8 @@ import { DiskEmbeddingCache, type EpochRecord } from '@cfa/cfa';
 import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, nonNegativeInt, positiveNumber } from './common-options';
 import { type RunConfigInput, RunConfigSchema } from '../run/run-config';
-import { runCell } from '../run/run-cell';
+import { type CellMetrics, runCell } from '../run/run-cell';
+import { BEST_ON_TEST_LEGEND, BEST_ON_TEST_MARK } from '../report/comparison-table';
 import { formatTable, percent } from '../report/text-table';
 import { readConfigFile } from '../run/config-file';
 import { formatConfigError } from '../run/config-errors';
@@ -19,8 +20,10 @@ import { formatConfigError } from '../run/config-errors';
 interface TrainEvalOptions {
   config?: string;
   dataRoot?: string;
-  category: string;
+  category?: string;
+  preset?: 'reference' | 'paper';
   backbone?: string;
+  taps?: 'reference' | 'torchvision';
   weights?: string;
   allowPartial?: boolean;
   epochs?: number;
@@ -29,6 +32,8 @@ interface TrainEvalOptions {
   bank?: 'reference' | 'paper';
   loss?: 'none' | 'att' | 'att+rep';
   ensemble?: 'none' | 'cfa++';
+  selection?: 'last' | 'best-on-test';
+  evalEveryEpoch?: boolean;
   seed?: number;
   heatmaps?: number;
   out?: string;
@@ -42,14 +47,23 @@ interface TrainEvalOptions {
 /** The quick default: the paper trains 30 epochs; the embedded demo needs fewer to show the effect. */
 export const QUICK_EPOCHS = 5;
 
+/** The category when neither a flag nor a config file names one. */
+export const DEFAULT_CATEGORY = 'weave';
+
+/**
+ * The run config: a config file's fields, then the flags that were given on top (a flag that was
+ * not given never overrides the file; commander options therefore carry no defaults here).
+ */
 export function trainEvalConfig(
   options: TrainEvalOptions,
-  base: RunConfigInput = { dataset: { category: options.category } },
+  base: RunConfigInput = { dataset: { category: options.category ?? DEFAULT_CATEGORY } },
 ): RunConfigInput {
   const cfa = structuredClone(base.cfa ?? {});
   const set = <T>(value: T | undefined, apply: (v: T) => void) => value !== undefined && apply(value);
   cfa.training = { epochs: QUICK_EPOCHS, ...cfa.training };
+  set(options.preset, (v) => (cfa.preset = v));
   set(options.backbone, (v) => (cfa.backbone = { ...cfa.backbone, name: v }));
+  set(options.taps, (v) => (cfa.backbone = { ...cfa.backbone, taps: v }));
   set(options.weights, (v) => (cfa.backbone = { ...cfa.backbone, weights: v }));
   set(options.allowPartial, (v) => (cfa.backbone = { ...cfa.backbone, allowPartial: v }));
   set(options.epochs, (v) => (cfa.training = { ...cfa.training, epochs: v }));
@@ -65,12 +79,14 @@ export function trainEvalConfig(
   }
   set(options.loss, (v) => (cfa.loss = { ...cfa.loss, terms: v }));
   set(options.ensemble, (v) => (cfa.ensemble = v));
+  set(options.selection, (v) => (cfa.evaluation = { ...cfa.evaluation, selection: v }));
+  set(options.evalEveryEpoch, (v) => (cfa.evaluation = { ...cfa.evaluation, everyEpoch: v }));
   set(options.seed, (v) => (cfa.seed = v));
   return {
     ...base,
     dataset: {
       ...base.dataset,
-      category: options.category ?? base.dataset.category,
+      category: options.category ?? base.dataset?.category ?? DEFAULT_CATEGORY,
       ...(options.dataRoot ? { root: options.dataRoot } : {}),
     },
     cfa,
@@ -85,8 +101,20 @@ export function trainEvalCommand(): Command {
     )
     .option('--config <file>', 'a run config (JSON or YAML: { dataset, cfa, heatmaps }); flags override it')
     .option('--data-root <dir>', 'MVTec AD folder (default: the embedded synthetic dataset in data/synthetic)')
-    .option('--category <name>', 'category folder', 'weave')
+    .option('--category <name>', `category folder (default: the config file's, else ${DEFAULT_CATEGORY})`)
+    .addOption(
+      new Option(
+        '--preset <name>',
+        "defaults: the CFA reference code's (reference, the default) or the paper's text (paper); docs/defaults.md",
+      ).choices(['reference', 'paper']),
+    )
     .option('--backbone <name>', 'resnet18 | wide_resnet50_2 | vgg19 | vgg19_bn | efficientnet_b5')
+    .addOption(
+      new Option(
+        '--taps <kind>',
+        "feature maps: the reference code's (leaky-ReLU ResNet taps, EfficientNet-PyTorch) or torchvision's",
+      ).choices(['reference', 'torchvision']),
+    )
     .option('--weights <file>', 'ImageNet weights (.safetensors / .pth, torchvision names); default seeded random init')
     .option('--allow-partial', 'accept a weight file with missing parameters (filled from the random init)')
     .option('--epochs <n>', `training epochs (default ${QUICK_EPOCHS}; paper 30)`, nonNegativeInt)
@@ -105,6 +133,13 @@ export function trainEvalCommand(): Command {
         'cfa++: a second model on the resize-only view, anomaly maps averaged (paper Tables 2, 3, 7)',
       ).choices(['none', 'cfa++']),
     )
+    .addOption(
+      new Option(
+        '--selection <kind>',
+        "reported numbers: the last epoch's (default), or each metric's best epoch on the test set (the reference code's protocol; tagged and marked)",
+      ).choices(['last', 'best-on-test']),
+    )
+    .option('--eval-every-epoch', 'evaluate the test set after every epoch (logged per epoch; implied by best-on-test)')
     .option('--seed <n>', 'seed for every random choice', nonNegativeInt)
     .option('--heatmaps <n>', 'heatmap panels to write', nonNegativeInt)
     .option('--out <dir>', 'output folder (default runs/train-eval/<time>-<category>)')
@@ -165,20 +200,28 @@ export function trainEvalCommand(): Command {
       return;
     }
     const m = result.metrics;
+    const headers = ['I-AUROC', 'P-AUROC', 'P-AUPRO', 'P-PRO (ref)', 'I-F1max', 'P-F1max'];
+    const values = (x: CellMetrics) =>
+      [x.imageAuroc, x.pixelAuroc, x.pixelAupro, x.pixelProReference, x.imageF1Max, x.pixelF1Max].map(percent);
+    if (result.epochs) {
+      const perEpoch = result.epochs.map((e) => [
+        String(e.epoch),
+        result.history[e.epoch - 1]?.radius.toExponential(4) ?? '',
+        ...values(e.metrics),
+      ]);
+      process.stdout.write(`\nper epoch (test set):\n${formatTable(['epoch', 'r', ...headers], perEpoch)}\n`);
+    }
+    const best = result.selection.kind === 'best-on-test';
+    const mark = best ? BEST_ON_TEST_MARK : '';
     const rows = [
       [
         config.dataset.category,
         `${config.cfa.backbone.name}${config.cfa.ensemble === 'cfa++' ? ' (CFA++)' : ''}`,
-        percent(m.imageAuroc),
-        percent(m.pixelAuroc),
-        percent(m.pixelAupro),
-        percent(m.imageF1Max),
-        percent(m.pixelF1Max),
+        ...values(m).map((v) => `${v}${mark}`),
       ],
     ];
-    process.stdout.write(
-      `\n${formatTable(['category', 'backbone', 'I-AUROC', 'P-AUROC', 'P-AUPRO', 'I-F1max', 'P-F1max'], rows)}\n\n`,
-    );
+    process.stdout.write(`\n${formatTable(['category', 'backbone', ...headers], rows)}\n`);
+    process.stdout.write(best ? `${BEST_ON_TEST_LEGEND}\n\n` : '\n');
     const t = result.timings;
     process.stdout.write(
       `timings: embed train ${t.embedTrainSeconds.toFixed(1)} s, memory bank ${t.bankSeconds.toFixed(1)} s, train ${t.trainSeconds.toFixed(1)} s, embed test ${t.embedTestSeconds.toFixed(1)} s, score ${t.predictSeconds.toFixed(1)} s (${t.throughputImagesPerSecond.toFixed(1)} img/s), total ${t.totalSeconds.toFixed(1)} s\n`,

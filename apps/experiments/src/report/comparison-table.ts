@@ -22,25 +22,40 @@ export interface CellRow {
   assignments: Record<string, string | number | boolean>;
   status: 'FINISHED' | 'FAILED' | 'MISSING';
   metrics: Partial<Record<MetricName, number>>;
+  /** How the cell's numbers were chosen: 'best-on-test' ones are marked in the table. */
+  selection?: 'last' | 'best-on-test';
 }
+
+/** The mark of numbers chosen on the test set, and its legend line. */
+export const BEST_ON_TEST_MARK = '†';
+export const BEST_ON_TEST_LEGEND = `${BEST_ON_TEST_MARK} best epoch on the test set, per metric (the reference code's protocol: chosen with test labels)`;
 
 export const METRIC_LABELS: Record<MetricName, string> = {
   imageAuroc: 'I-AUROC',
   pixelAuroc: 'P-AUROC',
   pixelAupro: 'P-AUPRO',
+  pixelProReference: 'P-PRO (ref)',
   imageF1Max: 'I-F1max',
   pixelF1Max: 'P-F1max',
   throughput: 'img/s',
   trainSeconds: 'train s',
 };
 
-const PERCENT: MetricName[] = ['imageAuroc', 'pixelAuroc', 'pixelAupro', 'imageF1Max', 'pixelF1Max'];
+const PERCENT: MetricName[] = [
+  'imageAuroc',
+  'pixelAuroc',
+  'pixelAupro',
+  'pixelProReference',
+  'imageF1Max',
+  'pixelF1Max',
+];
 
 /** MLflow metric keys → report metric names. */
 export const MLFLOW_METRIC_OF: Record<MetricName, string> = {
   imageAuroc: 'image_auroc',
   pixelAuroc: 'pixel_auroc',
   pixelAupro: 'pixel_aupro',
+  pixelProReference: 'pixel_pro_reference',
   imageF1Max: 'image_f1_max',
   pixelF1Max: 'pixel_f1_max',
   throughput: 'throughput_img_s',
@@ -76,6 +91,7 @@ export function comparisonTable({ rows, report }: { rows: CellRow[]; report: Swe
         row: value(r, rowAxis),
         col: value(r, colAxis),
         group,
+        bestOnTest: r.selection === 'best-on-test' ? 1 : 0,
         ...Object.fromEntries(report.metrics.map((m) => [m, r.metrics[m] ?? NaN])),
       })),
     );
@@ -83,7 +99,10 @@ export function comparisonTable({ rows, report }: { rows: CellRow[]; report: Swe
     ? (aq
         .from(flat)
         .groupby('row', 'col', 'group')
-        .rollup(Object.fromEntries(report.metrics.map((m) => [m, aq.op.mean(m)])))
+        .rollup({
+          ...Object.fromEntries(report.metrics.map((m) => [m, aq.op.mean(m)])),
+          bestOnTest: aq.op.max('bestOnTest'),
+        })
         .objects() as Record<string, number | string>[])
     : [];
   const lookup = new Map(means.map((m) => [`${m.row}|${m.col}|${m.group}`, m]));
@@ -109,7 +128,8 @@ export function comparisonTable({ rows, report }: { rows: CellRow[]; report: Swe
         const cell = lookup.get(`${r}|${c}|${g}`);
         for (const m of report.metrics) {
           const ours = cell ? Number(cell[m]) : undefined;
-          line.push(show(m, ours));
+          const marked = cell && Number(cell.bestOnTest) === 1 ? BEST_ON_TEST_MARK : '';
+          line.push(`${show(m, ours)}${marked}`);
           record[`${c}/${m}`] = ours ?? NaN;
           if (Object.keys(report.paper).length) {
             const paper = g === 'all' ? report.paper[r]?.[c]?.[m] : undefined;
@@ -122,9 +142,10 @@ export function comparisonTable({ rows, report }: { rows: CellRow[]; report: Swe
       records.push(record);
     }
   }
+  const legend = flat.some((f) => f.bestOnTest) ? `\n${BEST_ON_TEST_LEGEND}\n` : '';
   return {
-    markdown: formatTable(headers, body, { markdown: true }),
-    text: formatTable(headers, body),
+    markdown: `${formatTable(headers, body, { markdown: true })}${legend}`,
+    text: `${formatTable(headers, body)}${legend}`,
     records,
     failed: rows.filter((r) => r.status === 'FAILED').length,
     missing: rows.filter((r) => r.status === 'MISSING').length,

@@ -13,6 +13,8 @@ import {
   type EmbeddingCache,
   type EnsembleMemberRun,
   type EpochRecord,
+  evaluatesEveryEpoch,
+  type Prediction,
   runCfaOnCategory,
   type RunProgress,
 } from '@cfa/cfa';
@@ -24,18 +26,40 @@ export interface CellMetrics {
   imageAuroc: number;
   pixelAuroc: number;
   pixelAupro: number;
+  /** The reference code's PRO number ("P-PRO (ref)"), beside MVTec's P-AUPRO. */
+  pixelProReference: number;
   imageF1Max: number;
   pixelF1Max: number;
 }
 
+/** The metrics one evaluation reports (`computeAnomalyMetrics`). */
+export type EvaluationMetrics = CellMetrics & {
+  imageF1Threshold: number;
+  pixelF1Threshold: number;
+  undefinedMetrics: Record<string, string>;
+};
+
+/** The metrics `selection: best-on-test` takes the best epoch of, each on its own (as the reference code). */
+export const SELECTED_METRICS = [
+  'imageAuroc',
+  'pixelAuroc',
+  'pixelAupro',
+  'pixelProReference',
+  'imageF1Max',
+  'pixelF1Max',
+] as const satisfies readonly (keyof CellMetrics)[];
+
 export interface CellResult {
   config: RunConfig;
   dataRoot: string;
-  metrics: CellMetrics & {
-    imageF1Threshold: number;
-    pixelF1Threshold: number;
-    undefinedMetrics: Record<string, string>;
-  };
+  /** The reported metrics: the last epoch's, or with `selection: best-on-test` each metric's best epoch. */
+  metrics: EvaluationMetrics;
+  /**
+   * With per-epoch evaluation: the test metrics after every epoch. `selection` says how `metrics`
+   * was chosen; for best-on-test, which epoch each metric came from (test labels were used).
+   */
+  epochs?: { epoch: number; metrics: EvaluationMetrics }[];
+  selection: { kind: 'last' } | { kind: 'best-on-test'; epochOf: Partial<Record<keyof CellMetrics, number>> };
   engine: { name: string; threads: number; tfBackend: string; description: string };
   backbone: { name: string; weights: string; featureChannels: number[] };
   counts: { train: number; test: number; anomalous: number };
@@ -64,7 +88,54 @@ export interface RunCellOptions {
   onEpoch?: (record: EpochRecord) => void;
   /** CFA++ only: the companion model's epochs. */
   onCompanionEpoch?: (record: EpochRecord) => void;
+  /** With per-epoch evaluation: the test metrics after each epoch. */
+  onEpochMetrics?: (epoch: number, metrics: EvaluationMetrics) => void;
   log?: (line: string) => void;
+}
+
+/** Masks and labels of the test samples, stacked for the metrics. */
+function groundTruth(test: CategoryRun['test'], size: number): { masks: Uint8Array; labels: Uint8Array } {
+  const masks = new Uint8Array(test.length * size * size);
+  test.forEach((s, i) => masks.set(s.mask, i * size * size));
+  return { masks, labels: Uint8Array.from(test, (s) => s.ref.label) };
+}
+
+function evaluate(prediction: Prediction, test: CategoryRun['test']): EvaluationMetrics {
+  const { masks, labels } = groundTruth(test, prediction.size);
+  return computeAnomalyMetrics({
+    imageScores: prediction.imageScores,
+    imageLabels: labels,
+    maps: prediction.maps,
+    masks,
+    count: test.length,
+    height: prediction.size,
+    width: prediction.size,
+  });
+}
+
+/**
+ * The reference code's report: for each metric on its own, the best value over the epochs (its
+ * trainer keeps `best_img_roc`, `best_pxl_roc`, `best_pxl_pro` apart), and the epoch it came from.
+ */
+export function bestOnTest(epochs: { epoch: number; metrics: EvaluationMetrics }[]): {
+  metrics: EvaluationMetrics;
+  epochOf: Partial<Record<keyof CellMetrics, number>>;
+} {
+  const last = epochs[epochs.length - 1].metrics;
+  const metrics: EvaluationMetrics = { ...last, undefinedMetrics: { ...last.undefinedMetrics } };
+  const epochOf: Partial<Record<keyof CellMetrics, number>> = {};
+  for (const key of SELECTED_METRICS) {
+    let best: { epoch: number; value: number } | undefined;
+    for (const e of epochs) {
+      const value = e.metrics[key];
+      if (Number.isFinite(value) && (!best || value > best.value)) best = { epoch: e.epoch, value };
+    }
+    if (!best) continue;
+    metrics[key] = best.value;
+    epochOf[key] = best.epoch;
+    delete metrics.undefinedMetrics[key];
+  }
+  return { metrics, epochOf };
 }
 
 /** Test images chosen for pictures: the most and least anomalous by score, defects first. */
@@ -95,6 +166,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
         : `using the embedded synthetic dataset in ${dataRoot}`,
     );
   }
+  const epochs: { epoch: number; metrics: EvaluationMetrics }[] = [];
   const run = await runCfaOnCategory({
     config: config.cfa,
     root: dataRoot,
@@ -104,26 +176,25 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     onProgress: options.onProgress,
     onEpoch: options.onEpoch,
     onCompanionEpoch: options.onCompanionEpoch,
+    onEpochPrediction: evaluatesEveryEpoch(config.cfa.evaluation)
+      ? async ({ record, prediction, test }) => {
+          const metrics = evaluate(prediction, test);
+          epochs.push({ epoch: record.epoch, metrics });
+          options.onEpochMetrics?.(record.epoch, metrics);
+        }
+      : undefined,
   });
-  const size = run.inputSize;
   const n = run.test.length;
-  const masks = new Uint8Array(n * size * size);
-  run.test.forEach((s, i) => masks.set(s.mask, i * size * size));
-  const labels = Uint8Array.from(run.test, (s) => s.ref.label);
-  const metrics = computeAnomalyMetrics({
-    imageScores: run.prediction.imageScores,
-    imageLabels: labels,
-    maps: run.prediction.maps,
-    masks,
-    count: n,
-    height: size,
-    width: size,
-  });
+  const { labels } = groundTruth(run.test, run.inputSize);
+  const bestOf = config.cfa.evaluation.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
+  const metrics = bestOf?.metrics ?? evaluate(run.prediction, run.test);
   const totalSeconds = (performance.now() - start) / 1000;
   const result: CellResult = {
     config,
     dataRoot,
     metrics,
+    ...(epochs.length ? { epochs } : {}),
+    selection: bestOf ? { kind: 'best-on-test', epochOf: bestOf.epochOf } : { kind: 'last' },
     engine: {
       name: engine.name,
       threads: engine.threads,

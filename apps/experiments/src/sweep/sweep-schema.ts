@@ -28,6 +28,7 @@ export const MetricNameSchema = z.enum([
   'imageAuroc',
   'pixelAuroc',
   'pixelAupro',
+  'pixelProReference',
   'imageF1Max',
   'pixelF1Max',
   'throughput',

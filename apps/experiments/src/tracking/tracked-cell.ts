@@ -11,7 +11,7 @@ import type { EngineSelection } from '@cfa/tensor-runtime';
 import type { EmbeddingCache, EpochRecord, RunProgress } from '@cfa/cfa';
 import { type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
 import type { SweepCell } from '../sweep/expand-sweep';
-import { type CellResult, runCell } from '../run/run-cell';
+import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
 import { flattenConfig } from './flatten';
 
 export const CFA_TAGS = {
@@ -30,6 +30,13 @@ export const CFA_TAGS = {
   ensemble: 'cfa.ensemble',
   /** CFA++: the two views averaged, primary first (`center-crop:256:224 + resize:224`). */
   ensembleViews: 'cfa.ensemble.views',
+  /** 'last', or 'best-on-test' (the reference code's protocol: each metric's best epoch on the test set). */
+  selection: 'cfa.selection',
+  /** best-on-test: which epoch each reported metric came from (`image_auroc=3 pixel_auroc=2 …`). */
+  selectedEpochs: 'cfa.selection.epochs',
+  /** The feature taps ('reference' or 'torchvision') and the defaults preset. */
+  taps: 'cfa.taps',
+  preset: 'cfa.preset',
 } as const;
 
 /** Per-epoch metric keys of the primary model; the CFA++ companion's carry `COMPANION_PREFIX`. */
@@ -54,16 +61,34 @@ export function epochMetrics(e: EpochRecord, prefix = '', timestamp = Date.now()
   }));
 }
 
+/** MLflow keys of the evaluation metrics (final, and `test/…` per epoch). */
+export const EVALUATION_METRIC_KEYS = {
+  imageAuroc: 'image_auroc',
+  pixelAuroc: 'pixel_auroc',
+  pixelAupro: 'pixel_aupro',
+  pixelProReference: 'pixel_pro_reference',
+  imageF1Max: 'image_f1_max',
+  pixelF1Max: 'pixel_f1_max',
+} as const satisfies Record<keyof CellMetrics, string>;
+
+/** One epoch's test metrics (per-epoch evaluation) as `test/<key>` at step = epoch. */
+export function epochTestMetrics(epoch: number, m: CellMetrics, timestamp = Date.now()): Metric[] {
+  return (Object.keys(EVALUATION_METRIC_KEYS) as (keyof CellMetrics)[]).map((k) => ({
+    key: `test/${EVALUATION_METRIC_KEYS[k]}`,
+    value: m[k],
+    timestamp,
+    step: epoch,
+  }));
+}
+
 /** Final metrics as MLflow keys. */
 export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric[] {
   const m = result.metrics;
   const t = result.timings;
   const values: Record<string, number> = {
-    image_auroc: m.imageAuroc,
-    pixel_auroc: m.pixelAuroc,
-    pixel_aupro: m.pixelAupro,
-    image_f1_max: m.imageF1Max,
-    pixel_f1_max: m.pixelF1Max,
+    ...Object.fromEntries(
+      (Object.keys(EVALUATION_METRIC_KEYS) as (keyof CellMetrics)[]).map((k) => [EVALUATION_METRIC_KEYS[k], m[k]]),
+    ),
     throughput_img_s: t.throughputImagesPerSecond,
     train_seconds: t.trainSeconds,
     bank_seconds: t.bankSeconds,
@@ -168,6 +193,9 @@ export async function runTrackedCell(
       [CFA_TAGS.threads]: String(engine.threads),
       [CFA_TAGS.tfBackend]: engine.tf.backend,
       [CFA_TAGS.ensemble]: config.cfa.ensemble,
+      [CFA_TAGS.selection]: config.cfa.evaluation.selection,
+      [CFA_TAGS.taps]: config.cfa.backbone.taps,
+      [CFA_TAGS.preset]: config.cfa.preset,
       ...options.extraTags,
     },
   });
@@ -192,8 +220,19 @@ export async function runTrackedCell(
       log: options.log,
       onEpoch: logEpoch(''),
       onCompanionEpoch: logEpoch(COMPANION_PREFIX),
+      onEpochMetrics: (epoch, m) => {
+        void store
+          .logBatch(runId, { metrics: epochTestMetrics(epoch, m) })
+          .catch((error: Error) => options.log?.(`could not log the test metrics of epoch ${epoch}: ${error.message}`));
+      },
     });
     if (result.ensemble) await store.setTag(runId, CFA_TAGS.ensembleViews, result.ensemble.views.join(' + '));
+    if (result.selection.kind === 'best-on-test') {
+      const epochs = Object.entries(result.selection.epochOf).map(
+        ([k, e]) => `${EVALUATION_METRIC_KEYS[k as keyof CellMetrics]}=${e}`,
+      );
+      await store.setTag(runId, CFA_TAGS.selectedEpochs, epochs.join(' '));
+    }
     await store.logBatch(runId, { metrics: finalMetrics(result) });
     const undefinedNotes = Object.entries(result.metrics.undefinedMetrics);
     if (undefinedNotes.length)

@@ -1,0 +1,142 @@
+/**
+ * Lanczos resampling exactly as Pillow computes it (`Image.resize(size, Image.LANCZOS)`, which
+ * Pillow also calls `ANTIALIAS`): the CFA reference code resizes every image with
+ * `T.Resize(256, Image.ANTIALIAS)` (datasets/mvtec.py), so its inputs are Pillow's bytes.
+ *
+ * Pillow (`libImaging/Resample.c`): a separable two-pass resize (horizontal, then vertical), each
+ * output index taking the windowed sinc  L(x) = sinc(x)·sinc(x/3) on |x| < 3 — its support widened
+ * by the downscale factor — over the input pixels whose centres fall in the window, normalised to
+ * sum 1. For 8-bit images the normalised weights become 22-bit fixed-point integers, each pass
+ * accumulates integer products starting from ½ (rounding) and clips to 0…255: the intermediate
+ * image after the horizontal pass is 8-bit too. `resizeLanczos` reproduces those integers for
+ * 8-bit sources (`bits: 8`, what `decodeImage` gives for 8-bit files) and otherwise runs the same
+ * filter in floating point.
+ *
+ * @example
+ * ```ts
+ * const image = await decodeImage('bottle/test/broken_large/000.png'); // 900×900, bits 8
+ * const small = resizeLanczos(image, 256, 256);                        // Pillow's bytes / 255
+ * ```
+ */
+import type { Raster } from './resize';
+
+/** Pillow's PRECISION_BITS for 8-bit resampling: 32 − 8 − 2. */
+const PRECISION_BITS = 22;
+const ONE = 2 ** PRECISION_BITS;
+const SUPPORT = 3;
+
+const sinc = (x: number): number => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
+const lanczos = (x: number): number => (x > -SUPPORT && x < SUPPORT ? sinc(x) * sinc(x / SUPPORT) : 0);
+
+interface Coefficients {
+  /** First input index per output index. */
+  start: Int32Array;
+  /** Number of taps per output index. */
+  count: Int32Array;
+  /** [out, maxTaps] normalised weights. */
+  weights: Float64Array;
+  /** The same as 22-bit fixed point, rounded half away from zero (Pillow's normalize_coeffs_8bpc). */
+  fixed: Float64Array;
+  maxTaps: number;
+}
+
+/** Pillow's `precompute_coeffs` for the box [0, inSize) → outSize. */
+function coefficients(inSize: number, outSize: number): Coefficients {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(scale, 1);
+  const support = SUPPORT * filterScale;
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(outSize);
+  const count = new Int32Array(outSize);
+  const weights = new Float64Array(outSize * maxTaps);
+  const fixed = new Float64Array(outSize * maxTaps);
+  for (let i = 0; i < outSize; i++) {
+    const centre = (i + 0.5) * scale;
+    // C's (int) truncates; both bounds are clamped right after, so truncation and floor agree
+    const lo = Math.max(0, Math.trunc(centre - support + 0.5));
+    const hi = Math.min(inSize, Math.trunc(centre + support + 0.5));
+    let total = 0;
+    for (let j = lo; j < hi; j++) {
+      const w = lanczos((j - centre + 0.5) / filterScale);
+      weights[i * maxTaps + (j - lo)] = w;
+      total += w;
+    }
+    for (let j = 0; j < hi - lo; j++) {
+      const k = i * maxTaps + j;
+      if (total !== 0) weights[k] /= total;
+      fixed[k] = weights[k] < 0 ? Math.trunc(-0.5 + weights[k] * ONE) : Math.trunc(0.5 + weights[k] * ONE);
+    }
+    start[i] = lo;
+    count[i] = hi - lo;
+  }
+  return { start, count, weights, fixed, maxTaps };
+}
+
+/** Pillow's clip8: the fixed-point sum back to 0…255. */
+function clip8(sum: number): number {
+  if (sum >= ONE * 256) return 255;
+  if (sum <= 0) return 0;
+  return Math.floor(sum / ONE);
+}
+
+/**
+ * One pass along an axis. `along` = 'x' resamples each row; 'y' each column. With `integer`, the
+ * input holds 0…255 values and the output does too (Pillow's 8-bit path).
+ */
+function pass(
+  data: Float64Array,
+  width: number,
+  height: number,
+  channels: number,
+  along: 'x' | 'y',
+  c: Coefficients,
+  integer: boolean,
+): Float64Array {
+  const outW = along === 'x' ? c.start.length : width;
+  const outH = along === 'y' ? c.start.length : height;
+  const out = new Float64Array(outW * outH * channels);
+  const table = integer ? c.fixed : c.weights;
+  for (let y = 0; y < outH; y++) {
+    for (let x = 0; x < outW; x++) {
+      const o = along === 'x' ? x : y;
+      const first = c.start[o];
+      for (let ch = 0; ch < channels; ch++) {
+        let sum = integer ? ONE / 2 : 0;
+        for (let t = 0; t < c.count[o]; t++) {
+          const src =
+            along === 'x' ? (y * width + first + t) * channels + ch : ((first + t) * width + x) * channels + ch;
+          sum += data[src] * table[o * c.maxTaps + t];
+        }
+        out[(y * outW + x) * channels + ch] = integer ? clip8(sum) : sum;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Args:
+ *   src (Raster): HWC float image in [0, 1]; `bits: 8` means its values are k/255 (an 8-bit file).
+ *   outWidth, outHeight (number): the output size.
+ * Returns:
+ *   Raster: the resized image in [0, 1] (for 8-bit sources, Pillow's bytes / 255), `bits` kept.
+ */
+export function resizeLanczos(src: Raster, outWidth: number, outHeight: number): Raster {
+  const { width, height, channels } = src;
+  // Pillow (and torchvision's Resize) hand back the image itself when the size does not change
+  if (width === outWidth && height === outHeight) return { ...src, data: Float32Array.from(src.data) };
+  const integer = src.bits === 8;
+  let data: Float64Array = Float64Array.from(src.data, (v) => (integer ? Math.round(v * 255) : v));
+  let w = width;
+  let h = height;
+  if (outWidth !== width) {
+    data = pass(data, w, h, channels, 'x', coefficients(width, outWidth), integer);
+    w = outWidth;
+  }
+  if (outHeight !== height) {
+    data = pass(data, w, h, channels, 'y', coefficients(height, outHeight), integer);
+    h = outHeight;
+  }
+  const out = Float32Array.from(data, (v) => (integer ? v / 255 : v));
+  return { data: out, width: w, height: h, channels, ...(src.bits ? { bits: src.bits } : {}) };
+}
