@@ -10,6 +10,7 @@ import { sweepCommand } from './cli/sweep';
 import { workerCommand } from './cli/worker';
 import { syncRunsCommand } from './cli/sync-runs';
 import { benchCommand } from './cli/bench';
+import { fidelityCommand } from './cli/fidelity';
 
 const program = new Command('cfa')
   .description('CFA (Lee et al. 2022) experiments: train, evaluate, sweep, benchmark')
@@ -18,7 +19,8 @@ const program = new Command('cfa')
   .addCommand(sweepCommand())
   .addCommand(workerCommand())
   .addCommand(syncRunsCommand())
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(fidelityCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -45,14 +45,16 @@ const MemoryBankVariants = z.discriminatedUnion('kind', [
     /** Reference code: per-location mean of φ over the train set, k-means to HW/γc when γc > 1. */
     kind: z.literal('reference'),
     gammaC: z.number().min(1).default(1),
-    kmeansMaxIter: z.number().int().positive().default(300),
+    /** The reference code's sklearn KMeans(max_iter=3000). */
+    kmeansMaxIter: z.number().int().positive().default(3000),
   }),
   z.strictObject({
     /** Paper Algorithm 1: k-means on the first image, then EMA with β over the rest. */
     kind: z.literal('paper'),
     gammaC: z.number().min(1).default(1),
     beta: z.number().gt(0).max(1).default(0.1),
-    kmeansMaxIter: z.number().int().positive().default(300),
+    /** The reference code's sklearn KMeans(max_iter=3000). */
+    kmeansMaxIter: z.number().int().positive().default(3000),
   }),
 ]);
 

@@ -58,9 +58,10 @@ export async function encodePng({ data, width, height, channels }: PngInput): Pr
     throw new Error(
       `encodePng: ${width}×${height}×${channels} needs ${width * height * channels} bytes, got ${data.length}`,
     );
-  return sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } })
-    .png({ compressionLevel: 6 })
-    .toBuffer();
+  const image = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } });
+  // one channel stays a grayscale PNG (libvips would write RGB), as MVTec AD's masks are: loaders
+  // such as the reference code's stack masks as 1-channel tensors
+  return (channels === 1 ? image.toColourspace('b-w') : image).png({ compressionLevel: 6 }).toBuffer();
 }
 
 /** Writes through a temp file and a rename, so a reader never sees half a PNG. */

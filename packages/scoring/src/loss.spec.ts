@@ -84,10 +84,13 @@ describe('cfaLossAndGradient', () => {
       r: 1,
       config: undefined,
     };
-    const paper = cfaLossAndGradient({ ...base, config: LossConfigSchema.parse({ K: 3, J: 1, alpha: 0, nu: 1 }) });
+    const paper = cfaLossAndGradient({
+      ...base,
+      config: LossConfigSchema.parse({ K: 3, J: 1, alpha: 0, nu: 1, negatives: 'paper' }),
+    });
     const reference = cfaLossAndGradient({
       ...base,
-      config: LossConfigSchema.parse({ K: 3, J: 1, alpha: 0, nu: 1, negatives: 'reference' }),
+      config: LossConfigSchema.parse({ K: 3, J: 1, alpha: 0, nu: 1 }), // the default: the reference code's slice
     });
     expect(paper.lossRep).toBeCloseTo(1 - 0.16, 6);
     expect(reference.lossRep).toBeCloseTo((1 - 0.04 + (1 - 0.09) + (1 - 0.16)) / 3, 6);

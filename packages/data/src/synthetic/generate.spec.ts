@@ -23,6 +23,15 @@ async function digest(dir: string): Promise<string> {
 }
 
 describe('synthetic dataset', () => {
+  it('writes masks as 1-channel grayscale PNGs, as MVTec AD does (the reference loader stacks them as [1, H, W])', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'synth-gray-'));
+    await generateSyntheticDataset({ root, categories: ['disc'], ...small });
+    const defect = (await readdir(join(root, 'disc', 'ground_truth')))[0];
+    const file = join(root, 'disc', 'ground_truth', defect, '000_mask.png');
+    const { default: sharp } = await import('sharp');
+    expect((await sharp(file).metadata()).channels).toBe(1);
+  });
+
   it('writes the MVTec layout for 2 textures and 2 objects; masks are non-empty exactly for defects', async () => {
     const root = await mkdtemp(join(tmpdir(), 'synth-'));
     const result = await generateSyntheticDataset({ root, ...small });

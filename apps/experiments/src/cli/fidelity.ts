@@ -1,0 +1,182 @@
+/**
+ * `fidelity`: our `train-eval` (the default config = the reference protocol) beside the CFA
+ * reference code itself on the same seeded data and weights, epoch by epoch (docs/fidelity.md).
+ * The reference's numbers come from `tools/torch-reference/official_run.py` (Python; a dev step,
+ * results committed); this command needs no Python.
+ *
+ *   nx run experiments:fidelity                 # compare (exit 1 if a number leaves the spread)
+ *   nx run experiments:fidelity -- --prepare    # write the data and weights, print the Python step
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
+import { MemoryEmbeddingCache } from '@cfa/cfa';
+import { parse as parseYaml } from 'yaml';
+import { createLogger, createPhaseProgress } from './logger';
+import { addEngineOptions } from './common-options';
+import { RunConfigSchema } from '../run/run-config';
+import { runCell } from '../run/run-cell';
+import { formatConfigError } from '../run/config-errors';
+import {
+  type FidelityEpoch,
+  type FidelitySetup,
+  FidelitySetupSchema,
+  type OfficialResults,
+  OfficialResultsSchema,
+} from '../fidelity/fidelity-files';
+import { prepareFidelityInputs } from '../fidelity/fidelity-inputs';
+import { allInside, compareEpochs, fidelityTable } from '../fidelity/fidelity-report';
+
+interface FidelityOptions {
+  setup: string;
+  prepare?: boolean;
+  seeds?: string;
+  out?: string;
+  markdown?: string;
+  engine: string;
+  backend?: string;
+  threads?: number;
+}
+
+class FidelityInputError extends Error {}
+
+async function readJsonOrYaml(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new FidelityInputError(`${path}: cannot read the ${what} (${(error as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new FidelityInputError(
+      `${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message})`,
+    );
+  }
+}
+
+function officialCommand(setup: FidelitySetup, weightsPath: string): string {
+  return [
+    'CFA_OFFICIAL_DIR=<checkout of sungwool/CFA_for_anomaly_localization at 07080868be8d>',
+    '/usr/bin/python3 tools/torch-reference/official_run.py',
+    `--data-root ${setup.dataset.root} --category ${setup.dataset.category}`,
+    `--weights ${weightsPath} --cnn res18 --epochs ${setup.epochs} --seeds 0,1,2,3,4 --threads 2`,
+    `--out ${setup.official}`,
+  ].join(' \\\n    ');
+}
+
+export function fidelityCommand(): Command {
+  const command = new Command('fidelity')
+    .description("our train-eval beside the CFA reference code's own numbers on the same data and weights, per epoch")
+    .option(
+      '--setup <file>',
+      'what is compared (data, weights, epochs, seeds, results file)',
+      'experiments/fidelity.yaml',
+    )
+    .option('--prepare', "write the dataset and the weights only, and print the reference code's command")
+    .option('--seeds <list>', "our seeds, comma-separated (default: the setup file's)")
+    .option('--out <dir>', 'where the table and our per-epoch numbers go (default runs/fidelity/<time>)')
+    .option('--markdown <file>', 'also write the comparison table as markdown there (e.g. for docs/fidelity.md)');
+  addEngineOptions(command);
+  return command.action(async (options: FidelityOptions) => {
+    const log = createLogger();
+    try {
+      const parsed = FidelitySetupSchema.safeParse(await readJsonOrYaml(options.setup, 'fidelity setup'));
+      if (!parsed.success) throw new FidelityInputError(formatConfigError(parsed.error, options.setup));
+      const setup = parsed.data;
+      const inputs = await prepareFidelityInputs(setup);
+      log.info(
+        `data ${inputs.dataRoot}/${inputs.category} (sha256 ${inputs.dataSha256.slice(0, 12)}), weights ${inputs.weightsPath} (sha256 ${inputs.weightsSha256.slice(0, 12)})`,
+      );
+      if (options.prepare) {
+        process.stdout.write(
+          `inputs ready; the reference code's numbers come from:\n  ${officialCommand(setup, inputs.weightsPath)}\n`,
+        );
+        return;
+      }
+      const rawOfficial = await readJsonOrYaml(setup.official, "reference code's results").catch((error: Error) => {
+        throw new FidelityInputError(
+          `${error.message}\nmake it with:\n  ${officialCommand(setup, inputs.weightsPath)}`,
+        );
+      });
+      const checked = OfficialResultsSchema.safeParse(rawOfficial);
+      if (!checked.success) throw new FidelityInputError(formatConfigError(checked.error, setup.official));
+      const official: OfficialResults = checked.data;
+      const stale: string[] = [];
+      if (official.data.sha256 !== inputs.dataSha256)
+        stale.push(`the data (${official.data.sha256.slice(0, 12)} there, ${inputs.dataSha256.slice(0, 12)} here)`);
+      if (official.weights.sha256 !== inputs.weightsSha256)
+        stale.push(
+          `the weights (${official.weights.sha256.slice(0, 12)} there, ${inputs.weightsSha256.slice(0, 12)} here)`,
+        );
+      if (stale.length) {
+        throw new FidelityInputError(
+          `${setup.official} was measured on other inputs: ${stale.join(' and ')}. Re-run the reference code:\n  ${officialCommand(setup, inputs.weightsPath)}`,
+        );
+      }
+      const seeds = options.seeds ? options.seeds.split(',').map(Number) : setup.seeds;
+      const engine = await selectEngine({
+        requested: options.engine,
+        tfBackend: options.backend,
+        threads: options.threads,
+      });
+      log.info(describeEngine(engine));
+      const outDir =
+        options.out ?? join('runs', 'fidelity', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
+      const cache = new MemoryEmbeddingCache(); // float32 features, computed once for every seed
+      const ours: FidelityEpoch[][] = [];
+      for (const seed of seeds) {
+        const config = RunConfigSchema.parse({
+          dataset: { root: inputs.dataRoot, category: inputs.category },
+          cfa: {
+            ...setup.cfa,
+            backbone: { ...(setup.cfa.backbone as object), name: setup.backbone.name, weights: inputs.weightsPath },
+            training: { ...(setup.cfa.training as object), epochs: setup.epochs },
+            evaluation: { everyEpoch: true },
+            seed,
+          },
+          heatmaps: 0,
+        });
+        const progress = createPhaseProgress();
+        const result = await runCell({
+          config,
+          engine,
+          cache,
+          outDir: join(outDir, `seed-${seed}`),
+          onProgress: (e) => progress.update(`seed ${seed} ${e.phase}`, e.done, e.total, e.detail),
+        }).finally(() => progress.stop());
+        ours.push(
+          (result.epochs ?? []).map((e) => ({
+            epoch: e.epoch,
+            ...e.metrics,
+            radius: result.history[e.epoch - 1].radius,
+          })),
+        );
+      }
+      const rows = compareEpochs(official, ours);
+      const title = `${setup.backbone.name} on ${inputs.category}, ${setup.epochs} epochs: the reference code (${official.runs.length} seeds, torch ${official.torch}, commit ${official.official.commit.slice(0, 12)}) vs ours (${seeds.length} seeds, ${engine.name})`;
+      process.stdout.write(`\n${title}\n${fidelityTable(rows)}\n`);
+      await mkdir(outDir, { recursive: true });
+      await writeFile(
+        join(outDir, 'fidelity.json'),
+        `${JSON.stringify({ setup, official: setup.official, ours, comparison: rows }, null, 2)}\n`,
+      );
+      const markdown = `${title}\n\n${fidelityTable(rows, { markdown: true })}\n`;
+      await writeFile(join(outDir, 'fidelity.md'), markdown);
+      if (options.markdown) await writeFile(options.markdown, markdown);
+      const ok = allInside(rows);
+      process.stdout.write(
+        ok
+          ? `\nevery number inside the reference code's mean ± 2 std, r equal to 1e-6 (${outDir}/fidelity.md)\n`
+          : `\nsome numbers are OUTSIDE the reference code's spread (see above; ${outDir}/fidelity.md)\n`,
+      );
+      if (!ok) process.exitCode = 1;
+    } catch (error) {
+      if (!(error instanceof FidelityInputError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 2;
+    }
+  });
+}

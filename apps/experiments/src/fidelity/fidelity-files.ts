@@ -1,0 +1,55 @@
+/**
+ * The two files of the fidelity check (issue #15, docs/fidelity.md): `experiments/fidelity.yaml`
+ * says what is compared — a seeded synthetic dataset, seeded random-init backbone weights, epochs
+ * and seeds — and the results file written by `tools/torch-reference/official_run.py` holds what
+ * the CFA reference code itself measured on exactly that data and those weights (it records their
+ * sha256, which the check verifies before it compares anything).
+ */
+import { z } from 'zod';
+import { SyntheticConfigSchema } from '@cfa/data';
+
+export const FidelitySetupSchema = z.strictObject({
+  /** The dataset: the embedded generator with a fixed config (its files' digest is checked). */
+  dataset: z.strictObject({
+    root: z.string().min(1),
+    category: z.string().min(1),
+    synthetic: SyntheticConfigSchema.omit({ categories: true }).partial(),
+  }),
+  /** Backbone and the seed of its random init (written as a `.safetensors` for both codes). */
+  backbone: z.strictObject({
+    name: z.string().min(1),
+    weightsSeed: z.number().int().nonnegative().default(0),
+    weightsFile: z.string().min(1),
+  }),
+  epochs: z.number().int().positive(),
+  /** Our seeds; the reference's are in the results file (torch's RNG is not ours: only spreads compare). */
+  seeds: z.array(z.number().int().nonnegative()).min(1),
+  /** The reference code's results (official_run.py). */
+  official: z.string().min(1),
+  /** Overrides of the default run config (empty: the default config is the reference protocol). */
+  cfa: z.record(z.string(), z.unknown()).default({}),
+});
+export type FidelitySetup = z.infer<typeof FidelitySetupSchema>;
+
+export const FIDELITY_METRICS = ['imageAuroc', 'pixelAuroc', 'pixelAupro', 'pixelProReference'] as const;
+export type FidelityMetric = (typeof FIDELITY_METRICS)[number];
+
+const EpochSchema = z.object({
+  epoch: z.number().int().positive(),
+  imageAuroc: z.number(),
+  pixelAuroc: z.number(),
+  pixelAupro: z.number(),
+  pixelProReference: z.number(),
+  radius: z.number(),
+});
+
+export const OfficialResultsSchema = z.object({
+  official: z.object({ repository: z.string(), commit: z.string(), patches: z.array(z.string()) }),
+  torch: z.string(),
+  settings: z.object({ category: z.string(), cnn: z.string(), epochs: z.number().int(), seeds: z.array(z.number()) }),
+  weights: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  data: z.object({ category: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  runs: z.array(z.object({ seed: z.number(), epochs: z.array(EpochSchema).min(1) })).min(1),
+});
+export type OfficialResults = z.infer<typeof OfficialResultsSchema>;
+export type FidelityEpoch = z.infer<typeof EpochSchema>;

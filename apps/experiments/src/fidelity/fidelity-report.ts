@@ -1,0 +1,95 @@
+/**
+ * Ours beside the reference code's, epoch by epoch: for each metric the reference's mean ± std
+ * over its seeds and ours, with the verdict the issue asks for — our mean inside the reference's
+ * mean ± 2 std — and the learned radius r, which must equal the reference's to 1e-6 (its updates
+ * depend only on the number of steps and on which hinges are active, not on the seed).
+ */
+import { formatTable } from '../report/text-table';
+import { FIDELITY_METRICS, type FidelityEpoch, type FidelityMetric, type OfficialResults } from './fidelity-files';
+
+export const METRIC_TITLES: Record<FidelityMetric, string> = {
+  imageAuroc: 'I-AUROC',
+  pixelAuroc: 'P-AUROC',
+  pixelAupro: 'P-AUPRO',
+  pixelProReference: 'P-PRO (ref)',
+};
+
+export const RADIUS_TOLERANCE = 1e-6;
+
+export interface Spread {
+  mean: number;
+  /** Sample standard deviation (n − 1); 0 for one seed. */
+  std: number;
+  min: number;
+  max: number;
+}
+
+export function spread(values: number[]): Spread {
+  const mean = values.reduce((a, v) => a + v, 0) / values.length;
+  const variance = values.length > 1 ? values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1) : 0;
+  return { mean, std: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
+}
+
+export interface EpochComparison {
+  epoch: number;
+  metrics: Record<FidelityMetric, { official: Spread; ours: Spread; inside: boolean }>;
+  radius: { official: Spread; ours: Spread; equal: boolean };
+}
+
+/** Per epoch: the reference's spread, ours, and the verdicts. Epochs both sides have. */
+export function compareEpochs(official: OfficialResults, ours: FidelityEpoch[][]): EpochComparison[] {
+  const epochs = Math.min(...official.runs.map((r) => r.epochs.length), ...ours.map((r) => r.length));
+  const out: EpochComparison[] = [];
+  for (let e = 0; e < epochs; e++) {
+    const theirs = official.runs.map((r) => r.epochs[e]);
+    const mine = ours.map((r) => r[e]);
+    const metrics = {} as EpochComparison['metrics'];
+    for (const m of FIDELITY_METRICS) {
+      const o = spread(theirs.map((t) => t[m]));
+      const u = spread(mine.map((t) => t[m]));
+      // a zero spread (every seed the same) leaves only rounding room
+      metrics[m] = { official: o, ours: u, inside: Math.abs(u.mean - o.mean) <= Math.max(2 * o.std, 1e-9) };
+    }
+    const ro = spread(theirs.map((t) => t.radius));
+    const ru = spread(mine.map((t) => t.radius));
+    const equal = Math.max(ro.max, ru.max) - Math.min(ro.min, ru.min) <= RADIUS_TOLERANCE;
+    out.push({ epoch: e + 1, metrics, radius: { official: ro, ours: ru, equal } });
+  }
+  return out;
+}
+
+const pct = (v: number) => (100 * v).toFixed(1);
+const pm = (s: Spread) => `${pct(s.mean)} ± ${pct(s.std)}`;
+
+/** One row per epoch and metric: reference mean ± std, ours mean (min–max), verdict. */
+export function fidelityTable(rows: EpochComparison[], options: { markdown?: boolean } = {}): string {
+  const body: string[][] = [];
+  for (const r of rows) {
+    for (const m of FIDELITY_METRICS) {
+      const c = r.metrics[m];
+      body.push([
+        String(r.epoch),
+        METRIC_TITLES[m],
+        pm(c.official),
+        `${pct(c.ours.mean)} (${pct(c.ours.min)}–${pct(c.ours.max)})`,
+        c.inside ? 'inside' : 'OUTSIDE',
+      ]);
+    }
+    body.push([
+      String(r.epoch),
+      'r',
+      r.radius.official.mean.toPrecision(8),
+      r.radius.ours.mean.toPrecision(8),
+      r.radius.equal ? `equal (1e-6)` : 'DIFFERENT',
+    ]);
+  }
+  return formatTable(
+    ['epoch', 'metric', 'reference code: mean ± std', 'ours: mean (min–max)', 'mean ± 2 std'],
+    body,
+    options,
+  );
+}
+
+export function allInside(rows: EpochComparison[]): boolean {
+  return rows.every((r) => r.radius.equal && FIDELITY_METRICS.every((m) => r.metrics[m].inside));
+}

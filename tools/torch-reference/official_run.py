@@ -1,0 +1,196 @@
+"""Runs the CFA reference code itself (official_code.py) on a dataset in the MVTec AD layout, with
+given backbone weights, over several seeds, and records per epoch what its trainer measures:
+I-AUROC and P-AUROC (its `cal_img_roc`, `cal_pxl_roc`), its PRO (`cal_pxl_pro` → `pro_auc_pxl`,
+our "P-PRO (ref)"), MVTec's AUPRO on the same maps (computed here, see `mvtec_aupro`) and the
+learned radius r. The reference's `trainer_cfa.py` is not imported (it hard-codes 30 epochs, seed
+1024 and downloads ImageNet weights); this driver follows its loop statement for statement with the
+reference's own classes and functions: `MVTecDataset`, the DataLoaders (batch 4, shuffle, drop_last
+for training), `DSVDD` (descriptor, memory bank, loss, score), AdamW(lr 1e-3, weight decay 5e-4,
+amsgrad), the test phase's `upsample` + `gaussian_smooth` + `rescale`.
+
+    CFA_OFFICIAL_DIR=... /usr/bin/python3 official_run.py --data-root DIR --category C \\
+        --weights W.safetensors --cnn res18 --epochs 3 --seeds 0,1,2,3,4 --out official.json
+
+Besides official_code.py's patches, one more is applied here: `datasets/mvtec.py` accepts only
+MVTec AD's 15 class names (an assert), so the category run is appended to `CLASS_NAMES`.
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+import st_io
+from official_code import load_official
+
+CNN_BUILDERS = {
+    "res18": lambda o: o.resnet.resnet18(pretrained=False),
+    "wrn50_2": lambda o: o.resnet.wide_resnet50_2(pretrained=False),
+    "vgg19": lambda o: o.vgg.vgg19_bn(pretrained=False),
+    "effnet-b5": lambda o: o.efficientnet.EfficientNet.from_name("efficientnet-b5"),
+}
+
+
+def mvtec_aupro(masks, maps, fpr_limit=0.3):
+    """MVTec AD's AUPRO (Bergmann et al. 2021): per-region overlap against the normal pixels' FPR
+    at every distinct score, area up to `fpr_limit` (trapezoid, interpolated at the limit) / limit;
+    regions are 8-connected components of each mask. The same definition as @cfa/metrics `aupro`."""
+    from scipy.ndimage import label
+
+    masks = masks.astype(bool)
+    n = masks.shape[0]
+    region_weight = np.zeros(masks.shape, dtype=np.float64)
+    regions = 0
+    for i in range(n):
+        labels, count = label(masks[i], structure=np.ones((3, 3)))
+        regions += count
+        for r in range(1, count + 1):
+            where = labels == r
+            region_weight[i][where] = 1.0 / where.sum()
+    scores = maps.reshape(-1).astype(np.float64)
+    normal = ~masks.reshape(-1)
+    weight = region_weight.reshape(-1)
+    order = np.argsort(-scores, kind="stable")
+    s, fp, ov = scores[order], normal[order].astype(np.float64), weight[order]
+    # one curve point per distinct score (all pixels tied at a score switch on together)
+    last_of_run = np.r_[s[1:] != s[:-1], True]
+    fpr = np.cumsum(fp)[last_of_run] / normal.sum()
+    pro = np.minimum(np.cumsum(ov)[last_of_run] / regions, 1.0)
+    fpr, pro = np.r_[0.0, fpr], np.r_[0.0, pro]
+    k = np.searchsorted(fpr, fpr_limit, side="right")
+    area = np.trapz(pro[:k], fpr[:k])
+    if k < len(fpr) and fpr[k - 1] < fpr_limit:
+        y = pro[k - 1] + (pro[k] - pro[k - 1]) * (fpr_limit - fpr[k - 1]) / (fpr[k] - fpr[k - 1])
+        area += (fpr_limit - fpr[k - 1]) * (pro[k - 1] + y) / 2
+    return float(area / fpr_limit)
+
+
+def load_weights(model, path):
+    tensors, _ = st_io.read(path)
+    state = {k: torch.from_numpy(v) for k, v in tensors.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected, f"{path}: keys the reference model does not have: {unexpected[:5]}"
+    return missing
+
+
+def run_seed(official, args, seed, log):
+    # the trainer's seeding, with this seed instead of its fixed 1024
+    random.seed(seed)
+    torch.manual_seed(seed)
+    dataset = official.mvtec.MVTecDataset
+    train_dataset = dataset(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, is_train=True, wild_ver=False)
+    test_dataset = dataset(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, is_train=False, wild_ver=False)
+    train_loader = DataLoader(dataset=train_dataset, batch_size=4, pin_memory=False, shuffle=True, drop_last=True)
+    test_loader = DataLoader(dataset=test_dataset, batch_size=4, pin_memory=False)
+    model = CNN_BUILDERS[args.cnn](official)
+    missing = load_weights(model, args.weights)
+    model.eval()
+    device = torch.device("cpu")
+    loss_fn = official.cfa.DSVDD(model, train_loader, args.cnn, args.gamma_c, args.gamma_d, device).to(device)
+    optimizer = torch.optim.AdamW(params=[{"params": loss_fn.parameters()}], lr=1e-3, weight_decay=5e-4, amsgrad=True)
+    metric = official.metric
+    epochs = []
+    for epoch in range(args.epochs):
+        start = time.perf_counter()
+        loss_fn.train()
+        for (x, _, _) in train_loader:
+            optimizer.zero_grad()
+            p = model(x.to(device))
+            loss, _ = loss_fn(p)
+            loss.backward()
+            optimizer.step()
+        loss_fn.eval()
+        gt_list, gt_mask_list, heatmaps = [], [], None
+        for x, y, mask in test_loader:
+            gt_list.extend(y.cpu().detach().numpy())
+            gt_mask_list.extend(mask.cpu().detach().numpy())
+            p = model(x.to(device))
+            _, score = loss_fn(p)
+            heatmap = torch.mean(score.cpu().detach(), dim=1)
+            heatmaps = torch.cat((heatmaps, heatmap), dim=0) if heatmaps is not None else heatmap
+        heatmaps = metric.upsample(heatmaps, size=x.size(2), mode="bilinear")
+        heatmaps = metric.gaussian_smooth(heatmaps, sigma=4)
+        gt_mask = np.asarray(gt_mask_list)
+        scores = metric.rescale(heatmaps)
+        _, _, image_auroc = metric.cal_img_roc(scores, gt_list)
+        _, _, pixel_auroc = metric.cal_pxl_roc(gt_mask, scores)
+        aupro = mvtec_aupro(gt_mask[:, 0] > 0.5, scores)
+        pro_reference = metric.cal_pxl_pro(gt_mask.copy(), scores.copy())
+        record = {
+            "epoch": epoch + 1,
+            "imageAuroc": float(image_auroc),
+            "pixelAuroc": float(pixel_auroc),
+            "pixelAupro": aupro,
+            "pixelProReference": float(pro_reference),
+            "radius": float(loss_fn.r.item()),
+            "seconds": time.perf_counter() - start,
+        }
+        epochs.append(record)
+        log(f"seed {seed} epoch {epoch + 1}: " + " ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch",)))
+    return {"seed": seed, "epochs": epochs, "trainImages": len(train_dataset), "testImages": len(test_dataset), "unusedReferenceParameters": len(missing)}
+
+
+def file_digest(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def data_digest(root, category):
+    """sha256 over the relative paths and bytes of every file of the category (sorted)."""
+    h = hashlib.sha256()
+    base = os.path.join(root, category)
+    for dirpath, _, files in sorted(os.walk(base)):
+        for name in sorted(files):
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, base).encode())
+            h.update(file_digest(path).encode())
+    return h.hexdigest()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-root", required=True)
+    parser.add_argument("--category", required=True)
+    parser.add_argument("--weights", required=True, help=".safetensors state dict for the reference model")
+    parser.add_argument("--cnn", default="res18", choices=sorted(CNN_BUILDERS))
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--gamma-c", type=int, default=1)
+    parser.add_argument("--gamma-d", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    official = load_official()
+    if args.category not in official.mvtec.CLASS_NAMES:
+        official.mvtec.CLASS_NAMES.append(args.category)  # patch 5: the dataset asserts MVTec's names
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    seeds = [int(s) for s in args.seeds.split(",")]
+    started = time.time()
+    runs = [run_seed(official, args, seed, log) for seed in seeds]
+    result = {
+        "generator": "tools/torch-reference/official_run.py",
+        "official": {"repository": "sungwool/CFA_for_anomaly_localization", "commit": official.commit, "patches": official.patches + ["datasets.mvtec.CLASS_NAMES gains the category run"]},
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "settings": {"category": args.category, "cnn": args.cnn, "epochs": args.epochs, "size": args.size, "gammaC": args.gamma_c, "gammaD": args.gamma_d, "batchSize": 4, "seeds": seeds},
+        "weights": {"file": os.path.basename(args.weights), "sha256": file_digest(args.weights)},
+        "data": {"category": args.category, "sha256": data_digest(args.data_root, args.category)},
+        "seconds": time.time() - started,
+        "runs": runs,
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
