@@ -6,12 +6,10 @@
  * The fixtures are committed; regenerate them with `nx run tools:torch-fixtures`.
  */
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import { maxRelativeError, selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
 import {
   buildBackboneModel,
-  createOrtBackboneRunner,
-  createTfBackboneRunner,
+  createBackboneRunner,
   decodeSafetensors,
   resnet18Definition,
   type StateDict,
@@ -93,19 +91,9 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
 
   it('backbone features layer1..layer3', async () => {
     const e = await engine();
-    let maps: Float32Array[];
-    if (e.name === 'ort') {
-      const runner = await createOrtBackboneRunner(e, backbone, size);
-      maps = (await runner.forward(images, n)).map((m) => m.data);
-      await runner.release();
-    } else {
-      const runner = createTfBackboneRunner(backbone);
-      const x = tf.tensor4d(images, [n, size, size, 3]);
-      const out = runner.forward(x);
-      maps = out.map((t) => t.dataSync() as Float32Array);
-      tf.dispose([x, ...out]);
-      runner.dispose();
-    }
+    const runner = await createBackboneRunner({ engine: e, model: backbone, inputSize: size });
+    const maps = (await runner.forward(images, n)).map((m) => m.data);
+    await runner.release();
     maps.forEach((m, i) => expectClose(m, ref(`features.${i}`), `features.${i}`));
   });
 
