@@ -9,10 +9,10 @@
  * ```
  */
 import { z } from 'zod';
+import { OptimizerConfigSchema } from '@cfa/tensor-runtime';
 import { ViewSchema } from '@cfa/data';
 import { availableBackbones } from '@cfa/backbone';
 import { DistanceMetricSchema, LossConfigSchema } from '@cfa/scoring';
-import { OptimizerConfigSchema } from './adamw';
 
 export const BackboneConfigSchema = z.strictObject({
   name: z.enum(availableBackbones() as [string, ...string[]]).default('resnet18'),

@@ -3,13 +3,14 @@
  *
  * - Frozen patch embedding: `patchEmbedding` (tfjs), `lowerPatchEmbeddingToOnnx`, and
  *   `createPatchEmbedder` (images → embeddings on either engine); the embedding pyramid (each map
- *   at its own size: `expandPyramid`, `pyramidLevels`) that the cache stores and the fused
- *   training step multiplies level by level (`lowerPyramidForward`, `lowerPyramidWeightGradient`).
+ *   at its own size: `expandPyramid`, `expandPyramids`, `pyramidLevels`) that the cache stores.
  * - Trainable 1×1 CoordConv: `createCoordConvParams`, `coordinateChannels`,
- *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine),
- *   `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either engine),
- *   `lowerCoordConvForward` / `lowerCoordConvWeightGradient` (the same as ONNX graph pieces),
- *   and conversions to/from PyTorch's Conv2d weight layout.
+ *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine,
+ *   from embeddings or pyramids), `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either
+ *   engine, from embeddings or pyramids), and conversions to/from PyTorch's Conv2d weight layout.
+ * - As ONNX graph pieces: `lowerPyramidDescriptor` (φ of pyramids: weights fed or constant, the
+ *   coordinate term, one chain per image, the feeds) and `lowerPyramidDescriptorGradient` (∂W, ∂b
+ *   summed over its images); `lowerPyramidForward` (the per-level product, for any right factors).
  */
 export { patchEmbedding } from './patch-embedding';
 export type { PatchEmbeddingParams } from './patch-embedding';
@@ -25,32 +26,25 @@ export {
   createCoordConvParams,
 } from './coord-conv';
 export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
-export {
-  coordConvWeightFeeds,
-  coordConvWeightInputs,
-  coordinatesAndOneInitializer,
-  coordinatesInitializer,
-  finishPyramidGradient,
-  lowerCoordConvForward,
-  lowerCoordConvWeightGradient,
-  lowerCoordinateTerm,
-  lowerPyramidForward,
-  lowerPyramidWeightGradient,
-  pyramidFeeds,
-  pyramidInputs,
-  pyramidWeightFeeds,
-  pyramidWeightInputs,
-} from './coord-conv-onnx';
-export type { CoordConvShape, CoordConvWeights, PyramidGradient, PyramidWeights } from './coord-conv-onnx';
+export { lowerPyramidForward } from './coord-conv-onnx';
+export type { PyramidWeights } from './coord-conv-onnx';
 export {
   bilinearMatrix,
   EmbeddingLevelSchema,
   expandPyramid,
+  expandPyramids,
   pyramidChannels,
   pyramidLength,
   pyramidLevels,
 } from './embedding-pyramid';
 export type { EmbeddingLevel } from './embedding-pyramid';
+export { lowerPyramidDescriptor, lowerPyramidDescriptorGradient } from './pyramid-descriptor';
+export type {
+  PyramidDescriptorGraph,
+  PyramidDescriptorOptions,
+  PyramidGradientSum,
+  PyramidImageGraph,
+} from './pyramid-descriptor';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';

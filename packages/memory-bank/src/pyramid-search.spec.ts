@@ -1,26 +1,19 @@
 /**
  * Ranking through the pyramid is the same search as ranking φ·Cᵀ: the same neighbours and squared
- * distances, and a training step that uses it gives the same loss and gradients.
+ * distances (the cfa package checks that its training step and inference give the same results
+ * either way: nearest-ranking.spec.ts).
  */
 import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
-import {
-  coordinatesInitializer,
-  createCoordConvParams,
-  type EmbeddingLevel,
-  lowerCoordinateTerm,
-  lowerPyramidForward,
-  pyramidFeeds,
-  pyramidInputs,
-  pyramidLength,
-  pyramidWeightFeeds,
-  pyramidWeightInputs,
-} from '@cfa/descriptor';
-import { createMemoryBank, lowerNearest } from '@cfa/memory-bank';
-import { LossConfigSchema } from '@cfa/scoring';
+import { createCoordConvParams, type EmbeddingLevel, lowerPyramidDescriptor, pyramidLength } from '@cfa/descriptor';
 import { describe, expect, it } from 'vitest';
-import { createOrtTrainStep } from './ort-train-step';
-import { createPatchDistances } from './patch-distances';
-import { lowerPyramidNearest, lowerPyramidSearchFactors, pyramidSearchPays } from './pyramid-search';
+import { createMemoryBank } from './memory-bank';
+import { lowerNearest, memoryBankFeeds, memoryBankInputs } from './nearest-onnx';
+import {
+  lowerDescriptorNearest,
+  lowerPyramidNearest,
+  lowerPyramidSearchFactors,
+  pyramidSearchPays,
+} from './pyramid-search';
 
 const levels: EmbeddingLevel[] = [
   { height: 8, width: 6, channels: 6 },
@@ -45,61 +38,48 @@ describe('pyramid search', () => {
   it('finds the neighbours and squared distances of φ·Cᵀ (ranking by φ·c − ‖c‖²/2)', async () => {
     const engine = await selectEngine({ requested: 'ort', threads: 1 });
     const g = new OnnxGraphBuilder('pyramid-search-test');
-    const weights = pyramidWeightInputs(g, levels, 2, d);
-    const coords = coordinatesInitializer(g, 8, 6, 2);
-    const xs = pyramidInputs(g, levels);
-    const ct = g.input('ct', [d, M]),
-      cn = g.input('cn', [M]);
-    const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coords, weights), levels);
+    const descriptor = lowerPyramidDescriptor(g, { levels, params, weights: 'input' });
+    const bankGraph = memoryBankInputs(g, d);
+    const [image] = descriptor.images;
     const outputs = [
-      ...lowerNearest(g, phi, ct, cn, k),
-      ...lowerPyramidNearest(g, xs, phi, lowerPyramidSearchFactors(g, weights, coords, ct, cn), levels, k),
+      ...lowerNearest(g, image.phi, bankGraph.ct, bankGraph.cn, k),
+      ...lowerPyramidNearest(g, image, lowerPyramidSearchFactors(g, descriptor, bankGraph), levels, k),
     ];
-    outputs.forEach((v, i) => {
-      g.node('Identity', [v], {}, [`out_${i}`]);
-      g.output(`out_${i}`, [hw, k], i % 2 ? 'int64' : 'float');
-    });
+    outputs.forEach((v, i) => g.namedOutput(v, `out_${i}`, [hw, k], i % 2 ? 'int64' : 'float'));
     const runner = await createOrtRunner(engine, g.toBytes(), 'pyramid search test');
-    const out = await runner.run({
-      ...pyramidWeightFeeds(params.weight, params.bias, levels, 2, d),
-      ...pyramidFeeds(pyramids[0], levels),
-      ct: { data: bank.transposed, dims: [d, M] },
-      cn: { data: bank.squaredNorms, dims: [M] },
-    });
+    const out = await runner.run({ ...descriptor.feeds(pyramids.slice(0, 1), params), ...memoryBankFeeds(bank) });
     await runner.release();
     const [direct, directIdx, viaPyramid, viaPyramidIdx] = [0, 1, 2, 3].map((i) => out[`out_${i}`].data);
     expect(maxRelativeError(viaPyramid as Float32Array, direct as Float32Array)).toBeLessThan(1e-5);
     expect(Array.from(viaPyramidIdx as BigInt64Array)).toEqual(Array.from(directIdx as BigInt64Array));
   });
 
-  it('a training step ranking through the pyramid gives the loss and gradients of one ranking φ·Cᵀ', async () => {
+  it('lowerDescriptorNearest ranks as asked, and auto as pyramidSearchPays says (direct for this small descriptor)', async () => {
     const engine = await selectEngine({ requested: 'ort', threads: 1 });
-    const loss = LossConfigSchema.parse({ K: 3, J: 2, alpha: 0.05, nu: 1e-3 });
-    const results = [];
-    for (const search of ['direct', 'pyramid'] as const) {
-      const step = await createOrtTrainStep({ engine, params, levels, loss, search });
-      results.push(await step.run(pyramids, params, bank, 4.2)); // r² among the K + J distances: both hinges active
-      await step.release();
-    }
-    const [direct, viaPyramid] = results;
-    expect(direct.lossAtt).toBeGreaterThan(0);
-    expect(direct.lossRep).toBeGreaterThan(0);
-    for (const key of ['loss', 'lossAtt', 'lossRep', 'gradR'] as const)
-      expect(Math.abs(viaPyramid[key] - direct[key]), key).toBeLessThanOrEqual(1e-5 * Math.abs(direct[key]));
-    expect(maxRelativeError(viaPyramid.gradWeight, direct.gradWeight)).toBeLessThan(1e-5);
-    expect(maxRelativeError(viaPyramid.gradBias, direct.gradBias)).toBeLessThan(1e-5);
-  });
-
-  it('inference ranking through the pyramid (factors folded as constants) gives the distances of φ·Cᵀ', async () => {
-    const engine = await selectEngine({ requested: 'ort', threads: 1 });
-    const out = [];
-    for (const search of ['direct', 'pyramid'] as const) {
-      const scorer = await createPatchDistances({ engine, params, bank, levels, k: 3, search });
-      out.push(await scorer.nearest(pyramids));
-      await scorer.release();
-    }
-    expect(out[1]).toHaveLength(2 * hw * 3);
-    expect(maxRelativeError(out[1], out[0])).toBeLessThan(1e-5);
+    const g = new OnnxGraphBuilder('descriptor-nearest-test');
+    const descriptor = lowerPyramidDescriptor(g, { levels, params, weights: 'input', images: 2 });
+    const bankGraph = memoryBankInputs(g, d);
+    const rankings = ['direct', 'pyramid', 'auto'] as const;
+    expect(pyramidSearchPays(levels, d, 2)).toBe(false);
+    const manual = descriptor.images.flatMap((image) => [
+      lowerNearest(g, image.phi, bankGraph.ct, bankGraph.cn, k)[0],
+      lowerPyramidNearest(g, image, lowerPyramidSearchFactors(g, descriptor, bankGraph), levels, k)[0],
+    ]);
+    const viaHelper = rankings.flatMap((ranking) => {
+      const nearest = lowerDescriptorNearest(g, descriptor, bankGraph, { ranking, imagesPerRun: 2 });
+      return descriptor.images.map((image) => nearest(image, k)[0]);
+    });
+    [...manual, ...viaHelper].forEach((v, i) => g.namedOutput(v, `out_${i}`, [hw, k]));
+    const runner = await createOrtRunner(engine, g.toBytes(), 'descriptor nearest test');
+    const out = await runner.run({ ...descriptor.feeds(pyramids, params), ...memoryBankFeeds(bank) });
+    await runner.release();
+    const value = (i: number) => Array.from(out[`out_${i}`].data as Float32Array);
+    // manual: image 0 direct, image 0 pyramid, image 1 direct, image 1 pyramid
+    const expected = { direct: [value(0), value(2)], pyramid: [value(1), value(3)] };
+    expect(value(0)).not.toEqual(value(1)); // the two rankings round differently, so equality below says which ran
+    expect([value(4), value(5)]).toEqual(expected.direct);
+    expect([value(6), value(7)]).toEqual(expected.pyramid);
+    expect([value(8), value(9)]).toEqual(expected.direct);
   });
 
   it('is chosen where it takes fewer multiply-adds: WRN50-2 and ResNet-18 at γd = 1, not at γd = 4', () => {

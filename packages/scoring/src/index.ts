@@ -2,7 +2,8 @@
  * @cfa/scoring — what CFA computes from nearest-centre distances.
  *
  * - Loss (paper Eq. 3–5): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
- *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece),
+ *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
+ *   `lossGraphInputs` + `lossGraphFeeds`),
  *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
  * - Anomaly map (paper §3.4): `patchAnomalyScores` (softmin certainty × nearest distance),
  *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`.
@@ -31,8 +32,8 @@ export type {
   LossTfParams,
   LossValues,
 } from './loss';
-export { lowerCfaLossGradient } from './loss-onnx';
-export type { LossGraphInputs, LossGraphOutputs } from './loss-onnx';
+export { lossGraphFeeds, lossGraphInputs, lowerCfaLossGradient } from './loss-onnx';
+export type { LossGraphFeedsParams, LossGraphInputs, LossGraphOutputs, LossStepInputs } from './loss-onnx';
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';

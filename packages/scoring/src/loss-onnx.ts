@@ -8,16 +8,21 @@
  *
  * The graph returns raw sums and active counts per piece so that a caller running one image at a
  * time can add them up; `lossFromSums` (loss.ts) turns the totals into the loss values and ∂loss/∂r.
+ * The values that change from step to step — the centres, r² and the two hinge weights, which
+ * carry the means' 1/(P·K), 1/(P·J) and the 1/ν of Eq. 5 — are graph inputs (`lossGraphInputs`),
+ * filled by `lossGraphFeeds`.
  *
  * @example
  * ```ts
  * const [distances, indices] = lowerNearest(g, phi, ct, cn, neighboursNeeded(DEFAULT_LOSS_CONFIG));
- * const loss = lowerCfaLossGradient(g, { phi, centres, indices, distances, r2, attWeight, repWeight }, DEFAULT_LOSS_CONFIG);
- * g.output(loss.gradPhi, ['p', 448]);
+ * const loss = lowerCfaLossGradient(g, { phi, indices, distances, ...lossGraphInputs(g, 448) }, DEFAULT_LOSS_CONFIG);
+ * g.namedOutput(loss.gradPhi, 'grad_phi', ['p', 448]);
+ * // feeds: { ...lossGraphFeeds({ bank, count: 4 * 3136, r, config: DEFAULT_LOSS_CONFIG }), … }
  * ```
  */
-import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
-import { type LossConfig, neighbourRoles } from './loss';
+import { attr, type OnnxGraphBuilder, type OrtFeed } from '@cfa/tensor-runtime';
+import type { MemoryBank } from '@cfa/memory-bank';
+import { type LossConfig, neighbourRoles, termScales } from './loss';
 
 export interface LossGraphInputs {
   /** φ [P, D′]. */
@@ -45,6 +50,40 @@ export interface LossGraphOutputs {
   /** Σ max(0, r² − D − α) over the repulsion terms, and how many were positive. */
   repSum: string;
   repActive: string;
+}
+
+/** The loss inputs that change between steps: centres, r2, att_weight, rep_weight. */
+export type LossStepInputs = Pick<LossGraphInputs, 'centres' | 'r2' | 'attWeight' | 'repWeight'>;
+
+/** Graph inputs `centres` [M, D′], `r2`, `att_weight`, `rep_weight` (scalars), for `lossGraphFeeds`. */
+export function lossGraphInputs(g: OnnxGraphBuilder, dim: number): LossStepInputs {
+  return {
+    centres: g.input('centres', ['m', dim]),
+    r2: g.input('r2', []),
+    attWeight: g.input('att_weight', []),
+    repWeight: g.input('rep_weight', []),
+  };
+}
+
+export interface LossGraphFeedsParams {
+  bank: MemoryBank;
+  /** Patches in the step (images · H·W): the means of Eq. 3–4 run over them. */
+  count: number;
+  /** The radius r. */
+  r: number;
+  config: LossConfig;
+}
+
+/** The feeds of `lossGraphInputs` for one step. */
+export function lossGraphFeeds({ bank, count, r, config }: LossGraphFeedsParams): Record<string, OrtFeed> {
+  const scale = termScales(count, config);
+  const scalar = (v: number) => ({ data: new Float32Array([v]), dims: [] });
+  return {
+    centres: { data: bank.centres, dims: [bank.size, bank.dim] },
+    r2: scalar(r * r),
+    att_weight: scalar(scale.att / config.nu),
+    rep_weight: scalar(scale.rep / config.nu),
+  };
 }
 
 export function lowerCfaLossGradient(
