@@ -83,7 +83,7 @@ export const CfaConfigSchema = z
     training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
     scoring: ScoringConfigSchema.default(ScoringConfigSchema.parse({})),
     /**
-     * CFA++ (paper §4.2, Tables 2, 3 and 7; cfa-spec.md "Data"): 'cfa++' fits a second model on the
+     * CFA++ (paper §4.2, Tables 2, 3 and 7; docs/method.md "Data"): 'cfa++' fits a second model on the
      * resize-only companion of `view` (`companionView`: resize 256 + center-crop 224 → resize 224)
      * and scores each test image by the mean of the two anomaly maps, the companion's aligned to the
      * primary view's grid. 'none' = plain CFA on `view`. Needs a center-crop or rd-mvtec view.

@@ -1,5 +1,5 @@
 /**
- * Views: how an image becomes the model's input (cfa-spec.md, "Data").
+ * Views: how an image becomes the model's input (paper §4.1–4.2; docs/method.md, "Data").
  *
  * - `center-crop` — resize to `resize`², center-crop `crop`² (the CFA standard view);
  * - `resize` — resize to `size`² (the second view of CFA++);
@@ -85,7 +85,7 @@ export function viewPlacement(view: View, sampleId: string): Placement {
 }
 
 /**
- * The resize-only companion of a view: CFA++ (cfa-spec.md, "Data") averages the anomaly maps of
+ * The resize-only companion of a view: CFA++ (docs/method.md, "Data") averages the anomaly maps of
  * the standard view (resize 256 + center-crop 224) and of resize-only to 224.
  *
  * - `center-crop {resize, crop}` → `resize {size: crop}`;

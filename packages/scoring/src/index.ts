@@ -1,11 +1,11 @@
 /**
  * @cfa/scoring — what CFA computes from nearest-centre distances.
  *
- * - Loss (paper Eq. 3–5): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
+ * - Loss (paper §3.1, Eq. 1–3): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
  *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
  *   `lossGraphInputs` + `lossGraphFeeds`),
  *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
- * - Anomaly map (paper §3.4): `patchAnomalyScores` (softmin certainty × nearest distance),
+ * - Anomaly map (paper §3.3, Eq. 4–5): `patchAnomalyScores` (softmin certainty × nearest distance),
  *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`.
  * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
  */

@@ -9,8 +9,8 @@
  * The graph returns raw sums and active counts per piece so that a caller running one image at a
  * time can add them up; `lossFromSums` (loss.ts) turns the totals into the loss values and ∂loss/∂r.
  * The values that change from step to step — the centres, r² and the two hinge weights, which
- * carry the means' 1/(P·K), 1/(P·J) and the 1/ν of Eq. 5 — are graph inputs (`lossGraphInputs`),
- * filled by `lossGraphFeeds`.
+ * carry the means' 1/(P·K), 1/(P·J) of Eq. 1–2 and the reference code's 1/ν — are graph inputs
+ * (`lossGraphInputs`), filled by `lossGraphFeeds`.
  *
  * @example
  * ```ts
@@ -67,7 +67,7 @@ export function lossGraphInputs(g: OnnxGraphBuilder, dim: number): LossStepInput
 
 export interface LossGraphFeedsParams {
   bank: MemoryBank;
-  /** Patches in the step (images · H·W): the means of Eq. 3–4 run over them. */
+  /** Patches in the step (images · H·W): the means of Eq. 1–2 run over them. */
   count: number;
   /** The radius r. */
   r: number;
