@@ -5,7 +5,8 @@
  * - `loadBackbone`: seeded random init (the embedded default) or a `.safetensors` / `.pth` file.
  * - `createBackboneRunner`: the forward pass on either engine (typed arrays in and out);
  *   `createTfBackboneRunner` (tfjs tensors, for code that continues on tensors) and
- *   `lowerBackboneToOnnx` + `nhwcInputToNchw` (for graphs that continue in ONNX).
+ *   `lowerBackboneToOnnx` + `nhwcInputToNchw` (for graphs that continue in ONNX);
+ *   `assertImageBatch`: their input check.
  * - `inferFeatureShapes`, `featureShapesFor`: feature dims derived from the model.
  * - `readSafetensors`, `writeSafetensors`, `encodeSafetensors`, `decodeSafetensors`,
  *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
@@ -23,6 +24,7 @@ export { CALIBRATION, buildBackboneModel, featureShapesFor, loadBackbone, readWe
 export { calibrateBatchNorm } from './weights/calibrate-batch-norm';
 export type { BackboneModel, LoadBackboneOptions, WeightsSource } from './backbone-model';
 export { createBackboneRunner } from './execution/backbone-runner';
+export { assertImageBatch } from './execution/image-batch';
 export type { BackboneRunner, BackboneRunnerOptions } from './execution/backbone-runner';
 export { createTfBackboneRunner } from './execution/tf-runner';
 export type { TfBackboneRunner } from './execution/tf-runner';

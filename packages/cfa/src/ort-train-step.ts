@@ -17,6 +17,7 @@
  */
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import {
+  assertCoordConvShape,
   type CoordConvParams,
   type EmbeddingLevel,
   lowerPyramidDescriptor,
@@ -118,7 +119,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
   const { height, width } = levels[0];
   const hw = height * width;
   const values = pyramidLength(levels);
-  const { coordChannels: c, outChannels: dOut } = built;
+  const dOut = built.outChannels;
   const d = pyramidChannels(levels);
   assert(
     built.inChannels === d,
@@ -128,16 +129,16 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
   // one session per batch size (the last batch of an epoch may be smaller)
   const runners = new Map<number, Promise<{ runner: OrtRunner; descriptor: PyramidDescriptorGraph }>>();
   const runnerFor = (batch: number) => {
-    let built = runners.get(batch);
-    if (!built) {
+    let entry = runners.get(batch);
+    if (!entry) {
       const { bytes, descriptor } = trainStepGraph(options, batch);
-      built = createOrtRunner(engine, bytes, `CFA training step (batch ${batch})`).then((runner) => ({
+      entry = createOrtRunner(engine, bytes, `CFA training step (batch ${batch})`).then((runner) => ({
         runner,
         descriptor,
       }));
-      runners.set(batch, built);
+      runners.set(batch, entry);
     }
-    return built;
+    return entry;
   };
   return {
     async run(images, params, bank, r) {
@@ -149,11 +150,11 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
           () => `image ${b} must be a pyramid of ${values} values, got ${x.length}`,
         ),
       );
+      assertCoordConvShape('OrtTrainStep.run', built, params);
       assert(
-        params.inChannels === d && params.outChannels === dOut && params.coordChannels === c && bank.dim === dOut,
+        bank.dim === dOut,
         'OrtTrainStep.run',
-        () =>
-          `the step was built for ${d}+${c}→${dOut}; got params ${params.inChannels}+${params.coordChannels}→${params.outChannels} and a bank of dimension ${bank.dim}`,
+        () => `the step was built for D′ = ${dOut}, the bank has ${bank.dim}`,
       );
       const count = images.length * hw;
       const { runner, descriptor } = await runnerFor(images.length);
@@ -176,7 +177,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
       };
     },
     async release() {
-      for (const built of runners.values()) await (await built).runner.release();
+      for (const entry of runners.values()) await (await entry).runner.release();
     },
   };
 }

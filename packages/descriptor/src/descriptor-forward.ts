@@ -21,7 +21,7 @@ import {
   OnnxGraphBuilder,
   type OrtRunner,
 } from '@cfa/tensor-runtime';
-import { type CoordConvParams, coordinateChannels } from './coord-conv';
+import { assertCoordConvShape, type CoordConvParams, coordinateChannels } from './coord-conv';
 import {
   coordConvWeightFeeds,
   coordConvWeightInputs,
@@ -81,13 +81,7 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const coords = coordinateChannels(height, width, c === 3);
-  const checkParams = (p: CoordConvParams) =>
-    assert(
-      p.inChannels === d && p.outChannels === dOut && p.coordChannels === c,
-      'DescriptorRunner.forward',
-      () =>
-        `params are ${p.inChannels}+${p.coordChannels}→${p.outChannels}, the runner was built for ${d}+${c}→${dOut}`,
-    );
+  const checkParams = (p: CoordConvParams) => assertCoordConvShape('DescriptorRunner.forward', params, p);
   const check = (embeddings: Float32Array, batch: number, p: CoordConvParams) => {
     assert(
       embeddings.length === batch * hw * d,

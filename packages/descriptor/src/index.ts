@@ -18,6 +18,7 @@ export { lowerPatchEmbeddingToOnnx } from './patch-embedding-onnx';
 export { createPatchEmbedder } from './patch-embedder';
 export type { PatchEmbedder, PatchEmbedderOptions } from './patch-embedder';
 export {
+  assertCoordConvShape,
   cloneCoordConvParams,
   coordConvOutChannels,
   coordConvWeightFromTorch,

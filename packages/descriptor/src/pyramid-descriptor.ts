@@ -19,7 +19,7 @@
  * ```
  */
 import { assert, type OnnxGraphBuilder, type OrtFeed } from '@cfa/tensor-runtime';
-import type { CoordConvParams } from './coord-conv';
+import { assertCoordConvShape, type CoordConvParams } from './coord-conv';
 import {
   coordinatesAndOneInitializer,
   coordinatesInitializer,
@@ -127,16 +127,11 @@ export function lowerPyramidDescriptor(g: OnnxGraphBuilder, options: PyramidDesc
       pyramids.forEach((pyramid, b) => Object.assign(feeds, pyramidFeeds(pyramid, levels, prefixes[b])));
       if (options.weights === 'constant') return feeds;
       assert(
-        fedParams !== undefined &&
-          fedParams.inChannels === d &&
-          fedParams.coordChannels === c &&
-          fedParams.outChannels === dOut,
+        fedParams !== undefined,
         'PyramidDescriptorGraph.feeds',
-        () =>
-          fedParams
-            ? `the graph was built for ${d}+${c}→${dOut}; got params ${fedParams.inChannels}+${fedParams.coordChannels}→${fedParams.outChannels}`
-            : 'the weights are graph inputs: pass the params to feed',
+        () => 'the weights are graph inputs: pass the params to feed',
       );
+      assertCoordConvShape('PyramidDescriptorGraph.feeds', params, fedParams!);
       return { ...pyramidWeightFeeds(fedParams!.weight, fedParams!.bias, levels, c, dOut), ...feeds };
     },
   };

@@ -12,8 +12,9 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { assert, type EngineSelection } from '@cfa/tensor-runtime';
+import type { EngineSelection } from '@cfa/tensor-runtime';
 import type { BackboneModel } from '../backbone-model';
+import { assertImageBatch } from './image-batch';
 import { createOrtBackboneRunner, type FeatureMap } from './ort-runner';
 import { createTfBackboneRunner } from './tf-runner';
 
@@ -41,12 +42,7 @@ export async function createBackboneRunner({
   return {
     engine: 'tfjs',
     async forward(images, batch) {
-      assert(
-        images.length === batch * inputSize * inputSize * 3,
-        `${model.definition.name}.forward`,
-        () =>
-          `images must hold [${batch}, ${inputSize}, ${inputSize}, 3] = ${batch * inputSize * inputSize * 3} values, got ${images.length}`,
-      );
+      assertImageBatch(`${model.definition.name}.forward`, images, batch, inputSize);
       const maps = tf.tidy(() => runner.forward(tf.tensor4d(images, [batch, inputSize, inputSize, 3])));
       const data = (await Promise.all(maps.map((m) => m.data()))) as Float32Array[];
       const out = maps.map((m, i) => ({ data: data[i], dims: m.shape }));
