@@ -38,9 +38,12 @@ import {
   lossFromSums,
   lossGraphFeeds,
   lossGraphInputs,
-  type LossSums,
+  lossSumOutputs,
+  lossSumsFromOutputs,
+  type LossSumsGraph,
   type LossValues,
   lowerCfaLossGradient,
+  lowerLossSumsTotal,
   neighboursNeeded,
 } from '@cfa/scoring';
 
@@ -66,8 +69,6 @@ export interface OrtTrainStepOptions {
   search?: NearestRanking;
 }
 
-const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
-
 /**
  * The step over `batch` images as one graph with one chain per image (inputs x_b_l, image b, level l): each
  * image's products run over its own 3136 rows — ONNX Runtime's GEMM measured 199 GF/s there
@@ -90,27 +91,18 @@ function trainStepGraph(
   });
   const stepInputs = lossGraphInputs(g, dOut);
   const need = neighboursNeeded(loss);
-  const sums: Record<(typeof SUM_OUTPUTS)[number], string> = {
-    att_sum: '',
-    att_active: '',
-    rep_sum: '',
-    rep_active: '',
-  };
-  const add = (total: string, term: string) => (total ? g.node('Add', [total, term])[0] : term);
+  let sums: LossSumsGraph | undefined;
   for (let b = 0; b < batch; b++) {
     const image = descriptor.addImage();
     const [distances, indices] = nearest(image, need);
     const terms = lowerCfaLossGradient(g, { phi: image.phi, indices, distances, ...stepInputs }, loss);
     gradient.add(image, terms.gradPhi);
-    sums.att_sum = add(sums.att_sum, terms.attSum);
-    sums.att_active = add(sums.att_active, terms.attActive);
-    sums.rep_sum = add(sums.rep_sum, terms.repSum);
-    sums.rep_active = add(sums.rep_active, terms.repActive);
+    sums = lowerLossSumsTotal(g, sums, terms);
   }
   const [gradWeight, gradBias] = gradient.total();
   g.namedOutput(gradWeight, 'grad_weight', [pyramidChannels(levels) + c, dOut]);
   g.namedOutput(gradBias, 'grad_bias', [dOut]);
-  for (const name of SUM_OUTPUTS) g.namedOutput(sums[name], name, []);
+  lossSumOutputs(g, sums!);
   return { bytes: g.toBytes(), descriptor };
 }
 
@@ -163,13 +155,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
         ...memoryBankFeeds(bank),
         ...lossGraphFeeds({ bank, count, r, config: loss }),
       });
-      const first = (name: string) => (out[name].data as Float32Array)[0];
-      const sums: LossSums = {
-        attSum: first('att_sum'),
-        attActive: first('att_active'),
-        repSum: first('rep_sum'),
-        repActive: first('rep_active'),
-      };
+      const sums = lossSumsFromOutputs(out);
       return {
         ...lossFromSums(sums, count, r, loss),
         gradWeight: out.grad_weight.data as Float32Array,

@@ -3,7 +3,8 @@
  *
  * - Loss (paper §3.1, Eq. 1–3): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
  *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
- *   `lossGraphInputs` + `lossGraphFeeds`),
+ *   `lossGraphInputs` + `lossGraphFeeds`, its sums over images `lowerLossSumsTotal`,
+ *   `lossSumOutputs`, `lossSumsFromOutputs`),
  *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
  * - Anomaly map (paper §3.3, Eq. 4–5): `patchAnomalyScores` (softmin certainty × nearest distance),
  *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`.
@@ -32,8 +33,21 @@ export type {
   LossTfParams,
   LossValues,
 } from './loss';
-export { lossGraphFeeds, lossGraphInputs, lowerCfaLossGradient } from './loss-onnx';
-export type { LossGraphFeedsParams, LossGraphInputs, LossGraphOutputs, LossStepInputs } from './loss-onnx';
+export {
+  lossGraphFeeds,
+  lossGraphInputs,
+  lossSumOutputs,
+  lossSumsFromOutputs,
+  lowerCfaLossGradient,
+  lowerLossSumsTotal,
+} from './loss-onnx';
+export type {
+  LossGraphFeedsParams,
+  LossGraphInputs,
+  LossGraphOutputs,
+  LossStepInputs,
+  LossSumsGraph,
+} from './loss-onnx';
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';

@@ -10,7 +10,8 @@
  * time can add them up; `lossFromSums` (loss.ts) turns the totals into the loss values and ∂loss/∂r.
  * The values that change from step to step — the centres, r² and the two hinge weights, which
  * carry the means' 1/(P·K), 1/(P·J) of Eq. 1–2 and the reference code's 1/ν — are graph inputs
- * (`lossGraphInputs`), filled by `lossGraphFeeds`.
+ * (`lossGraphInputs`), filled by `lossGraphFeeds`. A graph over several images adds their sums up
+ * (`lowerLossSumsTotal`) and returns them as outputs (`lossSumOutputs`, read by `lossSumsFromOutputs`).
  *
  * @example
  * ```ts
@@ -22,7 +23,7 @@
  */
 import { attr, type OnnxGraphBuilder, type OrtFeed } from '@cfa/tensor-runtime';
 import type { MemoryBank } from '@cfa/memory-bank';
-import { type LossConfig, neighbourRoles, termScales } from './loss';
+import { type LossConfig, type LossSums, neighbourRoles, termScales } from './loss';
 
 export interface LossGraphInputs {
   /** φ [P, D′]. */
@@ -146,5 +147,43 @@ export function lowerCfaLossGradient(
     attActive: orZero(attActive),
     repSum: orZero(repSum),
     repActive: orZero(repActive),
+  };
+}
+
+/** The hinge sums of `LossGraphOutputs` (value names). */
+export type LossSumsGraph = Pick<LossGraphOutputs, 'attSum' | 'attActive' | 'repSum' | 'repActive'>;
+
+/** `total` plus one more image's sums (the first image's, `total` undefined, as they are). */
+export function lowerLossSumsTotal(
+  g: OnnxGraphBuilder,
+  total: LossSumsGraph | undefined,
+  image: LossSumsGraph,
+): LossSumsGraph {
+  if (!total)
+    return { attSum: image.attSum, attActive: image.attActive, repSum: image.repSum, repActive: image.repActive };
+  const add = (a: string, b: string) => g.node('Add', [a, b])[0];
+  return {
+    attSum: add(total.attSum, image.attSum),
+    attActive: add(total.attActive, image.attActive),
+    repSum: add(total.repSum, image.repSum),
+    repActive: add(total.repActive, image.repActive),
+  };
+}
+
+const SUM_OUTPUTS = { attSum: 'att_sum', attActive: 'att_active', repSum: 'rep_sum', repActive: 'rep_active' } as const;
+
+/** The sums as scalar graph outputs att_sum, att_active, rep_sum, rep_active. */
+export function lossSumOutputs(g: OnnxGraphBuilder, sums: LossSumsGraph): void {
+  for (const [key, name] of Object.entries(SUM_OUTPUTS)) g.namedOutput(sums[key as keyof LossSumsGraph], name, []);
+}
+
+/** The sums of a run of a graph with `lossSumOutputs`, for `lossFromSums`. */
+export function lossSumsFromOutputs(out: Record<string, { data: Float32Array | BigInt64Array }>): LossSums {
+  const first = (name: string) => (out[name].data as Float32Array)[0];
+  return {
+    attSum: first(SUM_OUTPUTS.attSum),
+    attActive: first(SUM_OUTPUTS.attActive),
+    repSum: first(SUM_OUTPUTS.repSum),
+    repActive: first(SUM_OUTPUTS.repActive),
   };
 }
