@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
 import { maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
 import { describe, expect, it } from 'vitest';
 import { buildBackboneModel, readWeightFile } from './backbone-model';
@@ -16,8 +15,7 @@ import { efficientNetB5Definition } from './architectures/efficientnet';
 import type { BackboneDefinition } from './architectures/net-builder';
 import { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
 import { vgg19BnDefinition, vgg19Definition } from './architectures/vgg';
-import { createOrtBackboneRunner } from './execution/ort-runner';
-import { createTfBackboneRunner } from './execution/tf-runner';
+import { createBackboneRunner } from './execution/backbone-runner';
 import { decodeSafetensors } from './weights/safetensors';
 import { checkWeights, isCompleteReport } from './weights/validate-weights';
 
@@ -59,19 +57,9 @@ describe.each(Object.keys(narrow))('%s against PyTorch', (name) => {
       const fromPth = await readWeightFile(fileURLToPath(new URL(`${name}.pth`, dir)));
       for (const [k, v] of fromSt.tensors) expect(fromPth.tensors.get(k)?.data, k).toEqual(v.data);
       const model = buildBackboneModel(def, fromSt.tensors, { kind: 'random', seed: 0, id: 'fixture' });
-      let maps: Float32Array[];
-      if (engineName === 'ort') {
-        const runner = await createOrtBackboneRunner(engine, model, size);
-        maps = (await runner.forward(input, 1)).map((m) => m.data);
-        await runner.release();
-      } else {
-        const runner = createTfBackboneRunner(model);
-        const x = tf.tensor4d(input, [1, size, size, 3]);
-        const out = runner.forward(x);
-        maps = out.map((t) => t.dataSync() as Float32Array);
-        tf.dispose([x, ...out]);
-        runner.dispose();
-      }
+      const runner = await createBackboneRunner({ engine, model, inputSize: size });
+      const maps = (await runner.forward(input, 1)).map((m) => m.data);
+      await runner.release();
       expect(maps.map((m, i) => m.length / expected.get(`features.${i}`)!.data.length)).toEqual(maps.map(() => 1));
       maps.forEach((m, i) =>
         expect(maxRelativeError(m, expected.get(`features.${i}`)!.data), `features.${i}`).toBeLessThan(1e-4),

@@ -3,7 +3,10 @@
  * taps (strides 4/8/16), one definition each, run on TensorFlow.js or lowered to ONNX.
  *
  * - `loadBackbone`: seeded random init (the embedded default) or a `.safetensors` / `.pth` file.
- * - `createTfBackboneRunner`, `createOrtBackboneRunner`, `lowerBackboneToOnnx`: the two engines.
+ * - `createBackboneRunner`: the forward pass on either engine (typed arrays in and out);
+ *   `createTfBackboneRunner` (tfjs tensors, for code that continues on tensors) and
+ *   `lowerBackboneToOnnx` + `nhwcInputToNchw` (for graphs that continue in ONNX);
+ *   `assertImageBatch`: their input check.
  * - `inferFeatureShapes`, `featureShapesFor`: feature dims derived from the model.
  * - `readSafetensors`, `writeSafetensors`, `encodeSafetensors`, `decodeSafetensors`,
  *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
@@ -20,11 +23,14 @@ export { availableBackbones, backboneDefinition } from './registry';
 export { CALIBRATION, buildBackboneModel, featureShapesFor, loadBackbone, readWeightFile } from './backbone-model';
 export { calibrateBatchNorm } from './weights/calibrate-batch-norm';
 export type { BackboneModel, LoadBackboneOptions, WeightsSource } from './backbone-model';
+export { createBackboneRunner } from './execution/backbone-runner';
+export { assertImageBatch } from './execution/image-batch';
+export type { BackboneRunner, BackboneRunnerOptions } from './execution/backbone-runner';
 export { createTfBackboneRunner } from './execution/tf-runner';
 export type { TfBackboneRunner } from './execution/tf-runner';
 export { lowerBackboneToOnnx } from './execution/onnx-lowering';
-export { createOrtBackboneRunner, nhwcInputToNchw } from './execution/ort-runner';
-export type { FeatureMap, OrtBackboneRunner } from './execution/ort-runner';
+export { nhwcInputToNchw } from './execution/ort-runner';
+export type { FeatureMap } from './execution/ort-runner';
 export { fuseConvBatchNorm } from './weights/fuse-batch-norm';
 export type { ConvWeights } from './weights/fuse-batch-norm';
 export { randomInitWeights } from './weights/random-init';

@@ -12,10 +12,10 @@
  * ```
  */
 import { z } from 'zod';
+import { OptimizerConfigSchema } from '@cfa/tensor-runtime';
 import { ViewSchema } from '@cfa/data';
 import { availableBackbones, type Taps } from '@cfa/backbone';
 import { DistanceMetricSchema, LossConfigSchema } from '@cfa/scoring';
-import { OptimizerConfigSchema } from './adamw';
 
 export const BackboneConfigSchema = z.strictObject({
   name: z.enum(availableBackbones() as [string, ...string[]]).default('resnet18'),
@@ -147,7 +147,7 @@ const CfaConfigObject = z
     scoring: ScoringConfigSchema.default(ScoringConfigSchema.parse({})),
     evaluation: EvaluationConfigSchema.default(EvaluationConfigSchema.parse({})),
     /**
-     * CFA++ (paper §4.2, Tables 2, 3 and 7; cfa-spec.md "Data"): 'cfa++' fits a second model on the
+     * CFA++ (paper §4.2, Tables 2, 3 and 7; docs/method.md "Data"): 'cfa++' fits a second model on the
      * resize-only companion of `view` (`companionView`: resize 256 + center-crop 224 → resize 224)
      * and scores each test image by the mean of the two anomaly maps, the companion's aligned to the
      * primary view's grid. 'none' = plain CFA on `view`. Needs a center-crop or rd-mvtec view.

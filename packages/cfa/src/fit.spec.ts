@@ -2,27 +2,16 @@
  * The whole fit/predict on both engines: the same learned radius, loss and metrics up to float
  * rounding, and no TensorFlow.js tensor leaked across epochs.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectEngine } from '@cfa/tensor-runtime';
-import { generateSyntheticDataset } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
 import { runCfaOnCategory } from './run-category';
+import { tinyDiscCategory } from './testing/tiny-category';
 
 let root: string;
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'cfa-fit-'));
-  await generateSyntheticDataset({
-    root,
-    categories: ['disc'],
-    imageSize: 64,
-    trainCount: 4,
-    testGoodCount: 2,
-    testDefectCount: 4,
-  });
+  root = await tinyDiscCategory('cfa-fit-', 4);
 });
 
 const config = CfaConfigSchema.parse({

@@ -9,8 +9,13 @@
  * - `fitCfa`, `predictCfa`, `createTrainer`: the parts, for callers that bring their own data.
  * - `createOrtTrainStep`, `createPatchDistances`: the fused ONNX Runtime graphs of a training step
  *   and of inference's embeddings → K nearest distances (TensorFlow.js falls back to the parts).
- * - `embedSamples`, `MemoryEmbeddingCache`, `DiskEmbeddingCache`, `embeddingKey`: the feature cache.
- * - `AdamW`: torch's AdamW (amsgrad, decoupled weight decay) on typed arrays.
+ * - `embedSamples`, `MemoryEmbeddingCache`, `DiskEmbeddingCache`, `embeddingKey`: the feature cache;
+ *   `createPatchEmbedder` (@cfa/descriptor's, re-exported): the images → embeddings runner that
+ *   `embedSamples` takes, so that callers of the method need not reach into a stage package.
+ *
+ * The graphs and the optimiser come from the stage packages: descriptor (`lowerPyramidDescriptor`),
+ * memory-bank (`lowerDescriptorNearest`), scoring (`lowerCfaLossGradient`, `lossGraphFeeds`) and
+ * tensor-runtime (`AdamW`).
  */
 export {
   BackboneConfigSchema,
@@ -25,8 +30,6 @@ export {
   TrainingConfigSchema,
 } from './config';
 export type { CfaConfig, CfaConfigInput } from './config';
-export { AdamW, OptimizerConfigSchema } from './adamw';
-export type { OptimizerConfig } from './adamw';
 export { DiskEmbeddingCache, MemoryEmbeddingCache, embeddingKey } from './embedding-cache';
 export type { EmbeddingCache, EmbeddingKeyParts } from './embedding-cache';
 export {
@@ -39,6 +42,8 @@ export {
 } from './embedding-set';
 export type { EmbeddingSet } from './embedding-set';
 export { embedSamples, sampleViewKey } from './embed-samples';
+export { createPatchEmbedder } from '@cfa/descriptor';
+export type { PatchEmbedder, PatchEmbedderOptions } from '@cfa/descriptor';
 export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';
 export { fitCfa } from './fit';
 export type { EpochRecord, FitOptions, FittedCfa, ProgressEvent } from './fit';

@@ -1,9 +1,9 @@
 /**
  * A CFA training step as one ONNX Runtime graph: per image, φ = CoordConv(X), its K + J nearest
  * centres, the hinge terms and ∂loss/∂φ over the gathered centres, and the weight gradient Xᵀ·∂φ.
- * X comes as the embedding pyramid (each backbone map at its own size, see embedding-pyramid.ts):
- * the descriptor's two products run per level at the level's size, a quarter of the work of the
- * upsampled embedding for wide_resnet50_2.
+ * X comes as the embedding pyramid (each backbone map at its own size, see @cfa/descriptor's
+ * embedding-pyramid.ts): the descriptor's two products run per level at the level's size, a
+ * quarter of the work of the upsampled embedding for wide_resnet50_2.
  * The pieces are the stage packages' own graph lowerings (descriptor, memory-bank, scoring), so
  * this is the same maths as the step-by-step path; fusing them keeps φ and ∂loss/∂φ (a [HW, D′]
  * array each, 22 MB per image for wide_resnet50_2) inside ONNX Runtime instead of copying them
@@ -15,41 +15,36 @@
  * const { gradWeight, gradBias, loss, gradR } = await step.run([p0, p1, p2, p3], params, bank, r); // each a pyramid
  * ```
  */
+import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import {
-  assert,
-  createOrtRunner,
-  type EngineSelection,
-  OnnxGraphBuilder,
-  type OrtFeed,
-  type OrtRunner,
-} from '@cfa/tensor-runtime';
-import {
+  assertCoordConvShape,
   type CoordConvParams,
-  coordinatesAndOneInitializer,
-  coordinatesInitializer,
   type EmbeddingLevel,
-  finishPyramidGradient,
-  lowerCoordinateTerm,
-  lowerPyramidForward,
-  lowerPyramidWeightGradient,
-  type PyramidGradient,
+  lowerPyramidDescriptor,
+  lowerPyramidDescriptorGradient,
+  type PyramidDescriptorGraph,
   pyramidChannels,
-  pyramidFeeds,
-  pyramidInputs,
   pyramidLength,
-  pyramidWeightFeeds,
-  pyramidWeightInputs,
 } from '@cfa/descriptor';
-import { lowerNearest, type MemoryBank } from '@cfa/memory-bank';
-import { lowerPyramidNearest, lowerPyramidSearchFactors, pyramidSearchPays } from './pyramid-search';
+import {
+  lowerDescriptorNearest,
+  type MemoryBank,
+  memoryBankFeeds,
+  memoryBankInputs,
+  type NearestRanking,
+} from '@cfa/memory-bank';
 import {
   type LossConfig,
   lossFromSums,
-  type LossSums,
+  lossGraphFeeds,
+  lossGraphInputs,
+  lossSumOutputs,
+  lossSumsFromOutputs,
+  type LossSumsGraph,
   type LossValues,
   lowerCfaLossGradient,
+  lowerLossSumsTotal,
   neighboursNeeded,
-  termScales,
 } from '@cfa/scoring';
 
 export interface OrtTrainStepResult extends LossValues {
@@ -70,11 +65,9 @@ export interface OrtTrainStepOptions {
   /** The embedding pyramid's levels, largest (the patch grid) first. */
   levels: EmbeddingLevel[];
   loss: LossConfig;
-  /** How the K + J neighbours are ranked: through the pyramid (pyramid-search.ts), by φ·Cᵀ, or whichever takes fewer multiply-adds. */
-  search?: 'auto' | 'pyramid' | 'direct';
+  /** How the K + J neighbours are ranked (@cfa/memory-bank's `lowerDescriptorNearest`); default 'auto'. */
+  search?: NearestRanking;
 }
-
-const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
 
 /**
  * The step over `batch` images as one graph with one chain per image (inputs x_b_l, image b, level l): each
@@ -83,59 +76,34 @@ const SUM_OUTPUTS = ['att_sum', 'att_active', 'rep_sum', 'rep_active'] as const;
  * gradients and hinge sums add up inside the graph (Gemm's C accumulates), so one gradient comes
  * out per step and ONNX Runtime frees each image's φ and ∂loss/∂φ before the next.
  */
-function trainStepGraph({ params, levels, loss, search = 'auto' }: OrtTrainStepOptions, batch: number): Uint8Array {
-  const { height, width } = levels[0];
+function trainStepGraph(
+  { params, levels, loss, search }: OrtTrainStepOptions,
+  batch: number,
+): { bytes: Uint8Array; descriptor: PyramidDescriptorGraph } {
   const { coordChannels: c, outChannels: dOut } = params;
   const g = new OnnxGraphBuilder(`cfa-train-step-b${batch}`);
-  const weights = pyramidWeightInputs(g, levels, c, dOut);
-  const coords = coordinatesInitializer(g, height, width, c);
-  const coordTerm = lowerCoordinateTerm(g, coords, weights);
-  const coordsAndOne = coordinatesAndOneInitializer(g, height, width, c);
-  const ct = g.input('ct', [dOut, 'm']);
-  const cn = g.input('cn', ['m']);
+  // images are added one at a time below, each chain right after the previous one
+  const descriptor = lowerPyramidDescriptor(g, { levels, params, weights: 'input', images: 0 });
+  const gradient = lowerPyramidDescriptorGradient(g, descriptor);
+  const nearest = lowerDescriptorNearest(g, descriptor, memoryBankInputs(g, dOut), {
+    ranking: search,
+    imagesPerRun: batch,
+  });
+  const stepInputs = lossGraphInputs(g, dOut);
   const need = neighboursNeeded(loss);
-  // rank through the pyramid when that is fewer multiply-adds (pyramid-search.ts), else φ·Cᵀ
-  const viaPyramid = search === 'pyramid' || (search === 'auto' && pyramidSearchPays(levels, dOut, batch));
-  const factors = viaPyramid ? lowerPyramidSearchFactors(g, weights, coords, ct, cn) : undefined;
-  const lossInputs = {
-    centres: g.input('centres', ['m', dOut]),
-    r2: g.input('r2', []),
-    attWeight: g.input('att_weight', []),
-    repWeight: g.input('rep_weight', []),
-  };
-  let gradient: PyramidGradient | undefined;
-  const sums: Record<(typeof SUM_OUTPUTS)[number], string> = {
-    att_sum: '',
-    att_active: '',
-    rep_sum: '',
-    rep_active: '',
-  };
-  const add = (total: string, term: string) => (total ? g.node('Add', [total, term])[0] : term);
+  let sums: LossSumsGraph | undefined;
   for (let b = 0; b < batch; b++) {
-    const xs = pyramidInputs(g, levels, `x_${b}`);
-    const phi = lowerPyramidForward(g, xs, weights, coordTerm, levels);
-    const [distances, indices] = factors
-      ? lowerPyramidNearest(g, xs, phi, factors, levels, need)
-      : lowerNearest(g, phi, ct, cn, need);
-    const terms = lowerCfaLossGradient(g, { phi, indices, distances, ...lossInputs }, loss);
-    gradient = lowerPyramidWeightGradient(g, xs, terms.gradPhi, coordsAndOne, levels, gradient);
-    sums.att_sum = add(sums.att_sum, terms.attSum);
-    sums.att_active = add(sums.att_active, terms.attActive);
-    sums.rep_sum = add(sums.rep_sum, terms.repSum);
-    sums.rep_active = add(sums.rep_active, terms.repActive);
+    const image = descriptor.addImage();
+    const [distances, indices] = nearest(image, need);
+    const terms = lowerCfaLossGradient(g, { phi: image.phi, indices, distances, ...stepInputs }, loss);
+    gradient.add(image, terms.gradPhi);
+    sums = lowerLossSumsTotal(g, sums, terms);
   }
-  const [gradWeight, gradBias] = finishPyramidGradient(g, gradient!, c);
-  const d = pyramidChannels(levels);
-  const outputs: [string, string, number[]][] = [
-    [gradWeight, 'grad_weight', [d + c, dOut]],
-    [gradBias, 'grad_bias', [dOut]],
-    ...SUM_OUTPUTS.map((name): [string, string, number[]] => [sums[name], name, []]),
-  ];
-  for (const [value, name, dims] of outputs) {
-    g.node('Identity', [value], {}, [name]);
-    g.output(name, dims);
-  }
-  return g.toBytes();
+  const [gradWeight, gradBias] = gradient.total();
+  g.namedOutput(gradWeight, 'grad_weight', [pyramidChannels(levels) + c, dOut]);
+  g.namedOutput(gradBias, 'grad_bias', [dOut]);
+  lossSumOutputs(g, sums!);
+  return { bytes: g.toBytes(), descriptor };
 }
 
 export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<OrtTrainStep> {
@@ -143,7 +111,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
   const { height, width } = levels[0];
   const hw = height * width;
   const values = pyramidLength(levels);
-  const { coordChannels: c, outChannels: dOut } = built;
+  const dOut = built.outChannels;
   const d = pyramidChannels(levels);
   assert(
     built.inChannels === d,
@@ -151,16 +119,19 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
     () => `the descriptor takes ${built.inChannels} channels, the pyramid's levels hold ${d}`,
   );
   // one session per batch size (the last batch of an epoch may be smaller)
-  const runners = new Map<number, OrtRunner>();
-  const runnerFor = async (batch: number): Promise<OrtRunner> => {
-    let runner = runners.get(batch);
-    if (!runner) {
-      runner = await createOrtRunner(engine, trainStepGraph(options, batch), `CFA training step (batch ${batch})`);
-      runners.set(batch, runner);
+  const runners = new Map<number, Promise<{ runner: OrtRunner; descriptor: PyramidDescriptorGraph }>>();
+  const runnerFor = (batch: number) => {
+    let entry = runners.get(batch);
+    if (!entry) {
+      const { bytes, descriptor } = trainStepGraph(options, batch);
+      entry = createOrtRunner(engine, bytes, `CFA training step (batch ${batch})`).then((runner) => ({
+        runner,
+        descriptor,
+      }));
+      runners.set(batch, entry);
     }
-    return runner;
+    return entry;
   };
-  const scalar = (v: number) => ({ data: new Float32Array([v]), dims: [] });
   return {
     async run(images, params, bank, r) {
       assert(images.length > 0, 'OrtTrainStep.run', () => 'the batch is empty');
@@ -171,32 +142,20 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
           () => `image ${b} must be a pyramid of ${values} values, got ${x.length}`,
         ),
       );
+      assertCoordConvShape('OrtTrainStep.run', built, params);
       assert(
-        params.inChannels === d && params.outChannels === dOut && params.coordChannels === c && bank.dim === dOut,
+        bank.dim === dOut,
         'OrtTrainStep.run',
-        () =>
-          `the step was built for ${d}+${c}→${dOut}; got params ${params.inChannels}+${params.coordChannels}→${params.outChannels} and a bank of dimension ${bank.dim}`,
+        () => `the step was built for D′ = ${dOut}, the bank has ${bank.dim}`,
       );
       const count = images.length * hw;
-      const scale = termScales(count, loss);
-      const feeds: Record<string, OrtFeed> = {
-        ...pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut),
-        ct: { data: bank.transposed, dims: [dOut, bank.size] },
-        cn: { data: bank.squaredNorms, dims: [bank.size] },
-        centres: { data: bank.centres, dims: [bank.size, dOut] },
-        r2: scalar(r * r),
-        att_weight: scalar(scale.att / loss.nu),
-        rep_weight: scalar(scale.rep / loss.nu),
-      };
-      images.forEach((x, b) => Object.assign(feeds, pyramidFeeds(x, levels, `x_${b}`)));
-      const out = await (await runnerFor(images.length)).run(feeds);
-      const first = (name: string) => (out[name].data as Float32Array)[0];
-      const sums: LossSums = {
-        attSum: first('att_sum'),
-        attActive: first('att_active'),
-        repSum: first('rep_sum'),
-        repActive: first('rep_active'),
-      };
+      const { runner, descriptor } = await runnerFor(images.length);
+      const out = await runner.run({
+        ...descriptor.feeds(images, params),
+        ...memoryBankFeeds(bank),
+        ...lossGraphFeeds({ bank, count, r, config: loss }),
+      });
+      const sums = lossSumsFromOutputs(out);
       return {
         ...lossFromSums(sums, count, r, loss),
         gradWeight: out.grad_weight.data as Float32Array,
@@ -204,7 +163,7 @@ export async function createOrtTrainStep(options: OrtTrainStepOptions): Promise<
       };
     },
     async release() {
-      for (const runner of runners.values()) await runner.release();
+      for (const entry of runners.values()) await (await entry).runner.release();
     },
   };
 }

@@ -3,8 +3,9 @@
  * fitted (fixed) descriptor and memory bank. On ONNX Runtime it is one graph built from the
  * descriptor and memory-bank lowerings with W, b and Cᵀ as constants, so φ never leaves ONNX
  * Runtime, the matrix products can use pre-packed weights, and both the descriptor and the
- * ranking work on each pyramid level at its own size (pyramid-search.ts); on TensorFlow.js it is
- * the descriptor runner on the upsampled embeddings followed by the blocked search.
+ * ranking work on each pyramid level at its own size (@cfa/memory-bank's pyramid-search.ts); on
+ * TensorFlow.js it is the descriptor runner on the upsampled embeddings followed by the blocked
+ * search.
  *
  * @example
  * ```ts
@@ -15,20 +16,19 @@
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import {
   type CoordConvParams,
-  coordinatesInitializer,
   createDescriptorRunner,
   type EmbeddingLevel,
-  expandPyramid,
-  lowerCoordinateTerm,
-  lowerPyramidForward,
-  pyramidFeeds,
-  pyramidInputs,
+  expandPyramids,
+  lowerPyramidDescriptor,
   pyramidLength,
-  pyramidWeightFeeds,
 } from '@cfa/descriptor';
-import { createNearestSearch, lowerNearest, type MemoryBank } from '@cfa/memory-bank';
-import { stackImages } from './embedding-set';
-import { lowerPyramidNearest, lowerPyramidSearchFactors, pyramidSearchPays } from './pyramid-search';
+import {
+  createNearestSearch,
+  lowerDescriptorNearest,
+  type MemoryBank,
+  memoryBankConstants,
+  type NearestRanking,
+} from '@cfa/memory-bank';
 
 export interface PatchDistances {
   /** Squared distances [batch · HW, k] from every patch's φ of the images (each an embedding pyramid) to its k nearest centres, ascending. */
@@ -43,8 +43,8 @@ export interface PatchDistancesOptions {
   /** The embedding pyramid's levels, the patch grid first. */
   levels: EmbeddingLevel[];
   k: number;
-  /** ONNX Runtime: rank through the pyramid (pyramid-search.ts), by φ·Cᵀ, or whichever takes fewer multiply-adds. */
-  search?: 'auto' | 'pyramid' | 'direct';
+  /** ONNX Runtime: how the centres are ranked (@cfa/memory-bank's `lowerDescriptorNearest`); default 'auto'. */
+  search?: NearestRanking;
 }
 
 export async function createPatchDistances(options: PatchDistancesOptions): Promise<PatchDistances> {
@@ -52,7 +52,7 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
   const { height, width } = levels[0];
   const hw = height * width;
   const values = pyramidLength(levels);
-  const { coordChannels: c, outChannels: dOut } = params;
+  const { outChannels: dOut } = params;
   const check = (pyramids: Float32Array[]) =>
     pyramids.forEach((x, b) =>
       assert(
@@ -63,25 +63,13 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
     );
   if (engine.name === 'ort') {
     const g = new OnnxGraphBuilder('cfa-patch-distances');
-    const fed = pyramidWeightFeeds(params.weight, params.bias, levels, c, dOut);
-    const constant = (name: string) => g.initializer(name, fed[name].data, fed[name].dims);
-    const weights = {
-      levels: levels.map((_, i) => constant(`weight_${i}`)),
-      weightC: constant('weight_c'),
-      bias: constant('bias'),
-    };
-    const xs = pyramidInputs(g, levels);
-    const coords = coordinatesInitializer(g, height, width, c);
-    const phi = lowerPyramidForward(g, xs, weights, lowerCoordinateTerm(g, coords, weights), levels);
-    const ct = g.initializer('ct', bank.transposed, [dOut, bank.size]),
-      cn = g.initializer('cn', bank.squaredNorms, [bank.size]);
+    const descriptor = lowerPyramidDescriptor(g, { levels, params, weights: 'constant' });
     // the pyramid factors W·Cᵀ are constants here: ONNX Runtime folds them once, when the session is built
-    const [distances] =
-      ranking === 'pyramid' || (ranking === 'auto' && pyramidSearchPays(levels, dOut, Infinity))
-        ? lowerPyramidNearest(g, xs, phi, lowerPyramidSearchFactors(g, weights, coords, ct, cn), levels, k)
-        : lowerNearest(g, phi, ct, cn, k);
-    g.node('Identity', [distances], {}, ['distances']);
-    g.output('distances', ['p', k]);
+    const nearest = lowerDescriptorNearest(g, descriptor, memoryBankConstants(g, bank), {
+      ranking,
+      imagesPerRun: Infinity,
+    });
+    g.namedOutput(nearest(descriptor.images[0], k)[0], 'distances', ['p', k]);
     const runner = await createOrtRunner(engine, g.toBytes(), 'CFA patch distances');
     return {
       async nearest(pyramids) {
@@ -90,7 +78,7 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
         // one product over a batch of 4 (199 vs 141 GF/s for WRN50-2's descriptor on 2 cores)
         const out = new Float32Array(pyramids.length * hw * k);
         for (const [b, pyramid] of pyramids.entries()) {
-          out.set((await runner.run(pyramidFeeds(pyramid, levels))).distances.data as Float32Array, b * hw * k);
+          out.set((await runner.run(descriptor.feeds([pyramid]))).distances.data as Float32Array, b * hw * k);
         }
         return out;
       },
@@ -102,11 +90,7 @@ export async function createPatchDistances(options: PatchDistancesOptions): Prom
   return {
     async nearest(pyramids) {
       check(pyramids);
-      const phi = await descriptor.forward(
-        stackImages(pyramids.map((p) => expandPyramid(p, levels))),
-        pyramids.length,
-        params,
-      );
+      const phi = await descriptor.forward(expandPyramids(pyramids, levels), pyramids.length, params);
       return (await search.nearest(phi, pyramids.length * hw, bank, k)).distances;
     },
     async release() {

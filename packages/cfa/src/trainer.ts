@@ -3,7 +3,7 @@
  *
  * 1. φ of the batch and its K+J nearest centre indices, without gradient;
  * 2. the loss and ∂loss/∂φ in closed form over just those K+J gathered distances (equal to
- *    autograd through the full top-k, see cfa-spec.md);
+ *    autograd through the full top-k, see docs/method.md, "The loss");
  * 3. the weight gradient Xᵀ·∂φ, then one AdamW step on W, b and r (shared by both engines).
  *
  * On ONNX Runtime, 1–3 run as one fused graph with a chain per image (`createOrtTrainStep`) on
@@ -11,19 +11,17 @@
  * upsampled embeddings and `cfaLossAndGradient` does 2 on typed arrays. Both are built from the
  * same definitions, so they learn the same radius and weights up to rounding.
  */
-import type { EngineSelection } from '@cfa/tensor-runtime';
+import { AdamW, type EngineSelection, type OptimizerConfig } from '@cfa/tensor-runtime';
 import {
   type CoordConvParams,
   createDescriptorGradient,
   createDescriptorRunner,
   type DescriptorRunner,
   type EmbeddingLevel,
-  expandPyramid,
+  expandPyramids,
 } from '@cfa/descriptor';
 import { createNearestSearch, type MemoryBank, type NearestSearch } from '@cfa/memory-bank';
 import { cfaLossAndGradient, type LossConfig, neighboursNeeded } from '@cfa/scoring';
-import { AdamW, type OptimizerConfig } from './adamw';
-import { stackImages } from './embedding-set';
 import { createOrtTrainStep, type OrtTrainStepResult } from './ort-train-step';
 
 export interface StepLosses {
@@ -73,7 +71,7 @@ async function stepByStepGradient(options: TrainerOptions): Promise<BatchGradien
   return {
     async compute(pyramids, r) {
       const batch = pyramids.length;
-      const embeddings = stackImages(pyramids.map((p) => expandPyramid(p, levels)));
+      const embeddings = expandPyramids(pyramids, levels);
       const phi = await descriptor.forward(embeddings, batch, params);
       const { indices } = await search.nearest(phi, batch * hw, bank, need);
       const lg = cfaLossAndGradient({ phi, count: batch * hw, bank, indices, k: need, r, config: loss });

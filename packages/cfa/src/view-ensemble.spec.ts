@@ -3,13 +3,11 @@
  * map aligned to the primary grid; the primary model is the plain CFA model; the image score is
  * the combined map's maximum.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
-import { alignCompanionMap, generateSyntheticDataset, ViewSchema } from '@cfa/data';
+import { alignCompanionMap, ViewSchema } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
+import { tinyDiscCategory } from './testing/tiny-category';
 import type { Prediction } from './predict';
 import { runCfaOnCategory } from './run-category';
 import { combineViewPredictions } from './view-ensemble';
@@ -65,15 +63,7 @@ describe('combineViewPredictions', () => {
 describe('runCfaOnCategory with ensemble cfa++', () => {
   let root: string;
   beforeAll(async () => {
-    root = await mkdtemp(join(tmpdir(), 'cfa-ensemble-'));
-    await generateSyntheticDataset({
-      root,
-      categories: ['disc'],
-      imageSize: 64,
-      trainCount: 4,
-      testGoodCount: 2,
-      testDefectCount: 3,
-    });
+    root = await tinyDiscCategory('cfa-ensemble-', 3);
   });
 
   const base = { training: { epochs: 1 }, memoryBank: { gammaC: 2 }, descriptor: { gammaD: 2 }, scoring: { sigma: 1 } };

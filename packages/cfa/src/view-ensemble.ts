@@ -1,5 +1,5 @@
 /**
- * CFA++ (paper §4.2, Tables 2, 3 and 7; cfa-spec.md "Data"): the ensemble of two views — the
+ * CFA++ (paper §4.2, Tables 2, 3 and 7; docs/method.md "Data"): the ensemble of two views — the
  * standard view (resize 256 + center-crop 224) and its resize-only companion (resize 224,
  * `companionView`) — scored by the mean of the two anomaly maps. The companion's map covers the
  * whole image, so each one is first moved onto the primary view's grid (`alignCompanionMap`:

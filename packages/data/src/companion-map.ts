@@ -1,5 +1,5 @@
 /**
- * CFA++ alignment (cfa-spec.md, "Data": CFA++ averages the anomaly maps of two views). A map
+ * CFA++ alignment (docs/method.md, "Data": CFA++ averages the anomaly maps of two views). A map
  * computed on the resize-only companion of a view (`companionView`) covers the whole (rotated)
  * image; this moves it onto the primary view's pixel grid so that the two maps can be averaged
  * pixel by pixel.

@@ -1,6 +1,6 @@
 /**
  * A decoded image (and its mask) under a view, ImageNet-normalised: the model's input.
- * Mean 0.485/0.456/0.406, std 0.229/0.224/0.225 (cfa-spec.md, "Data").
+ * Mean 0.485/0.456/0.406, std 0.229/0.224/0.225 (paper §4.1; docs/method.md, "Data").
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 /**
- * Views: how an image becomes the model's input (cfa-spec.md, "Data").
+ * Views: how an image becomes the model's input (paper §4.1–4.2; docs/method.md, "Data").
  *
  * - `center-crop` — resize the short side to `resize` (the long side in proportion, as torchvision's
  *   `Resize(int)`; square images become `resize`²), center-crop `crop`² (the CFA standard view);
@@ -119,7 +119,7 @@ export function viewPlacement(view: View, sampleId: string, source?: SourceSize)
 }
 
 /**
- * The resize-only companion of a view: CFA++ (cfa-spec.md, "Data") averages the anomaly maps of
+ * The resize-only companion of a view: CFA++ (docs/method.md, "Data") averages the anomaly maps of
  * the standard view (resize 256 + center-crop 224) and of resize-only to 224.
  *
  * - `center-crop {resize, crop}` → `resize {size: crop}`;

@@ -182,39 +182,43 @@ function resampleMatrix(g: OnnxGraphBuilder, n: number, m: number, transposed: b
   return g.initializer(g.fresh('upsample_t'), t, [n, m]);
 }
 
+/** `value` reshaped to `dims` (the resampled axis first), times a `bilinearMatrix(n, m)` constant or its transpose. */
+function lowerAxisResample(
+  g: OnnxGraphBuilder,
+  value: string,
+  n: number,
+  m: number,
+  transposed: boolean,
+  dims: number[],
+): string {
+  return g.node('MatMul', [resampleMatrix(g, n, m, transposed), lowerReshape(g, value, dims)])[0];
+}
+
+function lowerReshape(g: OnnxGraphBuilder, value: string, dims: number[]): string {
+  return g.node('Reshape', [value, g.ints('shape', dims)])[0];
+}
+
 /**
  * A level's [h·w, D′] values bilinearly upsampled to the first level's grid, [H·W, D′]: two small
  * products with `bilinearMatrix` constants, rows on [h, w·D′], then columns on [H, w, D′].
  */
-function lowerUpsample(
-  g: OnnxGraphBuilder,
-  value: string,
-  level: EmbeddingLevel,
-  grid: { height: number; width: number },
-): string {
-  const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
+function lowerUpsample(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: EmbeddingLevel): string {
   const { height: h, width: w } = level,
     { height: H, width: W } = grid;
   let v = value;
-  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, false), reshape(v, [h, -1])])[0];
-  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, false), reshape(v, [H, w, -1])])[0];
-  return reshape(v, [H * W, -1]);
+  if (h !== H) v = lowerAxisResample(g, v, h, H, false, [h, -1]);
+  if (w !== W) v = lowerAxisResample(g, v, w, W, false, [H, w, -1]);
+  return lowerReshape(g, v, [H * W, -1]);
 }
 
 /** The transpose of `lowerUpsample`: [H·W, D′] on the first level's grid → [h·w, D′] (how ∂loss/∂φ reaches a level). */
-function lowerUpsampleAdjoint(
-  g: OnnxGraphBuilder,
-  value: string,
-  level: EmbeddingLevel,
-  grid: { height: number; width: number },
-): string {
-  const reshape = (v: string, dims: number[]) => g.node('Reshape', [v, g.ints('shape', dims)])[0];
+function lowerUpsampleAdjoint(g: OnnxGraphBuilder, value: string, level: EmbeddingLevel, grid: EmbeddingLevel): string {
   const { height: h, width: w } = level,
     { height: H, width: W } = grid;
   let v = value;
-  if (w !== W) v = g.node('MatMul', [resampleMatrix(g, w, W, true), reshape(v, [H, W, -1])])[0];
-  if (h !== H) v = g.node('MatMul', [resampleMatrix(g, h, H, true), reshape(v, [H, -1])])[0];
-  return reshape(v, [h * w, -1]);
+  if (w !== W) v = lowerAxisResample(g, v, w, W, true, [H, W, -1]);
+  if (h !== H) v = lowerAxisResample(g, v, h, H, true, [H, -1]);
+  return lowerReshape(g, v, [h * w, -1]);
 }
 
 /** The coordinate term coords · W[D:] + b, [HW, D′]: the same for every image of a batch. */

@@ -16,7 +16,7 @@
  * params.weight.length; // (448 + 2) × 448
  * ```
  */
-import { createRng } from '@cfa/tensor-runtime';
+import { assert, createRng } from '@cfa/tensor-runtime';
 
 export interface CoordConvParams {
   /** Embedding channels D. */
@@ -29,6 +29,22 @@ export interface CoordConvParams {
   weight: Float32Array;
   /** [outChannels]. */
   bias: Float32Array;
+}
+
+/** Throws, naming `op`, unless `params` has the shape a runner or graph was `built` for (D + c → D′). */
+export function assertCoordConvShape(
+  op: string,
+  built: Pick<CoordConvParams, 'inChannels' | 'coordChannels' | 'outChannels'>,
+  params: Pick<CoordConvParams, 'inChannels' | 'coordChannels' | 'outChannels'>,
+): void {
+  const shape = (p: typeof params) => `${p.inChannels}+${p.coordChannels}→${p.outChannels}`;
+  assert(
+    params.inChannels === built.inChannels &&
+      params.coordChannels === built.coordChannels &&
+      params.outChannels === built.outChannels,
+    op,
+    () => `built for ${shape(built)}; got params ${shape(params)}`,
+  );
 }
 
 export type CoordConvInit = 'he-normal' | 'torch-default';

@@ -21,21 +21,16 @@ import {
   OnnxGraphBuilder,
   type OrtRunner,
 } from '@cfa/tensor-runtime';
-import { type CoordConvParams, coordinateChannels } from './coord-conv';
+import { assertCoordConvShape, type CoordConvParams, coordinateChannels } from './coord-conv';
 import {
   coordConvWeightFeeds,
   coordConvWeightInputs,
   type CoordConvShape,
   coordinatesInitializer,
   lowerCoordConvForward,
-  lowerCoordinateTerm,
-  lowerPyramidForward,
-  pyramidFeeds,
-  pyramidInputs,
-  pyramidWeightFeeds,
-  pyramidWeightInputs,
 } from './coord-conv-onnx';
 import { type EmbeddingLevel, expandPyramid, pyramidLevels } from './embedding-pyramid';
+import { lowerPyramidDescriptor, type PyramidDescriptorGraph } from './pyramid-descriptor';
 
 export interface DescriptorForwardTfParams {
   /** [B, HW, D] embeddings. */
@@ -86,13 +81,7 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   const hw = height * width;
   const { inChannels: d, coordChannels: c, outChannels: dOut } = params;
   const coords = coordinateChannels(height, width, c === 3);
-  const checkParams = (p: CoordConvParams) =>
-    assert(
-      p.inChannels === d && p.outChannels === dOut && p.coordChannels === c,
-      'DescriptorRunner.forward',
-      () =>
-        `params are ${p.inChannels}+${p.coordChannels}→${p.outChannels}, the runner was built for ${d}+${c}→${dOut}`,
-    );
+  const checkParams = (p: CoordConvParams) => assertCoordConvShape('DescriptorRunner.forward', params, p);
   const check = (embeddings: Float32Array, batch: number, p: CoordConvParams) => {
     assert(
       embeddings.length === batch * hw * d,
@@ -115,7 +104,8 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
   if (engine.name === 'ort') {
     const shape = { hw, inChannels: d, coordChannels: c, outChannels: dOut };
     // each graph is built on first use: fit on ONNX Runtime only ever calls forwardPyramid
-    let batchRunner: Promise<OrtRunner> | undefined, pyramidRunner: Promise<OrtRunner> | undefined;
+    let batchRunner: Promise<OrtRunner> | undefined,
+      pyramidRunner: Promise<{ runner: OrtRunner; graph: PyramidDescriptorGraph }> | undefined;
     return {
       engine: 'ort',
       async forward(embeddings, batch, p) {
@@ -129,16 +119,13 @@ export async function createDescriptorRunner(options: DescriptorRunnerOptions): 
       async forwardPyramid(pyramid, p) {
         const levels = levelsOf(pyramid);
         checkParams(p);
-        pyramidRunner ??= createOrtRunner(
-          engine,
-          pyramidForwardGraph(levels, c, dOut),
-          'coord-conv descriptor (pyramid)',
-        );
-        const feeds = { ...pyramidWeightFeeds(p.weight, p.bias, levels, c, dOut), ...pyramidFeeds(pyramid, levels) };
-        return (await (await pyramidRunner).run(feeds)).phi.data as Float32Array;
+        pyramidRunner ??= pyramidForwardRunner(engine, levels, p);
+        const { runner, graph } = await pyramidRunner;
+        return (await runner.run(graph.feeds([pyramid], p))).phi.data as Float32Array;
       },
       async release() {
-        for (const r of [batchRunner, pyramidRunner]) if (r) await (await r).release();
+        if (batchRunner) await (await batchRunner).release();
+        if (pyramidRunner) await (await pyramidRunner).runner.release();
       },
     };
   }
@@ -176,19 +163,18 @@ function batchForwardGraph(shape: CoordConvShape, height: number, width: number)
     coordinatesInitializer(g, height, width, shape.coordChannels),
     'batch',
   );
-  g.node('Identity', [phi], {}, ['phi']);
-  g.output('phi', ['b', shape.hw, shape.outChannels]);
+  g.namedOutput(phi, 'phi', ['b', shape.hw, shape.outChannels]);
   return g.toBytes();
 }
 
 /** φ of one image's pyramid, weights as inputs (they train). */
-function pyramidForwardGraph(levels: EmbeddingLevel[], coordChannels: number, outChannels: number): Uint8Array {
-  const { height, width } = levels[0];
+async function pyramidForwardRunner(
+  engine: EngineSelection,
+  levels: EmbeddingLevel[],
+  params: CoordConvParams,
+): Promise<{ runner: OrtRunner; graph: PyramidDescriptorGraph }> {
   const g = new OnnxGraphBuilder('coord-conv-pyramid');
-  const weights = pyramidWeightInputs(g, levels, coordChannels, outChannels);
-  const xs = pyramidInputs(g, levels);
-  const coordTerm = lowerCoordinateTerm(g, coordinatesInitializer(g, height, width, coordChannels), weights);
-  g.node('Identity', [lowerPyramidForward(g, xs, weights, coordTerm, levels)], {}, ['phi']);
-  g.output('phi', [height * width, outChannels]);
-  return g.toBytes();
+  const graph = lowerPyramidDescriptor(g, { levels, params, weights: 'input' });
+  g.namedOutput(graph.images[0].phi, 'phi', [levels[0].height * levels[0].width, params.outChannels]);
+  return { runner: await createOrtRunner(engine, g.toBytes(), 'coord-conv descriptor (pyramid)'), graph };
 }

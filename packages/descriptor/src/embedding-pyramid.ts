@@ -116,3 +116,11 @@ export function expandPyramid(pyramid: Float32Array, levels: EmbeddingLevel[]): 
   });
   return out;
 }
+
+/** The upsampled embeddings of several images' pyramids in one [B, H·W, Σ C] array, the layout batched runners take. */
+export function expandPyramids(pyramids: Float32Array[], levels: EmbeddingLevel[]): Float32Array {
+  const per = levels[0].height * levels[0].width * pyramidChannels(levels);
+  const out = new Float32Array(pyramids.length * per);
+  pyramids.forEach((p, b) => out.set(expandPyramid(p, levels), b * per));
+  return out;
+}

@@ -3,13 +3,14 @@
  *
  * - Frozen patch embedding: `patchEmbedding` (tfjs), `lowerPatchEmbeddingToOnnx`, and
  *   `createPatchEmbedder` (images → embeddings on either engine); the embedding pyramid (each map
- *   at its own size: `expandPyramid`, `pyramidLevels`) that the cache stores and the fused
- *   training step multiplies level by level (`lowerPyramidForward`, `lowerPyramidWeightGradient`).
+ *   at its own size: `expandPyramid`, `expandPyramids`, `pyramidLevels`) that the cache stores.
  * - Trainable 1×1 CoordConv: `createCoordConvParams`, `coordinateChannels`,
- *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine),
- *   `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either engine),
- *   `lowerCoordConvForward` / `lowerCoordConvWeightGradient` (the same as ONNX graph pieces),
- *   and conversions to/from PyTorch's Conv2d weight layout.
+ *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine,
+ *   from embeddings or pyramids), `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either
+ *   engine, from embeddings or pyramids), and conversions to/from PyTorch's Conv2d weight layout.
+ * - As ONNX graph pieces: `lowerPyramidDescriptor` (φ of pyramids: weights fed or constant, the
+ *   coordinate term, one chain per image, the feeds) and `lowerPyramidDescriptorGradient` (∂W, ∂b
+ *   summed over its images); `lowerPyramidForward` (the per-level product, for any right factors).
  * - `parityInputs`, `parityInputsDigest`: the regenerable inputs of the fixtures computed by the
  *   CFA reference code's own modules (tools/torch-reference/official_fixtures.py).
  */
@@ -19,6 +20,7 @@ export { lowerPatchEmbeddingToOnnx } from './patch-embedding-onnx';
 export { createPatchEmbedder } from './patch-embedder';
 export type { PatchEmbedder, PatchEmbedderOptions } from './patch-embedder';
 export {
+  assertCoordConvShape,
   cloneCoordConvParams,
   coordConvOutChannels,
   coordConvWeightFromTorch,
@@ -27,32 +29,25 @@ export {
   createCoordConvParams,
 } from './coord-conv';
 export type { CoordConvInit, CoordConvOptions, CoordConvParams } from './coord-conv';
-export {
-  coordConvWeightFeeds,
-  coordConvWeightInputs,
-  coordinatesAndOneInitializer,
-  coordinatesInitializer,
-  finishPyramidGradient,
-  lowerCoordConvForward,
-  lowerCoordConvWeightGradient,
-  lowerCoordinateTerm,
-  lowerPyramidForward,
-  lowerPyramidWeightGradient,
-  pyramidFeeds,
-  pyramidInputs,
-  pyramidWeightFeeds,
-  pyramidWeightInputs,
-} from './coord-conv-onnx';
-export type { CoordConvShape, CoordConvWeights, PyramidGradient, PyramidWeights } from './coord-conv-onnx';
+export { lowerPyramidForward } from './coord-conv-onnx';
+export type { PyramidWeights } from './coord-conv-onnx';
 export {
   bilinearMatrix,
   EmbeddingLevelSchema,
   expandPyramid,
+  expandPyramids,
   pyramidChannels,
   pyramidLength,
   pyramidLevels,
 } from './embedding-pyramid';
 export type { EmbeddingLevel } from './embedding-pyramid';
+export { lowerPyramidDescriptor, lowerPyramidDescriptorGradient } from './pyramid-descriptor';
+export type {
+  PyramidDescriptorGraph,
+  PyramidDescriptorOptions,
+  PyramidGradientSum,
+  PyramidImageGraph,
+} from './pyramid-descriptor';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
 export { parityInputs, parityInputsDigest } from './parity-inputs';
 export type { ParityInputsSpec } from './parity-inputs';

@@ -9,12 +9,10 @@
  * `nx run tools:official-fixtures` (needs CFA_OFFICIAL_DIR) to rebuild the fixtures.
  */
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import {
   backboneDefinition,
   buildBackboneModel,
-  createOrtBackboneRunner,
-  createTfBackboneRunner,
+  createBackboneRunner,
   decodeSafetensors,
   type StateDict,
 } from '@cfa/backbone';
@@ -73,19 +71,9 @@ describe.each(BACKBONES)('%s against the CFA reference code', (name) => {
 
   it.each(['ort', 'tfjs'] as const)('features and φ match on %s within 1e-4 relative', async (engineName) => {
     const engine = await selectEngine({ requested: engineName, tfBackend: 'wasm', threads: 2 });
-    let maps: Float32Array[];
-    if (engine.name === 'ort') {
-      const runner = await createOrtBackboneRunner(engine, model, size);
-      maps = (await runner.forward(images, n)).map((m) => m.data);
-      await runner.release();
-    } else {
-      const runner = createTfBackboneRunner(model);
-      const x = tf.tensor4d(images, [n, size, size, 3]);
-      const out = runner.forward(x);
-      maps = out.map((t) => t.dataSync() as Float32Array);
-      tf.dispose([x, ...out]);
-      runner.dispose();
-    }
+    const runner = await createBackboneRunner({ engine, model, inputSize: size });
+    const maps = (await runner.forward(images, n)).map((m) => m.data);
+    await runner.release();
     expect(maps.length).toBe(3);
     maps.forEach((m, i) => {
       const ref = expected(`features.${i}`);

@@ -11,15 +11,9 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { attr, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import {
-  attr,
-  assert,
-  createOrtRunner,
-  type EngineSelection,
-  OnnxGraphBuilder,
-  type OrtRunner,
-} from '@cfa/tensor-runtime';
-import {
+  assertImageBatch,
   type BackboneModel,
   createTfBackboneRunner,
   featureShapesFor,
@@ -66,12 +60,7 @@ export async function createPatchEmbedder(options: PatchEmbedderOptions): Promis
     levels,
   };
   const checkInput = (images: Float32Array, batch: number) =>
-    assert(
-      images.length === batch * inputSize * inputSize * 3,
-      'PatchEmbedder.embed',
-      () =>
-        `images must hold [${batch}, ${inputSize}, ${inputSize}, 3] = ${batch * inputSize * inputSize * 3} values, got ${images.length}`,
-    );
+    assertImageBatch('PatchEmbedder.embed', images, batch, inputSize);
 
   if (engine.name === 'ort') {
     // two graphs over the same backbone, each built on first use (a run needs one of them)

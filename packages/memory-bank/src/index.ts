@@ -3,7 +3,11 @@
  *
  * - `createMemoryBank`: centres with their cached ‖c‖² and Cᵀ.
  * - `createNearestSearch`: blocked ‖f‖² + ‖c‖² − 2 f·c + top-k on ONNX Runtime or TensorFlow.js;
- *   `lowerNearest`, `lowerSquaredDistances`, `lowerRowSquaredNorms`: the same as ONNX graph pieces.
+ *   `lowerNearest`, `lowerSquaredDistances`, `lowerRowSquaredNorms`: the same as ONNX graph pieces,
+ *   with the bank entering a graph by `memoryBankInputs` + `memoryBankFeeds` or `memoryBankConstants`.
+ * - `lowerDescriptorNearest`: the k nearest centres of each image of a pyramid descriptor graph
+ *   (@cfa/descriptor's `lowerPyramidDescriptor`), ranked through the pyramid (`lowerPyramidNearest`
+ *   with `lowerPyramidSearchFactors`, W_l·Cᵀ per level) or by φ·Cᵀ, whichever `pyramidSearchPays`.
  * - `referenceMemoryBank` + `RunningMean`: the reference code's init (mean, then k-means if γc > 1).
  * - `paperMemoryBank`, `greedyMatch`: the paper's Algorithm 1 (k-means on the first image, then EMA).
  * - `kmeans`, `kmeansPlusPlus`: seeded k-means.
@@ -11,7 +15,22 @@
 export { createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
 export { DEFAULT_BLOCK_ROWS, createNearestSearch } from './nearest-search';
-export { lowerNearest, lowerRowSquaredNorms, lowerSquaredDistances } from './nearest-onnx';
+export {
+  lowerNearest,
+  lowerRowSquaredNorms,
+  lowerSquaredDistances,
+  memoryBankConstants,
+  memoryBankFeeds,
+  memoryBankInputs,
+} from './nearest-onnx';
+export type { MemoryBankGraph } from './nearest-onnx';
+export {
+  lowerDescriptorNearest,
+  lowerPyramidNearest,
+  lowerPyramidSearchFactors,
+  pyramidSearchPays,
+} from './pyramid-search';
+export type { DescriptorNearestOptions, NearestRanking, PyramidSearchFactors } from './pyramid-search';
 export type { NearestResult, NearestSearch, NearestSearchOptions } from './nearest-search';
 export { kmeans, kmeansPlusPlus } from './kmeans';
 export type { KMeansParams, KMeansResult } from './kmeans';

@@ -1,6 +1,8 @@
 /**
  * The nearest-centre search as ONNX graph pieces: the blocked search runners use them, and so can
- * a fused graph that finds the neighbours of φ without bringing φ back to JavaScript.
+ * a fused graph that finds the neighbours of φ without bringing φ back to JavaScript. The bank
+ * enters a graph as Cᵀ and ‖c‖², fed (`memoryBankInputs` + `memoryBankFeeds`) or stored
+ * (`memoryBankConstants`).
  *
  * Ranking needs only ‖c‖² − 2 q·c (‖q‖² is the same for every centre of a row), which is one Gemm
  * (alpha = −2, C = ‖c‖²) with no further pass over the [P, M] matrix; ‖q‖² is added to the k
@@ -9,10 +11,39 @@
  * @example
  * ```ts
  * const g = new OnnxGraphBuilder('nearest');
- * const [values, indices] = lowerNearest(g, g.input('q', ['p', 448]), g.input('ct', [448, 'm']), g.input('cn', ['m']), 6);
+ * const { ct, cn } = memoryBankInputs(g, 448);
+ * const [values, indices] = lowerNearest(g, g.input('q', ['p', 448]), ct, cn, 6); // feeds: { q, ...memoryBankFeeds(bank) }
  * ```
  */
-import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import { attr, type OnnxGraphBuilder, type OrtFeed } from '@cfa/tensor-runtime';
+import type { MemoryBank } from './memory-bank';
+
+/** The memory bank in a graph: Cᵀ [D′, M] and ‖c‖² [M]. */
+export interface MemoryBankGraph {
+  ct: string;
+  cn: string;
+}
+
+/** The bank as graph inputs `ct`, `cn` (any bank of dimension `dim`, any size). */
+export function memoryBankInputs(g: OnnxGraphBuilder, dim: number): MemoryBankGraph {
+  return { ct: g.input('ct', [dim, 'm']), cn: g.input('cn', ['m']) };
+}
+
+/** The feeds of `memoryBankInputs`. */
+export function memoryBankFeeds(bank: MemoryBank): Record<keyof MemoryBankGraph, OrtFeed> {
+  return {
+    ct: { data: bank.transposed, dims: [bank.dim, bank.size] },
+    cn: { data: bank.squaredNorms, dims: [bank.size] },
+  };
+}
+
+/** A fixed bank stored in the graph (ONNX Runtime folds what depends only on it once). */
+export function memoryBankConstants(g: OnnxGraphBuilder, bank: MemoryBank): MemoryBankGraph {
+  return {
+    ct: g.initializer('ct', bank.transposed, [bank.dim, bank.size]),
+    cn: g.initializer('cn', bank.squaredNorms, [bank.size]),
+  };
+}
 
 /** ‖c‖² − 2 q·c for q [P, D′] (2-D), ct = Cᵀ [D′, M], cn = ‖c‖² [M]: [P, M]. */
 function rankingScores(g: OnnxGraphBuilder, q: string, ct: string, cn: string): string {

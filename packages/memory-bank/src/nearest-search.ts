@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import type { MemoryBank } from './memory-bank';
-import { lowerNearest, lowerSquaredDistances } from './nearest-onnx';
+import { lowerNearest, lowerSquaredDistances, memoryBankFeeds, memoryBankInputs } from './nearest-onnx';
 
 export interface NearestResult {
   /** Squared distances [P, k], ascending along each row. */
@@ -61,7 +61,9 @@ async function forBlocks(
 }
 
 function distanceGraph(g: OnnxGraphBuilder, dim: number): string {
-  return lowerSquaredDistances(g, g.input('q', ['p', dim]), g.input('ct', [dim, 'm']), g.input('cn', ['m']));
+  const q = g.input('q', ['p', dim]);
+  const { ct, cn } = memoryBankInputs(g, dim);
+  return lowerSquaredDistances(g, q, ct, cn);
 }
 
 async function createOrtNearestSearch(engine: EngineSelection, dim: number, blockRows: number): Promise<NearestSearch> {
@@ -71,17 +73,11 @@ async function createOrtNearestSearch(engine: EngineSelection, dim: number, bloc
     let r = topkRunners.get(k);
     if (!r) {
       const g = new OnnxGraphBuilder(`nearest-k${k}`);
-      const [values, indices] = lowerNearest(
-        g,
-        g.input('q', ['p', dim]),
-        g.input('ct', [dim, 'm']),
-        g.input('cn', ['m']),
-        k,
-      );
-      g.node('Identity', [values], {}, ['values']);
-      g.node('Identity', [indices], {}, ['indices']);
-      g.output('values', ['p', k]);
-      g.output('indices', ['p', k], 'int64');
+      const q = g.input('q', ['p', dim]);
+      const { ct, cn } = memoryBankInputs(g, dim);
+      const [values, indices] = lowerNearest(g, q, ct, cn, k);
+      g.namedOutput(values, 'values', ['p', k]);
+      g.namedOutput(indices, 'indices', ['p', k], 'int64');
       r = await createOrtRunner(engine, g.toBytes(), `nearest k=${k}`);
       topkRunners.set(k, r);
     }
@@ -89,8 +85,7 @@ async function createOrtNearestSearch(engine: EngineSelection, dim: number, bloc
   };
   const feeds = (queries: Float32Array, start: number, rows: number, bank: MemoryBank) => ({
     q: { data: queries.subarray(start * dim, (start + rows) * dim), dims: [rows, dim] },
-    ct: { data: bank.transposed, dims: [dim, bank.size] },
-    cn: { data: bank.squaredNorms, dims: [bank.size] },
+    ...memoryBankFeeds(bank),
   });
   return {
     engine: 'ort',
@@ -111,8 +106,7 @@ async function createOrtNearestSearch(engine: EngineSelection, dim: number, bloc
       checkArgs(queries, count, dim, bank);
       if (!matrixRunner) {
         const g = new OnnxGraphBuilder('distance-matrix');
-        g.node('Identity', [distanceGraph(g, dim)], {}, ['d']);
-        g.output('d', ['p', 'm']);
+        g.namedOutput(distanceGraph(g, dim), 'd', ['p', 'm']);
         matrixRunner = await createOrtRunner(engine, g.toBytes(), 'distance matrix');
       }
       const runner = matrixRunner;

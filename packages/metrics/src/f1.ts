@@ -18,6 +18,7 @@
  */
 import { MetricUndefinedError } from './errors';
 import { sortedClasses, type SortedClasses } from './sorted-classes';
+import { forEachThreshold } from './threshold-sweep';
 import { checkScoresAndLabels, type MessageNames } from './validate';
 
 export interface F1Max {
@@ -77,25 +78,12 @@ export function f1MaxOfSorted({ negatives, positives }: SortedClasses, names: Me
     );
   }
   const anomalous = positives.length;
-  let p = positives.length - 1;
-  let n = negatives.length - 1;
-  let tp = 0;
-  let fp = 0;
   let best = -1;
   let bestThreshold = NaN;
   let bestTp = 0;
   let bestFp = 0;
   // thresholds descending; `>=` keeps the lowest threshold among equal F1
-  while (p >= 0 || n >= 0) {
-    const t = p < 0 ? negatives[n] : n < 0 ? positives[p] : Math.max(positives[p], negatives[n]);
-    while (p >= 0 && positives[p] === t) {
-      tp++;
-      p--;
-    }
-    while (n >= 0 && negatives[n] === t) {
-      fp++;
-      n--;
-    }
+  forEachThreshold({ negatives, positives }, (t, tp, fp) => {
     // 2TP / (2TP + FP + FN) with FN = P − TP
     const f1 = (2 * tp) / (tp + fp + anomalous);
     if (f1 >= best) {
@@ -104,6 +92,6 @@ export function f1MaxOfSorted({ negatives, positives }: SortedClasses, names: Me
       bestTp = tp;
       bestFp = fp;
     }
-  }
+  });
   return { f1: best, threshold: bestThreshold, precision: bestTp / (bestTp + bestFp), recall: bestTp / anomalous };
 }

@@ -7,9 +7,9 @@
  *   FPR(t)   = |{normal pixels (mask 0, all images) with score ≥ t}| / |normal pixels|
  *   AUPRO    = ∫₀^fprLimit PRO d(FPR) / fprLimit   (trapezoid rule, curve from (0, 0))
  *
- * One sort per class, then a sweep over thresholds descending: when anomalous pixels of region r
- * reach the threshold, PRO grows by 1/(|r|·R) each; all pixels tied at a score are one step, so
- * the result does not depend on pixel order. The curve is cut at fprLimit with a point linearly
+ * One sort per class, then a sweep over thresholds descending (`forEachThreshold`): when
+ * anomalous pixels of region r reach the threshold, PRO grows by 1/(|r|·R) each; all pixels tied
+ * at a score are one step, so the result does not depend on pixel order. The curve is cut at fprLimit with a point linearly
  * interpolated between its neighbours. This is the official MVTec AD evaluation code
  * (`pro_curve_util.py` `compute_pro`, exact-threshold version, then `generic_util.py`
  * `trapezoid(fprs, pros, x_max=0.3) / 0.3`), up to that code's float32 FPRs.
@@ -27,6 +27,7 @@
 import { connectedComponents } from './connected-components';
 import { MetricUndefinedError } from './errors';
 import { sortedClasses, type SortedClasses, type SortedScores } from './sorted-classes';
+import { forEachThreshold } from './threshold-sweep';
 import { assertFprLimit, checkMapsAndMasks, type MapsAndMasks } from './validate';
 
 export interface AuproParams extends MapsAndMasks {
@@ -89,38 +90,31 @@ export function auproOfSorted(
     }
   }
 
+  // overlapAt[j]: Σ gain over the j highest thresholds, added from the top down as the sweep meets them
+  const overlapAt = new Float64Array(thresholds.length + 1);
+  for (let j = 1; j <= thresholds.length; j++) overlapAt[j] = overlapAt[j - 1] + gain[thresholds.length - j];
+
   // thresholds descending over both classes; each step is one point (FPR, PRO) of the curve
   const normals = negatives.length;
-  let n = normals - 1;
-  let k = thresholds.length - 1;
-  let falsePositives = 0;
-  let overlap = 0;
   let x0 = 0;
   let y0 = 0;
   let area = 0;
-  while (n >= 0 || k >= 0) {
-    const t = n < 0 ? thresholds[k] : k < 0 ? negatives[n] : Math.max(negatives[n], thresholds[k]);
-    while (n >= 0 && negatives[n] === t) {
-      falsePositives++;
-      n--;
-    }
-    if (k >= 0 && thresholds[k] === t) {
-      overlap += gain[k];
-      k--;
-    }
+  let result: number | undefined;
+  forEachThreshold({ negatives, positives: thresholds }, (_t, reached, falsePositives) => {
     const x1 = falsePositives / normals;
     // the official code clips too: summing 1/|r| may overshoot 1 by rounding
-    const y1 = Math.min(overlap / regions, 1);
+    const y1 = Math.min(overlapAt[reached] / regions, 1);
     if (x1 >= fprLimit) {
       const yAtLimit = y0 + ((y1 - y0) * (fprLimit - x0)) / (x1 - x0);
-      return (area + ((fprLimit - x0) * (y0 + yAtLimit)) / 2) / fprLimit;
+      result = (area + ((fprLimit - x0) * (y0 + yAtLimit)) / 2) / fprLimit;
+      return false;
     }
     area += ((x1 - x0) * (y0 + y1)) / 2;
     x0 = x1;
     y0 = y1;
-  }
-  // not reached: the lowest threshold gives FPR 1 ≥ fprLimit
-  return area / fprLimit;
+  });
+  // always set: the lowest threshold gives FPR 1 ≥ fprLimit
+  return result ?? area / fprLimit;
 }
 
 /** The distinct values of an ascending array, ascending. */

@@ -19,6 +19,7 @@
  */
 import { MetricUndefinedError } from './errors';
 import { sortedClasses, type SortedClasses } from './sorted-classes';
+import { forEachThreshold } from './threshold-sweep';
 import { checkScoresAndLabels, type MessageNames } from './validate';
 
 export interface AurocParams {
@@ -123,20 +124,7 @@ export function rocCurve({ scores, labels, dropIntermediate = true, names }: Roc
   const fps = [0];
   const tps = [0];
   const thresholds = [Infinity];
-  let p = positives.length - 1;
-  let n = negatives.length - 1;
-  let tp = 0;
-  let fp = 0;
-  while (p >= 0 || n >= 0) {
-    const t = p < 0 ? negatives[n] : n < 0 ? positives[p] : Math.max(positives[p], negatives[n]);
-    while (p >= 0 && positives[p] === t) {
-      tp++;
-      p--;
-    }
-    while (n >= 0 && negatives[n] === t) {
-      fp++;
-      n--;
-    }
+  forEachThreshold(sorted, (t, tp, fp) => {
     const last = fps.length - 1;
     // the last kept point lies on the segment from the one before it to (fp, tp): replace it
     if (
@@ -152,7 +140,7 @@ export function rocCurve({ scores, labels, dropIntermediate = true, names }: Roc
       tps.push(tp);
       thresholds.push(t);
     }
-  }
+  });
   return {
     fpr: Float64Array.from(fps, (v) => v / negatives.length),
     tpr: Float64Array.from(tps, (v) => v / positives.length),

@@ -1,5 +1,5 @@
 /**
- * From nearest-centre distances to anomaly maps (paper §3.4; anomalib `cfa/anomaly_map.py`):
+ * From nearest-centre distances to anomaly maps (paper §3.3, Eq. 4–5; anomalib `cfa/anomaly_map.py`):
  *
  *   S_t = d₁ (the nearest of the K distances)
  *   certainty = softmin(d₁ … d_K)[1] = exp(−d₁) / Σ_k exp(−d_k)

@@ -1,10 +1,12 @@
 /**
  * @cfa/scoring — what CFA computes from nearest-centre distances.
  *
- * - Loss (paper Eq. 3–5): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
- *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece),
+ * - Loss (paper §3.1, Eq. 1–3): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
+ *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
+ *   `lossGraphInputs` + `lossGraphFeeds`, its sums over images `lowerLossSumsTotal`,
+ *   `lossSumOutputs`, `lossSumsFromOutputs`),
  *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
- * - Anomaly map (paper §3.4): `patchAnomalyScores` (softmin certainty × nearest distance),
+ * - Anomaly map (paper §3.3, Eq. 4–5): `patchAnomalyScores` (softmin certainty × nearest distance),
  *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`.
  * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
  */
@@ -31,8 +33,21 @@ export type {
   LossTfParams,
   LossValues,
 } from './loss';
-export { lowerCfaLossGradient } from './loss-onnx';
-export type { LossGraphInputs, LossGraphOutputs } from './loss-onnx';
+export {
+  lossGraphFeeds,
+  lossGraphInputs,
+  lossSumOutputs,
+  lossSumsFromOutputs,
+  lowerCfaLossGradient,
+  lowerLossSumsTotal,
+} from './loss-onnx';
+export type {
+  LossGraphFeedsParams,
+  LossGraphInputs,
+  LossGraphOutputs,
+  LossStepInputs,
+  LossSumsGraph,
+} from './loss-onnx';
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';

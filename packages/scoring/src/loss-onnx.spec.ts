@@ -1,23 +1,15 @@
 import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
-import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
+import { createMemoryBank, createNearestSearch, type MemoryBank } from '@cfa/memory-bank';
 import { describe, expect, it } from 'vitest';
-import {
-  cfaLossAndGradient,
-  LossConfigSchema,
-  type LossConfig,
-  lossFromSums,
-  neighboursNeeded,
-  termScales,
-} from './loss';
-import { lowerCfaLossGradient } from './loss-onnx';
+import { cfaLossAndGradient, LossConfigSchema, type LossConfig, lossFromSums, neighboursNeeded } from './loss';
+import { lossGraphFeeds, lossGraphInputs, lowerCfaLossGradient } from './loss-onnx';
 
 /** Runs the lowered loss on one set of inputs; returns the loss values and ∂loss/∂φ. */
 async function ortLoss(
   phi: Float32Array,
   count: number,
   dim: number,
-  centres: Float32Array,
-  size: number,
+  bank: MemoryBank,
   nearest: { indices: Int32Array; distances: Float32Array },
   k: number,
   r: number,
@@ -29,12 +21,9 @@ async function ortLoss(
     g,
     {
       phi: g.input('phi', ['p', dim]),
-      centres: g.input('centres', ['m', dim]),
       indices: g.input('idx', ['p', k], 'int64'),
       distances: g.input('dist', ['p', k]),
-      r2: g.input('r2', []),
-      attWeight: g.input('att_w', []),
-      repWeight: g.input('rep_w', []),
+      ...lossGraphInputs(g, dim),
     },
     config,
   );
@@ -45,20 +34,13 @@ async function ortLoss(
     rep_sum: out.repSum,
     rep_active: out.repActive,
   };
-  for (const [name, value] of Object.entries(names)) {
-    g.node('Identity', [value], {}, [name]);
-    g.output(name, name === 'grad_phi' ? ['p', dim] : []);
-  }
+  for (const [name, value] of Object.entries(names)) g.namedOutput(value, name, name === 'grad_phi' ? ['p', dim] : []);
   const runner = await createOrtRunner(engine, g.toBytes(), 'loss test');
-  const scale = termScales(count, config);
   const res = await runner.run({
     phi: { data: phi, dims: [count, dim] },
-    centres: { data: centres, dims: [size, dim] },
     idx: { data: BigInt64Array.from(nearest.indices, (v) => BigInt(v)), dims: [count, k] },
     dist: { data: nearest.distances, dims: [count, k] },
-    r2: { data: new Float32Array([r * r]), dims: [] },
-    att_w: { data: new Float32Array([scale.att / config.nu]), dims: [] },
-    rep_w: { data: new Float32Array([scale.rep / config.nu]), dims: [] },
+    ...lossGraphFeeds({ bank, count, r, config }),
   });
   await runner.release();
   const first = (name: string) => (res[name].data as Float32Array)[0];
@@ -95,7 +77,7 @@ describe('lowerCfaLossGradient (ONNX Runtime)', () => {
     await search.release();
     const r = 1.3;
     const ours = cfaLossAndGradient({ phi, count: P, bank, indices, k, r, config });
-    const onnx = await ortLoss(phi, P, D, bank.centres, M, nearest, k, r, config);
+    const onnx = await ortLoss(phi, P, D, bank, nearest, k, r, config);
     expect(ours.lossAtt).toBeGreaterThan(0);
     if (config.terms === 'att+rep') expect(ours.lossRep).toBeGreaterThan(0);
     else expect(onnx.lossRep).toBe(0);

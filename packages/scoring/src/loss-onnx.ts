@@ -8,16 +8,22 @@
  *
  * The graph returns raw sums and active counts per piece so that a caller running one image at a
  * time can add them up; `lossFromSums` (loss.ts) turns the totals into the loss values and ∂loss/∂r.
+ * The values that change from step to step — the centres, r² and the two hinge weights, which
+ * carry the means' 1/(P·K), 1/(P·J) of Eq. 1–2 and the reference code's 1/ν — are graph inputs
+ * (`lossGraphInputs`), filled by `lossGraphFeeds`. A graph over several images adds their sums up
+ * (`lowerLossSumsTotal`) and returns them as outputs (`lossSumOutputs`, read by `lossSumsFromOutputs`).
  *
  * @example
  * ```ts
  * const [distances, indices] = lowerNearest(g, phi, ct, cn, neighboursNeeded(DEFAULT_LOSS_CONFIG));
- * const loss = lowerCfaLossGradient(g, { phi, centres, indices, distances, r2, attWeight, repWeight }, DEFAULT_LOSS_CONFIG);
- * g.output(loss.gradPhi, ['p', 448]);
+ * const loss = lowerCfaLossGradient(g, { phi, indices, distances, ...lossGraphInputs(g, 448) }, DEFAULT_LOSS_CONFIG);
+ * g.namedOutput(loss.gradPhi, 'grad_phi', ['p', 448]);
+ * // feeds: { ...lossGraphFeeds({ bank, count: 4 * 3136, r, config: DEFAULT_LOSS_CONFIG }), … }
  * ```
  */
-import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
-import { type LossConfig, neighbourRoles } from './loss';
+import { attr, type OnnxGraphBuilder, type OrtFeed } from '@cfa/tensor-runtime';
+import type { MemoryBank } from '@cfa/memory-bank';
+import { type LossConfig, type LossSums, neighbourRoles, termScales } from './loss';
 
 export interface LossGraphInputs {
   /** φ [P, D′]. */
@@ -45,6 +51,40 @@ export interface LossGraphOutputs {
   /** Σ max(0, r² − D − α) over the repulsion terms, and how many were positive. */
   repSum: string;
   repActive: string;
+}
+
+/** The loss inputs that change between steps: centres, r2, att_weight, rep_weight. */
+export type LossStepInputs = Pick<LossGraphInputs, 'centres' | 'r2' | 'attWeight' | 'repWeight'>;
+
+/** Graph inputs `centres` [M, D′], `r2`, `att_weight`, `rep_weight` (scalars), for `lossGraphFeeds`. */
+export function lossGraphInputs(g: OnnxGraphBuilder, dim: number): LossStepInputs {
+  return {
+    centres: g.input('centres', ['m', dim]),
+    r2: g.input('r2', []),
+    attWeight: g.input('att_weight', []),
+    repWeight: g.input('rep_weight', []),
+  };
+}
+
+export interface LossGraphFeedsParams {
+  bank: MemoryBank;
+  /** Patches in the step (images · H·W): the means of Eq. 1–2 run over them. */
+  count: number;
+  /** The radius r. */
+  r: number;
+  config: LossConfig;
+}
+
+/** The feeds of `lossGraphInputs` for one step. */
+export function lossGraphFeeds({ bank, count, r, config }: LossGraphFeedsParams): Record<string, OrtFeed> {
+  const scale = termScales(count, config);
+  const scalar = (v: number) => ({ data: new Float32Array([v]), dims: [] });
+  return {
+    centres: { data: bank.centres, dims: [bank.size, bank.dim] },
+    r2: scalar(r * r),
+    att_weight: scalar(scale.att / config.nu),
+    rep_weight: scalar(scale.rep / config.nu),
+  };
 }
 
 export function lowerCfaLossGradient(
@@ -107,5 +147,43 @@ export function lowerCfaLossGradient(
     attActive: orZero(attActive),
     repSum: orZero(repSum),
     repActive: orZero(repActive),
+  };
+}
+
+/** The hinge sums of `LossGraphOutputs` (value names). */
+export type LossSumsGraph = Pick<LossGraphOutputs, 'attSum' | 'attActive' | 'repSum' | 'repActive'>;
+
+/** `total` plus one more image's sums (the first image's, `total` undefined, as they are). */
+export function lowerLossSumsTotal(
+  g: OnnxGraphBuilder,
+  total: LossSumsGraph | undefined,
+  image: LossSumsGraph,
+): LossSumsGraph {
+  if (!total)
+    return { attSum: image.attSum, attActive: image.attActive, repSum: image.repSum, repActive: image.repActive };
+  const add = (a: string, b: string) => g.node('Add', [a, b])[0];
+  return {
+    attSum: add(total.attSum, image.attSum),
+    attActive: add(total.attActive, image.attActive),
+    repSum: add(total.repSum, image.repSum),
+    repActive: add(total.repActive, image.repActive),
+  };
+}
+
+const SUM_OUTPUTS = { attSum: 'att_sum', attActive: 'att_active', repSum: 'rep_sum', repActive: 'rep_active' } as const;
+
+/** The sums as scalar graph outputs att_sum, att_active, rep_sum, rep_active. */
+export function lossSumOutputs(g: OnnxGraphBuilder, sums: LossSumsGraph): void {
+  for (const [key, name] of Object.entries(SUM_OUTPUTS)) g.namedOutput(sums[key as keyof LossSumsGraph], name, []);
+}
+
+/** The sums of a run of a graph with `lossSumOutputs`, for `lossFromSums`. */
+export function lossSumsFromOutputs(out: Record<string, { data: Float32Array | BigInt64Array }>): LossSums {
+  const first = (name: string) => (out[name].data as Float32Array)[0];
+  return {
+    attSum: first(SUM_OUTPUTS.attSum),
+    attActive: first(SUM_OUTPUTS.attActive),
+    repSum: first(SUM_OUTPUTS.repSum),
+    repActive: first(SUM_OUTPUTS.repActive),
   };
 }

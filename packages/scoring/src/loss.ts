@@ -1,12 +1,13 @@
 /**
- * CFA's coupled-hypersphere loss (paper §3.3, Eq. 3–5; anomalib `cfa/loss.py`), with squared
- * Euclidean distances D to the K + J nearest centres of every patch feature, sorted:
+ * CFA's coupled-hypersphere loss (paper §3.1, Eq. 1–3, with the reference code's 1/ν; anomalib
+ * `cfa/loss.py`), with squared Euclidean distances D to the K + J nearest centres of every patch
+ * feature, sorted:
  *
  *   L_att = mean over t and the K nearest of max(0, D(φ(p_t), c_k) − r²)
  *   L_rep = mean over t and the J hard negatives of max(0, r² − D(φ(p_t), c_j) − α)
  *   loss  = (L_att + L_rep) / ν
  *
- * Only the K + J gathered distances carry gradient (see cfa-spec.md, "Where the time goes"): the
+ * Only the K + J gathered distances carry gradient (see docs/method.md, "The loss"): the
  * nearest indices are found without gradient, and these functions recompute just those distances.
  * Two implementations, one definition: `cfaLossTf` (TensorFlow.js autograd) and
  * `cfaLossAndGradient` (closed-form gradient on typed arrays, for the ONNX Runtime path).

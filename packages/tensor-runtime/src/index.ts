@@ -3,6 +3,8 @@
  * - `selectTfBackend`, `describeTfBackend`: the TensorFlow.js chain tfjs-node-gpu → tfjs-node → wasm → cpu.
  * - `selectEngine`, `describeEngine`, `loadOrt`: ONNX Runtime (fast CPU path) or TensorFlow.js.
  * - `OnnxGraphBuilder`, `attr`, `createOrtRunner`: lower models to ONNX in memory and run them.
+ * - `AdamW`, `OptimizerConfigSchema`: torch's AdamW (amsgrad, decoupled weight decay) on typed
+ *   arrays, the optimiser of both engines.
  * - `createRng`, `hashString`: seeded randomness.
  * - `assertShape`, `assert`, `product`: boundary checks; `maxRelativeError` for parity checks.
  */
@@ -31,6 +33,8 @@ export { ONNX_OPSET, OnnxGraphBuilder, attr } from './onnx-graph';
 export type { OnnxDim, OnnxElementType } from './onnx-graph';
 export { ORT_PROFILE_ENV, ORT_PROVIDERS_ENV, createOrtRunner, requireOrt } from './ort-session';
 export type { OrtFeed, OrtOutput, OrtRunner } from './ort-session';
+export { AdamW, OptimizerConfigSchema } from './adamw';
+export type { OptimizerConfig } from './adamw';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';
 export { assert, assertShape, maxRelativeError, product } from './shape';

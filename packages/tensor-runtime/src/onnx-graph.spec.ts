@@ -22,6 +22,22 @@ describe('OnnxGraphBuilder + ONNX Runtime', () => {
     await runner.release();
   });
 
+  it('namedOutput exposes a fresh value under a fixed name, int64 included', async () => {
+    const engine = await selectEngine({ requested: 'ort', threads: 1 });
+    const g = new OnnxGraphBuilder('named');
+    const x = g.input('x', ['n', 3]);
+    const [values, indices] = g.node('TopK', [x, g.ints('k', [2])], { axis: attr.int(-1), largest: attr.int(1) }, 2);
+    expect(g.namedOutput(values, 'top', ['n', 2])).toBe('top');
+    g.namedOutput(indices, 'where', ['n', 2], 'int64');
+    const runner = await createOrtRunner(engine, g.toBytes(), 'named');
+    const out = await runner.run({ x: { data: new Float32Array([1, 3, 2]), dims: [1, 3] } });
+    await runner.release();
+    expect(Object.keys(out).sort()).toEqual(['top', 'where']);
+    expect(Array.from(out.top.data as Float32Array)).toEqual([3, 2]);
+    expect(Array.from(out.where.data as BigInt64Array)).toEqual([1n, 2n]);
+    expect(() => g.namedOutput(values, 'top', ['n', 2])).toThrow(/'top' defined twice/);
+  });
+
   it('refuses an initializer whose length does not match its dims, naming it', () => {
     const g = new OnnxGraphBuilder('bad');
     expect(() => g.initializer('w', new Float32Array(5), [2, 3])).toThrow(

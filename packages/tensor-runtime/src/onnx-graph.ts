@@ -106,6 +106,15 @@ export class OnnxGraphBuilder {
     return name;
   }
 
+  /**
+   * Makes `value` a graph output under `name` (an Identity node: lowerings return fresh value
+   * names, runners read outputs by fixed ones); returns `name`.
+   */
+  namedOutput(value: string, name: string, dims: OnnxDim[], type: OnnxElementType = 'float'): string {
+    this.node('Identity', [value], {}, [name]);
+    return this.output(name, dims, type);
+  }
+
   /** A constant tensor stored in the model (weights, shapes, axes). */
   initializer(name: string, data: Float32Array | BigInt64Array | number[], dims: number[]): string {
     const count = dims.reduce((a, b) => a * b, 1);

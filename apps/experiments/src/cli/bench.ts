@@ -1,27 +1,30 @@
 /**
  * `bench`: the speed table — resnet18 and wide_resnet50_2 at 224, batch 4, on the embedded
- * default — for each engine, and with `--reference` the PyTorch reference on the same images and
- * weights in the same invocation, with the ratio ours / PyTorch for every row. Writes JSON and
- * markdown and logs them to MLflow as a run.
+ * default, with the default `CfaConfig` — for each engine, and with `--reference` the PyTorch
+ * reference on the same images and weights in the same invocation, with the ratio ours / PyTorch
+ * for every row. Writes JSON and markdown and logs them to MLflow as a run.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Command, Option } from 'commander';
 import { describeEngine, type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
 import { ensureSyntheticDataset, indexCategory, loadSamples, ViewSchema } from '@cfa/data';
 import { encodeSafetensors, loadBackbone } from '@cfa/backbone';
+import { CfaConfigSchema } from '@cfa/cfa';
 import { createTrackingStore } from '@cfa/tracking';
 import { createLogger } from './logger';
 import { positiveInt } from './common-options';
 import { type BenchRow, benchEngine } from '../bench/bench-rows';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
-import { REPO_ROOT } from '../testing/cli-process';
 import { formatTable } from '../report/text-table';
 
 const run = promisify(execFile);
+/** tools/torch-reference, where the PyTorch side of `--reference` lives. */
+const REFERENCE_DIR = fileURLToPath(new URL('../../../../tools/torch-reference/', import.meta.url));
 
 interface BenchOptions {
   backbones: string;
@@ -66,7 +69,13 @@ export function benchCommand(): Command {
       const results: Record<string, Record<string, BenchRow[] | Record<string, number>>> = {};
       const described: string[] = [];
       for (const name of options.backbones.split(',')) {
-        const backbone = await loadBackbone({ name, seed: 0 });
+        // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
+        const config = CfaConfigSchema.parse({ backbone: { name } });
+        const backbone = await loadBackbone({
+          name,
+          seed: config.seed,
+          calibrateBatchNorm: config.backbone.calibrateBatchNorm,
+        });
         await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
         results[name] = {};
         const timed: EngineSelection[] = [];
@@ -75,21 +84,23 @@ export function benchCommand(): Command {
           timed.push(engine);
           described.push(describeEngine(engine));
           log.info(`${name}: timing ${describeEngine(engine)}`);
-          results[name][engineName] = await benchEngine(engine, backbone, pixels, images, size, log.info);
+          results[name][engineName] = await benchEngine({
+            engine,
+            backbone,
+            config,
+            images: pixels,
+            count: images,
+            size,
+            log: log.info,
+          });
         }
         if (options.reference) {
           log.info(`${name}: timing the PyTorch reference`);
           // the same thread count as our engine, or the comparison says nothing (Debian's torch defaults to 1 here)
           const threads = options.threads ?? Math.max(...timed.map((e) => e.threads));
-          const args = [
-            join(REPO_ROOT, 'tools/torch-reference/bench_reference.py'),
-            dir,
-            name,
-            '--threads',
-            String(threads),
-          ];
+          const args = [join(REFERENCE_DIR, 'bench_reference.py'), dir, name, '--threads', String(threads)];
           const { stdout } = await run(options.python, args, {
-            cwd: join(REPO_ROOT, 'tools/torch-reference'),
+            cwd: REFERENCE_DIR,
             maxBuffer: 1 << 20,
             timeout: 3_600_000,
           });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, selectEngine } from '@cfa/tensor-runtime';
+import { createRng, maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBackboneModel } from '../backbone-model';
 import { resnet18Definition, wideResnet50Definition } from '../architectures/resnet';
@@ -26,16 +26,6 @@ function withRandomBatchNorm(weights: StateDict, seed: number): StateDict {
 function randomImages(n: number, size: number, seed: number): Float32Array {
   const rng = createRng(seed);
   return Float32Array.from({ length: n * size * size * 3 }, () => rng.normal());
-}
-
-function maxRelativeError(a: Float32Array, b: Float32Array): number {
-  let maxAbs = 0,
-    maxRef = 0;
-  for (let i = 0; i < a.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(a[i] - b[i]));
-    maxRef = Math.max(maxRef, Math.abs(b[i]));
-  }
-  return maxAbs / maxRef;
 }
 
 beforeAll(async () => {

@@ -9,16 +9,10 @@
  * const maps = await runner.forward(images, 4); // images: Float32Array [4, 224, 224, 3]
  * ```
  */
-import {
-  assert,
-  attr,
-  createOrtRunner,
-  type EngineSelection,
-  OnnxGraphBuilder,
-  type OrtRunner,
-} from '@cfa/tensor-runtime';
+import { attr, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import type { BackboneModel } from '../backbone-model';
 import { featureShapesFor } from '../backbone-model';
+import { assertImageBatch } from './image-batch';
 import { lowerBackboneToOnnx } from './onnx-lowering';
 
 export interface FeatureMap {
@@ -53,12 +47,7 @@ export async function createOrtBackboneRunner(
   const runner: OrtRunner = await createOrtRunner(engine, g.toBytes(), `${model.definition.name} backbone`);
   return {
     async forward(images, batch) {
-      assert(
-        images.length === batch * inputSize * inputSize * 3,
-        `${model.definition.name}.forward`,
-        () =>
-          `images must hold [${batch}, ${inputSize}, ${inputSize}, 3] = ${batch * inputSize * inputSize * 3} values, got ${images.length}`,
-      );
+      assertImageBatch(`${model.definition.name}.forward`, images, batch, inputSize);
       const out = await runner.run({ images: { data: images, dims: [batch, inputSize, inputSize, 3] } });
       return shapes.map((s) => ({
         data: out[s.name].data as Float32Array,

@@ -12,8 +12,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertShape } from '@cfa/tensor-runtime';
 import type { BackboneModel } from '../backbone-model';
-import { type ConvSpec, type NetBuilder, paddingPair, type PoolSpec } from '../architectures/net-builder';
+import type { ConvSpec, NetBuilder } from '../architectures/net-builder';
 import { requireWeight } from '../weights/state-dict';
+import { TF_NET_OPS, tfConv2d, toTfFilter } from './tf-ops';
 
 export interface TfBackboneRunner {
   /** images [N, H, W, 3] float32 (ImageNet-normalised) → feature maps [N, h, w, C] in definition order. */
@@ -26,15 +27,6 @@ interface TfConv {
   bias: tf.Tensor1D;
   depthwise: boolean;
   bn?: { mean: tf.Tensor1D; variance: tf.Tensor1D; gamma: tf.Tensor1D; beta: tf.Tensor1D };
-}
-
-/** OIHW → HWIO (regular) or HW(I)(multiplier) for depthwise. */
-function toTfFilter(data: Float32Array, shape: number[], depthwise: boolean): tf.Tensor4D {
-  const [o, i, h, w] = shape;
-  const oihw = tf.tensor4d(data, [o, i, h, w]);
-  const filter = depthwise ? tf.transpose(oihw, [2, 3, 0, 1]) : tf.transpose(oihw, [2, 3, 1, 0]);
-  oihw.dispose();
-  return filter as tf.Tensor4D;
 }
 
 export function createTfBackboneRunner(
@@ -74,30 +66,14 @@ export function createTfBackboneRunner(
   }
 
   const builder: NetBuilder<tf.Tensor4D> = {
+    ...TF_NET_OPS,
     convBn(conv: string, _bn: string | null, x: tf.Tensor4D, spec: ConvSpec): tf.Tensor4D {
       const c = convs.get(conv)!;
-      const [begin, end] = paddingPair(spec.padding);
-      const s = spec.stride ?? 1;
-      const pad: [[number, number], [number, number], [number, number], [number, number]] = [
-        [0, 0],
-        [begin, end],
-        [begin, end],
-        [0, 0],
-      ];
-      let y = c.depthwise ? tf.depthwiseConv2d(x, c.filter, s, pad) : tf.conv2d(x, c.filter, s, pad);
+      let y = tfConv2d(x, c.filter, spec, c.depthwise);
       y = tf.add(y, c.bias);
       if (c.bn) y = tf.batchNorm(y, c.bn.mean, c.bn.variance, c.bn.beta, c.bn.gamma, model.definition.bnEps);
       return y;
     },
-    relu: (x) => tf.relu(x),
-    leakyRelu: (x, slope) => tf.leakyRelu(x, slope),
-    silu: (x) => tf.mul(x, tf.sigmoid(x)),
-    sigmoid: (x) => tf.sigmoid(x),
-    maxPool: (x: tf.Tensor4D, spec: PoolSpec) => tf.maxPool(x, spec.kernel, spec.stride, spec.padding),
-    globalAvgPool: (x) => tf.mean(x, [1, 2], true),
-    add: (a, b) => tf.add(a, b),
-    mul: (a, b) => tf.mul(a, b),
-    concat: (xs) => tf.concat(xs, 3),
   };
 
   return {

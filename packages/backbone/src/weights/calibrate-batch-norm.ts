@@ -13,24 +13,9 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  type BackboneDefinition,
-  type ConvSpec,
-  type NetBuilder,
-  paddingPair,
-  type PoolSpec,
-} from '../architectures/net-builder';
+import type { BackboneDefinition, ConvSpec, NetBuilder } from '../architectures/net-builder';
+import { TF_NET_OPS, tfConv2d, toTfFilter } from '../execution/tf-ops';
 import { requireWeight, type StateDict } from './state-dict';
-
-function hwio(data: Float32Array, shape: number[], depthwise: boolean): tf.Tensor4D {
-  return tf.tidy(
-    () =>
-      tf.transpose(
-        tf.tensor4d(data, shape as [number, number, number, number]),
-        depthwise ? [2, 3, 0, 1] : [2, 3, 1, 0],
-      ) as tf.Tensor4D,
-  );
-}
 
 export function calibrateBatchNorm(
   def: BackboneDefinition,
@@ -43,20 +28,11 @@ export function calibrateBatchNorm(
     [...weights].map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]),
   );
   const builder: NetBuilder<tf.Tensor4D> = {
+    ...TF_NET_OPS,
     convBn(conv: string, bn: string | null, x: tf.Tensor4D, spec: ConvSpec): tf.Tensor4D {
       const w = requireWeight(out, `${conv}.weight`);
       const depthwise = (spec.groups ?? 1) > 1;
-      const filter = hwio(w.data, w.shape, depthwise);
-      const [begin, end] = paddingPair(spec.padding);
-      const pad: [[number, number], [number, number], [number, number], [number, number]] = [
-        [0, 0],
-        [begin, end],
-        [begin, end],
-        [0, 0],
-      ];
-      let y = depthwise
-        ? tf.depthwiseConv2d(x, filter, spec.stride ?? 1, pad)
-        : tf.conv2d(x, filter, spec.stride ?? 1, pad);
+      let y = tfConv2d(x, toTfFilter(w.data, w.shape, depthwise), spec, depthwise);
       if (spec.bias) y = tf.add(y, requireWeight(out, `${conv}.bias`).data);
       if (!bn) return y;
       const { mean, variance } = tf.moments(y, [0, 1, 2]);
@@ -66,15 +42,6 @@ export function calibrateBatchNorm(
       const beta = requireWeight(out, `${bn}.bias`).data;
       return tf.batchNorm(y, mean, variance, beta, gamma, def.bnEps) as tf.Tensor4D;
     },
-    relu: (x) => tf.relu(x),
-    leakyRelu: (x, slope) => tf.leakyRelu(x, slope),
-    silu: (x) => tf.mul(x, tf.sigmoid(x)),
-    sigmoid: (x) => tf.sigmoid(x),
-    maxPool: (x: tf.Tensor4D, s: PoolSpec) => tf.maxPool(x, s.kernel, s.stride, s.padding),
-    globalAvgPool: (x) => tf.mean(x, [1, 2], true),
-    add: (a, b) => tf.add(a, b),
-    mul: (a, b) => tf.mul(a, b),
-    concat: (xs) => tf.concat(xs, 3),
   };
   tf.tidy(() => {
     def.forward(builder, tf.tensor4d(images, [count, size, size, 3]));

@@ -1,0 +1,77 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FidelityEpoch, OfficialResults } from './fidelity-files';
+import { folderDigest } from './fidelity-inputs';
+import { allInside, compareEpochs, fidelityTable, spread } from './fidelity-report';
+
+const epoch = (e: number, v: number, radius: number): FidelityEpoch => ({
+  epoch: e,
+  imageAuroc: v,
+  pixelAuroc: v,
+  pixelAupro: v,
+  pixelProReference: v,
+  radius,
+});
+
+function official(values: number[][], radii: number[]): OfficialResults {
+  return {
+    official: { repository: 'sungwool/CFA_for_anomaly_localization', commit: '0'.repeat(40), patches: [] },
+    torch: '1.13.1',
+    settings: { category: 'c', cnn: 'res18', epochs: radii.length, seeds: values.map((_, i) => i) },
+    weights: { file: 'w', sha256: 'a'.repeat(64) },
+    data: { category: 'c', sha256: 'b'.repeat(64) },
+    runs: values.map((run, seed) => ({ seed, epochs: run.map((v, e) => epoch(e + 1, v, radii[e])) })),
+  };
+}
+
+describe('fidelity comparison', () => {
+  it('sample std over seeds; inside = |our mean − theirs| ≤ 2 std', () => {
+    expect(spread([0.8, 0.82, 0.84])).toMatchObject({ mean: 0.82, min: 0.8, max: 0.84 });
+    expect(spread([0.8, 0.82, 0.84]).std).toBeCloseTo(0.02, 12);
+    const theirs = official([[0.8], [0.82], [0.84]], [0.0092274]);
+    const inside = compareEpochs(theirs, [[epoch(1, 0.855, 0.0092274)], [epoch(1, 0.861, 0.0092274)]]);
+    expect(inside[0].metrics.imageAuroc.inside).toBe(true); // 0.858 − 0.82 = 0.038 ≤ 0.04
+    const outside = compareEpochs(theirs, [[epoch(1, 0.865, 0.0092274)]]);
+    expect(outside[0].metrics.imageAuroc.inside).toBe(false); // 0.045 > 0.04
+    expect(allInside(outside)).toBe(false);
+  });
+
+  it('r must equal the reference code’s to 1e-6 on every epoch and seed', () => {
+    const theirs = official(
+      [
+        [0.8, 0.9],
+        [0.82, 0.91],
+      ],
+      [0.0092274, 0.0200668],
+    );
+    const same = compareEpochs(theirs, [[epoch(1, 0.81, 0.0092279), epoch(2, 0.905, 0.0200668)]]);
+    expect(same.map((r) => r.radius.equal)).toEqual([true, true]);
+    expect(allInside(same)).toBe(true);
+    const off = compareEpochs(theirs, [[epoch(1, 0.81, 0.009229), epoch(2, 0.905, 0.0200668)]]);
+    expect(off[0].radius.equal).toBe(false);
+    expect(fidelityTable(off)).toMatch(/DIFFERENT/);
+  });
+
+  it('a zero spread leaves only rounding room', () => {
+    const theirs = official([[1], [1], [1]], [0.01]);
+    expect(compareEpochs(theirs, [[epoch(1, 1, 0.01)]])[0].metrics.pixelAuroc.inside).toBe(true);
+    expect(compareEpochs(theirs, [[epoch(1, 0.999, 0.01)]])[0].metrics.pixelAuroc.inside).toBe(false);
+  });
+});
+
+describe('folderDigest', () => {
+  it("equals official_run.py's data_digest (os.walk order: folders sorted by path, files sorted within)", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'digest-'));
+    const dir = join(root, 'cat');
+    await mkdir(join(dir, 'a', 'b'), { recursive: true });
+    await mkdir(join(dir, 'ground_truth'), { recursive: true });
+    await writeFile(join(dir, 'a', 'x.txt'), '1');
+    await writeFile(join(dir, 'a', 'b', 'y.txt'), '22');
+    await writeFile(join(dir, 'z.txt'), '333');
+    await writeFile(join(dir, 'ground_truth', 'm.png'), '4444');
+    // python3 -c "import official_run as o; print(o.data_digest(root, 'cat'))" on the same files
+    expect(await folderDigest(dir)).toBe('65f2c7c9b9bf86d3d6e63cacc7adae27777e1ac15f49efa8d671310c68ee2f2d');
+  });
+});
