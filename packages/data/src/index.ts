@@ -2,10 +2,12 @@
  * @cfa/data — images in, model inputs out.
  *
  * - MVTec AD layout: `indexCategory`, `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
- * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`;
+ * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`,
+ *   `inferenceView` (the deterministic view a trained model scores new images under);
  *   CFA++: `companionView` (the resize-only second view), `alignCompanionMap` (its map onto the
  *   primary view's grid).
- * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
+ * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation) = `viewRasters` then
+ *   `normalizeImageNet`; `lowerImageNetNormalization` (the same normalisation as ONNX nodes); `denormalizeToRgb8`,
  *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
  * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
  * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
@@ -13,7 +15,7 @@
  * - `DatasetError`: names the file and what was wrong.
  */
 export { DatasetError } from './errors';
-export { ViewSchema, companionView, viewKey, viewOutputSize, viewPlacement } from './view';
+export { ViewSchema, companionView, inferenceView, viewKey, viewOutputSize, viewPlacement } from './view';
 export { alignCompanionMap } from './companion-map';
 export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, View } from './view';
@@ -21,7 +23,15 @@ export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize
 export type { Raster } from './resize';
 export { decodeImage, decodeMask, encodePng, writePngAtomic } from './decode';
 export type { PngInput } from './decode';
-export { IMAGENET_MEAN, IMAGENET_STD, applyView, denormalizeToRgb8 } from './preprocess';
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  applyView,
+  denormalizeToRgb8,
+  normalizeImageNet,
+  viewRasters,
+} from './preprocess';
+export { lowerImageNetNormalization } from './normalize-onnx';
 export type { ViewedSample } from './preprocess';
 export {
   IMAGE_EXTENSIONS,
