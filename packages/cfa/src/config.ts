@@ -72,6 +72,23 @@ export const ScoringConfigSchema = z.strictObject({
   sigma: z.number().nonnegative().default(4),
 });
 
+/**
+ * Deployable thresholds without test labels (cfa-spec.md, "Model selection must not look at test
+ * labels"): a fraction of train/good is held out of the fit, scored by the fitted model, and the
+ * image and pixel thresholds are the (1 − fpr)-quantiles of its image scores and map values
+ * (`thresholdAtFalsePositiveRate`). The F1-optimal thresholds on the test set stay reported
+ * metrics only. `holdout: 0` trains on every train image (as the reference code does) and sets no
+ * threshold; predict then writes maps and scores and needs an explicit threshold for masks.
+ */
+export const CalibrationConfigSchema = z.strictObject({
+  /** Fraction of train/good held out for the thresholds, chosen by `seed`; 0 = none. */
+  holdout: z.number().min(0).lt(1).default(0.1),
+  /** Image threshold: the fraction of held-out normal images scored above it. */
+  imageFpr: z.number().min(0).lt(1).default(0.01),
+  /** Pixel threshold: the fraction of held-out normal pixels above it. */
+  pixelFpr: z.number().min(0).lt(1).default(0.001),
+});
+
 export const CfaConfigSchema = z
   .strictObject({
     backbone: BackboneConfigSchema.default(BackboneConfigSchema.parse({})),
@@ -82,6 +99,7 @@ export const CfaConfigSchema = z
     optimizer: OptimizerConfigSchema.default(OptimizerConfigSchema.parse({})),
     training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
     scoring: ScoringConfigSchema.default(ScoringConfigSchema.parse({})),
+    calibration: CalibrationConfigSchema.default(CalibrationConfigSchema.parse({})),
     /**
      * CFA++ (paper §4.2, Tables 2, 3 and 7; cfa-spec.md "Data"): 'cfa++' fits a second model on the
      * resize-only companion of `view` (`companionView`: resize 256 + center-crop 224 → resize 224)
