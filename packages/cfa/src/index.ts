@@ -11,9 +11,14 @@
  *   and of inference's embeddings → K nearest distances (TensorFlow.js falls back to the parts).
  * - `embedSamples`, `MemoryEmbeddingCache`, `DiskEmbeddingCache`, `embeddingKey`: the feature cache.
  * - `AdamW`: torch's AdamW (amsgrad, decoupled weight decay) on typed arrays.
+ * - Trained models leave the run: `TrainedCfa` (`run.model`), thresholds from held-out normal
+ *   images (`splitHoldout`, `calibrateThresholds`, `ThresholdsSchema`), the bundle (`saveModel`,
+ *   `loadModel`, `ModelManifestSchema`, `ModelBundleError`), scoring new images
+ *   (`createImagePredictor`) and the one-graph ONNX export (`buildOnnxModel`).
  */
 export {
   BackboneConfigSchema,
+  CalibrationConfigSchema,
   CfaConfigSchema,
   DescriptorConfigSchema,
   MemoryBankConfigSchema,
@@ -58,3 +63,24 @@ export type {
 } from './run-category';
 export { combineViewPredictions } from './view-ensemble';
 export type { CombineViewPredictionsParams } from './view-ensemble';
+export { ThresholdsSchema, calibrateThresholds, splitHoldout } from './calibration';
+export type { Thresholds } from './calibration';
+export type { MemberRole, TrainedCfa, TrainedMember } from './trained-model';
+export {
+  BackboneIdentitySchema,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  MODEL_MANIFEST_FILE,
+  MODEL_TENSORS_FILE,
+  MemberManifestSchema,
+  ModelBundleError,
+  ModelManifestSchema,
+  loadModel,
+  readModelManifest,
+  saveModel,
+} from './model-bundle';
+export type { LoadModelOptions, LoadedModel, MemberManifest, ModelManifest } from './model-bundle';
+export { createImagePredictor } from './predict-images';
+export type { ImageInput, ImagePrediction, ImagePredictor } from './predict-images';
+export { ONNX_EXPORT_VERSION, buildOnnxModel } from './export-onnx';
+export type { OnnxExport, OnnxInputDescription } from './export-onnx';
