@@ -9,7 +9,7 @@
  * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation) = `viewRasters` then
  *   `normalizeImageNet`; `lowerImageNetNormalization` (the same normalisation as ONNX nodes); `denormalizeToRgb8`,
  *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
- * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
+ * - Files: `decodeImage`, `decodeMask`, `probeImage` (header only), `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
  * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
  *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
@@ -21,7 +21,7 @@ export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 export type { Raster } from './resize';
-export { decodeImage, decodeMask, encodePng, writePngAtomic } from './decode';
+export { decodeImage, decodeMask, encodePng, probeImage, writePngAtomic } from './decode';
 export type { PngInput } from './decode';
 export {
   IMAGENET_MEAN,
