@@ -2,8 +2,10 @@
  * What `bench` measures, per backbone and engine, at 224 input and batch 4 on the embedded default:
  * backbone forward, feature-cache hit, descriptor forward+backward, distance + top-k against
  * HW/γc centres, one training epoch with a warm feature cache (the second of two), and inference
- * throughput with γd = γc (paper Table 6), image → map and from cached features (no backbone).
- * Medians of repeated runs after a warm-up.
+ * throughput with γd = γc (paper Table 6), image → map and from cached features (no backbone), and
+ * the throughput of the fitted model exported as one ONNX graph (`buildOnnxModel`, ONNX Runtime
+ * only: image in [0, 1] → map + score, everything inside the graph). Medians of repeated runs after
+ * a warm-up.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,7 +34,9 @@ import {
 } from '@cfa/descriptor';
 import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
 import { anomalyMaps, patchAnomalyScores } from '@cfa/scoring';
+import { IMAGENET_MEAN, IMAGENET_STD } from '@cfa/data';
 import {
+  buildOnnxModel,
   CfaConfigSchema,
   createPatchDistances,
   DiskEmbeddingCache,
@@ -92,6 +96,45 @@ async function pyramidDescriptorPass(engine: EngineSelection, params: CoordConvP
         ...pyramidFeeds(pyramid, levels),
       }),
     release: () => runner.release(),
+  };
+}
+
+/**
+ * The fitted model (γ = 1) as the one-graph ONNX export, fed what a deployment feeds it — the
+ * viewed images in [0, 1] (the bench's are normalised: undone here, outside the timing) — in
+ * batches of 4, after a warm-up.
+ */
+async function exportedModelThroughput(
+  engine: EngineSelection,
+  backbone: BackboneModel,
+  fitted: Awaited<ReturnType<typeof fitCfa>>,
+  levels: EmbeddingLevel[],
+  images: Float32Array,
+  count: number,
+  size: number,
+): Promise<BenchRow> {
+  const onnx = buildOnnxModel({
+    config: fitted.config,
+    backbone,
+    members: [{ role: 'primary', view: fitted.config.view, levels, fitted }],
+  });
+  const rgb = Float32Array.from(
+    images.subarray(0, count * size * size * 3),
+    (v, i) => v * IMAGENET_STD[i % 3] + IMAGENET_MEAN[i % 3],
+  );
+  const runner = await createOrtRunner(engine, onnx.bytes, 'exported model');
+  const px = size * size * 3;
+  const feed = (i: number) => ({ image: { data: rgb.subarray(i * px, (i + 4) * px), dims: [4, size, size, 3] } });
+  await runner.run(feed(0));
+  const t = performance.now();
+  for (let i = 0; i < count; i += 4) await runner.run(feed(i));
+  const value = count / ((performance.now() - t) / 1000);
+  await runner.release();
+  return {
+    key: 'exported_onnx_throughput',
+    label: 'exported ONNX model (image → map + score), γ=1',
+    unit: 'img/s',
+    value,
   };
 }
 
@@ -288,6 +331,7 @@ export async function benchEngine(
     await scorer.release();
   }
   rows.push(...cachedRows);
+  if (name === 'ort') rows.push(await exportedModelThroughput(engine, backbone, fitted, levels, images, count, size));
   await embedder.release();
   log(`${backbone.definition.name} ${name}: throughput done`);
   return rows;
