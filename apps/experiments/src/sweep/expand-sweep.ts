@@ -162,6 +162,7 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
           dataset: { category, ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}) },
           cfa: { ...parsed.data, seed },
           heatmaps: sweep.heatmaps,
+          model: sweep.model,
         });
         const label = Object.entries(assignments)
           .map(([k, v]) => `${k}=${v}`)

@@ -143,4 +143,12 @@ describe('cellKey', () => {
     expect(held).not.toBe(none);
     expect(cellKey(config({ calibration: { holdout: 0.1, pixelFpr: 0.05 } }))).not.toBe(held);
   });
+
+  it('a sweep file’s model outputs reach every cell and leave the keys alone', async () => {
+    const plain = await loadSweep(await sweepFile('demo', valid));
+    const lean = await loadSweep(await sweepFile('demo', { ...valid, model: { mlflow: false } }));
+    expect(plain.cells[0].config.model).toEqual({ bundle: true, mlflow: true });
+    expect(lean.cells.every((c) => c.config.model.mlflow === false && c.config.model.bundle)).toBe(true);
+    expect(lean.cells.map((c) => c.key)).toEqual(plain.cells.map((c) => c.key));
+  });
 });
