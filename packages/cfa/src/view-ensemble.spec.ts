@@ -103,7 +103,15 @@ describe('runCfaOnCategory with ensemble cfa++', () => {
       expect(ensemble.views).toEqual(views);
       expect(primaryEpochs).toEqual([1]);
       expect(companionEpochs).toEqual([1]);
-      expect([...companionPhases].sort()).toEqual(['bank', 'embed-test', 'embed-train', 'predict', 'train']);
+      // 'calibrate': the companion scores the held-out train images too (CFA++ thresholds are the combined maps')
+      expect([...companionPhases].sort()).toEqual([
+        'bank',
+        'calibrate',
+        'embed-test',
+        'embed-train',
+        'predict',
+        'train',
+      ]);
       expect(run.history).toBe(ensemble.primary.history);
       expect(ensemble.companion.history).toHaveLength(1);
 
