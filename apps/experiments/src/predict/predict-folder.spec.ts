@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   // "new" images: the test images, without their folders' labels or masks
   images = join(dir, 'images');
-  await mkdir(join(images, 'line-2'), { recursive: true });
+  await mkdir(images, { recursive: true });
   const index = await indexCategory({ root: dataRoot, category: 'weave' });
   for (const ref of index.test) await cp(ref.imagePath, join(images, `${ref.id.replaceAll('/', '_')}.png`));
 });
@@ -159,15 +159,17 @@ describe('predictFolder', () => {
     // not an image at all: found by the header check, before any scoring
     const bad = join(dir, 'bad');
     await cp(images, bad, { recursive: true });
-    await writeFile(join(bad, 'line-2', 'zz.png'), 'not a png');
+    await mkdir(join(bad, 'zz-line'));
+    await writeFile(join(bad, 'zz-line', 'zz.png'), 'not a png');
     await expect(predictFolder({ modelDir: runDir, input: bad, out, engine })).rejects.toThrow(
-      /bad\/line-2\/zz\.png: cannot decode image/,
+      /bad\/zz-line\/zz\.png: cannot decode image/,
     );
-    // a truncated body passes the header check and fails while scoring, after outputs were staged
+    // a truncated body passes the header check and fails while scoring — in the last chunk, after
+    // the other images' outputs were written (to the staging folder)
     const png = await readFile(join(images, 'test_good_000.png'));
-    await writeFile(join(bad, 'line-2', 'zz.png'), png.subarray(0, Math.floor(png.length * 0.6)));
+    await writeFile(join(bad, 'zz-line', 'zz.png'), png.subarray(0, Math.floor(png.length * 0.6)));
     await expect(predictFolder({ modelDir: runDir, input: bad, out, engine, chunk: 2 })).rejects.toThrow(
-      /bad\/line-2\/zz\.png: cannot decode image/,
+      /bad\/zz-line\/zz\.png: cannot decode image/,
     );
     expect(await readdir(out)).toEqual(['scores.csv']);
     expect(await readFile(join(out, 'scores.csv'), 'utf8')).toBe('earlier results\n');
