@@ -13,7 +13,7 @@
  * - `AdamW`: torch's AdamW (amsgrad, decoupled weight decay) on typed arrays.
  * - Trained models leave the run: `TrainedCfa` (`run.model`), thresholds from held-out normal
  *   images (`splitHoldout`, `calibrateThresholds`, `ThresholdsSchema`), the bundle (`saveModel`,
- *   `loadModel`, `ModelManifestSchema`, `ModelBundleError`), scoring new images
+ *   `loadModel`, `ModelManifestSchema`, `ModelBundleError`; `memberModel`: one CFA++ member alone), scoring new images
  *   (`createImagePredictor`) and the one-graph ONNX export (`buildOnnxModel`).
  */
 export {
@@ -65,6 +65,7 @@ export { combineViewPredictions } from './view-ensemble';
 export type { CombineViewPredictionsParams } from './view-ensemble';
 export { ThresholdsSchema, calibrateThresholds, splitHoldout } from './calibration';
 export type { Thresholds } from './calibration';
+export { memberModel } from './trained-model';
 export type { MemberRole, TrainedCfa, TrainedMember } from './trained-model';
 export {
   BackboneIdentitySchema,

@@ -13,6 +13,7 @@ import { CfaConfigSchema } from './config';
 import { type CategoryRun, runCfaOnCategory } from './run-category';
 import { loadModel, MODEL_MANIFEST_FILE, MODEL_TENSORS_FILE, type ModelManifest, saveModel } from './model-bundle';
 import { createImagePredictor } from './predict-images';
+import { memberModel } from './trained-model';
 
 let root: string;
 let engine: EngineSelection;
@@ -117,6 +118,22 @@ describe('saveModel / loadModel', () => {
     const { model } = await loadModel(dir, { engine });
     expect(model.members).toHaveLength(2);
     expect(model.thresholds).toBeUndefined();
+    // each member can leave alone, as a plain CFA model on its view
+    const companionDir = join(root, 'model-companion');
+    const alone = await saveModel(companionDir, memberModel(plus.model, 'companion'));
+    expect(alone.config).toMatchObject({ ensemble: 'none', view: { kind: 'resize', size: 56 } });
+    const companion = await loadModel(companionDir, { engine });
+    const index = await indexCategory({ root, category: 'disc' });
+    const images = await Promise.all(
+      index.test.map(async (r) => ({ id: r.id, image: await decodeImage(r.imagePath) })),
+    );
+    const predictor = await createImagePredictor(companion.model);
+    const out = await predictor.predict(images);
+    await predictor.release();
+    const expected = plus.ensemble!.companion.prediction.maps;
+    let worst = 0;
+    out.maps.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - expected[i]))));
+    expect(worst).toBeLessThanOrEqual(1e-6);
   });
 
   it.each([

@@ -37,3 +37,22 @@ export interface TrainedCfa {
   /** Absent when nothing was held out (`calibration.holdout: 0`). */
   thresholds?: Thresholds;
 }
+
+/**
+ * One member of a CFA++ model as a plain CFA model of its own (its view, `ensemble: 'none'`), to
+ * save, predict with or export alone. It carries no thresholds: those were set on the combined maps.
+ */
+export function memberModel(model: TrainedCfa, role: MemberRole): TrainedCfa {
+  const member = model.members.find((m) => m.role === role);
+  if (!member)
+    throw new Error(
+      `memberModel: the model has members [${model.members.map((m) => m.role).join(', ')}], no '${role}'`,
+    );
+  const config = { ...model.config, view: member.view, ensemble: 'none' as const };
+  return {
+    config,
+    backbone: model.backbone,
+    members: [{ ...member, role: 'primary', fitted: { ...member.fitted, config } }],
+    ...(model.members.length === 1 && model.thresholds ? { thresholds: model.thresholds } : {}),
+  };
+}
