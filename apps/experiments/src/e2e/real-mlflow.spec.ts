@@ -72,6 +72,10 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
       join(dir, 'out-ablation'),
       '--feature-cache',
       join(dir, 'cache'),
+      // the run structure is what is tested here (model outputs: e2e/model-export.spec.ts); three
+      // wide_resnet50_2 cells would otherwise upload ≈ 170 MB of model each
+      '--model-outputs',
+      'none',
     ]);
     expect(result.code, result.output).toBe(0);
     const runs = await runsOf('ablation-loss');

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { RunConfigSchema } from '../run/run-config';
 import { cellKey, SweepError } from './expand-sweep';
 import { loadSweep } from './load-sweep';
+import { modelOutputs } from '../cli/sweep';
 
 async function sweepFile(name: string, content: object | string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sweeps-'));
@@ -150,5 +151,10 @@ describe('cellKey', () => {
     expect(plain.cells[0].config.model).toEqual({ bundle: true, mlflow: true });
     expect(lean.cells.every((c) => c.config.model.mlflow === false && c.config.model.bundle)).toBe(true);
     expect(lean.cells.map((c) => c.key)).toEqual(plain.cells.map((c) => c.key));
+    const overridden = await loadSweep(await sweepFile('demo', valid), { model: modelOutputs('bundle') });
+    expect(overridden.cells[0].config.model).toEqual({ bundle: true, mlflow: false });
+    expect(modelOutputs('none')).toEqual({ bundle: false, mlflow: false });
+    expect(modelOutputs('mlflow,bundle')).toEqual({ bundle: true, mlflow: true });
+    expect(() => modelOutputs('onnx')).toThrow(/--model-outputs: expected .* got 'onnx'/);
   });
 });
