@@ -2,9 +2,9 @@
  * One sweep cell as an MLflow child run: params (every config field, flattened), per-epoch
  * metrics with their step (CFA++: the companion model's as `companion/train/…`), final metrics,
  * artifacts (result JSON, per-image scores, heatmaps, the model bundle and the MLflow Model with
- * its ONNX export, recorded in `mlflow.log-model.history` as MLflow's `log_model` does), and a status — FINISHED, or FAILED with
- * the error as a tag. Used by the local executor and by queue workers alike, so both log
- * identical runs.
+ * its ONNX export, recorded in `mlflow.log-model.history` as MLflow's `log_model` does), and a
+ * status — FINISHED, or FAILED with the error as a tag. Used by the local executor and by queue
+ * workers alike, so both log identical runs; `train-eval` logs its run the same way (no parent).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
