@@ -11,6 +11,7 @@
  * - `readSafetensors`, `writeSafetensors`, `encodeSafetensors`, `decodeSafetensors`,
  *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
  * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name.
+ * - `stateDictDigest`: a fingerprint of the weights (saved models check it on load).
  */
 export { PLAIN_EMBEDDING, paddingPair, TAPS } from './architectures/net-builder';
 export type { BackboneDefinition, ConvSpec, NetBuilder, Padding, PoolSpec, Taps } from './architectures/net-builder';
@@ -47,6 +48,7 @@ export {
 export type { SafetensorsContents, SafetensorsDtype } from './weights/safetensors';
 export { decodeTorchCheckpoint } from './weights/torch-pickle';
 export { formatShape, requireWeight, weightTensor } from './weights/state-dict';
+export { stateDictDigest } from './weights/state-dict-digest';
 export type { StateDict, WeightTensor } from './weights/state-dict';
 export { WeightMismatchError, checkWeights, describeWeightReport, isCompleteReport } from './weights/validate-weights';
 export type { WeightReport } from './weights/validate-weights';

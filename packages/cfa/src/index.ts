@@ -13,12 +13,20 @@
  *   `createPatchEmbedder` (@cfa/descriptor's, re-exported): the images → embeddings runner that
  *   `embedSamples` takes, so that callers of the method need not reach into a stage package.
  *
+ * - Trained models leave the run: `TrainedCfa` (`run.model`), thresholds from held-out normal
+ *   images (`splitHoldout`, `calibrateThresholds`, `ThresholdsSchema`), the bundle (`saveModel`,
+ *   `loadModel`, `ModelManifestSchema`, `ModelBundleError`; `memberModel`: one CFA++ member
+ *   alone), scoring new images (`createImagePredictor`) and the one-graph ONNX export
+ *   (`buildOnnxModel`).
+ * - The reference protocol as config: `PRESETS`, `evaluatesEveryEpoch` (docs/defaults.md).
+ *
  * The graphs and the optimiser come from the stage packages: descriptor (`lowerPyramidDescriptor`),
  * memory-bank (`lowerDescriptorNearest`), scoring (`lowerCfaLossGradient`, `lossGraphFeeds`) and
  * tensor-runtime (`AdamW`).
  */
 export {
   BackboneConfigSchema,
+  CalibrationConfigSchema,
   CfaConfigSchema,
   DescriptorConfigSchema,
   EvaluationConfigSchema,
@@ -67,3 +75,25 @@ export type {
 } from './run-category';
 export { combineViewPredictions } from './view-ensemble';
 export type { CombineViewPredictionsParams } from './view-ensemble';
+export { ThresholdsSchema, calibrateThresholds, splitHoldout } from './calibration';
+export type { Thresholds } from './calibration';
+export { memberModel } from './trained-model';
+export type { MemberRole, TrainedCfa, TrainedMember } from './trained-model';
+export {
+  BackboneIdentitySchema,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  MODEL_MANIFEST_FILE,
+  MODEL_TENSORS_FILE,
+  MemberManifestSchema,
+  ModelBundleError,
+  ModelManifestSchema,
+  loadModel,
+  readModelManifest,
+  saveModel,
+} from './model-bundle';
+export type { LoadModelOptions, LoadedModel, MemberManifest, ModelManifest } from './model-bundle';
+export { createImagePredictor } from './predict-images';
+export type { ImageInput, ImagePrediction, ImagePredictor } from './predict-images';
+export { ONNX_EXPORT_VERSION, buildOnnxModel } from './export-onnx';
+export type { OnnxExport, OnnxInputDescription } from './export-onnx';

@@ -9,11 +9,17 @@
  * two maps of every test image are averaged on the primary view's grid (`combineViewPredictions`).
  * The test samples (masks, labels) stay the primary view's.
  *
+ * With `calibration.holdout > 0` a seeded fraction of train/good is left out of the fit and scored
+ * by the fitted model (CFA++: both members, maps combined); the image and pixel thresholds are set
+ * from those normal scores (`calibrateThresholds`). `run.model` is the trained model itself, for
+ * `saveModel` and `buildOnnxModel`.
+ *
  * @example
  * ```ts
  * const run = await runCfaOnCategory({ config, root: 'data/synthetic', category: 'weave', engine });
  * run.prediction.imageScores; // one per test image
  * run.ensemble?.views;        // CFA++: ['center-crop:256:224', 'resize:224']
+ * run.thresholds?.pixel;      // from the held-out train images, never from test labels
  * ```
  */
 import type { EngineSelection } from '@cfa/tensor-runtime';
@@ -34,9 +40,11 @@ import { type EmbeddingCache, MemoryEmbeddingCache } from './embedding-cache';
 import { type EmbeddedSamples, embedSamples } from './embed-samples';
 import { type EpochRecord, fitCfa } from './fit';
 import { type Prediction, predictCfa } from './predict';
+import { calibrateThresholds, splitHoldout, type Thresholds } from './calibration';
+import type { TrainedCfa, TrainedMember } from './trained-model';
 import { combineViewPredictions } from './view-ensemble';
 
-export type RunPhase = 'embed-train' | 'bank' | 'train' | 'embed-test' | 'predict';
+export type RunPhase = 'embed-train' | 'bank' | 'train' | 'embed-test' | 'predict' | 'calibrate';
 
 export interface RunProgress {
   phase: RunPhase;
@@ -53,6 +61,8 @@ export interface RunTimings {
   trainSeconds: number;
   embedTestSeconds: number;
   predictSeconds: number;
+  /** Embedding and scoring the held-out train images that set the thresholds (0 without). */
+  calibrateSeconds: number;
 }
 
 /** One of the two models of a CFA++ run, on its own view. */
@@ -78,7 +88,10 @@ export interface ViewEnsembleRun {
 export interface CategoryRun {
   backbone: Pick<BackboneModel, 'weightsSource'> & { name: string; featureChannels: number[] };
   inputSize: number;
+  /** Train images the model was fitted on (train/good minus the calibration hold-out). */
   trainCount: number;
+  /** Train images held out to set the thresholds (`config.calibration.holdout`). */
+  calibrationCount: number;
   /** The primary view's test samples (masks and labels for evaluation). */
   test: LoadedSample[];
   /** CFA++: the combined maps on the primary view's grid. */
@@ -94,6 +107,13 @@ export interface CategoryRun {
   cache: { description: string; trainHits: number; testHits: number };
   /** Present when `config.ensemble` is 'cfa++'. */
   ensemble?: ViewEnsembleRun;
+  /**
+   * The deployed thresholds, from the held-out train images (absent when nothing was held out).
+   * The test set's F1-optimal thresholds are metrics, never these.
+   */
+  thresholds?: Thresholds;
+  /** The trained model (backbone, fitted members, thresholds), for `saveModel` and `buildOnnxModel`. */
+  model: TrainedCfa;
 }
 
 export interface RunCategoryOptions {
@@ -118,12 +138,19 @@ interface ViewRun extends EnsembleMemberRun {
   train: EmbeddedSamples;
   test: EmbeddedSamples;
   descriptorChannels: number;
+  /** The held-out train images' prediction, when any were held out. */
+  heldOut?: Prediction;
+  member: TrainedMember;
 }
 
 interface ViewRunOptions {
   config: CfaConfig;
   view: View;
+  role: TrainedMember['role'];
   index: CategoryIndex;
+  /** The split of `index.train`: fitted on, and held out for the thresholds. */
+  fitRefs: SampleRef[];
+  holdoutRefs: SampleRef[];
   backbone: BackboneModel;
   embedder: PatchEmbedder;
   engine: EngineSelection;
@@ -139,7 +166,10 @@ interface ViewRunOptions {
 async function runView({
   config,
   view,
+  role,
   index,
+  fitRefs,
+  holdoutRefs,
   backbone,
   embedder,
   engine,
@@ -150,7 +180,7 @@ async function runView({
   onEpochPrediction,
 }: ViewRunOptions): Promise<ViewRun> {
   const inputSize = viewOutputSize(view);
-  const embed = (refs: SampleRef[], phase: 'embed-train' | 'embed-test', keepSamples = false) =>
+  const embed = (refs: SampleRef[], phase: 'embed-train' | 'embed-test' | 'calibrate', keepSamples = false) =>
     embedSamples({
       refs,
       view,
@@ -161,7 +191,7 @@ async function runView({
       onProgress: (done, total, cached) =>
         onProgress({ phase, done, total, detail: cached ? `${cached} cached` : undefined }),
     });
-  const train = await embed(index.train, 'embed-train');
+  const train = await embed(fitRefs, 'embed-train');
   // per-epoch evaluation (the reference code's protocol) needs the test set before training
   const everyEpoch = evaluatesEveryEpoch(config.evaluation) && onEpochPrediction !== undefined;
   const earlyTest = everyEpoch ? await embed(index.test, 'embed-test', keepTestSamples) : undefined;
@@ -186,11 +216,24 @@ async function runView({
     inputSize,
     onProgress: (done, total) => onProgress({ phase: 'predict', done, total }),
   });
+  let heldOut: Prediction | undefined;
+  const calibrateStart = performance.now();
+  if (holdoutRefs.length) {
+    const held = await embed(holdoutRefs, 'calibrate');
+    heldOut = await predictCfa({
+      model: fitted,
+      test: held.set,
+      inputSize,
+      onProgress: (done, total) => onProgress({ phase: 'calibrate', done, total }),
+    });
+  }
   return {
     view,
     train,
     test,
     prediction,
+    heldOut,
+    member: { role, view, levels: embedder.levels, fitted },
     history: fitted.history,
     radius: fitted.radius,
     bankSize: fitted.bank.size,
@@ -201,6 +244,7 @@ async function runView({
       trainSeconds: fitted.timings.trainSeconds,
       embedTestSeconds: test.seconds,
       predictSeconds: prediction.seconds,
+      calibrateSeconds: holdoutRefs.length ? (performance.now() - calibrateStart) / 1000 : 0,
     },
   };
 }
@@ -221,6 +265,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
   // the companion is resolved before any work, so a resize view fails at once
   const secondView = cfaPlusPlus ? companionView(config.view) : undefined;
   const index = await indexCategory({ root, category });
+  const { fit: fitRefs, holdout: holdoutRefs } = splitHoldout(index.train, config.calibration.holdout, config.seed);
   const backbone = await loadBackbone({
     name: config.backbone.name,
     taps: config.backbone.taps,
@@ -233,12 +278,13 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
   const embedder = await createPatchEmbedder({ engine, backbone, inputSize });
   let secondEmbedder: PatchEmbedder | undefined;
   try {
-    const shared = { config, index, backbone, engine, cache };
+    const shared = { config, index, fitRefs, holdoutRefs, backbone, engine, cache };
     const progress = (view?: 'primary' | 'companion') => (e: RunProgress) =>
       options.onProgress?.(view ? { ...e, view } : e);
     const primary = await runView({
       ...shared,
       view: config.view,
+      role: 'primary',
       embedder,
       keepTestSamples: true,
       onProgress: progress(cfaPlusPlus ? 'primary' : undefined),
@@ -252,12 +298,18 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
         featureChannels: backbone.features.map((f) => f.channels),
       },
       inputSize,
-      trainCount: index.train.length,
+      trainCount: fitRefs.length,
+      calibrationCount: holdoutRefs.length,
       test: primary.test.samples,
       history: primary.history,
       radius: primary.radius,
       bankSize: primary.bankSize,
       descriptorChannels: primary.descriptorChannels,
+    };
+    const trained = (members: TrainedMember[], heldOut?: Prediction) => {
+      const thresholds = heldOut ? calibrateThresholds(heldOut, config.calibration) : undefined;
+      const model: TrainedCfa = { config, backbone, members, ...(thresholds ? { thresholds } : {}) };
+      return { model, ...(thresholds ? { thresholds } : {}) };
     };
     if (!secondView) {
       return {
@@ -265,6 +317,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
         prediction: primary.prediction,
         timings: primary.timings,
         cache: { description: cache.description, trainHits: primary.train.cacheHits, testHits: primary.test.cacheHits },
+        ...trained([primary.member], primary.heldOut),
       };
     }
     // both views give crop-sized inputs, so the embedder is shared; a second one only if not
@@ -274,6 +327,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
     const companion = await runView({
       ...shared,
       view: secondView,
+      role: 'companion',
       embedder: secondEmbedder ?? embedder,
       keepTestSamples: false,
       onProgress: progress('companion'),
@@ -296,6 +350,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
         embedTestSeconds: sum('embedTestSeconds'),
         // both predictions and the alignment
         predictSeconds: prediction.seconds,
+        calibrateSeconds: sum('calibrateSeconds'),
       },
       cache: {
         description: cache.description,
@@ -308,6 +363,13 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
         primary: member(primary),
         companion: member(companion),
       },
+      // the thresholds hold for what CFA++ deploys: the combined maps of the held-out images
+      ...trained(
+        [primary.member, companion.member],
+        primary.heldOut &&
+          companion.heldOut &&
+          combineViewPredictions({ primaryView: config.view, primary: primary.heldOut, companion: companion.heldOut }),
+      ),
     };
   } finally {
     await secondEmbedder?.release();

@@ -66,7 +66,14 @@ describe('runCfaOnCategory with ensemble cfa++', () => {
     root = await tinyDiscCategory('cfa-ensemble-', 3);
   });
 
-  const base = { training: { epochs: 1 }, memoryBank: { gammaC: 2 }, descriptor: { gammaD: 2 }, scoring: { sigma: 1 } };
+  // a quarter of the 4 train images held out for thresholds; the 3 left make one short batch
+  const base = {
+    training: { epochs: 1, dropLast: false },
+    memoryBank: { gammaC: 2 },
+    descriptor: { gammaD: 2 },
+    scoring: { sigma: 1 },
+    calibration: { holdout: 0.25 },
+  };
 
   it.each([
     ['center-crop', { kind: 'center-crop', resize: 64, crop: 56 }, ['center-crop:64:56', 'resize:56']],
@@ -93,7 +100,15 @@ describe('runCfaOnCategory with ensemble cfa++', () => {
       expect(ensemble.views).toEqual(views);
       expect(primaryEpochs).toEqual([1]);
       expect(companionEpochs).toEqual([1]);
-      expect([...companionPhases].sort()).toEqual(['bank', 'embed-test', 'embed-train', 'predict', 'train']);
+      // 'calibrate': the companion scores the held-out train images too (CFA++ thresholds are the combined maps')
+      expect([...companionPhases].sort()).toEqual([
+        'bank',
+        'calibrate',
+        'embed-test',
+        'embed-train',
+        'predict',
+        'train',
+      ]);
       expect(run.history).toBe(ensemble.primary.history);
       expect(ensemble.companion.history).toHaveLength(1);
 

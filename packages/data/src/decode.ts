@@ -23,6 +23,21 @@ async function raw(path: string): Promise<{ data: Buffer; width: number; height:
   }
 }
 
+/**
+ * The size of an image from its header alone (no pixels decoded): a cheap check, before long
+ * work, that every input is an image the decoder takes. A truncated body is only found by
+ * `decodeImage`.
+ */
+export async function probeImage(path: string): Promise<{ width: number; height: number; format: string }> {
+  try {
+    const meta = await sharp(path).metadata();
+    if (!meta.width || !meta.height) throw new Error('no image size in the header');
+    return { width: meta.width, height: meta.height, format: meta.format ?? 'unknown' };
+  } catch (error) {
+    throw new DatasetError(path, `cannot decode image (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
 /** RGB float in [0, 1], HWC; grayscale is repeated to 3 channels, alpha dropped. */
 export async function decodeImage(path: string): Promise<Raster> {
   const { data, width, height, channels } = await raw(path);

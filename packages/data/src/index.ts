@@ -2,28 +2,47 @@
  * @cfa/data — images in, model inputs out.
  *
  * - MVTec AD layout: `indexCategory`, `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
- * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`;
+ * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`,
+ *   `inferenceView` (the deterministic view a trained model scores new images under);
  *   CFA++: `companionView` (the resize-only second view), `alignCompanionMap` (its map onto the
  *   primary view's grid).
- * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
- *   `resizeLanczos` (Pillow's, as the reference code), `resizeBilinear` (antialiased), `resizeNearest`,
- *   `rotateAboutCentre`.
- * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
+ * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation) = `viewRasters` then
+ *   `normalizeImageNet`; `lowerImageNetNormalization` (the same normalisation as ONNX nodes);
+ *   `denormalizeToRgb8`, `resizeLanczos` (Pillow's, as the reference code), `resizeBilinear`
+ *   (antialiased), `resizeNearest`, `rotateAboutCentre`.
+ * - Files: `decodeImage`, `decodeMask`, `probeImage` (header only), `encodePng`, `writePngAtomic`
+ *   (atomic writes: @cfa/io).
  * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
  *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
  */
 export { DatasetError } from './errors';
-export { ResizeFilterSchema, ViewSchema, companionView, viewKey, viewOutputSize, viewPlacement } from './view';
+export {
+  ResizeFilterSchema,
+  ViewSchema,
+  companionView,
+  inferenceView,
+  viewKey,
+  viewOutputSize,
+  viewPlacement,
+} from './view';
 export { alignCompanionMap } from './companion-map';
 export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, ResizeFilter, SourceSize, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 export { resizeLanczos } from './resize-lanczos';
 export type { Raster } from './resize';
-export { decodeImage, decodeMask, encodePng, writePngAtomic } from './decode';
+export { decodeImage, decodeMask, encodePng, probeImage, writePngAtomic } from './decode';
 export type { PngInput } from './decode';
-export { IMAGENET_MEAN, IMAGENET_STD, applyView, denormalizeToRgb8 } from './preprocess';
+export {
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  applyView,
+  denormalizeToRgb8,
+  normalizeImageNet,
+  viewRasters,
+} from './preprocess';
+export { lowerImageNetNormalization } from './normalize-onnx';
 export type { ViewedSample } from './preprocess';
 export {
   IMAGE_EXTENSIONS,

@@ -119,6 +119,19 @@ export function viewPlacement(view: View, sampleId: string, source?: SourceSize)
 }
 
 /**
+ * The deterministic view under which a trained model scores new images (predict, ONNX export).
+ * `center-crop` and `resize` are deterministic already; `rd-mvtec`'s random rotation and crop are
+ * the RD-MVTec benchmark's perturbation of its test set (paper Table 3), not part of the model, so
+ * a model trained on it scores the centre crop of the same sizes (its CFA++ companion, with
+ * resize = crop, the whole image resized to the crop).
+ */
+export function inferenceView(view: View): View {
+  return view.kind === 'rd-mvtec'
+    ? { kind: 'center-crop', resize: view.resize, crop: view.crop, filter: view.filter }
+    : view;
+}
+
+/**
  * The resize-only companion of a view: CFA++ (docs/method.md, "Data") averages the anomaly maps of
  * the standard view (resize 256 + center-crop 224) and of resize-only to 224.
  *

@@ -10,7 +10,9 @@
  *   engine, from embeddings or pyramids), and conversions to/from PyTorch's Conv2d weight layout.
  * - As ONNX graph pieces: `lowerPyramidDescriptor` (φ of pyramids: weights fed or constant, the
  *   coordinate term, one chain per image, the feeds) and `lowerPyramidDescriptorGradient` (∂W, ∂b
- *   summed over its images); `lowerPyramidForward` (the per-level product, for any right factors).
+ *   summed over its images); `lowerPyramidForward` (the per-level product, for any right factors);
+ *   `lowerBatchDescriptor` (φ of a batch of full-resolution embeddings, weights as constants: the
+ *   one-graph export).
  * - `parityInputs`, `parityInputsDigest`: the regenerable inputs of the fixtures computed by the
  *   CFA reference code's own modules (tools/torch-reference/official_fixtures.py).
  */
@@ -42,6 +44,8 @@ export {
 } from './embedding-pyramid';
 export type { EmbeddingLevel } from './embedding-pyramid';
 export { lowerPyramidDescriptor, lowerPyramidDescriptorGradient } from './pyramid-descriptor';
+export { lowerBatchDescriptor } from './batch-descriptor';
+export type { BatchDescriptorOptions } from './batch-descriptor';
 export type {
   PyramidDescriptorGraph,
   PyramidDescriptorOptions,

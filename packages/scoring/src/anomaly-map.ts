@@ -116,6 +116,15 @@ function mapOperator(inSize: number, outSize: number, sigma: number): MapOperato
   return op;
 }
 
+/**
+ * The map pipeline along one axis as a dense [outSize, inSize] matrix (float64): the Gaussian blur
+ * of the bilinear upsampling, exactly what `anomalyMaps` applies. `lowerAnomalyMaps` puts the same
+ * matrices into an ONNX graph, so the two compute one operator.
+ */
+export function mapOperatorMatrix(inSize: number, outSize: number, sigma: number): Float64Array {
+  return mapOperator(inSize, outSize, sigma).matrix;
+}
+
 function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOperator {
   const up = new Float64Array(outSize * inSize); // the rows of upsampleBilinear
   for (let i = 0; i < outSize; i++) {

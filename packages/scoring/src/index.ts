@@ -7,7 +7,11 @@
  *   `lossSumOutputs`, `lossSumsFromOutputs`),
  *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
  * - Anomaly map (paper §3.3, Eq. 4–5): `patchAnomalyScores` (softmin certainty × nearest distance),
- *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`.
+ *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`,
+ *   `mapOperatorMatrix` (that upsampling + blur along one axis as a matrix).
+ * - The same as ONNX graph pieces, for a model exported as one graph: `lowerPatchAnomalyScores`,
+ *   `lowerAnomalyMaps`, `lowerImageScores`.
+ * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
  * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
  */
 export {
@@ -49,6 +53,8 @@ export type {
   LossSumsGraph,
 } from './loss-onnx';
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
+export { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores } from './anomaly-map-onnx';
+export { thresholdAtFalsePositiveRate } from './threshold';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
 export type { GaussianBlurParams } from './gaussian-blur';

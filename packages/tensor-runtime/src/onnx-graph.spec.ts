@@ -1,3 +1,4 @@
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { selectEngine } from './engine';
 import { OnnxGraphBuilder, attr } from './onnx-graph';
@@ -49,5 +50,21 @@ describe('OnnxGraphBuilder + ONNX Runtime', () => {
     const g = new OnnxGraphBuilder('dup');
     g.input('x', [1]);
     expect(() => g.input('x', [1])).toThrow(/'x' defined twice/);
+  });
+
+  it('writes the model doc string, metadata_props and input doc strings into the file', () => {
+    const g = new OnnxGraphBuilder('meta');
+    const x = g.input('x', ['n', 2], 'float', 'RGB in [0, 1]');
+    g.node('Identity', [x], {}, ['y']);
+    g.output('y', ['n', 2]);
+    const model = onnxProto.onnx.ModelProto.decode(
+      g.toBytes({ docString: 'a test model', metadata: { 'cfa.format': '1', 'cfa.view': 'center-crop:256:224' } }),
+    );
+    expect(model.docString).toBe('a test model');
+    expect(model.metadataProps.map((p) => [p.key, p.value])).toEqual([
+      ['cfa.format', '1'],
+      ['cfa.view', 'center-crop:256:224'],
+    ]);
+    expect(model.graph?.input?.[0].docString).toBe('RGB in [0, 1]');
   });
 });

@@ -44,9 +44,10 @@ const ELEMENT_TYPE: Record<OnnxElementType, number> = {
   int64: onnx.TensorProto.DataType.INT64,
 };
 
-function valueInfo(name: string, dims: OnnxDim[], type: OnnxElementType) {
+function valueInfo(name: string, dims: OnnxDim[], type: OnnxElementType, docString?: string) {
   return {
     name,
+    ...(docString ? { docString } : {}),
     type: {
       tensorType: {
         elemType: ELEMENT_TYPE[type],
@@ -96,13 +97,14 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  input(name: string, dims: OnnxDim[], type: OnnxElementType = 'float'): string {
-    this.inputs.push(valueInfo(this.claim(name), dims, type));
+  /** A graph input; `docString` says what a caller must feed (shown by Netron and `onnx.helper.printable_graph`). */
+  input(name: string, dims: OnnxDim[], type: OnnxElementType = 'float', docString?: string): string {
+    this.inputs.push(valueInfo(this.claim(name), dims, type, docString));
     return name;
   }
 
-  output(name: string, dims: OnnxDim[], type: OnnxElementType = 'float'): string {
-    this.outputs.push(valueInfo(name, dims, type));
+  output(name: string, dims: OnnxDim[], type: OnnxElementType = 'float', docString?: string): string {
+    this.outputs.push(valueInfo(name, dims, type, docString));
     return name;
   }
 
@@ -167,12 +169,18 @@ export class OnnxGraphBuilder {
     return outNames;
   }
 
-  /** Serialised ModelProto. */
-  toBytes(): Uint8Array {
+  /**
+   * Serialised ModelProto. `docString` and `metadata` (the model's `metadata_props`, string
+   * key → value) travel in the file, for models that leave the process (an exported model says
+   * what it expects and how it was trained).
+   */
+  toBytes(options: { docString?: string; metadata?: Record<string, string> } = {}): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: 'cfa-toolkit',
       opsetImport: [{ domain: '', version: ONNX_OPSET }],
+      ...(options.docString ? { docString: options.docString } : {}),
+      metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
       graph: {
         name: this.graphName,
         node: this.nodes,

@@ -95,3 +95,10 @@ export type {
   SearchRunsResult,
   UpdateRunRequest,
 } from './entities';
+export {
+  ModelRegistryClient,
+  ModelRegistryOptionsSchema,
+  ModelVersionSchema,
+  RegisteredModelSchema,
+  registerModelVersion,
+} from './model-registry';

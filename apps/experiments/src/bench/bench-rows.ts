@@ -9,7 +9,8 @@
  * - inference throughput of `predictCfa` with γd = γc (paper Table 6), from the images (backbone
  *   and patch embedding, then `predictCfa`) and from cached features (`predictCfa` alone: what a
  *   sweep's predict pays per test image). Each is one timed pass after a warm-up pass, like the
- *   reference's, and includes what `predictCfa` sets up per call (its inference session).
+ *   reference's, and includes what `predictCfa` sets up per call (its inference session);
+ * - the fitted model exported as one ONNX graph (export-rows.ts; ONNX Runtime only).
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import {
   memoryEmbeddingSet,
   predictCfa,
 } from '@cfa/cfa';
+import { exportedModelRow } from './export-rows';
 import { stageRows } from './stage-rows';
 import { type BenchRow, median } from './timing';
 
@@ -111,6 +113,8 @@ export async function benchEngine(options: BenchEngineOptions): Promise<BenchRow
   const epochSeconds = fitted.history[1].seconds;
   rows.push({ key: 'epoch_s', label: `training epoch (${count} images, cache warm)`, unit: 's', value: epochSeconds });
   log(`${name}: epoch ${epochSeconds.toFixed(1)} s (the second; the first ${fitted.history[0].seconds.toFixed(1)} s)`);
+  if (engine.name === 'ort')
+    rows.push(await exportedModelRow({ engine, backbone, fitted, levels, images, count, size }));
 
   // inference with γd = γc: a model fitted without epochs (the speed does not depend on training)
   const cachedRows: BenchRow[] = [];

@@ -23,6 +23,7 @@ export interface SweepCliOptions {
   epochs?: number;
   weights?: string;
   backbone?: string;
+  modelOutputs?: string;
   trackingUri?: string;
   featureCache: string;
   out?: string;
@@ -48,7 +49,17 @@ export function sweepOverrides(o: SweepCliOptions): SweepOverrides {
     epochs: o.epochs,
     weights: o.weights,
     backbone: o.backbone,
+    ...(o.modelOutputs !== undefined ? { model: modelOutputs(o.modelOutputs) } : {}),
   };
+}
+
+/** `--model-outputs bundle,mlflow | bundle | mlflow | none` → the sweep file's `model`. */
+export function modelOutputs(value: string): { bundle: boolean; mlflow: boolean } {
+  const parts = list(value) ?? [];
+  const unknown = parts.filter((p) => !['bundle', 'mlflow', 'none'].includes(p));
+  if (unknown.length || parts.length === 0 || (parts.includes('none') && parts.length > 1))
+    throw new Error(`--model-outputs: expected 'bundle', 'mlflow', 'bundle,mlflow' or 'none', got '${value}'`);
+  return { bundle: parts.includes('bundle'), mlflow: parts.includes('mlflow') };
 }
 
 export function addSweepOptions(command: Command): Command {
@@ -60,6 +71,10 @@ export function addSweepOptions(command: Command): Command {
     .option('--epochs <n>', 'training epochs for every cell', nonNegativeInt)
     .option('--weights <file>', 'backbone weight file for every cell (torchvision names)')
     .option('--backbone <name>', 'backbone for every cell (overrides the file, not its axes)')
+    .option(
+      '--model-outputs <list>',
+      "what each cell writes and logs of its trained model: 'bundle', 'mlflow' (the ONNX export as an MLflow Model), both (default) or 'none'",
+    )
     .addOption(
       new Option('--tracking-uri <uri>', 'MLflow tracking server (default: local store ./mlruns)').env(
         'MLFLOW_TRACKING_URI',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RunConfigSchema } from '../run/run-config';
 import { DEFAULT_CATEGORY, QUICK_EPOCHS, trainEvalConfig } from './train-eval';
 
-const engine = { engine: 'auto' };
+const engine = { engine: 'auto', tracking: false };
 
 describe('train-eval: a config file and the flags', () => {
   it("a config file's fields are not overridden by flags that were not given", () => {

@@ -1,18 +1,26 @@
 /**
  * `train-eval`: CFA on one category — train, evaluate, print I-AUROC / P-AUROC / P-AUPRO / P-PRO (ref), write the
- * result JSON, per-image scores and heatmap panels; `--ensemble cfa++` runs CFA++ (two views).
- * Without `--data-root` it runs on the embedded synthetic dataset (generated on first use) with a
- * seeded random-init backbone.
+ * result JSON, per-image scores, heatmap panels and the trained model (`model/`, the bundle that
+ * `predict` and `export` read; `mlflow-model/`, its ONNX export as an MLflow Model); `--ensemble
+ * cfa++` runs CFA++ (two views). The run is logged to MLflow like a one-cell sweep (the local store
+ * `./mlruns` unless `--tracking-uri` / `MLFLOW_TRACKING_URI`); `--register NAME` registers its
+ * MLflow Model in the server's Model Registry. Without `--data-root` it runs on the embedded
+ * synthetic dataset (generated on first use) with a seeded random-init backbone.
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache, type EpochRecord } from '@cfa/cfa';
+import { createTrackingStore, ModelRegistryClient, registerModelVersion } from '@cfa/tracking';
 import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, nonNegativeInt, positiveNumber } from './common-options';
+import type { RunProgress } from '@cfa/cfa';
 import { type RunConfigInput, RunConfigSchema } from '../run/run-config';
-import { type CellMetrics, runCell } from '../run/run-cell';
+import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
 import { BEST_ON_TEST_LEGEND, BEST_ON_TEST_MARK } from '../report/comparison-table';
+import { runTrackedCell } from '../tracking/tracked-cell';
+import { cellKey } from '../sweep/expand-sweep';
+import { MLFLOW_MODEL_DIR } from '../export/mlflow-model';
 import { formatTable, percent } from '../report/text-table';
 import { readConfigFile } from '../run/config-file';
 import { formatConfigError } from '../run/config-errors';
@@ -42,6 +50,19 @@ interface TrainEvalOptions {
   backend?: string;
   threads?: number;
   json?: boolean;
+  holdout?: number;
+  tracking: boolean;
+  trackingUri?: string;
+  register?: string;
+}
+
+/** The MLflow experiment train-eval runs are logged to. */
+export const TRAIN_EVAL_EXPERIMENT = 'train-eval';
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new Error(`expected a fraction in [0, 1), got '${value}'`);
+  return n;
 }
 
 /** The quick default: the paper trains 30 epochs; the embedded demo needs fewer to show the effect. */
@@ -82,10 +103,12 @@ export function trainEvalConfig(
   set(options.selection, (v) => (cfa.evaluation = { ...cfa.evaluation, selection: v }));
   set(options.evalEveryEpoch, (v) => (cfa.evaluation = { ...cfa.evaluation, everyEpoch: v }));
   set(options.seed, (v) => (cfa.seed = v));
+  set(options.holdout, (v) => (cfa.calibration = { ...cfa.calibration, holdout: v }));
   return {
     ...base,
     dataset: {
       ...base.dataset,
+      // a config file may leave the category to the command line
       category: options.category ?? base.dataset?.category ?? DEFAULT_CATEGORY,
       ...(options.dataRoot ? { root: options.dataRoot } : {}),
     },
@@ -143,7 +166,19 @@ export function trainEvalCommand(): Command {
     .option('--seed <n>', 'seed for every random choice', nonNegativeInt)
     .option('--heatmaps <n>', 'heatmap panels to write', nonNegativeInt)
     .option('--out <dir>', 'output folder (default runs/train-eval/<time>-<category>)')
+    .option(
+      '--holdout <fraction>',
+      'fraction of train/good held out of the fit to set the deployed thresholds (default 0.1; 0 = none)',
+      fraction,
+    )
     .option('--feature-cache <dir>', 'keep backbone features on disk here and reuse them across runs')
+    .addOption(
+      new Option('--tracking-uri <uri>', 'MLflow tracking server (default: the local store ./mlruns)').env(
+        'MLFLOW_TRACKING_URI',
+      ),
+    )
+    .option('--no-tracking', 'do not log the run to MLflow')
+    .option('--register <name>', "register the run's MLflow Model under this name (needs an MLflow server)")
     .option('--json', 'print the result JSON on stdout instead of the table');
   addEngineOptions(command);
   return command.action(async (options: TrainEvalOptions) => {
@@ -157,6 +192,23 @@ export function trainEvalCommand(): Command {
       return;
     }
     const config = parsed.data;
+    // found before any work: what --register needs
+    if (options.register !== undefined) {
+      const why = !options.tracking
+        ? '--no-tracking logs nothing to register'
+        : !/^https?:\/\//i.test(options.trackingUri ?? '')
+          ? 'the Model Registry is an MLflow server API: pass --tracking-uri http://… (or set MLFLOW_TRACKING_URI)'
+          : !config.model.mlflow
+            ? 'the run writes no MLflow Model (model.mlflow is false in the config)'
+            : !options.register.trim()
+              ? 'the name is empty'
+              : undefined;
+      if (why) {
+        process.stderr.write(`error: --register ${options.register}: ${why}\n`);
+        process.exitCode = 2;
+        return;
+      }
+    }
     const engine = await selectEngine({
       requested: options.engine,
       tfBackend: options.backend,
@@ -185,16 +237,63 @@ export function trainEvalCommand(): Command {
         config.cfa.training.epochs,
         `loss ${e.loss.toFixed(4)} r ${e.radius.toExponential(2)}`,
       );
-    const result = await runCell({
-      config,
+    const cellOptions = {
       engine,
       outDir,
       cache: options.featureCache ? new DiskEmbeddingCache(options.featureCache) : undefined,
-      onProgress: (e) => progress.update(e.view ? `${e.view} ${e.phase}` : e.phase, e.done, e.total, e.detail),
+      onProgress: (e: RunProgress) =>
+        progress.update(e.view ? `${e.view} ${e.phase}` : e.phase, e.done, e.total, e.detail),
       onEpoch: epochProgress(config.cfa.ensemble === 'cfa++' ? 'primary train' : 'train'),
       onCompanionEpoch: epochProgress('companion train'),
       log: log.info,
-    }).finally(() => progress.stop());
+    };
+    let result: CellResult;
+    let logged: { location: string; runId: string; artifactUri: string } | undefined;
+    if (options.tracking) {
+      // logged like a one-cell sweep: the same params, metrics, artifacts and tags as a sweep's child run
+      const store = createTrackingStore({ uri: options.trackingUri });
+      try {
+        const experimentId = await store.getOrCreateExperiment(TRAIN_EVAL_EXPERIMENT);
+        const tracked = await runTrackedCell({
+          ...cellOptions,
+          store,
+          experimentId,
+          sweepName: TRAIN_EVAL_EXPERIMENT,
+          cell: {
+            key: cellKey(config),
+            name: `${config.dataset.category} train-eval`,
+            category: config.dataset.category,
+            seed: config.cfa.seed,
+            assignments: {},
+            config,
+          },
+        }).finally(() => progress.stop());
+        if (tracked.error || !tracked.result)
+          throw new Error(`${tracked.error?.message ?? 'no result'} (MLflow run ${tracked.runId} marked FAILED)`);
+        result = tracked.result;
+        const run = await store.getRun(tracked.runId);
+        logged = { location: store.location, runId: tracked.runId, artifactUri: run.info.artifactUri };
+      } finally {
+        await store.close();
+      }
+    } else {
+      result = await runCell({ ...cellOptions, config }).finally(() => progress.stop());
+    }
+    let registered: string | undefined;
+    if (options.register !== undefined && logged) {
+      const registry = new ModelRegistryClient({ uri: options.trackingUri! });
+      try {
+        const version = await registerModelVersion(registry, {
+          name: options.register,
+          source: `${logged.artifactUri}/${MLFLOW_MODEL_DIR}`,
+          runId: logged.runId,
+          description: `CFA ${config.cfa.backbone.name} on ${config.dataset.category} (train-eval)`,
+        });
+        registered = `registered ${MLFLOW_MODEL_DIR} of run ${logged.runId} as model '${version.name}' version ${version.version} (models:/${version.name}/${version.version})`;
+      } finally {
+        await registry.close();
+      }
+    }
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       return;
@@ -231,6 +330,17 @@ export function trainEvalCommand(): Command {
         `CFA++: mean of the anomaly maps of ${result.ensemble.views.join(' and ')} (the second aligned to the first's grid); timings are both models'\n`,
       );
     for (const [metric, why] of Object.entries(m.undefinedMetrics)) log.warn(`${metric}: ${why}`);
-    process.stdout.write(`wrote ${outDir}/result.json, scores.csv and heatmaps/\n`);
+    process.stdout.write(
+      `wrote ${outDir}/result.json, scores.csv, heatmaps/${result.savedModel?.bundle ? `, the model bundle ${outDir}/model/` : ''}${result.savedModel?.mlflowModel ? ` and its MLflow Model ${outDir}/${MLFLOW_MODEL_DIR}/` : ''}\n`,
+    );
+    if (result.thresholds)
+      process.stdout.write(
+        `deployed thresholds (from ${result.thresholds.holdoutImages} held-out train images, FPR ${result.thresholds.imageFpr} / ${result.thresholds.pixelFpr}): image ${result.thresholds.image.toPrecision(6)}, pixel ${result.thresholds.pixel.toPrecision(6)}\n`,
+      );
+    if (logged)
+      process.stdout.write(
+        `logged MLflow run ${logged.runId} to ${logged.location}${logged.location.startsWith('http') ? '' : ` (open it with: mlflow ui --backend-store-uri ${logged.location})`}\n`,
+      );
+    if (registered) process.stdout.write(`${registered}\n`);
   });
 }

@@ -1,7 +1,8 @@
 /**
  * One run from config to numbers and pictures: CFA (or CFA++, `cfa.ensemble`) on one category,
- * then the metrics, the result JSON, per-image scores, and heatmap panels. Used by `train-eval`,
- * by every sweep cell and by queue workers alike.
+ * then the metrics, the result JSON, per-image scores, heatmap panels, and the trained model
+ * (`model.bundle`: the bundle in `model/`; `model.mlflow`: the ONNX export as an MLflow Model in
+ * `mlflow-model/`). Used by `train-eval`, by every sweep cell and by queue workers alike.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,9 +18,12 @@ import {
   type Prediction,
   runCfaOnCategory,
   type RunProgress,
+  saveModel,
+  type Thresholds,
 } from '@cfa/cfa';
 import { computeAnomalyMetrics } from '@cfa/metrics';
 import { heatmapPanel } from '../report/heatmap-panel';
+import { MLFLOW_MODEL_DIR, writeMlflowModel } from '../export/mlflow-model';
 import { DEFAULT_SYNTHETIC_ROOT, type RunConfig } from './run-config';
 
 export interface CellMetrics {
@@ -62,7 +66,15 @@ export interface CellResult {
   selection: { kind: 'last' } | { kind: 'best-on-test'; epochOf: Partial<Record<keyof CellMetrics, number>> };
   engine: { name: string; threads: number; tfBackend: string; description: string };
   backbone: { name: string; weights: string; featureChannels: number[] };
-  counts: { train: number; test: number; anomalous: number };
+  /** train = fitted on; calibration = train images held out to set the thresholds. */
+  counts: { train: number; calibration: number; test: number; anomalous: number };
+  /**
+   * The deployed thresholds, set on held-out train images (absent when `calibration.holdout` is 0);
+   * `metrics.imageF1Threshold` / `pixelF1Threshold` are the test set's F1-optimal ones, a metric only.
+   */
+  thresholds?: Thresholds;
+  /** The trained model's folders under the run's folder: the bundle (`model`) and the MLflow Model (`mlflow-model`). */
+  savedModel?: { bundle?: string; mlflowModel?: string };
   model: { bankSize: number; descriptorChannels: number; radius: number };
   /** The primary model's epochs (CFA++: the companion's are in `ensemble.companion.history`). */
   history: EpochRecord[];
@@ -91,6 +103,10 @@ export interface RunCellOptions {
   /** With per-epoch evaluation: the test metrics after each epoch. */
   onEpochMetrics?: (epoch: number, metrics: EvaluationMetrics) => void;
   log?: (line: string) => void;
+  /** The MLflow run the outputs are logged to: named in the MLflow Model's MLmodel. */
+  mlflowRunId?: string;
+  /** Called with MLflow's summary of the logged model (the `mlflow.log-model.history` entry). */
+  onMlflowModel?: (loggedModel: Record<string, unknown>) => void;
 }
 
 /** Masks and labels of the test samples, stacked for the metrics. */
@@ -206,7 +222,13 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
       weights: run.backbone.weightsSource.kind === 'file' ? run.backbone.weightsSource.path : 'random',
       featureChannels: run.backbone.featureChannels,
     },
-    counts: { train: run.trainCount, test: n, anomalous: labels.reduce((a, b) => a + b, 0) },
+    counts: {
+      train: run.trainCount,
+      calibration: run.calibrationCount,
+      test: n,
+      anomalous: labels.reduce((a, b) => a + b, 0),
+    },
+    ...(run.thresholds ? { thresholds: run.thresholds } : {}),
     model: { bankSize: run.bankSize, descriptorChannels: run.descriptorChannels, radius: run.radius },
     history: run.history,
     timings: {
@@ -230,7 +252,22 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
       },
     };
   }
-  if (outDir) await writeOutputs(outDir, result, run, config.heatmaps);
+  if (outDir) {
+    result.savedModel = {};
+    if (config.model.bundle) {
+      await saveModel(join(outDir, 'model'), run.model);
+      result.savedModel.bundle = 'model';
+    }
+    if (config.model.mlflow) {
+      const written = await writeMlflowModel(join(outDir, MLFLOW_MODEL_DIR), run.model, {
+        runId: options.mlflowRunId,
+        artifactPath: options.mlflowRunId ? MLFLOW_MODEL_DIR : undefined,
+      });
+      result.savedModel.mlflowModel = MLFLOW_MODEL_DIR;
+      options.onMlflowModel?.(written.loggedModel);
+    }
+    await writeOutputs(outDir, result, run, config.heatmaps);
+  }
   return result;
 }
 

@@ -97,12 +97,17 @@ function stableStringify(value: unknown): string {
 
 /**
  * The cell key: what the numbers depend on (dataset, resolved config), not the sweep's name. A
- * config field added later is left out while it has the default that reproduces the earlier
- * behaviour (`ensemble: 'none'`), so cells logged before it existed keep their keys and resume.
+ * config field added later is left out while it has the value that reproduces the earlier
+ * behaviour (`ensemble: 'none'`; `calibration` with `holdout: 0`, which fits on every train image
+ * and sets no threshold), so cells logged before it existed keep their keys and resume.
  */
 export function cellKey(config: RunConfig): string {
-  const { ensemble, ...rest } = config.cfa;
-  const cfa = ensemble === 'none' ? rest : config.cfa;
+  const { ensemble, calibration, ...rest } = config.cfa;
+  const cfa = {
+    ...rest,
+    ...(ensemble === 'none' ? {} : { ensemble }),
+    ...(calibration.holdout === 0 ? {} : { calibration }),
+  };
   return createHash('sha256')
     .update(stableStringify({ dataset: config.dataset, cfa }))
     .digest('hex')
@@ -157,6 +162,7 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
           dataset: { category, ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}) },
           cfa: { ...parsed.data, seed },
           heatmaps: sweep.heatmaps,
+          model: sweep.model,
         });
         const label = Object.entries(assignments)
           .map(([k, v]) => `${k}=${v}`)

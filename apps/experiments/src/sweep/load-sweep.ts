@@ -25,6 +25,8 @@ export interface SweepOverrides {
   epochs?: number;
   weights?: string;
   backbone?: string;
+  /** What every cell writes and logs of its trained model (the sweep file's `model`). */
+  model?: { bundle: boolean; mlflow: boolean };
 }
 
 export interface LoadedSweep {
@@ -44,6 +46,7 @@ function applyOverrides(raw: Record<string, unknown>, o: SweepOverrides): Record
   if (o.epochs !== undefined) base.training = { ...base.training, epochs: o.epochs };
   if (o.weights) base.backbone = { ...base.backbone, weights: o.weights };
   if (o.backbone) base.backbone = { ...base.backbone, name: o.backbone };
+  if (o.model) out.model = o.model;
   out.base = base;
   return out;
 }

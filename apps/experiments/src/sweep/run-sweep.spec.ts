@@ -80,7 +80,9 @@ describe('local sweep executor', () => {
     expect((await store.getMetricHistory(trained.info.runId, 'train/loss')).map((m) => m.step)).toEqual([1]);
     expect(trained.data.metrics.image_auroc.value).toBeGreaterThan(0);
     const artifacts = (await store.listArtifacts(trained.info.runId)).map((a) => a.path);
-    expect(artifacts).toEqual(expect.arrayContaining(['heatmaps', 'result.json', 'scores.csv']));
+    expect(artifacts).toEqual(
+      expect.arrayContaining(['heatmaps', 'result.json', 'scores.csv', 'model', 'mlflow-model']),
+    );
     const parentRun = await store.getRun(first.parent.parentRunId);
     expect(parentRun.info.status).toBe('FINISHED');
     expect((await store.listArtifacts(first.parent.parentRunId)).map((a) => a.path)).toEqual(

@@ -14,6 +14,7 @@
  * ```
  */
 import { z } from 'zod';
+import { ModelOutputSchema } from '../run/run-config';
 
 const AxisValue = z.union([z.string(), z.number(), z.boolean()]);
 /** `config.path: [values…]`; at least one value per axis. */
@@ -63,6 +64,11 @@ export const SweepSchema = z.strictObject({
   axes: z.array(AxisSchema).default([]),
   /** Heatmap panels per cell. */
   heatmaps: z.number().int().nonnegative().default(4),
+  /**
+   * What each cell writes and logs of its trained model: the bundle (`model/`) and the MLflow Model
+   * with the ONNX export (`mlflow-model/`, ≈ 135 MB for wide_resnet50_2); `{ mlflow: false }` saves that.
+   */
+  model: ModelOutputSchema.default(ModelOutputSchema.parse({})),
   report: ReportSchema.default(ReportSchema.parse({})),
 });
 

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { SweepError } from './expand-sweep';
+import { RunConfigSchema } from '../run/run-config';
+import { cellKey, SweepError } from './expand-sweep';
 import { loadSweep } from './load-sweep';
+import { modelOutputs } from '../cli/sweep';
 
 async function sweepFile(name: string, content: object | string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sweeps-'));
@@ -127,5 +129,32 @@ describe('loadSweep', () => {
     });
     const error = await loadSweep(file).catch((e: unknown) => e);
     expect((error as SweepError).problems.map((p) => p.path)).toEqual(['axes[0].grid["ensemble"][0]']);
+  });
+});
+
+describe('cellKey', () => {
+  const config = (cfa: object) => RunConfigSchema.parse({ dataset: { category: 'weave' }, cfa });
+
+  it('leaves calibration out while holdout is 0 (cells logged before it existed keep their keys), keys it otherwise', () => {
+    const none = cellKey(config({ calibration: { holdout: 0 } }));
+    // the key the default config had before `calibration` existed
+    expect(none).toBe('607ce47e04c4a433');
+    expect(cellKey(config({ calibration: { holdout: 0, pixelFpr: 0.05 } }))).toBe(none);
+    const held = cellKey(config({ calibration: { holdout: 0.1 } }));
+    expect(held).not.toBe(none);
+    expect(cellKey(config({ calibration: { holdout: 0.1, pixelFpr: 0.05 } }))).not.toBe(held);
+  });
+
+  it('a sweep file’s model outputs reach every cell and leave the keys alone', async () => {
+    const plain = await loadSweep(await sweepFile('demo', valid));
+    const lean = await loadSweep(await sweepFile('demo', { ...valid, model: { mlflow: false } }));
+    expect(plain.cells[0].config.model).toEqual({ bundle: true, mlflow: true });
+    expect(lean.cells.every((c) => c.config.model.mlflow === false && c.config.model.bundle)).toBe(true);
+    expect(lean.cells.map((c) => c.key)).toEqual(plain.cells.map((c) => c.key));
+    const overridden = await loadSweep(await sweepFile('demo', valid), { model: modelOutputs('bundle') });
+    expect(overridden.cells[0].config.model).toEqual({ bundle: true, mlflow: false });
+    expect(modelOutputs('none')).toEqual({ bundle: false, mlflow: false });
+    expect(modelOutputs('mlflow,bundle')).toEqual({ bundle: true, mlflow: true });
+    expect(() => modelOutputs('onnx')).toThrow(/--model-outputs: expected .* got 'onnx'/);
   });
 });

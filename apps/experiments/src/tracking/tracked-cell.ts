@@ -1,9 +1,10 @@
 /**
  * One sweep cell as an MLflow child run: params (every config field, flattened), per-epoch
  * metrics with their step (CFA++: the companion model's as `companion/train/…`), final metrics,
- * artifacts (result JSON, per-image scores, heatmaps), and a status — FINISHED, or FAILED with
- * the error as a tag. Used by the local executor and by queue workers alike, so both log
- * identical runs.
+ * artifacts (result JSON, per-image scores, heatmaps, the model bundle and the MLflow Model with
+ * its ONNX export, recorded in `mlflow.log-model.history` as MLflow's `log_model` does), and a
+ * status — FINISHED, or FAILED with the error as a tag. Used by the local executor and by queue
+ * workers alike, so both log identical runs; `train-eval` logs its run the same way (no parent).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore }
 import type { SweepCell } from '../sweep/expand-sweep';
 import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
 import { flattenConfig } from './flatten';
+import { LOGGED_MODELS_TAG } from '../export/mlflow-model';
 
 export const CFA_TAGS = {
   sweep: 'cfa.sweep',
@@ -96,6 +98,10 @@ export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric
     total_seconds: t.totalSeconds,
     radius: result.model.radius,
     ...(result.ensemble ? { companion_radius: result.ensemble.companion.radius } : {}),
+    // the deployed thresholds, set on held-out train images (the test set's F1 ones are metrics)
+    ...(result.thresholds
+      ? { threshold_image: result.thresholds.image, threshold_pixel: result.thresholds.pixel }
+      : {}),
   };
   return Object.entries(values).map(([key, value]) => ({ key, value, timestamp, step: 0 }));
 }
@@ -121,7 +127,8 @@ export async function findCellRuns(
 export interface TrackedCellOptions {
   store: TrackingStore;
   experimentId: string;
-  parentRunId: string;
+  /** The sweep's parent run; absent for a run of its own (`train-eval`). */
+  parentRunId?: string;
   sweepName: string;
   cell: SweepCell;
   engine: EngineSelection;
@@ -130,6 +137,9 @@ export interface TrackedCellOptions {
   outDir: string;
   extraTags?: Record<string, string>;
   onProgress?: (event: RunProgress) => void;
+  /** Besides logging them: the epochs, for a progress display. */
+  onEpoch?: (record: EpochRecord) => void;
+  onCompanionEpoch?: (record: EpochRecord) => void;
   log?: (line: string) => void;
   /**
    * Asked just before the run is marked FINISHED: a reason string means this attempt no longer
@@ -200,7 +210,9 @@ export async function runTrackedCell(
     },
   });
   const runId = run.info.runId;
-  const logEpoch = (prefix: string) => (e: EpochRecord) => {
+  let loggedModel: Record<string, unknown> | undefined;
+  const logEpoch = (prefix: string, also?: (e: EpochRecord) => void) => (e: EpochRecord) => {
+    also?.(e);
     void store
       .logBatch(runId, { metrics: epochMetrics(e, prefix) })
       .catch((error: Error) => options.log?.(`could not log ${prefix}epoch ${e.epoch}: ${error.message}`));
@@ -218,13 +230,15 @@ export async function runTrackedCell(
       cache: options.cache,
       onProgress: options.onProgress,
       log: options.log,
-      onEpoch: logEpoch(''),
-      onCompanionEpoch: logEpoch(COMPANION_PREFIX),
+      onEpoch: logEpoch('', options.onEpoch),
+      onCompanionEpoch: logEpoch(COMPANION_PREFIX, options.onCompanionEpoch),
       onEpochMetrics: (epoch, m) => {
         void store
           .logBatch(runId, { metrics: epochTestMetrics(epoch, m) })
           .catch((error: Error) => options.log?.(`could not log the test metrics of epoch ${epoch}: ${error.message}`));
       },
+      mlflowRunId: runId,
+      onMlflowModel: (m) => (loggedModel = m),
     });
     if (result.ensemble) await store.setTag(runId, CFA_TAGS.ensembleViews, result.ensemble.views.join(' + '));
     if (result.selection.kind === 'best-on-test') {
@@ -238,6 +252,8 @@ export async function runTrackedCell(
     if (undefinedNotes.length)
       await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
     await uploadFolder(store, runId, options.outDir);
+    // what MLflow's log_model records, so that MLflow lists the run's model folder as a logged model
+    if (loggedModel) await store.setTag(runId, LOGGED_MODELS_TAG, JSON.stringify([loggedModel]));
     const lost = await options.ownershipLost?.(runId);
     if (lost) {
       await closeRunKilled(store, runId, `superseded: ${lost}`);

@@ -26,9 +26,9 @@ export interface OrtBackboneRunner {
   release(): Promise<void>;
 }
 
-/** Adds `Transpose` NHWC → NCHW on the input; returns the NCHW value name. */
-export function nhwcInputToNchw(g: OnnxGraphBuilder, name: string, size: number): string {
-  const input = g.input(name, ['n', size, size, 3]);
+/** Adds the input [n, size, size, 3] and a `Transpose` NHWC → NCHW; returns the NCHW value name. */
+export function nhwcInputToNchw(g: OnnxGraphBuilder, name: string, size: number, docString?: string): string {
+  const input = g.input(name, ['n', size, size, 3], 'float', docString);
   return g.node('Transpose', [input], { perm: attr.ints([0, 3, 1, 2]) })[0];
 }
 

@@ -1,0 +1,191 @@
+/**
+ * A trained CFA model as ONE self-contained ONNX graph, from the image tensor to the anomaly map
+ * and the image score — for deployment anywhere ONNX Runtime runs, with no TypeScript at all.
+ * This file only composes the stage packages' ONNX lowerings; none of the maths is written here:
+ *
+ *   ImageNet normalisation   @cfa/data        lowerImageNetNormalization
+ *   backbone                 @cfa/backbone    nhwcInputToNchw, lowerBackboneToOnnx (BatchNorm fused)
+ *   patch embedding          @cfa/descriptor  lowerPatchEmbeddingToOnnx (3×3 avg-pool, bilinear upsample, concat)
+ *   φ (1×1 CoordConv)        @cfa/descriptor  lowerBatchDescriptor
+ *   nearest centres          @cfa/memory-bank lowerNearest (‖c‖² − 2 q·c ranking, TopK)
+ *   softmin score, map, max  @cfa/scoring     lowerPatchAnomalyScores, lowerAnomalyMaps, lowerImageScores
+ *
+ * CFA++ adds the companion member on its own input (the whole image resized to the crop size), runs
+ * the shared backbone once on both inputs stacked on the batch axis, moves the companion's map onto
+ * the primary's grid with the operator of @cfa/data's `alignCompanionMap` (read off that function
+ * itself, so there is no second copy of it) and averages the two maps.
+ *
+ * Input `image`: float32 [batch, S, S, 3], NHWC, RGB in [0, 1], S = the view's output side, after
+ * the view's geometry (center-crop view: the short side resized to R with the view's filter —
+ * Pillow's Lanczos by default — then the centre S×S crop: `viewRasters` of @cfa/data); the
+ * ImageNet normalisation is inside the graph.
+ * CFA++ also takes `companion_image` (the whole image resized to S×S). Outputs: `anomaly_map`
+ * [batch, S, S] and `image_score` [batch]; any batch size. The model's `metadata_props` carry the
+ * config, the views, and the calibrated thresholds.
+ *
+ * @example
+ * ```ts
+ * const onnx = buildOnnxModel(run.model);
+ * await writeFile('model.onnx', onnx.bytes);
+ * onnx.inputs; // [{ name: 'image', shape: ['n', 224, 224, 3], view: {...}, description: '…' }]
+ * ```
+ */
+import { attr, OnnxGraphBuilder } from '@cfa/tensor-runtime';
+import {
+  alignCompanionMap,
+  inferenceView,
+  lowerImageNetNormalization,
+  type View,
+  viewKey,
+  viewOutputSize,
+} from '@cfa/data';
+import { featureShapesFor, lowerBackboneToOnnx, nhwcInputToNchw } from '@cfa/backbone';
+import { lowerBatchDescriptor, lowerPatchEmbeddingToOnnx } from '@cfa/descriptor';
+import { lowerNearest } from '@cfa/memory-bank';
+import { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores } from '@cfa/scoring';
+import type { TrainedCfa, TrainedMember } from './trained-model';
+
+/** Bumped when the graph's inputs, outputs or their meaning change. */
+export const ONNX_EXPORT_VERSION = 1;
+
+export interface OnnxInputDescription {
+  name: string;
+  shape: [string, number, number, number];
+  /** The (deterministic) view whose geometry the caller applies before feeding. */
+  view: View;
+  description: string;
+}
+
+export interface OnnxExport {
+  bytes: Uint8Array;
+  inputs: OnnxInputDescription[];
+  outputs: { name: string; shape: (string | number)[]; description: string }[];
+}
+
+function describeInput(view: View, size: number): string {
+  const filter = view.filter === 'bilinear' ? 'antialiased bilinear' : "Pillow's Lanczos on the 8-bit image";
+  const geometry =
+    view.kind === 'center-crop'
+      ? `the image's short side resized to ${view.resize} (${filter}; a square image to ${view.resize}×${view.resize}) and centre-cropped to ${size}×${size}`
+      : `the image resized to ${size}×${size} (${filter})`;
+  return `float32 [batch, ${size}, ${size}, 3], NHWC, RGB in [0, 1]: ${geometry}; ImageNet normalisation (mean 0.485/0.456/0.406, std 0.229/0.224/0.225) is applied inside the graph`;
+}
+
+/** φ → K nearest → softmin patch scores → upsampled, blurred map [n, size, size] of one member on its embedding [n, D, H, W]. */
+function lowerMemberMap(g: OnnxGraphBuilder, model: TrainedCfa, member: TrainedMember, embedding: string): string {
+  const { params, bank, height, width } = member.fitted;
+  const { K, metric, sigma } = model.config.scoring;
+  const hw = height * width;
+  const x = g.node('Reshape', [
+    g.node('Transpose', [embedding], { perm: attr.ints([0, 2, 3, 1]) })[0],
+    g.ints('shape', [-1, hw, params.inChannels]),
+  ])[0];
+  const phi = lowerBatchDescriptor(g, x, { params, height, width, name: member.role }); // [n, HW, D′]
+  const q = g.node('Reshape', [phi, g.ints('shape', [-1, params.outChannels])])[0];
+  const ct = g.initializer(`${member.role}.bank_t`, bank.transposed, [bank.dim, bank.size]);
+  const cn = g.initializer(`${member.role}.bank_sq_norms`, bank.squaredNorms, [bank.size]);
+  const [distances] = lowerNearest(g, q, ct, cn, K);
+  const scores = lowerPatchAnomalyScores(g, distances, { k: K, K, metric });
+  return lowerAnomalyMaps(g, scores, { height, width, outputSize: viewOutputSize(inferenceView(member.view)), sigma });
+}
+
+/**
+ * `alignCompanionMap` is linear and separable (bilinear resampling, then a crop): its row and
+ * column operators [size, side] are read off by aligning maps that are constant along one axis.
+ */
+function alignmentOperators(primaryView: View, side: number): { rows: Float32Array; cols: Float32Array } {
+  const size = viewOutputSize(primaryView);
+  const rows = new Float32Array(size * side),
+    cols = new Float32Array(size * side);
+  const probe = new Float32Array(side * side);
+  for (let j = 0; j < side; j++) {
+    probe.fill(0);
+    probe.fill(1, j * side, (j + 1) * side); // row j of ones: the aligned map's column 0 is Rows[:, j]
+    const byRow = alignCompanionMap({ map: probe, side, primary: primaryView, sampleId: 'export' });
+    for (let i = 0; i < size; i++) rows[i * side + j] = byRow[i * size];
+    probe.fill(0);
+    for (let r = 0; r < side; r++) probe[r * side + j] = 1; // column j of ones: row 0 is Cols[:, j]
+    const byCol = alignCompanionMap({ map: probe, side, primary: primaryView, sampleId: 'export' });
+    for (let i = 0; i < size; i++) cols[i * side + j] = byCol[i];
+  }
+  return { rows, cols };
+}
+
+/** The companion's map [n, side, side] on the primary's grid [n, size, size]: Rows · M · Colsᵀ. */
+function lowerAlignment(g: OnnxGraphBuilder, map: string, primaryView: View, side: number): string {
+  const size = viewOutputSize(primaryView);
+  const { rows, cols } = alignmentOperators(primaryView, side);
+  const colsT = new Float32Array(side * size);
+  for (let i = 0; i < size; i++) for (let j = 0; j < side; j++) colsT[j * size + i] = cols[i * side + j];
+  const r = g.initializer('companion.align_rows', rows, [size, side]);
+  const c = g.initializer('companion.align_cols_t', colsT, [side, size]);
+  return g.node('MatMul', [g.node('MatMul', [r, map])[0], c])[0];
+}
+
+/** The whole model as one ONNX graph (see the file header for its inputs and outputs). */
+export function buildOnnxModel(model: TrainedCfa): OnnxExport {
+  const { backbone, members } = model;
+  const [primary, companion] = members;
+  const g = new OnnxGraphBuilder(`cfa-${backbone.definition.name}`);
+  const inputs: OnnxInputDescription[] = members.map((m) => {
+    const view = inferenceView(m.view);
+    const size = viewOutputSize(view);
+    return {
+      name: m.role === 'primary' ? 'image' : 'companion_image',
+      shape: ['n', size, size, 3],
+      view,
+      description: describeInput(view, size),
+    };
+  });
+  const size = inputs[0].shape[1];
+  if (inputs.some((i) => i.shape[1] !== size))
+    throw new Error(
+      `buildOnnxModel: the members' inputs are ${inputs.map((i) => `${i.shape[1]}²`).join(' and ')}; one graph shares the backbone only between inputs of one size`,
+    );
+  const normalised = inputs.map((i) => lowerImageNetNormalization(g, nhwcInputToNchw(g, i.name, size, i.description)));
+  // CFA++: the shared backbone runs once on both inputs, stacked on the batch axis
+  const stacked = normalised.length === 1 ? normalised[0] : g.node('Concat', normalised, { axis: attr.int(0) })[0];
+  const maps = lowerBackboneToOnnx(g, backbone, stacked);
+  const embedding = lowerPatchEmbeddingToOnnx(
+    g,
+    maps,
+    featureShapesFor(backbone, size),
+    backbone.definition.embedding.scaleByChannels,
+  );
+  let map: string;
+  if (!companion) {
+    map = lowerMemberMap(g, model, primary, embedding);
+  } else {
+    const n = g.node('Slice', [g.node('Shape', [normalised[0]])[0], g.ints('start', [0]), g.ints('end', [1])])[0];
+    const part = (starts: string, ends: string) => g.node('Slice', [embedding, starts, ends, g.ints('axes', [0])])[0];
+    const primaryMap = lowerMemberMap(g, model, primary, part(g.ints('zero', [0]), n));
+    const companionMap = lowerMemberMap(g, model, companion, part(n, g.ints('to_end', [Number.MAX_SAFE_INTEGER])));
+    const aligned = lowerAlignment(g, companionMap, inferenceView(primary.view), size);
+    const half = g.initializer(g.fresh('half'), new Float32Array([0.5]), []);
+    map = g.node('Mul', [g.node('Add', [primaryMap, aligned])[0], half])[0];
+  }
+  const outputs = [
+    {
+      name: 'anomaly_map',
+      shape: ['n', size, size],
+      description: `float32 [batch, ${size}, ${size}]: the anomaly map on the input's grid (higher = more anomalous)`,
+    },
+    { name: 'image_score', shape: ['n'], description: 'float32 [batch]: the image score, the maximum of its map' },
+  ];
+  g.node('Identity', [map], {}, ['anomaly_map']);
+  g.node('Identity', [lowerImageScores(g, map)], {}, ['image_score']);
+  for (const o of outputs) g.output(o.name, o.shape, 'float', o.description);
+  const bytes = g.toBytes({
+    docString: `CFA anomaly localisation (Lee et al. 2022${companion ? ', CFA++' : ''}), ${backbone.definition.name}; cfa-toolkit ONNX export version ${ONNX_EXPORT_VERSION}. ${inputs.map((i) => `Input ${i.name}: ${i.description}.`).join(' ')} ${outputs.map((o) => `Output ${o.name}: ${o.description}.`).join(' ')}`,
+    metadata: {
+      'cfa.export_version': String(ONNX_EXPORT_VERSION),
+      'cfa.backbone': backbone.definition.name,
+      'cfa.backbone_weights': backbone.weightsSource.id,
+      'cfa.views': members.map((m) => viewKey(inferenceView(m.view))).join(' + '),
+      'cfa.inputs': JSON.stringify(inputs),
+      'cfa.thresholds': JSON.stringify(model.thresholds ?? null),
+      'cfa.config': JSON.stringify(model.config),
+    },
+  });
+  return { bytes, inputs, outputs };
+}
