@@ -16,4 +16,5 @@ for seed in $(seq 7 40); do
 done
 "$PY" tools/torch-reference/export_state_dict_keys.py packages/backbone/src/__fixtures__/torchvision-state-dict-keys.json
 (cd tools/torch-reference && "$PY" backbone_reference.py ../../packages/backbone/src/__fixtures__/torch-backbones)
+(cd tools/torch-reference && "$PY" legacy_checkpoints.py ../../packages/backbone/src/__fixtures__/legacy-torch)
 ls -la "$out"

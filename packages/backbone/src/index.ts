@@ -6,8 +6,10 @@
  * - `createTfBackboneRunner`, `createOrtBackboneRunner`, `lowerBackboneToOnnx`: the two engines.
  * - `inferFeatureShapes`, `featureShapesFor`: feature dims derived from the model.
  * - `readSafetensors`, `writeSafetensors`, `encodeSafetensors`, `decodeSafetensors`,
- *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
- * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name.
+ *   `decodeTorchCheckpoint` (zip and legacy `torch.save` layouts, nothing executed), `readWeightFile`:
+ *   weight files; damage is a `WeightFileError` naming the file.
+ * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name;
+ *   `nonFiniteTensors`: NaN / ±Inf values by tensor, refused at load.
  */
 export { PLAIN_EMBEDDING } from './architectures/net-builder';
 export type { BackboneDefinition, ConvSpec, NetBuilder, PoolSpec } from './architectures/net-builder';
@@ -38,8 +40,15 @@ export {
   writeSafetensors,
 } from './weights/safetensors';
 export type { SafetensorsContents, SafetensorsDtype } from './weights/safetensors';
-export { decodeTorchCheckpoint } from './weights/torch-pickle';
+export { decodeTorchCheckpoint } from './weights/torch-checkpoint';
 export { formatShape, requireWeight, weightTensor } from './weights/state-dict';
 export type { StateDict, WeightTensor } from './weights/state-dict';
-export { WeightMismatchError, checkWeights, describeWeightReport, isCompleteReport } from './weights/validate-weights';
-export type { WeightReport } from './weights/validate-weights';
+export {
+  WeightMismatchError,
+  checkWeights,
+  describeNonFinite,
+  describeWeightReport,
+  isCompleteReport,
+  nonFiniteTensors,
+} from './weights/validate-weights';
+export type { NonFiniteTensor, WeightReport } from './weights/validate-weights';
