@@ -26,6 +26,7 @@ import {
 } from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
 import { type EmbeddingSet, readPyramids } from './embedding-set';
+import { assertMemoryBankFits } from './memory-bank-fit';
 import { createTrainer } from './trainer';
 
 export interface EpochRecord {
@@ -195,6 +196,7 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
   const { config, engine, train } = options;
   if (train.ids.length === 0) throw new Error('fitCfa: the train set is empty');
   const { height, width, channels } = train;
+  assertMemoryBankFits(config, height * width);
   const params = createCoordConvParams({
     inChannels: channels,
     gammaD: config.descriptor.gammaD,

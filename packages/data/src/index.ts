@@ -1,13 +1,15 @@
 /**
  * @cfa/data — images in, model inputs out.
  *
- * - MVTec AD layout: `indexCategory`, `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
+ * - MVTec AD layout: `indexCategory` (dot-entries skipped), `checkCategoryFiles` (headers and masks
+ *   of a whole index, before training), `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
  * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`;
  *   CFA++: `companionView` (the resize-only second view), `alignCompanionMap` (its map onto the
  *   primary view's grid).
  * - Preprocessing: `applyView` (resize/crop/rotate + ImageNet normalisation), `denormalizeToRgb8`,
  *   `resizeBilinear` (antialiased), `resizeNearest`, `rotateAboutCentre`.
- * - Files: `decodeImage`, `decodeMask`, `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
+ * - Files: `decodeImage`, `decodeMask` (0/255 or 0/1, anything else refused), `readImageHeader`
+ *   (size without decoding), `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
  * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
  *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
@@ -19,8 +21,8 @@ export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 export type { Raster } from './resize';
-export { decodeImage, decodeMask, encodePng, writePngAtomic } from './decode';
-export type { PngInput } from './decode';
+export { MAX_IMAGE_PIXELS, decodeImage, decodeMask, encodePng, readImageHeader, writePngAtomic } from './decode';
+export type { ImageHeader, PngInput } from './decode';
 export { IMAGENET_MEAN, IMAGENET_STD, applyView, denormalizeToRgb8 } from './preprocess';
 export type { ViewedSample } from './preprocess';
 export {
@@ -28,12 +30,13 @@ export {
   MVTEC_OBJECTS,
   MVTEC_TEXTURES,
   categoryKind,
+  checkCategoryFiles,
   indexCategory,
   listCategories,
   loadSample,
   loadSamples,
 } from './mvtec';
-export type { CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvtec';
+export type { CategoryFilesReport, CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvtec';
 export { SYNTHETIC_CATEGORIES } from './synthetic/categories';
 export { calibrationImages } from './synthetic/calibration-images';
 export type { DefectType, SyntheticKind } from './synthetic/categories';

@@ -7,5 +7,7 @@
  *   new content, never a short file.
  * - `appendLines`: whole-line appends that cut a torn last line first.
  * - `withFileLock`: an O_EXCL lock file for steps that must be serial across processes.
+ * - `checkOutputFolder`: whether an output folder can be written, before a run starts (creates nothing).
  */
 export { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
+export { OutputFolderError, checkOutputFolder } from './output-folder';

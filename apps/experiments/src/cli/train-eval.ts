@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache, type EpochRecord } from '@cfa/cfa';
+import { checkOutputFolder } from '@cfa/io';
 import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, nonNegativeInt, positiveNumber } from './common-options';
 import { type RunConfigInput, RunConfigSchema } from '../run/run-config';
@@ -142,6 +143,7 @@ export function trainEvalCommand(): Command {
         'train-eval',
         `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${config.dataset.category}`,
       );
+    if (options.featureCache) await checkOutputFolder(options.featureCache, '--feature-cache');
     const progress = createPhaseProgress();
     const epochProgress = (phase: string) => (e: EpochRecord) =>
       progress.update(

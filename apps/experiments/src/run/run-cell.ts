@@ -3,7 +3,6 @@
  * then the metrics, the result JSON, per-image scores, and heatmap panels. Used by `train-eval`,
  * by every sweep cell and by queue workers alike.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { describeEngine } from '@cfa/tensor-runtime';
@@ -17,6 +16,7 @@ import {
   type RunProgress,
 } from '@cfa/cfa';
 import { computeAnomalyMetrics } from '@cfa/metrics';
+import { checkOutputFolder, writeFileAtomic } from '@cfa/io';
 import { heatmapPanel } from '../report/heatmap-panel';
 import { DEFAULT_SYNTHETIC_ROOT, type RunConfig } from './run-config';
 
@@ -86,6 +86,8 @@ function heatmapChoice(run: CategoryRun, count: number): number[] {
 export async function runCell(options: RunCellOptions): Promise<CellResult> {
   const { config, engine, outDir, log = () => undefined } = options;
   const start = performance.now();
+  // before any work: an output folder that cannot be written would lose the results after training
+  if (outDir) await checkOutputFolder(outDir, '--out');
   const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
   if (!config.dataset.root) {
     const ensured = await ensureSyntheticDataset({ root: dataRoot });
@@ -163,11 +165,11 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
   return result;
 }
 
+/**
+ * Heatmaps first, then scores.csv, then result.json, each written atomically: a folder holding
+ * result.json is complete, and no file in it is ever half-written.
+ */
 async function writeOutputs(outDir: string, result: CellResult, run: CategoryRun, heatmaps: number): Promise<void> {
-  await mkdir(join(outDir, 'heatmaps'), { recursive: true });
-  await writeFile(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  const csv = ['id,label,score', ...result.perImage.map((p) => `${p.id},${p.label},${p.score}`)].join('\n');
-  await writeFile(join(outDir, 'scores.csv'), `${csv}\n`);
   const { maps, size } = run.prediction;
   let lo = Infinity,
     hi = -Infinity;
@@ -191,4 +193,7 @@ async function writeOutputs(outDir: string, result: CellResult, run: CategoryRun
       channels: 3,
     });
   }
+  const csv = ['id,label,score', ...result.perImage.map((p) => `${p.id},${p.label},${p.score}`)].join('\n');
+  await writeFileAtomic(join(outDir, 'scores.csv'), `${csv}\n`);
+  await writeFileAtomic(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
 }
