@@ -106,6 +106,10 @@ describe.each(['ort', 'tfjs'] as const)('PyTorch parity on %s (narrow resnet18, 
       tf.dispose([x, ...out]);
       runner.dispose();
     }
+    // as many maps as PyTorch tapped: the count comes from the fixture, never from what we computed
+    const tapped = [...outputs.keys()].filter((k) => /^features\.\d+$/.test(k)).length;
+    expect(tapped, 'maps in the fixture').toBe(3);
+    expect(maps).toHaveLength(tapped);
     maps.forEach((m, i) => expectClose(m, ref(`features.${i}`), `features.${i}`));
   });
 
