@@ -83,6 +83,20 @@ describe('loadSweep', () => {
     );
   });
 
+  it('an axis field through __proto__ or constructor is an unknown key, and never reaches Object.prototype', async () => {
+    const file = await sweepFile('demo', {
+      ...valid,
+      axes: [{ grid: { '__proto__.polluted': [1], 'constructor.prototype.polluted': [2] } }],
+    });
+    const error = await loadSweep(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SweepError);
+    expect((error as SweepError).problems.map((p) => p.message).sort()).toEqual([
+      "unknown key '__proto__'",
+      "unknown key 'constructor'",
+    ]);
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+
   it('applies command-line overrides before validation', async () => {
     const file = await sweepFile('demo', valid);
     const { cells } = await loadSweep(file, { categories: ['nut'], epochs: 7, seeds: [3] });
