@@ -84,6 +84,16 @@ function readElement(view: DataView, dtype: StorageRef['dtype'], i: number, bf16
   }
 }
 
+/** Whether strides walk the storage in row-major order with no gaps (size-1 dimensions aside). */
+function isRowMajor(shape: number[], stride: number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && stride[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
 /** The tensor's values as float32, in row-major order of its size. */
 function materialize(layout: Layout, storage: StorageRef, stored: Uint8Array): WeightTensor {
   const elementBytes = STORAGE_ELEMENT_BYTES[storage.dtype];
@@ -93,6 +103,12 @@ function materialize(layout: Layout, storage: StorageRef, stored: Uint8Array): W
   const bf16 = new Uint32Array(1);
   const asFloat = new Float32Array(bf16.buffer);
   const { shape, stride, offset, count } = layout;
+  if (storage.dtype === 'F32' && isRowMajor(shape, stride)) {
+    // the common case (every torchvision tensor): one copy of the bytes, read as float32
+    const raw = new Uint8Array(count * 4);
+    raw.set(bytes.subarray(offset * 4, (offset + count) * 4));
+    return { shape: [...shape], data: new Float32Array(raw.buffer) };
+  }
   const out = new Float32Array(count);
   const index = new Array<number>(shape.length).fill(0);
   let src = offset;
