@@ -134,6 +134,52 @@ describe('loadBackbone', () => {
     expect(model.features.map((f) => f.channels)).toEqual([200, 192, 176]);
   });
 
+  it('suggests --allow-partial only for missing keys, never for wrong shapes, and says when it was given in vain', async () => {
+    const dir = await tmp();
+    const weights = randomInitWeights(resnet18Definition(), 1);
+    weights.set('conv1.weight', { shape: [64, 3, 3, 3], data: new Float32Array(64 * 27) });
+    await writeSafetensors(join(dir, 'shape.safetensors'), weights);
+    const path = join(dir, 'shape.safetensors');
+    const plain = await loadBackbone({ name: 'resnet18', weightsPath: path }).then(
+      () => new Error('loaded'),
+      (e: Error) => e,
+    );
+    expect(plain.message).toMatch(
+      /conv1\.weight expected \[64, 3, 7, 7\] found \[64, 3, 3, 3\]\. The file does not fit/,
+    );
+    expect(plain.message).not.toMatch(/Pass --allow-partial/);
+    const given = await loadBackbone({ name: 'resnet18', weightsPath: path, allowPartial: true }).then(
+      () => new Error('loaded'),
+      (e: Error) => e,
+    );
+    expect(given.message).toMatch(/--allow-partial fills missing parameters only; it cannot use wrong-shaped/);
+    expect(given.message).not.toMatch(/Pass --allow-partial/);
+  });
+
+  it('refuses NaN and infinite weights at load, naming the tensor, but not in the unused head', async () => {
+    const dir = await tmp();
+    const weights = randomInitWeights(resnet18Definition(), 2);
+    const conv = weights.get('layer1.0.conv1.weight')!;
+    const damaged = Float32Array.from(conv.data);
+    damaged[5] = NaN;
+    damaged[9] = -Infinity;
+    weights.set('layer1.0.conv1.weight', { shape: conv.shape, data: damaged });
+    await writeSafetensors(join(dir, 'nan.safetensors'), weights);
+    // the outcome as text: a resolved model would be too large for the assertion to print
+    const outcome = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'nan.safetensors') }).then(
+      () => 'loaded',
+      (e: Error) => e.message,
+    );
+    expect(outcome).toMatch(
+      /nan\.safetensors: 'layer1\.0\.conv1\.weight' holds 2 non-finite value\(s\) \(NaN at flat index 5\): the file is damaged/,
+    );
+    const head = randomInitWeights(resnet18Definition(), 2);
+    head.set('fc.weight', { shape: [1], data: new Float32Array([NaN]) });
+    await writeSafetensors(join(dir, 'head.safetensors'), head);
+    const model = await loadBackbone({ name: 'resnet18', weightsPath: join(dir, 'head.safetensors') });
+    expect(model.weightsSource.kind).toBe('file');
+  });
+
   it('refuses unknown extensions and says which backbones exist', async () => {
     await expect(loadBackbone({ name: 'resnet18', weightsPath: '/tmp/w.onnx' })).rejects.toThrow(
       /cannot read|unknown weight file extension/,

@@ -22,8 +22,15 @@ import { calibrateBatchNorm } from './weights/calibrate-batch-norm';
 import { randomInitWeights } from './weights/random-init';
 import { decodeSafetensors, WeightFileError } from './weights/safetensors';
 import type { StateDict } from './weights/state-dict';
-import { checkWeights, isCompleteReport, WeightMismatchError, type WeightReport } from './weights/validate-weights';
-import { decodeTorchCheckpoint } from './weights/torch-pickle';
+import {
+  checkWeights,
+  describeNonFinite,
+  isCompleteReport,
+  nonFiniteTensors,
+  WeightMismatchError,
+  type WeightReport,
+} from './weights/validate-weights';
+import { decodeTorchCheckpoint } from './weights/torch-checkpoint';
 
 export type WeightsSource =
   | { kind: 'random'; seed: number; id: string }
@@ -132,7 +139,7 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
   const report = checkWeights(definition, tensors);
   if (!isCompleteReport(report)) {
     if (!options.allowPartial || report.wrongShape.length || report.unexpected.length) {
-      const error = new WeightMismatchError(options.weightsPath, report);
+      const error = new WeightMismatchError(options.weightsPath, report, { allowPartial: options.allowPartial });
       const fits = TAPS.find(
         (t) => t !== taps && isCompleteReport(checkWeights(backboneDefinition(options.name, t), tensors)),
       );
@@ -142,6 +149,14 @@ export async function loadBackbone(options: LoadBackboneOptions): Promise<Backbo
       throw error;
     }
   }
+  // the parameters this backbone uses (not the unused head): a NaN there would surface only as a
+  // NaN loss after the memory bank is built
+  const unused = new Set(report.unused);
+  const nonFinite = nonFiniteTensors(
+    tensors,
+    [...tensors.keys()].filter((name) => !unused.has(name)),
+  );
+  if (nonFinite.length) throw new WeightFileError(options.weightsPath, describeNonFinite(nonFinite));
   const weights: StateDict = new Map(tensors);
   if (report.missing.length) {
     const fallback = randomInitWeights(definition, seed);

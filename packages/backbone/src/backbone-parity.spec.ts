@@ -55,12 +55,18 @@ describe.each(Object.keys(narrow))('%s against PyTorch', (name) => {
       const engine = await selectEngine({ requested: engineName, tfBackend: 'wasm', threads: 2 });
       const fromSt = await readWeightFile(fileURLToPath(new URL(`${name}.safetensors`, dir)));
       const fromPth = await readWeightFile(fileURLToPath(new URL(`${name}.pth`, dir)));
+      // the same keys both ways (not only the safetensors keys among the .pth's), and the same values
+      expect([...fromPth.tensors.keys()].sort()).toEqual([...fromSt.tensors.keys()].sort());
       for (const [k, v] of fromSt.tensors) expect(fromPth.tensors.get(k)?.data, k).toEqual(v.data);
       const model = buildBackboneModel(def, fromSt.tensors, { kind: 'random', seed: 0, id: 'fixture' });
       const runner = await createBackboneRunner({ engine, model, inputSize: size });
       const maps = (await runner.forward(input, 1)).map((m) => m.data);
       await runner.release();
-      expect(maps.map((m, i) => m.length / expected.get(`features.${i}`)!.data.length)).toEqual(maps.map(() => 1));
+      // as many maps as PyTorch tapped (the count from the fixture, never from what we computed)
+      const tapped = [...expected.keys()].filter((k) => /^features\.\d+$/.test(k)).length;
+      expect(tapped, 'maps in the fixture').toBe(info.channels.length);
+      expect(maps).toHaveLength(tapped);
+      maps.forEach((m, i) => expect(m.length, `features.${i} size`).toBe(expected.get(`features.${i}`)!.data.length));
       maps.forEach((m, i) =>
         expect(maxRelativeError(m, expected.get(`features.${i}`)!.data), `features.${i}`).toBeLessThan(1e-4),
       );

@@ -9,8 +9,10 @@
  *   `assertImageBatch`: their input check.
  * - `inferFeatureShapes`, `featureShapesFor`: feature dims derived from the model.
  * - `readSafetensors`, `writeSafetensors`, `encodeSafetensors`, `decodeSafetensors`,
- *   `decodeTorchCheckpoint`, `readWeightFile`: weight files.
- * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name.
+ *   `decodeTorchCheckpoint` (zip and legacy `torch.save` layouts, nothing executed), `readWeightFile`:
+ *   weight files; damage is a `WeightFileError` naming the file.
+ * - `checkWeights`, `WeightMismatchError`: missing / unexpected / wrong-shaped keys by name;
+ *   `nonFiniteTensors`: NaN / ±Inf values by tensor, refused at load.
  * - `stateDictDigest`: a fingerprint of the weights (saved models check it on load).
  */
 export { PLAIN_EMBEDDING, paddingPair, TAPS } from './architectures/net-builder';
@@ -46,9 +48,16 @@ export {
   writeSafetensors,
 } from './weights/safetensors';
 export type { SafetensorsContents, SafetensorsDtype } from './weights/safetensors';
-export { decodeTorchCheckpoint } from './weights/torch-pickle';
+export { decodeTorchCheckpoint } from './weights/torch-checkpoint';
 export { formatShape, requireWeight, weightTensor } from './weights/state-dict';
 export { stateDictDigest } from './weights/state-dict-digest';
 export type { StateDict, WeightTensor } from './weights/state-dict';
-export { WeightMismatchError, checkWeights, describeWeightReport, isCompleteReport } from './weights/validate-weights';
-export type { WeightReport } from './weights/validate-weights';
+export {
+  WeightMismatchError,
+  checkWeights,
+  describeNonFinite,
+  describeWeightReport,
+  isCompleteReport,
+  nonFiniteTensors,
+} from './weights/validate-weights';
+export type { NonFiniteTensor, WeightReport } from './weights/validate-weights';

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { loadSample, type LoadedSample, type SampleRef, type View, viewKey } from '@cfa/data';
+import { DatasetError, loadSample, type LoadedSample, type SampleRef, type View, viewKey } from '@cfa/data';
 import type { PatchEmbedder } from '@cfa/descriptor';
 import { type EmbeddingCache, embeddingKey, MemoryEmbeddingCache } from './embedding-cache';
 import { cachedEmbeddingSet, type EmbeddingSet, memoryEmbeddingSet } from './embedding-set';
@@ -43,9 +43,10 @@ export function sampleViewKey(view: View, ref: SampleRef): string {
 }
 
 async function sourceHash(ref: SampleRef): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(ref.imagePath))
-    .digest('hex');
+  const bytes = await readFile(ref.imagePath).catch((error: NodeJS.ErrnoException) => {
+    throw new DatasetError(ref.imagePath, `cannot read (${error.code ?? error.message})`);
+  });
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 export async function embedSamples(options: EmbedSamplesOptions): Promise<EmbeddedSamples> {

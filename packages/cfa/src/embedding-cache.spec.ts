@@ -44,19 +44,31 @@ describe('DiskEmbeddingCache', () => {
     expect(Array.from((await cache.get(key(2)))!)).toEqual(Array.from(v));
   });
 
-  it('a truncated or foreign entry is a miss', async () => {
+  it('a damaged entry is a miss, never a crash or wrong numbers: cut inside its header, cut, bit-flipped, foreign', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cache-bad-'));
     const cache = new DiskEmbeddingCache(dir);
-    await cache.set(key(3), values(100));
+    const v = values(100);
+    await cache.set(key(3), v);
     const [sub] = await readdir(dir);
     const [file] = await readdir(join(dir, sub));
     const path = join(dir, sub, file);
     const bytes = await readFile(path);
-    await writeFile(path, bytes.subarray(0, bytes.length - 2));
-    expect(await cache.get(key(3))).toBeUndefined();
-    await writeFile(path, Buffer.from('not an entry, just text of some length'));
-    expect(await cache.get(key(3))).toBeUndefined();
-    expect(cache.stats.misses).toBe(2);
+    const damaged: [string, Uint8Array][] = [
+      ['empty', new Uint8Array(0)],
+      ['shorter than its header', bytes.subarray(0, 5)],
+      ['header only', bytes.subarray(0, 16)],
+      ['cut', bytes.subarray(0, bytes.length - 2)],
+      ['a flipped bit in a value', Uint8Array.from(bytes, (b, i) => (i === 40 ? b ^ 4 : b))],
+      ['foreign text', Buffer.from('not an entry, just text of some length')],
+    ];
+    for (const [what, content] of damaged) {
+      await writeFile(path, content);
+      expect(await cache.get(key(3)), what).toBeUndefined();
+    }
+    expect(cache.stats.misses).toBe(damaged.length);
+    // the next set() rewrites it
+    await cache.set(key(3), v);
+    expect((await cache.get(key(3)))!.length).toBe(100);
   });
 
   it('the key depends on every part', () => {

@@ -3,9 +3,15 @@
  * they are computed once and reused by every epoch and every sweep cell. Two stores behind one
  * interface: in memory (default for one run) and on disk (shared by runs and workers).
  *
- * The disk store is content-addressed (file name = the key's hash) and writes through a temp file
- * and an atomic rename, so two processes writing the same entry never corrupt each other: the
- * second rename replaces identical bytes. Entries are float16 by default (half the disk).
+ * The disk store is content-addressed (file name = the key's hash) and writes through a temp file,
+ * an fsync and an atomic rename, so two processes writing the same entry never corrupt each other:
+ * the second rename replaces identical bytes. Entries are float16 by default (half the disk).
+ *
+ * An entry is a 16-byte header — magic "CFAE", bits per value (16 or 32), value count, CRC-32 of
+ * the values — then the values, little-endian. Anything else (shorter than the header, another
+ * magic, a length that disagrees, a checksum that does not match: a file cut by a power loss, a
+ * flipped bit, an entry of an older layout) is a miss, and the next `set` rewrites it: a damaged
+ * entry never stops a run and never gives wrong numbers.
  *
  * @example
  * ```ts
@@ -17,6 +23,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '@cfa/backbone';
 import { writeFileAtomic } from '@cfa/io';
@@ -86,6 +93,30 @@ export class MemoryEmbeddingCache implements EmbeddingCache {
 const MAGIC = 0x43464145; // "CFAE"
 const HEADER = 16;
 
+/** An entry's values, or undefined when the bytes are not a whole, intact entry. */
+export function decodeEntry(bytes: Uint8Array): Float32Array | undefined {
+  if (bytes.length < HEADER) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bits = view.getUint32(4, true);
+  const length = view.getUint32(8, true);
+  if (view.getUint32(0, true) !== MAGIC || (bits !== 16 && bits !== 32)) return undefined;
+  if (bytes.length !== HEADER + length * (bits / 8)) return undefined;
+  if (crc32(bytes.subarray(HEADER)) !== view.getUint32(12, true)) return undefined;
+  const half = bits === 16;
+  const out = new Float32Array(length);
+  // entries are little-endian like every platform Node runs on; copy to an aligned buffer first
+  const body = new Uint8Array(length * (half ? 2 : 4));
+  body.set(bytes.subarray(HEADER));
+  if (half) {
+    const table = float16Table(),
+      values = new Uint16Array(body.buffer);
+    for (let i = 0; i < length; i++) out[i] = table[values[i]];
+  } else {
+    out.set(new Float32Array(body.buffer));
+  }
+  return out;
+}
+
 export class DiskEmbeddingCache implements EmbeddingCache {
   readonly stats = { hits: 0, misses: 0, writes: 0, bytesWritten: 0 };
 
@@ -111,26 +142,10 @@ export class DiskEmbeddingCache implements EmbeddingCache {
       this.stats.misses++;
       return undefined;
     }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const length = view.getUint32(8, true);
-    const half = view.getUint32(4, true) === 16;
-    if (view.getUint32(0, true) !== MAGIC || bytes.length !== HEADER + length * (half ? 2 : 4)) {
-      // a foreign or damaged entry is a miss; it is rewritten by the next set()
-      this.stats.misses++;
-      return undefined;
-    }
-    const out = new Float32Array(length);
-    // entries are little-endian like every platform Node runs on; copy to an aligned buffer first
-    const body = new Uint8Array(length * (half ? 2 : 4));
-    body.set(bytes.subarray(HEADER));
-    if (half) {
-      const table = float16Table(),
-        bits = new Uint16Array(body.buffer);
-      for (let i = 0; i < length; i++) out[i] = table[bits[i]];
-    } else {
-      out.set(new Float32Array(body.buffer));
-    }
-    this.stats.hits++;
+    const out = decodeEntry(bytes);
+    // a foreign or damaged entry is a miss; it is rewritten by the next set()
+    if (out) this.stats.hits++;
+    else this.stats.misses++;
     return out;
   }
 
@@ -151,6 +166,7 @@ export class DiskEmbeddingCache implements EmbeddingCache {
     } else {
       bytes.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength), HEADER);
     }
+    bytes.writeUInt32LE(crc32(bytes.subarray(HEADER)), 12);
     await writeFileAtomic(path, bytes, { durable: true });
     this.stats.writes++;
     this.stats.bytesWritten += bytes.length;

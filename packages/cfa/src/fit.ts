@@ -27,6 +27,7 @@ import {
 } from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
 import { type EmbeddingSet, readPyramids } from './embedding-set';
+import { assertMemoryBankFits } from './memory-bank-fit';
 import { createTrainer } from './trainer';
 
 export interface EpochRecord {
@@ -233,6 +234,7 @@ export async function fitCfa(options: FitOptions): Promise<FittedCfa> {
     );
   }
   const { height, width, channels } = train;
+  assertMemoryBankFits(config, height * width);
   const params = createCoordConvParams({
     inChannels: channels,
     gammaD: config.descriptor.gammaD,

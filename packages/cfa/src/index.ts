@@ -6,7 +6,8 @@
  * - `runCfaOnCategory`: index → backbone → embeddings (cached) → fit → predict for one category;
  *   with `ensemble: 'cfa++'` a second model on the resize-only companion view, maps averaged.
  * - `combineViewPredictions`: CFA++'s mean of the two views' maps on the primary view's grid.
- * - `fitCfa`, `predictCfa`, `createTrainer`: the parts, for callers that bring their own data.
+ * - `fitCfa`, `predictCfa`, `createTrainer`: the parts, for callers that bring their own data;
+ *   `assertMemoryBankFits`: γc against the patch grid and the K + J neighbours, before any work.
  * - `createOrtTrainStep`, `createPatchDistances`: the fused ONNX Runtime graphs of a training step
  *   and of inference's embeddings → K nearest distances (TensorFlow.js falls back to the parts).
  * - `embedSamples`, `MemoryEmbeddingCache`, `DiskEmbeddingCache`, `embeddingKey`: the feature cache;
@@ -54,6 +55,7 @@ export { createPatchEmbedder } from '@cfa/descriptor';
 export type { PatchEmbedder, PatchEmbedderOptions } from '@cfa/descriptor';
 export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';
 export { fitCfa } from './fit';
+export { assertMemoryBankFits } from './memory-bank-fit';
 export type { EpochRecord, FitOptions, FittedCfa, ProgressEvent } from './fit';
 export { predictCfa } from './predict';
 export type { PredictOptions, Prediction } from './predict';

@@ -25,6 +25,7 @@
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import {
   type CategoryIndex,
+  checkCategoryFiles,
   companionView,
   indexCategory,
   type LoadedSample,
@@ -33,18 +34,19 @@ import {
   viewKey,
   viewOutputSize,
 } from '@cfa/data';
-import { type BackboneModel, loadBackbone } from '@cfa/backbone';
+import { type BackboneModel, featureShapesFor, loadBackbone } from '@cfa/backbone';
 import { createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
 import { type CfaConfig, evaluatesEveryEpoch } from './config';
 import { type EmbeddingCache, MemoryEmbeddingCache } from './embedding-cache';
 import { type EmbeddedSamples, embedSamples } from './embed-samples';
 import { type EpochRecord, fitCfa } from './fit';
+import { assertMemoryBankFits } from './memory-bank-fit';
 import { type Prediction, predictCfa } from './predict';
 import { calibrateThresholds, splitHoldout, type Thresholds } from './calibration';
 import type { TrainedCfa, TrainedMember } from './trained-model';
 import { combineViewPredictions } from './view-ensemble';
 
-export type RunPhase = 'embed-train' | 'bank' | 'train' | 'embed-test' | 'predict' | 'calibrate';
+export type RunPhase = 'check-files' | 'embed-train' | 'bank' | 'train' | 'embed-test' | 'predict' | 'calibrate';
 
 export interface RunProgress {
   phase: RunPhase;
@@ -264,7 +266,12 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
   const cfaPlusPlus = config.ensemble === 'cfa++';
   // the companion is resolved before any work, so a resize view fails at once
   const secondView = cfaPlusPlus ? companionView(config.view) : undefined;
+  // everything that can be found wrong is found before the first image is embedded: the files
+  // (every header, every mask), the weights, and whether the memory bank fits the patch grid
   const index = await indexCategory({ root, category });
+  await checkCategoryFiles(index, {
+    onProgress: (done, total) => options.onProgress?.({ phase: 'check-files', done, total }),
+  });
   const { fit: fitRefs, holdout: holdoutRefs } = splitHoldout(index.train, config.calibration.holdout, config.seed);
   const backbone = await loadBackbone({
     name: config.backbone.name,
@@ -275,6 +282,10 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
     seed: config.seed,
   });
   const inputSize = viewOutputSize(config.view);
+  for (const size of new Set([inputSize, ...(secondView ? [viewOutputSize(secondView)] : [])])) {
+    const { height, width } = featureShapesFor(backbone, size)[0];
+    assertMemoryBankFits(config, height * width, `${height}×${width} = ${height * width} patches`);
+  }
   const embedder = await createPatchEmbedder({ engine, backbone, inputSize });
   let secondEmbedder: PatchEmbedder | undefined;
   try {

@@ -2,10 +2,59 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { crc32, deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { encodePng, probeImage } from './decode';
+import { decodeImage, encodePng, MAX_IMAGE_PIXELS, readImageHeader } from './decode';
 
-describe('probeImage', () => {
+/** A real PNG of `width` × `height` black RGB pixels: tiny on disk, `3·w·h` bytes decoded. */
+function blackPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    out.set(data, 8);
+    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  // each row: filter byte 0, then 3·width zeros
+  const rows = deflateSync(Buffer.alloc((1 + 3 * width) * height), { level: 9 });
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', rows),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+describe('decodeImage: the pixel limit', () => {
+  it(`refuses a decompression bomb past ${MAX_IMAGE_PIXELS / 1e6} megapixels from its header, before decoding`, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bomb-'));
+    const bomb = blackPng(5100, 5000);
+    expect(bomb.length, 'small on disk').toBeLessThan(200_000);
+    await writeFile(join(dir, 'bomb.png'), bomb);
+    // the outcome as text: a decoded image would be too large for the assertion to print
+    const outcome = await decodeImage(join(dir, 'bomb.png')).then(
+      (image) => `decoded ${image.width}×${image.height}`,
+      (error: Error) => error.message,
+    );
+    expect(outcome).toMatch(/bomb\.png: image is 5100×5000 = 25\.5 megapixels, more than the 25 this loader reads/);
+    await expect(readImageHeader(join(dir, 'bomb.png'))).rejects.toThrow(/25\.5 megapixels/);
+  });
+
+  it('reads an image just under the limit', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bomb-'));
+    await writeFile(join(dir, 'ok.png'), blackPng(300, 200));
+    const image = await decodeImage(join(dir, 'ok.png'));
+    expect([image.width, image.height, image.data.length]).toEqual([300, 200, 300 * 200 * 3]);
+    expect(await readImageHeader(join(dir, 'ok.png'))).toEqual({ width: 300, height: 200, format: 'png' });
+  });
+});
+
+describe('readImageHeader', () => {
   it('reads the size of a PNG and a JPEG from the header, and names a file that is not an image', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'probe-'));
     const rgb = new Uint8Array(30 * 20 * 3).fill(90);
@@ -17,8 +66,8 @@ describe('probeImage', () => {
         .toBuffer(),
     );
     await writeFile(join(dir, 'c.png'), 'not an image');
-    expect(await probeImage(join(dir, 'a.png'))).toEqual({ width: 30, height: 20, format: 'png' });
-    expect(await probeImage(join(dir, 'b.jpg'))).toMatchObject({ width: 30, height: 20, format: 'jpeg' });
-    await expect(probeImage(join(dir, 'c.png'))).rejects.toThrow(/c\.png: cannot decode image/);
+    expect(await readImageHeader(join(dir, 'a.png'))).toEqual({ width: 30, height: 20, format: 'png' });
+    expect(await readImageHeader(join(dir, 'b.jpg'))).toMatchObject({ width: 30, height: 20, format: 'jpeg' });
+    await expect(readImageHeader(join(dir, 'c.png'))).rejects.toThrow(/c\.png: cannot read the image header/);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * @cfa/data — images in, model inputs out.
  *
- * - MVTec AD layout: `indexCategory`, `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
+ * - MVTec AD layout: `indexCategory` (dot-entries skipped), `checkCategoryFiles` (headers and masks
+ *   of a whole index, before training), `loadSample`, `loadSamples`, `listCategories`, `categoryKind`.
  * - Views: `ViewSchema` (center-crop, resize, rd-mvtec), `viewKey`, `viewOutputSize`, `viewPlacement`,
  *   `inferenceView` (the deterministic view a trained model scores new images under);
  *   CFA++: `companionView` (the resize-only second view), `alignCompanionMap` (its map onto the
@@ -10,8 +11,8 @@
  *   `normalizeImageNet`; `lowerImageNetNormalization` (the same normalisation as ONNX nodes);
  *   `denormalizeToRgb8`, `resizeLanczos` (Pillow's, as the reference code), `resizeBilinear`
  *   (antialiased), `resizeNearest`, `rotateAboutCentre`.
- * - Files: `decodeImage`, `decodeMask`, `probeImage` (header only), `encodePng`, `writePngAtomic`
- *   (atomic writes: @cfa/io).
+ * - Files: `decodeImage`, `decodeMask` (0/255 or 0/1, anything else refused), `readImageHeader`
+ *   (size without decoding), `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
  * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
  *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
@@ -32,8 +33,8 @@ export type { Placement, ResizeFilter, SourceSize, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 export { resizeLanczos } from './resize-lanczos';
 export type { Raster } from './resize';
-export { decodeImage, decodeMask, encodePng, probeImage, writePngAtomic } from './decode';
-export type { PngInput } from './decode';
+export { MAX_IMAGE_PIXELS, decodeImage, decodeMask, encodePng, readImageHeader, writePngAtomic } from './decode';
+export type { ImageHeader, PngInput } from './decode';
 export {
   IMAGENET_MEAN,
   IMAGENET_STD,
@@ -49,12 +50,13 @@ export {
   MVTEC_OBJECTS,
   MVTEC_TEXTURES,
   categoryKind,
+  checkCategoryFiles,
   indexCategory,
   listCategories,
   loadSample,
   loadSamples,
 } from './mvtec';
-export type { CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvtec';
+export type { CategoryFilesReport, CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvtec';
 export { SYNTHETIC_CATEGORIES } from './synthetic/categories';
 export { calibrationImages } from './synthetic/calibration-images';
 export type { DefectType, SyntheticKind } from './synthetic/categories';

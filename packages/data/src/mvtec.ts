@@ -5,8 +5,11 @@
  *   <root>/<category>/test/<defect>/*.png          (`good` = normal)
  *   <root>/<category>/ground_truth/<defect>/<name>_mask.png   (none for `good`)
  *
- * `indexCategory` lists and checks the files (names sorted, so order is deterministic);
- * `loadSample` decodes one, checks its mask, and applies the view.
+ * `indexCategory` lists and checks the files (names sorted, so order is deterministic), skipping
+ * dot-entries (macOS `._x.png` resource forks, `.DS_Store`, temp folders of an interrupted
+ * generation); `checkCategoryFiles` reads every image's and mask's header and every mask's levels,
+ * so a wrong-sized or non-binary mask fails before any training; `loadSample` decodes one image,
+ * checks its mask, and applies the view.
  *
  * @example
  * ```ts
@@ -15,9 +18,10 @@
  * ```
  */
 import { createHash } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { decodeImage, decodeMask } from './decode';
+import { decodeImage, decodeMask, readImageHeader } from './decode';
 import { DatasetError } from './errors';
 import { applyView } from './preprocess';
 import type { SourceSize } from './view';
@@ -79,18 +83,42 @@ async function isDir(path: string): Promise<boolean> {
   );
 }
 
-async function imagesIn(dir: string): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase())).sort();
+/** Names starting with a dot are never data: `._x.png` (macOS), `.DS_Store`, `.tmp-…` folders. */
+const isHidden = (name: string) => name.startsWith('.');
+
+async function entriesOf(dir: string): Promise<Dirent[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => [] as Dirent[]);
+  return entries.filter((e) => !isHidden(e.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Category folders under a root (those with a train/ folder). */
+/** Image files of a folder, sorted; an entry named like an image that is not a file is an error. */
+async function imagesIn(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await entriesOf(dir)) {
+    if (!IMAGE_EXTENSIONS.includes(extname(entry.name).toLowerCase())) continue;
+    const path = join(dir, entry.name);
+    // a symbolic link counts as what it points to
+    const isFile =
+      entry.isFile() ||
+      (entry.isSymbolicLink() &&
+        (await stat(path).then(
+          (s) => s.isFile(),
+          () => false,
+        )));
+    if (!isFile)
+      throw new DatasetError(path, 'is named like an image but is not a file (a folder?); rename or remove it');
+    out.push(entry.name);
+  }
+  return out;
+}
+
+/** Category folders under a root (those with a train/ folder), dot-folders skipped. */
 export async function listCategories(root: string): Promise<string[]> {
   const names = await readdir(root).catch(() => {
     throw new DatasetError(root, 'dataset root does not exist or cannot be read');
   });
   const out: string[] = [];
-  for (const n of names.sort()) if (await isDir(join(root, n, 'train'))) out.push(n);
+  for (const n of names.filter((n) => !isHidden(n)).sort()) if (await isDir(join(root, n, 'train'))) out.push(n);
   return out;
 }
 
@@ -118,7 +146,7 @@ export async function indexCategory({ root, category }: { root: string; category
   if (!(await isDir(testRoot)))
     throw new DatasetError(testRoot, 'no test folder (expected test/good and test/<defect>)');
   const test: SampleRef[] = [];
-  for (const defect of (await readdir(testRoot)).sort()) {
+  for (const defect of (await entriesOf(testRoot)).map((e) => e.name)) {
     if (!(await isDir(join(testRoot, defect)))) continue;
     for (const n of await imagesIn(join(testRoot, defect))) {
       const ref: SampleRef = {
@@ -145,6 +173,57 @@ export async function indexCategory({ root, category }: { root: string; category
   }
   if (test.length === 0) throw new DatasetError(testRoot, 'no test images');
   return { root, category, train, test };
+}
+
+export interface CategoryFilesReport {
+  images: number;
+  masks: number;
+}
+
+/**
+ * Reads every image's header and every mask (small, binary) of an index, with bounded concurrency:
+ * unreadable headers, masks whose size differs from their image's, and masks that are not binary
+ * are found here — before any training — and reported together (the first 10), each naming its
+ * file. Pixels of the images are decoded later, when they are embedded.
+ */
+export async function checkCategoryFiles(
+  index: CategoryIndex,
+  options: { concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<CategoryFilesReport> {
+  const refs = [...index.train, ...index.test];
+  const problems: string[] = [];
+  let masks = 0,
+    next = 0,
+    done = 0;
+  const check = async (ref: SampleRef) => {
+    const image = await readImageHeader(ref.imagePath);
+    if (!ref.maskPath) return;
+    masks++;
+    const mask = await decodeMask(ref.maskPath);
+    if (mask.width !== image.width || mask.height !== image.height)
+      throw new DatasetError(
+        ref.maskPath,
+        `mask is ${mask.width}×${mask.height} but its image ${ref.imagePath} is ${image.width}×${image.height}`,
+      );
+  };
+  const worker = async () => {
+    while (next < refs.length) {
+      const ref = refs[next++];
+      await check(ref).catch((error: Error) => problems.push(error.message));
+      options.onProgress?.(++done, refs.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, refs.length) }, worker));
+  if (problems.length) {
+    problems.sort();
+    const shown = problems.slice(0, 10).map((p) => `  ✖ ${p}`);
+    if (problems.length > 10) shown.push(`  … ${problems.length - 10} more`);
+    throw new DatasetError(
+      join(index.root, index.category),
+      `${problems.length} file problem(s) found before training:\n${shown.join('\n')}`,
+    );
+  }
+  return { images: refs.length, masks };
 }
 
 export async function loadSample({ ref, view }: { ref: SampleRef; view: View }): Promise<LoadedSample> {

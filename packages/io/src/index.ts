@@ -7,5 +7,12 @@
  *   new content, never a short file.
  * - `appendLines`: whole-line appends that cut a torn last line first.
  * - `withFileLock`: an O_EXCL lock file for steps that must be serial across processes.
+ * - `checkOutputFolder`: whether an output folder can be written, before a run starts (creates nothing).
+ * - `runPropertyInWorker`, `checkProperties` (tests only): a decoder's property-based tests
+ *   (fast-check, bounded runs and time) in a worker thread, under a watchdog (hangs) and a heap cap
+ *   (runaway memory).
  */
 export { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
+export { OutputFolderError, checkOutputFolder } from './output-folder';
+export { checkProperties, runPropertyInWorker } from './property-worker';
+export type { NamedProperty, NoteInput, PropertyOutcome, PropertyWorkerOptions } from './property-worker';

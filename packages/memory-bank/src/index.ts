@@ -1,7 +1,7 @@
 /**
  * @cfa/memory-bank — CFA's memory bank C (paper §3.2) and the nearest-centre search over it.
  *
- * - `createMemoryBank`: centres with their cached ‖c‖² and Cᵀ.
+ * - `createMemoryBank`: centres with their cached ‖c‖² and Cᵀ; `centreCount`: ⌊HW/γc⌋.
  * - `createNearestSearch`: blocked ‖f‖² + ‖c‖² − 2 f·c + top-k on ONNX Runtime or TensorFlow.js;
  *   `lowerNearest`, `lowerSquaredDistances`, `lowerRowSquaredNorms`: the same as ONNX graph pieces,
  *   with the bank entering a graph by `memoryBankInputs` + `memoryBankFeeds` or `memoryBankConstants`.
@@ -12,7 +12,7 @@
  * - `paperMemoryBank`, `greedyMatch`: the paper's Algorithm 1 (k-means on the first image, then EMA).
  * - `kmeans`, `kmeansPlusPlus`: seeded k-means.
  */
-export { createMemoryBank } from './memory-bank';
+export { centreCount, createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
 export { DEFAULT_BLOCK_ROWS, createNearestSearch } from './nearest-search';
 export {

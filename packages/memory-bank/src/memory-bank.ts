@@ -33,3 +33,12 @@ export function createMemoryBank(centres: Float32Array, size: number, dim: numbe
   }
   return { centres, size, dim, squaredNorms, transposed };
 }
+
+/**
+ * How many centres a bank compressed by γc holds for HW patch locations: ⌊HW/γc⌋ (paper §3.2,
+ * Table 6), all HW when γc ≤ 1. Zero when γc > HW: callers check it against the K + J neighbours
+ * the loss and scoring need before building anything.
+ */
+export function centreCount(hw: number, gammaC: number): number {
+  return gammaC <= 1 ? hw : Math.floor(hw / gammaC);
+}

@@ -9,7 +9,7 @@
  * const bank = await paperMemoryBank({ phis: phiPerImage(), hw: 3136, dim: 448, gammaC: 4, beta: 0.1, seed: 0, search });
  * ```
  */
-import { createMemoryBank, type MemoryBank } from './memory-bank';
+import { centreCount, createMemoryBank, type MemoryBank } from './memory-bank';
 import { kmeans } from './kmeans';
 import type { NearestSearch } from './nearest-search';
 
@@ -49,7 +49,7 @@ export function greedyMatch(distances: Float32Array, centres: number, features: 
 export async function paperMemoryBank(params: PaperBankParams): Promise<MemoryBank> {
   const { hw, dim, gammaC, beta, seed, search } = params;
   if (!(beta > 0 && beta <= 1)) throw new Error(`paperMemoryBank: beta must be in (0, 1], got ${beta}`);
-  const k = Math.max(1, Math.floor(hw / Math.max(1, gammaC)));
+  const k = Math.max(1, centreCount(hw, gammaC));
   let centres: Float32Array | undefined;
   for await (const phi of params.phis) {
     if (phi.length !== hw * dim)

@@ -10,7 +10,7 @@
  * const bank = await referenceMemoryBank({ meanPhi: mean.value(), hw: 3136, dim: 448, gammaC: 4, seed: 0, search });
  * ```
  */
-import { createMemoryBank, type MemoryBank } from './memory-bank';
+import { centreCount, createMemoryBank, type MemoryBank } from './memory-bank';
 import { kmeans } from './kmeans';
 import type { NearestSearch } from './nearest-search';
 
@@ -58,7 +58,8 @@ export interface ReferenceBankParams {
 export async function referenceMemoryBank(params: ReferenceBankParams): Promise<MemoryBank> {
   const { meanPhi, hw, dim, gammaC, seed, search } = params;
   if (gammaC <= 1) return createMemoryBank(Float32Array.from(meanPhi), hw, dim);
-  const k = Math.floor(hw / gammaC);
+  const k = centreCount(hw, gammaC);
+  if (k < 1) throw new Error(`referenceMemoryBank: γc = ${gammaC} leaves no centre for ${hw} patch locations`);
   const { centres } = await kmeans({ points: meanPhi, count: hw, dim, k, seed, search, maxIter: params.kmeansMaxIter });
   return createMemoryBank(centres, k, dim);
 }

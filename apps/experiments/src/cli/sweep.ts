@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
+import { checkOutputFolder } from '@cfa/io';
 import { createTrackingStore, SpoolingTrackingStore } from '@cfa/tracking';
 import { addEngineOptions, nonNegativeInt } from './common-options';
 import { createLogger, createPhaseProgress } from './logger';
@@ -41,10 +42,15 @@ const list = (v?: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/** `--categories all` means every category under the data root, as `categories: all` in a file does. */
+function categoriesOverride(value?: string): SweepOverrides['categories'] {
+  return value?.trim().toLowerCase() === 'all' ? 'all' : list(value);
+}
+
 export function sweepOverrides(o: SweepCliOptions): SweepOverrides {
   return {
     dataRoot: o.dataRoot,
-    categories: list(o.categories),
+    categories: categoriesOverride(o.categories),
     seeds: list(o.seeds)?.map(Number),
     epochs: o.epochs,
     weights: o.weights,
@@ -111,6 +117,10 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     throw error;
   }
   const { sweep, cells } = loaded;
+  const outRoot = options.out ?? join('runs', sweep.name);
+  // output folders are checked before anything runs (and in a dry run: it creates nothing)
+  await checkOutputFolder(outRoot, options.out ? '--out' : 'the output folder');
+  if (options.executor === 'local') await checkOutputFolder(options.featureCache, '--feature-cache');
   if (options.dryRun) {
     process.stdout.write(
       `${sweep.name}: ${sweep.reproduces}\n${cells.length} cells (sweep key ${sweepKey(loaded)}):\n`,
@@ -118,7 +128,6 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     for (const c of cells) process.stdout.write(`  ${c.key}  ${c.name}\n`);
     return;
   }
-  const outRoot = options.out ?? join('runs', sweep.name);
   const store = createTrackingStore({
     uri: options.trackingUri,
     spoolPath: join('.cache', 'spool', `${sweep.name}-${sweepKey(loaded)}.jsonl`),

@@ -12,6 +12,7 @@ import { Command, Option } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache, type EpochRecord } from '@cfa/cfa';
 import { createTrackingStore, ModelRegistryClient, registerModelVersion } from '@cfa/tracking';
+import { checkOutputFolder } from '@cfa/io';
 import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, nonNegativeInt, positiveNumber } from './common-options';
 import type { RunProgress } from '@cfa/cfa';
@@ -229,6 +230,7 @@ export function trainEvalCommand(): Command {
         'train-eval',
         `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${config.dataset.category}`,
       );
+    if (options.featureCache) await checkOutputFolder(options.featureCache, '--feature-cache');
     const progress = createPhaseProgress();
     const epochProgress = (phase: string) => (e: EpochRecord) =>
       progress.update(

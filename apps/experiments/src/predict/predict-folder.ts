@@ -27,7 +27,7 @@ import {
   decodeImage,
   inferenceView,
   normalizeImageNet,
-  probeImage,
+  readImageHeader,
   type View,
   viewKey,
   viewPlacement,
@@ -128,7 +128,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<Pred
   const { model, manifest } = await loadModel(modelDir, { engine: options.engine, weightsPath: options.weightsPath });
   const sizes = new Map<string, { width: number; height: number }>();
   for (const [i, input] of inputs.entries()) {
-    sizes.set(input.path, await probeImage(input.path));
+    sizes.set(input.path, await readImageHeader(input.path));
     options.onProgress?.('check inputs', i + 1, inputs.length);
   }
   const pixelThreshold = options.threshold ?? model.thresholds?.pixel;

@@ -4,7 +4,6 @@
  * (`model.bundle`: the bundle in `model/`; `model.mlflow`: the ONNX export as an MLflow Model in
  * `mlflow-model/`). Used by `train-eval`, by every sweep cell and by queue workers alike.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { describeEngine } from '@cfa/tensor-runtime';
@@ -22,6 +21,7 @@ import {
   type Thresholds,
 } from '@cfa/cfa';
 import { computeAnomalyMetrics } from '@cfa/metrics';
+import { checkOutputFolder, writeFileAtomic } from '@cfa/io';
 import { heatmapPanel } from '../report/heatmap-panel';
 import { MLFLOW_MODEL_DIR, writeMlflowModel } from '../export/mlflow-model';
 import { DEFAULT_SYNTHETIC_ROOT, type RunConfig } from './run-config';
@@ -173,6 +173,8 @@ function heatmapChoice(run: CategoryRun, count: number): number[] {
 export async function runCell(options: RunCellOptions): Promise<CellResult> {
   const { config, engine, outDir, log = () => undefined } = options;
   const start = performance.now();
+  // before any work: an output folder that cannot be written would lose the results after training
+  if (outDir) await checkOutputFolder(outDir, '--out');
   const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
   if (!config.dataset.root) {
     const ensured = await ensureSyntheticDataset({ root: dataRoot });
@@ -271,11 +273,11 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
   return result;
 }
 
+/**
+ * Heatmaps first, then scores.csv, then result.json, each written atomically: a folder holding
+ * result.json is complete, and no file in it is ever half-written.
+ */
 async function writeOutputs(outDir: string, result: CellResult, run: CategoryRun, heatmaps: number): Promise<void> {
-  await mkdir(join(outDir, 'heatmaps'), { recursive: true });
-  await writeFile(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  const csv = ['id,label,score', ...result.perImage.map((p) => `${p.id},${p.label},${p.score}`)].join('\n');
-  await writeFile(join(outDir, 'scores.csv'), `${csv}\n`);
   const { maps, size } = run.prediction;
   let lo = Infinity,
     hi = -Infinity;
@@ -299,4 +301,7 @@ async function writeOutputs(outDir: string, result: CellResult, run: CategoryRun
       channels: 3,
     });
   }
+  const csv = ['id,label,score', ...result.perImage.map((p) => `${p.id},${p.label},${p.score}`)].join('\n');
+  await writeFileAtomic(join(outDir, 'scores.csv'), `${csv}\n`);
+  await writeFileAtomic(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
 }

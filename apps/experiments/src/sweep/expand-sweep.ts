@@ -40,15 +40,22 @@ export class SweepError extends Error {
   }
 }
 
-/** Sets `a.b.c` in a plain object, creating objects on the way. */
+/**
+ * Sets `a.b.c` in a plain object, creating objects on the way. Every step is an own property, so a
+ * path through `__proto__` or `constructor` (a hostile or misspelt axis field) creates a key that
+ * validation then rejects, instead of reaching `Object.prototype`.
+ */
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const own = (node: Record<string, unknown>, key: string, v: unknown) =>
+    Object.defineProperty(node, key, { value: v, enumerable: true, writable: true, configurable: true });
   const parts = path.split('.');
   let node = target;
   for (const part of parts.slice(0, -1)) {
-    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
-    node = node[part] as Record<string, unknown>;
+    const next = Object.hasOwn(node, part) ? node[part] : undefined;
+    if (typeof next !== 'object' || next === null) own(node, part, {});
+    node = Object.getOwnPropertyDescriptor(node, part)!.value as Record<string, unknown>;
   }
-  node[parts.at(-1)!] = value;
+  own(node, parts.at(-1)!, value);
 }
 
 /** The combinations one axis contributes: a grid multiplies its fields, a zip pairs them. */

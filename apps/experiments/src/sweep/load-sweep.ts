@@ -20,7 +20,8 @@ import { type Sweep, SweepSchema } from './sweep-schema';
 
 export interface SweepOverrides {
   dataRoot?: string;
-  categories?: string[];
+  /** Category names, or 'all' (every category under the data root). */
+  categories?: string[] | 'all';
   seeds?: number[];
   epochs?: number;
   weights?: string;

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { RunConfigSchema } from '../run/run-config';
 import { cellKey, SweepError } from './expand-sweep';
 import { loadSweep } from './load-sweep';
 import { modelOutputs } from '../cli/sweep';
+import { runCfaInProcess } from '../testing/run-in-process';
 
 async function sweepFile(name: string, content: object | string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sweeps-'));
@@ -84,10 +85,47 @@ describe('loadSweep', () => {
     );
   });
 
+  it('an axis field through __proto__ or constructor is an unknown key, and never reaches Object.prototype', async () => {
+    const file = await sweepFile('demo', {
+      ...valid,
+      axes: [{ grid: { '__proto__.polluted': [1], 'constructor.prototype.polluted': [2] } }],
+    });
+    const error = await loadSweep(file).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SweepError);
+    expect((error as SweepError).problems.map((p) => p.message).sort()).toEqual([
+      "unknown key '__proto__'",
+      "unknown key 'constructor'",
+    ]);
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+
   it('applies command-line overrides before validation', async () => {
     const file = await sweepFile('demo', valid);
     const { cells } = await loadSweep(file, { categories: ['nut'], epochs: 7, seeds: [3] });
     expect(cells.map((c) => [c.category, c.seed, c.config.cfa.training.epochs])).toEqual([['nut', 3, 7]]);
+  });
+
+  it('`--categories all` on the command line expands to every category, on every sweep, in a dry run', async () => {
+    for (const name of ['ablation-loss', 'compression-sweep', 'backbone-sweep', 'rd-mvtec', 'main-table']) {
+      const file = new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname;
+      const run = await runCfaInProcess(['sweep', file, '--categories', 'all', '--dry-run']);
+      expect(run.code, `${name}: ${run.stderr}`).toBe(0);
+      const categories = new Set(
+        run.stdout.split('\n').flatMap((l) => /^ {2}[0-9a-f]{16} {2}(\S+)/.exec(l)?.[1] ?? []),
+      );
+      expect([...categories].sort(), name).toEqual(['disc', 'marble', 'nut', 'weave']);
+    }
+  });
+
+  it("the README's paper-setting command (MVTec root, all categories, weights) validates in a dry run", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'mvtec-root-'));
+    for (const c of ['bottle', 'carpet', 'zipper']) await mkdir(join(root, c, 'train'), { recursive: true });
+    const file = new URL('../../../../experiments/ablation-loss.yaml', import.meta.url).pathname;
+    const args = ['--data-root', root, '--categories', 'all', '--epochs', '30', '--weights', 'resnet18-f37072fd.pth'];
+    const run = await runCfaInProcess(['sweep', file, ...args, '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^ablation-loss: .*\n18 cells/);
+    expect(run.stdout).toMatch(/ carpet backbone\.name=wide_resnet50_2 loss\.terms=att\+rep seed=0/);
   });
 
   it('every shipped sweep file is valid', async () => {

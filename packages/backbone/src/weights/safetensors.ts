@@ -14,6 +14,7 @@
  * ```
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
 import type { StateDict, WeightTensor } from './state-dict';
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
@@ -84,7 +85,7 @@ export function float32ToFloat16(value: number): number {
 
 function decodeTensor(file: string, name: string, dtype: string, shape: number[], bytes: Uint8Array): WeightTensor {
   const count = shape.reduce((a, b) => a * b, 1);
-  const size = DTYPE_BYTES[dtype];
+  const size = Object.hasOwn(DTYPE_BYTES, dtype) ? DTYPE_BYTES[dtype] : 0;
   if (!size)
     throw new WeightFileError(
       file,
@@ -127,7 +128,20 @@ function decodeTensor(file: string, name: string, dtype: string, shape: number[]
   return { shape, data: out };
 }
 
-/** Parses safetensors bytes; `file` only names the source in errors. */
+const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** One tensor's header entry (the format's own names). */
+const HeaderEntrySchema = z.strictObject({
+  dtype: z.string(),
+  shape: z.array(count),
+  data_offsets: z.tuple([count, count]),
+});
+const MetadataSchema = z.record(z.string(), z.string());
+
+/**
+ * Parses safetensors bytes; `file` only names the source in errors. Every header entry is checked
+ * (dtype, shape, offsets inside the file, byte length = shape × dtype) and the tensors' byte ranges
+ * may not overlap, as the format requires — so the decoded floats are at most twice the file.
+ */
 export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsContents {
   if (bytes.length < 8) throw new WeightFileError(file, `too short for a safetensors file (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -138,34 +152,51 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsC
       `header length ${headerLength} exceeds the file (${bytes.length} bytes): not a safetensors file or truncated`,
     );
   }
-  let header: Record<string, unknown>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch (error) {
     throw new WeightFileError(file, `header is not valid JSON (${(error as Error).message})`);
   }
+  if (!header || typeof header !== 'object' || Array.isArray(header))
+    throw new WeightFileError(file, 'header is not a JSON object of tensors');
   const dataStart = 8 + headerLength;
-  const tensors: StateDict = new Map();
   let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  const entries: { name: string; dtype: string; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') {
-      metadata = entry as Record<string, string>;
+      const parsed = MetadataSchema.safeParse(raw);
+      if (!parsed.success) throw new WeightFileError(file, '__metadata__ must map strings to strings');
+      metadata = parsed.data;
       continue;
     }
-    const {
-      dtype,
-      shape,
-      data_offsets: offsets,
-    } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!Array.isArray(shape) || !Array.isArray(offsets) || typeof dtype !== 'string') {
-      throw new WeightFileError(file, `header entry '${name}' lacks dtype/shape/data_offsets`);
+    const parsed = HeaderEntrySchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new WeightFileError(
+        file,
+        `header entry '${name}' is malformed (${issue.path.join('.') || 'entry'}: ${issue.message}); expected { dtype, shape, data_offsets }`,
+      );
     }
+    const { dtype, shape, data_offsets: offsets } = parsed.data;
     const [begin, end] = offsets;
-    if (begin < 0 || end < begin || dataStart + end > bytes.length) {
+    if (end < begin || dataStart + end > bytes.length) {
       throw new WeightFileError(file, `tensor '${name}' data [${begin}, ${end}) lies outside the file: truncated?`);
     }
-    tensors.set(name, decodeTensor(file, name, dtype, shape, bytes.subarray(dataStart + begin, dataStart + end)));
+    entries.push({ name, dtype, shape, begin, end });
   }
+  // checked before anything is decoded: overlapping ranges could decode the same bytes many times
+  const ranges = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < ranges.length; i++) {
+    if (ranges[i].begin < ranges[i - 1].end)
+      throw new WeightFileError(
+        file,
+        `tensors '${ranges[i - 1].name}' and '${ranges[i].name}' overlap in the file: damaged`,
+      );
+  }
+  const tensors: StateDict = new Map();
+  for (const { name, dtype, shape, begin, end } of entries)
+    tensors.set(name, decodeTensor(file, name, dtype, shape, bytes.subarray(dataStart + begin, dataStart + end)));
   return { tensors, metadata };
 }
 

@@ -1,98 +1,25 @@
 /**
- * torchvision `.pth` state dicts without Python: `torch.save` writes a zip holding `data.pkl` (a
- * pickle) and one raw little-endian file per storage (`data/<key>`). We read the pickle with our own
- * interpreter of the opcodes state dicts use; nothing is executed, and any global outside a short
- * allow-list (OrderedDict, tensor rebuilders, storage types) is refused with a clear error.
+ * The pickles inside torch checkpoints, read without Python: our own interpreter of the opcodes a
+ * state dict uses (protocols 2–4, and Python 2's byte strings for files written before 2018).
+ * Nothing is executed: a global outside a short allow-list (OrderedDict, torch's tensor
+ * rebuilders, storage types) is refused by name, tensors and storages become plain records
+ * (`TensorRef`, `StorageRef`) for `torch-checkpoint.ts` to fill from the storage bytes, and every
+ * opcode checks what it takes from the stack, so a damaged pickle is a `WeightFileError` naming the
+ * file, never a `TypeError`. Each opcode consumes at least one byte, so reading always ends.
+ *
+ * Reference: CPython `Lib/pickle.py` (opcode table), torch `serialization.py` (persistent ids
+ * `('storage', storage_type, key, location, numel[, view_metadata])`), torch `_utils.py`
+ * (`_rebuild_tensor_v2(storage, storage_offset, size, stride, …)`).
  *
  * @example
  * ```ts
- * const tensors = decodeTorchCheckpoint(await readFile('resnet18-f37072fd.pth'), 'resnet18-f37072fd.pth');
- * tensors.get('conv1.weight')?.shape; // [64, 3, 7, 7]
+ * const { value, end } = unpickle(bytes, 'model.pth', 0); // one pickle from offset 0
  * ```
  */
-import { inflateRawSync } from 'node:zlib';
-import { WeightFileError, float16ToFloat32 } from './safetensors';
-import type { StateDict, WeightTensor } from './state-dict';
+import { ByteReader } from './byte-reader';
+import { WeightFileError } from './safetensors';
 
-function readZip(bytes: Uint8Array, file: string): Map<string, () => Uint8Array> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65535); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) {
-    const legacy =
-      bytes[0] === 0x80
-        ? ' (this looks like the legacy pre-1.6 torch format: re-save it with a recent torch.save)'
-        : '';
-    throw new WeightFileError(file, `not a zip-format torch checkpoint${legacy}`);
-  }
-  let count = view.getUint16(eocd + 10, true);
-  let cdOffset = view.getUint32(eocd + 16, true);
-  if (cdOffset === 0xffffffff || count === 0xffff) {
-    // ZIP64: the locator sits just before the EOCD record
-    const locator = eocd - 20;
-    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50)
-      throw new WeightFileError(file, 'zip64 locator missing');
-    const z64 = Number(view.getBigUint64(locator + 8, true));
-    count = Number(view.getBigUint64(z64 + 32, true));
-    cdOffset = Number(view.getBigUint64(z64 + 48, true));
-  }
-  const entries = new Map<string, () => Uint8Array>();
-  let p = cdOffset;
-  for (let i = 0; i < count; i++) {
-    if (view.getUint32(p, true) !== 0x02014b50) throw new WeightFileError(file, 'corrupt zip central directory');
-    const method = view.getUint16(p + 10, true);
-    let compressed = view.getUint32(p + 20, true);
-    let size = view.getUint32(p + 24, true);
-    const nameLength = view.getUint16(p + 28, true);
-    const extraLength = view.getUint16(p + 30, true);
-    const commentLength = view.getUint16(p + 32, true);
-    let localOffset = view.getUint32(p + 42, true);
-    const name = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLength));
-    // ZIP64 extra field carries the 64-bit sizes/offset when the 32-bit ones saturate
-    let e = p + 46 + nameLength;
-    const extraEnd = e + extraLength;
-    while (e + 4 <= extraEnd) {
-      const id = view.getUint16(e, true);
-      const len = view.getUint16(e + 2, true);
-      if (id === 0x0001) {
-        let q = e + 4;
-        if (size === 0xffffffff) {
-          size = Number(view.getBigUint64(q, true));
-          q += 8;
-        }
-        if (compressed === 0xffffffff) {
-          compressed = Number(view.getBigUint64(q, true));
-          q += 8;
-        }
-        if (localOffset === 0xffffffff) {
-          localOffset = Number(view.getBigUint64(q, true));
-        }
-      }
-      e += 4 + len;
-    }
-    p = extraEnd + commentLength;
-    entries.set(name, () => {
-      if (view.getUint32(localOffset, true) !== 0x04034b50)
-        throw new WeightFileError(file, `corrupt zip entry ${name}`);
-      const start = localOffset + 30 + view.getUint16(localOffset + 26, true) + view.getUint16(localOffset + 28, true);
-      if (start + compressed > bytes.length) throw new WeightFileError(file, `zip entry ${name} is truncated`);
-      const raw = bytes.subarray(start, start + compressed);
-      if (method === 0) return raw;
-      if (method === 8) return inflateRawSync(raw);
-      throw new WeightFileError(file, `zip entry ${name} uses compression method ${method}`);
-    });
-  }
-  return entries;
-}
-
-// ---- pickle -----------------------------------------------------------------------------------
-
-class Global {
+export class Global {
   constructor(
     readonly module: string,
     readonly name: string,
@@ -102,352 +29,347 @@ class Global {
   }
 }
 
-class StorageRef {
-  constructor(
-    readonly dtype: string,
-    readonly key: string,
-    readonly numel: number,
-  ) {}
-}
+/** Dtypes of storages, by the name of their torch storage type. */
+export type StorageDtype = 'F32' | 'F16' | 'BF16' | 'F64' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-class TensorRef {
-  constructor(
-    readonly storage: StorageRef,
-    readonly offset: number,
-    readonly size: number[],
-    readonly stride: number[],
-  ) {}
-}
+export const STORAGE_ELEMENT_BYTES: Record<StorageDtype, number> = {
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  F64: 8,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
-/** A dict (OrderedDict or plain) — kept as a Map so that insertion order survives. */
-type PickleDict = Map<unknown, unknown>;
-const MARK = Symbol('mark');
-
-const ALLOWED_GLOBALS = new Set([
-  'collections.OrderedDict',
-  'torch._utils._rebuild_tensor_v2',
-  'torch._utils._rebuild_parameter',
-  'torch.FloatStorage',
-  'torch.HalfStorage',
-  'torch.BFloat16Storage',
-  'torch.DoubleStorage',
-  'torch.LongStorage',
-  'torch.IntStorage',
-  'torch.ByteStorage',
-  'torch.BoolStorage',
-  'torch.storage.UntypedStorage',
-  'torch.float32',
-  'torch.float16',
-  'torch.bfloat16',
-]);
-
-const STORAGE_DTYPE: Record<string, string> = {
+const STORAGE_DTYPE: Record<string, StorageDtype> = {
   FloatStorage: 'F32',
   HalfStorage: 'F16',
   BFloat16Storage: 'BF16',
   DoubleStorage: 'F64',
   LongStorage: 'I64',
   IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
   ByteStorage: 'U8',
-  BoolStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 
-function unpickle(bytes: Uint8Array, file: string): unknown {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** A storage named by a persistent id: `numel` elements from `offset` of the stored `key`. */
+export class StorageRef {
+  constructor(
+    readonly dtype: StorageDtype,
+    readonly key: string,
+    /** Elements of the whole stored storage (the persistent id's numel). */
+    readonly storedNumel: number,
+    /** A view (files from torch < 1.6 could save one): its element offset and size in the stored storage. */
+    readonly offset: number,
+    readonly numel: number,
+  ) {}
+}
+
+export class TensorRef {
+  constructor(
+    readonly storage: StorageRef,
+    readonly offset: unknown,
+    readonly size: unknown,
+    readonly stride: unknown,
+  ) {}
+}
+
+/** A dict (OrderedDict or plain), kept as a Map so that insertion order survives. */
+export type PickleDict = Map<unknown, unknown>;
+
+const TENSOR_REBUILDERS = new Set(['torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_tensor']);
+
+/** Globals a state dict may name; anything else is refused before it could be called. */
+function isAllowedGlobal(g: Global): boolean {
+  if (g.qualified === 'collections.OrderedDict' || g.qualified === 'torch._utils._rebuild_parameter') return true;
+  if (TENSOR_REBUILDERS.has(g.qualified)) return true;
+  if ((g.module === 'torch' || g.module === 'torch.cuda') && g.name in STORAGE_DTYPE) return true;
+  // inert values some writers reference (dtypes, the untyped storage class)
+  return ['torch.float32', 'torch.float16', 'torch.bfloat16', 'torch.storage.UntypedStorage'].includes(g.qualified);
+}
+
+const isIndex = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+export interface Unpickled {
+  value: unknown;
+  /** Offset just past the STOP opcode: where the next pickle of a legacy file starts. */
+  end: number;
+}
+
+/** Reads one pickle starting at `start`. */
+export function unpickle(bytes: Uint8Array, file: string, start = 0): Unpickled {
+  const r = new ByteReader(bytes, file);
   const stack: unknown[] = [];
+  const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let p = 0;
-  const fail = (why: string): never => {
+  const decoder = new TextDecoder();
+  let p = start;
+  const unsupported = (why: string): never => {
     throw new WeightFileError(
       file,
       `unsupported pickle content (${why}); only plain state dicts of tensors can be read`,
     );
   };
-  const popMark = (): unknown[] => {
-    const i = stack.lastIndexOf(MARK);
-    if (i < 0) fail('MARK missing');
-    const items = stack.splice(i);
-    return items.slice(1);
+  const damaged = (why: string): never => {
+    throw new WeightFileError(file, `damaged pickle at byte ${p} (${why})`);
   };
-  const text = (len: number): string => {
-    const s = new TextDecoder().decode(bytes.subarray(p, p + len));
-    p += len;
+  const pop = (): unknown => {
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) damaged('stack underflow');
+    return stack.pop();
+  };
+  const top = (): unknown => {
+    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) damaged('stack underflow');
+    return stack[stack.length - 1];
+  };
+  const popMark = (): unknown[] => {
+    const at = marks.pop();
+    if (at === undefined) return damaged('MARK missing');
+    return stack.splice(at);
+  };
+  const text = (length: number, what: string): string => {
+    const s = decoder.decode(r.bytes(p, length, what));
+    p += length;
     return s;
   };
-  const readLine = (): string => {
+  const line = (): string => {
     const end = bytes.indexOf(0x0a, p);
-    const s = new TextDecoder().decode(bytes.subarray(p, end));
+    if (end < 0) damaged('GLOBAL without its newline');
+    const s = decoder.decode(bytes.subarray(p, end));
     p = end + 1;
     return s;
   };
-  const call = (fn: unknown, args: unknown[]): unknown => {
-    if (!(fn instanceof Global)) return fail('call of a non-global');
-    switch (fn.qualified) {
-      case 'collections.OrderedDict':
-        return new Map();
-      case 'torch._utils._rebuild_tensor_v2': {
-        const [storage, offset, size, stride] = args as [StorageRef, number, number[], number[]];
-        if (!(storage instanceof StorageRef)) return fail('tensor without storage');
-        return new TensorRef(storage, offset, size, stride);
-      }
-      case 'torch._utils._rebuild_parameter':
-        return args[0];
-      default:
-        return fail(`call of ${fn.qualified}`);
-    }
+  const global = (module: unknown, name: unknown): Global => {
+    if (typeof module !== 'string' || typeof name !== 'string') return damaged('STACK_GLOBAL of non-strings');
+    const g = new Global(module, name);
+    if (!isAllowedGlobal(g)) unsupported(`global ${g.qualified}`);
+    return g;
   };
+  const list = (v: unknown, op: string): unknown[] => (Array.isArray(v) ? v : damaged(`${op} on a non-list`));
+  const dict = (v: unknown, op: string): PickleDict => (v instanceof Map ? v : damaged(`${op} on a non-dict`));
+  const storageRef = (pid: unknown): StorageRef => {
+    if (!Array.isArray(pid) || pid[0] !== 'storage') return unsupported('a persistent id other than a storage');
+    const [, type, key, , numel, view] = pid;
+    if (!(type instanceof Global)) return damaged('storage type is not a global');
+    const dtype = type.module.startsWith('torch') ? STORAGE_DTYPE[type.name] : undefined;
+    if (!dtype) return unsupported(`storage type ${type.qualified}`);
+    if (typeof key !== 'string' && typeof key !== 'number') return damaged('storage key is not a string');
+    if (!isIndex(numel)) return damaged('storage size is not a count');
+    if (view === undefined || view === null) return new StorageRef(dtype, String(key), numel, 0, numel);
+    // torch < 1.6: (view key, element offset, view size) within the stored root storage
+    if (!Array.isArray(view) || !isIndex(view[1]) || !isIndex(view[2])) return damaged('storage view is malformed');
+    return new StorageRef(dtype, String(key), numel, view[1], view[2]);
+  };
+  const call = (fn: unknown, args: unknown): unknown => {
+    if (!(fn instanceof Global)) return unsupported('call of a non-global');
+    if (!Array.isArray(args)) return damaged('REDUCE arguments are not a tuple');
+    if (fn.qualified === 'collections.OrderedDict') {
+      if (args.length) unsupported('OrderedDict built from arguments');
+      return new Map();
+    }
+    if (TENSOR_REBUILDERS.has(fn.qualified)) {
+      const [storage, offset, size, stride] = args;
+      if (!(storage instanceof StorageRef)) return damaged('tensor without a storage');
+      return new TensorRef(storage, offset, size, stride);
+    }
+    if (fn.qualified === 'torch._utils._rebuild_parameter') return args[0];
+    return unsupported(`call of ${fn.qualified}`);
+  };
+
   for (;;) {
-    if (p >= bytes.length) fail('pickle ended without STOP');
-    const op = bytes[p++];
+    const op = r.u8(p, 'pickle (it ended without STOP)');
+    p++;
     switch (op) {
-      case 0x80:
+      case 0x80: // PROTO
         p++;
-        break; // PROTO
-      case 0x95:
+        break;
+      case 0x95: // FRAME: a length prefix only
+        r.need(p, 8, 'pickle frame');
         p += 8;
-        break; // FRAME
-      case 0x2e:
-        return stack.pop(); // STOP
-      case 0x28:
-        stack.push(MARK);
-        break; // MARK
-      case 0x7d:
+        break;
+      case 0x2e: // STOP
+        if (stack.length !== 1 || marks.length) damaged(`STOP with ${stack.length} values on the stack`);
+        return { value: stack[0], end: p };
+      case 0x28: // MARK
+        marks.push(stack.length);
+        break;
+      case 0x7d: // EMPTY_DICT
         stack.push(new Map());
-        break; // EMPTY_DICT
-      case 0x5d:
+        break;
+      case 0x5d: // EMPTY_LIST
+      case 0x29: // EMPTY_TUPLE
         stack.push([]);
-        break; // EMPTY_LIST
-      case 0x29:
-        stack.push([]);
-        break; // EMPTY_TUPLE
-      case 0x4e:
+        break;
+      case 0x4e: // NONE
         stack.push(null);
-        break; // NONE
-      case 0x88:
+        break;
+      case 0x88: // NEWTRUE
         stack.push(true);
-        break; // NEWTRUE
-      case 0x89:
+        break;
+      case 0x89: // NEWFALSE
         stack.push(false);
-        break; // NEWFALSE
-      case 0x4b:
-        stack.push(bytes[p]);
+        break;
+      case 0x4b: // BININT1
+        stack.push(r.u8(p, 'BININT1'));
         p += 1;
-        break; // BININT1
-      case 0x4d:
-        stack.push(view.getUint16(p, true));
+        break;
+      case 0x4d: // BININT2
+        stack.push(r.u16(p, 'BININT2'));
         p += 2;
-        break; // BININT2
-      case 0x4a:
-        stack.push(view.getInt32(p, true));
+        break;
+      case 0x4a: // BININT
+        stack.push(r.i32(p, 'BININT'));
         p += 4;
-        break; // BININT
+        break;
       case 0x8a: {
-        // LONG1
-        const n = bytes[p++];
+        // LONG1: little-endian two's complement; kept exact (bigint) when no number holds it
+        const n = r.u8(p++, 'LONG1');
+        const raw = r.bytes(p, n, 'LONG1');
         let v = 0n;
-        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[p + i]);
-        if (n > 0 && bytes[p + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
+        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i]);
+        if (n > 0 && raw[n - 1] & 0x80) v -= 1n << BigInt(8 * n);
         p += n;
-        stack.push(Number(v));
+        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
       }
-      case 0x47:
-        stack.push(view.getFloat64(p, false));
+      case 0x47: // BINFLOAT (big-endian)
+        stack.push(r.f64be(p, 'BINFLOAT'));
         p += 8;
-        break; // BINFLOAT (big-endian)
-      case 0x58: {
-        const n = view.getUint32(p, true);
+        break;
+      case 0x58: // BINUNICODE
+      case 0x54: {
+        // BINSTRING (Python 2 str)
+        const n = r.u32(p, 'string length');
         p += 4;
-        stack.push(text(n));
+        stack.push(text(n, 'string'));
         break;
-      } // BINUNICODE
-      case 0x8c: {
-        const n = bytes[p++];
-        stack.push(text(n));
+      }
+      case 0x8c: // SHORT_BINUNICODE
+      case 0x55: {
+        // SHORT_BINSTRING (Python 2 str)
+        const n = r.u8(p++, 'string length');
+        stack.push(text(n, 'string'));
         break;
-      } // SHORT_BINUNICODE
+      }
       case 0x8d: {
-        const n = Number(view.getBigUint64(p, true));
+        // BINUNICODE8
+        const n = r.u64(p, 'string length');
         p += 8;
-        stack.push(text(n));
+        stack.push(text(n, 'string'));
         break;
-      } // BINUNICODE8
+      }
       case 0x43: {
-        const n = bytes[p++];
-        stack.push(bytes.subarray(p, p + n));
+        // SHORT_BINBYTES
+        const n = r.u8(p++, 'bytes length');
+        stack.push(r.bytes(p, n, 'bytes'));
         p += n;
         break;
-      } // SHORT_BINBYTES
+      }
       case 0x42: {
-        const n = view.getUint32(p, true);
+        // BINBYTES
+        const n = r.u32(p, 'bytes length');
         p += 4;
-        stack.push(bytes.subarray(p, p + n));
+        stack.push(r.bytes(p, n, 'bytes'));
         p += n;
         break;
-      } // BINBYTES
+      }
       case 0x63: {
         // GLOBAL "module\nname\n"
-        const g = new Global(readLine(), readLine());
-        if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global ${g.qualified}`);
-        stack.push(g);
+        const module = line();
+        stack.push(global(module, line()));
         break;
       }
       case 0x93: {
         // STACK_GLOBAL
-        const name = stack.pop() as string;
-        const g = new Global(stack.pop() as string, name);
-        if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global ${g.qualified}`);
-        stack.push(g);
+        const name = pop();
+        stack.push(global(pop(), name));
         break;
       }
-      case 0x71:
-        memo.set(bytes[p++], stack.at(-1));
-        break; // BINPUT
-      case 0x72:
-        memo.set(view.getUint32(p, true), stack.at(-1));
+      case 0x71: // BINPUT
+        memo.set(r.u8(p++, 'BINPUT'), top());
+        break;
+      case 0x72: // LONG_BINPUT
+        memo.set(r.u32(p, 'LONG_BINPUT'), top());
         p += 4;
-        break; // LONG_BINPUT
-      case 0x94:
-        memo.set(memo.size, stack.at(-1));
-        break; // MEMOIZE
-      case 0x68:
-        stack.push(memo.get(bytes[p++]));
-        break; // BINGET
-      case 0x6a:
-        stack.push(memo.get(view.getUint32(p, true)));
-        p += 4;
-        break; // LONG_BINGET
-      case 0x74:
+        break;
+      case 0x94: // MEMOIZE
+        memo.set(memo.size, top());
+        break;
+      case 0x68: // BINGET
+      case 0x6a: {
+        // LONG_BINGET
+        const key = op === 0x68 ? r.u8(p, 'BINGET') : r.u32(p, 'LONG_BINGET');
+        p += op === 0x68 ? 1 : 4;
+        if (!memo.has(key)) damaged(`memo ${key} was never stored`);
+        stack.push(memo.get(key));
+        break;
+      }
+      case 0x74: // TUPLE
         stack.push(popMark());
-        break; // TUPLE
-      case 0x85:
-        stack.push([stack.pop()]);
-        break; // TUPLE1
+        break;
+      case 0x85: // TUPLE1
+        stack.push([pop()]);
+        break;
       case 0x86: {
-        const b = stack.pop();
-        const a = stack.pop();
-        stack.push([a, b]);
+        // TUPLE2
+        const b = pop();
+        stack.push([pop(), b]);
         break;
-      } // TUPLE2
+      }
       case 0x87: {
-        const c = stack.pop();
-        const b = stack.pop();
-        const a = stack.pop();
-        stack.push([a, b, c]);
+        // TUPLE3
+        const c = pop();
+        const b = pop();
+        stack.push([pop(), b, c]);
         break;
-      } // TUPLE3
+      }
       case 0x61: {
-        const v = stack.pop();
-        (stack.at(-1) as unknown[]).push(v);
+        // APPEND
+        const v = pop();
+        list(top(), 'APPEND').push(v);
         break;
-      } // APPEND
+      }
       case 0x65: {
+        // APPENDS
         const items = popMark();
-        (stack.at(-1) as unknown[]).push(...items);
+        list(top(), 'APPENDS').push(...items);
         break;
-      } // APPENDS
+      }
       case 0x73: {
-        const v = stack.pop();
-        const k = stack.pop();
-        (stack.at(-1) as PickleDict).set(k, v);
+        // SETITEM
+        const v = pop();
+        const k = pop();
+        dict(top(), 'SETITEM').set(k, v);
         break;
-      } // SETITEM
+      }
       case 0x75: {
         // SETITEMS
         const items = popMark();
-        const d = stack.at(-1) as PickleDict;
+        const d = dict(top(), 'SETITEMS');
+        if (items.length % 2) damaged('SETITEMS with an odd number of values');
         for (let i = 0; i < items.length; i += 2) d.set(items[i], items[i + 1]);
         break;
       }
       case 0x52: {
-        const args = stack.pop() as unknown[];
-        const fn = stack.pop();
-        stack.push(call(fn, args));
-        break;
-      } // REDUCE
-      case 0x62:
-        stack.pop();
-        break; // BUILD: state of an OrderedDict (_metadata): not needed
-      case 0x51: {
-        // BINPERSID: ('storage', storage_type, key, location, numel)
-        const pid = stack.pop() as unknown[];
-        if (!Array.isArray(pid) || pid[0] !== 'storage') fail('unknown persistent id');
-        const type = pid[1] as Global;
-        const dtype = STORAGE_DTYPE[type.name] ?? fail(`storage type ${type.qualified}`);
-        stack.push(new StorageRef(dtype, String(pid[2]), Number(pid[4])));
+        // REDUCE
+        const args = pop();
+        stack.push(call(pop(), args));
         break;
       }
+      case 0x62: // BUILD: the state of an OrderedDict (its _metadata), not needed
+        pop();
+        top();
+        break;
+      case 0x51: // BINPERSID
+        stack.push(storageRef(pop()));
+        break;
       default:
-        fail(`opcode 0x${op.toString(16)}`);
+        unsupported(`opcode 0x${op.toString(16)}`);
     }
   }
-}
-
-function materialize(ref: TensorRef, storageBytes: Uint8Array, file: string, name: string): WeightTensor {
-  const dtype = ref.storage.dtype;
-  const size = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, U8: 1 }[dtype]!;
-  if (storageBytes.length < ref.storage.numel * size)
-    throw new WeightFileError(file, `storage of '${name}' is truncated`);
-  const view = new DataView(storageBytes.buffer, storageBytes.byteOffset, storageBytes.byteLength);
-  const read = (i: number): number => {
-    switch (dtype) {
-      case 'F32':
-        return view.getFloat32(i * 4, true);
-      case 'F16':
-        return float16ToFloat32(view.getUint16(i * 2, true));
-      case 'BF16':
-        return new Float32Array(new Uint32Array([view.getUint16(i * 2, true) << 16]).buffer)[0];
-      case 'F64':
-        return view.getFloat64(i * 8, true);
-      case 'I64':
-        return Number(view.getBigInt64(i * 8, true));
-      case 'I32':
-        return view.getInt32(i * 4, true);
-      default:
-        return view.getUint8(i);
-    }
-  };
-  const shape = ref.size;
-  const count = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(count);
-  const index = new Array(shape.length).fill(0);
-  for (let i = 0; i < count; i++) {
-    let src = ref.offset;
-    for (let d = 0; d < shape.length; d++) src += index[d] * ref.stride[d];
-    out[i] = read(src);
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++index[d] < shape[d]) break;
-      index[d] = 0;
-    }
-  }
-  return { shape, data: out };
-}
-
-/** Finds the tensor dict: the top object, or a common wrapper key (`state_dict`, `model`). */
-function findStateDict(top: unknown, file: string): PickleDict {
-  if (top instanceof Map) {
-    if ([...top.values()].some((v) => v instanceof TensorRef)) return top;
-    for (const key of ['state_dict', 'model', 'model_state_dict']) {
-      const inner = top.get(key);
-      if (inner instanceof Map) return findStateDict(inner, file);
-    }
-  }
-  throw new WeightFileError(file, 'the pickle holds no state dict of tensors');
-}
-
-export function decodeTorchCheckpoint(bytes: Uint8Array, file: string): StateDict {
-  const entries = readZip(bytes, file);
-  const pklName = [...entries.keys()].find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
-  if (!pklName) throw new WeightFileError(file, 'zip has no data.pkl: not a torch.save checkpoint');
-  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
-  const dict = findStateDict(unpickle(entries.get(pklName)!(), file), file);
-  const out: StateDict = new Map();
-  for (const [key, value] of dict) {
-    if (!(value instanceof TensorRef)) continue;
-    const entry = entries.get(`${prefix}data/${value.storage.key}`);
-    if (!entry)
-      throw new WeightFileError(file, `storage ${value.storage.key} of '${String(key)}' is missing from the zip`);
-    out.set(String(key), materialize(value, entry(), file, String(key)));
-  }
-  return out;
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -84,5 +85,14 @@ describe('synthetic dataset', () => {
     await expect(ensureSyntheticDataset({ root, categories: ['carpet'] })).rejects.toThrow(
       /unknown synthetic category 'carpet'/,
     );
+  });
+
+  it('removes the temp folders of killed generations (their process is gone), not those of live ones', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'synth-'));
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await mkdir(join(root, `.tmp-weave-${dead}`, 'train', 'good'), { recursive: true });
+    await mkdir(join(root, `.tmp-disc-${process.ppid}`, 'train'), { recursive: true });
+    await ensureSyntheticDataset({ root, ...small, categories: ['nut'] });
+    expect((await readdir(root)).sort()).toEqual([`.tmp-disc-${process.ppid}`, 'nut']);
   });
 });

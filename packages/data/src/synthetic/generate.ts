@@ -2,16 +2,17 @@
  * The embedded default dataset: a deterministic synthetic dataset written in the MVTec AD layout,
  * so the whole pipeline runs with no download. Same config → byte-identical files.
  *
- * Each category is written into a temporary folder and renamed into place, so an interrupted
- * generation never leaves a half category, and an existing dataset with a different config is
- * never overwritten unless asked.
+ * Each category is written into a temporary folder (`.tmp-<category>-<pid>`) and renamed into
+ * place, so an interrupted generation never leaves a half category (the loader skips dot-folders,
+ * and the next generation removes those whose process is gone), and an existing dataset with a
+ * different config is never overwritten unless asked.
  *
  * @example
  * ```ts
  * const { generated } = await ensureSyntheticDataset({ root: 'data/synthetic' });
  * ```
  */
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createRng } from '@cfa/tensor-runtime';
@@ -129,12 +130,38 @@ export interface GenerateResult {
   generated: boolean;
 }
 
+/** Whether a process with this id runs (EPERM: it does, under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes `.tmp-<category>-<pid>` folders left by generations that were killed; returns their names. */
+async function removeStaleTempFolders(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const match = /^\.tmp-.+-(\d+)$/.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    // this process's own folder is replaced below; another live process may be writing its own
+    if (pid !== process.pid && processAlive(pid)) continue;
+    await rm(join(root, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Writes every category whose manifest differs from the config; leaves matching ones alone. */
 export async function ensureSyntheticDataset(options: GenerateOptions): Promise<GenerateResult> {
   const { root, overwrite = false, onProgress, ...rest } = options;
   const config = SyntheticConfigSchema.parse(rest);
   const written: string[] = [];
   await mkdir(root, { recursive: true });
+  await removeStaleTempFolders(root);
   for (const [k, name] of config.categories.entries()) {
     const category = definition(name);
     const dir = join(root, name);

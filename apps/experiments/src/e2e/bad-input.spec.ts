@@ -1,0 +1,540 @@
+/**
+ * The bad-input table (docs/bad-input.md): every case is run through the `cfa` command (in this
+ * process, output captured as the user sees it) and the table is rebuilt from what it printed, so
+ * the document cannot go stale — the test fails when the file differs from what the cases give.
+ * `CFA_UPDATE_DOCS=1 npx vitest run src/e2e/bad-input.spec.ts` (in apps/experiments) rewrites it.
+ *
+ * Each case also states what must hold (an error naming the file, found before training, …), so a
+ * regression fails here even if someone regenerates the table.
+ */
+import { cp, mkdir, mkdtemp, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
+import { encodeSafetensors, randomInitWeights, resnet18Definition, type StateDict } from '@cfa/backbone';
+import { decodeMask, encodePng } from '@cfa/data';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { REPO_ROOT } from '../testing/cli-process';
+import { runCfaInProcess, type InProcessRun } from '../testing/run-in-process';
+import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
+
+const DOC = join(REPO_ROOT, 'docs', 'bad-input.md');
+const fixture = (path: string) => join(REPO_ROOT, 'packages/backbone/src/__fixtures__', path);
+
+/** Progress phases of a run, in order: where a failing run stopped. */
+const PHASES = ['check-files', 'embed-train', 'bank', 'train', 'embed-test', 'predict'] as const;
+
+interface Ctx {
+  /** A fresh copy of the tiny dataset (categories weave, disc). */
+  root: string;
+  dir: string;
+  /** A tiny run config on `root` (64-pixel view, one epoch). */
+  config: string;
+}
+
+interface Case {
+  group: string;
+  title: string;
+  /** The command, with <data> / <dir> standing for the case's folders. */
+  args: (ctx: Ctx) => Promise<string[]>;
+  /** What must hold, whatever the table says. */
+  check: (run: InProcessRun, seen: string) => void;
+  /** For runs that succeed: what the user gets, in words (checked by `check`). */
+  accepted?: string;
+}
+
+let tiny: string;
+let weights: StateDict;
+let casesDir: string;
+
+const userLines = (run: InProcessRun) =>
+  `${run.stderr}\n${run.stdout}`
+    .split('\n')
+    .map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, ''))
+    .filter((l) => /^(error|warning):|^✖|^ {2}(✖|→|…)|^\S+: \d+ problem/.test(l));
+
+function stoppedAt(run: InProcessRun): string {
+  const reached = PHASES.filter((p) => new RegExp(`(^|\\] )${p}: `, 'm').test(run.stderr));
+  return reached.length ? reached[reached.length - 1] : 'start';
+}
+
+async function weightFile(ctx: Ctx, name: string, edit: (w: StateDict) => void): Promise<string> {
+  const w: StateDict = new Map(weights);
+  edit(w);
+  const path = join(ctx.dir, name);
+  await writeFile(path, encodeSafetensors(w, { dtype: 'F16' }));
+  return path;
+}
+
+async function maskOf(ctx: Ctx, width: number, height: number, pixel: (i: number) => number): Promise<void> {
+  const data = Uint8Array.from({ length: width * height }, (_, i) => pixel(i));
+  await writeFile(
+    join(ctx.root, 'weave/ground_truth/blob/000_mask.png'),
+    await encodePng({ data, width, height, channels: 1 }),
+  );
+}
+
+/** A zip whose one entry (data.pkl, deflated) claims to inflate to 4 GiB: a zip bomb's header. */
+function zipBomb(): Uint8Array {
+  const data = deflateRawSync(new Uint8Array(1 << 16));
+  const name = new TextEncoder().encode('archive/data.pkl');
+  const local = new Uint8Array(30 + name.length);
+  const lv = new DataView(local.buffer);
+  lv.setUint32(0, 0x04034b50, true);
+  lv.setUint16(8, 8, true);
+  lv.setUint32(18, data.length, true);
+  lv.setUint32(22, 0xfffffffe, true);
+  lv.setUint16(26, name.length, true);
+  local.set(name, 30);
+  const cd = new Uint8Array(46 + name.length);
+  const cv = new DataView(cd.buffer);
+  cv.setUint32(0, 0x02014b50, true);
+  cv.setUint16(10, 8, true);
+  cv.setUint32(16, crc32(new Uint8Array(1 << 16)), true);
+  cv.setUint32(20, data.length, true);
+  cv.setUint32(24, 0xfffffffe, true);
+  cv.setUint16(28, name.length, true);
+  cd.set(name, 46);
+  const end = new Uint8Array(22);
+  const ev = new DataView(end.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, 1, true);
+  ev.setUint16(10, 1, true);
+  ev.setUint32(12, cd.length, true);
+  ev.setUint32(16, local.length + data.length, true);
+  const out = new Uint8Array(local.length + data.length + cd.length + end.length);
+  out.set(local);
+  out.set(data, local.length);
+  out.set(cd, local.length + data.length);
+  out.set(end, local.length + data.length + cd.length);
+  return out;
+}
+
+/** A PNG claiming 100000 × 100000 pixels: header, a few bytes of pixel data, end. */
+function hugePng(): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const ihdr = new Uint8Array(13);
+  new DataView(ihdr.buffer).setUint32(0, 100000);
+  new DataView(ihdr.buffer).setUint32(4, 100000);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(new Uint8Array(16))),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
+const trainEval = (ctx: Ctx, ...extra: string[]) => [
+  'train-eval',
+  '--config',
+  ctx.config,
+  '--heatmaps',
+  '0',
+  '--out',
+  join(ctx.dir, 'out'),
+  ...extra,
+];
+
+const failsNaming =
+  (pattern: RegExp, before: readonly string[] = ['start', 'check-files']) =>
+  (run: InProcessRun) => {
+    expect(run.code, run.stderr).not.toBe(0);
+    expect(userLines(run).join('\n')).toMatch(pattern);
+    expect(before, `stopped at ${stoppedAt(run)}`).toContain(stoppedAt(run));
+  };
+
+const CASES: Case[] = [
+  // ---- dataset ----
+  {
+    group: 'dataset',
+    title: 'a mask of the wrong size (32×64 for a 64×64 image)',
+    args: async (ctx) => (await maskOf(ctx, 32, 64, () => 255), trainEval(ctx)),
+    check: failsNaming(/000_mask\.png: mask is 32×64 but its image .*000\.png is 64×64/),
+  },
+  {
+    group: 'dataset',
+    title: 'a mask with grey levels (not binary)',
+    args: async (ctx) => (await maskOf(ctx, 64, 64, (i) => (i < 64 ? 128 : i < 2000 ? 255 : 0)), trainEval(ctx)),
+    check: failsNaming(/000_mask\.png: mask is not binary: it holds the levels 0, 128, 255/),
+  },
+  {
+    group: 'dataset',
+    title: 'masks stored as 0/1 (VisA convention)',
+    args: async (ctx) => {
+      // every mask of the category rewritten with 1 for a defect pixel
+      const gt = join(ctx.root, 'weave/ground_truth');
+      for (const defect of await readdir(gt))
+        for (const name of await readdir(join(gt, defect))) {
+          const mask = await decodeMask(join(gt, defect, name));
+          await writeFile(join(gt, defect, name), await encodePng({ ...mask, channels: 1 }));
+        }
+      return trainEval(ctx);
+    },
+    accepted: 'read as defects like 0/255 masks: every pixel metric is reported',
+    check: (run) => {
+      expect(run.code, run.stderr).toBe(0);
+      // a metric left undefined (masks read as empty) is logged as a warning naming it
+      expect(run.stderr).not.toMatch(/warning: pixel/);
+    },
+  },
+  {
+    group: 'dataset',
+    title: 'random bytes saved as train/good/003.png',
+    args: async (ctx) => (await writeFile(join(ctx.root, 'weave/train/good/003.png'), 'not a png'), trainEval(ctx)),
+    check: failsNaming(/train\/good\/003\.png: cannot read the image header/),
+  },
+  {
+    group: 'dataset',
+    title: 'a PNG whose header claims 100000×100000 pixels',
+    args: async (ctx) => (await writeFile(join(ctx.root, 'weave/train/good/003.png'), hugePng()), trainEval(ctx)),
+    check: failsNaming(/003\.png: image is 100000×100000 = 10000\.0 megapixels, more than the 25 this loader reads/),
+  },
+  {
+    group: 'dataset',
+    title: 'a truncated PNG (header intact, pixels cut)',
+    args: async (ctx) => {
+      const path = join(ctx.root, 'weave/train/good/003.png');
+      const bytes = await readFile(path);
+      await writeFile(path, bytes.subarray(0, bytes.length >> 1));
+      return trainEval(ctx);
+    },
+    // decoding stays lazy: found when the image is embedded, still before training
+    check: failsNaming(/train\/good\/003\.png: cannot decode image/, ['embed-train']),
+  },
+  {
+    group: 'dataset',
+    title: 'a folder named train/good/x.png',
+    args: async (ctx) => (await mkdir(join(ctx.root, 'weave/train/good/x.png')), trainEval(ctx)),
+    check: failsNaming(/train\/good\/x\.png: is named like an image but is not a file/),
+  },
+  {
+    group: 'dataset',
+    title: 'macOS resource forks (train/good/._000.png) and .DS_Store',
+    args: async (ctx) => {
+      await writeFile(join(ctx.root, 'weave/train/good/._000.png'), Buffer.from([0, 5, 22, 7, 0, 2, 0, 0]));
+      await writeFile(join(ctx.root, 'weave/train/good/.DS_Store'), 'x');
+      return trainEval(ctx);
+    },
+    accepted: 'skipped (dot-entries are never data); the run trains on the real images',
+    check: (run) => expect(run.code, run.stderr).toBe(0),
+  },
+  {
+    group: 'dataset',
+    title: 'a defect image without its mask',
+    args: async (ctx) => {
+      await writeFile(join(ctx.root, 'weave/ground_truth/blob/000_mask.png.bak'), '');
+      await cp(join(ctx.root, 'weave/test/blob/000.png'), join(ctx.root, 'weave/test/blob/999.png'));
+      return trainEval(ctx);
+    },
+    check: failsNaming(/test\/blob\/999\.png: defect image has no mask: expected .*ground_truth\/blob\/999_mask\.png/),
+  },
+  {
+    group: 'dataset',
+    title: 'a category that does not exist (--category carpet)',
+    args: async (ctx) => trainEval(ctx, '--category', 'carpet'),
+    check: failsNaming(/carpet: category 'carpet' does not exist; categories under .*: disc, weave/),
+  },
+  {
+    group: 'dataset',
+    title: 'a generation killed mid-way left <data>/.tmp-marble-99999999/',
+    args: async (ctx) => {
+      await mkdir(join(ctx.root, '.tmp-marble-99999999/train/good'), { recursive: true });
+      return ['sweep', await sweepFile(ctx, { dataRoot: ctx.root }), '--categories', 'all', '--dry-run'];
+    },
+    accepted: 'not a category: `--categories all` lists disc and weave only',
+    check: (run) => {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/2 cells/);
+      expect(run.stdout).not.toMatch(/tmp/);
+    },
+  },
+  // ---- weights ----
+  {
+    group: 'weights',
+    title: 'a weight file with a wrong-shaped tensor',
+    args: async (ctx) =>
+      trainEval(
+        ctx,
+        '--weights',
+        await weightFile(ctx, 'shape.safetensors', (w) =>
+          w.set('conv1.weight', { shape: [64, 3, 3, 3], data: new Float32Array(64 * 27) }),
+        ),
+      ),
+    check: (run, seen) => {
+      failsNaming(/shape\.safetensors: wrong shapes: conv1\.weight expected \[64, 3, 7, 7\] found \[64, 3, 3, 3\]/)(
+        run,
+      );
+      expect(seen).not.toMatch(/Pass --allow-partial/);
+    },
+  },
+  {
+    group: 'weights',
+    title: 'the same with --allow-partial',
+    args: async (ctx) =>
+      trainEval(
+        ctx,
+        '--allow-partial',
+        '--weights',
+        await weightFile(ctx, 'shape.safetensors', (w) =>
+          w.set('conv1.weight', { shape: [64, 3, 3, 3], data: new Float32Array(64 * 27) }),
+        ),
+      ),
+    check: (run, seen) => {
+      failsNaming(/--allow-partial fills missing parameters only; it cannot use wrong-shaped or unexpected ones/)(run);
+      expect(seen).not.toMatch(/Pass --allow-partial/);
+    },
+  },
+  {
+    group: 'weights',
+    title: 'a weight file missing a parameter',
+    args: async (ctx) =>
+      trainEval(ctx, '--weights', await weightFile(ctx, 'partial.safetensors', (w) => w.delete('bn1.running_var'))),
+    check: failsNaming(/missing keys: bn1\.running_var\. Pass --allow-partial .* to fill the 1 missing parameter/),
+  },
+  {
+    group: 'weights',
+    title: 'a weight file holding NaN',
+    args: async (ctx) =>
+      trainEval(
+        ctx,
+        '--weights',
+        await weightFile(ctx, 'nan.safetensors', (w) => {
+          const t = w.get('layer2.0.conv1.weight')!;
+          const data = Float32Array.from(t.data);
+          data[3] = NaN;
+          w.set('layer2.0.conv1.weight', { shape: t.shape, data });
+        }),
+      ),
+    check: failsNaming(
+      /nan\.safetensors: 'layer2\.0\.conv1\.weight' holds 1 non-finite value\(s\) \(NaN at flat index 3\)/,
+    ),
+  },
+  {
+    group: 'weights',
+    title: 'a legacy (torch < 1.6) .pth of another width',
+    args: async (ctx) =>
+      trainEval(ctx, '--backbone', 'wide_resnet50_2', '--weights', fixture('legacy-torch/wide_resnet50_2.legacy.pth')),
+    check: failsNaming(
+      /wide_resnet50_2\.legacy\.pth: wrong shapes: conv1\.weight expected \[64, 3, 7, 7\] found \[1, 3, 7, 7\]/,
+    ),
+  },
+  {
+    group: 'weights',
+    title: 'a .pth whose pickle would call os.system',
+    args: async (ctx) => trainEval(ctx, '--weights', fixture('torch-backbones/refused-code.pth')),
+    check: failsNaming(/refused-code\.pth: unsupported pickle content \(global (posix|os)\.system\)/),
+  },
+  {
+    group: 'weights',
+    title: 'a truncated .pth',
+    args: async (ctx) => {
+      const bytes = await readFile(fixture('torch-backbones/resnet18.pth'));
+      await writeFile(join(ctx.dir, 'cut.pth'), bytes.subarray(0, bytes.length - 100));
+      return trainEval(ctx, '--weights', join(ctx.dir, 'cut.pth'));
+    },
+    check: failsNaming(/cut\.pth: zip end-of-central-directory record not found/),
+  },
+  {
+    group: 'weights',
+    title: 'a legacy .pth cut inside a storage',
+    args: async (ctx) => {
+      const bytes = await readFile(fixture('legacy-torch/vgg19_bn.legacy.pth'));
+      await writeFile(join(ctx.dir, 'cut-legacy.pth'), bytes.subarray(0, bytes.length - 100));
+      return trainEval(ctx, '--backbone', 'vgg19_bn', '--weights', join(ctx.dir, 'cut-legacy.pth'));
+    },
+    check: failsNaming(
+      /cut-legacy\.pth: storage \S+ claims \d+ F32 elements \(\d+ bytes\), more than the \d+ bytes left/,
+    ),
+  },
+  {
+    group: 'weights',
+    title: 'a .pth zip bomb (an entry claiming 4 GiB)',
+    args: async (ctx) => (
+      await writeFile(join(ctx.dir, 'bomb.pth'), zipBomb()),
+      trainEval(ctx, '--weights', join(ctx.dir, 'bomb.pth'))
+    ),
+    check: failsNaming(
+      /bomb\.pth: zip entry archive\/data\.pkl would inflate to 4294967294 bytes, past the \d+ bytes allowed/,
+    ),
+  },
+  {
+    group: 'weights',
+    title: 'text saved as weights.pth',
+    args: async (ctx) => (
+      await writeFile(join(ctx.dir, 'weights.pth'), 'garbage'),
+      trainEval(ctx, '--weights', join(ctx.dir, 'weights.pth'))
+    ),
+    check: failsNaming(/weights\.pth: not a torch checkpoint: neither the zip format/),
+  },
+  {
+    group: 'weights',
+    title: 'a weight file that does not exist',
+    args: async (ctx) => trainEval(ctx, '--weights', join(ctx.dir, 'nope.safetensors')),
+    check: failsNaming(/nope\.safetensors: cannot read \(ENOENT\)/),
+  },
+  // ---- options and config ----
+  {
+    group: 'options',
+    title: '--gamma-c 100000',
+    args: async (ctx) => trainEval(ctx, '--gamma-c', '100000'),
+    check: failsNaming(
+      /memoryBank\.gammaC = 100000 leaves ⌊196 \/ 100000⌋ = 0 memory-bank centre\(s\) for the 14×14 = 196 patches .* use γc ≤ 32/,
+    ),
+  },
+  {
+    group: 'options',
+    title: '--out names a file',
+    args: async (ctx) => {
+      await writeFile(join(ctx.dir, 'result.txt'), 'x');
+      return [...trainEval(ctx), '--out', join(ctx.dir, 'result.txt')];
+    },
+    check: failsNaming(/--out .*result\.txt: is a file, expected a folder for the outputs/),
+  },
+  {
+    group: 'options',
+    title: '--feature-cache names a file',
+    args: async (ctx) => {
+      await writeFile(join(ctx.dir, 'cache'), 'x');
+      return trainEval(ctx, '--feature-cache', join(ctx.dir, 'cache'));
+    },
+    check: failsNaming(/--feature-cache .*cache: is a file, expected a folder/),
+  },
+  {
+    group: 'options',
+    title: '--epochs -1',
+    args: async (ctx) => trainEval(ctx, '--epochs', '-1'),
+    check: failsNaming(/expected a non-negative integer, got '-1'/),
+  },
+  {
+    group: 'options',
+    title: 'a damaged feature-cache entry (shorter than its header)',
+    args: async (ctx) => {
+      // fill a cache, then cut every entry to 5 bytes, as a power loss could leave one
+      const cache = join(ctx.dir, 'feature-cache');
+      await runCfaInProcess(trainEval(ctx, '--feature-cache', cache, '--epochs', '0'));
+      for (const sub of await readdir(cache))
+        for (const f of await readdir(join(cache, sub))) await truncate(join(cache, sub, f), 5);
+      return trainEval(ctx, '--feature-cache', cache, '--epochs', '0');
+    },
+    accepted: 'a cache miss: the features are recomputed and the entry rewritten',
+    check: (run) => expect(run.code, run.stderr).toBe(0),
+  },
+  // ---- sweep files ----
+  {
+    group: 'sweeps',
+    title: '`--categories all` on a sweep (the README paper setting, dry run)',
+    args: async (ctx) => ['sweep', await sweepFile(ctx, { dataRoot: ctx.root }), '--categories', 'all', '--dry-run'],
+    accepted: 'every category under the data root: disc and weave',
+    check: (run) => {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/2 cells[\s\S]* disc [\s\S]* weave /);
+    },
+  },
+  {
+    group: 'sweeps',
+    title: 'a sweep file with a misspelt key and an unknown category',
+    args: async (ctx) => [
+      'sweep',
+      await sweepFile(ctx, { categories: ['weave', 'carpet'], axes: [{ grid: { 'memoryBank.gamaC': [2] } }] }),
+      '--dry-run',
+    ],
+    check: (run) => {
+      expect(run.code).toBe(2);
+      expect(userLines(run).join('\n')).toMatch(/unknown category 'carpet'[\s\S]*memoryBank\.gamaC/);
+    },
+  },
+  {
+    group: 'sweeps',
+    title: 'a sweep file that is not valid YAML',
+    args: async (ctx) => {
+      const file = join(ctx.dir, 'broken.yaml');
+      await writeFile(file, 'name: [unclosed');
+      return ['sweep', file, '--dry-run'];
+    },
+    check: (run) => {
+      expect(run.code).toBe(2);
+      expect(userLines(run).join('\n')).toMatch(/broken\.yaml: 1 problem\n✖ not valid YAML/);
+    },
+  },
+];
+
+async function sweepFile(ctx: Ctx, extra: object): Promise<string> {
+  const file = join(ctx.dir, 'bad-input.yaml');
+  const base = { name: 'bad-input', reproduces: 'bad-input table', categories: ['weave'], base: TINY_BASE };
+  await writeFile(file, stringify({ ...base, ...extra }));
+  return file;
+}
+
+/** Temp folders and timings out of the text, so the table is the same on every machine. */
+function placeholders(text: string, ctx: Ctx): string {
+  return text
+    .replaceAll(ctx.root, '<data>')
+    .replaceAll(ctx.dir, '<dir>')
+    .replaceAll(REPO_ROOT, '')
+    .replace(/\b\d+ bytes allowed for a \d+-byte archive/, 'N bytes allowed for a M-byte archive');
+}
+
+const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', '<br>');
+
+function table(rows: { group: string; title: string; command: string; sees: string; stopped: string; code: number }[]) {
+  const out = [
+    '# Bad input: what the user sees',
+    '',
+    'Generated by `apps/experiments/src/e2e/bad-input.spec.ts`, which runs every case through the `cfa`',
+    'command and fails when this file differs from what the runs printed (`CFA_UPDATE_DOCS=1 npx vitest run',
+    'src/e2e/bad-input.spec.ts` in `apps/experiments` rewrites it). `<data>` is a copy of a tiny synthetic',
+    'dataset (categories `weave` and `disc`, 64-pixel images), `<dir>` a scratch folder, `<run>` the',
+    'train-eval options `--config <dir>/run.yaml --heatmaps 0 --out <dir>/out`. *Stopped at* is the',
+    'last phase the run reached: `start` (before any file was read), `check-files` (every image header',
+    'and mask, read before the first embedding), `embed-train`, … — nothing here needs training to be found.',
+    '',
+  ];
+  for (const group of [...new Set(rows.map((r) => r.group))]) {
+    out.push(`## ${group}`, '', '| case | command | what the user sees | exit | stopped at |', '|---|---|---|---|---|');
+    for (const r of rows.filter((x) => x.group === group))
+      out.push(`| ${cell(r.title)} | \`${cell(r.command)}\` | ${cell(r.sees)} | ${r.code} | ${r.stopped} |`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+describe('bad input: each case through the cfa command, and the table in docs/bad-input.md', () => {
+  beforeAll(async () => {
+    tiny = await tinyDataset();
+    casesDir = await mkdtemp(join(tmpdir(), 'bad-input-'));
+    weights = randomInitWeights(resnet18Definition(), 0);
+  });
+
+  it('every case gives what it must, and the table matches the document', async () => {
+    const rows = [];
+    for (const [i, c] of CASES.entries()) {
+      const dir = join(casesDir, `case-${i}`);
+      const root = join(dir, 'data');
+      await cp(tiny, root, { recursive: true });
+      const config = join(dir, 'run.yaml');
+      await writeFile(config, stringify({ dataset: { root, category: 'weave' }, cfa: TINY_BASE }));
+      const ctx: Ctx = { root, dir, config };
+      const args = await c.args(ctx);
+      const run = await runCfaInProcess(args, { CFA_THREADS: '1' });
+      const seen = userLines(run).join('\n');
+      c.check(run, seen);
+      const command = placeholders(`cfa ${args.join(' ')}`.replace(trainEval(ctx).join(' '), 'train-eval <run>'), ctx);
+      const sees = c.accepted ? `accepted: ${c.accepted}` : placeholders(seen, ctx);
+      rows.push({ group: c.group, title: c.title, command, sees, stopped: stoppedAt(run), code: run.code });
+    }
+    const text = `${table(rows)}\n`;
+    if (process.env.CFA_UPDATE_DOCS) await writeFile(DOC, text);
+    const committed = await readFile(DOC, 'utf8').catch(() => '(missing)');
+    expect(committed, 'docs/bad-input.md is stale: rerun with CFA_UPDATE_DOCS=1').toBe(text);
+  });
+});

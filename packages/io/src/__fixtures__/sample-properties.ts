@@ -1,0 +1,20 @@
+/** Property modules for property-worker.spec.ts: one that passes, one that hangs, one that eats memory. */
+import type { NoteInput, PropertyOutcome } from '../property-worker';
+
+export async function passes(note: NoteInput): Promise<PropertyOutcome> {
+  note('input 1');
+  return { failures: [], runs: { sample: 1 } };
+}
+
+export async function hangs(note: NoteInput): Promise<PropertyOutcome> {
+  note('the input that hangs');
+  for (;;) {
+    // a decoder stuck in a loop that never yields
+  }
+}
+
+export async function eatsMemory(note: NoteInput): Promise<PropertyOutcome> {
+  note('the input that eats memory');
+  const hoard: object[] = [];
+  for (;;) hoard.push({ a: hoard.length, b: [hoard.length] });
+}
