@@ -10,7 +10,8 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { chromium } from 'playwright-core';
-import { FileTrackingStore, findServeScript, searchAllRuns, startRealMlflow } from '@cfa/tracking';
+import { FileTrackingStore, searchAllRuns } from '@cfa/tracking';
+import { findServeScript, startRealMlflow } from '@cfa/tracking/testing';
 
 const program = new Command('screenshots')
   .option('--store <dir>', 'MLflow file store', 'mlruns')

@@ -7,15 +7,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  findServeScript,
-  freePort,
-  type RealServer,
-  RestTrackingStore,
-  type Run,
-  searchAllRuns,
-  startRealMlflow,
-} from '@cfa/tracking';
+import { RestTrackingStore, type Run, searchAllRuns } from '@cfa/tracking';
+import { findServeScript, freePort, type RealServer, startRealMlflow } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO_ROOT, runCli, startCli, waitFor } from '../testing/cli-process';

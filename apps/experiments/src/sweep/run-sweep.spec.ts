@@ -7,13 +7,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
-import {
-  FileTrackingStore,
-  RestTrackingStore,
-  searchAllRuns,
-  startFakeMlflowServer,
-  type TrackingStore,
-} from '@cfa/tracking';
+import { FileTrackingStore, RestTrackingStore, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import { startFakeMlflowServer } from '@cfa/tracking/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';

@@ -6,7 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@cfa/tracking';
+import { freePort } from '@cfa/tracking/testing';
 import { waitFor } from './cli-process';
 
 export function redisAvailable(): boolean {

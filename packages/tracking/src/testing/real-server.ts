@@ -60,17 +60,20 @@ export interface RealServer {
 
 /**
  * Starts MLflow on `store` (a file-store folder or a sqlite:/// URI) and waits for /health.
- * Proxied artifacts go to `<store>-artifacts`. The first start on a machine installs Debian
+ * Proxied artifacts go to `<store>-artifacts` (`<db file without .db>-artifacts` for SQLite). The first start on a machine installs Debian
  * packages (1–3 minutes); later ones take ~15 s.
  */
 export async function startRealMlflow(script: string, store: string, port?: number): Promise<RealServer> {
   const p = port ?? (await freePort());
-  const artifacts = store.startsWith('sqlite:') ? undefined : `${resolve(store)}-artifacts`;
+  // proxied artifacts beside the store (a sqlite:////abs/x.db URI: beside the database file)
+  const artifacts = store.startsWith('sqlite:')
+    ? `${store.replace(/^sqlite:\/\//, '').replace(/\.db$/, '')}-artifacts`
+    : `${resolve(store)}-artifacts`;
   let stdout: string;
   try {
     ({ stdout } = await run('bash', [script, 'start', store, String(p)], {
       timeout: 600_000,
-      env: { ...process.env, ...(artifacts ? { ARTIFACTS_DIR: artifacts } : {}) },
+      env: { ...process.env, ARTIFACTS_DIR: artifacts },
     }));
   } catch (error) {
     const e = error as { stderr?: string; message: string };
