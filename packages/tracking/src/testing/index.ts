@@ -9,7 +9,7 @@
  */
 export { FakeMlflowServerOptionsSchema, startFakeMlflowServer } from './fake-mlflow-server';
 export type { FakeMlflowServer, FakeMlflowServerOptions, FakeRequestRecord, FaultOptions } from './fake-mlflow-server';
-export { findServeScript, freePort, startRealMlflow } from './real-server';
+export { REAL_SERVER_ADMIN, findServeScript, freePort, startRealMlflow } from './real-server';
 export type { RealServer } from './real-server';
 export { startSilentServer } from './silent-server';
 export type { SilentServer } from './silent-server';

@@ -58,12 +58,21 @@ export interface RealServer {
   stop(): Promise<void>;
 }
 
+/** MLflow's basic-auth admin as serve.sh configures it (`MLFLOW_AUTH=1`). */
+export const REAL_SERVER_ADMIN = { username: 'admin', password: 'password1234' } as const;
+
 /**
- * Starts MLflow on `store` (a file-store folder or a sqlite:/// URI) and waits for /health.
+ * Starts MLflow on `store` (a file-store folder or a sqlite:/// URI) and waits for /health; with
+ * `auth`, MLflow's basic-auth app (`REAL_SERVER_ADMIN`; new users get READ on others' experiments).
  * Proxied artifacts go to `<store>-artifacts` (`<db file without .db>-artifacts` for SQLite). The first start on a machine installs Debian
  * packages (1–3 minutes); later ones take ~15 s.
  */
-export async function startRealMlflow(script: string, store: string, port?: number): Promise<RealServer> {
+export async function startRealMlflow(
+  script: string,
+  store: string,
+  port?: number,
+  options: { auth?: boolean } = {},
+): Promise<RealServer> {
   const p = port ?? (await freePort());
   // proxied artifacts beside the store (a sqlite:////abs/x.db URI: beside the database file)
   const artifacts = store.startsWith('sqlite:')
@@ -73,7 +82,7 @@ export async function startRealMlflow(script: string, store: string, port?: numb
   try {
     ({ stdout } = await run('bash', [script, 'start', store, String(p)], {
       timeout: 600_000,
-      env: { ...process.env, ARTIFACTS_DIR: artifacts },
+      env: { ...process.env, ARTIFACTS_DIR: artifacts, ...(options.auth ? { MLFLOW_AUTH: '1' } : {}) },
     }));
   } catch (error) {
     const e = error as { stderr?: string; message: string };
