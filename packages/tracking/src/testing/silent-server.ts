@@ -18,14 +18,18 @@ export interface SilentServer {
   port: number;
   /** Connections accepted so far. */
   readonly connections: number;
+  /** When each connection was accepted (ms since the epoch). */
+  readonly connectedAt: readonly number[];
   close(): Promise<void>;
 }
 
 export async function startSilentServer(): Promise<SilentServer> {
   const sockets = new Set<Socket>();
   let accepted = 0;
+  const connectedAt: number[] = [];
   const server = createServer((socket) => {
     accepted++;
+    connectedAt.push(Date.now());
     sockets.add(socket);
     socket.on('data', () => undefined); // read and ignore: the request "arrived"
     socket.on('error', () => undefined);
@@ -42,6 +46,7 @@ export async function startSilentServer(): Promise<SilentServer> {
     get connections() {
       return accepted;
     },
+    connectedAt,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
