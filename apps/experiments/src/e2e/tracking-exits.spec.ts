@@ -130,6 +130,8 @@ describe('exit codes and bounded waits through npx cfa', () => {
     const after = await runs();
     expect(after.find((r) => !r.data.tags['mlflow.parentRunId'])!.info.status).toBe('FINISHED');
     expect(after.filter((r) => r.data.tags['mlflow.parentRunId'] && r.info.status === 'FINISHED')).toHaveLength(2);
+    // the source is the script itself, also when started through npx's link
+    for (const run of after) expect(run.data.tags['mlflow.source.name']).toBe('apps/experiments/src/main.ts');
     await store.close();
     await fake.close();
   }, 600_000);

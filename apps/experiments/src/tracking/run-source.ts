@@ -21,6 +21,7 @@
  * ```
  */
 import { execFileSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
 import { MLFLOW_TAGS, redactUrls, trackingCredentials } from '@cfa/tracking';
@@ -49,6 +50,14 @@ function git(args: string[], cwd: string): string | undefined {
   }
 }
 
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 function osUser(): string {
   try {
     return userInfo().username;
@@ -71,7 +80,9 @@ let cached: Promise<RunSource> | undefined;
 /** This process's run source (computed once). */
 export function runSource(): Promise<RunSource> {
   cached ??= (async () => {
-    const main = process.argv[1] ?? '<unknown>';
+    // the script itself, also when started through a link (npx cfa → node_modules/.bin/cfa)
+    const argv1 = process.argv[1] ?? '<unknown>';
+    const main = isAbsolute(argv1) ? realpathOr(argv1) : argv1;
     const sourceName = isAbsolute(main) && main.startsWith(REPO_ROOT) ? relative(REPO_ROOT, main) : main;
     const commit = git(['rev-parse', 'HEAD'], REPO_ROOT);
     const branch = git(['rev-parse', '--abbrev-ref', 'HEAD'], REPO_ROOT);
