@@ -69,8 +69,9 @@ describe.skipIf(!available)('a worker with other code than the sweep', () => {
       const job = await waitFor(
         'the job to fail',
         async () => {
+          // the job as it is once failed (an object fetched before can predate its failure)
           const j = await queue.getJob(id);
-          return (await j?.getState()) === 'failed' ? j : undefined;
+          return (await j?.getState()) === 'failed' ? queue.getJob(id) : undefined;
         },
         60_000,
         100,

@@ -1,6 +1,7 @@
 import { appendFile, cp, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { indexCategory } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TINY_SYNTHETIC, tinyDataset } from '../testing/tiny-dataset';
 import { datasetInputs } from './dataset-inputs';
@@ -34,7 +35,6 @@ describe('dataset inputs: what a cell reads, by split', () => {
     const copy = await mkdtemp(join(tmpdir(), 'digest-'));
     await cp(root, copy, { recursive: true });
     const before = await datasetInputs({ root: copy, category: 'disc' });
-    const { indexCategory } = await import('@cfa/data');
     const mask = (await indexCategory({ root: copy, category: 'disc' })).test.find((s) => s.maskPath)!.maskPath!;
     await appendFile(mask, Buffer.from([0]));
     const after = await datasetInputs({ root: copy, category: 'disc' });
