@@ -189,14 +189,16 @@ describe('RestTrackingStore robustness (fake server faults)', () => {
   });
 
   it('gives up after the attempts with the typed error, having tried exactly `attempts` times', async () => {
+    // faults aimed at log-batch: a late request of an earlier test (a delayed runs/get) must not take them
+    const onBatch = { endpoint: 'runs/log-batch' };
     let from = server.requests.length;
-    server.faults.failNext(4, 500);
+    server.faults.failNext(4, 500, onBatch);
     await expect(store.setTag(runId, 'k', 'v')).rejects.toBeInstanceOf(MlflowServerError);
     expect(count('runs/log-batch', from)).toBe(4);
-    server.faults.failNext(4, 429);
+    server.faults.failNext(4, 429, onBatch);
     await expect(store.setTag(runId, 'k', 'v')).rejects.toBeInstanceOf(MlflowRateLimitError);
     from = server.requests.length;
-    server.faults.dropNextConnections(4);
+    server.faults.dropNextConnections(4, onBatch);
     const error = await store.setTag(runId, 'k', 'v').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MlflowUnavailableError);
     expect(error).toMatchObject({ errorCode: 'UNAVAILABLE', endpoint: 'POST mlflow/runs/log-batch' });
