@@ -31,7 +31,10 @@ export default [
         'error',
         {
           patterns: [
-            { group: ['@cfa/*/*'], message: 'Import a package only through its public entry (src/index.ts).' },
+            {
+              group: ['@cfa/*/*', '!@cfa/tracking/testing'],
+              message: 'Import a package only through its public entry (src/index.ts).',
+            },
           ],
         },
       ],
@@ -58,6 +61,28 @@ export default [
               bannedExternalImports: noHttp,
             },
             { sourceTag: 'layer:tools', onlyDependOnLibsWithTags: [...pipeline, 'layer:metrics', 'layer:tracking'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // test servers and suites ship from @cfa/tracking/testing: only tests, test helpers and tools use them
+    files: ['**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/testing/**', 'tools/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@cfa/*/*', '!@cfa/tracking/testing'],
+              message: 'Import a package only through its public entry (src/index.ts).',
+            },
+            {
+              group: ['@cfa/tracking/testing'],
+              message: 'Test servers are for tests: production code imports @cfa/tracking.',
+            },
           ],
         },
       ],

@@ -1,37 +1,66 @@
 /**
  * Pictures of what `nx run experiments:ablation-loss` produces, for the README: starts the real
- * MLflow server on a store, opens the sweep's experiment in headless Chromium (Debian's
- * `chromium`, driven by playwright-core), expands the parent run to show its nested children, and
- * opens one child's metric charts. Writes docs/mlflow-runs.png and docs/mlflow-metrics.png.
+ * MLflow server on a store (or uses a running one, `--tracking-uri`, with the credentials of
+ * `MLFLOW_TRACKING_USERNAME` / `_PASSWORD`), opens the sweep's experiment in headless Chromium
+ * (Debian's `chromium`, driven by playwright-core), expands the parent run to show its nested
+ * children, opens one child's metric charts, and one child's overview — who ran it, from which
+ * source and commit, on which datasets. Writes docs/mlflow-runs.png, docs/mlflow-metrics.png and
+ * docs/mlflow-run-source.png (`--shots` picks).
  *
  *   npx nx run tools:screenshots -- [--store ./mlruns] [--experiment ablation-loss]
+ *   MLFLOW_TRACKING_USERNAME=admin MLFLOW_TRACKING_PASSWORD=… npx nx run tools:screenshots -- \
+ *     --tracking-uri http://127.0.0.1:5000 --experiment compression-sweep --shots run-source
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { chromium } from 'playwright-core';
-import { FileTrackingStore, findServeScript, searchAllRuns, startRealMlflow } from '@cfa/tracking';
+import { FileTrackingStore, RestTrackingStore, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import { findServeScript, startRealMlflow } from '@cfa/tracking/testing';
+
+const SHOTS = ['runs', 'metrics', 'run-source'];
+
+interface Options {
+  store: string;
+  trackingUri?: string;
+  experiment: string;
+  out: string;
+  chromium: string;
+  shots: string;
+}
 
 const program = new Command('screenshots')
   .option('--store <dir>', 'MLflow file store', 'mlruns')
+  .option(
+    '--tracking-uri <url>',
+    'a running MLflow server instead (credentials from MLFLOW_TRACKING_USERNAME / _PASSWORD)',
+  )
   .option('--experiment <name>', 'experiment (sweep) to show', 'ablation-loss')
   .option('--out <dir>', 'where the PNGs go', 'docs')
   .option('--chromium <path>', 'browser', '/usr/bin/chromium')
-  .action(async (options: { store: string; experiment: string; out: string; chromium: string }) => {
-    const { script, reason } = findServeScript();
-    if (!script) throw new Error(`cannot start MLflow: ${reason}`);
-    const store = new FileTrackingStore(options.store);
+  .option('--shots <list>', `which pictures: ${SHOTS.join(', ')}`, SHOTS.join(','))
+  .action(async (options: Options) => {
+    const shots = new Set(options.shots.split(','));
+    const store: TrackingStore = options.trackingUri
+      ? new RestTrackingStore({ uri: options.trackingUri })
+      : new FileTrackingStore(options.store);
     const exp = await store.getExperimentByName(options.experiment);
     if (!exp)
       throw new Error(
-        `${options.store} has no experiment '${options.experiment}': run nx run experiments:${options.experiment} first`,
+        `${store.location} has no experiment '${options.experiment}': run nx run experiments:${options.experiment} first`,
       );
     const runs = await searchAllRuns(store, { experimentIds: [exp.experimentId] });
     const child =
       runs.find((r) => r.data.tags['mlflow.parentRunId'] && r.data.params['loss.terms'] === 'att+rep') ??
       runs.find((r) => r.data.tags['mlflow.parentRunId']);
     if (!child) throw new Error(`no child run in '${options.experiment}'`);
-    const server = await startRealMlflow(script, resolve(options.store));
+    const { script, reason } = findServeScript();
+    if (!options.trackingUri && !script) throw new Error(`cannot start MLflow: ${reason}`);
+    const server = options.trackingUri
+      ? { url: store.location, stop: async () => undefined }
+      : await startRealMlflow(script!, resolve(options.store));
+    const username = process.env.MLFLOW_TRACKING_USERNAME;
+    const password = process.env.MLFLOW_TRACKING_PASSWORD;
     const browser = await chromium.launch({
       executablePath: options.chromium,
       args: [
@@ -45,7 +74,24 @@ const program = new Command('screenshots')
     });
     try {
       await mkdir(options.out, { recursive: true });
-      const page = await browser.newPage({ viewport: { width: 1500, height: 860 } });
+      const page = await browser.newPage({
+        viewport: { width: 1500, height: 860 },
+        ...(options.trackingUri && username && password ? { httpCredentials: { username, password } } : {}),
+      });
+      if (shots.has('run-source')) {
+        // the child's overview: Created by, Source (script, branch, commit), Datasets, tags
+        await page.goto(`${server.url}/#/experiments/${exp.experimentId}/runs/${child.info.runId}`);
+        await page.getByText('About this run').first().waitFor({ timeout: 60_000 });
+        await page
+          .getByText(child.inputs.datasetInputs[0]?.dataset.name ?? 'Datasets')
+          .first()
+          .waitFor({ timeout: 60_000 });
+        await page.mouse.move(5, 840);
+        await page.waitForTimeout(3_000);
+        await page.screenshot({ path: join(options.out, 'mlflow-run-source.png') });
+        process.stdout.write(`wrote ${join(options.out, 'mlflow-run-source.png')}\n`);
+      }
+      if (!shots.has('runs') && !shots.has('metrics')) return;
       await page.goto(`${server.url}/#/experiments/${exp.experimentId}`);
       await page.getByText('Run Name').first().waitFor({ timeout: 60_000 });
       for (const label of ['Confirm', 'Got it', 'Close']) {
@@ -74,17 +120,23 @@ const program = new Command('screenshots')
       }
       await page.mouse.move(5, 840); // no tooltip in the picture
       await page.waitForTimeout(2_000);
-      await page.screenshot({ path: join(options.out, 'mlflow-runs.png') });
-      await page.goto(`${server.url}/#/experiments/${exp.experimentId}/runs/${child.info.runId}/model-metrics`);
-      await page.getByText('train/loss').first().waitFor({ timeout: 60_000 });
-      await page.waitForTimeout(3_000);
-      await page.screenshot({ path: join(options.out, 'mlflow-metrics.png') });
+      if (shots.has('runs')) await page.screenshot({ path: join(options.out, 'mlflow-runs.png') });
+      if (shots.has('metrics')) {
+        await page.goto(`${server.url}/#/experiments/${exp.experimentId}/runs/${child.info.runId}/model-metrics`);
+        await page.getByText('train/loss').first().waitFor({ timeout: 60_000 });
+        await page.waitForTimeout(3_000);
+        await page.screenshot({ path: join(options.out, 'mlflow-metrics.png') });
+      }
       process.stdout.write(
-        `wrote ${join(options.out, 'mlflow-runs.png')} and ${join(options.out, 'mlflow-metrics.png')}\n`,
+        `wrote ${[...shots]
+          .filter((s) => s !== 'run-source')
+          .map((s) => join(options.out, `mlflow-${s}.png`))
+          .join(' and ')}\n`,
       );
     } finally {
       await browser.close();
       await server.stop();
+      await store.close();
     }
   });
 

@@ -5,7 +5,10 @@
  *   `RestTrackingStore` (wrapped in a `SpoolingTrackingStore` when `spoolPath` is given);
  * - a `file:` URI or a plain path → `FileTrackingStore` in that folder;
  * - nothing set → `FileTrackingStore` in `localDir` (default `./mlruns`), which
- *   `mlflow ui --backend-store-uri ./mlruns` opens.
+ *   `mlflow ui --backend-store-uri ./mlruns` opens (MLflow 3.13+: with `MLFLOW_ALLOW_FILE_STORE=true`).
+ *
+ * With a spool, a request gets `SPOOLING_DEADLINE_MS` (15 s, `rest.deadlineMs` changes it) before
+ * its write goes to the spool; credentials and TLS come from `env` (`MLFLOW_TRACKING_USERNAME`, …).
  *
  * Other schemes (sqlite:, postgresql:, databricks) are the server's business: run
  * `mlflow server --backend-store-uri <that URI>` and point the URI at the server.
@@ -26,6 +29,8 @@ import { SpoolingTrackingStore } from './spooling-store';
 import type { TrackingStore } from './tracking-store';
 
 export const DEFAULT_LOCAL_STORE = 'mlruns';
+/** With a spool: the longest a tracking request may take before its write is spooled (training waits no longer). */
+export const SPOOLING_DEADLINE_MS = 15_000;
 
 export const CreateTrackingStoreOptionsSchema = z.strictObject({
   /** Tracking URI; default `MLFLOW_TRACKING_URI`. */
@@ -38,8 +43,10 @@ export const CreateTrackingStoreOptionsSchema = z.strictObject({
   spoolPath: z.string().optional(),
   /** Lines for the user from the spool (spooling started, runs queued, entries refused). */
   onEvent: z.custom<(line: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
-  /** Environment to read `MLFLOW_TRACKING_URI` from; default `process.env`. */
-  env: z.record(z.string(), z.string().optional()).optional(),
+  /** Environment to read `MLFLOW_TRACKING_URI` and the credentials (`MLFLOW_TRACKING_USERNAME`, …) from; default `process.env`. */
+  env: z
+    .custom<Record<string, string | undefined>>((v) => typeof v === 'object' && v !== null, 'expected an object')
+    .optional(),
 });
 export type CreateTrackingStoreOptions = z.input<typeof CreateTrackingStoreOptionsSchema>;
 
@@ -54,13 +61,17 @@ export function createTrackingStore(options: CreateTrackingStoreOptions = {}): T
   const uri = (o.uri ?? (o.env ?? process.env).MLFLOW_TRACKING_URI)?.trim() || undefined;
   if (!uri) return new FileTrackingStore(o.localDir ?? DEFAULT_LOCAL_STORE);
   if (/^https?:\/\//i.test(uri)) {
+    const env = o.env ?? process.env;
     // the caller's own rest options, not the parsed ones (which would carry every default)
-    if (!o.spoolPath) return new RestTrackingStore({ ...options.rest, uri });
-    // few direct retries: an unreachable server should spool quickly and let training go on
+    if (!o.spoolPath) return new RestTrackingStore({ env, ...options.rest, uri });
+    // few direct retries and a short deadline: an unreachable or silent server should spool
+    // quickly and let training go on
     const rest = new RestTrackingStore({
       retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 2_000 },
       connectTimeoutMs: 2_000,
-      requestTimeoutMs: 30_000,
+      requestTimeoutMs: SPOOLING_DEADLINE_MS,
+      deadlineMs: SPOOLING_DEADLINE_MS,
+      env,
       ...options.rest,
       uri,
     });

@@ -30,8 +30,15 @@ export const MLFLOW_TAGS = {
   runName: 'mlflow.runName',
   user: 'mlflow.user',
   source: 'mlflow.source.name',
+  /** `LOCAL`, `NOTEBOOK`, `JOB`, `PROJECT`: what `mlflow.source.name` is. */
+  sourceType: 'mlflow.source.type',
+  /** The plain commit hash; the UI links it next to the source. */
   gitCommit: 'mlflow.source.git.commit',
+  gitBranch: 'mlflow.source.git.branch',
+  gitRepoUrl: 'mlflow.source.git.repoURL',
   note: 'mlflow.note.content',
+  /** On a dataset input: `train`, `test`, … (the UI's dataset context). */
+  datasetContext: 'mlflow.data.context',
 } as const;
 
 /** Any JS number: zod 4's `z.number()` refuses NaN and ±Infinity, which metrics must carry. */
@@ -87,7 +94,33 @@ export const RunDataSchema = z.object({
 });
 export type RunData = z.infer<typeof RunDataSchema>;
 
-export const RunSchema = z.object({ info: RunInfoSchema, data: RunDataSchema });
+/**
+ * A dataset as MLflow records it (`mlflow/entities/dataset.py`): `digest` identifies the content
+ * (≤ 36 characters), `source` says where it lives (JSON, e.g. `{"uri": "/data/mvtec"}`),
+ * `profile` summarises it (JSON). Two datasets are one when name and digest agree.
+ */
+export const DatasetSchema = z.strictObject({
+  name: z.string().min(1).max(500),
+  digest: z.string().min(1).max(36),
+  sourceType: z.string().min(1),
+  source: z.string().max(65_535),
+  schema: z.string().optional(),
+  profile: z.string().optional(),
+});
+export type Dataset = z.infer<typeof DatasetSchema>;
+
+/** A dataset a run read, with the input's tags (`mlflow.data.context`: `train`, `test`). */
+export const DatasetInputSchema = z.strictObject({
+  dataset: DatasetSchema,
+  tags: z.record(z.string().max(255), z.string().max(500)).default({}),
+});
+export type DatasetInput = z.infer<typeof DatasetInputSchema>;
+export type DatasetInputRequest = z.input<typeof DatasetInputSchema>;
+
+export const RunInputsSchema = z.object({ datasetInputs: z.array(DatasetInputSchema) });
+export type RunInputs = z.infer<typeof RunInputsSchema>;
+
+export const RunSchema = z.object({ info: RunInfoSchema, data: RunDataSchema, inputs: RunInputsSchema });
 export type Run = z.infer<typeof RunSchema>;
 
 export const BatchSchema = z.strictObject({

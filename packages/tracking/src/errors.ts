@@ -83,9 +83,45 @@ export class MlflowServerError extends MlflowError {
   override name = 'MlflowServerError';
 }
 
-/** No answer — connection refused or reset, socket hang-up, timeouts — still after the retries. */
+/**
+ * No answer — connection refused or reset, socket hang-up, timeouts — still after the retries, or
+ * none before the call's deadline (`errorCode` DEADLINE_EXCEEDED).
+ */
 export class MlflowUnavailableError extends MlflowError {
   override name = 'MlflowUnavailableError';
+}
+
+/**
+ * 401: the server wants credentials, or refused the ones sent. Not an outage: never retried, never
+ * spooled; the message names the server, the operation and the variables to set — never a secret.
+ */
+export class MlflowUnauthenticatedError extends MlflowError {
+  override name = 'MlflowUnauthenticatedError';
+}
+
+/** 403: the credentials are good but may not do this (MLflow's basic-auth permissions). Not an outage either. */
+export class MlflowPermissionDeniedError extends MlflowError {
+  override name = 'MlflowPermissionDeniedError';
+}
+
+/** 401 or 403: a problem of credentials or permissions, which waiting or retrying cannot fix. */
+export function isAuthError(error: unknown): error is MlflowUnauthenticatedError | MlflowPermissionDeniedError {
+  return error instanceof MlflowUnauthenticatedError || error instanceof MlflowPermissionDeniedError;
+}
+
+/**
+ * A file of a local store — a meta.yaml, a metric file, a spool journal — that is not what MLflow
+ * (or this package) writes there. `file` names it; the store it belongs to is otherwise readable.
+ */
+export class MlflowCorruptStoreError extends MlflowError {
+  override name = 'MlflowCorruptStoreError';
+
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(reason, 'CORRUPT_STORE', undefined, file);
+  }
 }
 
 const PARAM_CONFLICT = /Changing param values is not allowed/;
@@ -119,6 +155,10 @@ export function errorFromResponse(
   if (PARAM_CONFLICT.test(message)) return new MlflowParamConflictError(message, code, status, endpoint);
   if (context.artifactDownload && status === 500 && MISSING_ARTIFACT.test(message))
     return new MlflowResourceNotFoundError(message, code, status, endpoint);
+  if (status === 401)
+    return new MlflowUnauthenticatedError(message, body?.error_code ?? 'UNAUTHENTICATED', status, endpoint);
+  if (status === 403)
+    return new MlflowPermissionDeniedError(message, body?.error_code ?? 'PERMISSION_DENIED', status, endpoint);
   if (code === 'RESOURCE_DOES_NOT_EXIST' || status === 404)
     return new MlflowResourceNotFoundError(message, code, status, endpoint);
   if (code === 'RESOURCE_ALREADY_EXISTS') return new MlflowResourceAlreadyExistsError(message, code, status, endpoint);

@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeMlflowServer, startFakeMlflowServer } from './fake-mlflow-server';
+import { type FakeMlflowServer, startFakeMlflowServer } from './testing/fake-mlflow-server';
 import { serverContract } from './testing/server-contract';
 
 let fake: FakeMlflowServer;

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { MlflowError, MlflowResourceNotFoundError } from './errors';
 import { FileTrackingStore } from './file-store';
+import { parseMetaYaml } from './meta-yaml';
 import { trackingContract } from './testing/contract-suite';
 import { searchAllRuns } from './tracking-store';
 
@@ -16,24 +17,36 @@ trackingContract('file store', async () => new FileTrackingStore(await tempStore
   reopen: (store) => new FileTrackingStore(store.location),
 });
 
-describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
-  it('experiments: Default experiment 0, 18-digit ids, meta.yaml as PyYAML writes it, tags as files', async () => {
+const meta = async (path: string) => parseMetaYaml(await readFile(path, 'utf8'), path);
+
+describe("FileTrackingStore layout: MLflow's file store", () => {
+  it('experiments: Default experiment 0, 18-digit ids, meta.yaml with the fields PyYAML reads, tags as files', async () => {
     const root = await tempStore();
     const store = new FileTrackingStore(root);
     const id = await store.getOrCreateExperiment('yes', { 'sweep/name': 'demo' });
     expect(id).toMatch(/^[1-9]\d{17}$/);
     const uri = pathToFileURL(root).href;
-    expect(await readFile(join(root, '0', 'meta.yaml'), 'utf8')).toMatch(
-      new RegExp(
-        `^artifact_location: ${uri}/0\\ncreation_time: \\d+\\nexperiment_id: '0'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: Default\\n$`,
-      ),
-    );
-    // 'yes' would read back as a boolean: PyYAML quotes it, and so do we
-    expect(await readFile(join(root, id, 'meta.yaml'), 'utf8')).toMatch(
-      new RegExp(
-        `^artifact_location: ${uri}/${id}\\ncreation_time: \\d+\\nexperiment_id: '${id}'\\nlast_update_time: \\d+\\nlifecycle_stage: active\\nname: 'yes'\\n$`,
-      ),
-    );
+    const fields = [
+      'artifact_location',
+      'creation_time',
+      'experiment_id',
+      'last_update_time',
+      'lifecycle_stage',
+      'name',
+    ];
+    const defaultMeta = await meta(join(root, '0', 'meta.yaml'));
+    expect(Object.keys(defaultMeta)).toEqual(fields);
+    expect(defaultMeta).toMatchObject({
+      artifact_location: `${uri}/0`,
+      experiment_id: '0',
+      lifecycle_stage: 'active',
+      name: 'Default',
+    });
+    expect(defaultMeta.creation_time).toEqual(expect.any(Number));
+    // 'yes' would read back as a boolean to PyYAML: it must be written quoted
+    const text = await readFile(join(root, id, 'meta.yaml'), 'utf8');
+    expect(text).toMatch(/^name: ["']yes["']$/m);
+    expect(await meta(join(root, id, 'meta.yaml'))).toMatchObject({ experiment_id: id, name: 'yes' });
     expect(await readFile(join(root, id, 'tags', 'sweep', 'name'), 'utf8')).toBe('demo');
     expect((await readdir(root)).sort()).toEqual(['.trash', '0', id]);
   });
@@ -65,8 +78,25 @@ describe("FileTrackingStore layout: MLflow's file store, byte for byte", () => {
     });
     await store.updateRun({ runId, status: 'KILLED', endTime: 1700000001000 });
     const dir = join(root, exp, runId);
-    expect(await readFile(join(dir, 'meta.yaml'), 'utf8')).toBe(
-      `artifact_uri: ${pathToFileURL(root).href}/${exp}/${runId}/artifacts\nend_time: 1700000001000\nentry_point_name: ''\nexperiment_id: '${exp}'\nlifecycle_stage: active\nrun_id: ${runId}\nrun_name: 'child: 1'\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 1700000000000\nstatus: 5\ntags: []\nuser_id: me\n`,
+    // MLflow's `_make_persisted_run_info_dict`: these fields, sorted, with the status as an int
+    expect(await meta(join(dir, 'meta.yaml'))).toEqual({
+      artifact_uri: `${pathToFileURL(root).href}/${exp}/${runId}/artifacts`,
+      end_time: 1700000001000,
+      entry_point_name: '',
+      experiment_id: exp,
+      lifecycle_stage: 'active',
+      run_id: runId,
+      run_name: 'child: 1',
+      source_name: '',
+      source_type: 4,
+      source_version: '',
+      start_time: 1700000000000,
+      status: 5,
+      tags: [],
+      user_id: 'me',
+    });
+    expect(Object.keys(await meta(join(dir, 'meta.yaml')))).toEqual(
+      Object.keys(await meta(join(dir, 'meta.yaml'))).sort(),
     );
     expect(await readFile(join(dir, 'metrics', 'x'), 'utf8')).toBe('1 0.1 0\n2 1.0 1\n3 1e-05 2\n');
     expect(await readFile(join(dir, 'metrics', 'a', 'b'), 'utf8')).toBe('1 nan 2\n1 -inf 3\n');

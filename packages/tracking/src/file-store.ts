@@ -9,16 +9,20 @@
  *   …/<run_id>/metrics/<key>                 "<timestamp> <value> <step>" per line, value as Python's repr
  *   …/<run_id>/params/<key>, tags/<key>      the value, no trailing newline; '/' in a key = sub-folder
  *   …/<run_id>/artifacts/<path>              files; the run's artifact_uri is that folder as a file:// URI
+ *   DIR/<exp_id>/datasets/<md5>/meta.yaml    datasets (name, digest, source_type, source, schema, profile)
+ *   …/<run_id>/inputs/<md5>/meta.yaml        the run's dataset inputs, with their tags
  *   DIR/.trash/<exp_id>                      deleted experiments (read, never written here)
  *
- * meta.yaml is written with MLflow's exact YAML (`dumpMetaYaml`); meta.yaml, params, tags and
+ * meta.yaml is YAML that PyYAML reads as we meant it (`dumpMetaYaml`); meta.yaml, params, tags and
  * artifacts go through a temp file and a rename, metric lines are appended whole. Experiment
  * creation holds a lock file, so concurrent processes never create one name twice; runs have
  * random ids and their own folders, so processes writing different runs never touch the same file.
  *
  * Semantics are the server's: a param re-logged with the same value is fine and with another value
  * is `MlflowParamConflictError`; param values over 6000 and tag values over 8000 characters are
- * truncated; keys are validated; an unknown run is `MlflowResourceNotFoundError`.
+ * truncated; keys are validated; an unknown run is `MlflowResourceNotFoundError`. A file that is not
+ * what MLflow writes — a meta.yaml that is not a mapping of the expected fields, a metric line that
+ * is not `<timestamp> <value> <step>` — is `MlflowCorruptStoreError` naming that file.
  *
  * @example
  * ```ts
@@ -29,10 +33,10 @@
  * // then: mlflow ui --backend-store-uri ./mlruns
  * ```
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { appendLines, withFileLock, writeFileAtomic } from '@cfa/io';
@@ -41,6 +45,8 @@ import {
   type Batch,
   type CreateRunRequest,
   CreateRunRequestSchema,
+  type DatasetInput,
+  type DatasetInputRequest,
   type Experiment,
   type Metric,
   MLFLOW_TAGS,
@@ -55,6 +61,7 @@ import {
   UpdateRunRequestSchema,
 } from './entities';
 import {
+  MlflowCorruptStoreError,
   MlflowError,
   MlflowInvalidParameterError,
   MlflowParamConflictError,
@@ -68,6 +75,7 @@ import { BatchLoggingStore, type TrackingStore } from './tracking-store';
 import {
   LIMITS,
   normalizeBatch,
+  normalizeDatasetInputs,
   validateExperimentId,
   validateExperimentName,
   validateKey,
@@ -120,6 +128,84 @@ async function keysUnder(dir: string): Promise<string[]> {
   };
   await walk(dir, '');
   return out.sort();
+}
+
+/** A file of the store as text; one that exists but cannot be read (a folder, no permission) names itself. */
+async function readStoreFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new MlflowCorruptStoreError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+}
+
+/** Every value file under a folder (params/, tags/) as key → content. */
+async function valuesUnder(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const key of await keysUnder(dir)) out[key] = await readStoreFile(join(dir, key));
+  return out;
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const timeMs = z.number().int().nonnegative().nullish();
+
+/** What MLflow's FileStore writes in an experiment's meta.yaml (older versions: experiment_id as an int). */
+const ExperimentMetaSchema = z.looseObject({
+  experiment_id: z.union([z.string(), z.number().int()]),
+  name: scalar,
+  artifact_location: z.string().nullish(),
+  lifecycle_stage: z.string().nullish(),
+  creation_time: timeMs,
+  last_update_time: timeMs,
+});
+
+/** What MLflow's FileStore writes in a run's meta.yaml (`_make_persisted_run_info_dict`). */
+const RunMetaSchema = z.looseObject({
+  run_id: scalar.nullish(),
+  run_uuid: scalar.nullish(),
+  run_name: scalar.nullish(),
+  experiment_id: z.union([z.string(), z.number().int()]),
+  user_id: scalar.nullish(),
+  status: z.number().int().min(1).max(5).nullish(),
+  start_time: timeMs,
+  end_time: timeMs,
+  artifact_uri: z.string().nullish(),
+  lifecycle_stage: z.string().nullish(),
+});
+
+/** A dataset's meta.yaml: `dict(Dataset)` in MLflow. */
+const DatasetMetaSchema = z.looseObject({
+  name: scalar,
+  digest: scalar,
+  source_type: scalar.nullish(),
+  source: scalar.nullish(),
+  schema: z.string().nullish(),
+  profile: z.string().nullish(),
+});
+
+/** A run input's meta.yaml: MLflow's `_FileStoreInput`. */
+const InputMetaSchema = z.looseObject({
+  source_type: z.string(),
+  source_id: z.string(),
+  tags: z.record(z.string(), scalar.nullable()).nullish(),
+});
+
+/** A meta.yaml read and checked; `MlflowCorruptStoreError` naming the file when it is not what MLflow writes. */
+async function readMeta<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(parseMetaYaml(await readStoreFile(path), path));
+  if (!parsed.success)
+    throw new MlflowCorruptStoreError(
+      path,
+      `not an MLflow meta.yaml: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
+    );
+  return parsed.data;
+}
+
+/** MLflow's `_get_dataset_id` / `_get_dataset_input_id`: md5 of the parts, concatenated. */
+function md5Hex(...parts: string[]): string {
+  const hash = createHash('md5');
+  for (const p of parts) hash.update(p, 'utf8');
+  return hash.digest('hex');
 }
 
 /** MLflow's `_generate_unique_integer_id`: 18 digits, no leading zero. */
@@ -197,19 +283,27 @@ function later(b: Metric, a: Metric): boolean {
   return b.value > a.value;
 }
 
-function parseMetricLine(key: string, line: string): Metric | undefined {
+const INTEGER = /^[-+]?\d{1,16}$/;
+
+/**
+ * One line of a metric file, as MLflow's `_get_metric_from_line` reads it: `<timestamp> <value>`,
+ * then `<step>` (and, from 2.x, two more fields it ignores here). Anything else names the file.
+ */
+function parseMetricLine(key: string, line: string, file: string, lineNumber: number): Metric {
   const parts = line.trim().split(' ');
-  if (parts.length !== 2 && parts.length !== 3 && parts.length !== 5) return undefined;
+  const bad = (why: string) =>
+    new MlflowCorruptStoreError(file, `line ${lineNumber} is not '<timestamp> <value> <step>': ${why}`);
+  if (parts.length !== 2 && parts.length !== 3 && parts.length !== 5)
+    throw bad(`${parts.length} fields, expected 2, 3 or 5`);
+  if (!INTEGER.test(parts[0])) throw bad(`timestamp ${JSON.stringify(parts[0].slice(0, 40))}`);
+  if (parts.length >= 3 && !INTEGER.test(parts[2])) throw bad(`step ${JSON.stringify(parts[2].slice(0, 40))}`);
+  let value: number;
   try {
-    return {
-      key,
-      timestamp: Number.parseInt(parts[0], 10),
-      value: parsePythonFloat(parts[1]),
-      step: parts.length >= 3 ? Number.parseInt(parts[2], 10) : 0,
-    };
+    value = parsePythonFloat(parts[1]);
   } catch {
-    return undefined;
+    throw bad(`value ${JSON.stringify(parts[1].slice(0, 40))}`);
   }
+  return { key, timestamp: Number(parts[0]), value, step: parts.length >= 3 ? Number(parts[2]) : 0 };
 }
 
 function parseRequest<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -291,19 +385,17 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   private async readExperiment(dir: string): Promise<Experiment | undefined> {
-    const text = await readFile(join(dir, 'meta.yaml'), 'utf8').catch(() => undefined);
-    if (text === undefined) return undefined;
-    const meta = parseMetaYaml(text);
-    const tags: Record<string, string> = {};
-    for (const key of await keysUnder(join(dir, 'tags'))) tags[key] = await readFile(join(dir, 'tags', key), 'utf8');
+    const path = join(dir, 'meta.yaml');
+    if (!(await exists(path))) return undefined;
+    const meta = await readMeta(path, ExperimentMetaSchema);
     return {
       experimentId: String(meta.experiment_id),
       name: String(meta.name),
-      artifactLocation: String(meta.artifact_location ?? ''),
-      lifecycleStage: String(meta.lifecycle_stage ?? 'active'),
+      artifactLocation: meta.artifact_location ?? '',
+      lifecycleStage: meta.lifecycle_stage ?? 'active',
       ...(typeof meta.creation_time === 'number' ? { creationTime: meta.creation_time } : {}),
       ...(typeof meta.last_update_time === 'number' ? { lastUpdateTime: meta.last_update_time } : {}),
-      tags,
+      tags: await valuesUnder(join(dir, 'tags')),
     };
   }
 
@@ -321,12 +413,20 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     );
   }
 
-  /** Every readable experiment, active and deleted. */
-  async listExperiments(): Promise<Experiment[]> {
+  /**
+   * Every readable experiment, active and deleted. One whose meta.yaml is damaged is left out and
+   * handed to `onUnreadable` (a reader that must account for everything, like `copyStore`, says so).
+   */
+  async listExperiments(onUnreadable?: (error: MlflowCorruptStoreError) => void): Promise<Experiment[]> {
     const out: Experiment[] = [];
     for (const { dir } of await this.experimentDirs()) {
-      const e = await this.readExperiment(dir).catch(() => undefined);
-      if (e) out.push(e);
+      try {
+        const e = await this.readExperiment(dir);
+        if (e) out.push(e);
+      } catch (error) {
+        if (!(error instanceof MlflowCorruptStoreError)) throw error;
+        onUnreadable?.(error);
+      }
     }
     return out;
   }
@@ -408,17 +508,17 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   private async readRunInfo(dir: string, runId: string): Promise<RunInfo> {
-    const meta = parseMetaYaml(await readFile(join(dir, 'meta.yaml'), 'utf8'));
+    const meta = await readMeta(join(dir, 'meta.yaml'), RunMetaSchema);
     return {
       runId: String(meta.run_id ?? meta.run_uuid ?? runId),
       runName: meta.run_name === null || meta.run_name === undefined ? '' : String(meta.run_name),
       experimentId: String(meta.experiment_id),
       userId: meta.user_id === null || meta.user_id === undefined ? '' : String(meta.user_id),
-      status: STATUS_BY_CODE[Number(meta.status ?? 1)] ?? 'RUNNING',
-      startTime: Number(meta.start_time ?? 0),
+      status: STATUS_BY_CODE[meta.status ?? 1],
+      startTime: meta.start_time ?? 0,
       ...(typeof meta.end_time === 'number' ? { endTime: meta.end_time } : {}),
-      artifactUri: String(meta.artifact_uri ?? ''),
-      lifecycleStage: String(meta.lifecycle_stage ?? 'active'),
+      artifactUri: meta.artifact_uri ?? '',
+      lifecycleStage: meta.lifecycle_stage ?? 'active',
     };
   }
 
@@ -514,28 +614,111 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   private async readHistory(dir: string, key: string): Promise<Metric[]> {
-    const text = await readFile(join(dir, 'metrics', key), 'utf8').catch(() => '');
-    const lines = text.split('\n');
+    const file = join(dir, 'metrics', key);
+    if (!(await exists(file))) return [];
+    const lines = (await readStoreFile(file)).split('\n');
     // a last line without its newline is a write in progress (or torn by a crash): not a value yet
     lines.pop();
-    return lines.map((line) => parseMetricLine(key, line)).filter((m): m is Metric => m !== undefined);
+    return lines.map((line, i) => parseMetricLine(key, line, file, i + 1));
+  }
+
+  /** The run's dataset inputs, as MLflow's `_get_dataset_inputs` reads them. */
+  private async readInputs(runDir: string, experimentDir: string): Promise<DatasetInput[]> {
+    const out: DatasetInput[] = [];
+    for (const e of await readdir(join(runDir, 'inputs'), { withFileTypes: true }).catch(() => [])) {
+      if (!e.isDirectory()) continue;
+      const input = await readMeta(join(runDir, 'inputs', e.name, 'meta.yaml'), InputMetaSchema);
+      if (input.source_type !== 'DATASET') continue;
+      const datasetPath = join(experimentDir, 'datasets', input.source_id, 'meta.yaml');
+      // MLflow skips an input whose dataset is gone, with a warning; so do we
+      if (!(await exists(datasetPath))) continue;
+      const d = await readMeta(datasetPath, DatasetMetaSchema);
+      out.push({
+        dataset: {
+          name: String(d.name),
+          digest: String(d.digest),
+          sourceType: d.source_type === null || d.source_type === undefined ? '' : String(d.source_type),
+          source: d.source === null || d.source === undefined ? '' : String(d.source),
+          ...(d.schema ? { schema: d.schema } : {}),
+          ...(d.profile ? { profile: d.profile } : {}),
+        },
+        tags: Object.fromEntries(Object.entries(input.tags ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)])),
+      });
+    }
+    return out.sort((a, b) => (a.dataset.name + a.dataset.digest < b.dataset.name + b.dataset.digest ? -1 : 1));
+  }
+
+  async logInputs(runId: string, datasets: DatasetInputRequest[]): Promise<void> {
+    const inputs = normalizeDatasetInputs(datasets);
+    const { dir } = await this.locateRun(runId);
+    this.assertActive(await this.readRunInfo(dir, runId));
+    const experimentDir = dirname(dir);
+    for (const { dataset, tags } of inputs) {
+      // MLflow's FileStore.log_inputs: ids are md5s, and what exists is left as it is
+      const datasetId = md5Hex(dataset.name, dataset.digest);
+      const datasetMeta = join(experimentDir, 'datasets', datasetId, 'meta.yaml');
+      if (!(await exists(datasetMeta))) {
+        await writeFileAtomic(
+          datasetMeta,
+          dumpMetaYaml({
+            digest: dataset.digest,
+            name: dataset.name,
+            profile: dataset.profile ?? null,
+            schema: dataset.schema ?? null,
+            source: dataset.source,
+            source_type: dataset.sourceType,
+          }),
+          { durable: true },
+        );
+      }
+      const inputMeta = join(dir, 'inputs', md5Hex(datasetId, runId), 'meta.yaml');
+      if (await exists(inputMeta)) continue;
+      await writeFileAtomic(
+        inputMeta,
+        dumpMetaYaml({
+          // sic: MLflow writes the dataset's id as the destination too
+          destination_id: datasetId,
+          destination_type: 'RUN',
+          source_id: datasetId,
+          source_type: 'DATASET',
+          tags,
+        }),
+        { tempDir: dir, durable: true },
+      );
+    }
   }
 
   async getRun(runId: string): Promise<Run> {
     const { dir } = await this.locateRun(runId);
     const info = await this.readRunInfo(dir, runId);
-    const params: Record<string, string> = {};
-    for (const key of await keysUnder(join(dir, 'params')))
-      params[key] = await readFile(join(dir, 'params', key), 'utf8');
-    const tags: Record<string, string> = {};
-    for (const key of await keysUnder(join(dir, 'tags'))) tags[key] = await readFile(join(dir, 'tags', key), 'utf8');
+    const params = await valuesUnder(join(dir, 'params'));
+    const tags = await valuesUnder(join(dir, 'tags'));
     const metrics: Record<string, Metric> = {};
     for (const key of await keysUnder(join(dir, 'metrics'))) {
       const history = await this.readHistory(dir, key);
       if (history.length) metrics[key] = history.reduce((a, b) => (later(b, a) ? b : a));
     }
     if (!info.runName && tags[MLFLOW_TAGS.runName]) info.runName = tags[MLFLOW_TAGS.runName];
-    return { info, data: { metrics, params, tags } };
+    const datasetInputs = await this.readInputs(dir, dirname(dir));
+    return { info, data: { metrics, params, tags }, inputs: { datasetInputs } };
+  }
+
+  /**
+   * The ids of every run folder of an experiment, active or deleted runs alike — for a reader that
+   * must account for each run (`copyStore`), where `searchRuns` leaves out runs it cannot read.
+   */
+  async runIds(experimentId: string): Promise<string[]> {
+    validateExperimentId(experimentId);
+    await this.init();
+    const ids: string[] = [];
+    for (const dir of [join(this.root, experimentId), join(this.root, TRASH, experimentId)]) {
+      for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        if (!e.isDirectory() || RESERVED.has(e.name) || !(await exists(join(dir, e.name, 'meta.yaml')))) continue;
+        this.runLocations.set(e.name, { dir: join(dir, e.name), experimentId });
+        ids.push(e.name);
+      }
+    }
+    return ids.sort();
   }
 
   async searchRuns(request: SearchRunsRequest): Promise<SearchRunsResult> {

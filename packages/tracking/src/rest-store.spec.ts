@@ -6,7 +6,7 @@ import {
   MlflowServerError,
   MlflowUnavailableError,
 } from './errors';
-import { type FakeMlflowServer, startFakeMlflowServer } from './fake-mlflow-server';
+import { type FakeMlflowServer, startFakeMlflowServer } from './testing/fake-mlflow-server';
 import { RestTrackingStore, type RetryEvent } from './rest-store';
 import { trackingContract } from './testing/contract-suite';
 import { searchAllRuns } from './tracking-store';
@@ -89,7 +89,7 @@ describe('RestTrackingStore robustness (fake server faults)', () => {
     store = new RestTrackingStore({
       uri: server.url,
       retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 40 },
-      requestTimeoutMs: 400,
+      requestTimeoutMs: 700,
       onRetry: (e) => retries.push(e),
     });
     runId = (await store.createRun({ experimentId: await store.getOrCreateExperiment('robust'), runName: 'r' })).info
@@ -115,12 +115,25 @@ describe('RestTrackingStore robustness (fake server faults)', () => {
     expect(await store.getMetricHistory(runId, 'after429')).toHaveLength(1);
   });
 
-  it('backoff is full jitter: each delay within [0, min(max, base·2^(n-1))]', async () => {
-    retries.length = 0;
-    server.faults.failNext(3, 502);
-    await store.setTag(runId, 'jitter', 'yes');
-    expect(retries.map((r) => r.attempt)).toEqual([1, 2, 3]);
-    retries.forEach((r) => expect(r.delayMs).toBeLessThanOrEqual(Math.min(40, 5 * 2 ** (r.attempt - 1))));
+  it('backoff is full jitter: each delay uniform over [0, min(max, base·2^(n-1))], small values included', async () => {
+    const jittered: RetryEvent[] = [];
+    const base = 12;
+    const policy = { attempts: 4, baseDelayMs: base, maxDelayMs: 40 };
+    const client = new RestTrackingStore({ uri: server.url, retry: policy, onRetry: (e) => jittered.push(e) });
+    for (let i = 0; i < 70; i++) {
+      server.faults.failNext(3, 502, { endpoint: 'runs/log-batch' });
+      await client.setTag(runId, 'jitter', String(i));
+    }
+    await client.close();
+    expect(jittered.map((r) => r.attempt)).toEqual(Array.from({ length: 70 }, () => [1, 2, 3]).flat());
+    // each delay as a fraction of its cap (12, 24, 40 ms): full jitter makes these uniform on [0, 1]
+    const fractions = jittered.map((r) => r.delayMs / Math.min(policy.maxDelayMs, base * 2 ** (r.attempt - 1)));
+    expect(Math.max(...fractions)).toBeLessThanOrEqual(1);
+    expect(Math.min(...fractions)).toBeLessThan(0.1);
+    expect(Math.max(...fractions)).toBeGreaterThan(0.9);
+    // every quarter of [0, cap] gets its share (25 % expected; below 10 % of 210 draws is ~5 s.d. away)
+    const quarters = [0, 1, 2, 3].map((q) => fractions.filter((f) => Math.min(3, Math.floor(f * 4)) === q).length);
+    for (const n of quarters) expect(n / fractions.length).toBeGreaterThan(0.1);
   });
 
   it('a dropped connection, then success', async () => {
@@ -176,14 +189,16 @@ describe('RestTrackingStore robustness (fake server faults)', () => {
   });
 
   it('gives up after the attempts with the typed error, having tried exactly `attempts` times', async () => {
+    // faults aimed at log-batch: a late request of an earlier test (a delayed runs/get) must not take them
+    const onBatch = { endpoint: 'runs/log-batch' };
     let from = server.requests.length;
-    server.faults.failNext(4, 500);
+    server.faults.failNext(4, 500, onBatch);
     await expect(store.setTag(runId, 'k', 'v')).rejects.toBeInstanceOf(MlflowServerError);
     expect(count('runs/log-batch', from)).toBe(4);
-    server.faults.failNext(4, 429);
+    server.faults.failNext(4, 429, onBatch);
     await expect(store.setTag(runId, 'k', 'v')).rejects.toBeInstanceOf(MlflowRateLimitError);
     from = server.requests.length;
-    server.faults.dropNextConnections(4);
+    server.faults.dropNextConnections(4, onBatch);
     const error = await store.setTag(runId, 'k', 'v').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MlflowUnavailableError);
     expect(error).toMatchObject({ errorCode: 'UNAVAILABLE', endpoint: 'POST mlflow/runs/log-batch' });

@@ -2,12 +2,22 @@
  * MLflow's REST API on undici, for `MLFLOW_TRACKING_URI`: JSON to `/api/2.0/mlflow/...`, artifacts
  * through the server's proxy (`/api/2.0/mlflow-artifacts/artifacts/<exp_id>/<run_id>/artifacts/<path>`).
  *
- * - Timeouts: `connectTimeoutMs` for the TCP connect, `requestTimeoutMs` for the whole exchange.
+ * - Credentials and TLS from the environment, as MLflow's clients read them (credentials.ts):
+ *   `MLFLOW_TRACKING_USERNAME`/`_PASSWORD` (Basic), `MLFLOW_TRACKING_TOKEN` (Bearer),
+ *   `MLFLOW_TRACKING_INSECURE_TLS`, `MLFLOW_TRACKING_SERVER_CERT_PATH`, `MLFLOW_TRACKING_CLIENT_CERT_PATH`.
+ *   401 and 403 are not outages: `MlflowUnauthenticatedError` / `MlflowPermissionDeniedError` at
+ *   once, never retried, with a message naming the server, the operation and what to set — and
+ *   no secret (`location` is the URI without user info).
+ * - Deadlines: `connectTimeoutMs` for the TCP connect, `requestTimeoutMs` per attempt, and
+ *   `deadlineMs` for the whole call, retries and recovery included (uploads get 1 s more per MB).
+ *   A server that accepts the connection and never answers costs at most `deadlineMs`, then
+ *   `MlflowUnavailableError` with `errorCode` DEADLINE_EXCEEDED. `until(time)` gives a view of the
+ *   store whose calls all end by that time (a spool replay bounded by `--sync-timeout-s`).
  * - Retries (retry-policy.ts): 429, 5xx and connection failures, with exponential backoff and full
- *   jitter, at most `retry.attempts` tries; then the typed error (`MlflowUnavailableError` when
- *   nothing answered). Not retried: MLflow's deterministic 500s — a changed param
- *   (`MlflowParamConflictError`), a missing proxied artifact (`MlflowResourceNotFoundError`),
- *   INVALID_STATE.
+ *   jitter, at most `retry.attempts` tries within the deadline; then the typed error
+ *   (`MlflowUnavailableError` when nothing answered). Not retried: MLflow's deterministic 500s — a
+ *   changed param (`MlflowParamConflictError`), a missing proxied artifact
+ *   (`MlflowResourceNotFoundError`), INVALID_STATE.
  * - No duplicates from retries: when a failure is ambiguous (the server may have applied the
  *   request, e.g. the answer was lost), a log-batch is re-sent without the metric points the run
  *   already has, a run creation first looks for the run it may have made, an experiment creation
@@ -33,6 +43,7 @@ import {
   type Batch,
   type CreateRunRequest,
   CreateRunRequestSchema,
+  type DatasetInputRequest,
   type Experiment,
   type Metric,
   MLFLOW_TAGS,
@@ -43,16 +54,19 @@ import {
   type UpdateRunRequest,
   UpdateRunRequestSchema,
 } from './entities';
+import { redactUri, type TrackingCredentials, trackingCredentials } from './credentials';
 import {
   type ErrorBody,
   errorFromResponse,
   MlflowError,
   MlflowInvalidParameterError,
   MlflowParamConflictError,
+  MlflowPermissionDeniedError,
   MlflowRateLimitError,
   MlflowResourceAlreadyExistsError,
   MlflowResourceNotFoundError,
   MlflowServerError,
+  MlflowUnauthenticatedError,
   MlflowUnavailableError,
 } from './errors';
 import { decodeMetricValue } from './metric-value';
@@ -64,9 +78,10 @@ import {
   retryAfterMs,
 } from './retry-policy';
 import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
-import { normalizeBatch, validateExperimentName, validateKey } from './validation';
+import { normalizeBatch, normalizeDatasetInputs, validateExperimentName, validateKey } from './validation';
 import {
   artifactFromWire,
+  datasetInputToWire,
   experimentFromWire,
   metricFromWire,
   runFromWire,
@@ -83,17 +98,23 @@ export interface RetryEvent {
 }
 
 export const RestTrackingStoreOptionsSchema = z.strictObject({
-  /** The tracking server, e.g. `http://127.0.0.1:5000` (a path prefix is kept). */
+  /** The tracking server, e.g. `http://127.0.0.1:5000` (a path prefix is kept; user info becomes Basic auth). */
   uri: z.string().regex(/^https?:\/\/[^/]/i, 'expected an http:// or https:// URL'),
   connectTimeoutMs: z.number().positive().default(5_000),
   /** Per attempt, until the whole answer has arrived. */
-  requestTimeoutMs: z.number().positive().default(60_000),
+  requestTimeoutMs: z.number().positive().default(30_000),
+  /** Per call, every attempt, backoff and recovery included: the longest any call of this store takes. */
+  deadlineMs: z.number().positive().default(60_000),
   retry: RetryPolicySchema.partial().optional(),
   /** Page size for metric history (the server answers nothing without one). */
   historyPageSize: z.number().int().positive().default(25_000),
   headers: z.record(z.string(), z.string()).optional(),
-  /** user_id of new runs when the request names none (default: the OS user, as MLflow's client). */
+  /** user_id of new runs when the request names none (default: the Basic user, else the OS user, as MLflow's client). */
   defaultUserId: z.string().optional(),
+  /** Where credentials and TLS settings are read (`MLFLOW_TRACKING_*`); default `process.env`. */
+  env: z
+    .custom<Record<string, string | undefined>>((v) => typeof v === 'object' && v !== null, 'expected an object')
+    .optional(),
   /** Called before each retry, for logs. */
   onRetry: z.custom<(event: RetryEvent) => void>((v) => typeof v === 'function', 'expected a function').optional(),
 });
@@ -111,8 +132,9 @@ interface CallOptions {
   /**
    * Before re-sending after an ambiguous failure (the server may have applied the request): return
    * `{ done }` to finish with that answer, `{ json }` to send another body, or undefined to re-send.
+   * `store` is this store bounded by the call's deadline.
    */
-  recover?: () => Promise<{ done: unknown } | { json: unknown } | undefined>;
+  recover?: (store: RestTrackingStore) => Promise<{ done: unknown } | { json: unknown } | undefined>;
 }
 
 type Attempt =
@@ -129,6 +151,31 @@ function osUser(): string {
   }
 }
 
+/** OpenSSL's verdicts on a server certificate (Node's `error.code`), which retrying cannot change. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** What to do about a TLS failure, or undefined when the error is something else. */
+function tlsProblem(error: unknown): string | undefined {
+  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  const text = `${e?.message ?? ''} ${e?.cause?.message ?? ''}`;
+  if (code && CERTIFICATE_CODES.has(code))
+    return `its TLS certificate is not trusted (${code}): set MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle (PEM) that signed it, or MLFLOW_TRACKING_INSECURE_TLS=true to skip the check`;
+  if (/certificate required|alert.*(?:handshake|certificate)|bad certificate/i.test(text))
+    return `the TLS handshake failed (${text.trim()}): the server may want a client certificate — set MLFLOW_TRACKING_CLIENT_CERT_PATH to a PEM holding it and its key`;
+  return undefined;
+}
+
 const isTransient = (error: unknown) =>
   error instanceof MlflowUnavailableError ||
   error instanceof MlflowRateLimitError ||
@@ -138,7 +185,11 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   private readonly base: string;
   private readonly agent: Agent;
   private readonly retry: RetryPolicy;
-  private readonly options: z.output<typeof RestTrackingStoreOptionsSchema>;
+  private readonly options: Omit<z.output<typeof RestTrackingStoreOptionsSchema>, 'env'>;
+  /** Credentials behind a closure, so that printing the store shows no secret (views share it). */
+  private readonly credentials: () => TrackingCredentials;
+  /** Set on the views `until` returns: every call of the view ends by then. */
+  private deadlineAt?: number;
   /** run id → artifact_uri, for artifact routes. */
   private readonly artifactUris = new Map<string, string>();
   /** In-process callers creating one experiment share one request. */
@@ -152,14 +203,68 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
         `RestTrackingStore options: ${z.prettifyError(parsed.error)}`,
         'INVALID_PARAMETER_VALUE',
       );
-    this.options = parsed.data;
+    // the environment (and the URI's user info) are read once and not kept: nothing printable holds a secret
+    const { env, ...rest } = parsed.data;
+    const credentials = trackingCredentials(env ?? process.env, parsed.data.uri);
+    this.credentials = () => credentials;
+    this.options = { ...rest, uri: redactUri(rest.uri) };
     this.base = this.options.uri.replace(/\/+$/, '');
-    this.agent = new Agent({ connectTimeout: this.options.connectTimeoutMs, keepAliveTimeout: 4_000 });
+    const { tls } = credentials;
+    this.agent = new Agent({
+      keepAliveTimeout: 4_000,
+      connect: { timeout: this.options.connectTimeoutMs, ...tls },
+    });
     this.retry = RetryPolicySchema.parse(this.options.retry ?? {});
   }
 
   get location(): string {
     return this.base;
+  }
+
+  /** How this store authenticates, for logs: the variables and the user, never a secret. */
+  get authentication(): string {
+    return this.credentials().description;
+  }
+
+  /** The Basic-auth user, when there is one (MLflow's `mlflow.user` then names it). */
+  get username(): string | undefined {
+    return this.credentials().username;
+  }
+
+  /**
+   * This store with every call — attempts, backoff, recovery — ending by `deadlineAt` (ms since
+   * the epoch), or earlier by its own `deadlineMs`. It shares this store's connections and state.
+   */
+  until(deadlineAt: number): RestTrackingStore {
+    const view = Object.create(this) as RestTrackingStore;
+    view.deadlineAt = Math.min(deadlineAt, this.deadlineAt ?? Infinity);
+    return view;
+  }
+
+  /** The typed error for a 401 or 403, saying what to set: the server, the operation, the variables, no secret. */
+  private authError(status: 401 | 403, endpoint: string, serverMessage: string | undefined): MlflowError {
+    const creds = this.credentials();
+    if (status === 401) {
+      const advice =
+        creds.kind === 'none'
+          ? 'this server needs credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (MLflow basic-auth) or MLFLOW_TRACKING_TOKEN (a bearer token)'
+          : creds.kind === 'basic'
+            ? `it refused ${creds.description}: a wrong password or an unknown user (check MLFLOW_TRACKING_PASSWORD)`
+            : `it refused ${creds.description}: a wrong or expired token`;
+      return new MlflowUnauthenticatedError(
+        `${this.base} answered 401 (not authenticated): ${advice}`,
+        'UNAUTHENTICATED',
+        401,
+        endpoint,
+      );
+    }
+    const said = serverMessage && serverMessage.length < 200 ? ` (server: ${serverMessage})` : '';
+    return new MlflowPermissionDeniedError(
+      `${this.base} answered 403 (permission denied) for ${creds.description}${said}: these credentials may not do this. MLflow's basic-auth app gives a user READ on experiments it did not create: ask an admin for EDIT on the experiment, or log to an experiment of your own (MLFLOW_EXPERIMENT_NAME)`,
+      'PERMISSION_DENIED',
+      403,
+      endpoint,
+    );
   }
 
   private async attempt(
@@ -168,11 +273,13 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     endpoint: string,
     body: string | Uint8Array | undefined,
     options: CallOptions,
+    timeout: number,
   ): Promise<Attempt> {
     const headers: Record<string, string> = { ...this.options.headers };
+    const { authorization } = this.credentials();
+    if (authorization) headers.authorization = authorization;
     if (options.json !== undefined) headers['content-type'] = 'application/json';
     else if (body !== undefined) headers['content-type'] = 'application/octet-stream';
-    const timeout = this.options.requestTimeoutMs;
     try {
       const response = await request(url, {
         method: method as 'GET',
@@ -201,6 +308,13 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
               .slice(0, 300) || `HTTP ${response.statusCode}`,
         };
       }
+      if (response.statusCode === 401 || response.statusCode === 403)
+        return {
+          ok: false,
+          error: this.authError(response.statusCode, endpoint, parsed.message),
+          retryable: false,
+          ambiguous: false,
+        };
       const error = errorFromResponse(response.statusCode, parsed, endpoint, {
         artifactDownload: options.artifactDownload,
       });
@@ -218,6 +332,14 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
         retryAfterMs: retryAfterMs(response.headers['retry-after'], this.retry.maxDelayMs),
       };
     } catch (error) {
+      const tls = tlsProblem(error);
+      if (tls)
+        return {
+          ok: false,
+          error: new MlflowError(`${this.base}: ${tls}`, 'TLS_ERROR', undefined, endpoint),
+          retryable: false,
+          ambiguous: false,
+        };
       const failure = classifyNetworkError(error);
       if (!failure.retryable) throw error;
       const message = `${this.base} did not answer: ${(error as Error).message} (${failure.code})`;
@@ -230,19 +352,26 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     }
   }
 
-  /** One REST call with retries; the parsed JSON, or the raw bytes with `raw`. */
+  /** One REST call with retries, within its deadline; the parsed JSON, or the raw bytes with `raw`. */
   private async call(method: 'GET' | 'POST' | 'PUT', path: string, options: CallOptions = {}): Promise<unknown> {
     const url = new URL(`${this.base}${path}`);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const endpoint = `${method} ${path.replace(/^\/api\/2\.0\//, '')}`;
     let body = options.json !== undefined ? JSON.stringify(options.json) : options.body;
-    let last: Attempt | undefined;
+    // an upload may take its time on a slow link: a second more per megabyte
+    const uploadMs = options.body ? Math.ceil(options.body.length / 1_000_000) * 1_000 : 0;
+    const start = Date.now();
+    const deadlineAt = Math.min(this.deadlineAt ?? Infinity, start + this.options.deadlineMs + uploadMs);
+    const bounded = this.until(deadlineAt);
+    let last: Extract<Attempt, { ok: false }> | undefined;
     let ambiguous = false;
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+      const remaining = deadlineAt - Date.now();
+      if (remaining <= 0) throw this.deadlineError(endpoint, deadlineAt - start, last);
       let result: Attempt | undefined;
       if (ambiguous && options.recover) {
         try {
-          const recovered = await options.recover();
+          const recovered = await options.recover(bounded);
           if (recovered && 'done' in recovered) return recovered.done;
           if (recovered && 'json' in recovered) body = JSON.stringify(recovered.json);
         } catch (error) {
@@ -251,18 +380,39 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
           result = { ok: false, error: error as MlflowError, retryable: true, ambiguous: true };
         }
       }
-      result ??= await this.attempt(method, url, endpoint, body, options);
+      result ??= await this.attempt(
+        method,
+        url,
+        endpoint,
+        body,
+        options,
+        Math.min(this.options.requestTimeoutMs + uploadMs, Math.max(1, deadlineAt - Date.now())),
+      );
       if (result.ok) return result.value;
       if (!result.retryable) throw result.error;
       last = result;
       ambiguous ||= result.ambiguous;
       if (attempt < this.retry.attempts) {
         const delayMs = result.retryAfterMs ?? backoffDelayMs(this.retry, attempt);
+        // a wait that would end past the deadline is not worth starting
+        if (Date.now() + delayMs >= deadlineAt) throw this.deadlineError(endpoint, deadlineAt - start, last);
         this.options.onRetry?.({ endpoint, attempt, delayMs, reason: result.error.message });
         await sleep(delayMs);
       }
     }
-    throw (last as Extract<Attempt, { ok: false }>).error;
+    throw last!.error;
+  }
+
+  private deadlineError(endpoint: string, budgetMs: number, last: Extract<Attempt, { ok: false }> | undefined) {
+    const cause = last ? `; last: ${last.error.message.replace(`${endpoint}: `, '')}` : '';
+    // a server that answers for good (4xx) has thrown before; what is left is "no usable answer"
+    if (last && !(last.error instanceof MlflowUnavailableError) && last.error.status) return last.error;
+    return new MlflowUnavailableError(
+      `${this.base} gave no answer within ${(budgetMs / 1000).toFixed(1)} s, the deadline of a tracking request${cause}`,
+      'DEADLINE_EXCEEDED',
+      undefined,
+      endpoint,
+    );
   }
 
   private api(path: string): string {
@@ -308,8 +458,8 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     const out = (await this.call('POST', this.api('experiments/create'), {
       json: { name, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) },
       // an answer lost after the server created it: the retry would say "already exists"
-      recover: async () => {
-        const e = await this.getExperimentByName(name);
+      recover: async (store) => {
+        const e = await store.getExperimentByName(name);
         return e ? { done: { experiment_id: e.experimentId } } : undefined;
       },
     })) as { experiment_id: string };
@@ -359,11 +509,11 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
         experiment_id: r.experimentId,
         ...(r.runName ? { run_name: r.runName } : {}),
         start_time: r.startTime,
-        user_id: r.userId ?? this.options.defaultUserId ?? osUser(),
+        user_id: r.userId ?? this.options.defaultUserId ?? this.credentials().username ?? osUser(),
         tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
       },
-      recover: async () => {
-        const found = await findRunCreatedBy(this, r);
+      recover: async (store) => {
+        const found = await findRunCreatedBy(store, r);
         return found ? { done: { run: runToWire(found) } } : undefined;
       },
     })) as { run: WireRun };
@@ -415,11 +565,14 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   /** The request without the metric points the run already has (for a re-send after a lost answer). */
-  private async withoutDeliveredMetrics(body: LogBatchBody): Promise<{ done: unknown } | { json: unknown }> {
+  private static async withoutDeliveredMetrics(
+    store: RestTrackingStore,
+    body: LogBatchBody,
+  ): Promise<{ done: unknown } | { json: unknown }> {
     if (!body.metrics.length) return { json: body };
     const have = new Set<string>();
     for (const key of new Set(body.metrics.map((m) => m.key))) {
-      for (const m of await this.getMetricHistory(body.run_id, key))
+      for (const m of await store.getMetricHistory(body.run_id, key))
         have.add(`${key}|${m.step}|${m.timestamp}|${m.value}`);
     }
     const metrics = body.metrics.filter(
@@ -433,9 +586,25 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     for (const body of chunkBatch(runId, normalizeBatch(batch))) {
       await this.call('POST', this.api('runs/log-batch'), {
         json: body,
-        recover: () => this.withoutDeliveredMetrics(body),
+        recover: (store) => RestTrackingStore.withoutDeliveredMetrics(store, body),
       });
     }
+  }
+
+  async logInputs(runId: string, datasets: DatasetInputRequest[]): Promise<void> {
+    const inputs = normalizeDatasetInputs(datasets);
+    if (!inputs.length) return;
+    // the server ignores an input it already has: re-sending after a lost answer is safe
+    await this.call('POST', this.api('runs/log-inputs'), {
+      json: { run_id: runId, datasets: inputs.map(datasetInputToWire) },
+    });
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment> {
+    const out = (await this.call('GET', this.api('experiments/get'), {
+      query: { experiment_id: experimentId },
+    })) as { experiment: unknown };
+    return experimentFromWire(out.experiment);
   }
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
@@ -538,7 +707,10 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     }
   }
 
+  /** Closes the connections; a request still waiting for a server that never answers is cut after 1 s. */
   async close(): Promise<void> {
-    await this.agent.close();
+    const closed = this.agent.close();
+    const idle = await Promise.race([closed.then(() => true), sleep(1_000).then(() => false)]);
+    if (!idle) await this.agent.destroy().catch(() => undefined);
   }
 }

@@ -28,6 +28,7 @@ const run = (
     params: extra.params ?? {},
     metrics: extra.metric === undefined ? {} : { auroc: { key: 'auroc', value: extra.metric, timestamp: 1, step: 0 } },
   },
+  inputs: { datasetInputs: [] },
 });
 
 describe('search filter', () => {

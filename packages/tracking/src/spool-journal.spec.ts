@@ -1,11 +1,22 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MlflowError } from './errors';
-import { SpoolJournal } from './spool-journal';
+import { processStartTime, SpoolJournal, type SpoolLockOwner } from './spool-journal';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'journal-'));
+const owner = async (spool: string) => JSON.parse(await readFile(`${spool}.lock`, 'utf8')) as SpoolLockOwner;
+const OWED = '{"seq":1,"op":"updateRun","request":{"runId":"r","status":"FINISHED"}}\n';
+
+/** Another live process (a `sleep`), as a lock holder that is not us. */
+async function liveProcess(): Promise<{ pid: number; stop: () => void }> {
+  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+  await new Promise((r) => child.once('spawn', r));
+  return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
+}
 
 describe('SpoolJournal', () => {
   it('a torn last line (a crash mid-append) is cut off; acked entries are not pending; numbering goes on', async () => {
@@ -40,7 +51,7 @@ describe('SpoolJournal', () => {
     await writeFile(`${spool}.lock`, '2147483646');
     const journal = new SpoolJournal(spool);
     await journal.open();
-    expect(await readFile(`${spool}.lock`, 'utf8')).toBe(String(process.pid));
+    expect(await owner(spool)).toMatchObject({ pid: process.pid, host: hostname() });
     await journal.ack(1);
     await journal.compact();
     expect(await readFile(`${spool}.lock`, 'utf8').catch(() => 'released')).toBe('released');
@@ -53,7 +64,79 @@ describe('SpoolJournal', () => {
     await journal.open();
     expect(await readFile(`${spool}.lock`, 'utf8').catch(() => 'none')).toBe('none');
     await journal.add({ op: 'updateRun', request: { runId: 'r', status: 'FINISHED' } });
-    expect(await readFile(`${spool}.lock`, 'utf8')).toBe(String(process.pid));
+    expect(await owner(spool)).toMatchObject({ pid: process.pid, start: await processStartTime(process.pid) });
+    await journal.release();
+  });
+
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'a lock whose pid now belongs to another live process (pid reused: another start time) is taken over',
+    async () => {
+      const spool = join(await tempDir(), 's.jsonl');
+      await writeFile(spool, OWED);
+      const other = await liveProcess();
+      try {
+        const start = await processStartTime(other.pid);
+        // the pid is alive, but the process that took the lock started at another time
+        const stale = { pid: other.pid, host: hostname(), start: String(Number(start) - 100), token: 'old' };
+        await writeFile(`${spool}.lock`, JSON.stringify(stale));
+        const journal = new SpoolJournal(spool, { lockWaitMs: 200 });
+        await journal.open();
+        expect(journal.pending.map((e) => e.seq)).toEqual([1]);
+        expect((await owner(spool)).pid).toBe(process.pid);
+        await journal.release();
+        // the same pid with its real start time: that process does hold it
+        await writeFile(`${spool}.lock`, JSON.stringify({ ...stale, start }));
+        const refused = await new SpoolJournal(spool, { lockWaitMs: 200 }).open().catch((e: unknown) => e);
+        expect(refused).toMatchObject({ errorCode: 'SPOOL_BUSY' });
+        expect((refused as Error).message).toMatch(/--break-lock/);
+      } finally {
+        other.stop();
+      }
+    },
+  );
+
+  it('breakLock takes a lock held by a live process, and says whose it was', async () => {
+    const spool = join(await tempDir(), 's.jsonl');
+    await writeFile(spool, OWED);
+    const other = await liveProcess();
+    try {
+      const held = { pid: other.pid, host: hostname(), start: await processStartTime(other.pid), token: 't' };
+      await writeFile(`${spool}.lock`, JSON.stringify(held));
+      const broken: SpoolLockOwner[] = [];
+      const journal = new SpoolJournal(spool, {
+        lockWaitMs: 200,
+        breakLock: true,
+        onLockBroken: (o) => broken.push(o),
+      });
+      await journal.open();
+      expect(broken.map((o) => o.pid)).toEqual([other.pid]);
+      expect((await owner(spool)).pid).toBe(process.pid);
+      await journal.release();
+    } finally {
+      other.stop();
+    }
+  });
+
+  it('a lock from another host is honoured (it cannot be checked from here)', async () => {
+    const spool = join(await tempDir(), 's.jsonl');
+    await writeFile(spool, OWED);
+    await writeFile(`${spool}.lock`, JSON.stringify({ pid: 2147483646, host: `not-${hostname()}` }));
+    const refused = await new SpoolJournal(spool, { lockWaitMs: 200 }).open().catch((e: unknown) => e);
+    expect(refused).toMatchObject({ errorCode: 'SPOOL_BUSY' });
+    expect((refused as Error).message).toContain(`not-${hostname()}`);
+  });
+
+  it('damaged lines are skipped, counted, and kept in <spool>.unreadable when the spool is emptied', async () => {
+    const spool = join(await tempDir(), 's.jsonl');
+    await writeFile(spool, `${OWED}not json\n{"seq":"x"}\n`);
+    const journal = new SpoolJournal(spool);
+    await journal.open();
+    expect(journal.pending.map((e) => e.seq)).toEqual([1]);
+    expect(journal.skippedLines).toEqual(['not json', '{"seq":"x"}']);
+    await journal.ack(1);
+    await journal.compact();
+    expect(await readFile(spool, 'utf8')).toBe('');
+    expect(await readFile(journal.unreadablePath, 'utf8')).toBe('not json\n{"seq":"x"}\n');
     await journal.release();
   });
 });

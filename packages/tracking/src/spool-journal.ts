@@ -11,9 +11,15 @@
  *   {"ack":2}
  *
  * A torn last line (a crash mid-append) is cut off on load; it was never acknowledged to the
- * caller. One process at a time owns a spool that has something owed: `<spool>.lock` holds its
- * pid from the first entry until the spool is empty again, and a lock whose process is gone (or
- * killed and not yet reaped) is taken over.
+ * caller. A line that is not an entry or an ack (damage, a hand edit) is skipped, counted in
+ * `skippedLines`, and kept in `<spool>.unreadable` when the spool is emptied, never dropped unseen.
+ *
+ * One process at a time owns a spool that has something owed: `<spool>.lock` says who — pid, host,
+ * the process's start time (Linux: /proc/<pid>/stat) and a random token — from the first entry
+ * until the spool is empty again. A lock whose process is gone, a zombie, or whose pid now belongs
+ * to another process (a different start time: the pid was reused) is taken over; one held by a
+ * live process on another host, or on a system without /proc, is honoured unless `breakLock`
+ * (`sync-runs --break-lock`) says to take it anyway.
  *
  * @example
  * ```ts
@@ -24,11 +30,13 @@
  * await journal.compact();   // empty again
  * ```
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { CreateRunRequestSchema, KeyValueSchema, UpdateRunRequestSchema } from './entities';
-import { MlflowError } from './errors';
+import { CreateRunRequestSchema, DatasetInputSchema, KeyValueSchema, UpdateRunRequestSchema } from './entities';
+import { MlflowCorruptStoreError, MlflowError } from './errors';
 
 const WireMetricSchema = z.object({
   key: z.string(),
@@ -61,6 +69,12 @@ export const SpoolEntrySchema = z.discriminatedUnion('op', [
     path: z.string(),
     base64: z.string(),
   }),
+  z.object({
+    seq: z.number().int().positive(),
+    op: z.literal('logInputs'),
+    runId: z.string(),
+    datasets: z.array(DatasetInputSchema),
+  }),
 ]);
 export type SpoolEntry = z.infer<typeof SpoolEntrySchema>;
 /** An entry before it has its sequence number. */
@@ -72,6 +86,28 @@ const AckSchema = z.object({
   error: z.string().optional(),
 });
 
+/** Who holds a spool's lock. Older locks hold only the pid. */
+export const SpoolLockOwnerSchema = z.object({
+  pid: z.number().int().positive(),
+  host: z.string().optional(),
+  /** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22): a pid plus this names one process. */
+  start: z.string().optional(),
+  token: z.string().optional(),
+  since: z.string().optional(),
+});
+export type SpoolLockOwner = z.infer<typeof SpoolLockOwnerSchema>;
+
+/** /proc/<pid>/stat split after the command name, which may hold spaces and parentheses. */
+async function procStat(pid: number): Promise<string[] | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** A process's start time (clock ticks since boot), where /proc tells; undefined elsewhere. */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  return (await procStat(pid))?.[19];
+}
+
 /** Whether a process is still running: it exists and, where /proc tells, is not a zombie (killed, not yet reaped). */
 async function processAlive(pid: number): Promise<boolean> {
   try {
@@ -79,9 +115,36 @@ async function processAlive(pid: number): Promise<boolean> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  const state = stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  const state = (await procStat(pid))?.[0];
   return state !== 'Z' && state !== 'X';
+}
+
+function readOwner(text: string): SpoolLockOwner | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed) };
+  try {
+    const parsed = SpoolLockOwnerSchema.safeParse(JSON.parse(trimmed));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the lock's owner may still be at work: same host, pid alive and not a zombie, and — when
+ * both start times are known — the same process, not a new one that got the pid. A lock from
+ * another host cannot be checked from here and counts as held.
+ */
+async function ownerAlive(owner: SpoolLockOwner): Promise<boolean> {
+  if (owner.host && owner.host !== hostname()) return true;
+  if (!(await processAlive(owner.pid))) return false;
+  if (owner.start === undefined) return true;
+  const now = await processStartTime(owner.pid);
+  return now === undefined || now === owner.start;
+}
+
+function describeOwner(owner: SpoolLockOwner): string {
+  return `process ${owner.pid}${owner.host ? ` on ${owner.host}` : ''}${owner.since ? ` (since ${owner.since})` : ''}`;
 }
 
 export class SpoolJournal {
@@ -93,14 +156,27 @@ export class SpoolJournal {
   /** File operations run one after another. */
   private io: Promise<unknown> = Promise.resolve();
   private ownsLock = false;
+  private readonly token = randomUUID();
   /** Lines that could not be read on open (corruption other than a torn tail). */
   readonly skippedLines: string[] = [];
 
-  /** `lockWaitMs`: how long to wait for a live lock holder to go before SPOOL_BUSY (default 5 s). */
+  /**
+   * `lockWaitMs`: how long to wait for a live lock holder to go before SPOOL_BUSY (default 5 s);
+   * `breakLock`: take the lock even from a process that seems alive (its pid may belong to another
+   * program by now), after `onLockBroken` is told whose it was.
+   */
   constructor(
     readonly path: string,
-    private readonly options: { lockWaitMs?: number } = {},
+    private readonly options: {
+      lockWaitMs?: number;
+      breakLock?: boolean;
+      onLockBroken?: (owner: SpoolLockOwner) => void;
+    } = {},
   ) {}
+
+  get unreadablePath(): string {
+    return `${this.path}.unreadable`;
+  }
 
   get lockPath(): string {
     return `${this.path}.lock`;
@@ -128,36 +204,49 @@ export class SpoolJournal {
   }
 
   /**
-   * Takes `<spool>.lock` for this process. A lock whose process is gone (or a zombie) is taken over;
-   * one held by a live process is waited for up to `waitMs` (a killed process takes a moment to
-   * go), then refused with SPOOL_BUSY.
+   * Takes `<spool>.lock` for this process. A lock whose process is gone (a zombie, or a pid now
+   * used by another process) is taken over; one held by a live process is waited for up to
+   * `waitMs` (a killed process takes a moment to go), then refused with SPOOL_BUSY — or taken
+   * with `breakLock`.
    */
   private async lock(waitMs = this.options.lockWaitMs ?? 5_000): Promise<void> {
     if (this.ownsLock) return;
     await mkdir(dirname(this.path), { recursive: true });
     const deadline = Date.now() + waitMs;
+    const me: SpoolLockOwner = {
+      pid: process.pid,
+      host: hostname(),
+      start: await processStartTime(process.pid),
+      token: this.token,
+      since: new Date().toISOString(),
+    };
     for (;;) {
       try {
         const handle = await open(this.lockPath, 'wx');
-        await handle.writeFile(String(process.pid));
+        await handle.writeFile(`${JSON.stringify(me)}\n`);
         await handle.close();
         this.ownsLock = true;
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const pid = Number((await readFile(this.lockPath, 'utf8').catch(() => '')).trim());
-      if (pid === process.pid) {
+      const owner = readOwner(await readFile(this.lockPath, 'utf8').catch(() => ''));
+      if (owner?.pid === process.pid && (!owner.host || owner.host === me.host)) {
         this.ownsLock = true; // another journal of this process took it; one process, one owner
         return;
       }
-      if (!(pid > 0 && (await processAlive(pid)))) {
-        await rm(this.lockPath, { force: true }); // its owner is gone
+      if (!owner || !(await ownerAlive(owner))) {
+        await rm(this.lockPath, { force: true }); // its owner is gone (or the lock is unreadable)
+        continue;
+      }
+      if (this.options.breakLock) {
+        this.options.onLockBroken?.(owner);
+        await rm(this.lockPath, { force: true });
         continue;
       }
       if (Date.now() > deadline) {
         throw new MlflowError(
-          `the spool ${this.path} is in use by process ${pid} (lock ${this.lockPath}); replay it when that process has ended`,
+          `the spool ${this.path} is in use by ${describeOwner(owner)} (lock ${this.lockPath}); replay it when that process has ended — or, if it is no sweep of yours (a pid reused by another program, a machine that is gone), take it over with sync-runs --break-lock`,
           'SPOOL_BUSY',
         );
       }
@@ -171,20 +260,25 @@ export class SpoolJournal {
    */
   open(): Promise<void> {
     this.opened ??= this.serial(async () => {
-      if ((await readFile(this.path, 'utf8').catch(() => '')).trim()) await this.lock();
-      let text = await readFile(this.path, 'utf8').catch(() => '');
-      if (text && !text.endsWith('\n')) {
+      let bytes = await this.readBytes();
+      if (bytes.toString('utf8').trim()) {
+        await this.lock();
+        bytes = await this.readBytes();
+      }
+      if (bytes.length && bytes[bytes.length - 1] !== 0x0a) {
         // a crash mid-append: the partial line was never reported as spooled
-        const keep = text.lastIndexOf('\n') + 1;
+        const keep = bytes.lastIndexOf(0x0a) + 1;
         const handle = await open(this.path, 'r+');
         try {
-          await handle.truncate(Buffer.byteLength(text.slice(0, keep)));
+          await handle.truncate(keep);
           await handle.sync();
         } finally {
           await handle.close();
         }
-        text = text.slice(0, keep);
+        bytes = bytes.subarray(0, keep);
       }
+      const text = bytes.toString('utf8');
+      this.skippedLines.length = 0;
       const bySeq = new Map<number, SpoolEntry>();
       for (const raw of text.split('\n')) {
         if (!raw.trim()) continue;
@@ -217,6 +311,17 @@ export class SpoolJournal {
       this.entries = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     });
     return this.opened;
+  }
+
+  /** The file's bytes ('' when it does not exist); a spool that cannot be read names itself. */
+  private async readBytes(): Promise<Buffer> {
+    try {
+      return await readFile(this.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return Buffer.alloc(0);
+      throw new MlflowCorruptStoreError(this.path, `the spool cannot be read (${code ?? error})`);
+    }
   }
 
   private async append(line: object): Promise<void> {
@@ -263,10 +368,16 @@ export class SpoolJournal {
     });
   }
 
-  /** Empties the file when nothing is owed (placeholders stay known in memory). */
+  /** Empties the file when nothing is owed (placeholders stay known in memory); unreadable lines move to `<spool>.unreadable`. */
   async compact(): Promise<boolean> {
     return this.serial(async () => {
       if (this.entries.length) return false;
+      if (this.skippedLines.length) {
+        await appendFile(this.unreadablePath, this.skippedLines.map((l) => `${l}\n`).join(''));
+        const kept = await open(this.unreadablePath, 'r+');
+        await kept.sync().finally(() => kept.close());
+        this.skippedLines.length = 0;
+      }
       const handle = await open(this.path, 'r+').catch(() => undefined);
       if (handle) {
         try {

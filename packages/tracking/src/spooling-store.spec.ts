@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTrackingStore } from './create-store';
 import { MlflowUnavailableError } from './errors';
-import { type FakeMlflowServer, startFakeMlflowServer } from './fake-mlflow-server';
+import { type FakeMlflowServer, startFakeMlflowServer } from './testing/fake-mlflow-server';
 import { RestTrackingStore } from './rest-store';
 import { SpoolJournal } from './spool-journal';
 import { isPendingRunId, replaySpool, SpoolingTrackingStore } from './spooling-store';

@@ -1,11 +1,14 @@
 /**
  * Nothing lost when the tracking server goes away. Wraps a store (a `RestTrackingStore`): a write
- * — createRun, logBatch / logMetric / logParam / setTag, updateRun, logArtifact — that fails with
+ * — createRun, logBatch / logMetric / logParam / setTag, logInputs, updateRun, logArtifact — that fails with
  * "no server" after the inner store's own retries (`MlflowUnavailableError`, 429, 502/503/504) goes
  * into the spool (spool-journal.ts: append-only, fsync'd JSON lines, one file per sweep), and
- * every later write queues behind it, so order is kept. Training never waits for the server.
- * A timer replays the spool while it is not empty; `flush()` does it now; `replaySpool(file,
- * store)` replays one left by an earlier process (the app's `sync-runs`).
+ * every later write queues behind it, so order is kept. Training never waits for the server longer
+ * than the inner store's deadline (a server that accepts connections and never answers costs one
+ * deadline, then everything goes to the spool at once). A timer replays the spool while it is not
+ * empty; `flush()` does it now, `flush({ deadlineAt })` gives up at that time (the inner store's
+ * `until`); `replaySpool(file, store)` replays one left by an earlier process (`sync-runs`).
+ * 401/403 are not "no server": they are thrown, never spooled.
  *
  * Exactly once:
  * 1. Every entry has a sequence number; after the server confirms it, an ack line is appended and
@@ -46,6 +49,7 @@ import {
   type Batch,
   type CreateRunRequest,
   CreateRunRequestSchema,
+  type DatasetInputRequest,
   type Experiment,
   type Metric,
   MLFLOW_TAGS,
@@ -56,6 +60,7 @@ import {
   UpdateRunRequestSchema,
 } from './entities';
 import {
+  isAuthError,
   MlflowInvalidParameterError,
   MlflowParamConflictError,
   MlflowRateLimitError,
@@ -65,14 +70,16 @@ import {
 import { decodeMetricValue } from './metric-value';
 import { type SpoolBatch, type SpoolEntry, type SpoolEntryBody, SpoolJournal } from './spool-journal';
 import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
-import { normalizeBatch } from './validation';
+import { normalizeBatch, normalizeDatasetInputs } from './validation';
 import { metricToWire } from './wire-format';
 
 export const SpoolingTrackingStoreOptionsSchema = z.strictObject({
   /** How often the spool is replayed while not empty. */
   retryIntervalMs: z.number().int().positive().default(2_000),
-  /** Lines for the user: spooling started, a run queued, an entry refused for good. */
+  /** Lines for the user: spooling started, a run queued, an entry refused for good, a lock taken over. */
   onEvent: z.custom<(line: string) => void>((v) => typeof v === 'function', 'expected a function').optional(),
+  /** Take the spool's lock even from a process that seems alive (`sync-runs --break-lock`). */
+  breakLock: z.boolean().default(false),
 });
 export type SpoolingTrackingStoreOptions = z.input<typeof SpoolingTrackingStoreOptionsSchema>;
 
@@ -85,7 +92,18 @@ export interface SpoolStats {
   duplicatesSkipped: number;
   /** Entries the server refused for good. */
   failed: { seq: number; op: string; error: string }[];
+  /** Lines of the spool file that were neither an entry nor an ack (kept in `<spool>.unreadable`). */
+  unreadableLines: number;
+  /** Every real run id the replay wrote to, for a caller that checks on them afterwards. */
+  runIds: string[];
 }
+
+/** A store whose calls can be bounded by a time (`RestTrackingStore.until`). */
+interface Boundable {
+  until(deadlineAt: number): TrackingStore;
+}
+const boundable = (store: TrackingStore): store is TrackingStore & Boundable =>
+  typeof (store as Partial<Boundable>).until === 'function';
 
 const PLACEHOLDER = 'pending-';
 
@@ -142,7 +160,15 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
   /** Metric points known to be on the server, per run and key, during one replay. */
   private delivered = new Map<string, Set<string>>();
   private closed = false;
-  readonly stats: SpoolStats = { spooled: 0, delivered: 0, duplicatesSkipped: 0, failed: [] };
+  readonly stats: SpoolStats = {
+    spooled: 0,
+    delivered: 0,
+    duplicatesSkipped: 0,
+    failed: [],
+    unreadableLines: 0,
+    runIds: [],
+  };
+  private reportedUnreadable = false;
 
   constructor(
     private readonly inner: TrackingStore,
@@ -157,7 +183,25 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
         'INVALID_PARAMETER_VALUE',
       );
     this.options = parsed.data;
-    this.journal = new SpoolJournal(spoolPath);
+    this.journal = new SpoolJournal(spoolPath, {
+      breakLock: this.options.breakLock,
+      onLockBroken: (owner) =>
+        this.event(
+          `took over the lock of ${spoolPath} from process ${owner.pid}${owner.host ? ` on ${owner.host}` : ''} (--break-lock)`,
+        ),
+    });
+  }
+
+  /** Opens the journal and says once if it held lines that are neither entries nor acks. */
+  private async openJournal(): Promise<void> {
+    await this.journal.open();
+    if (this.journal.skippedLines.length && !this.reportedUnreadable) {
+      this.reportedUnreadable = true;
+      this.stats.unreadableLines = this.journal.skippedLines.length;
+      this.event(
+        `${this.journal.skippedLines.length} line(s) of ${this.spoolPath} are damaged (neither a write nor an acknowledgement) and are skipped; they are kept in ${this.journal.unreadablePath}`,
+      );
+    }
   }
 
   get location(): string {
@@ -208,12 +252,12 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
   }
 
   /** Points of `batch` the server already has (from a delivery whose ack is missing) are dropped. */
-  private async undelivered(runId: string, batch: Required<Batch>): Promise<Required<Batch>> {
+  private async undelivered(target: TrackingStore, runId: string, batch: Required<Batch>): Promise<Required<Batch>> {
     if (!batch.metrics.length) return batch;
     for (const key of new Set(batch.metrics.map((m) => m.key))) {
       const id = `${runId}\u0000${key}`;
       if (!this.delivered.has(id))
-        this.delivered.set(id, new Set((await this.inner.getMetricHistory(runId, key)).map(pointKey)));
+        this.delivered.set(id, new Set((await target.getMetricHistory(runId, key)).map(pointKey)));
     }
     const metrics = batch.metrics.filter((m) => !this.delivered.get(`${runId}\u0000${m.key}`)!.has(pointKey(m)));
     this.stats.duplicatesSkipped += batch.metrics.length - metrics.length;
@@ -224,24 +268,24 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     for (const m of metrics) this.delivered.get(`${runId}\u0000${m.key}`)?.add(pointKey(m));
   }
 
-  /** Sends one entry; returns the real run id for a createRun. */
-  private async deliver(entry: SpoolEntry): Promise<string | undefined> {
+  /** Sends one entry through `target` (the inner store, maybe bounded); returns the real run id for a createRun. */
+  private async deliver(target: TrackingStore, entry: SpoolEntry): Promise<string | undefined> {
     switch (entry.op) {
       case 'createRun': {
         const parentRunId = entry.request.parentRunId ? this.requireRealId(entry.request.parentRunId) : undefined;
         const request = { ...entry.request, ...(parentRunId ? { parentRunId } : {}) };
-        const existing = await findRunCreatedBy(this.inner, request);
-        return (existing ?? (await this.inner.createRun(request))).info.runId;
+        const existing = await findRunCreatedBy(target, request);
+        return (existing ?? (await target.createRun(request))).info.runId;
       }
       case 'logBatch': {
         const runId = this.requireRealId(entry.runId);
-        const batch = await this.undelivered(runId, batchFromSpool(entry.batch));
+        const batch = await this.undelivered(target, runId, batchFromSpool(entry.batch));
         try {
-          await this.inner.logBatch(runId, batch);
+          await target.logBatch(runId, batch);
         } catch (error) {
           if (!(error instanceof MlflowParamConflictError) || !batch.params.length) throw error;
           // the conflicting param cannot be logged; the rest of the batch still can
-          await this.inner.logBatch(runId, { ...batch, params: [] });
+          await target.logBatch(runId, { ...batch, params: [] });
           this.remember(runId, batch.metrics);
           throw error;
         }
@@ -249,28 +293,53 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
         return undefined;
       }
       case 'updateRun':
-        await this.inner.updateRun({ ...entry.request, runId: this.requireRealId(entry.request.runId) });
+        await target.updateRun({ ...entry.request, runId: this.requireRealId(entry.request.runId) });
         return undefined;
       case 'logArtifact':
-        await this.inner.logArtifact(this.requireRealId(entry.runId), entry.path, Buffer.from(entry.base64, 'base64'));
+        await target.logArtifact(this.requireRealId(entry.runId), entry.path, Buffer.from(entry.base64, 'base64'));
+        return undefined;
+      case 'logInputs':
+        await target.logInputs(this.requireRealId(entry.runId), entry.datasets);
         return undefined;
     }
   }
 
-  /** Replays the spool in order, each entry once; true when nothing is left. Stops at "no server". */
-  flush(): Promise<boolean> {
+  private touched(runId: string | undefined): void {
+    if (runId && !isPendingRunId(runId) && !this.stats.runIds.includes(runId)) this.stats.runIds.push(runId);
+  }
+
+  /**
+   * Replays the spool in order, each entry once; true when nothing is left. Stops at "no server",
+   * and at `deadlineAt` (ms since the epoch) when given: a replay already under way is then not
+   * waited for past that time, and this one's requests end by it.
+   */
+  flush(options: { deadlineAt?: number } = {}): Promise<boolean> {
+    const { deadlineAt } = options;
+    if (this.flushing && deadlineAt !== undefined) {
+      const left = deadlineAt - Date.now();
+      return Promise.race([
+        this.flushing,
+        new Promise<boolean>((r) => setTimeout(() => r(false), Math.max(0, left)).unref()),
+      ]);
+    }
     this.flushing ??= (async () => {
-      await this.journal.open();
+      await this.openJournal();
       this.delivered = new Map();
+      const target = deadlineAt !== undefined && boundable(this.inner) ? this.inner.until(deadlineAt) : this.inner;
       try {
         while (this.journal.pending.length) {
+          if (deadlineAt !== undefined && Date.now() >= deadlineAt) return false;
           const entry = this.journal.pending[0];
           try {
-            const runId = await this.deliver(entry);
+            const runId = await this.deliver(target, entry);
+            this.touched(runId ?? ('runId' in entry ? this.resolveRunId(entry.runId) : undefined));
+            if (entry.op === 'updateRun') this.touched(this.resolveRunId(entry.request.runId));
             await this.journal.ack(entry.seq, runId ? { runId } : {});
             this.stats.delivered++;
           } catch (error) {
             if (isDeliveryFailure(error)) return false;
+            // wrong credentials or permissions: nothing is wrong with the entry; stop and keep it
+            if (isAuthError(error)) throw error;
             const message = (error as Error).message;
             this.stats.failed.push({ seq: entry.seq, op: entry.op, error: message });
             this.event(`spool entry ${entry.seq} (${entry.op}) was refused by the server and is dropped: ${message}`);
@@ -289,7 +358,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
   /** A write: straight to the server when nothing is spooled, else (or on "no server") into the spool. */
   private write(body: SpoolEntryBody, direct: (() => Promise<void>) | undefined): Promise<void> {
     const next = this.chain.then(async () => {
-      await this.journal.open();
+      await this.openJournal();
       if (this.journal.pending.length === 0 && direct) {
         try {
           await direct();
@@ -360,6 +429,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
           ...(fixed.parentRunId ? { [MLFLOW_TAGS.parentRunId]: fixed.parentRunId } : {}),
         },
       },
+      inputs: { datasetInputs: [] },
     };
   }
 
@@ -374,6 +444,16 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     return this.write(
       { op: 'logBatch', runId: id, batch: spooled },
       isPendingRunId(id) ? undefined : () => this.inner.logBatch(id, batch),
+    );
+  }
+
+  async logInputs(runId: string, datasets: DatasetInputRequest[]): Promise<void> {
+    const id = this.known(runId);
+    const inputs = normalizeDatasetInputs(datasets);
+    if (!inputs.length) return;
+    return this.write(
+      { op: 'logInputs', runId: id, datasets: inputs },
+      isPendingRunId(id) ? undefined : () => this.inner.logInputs(id, inputs),
     );
   }
 
@@ -406,6 +486,10 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     return this.inner.getOrCreateExperiment(name, tags);
   }
 
+  getExperiment(experimentId: string): Promise<Experiment> {
+    return this.inner.getExperiment(experimentId);
+  }
+
   async getRun(runId: string): Promise<Run> {
     return this.inner.getRun(this.requireRealId(runId));
   }
@@ -435,10 +519,13 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     await this.journal.release();
   }
 
-  /** Waits for queued writes, tries one last replay, releases the spool and closes the inner store. */
-  async close(): Promise<void> {
+  /**
+   * Waits for queued writes, tries one last replay (unless `flush: false`, e.g. after a
+   * `--sync-timeout-s` ran out), releases the spool and closes the inner store.
+   */
+  async close(options: { flush?: boolean } = {}): Promise<void> {
     await this.chain;
-    if (this.backlog) await this.flush().catch(() => false);
+    if (this.backlog && options.flush !== false) await this.flush().catch(() => false);
     await this.release();
     await this.inner.close();
   }
@@ -448,11 +535,12 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
 export async function replaySpool(
   spoolPath: string,
   store: TrackingStore,
-  options: SpoolingTrackingStoreOptions = {},
+  options: SpoolingTrackingStoreOptions & { deadlineAt?: number } = {},
 ): Promise<SpoolStats & { complete: boolean; remaining: number }> {
-  const spooling = new SpoolingTrackingStore(store, spoolPath, options);
+  const { deadlineAt, ...rest } = options;
+  const spooling = new SpoolingTrackingStore(store, spoolPath, rest);
   try {
-    const complete = await spooling.flush();
+    const complete = await spooling.flush({ deadlineAt });
     return { ...spooling.stats, complete, remaining: spooling.backlog };
   } finally {
     await spooling.release();

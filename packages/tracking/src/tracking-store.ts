@@ -20,6 +20,7 @@ import type {
   ArtifactInfo,
   Batch,
   CreateRunRequest,
+  DatasetInputRequest,
   Experiment,
   Metric,
   Run,
@@ -39,6 +40,8 @@ export interface TrackingStore {
   createExperiment(name: string, tags?: Record<string, string>): Promise<string>;
   /** The id of the experiment with this name, created if needed — also when another process wins the race. */
   getOrCreateExperiment(name: string, tags?: Record<string, string>): Promise<string>;
+  /** The experiment with this id (active or deleted); `MlflowResourceNotFoundError` when there is none. */
+  getExperiment(experimentId: string): Promise<Experiment>;
   createRun(request: CreateRunRequest): Promise<Run>;
   updateRun(request: UpdateRunRequest): Promise<void>;
   /** Info, params, tags and the latest value of each metric. */
@@ -52,6 +55,11 @@ export interface TrackingStore {
   /** `logBatch` of one param; re-logging the same value is fine, another value is `MlflowParamConflictError`. */
   logParam(runId: string, key: string, value: string | number | boolean): Promise<void>;
   setTag(runId: string, key: string, value: string): Promise<void>;
+  /**
+   * Records datasets the run read (`runs/log-inputs`); the UI's Datasets column. Logging the same
+   * dataset (name and digest) to the same run again adds nothing.
+   */
+  logInputs(runId: string, datasets: DatasetInputRequest[]): Promise<void>;
   /** Every value of one metric, in logging order; [] for a key never logged. */
   getMetricHistory(runId: string, key: string): Promise<Metric[]>;
   logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void>;

@@ -23,8 +23,9 @@
  * ```
  */
 import { posix } from 'node:path';
+import { z } from 'zod';
 import { MlflowInvalidKeyError, MlflowInvalidParameterError, MlflowParamConflictError } from './errors';
-import type { Batch, KeyValue, Metric } from './entities';
+import { type Batch, type DatasetInput, DatasetInputSchema, type KeyValue, type Metric } from './entities';
 
 export const LIMITS = {
   keyLength: 250,
@@ -166,4 +167,24 @@ export function normalizeBatch(batch: Batch): Required<Batch> {
     return truncateTag({ key: t.key, value: String(t.value ?? '') });
   });
   return { metrics, params, tags };
+}
+
+/**
+ * Dataset inputs checked against MLflow's limits (name ≤ 500, digest ≤ 36, source ≤ 65535
+ * characters, input tag keys ≤ 255 and values ≤ 500), duplicates (same name and digest) dropped.
+ */
+export function normalizeDatasetInputs(inputs: unknown): DatasetInput[] {
+  const parsed = z.array(DatasetInputSchema).safeParse(inputs);
+  if (!parsed.success)
+    throw new MlflowInvalidParameterError(
+      `dataset inputs: ${z.prettifyError(parsed.error)}`,
+      'INVALID_PARAMETER_VALUE',
+    );
+  const seen = new Set<string>();
+  return parsed.data.filter((d) => {
+    const id = `${d.dataset.name}\u0000${d.dataset.digest}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }

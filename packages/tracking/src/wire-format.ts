@@ -13,7 +13,15 @@
  * ```
  */
 import { z } from 'zod';
-import { type ArtifactInfo, type Experiment, type Metric, type Run, RUN_STATUSES, type RunStatus } from './entities';
+import {
+  type ArtifactInfo,
+  type DatasetInput,
+  type Experiment,
+  type Metric,
+  type Run,
+  RUN_STATUSES,
+  type RunStatus,
+} from './entities';
 import { decodeMetricValue, encodeMetricValue } from './metric-value';
 
 const WireKeyValueSchema = z.looseObject({ key: z.string(), value: z.string().optional() });
@@ -22,6 +30,18 @@ const WireMetricSchema = z.looseObject({
   value: z.union([z.number(), z.string()]),
   timestamp: z.coerce.number(),
   step: z.coerce.number().optional(),
+});
+
+const WireDatasetInputSchema = z.looseObject({
+  tags: z.array(WireKeyValueSchema).optional(),
+  dataset: z.looseObject({
+    name: z.string(),
+    digest: z.string(),
+    source_type: z.string().optional(),
+    source: z.string().optional(),
+    schema: z.string().optional(),
+    profile: z.string().optional(),
+  }),
 });
 
 export const WireRunSchema = z.looseObject({
@@ -44,6 +64,7 @@ export const WireRunSchema = z.looseObject({
       tags: z.array(WireKeyValueSchema).optional(),
     })
     .optional(),
+  inputs: z.looseObject({ dataset_inputs: z.array(WireDatasetInputSchema).optional() }).optional(),
 });
 export type WireRun = z.infer<typeof WireRunSchema>;
 
@@ -89,6 +110,38 @@ export function runFromWire(raw: unknown): Run {
       metrics,
       params: Object.fromEntries((wire.data?.params ?? []).map((p) => [p.key, p.value ?? ''])),
       tags: Object.fromEntries((wire.data?.tags ?? []).map((t) => [t.key, t.value ?? ''])),
+    },
+    inputs: { datasetInputs: (wire.inputs?.dataset_inputs ?? []).map(datasetInputFromWire) },
+  };
+}
+
+function datasetInputFromWire(d: z.infer<typeof WireDatasetInputSchema>): DatasetInput {
+  const s = d.dataset;
+  return {
+    dataset: {
+      name: s.name,
+      digest: s.digest,
+      sourceType: s.source_type ?? '',
+      source: s.source ?? '',
+      ...(s.schema ? { schema: s.schema } : {}),
+      ...(s.profile ? { profile: s.profile } : {}),
+    },
+    tags: Object.fromEntries((d.tags ?? []).map((t) => [t.key, t.value ?? ''])),
+  };
+}
+
+/** A dataset input as `runs/log-inputs` takes it and `runs/get` returns it. */
+export function datasetInputToWire(d: DatasetInput) {
+  const s = d.dataset;
+  return {
+    ...(Object.keys(d.tags).length ? { tags: keyValues(d.tags) } : {}),
+    dataset: {
+      name: s.name,
+      digest: s.digest,
+      source_type: s.sourceType,
+      source: s.source,
+      ...(s.schema ? { schema: s.schema } : {}),
+      ...(s.profile ? { profile: s.profile } : {}),
     },
   };
 }
@@ -148,7 +201,7 @@ export function runToWire(run: Run) {
       ...(Object.keys(run.data.params).length ? { params: keyValues(run.data.params) } : {}),
       ...(Object.keys(run.data.tags).length ? { tags: keyValues(run.data.tags) } : {}),
     },
-    inputs: {},
+    inputs: run.inputs.datasetInputs.length ? { dataset_inputs: run.inputs.datasetInputs.map(datasetInputToWire) } : {},
     outputs: {},
   };
 }

@@ -16,6 +16,9 @@ import { ensureSyntheticDataset, indexCategory, loadSamples, ViewSchema } from '
 import { encodeSafetensors, loadBackbone } from '@cfa/backbone';
 import { CfaConfigSchema } from '@cfa/cfa';
 import { createTrackingStore } from '@cfa/tracking';
+import { resolveExperiment } from '../tracking/experiment-target';
+import { runSource, runSourceTags } from '../tracking/run-source';
+import { CFA_TAGS } from '../tracking/tracked-cell';
 import { createLogger } from './logger';
 import { positiveInt } from './common-options';
 import { type BenchRow, benchEngine } from '../bench/bench-rows';
@@ -144,11 +147,13 @@ export function benchCommand(): Command {
         `${JSON.stringify({ results, peakRssMiB: rss, note }, null, 2)}\n`,
       );
       const store = createTrackingStore({ uri: options.trackingUri });
-      const exp = await store.getOrCreateExperiment('bench');
+      const exp = await resolveExperiment(store, 'bench');
+      const source = await runSource();
       const mlrun = await store.createRun({
         experimentId: exp,
         runName: `bench ${new Date().toISOString().slice(0, 16)}`,
-        tags: { 'cfa.engines': options.engines, weights: 'random' },
+        userId: source.user,
+        tags: { ...runSourceTags(source), 'cfa.engines': options.engines, [CFA_TAGS.weights]: 'random' },
       });
       const metrics = Object.entries(results).flatMap(([name, byEngine]) =>
         Object.entries(byEngine).flatMap(([engine, rows]) =>

@@ -1,20 +1,35 @@
 /**
  * `sweep <file>`: run a declarative sweep (experiments/*.yaml) — validate, expand, run the missing
  * cells (in process, or as jobs on a queue), log everything to MLflow, print the paper-style table.
+ *
+ * Exit codes: 0 all cells finished and logged; 1 a cell failed, or the tracking server refused
+ * the credentials or could not be reached at the start (nothing run); 2 a bad sweep file (nothing
+ * run or logged); 3 every cell ran but writes are left in the spool (`sync-runs` delivers them).
+ * `npx cfa sweep …` returns these; `npx nx run experiments:<sweep>` turns every failure into 1.
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
 import { checkOutputFolder } from '@cfa/io';
-import { createTrackingStore, SpoolingTrackingStore } from '@cfa/tracking';
+import {
+  createTrackingStore,
+  MlflowUnavailableError,
+  redactUri,
+  SpoolingTrackingStore,
+  type TrackingStore,
+} from '@cfa/tracking';
 import { addEngineOptions, nonNegativeInt } from './common-options';
+import { addTrackingTimeoutOption, describeTracking, rerunCommand } from './tracking-options';
 import { createLogger, createPhaseProgress } from './logger';
 import { loadSweep, type SweepOverrides } from '../sweep/load-sweep';
 import { SweepError } from '../sweep/expand-sweep';
-import { openSweepParent, sweepKey } from '../sweep/sweep-runs';
+import { openSweepParent, RESUME_POLICIES, type ResumePolicy, sweepKey } from '../sweep/sweep-runs';
 import { runSweepLocally } from '../sweep/run-sweep-local';
 import { finishSweep } from '../sweep/finish-sweep';
+
+/** The sweep's exit codes (see the file header). */
+export const EXIT = { ok: 0, failed: 1, badSweepFile: 2, spoolLeft: 3 } as const;
 
 export interface SweepCliOptions {
   dryRun?: boolean;
@@ -30,6 +45,9 @@ export interface SweepCliOptions {
   out?: string;
   executor: 'local' | 'queue';
   syncTimeoutS: number;
+  trackingTimeoutS: number;
+  resume: ResumePolicy;
+  fresh?: boolean;
   redis?: string;
   engine: string;
   backend?: string;
@@ -96,10 +114,20 @@ export function addSweepOptions(command: Command): Command {
     .option('--redis <url>', 'Redis for --executor queue', process.env.CFA_REDIS_URL ?? 'redis://127.0.0.1:6379')
     .option(
       '--sync-timeout-s <s>',
-      'after the cells, how long to wait for an unreachable tracking server',
+      'after the cells, how long to wait for an unreachable tracking server before exiting with 3 (writes stay spooled)',
       nonNegativeInt,
       900,
-    );
+    )
+    .addOption(
+      new Option(
+        '--resume <policy>',
+        'which finished cells a re-run keeps: those computed by this code (a hash of the sources that compute results), or any',
+      )
+        .choices([...RESUME_POLICIES])
+        .default('same-code'),
+    )
+    .option('--fresh', 'start a new parent run: nothing finished before is reused');
+  addTrackingTimeoutOption(command);
   return addEngineOptions(command);
 }
 
@@ -111,7 +139,7 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   } catch (error) {
     if (error instanceof SweepError) {
       process.stderr.write(`${error.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.badSweepFile;
       return;
     }
     throw error;
@@ -128,14 +156,29 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     for (const c of cells) process.stdout.write(`  ${c.key}  ${c.name}\n`);
     return;
   }
+  const deadlineMs = options.trackingTimeoutS * 1000;
   const store = createTrackingStore({
     uri: options.trackingUri,
     spoolPath: join('.cache', 'spool', `${sweep.name}-${sweepKey(loaded)}.jsonl`),
     onEvent: (line) => log.warn(line),
+    rest: { deadlineMs, requestTimeoutMs: deadlineMs },
   });
-  log.info(`${sweep.name}: ${cells.length} cells; tracking at ${store.location}`);
-  const parent = await openSweepParent(store, loaded);
-  log.info(`${parent.resumed ? 'resuming' : 'started'} parent run ${parent.parentRunId}`);
+  log.info(`${sweep.name}: ${cells.length} cells; tracking at ${describeTracking(store, options.trackingTimeoutS)}`);
+  const command = rerunCommand();
+  let parent;
+  try {
+    parent = await openSweepParent(store, loaded, { fresh: options.fresh, resume: options.resume, command });
+  } catch (error) {
+    await closeQuickly(store);
+    if (error instanceof MlflowUnavailableError)
+      throw new Error(
+        `the tracking server at ${store.location} could not be reached, so nothing was run: ${error.message}. Check --tracking-uri / MLFLOW_TRACKING_URI (or raise --tracking-timeout-s for a slow server)`,
+      );
+    throw error;
+  }
+  log.info(
+    `${parent.resumed ? 'resuming' : 'started'} parent run ${parent.parentRunId} (code ${parent.codeHash}, --resume ${parent.resume})`,
+  );
   let failedCount = 0;
   if (options.executor === 'queue') {
     const { runSweepOnQueue } = await import('../queue/enqueue-sweep');
@@ -143,7 +186,8 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
       loaded,
       parent,
       redisUrl: options.redis!,
-      trackingUri: options.trackingUri,
+      trackingUri: options.trackingUri && redactUri(options.trackingUri),
+      trackingTimeoutS: options.trackingTimeoutS,
       log: log.info,
     });
     failedCount = outcome.failed.length;
@@ -171,24 +215,26 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   if (store instanceof SpoolingTrackingStore && store.backlog > 0) {
     // the table is read back from the server: deliver what was spooled during an outage first
     log.info(
-      `waiting for the tracking server to take ${store.backlog} spooled write(s) (they stay in ${store.spoolPath}; replay later with nx run experiments:sync-runs)`,
+      `waiting up to ${options.syncTimeoutS} s for the tracking server to take ${store.backlog} spooled write(s) (they stay in ${store.spoolPath})`,
     );
-    const deadline = Date.now() + options.syncTimeoutS * 1000;
-    while (!(await store.flush())) {
-      if (Date.now() > deadline) {
+    const deadlineAt = Date.now() + options.syncTimeoutS * 1000;
+    while (!(await store.flush({ deadlineAt }))) {
+      const left = deadlineAt - Date.now();
+      if (left <= 0) {
         log.warn(
-          `the tracking server did not come back within ${options.syncTimeoutS} s; all cells ran, ${store.backlog} write(s) remain spooled in ${store.spoolPath}`,
+          `the tracking server did not take the spool within ${options.syncTimeoutS} s; all cells ran, ${store.backlog} write(s) remain spooled in ${store.spoolPath}, and the parent run ${parent.parentRunId} stays RUNNING without its table. When the server answers: npx cfa sync-runs --tracking-uri ${store.location} ${store.spoolPath} — then run the sweep again to build the table (finished cells are reused): ${command}`,
         );
-        process.exitCode = 3;
+        await store.close({ flush: false });
+        process.exitCode = EXIT.spoolLeft;
         return;
       }
-      await new Promise((r) => setTimeout(r, 2_000));
+      await new Promise((r) => setTimeout(r, Math.min(2_000, left)));
     }
     log.info('spool delivered');
   }
   const table = await finishSweep(store, loaded, parent, outRoot);
   await store.close();
-  process.stdout.write(`\n${sweep.name} — ${sweep.reproduces}\n\n${table.text}\n\n`);
+  process.stdout.write(`\n${sweep.name} — ${sweep.reproduces}\n\n${table.text}\n\n${table.note}\n\n`);
   if (table.failed || table.missing)
     process.stdout.write(
       `${table.failed} cell(s) failed, ${table.missing} missing: see the FAILED runs' cfa.error tag\n`,
@@ -197,8 +243,15 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     `logged to ${store.location} (parent run ${parent.parentRunId}); table in ${join(outRoot, 'comparison.md')}\n`,
   );
   if (!store.location.startsWith('http'))
-    process.stdout.write(`open it with: mlflow ui --backend-store-uri ${store.location}\n`);
-  if (failedCount || table.failed) process.exitCode = 1;
+    process.stdout.write(
+      `open it with: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri ${store.location}  (or copy it into a server: npx cfa sync-runs --from-store ${store.location} --tracking-uri http://…)\n`,
+    );
+  if (failedCount || table.failed) process.exitCode = EXIT.failed;
+}
+
+/** Gives up the store without waiting on a server that does not answer (no last replay). */
+async function closeQuickly(store: TrackingStore): Promise<void> {
+  await (store instanceof SpoolingTrackingStore ? store.close({ flush: false }) : store.close());
 }
 
 export function sweepCommand(): Command {

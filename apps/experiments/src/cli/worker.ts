@@ -1,10 +1,13 @@
 /**
  * `worker`: run sweep cells from the queue on this machine, until stopped (Ctrl-C finishes the
- * current cells first). Any machine that sees the same dataset root and tracking URI can run one.
+ * current cells first). Any machine that sees the same dataset root and tracking URI, and has the
+ * same code checked out, can run one; credentials for the tracking server come from this
+ * machine's environment (`MLFLOW_TRACKING_USERNAME` / `_PASSWORD` / `_TOKEN`, …), never from the queue.
  */
 import { Command } from 'commander';
 import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { addEngineOptions, positiveInt } from './common-options';
+import { addTrackingTimeoutOption } from './tracking-options';
 import { createLogger } from './logger';
 import { startCellWorker } from '../queue/cell-worker';
 
@@ -14,6 +17,7 @@ interface WorkerOptions {
   featureCache: string;
   trackingUri?: string;
   lockMs: number;
+  trackingTimeoutS: number;
   engine: string;
   backend?: string;
   threads?: number;
@@ -35,6 +39,7 @@ export function workerCommand(): Command {
       positiveInt,
       30_000,
     );
+  addTrackingTimeoutOption(command);
   addEngineOptions(command);
   return command.action(async (options: WorkerOptions) => {
     const log = createLogger();
@@ -51,6 +56,7 @@ export function workerCommand(): Command {
       featureCache: options.featureCache,
       trackingUri: options.trackingUri,
       lockDurationMs: options.lockMs,
+      trackingTimeoutS: options.trackingTimeoutS,
       log: log.info,
     });
     log.info(`worker ready on ${options.redis} (concurrency ${options.concurrency}); Ctrl-C to stop`);

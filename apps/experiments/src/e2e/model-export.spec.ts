@@ -11,15 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
 import { indexCategory } from '@cfa/data';
-import {
-  findServeScript,
-  freePort,
-  ModelRegistryClient,
-  type RealServer,
-  RestTrackingStore,
-  searchAllRuns,
-  startRealMlflow,
-} from '@cfa/tracking';
+import { ModelRegistryClient, RestTrackingStore, searchAllRuns } from '@cfa/tracking';
+import { findServeScript, freePort, type RealServer, startRealMlflow } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../testing/cli-process';

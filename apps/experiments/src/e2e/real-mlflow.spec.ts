@@ -2,20 +2,15 @@
  * The experiments app against the real MLflow 3.6 server (../shared/mlflow-server/serve.sh; skipped
  * with the reason when absent): `ablation-loss` with tiny settings logs its parent, children and
  * comparison table; the server stopped mid-sweep and started again loses no metric; a sweep killed
- * with SIGKILL is finished by its rerun with no RUNNING orphan.
+ * with SIGKILL is finished by its rerun with no RUNNING orphan; and a sweep against the server with
+ * MLflow's basic-auth app on SQLite logs with credentials from the environment, every run showing
+ * user, source, commit and datasets.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  findServeScript,
-  freePort,
-  type RealServer,
-  RestTrackingStore,
-  type Run,
-  searchAllRuns,
-  startRealMlflow,
-} from '@cfa/tracking';
+import { RestTrackingStore, type Run, searchAllRuns } from '@cfa/tracking';
+import { findServeScript, freePort, REAL_SERVER_ADMIN, type RealServer, startRealMlflow } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO_ROOT, runCli, startCli, waitFor } from '../testing/cli-process';
@@ -202,5 +197,63 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
         .sort(),
     ).toEqual([...new Set(children.map((c) => c.data.tags['cfa.cell.key']))].sort());
     expect(children.filter((c) => c.info.status === 'KILLED')).toHaveLength(1);
+  }, 600_000);
+});
+
+describe.skipIf(!script)('a sweep against the real server with basic-auth on SQLite', () => {
+  let server: RealServer | undefined;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'real-auth-e2e-'));
+    server = await startRealMlflow(script!, `sqlite:///${join(dir, 'mlflow.db')}`, undefined, { auth: true });
+  }, 600_000);
+  afterAll(async () => server?.stop());
+
+  it('logs with credentials from the environment; every run shows user, source, commit and datasets', async () => {
+    const dataRoot = await tinyDataset(['weave']);
+    const file = join(dir, 'auth-sweep.yaml');
+    await writeFile(
+      file,
+      stringify({
+        name: 'auth-sweep',
+        reproduces: 'Table 5 (auth test)',
+        dataRoot,
+        categories: ['weave'],
+        heatmaps: 1,
+        base: TINY_BASE,
+        axes: [{ grid: { 'loss.terms': ['none', 'att'] } }],
+      }),
+    );
+    const env = {
+      MLFLOW_TRACKING_USERNAME: REAL_SERVER_ADMIN.username,
+      MLFLOW_TRACKING_PASSWORD: REAL_SERVER_ADMIN.password,
+    };
+    const result = await runCli(
+      ['sweep', file, '--tracking-uri', server!.url, '--out', join(dir, 'out'), '--feature-cache', join(dir, 'cache')],
+      env,
+    );
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain("Basic auth as 'admin' (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD)");
+    expect(result.output).not.toContain(REAL_SERVER_ADMIN.password);
+    const store = new RestTrackingStore({ uri: server!.url, env });
+    const experiment = (await store.getExperimentByName('auth-sweep'))!;
+    const runs = await searchAllRuns(store, { experimentIds: [experiment.experimentId] });
+    expect(runs).toHaveLength(3);
+    for (const run of runs) {
+      expect(run.info.userId).toBe('admin');
+      expect(run.data.tags).toMatchObject({
+        'mlflow.user': 'admin',
+        'mlflow.source.type': 'LOCAL',
+        'mlflow.source.name': 'apps/experiments/src/main.ts',
+      });
+      expect(run.data.tags['mlflow.source.git.commit']).toMatch(/^[0-9a-f]{40}$/);
+      expect(run.info.status).toBe('FINISHED');
+    }
+    const children = runs.filter((r) => r.data.tags['mlflow.parentRunId']);
+    for (const child of children)
+      expect(
+        child.inputs.datasetInputs.map((d) => `${d.dataset.name} ${d.tags['mlflow.data.context']}`).sort(),
+      ).toEqual(['weave test', 'weave train']);
+    await store.close();
   }, 600_000);
 });

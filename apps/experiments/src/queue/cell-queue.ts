@@ -17,8 +17,11 @@ export interface CellJobData {
   sweepKey: string;
   experimentId: string;
   parentRunId: string;
-  /** Where the worker logs: the enqueuer's tracking URI (a shared folder or a server). */
+  /** Where the worker logs: the enqueuer's tracking URI (a shared folder or a server), never with credentials: workers read theirs from their own environment. */
   trackingUri?: string;
+  /** The code hash of the enqueuer: a worker running other code refuses the job. */
+  codeHash?: string;
+  resume?: 'same-code' | 'any-code';
   cell: SweepCell;
 }
 

@@ -1,9 +1,13 @@
 /**
  * A queue worker: takes cell jobs and runs each as `runTrackedCell` does locally, so the MLflow
- * runs are the same. A cell whose run already FINISHED is skipped; a RUNNING run left by a worker
- * that died is closed as KILLED with the reason before the cell runs again. A cell that fails for
- * a real reason (bad weights, NaN loss) is failed for good (no retry); infrastructure failures
- * (tracking unreachable) are retried by BullMQ with backoff, a bounded number of times.
+ * runs are the same. A cell whose run already FINISHED (with the sweep's code, unless the sweep
+ * said `--resume any-code`) is skipped; a RUNNING run left by a worker that died is closed as
+ * KILLED with the reason before the cell runs again. A worker whose code differs from the
+ * enqueuer's (another code hash) refuses the job for good, saying so: its numbers would not be the
+ * sweep's. A cell that fails for a real reason (bad weights, NaN loss) is failed for good (no
+ * retry), and so is one the tracking server refuses (401/403: this worker's credentials);
+ * infrastructure failures (tracking unreachable) are retried by BullMQ with backoff, a bounded
+ * number of times. Credentials come from the worker's own environment (`MLFLOW_TRACKING_*`).
  *
  * @example
  * ```ts
@@ -15,7 +19,7 @@ import { join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
-import { createTrackingStore } from '@cfa/tracking';
+import { createTrackingStore, isAuthError } from '@cfa/tracking';
 import {
   CFA_TAGS,
   CellSupersededError,
@@ -24,6 +28,7 @@ import {
   runClosedByAnotherAttempt,
   runTrackedCell,
 } from '../tracking/tracked-cell';
+import { codeVersion } from '../tracking/code-version';
 import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
 
 export interface CellWorkerOptions {
@@ -36,6 +41,8 @@ export interface CellWorkerOptions {
   trackingUri?: string;
   /** Stalled-job detection: a job whose worker stops renewing its lock for this long is retried elsewhere. */
   lockDurationMs?: number;
+  /** Deadline of each tracking request, in seconds. */
+  trackingTimeoutS?: number;
   log: (line: string) => void;
 }
 
@@ -43,14 +50,25 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
   const name = `${hostname()}:${process.pid}`;
   const cache = new DiskEmbeddingCache(options.featureCache ?? join('.cache', 'embeddings'));
   const lockDuration = options.lockDurationMs ?? 30_000;
+  const code = await codeVersion();
+  const deadlineMs = (options.trackingTimeoutS ?? 60) * 1000;
   const worker = new Worker<CellJobData, CellJobResult>(
     CELL_QUEUE,
     async (job, token) => {
       const { cell, parentRunId, experimentId } = job.data;
-      const store = createTrackingStore({ uri: options.trackingUri ?? job.data.trackingUri });
+      if (job.data.codeHash && job.data.codeHash !== code.hash)
+        throw new UnrecoverableError(
+          `${cell.name}: worker ${name} runs other code (hash ${code.hash}) than the sweep that enqueued it (${job.data.codeHash}); update this worker's checkout, or its numbers would not be the sweep's`,
+        );
+      const store = createTrackingStore({
+        uri: options.trackingUri ?? job.data.trackingUri,
+        rest: { deadlineMs, requestTimeoutMs: deadlineMs },
+      });
       try {
         const runs = await findCellRuns(store, experimentId, parentRunId, cell.key);
-        const done = runs.find((r) => r.info.status === 'FINISHED');
+        const sameCode = (tags: Record<string, string>) =>
+          job.data.resume === 'any-code' || !job.data.codeHash || tags[CFA_TAGS.codeHash] === job.data.codeHash;
+        const done = runs.find((r) => r.info.status === 'FINISHED' && sameCode(r.data.tags));
         if (done) return { runId: done.info.runId, status: 'SKIPPED', worker: name };
         for (const orphan of runs.filter((r) => r.info.status === 'RUNNING')) {
           await closeRunKilled(
@@ -84,6 +102,10 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
         if (outcome.error instanceof CellSupersededError) throw outcome.error;
         if (outcome.error) throw new UnrecoverableError(`${cell.name}: ${outcome.error.message}`);
         return { runId: outcome.runId, status: 'FINISHED', worker: name };
+      } catch (error) {
+        // this worker's credentials: retrying on the same worker cannot help
+        if (isAuthError(error)) throw new UnrecoverableError(`${cell.name}: ${(error as Error).message}`);
+        throw error;
       } finally {
         await store.close();
       }

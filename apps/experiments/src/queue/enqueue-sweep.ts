@@ -5,7 +5,7 @@
  * for good. Jobs that vanished (a Redis restarted without persistence) are enqueued again; a cell
  * that failed in an earlier run of the sweep is retried.
  */
-import { createTrackingStore, type TrackingStore } from '@cfa/tracking';
+import { createTrackingStore, redactUri, type TrackingStore } from '@cfa/tracking';
 import { createPhaseProgress } from '../cli/logger';
 import type { LoadedSweep } from '../sweep/load-sweep';
 import { CFA_TAGS, closeRunKilled } from '../tracking/tracked-cell';
@@ -17,6 +17,8 @@ export interface QueueSweepOptions {
   parent: SweepParent;
   redisUrl: string;
   trackingUri?: string;
+  /** Deadline of each tracking request, in seconds. */
+  trackingTimeoutS?: number;
   pollMs?: number;
   log: (line: string) => void;
 }
@@ -30,19 +32,22 @@ export interface QueueSweepOutcome {
 export async function runSweepOnQueue(options: QueueSweepOptions): Promise<QueueSweepOutcome> {
   const { loaded, parent, log } = options;
   const key = sweepKey(loaded);
-  const store = createTrackingStore({ uri: options.trackingUri });
+  const deadlineMs = (options.trackingTimeoutS ?? 60) * 1000;
+  const store = createTrackingStore({ uri: options.trackingUri, rest: { deadlineMs, requestTimeoutMs: deadlineMs } });
   const queue = cellQueue(options.redisUrl);
   queue.on('error', () => undefined); // ioredis reconnects; the poll loop below reports lasting trouble
   const progress = createPhaseProgress();
   try {
-    const finished = finishedByCell(await childRuns(store, parent.experimentId, parent.parentRunId));
+    const finished = finishedByCell(await childRuns(store, parent.experimentId, parent.parentRunId), parent);
     const todo = loaded.cells.filter((c) => !finished.has(c.key));
     const data = (cell: (typeof todo)[number]): CellJobData => ({
       sweepName: loaded.sweep.name,
       sweepKey: key,
       experimentId: parent.experimentId,
       parentRunId: parent.parentRunId,
-      trackingUri: options.trackingUri ?? store.location,
+      trackingUri: redactUri(options.trackingUri ?? store.location),
+      codeHash: parent.codeHash,
+      resume: parent.resume,
       cell,
     });
     let enqueued = 0,

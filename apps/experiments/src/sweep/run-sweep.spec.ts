@@ -7,20 +7,15 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
-import {
-  FileTrackingStore,
-  RestTrackingStore,
-  searchAllRuns,
-  startFakeMlflowServer,
-  type TrackingStore,
-} from '@cfa/tracking';
+import { FileTrackingStore, RestTrackingStore, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import { startFakeMlflowServer } from '@cfa/tracking/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 import { finishSweep } from './finish-sweep';
 import { loadSweep } from './load-sweep';
 import { runSweepLocally } from './run-sweep-local';
-import { childRuns, openSweepParent } from './sweep-runs';
+import { childRuns, openSweepParent, type OpenSweepOptions } from './sweep-runs';
 
 let dataRoot: string;
 let dir: string;
@@ -48,10 +43,10 @@ async function tinySweep(extra: object = {}): Promise<string> {
   return file;
 }
 
-async function runSweep(store: TrackingStore, file: string, overrides = {}) {
+async function runSweep(store: TrackingStore, file: string, overrides = {}, open: OpenSweepOptions = {}) {
   const engine = await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 2 });
   const loaded = await loadSweep(file, overrides);
-  const parent = await openSweepParent(store, loaded);
+  const parent = await openSweepParent(store, loaded, open);
   const outcome = await runSweepLocally({
     store,
     loaded,
@@ -74,7 +69,8 @@ describe('local sweep executor', () => {
     expect(children).toHaveLength(4);
     expect(children.every((c) => c.info.status === 'FINISHED')).toBe(true);
     const trained = children.find((c) => c.data.params['loss.terms'] === 'att+rep')!;
-    expect(trained.data.tags.weights).toBe('random');
+    expect(trained.data.tags['cfa.weights']).toBe('random');
+    expect(trained.data.tags.weights).toBeUndefined();
     expect(trained.data.params['dataset.category']).toMatch(/weave|disc/);
     expect(trained.data.params['training.epochs']).toBe('1');
     expect((await store.getMetricHistory(trained.info.runId, 'train/loss')).map((m) => m.step)).toEqual([1]);
@@ -101,6 +97,80 @@ describe('local sweep executor', () => {
     expect(again.parent.parentRunId).toBe(first.parent.parentRunId);
     expect(again.outcome).toMatchObject({ ran: 0, skipped: 4 });
     expect(await childRuns(store, first.parent.experimentId, first.parent.parentRunId)).toHaveLength(4);
+  });
+
+  it('every run, parent and children, says who ran which source at which commit, and children name the datasets they read', async () => {
+    const store = new FileTrackingStore(join(dir, 'mlruns-meta'));
+    const { parent } = await runSweep(store, await tinySweep(), { categories: ['weave'] });
+    const runs = [
+      await store.getRun(parent.parentRunId),
+      ...(await childRuns(store, parent.experimentId, parent.parentRunId)),
+    ];
+    expect(runs).toHaveLength(3);
+    for (const run of runs) {
+      const t = run.data.tags;
+      expect(t['mlflow.user'], run.info.runName).toBeTruthy();
+      expect(run.info.userId).toBe(t['mlflow.user']);
+      expect(t['mlflow.source.type']).toBe('LOCAL');
+      expect(t['mlflow.source.name']).toMatch(/\S/);
+      // the plain commit hash; whether the checkout was dirty is a tag of its own
+      expect(t['mlflow.source.git.commit']).toMatch(/^[0-9a-f]{40}$/);
+      expect(t['cfa.source.git.dirty']).toMatch(/^(true|false)$/);
+      expect(t['cfa.code.hash']).toBe(parent.codeHash);
+    }
+    for (const child of runs.slice(1)) {
+      const inputs = child.inputs.datasetInputs;
+      expect(inputs.map((d) => d.tags['mlflow.data.context']).sort()).toEqual(['test', 'train']);
+      expect(inputs.every((d) => d.dataset.name === 'weave' && /^[0-9a-f]{16}$/.test(d.dataset.digest))).toBe(true);
+      expect(JSON.parse(inputs[0].dataset.source)).toEqual({ uri: dataRoot });
+      // train and test are different files, so different digests; both children read the same ones
+      expect(new Set(inputs.map((d) => d.dataset.digest)).size).toBe(2);
+    }
+    expect(runs[1].inputs.datasetInputs.map((d) => d.dataset.digest).sort()).toEqual(
+      runs[2].inputs.datasetInputs.map((d) => d.dataset.digest).sort(),
+    );
+  });
+
+  it('resume is honest about code: cells computed by other code run again (same-code), or are kept and flagged (any-code); --fresh starts over', async () => {
+    const store = new FileTrackingStore(join(dir, 'mlruns-code'));
+    const file = await tinySweep();
+    const first = await runSweep(store, file, { categories: ['disc'] });
+    expect(first.outcome).toMatchObject({ ran: 2, skipped: 0 });
+    expect(first.table.note).toBe(
+      `Code: every number from code ${first.parent.codeHash} (this checkout), commit ${(await store.getRun(first.parent.parentRunId)).data.tags['mlflow.source.git.commit'].slice(0, 12)}${(await store.getRun(first.parent.parentRunId)).data.tags['cfa.source.git.dirty'] === 'true' ? ' (dirty)' : ''}.`,
+    );
+    // as if the two cells had been computed by an older version of the code
+    const [a, b] = await childRuns(store, first.parent.experimentId, first.parent.parentRunId);
+    for (const run of [a, b]) await store.setTag(run.info.runId, 'cfa.code.hash', 'olderc0de0000000');
+    const keep = await runSweep(store, file, { categories: ['disc'] }, { resume: 'any-code' });
+    expect(keep.outcome).toMatchObject({ ran: 0, skipped: 2 });
+    expect(keep.table.note).toMatch(/^Code: every number from code olderc0de0000000, commit/);
+    const honest = await runSweep(store, file, { categories: ['disc'] });
+    expect(honest.parent.parentRunId).toBe(first.parent.parentRunId);
+    expect(honest.outcome).toMatchObject({ ran: 2, skipped: 0, rerunForCode: 2 });
+    expect(honest.table.note).toMatch(/this checkout/);
+    const children = await childRuns(store, first.parent.experimentId, first.parent.parentRunId);
+    expect(children.filter((c) => c.info.status === 'FINISHED')).toHaveLength(4);
+    const parentRun = await store.getRun(first.parent.parentRunId);
+    expect(parentRun.data.tags['cfa.code.hashes']).toBe(first.parent.codeHash);
+    const json = JSON.parse((await store.downloadArtifact(first.parent.parentRunId, 'comparison.json')).toString());
+    expect(json.provenance.map((p: { codeHash: string }) => p.codeHash)).toEqual([
+      first.parent.codeHash,
+      first.parent.codeHash,
+    ]);
+    // a mix of code versions, kept with any-code, is spelled out cell by cell
+    await store.setTag(
+      children.find((c) => c.data.tags['cfa.code.hash'] === first.parent.codeHash)!.info.runId,
+      'cfa.code.hash',
+      'x',
+    );
+    const mixed = await runSweep(store, file, { categories: ['disc'] }, { resume: 'any-code' });
+    expect(mixed.table.note).toMatch(/^Code: numbers from 2 code versions/);
+    const fresh = await runSweep(store, file, { categories: ['disc'] }, { fresh: true });
+    expect(fresh.parent.parentRunId).not.toBe(first.parent.parentRunId);
+    expect(fresh.outcome).toMatchObject({ ran: 2, skipped: 0 });
+    // and the next plain run resumes the newest parent
+    expect((await runSweep(store, file, { categories: ['disc'] })).parent.parentRunId).toBe(fresh.parent.parentRunId);
   });
 
   it('a cell that fails (bad weights file) is FAILED with its error, the others finish, a rerun retries only it', async () => {

@@ -16,8 +16,25 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(TSX, [MAIN, ...args], {
+/**
+ * The `cfa` command as users run it: `npx cfa …` from the repository root (the package's bin),
+ * which returns the command's own exit code (Nx turns every failure into 1).
+ */
+export function startNpxCfa(args: string[], env: Record<string, string> = {}): CliProcess {
+  return startCli(args, env, ['npx', 'cfa']);
+}
+
+export async function runNpxCfa(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
+  const p = startNpxCfa(args, env);
+  const code = await p.exited;
+  return { code, output: p.output() };
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}, command = [TSX, MAIN]): CliProcess {
+  const child = spawn(command[0], [...command.slice(1), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, CFA_THREADS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@cfa/tracking';
+import { freePort } from '@cfa/tracking/testing';
 import { waitFor } from './cli-process';
 
 export function redisAvailable(): boolean {
@@ -26,24 +26,36 @@ export interface TestRedis {
 }
 
 export async function startTestRedis(): Promise<TestRedis> {
-  const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'redis-'));
+  let port = await freePort();
   let proc: ChildProcess;
-  const launch = async () => {
-    proc = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
-      { stdio: 'ignore' },
-    );
-    await waitFor(
-      'redis to answer',
-      async () => {
-        execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'ignore' });
-        return true;
-      },
-      20_000,
-      100,
-    );
+  /**
+   * Starts redis-server and waits until it is the one answering on the port: another test may
+   * have taken the same "free" port a moment earlier (its redis would answer our pings), so the
+   * answer's process_id must be ours; if ours could not bind, try another port.
+   */
+  const launch = async (portIsFixed: boolean) => {
+    for (let tries = 0; ; tries++) {
+      proc = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+        { stdio: 'ignore' },
+      );
+      const started = proc;
+      const ours = await waitFor(
+        'redis to answer',
+        async () => {
+          if (started.exitCode !== null) return 'exited';
+          const info = execFileSync('redis-cli', ['-p', String(port), 'info', 'server'], { encoding: 'utf8' });
+          return info.includes(`process_id:${started.pid}\r`) ? 'ours' : false;
+        },
+        20_000,
+        100,
+      );
+      if (ours === 'ours') return;
+      if (portIsFixed || tries >= 5) throw new Error(`redis-server could not listen on port ${port}`);
+      port = await freePort();
+    }
   };
   const stop = async () => {
     if (!proc || proc.exitCode !== null) return;
@@ -51,13 +63,18 @@ export async function startTestRedis(): Promise<TestRedis> {
     proc.kill('SIGTERM');
     await gone;
   };
-  await launch();
+  await launch(false);
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
+    get url() {
+      return `redis://127.0.0.1:${port}`;
+    },
+    get port() {
+      return port;
+    },
     restart: async () => {
       await stop();
-      await launch();
+      // a restart keeps the port: clients reconnect to it
+      await launch(true);
     },
     stop,
   };

@@ -1,19 +1,28 @@
 /**
- * One sweep cell as an MLflow child run: params (every config field, flattened), per-epoch
- * metrics with their step (CFA++: the companion model's as `companion/train/…`), final metrics,
- * artifacts (result JSON, per-image scores, heatmaps, the model bundle and the MLflow Model with
- * its ONNX export, recorded in `mlflow.log-model.history` as MLflow's `log_model` does), and a
- * status — FINISHED, or FAILED with the error as a tag. Used by the local executor and by queue
- * workers alike, so both log identical runs; `train-eval` logs its run the same way (no parent).
+ * One sweep cell as an MLflow child run: where it comes from (user, source, commit, the code hash:
+ * run-source.ts), the datasets it reads (dataset-inputs.ts), params (every config field,
+ * flattened), per-epoch metrics with their step (CFA++: the companion model's as
+ * `companion/train/…`; with per-epoch evaluation the test metrics as `test/…`), final metrics,
+ * artifacts (result JSON, per-image scores, heatmaps, the model bundle and the MLflow Model with its
+ * ONNX export, recorded in `mlflow.log-model.history` as MLflow's `log_model` does), and a status —
+ * FINISHED, or FAILED with the error as a tag. Used by the local executor and by queue workers
+ * alike, so both log identical runs; `train-eval` logs its run the same way (no parent).
+ *
+ * Tracking never holds up the computation beyond one request deadline (the spooling store's); a
+ * 401/403 is no cell failure but a wrong setup: it is thrown, and the sweep stops.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
+import { ensureSyntheticDataset } from '@cfa/data';
 import type { EmbeddingCache, EpochRecord, RunProgress } from '@cfa/cfa';
-import { type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import { isAuthError, type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
 import type { SweepCell } from '../sweep/expand-sweep';
 import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
+import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
+import { datasetInputs } from './dataset-inputs';
 import { flattenConfig } from './flatten';
+import { runSource, runSourceTags, SOURCE_TAGS } from './run-source';
 import { LOGGED_MODELS_TAG } from '../export/mlflow-model';
 
 export const CFA_TAGS = {
@@ -21,7 +30,10 @@ export const CFA_TAGS = {
   sweepKey: 'cfa.sweep.key',
   cellKey: 'cfa.cell.key',
   category: 'cfa.category',
-  weights: 'weights',
+  /** `file` (a weight file) or `random` (seeded init: numbers are not the paper's). */
+  weights: 'cfa.weights',
+  /** The hash of the sources that computed the run (code-version.ts). */
+  codeHash: SOURCE_TAGS.codeHash,
   engine: 'cfa.engine',
   threads: 'cfa.engine.threads',
   tfBackend: 'cfa.tf_backend',
@@ -190,11 +202,14 @@ export async function runTrackedCell(
 ): Promise<{ runId: string; result?: CellResult; error?: Error }> {
   const { store, experimentId, parentRunId, sweepName, cell, engine } = options;
   const config = cell.config;
+  const source = await runSource();
   const run = await store.createRun({
     experimentId,
     runName: cell.name,
     parentRunId,
+    userId: source.user,
     tags: {
+      ...runSourceTags(source),
       [CFA_TAGS.sweep]: sweepName,
       [CFA_TAGS.cellKey]: cell.key,
       [CFA_TAGS.category]: cell.category,
@@ -223,6 +238,9 @@ export async function runTrackedCell(
         ([key, value]) => ({ key, value }),
       ),
     });
+    const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
+    if (!config.dataset.root) await ensureSyntheticDataset({ root: dataRoot });
+    await store.logInputs(runId, await datasetInputs({ root: dataRoot, category: config.dataset.category }));
     const result = await runCell({
       config,
       engine,
@@ -262,6 +280,8 @@ export async function runTrackedCell(
     await store.updateRun({ runId, status: 'FINISHED', endTime: Date.now() });
     return { runId, result };
   } catch (error) {
+    // credentials or permissions: not this cell's fault, and no other cell can log either
+    if (isAuthError(error)) throw error;
     const message = (error as Error).message;
     await store.setTag(runId, CFA_TAGS.error, message.slice(0, 8000)).catch(() => undefined);
     await store.updateRun({ runId, status: 'FAILED', endTime: Date.now() }).catch(() => undefined);

@@ -410,6 +410,56 @@ export function trackingContract(
       });
     });
 
+    describe('experiments by id and dataset inputs', () => {
+      it('getExperiment by id; an unknown id is MlflowResourceNotFoundError', async () => {
+        expect(await store.getExperiment(experimentId)).toMatchObject({ experimentId, name: unique });
+        await expect(store.getExperiment('987654321098765432')).rejects.toBeInstanceOf(MlflowResourceNotFoundError);
+      });
+
+      it('logInputs: datasets with their context come back on the run; logging them again adds nothing', async () => {
+        const runId = await newRun('with inputs');
+        const train = {
+          dataset: {
+            name: 'weave',
+            digest: 'a1b2c3d4e5f60718',
+            sourceType: 'local',
+            source: '{"uri": "/data/mvtec"}',
+            profile: '{"images": 20}',
+          },
+          tags: { 'mlflow.data.context': 'train' },
+        };
+        const test = {
+          dataset: { ...train.dataset, digest: '0f1e2d3c4b5a6978', profile: '{"images": 12}' },
+          tags: { 'mlflow.data.context': 'test' },
+        };
+        await store.logInputs(runId, [train, test]);
+        await store.logInputs(runId, [train]);
+        const byContext = (await store.getRun(runId)).inputs.datasetInputs
+          .map((d) => [d.tags['mlflow.data.context'], d.dataset.name, d.dataset.digest, d.dataset.sourceType])
+          .sort();
+        expect(byContext).toEqual([
+          ['test', 'weave', '0f1e2d3c4b5a6978', 'local'],
+          ['train', 'weave', 'a1b2c3d4e5f60718', 'local'],
+        ]);
+        const got = (await store.getRun(runId)).inputs.datasetInputs.find(
+          (d) => d.dataset.digest === train.dataset.digest,
+        );
+        expect(got?.dataset).toMatchObject({ source: '{"uri": "/data/mvtec"}', profile: '{"images": 20}' });
+        const found = await searchAllRuns(store, {
+          experimentIds: [experimentId],
+          filter: "attributes.run_name = 'with inputs'",
+        });
+        expect(found[0].inputs.datasetInputs).toHaveLength(2);
+      });
+
+      it('a digest over 36 characters is MlflowInvalidParameterError before anything is sent', async () => {
+        const runId = await newRun('bad input');
+        await expect(
+          store.logInputs(runId, [{ dataset: { name: 'x', digest: 'd'.repeat(37), sourceType: 'local', source: '' } }]),
+        ).rejects.toBeInstanceOf(MlflowInvalidParameterError);
+      });
+    });
+
     describe('artifacts', () => {
       it('upload (string, bytes, nested, spaces, empty), list root and folders, download exactly, overwrite', async () => {
         const runId = await newRun('artifacts');

@@ -58,19 +58,31 @@ export interface RealServer {
   stop(): Promise<void>;
 }
 
+/** MLflow's basic-auth admin as serve.sh configures it (`MLFLOW_AUTH=1`). */
+export const REAL_SERVER_ADMIN = { username: 'admin', password: 'password1234' } as const;
+
 /**
- * Starts MLflow on `store` (a file-store folder or a sqlite:/// URI) and waits for /health.
- * Proxied artifacts go to `<store>-artifacts`. The first start on a machine installs Debian
+ * Starts MLflow on `store` (a file-store folder or a sqlite:/// URI) and waits for /health; with
+ * `auth`, MLflow's basic-auth app (`REAL_SERVER_ADMIN`; new users get READ on others' experiments).
+ * Proxied artifacts go to `<store>-artifacts` (`<db file without .db>-artifacts` for SQLite). The first start on a machine installs Debian
  * packages (1–3 minutes); later ones take ~15 s.
  */
-export async function startRealMlflow(script: string, store: string, port?: number): Promise<RealServer> {
+export async function startRealMlflow(
+  script: string,
+  store: string,
+  port?: number,
+  options: { auth?: boolean } = {},
+): Promise<RealServer> {
   const p = port ?? (await freePort());
-  const artifacts = store.startsWith('sqlite:') ? undefined : `${resolve(store)}-artifacts`;
+  // proxied artifacts beside the store (a sqlite:////abs/x.db URI: beside the database file)
+  const artifacts = store.startsWith('sqlite:')
+    ? `${store.replace(/^sqlite:\/\//, '').replace(/\.db$/, '')}-artifacts`
+    : `${resolve(store)}-artifacts`;
   let stdout: string;
   try {
     ({ stdout } = await run('bash', [script, 'start', store, String(p)], {
       timeout: 600_000,
-      env: { ...process.env, ...(artifacts ? { ARTIFACTS_DIR: artifacts } : {}) },
+      env: { ...process.env, ARTIFACTS_DIR: artifacts, ...(options.auth ? { MLFLOW_AUTH: '1' } : {}) },
     }));
   } catch (error) {
     const e = error as { stderr?: string; message: string };

@@ -15,8 +15,12 @@
  * Faults for robustness tests apply to the next matching API requests (`endpoint` narrows them,
  * e.g. 'runs/log-batch'): `failNext` answers an error, `dropNextConnections` closes the socket
  * before handling, `loseNextAnswers` handles the request and then closes the socket (the client
- * never hears it worked), `delayNext` waits first. `requests` logs every API request with its body
- * size and status (0 when no answer was sent).
+ * never hears it worked), `delayNext` waits first, `hangNext` never answers (a server that accepts
+ * and stays silent). `requests` logs every API request with its body size and status (0 when no
+ * answer was sent).
+ *
+ * `auth` makes it behave like MLflow's basic-auth app: 401 without valid credentials (Basic for
+ * `users`, Bearer for `tokens`), 403 when a `readOnly` user writes.
  *
  * @example
  * ```ts
@@ -33,15 +37,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import type { Experiment, KeyValue, Metric, RunStatus } from './entities';
-import { RUN_STATUSES } from './entities';
-import { errorToResponse, MlflowInvalidParameterError, MlflowResourceNotFoundError } from './errors';
-import { FileTrackingStore } from './file-store';
-import { decodeMetricValue } from './metric-value';
-import { paginate } from './search-filter';
-import { searchAllRuns } from './tracking-store';
-import { LIMITS } from './validation';
-import { artifactToWire, experimentToWire, metricToWire, runToWire } from './wire-format';
+import type { DatasetInputRequest, Experiment, KeyValue, Metric, RunStatus } from '../entities';
+import { RUN_STATUSES } from '../entities';
+import { errorToResponse, MlflowInvalidParameterError, MlflowResourceNotFoundError } from '../errors';
+import { FileTrackingStore } from '../file-store';
+import { decodeMetricValue } from '../metric-value';
+import { paginate } from '../search-filter';
+import { searchAllRuns } from '../tracking-store';
+import { LIMITS } from '../validation';
+import { artifactToWire, experimentToWire, metricToWire, runToWire } from '../wire-format';
 
 export const FakeMlflowServerOptionsSchema = z.strictObject({
   /** Default: a free port. Pass the old one to restart a stopped fake where clients expect it. */
@@ -53,6 +57,17 @@ export const FakeMlflowServerOptionsSchema = z.strictObject({
    * lock, so two clients racing for one name can both create it (default true, as the real server).
    */
   mlflowExperimentRace: z.boolean().default(true),
+  /** Require credentials as MLflow's basic-auth app does. */
+  auth: z
+    .strictObject({
+      /** user → password, for HTTP Basic. */
+      users: z.record(z.string(), z.string()).default({}),
+      /** Users with READ only: their writes are 403. */
+      readOnly: z.array(z.string()).default([]),
+      /** Accepted bearer tokens. */
+      tokens: z.array(z.string()).default([]),
+    })
+    .optional(),
 });
 export type FakeMlflowServerOptions = z.input<typeof FakeMlflowServerOptionsSchema>;
 
@@ -90,6 +105,8 @@ export interface FakeMlflowServer {
     loseNextAnswers(count: number, options?: FaultOptions): void;
     /** The next `count` requests wait `ms` before being handled. */
     delayNext(count: number, ms: number, options?: FaultOptions): void;
+    /** The next `count` requests are never answered (the connection stays open until `close`). */
+    hangNext(count: number, options?: FaultOptions): void;
     /** Forgets every pending fault. */
     clear(): void;
   };
@@ -100,7 +117,8 @@ type Fault =
   | { kind: 'fail'; status: number; errorCode: string; retryAfterS?: number; endpoint?: string }
   | { kind: 'drop'; endpoint?: string }
   | { kind: 'lose'; endpoint?: string }
-  | { kind: 'delay'; ms: number; endpoint?: string };
+  | { kind: 'delay'; ms: number; endpoint?: string }
+  | { kind: 'hang'; endpoint?: string };
 
 const API = /^\/(?:ajax-)?api\/2\.0\//;
 const CODE_FOR_STATUS: Record<number, string> = {
@@ -177,6 +195,33 @@ function experimentFilter(filter: string): (e: Experiment) => boolean {
     op === 'ILIKE' ? 'is' : 's',
   );
   return (e) => re.test(e.name);
+}
+
+/** Read-only endpoints, which a READ user may call (everything else under the API writes). */
+const READS = /(?:experiments\/(?:get|get-by-name|search)|runs\/(?:get|search)|metrics\/get-history|artifacts\/list)$/;
+
+/** What MLflow's basic-auth app answers a request without valid credentials or permission, or undefined to let it through. */
+function authAnswer(
+  req: IncomingMessage,
+  auth: NonNullable<z.output<typeof FakeMlflowServerOptionsSchema>['auth']>,
+): { status: number; headers: Record<string, string>; body: string } | undefined {
+  const header = req.headers.authorization ?? '';
+  let user: string | undefined;
+  if (header.startsWith('Basic ')) {
+    const [name, ...rest] = Buffer.from(header.slice(6), 'base64').toString('utf8').split(':');
+    if (auth.users[name] !== undefined && auth.users[name] === rest.join(':')) user = name;
+  } else if (header.startsWith('Bearer ') && auth.tokens.includes(header.slice(7))) user = 'token';
+  if (!user)
+    return {
+      status: 401,
+      headers: { 'www-authenticate': 'Basic realm="mlflow"', 'content-type': 'text/plain' },
+      body: 'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.',
+    };
+  const path = (req.url ?? '').split('?')[0];
+  const write = req.method === 'PUT' || (req.method === 'POST' && !READS.test(path));
+  if (write && auth.readOnly.includes(user))
+    return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'Permission denied' };
+  return undefined;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -442,6 +487,37 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
         });
         return ok();
       }
+      case 'POST runs/log-inputs': {
+        const b = json();
+        const runId = String(b.run_id ?? missing('run_id'));
+        type WireInput = {
+          tags?: KeyValue[];
+          dataset?: {
+            name?: string;
+            digest?: string;
+            source_type?: string;
+            source?: string;
+            schema?: string;
+            profile?: string;
+          };
+        };
+        const datasets: DatasetInputRequest[] = ((b.datasets as WireInput[]) ?? []).map((d, i) => {
+          const ds = d.dataset ?? missing(`datasets[${i}].dataset`);
+          return {
+            dataset: {
+              name: ds.name ?? missing(`datasets[${i}].dataset.name`),
+              digest: ds.digest ?? missing(`datasets[${i}].dataset.digest`),
+              sourceType: ds.source_type ?? missing(`datasets[${i}].dataset.source_type`),
+              source: ds.source ?? missing(`datasets[${i}].dataset.source`),
+              ...(ds.schema ? { schema: ds.schema } : {}),
+              ...(ds.profile ? { profile: ds.profile } : {}),
+            },
+            tags: Object.fromEntries((d.tags ?? []).map((t) => [t.key, t.value ?? ''])),
+          };
+        });
+        await store.logInputs(runId, datasets);
+        return ok();
+      }
       case 'POST runs/log-metric': {
         const b = json();
         const runId = String(b.run_id ?? b.run_uuid ?? missing('run_id'));
@@ -497,6 +573,17 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
     const record: FakeRequestRecord = { method: req.method ?? '', path: url.pathname, bytes: body.length, status: 0 };
     const isApi = API.test(url.pathname) || url.pathname === '/get-artifact';
     if (isApi) requests.push(record);
+    if (isApi && opts.auth) {
+      const denied = authAnswer(req, opts.auth);
+      if (denied) {
+        res.writeHead(denied.status, denied.headers);
+        res.end(denied.body);
+        record.status = denied.status;
+        return denied.status;
+      }
+    }
+    const hang = isApi ? takeFault(url.pathname, ['hang']) : undefined;
+    if (hang) return new Promise<number>(() => undefined); // never answered; close() cuts the socket
     const delay = isApi ? takeFault(url.pathname, ['delay']) : undefined;
     if (delay?.kind === 'delay') await new Promise((r) => setTimeout(r, delay.ms));
     const fault = isApi ? takeFault(url.pathname, ['fail', 'drop', 'lose']) : undefined;
@@ -571,6 +658,7 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
       dropNextConnections: (count, o = {}) => push(count, { kind: 'drop', endpoint: o.endpoint }),
       loseNextAnswers: (count, o = {}) => push(count, { kind: 'lose', endpoint: o.endpoint }),
       delayNext: (count, ms, o = {}) => push(count, { kind: 'delay', ms, endpoint: o.endpoint }),
+      hangNext: (count, o = {}) => push(count, { kind: 'hang', endpoint: o.endpoint }),
       clear: () => {
         faults = [];
       },
