@@ -63,6 +63,9 @@ describe.skipIf(!script)('train-eval → MLflow model → registry → predict, 
       server.url,
       '--register',
       'cfa-disc',
+      // a model to deploy: thresholds from a held-out quarter of train/good (the default holds out none)
+      '--holdout',
+      '0.25',
       '--json',
     ]);
     expect(cli.code, cli.output).toBe(0);

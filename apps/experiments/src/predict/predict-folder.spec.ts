@@ -162,7 +162,7 @@ describe('predictFolder', () => {
     await mkdir(join(bad, 'zz-line'));
     await writeFile(join(bad, 'zz-line', 'zz.png'), 'not a png');
     await expect(predictFolder({ modelDir: runDir, input: bad, out, engine })).rejects.toThrow(
-      /bad\/zz-line\/zz\.png: cannot decode image/,
+      /bad\/zz-line\/zz\.png: cannot read the image header/,
     );
     // a truncated body passes the header check and fails while scoring — in the last chunk, after
     // the other images' outputs were written (to the staging folder)
