@@ -479,16 +479,18 @@ async function sweepFile(ctx: Ctx, extra: object): Promise<string> {
 
 /** Temp folders and timings out of the text, so the table is the same on every machine. */
 function placeholders(text: string, ctx: Ctx): string {
-  return text
-    .replaceAll(ctx.root, '<data>')
-    .replaceAll(ctx.dir, '<dir>')
-    .replaceAll(REPO_ROOT, '')
-    .replace(/\b\d+ bytes allowed for a \d+-byte archive/, 'N bytes allowed for a M-byte archive')
-    // libvips words one truncation differently from run to run (its first warning, or libpng's error)
-    .replace(
-      /cannot decode image \((Warning treated as error due to failOn setting|vipspng: libpng read error)\)/,
-      'cannot decode image (libvips: libpng read error)',
-    );
+  return (
+    text
+      .replaceAll(ctx.root, '<data>')
+      .replaceAll(ctx.dir, '<dir>')
+      .replaceAll(REPO_ROOT, '')
+      .replace(/\b\d+ bytes allowed for a \d+-byte archive/, 'N bytes allowed for a M-byte archive')
+      // libvips words one truncation differently from run to run (its first warning, or libpng's error)
+      .replace(
+        /cannot decode image \((Warning treated as error due to failOn setting|vipspng: libpng read error)\)/,
+        'cannot decode image (libvips: libpng read error)',
+      )
+  );
 }
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', '<br>');
