@@ -73,7 +73,7 @@ export function fidelityCommand(): Command {
     .option(
       '--setup <file>',
       'what is compared (data, weights, epochs, seeds, results file)',
-      'experiments/fidelity.yaml',
+      'experiments/fidelity/setup.yaml',
     )
     .option('--prepare', "write the dataset and the weights only, and print the reference code's command")
     .option('--seeds <list>', "our seeds, comma-separated (default: the setup file's)")

@@ -1,5 +1,5 @@
 /**
- * The two files of the fidelity check (issue #15, docs/fidelity.md): `experiments/fidelity.yaml`
+ * The two files of the fidelity check (issue #15, docs/fidelity.md): `experiments/fidelity/setup.yaml`
  * says what is compared — a seeded synthetic dataset, seeded random-init backbone weights, epochs
  * and seeds — and the results file written by `tools/torch-reference/official_run.py` holds what
  * the CFA reference code itself measured on exactly that data and those weights (it records their
@@ -14,6 +14,13 @@ export const FidelitySetupSchema = z.strictObject({
     root: z.string().min(1),
     category: z.string().min(1),
     synthetic: SyntheticConfigSchema.omit({ categories: true }).partial(),
+    /**
+     * Every image and mask resampled to this size after generation (bilinear / nearest, our own
+     * resampling, so the files are the same on every machine): a non-square size makes both codes
+     * go through their whole preprocessing — Pillow's Lanczos on 8-bit images, the short side to
+     * 256, the centre crop of a non-square image.
+     */
+    resizeTo: z.strictObject({ width: z.number().int().min(32), height: z.number().int().min(32) }).optional(),
   }),
   /** Backbone and the seed of its random init (written as a `.safetensors` for both codes). */
   backbone: z.strictObject({

@@ -7,10 +7,10 @@
  * the inputs it was measured on.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '@cfa/io';
-import { ensureSyntheticDataset } from '@cfa/data';
+import { decodeImage, decodeMask, encodePng, ensureSyntheticDataset, resizeBilinear, resizeNearest } from '@cfa/data';
 import { backboneDefinition, encodeSafetensors, randomInitWeights } from '@cfa/backbone';
 import type { FidelitySetup } from './fidelity-files';
 
@@ -50,9 +50,45 @@ export interface FidelityInputs {
   weightsSha256: string;
 }
 
+/** Every file under `dir`, relative paths. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) out.push(relative(dir, join(e.parentPath, e.name)));
+  return out.sort();
+}
+
+/**
+ * The generated category's images and masks resampled to `size` into `target` (the manifest left
+ * behind: no loader needs it). Bilinear for images (rounded to 8 bits), nearest for masks.
+ */
+async function resampledCopy(source: string, target: string, size: { width: number; height: number }) {
+  await rm(target, { recursive: true, force: true });
+  for (const rel of await filesUnder(source)) {
+    if (!rel.endsWith('.png')) continue;
+    const path = join(source, rel);
+    const isMask = rel.startsWith('ground_truth');
+    const raster = isMask
+      ? resizeNearest(await decodeMask(path), size.width, size.height)
+      : resizeBilinear(await decodeImage(path), size.width, size.height);
+    const data = isMask
+      ? Uint8Array.from(raster.data, (v) => (v ? 255 : 0))
+      : Uint8Array.from(raster.data, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
+    const png = await encodePng({ data, width: size.width, height: size.height, channels: isMask ? 1 : 3 });
+    await writeFileAtomic(join(target, rel), png);
+  }
+}
+
 export async function prepareFidelityInputs(setup: FidelitySetup): Promise<FidelityInputs> {
-  const { root, category, synthetic } = setup.dataset;
-  await ensureSyntheticDataset({ root, categories: [category], ...synthetic });
+  const { root, category, synthetic, resizeTo } = setup.dataset;
+  if (resizeTo) {
+    // generated into a dot-folder (never data), then resampled into the category folder
+    const source = join(root, '.generated');
+    await ensureSyntheticDataset({ root: source, categories: [category], ...synthetic });
+    await resampledCopy(join(source, category), join(root, category), resizeTo);
+  } else {
+    await ensureSyntheticDataset({ root, categories: [category], ...synthetic });
+  }
   const weights = randomInitWeights(backboneDefinition(setup.backbone.name, 'reference'), setup.backbone.weightsSeed);
   const bytes = encodeSafetensors(weights, { metadata: { generator: 'cfa fidelity: randomInitWeights' } });
   await writeFileAtomic(setup.backbone.weightsFile, bytes);
