@@ -31,7 +31,7 @@ export { alignCompanionMap } from './companion-map';
 export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, ResizeFilter, SourceSize, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
-export { resizeLanczos } from './resize-lanczos';
+export { resizeLanczos } from './resample';
 export type { Raster } from './resize';
 export { MAX_IMAGE_PIXELS, decodeImage, decodeMask, encodePng, readImageHeader, writePngAtomic } from './decode';
 export type { ImageHeader, PngInput } from './decode';

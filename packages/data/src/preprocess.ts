@@ -10,7 +10,7 @@
  * ```
  */
 import { crop, type Raster, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
-import { resizeLanczos } from './resize-lanczos';
+import { resizeLanczos } from './resample';
 import { type View, viewPlacement } from './view';
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;

@@ -4,7 +4,8 @@
  *
  * - `resizeBilinear`: half-pixel centres (= torch `interpolate(mode='bilinear', align_corners=False)`)
  *   with antialiasing when downscaling, as PIL's bilinear / torch's `antialias=True`: a triangle
- *   filter whose support widens by the downscale factor. Upscaling is plain bilinear.
+ *   filter whose support widens by the downscale factor (resample.ts, shared with Lanczos).
+ *   Upscaling is plain bilinear.
  * - `resizeNearest`: Pillow's nearest (source ≈ (dst + ½)·in/out, accumulated as Pillow does), for masks.
  * - `rotateAboutCentre`: bilinear (image) or nearest (mask) rotation, zero fill.
  *
@@ -16,6 +17,8 @@
  * ```
  */
 
+import { RESAMPLING_FILTERS, resample } from './resample';
+
 export interface Raster<T extends Float32Array | Uint8Array = Float32Array> {
   data: T;
   width: number;
@@ -25,67 +28,9 @@ export interface Raster<T extends Float32Array | Uint8Array = Float32Array> {
   bits?: 8 | 16;
 }
 
-interface Taps {
-  start: Int32Array;
-  count: Int32Array;
-  weights: Float64Array;
-  maxTaps: number;
-}
-
-/** Per output index: the source indices and normalised triangle weights (PIL's precompute_coeffs). */
-function bilinearTaps(inSize: number, outSize: number): Taps {
-  const scale = inSize / outSize;
-  const filterScale = Math.max(scale, 1);
-  const support = filterScale; // triangle support 1, widened when downscaling
-  const maxTaps = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Float64Array(outSize * maxTaps);
-  for (let i = 0; i < outSize; i++) {
-    const centre = (i + 0.5) * scale;
-    const lo = Math.max(0, Math.floor(centre - support + 0.5));
-    const hi = Math.min(inSize, Math.floor(centre + support + 0.5));
-    let total = 0;
-    for (let j = lo; j < hi; j++) {
-      const w = Math.max(0, 1 - Math.abs((j + 0.5 - centre) / filterScale));
-      weights[i * maxTaps + (j - lo)] = w;
-      total += w;
-    }
-    for (let j = lo; j < hi; j++) weights[i * maxTaps + (j - lo)] /= total || 1;
-    start[i] = lo;
-    count[i] = hi - lo;
-  }
-  return { start, count, weights, maxTaps };
-}
-
+/** Antialiased bilinear (the triangle filter widened when downscaling), in floating point. */
 export function resizeBilinear(src: Raster, outWidth: number, outHeight: number): Raster {
-  const { width, height, channels, data } = src;
-  if (width === outWidth && height === outHeight) return { ...src, data: Float32Array.from(data) };
-  const tx = bilinearTaps(width, outWidth);
-  const ty = bilinearTaps(height, outHeight);
-  const tmp = new Float64Array(height * outWidth * channels);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < outWidth; x++) {
-      for (let c = 0; c < channels; c++) {
-        let s = 0;
-        for (let k = 0; k < tx.count[x]; k++)
-          s += tx.weights[x * tx.maxTaps + k] * data[(y * width + tx.start[x] + k) * channels + c];
-        tmp[(y * outWidth + x) * channels + c] = s;
-      }
-    }
-  }
-  const out = new Float32Array(outHeight * outWidth * channels);
-  for (let y = 0; y < outHeight; y++) {
-    for (let x = 0; x < outWidth; x++) {
-      for (let c = 0; c < channels; c++) {
-        let s = 0;
-        for (let k = 0; k < ty.count[y]; k++)
-          s += ty.weights[y * ty.maxTaps + k] * tmp[((ty.start[y] + k) * outWidth + x) * channels + c];
-        out[(y * outWidth + x) * channels + c] = s;
-      }
-    }
-  }
-  return { data: out, width: outWidth, height: outHeight, channels };
+  return resample(src, outWidth, outHeight, RESAMPLING_FILTERS.triangle, false);
 }
 
 export function resizeNearest<T extends Float32Array | Uint8Array>(
@@ -172,7 +117,9 @@ export function rotateAboutCentre<T extends Float32Array | Uint8Array>(
       }
     }
   }
-  return { ...src, data: out };
+  // bilinear values between two 8-bit levels are no longer k/255
+  const { bits: _bits, ...rest } = src;
+  return mode === 'nearest' ? { ...src, data: out } : { ...rest, data: out };
 }
 
 /** Copies the square `size` at (top, left). */

@@ -1,16 +1,19 @@
 /**
- * Lanczos resampling exactly as Pillow computes it (`Image.resize(size, Image.LANCZOS)`, which
- * Pillow also calls `ANTIALIAS`): the CFA reference code resizes every image with
- * `T.Resize(256, Image.ANTIALIAS)` (datasets/mvtec.py), so its inputs are Pillow's bytes.
+ * Separable resampling as Pillow computes it (`libImaging/Resample.c`), one implementation for
+ * both filters the views use:
  *
- * Pillow (`libImaging/Resample.c`): a separable two-pass resize (horizontal, then vertical), each
- * output index taking the windowed sinc  L(x) = sinc(x)·sinc(x/3) on |x| < 3 — its support widened
- * by the downscale factor — over the input pixels whose centres fall in the window, normalised to
- * sum 1. For 8-bit images the normalised weights become 22-bit fixed-point integers, each pass
- * accumulates integer products starting from ½ (rounding) and clips to 0…255: the intermediate
- * image after the horizontal pass is 8-bit too. `resizeLanczos` reproduces those integers for
- * 8-bit sources (`bits: 8`, what `decodeImage` gives for 8-bit files) and otherwise runs the same
- * filter in floating point.
+ * - `resizeLanczos`: Pillow's Lanczos (`Image.LANCZOS`, which Pillow also calls `ANTIALIAS`). The
+ *   CFA reference code resizes every image with `T.Resize(256, Image.ANTIALIAS)`
+ *   (datasets/mvtec.py), so its inputs are Pillow's bytes: for 8-bit sources (`bits: 8`, what
+ *   `decodeImage` gives for 8-bit files) the result is exactly those bytes / 255.
+ * - `resizeBilinear` (resize.ts): the triangle filter in floating point — torch's
+ *   `interpolate(mode='bilinear', antialias=True)` and Pillow's bilinear without its 8-bit rounding.
+ *
+ * Pillow's algorithm: a horizontal pass, then a vertical one; each output index takes the filter —
+ * its support widened by the downscale factor — over the input pixels whose centres fall in the
+ * window, weights normalised to sum 1 (`precompute_coeffs`). For 8-bit images the normalised
+ * weights become 22-bit fixed-point integers, each pass accumulates integer products from ½
+ * (rounding) and clips to 0…255: the intermediate image after the horizontal pass is 8-bit too.
  *
  * @example
  * ```ts
@@ -23,10 +26,21 @@ import type { Raster } from './resize';
 /** Pillow's PRECISION_BITS for 8-bit resampling: 32 − 8 − 2. */
 const PRECISION_BITS = 22;
 const ONE = 2 ** PRECISION_BITS;
-const SUPPORT = 3;
 
 const sinc = (x: number): number => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
-const lanczos = (x: number): number => (x > -SUPPORT && x < SUPPORT ? sinc(x) * sinc(x / SUPPORT) : 0);
+
+/** A resampling filter: its weight function and its support (in input pixels at scale 1). */
+interface ResamplingFilter {
+  support: number;
+  weight(x: number): number;
+}
+
+export const RESAMPLING_FILTERS = {
+  /** Pillow's `lanczos_filter`: sinc(x)·sinc(x/3) on −3 ≤ x < 3. */
+  lanczos: { support: 3, weight: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
+  /** Pillow's `bilinear_filter`: 1 − |x| on |x| < 1. */
+  triangle: { support: 1, weight: (x) => Math.max(0, 1 - Math.abs(x)) },
+} satisfies Record<string, ResamplingFilter>;
 
 interface Coefficients {
   /** First input index per output index. */
@@ -41,10 +55,10 @@ interface Coefficients {
 }
 
 /** Pillow's `precompute_coeffs` for the box [0, inSize) → outSize. */
-function coefficients(inSize: number, outSize: number): Coefficients {
+function coefficients(inSize: number, outSize: number, filter: ResamplingFilter): Coefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = SUPPORT * filterScale;
+  const support = filter.support * filterScale;
   const maxTaps = Math.ceil(support) * 2 + 1;
   const start = new Int32Array(outSize);
   const count = new Int32Array(outSize);
@@ -57,7 +71,7 @@ function coefficients(inSize: number, outSize: number): Coefficients {
     const hi = Math.min(inSize, Math.trunc(centre + support + 0.5));
     let total = 0;
     for (let j = lo; j < hi; j++) {
-      const w = lanczos((j - centre + 0.5) / filterScale);
+      const w = filter.weight((j - centre + 0.5) / filterScale);
       weights[i * maxTaps + (j - lo)] = w;
       total += w;
     }
@@ -116,27 +130,39 @@ function pass(
 
 /**
  * Args:
- *   src (Raster): HWC float image in [0, 1]; `bits: 8` means its values are k/255 (an 8-bit file).
+ *   src (Raster): HWC image; with `integer`, values k/255 (an 8-bit file).
  *   outWidth, outHeight (number): the output size.
+ *   filter: one of `RESAMPLING_FILTERS`.
+ *   integer (boolean): Pillow's 8-bit path (fixed-point weights, rounding and clipping per pass).
  * Returns:
- *   Raster: the resized image in [0, 1] (for 8-bit sources, Pillow's bytes / 255), `bits` kept.
+ *   Raster: the resized image; `bits: 8` only when it was resampled on the 8-bit path.
  */
-export function resizeLanczos(src: Raster, outWidth: number, outHeight: number): Raster {
+export function resample(
+  src: Raster,
+  outWidth: number,
+  outHeight: number,
+  filter: ResamplingFilter,
+  integer: boolean,
+): Raster {
   const { width, height, channels } = src;
   // Pillow (and torchvision's Resize) hand back the image itself when the size does not change
   if (width === outWidth && height === outHeight) return { ...src, data: Float32Array.from(src.data) };
-  const integer = src.bits === 8;
   let data: Float64Array = Float64Array.from(src.data, (v) => (integer ? Math.round(v * 255) : v));
   let w = width;
   let h = height;
   if (outWidth !== width) {
-    data = pass(data, w, h, channels, 'x', coefficients(width, outWidth), integer);
+    data = pass(data, w, h, channels, 'x', coefficients(width, outWidth, filter), integer);
     w = outWidth;
   }
   if (outHeight !== height) {
-    data = pass(data, w, h, channels, 'y', coefficients(height, outHeight), integer);
+    data = pass(data, w, h, channels, 'y', coefficients(height, outHeight, filter), integer);
     h = outHeight;
   }
   const out = Float32Array.from(data, (v) => (integer ? v / 255 : v));
-  return { data: out, width: w, height: h, channels, ...(src.bits ? { bits: src.bits } : {}) };
+  return { data: out, width: w, height: h, channels, ...(integer ? { bits: 8 as const } : {}) };
+}
+
+/** Pillow's Lanczos: on its 8-bit path for 8-bit sources (exactly its bytes / 255), else in float. */
+export function resizeLanczos(src: Raster, outWidth: number, outHeight: number): Raster {
+  return resample(src, outWidth, outHeight, RESAMPLING_FILTERS.lanczos, src.bits === 8);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applyView, IMAGENET_MEAN, IMAGENET_STD } from './preprocess';
-import { resizeLanczos } from './resize-lanczos';
+import { resizeLanczos } from './resample';
 import { ViewSchema } from './view';
 
 // Made by tools/torch-reference/pil_fixtures.py with Pillow 9.4 + torchvision 0.14: the reference
