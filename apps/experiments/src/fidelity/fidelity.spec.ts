@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FidelityEpoch, OfficialResults } from './fidelity-files';
 import { folderDigest } from './fidelity-inputs';
-import { allInside, compareEpochs, fidelityTable, spread } from './fidelity-report';
+import { allAgree, compareEpochs, fidelityTable, spread } from './fidelity-report';
 
 const epoch = (e: number, v: number, radius: number): FidelityEpoch => ({
   epoch: e,
@@ -35,7 +35,16 @@ describe('fidelity comparison', () => {
     expect(inside[0].metrics.imageAuroc.inside).toBe(true); // 0.858 − 0.82 = 0.038 ≤ 0.04
     const outside = compareEpochs(theirs, [[epoch(1, 0.865, 0.0092274)]]);
     expect(outside[0].metrics.imageAuroc.inside).toBe(false); // 0.045 > 0.04
-    expect(allInside(outside)).toBe(false);
+    // one seed of ours: of the 4 splits only the observed one reaches |Δ| = 0.045 → p = 1/4, no evidence
+    expect(outside[0].metrics.imageAuroc.pValue).toBeCloseTo(1 / 4, 12);
+    expect(allAgree(outside)).toBe(true);
+    // 3 + 3 seeds could never reach p < 0.05 (2 of 20 splits at best); 5 + 3 can (1 of 56: no mirror split)
+    const far = compareEpochs(
+      theirs,
+      [0.9, 0.91, 0.92, 0.93, 0.94].map((v) => [epoch(1, v, 0.0092274)]),
+    );
+    expect(far[0].metrics.imageAuroc.pValue).toBeCloseTo(1 / 56, 12);
+    expect(allAgree(far)).toBe(false);
   });
 
   it('r must equal the reference code’s to 1e-6 on every epoch and seed', () => {
@@ -48,16 +57,37 @@ describe('fidelity comparison', () => {
     );
     const same = compareEpochs(theirs, [[epoch(1, 0.81, 0.0092279), epoch(2, 0.905, 0.0200668)]]);
     expect(same.map((r) => r.radius.equal)).toEqual([true, true]);
-    expect(allInside(same)).toBe(true);
+    expect(allAgree(same)).toBe(true);
     const off = compareEpochs(theirs, [[epoch(1, 0.81, 0.009229), epoch(2, 0.905, 0.0200668)]]);
     expect(off[0].radius.equal).toBe(false);
     expect(fidelityTable(off)).toMatch(/DIFFERENT/);
   });
 
-  it('a zero spread leaves only rounding room', () => {
-    const theirs = official([[1], [1], [1]], [0.01]);
+  it('a zero spread leaves only rounding room in the band; the permutation test decides whether that matters', () => {
+    const theirs = official([[1], [1], [1], [1], [1]], [0.01]);
     expect(compareEpochs(theirs, [[epoch(1, 1, 0.01)]])[0].metrics.pixelAuroc.inside).toBe(true);
-    expect(compareEpochs(theirs, [[epoch(1, 0.999, 0.01)]])[0].metrics.pixelAuroc.inside).toBe(false);
+    const oneBelow = compareEpochs(
+      theirs,
+      [1, 1, 1, 1, 0.979].map((v) => [epoch(1, v, 0.01)]),
+    )[0].metrics.pixelAuroc;
+    expect(oneBelow.inside).toBe(false);
+    // whichever group 0.979 falls in, |Δ mean| is 0.021 / 5: every split is as extreme
+    expect(oneBelow.pValue).toBe(1);
+    expect(oneBelow.agrees).toBe(true);
+    const allBelow = compareEpochs(
+      theirs,
+      [0.97, 0.98, 0.975, 0.99, 0.979].map((v) => [epoch(1, v, 0.01)]),
+    )[0].metrics.pixelAuroc;
+    expect(allBelow.pValue).toBeCloseTo(2 / 252, 12);
+    expect(allBelow.agrees).toBe(false);
+    expect(
+      fidelityTable(
+        compareEpochs(
+          theirs,
+          [0.97, 0.98].map((v) => [epoch(1, v, 0.01)]),
+        ),
+      ),
+    ).toMatch(/NO/);
   });
 });
 

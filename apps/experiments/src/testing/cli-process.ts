@@ -12,6 +12,9 @@ export interface CliProcess {
   child: ChildProcess;
   /** SIGKILL to the whole process group (tsx runs the program in a child node process). */
   kill9(): void;
+  /** SIGSTOP / SIGCONT to the whole process group: a stopped worker writes nothing. */
+  pause(): void;
+  resume(): void;
   output: () => string;
   exited: Promise<number | null>;
 }
@@ -44,14 +47,21 @@ export function startCli(args: string[], env: Record<string, string> = {}, comma
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const kill9 = () => {
+  const signal = (name: NodeJS.Signals) => () => {
     try {
-      process.kill(-child.pid!, 'SIGKILL');
+      process.kill(-child.pid!, name);
     } catch {
       // already gone
     }
   };
-  return { child, kill9, output: () => out, exited };
+  return {
+    child,
+    kill9: signal('SIGKILL'),
+    pause: signal('SIGSTOP'),
+    resume: signal('SIGCONT'),
+    output: () => out,
+    exited,
+  };
 }
 
 export async function runCli(
