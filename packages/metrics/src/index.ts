@@ -9,6 +9,7 @@
  * - `rocCurve`: the ROC curve's points, for plots (its trapezoid area is `auroc`).
  * - `aupro`: exact area under the per-region-overlap curve up to FPR 0.3, divided by 0.3
  *   (P-AUPRO; MVTec AD's definition).
+ * - `proCurve`: the PRO curve's points, for plots (the same sweep `aupro` integrates).
  * - `connectedComponents`: the mask regions AUPRO averages over (8-connectivity by default).
  * - `f1Max`: best F1 over all thresholds with the (lowest) threshold reaching it, image or pixel
  *   level.
@@ -27,8 +28,8 @@
  */
 export { auroc, rocCurve } from './roc';
 export type { AurocParams, RocCurve, RocCurveParams } from './roc';
-export { aupro } from './pro';
-export type { AuproParams } from './pro';
+export { aupro, proCurve } from './pro';
+export type { AuproParams, ProCurve, ProCurveParams } from './pro';
 export { connectedComponents } from './connected-components';
 export type { Components, ConnectedComponentsParams } from './connected-components';
 export { f1Max } from './f1';
