@@ -383,7 +383,6 @@ const chip = objectCategory({
     const pads = createNoise(rng.fork('pads'));
     const mould = createNoise(rng.fork('mould'));
     const legs = [-0.12, 0, 0.12];
-    const marking = rng.int(3);
     return {
       pose,
       parts: ['leg:0', 'leg:1', 'leg:2'],
@@ -393,11 +392,11 @@ const chip = objectCategory({
           return scale([0.72, 0.72, 0.74], 0.85 + 0.3 * (v + 0.36) * 5 + 0.05 * (pads(u * 150, v * 150) - 0.5));
         }
         if (Math.abs(u) < 0.2 && v >= -0.26 && v < 0.02) {
-          // two rows of printed marks; which marks differ per batch (three variants)
+          // two rows of printed marks, the same on every part (like MVTec AD's transistor)
           const row = Math.floor((v + 0.2) / 0.05),
             col = Math.floor((u + 0.12) / 0.04);
           if ((row === 0 || row === 1) && col >= 0 && col < 6 && (v + 0.2) % 0.05 < 0.025 && (u + 0.12) % 0.04 < 0.028)
-            if ((col + row + marking) % 4 !== 0) return [0.75, 0.75, 0.73];
+            if ((col + row) % 4 !== 0) return [0.75, 0.75, 0.73];
           return scale([0.1, 0.1, 0.11], 0.9 + 0.5 * (0.02 - v) + 0.2 * mould(u * 120, v * 120));
         }
         for (const [k, lu] of legs.entries()) {
