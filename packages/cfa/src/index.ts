@@ -50,6 +50,7 @@ export { runCfaOnCategory } from './run-category';
 export type {
   CategoryRun,
   EnsembleMemberRun,
+  PrimaryModel,
   RunCategoryOptions,
   RunPhase,
   RunProgress,

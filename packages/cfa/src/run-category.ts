@@ -27,10 +27,12 @@ import {
   viewOutputSize,
 } from '@cfa/data';
 import { type BackboneModel, loadBackbone } from '@cfa/backbone';
-import { createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
+import { type CoordConvParams, createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
+import type { MemoryBank } from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
 import { type EmbeddingCache, MemoryEmbeddingCache } from './embedding-cache';
 import { type EmbeddedSamples, embedSamples } from './embed-samples';
+import type { EmbeddingSet } from './embedding-set';
 import { type EpochRecord, fitCfa } from './fit';
 import { type Prediction, predictCfa } from './predict';
 import { combineViewPredictions } from './view-ensemble';
@@ -93,6 +95,27 @@ export interface CategoryRun {
   cache: { description: string; trainHits: number; testHits: number };
   /** Present when `config.ensemble` is 'cfa++'. */
   ensemble?: ViewEnsembleRun;
+  /**
+   * The primary model as plain data, with the test set's embeddings: for pictures of the feature
+   * space (paper Fig. 3). The descriptor before training is `createCoordConvParams` of the config.
+   */
+  model: PrimaryModel;
+  /**
+   * Deployed decision thresholds (image score, pixel score), when the run calibrated them on
+   * held-out normal train images; absent otherwise.
+   */
+  thresholds?: { image: number; pixel: number };
+}
+
+export interface PrimaryModel {
+  /** The trained descriptor φ. */
+  params: CoordConvParams;
+  /** The memory bank C (fixed while φ trains). */
+  bank: MemoryBank;
+  /** The primary view's test embeddings, in `test` order. */
+  testEmbeddings: EmbeddingSet;
+  /** φ outputs = outMultiplier · D / γd (the backbone's; 2 for EfficientNet). */
+  outMultiplier: number;
 }
 
 export interface RunCategoryOptions {
@@ -112,6 +135,8 @@ interface ViewRun extends EnsembleMemberRun {
   train: EmbeddedSamples;
   test: EmbeddedSamples;
   descriptorChannels: number;
+  params: CoordConvParams;
+  bank: MemoryBank;
 }
 
 interface ViewRunOptions {
@@ -184,6 +209,8 @@ async function runView({
     radius: fitted.radius,
     bankSize: fitted.bank.size,
     descriptorChannels: fitted.params.outChannels,
+    params: fitted.params,
+    bank: fitted.bank,
     timings: {
       embedTrainSeconds: train.seconds,
       bankSeconds: fitted.timings.bankSeconds,
@@ -245,6 +272,12 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
       radius: primary.radius,
       bankSize: primary.bankSize,
       descriptorChannels: primary.descriptorChannels,
+      model: {
+        params: primary.params,
+        bank: primary.bank,
+        testEmbeddings: primary.test.set,
+        outMultiplier: backbone.definition.embedding.outMultiplier,
+      },
     };
     if (!secondView) {
       return {

@@ -85,7 +85,11 @@ export function trainEvalCommand(): Command {
     )
     .option('--config <file>', 'a run config (JSON or YAML: { dataset, cfa, heatmaps }); flags override it')
     .option('--data-root <dir>', 'MVTec AD folder (default: the embedded synthetic dataset in data/synthetic)')
-    .option('--category <name>', 'category folder', 'weave')
+    .option(
+      '--category <name>',
+      'category folder (embedded default: fleece, one of the 15 standard synthetic categories)',
+      'fleece',
+    )
     .option('--backbone <name>', 'resnet18 | wide_resnet50_2 | vgg19 | vgg19_bn | efficientnet_b5')
     .option('--weights <file>', 'ImageNet weights (.safetensors / .pth, torchvision names); default seeded random init')
     .option('--allow-partial', 'accept a weight file with missing parameters (filled from the random init)')
@@ -188,6 +192,8 @@ export function trainEvalCommand(): Command {
         `CFA++: mean of the anomaly maps of ${result.ensemble.views.join(' and ')} (the second aligned to the first's grid); timings are both models'\n`,
       );
     for (const [metric, why] of Object.entries(m.undefinedMetrics)) log.warn(`${metric}: ${why}`);
-    process.stdout.write(`wrote ${outDir}/result.json, scores.csv and heatmaps/\n`);
+    process.stdout.write(
+      `wrote ${outDir}/result.json, scores.csv, plots/ (ROC, PRO, feature space before / after adaptation) and heatmaps/\n`,
+    );
   });
 }

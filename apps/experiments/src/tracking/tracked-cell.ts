@@ -65,6 +65,7 @@ export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric
     image_f1_max: m.imageF1Max,
     pixel_f1_max: m.pixelF1Max,
     throughput_img_s: t.throughputImagesPerSecond,
+    score_throughput_img_s: t.scoreThroughputImagesPerSecond,
     train_seconds: t.trainSeconds,
     bank_seconds: t.bankSeconds,
     embed_seconds: t.embedTrainSeconds + t.embedTestSeconds,
