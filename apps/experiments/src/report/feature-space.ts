@@ -55,7 +55,7 @@ export async function featureSpacePoints({
   engine,
   defectiveImages = 4,
   goodImages = 2,
-  maxPoints = 900,
+  maxPoints = 300,
 }: FeatureSpaceParams): Promise<FeaturePoint[]> {
   const { params, bank, testEmbeddings: set, outMultiplier } = run.model;
   const initial = createCoordConvParams({
