@@ -66,8 +66,7 @@ export function runSubtitle(config: RunConfig): string[] {
       c.ensemble === 'cfa++' ? 'CFA++' : 'CFA',
     ].join(' · '),
     [
-      `loss ${c.loss.terms}`,
-      `${c.training.epochs} epochs`,
+      c.loss.terms === 'none' ? 'loss none (not trained)' : `loss ${c.loss.terms} · ${c.training.epochs} epochs`,
       `γd ${c.descriptor.gammaD}, γc ${c.memoryBank.gammaC}`,
       `seed ${c.seed}`,
     ].join(' · '),
