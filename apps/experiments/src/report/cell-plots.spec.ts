@@ -95,7 +95,7 @@ describe('writeCellPlots', () => {
     expect(tinted / (size * size)).toBeGreaterThan(0.3);
     const plain = await heatmapFigureSpec({ rasters: without, size, title: 't' });
     const segmented = await heatmapFigureSpec({ rasters: withT, size, title: 't', threshold: median });
-    expect(JSON.stringify(plain)).toMatch(/no deployed threshold in this run/);
+    expect(JSON.stringify(plain)).toMatch(/No deployed threshold in this run,.*so no predicted-segmentation panel/);
     expect('hconcat' in plain && plain.hconcat).toHaveLength(3);
     expect('hconcat' in segmented && segmented.hconcat).toHaveLength(4);
     expect(JSON.stringify(segmented)).toMatch(/red: pixels scoring ≥ the deployed threshold/);

@@ -46,8 +46,8 @@ export async function heatmapFigureSpec({
           '(t calibrated on held-out normal train images)',
         ]
       : [
-          'green: ground-truth outline',
-          'no deployed threshold in this run: the predicted-segmentation panel is drawn only when the run has one',
+          'green: ground-truth outline. No deployed threshold in this run,',
+          'so no predicted-segmentation panel (drawn when the run has one)',
         ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
