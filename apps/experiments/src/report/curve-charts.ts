@@ -57,7 +57,7 @@ export function rocChartSpec({
             field: 'curve',
             type: 'nominal',
             title: null,
-            legend: { orient: 'bottom-right', fillColor: 'white' },
+            legend: { orient: 'bottom', direction: 'vertical' },
           },
           order: { field: 'fpr', type: 'quantitative' },
         },
