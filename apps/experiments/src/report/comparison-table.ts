@@ -215,7 +215,7 @@ function tableLegend(o: {
       `${percent.map((m) => METRIC_COLUMNS[m].label).join(', ')}: % (${percent.map((m) => METRIC_COLUMNS[m].meaning).join('; ')})`,
     );
   for (const m of other) lines.push(`${METRIC_COLUMNS[m].label}: ${METRIC_COLUMNS[m].meaning}`);
-  if (o.along) {
+  if (o.along && o.seeds.length > 1) {
     const axis = o.along === 'column' ? o.colAxis! : o.rowAxis!;
     lines.push(
       `${MARK}: this cell's mean ± std range overlaps the ${o.compare === 'first' ? 'first' : 'previous'} ${axisLabel(axis, o.axes)} ${o.along}'s — the difference is within seed noise`,
