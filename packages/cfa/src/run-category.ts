@@ -39,6 +39,7 @@ import { createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
 import { type CfaConfig, evaluatesEveryEpoch } from './config';
 import { type EmbeddingCache, MemoryEmbeddingCache } from './embedding-cache';
 import { type EmbeddedSamples, embedSamples } from './embed-samples';
+import type { EmbeddingSet } from './embedding-set';
 import { type EpochRecord, fitCfa } from './fit';
 import { assertMemoryBankFits } from './memory-bank-fit';
 import { type Prediction, predictCfa } from './predict';
@@ -116,6 +117,11 @@ export interface CategoryRun {
   thresholds?: Thresholds;
   /** The trained model (backbone, fitted members, thresholds), for `saveModel` and `buildOnnxModel`. */
   model: TrainedCfa;
+  /**
+   * The primary view's test embeddings, in `test` order: with `model` (φ and C of the primary
+   * member), the data for pictures of the feature space (paper Fig. 3).
+   */
+  testEmbeddings: EmbeddingSet;
 }
 
 export interface RunCategoryOptions {
@@ -316,6 +322,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
       radius: primary.radius,
       bankSize: primary.bankSize,
       descriptorChannels: primary.descriptorChannels,
+      testEmbeddings: primary.test.set,
     };
     const trained = (members: TrainedMember[], heldOut?: Prediction) => {
       const thresholds = heldOut ? calibrateThresholds(heldOut, config.calibration) : undefined;

@@ -13,7 +13,10 @@
  *   (antialiased), `resizeNearest`, `rotateAboutCentre`.
  * - Files: `decodeImage`, `decodeMask` (0/255 or 0/1, anything else refused), `readImageHeader`
  *   (size without decoding), `encodePng`, `writePngAtomic` (atomic writes: @cfa/io).
- * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`, `SYNTHETIC_CATEGORIES`,
+ * - The embedded default: `ensureSyntheticDataset`, `generateSyntheticDataset`; the categories by set
+ *   (`SYNTHETIC_SETS`: `standard`, the default 5 textures + 10 objects with subtle defects, and
+ *   `classic`, version 1's four), `SYNTHETIC_CATEGORIES` (the default set's), `ALL_SYNTHETIC_CATEGORIES`,
+ *   `syntheticCategory` (one definition: render normal and defective images);
  *   `calibrationImages` (for random-init backbones' BatchNorm statistics).
  * - `DatasetError`: names the file and what was wrong.
  */
@@ -57,9 +60,22 @@ export {
   loadSamples,
 } from './mvtec';
 export type { CategoryFilesReport, CategoryIndex, CategoryKind, LoadedSample, SampleRef } from './mvtec';
-export { SYNTHETIC_CATEGORIES } from './synthetic/categories';
+export {
+  ALL_SYNTHETIC_CATEGORIES,
+  SYNTHETIC_CATEGORIES,
+  SYNTHETIC_SETS,
+  syntheticCategory,
+} from './synthetic/categories';
+export type { SyntheticCategoryInfo, SyntheticSet } from './synthetic/categories';
 export { calibrationImages } from './synthetic/calibration-images';
-export type { DefectType, SyntheticKind } from './synthetic/categories';
+export type {
+  DefectType,
+  DefectiveImage,
+  NormalImage,
+  RenderOptions,
+  SyntheticCategory,
+  SyntheticKind,
+} from './synthetic/category-types';
 export {
   SYNTHETIC_GENERATOR_VERSION,
   SyntheticConfigSchema,

@@ -11,6 +11,7 @@
  *   (P-AUPRO; MVTec AD's definition).
  * - `pixelProReference`: the CFA reference code's PRO number (`pro_auc_pxl`: 200 thresholds, FPR
  *   ≤ 0.3, both axes min-max rescaled), "P-PRO (ref)"; `rescaleFloat32` is its trainer's map rescale.
+ * - `proCurve`: the PRO curve's points, for plots (the same sweep `aupro` integrates).
  * - `connectedComponents`: the mask regions AUPRO averages over (8-connectivity by default).
  * - `f1Max`: best F1 over all thresholds with the (lowest) threshold reaching it, image or pixel
  *   level.
@@ -29,8 +30,8 @@
  */
 export { auroc, rocCurve } from './roc';
 export type { AurocParams, RocCurve, RocCurveParams } from './roc';
-export { aupro } from './pro';
-export type { AuproParams } from './pro';
+export { aupro, proCurve } from './pro';
+export type { AuproParams, ProCurve, ProCurveParams } from './pro';
 export { pixelProReference, rescaleFloat32 } from './pro-reference';
 export type { ProReferenceParams } from './pro-reference';
 export { connectedComponents } from './connected-components';

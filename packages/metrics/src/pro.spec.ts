@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MetricUndefinedError } from './errors';
-import { aupro } from './pro';
+import { aupro, proCurve } from './pro';
 import { naivePartition } from './testing/naive-partition';
 import { randomInt, seededRandom } from './testing/seeded-random';
 
@@ -205,5 +205,56 @@ describe('aupro', () => {
         12,
       );
     }
+  });
+});
+
+describe('proCurve', () => {
+  // the hand-worked stack of `aupro` above
+  const maps = Float32Array.of(0.9, 0.6, 0.3, 0.2, 0.5, 0.1, 0.4, 0.1, 0.2, 0.3, 0.05, 0.7);
+  const masks = Uint8Array.of(1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1);
+  const shape = { count: 2, height: 2, width: 3 };
+
+  it('hand-worked: one point per distinct score from (0, 0), PRO averaged over regions', () => {
+    const curve = proCurve({ maps, masks, ...shape });
+    expect(Array.from(curve.fpr)).toEqual([0, 0, 0, 0, 1 / 8, 2 / 8, 4 / 8, 5 / 8, 7 / 8, 1]);
+    const expected = [0, 1 / 6, 2 / 3, 5 / 6, 5 / 6, 5 / 6, 5 / 6, 1, 1, 1];
+    curve.pro.forEach((p, i) => expect(p, `point ${i}`).toBeCloseTo(expected[i], 14));
+    expect(Array.from(curve.thresholds)).toEqual(
+      [Infinity, 0.9, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05].map((t) => (t === Infinity ? t : Math.fround(t))),
+    );
+  });
+
+  it('stops after the first point at or beyond maxFpr', () => {
+    expect(Array.from(proCurve({ maps, masks, ...shape, maxFpr: 0.3 }).fpr)).toEqual([0, 0, 0, 0, 1 / 8, 2 / 8, 4 / 8]);
+  });
+
+  it('is the curve aupro integrates: its trapezoid area to 0.3 over 0.3 is P-AUPRO on random stacks', () => {
+    const random = seededRandom(5);
+    for (let trial = 0; trial < 40; trial++) {
+      const count = 1 + randomInt(random, 3);
+      const height = 2 + randomInt(random, 6);
+      const width = 2 + randomInt(random, 6);
+      const size = count * height * width;
+      const masks = Uint8Array.from({ length: size }, () => (random() < 0.3 ? 1 : 0));
+      masks[0] = 1;
+      masks[size - 1] = 0;
+      const maps = Float32Array.from(masks, (m) => randomInt(random, 9) / 9 + (m ? 0.2 * random() : 0));
+      const { fpr, pro } = proCurve({ maps, masks, count, height, width });
+      let area = 0;
+      for (let i = 1; i < fpr.length; i++) {
+        const x0 = fpr[i - 1];
+        if (x0 >= 0.3) break;
+        const x1 = Math.min(fpr[i], 0.3);
+        const y1 = fpr[i] === x0 ? pro[i] : pro[i - 1] + ((pro[i] - pro[i - 1]) * (x1 - x0)) / (fpr[i] - x0);
+        area += ((x1 - x0) * (pro[i - 1] + y1)) / 2;
+      }
+      expect(area / 0.3).toBeCloseTo(aupro({ maps, masks, count, height, width }), 12);
+    }
+  });
+
+  it('is undefined without an anomalous pixel, and names its own metric in errors', () => {
+    expect(() => proCurve({ maps, masks: new Uint8Array(12), ...shape })).toThrow(MetricUndefinedError);
+    expect(() => proCurve({ maps, masks: new Uint8Array(12), ...shape })).toThrow(/PRO curve/);
+    expect(() => proCurve({ maps, masks, ...shape, maxFpr: 0 })).toThrow(/PRO curve/);
   });
 });

@@ -7,9 +7,9 @@
  *   FPR(t)   = |{normal pixels (mask 0, all images) with score ≥ t}| / |normal pixels|
  *   AUPRO    = ∫₀^fprLimit PRO d(FPR) / fprLimit   (trapezoid rule, curve from (0, 0))
  *
- * One sort per class, then a sweep over thresholds descending (`forEachThreshold`): when
- * anomalous pixels of region r reach the threshold, PRO grows by 1/(|r|·R) each; all pixels tied
- * at a score are one step, so the result does not depend on pixel order. The curve is cut at fprLimit with a point linearly
+ * One sort per class, then a sweep over thresholds descending (`forEachThreshold`): when anomalous pixels of region r
+ * reach the threshold, PRO grows by 1/(|r|·R) each; all pixels tied at a score are one step, so
+ * the result does not depend on pixel order. The curve is cut at fprLimit with a point linearly
  * interpolated between its neighbours. This is the official MVTec AD evaluation code
  * (`pro_curve_util.py` `compute_pro`, exact-threshold version, then `generic_util.py`
  * `trapezoid(fprs, pros, x_max=0.3) / 0.3`), up to that code's float32 FPRs.
@@ -22,6 +22,8 @@
  * import { aupro } from '@cfa/metrics';
  * // one 1×4 image: region = pixels 0–1, normals score 0.5 and 0.1
  * aupro({ maps: Float32Array.of(0.8, 0.5, 0.5, 0.1), masks: Uint8Array.of(1, 1, 0, 0), count: 1, height: 1, width: 4, fprLimit: 0.5 }); // 0.75
+ * proCurve({ maps: Float32Array.of(0.8, 0.5, 0.5, 0.1), masks: Uint8Array.of(1, 1, 0, 0), count: 1, height: 1, width: 4 });
+ * // fpr [0, 0, 0.5, 1], pro [0, 0.5, 1, 1], thresholds [Infinity, 0.8, 0.5, 0.1]
  * ```
  */
 import { connectedComponents } from './connected-components';
@@ -61,14 +63,89 @@ export function aupro(params: AuproParams): number {
 }
 
 /** `aupro` on validated input whose classes are already sorted (shared by `computeAnomalyMetrics`). */
-export function auproOfSorted(
-  { maps, masks, count, height, width, fprLimit = 0.3, connectivity = 8 }: AuproParams,
+export function auproOfSorted(params: AuproParams, sorted: SortedClasses): number {
+  const { fprLimit = 0.3 } = params;
+  let x0 = 0;
+  let y0 = 0;
+  let area = 0;
+  let result: number | undefined;
+  sweepProCurve(METRIC, params, sorted, (x1, y1) => {
+    if (x1 >= fprLimit) {
+      const yAtLimit = y0 + ((y1 - y0) * (fprLimit - x0)) / (x1 - x0);
+      result = (area + ((fprLimit - x0) * (y0 + yAtLimit)) / 2) / fprLimit;
+      return false;
+    }
+    area += ((x1 - x0) * (y0 + y1)) / 2;
+    x0 = x1;
+    y0 = y1;
+    return true;
+  });
+  // not reached without a result: the lowest threshold gives FPR 1 ≥ fprLimit
+  return result ?? area / fprLimit;
+}
+
+export interface ProCurveParams extends MapsAndMasks {
+  /** Stop after the first point at or beyond this FPR, in (0, 1]; default 1 (the whole curve). */
+  maxFpr?: number;
+  /** Region connectivity; default 8 as MVTec AD and anomalib. */
+  connectivity?: 4 | 8;
+}
+
+export interface ProCurve {
+  /** False positive rate on normal pixels per point, increasing from 0. */
+  fpr: Float64Array;
+  /** Mean per-region overlap per point, non-decreasing from 0. */
+  pro: Float64Array;
+  /** Threshold per point (anomalous when score ≥ threshold), decreasing; the first is Infinity. */
+  thresholds: Float64Array;
+}
+
+/**
+ * The PRO curve itself, for plots: one point per distinct score from (0, 0) at threshold
+ * Infinity, exactly the points `aupro` integrates (its area up to 0.3, divided by 0.3, is P-AUPRO).
+ *
+ * Args:
+ *   maps, masks, count, height, width: as for `aupro`.
+ *   maxFpr (number, default 1): stop after the first point at or beyond this FPR.
+ *   connectivity (4 | 8, default 8): how mask pixels join into regions.
+ * Returns:
+ *   ProCurve: fpr, pro, thresholds.
+ * Raises:
+ *   MetricUndefinedError: no anomalous pixel in any mask, or no normal pixel.
+ *   Error: bad shape or lengths, a non-finite map value, a mask value other than 0/1, maxFpr outside (0, 1].
+ */
+export function proCurve(params: ProCurveParams): ProCurve {
+  const metric = 'PRO curve';
+  checkMapsAndMasks(metric, params);
+  const maxFpr = params.maxFpr ?? 1;
+  assertFprLimit(metric, maxFpr);
+  const fpr = [0];
+  const pro = [0];
+  const thresholds = [Infinity];
+  sweepProCurve(metric, params, sortedClasses(params.maps, params.masks), (x, y, t) => {
+    fpr.push(x);
+    pro.push(y);
+    thresholds.push(t);
+    return x < maxFpr;
+  });
+  return { fpr: Float64Array.from(fpr), pro: Float64Array.from(pro), thresholds: Float64Array.from(thresholds) };
+}
+
+/**
+ * The PRO curve's points in order of descending threshold, after (0, 0): `visit(fpr, pro,
+ * threshold)` per distinct score until it returns false. The one implementation behind `aupro`
+ * and `proCurve`.
+ */
+function sweepProCurve(
+  metric: string,
+  { maps, masks, count, height, width, connectivity = 8 }: MapsAndMasks & { connectivity?: 4 | 8 },
   { negatives, positives }: SortedClasses,
-): number {
+  visit: (fpr: number, pro: number, threshold: number) => boolean,
+): void {
   if (positives.length === 0)
-    throw new MetricUndefinedError(METRIC, `the ${count} masks have no anomalous pixel (need at least one region)`);
+    throw new MetricUndefinedError(metric, `the ${count} masks have no anomalous pixel (need at least one region)`);
   if (negatives.length === 0)
-    throw new MetricUndefinedError(METRIC, `all ${masks.length} mask pixels are 1 (the FPR needs normal pixels)`);
+    throw new MetricUndefinedError(metric, `all ${masks.length} mask pixels are 1 (the FPR needs normal pixels)`);
 
   // gain[k]: Σ 1/|r| over anomalous pixels scoring exactly thresholds[k]; divided by R later
   const thresholds = distinctAscending(positives);
@@ -96,25 +173,10 @@ export function auproOfSorted(
 
   // thresholds descending over both classes; each step is one point (FPR, PRO) of the curve
   const normals = negatives.length;
-  let x0 = 0;
-  let y0 = 0;
-  let area = 0;
-  let result: number | undefined;
-  forEachThreshold({ negatives, positives: thresholds }, (_t, reached, falsePositives) => {
-    const x1 = falsePositives / normals;
+  forEachThreshold({ negatives, positives: thresholds }, (t, reached, falsePositives) =>
     // the official code clips too: summing 1/|r| may overshoot 1 by rounding
-    const y1 = Math.min(overlapAt[reached] / regions, 1);
-    if (x1 >= fprLimit) {
-      const yAtLimit = y0 + ((y1 - y0) * (fprLimit - x0)) / (x1 - x0);
-      result = (area + ((fprLimit - x0) * (y0 + yAtLimit)) / 2) / fprLimit;
-      return false;
-    }
-    area += ((x1 - x0) * (y0 + y1)) / 2;
-    x0 = x1;
-    y0 = y1;
-  });
-  // always set: the lowest threshold gives FPR 1 ≥ fprLimit
-  return result ?? area / fprLimit;
+    visit(falsePositives / normals, Math.min(overlapAt[reached] / regions, 1), t),
+  );
 }
 
 /** The distinct values of an ascending array, ascending. */

@@ -19,6 +19,7 @@ import {
   SpoolingTrackingStore,
   type TrackingStore,
 } from '@cfa/tracking';
+import { ALL_SYNTHETIC_CATEGORIES, categoryKind } from '@cfa/data';
 import { addEngineOptions, nonNegativeInt } from './common-options';
 import { addTrackingTimeoutOption, describeTracking, rerunCommand } from './tracking-options';
 import { createLogger, createPhaseProgress } from './logger';
@@ -27,6 +28,8 @@ import { SweepError } from '../sweep/expand-sweep';
 import { openSweepParent, RESUME_POLICIES, type ResumePolicy, sweepKey } from '../sweep/sweep-runs';
 import { runSweepLocally } from '../sweep/run-sweep-local';
 import { finishSweep } from '../sweep/finish-sweep';
+import type { CellRow } from '../report/aggregate-cells';
+import { sweepPlan } from '../report/sweep-plan';
 
 /** The sweep's exit codes (see the file header). */
 export const EXIT = { ok: 0, failed: 1, badSweepFile: 2, spoolLeft: 3 } as const;
@@ -88,7 +91,10 @@ export function modelOutputs(value: string): { bundle: boolean; mlflow: boolean 
 
 export function addSweepOptions(command: Command): Command {
   command
-    .option('--dry-run', 'validate and print the expanded cells; run nothing, log nothing')
+    .option(
+      '--dry-run',
+      'print what would run — data, seeds, the resolved base config, every cell, the table layout with the paper numbers — and run and log nothing',
+    )
     .option('--data-root <dir>', 'MVTec AD folder (default: the embedded synthetic dataset)')
     .option('--categories <list>', "comma-separated categories, or 'all'")
     .option('--seeds <list>', 'comma-separated seeds')
@@ -150,10 +156,15 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   await checkOutputFolder(outRoot, options.out ? '--out' : 'the output folder');
   if (options.executor === 'local') await checkOutputFolder(options.featureCache, '--feature-cache');
   if (options.dryRun) {
-    process.stdout.write(
-      `${sweep.name}: ${sweep.reproduces}\n${cells.length} cells (sweep key ${sweepKey(loaded)}):\n`,
-    );
-    for (const c of cells) process.stdout.write(`  ${c.key}  ${c.name}\n`);
+    const kinds = new Map<string, CellRow['kind']>();
+    for (const category of new Set(cells.map((c) => c.category)))
+      kinds.set(
+        category,
+        sweep.dataRoot
+          ? await categoryKind(sweep.dataRoot, category)
+          : (ALL_SYNTHETIC_CATEGORIES.find((c) => c.name === category)?.kind ?? 'unknown'),
+      );
+    process.stdout.write(sweepPlan({ loaded, sweepKey: sweepKey(loaded), kinds }));
     return;
   }
   const deadlineMs = options.trackingTimeoutS * 1000;
@@ -232,15 +243,17 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     }
     log.info('spool delivered');
   }
-  const table = await finishSweep(store, loaded, parent, outRoot);
+  const table = await finishSweep(store, loaded, parent, outRoot, log.warn);
   await store.close();
-  process.stdout.write(`\n${sweep.name} — ${sweep.reproduces}\n\n${table.text}\n\n${table.note}\n\n`);
+  process.stdout.write(
+    `\n${sweep.name} — ${sweep.reproduces}\n\n${table.text}\n\n${table.legend.join('\n')}\n${table.note}\n\n`,
+  );
   if (table.failed || table.missing)
     process.stdout.write(
       `${table.failed} cell(s) failed, ${table.missing} missing: see the FAILED runs' cfa.error tag\n`,
     );
   process.stdout.write(
-    `logged to ${store.location} (parent run ${parent.parentRunId}); table in ${join(outRoot, 'comparison.md')}\n`,
+    `logged to ${store.location} (parent run ${parent.parentRunId}); in ${outRoot}: ${table.artifacts.join(', ')}; each cell's folder has plots/ and heatmaps/\n`,
   );
   if (!store.location.startsWith('http'))
     process.stdout.write(

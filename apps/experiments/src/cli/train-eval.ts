@@ -70,7 +70,7 @@ function fraction(value: string): number {
 export const QUICK_EPOCHS = 5;
 
 /** The category when neither a flag nor a config file names one. */
-export const DEFAULT_CATEGORY = 'weave';
+export const DEFAULT_CATEGORY = 'fleece';
 
 /**
  * The run config: a config file's fields, then the flags that were given on top (a flag that was
@@ -125,7 +125,10 @@ export function trainEvalCommand(): Command {
     )
     .option('--config <file>', 'a run config (JSON or YAML: { dataset, cfa, heatmaps }); flags override it')
     .option('--data-root <dir>', 'MVTec AD folder (default: the embedded synthetic dataset in data/synthetic)')
-    .option('--category <name>', `category folder (default: the config file's, else ${DEFAULT_CATEGORY})`)
+    .option(
+      '--category <name>',
+      `category folder (default: the config file's, else ${DEFAULT_CATEGORY}, one of the 15 standard synthetic categories)`,
+    )
     .addOption(
       new Option(
         '--preset <name>',
@@ -333,7 +336,7 @@ export function trainEvalCommand(): Command {
       );
     for (const [metric, why] of Object.entries(m.undefinedMetrics)) log.warn(`${metric}: ${why}`);
     process.stdout.write(
-      `wrote ${outDir}/result.json, scores.csv, heatmaps/${result.savedModel?.bundle ? `, the model bundle ${outDir}/model/` : ''}${result.savedModel?.mlflowModel ? ` and its MLflow Model ${outDir}/${MLFLOW_MODEL_DIR}/` : ''}\n`,
+      `wrote ${outDir}/result.json, scores.csv, plots/ (ROC, PRO, feature space before / after adaptation), heatmaps/${result.savedModel?.bundle ? `, the model bundle ${outDir}/model/` : ''}${result.savedModel?.mlflowModel ? ` and its MLflow Model ${outDir}/${MLFLOW_MODEL_DIR}/` : ''}\n`,
     );
     if (result.thresholds)
       process.stdout.write(

@@ -257,7 +257,8 @@ const CASES: Case[] = [
     check: (run) => {
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/2 cells/);
-      expect(run.stdout).not.toMatch(/tmp/);
+      expect(run.stdout).toMatch(/^categories +disc \(object\), weave \(texture\)$/m);
+      expect(run.stdout).not.toMatch(/\.tmp-marble/);
     },
   },
   // ---- weights ----

@@ -25,7 +25,7 @@ describe('sweep killed with SIGKILL mid-cell', () => {
         dataRoot,
         categories: ['weave', 'disc'],
         heatmaps: 0,
-        base: { ...TINY_BASE, training: { epochs: 60 } },
+        base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 60 } },
         axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
       }),
     );

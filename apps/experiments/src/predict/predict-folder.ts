@@ -37,7 +37,7 @@ import {
 import { createImagePredictor, loadModel, MODEL_MANIFEST_FILE, type ModelManifest } from '@cfa/cfa';
 import { writeFileAtomic } from '@cfa/io';
 import { decodeNpy, encodeNpy } from '../export/npy';
-import { heatmapPanel } from '../report/heatmap-panel';
+import { heatmapRasters, sideBySide } from '../report/heatmap-panel';
 import { type InputImage, listImages } from './list-images';
 import { withStagedFolder } from './staged-folder';
 
@@ -228,15 +228,19 @@ async function writeHeatmaps(
   for (const [i, input] of inputs.entries()) {
     const viewed = viewRasters({ image: await decodeImage(input.path), view, sampleId: input.name });
     const { data: map } = decodeNpy(await readFile(join(stage, 'maps', `${input.name}.npy`)));
+    // no ground truth: input | map over it | the segmentation at the threshold (when there is one)
+    const rasters = heatmapRasters({
+      image: normalizeImageNet(viewed.image.data),
+      mask: new Uint8Array(size * size),
+      map,
+      size,
+      range,
+      threshold: pixelThreshold,
+    });
+    const panels = [rasters.image, rasters.overlay, ...(rasters.segmentation ? [rasters.segmentation] : [])];
     await writePngAtomic(join(stage, 'heatmaps', `${input.name}.png`), {
-      data: heatmapPanel({
-        image: normalizeImageNet(viewed.image.data),
-        mask: Uint8Array.from(map, (v) => (pixelThreshold !== undefined && v > pixelThreshold ? 1 : 0)),
-        map,
-        size,
-        range,
-      }),
-      width: 3 * size,
+      data: sideBySide(panels, size),
+      width: panels.length * size,
       height: size,
       channels: 3,
     });

@@ -1,14 +1,17 @@
 /**
- * The picture a researcher looks at for one test image: the input | its ground-truth mask | the
- * anomaly map over the input with the mask outlined in green. Map colours are scaled by one range
- * for the whole test set, so panels of different images compare.
+ * The rasters of one test image's panel (paper Fig. 4): the input, its ground-truth mask, the
+ * anomaly map over the input with the ground truth outlined in green, and — when the run has a
+ * deployed pixel threshold — the predicted segmentation (map > threshold, the deployed rule of
+ * `@cfa/cfa`'s calibration) tinted and outlined in
+ * red beside the ground truth's green outline. Map colours are scaled by one range for the whole
+ * test set, so panels of different images compare. `heatmap-figure.ts` lays them out with titles.
  *
  * @example
  * ```ts
- * const png = await heatmapPanelPng({ image, mask, map, size: 224, range: [lo, hi] });
+ * const rasters = heatmapRasters({ image, mask, map, size: 224, range: [lo, hi], threshold: 1.7 });
  * ```
  */
-import { denormalizeToRgb8, encodePng } from '@cfa/data';
+import { denormalizeToRgb8 } from '@cfa/data';
 import { turbo } from './colormap';
 
 export interface HeatmapPanelInput {
@@ -21,53 +24,79 @@ export interface HeatmapPanelInput {
   size: number;
   /** Score range mapped to the colormap's ends. */
   range: [number, number];
+  /** Deployed pixel threshold: the segmentation panel is drawn only with one. */
+  threshold?: number;
   /** Weight of the colormap over the image. */
   alpha?: number;
 }
 
-/** Returns RGB bytes [size, 3·size, 3]. */
-export function heatmapPanel({ image, mask, map, size, range, alpha = 0.5 }: HeatmapPanelInput): Uint8Array {
-  const rgb = denormalizeToRgb8(image, size, size);
-  const width = 3 * size;
-  const out = new Uint8Array(size * width * 3);
-  const [lo, hi] = range;
-  const span = hi > lo ? hi - lo : 1;
-  const isEdge = (y: number, x: number) => {
-    if (!mask[y * size + x]) return false;
-    for (const [dy, dx] of [
-      [-1, 0],
-      [1, 0],
-      [0, -1],
-      [0, 1],
-    ]) {
-      const yy = y + dy,
-        xx = x + dx;
-      if (yy < 0 || xx < 0 || yy >= size || xx >= size || !mask[yy * size + xx]) return true;
-    }
-    return false;
-  };
-  for (let y = 0; y < size; y++) {
+/** RGB bytes [size, size, 3] each. */
+export interface HeatmapRasters {
+  image: Uint8Array;
+  truth: Uint8Array;
+  overlay: Uint8Array;
+  segmentation?: Uint8Array;
+}
+
+const GREEN: [number, number, number] = [0, 230, 0];
+const RED: [number, number, number] = [255, 40, 40];
+
+/** Pixels of `region` with a 4-neighbour outside it (or on the border): its outline. */
+export function outlineOf(region: ArrayLike<number>, size: number): Uint8Array {
+  const out = new Uint8Array(size * size);
+  for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
-      const src = p * 3;
-      const row = y * width;
-      // panel 1: the image
-      out.set(rgb.subarray(src, src + 3), (row + x) * 3);
-      // panel 2: the mask
-      out.fill(mask[p] ? 255 : 0, (row + size + x) * 3, (row + size + x) * 3 + 3);
-      // panel 3: the map over the image, mask outline on top
-      const o = (row + 2 * size + x) * 3;
-      if (isEdge(y, x)) {
-        out.set([0, 255, 0], o);
-        continue;
-      }
-      const c = turbo((map[p] - lo) / span);
-      for (let k = 0; k < 3; k++) out[o + k] = Math.round((1 - alpha) * rgb[src + k] + alpha * c[k]);
+      if (!region[p]) continue;
+      if (x === 0 || y === 0 || x === size - 1 || y === size - 1) out[p] = 1;
+      else if (!region[p - 1] || !region[p + 1] || !region[p - size] || !region[p + size]) out[p] = 1;
     }
-  }
   return out;
 }
 
-export async function heatmapPanelPng(input: HeatmapPanelInput): Promise<Buffer> {
-  return encodePng({ data: heatmapPanel(input), width: 3 * input.size, height: input.size, channels: 3 });
+export function heatmapRasters({
+  image,
+  mask,
+  map,
+  size,
+  range,
+  threshold,
+  alpha = 0.5,
+}: HeatmapPanelInput): HeatmapRasters {
+  const rgb = denormalizeToRgb8(image, size, size);
+  const pixels = size * size;
+  const truthEdge = outlineOf(mask, size);
+  const truth = new Uint8Array(pixels * 3);
+  const overlay = new Uint8Array(pixels * 3);
+  const [lo, hi] = range;
+  const span = hi > lo ? hi - lo : 1;
+  for (let p = 0; p < pixels; p++) {
+    truth.fill(mask[p] ? 255 : 0, p * 3, p * 3 + 3);
+    const c = truthEdge[p] ? GREEN : turbo((map[p] - lo) / span);
+    const a = truthEdge[p] ? 1 : alpha;
+    for (let k = 0; k < 3; k++) overlay[p * 3 + k] = Math.round((1 - a) * rgb[p * 3 + k] + a * c[k]);
+  }
+  if (threshold === undefined) return { image: rgb, truth, overlay };
+  const predicted = Uint8Array.from(map, (v) => (v > threshold ? 1 : 0));
+  const predictedEdge = outlineOf(predicted, size);
+  const segmentation = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    for (let k = 0; k < 3; k++) {
+      const base = predicted[p] ? 0.65 * rgb[p * 3 + k] + 0.35 * RED[k] : rgb[p * 3 + k];
+      segmentation[p * 3 + k] = Math.round(predictedEdge[p] ? RED[k] : truthEdge[p] ? GREEN[k] : base);
+    }
+  }
+  return { image: rgb, truth, overlay, segmentation };
+}
+
+/**
+ * Rasters [size, size, 3] side by side as one RGB image [size, n·size, 3]: the `predict`
+ * command's panels, which have no ground truth and no titles, so no chart is needed.
+ */
+export function sideBySide(rasters: Uint8Array[], size: number): Uint8Array {
+  const n = rasters.length;
+  const out = new Uint8Array(size * n * size * 3);
+  for (let y = 0; y < size; y++)
+    rasters.forEach((r, k) => out.set(r.subarray(y * size * 3, (y + 1) * size * 3), (y * n * size + k * size) * 3));
+  return out;
 }

@@ -1,13 +1,14 @@
 /**
  * One run from config to numbers and pictures: CFA (or CFA++, `cfa.ensemble`) on one category,
- * then the metrics, the result JSON, per-image scores, heatmap panels, and the trained model
+ * then the metrics, the result JSON, per-image scores, the run's pictures (`cell-plots.ts`: ROC and
+ * PRO curves, the feature space before / after adaptation, heatmap panels) and the trained model
  * (`model.bundle`: the bundle in `model/`; `model.mlflow`: the ONNX export as an MLflow Model in
  * `mlflow-model/`). Used by `train-eval`, by every sweep cell and by queue workers alike.
  */
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { describeEngine } from '@cfa/tensor-runtime';
-import { ensureSyntheticDataset, writePngAtomic } from '@cfa/data';
+import { ensureSyntheticDataset } from '@cfa/data';
 import {
   type CategoryRun,
   type EmbeddingCache,
@@ -22,7 +23,7 @@ import {
 } from '@cfa/cfa';
 import { computeAnomalyMetrics } from '@cfa/metrics';
 import { checkOutputFolder, writeFileAtomic } from '@cfa/io';
-import { heatmapPanel } from '../report/heatmap-panel';
+import { writeCellPlots } from '../report/cell-plots';
 import { MLFLOW_MODEL_DIR, writeMlflowModel } from '../export/mlflow-model';
 import { DEFAULT_SYNTHETIC_ROOT, type RunConfig } from './run-config';
 
@@ -79,7 +80,13 @@ export interface CellResult {
   /** The primary model's epochs (CFA++: the companion's are in `ensemble.companion.history`). */
   history: EpochRecord[];
   /** CFA++: summed over both models; the throughput counts both views. */
-  timings: CategoryRun['timings'] & { totalSeconds: number; throughputImagesPerSecond: number };
+  timings: CategoryRun['timings'] & {
+    totalSeconds: number;
+    /** Test images / (embedding + scoring) seconds: the backbone is in it only when the feature cache was cold. */
+    throughputImagesPerSecond: number;
+    /** Test images / scoring seconds (descriptor, distances, map): what compression changes (Table 6). */
+    scoreThroughputImagesPerSecond: number;
+  };
   cache: CategoryRun['cache'];
   perImage: { id: string; label: number; score: number }[];
   /** CFA++ only: the two views whose maps were averaged, and the companion model. */
@@ -93,7 +100,7 @@ export interface CellResult {
 export interface RunCellOptions {
   config: RunConfig;
   engine: EngineSelection;
-  /** Folder for result.json, scores.csv, heatmaps/ (skipped when absent). */
+  /** Folder for result.json, scores.csv, plots/ and heatmaps/ (skipped when absent). */
   outDir?: string;
   cache?: EmbeddingCache;
   onProgress?: (event: RunProgress) => void;
@@ -154,22 +161,6 @@ export function bestOnTest(epochs: { epoch: number; metrics: EvaluationMetrics }
   return { metrics, epochOf };
 }
 
-/** Test images chosen for pictures: the most and least anomalous by score, defects first. */
-function heatmapChoice(run: CategoryRun, count: number): number[] {
-  const order = run.prediction.ids
-    .map((_, i) => i)
-    .sort((a, b) => run.prediction.imageScores[b] - run.prediction.imageScores[a]);
-  const defects = order.filter((i) => run.test[i].ref.label === 1);
-  const good = order.filter((i) => run.test[i].ref.label === 0);
-  const picked = new Set<number>();
-  const want = Math.min(count, order.length);
-  for (let k = 0; picked.size < want && k < order.length; k++) {
-    if (defects[k] !== undefined && picked.size < want) picked.add(defects[k]);
-    if (good[k] !== undefined && picked.size < want) picked.add(good[k]);
-  }
-  return [...picked];
-}
-
 export async function runCell(options: RunCellOptions): Promise<CellResult> {
   const { config, engine, outDir, log = () => undefined } = options;
   const start = performance.now();
@@ -177,11 +168,15 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
   if (outDir) await checkOutputFolder(outDir, '--out');
   const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
   if (!config.dataset.root) {
-    const ensured = await ensureSyntheticDataset({ root: dataRoot });
+    // only this cell's category: a sweep over two categories need not draw all fifteen
+    const category = config.dataset.category;
+    const ensured = await ensureSyntheticDataset({ root: dataRoot, categories: [category] });
+    for (const r of ensured.regenerated)
+      log(`${join(dataRoot, r.category)} was written by synthetic generator version ${r.fromVersion}: regenerated`);
     log(
       ensured.generated
-        ? `generated the embedded synthetic dataset in ${dataRoot}`
-        : `using the embedded synthetic dataset in ${dataRoot}`,
+        ? `generated the embedded synthetic category ${category} in ${dataRoot}`
+        : `using the embedded synthetic category ${category} in ${dataRoot}`,
     );
   }
   const epochs: { epoch: number; metrics: EvaluationMetrics }[] = [];
@@ -237,6 +232,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
       ...run.timings,
       totalSeconds,
       throughputImagesPerSecond: n / (run.timings.embedTestSeconds + run.timings.predictSeconds),
+      scoreThroughputImagesPerSecond: n / run.timings.predictSeconds,
     },
     cache: run.cache,
     perImage: run.test.map((s, i) => ({ id: s.ref.id, label: s.ref.label, score: run.prediction.imageScores[i] })),
@@ -268,39 +264,23 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
       result.savedModel.mlflowModel = MLFLOW_MODEL_DIR;
       options.onMlflowModel?.(written.loggedModel);
     }
-    await writeOutputs(outDir, result, run, config.heatmaps);
+    const { masks } = groundTruth(run.test, run.prediction.size);
+    await writeOutputs(outDir, result, run, { masks, labels, engine, log });
   }
   return result;
 }
 
 /**
- * Heatmaps first, then scores.csv, then result.json, each written atomically: a folder holding
+ * Pictures first, then scores.csv, then result.json, each written atomically: a folder holding
  * result.json is complete, and no file in it is ever half-written.
  */
-async function writeOutputs(outDir: string, result: CellResult, run: CategoryRun, heatmaps: number): Promise<void> {
-  const { maps, size } = run.prediction;
-  let lo = Infinity,
-    hi = -Infinity;
-  for (const v of maps) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  for (const i of heatmapChoice(run, heatmaps)) {
-    const sample = run.test[i];
-    const data = heatmapPanel({
-      image: sample.image,
-      mask: sample.mask,
-      map: maps.subarray(i * size * size, (i + 1) * size * size),
-      size,
-      range: [lo, hi],
-    });
-    await writePngAtomic(join(outDir, 'heatmaps', `${sample.ref.id.replaceAll('/', '_')}.png`), {
-      data,
-      width: 3 * size,
-      height: size,
-      channels: 3,
-    });
-  }
+async function writeOutputs(
+  outDir: string,
+  result: CellResult,
+  run: CategoryRun,
+  options: { masks: Uint8Array; labels: Uint8Array; engine: EngineSelection; log: (line: string) => void },
+): Promise<void> {
+  await writeCellPlots({ outDir, run, config: result.config, metrics: result.metrics, ...options });
   const csv = ['id,label,score', ...result.perImage.map((p) => `${p.id},${p.label},${p.score}`)].join('\n');
   await writeFileAtomic(join(outDir, 'scores.csv'), `${csv}\n`);
   await writeFileAtomic(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -1,13 +1,18 @@
 /**
- * After the cells: the comparison table from the child runs (printed, and logged on the parent
- * run as markdown and JSON), which code each number came from (a note under the table, the
- * `provenance` list in comparison.json, the parent's `cfa.code.hashes`), and the parent's final
- * status.
+ * After the cells: the comparison table from the child runs — printed, written to the sweep's
+ * folder and logged on the parent run as markdown (with its legend), CSV (tidy, and one line per
+ * cell run) and JSON — the per-category bar charts (`plots/<metric>-by-category.png`), which code
+ * each number came from (a note under the table, the `provenance` list in comparison.json, the
+ * parent's `cfa.code.hashes`), and the parent's final status.
  */
-import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '@cfa/io';
 import type { TrackingStore } from '@cfa/tracking';
+import { aggregateCells } from '../report/aggregate-cells';
+import { categoryBarsSpec } from '../report/category-bars';
 import { comparisonTable, type ComparisonTable } from '../report/comparison-table';
+import { METRIC_COLUMNS } from '../report/metric-columns';
+import { chartPng } from '../report/render-chart';
 import type { LoadedSweep } from './load-sweep';
 import { comparisonRows, PARENT_TAGS, type Provenance, type SweepParent } from './sweep-runs';
 
@@ -32,25 +37,62 @@ export function provenanceNote(provenance: Provenance[], current: string): strin
   return `Code: numbers from ${byHash.size} code versions (resumed with --resume any-code):\n${lines.join('\n')}`;
 }
 
+export interface FinishedSweep extends ComparisonTable {
+  /** Which code computed the numbers (`provenanceNote`). */
+  note: string;
+  /** Files written under the sweep's folder (and logged on the parent run). */
+  artifacts: string[];
+}
+
 export async function finishSweep(
   store: TrackingStore,
   loaded: LoadedSweep,
   parent: SweepParent,
   outRoot: string,
-): Promise<ComparisonTable & { note: string }> {
+  log: (line: string) => void = () => undefined,
+): Promise<FinishedSweep> {
+  const { sweep } = loaded;
   const { rows, provenance } = await comparisonRows(store, loaded, parent);
-  const table = comparisonTable({ rows, report: loaded.sweep.report });
-  const header = `# ${loaded.sweep.name}: ${loaded.sweep.reproduces}\n\nMeans over categories and seeds; paper numbers (ImageNet weights, MVTec AD) beside ours.\n\n`;
+  const table = comparisonTable({ rows, report: sweep.report, axes: sweep.axes });
   const note = provenanceNote(provenance, parent.codeHash);
-  const markdown = `${header}${table.markdown}\n\n${note}\n`;
-  await mkdir(outRoot, { recursive: true });
-  await writeFile(join(outRoot, 'comparison.md'), markdown);
-  await store.logArtifact(parent.parentRunId, 'comparison.md', markdown);
-  await store.logArtifact(
-    parent.parentRunId,
-    'comparison.json',
-    `${JSON.stringify({ rows, table: table.records, provenance }, null, 2)}\n`,
+  const files = new Map<string, string | Uint8Array>();
+  files.set(
+    'comparison.md',
+    `# ${sweep.name}: ${sweep.reproduces}\n\n${table.markdown}\n\n${table.legend.map((l) => `- ${l}`).join('\n')}\n\n${note}\n`,
   );
+  files.set('comparison.csv', table.csv);
+  files.set('cells.csv', table.cellsCsv);
+  files.set('comparison.json', `${JSON.stringify({ rows, table: table.records, provenance }, null, 2)}\n`);
+  const categories = [...new Set(rows.map((r) => r.category))];
+  const stats = aggregateCells({
+    rows,
+    metrics: sweep.report.metrics,
+    rowAxis: sweep.report.rows,
+    colAxis: sweep.report.columns,
+    perCategory: true,
+  });
+  for (const metric of sweep.report.metrics) {
+    if (!stats.some((s) => s.metric === metric)) continue;
+    const file = `plots/${metric}-by-category.png`;
+    try {
+      const spec = categoryBarsSpec({
+        stats,
+        metric,
+        categories,
+        rowAxis: sweep.report.rows,
+        colAxis: sweep.report.columns,
+        axes: sweep.axes,
+        title: `${sweep.name}: ${METRIC_COLUMNS[metric].label} per category`,
+      });
+      files.set(file, await chartPng(spec));
+    } catch (error) {
+      log(`could not draw ${file}: ${(error as Error).message}`);
+    }
+  }
+  for (const [file, content] of files) {
+    await writeFileAtomic(join(outRoot, file), content);
+    await store.logArtifact(parent.parentRunId, file, content);
+  }
   await store.logBatch(parent.parentRunId, {
     tags: [
       { key: 'cfa.failed_cells', value: String(table.failed) },
@@ -63,5 +105,5 @@ export async function finishSweep(
     status: table.missing ? 'RUNNING' : 'FINISHED',
     endTime: Date.now(),
   });
-  return { ...table, note };
+  return { ...table, note, artifacts: [...files.keys()] };
 }

@@ -4,7 +4,7 @@
  * config fields. Nothing runs and nothing is logged until this succeeds.
  */
 import { basename } from 'node:path';
-import { listCategories, SYNTHETIC_CATEGORIES } from '@cfa/data';
+import { ALL_SYNTHETIC_CATEGORIES, listCategories, SYNTHETIC_SETS } from '@cfa/data';
 import { readConfigFile } from '../run/config-file';
 import { CfaConfigSchema } from '@cfa/cfa';
 import {
@@ -75,7 +75,9 @@ export async function loadSweep(file: string, overrides: SweepOverrides = {}): P
         problems.push({ path: 'dataRoot', message: e.message });
         return [] as string[];
       })
-    : SYNTHETIC_CATEGORIES.map((c) => c.name);
+    : ALL_SYNTHETIC_CATEGORIES.map((c) => c.name);
+  // on the embedded dataset "all" is the default (standard) set; classic categories by name only
+  if (!dataRoot && input.categories === 'all') input.categories = [...SYNTHETIC_SETS.standard];
   const parsed = SweepSchema.safeParse(input);
   if (!parsed.success) {
     // report the structural problems together with what the config itself would reject

@@ -77,14 +77,23 @@ describe('local sweep executor', () => {
     expect(trained.data.metrics.image_auroc.value).toBeGreaterThan(0);
     const artifacts = (await store.listArtifacts(trained.info.runId)).map((a) => a.path);
     expect(artifacts).toEqual(
-      expect.arrayContaining(['heatmaps', 'result.json', 'scores.csv', 'model', 'mlflow-model']),
+      expect.arrayContaining(['heatmaps', 'plots', 'result.json', 'scores.csv', 'model', 'mlflow-model']),
     );
+    expect((await store.listArtifacts(trained.info.runId, 'plots')).map((a) => a.path).sort()).toEqual([
+      'plots/feature-space.png',
+      'plots/pro.png',
+      'plots/roc.png',
+    ]);
     const parentRun = await store.getRun(first.parent.parentRunId);
     expect(parentRun.info.status).toBe('FINISHED');
     expect((await store.listArtifacts(first.parent.parentRunId)).map((a) => a.path)).toEqual(
-      expect.arrayContaining(['comparison.md', 'comparison.json', 'sweep']),
+      expect.arrayContaining(['comparison.md', 'comparison.csv', 'cells.csv', 'comparison.json', 'plots', 'sweep']),
     );
-    expect(first.table.records.map((r) => [r['loss.terms'], r.group])).toEqual([
+    expect((await store.listArtifacts(first.parent.parentRunId, 'plots')).map((a) => a.path).sort()).toEqual([
+      'plots/imageAuroc-by-category.png',
+      'plots/pixelAuroc-by-category.png',
+    ]);
+    expect(first.table.records.filter((r) => r.metric === 'imageAuroc').map((r) => [r.row, r.group])).toEqual([
       ['none', 'textures'],
       ['none', 'objects'],
       ['none', 'all'],
@@ -193,7 +202,7 @@ describe('local sweep executor', () => {
   it("an ensemble axis [none, cfa++]: CFA++ cells are tagged, log the companion's epochs apart from the primary's, and meet the paper numbers in the table", async () => {
     const store = new FileTrackingStore(join(dir, 'mlruns-ensemble'));
     const file = await tinySweep({
-      base: { ...TINY_BASE, training: { epochs: 2 } },
+      base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 2 } },
       categories: ['disc'],
       axes: [{ grid: { ensemble: ['none', 'cfa++'] } }],
       report: {
@@ -225,12 +234,15 @@ describe('local sweep executor', () => {
     expect(plus.data.metrics.companion_radius.value).toBeGreaterThan(0);
     for (const key of ['image_auroc', 'pixel_auroc', 'pixel_aupro'])
       expect(Number.isFinite(plus.data.metrics[key].value), key).toBe(true);
-    const all = table.records.find((r) => r.group === 'all')!;
-    expect(all).toMatchObject({ 'none/imageAuroc/paper': 99.3, 'cfa++/imageAuroc/paper': 99.5 });
-    expect(all['cfa++/imageAuroc']).toBe(plus.data.metrics.image_auroc.value);
-    expect(table.markdown).toContain(
-      '| none I-AUROC | none I-AUROC paper | none P-AUPRO | none P-AUPRO paper | cfa++ I-AUROC | cfa++ I-AUROC paper |',
+    const all = (col: string) =>
+      table.records.find((r) => r.group === 'all' && r.col === col && r.metric === 'imageAuroc')!;
+    expect(all('none').paper).toBe(99.3);
+    expect(all('cfa++')).toMatchObject({ paper: 99.5, seeds: 1, comparedTo: 'none' });
+    expect(all('cfa++').mean).toBeCloseTo(100 * plus.data.metrics.image_auroc.value, 10);
+    expect(table.markdown.split('\n')[0]).toMatch(
+      /^\| categories +\| CFA I-AUROC \| CFA P-AUPRO \| CFA\+\+ I-AUROC \| CFA\+\+ P-AUPRO \|$/,
     );
+    expect(table.markdown).toMatch(/\| paper +\| +99\.3 \| +\| +99\.5 \| +\|/);
   });
 
   it('logs the same structure to an MLflow server through REST (fake server)', async () => {

@@ -15,6 +15,7 @@
  */
 import { z } from 'zod';
 import { ModelOutputSchema } from '../run/run-config';
+import { METRIC_NAMES } from '../report/metric-columns';
 
 const AxisValue = z.union([z.string(), z.number(), z.boolean()]);
 /** `config.path: [values…]`; at least one value per axis. */
@@ -25,16 +26,8 @@ export const AxisSchema = z.union([
   z.strictObject({ zip: AxisMap.refine((m) => Object.keys(m).length > 0, 'a zip needs at least one field') }),
 ]);
 
-export const MetricNameSchema = z.enum([
-  'imageAuroc',
-  'pixelAuroc',
-  'pixelAupro',
-  'pixelProReference',
-  'imageF1Max',
-  'pixelF1Max',
-  'throughput',
-  'trainSeconds',
-]);
+/** The metrics a table can show: the keys of `METRIC_COLUMNS` (one line there adds one). */
+export const MetricNameSchema = z.enum(METRIC_NAMES);
 
 export const ReportSchema = z.strictObject({
   /** Config path whose values make the rows (e.g. `backbone.name`). */
@@ -42,6 +35,13 @@ export const ReportSchema = z.strictObject({
   /** Config path whose values make the column groups (e.g. `loss.terms`). */
   columns: z.string().optional(),
   metrics: z.array(MetricNameSchema).min(1).default(['imageAuroc', 'pixelAuroc']),
+  /** One row per category before the textures / objects / all means (paper Table 4's layout). */
+  perCategory: z.boolean().default(false),
+  /**
+   * What `≈` compares each cell with: the previous column (or row, without a column axis), or the
+   * first one (a baseline, as γ = 1 in the compression sweep).
+   */
+  compare: z.enum(['previous', 'first']).default('previous'),
   /**
    * The paper's numbers: row value → column value → metric → number ("-" as the key when there is
    * no row/column axis).
@@ -75,4 +75,4 @@ export const SweepSchema = z.strictObject({
 export type SweepInput = z.input<typeof SweepSchema>;
 export type Sweep = z.infer<typeof SweepSchema>;
 export type Axis = z.infer<typeof AxisSchema>;
-export type MetricName = z.infer<typeof MetricNameSchema>;
+export type { MetricName } from '../report/metric-columns';

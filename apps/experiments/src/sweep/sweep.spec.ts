@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { SYNTHETIC_CATEGORIES } from '@cfa/data';
 import { RunConfigSchema } from '../run/run-config';
 import { cellKey, SweepError } from './expand-sweep';
 import { loadSweep } from './load-sweep';
@@ -113,7 +114,7 @@ describe('loadSweep', () => {
       const categories = new Set(
         run.stdout.split('\n').flatMap((l) => /^ {2}[0-9a-f]{16} {2}(\S+)/.exec(l)?.[1] ?? []),
       );
-      expect([...categories].sort(), name).toEqual(['disc', 'marble', 'nut', 'weave']);
+      expect([...categories].sort(), name).toEqual(SYNTHETIC_CATEGORIES.map((c) => c.name).sort());
     }
   });
 
@@ -124,17 +125,21 @@ describe('loadSweep', () => {
     const args = ['--data-root', root, '--categories', 'all', '--epochs', '30', '--weights', 'resnet18-f37072fd.pth'];
     const run = await runCfaInProcess(['sweep', file, ...args, '--dry-run']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^ablation-loss: .*\n18 cells/);
+    expect(run.stdout).toMatch(/^ablation-loss — .*\nsweep key [0-9a-f]{16}; 54 cells = 3 categories × 3 seeds/);
+    expect(run.stdout).toMatch(/^epochs +30$/m);
     expect(run.stdout).toMatch(/ carpet backbone\.name=wide_resnet50_2 loss\.terms=att\+rep seed=0/);
   });
 
   it('every shipped sweep file is valid', async () => {
-    for (const name of ['ablation-loss', 'compression-sweep', 'backbone-sweep', 'rd-mvtec', 'main-table']) {
-      const { cells, sweep } = await loadSweep(
-        new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname,
-      );
+    const dir = new URL('../../../../experiments/', import.meta.url).pathname;
+    const names = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
+    expect(names).toEqual(
+      expect.arrayContaining(['ablation-loss', 'compression-sweep', 'backbone-sweep', 'rd-mvtec', 'main-table']),
+    );
+    for (const name of names) {
+      const { cells, sweep } = await loadSweep(join(dir, `${name}.yaml`));
       expect(cells.length, name).toBeGreaterThan(0);
-      expect(sweep.reproduces, name).toMatch(/^Table \d/);
+      expect(sweep.reproduces, name).toMatch(/^Tables? \d|^embedded default: /);
       // the paper's numbers sit beside a row and a column that the sweep runs
       const values = (axis?: string) => new Set(cells.map((c) => (axis ? String(c.assignments[axis]) : '-')));
       const rows = values(sweep.report.rows),
@@ -151,10 +156,12 @@ describe('loadSweep', () => {
     const load = async (name: string) =>
       loadSweep(new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname);
     const rd = await load('rd-mvtec');
+    // CFA++ on the standard view beside RD-MVTec: the unaligned-data penalty reads across a row
     expect(new Set(rd.cells.map((c) => `${c.config.cfa.view.kind} ${c.config.cfa.ensemble}`))).toEqual(
-      new Set(['rd-mvtec none', 'rd-mvtec cfa++']),
+      new Set(['center-crop cfa++', 'rd-mvtec cfa++']),
     );
-    expect(Object.keys(rd.sweep.report.paper.resnet18)).toEqual(['cfa++']);
+    // the paper's PRO column is the reference code's pro_auc_pxl: our P-PRO (ref)
+    expect(rd.sweep.report.paper.resnet18['rd-mvtec']).toEqual({ imageAuroc: 96.5, pixelProReference: 81.8 });
     const main = await load('main-table');
     expect(main.sweep.report.paper['-']).toEqual({
       none: { imageAuroc: 99.3, pixelAuroc: 98.2 },

@@ -104,6 +104,7 @@ export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric
       (Object.keys(EVALUATION_METRIC_KEYS) as (keyof CellMetrics)[]).map((k) => [EVALUATION_METRIC_KEYS[k], m[k]]),
     ),
     throughput_img_s: t.throughputImagesPerSecond,
+    score_throughput_img_s: t.scoreThroughputImagesPerSecond,
     train_seconds: t.trainSeconds,
     bank_seconds: t.bankSeconds,
     embed_seconds: t.embedTrainSeconds + t.embedTestSeconds,

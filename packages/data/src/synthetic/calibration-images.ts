@@ -1,7 +1,9 @@
 /**
- * A fixed, category-independent set of normal synthetic images (every category, in turn), already
- * ImageNet-normalised: what a seeded random-init backbone estimates its BatchNorm statistics on, so
- * that its activations are normalised like a trained network's instead of growing layer by layer.
+ * A fixed, category-independent set of normal synthetic images (the classic set's categories, in
+ * turn), already ImageNet-normalised: what a seeded random-init backbone estimates its BatchNorm
+ * statistics on, so that its activations are normalised like a trained network's instead of
+ * growing layer by layer. The classic set stays the source when the default dataset changes, so a
+ * random-init backbone (and every cached feature and committed fixture of it) stays the same.
  *
  * @example
  * ```ts
@@ -10,7 +12,7 @@
  */
 import { createRng } from '@cfa/tensor-runtime';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess';
-import { SYNTHETIC_CATEGORY_DEFINITIONS } from './categories';
+import { CLASSIC_CATEGORIES } from './classic-categories';
 
 export function calibrationImages({
   count,
@@ -24,7 +26,7 @@ export function calibrationImages({
   const out = new Float32Array(count * size * size * 3);
   const rng = createRng(seed).fork('calibration');
   for (let i = 0; i < count; i++) {
-    const category = SYNTHETIC_CATEGORY_DEFINITIONS[i % SYNTHETIC_CATEGORY_DEFINITIONS.length];
+    const category = CLASSIC_CATEGORIES[i % CLASSIC_CATEGORIES.length];
     const { rgb } = category.render(rng.fork(i), size).canvas;
     for (let p = 0; p < rgb.length; p++)
       out[i * rgb.length + p] = (Math.min(1, Math.max(0, rgb[p])) - IMAGENET_MEAN[p % 3]) / IMAGENET_STD[p % 3];

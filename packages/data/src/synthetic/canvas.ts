@@ -138,3 +138,16 @@ export function countOn(mask: Uint8Array): number {
 export function toRgb8(canvas: Canvas): Uint8Array {
   return Uint8Array.from(canvas.rgb, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
 }
+
+/** Sets every pixel of the canvas to `colour(x, y, index)`. */
+export function paint(canvas: Canvas, colour: (x: number, y: number, i: number) => [number, number, number]): void {
+  const { size, rgb } = canvas;
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const i = y * size + x;
+      const [r, g, b] = colour(x, y, i);
+      rgb[i * 3] = r;
+      rgb[i * 3 + 1] = g;
+      rgb[i * 3 + 2] = b;
+    }
+}

@@ -1,11 +1,11 @@
 /**
- * Defects drawn onto a normal image with their exact masks: the mask is exactly the set of pixels
+ * The classic set's defects, drawn onto a normal image with their exact masks: the mask is exactly the set of pixels
  * the defect changed. Object defects stay on the object; texture defects anywhere away from the
  * border.
  */
 import type { Rng } from '@cfa/tensor-runtime';
 import { countOn, ellipseMask, intersect, polylineMask, valueNoise } from './canvas';
-import type { DefectType, NormalImage } from './categories';
+import type { DefectType, NormalImage } from './category-types';
 
 /** A point inside `region`, at least `margin` pixels from the border. */
 function pointIn(rng: Rng, region: Uint8Array, size: number, margin: number): [number, number] {
@@ -135,13 +135,21 @@ function missing(image: NormalImage, rng: Rng): Uint8Array {
   return mask;
 }
 
-const DRAW: Record<DefectType, (image: NormalImage, rng: Rng) => Uint8Array> = { scratch, blob, stain, hole, missing };
+const DRAW: Partial<Record<DefectType, (image: NormalImage, rng: Rng) => Uint8Array>> = {
+  scratch,
+  blob,
+  stain,
+  hole,
+  missing,
+};
 
 /** Draws the defect; retries (new position) when it would be nearly empty. */
 export function drawDefect(image: NormalImage, type: DefectType, rng: Rng): Uint8Array {
   const snapshot = Float32Array.from(image.canvas.rgb);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const mask = DRAW[type](image, rng);
+    const draw = DRAW[type];
+    if (!draw) throw new Error(`synthetic: the classic set has no '${type}' defect`);
+    const mask = draw(image, rng);
     if (countOn(mask) >= 20) return mask;
     image.canvas.rgb.set(snapshot);
   }

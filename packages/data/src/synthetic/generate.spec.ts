@@ -6,17 +6,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { categoryKind, indexCategory, loadSamples } from '../mvtec';
 import { ViewSchema } from '../view';
-import { ensureSyntheticDataset, generateSyntheticDataset } from './generate';
+import { ensureSyntheticDataset, generateSyntheticDataset, SYNTHETIC_GENERATOR_VERSION } from './generate';
 
 const small = { imageSize: 64, trainCount: 3, testGoodCount: 2, testDefectCount: 4 };
 
-async function digest(dir: string): Promise<string> {
+/** sha256 over every file (or only those matching) under `dir`, with their relative paths. */
+async function digest(dir: string, only?: RegExp, read: (file: string) => Promise<Buffer> = readFile): Promise<string> {
   const h = createHash('sha256');
   const walk = async (d: string): Promise<void> => {
     for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else h.update(e.name).update(await readFile(p));
+      else if (!only || only.test(e.name)) h.update(p.slice(dir.length)).update(await read(p));
     }
   };
   await walk(dir);
@@ -33,10 +34,9 @@ describe('synthetic dataset', () => {
     expect((await sharp(file).metadata()).channels).toBe(1);
   });
 
-  it('writes the MVTec layout for 2 textures and 2 objects; masks are non-empty exactly for defects', async () => {
+  it('the classic set, asked for by name, writes the MVTec layout for 2 textures and 2 objects; masks are non-empty exactly for defects', async () => {
     const root = await mkdtemp(join(tmpdir(), 'synth-'));
-    const result = await generateSyntheticDataset({ root, ...small });
-    expect(result.categories).toEqual(['weave', 'marble', 'disc', 'nut']);
+    const result = await generateSyntheticDataset({ root, ...small, categories: ['weave', 'marble', 'disc', 'nut'] });
     expect(await Promise.all(result.categories.map((c) => categoryKind(root, c)))).toEqual([
       'texture',
       'texture',
@@ -55,6 +55,21 @@ describe('synthetic dataset', () => {
         else expect(on).toBe(0);
       }
     }
+  });
+
+  it('the classic set renders as in generator version 1 (same image bytes, same mask pixels)', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'synth-'));
+    await generateSyntheticDataset({ root, ...small, categories: ['weave', 'marble', 'disc', 'nut'] });
+    // Measured on version 1's code with this config (all PNG bytes: fd6ac571…, commit 3f530fa). Masks
+    // are 1-channel PNGs since (MVTec's format), so they are compared by their decoded pixel values.
+    const { default: sharp } = await import('sharp');
+    const firstChannel = (file: string) => sharp(file).extractChannel(0).raw().toBuffer();
+    expect(await digest(root, /(?<!_mask)\.png$/)).toBe(
+      '9acea53d3324bda985783244163c8deda798daa5749c89cc7afecab18e6654d9',
+    );
+    expect(await digest(root, /_mask\.png$/, firstChannel)).toBe(
+      '94801a41368029b802adc0cc266df89fa092243ab58484876a5aff2664a9726c',
+    );
   });
 
   it('is deterministic: byte-identical for one seed, different for another', async () => {
@@ -83,7 +98,27 @@ describe('synthetic dataset', () => {
     expect(await readFile(join(root, 'nut', 'train', 'good', 'mine.png'), 'utf8')).toBe('user data');
     expect((await readdir(root)).filter((n) => n.startsWith('.tmp'))).toEqual([]);
     await expect(ensureSyntheticDataset({ root, categories: ['carpet'] })).rejects.toThrow(
-      /unknown synthetic category 'carpet'/,
+      /unknown synthetic category 'carpet': expected one of fleece, .* \(standard set\) or weave, marble, disc, nut \(classic set\)/,
+    );
+  });
+
+  it('regenerates a folder of an older generator version with the same config, and refuses one with another config', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'synth-'));
+    await ensureSyntheticDataset({ root, ...small, categories: ['disc'] });
+    const manifestPath = join(root, 'disc', 'manifest.json');
+    const current = JSON.parse(await readFile(manifestPath, 'utf8'));
+    await writeFile(manifestPath, JSON.stringify({ ...current, version: 1 }));
+    await writeFile(join(root, 'disc', 'train', 'good', '000.png'), 'stale');
+    const again = await ensureSyntheticDataset({ root, ...small, categories: ['disc'] });
+    expect(again.regenerated).toEqual([{ category: 'disc', fromVersion: 1 }]);
+    expect(JSON.parse(await readFile(manifestPath, 'utf8')).version).toBe(SYNTHETIC_GENERATOR_VERSION);
+    expect(await readFile(join(root, 'disc', 'train', 'good', '000.png'), 'utf8')).not.toBe('stale');
+    await writeFile(
+      manifestPath,
+      JSON.stringify({ ...current, version: 1, config: { ...current.config, trainCount: 9 } }),
+    );
+    await expect(ensureSyntheticDataset({ root, ...small, categories: ['disc'] })).rejects.toThrow(
+      /disc\/manifest\.json: holds a synthetic dataset of generator version 1 with a different config .*this is version 2/,
     );
   });
 

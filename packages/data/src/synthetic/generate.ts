@@ -4,8 +4,9 @@
  *
  * Each category is written into a temporary folder (`.tmp-<category>-<pid>`) and renamed into
  * place, so an interrupted generation never leaves a half category (the loader skips dot-folders,
- * and the next generation removes those whose process is gone), and an existing dataset with a
- * different config is never overwritten unless asked.
+ * and the next generation removes those whose process is gone). A folder written by an older
+ * generator version with the same config is regenerated (reported in `regenerated`); one with a
+ * different config, or without our manifest, is never overwritten unless asked.
  *
  * @example
  * ```ts
@@ -20,13 +21,18 @@ import { writeFileAtomic } from '@cfa/io';
 import { encodePng } from '../decode';
 import { DatasetError } from '../errors';
 import { toRgb8 } from './canvas';
-import { SYNTHETIC_CATEGORY_DEFINITIONS, type SyntheticCategory } from './categories';
-import { drawDefect } from './defects';
+import { SYNTHETIC_SETS, syntheticCategory } from './categories';
+import type { SyntheticCategory } from './category-types';
 
-export const SYNTHETIC_GENERATOR_VERSION = 1;
+/**
+ * 2: the standard set (15 categories, subtle defects) became the default; classic categories
+ * render as in version 1, but their folders are regenerated too (a new manifest).
+ */
+export const SYNTHETIC_GENERATOR_VERSION = 2;
 
 export const SyntheticConfigSchema = z.strictObject({
-  categories: z.array(z.string()).default(SYNTHETIC_CATEGORY_DEFINITIONS.map((c) => c.name)),
+  /** Category names of either set (`SYNTHETIC_SETS`); default the standard set. */
+  categories: z.array(z.string()).default([...SYNTHETIC_SETS.standard]),
   seed: z.number().int().nonnegative().default(0),
   imageSize: z.number().int().min(32).max(1024).default(256),
   trainCount: z.number().int().positive().default(40),
@@ -42,6 +48,8 @@ interface Manifest {
   version: number;
   category: string;
   kind: string;
+  description: string;
+  grayscale: boolean;
   config: Omit<SyntheticConfig, 'categories'>;
   defects: string[];
 }
@@ -53,6 +61,8 @@ function manifestFor(category: SyntheticCategory, config: SyntheticConfig): Mani
     version: SYNTHETIC_GENERATOR_VERSION,
     category: category.name,
     kind: category.kind,
+    description: category.description,
+    grayscale: category.grayscale,
     config: rest,
     defects: category.defects,
   };
@@ -64,15 +74,6 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
   } catch {
     return undefined;
   }
-}
-
-function definition(name: string): SyntheticCategory {
-  const def = SYNTHETIC_CATEGORY_DEFINITIONS.find((c) => c.name === name);
-  if (!def)
-    throw new Error(
-      `unknown synthetic category '${name}': expected one of ${SYNTHETIC_CATEGORY_DEFINITIONS.map((c) => c.name).join(', ')}`,
-    );
-  return def;
 }
 
 const pad = (i: number) => String(i).padStart(3, '0');
@@ -101,9 +102,7 @@ async function writeCategory(dir: string, category: SyntheticCategory, config: S
     await mkdir(join(dir, 'test', defect), { recursive: true });
     await mkdir(join(dir, 'ground_truth', defect), { recursive: true });
     for (let i = 0; i < perType; i++) {
-      const r = rng.fork(`test/${defect}/${i}`);
-      const image = category.render(r, size);
-      const mask = drawDefect(image, defect, r);
+      const { image, mask } = category.defective(rng.fork(`test/${defect}/${i}`), size, defect);
       await writeImage(join(dir, 'test', defect, `${pad(i)}.png`), toRgb8(image.canvas));
       const maskBytes = Uint8Array.from(mask, (v) => (v ? 255 : 0));
       await writeFileAtomic(
@@ -127,6 +126,8 @@ export interface GenerateResult {
   categories: string[];
   /** Categories written now (the others already matched). */
   written: string[];
+  /** Of those, the folders an older generator version had written (same config): replaced. */
+  regenerated: { category: string; fromVersion: number }[];
   generated: boolean;
 }
 
@@ -160,18 +161,27 @@ export async function ensureSyntheticDataset(options: GenerateOptions): Promise<
   const { root, overwrite = false, onProgress, ...rest } = options;
   const config = SyntheticConfigSchema.parse(rest);
   const written: string[] = [];
+  const regenerated: GenerateResult['regenerated'] = [];
   await mkdir(root, { recursive: true });
   await removeStaleTempFolders(root);
   for (const [k, name] of config.categories.entries()) {
-    const category = definition(name);
+    const category = syntheticCategory(name);
     const dir = join(root, name);
     const existing = await readManifest(dir);
     const wanted = manifestFor(category, config);
     if (existing && JSON.stringify(existing) === JSON.stringify(wanted)) continue;
-    if (existing && !overwrite) {
+    // a folder of an older generator with the same config is our own output, never the user's:
+    // it is regenerated (and reported), since its images are not what this version draws
+    const outdated =
+      existing?.generator === 'cfa-synthetic' &&
+      existing.version !== SYNTHETIC_GENERATOR_VERSION &&
+      JSON.stringify(existing.config) === JSON.stringify(wanted.config);
+    if (existing && !overwrite && !outdated) {
       throw new DatasetError(
         join(dir, 'manifest.json'),
-        `holds a synthetic dataset generated with a different config (${JSON.stringify(existing.config)}); pass overwrite to replace it, or use another root`,
+        existing.version === SYNTHETIC_GENERATOR_VERSION
+          ? `holds a synthetic dataset generated with a different config (${JSON.stringify(existing.config)}); pass overwrite to replace it, or use another root`
+          : `holds a synthetic dataset of generator version ${existing.version ?? '?'} with a different config (${JSON.stringify(existing.config)}); this is version ${SYNTHETIC_GENERATOR_VERSION}: pass overwrite to replace it, or use another root`,
       );
     }
     if (
@@ -197,9 +207,10 @@ export async function ensureSyntheticDataset(options: GenerateOptions): Promise<
       throw error;
     }
     written.push(name);
+    if (outdated) regenerated.push({ category: name, fromVersion: existing.version });
     onProgress?.(name, k + 1, config.categories.length);
   }
-  return { root, categories: config.categories, written, generated: written.length > 0 };
+  return { root, categories: config.categories, written, regenerated, generated: written.length > 0 };
 }
 
 /** Always writes (replacing what is there): for tools and tests. */
