@@ -4,22 +4,18 @@
  * (`--format mlflow`: MLmodel with the onnx and python_function flavors, requirements).
  */
 import { Command, Option } from 'commander';
-import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { buildOnnxModel, loadModel } from '@cfa/cfa';
 import { writeFileAtomic } from '@cfa/io';
-import { addEngineOptions } from './common-options';
+import { addEngineOptions, engineFromOptions, type EngineOptions } from './common-options';
 import { createLogger } from './logger';
 import { resolveModelDir } from '../predict/predict-folder';
 import { writeMlflowModel } from '../export/mlflow-model';
 
-interface ExportOptions {
+interface ExportOptions extends EngineOptions {
   model: string;
   format: 'onnx' | 'mlflow';
   out: string;
   weights?: string;
-  engine: string;
-  backend?: string;
-  threads?: number;
 }
 
 export function exportCommand(): Command {
@@ -37,12 +33,7 @@ export function exportCommand(): Command {
   return command.action(async (options: ExportOptions) => {
     const log = createLogger();
     // the model is only read here (weights, bank, backbone); the engine builds the random-init backbone
-    const engine = await selectEngine({
-      requested: options.engine,
-      tfBackend: options.backend,
-      threads: options.threads,
-    });
-    log.info(describeEngine(engine));
+    const engine = await engineFromOptions(options, log);
     const dir = await resolveModelDir(options.model);
     const { model } = await loadModel(dir, { engine, weightsPath: options.weights });
     const onnx = options.format === 'onnx' ? buildOnnxModel(model) : (await writeMlflowModel(options.out, model)).onnx;

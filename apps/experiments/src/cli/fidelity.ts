@@ -10,11 +10,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { MemoryEmbeddingCache } from '@cfa/cfa';
 import { parse as parseYaml } from 'yaml';
 import { createLogger, createPhaseProgress } from './logger';
-import { addEngineOptions } from './common-options';
+import { addEngineOptions, engineFromOptions, type EngineOptions, timestampedRunDir } from './common-options';
 import { RunConfigSchema } from '../run/run-config';
 import { runCell } from '../run/run-cell';
 import { formatConfigError } from '../run/config-errors';
@@ -28,15 +27,12 @@ import {
 import { prepareFidelityInputs } from '../fidelity/fidelity-inputs';
 import { allAgree, compareEpochs, fidelityTable, SIGNIFICANCE } from '../fidelity/fidelity-report';
 
-interface FidelityOptions {
+interface FidelityOptions extends EngineOptions {
   setup: string;
   prepare?: boolean;
   seeds?: string;
   out?: string;
   markdown?: string;
-  engine: string;
-  backend?: string;
-  threads?: number;
 }
 
 class FidelityInputError extends Error {}
@@ -117,14 +113,8 @@ export function fidelityCommand(): Command {
         );
       }
       const seeds = options.seeds ? options.seeds.split(',').map(Number) : setup.seeds;
-      const engine = await selectEngine({
-        requested: options.engine,
-        tfBackend: options.backend,
-        threads: options.threads,
-      });
-      log.info(describeEngine(engine));
-      const outDir =
-        options.out ?? join('runs', 'fidelity', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
+      const engine = await engineFromOptions(options, log);
+      const outDir = options.out ?? timestampedRunDir('fidelity');
       const cache = new MemoryEmbeddingCache(); // float32 features, computed once for every seed
       const ours: FidelityEpoch[][] = [];
       for (const seed of seeds) {

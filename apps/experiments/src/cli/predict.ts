@@ -4,14 +4,18 @@
  * folder (see predict/predict-folder.ts). Checks the model, its backbone weights and the inputs
  * before the long work; an error leaves nothing half-written in `--out`.
  */
-import { join } from 'node:path';
 import { Command } from 'commander';
-import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
-import { addEngineOptions, positiveInt } from './common-options';
+import {
+  addEngineOptions,
+  positiveInt,
+  engineFromOptions,
+  type EngineOptions,
+  timestampedRunDir,
+} from './common-options';
 import { createLogger, createPhaseProgress } from './logger';
 import { predictFolder } from '../predict/predict-folder';
 
-interface PredictOptions {
+interface PredictOptions extends EngineOptions {
   model: string;
   input: string;
   out?: string;
@@ -21,9 +25,6 @@ interface PredictOptions {
   chunk: number;
   heatmaps: boolean;
   json?: boolean;
-  engine: string;
-  backend?: string;
-  threads?: number;
 }
 
 function finiteNumber(value: string): number {
@@ -54,13 +55,8 @@ export function predictCommand(): Command {
   addEngineOptions(command);
   return command.action(async (options: PredictOptions) => {
     const log = createLogger();
-    const engine = await selectEngine({
-      requested: options.engine,
-      tfBackend: options.backend,
-      threads: options.threads,
-    });
-    log.info(describeEngine(engine));
-    const out = options.out ?? join('runs', 'predict', new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19));
+    const engine = await engineFromOptions(options, log);
+    const out = options.out ?? timestampedRunDir('predict');
     const progress = createPhaseProgress();
     const summary = await predictFolder({
       modelDir: options.model,

@@ -9,7 +9,6 @@
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/cfa';
 import { checkOutputFolder } from '@cfa/io';
 import {
@@ -20,7 +19,7 @@ import {
   type TrackingStore,
 } from '@cfa/tracking';
 import { ALL_SYNTHETIC_CATEGORIES, categoryKind } from '@cfa/data';
-import { addEngineOptions, nonNegativeInt } from './common-options';
+import { addEngineOptions, nonNegativeInt, engineFromOptions, type EngineOptions } from './common-options';
 import { addTrackingTimeoutOption, describeTracking, rerunCommand } from './tracking-options';
 import { createLogger, createPhaseProgress } from './logger';
 import { loadSweep, type SweepOverrides } from '../sweep/load-sweep';
@@ -34,7 +33,7 @@ import { sweepPlan } from '../report/sweep-plan';
 /** The sweep's exit codes (see the file header). */
 export const EXIT = { ok: 0, failed: 1, badSweepFile: 2, spoolLeft: 3 } as const;
 
-export interface SweepCliOptions {
+export interface SweepCliOptions extends EngineOptions {
   dryRun?: boolean;
   dataRoot?: string;
   categories?: string;
@@ -52,9 +51,6 @@ export interface SweepCliOptions {
   resume: ResumePolicy;
   fresh?: boolean;
   redis?: string;
-  engine: string;
-  backend?: string;
-  threads?: number;
 }
 
 const list = (v?: string) =>
@@ -203,12 +199,7 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     });
     failedCount = outcome.failed.length;
   } else {
-    const engine = await selectEngine({
-      requested: options.engine,
-      tfBackend: options.backend,
-      threads: options.threads,
-    });
-    log.info(describeEngine(engine));
+    const engine = await engineFromOptions(options, log);
     const progress = createPhaseProgress();
     const outcome = await runSweepLocally({
       store,

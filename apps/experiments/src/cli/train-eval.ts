@@ -7,14 +7,19 @@
  * MLflow Model in the server's Model Registry. Without `--data-root` it runs on the embedded
  * synthetic dataset (generated on first use) with a seeded random-init backbone.
  */
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache, type EpochRecord } from '@cfa/cfa';
 import { createTrackingStore, ModelRegistryClient, registerModelVersion } from '@cfa/tracking';
 import { checkOutputFolder } from '@cfa/io';
 import { createLogger, createPhaseProgress } from './logger';
-import { addEngineOptions, nonNegativeInt, positiveNumber } from './common-options';
+import {
+  addEngineOptions,
+  nonNegativeInt,
+  positiveNumber,
+  engineFromOptions,
+  type EngineOptions,
+  timestampedRunDir,
+} from './common-options';
 import type { RunProgress } from '@cfa/cfa';
 import { type RunConfigInput, RunConfigSchema } from '../run/run-config';
 import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
@@ -26,7 +31,7 @@ import { formatTable, percent } from '../report/text-table';
 import { readConfigFile } from '../run/config-file';
 import { formatConfigError } from '../run/config-errors';
 
-interface TrainEvalOptions {
+interface TrainEvalOptions extends EngineOptions {
   config?: string;
   dataRoot?: string;
   category?: string;
@@ -47,9 +52,6 @@ interface TrainEvalOptions {
   heatmaps?: number;
   out?: string;
   featureCache?: string;
-  engine: string;
-  backend?: string;
-  threads?: number;
   json?: boolean;
   holdout?: number;
   tracking: boolean;
@@ -213,12 +215,7 @@ export function trainEvalCommand(): Command {
         return;
       }
     }
-    const engine = await selectEngine({
-      requested: options.engine,
-      tfBackend: options.backend,
-      threads: options.threads,
-    });
-    log.info(describeEngine(engine));
+    const engine = await engineFromOptions(options, log);
     const weightsNote = config.cfa.backbone.weights
       ? `weights ${config.cfa.backbone.weights}`
       : `seeded random-init weights (seed ${config.cfa.seed}; not ImageNet: numbers are not the paper's)`;
@@ -226,13 +223,7 @@ export function trainEvalCommand(): Command {
     log.info(
       `${method}${config.cfa.backbone.name}, ${weightsNote}; category ${config.dataset.category}; ${config.cfa.training.epochs} epochs`,
     );
-    const outDir =
-      options.out ??
-      join(
-        'runs',
-        'train-eval',
-        `${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}-${config.dataset.category}`,
-      );
+    const outDir = options.out ?? timestampedRunDir('train-eval', config.dataset.category);
     if (options.featureCache) await checkOutputFolder(options.featureCache, '--feature-cache');
     const progress = createPhaseProgress();
     const epochProgress = (phase: string) => (e: EpochRecord) =>

@@ -5,22 +5,18 @@
  * machine's environment (`MLFLOW_TRACKING_USERNAME` / `_PASSWORD` / `_TOKEN`, …), never from the queue.
  */
 import { Command } from 'commander';
-import { describeEngine, selectEngine } from '@cfa/tensor-runtime';
-import { addEngineOptions, positiveInt } from './common-options';
+import { addEngineOptions, positiveInt, engineFromOptions, type EngineOptions } from './common-options';
 import { addTrackingTimeoutOption } from './tracking-options';
 import { createLogger } from './logger';
 import { startCellWorker } from '../queue/cell-worker';
 
-interface WorkerOptions {
+interface WorkerOptions extends EngineOptions {
   redis: string;
   concurrency: number;
   featureCache: string;
   trackingUri?: string;
   lockMs: number;
   trackingTimeoutS: number;
-  engine: string;
-  backend?: string;
-  threads?: number;
 }
 
 export function workerCommand(): Command {
@@ -43,12 +39,7 @@ export function workerCommand(): Command {
   addEngineOptions(command);
   return command.action(async (options: WorkerOptions) => {
     const log = createLogger();
-    const engine = await selectEngine({
-      requested: options.engine,
-      tfBackend: options.backend,
-      threads: options.threads,
-    });
-    log.info(describeEngine(engine));
+    const engine = await engineFromOptions(options, log);
     const worker = await startCellWorker({
       redisUrl: options.redis,
       concurrency: options.concurrency,
