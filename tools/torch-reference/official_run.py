@@ -95,16 +95,9 @@ def run_seed(official, args, seed, log):
     loss_fn = official.cfa.DSVDD(model, train_loader, args.cnn, args.gamma_c, args.gamma_d, device).to(device)
     optimizer = torch.optim.AdamW(params=[{"params": loss_fn.parameters()}], lr=1e-3, weight_decay=5e-4, amsgrad=True)
     metric = official.metric
-    epochs = []
-    for epoch in range(args.epochs):
-        start = time.perf_counter()
-        loss_fn.train()
-        for (x, _, _) in train_loader:
-            optimizer.zero_grad()
-            p = model(x.to(device))
-            loss, _ = loss_fn(p)
-            loss.backward()
-            optimizer.step()
+
+    def evaluate():
+        """The trainer's test phase: maps, upsample, gaussian_smooth, rescale, then its metrics."""
         loss_fn.eval()
         gt_list, gt_mask_list, heatmaps = [], [], None
         for x, y, mask in test_loader:
@@ -120,20 +113,36 @@ def run_seed(official, args, seed, log):
         scores = metric.rescale(heatmaps)
         _, _, image_auroc = metric.cal_img_roc(scores, gt_list)
         _, _, pixel_auroc = metric.cal_pxl_roc(gt_mask, scores)
-        aupro = mvtec_aupro(gt_mask[:, 0] > 0.5, scores)
-        pro_reference = metric.cal_pxl_pro(gt_mask.copy(), scores.copy())
-        record = {
-            "epoch": epoch + 1,
+        return {
             "imageAuroc": float(image_auroc),
             "pixelAuroc": float(pixel_auroc),
-            "pixelAupro": aupro,
-            "pixelProReference": float(pro_reference),
+            "pixelAupro": mvtec_aupro(gt_mask[:, 0] > 0.5, scores),
+            "pixelProReference": float(metric.cal_pxl_pro(gt_mask.copy(), scores.copy())),
             "radius": float(loss_fn.r.item()),
-            "seconds": time.perf_counter() - start,
         }
+
+    # before any step: the random-init descriptor against the bank (our `loss: none`); the test
+    # phase draws no random numbers, so the training that follows is unchanged
+    untrained = evaluate() if args.untrained else None
+    if untrained:
+        log(f"seed {seed} untrained: " + " ".join(f"{k} {v:.4f}" for k, v in untrained.items()))
+    epochs = []
+    for epoch in range(args.epochs):
+        start = time.perf_counter()
+        loss_fn.train()
+        for (x, _, _) in train_loader:
+            optimizer.zero_grad()
+            p = model(x.to(device))
+            loss, _ = loss_fn(p)
+            loss.backward()
+            optimizer.step()
+        record = {"epoch": epoch + 1, **evaluate(), "seconds": time.perf_counter() - start}
         epochs.append(record)
         log(f"seed {seed} epoch {epoch + 1}: " + " ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch",)))
-    return {"seed": seed, "epochs": epochs, "trainImages": len(train_dataset), "testImages": len(test_dataset), "unusedReferenceParameters": len(missing)}
+    result = {"seed": seed, "epochs": epochs, "trainImages": len(train_dataset), "testImages": len(test_dataset), "unusedReferenceParameters": len(missing)}
+    if untrained:
+        result["untrained"] = untrained
+    return result
 
 
 def file_digest(path):
@@ -165,6 +174,7 @@ def main():
     parser.add_argument("--gamma-c", type=int, default=1)
     parser.add_argument("--gamma-d", type=int, default=1)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--untrained", action="store_true", help="also evaluate each seed before its first step (the untrained descriptor)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     if args.threads:
@@ -181,7 +191,7 @@ def main():
         "official": {"repository": "sungwool/CFA_for_anomaly_localization", "commit": official.commit, "patches": official.patches + ["datasets.mvtec.CLASS_NAMES gains the category run"]},
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "settings": {"category": args.category, "cnn": args.cnn, "epochs": args.epochs, "size": args.size, "gammaC": args.gamma_c, "gammaD": args.gamma_d, "batchSize": 4, "seeds": seeds},
+        "settings": {"category": args.category, "cnn": args.cnn, "epochs": args.epochs, "size": args.size, "gammaC": args.gamma_c, "gammaD": args.gamma_d, "batchSize": 4, "seeds": seeds, "untrained": args.untrained},
         "weights": {"file": os.path.basename(args.weights), "sha256": file_digest(args.weights)},
         "data": {"category": args.category, "sha256": data_digest(args.data_root, args.category)},
         "seconds": time.time() - started,

@@ -58,7 +58,7 @@ function officialCommand(setup: FidelitySetup, weightsPath: string): string {
     'CFA_OFFICIAL_DIR=<checkout of sungwool/CFA_for_anomaly_localization at 07080868be8d>',
     '/usr/bin/python3 tools/torch-reference/official_run.py',
     `--data-root ${setup.dataset.root} --category ${setup.dataset.category}`,
-    `--weights ${weightsPath} --cnn res18 --epochs ${setup.epochs} --seeds 0,1,2,3,4 --threads 2`,
+    `--weights ${weightsPath} --cnn res18 --epochs ${setup.epochs} --seeds ${setup.seeds.join(',')} --threads 2`,
     `--out ${setup.official}`,
   ].join(' \\\n    ');
 }
@@ -117,33 +117,43 @@ export function fidelityCommand(): Command {
       const outDir = options.out ?? timestampedRunDir('fidelity');
       const cache = new MemoryEmbeddingCache(); // float32 features, computed once for every seed
       const ours: FidelityEpoch[][] = [];
+      // the reference evaluated each seed before its first step too: ours untrained is `loss: none`
+      const withUntrained = official.runs.every((r) => r.untrained);
       for (const seed of seeds) {
-        const config = RunConfigSchema.parse({
-          dataset: { root: inputs.dataRoot, category: inputs.category },
-          cfa: {
-            ...setup.cfa,
-            backbone: { ...(setup.cfa.backbone as object), name: setup.backbone.name, weights: inputs.weightsPath },
-            training: { ...(setup.cfa.training as object), epochs: setup.epochs },
-            evaluation: { everyEpoch: true },
-            seed,
-          },
-          heatmaps: 0,
-        });
+        const configFor = (loss?: { terms: 'none' }) =>
+          RunConfigSchema.parse({
+            dataset: { root: inputs.dataRoot, category: inputs.category },
+            cfa: {
+              ...setup.cfa,
+              backbone: { ...(setup.cfa.backbone as object), name: setup.backbone.name, weights: inputs.weightsPath },
+              training: { ...(setup.cfa.training as object), epochs: setup.epochs },
+              ...(loss ? { loss: { ...(setup.cfa.loss as object), ...loss } } : { evaluation: { everyEpoch: true } }),
+              seed,
+            },
+            heatmaps: 0,
+          });
         const progress = createPhaseProgress();
-        const result = await runCell({
-          config,
-          engine,
-          cache,
-          outDir: join(outDir, `seed-${seed}`),
-          onProgress: (e) => progress.update(`seed ${seed} ${e.phase}`, e.done, e.total, e.detail),
-        }).finally(() => progress.stop());
-        ours.push(
-          (result.epochs ?? []).map((e) => ({
-            epoch: e.epoch,
-            ...e.metrics,
-            radius: result.history[e.epoch - 1].radius,
-          })),
-        );
+        const run = (config: ReturnType<typeof configFor>, folder: string) =>
+          runCell({
+            config,
+            engine,
+            cache,
+            outDir: join(outDir, folder),
+            onProgress: (e) => progress.update(`seed ${seed} ${e.phase}`, e.done, e.total, e.detail),
+          });
+        try {
+          const epochs: FidelityEpoch[] = [];
+          if (withUntrained) {
+            const untrained = await run(configFor({ terms: 'none' }), `seed-${seed}-untrained`);
+            epochs.push({ epoch: 0, ...untrained.metrics, radius: untrained.model.radius });
+          }
+          const result = await run(configFor(), `seed-${seed}`);
+          for (const e of result.epochs ?? [])
+            epochs.push({ epoch: e.epoch, ...e.metrics, radius: result.history[e.epoch - 1].radius });
+          ours.push(epochs);
+        } finally {
+          progress.stop();
+        }
       }
       const rows = compareEpochs(official, ours);
       const title = `${setup.backbone.name} on ${inputs.category}, ${setup.epochs} epochs: the reference code (${official.runs.length} seeds, torch ${official.torch}, commit ${official.official.commit.slice(0, 12)}) vs ours (${seeds.length} seeds, ${engine.name})`;

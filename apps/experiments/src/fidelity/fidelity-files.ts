@@ -41,8 +41,9 @@ export type FidelitySetup = z.infer<typeof FidelitySetupSchema>;
 export const FIDELITY_METRICS = ['imageAuroc', 'pixelAuroc', 'pixelAupro', 'pixelProReference'] as const;
 export type FidelityMetric = (typeof FIDELITY_METRICS)[number];
 
+/** Epoch 0 = evaluated before the first step (the untrained descriptor; official_run.py --untrained). */
 const EpochSchema = z.object({
-  epoch: z.number().int().positive(),
+  epoch: z.number().int().nonnegative(),
   imageAuroc: z.number(),
   pixelAuroc: z.number(),
   pixelAupro: z.number(),
@@ -56,7 +57,24 @@ export const OfficialResultsSchema = z.object({
   settings: z.object({ category: z.string(), cnn: z.string(), epochs: z.number().int(), seeds: z.array(z.number()) }),
   weights: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   data: z.object({ category: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  runs: z.array(z.object({ seed: z.number(), epochs: z.array(EpochSchema).min(1) })).min(1),
+  runs: z
+    .array(
+      z.object({
+        seed: z.number(),
+        epochs: z.array(EpochSchema).min(1),
+        untrained: EpochSchema.omit({ epoch: true }).optional(),
+      }),
+    )
+    .min(1),
 });
 export type OfficialResults = z.infer<typeof OfficialResultsSchema>;
 export type FidelityEpoch = z.infer<typeof EpochSchema>;
+
+/** Each run's epochs, after its untrained evaluation as epoch 0 when every run has one. */
+export function officialEpochs(results: OfficialResults): { seed: number; epochs: FidelityEpoch[] }[] {
+  const untrained = results.runs.every((r) => r.untrained);
+  return results.runs.map((r) => ({
+    seed: r.seed,
+    epochs: untrained && r.untrained ? [{ epoch: 0, ...r.untrained }, ...r.epochs] : r.epochs,
+  }));
+}

@@ -8,7 +8,13 @@
  */
 import { formatTable } from '../report/text-table';
 import { permutationPValue } from './permutation-test';
-import { FIDELITY_METRICS, type FidelityEpoch, type FidelityMetric, type OfficialResults } from './fidelity-files';
+import {
+  FIDELITY_METRICS,
+  type FidelityEpoch,
+  type FidelityMetric,
+  type OfficialResults,
+  officialEpochs,
+} from './fidelity-files';
 
 export const METRIC_TITLES: Record<FidelityMetric, string> = {
   imageAuroc: 'I-AUROC',
@@ -43,10 +49,11 @@ export interface EpochComparison {
 
 /** Per epoch: the reference's spread, ours, and the verdicts. Epochs both sides have. */
 export function compareEpochs(official: OfficialResults, ours: FidelityEpoch[][]): EpochComparison[] {
-  const epochs = Math.min(...official.runs.map((r) => r.epochs.length), ...ours.map((r) => r.length));
+  const officialRuns = officialEpochs(official);
+  const epochs = Math.min(...officialRuns.map((r) => r.epochs.length), ...ours.map((r) => r.length));
   const out: EpochComparison[] = [];
   for (let e = 0; e < epochs; e++) {
-    const theirs = official.runs.map((r) => r.epochs[e]);
+    const theirs = officialRuns.map((r) => r.epochs[e]);
     const mine = ours.map((r) => r[e]);
     const metrics = {} as EpochComparison['metrics'];
     for (const m of FIDELITY_METRICS) {
@@ -62,11 +69,13 @@ export function compareEpochs(official: OfficialResults, ours: FidelityEpoch[][]
     const ro = spread(theirs.map((t) => t.radius));
     const ru = spread(mine.map((t) => t.radius));
     const equal = Math.max(ro.max, ru.max) - Math.min(ro.min, ru.min) <= RADIUS_TOLERANCE;
-    out.push({ epoch: e + 1, metrics, radius: { official: ro, ours: ru, equal } });
+    out.push({ epoch: theirs[0].epoch, metrics, radius: { official: ro, ours: ru, equal } });
   }
   return out;
 }
 
+/** Epoch 0 is the evaluation before the first step. */
+const epochLabel = (epoch: number) => (epoch === 0 ? 'untrained' : String(epoch));
 const pct = (v: number) => (100 * v).toFixed(1);
 const pm = (s: Spread) => `${pct(s.mean)} ± ${pct(s.std)}`;
 
@@ -77,7 +86,7 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
     for (const m of FIDELITY_METRICS) {
       const c = r.metrics[m];
       body.push([
-        String(r.epoch),
+        epochLabel(r.epoch),
         METRIC_TITLES[m],
         pm(c.official),
         `${pct(c.ours.mean)} (${pct(c.ours.min)}–${pct(c.ours.max)})`,
@@ -87,7 +96,7 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
       ]);
     }
     body.push([
-      String(r.epoch),
+      epochLabel(r.epoch),
       'r',
       r.radius.official.mean.toPrecision(8),
       r.radius.ours.mean.toPrecision(8),

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FidelityEpoch, OfficialResults } from './fidelity-files';
+import { type FidelityEpoch, type OfficialResults, officialEpochs } from './fidelity-files';
 import { folderDigest } from './fidelity-inputs';
 import { allAgree, compareEpochs, fidelityTable, spread } from './fidelity-report';
 
@@ -88,6 +88,28 @@ describe('fidelity comparison', () => {
         ),
       ),
     ).toMatch(/NO/);
+  });
+});
+
+describe('the untrained evaluation (official_run.py --untrained)', () => {
+  it('is epoch 0 when every reference run has one, labelled "untrained"; ignored when one lacks it', () => {
+    const theirs = official(
+      [
+        [0.8, 0.9],
+        [0.82, 0.91],
+      ],
+      [0.01, 0.02],
+    );
+    const untrained = { imageAuroc: 0.5, pixelAuroc: 0.6, pixelAupro: 0.3, pixelProReference: 0.4, radius: 1e-5 };
+    const both = { ...theirs, runs: theirs.runs.map((r) => ({ ...r, untrained })) };
+    expect(officialEpochs(both)[0].epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
+    const ours = [[{ epoch: 0, ...untrained }, epoch(1, 0.81, 0.01), epoch(2, 0.905, 0.02)]];
+    const rows = compareEpochs(both, ours);
+    expect(rows.map((r) => r.epoch)).toEqual([0, 1, 2]);
+    expect(rows[0].metrics.imageAuroc.official.mean).toBe(0.5);
+    expect(fidelityTable(rows)).toMatch(/^ *untrained +I-AUROC/m);
+    const oneLacks = { ...theirs, runs: [both.runs[0], theirs.runs[1]] };
+    expect(officialEpochs(oneLacks)[0].epochs.map((e) => e.epoch)).toEqual([1, 2]);
   });
 });
 
