@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { permutationPValue } from './permutation-test';
+import { permutationPValue, smallestPValue } from './permutation-test';
 
 /** Brute force over index subsets by bit masks: an oracle written differently from the recursion. */
 function oracle(a: number[], b: number[]): number {
@@ -48,5 +48,12 @@ describe('permutationPValue', () => {
 
   it('an empty group → 1', () => {
     expect(permutationPValue([], [1])).toBe(1);
+  });
+
+  it('smallestPValue: 2/C(n+m, n) for equal sizes, 1/C(n+m, n) otherwise; 3 + 3 seeds cannot reach 0.05', () => {
+    expect(smallestPValue(5, 5)).toBeCloseTo(2 / 252, 12);
+    expect(smallestPValue(3, 3)).toBeCloseTo(2 / 20, 12);
+    expect(smallestPValue(5, 3)).toBeCloseTo(1 / 56, 12);
+    expect(smallestPValue(3, 3)).toBeGreaterThan(0.05);
   });
 });

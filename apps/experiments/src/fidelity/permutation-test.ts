@@ -31,3 +31,13 @@ export function permutationPValue(a: number[], b: number[]): number {
   visit(0, 0, 0);
   return atLeast / splits;
 }
+
+/**
+ * The smallest p the test can give for groups of these sizes (fully separated groups): with 3 + 3
+ * seeds it is 0.1, so no difference could ever be significant at 0.05 — a "p ≥ 0.05" then says
+ * nothing, and callers must not read it as agreement.
+ */
+export function smallestPValue(sizeA: number, sizeB: number): number {
+  // all 0 against all 1: only the observed split (and its mirror, for equal sizes) is as extreme
+  return permutationPValue(new Array<number>(sizeA).fill(0), new Array<number>(sizeB).fill(1));
+}
