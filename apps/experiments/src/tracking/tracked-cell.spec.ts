@@ -2,7 +2,7 @@
  * The exactly-once guard of a cell run: an attempt that no longer owns its cell (a lost job lock,
  * or another attempt that closed its run meanwhile) never marks its run FINISHED.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
@@ -91,5 +91,36 @@ describe('runTrackedCell', () => {
       getRun: () => Promise.reject(new Error('connect ECONNREFUSED')),
     } as unknown as FileTrackingStore;
     expect(await runClosedByAnotherAttempt(unreachable, run.info.runId)).toBeUndefined();
+  });
+
+  it('on the embedded default, draws only its own category before naming the dataset input', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'tracked-default-'));
+    const sweepFile = join(home, 'default-data.yaml');
+    await writeFile(
+      sweepFile,
+      stringify({ name: 'default-data', reproduces: 'test', categories: ['oak'], heatmaps: 0, base: TINY_BASE }),
+    );
+    const cwd = process.cwd();
+    process.chdir(home); // the embedded default is ./data/synthetic
+    try {
+      const store = new FileTrackingStore(join(home, 'mlruns'));
+      const loaded = await loadSweep(sweepFile);
+      const parent = await openSweepParent(store, loaded);
+      // stop right after the dataset is ensured: the input is what needs the files
+      store.logInputs = () => Promise.reject(new Error('stop here'));
+      const outcome = await runTrackedCell({
+        store,
+        experimentId: parent.experimentId,
+        parentRunId: parent.parentRunId,
+        sweepName: 'default-data',
+        cell: loaded.cells[0],
+        engine: await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 1 }),
+        ownershipLost: async () => undefined,
+      });
+      expect(outcome.error?.message).toBe('stop here');
+      expect((await readdir(join(home, 'data', 'synthetic'))).filter((f) => !f.startsWith('.'))).toEqual(['oak']);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

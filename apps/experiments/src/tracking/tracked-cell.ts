@@ -240,7 +240,12 @@ export async function runTrackedCell(
       ),
     });
     const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
-    if (!config.dataset.root) await ensureSyntheticDataset({ root: dataRoot });
+    if (!config.dataset.root) {
+      // the dataset input names the files, so they must exist; only this cell's category is drawn
+      const { category } = config.dataset;
+      const ensured = await ensureSyntheticDataset({ root: dataRoot, categories: [category] });
+      if (ensured.generated) options.log?.(`generated the embedded synthetic category ${category} in ${dataRoot}`);
+    }
     await store.logInputs(runId, await datasetInputs({ root: dataRoot, category: config.dataset.category }));
     const result = await runCell({
       config,
