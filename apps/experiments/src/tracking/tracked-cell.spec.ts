@@ -115,6 +115,7 @@ describe('runTrackedCell', () => {
         sweepName: 'default-data',
         cell: loaded.cells[0],
         engine: await selectEngine({ requested: 'auto', tfBackend: 'wasm', threads: 1 }),
+        outDir: join(home, 'out'),
         ownershipLost: async () => undefined,
       });
       expect(outcome.error?.message).toBe('stop here');
