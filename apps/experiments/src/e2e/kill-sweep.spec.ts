@@ -3,32 +3,28 @@
  * closes the orphaned RUNNING run as KILLED with the reason, and leaves exactly one FINISHED run
  * per cell.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileTrackingStore, searchAllRuns } from '@cfa/tracking';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { runCli, startCli, waitFor } from '../testing/cli-process';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
+import { writeSweepFile } from '../testing/sweep-file';
 
 describe('sweep killed with SIGKILL mid-cell', () => {
   it('the rerun runs only the missing cells and leaves no RUNNING orphan', async () => {
     const dataRoot = await tinyDataset();
     const dir = await mkdtemp(join(tmpdir(), 'kill-sweep-'));
-    const file = join(dir, 'kill-demo.yaml');
-    await writeFile(
-      file,
-      stringify({
-        name: 'kill-demo',
-        reproduces: 'Table 5 (kill test)',
-        dataRoot,
-        categories: ['weave', 'disc'],
-        heatmaps: 0,
-        base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 60 } },
-        axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
-      }),
-    );
+    const file = await writeSweepFile(dir, {
+      name: 'kill-demo',
+      reproduces: 'Table 5 (kill test)',
+      dataRoot,
+      categories: ['weave', 'disc'],
+      heatmaps: 0,
+      base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 60 } },
+      axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
+    });
     const mlruns = join(dir, 'mlruns');
     const args = [
       'sweep',

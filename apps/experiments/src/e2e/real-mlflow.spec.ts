@@ -6,15 +6,15 @@
  * MLflow's basic-auth app on SQLite logs with credentials from the environment, every run showing
  * user, source, commit and datasets.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RestTrackingStore, type Run, searchAllRuns } from '@cfa/tracking';
 import { findServeScript, freePort, REAL_SERVER_ADMIN, type RealServer, startRealMlflow } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { REPO_ROOT, runCli, startCli, waitFor } from '../testing/cli-process';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
+import { writeSweepFile } from '../testing/sweep-file';
 
 const { script, reason } = findServeScript();
 if (!script) process.stderr.write(`[experiments] real-MLflow end-to-end tests skipped: ${reason}\n`);
@@ -99,19 +99,15 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
   }, 600_000);
 
   it('the server stopped mid-sweep and restarted: 0 metrics lost, none duplicated', async () => {
-    const file = join(dir, 'outage.yaml');
-    await writeFile(
-      file,
-      stringify({
-        name: 'outage',
-        reproduces: 'Table 5 (outage test)',
-        dataRoot,
-        categories: ['weave', 'disc'],
-        heatmaps: 0,
-        base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 25 } },
-        axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
-      }),
-    );
+    const file = await writeSweepFile(dir, {
+      name: 'outage',
+      reproduces: 'Table 5 (outage test)',
+      dataRoot,
+      categories: ['weave', 'disc'],
+      heatmaps: 0,
+      base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 25 } },
+      axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
+    });
     const sweep = startCli([
       'sweep',
       file,
@@ -162,19 +158,15 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
   }, 900_000);
 
   it('a sweep killed with SIGKILL mid-cell: the rerun finishes only the missing cells, no RUNNING orphan', async () => {
-    const file = join(dir, 'killed.yaml');
-    await writeFile(
-      file,
-      stringify({
-        name: 'killed',
-        reproduces: 'Table 5 (kill test)',
-        dataRoot,
-        categories: ['weave', 'disc'],
-        heatmaps: 0,
-        base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 60 } },
-        axes: [{ grid: { 'loss.terms': ['att'] } }],
-      }),
-    );
+    const file = await writeSweepFile(dir, {
+      name: 'killed',
+      reproduces: 'Table 5 (kill test)',
+      dataRoot,
+      categories: ['weave', 'disc'],
+      heatmaps: 0,
+      base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 60 } },
+      axes: [{ grid: { 'loss.terms': ['att'] } }],
+    });
     const args = [
       'sweep',
       file,
@@ -220,19 +212,15 @@ describe.skipIf(!script)('a sweep against the real server with basic-auth on SQL
 
   it('logs with credentials from the environment; every run shows user, source, commit and datasets', async () => {
     const dataRoot = await tinyDataset(['weave']);
-    const file = join(dir, 'auth-sweep.yaml');
-    await writeFile(
-      file,
-      stringify({
-        name: 'auth-sweep',
-        reproduces: 'Table 5 (auth test)',
-        dataRoot,
-        categories: ['weave'],
-        heatmaps: 1,
-        base: TINY_BASE,
-        axes: [{ grid: { 'loss.terms': ['none', 'att'] } }],
-      }),
-    );
+    const file = await writeSweepFile(dir, {
+      name: 'auth-sweep',
+      reproduces: 'Table 5 (auth test)',
+      dataRoot,
+      categories: ['weave'],
+      heatmaps: 1,
+      base: TINY_BASE,
+      axes: [{ grid: { 'loss.terms': ['none', 'att'] } }],
+    });
     const env = {
       MLFLOW_TRACKING_USERNAME: REAL_SERVER_ADMIN.username,
       MLFLOW_TRACKING_PASSWORD: REAL_SERVER_ADMIN.password,

@@ -2,12 +2,11 @@
  * A worker whose code differs from the sweep's refuses the job for good, saying so — its numbers
  * would not be the sweep's. Needs `redis-server` (skipped with the reason otherwise); no cell runs.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { loadSweep } from '../sweep/load-sweep';
 import { waitFor } from '../testing/cli-process';
 import { redisAvailable, startTestRedis, type TestRedis } from '../testing/redis-server';
@@ -15,6 +14,7 @@ import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 import { codeVersion } from '../tracking/code-version';
 import { cellJobId, cellQueue } from './cell-queue';
 import { startCellWorker } from './cell-worker';
+import { writeSweepFile } from '../testing/sweep-file';
 
 const available = redisAvailable();
 if (!available) process.stderr.write('[experiments] worker code check skipped: redis-server is not on PATH\n');
@@ -28,18 +28,14 @@ describe.skipIf(!available)('a worker with other code than the sweep', () => {
 
   it('fails the job for good, naming both code hashes, and runs nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'worker-code-'));
-    const file = join(dir, 'code-check.yaml');
-    await writeFile(
-      file,
-      stringify({
-        name: 'code-check',
-        reproduces: 'test',
-        dataRoot: await tinyDataset(['weave']),
-        categories: ['weave'],
-        base: TINY_BASE,
-        axes: [{ grid: { 'loss.terms': ['att'] } }],
-      }),
-    );
+    const file = await writeSweepFile(dir, {
+      name: 'code-check',
+      reproduces: 'test',
+      dataRoot: await tinyDataset(['weave']),
+      categories: ['weave'],
+      base: TINY_BASE,
+      axes: [{ grid: { 'loss.terms': ['att'] } }],
+    });
     const [cell] = (await loadSweep(file)).cells;
     const queue = cellQueue(redis.url);
     const id = cellJobId('sweepkey', cell.key);

@@ -1,30 +1,26 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { loadSweep } from '../sweep/load-sweep';
 import { sweepPlan } from './sweep-plan';
+import { writeSweepFile } from '../testing/sweep-file';
 
 describe('sweepPlan (--dry-run)', () => {
   it('shows the data, seeds, epochs, weights, the resolved base config, every cell and the table with the paper numbers', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'plan-'));
-    const file = join(dir, 'plan-demo.yaml');
-    await writeFile(
-      file,
-      stringify({
-        name: 'plan-demo',
-        reproduces: 'Table 5 (demo)',
-        categories: ['fleece', 'chip'],
-        seeds: [0, 1],
-        base: { training: { epochs: 2 } },
-        axes: [{ grid: { 'loss.terms': ['none', 'att+rep'] } }],
-        report: {
-          columns: 'loss.terms',
-          paper: { '-': { none: { imageAuroc: 83.7 }, 'att+rep': { imageAuroc: 98.9 } } },
-        },
-      }),
-    );
+    const file = await writeSweepFile(dir, {
+      name: 'plan-demo',
+      reproduces: 'Table 5 (demo)',
+      categories: ['fleece', 'chip'],
+      seeds: [0, 1],
+      base: { training: { epochs: 2 } },
+      axes: [{ grid: { 'loss.terms': ['none', 'att+rep'] } }],
+      report: {
+        columns: 'loss.terms',
+        paper: { '-': { none: { imageAuroc: 83.7 }, 'att+rep': { imageAuroc: 98.9 } } },
+      },
+    });
     const loaded = await loadSweep(file);
     const kinds = new Map([
       ['fleece', 'texture' as const],

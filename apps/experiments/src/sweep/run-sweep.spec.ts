@@ -10,12 +10,12 @@ import { selectEngine } from '@cfa/tensor-runtime';
 import { FileTrackingStore, RestTrackingStore, searchAllRuns, type TrackingStore } from '@cfa/tracking';
 import { startFakeMlflowServer } from '@cfa/tracking/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 import { finishSweep } from './finish-sweep';
 import { loadSweep } from './load-sweep';
 import { runSweepLocally } from './run-sweep-local';
 import { childRuns, openSweepParent, type OpenSweepOptions } from './sweep-runs';
+import { writeSweepFile } from '../testing/sweep-file';
 
 let dataRoot: string;
 let dir: string;
@@ -25,21 +25,17 @@ beforeAll(async () => {
 });
 
 async function tinySweep(extra: object = {}): Promise<string> {
-  const file = join(dir, 'tiny-ablation.yaml');
-  await writeFile(
-    file,
-    stringify({
-      name: 'tiny-ablation',
-      reproduces: 'Table 5 (tiny)',
-      dataRoot,
-      categories: ['weave', 'disc'],
-      heatmaps: 1,
-      base: TINY_BASE,
-      axes: [{ grid: { 'loss.terms': ['none', 'att+rep'] } }],
-      report: { rows: 'loss.terms', metrics: ['imageAuroc', 'pixelAuroc'] },
-      ...extra,
-    }),
-  );
+  const file = await writeSweepFile(dir, {
+    name: 'tiny-ablation',
+    reproduces: 'Table 5 (tiny)',
+    dataRoot,
+    categories: ['weave', 'disc'],
+    heatmaps: 1,
+    base: TINY_BASE,
+    axes: [{ grid: { 'loss.terms': ['none', 'att+rep'] } }],
+    report: { rows: 'loss.terms', metrics: ['imageAuroc', 'pixelAuroc'] },
+    ...extra,
+  });
   return file;
 }
 

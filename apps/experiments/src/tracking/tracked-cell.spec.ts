@@ -13,26 +13,23 @@ import { loadSweep } from '../sweep/load-sweep';
 import { openSweepParent } from '../sweep/sweep-runs';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 import { CFA_TAGS, CellSupersededError, findCellRuns, runClosedByAnotherAttempt, runTrackedCell } from './tracked-cell';
+import { writeSweepFile } from '../testing/sweep-file';
 
 let dir: string;
 let file: string;
 beforeAll(async () => {
   const dataRoot = await tinyDataset(['weave']);
   dir = await mkdtemp(join(tmpdir(), 'tracked-cell-'));
-  file = join(dir, 'one-cell.yaml');
-  await writeFile(
-    file,
-    stringify({
-      name: 'one-cell',
-      reproduces: 'test',
-      dataRoot,
-      categories: ['weave'],
-      heatmaps: 0,
-      base: TINY_BASE,
-      axes: [{ grid: { 'loss.terms': ['att'] } }],
-      report: { metrics: ['imageAuroc'] },
-    }),
-  );
+  file = await writeSweepFile(dir, {
+    name: 'one-cell',
+    reproduces: 'test',
+    dataRoot,
+    categories: ['weave'],
+    heatmaps: 0,
+    base: TINY_BASE,
+    axes: [{ grid: { 'loss.terms': ['att'] } }],
+    report: { metrics: ['imageAuroc'] },
+  });
 });
 
 async function runOnce(
