@@ -32,7 +32,7 @@ export default [
         {
           patterns: [
             {
-              group: ['@cfa/*/*', '!@cfa/tracking/testing'],
+              group: ['@cfa/*/*', '!@cfa/*/testing'],
               message: 'Import a package only through its public entry (src/index.ts).',
             },
           ],
@@ -67,7 +67,7 @@ export default [
     },
   },
   {
-    // test servers and suites ship from @cfa/tracking/testing: only tests, test helpers and tools use them
+    // test servers, suites and test files ship from @cfa/<package>/testing: only tests, test helpers and tools use them
     files: ['**/*.ts'],
     ignores: ['**/*.spec.ts', '**/testing/**', 'tools/**'],
     rules: {
@@ -76,12 +76,12 @@ export default [
         {
           patterns: [
             {
-              group: ['@cfa/*/*', '!@cfa/tracking/testing'],
+              group: ['@cfa/*/*', '!@cfa/*/testing'],
               message: 'Import a package only through its public entry (src/index.ts).',
             },
             {
-              group: ['@cfa/tracking/testing'],
-              message: 'Test servers are for tests: production code imports @cfa/tracking.',
+              group: ['@cfa/*/testing'],
+              message: 'Test servers and test files are for tests: production code imports the package itself.',
             },
           ],
         },

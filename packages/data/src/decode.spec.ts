@@ -2,32 +2,15 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, encodePng, MAX_IMAGE_PIXELS, readImageHeader } from './decode';
+import { rgbPng } from './testing';
 
 /** A real PNG of `width` × `height` black RGB pixels: tiny on disk, `3·w·h` bytes decoded. */
 function blackPng(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    out.set(data, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
   // each row: filter byte 0, then 3·width zeros
-  const rows = deflateSync(Buffer.alloc((1 + 3 * width) * height), { level: 9 });
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', rows),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbPng(width, height, deflateSync(Buffer.alloc((1 + 3 * width) * height), { level: 9 }));
 }
 
 describe('decodeImage: the pixel limit', () => {

@@ -12,7 +12,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io';
@@ -20,6 +20,7 @@ import { decodeMask, encodePng, MAX_IMAGE_PIXELS, readImageHeader } from './deco
 import { DatasetError } from './errors';
 import { loadSample, type SampleRef } from './mvtec';
 import { ViewSchema } from './view';
+import { rgbPng } from './testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'image-fuzz-'));
 const view = ViewSchema.parse({ kind: 'resize', size: 16 });
@@ -56,28 +57,6 @@ async function loaded(bytes: Uint8Array, name: string, note: NoteInput) {
     if (sample.mask.length !== 16 * 16 || !sample.mask.every((v) => v === 0)) throw new Error(`${name}: mask`);
   }
   return sample;
-}
-
-function pngWithHeader(width: number, height: number, idat: Uint8Array): Uint8Array {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = new Uint8Array(12 + data.length);
-    const v = new DataView(out.buffer);
-    v.setUint32(0, data.length);
-    out.set(new TextEncoder().encode(type), 4);
-    out.set(data, 8);
-    v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-    return out;
-  };
-  const ihdr = new Uint8Array(13);
-  new DataView(ihdr.buffer).setUint32(0, width);
-  new DataView(ihdr.buffer).setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', idat),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
 }
 
 export async function imageProperties(note: NoteInput): Promise<PropertyOutcome> {
@@ -118,7 +97,7 @@ export async function imageProperties(note: NoteInput): Promise<PropertyOutcome>
     {
       name: 'PNG headers claiming any size: refused past the pixel limit, before decoding',
       property: fc.asyncProperty(dimension, dimension, fc.uint8Array({ maxLength: 64 }), async (w, h, raw) => {
-        const bytes = pngWithHeader(w, h, deflateSync(raw));
+        const bytes = rgbPng(w, h, deflateSync(raw));
         const path = join(dir, 'header.png');
         writeFileSync(path, bytes);
         note(`header.png ${w}×${h}`);

@@ -18,6 +18,7 @@ import { stringify } from 'yaml';
 import { REPO_ROOT } from '../testing/cli-process';
 import { runCfaInProcess, type InProcessRun } from '../testing/run-in-process';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
+import { rgbPng } from '@cfa/data/testing';
 
 const DOC = join(REPO_ROOT, 'docs', 'bad-input.md');
 const fixture = (path: string) => join(REPO_ROOT, 'packages/backbone/src/__fixtures__', path);
@@ -112,27 +113,7 @@ function zipBomb(): Uint8Array {
 }
 
 /** A PNG claiming 100000 × 100000 pixels: header, a few bytes of pixel data, end. */
-function hugePng(): Uint8Array {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = new Uint8Array(12 + data.length);
-    const v = new DataView(out.buffer);
-    v.setUint32(0, data.length);
-    out.set(new TextEncoder().encode(type), 4);
-    out.set(data, 8);
-    v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-    return out;
-  };
-  const ihdr = new Uint8Array(13);
-  new DataView(ihdr.buffer).setUint32(0, 100000);
-  new DataView(ihdr.buffer).setUint32(4, 100000);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(new Uint8Array(16))),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
-}
+const hugePng = () => rgbPng(100000, 100000, deflateSync(new Uint8Array(16)));
 
 const trainEval = (ctx: Ctx, ...extra: string[]) => [
   'train-eval',
