@@ -102,30 +102,13 @@ def write_refused_files(out_dir):
 
 def write_with_bf16(path, tensors):
     """st_io.write plus bfloat16 tensors (numpy has no bfloat16: write their raw 16-bit patterns)."""
-    plain = {k: v for k, v in tensors.items() if not isinstance(v, torch.Tensor)}
-    bf16 = {k: v for k, v in tensors.items() if isinstance(v, torch.Tensor)}
-    if not bf16:
-        st_io.write(path, plain)
-        return
-    header, blobs, offset = {}, [], 0
-    for k in sorted(tensors):
-        if k in bf16:
-            b = bf16[k].contiguous().view(torch.int16).numpy().tobytes()
-            d, shape = "BF16", list(bf16[k].shape)
+    entries = {}
+    for k, v in tensors.items():
+        if isinstance(v, torch.Tensor):
+            entries[k] = ("BF16", list(v.shape), v.contiguous().view(torch.int16).numpy().tobytes())
         else:
-            a = np.ascontiguousarray(plain[k])
-            b, shape = a.tobytes(), list(a.shape)
-            d = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int64): "I64"}[a.dtype]
-        header[k] = {"dtype": d, "shape": shape, "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(len(h).to_bytes(8, "little"))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+            entries[k] = st_io.numpy_entry(v)
+    st_io.write_entries(path, entries)
 
 
 if __name__ == "__main__":

@@ -84,20 +84,11 @@ def randomize(model, gen):
 
 def write_float32(path, tensors):
     """The tensors as float32 safetensors, 0-d shapes kept (st_io.write would make them [1])."""
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().to(torch.float32).contiguous()
-        b = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - (8 + len(h)) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(len(h).to_bytes(8, "little"))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+    entries = {}
+    for name, tensor in tensors.items():
+        t = tensor.detach().to(torch.float32).contiguous()
+        entries[name] = ("F32", list(t.shape), t.numpy().tobytes())
+    st_io.write_entries(path, entries)
 
 
 def mixed_dict(gen):

@@ -24,17 +24,16 @@ def read(path):
     return out, meta
 
 
-def write(path, tensors, meta=None):
+def write_entries(path, entries, meta=None):
+    """The file from `entries`: name -> (dtype name, shape, raw little-endian bytes), names sorted."""
     header = {}
     if meta:
         header["__metadata__"] = {k: str(v) for k, v in meta.items()}
     blobs = []
     offset = 0
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        dtype = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int64): "I64"}[a.dtype]
-        b = a.tobytes()
-        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(b)]}
+    for name in sorted(entries):
+        dtype, shape, b = entries[name]
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + len(b)]}
         blobs.append(b)
         offset += len(b)
     h = json.dumps(header).encode()
@@ -44,3 +43,14 @@ def write(path, tensors, meta=None):
         f.write(h)
         for b in blobs:
             f.write(b)
+
+
+def numpy_entry(array):
+    """(dtype name, shape, bytes) of a numpy array (np.ascontiguousarray makes a 0-d array [1])."""
+    a = np.ascontiguousarray(array)
+    dtype = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int64): "I64"}[a.dtype]
+    return dtype, list(a.shape), a.tobytes()
+
+
+def write(path, tensors, meta=None):
+    write_entries(path, {name: numpy_entry(t) for name, t in tensors.items()}, meta)
