@@ -116,23 +116,28 @@ export interface RunCellOptions {
   onMlflowModel?: (loggedModel: Record<string, unknown>) => void;
 }
 
-/** Masks and labels of the test samples, stacked for the metrics. */
-function groundTruth(test: CategoryRun['test'], size: number): { masks: Uint8Array; labels: Uint8Array } {
-  const masks = new Uint8Array(test.length * size * size);
-  test.forEach((s, i) => masks.set(s.mask, i * size * size));
-  return { masks, labels: Uint8Array.from(test, (s) => s.ref.label) };
+interface GroundTruth {
+  masks: Uint8Array;
+  labels: Uint8Array;
+  size: number;
 }
 
-function evaluate(prediction: Prediction, test: CategoryRun['test']): EvaluationMetrics {
-  const { masks, labels } = groundTruth(test, prediction.size);
+/** Masks and labels of the test samples, stacked for the metrics and the pictures. */
+function groundTruth(test: CategoryRun['test'], size: number): GroundTruth {
+  const masks = new Uint8Array(test.length * size * size);
+  test.forEach((s, i) => masks.set(s.mask, i * size * size));
+  return { masks, labels: Uint8Array.from(test, (s) => s.ref.label), size };
+}
+
+function evaluate(prediction: Prediction, { masks, labels, size }: GroundTruth): EvaluationMetrics {
   return computeAnomalyMetrics({
     imageScores: prediction.imageScores,
     imageLabels: labels,
     maps: prediction.maps,
     masks,
-    count: test.length,
-    height: prediction.size,
-    width: prediction.size,
+    count: labels.length,
+    height: size,
+    width: size,
   });
 }
 
@@ -180,6 +185,8 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     );
   }
   const epochs: { epoch: number; metrics: EvaluationMetrics }[] = [];
+  // the test set is the same after every epoch: stacked once
+  let epochTruth: GroundTruth | undefined;
   const run = await runCfaOnCategory({
     config: config.cfa,
     root: dataRoot,
@@ -191,16 +198,18 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     onCompanionEpoch: options.onCompanionEpoch,
     onEpochPrediction: evaluatesEveryEpoch(config.cfa.evaluation)
       ? async ({ record, prediction, test }) => {
-          const metrics = evaluate(prediction, test);
+          epochTruth ??= groundTruth(test, prediction.size);
+          const metrics = evaluate(prediction, epochTruth);
           epochs.push({ epoch: record.epoch, metrics });
           options.onEpochMetrics?.(record.epoch, metrics);
         }
       : undefined,
   });
   const n = run.test.length;
-  const { labels } = groundTruth(run.test, run.inputSize);
+  const truth = groundTruth(run.test, run.prediction.size);
+  const { masks, labels } = truth;
   const bestOf = config.cfa.evaluation.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
-  const metrics = bestOf?.metrics ?? evaluate(run.prediction, run.test);
+  const metrics = bestOf?.metrics ?? evaluate(run.prediction, truth);
   const totalSeconds = (performance.now() - start) / 1000;
   const result: CellResult = {
     config,
@@ -264,7 +273,6 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
       result.savedModel.mlflowModel = MLFLOW_MODEL_DIR;
       options.onMlflowModel?.(written.loggedModel);
     }
-    const { masks } = groundTruth(run.test, run.prediction.size);
     await writeOutputs(outDir, result, run, { masks, labels, engine, log });
   }
   return result;
