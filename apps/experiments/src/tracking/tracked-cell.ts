@@ -113,6 +113,9 @@ export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric
     bank_seconds: t.bankSeconds,
     embed_seconds: t.embedTrainSeconds + t.embedTestSeconds,
     total_seconds: t.totalSeconds,
+    // per image, from cached features: the method comparison's time columns
+    fit_ms_per_image: (1000 * (t.bankSeconds + t.trainSeconds)) / Math.max(1, result.counts.train),
+    score_ms_per_image: (1000 * t.predictSeconds) / Math.max(1, result.counts.test),
     // what the model keeps (the method comparison's memory column), and CFA's learned radius
     bank_bytes: result.model.bankBytes,
     ...(result.model.bankSize !== undefined ? { bank_size: result.model.bankSize } : {}),
