@@ -35,6 +35,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 import types
 
 COMMIT = "616004b9b7fa6a507d196dd3eeeba9e0a93f160f"
@@ -109,6 +110,29 @@ class _Spy:
         setattr(self.owner, self.name, self.original)
 
 
+class _Timed:
+    """Replaces `owner.name` by a function that calls the original and adds its wall time to
+    `seconds` (and records when it was last called in `at`)."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name, self.seconds, self.at = owner, name, 0.0, None
+
+    def __enter__(self):
+        self.original = original = getattr(self.owner, self.name)
+
+        def timed(*args, **kwargs):
+            self.at = time.perf_counter()
+            result = original(*args, **kwargs)
+            self.seconds += time.perf_counter() - self.at
+            return result
+
+        setattr(self.owner, self.name, timed)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(self.owner, self.name, self.original)
+
+
 class _Patched:
     def __init__(self, owner, name, value):
         self.owner, self.name, self.value = owner, name, value
@@ -121,11 +145,14 @@ class _Patched:
         setattr(self.owner, self.name, self.original)
 
 
-def run_padim_main(padim, *, arch, model, data_path, category, dataset=None):
+def run_padim_main(padim, *, arch, model, data_path, category, dataset=None, capture=True):
     """Runs `main()` on one category with `model` (a torchvision module holding the weights) and
     returns what it computed: idx, the concatenated embeddings, mean and covariance (its pickle),
     the inverses, the patch distances [N, H, W] (position-major calls reshaped as main() does), the
-    blurred maps before its min-max normalisation, the normalised maps and the two ROC AUCs."""
+    blurred maps before its min-max normalisation, the normalised maps and the two ROC AUCs; and
+    how long its phases took (`timings`: the train phase up to its pickle of the Gaussians, the
+    test phase up to its figures, the backbone's share of each, and its `np.linalg.inv` calls).
+    With `capture=False` (timing) nothing but the timings and the ROC AUCs is kept."""
     import numpy as np
 
     main = padim.main
@@ -133,8 +160,20 @@ def run_padim_main(padim, *, arch, model, data_path, category, dataset=None):
     kept = {}
 
     def plot_fig(test_img, scores, gts, threshold, save_dir, class_name):  # patch 5
+        kept["test_end"] = time.perf_counter()
         kept["scores"] = np.array(scores, copy=True)
         kept["gt_masks"] = np.array(gts)
+
+    backbone = {"train": 0.0, "test": 0.0, "start": None}
+
+    def before(module, inputs):
+        backbone["start"] = time.perf_counter()
+
+    def after(module, inputs, output):
+        phase = "train" if "train_end" not in kept else "test"
+        backbone[phase] += time.perf_counter() - backbone["start"]
+
+    hooks = [model.register_forward_pre_hook(before), model.register_forward_hook(after)]
 
     patches = [
         _Patched(main, arch, lambda pretrained=True, progress=True: model),  # patch 2
@@ -144,27 +183,45 @@ def run_padim_main(padim, *, arch, model, data_path, category, dataset=None):
     ]
     if dataset is not None:
         patches.append(_Patched(padim.mvtec, "MVTecDataset", dataset))
-    spies = {
+    spies = {} if not capture else {
         "sample": _Spy(main, "sample", lambda a, r: list(r)),
         "concat": _Spy(main, "embedding_concat", lambda a, r: r.detach().numpy().copy()),
         "inv": _Spy(np.linalg, "inv", lambda a, r: np.array(r, copy=True)),
         "mahalanobis": _Spy(main, "mahalanobis", lambda a, r: float(r)),
         "blur": _Spy(main, "gaussian_filter", lambda a, r: np.array(r, copy=True)),
-        "auc": _Spy(main, "roc_auc_score", lambda a, r: float(r)),
     }
+    spies["auc"] = _Spy(main, "roc_auc_score", lambda a, r: float(r))
+    # the end of the train phase: main() pickles the Gaussians
+    spies["pickled"] = _Spy(main.pickle, "dump", lambda a, r: kept.setdefault("train_end", time.perf_counter()))
+    inv_time = _Timed(np.linalg, "inv")
     for p in patches:
         p.__enter__()
     try:
         for s in spies.values():
             s.__enter__()
+        inv_time.__enter__()
+        start = time.perf_counter()
         try:
             main.main()
         finally:
+            inv_time.__exit__()
             for s in spies.values():
                 s.__exit__()
     finally:
         for p in reversed(patches):
             p.__exit__()
+        for h in hooks:
+            h.remove()
+    timings = {
+        "train_s": kept["train_end"] - start,
+        "test_s": kept["test_end"] - kept["train_end"],
+        "backbone_train_s": backbone["train"],
+        "backbone_test_s": backbone["test"],
+        "inverse_s": inv_time.seconds,
+    }
+    aucs = {"image_auroc": spies["auc"].calls[0], "pixel_auroc": spies["auc"].calls[1]}
+    if not capture:
+        return {"timings": timings, **aucs}
     with open(os.path.join(save, f"temp_{arch}", f"train_{category}.pkl"), "rb") as f:
         mean, cov = pickle.load(f)
     # main() concatenates layer2 then layer3: the second call of each pair is the whole embedding,
@@ -183,7 +240,31 @@ def run_padim_main(padim, *, arch, model, data_path, category, dataset=None):
         "distances": distances,
         "maps": np.stack(spies["blur"].calls),  # [N, S, S] blurred, before normalisation
         "scores": kept["scores"],
-        "image_auroc": spies["auc"].calls[0],
-        "pixel_auroc": spies["auc"].calls[1],
         "save_path": save,
+        "timings": timings,
+        **aucs,
     }
+
+
+def tensor_dataset(images, labels, size):
+    """A stand-in for datasets/mvtec.py's MVTecDataset (patch 4) yielding the given normalised
+    images (x [3, S, S], y, mask [1, S, S]) for train or test; an anomalous image's mask is a
+    square, so that the reference's pixel ROC has both classes."""
+
+    import torch
+
+    class TensorDataset(torch.utils.data.Dataset):
+        def __init__(self, dataset_path=None, class_name=None, is_train=True, resize=256, cropsize=224):
+            self.x = images["train" if is_train else "test"]
+            self.y = labels["train" if is_train else "test"]
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, i):
+            mask = torch.zeros(1, size, size)
+            if self.y[i]:
+                mask[:, size // 4 : size // 2, size // 4 : size // 2] = 1
+            return torch.from_numpy(self.x[i]), int(self.y[i]), mask
+
+    return TensorDataset

@@ -16,31 +16,9 @@ import torch
 import torchvision
 
 import st_io
-from padim_code import load_padim, run_padim_main
+from padim_code import load_padim, run_padim_main, tensor_dataset
 
 torch.set_num_threads(1)
-
-
-def tensor_dataset(images, labels, size):
-    """A stand-in for datasets/mvtec.py's MVTecDataset (patch 4) yielding the given normalised
-    images (x [3, S, S], y, mask [1, S, S]) for train or test; an anomalous image's mask is a
-    square, so that the reference's pixel ROC has both classes."""
-
-    class TensorDataset(torch.utils.data.Dataset):
-        def __init__(self, dataset_path=None, class_name=None, is_train=True, resize=256, cropsize=224):
-            self.x = images["train" if is_train else "test"]
-            self.y = labels["train" if is_train else "test"]
-
-        def __len__(self):
-            return len(self.x)
-
-        def __getitem__(self, i):
-            mask = torch.zeros(1, size, size)
-            if self.y[i]:
-                mask[:, size // 4 : size // 2, size // 4 : size // 2] = 1
-            return torch.from_numpy(self.x[i]), int(self.y[i]), mask
-
-    return TensorDataset
 
 
 def main(inputs_dir, out_dir):

@@ -22,6 +22,9 @@ import { CFA_TAGS } from '../tracking/tracked-cell';
 import { createLogger } from './logger';
 import { positiveInt } from './common-options';
 import { type BenchRow, benchEngine } from '../bench/bench-rows';
+import { padimRows } from '../bench/padim-rows';
+import { assertGaussiansFit, PadimConfigSchema } from '@cfa/padim';
+import { featureShapesFor } from '@cfa/backbone';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
 import { formatTable } from '../report/text-table';
 
@@ -98,6 +101,36 @@ export function benchCommand(): Command {
             log: log.info,
           });
         }
+        // PaDiM with its defaults (torchvision's taps, the reference code's d) where its Gaussians fit
+        const padimConfig = PadimConfigSchema.safeParse({ backbone: { name } });
+        const padimBackbone = padimConfig.success
+          ? await loadBackbone({ name, taps: 'torchvision', seed: padimConfig.data.seed })
+          : undefined;
+        let padimSkipped = padimConfig.success ? undefined : 'no reference d for this backbone';
+        if (padimConfig.success && padimBackbone) {
+          const [grid] = featureShapesFor(padimBackbone, size);
+          try {
+            assertGaussiansFit(padimConfig.data, { ...grid, label: name });
+          } catch (error) {
+            padimSkipped = (error as Error).message;
+          }
+          if (!padimSkipped) {
+            await writeFile(join(dir, `${name}-torchvision.safetensors`), encodeSafetensors(padimBackbone.weights));
+            for (const engine of timed)
+              (results[name][engine.name] as BenchRow[]).push(
+                ...(await padimRows({
+                  engine,
+                  backbone: padimBackbone,
+                  config: padimConfig.data,
+                  images: pixels,
+                  count: images,
+                  size,
+                  log: log.info,
+                })),
+              );
+          }
+        }
+        if (padimSkipped) log.info(`${name}: no PaDiM rows (${padimSkipped})`);
         if (options.reference) {
           log.info(`${name}: timing the PyTorch reference`);
           // the same thread count as our engine, or the comparison says nothing (Debian's torch defaults to 1 here)
