@@ -2,7 +2,7 @@
  * Feature-cache entries under property-based fuzzing (embedding-cache.fuzz.ts), in a worker with a
  * watchdog and a heap cap. Bounded: about 1000 inputs per property, 20 s per property at most.
  */
-import { runPropertyInWorker } from '@cfa/io';
+import { runPropertyInWorker } from '@cfa/io/testing';
 import { describe, expect, it } from 'vitest';
 
 describe('fuzzing: feature-cache entries', () => {

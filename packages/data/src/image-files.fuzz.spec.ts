@@ -3,7 +3,7 @@
  * watchdog and a heap cap: a hang or runaway memory fails the test with the input that caused it.
  * Bounded: about 200 inputs per property, 20 s per property at most.
  */
-import { runPropertyInWorker } from '@cfa/io';
+import { runPropertyInWorker } from '@cfa/io/testing';
 import { describe, expect, it } from 'vitest';
 
 const module = new URL('./image-files.fuzz.ts', import.meta.url);

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io';
+import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io/testing';
 import { decodeMask, encodePng, MAX_IMAGE_PIXELS, readImageHeader } from './decode';
 import { DatasetError } from './errors';
 import { loadSample, type SampleRef } from './mvtec';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
-import { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
+import { anomalyMaps, imageScores, patchAnomalyScores } from './anomaly-map';
+import { gaussianKernel, reflectIndex } from './gaussian-blur';
+import { gaussianBlur, upsampleBilinear } from './testing';
 
 describe('patchAnomalyScores', () => {
   it('K=3 squared distances [1, 4, 9], Euclidean: d = [1,2,3], A = 1 · e⁻¹/(e⁻¹+e⁻²+e⁻³)', () => {

@@ -2,7 +2,7 @@
  * Sweep files under property-based fuzzing (sweep-file.fuzz.ts), in a worker with a watchdog and a
  * heap cap. Bounded: about 200 inputs per property, 20 s per property at most.
  */
-import { runPropertyInWorker } from '@cfa/io';
+import { runPropertyInWorker } from '@cfa/io/testing';
 import { describe, expect, it } from 'vitest';
 
 describe('fuzzing: sweep files', () => {

@@ -1,5 +1,5 @@
 /** Property modules for property-worker.spec.ts: one that passes, one that hangs, one that eats memory. */
-import type { NoteInput, PropertyOutcome } from '../property-worker';
+import type { NoteInput, PropertyOutcome } from '../testing/property-worker';
 
 export async function passes(note: NoteInput): Promise<PropertyOutcome> {
   note('input 1');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runPropertyInWorker } from './property-worker';
 
-const module = new URL('./__fixtures__/sample-properties.ts', import.meta.url);
+const module = new URL('../__fixtures__/sample-properties.ts', import.meta.url);
 
 describe('runPropertyInWorker', () => {
   it("returns the property module's outcome", async () => {

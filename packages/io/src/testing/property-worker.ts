@@ -91,6 +91,12 @@ export interface NamedProperty {
   property: FastCheck.IRawProperty<unknown[], boolean> | FastCheck.IRawProperty<unknown[], true>;
   /** Runs asked (× FUZZ_SCALE); default: the `runs` option of `checkProperties`. */
   runs?: number;
+  /**
+   * Awaited after the property's runs, before the next property starts: fast-check does not wait
+   * for an async run that the time limit interrupted, so a property that damages a shared file
+   * returns here the promise of its last run (which restores the file).
+   */
+  settled?: () => Promise<unknown>;
 }
 
 /**
@@ -107,13 +113,14 @@ export async function checkProperties(
   const scale = Number(process.env.FUZZ_SCALE ?? 1);
   const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
   const outcome: PropertyOutcome = { failures: [], runs: {} };
-  for (const { name, property, runs = options.runs ?? 200 } of properties) {
+  for (const { name, property, runs = options.runs ?? 200, settled } of properties) {
     const details = await fc.check(property, {
       numRuns: Math.max(1, Math.round(runs * scale)),
       interruptAfterTimeLimit: (options.timeLimitMs ?? 20_000) * Math.max(1, scale),
       markInterruptAsFailure: false,
       ...(seed !== undefined ? { seed } : {}),
     });
+    await settled?.();
     outcome.runs[name] = details.numRuns;
     if (details.failed) {
       const error = details.errorInstance;
