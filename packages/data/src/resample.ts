@@ -21,7 +21,7 @@
  * const small = resizeLanczos(image, 256, 256);                        // Pillow's bytes / 255
  * ```
  */
-import type { Raster } from './resize';
+import type { Raster } from './raster';
 
 /** Pillow's PRECISION_BITS for 8-bit resampling: 32 − 8 − 2. */
 const PRECISION_BITS = 22;

@@ -14,7 +14,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io/testing';
-import { decodeSafetensors, encodeSafetensors, WeightFileError } from './safetensors';
+import { WeightFileError } from './errors';
+import { decodeSafetensors, encodeSafetensors } from './safetensors';
 import type { StateDict } from './state-dict';
 import { decodeTorchCheckpoint } from './torch-checkpoint';
 import {
