@@ -36,7 +36,11 @@ export interface PropertyWorkerOptions {
   /** The property module (a `.ts` file). */
   module: URL;
   exportName: string;
-  /** The whole module's time; past it the worker is stopped and the run counts as a hang. */
+  /**
+   * The whole module's time at `FUZZ_SCALE=1` (multiplied by it, as the runs and time limits of
+   * `checkProperties` are); past it the worker is stopped and the run counts as a hang. The test
+   * itself needs `fuzzTestTimeoutMs` of it, so that the watchdog, not the test runner, reports.
+   */
   timeoutMs: number;
   /** Cap of the worker's JavaScript heap (default 512 MB). */
   maxHeapMb?: number;
@@ -45,7 +49,22 @@ export interface PropertyWorkerOptions {
 /** `note` messages carry a short description of the input about to be decoded. */
 export type NoteInput = (description: string) => void;
 
+/** `FUZZ_SCALE` (default 1): how many times the runs of every property; time limits grow with it, never shrink. */
+export function fuzzScale(): number {
+  const scale = Number(process.env.FUZZ_SCALE ?? 1);
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
+/**
+ * The timeout a test that calls `runPropertyInWorker` needs: the worker's scaled watchdog and a
+ * margin, so that a hang is reported by the watchdog, with the input that caused it.
+ */
+export function fuzzTestTimeoutMs(timeoutMs: number): number {
+  return timeoutMs * Math.max(1, fuzzScale()) + 15_000;
+}
+
 export async function runPropertyInWorker(options: PropertyWorkerOptions): Promise<PropertyOutcome> {
+  const timeoutMs = options.timeoutMs * Math.max(1, fuzzScale());
   const worker = new Worker(new URL('./property-worker-boot.mjs', import.meta.url), {
     workerData: { module: fileURLToPath(options.module), exportName: options.exportName },
     resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb ?? 512 },
@@ -56,12 +75,8 @@ export async function runPropertyInWorker(options: PropertyWorkerOptions): Promi
   return new Promise<PropertyOutcome>((resolve, reject) => {
     const timer = setTimeout(() => {
       void worker.terminate();
-      reject(
-        new Error(
-          `${options.exportName}: no result within ${options.timeoutMs / 1000} s (a hang?); last input: ${last}`,
-        ),
-      );
-    }, options.timeoutMs);
+      reject(new Error(`${options.exportName}: no result within ${timeoutMs / 1000} s (a hang?); last input: ${last}`));
+    }, timeoutMs);
     worker.on('message', (message: { kind: 'note'; input: string } | { kind: 'done'; outcome: PropertyOutcome }) => {
       if (message.kind === 'note') last = message.input;
       else {
@@ -110,7 +125,7 @@ export async function checkProperties(
   properties: NamedProperty[],
   options: { runs?: number; timeLimitMs?: number } = {},
 ): Promise<PropertyOutcome> {
-  const scale = Number(process.env.FUZZ_SCALE ?? 1);
+  const scale = fuzzScale();
   const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
   const outcome: PropertyOutcome = { failures: [], runs: {} };
   for (const { name, property, runs = options.runs ?? 200, settled } of properties) {
