@@ -129,13 +129,12 @@ function pass(
 }
 
 /**
- * Args:
- *   src (Raster): HWC image; with `integer`, values k/255 (an 8-bit file).
- *   outWidth, outHeight (number): the output size.
- *   filter: one of `RESAMPLING_FILTERS`.
- *   integer (boolean): Pillow's 8-bit path (fixed-point weights, rounding and clipping per pass).
- * Returns:
- *   Raster: the resized image; `bits: 8` only when it was resampled on the 8-bit path.
+ * @param src - HWC image; with `integer`, values k/255 (an 8-bit file).
+ * @param outWidth - the output width.
+ * @param outHeight - the output height.
+ * @param filter - one of `RESAMPLING_FILTERS`.
+ * @param integer - Pillow's 8-bit path (fixed-point weights, rounding and clipping per pass).
+ * @returns the resized image; `bits: 8` only when it was resampled on the 8-bit path.
  */
 export function resample(
   src: Raster,
