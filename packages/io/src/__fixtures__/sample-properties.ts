@@ -18,3 +18,12 @@ export async function eatsMemory(note: NoteInput): Promise<PropertyOutcome> {
   const hoard: object[] = [];
   for (;;) hoard.push({ a: hoard.length, b: [hoard.length] });
 }
+
+export async function fails(note: NoteInput): Promise<PropertyOutcome> {
+  note('input 1');
+  return { failures: ['decode: Counterexample: [[1, 2]]\nGot: TypeError: oops'], runs: { decode: 7 } };
+}
+
+export async function idle(): Promise<PropertyOutcome> {
+  return { failures: [], runs: { decode: 4, header: 0 } };
+}

@@ -3,10 +3,16 @@
  * only; the lint rule keeps production code off it).
  *
  * - `runPropertyInWorker`: a property module in a worker thread, under a watchdog (hangs) and a
- *   heap cap (runaway memory), the last input named when either stops it; `fuzzTestTimeoutMs`:
- *   the calling test's timeout, past the watchdog.
+ *   heap cap (runaway memory), the last input named when either stops it; `propertiesHoldInWorker`:
+ *   a fuzz spec's test body and timeout (past the watchdog: `fuzzTestTimeoutMs`).
  * - `checkProperties`: fast-check runs bounded in number and time inside such a module;
  *   `FUZZ_SCALE` multiplies them, `FUZZ_SEED` replays a reported failure.
  */
-export { checkProperties, fuzzScale, fuzzTestTimeoutMs, runPropertyInWorker } from './property-worker';
+export {
+  checkProperties,
+  fuzzScale,
+  fuzzTestTimeoutMs,
+  propertiesHoldInWorker,
+  runPropertyInWorker,
+} from './property-worker';
 export type { FastCheckApi, NamedProperty, NoteInput, PropertyOutcome, PropertyWorkerOptions } from './property-worker';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkProperties, fuzzTestTimeoutMs, runPropertyInWorker } from './property-worker';
+import { checkProperties, fuzzTestTimeoutMs, propertiesHoldInWorker, runPropertyInWorker } from './property-worker';
 
 const module = new URL('../__fixtures__/sample-properties.ts', import.meta.url);
 
@@ -73,5 +73,19 @@ describe('checkProperties', () => {
     ]);
     expect(outcome.failures).toHaveLength(1);
     expect(outcome.failures[0]).toMatch(/^small: .*Counterexample: \[5\]/s);
+  });
+});
+
+describe('propertiesHoldInWorker', () => {
+  it("passes when every property held; otherwise fails with fast-check's report or the idle property", async () => {
+    const [passes, timeout] = propertiesHoldInWorker({ module, exportName: 'passes', timeoutMs: 30_000 });
+    expect(timeout).toBe(fuzzTestTimeoutMs(30_000));
+    await passes();
+    await expect(propertiesHoldInWorker({ module, exportName: 'fails', timeoutMs: 30_000 })[0]()).rejects.toThrow(
+      /^fails: 1 failed\ndecode: Counterexample: \[\[1, 2\]\]\nGot: TypeError: oops$/,
+    );
+    await expect(propertiesHoldInWorker({ module, exportName: 'idle', timeoutMs: 30_000 })[0]()).rejects.toThrow(
+      /^idle: no run of header$/,
+    );
   });
 });

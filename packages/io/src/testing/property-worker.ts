@@ -98,6 +98,22 @@ export async function runPropertyInWorker(options: PropertyWorkerOptions): Promi
   });
 }
 
+/**
+ * A fuzz spec's test body and timeout, for `it(title, ...propertiesHoldInWorker(options))`: the
+ * module runs in a worker (`runPropertyInWorker`), and the test fails with fast-check's reports
+ * unless every property held and ran at least once; its timeout sits past the watchdog.
+ */
+export function propertiesHoldInWorker(options: PropertyWorkerOptions): [() => Promise<void>, number] {
+  const body = async () => {
+    const { failures, runs } = await runPropertyInWorker(options);
+    if (failures.length) throw new Error(`${options.exportName}: ${failures.length} failed\n${failures.join('\n\n')}`);
+    const idle = Object.entries(runs).filter(([, n]) => n === 0);
+    if (!Object.keys(runs).length || idle.length)
+      throw new Error(`${options.exportName}: no run of ${idle.map(([name]) => name).join(', ') || 'any property'}`);
+  };
+  return [body, fuzzTestTimeoutMs(options.timeoutMs)];
+}
+
 /** The part of fast-check used here (passed in, so that nothing here needs it outside tests). */
 export type FastCheckApi = Pick<typeof FastCheck, 'check' | 'defaultReportMessage'>;
 
