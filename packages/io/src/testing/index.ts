@@ -7,6 +7,7 @@
  *   a fuzz spec's test body and timeout (past the watchdog: `fuzzTestTimeoutMs`).
  * - `checkProperties`: fast-check runs bounded in number and time inside such a module;
  *   `FUZZ_SCALE` multiplies them, `FUZZ_SEED` replays a reported failure.
+ * - `byteEdits`, `withByteEdits`: point mutations of a valid file.
  */
 export {
   checkProperties,
@@ -16,3 +17,4 @@ export {
   runPropertyInWorker,
 } from './property-worker';
 export type { FastCheckApi, NamedProperty, NoteInput, PropertyOutcome, PropertyWorkerOptions } from './property-worker';
+export { byteEdits, withByteEdits } from './byte-edits';
