@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeSafetensors } from '@cfa/backbone';
-import { parityInputs, parityInputsDigest } from '@cfa/descriptor';
+import { parityInputs, parityInputsDigest } from '@cfa/descriptor/testing';
 
 /**
  * 32 px: layer1..3 on 8, 4 and 2 cells (whole ratios, as embedding_concat needs), 64 positions;

@@ -25,7 +25,7 @@ import { decodeImage, decodeMask, readImageHeader } from './decode';
 import { DatasetError } from './errors';
 import { applyView } from './preprocess';
 import type { SourceSize } from './view';
-import type { Raster } from './resize';
+import type { Raster } from './raster';
 import type { View } from './view';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];

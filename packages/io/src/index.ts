@@ -8,11 +8,8 @@
  * - `appendLines`: whole-line appends that cut a torn last line first.
  * - `withFileLock`: an O_EXCL lock file for steps that must be serial across processes.
  * - `checkOutputFolder`: whether an output folder can be written, before a run starts (creates nothing).
- * - `runPropertyInWorker`, `checkProperties` (tests only): a decoder's property-based tests
- *   (fast-check, bounded runs and time) in a worker thread, under a watchdog (hangs) and a heap cap
- *   (runaway memory).
+ *
+ * The property-based test harness (a worker under a watchdog and a heap cap) is `@cfa/io/testing`.
  */
 export { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
 export { OutputFolderError, checkOutputFolder } from './output-folder';
-export { checkProperties, runPropertyInWorker } from './property-worker';
-export type { NamedProperty, NoteInput, PropertyOutcome, PropertyWorkerOptions } from './property-worker';

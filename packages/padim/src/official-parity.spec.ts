@@ -10,10 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { backboneDefinition, buildBackboneModel, decodeSafetensors, type StateDict } from '@cfa/backbone';
-import { createPatchEmbedder, nearestEmbedding, parityInputs, parityInputsDigest } from '@cfa/descriptor';
+import { createPatchEmbedder, nearestEmbedding } from '@cfa/descriptor';
+import { parityInputs, parityInputsDigest } from '@cfa/descriptor/testing';
 import { fitPositionGaussians } from '@cfa/memory-bank';
 import { anomalyMaps, createMahalanobisScorer } from '@cfa/scoring';
-import { maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { describe, expect, it } from 'vitest';
 
 const path = new URL('./__fixtures__/padim-reference.safetensors', import.meta.url);

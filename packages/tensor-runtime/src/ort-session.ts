@@ -3,7 +3,9 @@
  * (all graph optimisations, CPU provider unless asked otherwise, a fixed thread count).
  *
  * A GPU user enables CUDA with `CFA_ORT_PROVIDERS=cuda,cpu` once onnxruntime-node's CUDA
- * libraries are installed (`npm install onnxruntime-node` without `onnxruntime-node-install=skip`).
+ * libraries are installed (`node node_modules/onnxruntime-node/script/install
+ * --onnxruntime-node-install=cuda12`: the package.json's `allowScripts` keeps that step from
+ * running on `npm ci`, see the README).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { EngineSelection, OrtModule } from './engine';

@@ -6,7 +6,8 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOrtRunner, type EngineSelection, maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { decodeImage, decodeMask, indexCategory, inferenceView, ViewSchema, viewRasters } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CellResult, runCell } from '../run/run-cell';
