@@ -1,5 +1,5 @@
 /**
- * @cfa/descriptor — CFA's patch descriptor (paper §3.1).
+ * @cfa/descriptor — patch descriptors: CFA's (paper §3.1) and PatchCore's locally aware patch features.
  *
  * - Frozen patch embedding: `patchEmbedding` (tfjs), `lowerPatchEmbeddingToOnnx`, and
  *   `createPatchEmbedder` (images → embeddings on either engine); the embedding pyramid (each map
@@ -13,6 +13,10 @@
  *   summed over its images); `lowerPyramidForward` (the per-level product, for any right factors);
  *   `lowerBatchDescriptor` (φ of a batch of full-resolution embeddings, weights as constants: the
  *   one-graph export).
+ * - PatchCore's locally aware patch features (Roth et al. 2022, §3.1): `localPatchFeatures` (tfjs),
+ *   `lowerLocalPatchFeatures` (ONNX), `createLocalPatchEmbedder` (images → features on either
+ *   engine): p×p neighbourhoods, adaptive average pooling per layer (`adaptivePoolBins`: PyTorch's
+ *   adaptive_avg_pool1d) and across layers, the deeper maps upsampled to the first's grid.
  * - `parityInputs`, `parityInputsDigest`: the regenerable inputs of the fixtures computed by the
  *   CFA reference code's own modules (tools/torch-reference/official_fixtures.py).
  */
@@ -54,6 +58,14 @@ export type {
 } from './pyramid-descriptor';
 export { createDescriptorRunner, descriptorForwardTf } from './descriptor-forward';
 export { parityInputs, parityInputsDigest } from './parity-inputs';
+export { adaptivePoolBins, adaptivePoolTaps } from './adaptive-pool';
+export type { AdaptivePoolBins } from './adaptive-pool';
+export { localPatchFeatures } from './local-patch-features';
+export type { LocalPatchFeaturesParams } from './local-patch-features';
+export { lowerLocalPatchFeatures } from './local-patch-features-onnx';
+export type { LocalPatchFeatureOptions } from './local-patch-features-onnx';
+export { createLocalPatchEmbedder } from './local-patch-embedder';
+export type { LocalPatchEmbedder, LocalPatchEmbedderOptions } from './local-patch-embedder';
 export type { ParityInputsSpec } from './parity-inputs';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';

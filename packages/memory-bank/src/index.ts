@@ -1,5 +1,6 @@
 /**
- * @cfa/memory-bank — CFA's memory bank C (paper §3.2) and the nearest-centre search over it.
+ * @cfa/memory-bank — what the methods keep (CFA's memory bank C, paper §3.2; PatchCore's coreset)
+ * and the nearest-centre search over it.
  *
  * - `createMemoryBank`: centres with their cached ‖c‖² and Cᵀ; `centreCount`: ⌊HW/γc⌋.
  * - `createNearestSearch`: blocked ‖f‖² + ‖c‖² − 2 f·c + top-k on ONNX Runtime or TensorFlow.js;
@@ -11,6 +12,10 @@
  * - `referenceMemoryBank` + `RunningMean`: the reference code's init (mean, then k-means if γc > 1).
  * - `paperMemoryBank`, `greedyMatch`: the paper's Algorithm 1 (k-means on the first image, then EMA).
  * - `kmeans`, `kmeansPlusPlus`: seeded k-means.
+ * - PatchCore's bank (Roth et al. 2022, §3.2): `approximateGreedyCoreset` (random projection to 128
+ *   dimensions on the engine, then the greedy farthest-point loop of its code's
+ *   ApproximateGreedyCoresetSampler), `coresetDraws` (its seeded projection and starting points),
+ *   `coresetSize`.
  */
 export { centreCount, createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
@@ -37,4 +42,12 @@ export type { KMeansParams, KMeansResult } from './kmeans';
 export { RunningMean, referenceMemoryBank } from './reference-init';
 export type { ReferenceBankParams } from './reference-init';
 export { greedyMatch, paperMemoryBank } from './paper-init';
+export {
+  CORESET_PROJECTION_DIM,
+  CORESET_START_POINTS,
+  approximateGreedyCoreset,
+  coresetDraws,
+  coresetSize,
+} from './greedy-coreset';
+export type { ApproximateGreedyCoresetParams, CoresetDraws, CoresetProgress, CoresetResult } from './greedy-coreset';
 export type { PaperBankParams } from './paper-init';

@@ -37,11 +37,15 @@ export function memoryBankFeeds(bank: MemoryBank): Record<keyof MemoryBankGraph,
   };
 }
 
-/** A fixed bank stored in the graph (ONNX Runtime folds what depends only on it once). */
-export function memoryBankConstants(g: OnnxGraphBuilder, bank: MemoryBank): MemoryBankGraph {
+/**
+ * A fixed bank stored in the graph (ONNX Runtime folds what depends only on it once); `name`
+ * prefixes the initializers (`<name>.bank_t`, `<name>.bank_sq_norms`), so that two members of one
+ * exported graph keep their own banks.
+ */
+export function memoryBankConstants(g: OnnxGraphBuilder, bank: MemoryBank, name?: string): MemoryBankGraph {
   return {
-    ct: g.initializer('ct', bank.transposed, [bank.dim, bank.size]),
-    cn: g.initializer('cn', bank.squaredNorms, [bank.size]),
+    ct: g.initializer(name ? `${name}.bank_t` : 'ct', bank.transposed, [bank.dim, bank.size]),
+    cn: g.initializer(name ? `${name}.bank_sq_norms` : 'cn', bank.squaredNorms, [bank.size]),
   };
 }
 

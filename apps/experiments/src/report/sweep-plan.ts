@@ -9,7 +9,7 @@
  * process.stdout.write(sweepPlan({ loaded, sweepKey: key, kinds }));
  * ```
  */
-import { MethodConfigSchema } from '../methods/registry';
+import { MethodConfigSchema, sharedFields } from '../methods/registry';
 import type { SweepCell } from '../sweep/expand-sweep';
 import type { LoadedSweep } from '../sweep/load-sweep';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
@@ -49,7 +49,7 @@ export function sweepPlan({ loaded, sweepKey, kinds }: SweepPlanParams): string 
     `data        ${sweep.dataRoot ?? `embedded synthetic dataset in ${DEFAULT_SYNTHETIC_ROOT} (standard set; each category generated on first use)`}`,
     `categories  ${categories.map((c) => `${c} (${kinds.get(c) ?? 'unknown'})`).join(', ')}`,
     `seeds       ${sweep.seeds.join(', ')}  (a seed sets backbone init, descriptor init, k-means and batch order)`,
-    `epochs      ${onAxis.has('training.epochs') ? 'axis' : (base.training?.epochs ?? `none (${base.method} does not train)`)}`,
+    `epochs      ${onAxis.has('training.epochs') ? 'axis' : (sharedFields(base).training?.epochs ?? `none (${base.method} does not train)`)}`,
     `weights     ${weights}`,
     '',
     'resolved base config (every field; "← axis" = set per cell):',
