@@ -6,6 +6,8 @@
  * - `createNearestSearch`: blocked ‖f‖² + ‖c‖² − 2 f·c + top-k on ONNX Runtime or TensorFlow.js;
  *   `lowerNearest`, `lowerSquaredDistances`, `lowerRowSquaredNorms`: the same as ONNX graph pieces,
  *   with the bank entering a graph by `memoryBankInputs` + `memoryBankFeeds` or `memoryBankConstants`.
+ * - `exactSquaredDistances`, `lowerExactSquaredDistances`: the distances to the neighbours found,
+ *   recomputed as Σ (q − c)² (the expanded form loses digits when d² is small against the norms).
  * - `lowerDescriptorNearest`: the k nearest centres of each image of a pyramid descriptor graph
  *   (@cfa/descriptor's `lowerPyramidDescriptor`), ranked through the pyramid (`lowerPyramidNearest`
  *   with `lowerPyramidSearchFactors`, W_l·Cᵀ per level) or by φ·Cᵀ, whichever `pyramidSearchPays`.
@@ -20,7 +22,10 @@
 export { centreCount, createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
 export { DEFAULT_BLOCK_ROWS, createNearestSearch } from './nearest-search';
+export { exactSquaredDistances } from './exact-distances';
+export type { ExactSquaredDistanceParams } from './exact-distances';
 export {
+  lowerExactSquaredDistances,
   lowerNearest,
   lowerRowSquaredNorms,
   lowerSquaredDistances,

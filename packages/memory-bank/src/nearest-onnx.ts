@@ -74,3 +74,15 @@ export function lowerNearest(g: OnnxGraphBuilder, q: string, ct: string, cn: str
   );
   return [g.node('Add', [scores, lowerRowSquaredNorms(g, q)])[0], indices];
 }
+
+/**
+ * `exactSquaredDistances` as a graph piece: Σ (q − c)² of each query q [P, D′] to its k centres
+ * `indices` [P, k] (int64, from `lowerNearest`), gathered from Cᵀ [D′, M] (no second copy of the
+ * bank): [P, k].
+ */
+export function lowerExactSquaredDistances(g: OnnxGraphBuilder, q: string, ct: string, indices: string): string {
+  const centres = g.node('Gather', [ct, indices], { axis: attr.int(1) })[0]; // [D′, P, k]
+  const queries = g.node('Unsqueeze', [g.node('Transpose', [q])[0], g.ints('axes', [2])])[0]; // [D′, P, 1]
+  const diff = g.node('Sub', [centres, queries])[0];
+  return g.node('ReduceSum', [g.node('Mul', [diff, diff])[0], g.ints('axes', [0])], { keepdims: attr.int(0) })[0];
+}

@@ -8,6 +8,8 @@
  * - `fitPatchCore`, `predictPatchCore`: the fit (coreset) and inference on cached features.
  * - `createPatchCoreExtractor`, `patchCoreFeatureKind`: the cached features.
  * - `lowerPatchCoreMap`: the member's scoring as an ONNX graph piece.
+ * - `patchCoreParityInputs`, `PATCHCORE_PARITY_SETTINGS`: the regenerable inputs of the fixtures
+ *   computed by the reference code's own modules (tools/torch-reference/patchcore_fixtures.py).
  */
 export {
   CoresetConfigSchema,
@@ -24,3 +26,5 @@ export { predictPatchCore } from './predict';
 export type { PredictPatchCoreOptions } from './predict';
 export { lowerPatchCoreMap } from './patchcore-onnx';
 export { patchcoreMethod } from './patchcore-method';
+export { PATCHCORE_PARITY_SETTINGS, patchCoreParityInputs } from './parity-inputs';
+export type { PatchCoreParitySpec } from './parity-inputs';

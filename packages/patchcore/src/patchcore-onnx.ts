@@ -5,13 +5,13 @@
  * Composed from the stage packages' lowerings, no second copy of any maths:
  *
  *   patch features      @cfa/descriptor  lowerLocalPatchFeatures (unfold, adaptive pooling, upsample)
- *   nearest entries     @cfa/memory-bank lowerNearest, memoryBankConstants
+ *   nearest entries     @cfa/memory-bank lowerNearest, lowerExactSquaredDistances, memoryBankConstants
  *   patch score, map    @cfa/scoring     lowerNearestNeighbourScores, lowerAnomalyMaps
  *   image score         @cfa/scoring     lowerImageScores of the [n, H, W] patch scores
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { lowerLocalPatchFeatures } from '@cfa/descriptor';
-import { lowerNearest, memoryBankConstants } from '@cfa/memory-bank';
+import { lowerExactSquaredDistances, lowerNearest, memoryBankConstants } from '@cfa/memory-bank';
 import { lowerAnomalyMaps, lowerImageScores, lowerNearestNeighbourScores } from '@cfa/scoring';
 import type { LowerMapContext, LoweredMember } from '@cfa/method-kit';
 import type { PatchCoreConfig } from './config';
@@ -35,7 +35,8 @@ export function lowerPatchCoreMap(
     g.ints('shape', [-1, bank.dim]),
   ])[0];
   const { ct, cn } = memoryBankConstants(g, bank, name);
-  const [distances] = lowerNearest(g, q, ct, cn, neighbours);
+  const [, indices] = lowerNearest(g, q, ct, cn, neighbours);
+  const distances = lowerExactSquaredDistances(g, q, ct, indices); // as predict: Σ (q − c)², not the expanded form
   const scores = lowerNearestNeighbourScores(g, distances, neighbours); // [n·H·W]
   return {
     map: lowerAnomalyMaps(g, scores, { height, width, outputSize: inputSize, sigma }),

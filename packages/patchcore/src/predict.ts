@@ -2,7 +2,9 @@
  * PatchCore's inference as its code computes it (patchcore-inspection `PatchCore._predict`,
  * `NearestNeighbourScorer.predict`, `RescaleSegmentor.convert_to_segmentation`,
  * `PatchMaker.score`): each test patch's k nearest bank entries (@cfa/memory-bank's exact search,
- * standing in for faiss's IndexFlatL2), the mean of their squared distances as the patch score,
+ * as faiss's IndexFlatL2; the k distances recomputed as Σ (q − c)², `exactSquaredDistances`, since
+ * the search's expanded form loses about 1e-4 of them to float32 rounding on these features), the
+ * mean of their squared distances as the patch score,
  * the patch map upsampled bilinearly to the input size and blurred with σ = 4 (@cfa/scoring
  * `anomalyMaps`: scipy's gaussian_filter, truncate 4, 'reflect'), and the image score as the
  * largest PATCH score — the code's `max`, not the paper's reweighting (Eq. 7), and not the maximum
@@ -13,7 +15,7 @@
  * const { maps, imageScores } = await predictPatchCore({ model, test, inputSize: 224 });
  * ```
  */
-import { createNearestSearch } from '@cfa/memory-bank';
+import { createNearestSearch, exactSquaredDistances } from '@cfa/memory-bank';
 import { anomalyMaps, imageScores as maxScores, nearestNeighbourScores } from '@cfa/scoring';
 import { type EmbeddingSet, type Prediction, readEmbeddings, stackImages } from '@cfa/method-kit';
 import type { FittedPatchCore } from './fit';
@@ -52,7 +54,10 @@ export async function predictPatchCore({
     for (let first = 0; first < n; first += batchSize) {
       const indices = Array.from({ length: Math.min(batchSize, n - first) }, (_, i) => first + i);
       const rows = indices.length * hw;
-      const { distances } = await search.nearest(stackImages(await readEmbeddings(test, indices)), rows, bank, k);
+      const queries = stackImages(await readEmbeddings(test, indices));
+      const found = await search.nearest(queries, rows, bank, k);
+      // the scores are the distances themselves: recomputed directly, not in the search's expanded form
+      const distances = exactSquaredDistances({ queries, count: rows, bank, indices: found.indices, k });
       patchScores.set(nearestNeighbourScores({ distances, count: rows, k }), first * hw);
       onProgress?.(first + indices.length, n);
     }
