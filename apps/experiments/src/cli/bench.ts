@@ -1,8 +1,10 @@
 /**
  * `bench`: the speed table — resnet18 and wide_resnet50_2 at 224, batch 4, on the embedded
- * default, with the default `CfaConfig` — for each engine, and with `--reference` the PyTorch
- * reference on the same images and weights in the same invocation, with the ratio ours / PyTorch
- * for every row. Writes JSON and markdown and logs them to MLflow as a run.
+ * default, with each method's default config (CFA's `CfaConfig`, PatchCore's `PatchCoreConfig`) —
+ * for each engine, and with `--reference` the PyTorch reference on the same images and weights in
+ * the same invocation (CFA: bench_reference.py; PatchCore: its authors' code itself,
+ * patchcore_bench_reference.py, with PATCHCORE_OFFICIAL_DIR), with the ratio ours / PyTorch for
+ * every row. Writes JSON and markdown and logs them to MLflow as a run.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { describeEngine, type EngineSelection, selectEngine } from '@cfa/tensor-
 import { ensureSyntheticDataset, indexCategory, loadSamples, ViewSchema } from '@cfa/data';
 import { encodeSafetensors, loadBackbone } from '@cfa/backbone';
 import { CfaConfigSchema } from '@cfa/cfa';
+import { PatchCoreConfigSchema } from '@cfa/patchcore';
 import { createTrackingStore } from '@cfa/tracking';
 import { resolveExperiment } from '../tracking/experiment-target';
 import { runSource, runSourceTags } from '../tracking/run-source';
@@ -22,6 +25,7 @@ import { CFA_TAGS } from '../tracking/tracked-cell';
 import { createLogger } from './logger';
 import { positiveInt } from './common-options';
 import { type BenchRow, benchEngine } from '../bench/bench-rows';
+import { patchCoreRows } from '../bench/patchcore-rows';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
 import { formatTable } from '../report/text-table';
 
@@ -31,6 +35,7 @@ const REFERENCE_DIR = fileURLToPath(new URL('../../../../tools/torch-reference/'
 
 interface BenchOptions {
   backbones: string;
+  methods: string;
   engines: string;
   images: number;
   reference?: boolean;
@@ -45,6 +50,7 @@ export function benchCommand(): Command {
     .description('speed table per engine (and against PyTorch with --reference); see docs/benchmarks.md')
     .option('--backbones <list>', 'backbones', 'resnet18,wide_resnet50_2')
     .option('--engines <list>', 'engines to time (ort, tfjs)', 'ort,tfjs')
+    .option('--methods <list>', 'methods to time (cfa, patchcore)', 'cfa,patchcore')
     .option('--images <n>', 'images for the epoch and throughput rows (a multiple of 4)', positiveInt, 16)
     .option(
       '--reference',
@@ -72,6 +78,9 @@ export function benchCommand(): Command {
       );
       const results: Record<string, Record<string, BenchRow[] | Record<string, number>>> = {};
       const described: string[] = [];
+      const methods = options.methods.split(',');
+      for (const m of methods)
+        if (!['cfa', 'patchcore'].includes(m)) throw new Error(`--methods: unknown method '${m}' (cfa, patchcore)`);
       for (const name of options.backbones.split(',')) {
         // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
         const config = CfaConfigSchema.parse({ backbone: { name } });
@@ -81,6 +90,18 @@ export function benchCommand(): Command {
           calibrateBatchNorm: config.backbone.calibrateBatchNorm,
         });
         await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
+        // PatchCore reads torchvision's taps of the same architecture, seeded like its runs
+        const patchcoreConfig = PatchCoreConfigSchema.parse({ backbone: { name } });
+        const patchcoreBackbone = methods.includes('patchcore')
+          ? await loadBackbone({
+              name,
+              taps: patchcoreConfig.backbone.taps,
+              seed: patchcoreConfig.seed,
+              calibrateBatchNorm: patchcoreConfig.backbone.calibrateBatchNorm,
+            })
+          : undefined;
+        if (patchcoreBackbone)
+          await writeFile(join(dir, `${name}.patchcore.safetensors`), encodeSafetensors(patchcoreBackbone.weights));
         results[name] = {};
         const timed: EngineSelection[] = [];
         for (const engineName of options.engines.split(',')) {
@@ -88,27 +109,35 @@ export function benchCommand(): Command {
           timed.push(engine);
           described.push(describeEngine(engine));
           log.info(`${name}: timing ${describeEngine(engine)}`);
-          results[name][engineName] = await benchEngine({
-            engine,
-            backbone,
-            config,
-            images: pixels,
-            count: images,
-            size,
-            log: log.info,
-          });
+          const common = { engine, images: pixels, count: images, size, log: log.info };
+          results[name][engineName] = [
+            ...(methods.includes('cfa') ? await benchEngine({ ...common, backbone, config }) : []),
+            ...(patchcoreBackbone
+              ? await patchCoreRows({ ...common, backbone: patchcoreBackbone, config: patchcoreConfig })
+              : []),
+          ];
         }
         if (options.reference) {
           log.info(`${name}: timing the PyTorch reference`);
           // the same thread count as our engine, or the comparison says nothing (Debian's torch defaults to 1 here)
           const threads = options.threads ?? Math.max(...timed.map((e) => e.threads));
-          const args = [join(REFERENCE_DIR, 'bench_reference.py'), dir, name, '--threads', String(threads)];
-          const { stdout } = await run(options.python, args, {
-            cwd: REFERENCE_DIR,
-            maxBuffer: 1 << 20,
-            timeout: 3_600_000,
-          });
-          results[name].pytorch = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+          const reference = async (script: string) => {
+            const args = [join(REFERENCE_DIR, script), dir, name, '--threads', String(threads)];
+            const { stdout } = await run(options.python, args, {
+              cwd: REFERENCE_DIR,
+              maxBuffer: 1 << 20,
+              timeout: 3_600_000,
+            });
+            return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+          };
+          results[name].pytorch = methods.includes('cfa') ? await reference('bench_reference.py') : {};
+          if (patchcoreBackbone && process.env.PATCHCORE_OFFICIAL_DIR) {
+            log.info(`${name}: timing the PatchCore reference code (${process.env.PATCHCORE_OFFICIAL_DIR})`);
+            Object.assign(results[name].pytorch, await reference('patchcore_bench_reference.py'));
+          } else if (patchcoreBackbone)
+            log.warn(
+              'PatchCore: no PATCHCORE_OFFICIAL_DIR (a checkout of amazon-science/patchcore-inspection at fcaa92f124fb): its reference rows stay empty',
+            );
         }
       }
       const engines = options.engines.split(',');
