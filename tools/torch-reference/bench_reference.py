@@ -12,13 +12,6 @@ Rows (all per image unless the name says otherwise):
                        autograd through the full distance matrix, AdamW amsgrad)
   throughput_g<k>      images/s, backbone + descriptor + distance + top-3 + softmin + upsample +
                        gaussian_filter, with gamma_d = gamma_c = k
-  padim_*              the PaDiM reference code's main() itself (padim_code.py; needs PADIM_REFERENCE_DIR),
-                       the same images as train and as test set, timed by spies: its train phase (backbone,
-                       embedding_concat, the per-position np.cov loop) as padim_fit_s, without the backbone as
-                       padim_fit_cached_s, its np.linalg.inv calls (at test time, one per position) as
-                       padim_inverse_s, its test phase (backbone, inverses, scipy mahalanobis per patch,
-                       interpolate, gaussian_filter) as padim_throughput, without the backbone as
-                       padim_cached_throughput
 """
 import json
 import sys
@@ -41,38 +34,6 @@ def timed(fn, repeat=3):
         fn()
         samples.append(time.perf_counter() - t)
     return float(np.median(samples))
-
-
-def padim_rows(bench_dir, backbone, images):
-    """The PaDiM reference's rows, or why there are none."""
-    import os
-
-    import torchvision
-
-    weights_file = f"{bench_dir}/{backbone}-torchvision.safetensors"
-    if not os.environ.get("PADIM_REFERENCE_DIR"):
-        return {"padim_skipped": "PADIM_REFERENCE_DIR is not set"}
-    if not os.path.exists(weights_file):
-        return {"padim_skipped": f"no PaDiM rows for {backbone}"}
-    from padim_code import load_padim, run_padim_main, tensor_dataset
-
-    padim = load_padim()
-    model = getattr(torchvision.models, backbone)()
-    state = {k: torch.from_numpy(v) for k, v in st_io.read(weights_file)[0].items()}
-    model.load_state_dict(state, strict=False)
-    model.eval()
-    x = images.numpy()
-    n = len(x)
-    labels = {"train": np.zeros(n, dtype=np.int64), "test": np.array([0] * (n // 2) + [1] * (n - n // 2))}
-    dataset = tensor_dataset({"train": x, "test": x}, labels, x.shape[2])
-    t = run_padim_main(padim, arch=backbone, model=model, data_path="unused", category="bench", dataset=dataset, capture=False)["timings"]
-    return {
-        "padim_fit_s": t["train_s"],
-        "padim_fit_cached_s": t["train_s"] - t["backbone_train_s"],
-        "padim_inverse_s": t["inverse_s"],
-        "padim_throughput": n / t["test_s"],
-        "padim_cached_throughput": n / (t["test_s"] - t["backbone_test_s"]),
-    }
 
 
 def main(bench_dir, backbone, threads=None):
@@ -156,7 +117,6 @@ def main(bench_dir, backbone, threads=None):
 
         seconds = timed(infer, repeat=1)
         out[f"throughput_g{g}"] = (n - n % 4) / seconds
-    out.update(padim_rows(bench_dir, backbone, images))
     print(json.dumps(out))
 
 

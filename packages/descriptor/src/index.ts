@@ -1,5 +1,5 @@
 /**
- * @cfa/descriptor — CFA's patch descriptor (paper §3.1).
+ * @cfa/descriptor — patch descriptors: CFA's (paper §3.1) and PatchCore's locally aware patch features.
  *
  * The frozen patch embedding (3×3 avg-pool, bilinear upsample, concat), one file per form:
  * - `patchEmbedding` (patch-embedding-tf.ts): the TensorFlow.js op on backbone maps;
@@ -17,6 +17,11 @@
  * on the finest grid by nearest-neighbour replication, a seeded channel subset kept
  * (`randomChannels`) — and `lowerNearestEmbedding`, the same as an ONNX graph piece;
  * `createPatchEmbedder({ pooling: 'none' })` stores the raw maps as the pyramid.
+ *
+ * PatchCore's locally aware patch features (Roth et al. 2022, §3.1): `localPatchFeatures` (the
+ * TensorFlow.js op), `lowerLocalPatchFeatures` (ONNX), `createLocalPatchEmbedder` (images → features
+ * on either engine): p×p neighbourhoods, adaptive average pooling per layer (`adaptivePoolBins`:
+ * PyTorch's adaptive_avg_pool1d) and across layers, the deeper maps upsampled to the first's grid.
  *
  * The trainable 1×1 CoordConv φ:
  * - coord-conv.ts: `createCoordConvParams`, `coordinateChannels`, conversions to and from PyTorch's
@@ -75,3 +80,11 @@ export { createDescriptorRunner } from './descriptor-runner';
 export type { DescriptorRunner, DescriptorRunnerOptions } from './descriptor-runner';
 export { createDescriptorGradient } from './descriptor-gradient-runner';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient-runner';
+export { adaptivePoolBins, adaptivePoolTaps } from './adaptive-pool';
+export type { AdaptivePoolBins } from './adaptive-pool';
+export { localPatchFeatures } from './local-patch-features';
+export type { LocalPatchFeaturesParams } from './local-patch-features';
+export { lowerLocalPatchFeatures } from './local-patch-features-onnx';
+export type { LocalPatchFeatureOptions } from './local-patch-features-onnx';
+export { createLocalPatchEmbedder } from './local-patch-embedder';
+export type { LocalPatchEmbedder, LocalPatchEmbedderOptions } from './local-patch-embedder';

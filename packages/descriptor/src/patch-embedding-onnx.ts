@@ -21,20 +21,20 @@ export function lowerPatchEmbeddingToOnnx(
   scaleByChannels = false,
 ): string {
   const { height, width } = shapes[0];
-  const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) => {
-    if (shapes[i].height === height && shapes[i].width === width) return pooled;
-    const batchAndChannels = g.node('Slice', [
-      g.node('Shape', [pooled])[0],
-      g.ints('start', [0]),
-      g.ints('end', [2]),
-    ])[0];
-    const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
-    return g.node('Resize', [pooled, '', '', sizes], {
-      mode: attr.string('linear'),
-      coordinate_transformation_mode: attr.string('half_pixel'),
-    })[0];
-  });
+  const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) =>
+    shapes[i].height === height && shapes[i].width === width ? pooled : lowerResizeBilinear(g, pooled, height, width),
+  );
   return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
+}
+
+/** x [N, C, h, w] resized bilinearly to [N, C, height, width], half-pixel centres (align_corners = false), no antialiasing. */
+export function lowerResizeBilinear(g: OnnxGraphBuilder, x: string, height: number, width: number): string {
+  const batchAndChannels = g.node('Slice', [g.node('Shape', [x])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
+  const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
+  return g.node('Resize', [x, '', '', sizes], {
+    mode: attr.string('linear'),
+    coordinate_transformation_mode: attr.string('half_pixel'),
+  })[0];
 }
 
 /** Each map 3×3-average-pooled at its own size (the embedding pyramid's levels), NCHW. */

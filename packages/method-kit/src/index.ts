@@ -39,6 +39,7 @@ export type {
   FitContext,
   FitProgress,
   LowerMapContext,
+  LoweredMember,
   MemberLoadContext,
   MemberState,
   PredictContext,

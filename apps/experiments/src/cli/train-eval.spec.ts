@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunConfigSchema } from '../run/run-config';
+import { configOf } from '../testing/config-of';
 import { DEFAULT_CATEGORY, QUICK_EPOCHS, trainEvalConfig } from './train-eval';
 
 const engine = { engine: 'auto', tracking: false };
@@ -10,29 +11,35 @@ describe('train-eval: a config file and the flags', () => {
       dataset: { category: 'carpet' },
       cfa: { training: { epochs: 7 }, backbone: { name: 'wide_resnet50_2' } },
     };
-    const c = RunConfigSchema.parse(trainEvalConfig({ ...engine }, file));
+    const c = configOf('cfa', RunConfigSchema.parse(trainEvalConfig({ ...engine }, file)));
     expect(c.dataset.category).toBe('carpet');
-    expect(c.training?.epochs).toBe(7);
+    expect(c.training.epochs).toBe(7);
     expect(c.backbone.name).toBe('wide_resnet50_2');
   });
 
   it('flags that were given override the file', () => {
     const file = { dataset: { category: 'carpet' }, cfa: { training: { epochs: 7 } } };
-    const c = RunConfigSchema.parse(
-      trainEvalConfig({ ...engine, category: 'grid', epochs: 2, taps: 'torchvision', selection: 'best-on-test' }, file),
+    const c = configOf(
+      'cfa',
+      RunConfigSchema.parse(
+        trainEvalConfig(
+          { ...engine, category: 'grid', epochs: 2, taps: 'torchvision', selection: 'best-on-test' },
+          file,
+        ),
+      ),
     );
     expect(c.dataset.category).toBe('grid');
-    expect(c.training?.epochs).toBe(2);
+    expect(c.training.epochs).toBe(2);
     expect(c.backbone.taps).toBe('torchvision');
-    expect(c.evaluation?.selection).toBe('best-on-test');
+    expect(c.evaluation.selection).toBe('best-on-test');
   });
 
   it('without a file: the default category and the quick epochs; --preset paper applies the paper preset', () => {
-    const c = RunConfigSchema.parse(trainEvalConfig({ ...engine }));
+    const c = configOf('cfa', RunConfigSchema.parse(trainEvalConfig({ ...engine })));
     expect(c.dataset.category).toBe(DEFAULT_CATEGORY);
-    expect(c.training?.epochs).toBe(QUICK_EPOCHS);
-    const paper = RunConfigSchema.parse(trainEvalConfig({ ...engine, preset: 'paper' }));
-    expect(paper).toMatchObject({ method: 'cfa', preset: 'paper' });
+    expect(c.training.epochs).toBe(QUICK_EPOCHS);
+    const paper = configOf('cfa', RunConfigSchema.parse(trainEvalConfig({ ...engine, preset: 'paper' })));
+    expect(paper.preset).toBe('paper');
     expect(paper.backbone.taps).toBe('torchvision');
   });
 

@@ -26,7 +26,7 @@ import { computeAnomalyMetrics } from '@cfa/metrics';
 import { checkOutputFolder, writeFileAtomic } from '@cfa/io';
 import { writeCellPlots } from '../report/cell-plots';
 import { MLFLOW_MODEL_DIR, writeMlflowModel } from '../export/mlflow-model';
-import { methodOf } from '../methods/registry';
+import { methodOf, sharedFields } from '../methods/registry';
 import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf, type RunConfig } from './run-config';
 
 export interface CellMetrics {
@@ -200,7 +200,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     onProgress: options.onProgress,
     onEpoch: options.onEpoch,
     onCompanionEpoch: options.onCompanionEpoch,
-    onEpochPrediction: evaluatesEveryEpoch(config.evaluation)
+    onEpochPrediction: evaluatesEveryEpoch(sharedFields(config).evaluation)
       ? async ({ record, prediction, test }) => {
           epochTruth ??= groundTruth(test, prediction.size);
           const metrics = evaluate(prediction, epochTruth);
@@ -212,7 +212,8 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
   const n = run.test.length;
   const truth = groundTruth(run.test, run.prediction.size);
   const { masks, labels } = truth;
-  const bestOf = config.evaluation?.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
+  const bestOf =
+    sharedFields(config).evaluation?.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
   const metrics = bestOf?.metrics ?? evaluate(run.prediction, truth);
   const totalSeconds = (performance.now() - start) / 1000;
   const result: CellResult = {

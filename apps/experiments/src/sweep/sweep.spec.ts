@@ -11,6 +11,7 @@ import type { TableAxis } from './sweep-schema';
 import { tableAxisValue } from '../report/axis-labels';
 import { modelOutputs } from '../cli/sweep';
 import { runCfaInProcess } from '../testing/run-in-process';
+import { configOf } from '../testing/config-of';
 
 async function sweepFile(name: string, content: object | string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sweeps-'));
@@ -38,11 +39,10 @@ describe('loadSweep', () => {
     });
     const { cells } = await loadSweep(file);
     expect(cells).toHaveLength(2 * 2 * 2 * 2);
-    expect(
-      cells.every((c) => c.config.method === 'cfa' && c.config.descriptor.gammaD === c.config.memoryBank.gammaC),
-    ).toBe(true);
+    const configs = cells.map((c) => configOf('cfa', c.config));
+    expect(configs.every((c) => c.descriptor.gammaD === c.memoryBank.gammaC)).toBe(true);
     expect(new Set(cells.map((c) => c.key)).size).toBe(16);
-    expect(cells[0].config.training?.epochs).toBe(2);
+    expect(configs[0].training.epochs).toBe(2);
     // keys are deterministic: what the numbers depend on, not the order of the file
     expect((await loadSweep(file)).cells.map((c) => c.key)).toEqual(cells.map((c) => c.key));
   });
@@ -156,7 +156,7 @@ describe('loadSweep', () => {
   it('applies command-line overrides before validation', async () => {
     const file = await sweepFile('demo', valid);
     const { cells } = await loadSweep(file, { categories: ['nut'], epochs: 7, seeds: [3] });
-    expect(cells.map((c) => [c.category, c.seed, c.config.training?.epochs])).toEqual([['nut', 3, 7]]);
+    expect(cells.map((c) => [c.category, c.seed, configOf('cfa', c.config).training.epochs])).toEqual([['nut', 3, 7]]);
   });
 
   it('`--categories all` on the command line expands to every category, on every sweep, in a dry run', async () => {

@@ -35,6 +35,7 @@ export const RESULT_SOURCE_DIRS = [
     'method-kit',
     'cfa',
     'padim',
+    'patchcore',
     'metrics',
   ].map((p) => `packages/${p}/src`),
   'apps/experiments/src/run',

@@ -20,6 +20,7 @@ import { isAuthError, type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type Tr
 import type { SweepCell } from '../sweep/expand-sweep';
 import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
 import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf } from '../run/run-config';
+import { sharedFields } from '../methods/registry';
 import { datasetInputs } from './dataset-inputs';
 import { flattenConfig } from './flatten';
 import { runSource, runSourceTags, SOURCE_TAGS } from './run-source';
@@ -215,6 +216,7 @@ export async function runTrackedCell(
 ): Promise<{ runId: string; result?: CellResult; error?: Error }> {
   const { store, experimentId, parentRunId, sweepName, cell, engine } = options;
   const config = cell.config;
+  const { evaluation } = sharedFields(config);
   const source = await runSource();
   const run = await store.createRun({
     experimentId,
@@ -232,7 +234,7 @@ export async function runTrackedCell(
       [CFA_TAGS.threads]: String(engine.threads),
       [CFA_TAGS.tfBackend]: engine.tf.backend,
       [CFA_TAGS.ensemble]: config.ensemble,
-      ...(config.evaluation ? { [CFA_TAGS.selection]: config.evaluation.selection } : {}),
+      ...(evaluation ? { [CFA_TAGS.selection]: evaluation.selection } : {}),
       [CFA_TAGS.taps]: config.backbone.taps,
       ...('preset' in config ? { [CFA_TAGS.preset]: config.preset } : {}),
       ...options.extraTags,
