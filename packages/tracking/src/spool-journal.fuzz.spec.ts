@@ -76,7 +76,9 @@ describe('spool journal reader under damaged files (fast-check)', () => {
             const text = Buffer.from(damage.bytes).toString('utf8');
             const whole = text.slice(0, text.lastIndexOf('\n') + 1);
             expect(journal.pending.map((e) => e.seq)).toEqual(expectedPending(whole));
-            expect(journal.skippedLines).toEqual([]);
+            // the torn tail is cut from the file, yet kept for .unreadable and reported as lost
+            const tail = text.slice(whole.length);
+            expect(journal.skippedLines).toEqual(tail.trim() ? [tail] : []);
           }
         } catch (error) {
           if (!(error instanceof MlflowCorruptStoreError) || !error.message.includes(spool)) throw error;

@@ -10,9 +10,10 @@
  *   {"ack":1,"runId":"8c1e…"}
  *   {"ack":2}
  *
- * A torn last line (a crash mid-append) is cut off on load; it was never acknowledged to the
- * caller. A line that is not an entry or an ack (damage, a hand edit) is skipped, counted in
- * `skippedLines`, and kept in `<spool>.unreadable` when the spool is emptied, never dropped unseen.
+ * A torn last line (a crash mid-append) is cut off on load, and a line that is not an entry or an
+ * ack (damage, a hand edit) is skipped: both are counted in `skippedLines`, kept in
+ * `<spool>.unreadable` when the spool is emptied, never dropped unseen, and the writes they held
+ * are `lost` (spool-damage.ts: which entry, which run) for the replay to report and mark.
  *
  * One process at a time owns a spool that has something owed: `<spool>.lock` (@cfa/io's one lock
  * file) says who — pid, host, the process's start time and a random token — from the first entry
@@ -36,6 +37,7 @@ import { acquireLock, describeLockOwner, type HeldLock, LockBusyError, type Lock
 import { z } from 'zod';
 import { CreateRunRequestSchema, DatasetInputSchema, KeyValueSchema, UpdateRunRequestSchema } from './entities';
 import { MlflowCorruptStoreError, MlflowError } from './errors';
+import { type LostWrite, lostWrites, type SpoolLine } from './spool-damage';
 
 const WireMetricSchema = z.object({
   key: z.string(),
@@ -97,8 +99,10 @@ export class SpoolJournal {
   /** File operations run one after another. */
   private io: Promise<unknown> = Promise.resolve();
   private held?: HeldLock;
-  /** Lines that could not be read on open (corruption other than a torn tail). */
+  /** Lines that could not be read on open (damage, or a torn last line). */
   readonly skippedLines: string[] = [];
+  /** The writes those lines held that will never be delivered (`lostWrites`). */
+  lost: LostWrite[] = [];
 
   /**
    * `lockWaitMs`: how long to wait for a live lock holder to go before SPOOL_BUSY (default 5 s);
@@ -130,6 +134,18 @@ export class SpoolJournal {
   /** The real run id of a placeholder, once its creation was delivered. */
   realRunId(placeholder: string): string | undefined {
     return this.placeholders.get(placeholder);
+  }
+
+  /**
+   * Whether a placeholder's run will never be created: its creation is neither delivered, pending
+   * nor refused — it was in a damaged line.
+   */
+  creationLost(placeholder: string): boolean {
+    return (
+      !this.placeholders.has(placeholder) &&
+      !this.failedPlaceholders.has(placeholder) &&
+      !this.entries.some((e) => e.op === 'createRun' && e.placeholder === placeholder)
+    );
   }
 
   /** Why a placeholder's run could not be created, when that failed for good. */
@@ -182,9 +198,12 @@ export class SpoolJournal {
         await this.lock();
         bytes = await this.readBytes();
       }
+      let torn: string | undefined;
       if (bytes.length && bytes[bytes.length - 1] !== 0x0a) {
-        // a crash mid-append: the partial line was never reported as spooled
+        // a crash mid-append: the partial line was never reported as spooled, yet its write is
+        // lost — it is kept in <spool>.unreadable and reported with the damaged lines
         const keep = bytes.lastIndexOf(0x0a) + 1;
+        torn = bytes.subarray(keep).toString('utf8');
         const handle = await open(this.path, 'r+');
         try {
           await handle.truncate(keep);
@@ -196,6 +215,11 @@ export class SpoolJournal {
       }
       const text = bytes.toString('utf8');
       this.skippedLines.length = 0;
+      const lines: SpoolLine[] = [];
+      const damaged = (raw: string, isTorn = false) => {
+        this.skippedLines.push(raw);
+        lines.push({ kind: 'damaged', raw, torn: isTorn });
+      };
       const bySeq = new Map<number, SpoolEntry>();
       for (const raw of text.split('\n')) {
         if (!raw.trim()) continue;
@@ -203,11 +227,12 @@ export class SpoolJournal {
         try {
           line = JSON.parse(raw);
         } catch {
-          this.skippedLines.push(raw);
+          damaged(raw);
           continue;
         }
         const ack = AckSchema.safeParse(line);
         if (ack.success) {
+          lines.push({ kind: 'ack', seq: ack.data.ack });
           const acked = bySeq.get(ack.data.ack);
           if (acked?.op === 'createRun') {
             if (ack.data.runId) this.placeholders.set(acked.placeholder, ack.data.runId);
@@ -219,13 +244,18 @@ export class SpoolJournal {
         }
         const entry = SpoolEntrySchema.safeParse(line);
         if (!entry.success) {
-          this.skippedLines.push(raw);
+          damaged(raw);
           continue;
         }
+        lines.push({ kind: 'entry', entry: entry.data });
         bySeq.set(entry.data.seq, entry.data);
         this.nextSeq = Math.max(this.nextSeq, entry.data.seq + 1);
       }
+      if (torn?.trim()) damaged(torn, true);
       this.entries = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+      this.lost = lostWrites(lines);
+      // a damaged line stays in the file: a new entry must not reuse its number (a torn one is cut off)
+      for (const w of this.lost) if (w.seq !== undefined && !w.torn) this.nextSeq = Math.max(this.nextSeq, w.seq + 1);
     });
     return this.opened;
   }

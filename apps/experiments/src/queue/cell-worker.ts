@@ -29,7 +29,16 @@ import {
   runTrackedCell,
 } from '../tracking/tracked-cell';
 import { codeVersion } from '../tracking/code-version';
-import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
+import {
+  CELL_QUEUE,
+  type CellJobData,
+  type CellJobResult,
+  isRedisConnectionError,
+  REDIS_TIMEOUT_S,
+  redisConnection,
+  redisLabel,
+  withinRedisDeadline,
+} from './cell-queue';
 
 export interface CellWorkerOptions {
   redisUrl: string;
@@ -43,6 +52,8 @@ export interface CellWorkerOptions {
   lockDurationMs?: number;
   /** Deadline of each tracking request, in seconds. */
   trackingTimeoutS?: number;
+  /** How long Redis may take to answer at the start (default 10 s); later outages are waited out, one line per retry. */
+  redisTimeoutS?: number;
   log: (line: string) => void;
 }
 
@@ -52,6 +63,17 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
   const lockDuration = options.lockDurationMs ?? 30_000;
   const code = await codeVersion();
   const deadlineMs = (options.trackingTimeoutS ?? 60) * 1000;
+  // ioredis emits an error per failed connection attempt, on each of the worker's connections:
+  // one line per retry instead, saying what failed and when the next try is
+  let lastConnectionError: string | undefined;
+  let reportedAttempt = 0;
+  const onRetry = (attempt: number, delayMs: number) => {
+    if (attempt <= reportedAttempt) return;
+    reportedAttempt = attempt;
+    options.log(
+      `${name}: Redis at ${redisLabel(options.redisUrl)} not reachable (${lastConnectionError ?? 'connection lost'}); retry ${attempt} in ${delayMs / 1000} s`,
+    );
+  };
   const worker = new Worker<CellJobData, CellJobResult>(
     CELL_QUEUE,
     async (job, token) => {
@@ -111,7 +133,7 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
       }
     },
     {
-      connection: redisConnection(options.redisUrl),
+      connection: redisConnection(options.redisUrl, { onRetry }),
       concurrency: options.concurrency,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.floor(lockDuration / 2)),
@@ -119,7 +141,24 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
     },
   );
   worker.on('failed', (job, error) => options.log(`${name}: job ${job?.id} failed: ${error.message}`));
-  worker.on('error', (error) => options.log(`${name}: ${error.message}`));
-  await worker.waitUntilReady();
+  worker.on('error', (error) => {
+    if (isRedisConnectionError(error)) lastConnectionError = error.message;
+    else options.log(`${name}: ${error.message}`);
+  });
+  worker.on('ready', () => {
+    if (reportedAttempt) options.log(`${name}: Redis at ${redisLabel(options.redisUrl)} answers again`);
+    reportedAttempt = 0;
+  });
+  try {
+    await withinRedisDeadline(
+      options.redisUrl,
+      options.redisTimeoutS ?? REDIS_TIMEOUT_S,
+      worker.waitUntilReady(),
+      () => lastConnectionError,
+    );
+  } catch (error) {
+    await worker.close(true).catch(() => undefined);
+    throw error;
+  }
   return worker;
 }
