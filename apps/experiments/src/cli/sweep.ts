@@ -20,7 +20,7 @@ import {
 } from '@cfa/tracking';
 import { ALL_SYNTHETIC_CATEGORIES, categoryKind } from '@cfa/data';
 import { addEngineOptions, nonNegativeInt, positiveInt, engineFromOptions, type EngineOptions } from './common-options';
-import { addTrackingTimeoutOption, describeTracking, rerunCommand } from './tracking-options';
+import { addTrackingTimeoutOption, checkLocalTrackingStore, describeTracking, rerunCommand } from './tracking-options';
 import { createLogger, createPhaseProgress } from './logger';
 import { loadSweep, MAX_CELLS, type SweepOverrides } from '../sweep/load-sweep';
 import { SweepError } from '../sweep/expand-sweep';
@@ -216,6 +216,10 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     spoolPath: join('.cache', 'spool', `${sweep.name}-${sweepKey(loaded)}.jsonl`),
     onEvent: (line) => log.warn(line),
     rest: { deadlineMs, requestTimeoutMs: deadlineMs },
+  });
+  await checkLocalTrackingStore(store).catch(async (error: unknown) => {
+    if (connected) await closeQueue(connected.queue);
+    throw error;
   });
   log.info(`${sweep.name}: ${cells.length} cells; tracking at ${describeTracking(store, options.trackingTimeoutS)}`);
   const command = rerunCommand();

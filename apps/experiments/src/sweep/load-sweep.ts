@@ -53,6 +53,8 @@ function applyOverrides(raw: Record<string, unknown>, o: SweepOverrides): Record
   return out;
 }
 
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
 /** The most cells a sweep may expand to unless `--max-cells` says more: each cell is a training run. */
 export const MAX_CELLS = 1000;
 
@@ -102,7 +104,7 @@ export async function loadSweep(
       ...problems,
       {
         path: '(cells)',
-        message: `${count.total.toLocaleString('en-US')} cells = ${count.categories} categories × ${count.seeds} seeds × ${count.combinations} axis combinations, more than the ${maxCells} allowed; each cell is a training run: shorten the lists, or raise --max-cells if you mean it`,
+        message: `${count.total.toLocaleString('en-US')} cells = ${plural(count.categories, 'category', 'categories')} × ${plural(count.seeds, 'seed', 'seeds')} × ${plural(count.combinations, 'axis combination', 'axis combinations')}, more than the ${maxCells} allowed; each cell is a training run: shorten the lists, or raise --max-cells if you mean it`,
       },
     ]);
   try {

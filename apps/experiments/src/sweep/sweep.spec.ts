@@ -126,7 +126,7 @@ describe('loadSweep', () => {
       {
         path: '(cells)',
         message:
-          '4,000,000 cells = 2 categories × 2 seeds × 1000000 axis combinations, more than the 1000 allowed; each cell is a training run: shorten the lists, or raise --max-cells if you mean it',
+          '4,000,000 cells = 2 categories × 2 seeds × 1,000,000 axis combinations, more than the 1000 allowed; each cell is a training run: shorten the lists, or raise --max-cells if you mean it',
       },
     ]);
     // a 1.4-million-seed list: refused by its size before the YAML parse, which takes minutes
@@ -135,7 +135,7 @@ describe('loadSweep', () => {
       /demo\.yaml: 1 problem\n✖ 1\.0 MiB, more than the 1 MiB a run or sweep file may be/,
     );
     expect(await loadSweep(await sweepFile('demo', valid), {}, { maxCells: 3 }).catch((e: Error) => e.message)).toMatch(
-      /4 cells = 2 categories × 2 seeds × 1 axis combinations, more than the 3 allowed/,
+      /4 cells = 2 categories × 2 seeds × 1 axis combination, more than the 3 allowed/,
     );
   });
 
