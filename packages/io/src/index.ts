@@ -10,8 +10,8 @@
  * - `acquireLock` / `withFileLock`: the one lock file for "one process at a time" (the spool, an
  *   output folder, experiment creation): who holds it (pid, host, start time), a dead holder's lock
  *   taken over, a live one waited for then named (`LockBusyError`), `breakLock` for the rest.
- * - `withStagedFolder`: an output folder written whole or not at all (staged beside it, swapped in
- *   by renames, under its lock); `checkReplaceable`, `outputFolderLockPath`.
+ * - `openStagedFolder` / `withStagedFolder`: an output folder written whole or not at all (staged
+ *   beside it, swapped in by renames, under its lock); `checkReplaceable`, `outputFolderLockPath`.
  * - `removeOnExit`: temp paths removed on every exit path, signals included.
  * - `checkOutputFolder`: whether an output folder can be written, before a run starts (creates
  *   nothing); `checkOutputApart`: an output folder must not be, hold or lie inside what is read.
@@ -33,8 +33,8 @@ export {
   withFileLock,
 } from './process-lock';
 export type { HeldLock, LockOptions, LockOwner } from './process-lock';
-export { checkReplaceable, outputFolderLockPath, withStagedFolder } from './staged-folder';
-export type { StagedFolderOptions } from './staged-folder';
+export { checkReplaceable, openStagedFolder, outputFolderLockPath, withStagedFolder } from './staged-folder';
+export type { StagedFolder, StagedFolderOptions } from './staged-folder';
 export { WriteError, isNoSpaceError } from './write-error';
 export { checkProperties, runPropertyInWorker } from './property-worker';
 export type { NamedProperty, NoteInput, PropertyOutcome, PropertyWorkerOptions } from './property-worker';

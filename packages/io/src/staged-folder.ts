@@ -115,15 +115,24 @@ async function syncPath(path: string): Promise<void> {
   }
 }
 
+/** A run's outputs being written: `path` is the staging folder; `commit` swaps it in, `discard` drops it. */
+export interface StagedFolder {
+  readonly target: string;
+  /** Where the outputs are written until the commit. */
+  readonly path: string;
+  /** fsyncs the staged files and swaps them in for the target (the previous folder removed after); releases the lock. */
+  commit(): Promise<void>;
+  /** Removes the staging folder and releases the lock; the target stays as it was. Safe after `commit`. */
+  discard(): Promise<void>;
+}
+
 /**
- * Runs `fill` on a fresh staging folder and swaps it in for `target` when it succeeds (see the
- * file header). The lock is held from before the check to after the swap.
+ * Takes the folder's lock, repairs what a killed writer left, checks the folder may be replaced,
+ * and makes a fresh staging folder — all before the work, so a second writer or a folder of
+ * someone else's files is found in a moment, not after training. Call `commit` when the outputs
+ * are complete, `discard` in a `finally`.
  */
-export async function withStagedFolder<T>(
-  target: string,
-  fill: (staging: string) => Promise<T>,
-  options: StagedFolderOptions,
-): Promise<T> {
+export async function openStagedFolder(target: string, options: StagedFolderOptions): Promise<StagedFolder> {
   await mkdir(dirname(resolve(target)), { recursive: true }).catch((error: unknown) => {
     throw WriteError.of(target, error);
   });
@@ -139,32 +148,70 @@ export async function withStagedFolder<T>(
   });
   const staging = siblingName(target, STAGING);
   const forget = removeOnExit(staging);
+  let done = false;
+  const discard = async () => {
+    if (done) return;
+    done = true;
+    await rm(staging, { recursive: true, force: true });
+    forget();
+    await lock.release();
+  };
   try {
     await repair(target);
     await checkReplaceable(target, options);
     await mkdir(staging).catch((error: unknown) => {
       throw WriteError.of(target, error);
     });
-    const result = await fill(staging);
-    await syncTree(staging).catch((error: unknown) => {
-      throw WriteError.of(target, error);
-    });
-    const previous = siblingName(target, PREVIOUS);
-    const exists = await stat(target).then(
-      () => true,
-      () => false,
-    );
-    if (exists) await rename(target, previous);
-    await rename(staging, target).catch(async (error: unknown) => {
-      if (exists) await rename(previous, target);
-      throw WriteError.of(target, error);
-    });
-    await syncPath(dirname(resolve(target))).catch(() => undefined);
-    if (exists) await rm(previous, { recursive: true, force: true });
+  } catch (error) {
+    await discard();
+    throw error;
+  }
+  return {
+    target,
+    path: staging,
+    discard,
+    commit: async () => {
+      if (done) throw new Error(`${target}: the staged outputs were already committed or discarded`);
+      try {
+        await syncTree(staging).catch((error: unknown) => {
+          throw WriteError.of(target, error);
+        });
+        await swapIn(staging, target);
+      } finally {
+        await discard();
+      }
+    },
+  };
+}
+
+/** The staging folder in place of the target: the target aside, the staging folder in, the old one removed. */
+async function swapIn(staging: string, target: string): Promise<void> {
+  const previous = siblingName(target, PREVIOUS);
+  const exists = await stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (exists) await rename(target, previous);
+  await rename(staging, target).catch(async (error: unknown) => {
+    if (exists) await rename(previous, target);
+    throw WriteError.of(target, error);
+  });
+  await syncPath(dirname(resolve(target))).catch(() => undefined);
+  if (exists) await rm(previous, { recursive: true, force: true });
+}
+
+/** Runs `fill` on a fresh staging folder and swaps it in for `target` when it succeeds (see the file header). */
+export async function withStagedFolder<T>(
+  target: string,
+  fill: (staging: string) => Promise<T>,
+  options: StagedFolderOptions,
+): Promise<T> {
+  const folder = await openStagedFolder(target, options);
+  try {
+    const result = await fill(folder.path);
+    await folder.commit();
     return result;
   } finally {
-    await rm(staging, { recursive: true, force: true });
-    forget();
-    await lock.release();
+    await folder.discard();
   }
 }
