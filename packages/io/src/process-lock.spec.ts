@@ -1,19 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { liveProcess } from './testing';
 import { acquireLock, LockBusyError, type LockOwner, lockOwner, processStartTime, withFileLock } from './process-lock';
 
 const lockIn = async () => join(await mkdtemp(join(tmpdir(), 'lock-')), 'x.lock');
-
-/** Another live process (a `sleep`), as a lock holder that is not us. */
-async function liveProcess(): Promise<{ pid: number; stop: () => void }> {
-  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
-  await new Promise((r) => child.once('spawn', r));
-  return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
-}
 
 describe('the one lock file', () => {
   it('says who holds it, runs holders in one process one at a time, and is gone after release', async () => {

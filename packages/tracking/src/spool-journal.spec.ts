@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { liveProcess } from '@cfa/io/testing';
 import { MlflowError } from './errors';
 import { processStartTime } from '@cfa/io';
 import { SpoolJournal, type SpoolLockOwner } from './spool-journal';
@@ -10,13 +10,6 @@ import { SpoolJournal, type SpoolLockOwner } from './spool-journal';
 const tempDir = () => mkdtemp(join(tmpdir(), 'journal-'));
 const owner = async (spool: string) => JSON.parse(await readFile(`${spool}.lock`, 'utf8')) as SpoolLockOwner;
 const OWED = '{"seq":1,"op":"updateRun","request":{"runId":"r","status":"FINISHED"}}\n';
-
-/** Another live process (a `sleep`), as a lock holder that is not us. */
-async function liveProcess(): Promise<{ pid: number; stop: () => void }> {
-  const child = spawn('sleep', ['60'], { stdio: 'ignore' });
-  await new Promise((r) => child.once('spawn', r));
-  return { pid: child.pid!, stop: () => child.kill('SIGKILL') };
-}
 
 describe('SpoolJournal', () => {
   it('a torn last line (a crash mid-append) is cut off; acked entries are not pending; numbering goes on', async () => {
