@@ -5,6 +5,7 @@
  * key (a hash of what determines its numbers), which names its MLflow run and its queue job.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '@cfa/method-kit';
 import { MethodConfigSchema } from '../methods/registry';
 import type { z } from 'zod';
 import { methodConfigOf, type RunConfig, RunConfigSchema } from '../run/run-config';
@@ -91,17 +92,6 @@ function axisSource(sweep: Sweep, path: string, value: Scalar): string {
   return `base.${path}`;
 }
 
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * The cell key: what the numbers depend on (dataset, resolved config), not the sweep's name. A
  * config field added later is left out while it has the value that reproduces the earlier
@@ -118,7 +108,7 @@ export function cellKey(config: RunConfig): string {
     ...(calibration.holdout === 0 ? {} : { calibration }),
   };
   return createHash('sha256')
-    .update(stableStringify({ dataset: config.dataset, cfa }))
+    .update(canonicalJson({ dataset: config.dataset, cfa }))
     .digest('hex')
     .slice(0, 16);
 }
