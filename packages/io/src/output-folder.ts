@@ -79,12 +79,12 @@ export async function checkOutputApart(
     if (within(o, i))
       throw new OutputFolderError(
         out.path,
-        `${out.what} ${out.path}: ${o === i ? 'is' : 'lies inside'} ${input.what} ${input.path}, which this command reads; its outputs replace the whole folder, so choose a folder outside it`,
+        `${out.what} ${out.path}: ${o === i ? 'is' : 'lies inside'} ${input.what} ${input.path}, which this command reads: put the outputs outside it (a folder of outputs is replaced whole)`,
       );
     if (within(i, o))
       throw new OutputFolderError(
         out.path,
-        `${out.what} ${out.path}: holds ${input.what} ${input.path}, which this command reads; its outputs replace the whole folder, so choose a folder outside it`,
+        `${out.what} ${out.path}: holds ${input.what} ${input.path}, which this command reads: put the outputs outside it (a folder of outputs is replaced whole)`,
       );
   }
 }

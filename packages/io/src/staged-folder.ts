@@ -124,6 +124,8 @@ export interface StagedFolder {
   commit(): Promise<void>;
   /** Removes the staging folder and releases the lock; the target stays as it was. Safe after `commit`. */
   discard(): Promise<void>;
+  /** `error`'s message with the staging folder's paths written as the target's (what the user named). */
+  explain(error: unknown): string;
 }
 
 /**
@@ -170,6 +172,7 @@ export async function openStagedFolder(target: string, options: StagedFolderOpti
     target,
     path: staging,
     discard,
+    explain: (error) => (error instanceof Error ? error.message : String(error)).replaceAll(staging, target),
     commit: async () => {
       if (done) throw new Error(`${target}: the staged outputs were already committed or discarded`);
       try {

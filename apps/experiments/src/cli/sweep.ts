@@ -20,7 +20,8 @@ import {
 } from '@cfa/tracking';
 import { ALL_SYNTHETIC_CATEGORIES, categoryKind } from '@cfa/data';
 import { addEngineOptions, nonNegativeInt, positiveInt, engineFromOptions, type EngineOptions } from './common-options';
-import { addTrackingTimeoutOption, checkLocalTrackingStore, describeTracking, rerunCommand } from './tracking-options';
+import { addTrackingTimeoutOption, describeTracking, rerunCommand } from './tracking-options';
+import { checkLocalTrackingStore } from '../tracking/local-store-check';
 import { createLogger, createPhaseProgress } from './logger';
 import { loadSweep, MAX_CELLS, type SweepOverrides } from '../sweep/load-sweep';
 import { SweepError } from '../sweep/expand-sweep';

@@ -1,11 +1,9 @@
 /**
  * What the commands that log to MLflow share: the request deadline option, a one-line description
- * of where runs go (server, credentials by variable name, deadline — never a secret), the check
- * that a local store's folder can be written (before any work), and the command line that runs a
- * sweep again, without credentials, for the parent run's `cfa.command`.
+ * of where runs go (server, credentials by variable name, deadline — never a secret), and the
+ * command line that runs a sweep again, without credentials, for the parent run's `cfa.command`.
  */
 import { type Command, Option } from 'commander';
-import { checkOutputFolder, OutputFolderError } from '@cfa/io';
 import { redactUrls, type TrackingStore, trackingCredentials } from '@cfa/tracking';
 import { positiveNumber } from './common-options';
 
@@ -45,21 +43,4 @@ const quote = (arg: string) => (/^[\w./:=@,+-]+$/.test(arg) ? arg : `'${arg.repl
 export function rerunCommand(argv: string[] = process.argv): string {
   const args = argv.slice(2).filter((a) => a !== '--fresh');
   return redactUrls(`npx cfa ${args.map(quote).join(' ')}`);
-}
-
-/**
- * A local store (`./mlruns`, a path, a `file:` URI) whose folder cannot be created or written is
- * found before any work, and said to be the tracking store — not a bare `ENOENT: mkdir …` after
- * training. `alternatives` names what else the command offers (e.g. `or --no-tracking`).
- */
-export async function checkLocalTrackingStore(store: TrackingStore, alternatives = ''): Promise<void> {
-  if (/^https?:/.test(store.location)) return;
-  try {
-    await checkOutputFolder(store.location, 'the local tracking store');
-  } catch (error) {
-    if (!(error instanceof OutputFolderError)) throw error;
-    throw new Error(
-      `${error.message}: MLflow runs are logged there — pass --tracking-uri with a folder you can write or a server${alternatives}`,
-    );
-  }
 }

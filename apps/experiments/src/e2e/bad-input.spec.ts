@@ -132,6 +132,26 @@ const trainEval = (ctx: Ctx, ...extra: string[]) => [
   ...extra,
 ];
 
+let trained: string | undefined;
+
+/**
+ * A copy of one trained run (thresholds calibrated) in the case's folder, as `<dir>/run`: trained
+ * once for every case that needs a model.
+ */
+async function trainedRun(ctx: Ctx): Promise<string> {
+  if (!trained) {
+    trained = join(casesDir, 'trained-run');
+    const run = await runCfaInProcess(
+      ['train-eval', '--config', ctx.config, '--heatmaps', '0', '--holdout', '0.25', '--no-tracking', '--out', trained],
+      { CFA_THREADS: '1' },
+    );
+    expect(run.code, run.stderr).toBe(0);
+  }
+  const copy = join(ctx.dir, 'run');
+  await cp(trained, copy, { recursive: true });
+  return copy;
+}
+
 const failsNaming =
   (pattern: RegExp, before: readonly string[] = ['start', 'check-files']) =>
   (run: InProcessRun) => {
@@ -423,6 +443,74 @@ const CASES: Case[] = [
     accepted: 'a cache miss: the features are recomputed and the entry rewritten',
     check: (run) => expect(run.code, run.stderr).toBe(0),
   },
+  {
+    group: 'options',
+    title: '--out holding files a run does not write (notes beside an earlier run)',
+    args: async (ctx) => (
+      await mkdir(join(ctx.dir, 'out'), { recursive: true }),
+      await writeFile(join(ctx.dir, 'out', 'notes.txt'), 'mine'),
+      trainEval(ctx)
+    ),
+    check: failsNaming(/--out .*out: holds 'notes\.txt', which this command does not write/, ['start']),
+  },
+  // ---- models: predict and export ----
+  {
+    group: 'models',
+    title: 'predict into the run folder the model came from (`--out` = `--model`)',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      return ['predict', '--model', run, '--input', join(ctx.root, 'weave/test/good'), '--out', run];
+    },
+    check: failsNaming(
+      /^error: --out .*\/run: is --model .*\/run, which this command reads: put the outputs outside it/,
+      ['start'],
+    ),
+  },
+  {
+    group: 'models',
+    title: 'predict into a folder inside `--input`',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      const input = join(ctx.root, 'weave/test/good');
+      return ['predict', '--model', run, '--input', input, '--out', join(input, 'predictions')];
+    },
+    check: failsNaming(/--out .*predictions: lies inside --input .*good, which this command reads/, ['start']),
+  },
+  {
+    group: 'models',
+    title: 'a threshold in manifest.json edited by hand',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      const file = join(run, 'model', 'manifest.json');
+      const manifest = JSON.parse(await readFile(file, 'utf8'));
+      manifest.thresholds.image /= 2;
+      await writeFile(file, JSON.stringify(manifest, null, 2));
+      return ['predict', '--model', run, '--input', join(ctx.root, 'weave/test/good'), '--out', join(ctx.dir, 'p')];
+    },
+    check: failsNaming(
+      /manifest\.json: was changed after the model was saved: its content no longer matches the digest/,
+      ['start'],
+    ),
+  },
+  {
+    group: 'models',
+    title: 'export over an existing file, without --force',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      await writeFile(join(ctx.dir, 'model.onnx'), 'an earlier export');
+      return ['export', '--model', run, '--out', join(ctx.dir, 'model.onnx')];
+    },
+    check: failsNaming(/^error: --out .*model\.onnx: exists; pass --force to replace it$/, ['start']),
+  },
+  {
+    group: 'models',
+    title: 'export into the model folder',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      return ['export', '--model', run, '--out', join(run, 'model', 'model.onnx')];
+    },
+    check: failsNaming(/--out .*model\.onnx: lies inside --model/, ['start']),
+  },
   // ---- sweep files ----
   {
     group: 'sweeps',
@@ -591,6 +679,7 @@ function placeholders(text: string, ctx: Ctx): string {
       .replaceAll(ctx.root, '<data>')
       .replaceAll(ctx.dir, '<dir>')
       .replaceAll(REPO_ROOT, '')
+      .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
       .replace(/\b[0-9a-f]{32}\b/g, '<run id>')
       .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://127.0.0.1:<port>')
       // how many reconnection attempts fit in the deadline varies with the machine's load

@@ -40,6 +40,9 @@ import {
   withinRedisDeadline,
 } from './cell-queue';
 
+/** How long an attempt waits for another attempt of its cell to let go of the cell's folder. */
+export const ATTEMPT_FOLDER_WAIT_MS = 6 * 60 * 60 * 1000;
+
 export interface CellWorkerOptions {
   redisUrl: string;
   concurrency: number;
@@ -109,6 +112,9 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
           engine: options.engine,
           cache,
           outDir: join(options.outRoot ?? join('runs', job.data.sweepName), cell.key),
+          // another attempt of this cell still writing its folder (a stalled worker that came
+          // back): wait for it rather than fail the cell for good; a dead one's lock is taken over
+          outLockWaitMs: ATTEMPT_FOLDER_WAIT_MS,
           extraTags: { [CFA_TAGS.worker]: name, [CFA_TAGS.attempt]: String(job.attemptsMade + 1) },
           log: options.log,
           onProgress: (e) =>
