@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
 import { encodeSafetensors, randomInitWeights, resnet18Definition, type StateDict } from '@cfa/backbone';
 import { decodeMask, encodePng } from '@cfa/data';
-import { RestTrackingStore } from '@cfa/tracking';
+import { FileTrackingStore, RestTrackingStore } from '@cfa/tracking';
 import { type FakeMlflowServer, startFakeMlflowServer } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -478,6 +478,24 @@ const CASES: Case[] = [
   },
   {
     group: 'models',
+    title: 'predict on a folder with a linked camera folder and a link that loops',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      const input = join(ctx.dir, 'shots');
+      await mkdir(input);
+      await symlink(join(ctx.root, 'weave/test/good'), join(input, 'camera'));
+      await symlink(input, join(input, 'back'));
+      return ['predict', '--model', run, '--input', input, '--out', join(ctx.dir, 'p')];
+    },
+    accepted: "the linked folder's images are scored; the looping link is skipped with a warning naming it",
+    check: (run, seen) => {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^2 image\(s\) scored/m);
+      expect(seen).toMatch(/warning: .*shots\/back: skipped, a symbolic link to a folder already searched \(a loop\)/);
+    },
+  },
+  {
+    group: 'models',
     title: 'a threshold in manifest.json edited by hand',
     args: async (ctx) => {
       const run = await trainedRun(ctx);
@@ -635,6 +653,26 @@ const CASES: Case[] = [
   // ---- tracking ----
   {
     group: 'tracking',
+    title: "the local store's experiment meta.yaml cut short",
+    args: async (ctx) => {
+      const mlruns = join(ctx.dir, 'mlruns');
+      const store = new FileTrackingStore(mlruns);
+      const id = await store.getOrCreateExperiment('train-eval');
+      await store.close();
+      const meta = join(mlruns, id, 'meta.yaml');
+      const text = await readFile(meta, 'utf8');
+      await writeFile(meta, text.slice(0, text.indexOf('lifecycle_stage') + 5));
+      return trainEval(ctx)
+        .filter((a) => a !== '--no-tracking')
+        .concat(['--tracking-uri', mlruns]);
+    },
+    check: failsNaming(
+      /meta\.yaml: .*it may be experiment 'train-eval', so no second experiment of that name is created/,
+    ),
+  },
+
+  {
+    group: 'tracking',
     title: 'a spool whose middle line (an artifact upload) is damaged, and whose last line is cut',
     args: async (ctx) => {
       const server = await startFakeMlflowServer();
@@ -680,6 +718,7 @@ function placeholders(text: string, ctx: Ctx): string {
       .replaceAll(ctx.dir, '<dir>')
       .replaceAll(REPO_ROOT, '')
       .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
+      .replace(/(mlruns\/)\d+\//g, '$1<experiment id>/')
       .replace(/\b[0-9a-f]{32}\b/g, '<run id>')
       .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://127.0.0.1:<port>')
       // how many reconnection attempts fit in the deadline varies with the machine's load
