@@ -190,6 +190,16 @@ const InputMetaSchema = z.looseObject({
   tags: z.record(z.string(), scalar.nullable()).nullish(),
 });
 
+/**
+ * Whether a damaged experiment meta.yaml could hold `name`: it names it, or no `name:` line of it
+ * can be read at all (a truncated or overwritten file).
+ */
+async function mayBeNamed(file: string, name: string): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const line = /^name: *(.*)$/m.exec(text);
+  return !line || line[1].replace(/^['"]|['"]$/g, '').trim() === name;
+}
+
 /** A meta.yaml read and checked; `MlflowCorruptStoreError` naming the file when it is not what MLflow writes. */
 async function readMeta<T>(path: string, schema: z.ZodType<T>): Promise<T> {
   const parsed = schema.safeParse(parseMetaYaml(await readStoreFile(path), path));
@@ -437,7 +447,16 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
    * the one every client settles on (see `getExperimentByName`).
    */
   async getExperimentsByName(name: string): Promise<Experiment[]> {
-    const matches = (await this.listExperiments()).filter((e) => e.name === name);
+    const unreadable: MlflowCorruptStoreError[] = [];
+    const matches = (await this.listExperiments((e) => unreadable.push(e))).filter((e) => e.name === name);
+    // a damaged meta.yaml may be this very experiment: "not found" would have a second one created
+    let maybe: MlflowCorruptStoreError | undefined;
+    for (const e of matches.length ? [] : unreadable) if (!maybe && (await mayBeNamed(e.file, name))) maybe = e;
+    if (maybe)
+      throw new MlflowCorruptStoreError(
+        maybe.file,
+        `${maybe.message.slice(maybe.file.length + 2)}; it may be experiment '${name}', so no second experiment of that name is created: repair this file (or move its folder out of ${this.root})`,
+      );
     return matches.sort(
       (a, b) => (a.creationTime ?? 0) - (b.creationTime ?? 0) || (a.experimentId < b.experimentId ? -1 : 1),
     );

@@ -9,7 +9,8 @@
  *   deadline on every call, retries with jittered backoff, no duplicates from retries.
  * - `FileTrackingStore`: MLflow's on-disk layout, written atomically, safe for concurrent processes;
  *   a damaged file is `MlflowCorruptStoreError` naming it.
- * - `SpoolingTrackingStore`, `replaySpool`: nothing lost, nothing twice, while the server is away.
+ * - `SpoolingTrackingStore`, `replaySpool`: nothing lost, nothing twice, while the server is away;
+ *   writes lost in a damaged spool are named, and their runs tagged `SPOOL_LOST_WRITES_TAG`, never FINISHED.
  * - `copyStore`: a local store into any server, idempotently (`sync-runs --from-store`).
  * - `redactUri`, `redactUrls`, `trackingCredentials`, `TRACKING_ENV`: credentials as MLflow reads
  *   them, and URIs without their user info for logs, tags and job data.
@@ -22,7 +23,7 @@ export type { CreateTrackingStoreOptions } from './create-store';
 export { RestTrackingStore } from './rest-store';
 export type { RestTrackingStoreOptions } from './rest-store';
 export { FileTrackingStore } from './file-store';
-export { SpoolingTrackingStore, replaySpool } from './spooling-store';
+export { SPOOL_LOST_WRITES_TAG, SpoolingTrackingStore, replaySpool } from './spooling-store';
 export type { SpoolStats } from './spooling-store';
 export { COPY_SOURCE_TAG, copyStore } from './copy-store';
 export type { CopyStoreReport } from './copy-store';

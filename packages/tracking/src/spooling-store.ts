@@ -68,6 +68,7 @@ import {
   MlflowUnavailableError,
 } from './errors';
 import { decodeMetricValue } from './metric-value';
+import { describeLostWrite } from './spool-damage';
 import { type SpoolBatch, type SpoolEntry, type SpoolEntryBody, SpoolJournal } from './spool-journal';
 import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
 import { normalizeBatch, normalizeDatasetInputs } from './validation';
@@ -96,7 +97,14 @@ export interface SpoolStats {
   unreadableLines: number;
   /** Every real run id the replay wrote to, for a caller that checks on them afterwards. */
   runIds: string[];
+  /** Writes lost in damaged lines, described (which entry, which run). */
+  lost: string[];
+  /** Runs the spool would have closed FINISHED that were closed FAILED instead: some of their writes are lost. */
+  failedForLostWrites: string[];
 }
+
+/** On a run some of whose spooled writes were lost: which, and where. The run is not FINISHED. */
+export const SPOOL_LOST_WRITES_TAG = 'cfa.spool.lost_writes';
 
 /** A store whose calls can be bounded by a time (`RestTrackingStore.until`). */
 interface Boundable {
@@ -167,8 +175,14 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     failed: [],
     unreadableLines: 0,
     runIds: [],
+    lost: [],
+    failedForLostWrites: [],
   };
   private reportedUnreadable = false;
+  /** Runs (as the spool names them) with lost writes → the descriptions, for their tag. */
+  private readonly lostByRun = new Map<string, string[]>();
+  /** Real run ids already given the lost-writes tag. */
+  private readonly markedLost = new Set<string>();
 
   constructor(
     private readonly inner: TrackingStore,
@@ -192,7 +206,10 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     });
   }
 
-  /** Opens the journal and says once if it held lines that are neither entries nor acks. */
+  /**
+   * Opens the journal and says once if it held lines that are neither entries nor acks — and which
+   * writes of which runs they lost: those runs are not closed FINISHED (see `deliver`).
+   */
   private async openJournal(): Promise<void> {
     await this.journal.open();
     if (this.journal.skippedLines.length && !this.reportedUnreadable) {
@@ -201,7 +218,34 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
       this.event(
         `${this.journal.skippedLines.length} line(s) of ${this.spoolPath} are damaged (neither a write nor an acknowledgement) and are skipped; they are kept in ${this.journal.unreadablePath}`,
       );
+      for (const write of this.journal.lost) {
+        const text = describeLostWrite(write);
+        this.stats.lost.push(text);
+        for (const runId of write.runIds) this.lostByRun.set(runId, [...(this.lostByRun.get(runId) ?? []), text]);
+        this.event(
+          `lost: ${text} — in a damaged line of ${this.spoolPath}, it cannot be delivered; ${write.runIds.length ? `the run is marked with the tag ${SPOOL_LOST_WRITES_TAG} and not closed FINISHED` : 'no run can be named'}`,
+        );
+      }
     }
+  }
+
+  /** The lost writes of a run (under any of its names: placeholder or real id). */
+  private lostWritesOf(runId: string): string[] {
+    const real = this.resolveRunId(runId);
+    return [...this.lostByRun].flatMap(([id, texts]) =>
+      id === runId || (real !== undefined && this.resolveRunId(id) === real) ? texts : [],
+    );
+  }
+
+  /** Tags a run with its lost writes, once. */
+  private async markLost(target: TrackingStore, realId: string, texts: string[]): Promise<void> {
+    if (this.markedLost.has(realId) || !texts.length) return;
+    await target.setTag(
+      realId,
+      SPOOL_LOST_WRITES_TAG,
+      `${texts.length} write(s) lost in damaged lines of ${this.spoolPath} (kept in ${this.journal.unreadablePath}): ${texts.join('; ')}`,
+    );
+    this.markedLost.add(realId);
   }
 
   get location(): string {
@@ -229,6 +273,11 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     if (failed)
       throw new MlflowInvalidParameterError(
         `run ${runId} was never created: the server refused its creation (${failed})`,
+        'INVALID_PARAMETER_VALUE',
+      );
+    if (this.journal.creationLost(runId))
+      throw new MlflowInvalidParameterError(
+        `run ${runId} was never created: its creation was lost in a damaged line of ${this.spoolPath}`,
         'INVALID_PARAMETER_VALUE',
       );
     throw new MlflowUnavailableError(
@@ -292,9 +341,17 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
         this.remember(runId, batch.metrics);
         return undefined;
       }
-      case 'updateRun':
-        await target.updateRun({ ...entry.request, runId: this.requireRealId(entry.request.runId) });
+      case 'updateRun': {
+        const runId = this.requireRealId(entry.request.runId);
+        const lost = this.lostWritesOf(entry.request.runId);
+        // a run missing some of its writes must not look complete
+        const status = entry.request.status === 'FINISHED' && lost.length ? 'FAILED' : entry.request.status;
+        await this.markLost(target, runId, lost);
+        await target.updateRun({ ...entry.request, runId, status });
+        if (status !== entry.request.status && !this.stats.failedForLostWrites.includes(runId))
+          this.stats.failedForLostWrites.push(runId);
         return undefined;
+      }
       case 'logArtifact':
         await target.logArtifact(this.requireRealId(entry.runId), entry.path, Buffer.from(entry.base64, 'base64'));
         return undefined;
@@ -345,6 +402,11 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
             this.event(`spool entry ${entry.seq} (${entry.op}) was refused by the server and is dropped: ${message}`);
             await this.journal.ack(entry.seq, { error: message });
           }
+        }
+        // runs with lost writes whose closing was not in the spool (still RUNNING, or closed before)
+        for (const runId of this.lostByRun.keys()) {
+          const real = this.resolveRunId(runId);
+          if (real && !isPendingRunId(real)) await this.markLost(target, real, this.lostWritesOf(runId));
         }
         await this.journal.compact();
         return this.journal.pending.length === 0;

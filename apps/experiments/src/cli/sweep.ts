@@ -19,15 +19,18 @@ import {
   type TrackingStore,
 } from '@cfa/tracking';
 import { ALL_SYNTHETIC_CATEGORIES, categoryKind } from '@cfa/data';
-import { addEngineOptions, nonNegativeInt, engineFromOptions, type EngineOptions } from './common-options';
+import { addEngineOptions, nonNegativeInt, positiveInt, engineFromOptions, type EngineOptions } from './common-options';
 import { addTrackingTimeoutOption, describeTracking, rerunCommand } from './tracking-options';
+import { checkLocalTrackingStore } from '../tracking/local-store-check';
 import { createLogger, createPhaseProgress } from './logger';
-import { loadSweep, type SweepOverrides } from '../sweep/load-sweep';
+import { loadSweep, MAX_CELLS, type SweepOverrides } from '../sweep/load-sweep';
 import { SweepError } from '../sweep/expand-sweep';
 import { openSweepParent, RESUME_POLICIES, type ResumePolicy, sweepKey } from '../sweep/sweep-runs';
 import { runSweepLocally } from '../sweep/run-sweep-local';
 import { finishSweep } from '../sweep/finish-sweep';
 import type { CellRow } from '../report/aggregate-cells';
+import { closeQueue, connectCellQueue, REDIS_TIMEOUT_S, RedisUnreachableError } from '../queue/cell-queue';
+import { CFA_TAGS } from '../tracking/tracked-cell';
 import { sweepPlan } from '../report/sweep-plan';
 
 /** The sweep's exit codes (see the file header). */
@@ -51,6 +54,8 @@ export interface SweepCliOptions extends EngineOptions {
   resume: ResumePolicy;
   fresh?: boolean;
   redis?: string;
+  redisTimeoutS: number;
+  maxCells: number;
 }
 
 const list = (v?: string) =>
@@ -59,16 +64,36 @@ const list = (v?: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
+/**
+ * A comma-separated option as its items: an empty one (`--categories ""`) and a repeated item are
+ * the option's fault, said so here — not blamed on the sweep file whose list it replaces.
+ */
+function listOption(option: string, value: string | undefined, what: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = list(value)!;
+  if (!items.length) throw new Error(`${option}: expected a comma-separated list of ${what}, got '${value}'`);
+  const twice = items.find((item, i) => items.indexOf(item) !== i);
+  if (twice !== undefined) throw new Error(`${option}: '${twice}' is listed twice (its cells would run twice)`);
+  return items;
+}
+
 /** `--categories all` means every category under the data root, as `categories: all` in a file does. */
 function categoriesOverride(value?: string): SweepOverrides['categories'] {
-  return value?.trim().toLowerCase() === 'all' ? 'all' : list(value);
+  return value?.trim().toLowerCase() === 'all' ? 'all' : listOption('--categories', value, "categories (or 'all')");
+}
+
+function seedsOverride(value?: string): number[] | undefined {
+  return listOption('--seeds', value, 'seeds')?.map((s) => {
+    if (!/^\d+$/.test(s)) throw new Error(`--seeds: expected non-negative integers, got '${s}'`);
+    return Number(s);
+  });
 }
 
 export function sweepOverrides(o: SweepCliOptions): SweepOverrides {
   return {
     dataRoot: o.dataRoot,
     categories: categoriesOverride(o.categories),
-    seeds: list(o.seeds)?.map(Number),
+    seeds: seedsOverride(o.seeds),
     epochs: o.epochs,
     weights: o.weights,
     backbone: o.backbone,
@@ -95,6 +120,12 @@ export function addSweepOptions(command: Command): Command {
     .option('--categories <list>', "comma-separated categories, or 'all'")
     .option('--seeds <list>', 'comma-separated seeds')
     .option('--epochs <n>', 'training epochs for every cell', nonNegativeInt)
+    .option(
+      '--max-cells <n>',
+      'refuse a sweep that expands to more cells than this (each cell is a training run; counted before anything is expanded)',
+      positiveInt,
+      MAX_CELLS,
+    )
     .option('--weights <file>', 'backbone weight file for every cell (torchvision names)')
     .option('--backbone <name>', 'backbone for every cell (overrides the file, not its axes)')
     .option(
@@ -114,6 +145,12 @@ export function addSweepOptions(command: Command): Command {
         .default('local'),
     )
     .option('--redis <url>', 'Redis for --executor queue', process.env.CFA_REDIS_URL ?? 'redis://127.0.0.1:6379')
+    .option(
+      '--redis-timeout-s <s>',
+      'with --executor queue: how long Redis may take to answer (at the start: nothing is run or logged; later: the sweep stops and its parent run is closed FAILED)',
+      positiveInt,
+      REDIS_TIMEOUT_S,
+    )
     .option(
       '--sync-timeout-s <s>',
       'after the cells, how long to wait for an unreachable tracking server before exiting with 3 (writes stay spooled)',
@@ -137,7 +174,7 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
   const log = createLogger();
   let loaded;
   try {
-    loaded = await loadSweep(file, sweepOverrides(options));
+    loaded = await loadSweep(file, sweepOverrides(options), { maxCells: options.maxCells });
   } catch (error) {
     if (error instanceof SweepError) {
       process.stderr.write(`${error.message}\n`);
@@ -163,6 +200,17 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     process.stdout.write(sweepPlan({ loaded, sweepKey: sweepKey(loaded), kinds }));
     return;
   }
+  // Redis first: one that does not answer must not leave a parent run behind
+  const connected =
+    options.executor === 'queue'
+      ? await connectCellQueue(options.redis!, { timeoutS: options.redisTimeoutS, log: log.warn }).catch(
+          (error: unknown) => {
+            throw error instanceof RedisUnreachableError
+              ? new Error(`${error.message}. Nothing was run or logged.`)
+              : error;
+          },
+        )
+      : undefined;
   const deadlineMs = options.trackingTimeoutS * 1000;
   const store = createTrackingStore({
     uri: options.trackingUri,
@@ -170,12 +218,17 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     onEvent: (line) => log.warn(line),
     rest: { deadlineMs, requestTimeoutMs: deadlineMs },
   });
+  await checkLocalTrackingStore(store).catch(async (error: unknown) => {
+    if (connected) await closeQueue(connected.queue);
+    throw error;
+  });
   log.info(`${sweep.name}: ${cells.length} cells; tracking at ${describeTracking(store, options.trackingTimeoutS)}`);
   const command = rerunCommand();
   let parent;
   try {
     parent = await openSweepParent(store, loaded, { fresh: options.fresh, resume: options.resume, command });
   } catch (error) {
+    if (connected) await closeQueue(connected.queue);
     await closeQuickly(store);
     if (error instanceof MlflowUnavailableError)
       throw new Error(
@@ -187,15 +240,28 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     `${parent.resumed ? 'resuming' : 'started'} parent run ${parent.parentRunId} (code ${parent.codeHash}, --resume ${parent.resume})`,
   );
   let failedCount = 0;
-  if (options.executor === 'queue') {
+  if (connected) {
     const { runSweepOnQueue } = await import('../queue/enqueue-sweep');
     const outcome = await runSweepOnQueue({
       loaded,
       parent,
       redisUrl: options.redis!,
+      connected,
+      redisTimeoutS: options.redisTimeoutS,
       trackingUri: options.trackingUri && redactUri(options.trackingUri),
       trackingTimeoutS: options.trackingTimeoutS,
       log: log.info,
+    }).catch(async (error: unknown) => {
+      // the parent must not stay RUNNING as if the sweep were still under way
+      const reason = `the sweep stopped: ${(error as Error).message}`;
+      await store.setTag(parent.parentRunId, CFA_TAGS.error, reason).catch(() => undefined);
+      await store
+        .updateRun({ runId: parent.parentRunId, status: 'FAILED', endTime: Date.now() })
+        .catch(() => undefined);
+      await closeQuickly(store);
+      throw new Error(
+        `${(error as Error).message}. Parent run ${parent.parentRunId} closed FAILED; the queued jobs stay, and running the sweep again re-attaches to them`,
+      );
     });
     failedCount = outcome.failed.length;
   } else {

@@ -23,6 +23,7 @@ import {
   MlflowError,
   replaySpool,
   RestTrackingStore,
+  SPOOL_LOST_WRITES_TAG,
   type Run,
 } from '@cfa/tracking';
 import { nonNegativeInt } from './common-options';
@@ -123,9 +124,13 @@ async function replaySpools(
       `${file}: ${result.delivered} delivered, ${result.duplicatesSkipped} metric points already there, ${result.failed.length} refused for good${result.complete ? '' : ` — ${result.remaining} write(s) stay spooled: the server did not take them within ${options.syncTimeoutS} s`}`,
     );
     for (const f of result.failed) log.warn(`entry ${f.seq}: ${f.error}`);
+    for (const id of result.failedForLostWrites)
+      log.warn(
+        `run ${id} closed FAILED, not FINISHED: some of its writes were lost in damaged lines of ${file} (its tag ${SPOOL_LOST_WRITES_TAG} says which); run its sweep again to redo the cell`,
+      );
     for (const id of result.runIds) touched.add(id);
     if (!result.complete) incomplete++;
-    if (result.failed.length || result.unreadableLines) refused++;
+    if (result.failed.length || result.unreadableLines || result.lost.length) refused++;
   }
   if (!files.length) log.info('nothing to sync');
   for (const line of await unfinishedSweeps(server, [...touched])) log.warn(line);

@@ -200,7 +200,7 @@ export function trainEvalCommand(): Command {
     .option('--out <dir>', 'output folder (default runs/train-eval/<time>-<category>)')
     .option(
       '--holdout <fraction>',
-      'fraction of train/good held out of the fit to set the deployed thresholds (default 0 = none, the reference protocol; 0.1 for a model to deploy)',
+      "fraction of train/good held out of the fit to set the deployed thresholds (default: the config file's calibration.holdout, else 0 = none, the reference protocol; 0.1 for a model to deploy)",
       fraction,
     )
     .option('--feature-cache <dir>', 'keep backbone features on disk here and reuse them across runs')

@@ -11,6 +11,7 @@ import { checkOutputFolder } from '@cfa/io';
 import { MLFLOW_MODEL_DIR } from '../export/mlflow-model';
 import { methodOf } from '../methods/registry';
 import { cellKey } from '../sweep/expand-sweep';
+import { checkLocalTrackingStore } from '../tracking/local-store-check';
 import { runTrackedCell } from '../tracking/tracked-cell';
 import { type CellResult, runCell } from './run-cell';
 import type { RunConfig } from './run-config';
@@ -70,6 +71,7 @@ export async function runTrainEval(options: TrainEvalOptions): Promise<TrainEval
   if (!options.tracking) return { result: await runCell({ ...cellOptions, config }) };
   // logged like a one-cell sweep: the same params, metrics, artifacts and tags as a sweep's child run
   const store = createTrackingStore({ uri: options.trackingUri });
+  await checkLocalTrackingStore(store, ', or --no-tracking');
   let result: CellResult;
   let logged: NonNullable<TrainEvalOutcome['logged']>;
   try {

@@ -157,6 +157,8 @@ export interface TrackedCellOptions {
   cache?: EmbeddingCache;
   /** Local folder for the cell's outputs (uploaded as artifacts). */
   outDir: string;
+  /** How long to wait for another attempt writing `outDir` (default 0: refuse at once, naming it). */
+  outLockWaitMs?: number;
   extraTags?: Record<string, string>;
   onProgress?: (event: RunProgress) => void;
   /** Besides logging them: the epochs, for a progress display. */
@@ -199,8 +201,14 @@ export class CellSupersededError extends Error {
   override readonly name = 'CellSupersededError';
 }
 
+/**
+ * Every file of the run's folder as an artifact. Hidden entries are never uploaded: a `.tmp-…` file
+ * is a write that did not finish (a run folder is swapped in whole, so none should be there), and
+ * a published MLflow Model must not carry one.
+ */
 async function uploadFolder(store: TrackingStore, runId: string, dir: string, prefix = ''): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.name.startsWith('.')) continue;
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
     if (e.isDirectory()) await uploadFolder(store, runId, join(dir, e.name), rel);
     else await store.logArtifact(runId, rel, await readFile(join(dir, e.name)));
@@ -261,6 +269,7 @@ export async function runTrackedCell(
       config,
       engine,
       outDir: options.outDir,
+      outLockWaitMs: options.outLockWaitMs,
       cache: options.cache,
       onProgress: options.onProgress,
       log: options.log,
