@@ -4,9 +4,12 @@
  *
  * - `TrackingStore`: one interface; `createTrackingStore` picks REST (`MLFLOW_TRACKING_URI`) or the
  *   local file store (`./mlruns`); `searchAllRuns` follows page tokens.
- * - `RestTrackingStore`: MLflow REST on undici — credentials and TLS from `MLFLOW_TRACKING_*`
- *   (401/403 are `MlflowUnauthenticatedError` / `MlflowPermissionDeniedError`, never outages), a
- *   deadline on every call, retries with jittered backoff, no duplicates from retries.
+ * - `RestTransport`: the one HTTP transport of every client here — credentials and TLS from
+ *   `MLFLOW_TRACKING_*` (401/403 are `MlflowUnauthenticatedError` / `MlflowPermissionDeniedError`,
+ *   never outages), a deadline on every call, retries with jittered backoff, error mapping.
+ * - `RestTrackingStore`: MLflow REST on a transport, no duplicates from retries; logged models.
+ * - `ModelRegistryClient`: registered models, versions, tags, aliases, `models:/` URIs resolved and
+ *   downloaded — on the same transport.
  * - `FileTrackingStore`: MLflow's on-disk layout, written atomically, safe for concurrent processes;
  *   a damaged file is `MlflowCorruptStoreError` naming it.
  * - `SpoolingTrackingStore`, `replaySpool`: nothing lost, nothing twice, while the server is away.
@@ -16,11 +19,14 @@
  * - Entities: zod schemas with their types (`RunSchema` / `Run`, `DatasetInputSchema` / `DatasetInput`, …).
  */
 export type { TrackingStore } from './tracking-store';
-export { searchAllRuns } from './tracking-store';
+export { searchAllLoggedModels, searchAllRuns } from './tracking-store';
 export { DEFAULT_LOCAL_STORE, SPOOLING_DEADLINE_MS, createTrackingStore } from './create-store';
 export type { CreateTrackingStoreOptions } from './create-store';
 export { RestTrackingStore } from './rest-store';
 export type { RestTrackingStoreOptions } from './rest-store';
+export { RestTransport, RestTransportOptionsSchema } from './rest-transport';
+export type { RestTransportOptions, RetryEvent } from './rest-transport';
+export { ArtifactProxy, proxyRoot } from './artifact-proxy';
 export { FileTrackingStore } from './file-store';
 export { SpoolingTrackingStore, replaySpool } from './spooling-store';
 export type { SpoolStats } from './spooling-store';
@@ -36,12 +42,25 @@ export {
   MlflowUnavailableError,
   isAuthError,
 } from './errors';
-export { DatasetInputSchema, MLFLOW_TAGS, RunSchema } from './entities';
-export type { DatasetInput, DatasetInputRequest, Experiment, Metric, Run, RunStatus } from './entities';
+export { DatasetInputSchema, LoggedModelSchema, MLFLOW_TAGS, RunSchema } from './entities';
+export type {
+  CreateLoggedModelRequest,
+  DatasetInput,
+  DatasetInputRequest,
+  Experiment,
+  LoggedModel,
+  LoggedModelStatus,
+  Metric,
+  ModelOutput,
+  Run,
+  RunStatus,
+  SearchLoggedModelsRequest,
+} from './entities';
 export {
   ModelRegistryClient,
-  ModelRegistryOptionsSchema,
   ModelVersionSchema,
   RegisteredModelSchema,
+  parseModelUri,
   registerModelVersion,
 } from './model-registry';
+export type { CreateModelVersionRequest, ModelUri, ModelVersion, RegisteredModel } from './model-registry';

@@ -19,11 +19,17 @@
 import type {
   ArtifactInfo,
   Batch,
+  CreateLoggedModelRequest,
   CreateRunRequest,
   DatasetInputRequest,
   Experiment,
+  LoggedModel,
+  LoggedModelStatus,
   Metric,
+  ModelOutput,
   Run,
+  SearchLoggedModelsRequest,
+  SearchLoggedModelsResult,
   SearchRunsRequest,
   SearchRunsResult,
   UpdateRunRequest,
@@ -67,6 +73,25 @@ export interface TrackingStore {
   listArtifacts(runId: string, path?: string): Promise<ArtifactInfo[]>;
   /** `MlflowResourceNotFoundError` when there is no such file. */
   downloadArtifact(runId: string, path: string): Promise<Buffer>;
+
+  // MLflow 3's logged models: the UI's Models tab. Metrics reach a model through `logBatch` with
+  // `modelId` on the metric (and the dataset it was measured on).
+  /** A new logged model, PENDING until `finalizeLoggedModel`; a name is generated when none is given. */
+  createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel>;
+  /** `MlflowResourceNotFoundError` when there is no such model. */
+  getLoggedModel(modelId: string): Promise<LoggedModel>;
+  /** READY once its artifacts are complete, UPLOAD_FAILED when they could not be. */
+  finalizeLoggedModel(modelId: string, status: Exclude<LoggedModelStatus, 'PENDING'>): Promise<LoggedModel>;
+  setLoggedModelTags(modelId: string, tags: Record<string, string>): Promise<void>;
+  /** A param keeps its first value: the same again is fine, another is `MlflowParamConflictError`. */
+  logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void>;
+  /** One page, newest first unless `orderBy` says otherwise; `searchAllLoggedModels` follows the pages. */
+  searchLoggedModels(request: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResult>;
+  /** Links logged models to the run that produced them (`runs/outputs`); a link the run has is kept as it is. */
+  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
+  logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void>;
+  listLoggedModelArtifacts(modelId: string, path?: string): Promise<ArtifactInfo[]>;
+  downloadLoggedModelArtifact(modelId: string, path: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -103,6 +128,21 @@ export async function searchAllRuns(
     pageToken = page.nextPageToken;
   } while (pageToken);
   return runs;
+}
+
+/** Every logged model matching the request, following page tokens. */
+export async function searchAllLoggedModels(
+  store: TrackingStore,
+  request: Omit<SearchLoggedModelsRequest, 'pageToken'>,
+): Promise<LoggedModel[]> {
+  const models: LoggedModel[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await store.searchLoggedModels({ ...request, pageToken });
+    models.push(...page.models);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return models;
 }
 
 /**
