@@ -260,6 +260,20 @@ export class FileLoggedModels {
     for (const [file, list] of lines) await appendLines(file, list.join(''));
   }
 
+  /** The ids of every model folder of an experiment, readable or not — for a reader that must account for each (`copyStore`). */
+  async ids(experimentId: string): Promise<string[]> {
+    const ids: string[] = [];
+    for (const { id, dir } of await this.experiments.experimentDirs()) {
+      if (id !== experimentId) continue;
+      for (const e of await readdir(join(dir, FOLDERS.models), { withFileTypes: true }).catch(() => [])) {
+        if (!e.isDirectory() || !(await exists(join(dir, FOLDERS.models, e.name, META)))) continue;
+        this.locations.set(e.name, { dir: join(dir, FOLDERS.models, e.name), experimentId });
+        ids.push(e.name);
+      }
+    }
+    return ids.sort();
+  }
+
   async search(request: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResult> {
     const r = parseRequest(SearchLoggedModelsRequestSchema, request, 'searchLoggedModels');
     const all: LoggedModel[] = [];

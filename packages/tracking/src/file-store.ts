@@ -705,6 +705,15 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     return this.models.create(request);
   }
 
+  /**
+   * The ids of every logged model folder of an experiment — for a reader that must account for
+   * each (`copyStore`), where `searchLoggedModels` leaves out models it cannot read.
+   */
+  loggedModelIds(experimentId: string): Promise<string[]> {
+    validateExperimentId(experimentId);
+    return this.models.ids(experimentId);
+  }
+
   getLoggedModel(modelId: string): Promise<LoggedModel> {
     return this.models.get(modelId);
   }

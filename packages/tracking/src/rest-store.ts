@@ -62,7 +62,7 @@ import {
 } from './errors';
 import { decodeMetricValue } from './metric-value';
 import { type CallOptions, type Recovery, RestTransport, RestTransportOptionsSchema } from './rest-transport';
-import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
+import { BatchLoggingStore, findRunCreatedBy, searchAllLoggedModels, type TrackingStore } from './tracking-store';
 import {
   normalizeBatch,
   normalizeDatasetInputs,
@@ -431,8 +431,7 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   /**
    * A logged model in PENDING state. Not idempotent at the server: after an ambiguous failure the
-   * retry first looks for a model of this name from this run (`name` and `source_run_id` filter),
-   * so a retry never makes a second model.
+   * retry first looks for a model of this name from this run, so a retry never makes a second one.
    */
   async createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel> {
     const r = parse(CreateLoggedModelRequestSchema, request, 'createLoggedModel');
@@ -450,11 +449,13 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
       },
       recover: async (store) => {
         if (!r.name || !r.sourceRunId) return undefined;
-        const { models } = await store.searchLoggedModels({
+        // one clause: MLflow 3.6's SQL store refuses an AND in a logged-model filter
+        const models = await searchAllLoggedModels(store, {
           experimentIds: [r.experimentId],
-          filter: `name = '${r.name}' AND source_run_id = '${r.sourceRunId}'`,
+          filter: `source_run_id = '${r.sourceRunId}'`,
         });
-        return models[0] ? { done: { model: loggedModelToWire(models[0]) } } : undefined;
+        const made = models.find((m) => m.name === r.name);
+        return made ? { done: { model: loggedModelToWire(made) } } : undefined;
       },
     })) as { model: unknown };
     return loggedModelFromWire(out.model);
@@ -559,27 +560,46 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     });
   }
 
-  private async modelArtifactRoot(modelId: string): Promise<string> {
-    const { artifactUri } = await this.getLoggedModel(modelId);
-    const root = proxyRoot(artifactUri);
-    if (root === undefined)
-      throw new MlflowError(
-        `logged model ${modelId} keeps its artifacts at '${artifactUri}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be read and written over REST`,
-        'NOT_IMPLEMENTED',
-      );
-    return root;
+  /** Where a logged model's artifacts are served: the proxy path for mlflow-artifacts URIs, else none. */
+  private async modelArtifactRoot(modelId: string): Promise<string | undefined> {
+    return proxyRoot((await this.getLoggedModel(modelId)).artifactUri);
   }
 
   async logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void> {
-    await this.artifacts.upload(await this.modelArtifactRoot(modelId), path, content);
+    const root = await this.modelArtifactRoot(modelId);
+    if (root === undefined)
+      throw new MlflowError(
+        `logged model ${modelId} keeps its artifacts where this server does not proxy them; only proxied artifact roots (mlflow-artifacts:) can be written over REST`,
+        'NOT_IMPLEMENTED',
+      );
+    await this.artifacts.upload(root, path, content);
   }
 
   async listLoggedModelArtifacts(modelId: string, path = ''): Promise<ArtifactInfo[]> {
-    return this.artifacts.list(await this.modelArtifactRoot(modelId), path);
+    const rel = relativeArtifactPath(path);
+    const root = await this.modelArtifactRoot(modelId);
+    if (root !== undefined) return this.artifacts.list(root, rel);
+    // a store whose artifacts the server reads itself (a local folder): its own listing
+    const out = (await this.call('GET', `logged-models/${encodeURIComponent(modelId)}/artifacts/directories`, {
+      query: rel ? { artifact_directory_path: rel } : {},
+    })) as { files?: unknown[] };
+    return (out.files ?? []).map((f) => artifactFromWire(f, rel)).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   async downloadLoggedModelArtifact(modelId: string, path: string): Promise<Buffer> {
-    return this.artifacts.download(await this.modelArtifactRoot(modelId), path);
+    const rel = relativeArtifactPath(path);
+    const root = await this.modelArtifactRoot(modelId);
+    if (root !== undefined) return this.artifacts.download(root, rel);
+    // MLflow serves it on the UI's prefix only (mlflow/server/__init__.py)
+    return (await this.transport.call(
+      'GET',
+      `/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}/artifacts/files`,
+      {
+        query: { artifact_file_path: rel },
+        raw: true,
+        artifactDownload: true,
+      },
+    )) as Buffer;
   }
 
   /** Closes the connections when the store made its transport; a shared one is its owner's to close. */

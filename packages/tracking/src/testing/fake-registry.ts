@@ -192,9 +192,11 @@ export class FakeRegistry {
         if (modelId) {
           // as MLflow's `set_model_versions_tags`
           const current = (await this.store.getLoggedModel(modelId)).tags['mlflow.modelVersions'];
-          const list = current ? (JSON.parse(current) as unknown[]) : [];
+          const list = current ? (JSON.parse(current) as { name: string; version: number }[]) : [];
           list.push({ name, version: Number(v.version) });
-          await this.store.setLoggedModelTags(modelId, { 'mlflow.modelVersions': JSON.stringify(list) });
+          // Python's json.dumps, spaces after ':' and ','
+          const python = list.map((x) => `{"name": ${JSON.stringify(x.name)}, "version": ${x.version}}`).join(', ');
+          await this.store.setLoggedModelTags(modelId, { 'mlflow.modelVersions': `[${python}]` });
         }
         return { model_version: this.versionToWire(v) };
       }
