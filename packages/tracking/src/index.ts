@@ -13,7 +13,8 @@
  * - `FileTrackingStore`: MLflow's on-disk layout, written atomically, safe for concurrent processes;
  *   a damaged file is `MlflowCorruptStoreError` naming it.
  * - `SpoolingTrackingStore`, `replaySpool`: nothing lost, nothing twice, while the server is away.
- * - `copyStore`: a local store into any server, idempotently (`sync-runs --from-store`).
+ * - `copyStore`: a local store into any server, idempotently (`sync-runs --from-store`), logged models too.
+ * - `startSystemMetrics`: CPU, memory, disk, network and GPU sampled and logged as MLflow's `system/…` metrics.
  * - `redactUri`, `redactUrls`, `trackingCredentials`, `TRACKING_ENV`: credentials as MLflow reads
  *   them, and URIs without their user info for logs, tags and job data.
  * - Entities: zod schemas with their types (`RunSchema` / `Run`, `DatasetInputSchema` / `DatasetInput`, …).
@@ -30,8 +31,15 @@ export { ArtifactProxy, proxyRoot } from './artifact-proxy';
 export { FileTrackingStore } from './file-store';
 export { SpoolingTrackingStore, replaySpool } from './spooling-store';
 export type { SpoolStats } from './spooling-store';
-export { COPY_SOURCE_TAG, copyStore } from './copy-store';
+export { COPY_SOURCE_MODEL_TAG, COPY_SOURCE_TAG, copyStore } from './copy-store';
 export type { CopyStoreReport } from './copy-store';
+export {
+  DEFAULT_SYSTEM_METRICS_INTERVAL_MS,
+  SYSTEM_METRIC_PREFIX,
+  startSystemMetrics,
+  systemMetricsEnabled,
+} from './system-metrics';
+export type { SystemMetricsMonitor, SystemMetricsOptions } from './system-metrics';
 export { TRACKING_ENV, redactUri, redactUrls, trackingCredentials } from './credentials';
 export type { TrackingCredentials } from './credentials';
 export {
