@@ -31,6 +31,8 @@ export { ArtifactProxy, proxyRoot } from './artifact-proxy';
 export { FileTrackingStore } from './file-store';
 export { SpoolingTrackingStore, replaySpool } from './spooling-store';
 export type { SpoolStats } from './spooling-store';
+export { localFiles, logModel, runArtifactFiles } from './log-model';
+export type { LogModelRequest, ModelFile } from './log-model';
 export { COPY_SOURCE_MODEL_TAG, COPY_SOURCE_TAG, copyStore } from './copy-store';
 export type { CopyStoreReport } from './copy-store';
 export {
