@@ -1,8 +1,10 @@
 /**
  * Property tests of the file-store reader: each file MLflow's layout holds — an experiment's and a
- * run's meta.yaml, a metric file, a param and a tag, a dataset's and an input's meta.yaml — is
+ * run's meta.yaml, a metric file, a param and a tag, a dataset's and an input's meta.yaml, a logged
+ * model's meta.yaml and metric file, a run output's meta.yaml — is
  * replaced by random bytes, a truncation of the valid file, a few point mutations of it, or a
- * hostile text, and every read (`getRun`, `getMetricHistory`, `searchRuns`, `getExperiment`) must
+ * hostile text, and every read (`getRun`, `getMetricHistory`, `searchRuns`, `getExperiment`,
+ * `getLoggedModel`, `searchLoggedModels`) must
  * give a correct result or an `MlflowCorruptStoreError` that names that file: never a TypeError or
  * RangeError, never a hang. Bounded: at most `RUNS` cases or `TIME_LIMIT_MS` per file.
  */
@@ -25,6 +27,7 @@ let runId: string;
 let runDir: string;
 let inputMeta: string;
 let datasetMeta: string;
+let modelId: string;
 
 beforeAll(async () => {
   const seed = join(await mkdtemp(join(tmpdir(), 'fuzz-store-')), 'mlruns');
@@ -48,6 +51,19 @@ beforeAll(async () => {
       tags: { 'mlflow.data.context': 'train' },
     },
   ]);
+  const model = await store.createLoggedModel({ experimentId, name: 'cell', sourceRunId: runId, params: { m: 'cfa' } });
+  modelId = model.modelId;
+  await store.logOutputs(runId, [{ modelId, step: 0 }]);
+  await store.logBatch(runId, {
+    metrics: [0.5, 0.75].map((value, step) => ({
+      key: 'auroc',
+      value,
+      timestamp: 2000 + step,
+      step,
+      modelId,
+      ...(step ? { datasetName: 'weave', datasetDigest: 'abc123' } : {}),
+    })),
+  });
   await store.updateRun({ runId, status: 'FINISHED', endTime: 1_700_000_001_000 });
   root = join(await mkdtemp(join(tmpdir(), 'fuzz-store-')), 'mlruns');
   await cp(seed, root, { recursive: true });
@@ -70,6 +86,8 @@ async function readEverything(): Promise<void> {
   await store.getRun(runId);
   await store.getMetricHistory(runId, 'loss');
   await store.searchRuns({ experimentIds: [experimentId] });
+  await store.getLoggedModel(modelId);
+  await store.searchLoggedModels({ experimentIds: [experimentId] });
 }
 
 function withinHangLimit<T>(promise: Promise<T>): Promise<T> {
@@ -82,7 +100,11 @@ function withinHangLimit<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** Damages one file, reads, and restores it; the property: a result, or an error naming the file. */
-async function fuzzFile(file: string, check?: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+async function fuzzFile(
+  file: string,
+  check?: (bytes: Uint8Array) => Promise<void>,
+  timeLimitMs = TIME_LIMIT_MS,
+): Promise<void> {
   const valid = new Uint8Array(await readFile(file));
   // the case in progress when the time limit interrupts the run is not waited for by fast-check:
   // wait for it here, so that the file is restored before the next file is damaged
@@ -102,7 +124,7 @@ async function fuzzFile(file: string, check?: (bytes: Uint8Array) => Promise<voi
       current = run.catch(() => undefined);
       return run;
     }),
-    { numRuns: RUNS, interruptAfterTimeLimit: TIME_LIMIT_MS, markInterruptAsFailure: false },
+    { numRuns: RUNS, interruptAfterTimeLimit: timeLimitMs, markInterruptAsFailure: false },
   );
   await current;
   await writeFile(file, valid);
@@ -130,5 +152,14 @@ describe('file-store reader under damaged files (fast-check)', () => {
   it("a run input's and a dataset's meta.yaml", async () => {
     await fuzzFile(inputMeta);
     await fuzzFile(datasetMeta);
+  });
+  it("a logged model's meta.yaml and metric file, a run output's meta.yaml", async () => {
+    const modelDir = join(root, experimentId, 'models', modelId);
+    for (const file of [
+      join(modelDir, 'meta.yaml'),
+      join(modelDir, 'metrics', 'auroc'),
+      join(runDir, 'outputs', modelId, 'meta.yaml'),
+    ])
+      await fuzzFile(file, undefined, 2_500);
   });
 });
