@@ -45,9 +45,8 @@ import {
   MlflowResourceNotFoundError,
 } from './errors';
 import { appendUriPath, exists, FOLDERS, keysUnder, META, readStoreFile, valuesUnder } from './file-store-layout';
-import { later, LoggedModelMetaSchema, parseModelMetricLine, readMeta } from './file-store-meta';
+import { later, LoggedModelMetaSchema, parseModelMetricLine, readMeta, writeMeta } from './file-store-meta';
 import { listLocalArtifacts, localArtifactFolder, readLocalArtifact, writeLocalArtifact } from './local-artifacts';
-import { dumpMetaYaml } from './meta-yaml';
 import { formatPythonFloat } from './metric-value';
 import { randomLoggedModelId, randomName } from './random-names';
 import { filterLoggedModels, paginate, sortLoggedModels } from './search-filter';
@@ -132,10 +131,10 @@ export class FileLoggedModels {
     };
   }
 
-  private async writeMeta(dir: string, m: LoggedModel): Promise<void> {
-    await writeFileAtomic(
+  private async writeModelMeta(dir: string, m: LoggedModel): Promise<void> {
+    await writeMeta(
       join(dir, META),
-      dumpMetaYaml({
+      {
         artifact_location: m.artifactUri,
         creation_timestamp: m.creationTimestamp,
         experiment_id: m.experimentId,
@@ -147,8 +146,8 @@ export class FileLoggedModels {
         source_run_id: m.sourceRunId ?? null,
         status: STATUS_CODE[m.status],
         status_message: m.statusMessage ?? null,
-      }),
-      { tempDir: dir, durable: true },
+      },
+      dir,
     );
   }
 
@@ -191,7 +190,7 @@ export class FileLoggedModels {
     for (const [key, value] of Object.entries(tags))
       await writeFileAtomic(join(dir, FOLDERS.tags, key), value, { tempDir: dir });
     // meta.yaml last: a folder with one is a complete model
-    await this.writeMeta(dir, model);
+    await this.writeModelMeta(dir, model);
     this.locations.set(modelId, { dir, experimentId: experiment.experimentId });
     return this.get(modelId);
   }
@@ -212,7 +211,7 @@ export class FileLoggedModels {
       );
     const model = await this.get(modelId);
     const { dir } = await this.locate(modelId);
-    await this.writeMeta(dir, { ...model, status, lastUpdatedTimestamp: Date.now() });
+    await this.writeModelMeta(dir, { ...model, status, lastUpdatedTimestamp: Date.now() });
     return this.get(modelId);
   }
 

@@ -14,8 +14,9 @@
 import { z } from 'zod';
 import type { Metric } from './entities';
 import { MlflowCorruptStoreError } from './errors';
+import { writeFileAtomic } from '@cfa/io';
 import { readStoreFile } from './file-store-layout';
-import { parseMetaYaml } from './meta-yaml';
+import { dumpMetaYaml, type MetaValue, parseMetaYaml } from './meta-yaml';
 import { parsePythonFloat } from './metric-value';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -95,6 +96,18 @@ export async function readMeta<T>(path: string, schema: z.ZodType<T>): Promise<T
       `not an MLflow meta.yaml: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
     );
   return parsed.data;
+}
+
+/**
+ * A meta.yaml written as MLflow reads it (`dumpMetaYaml`), atomically and durably: through a temp
+ * file in `tempDir` (default: beside it) and a rename, fsync'd.
+ */
+export async function writeMeta(
+  path: string,
+  fields: Readonly<Record<string, MetaValue | undefined>>,
+  tempDir?: string,
+): Promise<void> {
+  await writeFileAtomic(path, dumpMetaYaml(fields), { ...(tempDir ? { tempDir } : {}), durable: true });
 }
 
 /** The largest (step, timestamp, value), compared as Python compares tuples (NaN never larger). */

@@ -101,9 +101,9 @@ import {
   parseMetricLine,
   readMeta,
   RunMetaSchema,
+  writeMeta,
 } from './file-store-meta';
 import { listLocalArtifacts, localArtifactFolder, readLocalArtifact, writeLocalArtifact } from './local-artifacts';
-import { dumpMetaYaml } from './meta-yaml';
 import { formatPythonFloat } from './metric-value';
 import { randomExperimentId, randomName, randomRunId } from './random-names';
 import { matchesFilter, paginate, parseFilter, sortRuns } from './search-filter';
@@ -194,17 +194,17 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const now = Date.now();
     for (const [key, value] of Object.entries(tags))
       await writeFileAtomic(join(dir, 'tags', key), String(value), { tempDir: dir });
-    await writeFileAtomic(
+    await writeMeta(
       join(dir, META),
-      dumpMetaYaml({
+      {
         artifact_location: appendUriPath(this.artifactRoot, id),
         creation_time: now,
         experiment_id: id,
         last_update_time: now,
         lifecycle_stage: 'active',
         name,
-      }),
-      { tempDir: dir, durable: true },
+      },
+      dir,
     );
   }
 
@@ -361,9 +361,9 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
 
   /** MLflow's `_make_persisted_run_info_dict`: the fields it writes, and only those. */
   private async writeRunInfo(dir: string, info: RunInfo): Promise<void> {
-    await writeFileAtomic(
+    await writeMeta(
       join(dir, META),
-      dumpMetaYaml({
+      {
         artifact_uri: info.artifactUri,
         end_time: info.endTime ?? null,
         entry_point_name: '',
@@ -378,8 +378,8 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
         status: RUN_STATUS_CODE[info.status],
         tags: [],
         user_id: info.userId,
-      }),
-      { tempDir: dir, durable: true },
+      },
+      dir,
     );
   }
 
@@ -511,9 +511,9 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
       const meta = join(dir, FOLDERS.outputs, modelId, META);
       // MLflow's FileStore.log_outputs: what exists is left as it is
       if (await exists(meta)) continue;
-      await writeFileAtomic(
+      await writeMeta(
         meta,
-        dumpMetaYaml({
+        {
           // sic: MLflow writes the model id as the destination too
           destination_id: modelId,
           destination_type: 'MODEL_OUTPUT',
@@ -521,8 +521,8 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
           source_type: 'RUN_OUTPUT',
           step,
           tags: {},
-        }),
-        { tempDir: dir, durable: true },
+        },
+        dir,
       );
     }
   }
@@ -537,32 +537,28 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
       const datasetId = md5Hex(dataset.name, dataset.digest);
       const datasetMeta = join(experimentDir, 'datasets', datasetId, META);
       if (!(await exists(datasetMeta))) {
-        await writeFileAtomic(
-          datasetMeta,
-          dumpMetaYaml({
-            digest: dataset.digest,
-            name: dataset.name,
-            profile: dataset.profile ?? null,
-            schema: dataset.schema ?? null,
-            source: dataset.source,
-            source_type: dataset.sourceType,
-          }),
-          { durable: true },
-        );
+        await writeMeta(datasetMeta, {
+          digest: dataset.digest,
+          name: dataset.name,
+          profile: dataset.profile ?? null,
+          schema: dataset.schema ?? null,
+          source: dataset.source,
+          source_type: dataset.sourceType,
+        });
       }
       const inputMeta = join(dir, 'inputs', md5Hex(datasetId, runId), META);
       if (await exists(inputMeta)) continue;
-      await writeFileAtomic(
+      await writeMeta(
         inputMeta,
-        dumpMetaYaml({
+        {
           // sic: MLflow writes the dataset's id as the destination too
           destination_id: datasetId,
           destination_type: 'RUN',
           source_id: datasetId,
           source_type: 'DATASET',
           tags,
-        }),
-        { tempDir: dir, durable: true },
+        },
+        dir,
       );
     }
   }

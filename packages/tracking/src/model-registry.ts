@@ -28,6 +28,7 @@ import { z } from 'zod';
 import { ArtifactProxy, proxyRoot } from './artifact-proxy';
 import { MlflowError, MlflowInvalidParameterError, MlflowResourceAlreadyExistsError } from './errors';
 import { RestTransport, type RestTransportOptions } from './rest-transport';
+import { allPages } from './tracking-store';
 import { loggedModelFromWire } from './wire-format';
 
 const WireTagsSchema = z.array(z.looseObject({ key: z.string(), value: z.string().optional() })).optional();
@@ -201,16 +202,12 @@ export class ModelRegistryClient {
   private async searchWire(name: string): Promise<unknown[]> {
     if (name.includes("'"))
       throw new MlflowInvalidParameterError(`model name ${name} contains a quote`, 'INVALID_PARAMETER_VALUE');
-    const versions: unknown[] = [];
-    let pageToken: string | undefined;
-    do {
+    return allPages(async (pageToken) => {
       const out = (await this.transport.api('GET', 'model-versions/search', {
         query: { filter: `name='${name}'`, max_results: 1000, page_token: pageToken },
       })) as { model_versions?: unknown[]; next_page_token?: string };
-      versions.push(...(out.model_versions ?? []));
-      pageToken = out.next_page_token || undefined;
-    } while (pageToken);
-    return versions;
+      return { items: out.model_versions ?? [], nextPageToken: out.next_page_token };
+    });
   }
 
   /** Sets (or replaces) a tag of a version. */

@@ -62,7 +62,13 @@ import {
 } from './errors';
 import { decodeMetricValue } from './metric-value';
 import { type CallOptions, type Recovery, RestTransport, RestTransportOptionsSchema } from './rest-transport';
-import { BatchLoggingStore, findRunCreatedBy, searchAllLoggedModels, type TrackingStore } from './tracking-store';
+import {
+  allPages,
+  BatchLoggingStore,
+  findRunCreatedBy,
+  searchAllLoggedModels,
+  type TrackingStore,
+} from './tracking-store';
 import {
   normalizeBatch,
   normalizeDatasetInputs,
@@ -362,16 +368,20 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     validateKey('metric', key);
-    const out: Metric[] = [];
-    let pageToken: string | undefined;
-    do {
+    return allPages(async (pageToken) => {
       const page = (await this.call('GET', 'metrics/get-history', {
         query: { run_id: runId, metric_key: key, max_results: this.options.historyPageSize, page_token: pageToken },
       })) as { metrics?: Parameters<typeof metricFromWire>[0][]; next_page_token?: string };
-      for (const m of page.metrics ?? []) out.push(metricFromWire(m));
-      pageToken = page.next_page_token || undefined;
-    } while (pageToken);
-    return out;
+      return { items: (page.metrics ?? []).map(metricFromWire), nextPageToken: page.next_page_token };
+    });
+  }
+
+  /** An upload to artifacts the server does not proxy (a server-side folder): REST cannot write there. */
+  private static notProxied(owner: string, uri: string | undefined): MlflowError {
+    return new MlflowError(
+      `${owner} keeps its artifacts at '${uri}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be written over REST`,
+      'NOT_IMPLEMENTED',
+    );
   }
 
   /** Where a run's artifacts are served: the proxy path for mlflow-artifacts URIs, else none. */
@@ -383,12 +393,7 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     if (!relativeArtifactPath(artifactPath))
       throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
     const root = await this.runArtifactRoot(runId);
-    if (root === undefined) {
-      throw new MlflowError(
-        `run ${runId} keeps its artifacts at '${this.artifactUris.get(runId)}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be written over REST`,
-        'NOT_IMPLEMENTED',
-      );
-    }
+    if (root === undefined) throw RestTrackingStore.notProxied(`run ${runId}`, this.artifactUris.get(runId));
     await this.artifacts.upload(root, artifactPath, content);
   }
 
@@ -568,10 +573,7 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   async logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void> {
     const root = await this.modelArtifactRoot(modelId);
     if (root === undefined)
-      throw new MlflowError(
-        `logged model ${modelId} keeps its artifacts where this server does not proxy them; only proxied artifact roots (mlflow-artifacts:) can be written over REST`,
-        'NOT_IMPLEMENTED',
-      );
+      throw RestTrackingStore.notProxied(`logged model ${modelId}`, (await this.getLoggedModel(modelId)).artifactUri);
     await this.artifacts.upload(root, path, content);
   }
 

@@ -115,34 +115,37 @@ export abstract class BatchLoggingStore {
   }
 }
 
-/** Every run matching the request, following page tokens. */
-export async function searchAllRuns(
-  store: TrackingStore,
-  request: Omit<SearchRunsRequest, 'pageToken'>,
-): Promise<Run[]> {
-  const runs: Run[] = [];
+/** Every item of a paged search: pages fetched until the server gives no next token. */
+export async function allPages<T>(
+  page: (pageToken: string | undefined) => Promise<{ items: T[]; nextPageToken?: string }>,
+): Promise<T[]> {
+  const items: T[] = [];
   let pageToken: string | undefined;
   do {
-    const page = await store.searchRuns({ ...request, maxResults: request.maxResults ?? 1000, pageToken });
-    runs.push(...page.runs);
-    pageToken = page.nextPageToken;
+    const next = await page(pageToken);
+    items.push(...next.items);
+    pageToken = next.nextPageToken || undefined;
   } while (pageToken);
-  return runs;
+  return items;
+}
+
+/** Every run matching the request, following page tokens. */
+export function searchAllRuns(store: TrackingStore, request: Omit<SearchRunsRequest, 'pageToken'>): Promise<Run[]> {
+  return allPages(async (pageToken) => {
+    const page = await store.searchRuns({ ...request, maxResults: request.maxResults ?? 1000, pageToken });
+    return { items: page.runs, nextPageToken: page.nextPageToken };
+  });
 }
 
 /** Every logged model matching the request, following page tokens. */
-export async function searchAllLoggedModels(
+export function searchAllLoggedModels(
   store: TrackingStore,
   request: Omit<SearchLoggedModelsRequest, 'pageToken'>,
 ): Promise<LoggedModel[]> {
-  const models: LoggedModel[] = [];
-  let pageToken: string | undefined;
-  do {
+  return allPages(async (pageToken) => {
     const page = await store.searchLoggedModels({ ...request, pageToken });
-    models.push(...page.models);
-    pageToken = page.nextPageToken;
-  } while (pageToken);
-  return models;
+    return { items: page.models, nextPageToken: page.nextPageToken };
+  });
 }
 
 /**
