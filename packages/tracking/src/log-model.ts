@@ -40,7 +40,8 @@ export interface LogModelRequest {
   modelType?: string;
   params?: Record<string, string>;
   tags?: Record<string, string>;
-  files: ModelFile[];
+  /** The files, or a function of the created model giving them (e.g. an MLmodel that names its model_id). */
+  files: ModelFile[] | ((model: LoggedModel) => ModelFile[] | Promise<ModelFile[]>);
   /** The model's metrics (their `modelId` is set here); logged through the run. */
   metrics?: Metric[];
   /** The step the run produced it at (MLflow's `LoggedModelOutput.step`). */
@@ -91,7 +92,8 @@ export async function logModel(store: TrackingStore, request: LogModelRequest): 
   });
   try {
     await store.logOutputs(request.runId, [{ modelId: model.modelId, step: request.step ?? 0 }]);
-    for (const file of request.files) await store.logLoggedModelArtifact(model.modelId, file.path, await file.read());
+    const files = typeof request.files === 'function' ? await request.files(model) : request.files;
+    for (const file of files) await store.logLoggedModelArtifact(model.modelId, file.path, await file.read());
     if (request.metrics?.length)
       await store.logBatch(request.runId, { metrics: request.metrics.map((m) => ({ ...m, modelId: model.modelId })) });
   } catch (error) {
