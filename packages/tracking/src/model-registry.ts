@@ -53,8 +53,11 @@ export const ModelVersionSchema = z
     version: w.version,
     source: w.source ?? '',
     runId: w.run_id ?? '',
-    /** The logged model this version registers (MLflow 3), '' for a version made from a run's folder. */
-    modelId: w.model_id ?? '',
+    /**
+     * The logged model this version registers (MLflow 3), '' for a version made from a run's
+     * folder. MLflow 3.6 does not send `model_id` back: it is read from a `models:/<model_id>` source.
+     */
+    modelId: w.model_id ?? /^models:\/(m-[0-9a-f]{32})$/.exec(w.source ?? '')?.[1] ?? '',
     /** PENDING_REGISTRATION, READY or FAILED_REGISTRATION. */
     status: w.status ?? '',
     creationTimestamp: w.creation_timestamp,

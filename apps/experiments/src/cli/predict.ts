@@ -61,7 +61,8 @@ export function predictCommand(): Command {
       new Option('--tracking-uri <uri>', 'the MLflow server that resolves a models:/ --model').env(
         'MLFLOW_TRACKING_URI',
       ),
-    );
+    )
+    .option('--model-cache <dir>', 'where models:/ downloads are kept (a logged model never changes)', MODEL_CACHE);
   addEngineOptions(command);
   return command.action(async (options: PredictOptions) => {
     const log = createLogger();

@@ -108,9 +108,6 @@ describe.skipIf(!script)('train-eval → MLflow model → registry → predict, 
       modelId: model.modelId,
       runId: run.info.runId,
     });
-    expect(cli.output).toContain(
-      "as 'cfa-disc' version 1 (models:/cfa-disc/1), alias champion (models:/cfa-disc@champion)",
-    );
 
     // download it as a user of the server would: models:/NAME@ALIAS
     const mlflowDir = join(dir, 'downloaded');

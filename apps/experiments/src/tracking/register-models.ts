@@ -8,7 +8,8 @@
  * each tagged with its cell). Which one an alias names is never chosen silently: with a single
  * version it is that one; otherwise `--alias-best-on-test METRIC` picks the version whose model
  * scored highest on METRIC **on the test set** — a choice made with test labels, so the option says
- * so in its name and the version and its run are tagged with it (`cfa.alias.selection`). There is
+ * so in its name and the version and its run are tagged with it (`cfa.alias.selection`); of equal
+ * scores the first cell's wins. There is
  * no labelled held-out split in this setting (MVTec's train set is all normal), so no honest
  * "best on held-out data" exists to pick by.
  *

@@ -101,11 +101,11 @@ export class FakeRegistry {
     const aliases = Object.entries(this.models.get(v.name)?.aliases ?? {})
       .filter(([, version]) => version === v.version)
       .map(([alias]) => alias);
-    const { tags, model_id, ...rest } = v;
+    // MLflow 3.6 keeps a version's model_id but does not send it back
+    const { tags, model_id: _modelId, ...rest } = v;
     return {
       ...rest,
       ...(Object.keys(tags).length ? { tags: keyValues(tags) } : {}),
-      ...(model_id ? { model_id } : {}),
       ...(aliases.length ? { aliases } : {}),
     };
   }
@@ -160,14 +160,17 @@ export class FakeRegistry {
         const name = required(b.name, 'name');
         const source = required(b.source, 'source');
         const modelId = typeof b.model_id === 'string' && b.model_id ? b.model_id : undefined;
+        let runId = String(b.run_id ?? '');
         if (modelId) {
-          // MLflow fetches the logged model behind the source, and answers 500 when there is none
-          await this.store.getLoggedModel(modelId).catch(() => {
+          // MLflow fetches the logged model behind the source, and answers 500 when there is none;
+          // a version without a run_id gets the model's source run
+          const logged = await this.store.getLoggedModel(modelId).catch(() => {
             throw new MlflowError(
               `Unable to fetch model from model URI source artifact location '${source}'.Error: Model '${modelId}' not found`,
               'INTERNAL_ERROR',
             );
           });
+          runId ||= logged.sourceRunId ?? '';
         }
         const m = this.model(name);
         const v: Version = {
@@ -178,7 +181,7 @@ export class FakeRegistry {
           current_stage: 'None',
           description: String(b.description ?? ''),
           source,
-          run_id: String(b.run_id ?? ''),
+          run_id: runId,
           ...(modelId ? { model_id: modelId } : {}),
           status: 'READY',
           run_link: '',

@@ -210,12 +210,8 @@ export function modelServerContract(label: string, baseUrl: () => string): void 
       });
       expectError(await call('POST', 'registered-models/create', { name }), 400, 'RESOURCE_ALREADY_EXISTS');
       expectError(await get(`registered-models/get?name=${name}-absent`), 404, 'RESOURCE_DOES_NOT_EXIST');
-      const created = await call('POST', 'model-versions/create', {
-        name,
-        source: `models:/${id}`,
-        model_id: id,
-        run_id: runId,
-      });
+      // no run_id sent: the server takes the model's source run; it keeps model_id but does not send it back
+      const created = await call('POST', 'model-versions/create', { name, source: `models:/${id}`, model_id: id });
       expect(created.json.model_version).toMatchObject({
         name,
         version: '1',
@@ -223,6 +219,7 @@ export function modelServerContract(label: string, baseUrl: () => string): void 
         run_id: runId,
         status: 'READY',
       });
+      expect(created.json.model_version).not.toHaveProperty('model_id');
       const missing = await call('POST', 'model-versions/create', {
         name,
         source: 'models:/m-0123456789abcdef0123456789abcdef',
