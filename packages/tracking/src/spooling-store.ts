@@ -478,13 +478,15 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
   /**
    * A logged-model write: MLflow assigns model ids on the server, and a model's artifacts are
    * uploaded and finalized in one go, so these are not spooled. They go straight to the server when
-   * nothing waits in the spool; otherwise — or when the server does not answer — they fail with
+   * nothing waits in the spool (after one replay of what does); otherwise — or when the server does not answer — they fail with
    * `MlflowUnavailableError` saying so, and the caller keeps the model in the run's artifacts
    * (`sync-runs` makes the logged model from them once everything is delivered).
    */
   private online<T>(what: string, runId: string | undefined, send: () => Promise<T>): Promise<T> {
     const next = this.chain.then(async () => {
       await this.openJournal();
+      // a blip that spooled a write mid-training may be over: what waits goes first, then this
+      if (this.journal.pending.length) await this.flush().catch(() => false);
       const id = runId === undefined ? undefined : this.known(runId);
       if (this.journal.pending.length || (id !== undefined && isPendingRunId(id)))
         throw new MlflowUnavailableError(
