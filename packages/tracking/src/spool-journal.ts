@@ -44,6 +44,10 @@ const WireMetricSchema = z.object({
   value: z.union([z.number(), z.string()]),
   timestamp: z.number(),
   step: z.number(),
+  // MLflow 3: the logged model and dataset a value belongs to
+  model_id: z.string().optional(),
+  dataset_name: z.string().optional(),
+  dataset_digest: z.string().optional(),
 });
 
 /** A batch as JSON can hold it: metric values encoded as in MLflow's REST JSON. */

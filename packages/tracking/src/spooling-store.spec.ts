@@ -214,6 +214,66 @@ describe('replaySpool: a spool left by a process that died', () => {
 });
 
 describe('createTrackingStore with a spool', () => {
+  it('logged models go straight to the server, and fail (unsent, unspooled) while writes still wait in the spool after a replay; metrics with a model id are spooled with it', async () => {
+    const root = await tempDir();
+    const server = await fake({ root });
+    const store = new SpoolingTrackingStore(rest(server.url), join(root, 'spool.jsonl'), { retryIntervalMs: 60_000 });
+    const exp = await store.getOrCreateExperiment('models');
+    const run = await store.createRun({ experimentId: exp, runName: 'cell' });
+    const model = await store.createLoggedModel({ experimentId: exp, name: 'cell', sourceRunId: run.info.runId });
+    await store.logLoggedModelArtifact(model.modelId, 'MLmodel', 'flavors: {}\n');
+    server.faults.failNext(10, 503, { endpoint: 'runs/log-batch' });
+    const metric = {
+      key: 'image_auroc',
+      value: 0.7,
+      timestamp: T0,
+      step: 0,
+      modelId: model.modelId,
+      datasetName: 'oak',
+      datasetDigest: 'd',
+    };
+    await store.logBatch(run.info.runId, { metrics: [metric] });
+    expect(store.backlog).toBe(1);
+    const modelRequests = () => server.requests.filter((r) => /logged-models|runs\/outputs/.test(r.path)).length;
+    const before = modelRequests();
+    const refused = await store.finalizeLoggedModel(model.modelId, 'READY').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(MlflowUnavailableError);
+    expect((refused as Error).message).toMatch(/not spooled; 1 write\(s\) wait in the spool/);
+    await expect(store.logOutputs(run.info.runId, [{ modelId: model.modelId, step: 0 }])).rejects.toBeInstanceOf(
+      MlflowUnavailableError,
+    );
+    // the spool was tried first (still refused), the model's writes were never sent
+    expect(modelRequests()).toBe(before);
+    expect(store.backlog).toBe(1);
+    server.faults.clear();
+    await store.close({ flush: false });
+    // replayed from the file, as a later process would: the value kept its model and dataset
+    const target = rest(server.url);
+    expect(await replaySpool(join(root, 'spool.jsonl'), target)).toMatchObject({ complete: true, delivered: 1 });
+    expect((await target.getLoggedModel(model.modelId)).metrics).toMatchObject([
+      { key: 'image_auroc', value: 0.7, datasetName: 'oak', datasetDigest: 'd', runId: run.info.runId },
+    ]);
+    expect((await target.finalizeLoggedModel(model.modelId, 'READY')).status).toBe('READY');
+    await target.close();
+  });
+
+  it('a blip that spooled a write is over: the logged model replays the spool first, then goes through', async () => {
+    const root = await tempDir();
+    const server = await fake({ root });
+    const store = new SpoolingTrackingStore(rest(server.url), join(root, 'spool.jsonl'), { retryIntervalMs: 60_000 });
+    const exp = await store.getOrCreateExperiment('blip');
+    const run = await store.createRun({ experimentId: exp, runName: 'cell' });
+    // the client's two attempts fail, so the write is spooled; the server answers again after that
+    server.faults.failNext(2, 503, { endpoint: 'runs/log-batch' });
+    await store.logMetric(run.info.runId, 'train/loss', 0.5, 1);
+    expect(store.backlog).toBe(1);
+    const model = await store.createLoggedModel({ experimentId: exp, name: 'cell', sourceRunId: run.info.runId });
+    expect(store.backlog).toBe(0);
+    expect(model.status).toBe('PENDING');
+    expect((await store.getMetricHistory(run.info.runId, 'train/loss')).map((m) => m.value)).toEqual([0.5]);
+    await store.close();
+  });
+
   it('wraps the REST client when a spool path is given, and spools at once when nothing answers', async () => {
     const dir = await tempDir();
     const events: string[] = [];

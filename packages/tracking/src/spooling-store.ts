@@ -47,13 +47,19 @@ import { z } from 'zod';
 import {
   type ArtifactInfo,
   type Batch,
+  type CreateLoggedModelRequest,
   type CreateRunRequest,
   CreateRunRequestSchema,
   type DatasetInputRequest,
   type Experiment,
+  type LoggedModel,
+  type LoggedModelStatus,
   type Metric,
   MLFLOW_TAGS,
+  type ModelOutput,
   type Run,
+  type SearchLoggedModelsRequest,
+  type SearchLoggedModelsResult,
   type SearchRunsRequest,
   type SearchRunsResult,
   type UpdateRunRequest,
@@ -71,7 +77,7 @@ import { decodeMetricValue } from './metric-value';
 import { describeLostWrite } from './spool-damage';
 import { type SpoolBatch, type SpoolEntry, type SpoolEntryBody, SpoolJournal } from './spool-journal';
 import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
-import { normalizeBatch, normalizeDatasetInputs } from './validation';
+import { normalizeBatch, normalizeDatasetInputs, parseRequest } from './validation';
 import { metricToWire } from './wire-format';
 
 export const SpoolingTrackingStoreOptionsSchema = z.strictObject({
@@ -142,18 +148,12 @@ function batchFromSpool(batch: SpoolBatch): Required<Batch> {
       value: decodeMetricValue(m.value),
       timestamp: m.timestamp,
       step: m.step,
+      ...(m.model_id ? { modelId: m.model_id } : {}),
+      ...(m.dataset_name ? { datasetName: m.dataset_name, datasetDigest: m.dataset_digest } : {}),
     })),
     params: batch.params ?? [],
     tags: batch.tags ?? [],
   };
-}
-
-/** A request as the spool will store it (strict), or `MlflowInvalidParameterError` now rather than a lost entry later. */
-function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success)
-    throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
-  return parsed.data;
 }
 
 const pointKey = (m: Metric) => `${m.step}|${m.timestamp}|${m.value}`;
@@ -447,7 +447,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
 
   async createRun(request: CreateRunRequest): Promise<Run> {
     // a fixed start time lets a replay find the run if a first attempt did create it
-    const fixed: CreateRunRequest = checked(
+    const fixed: CreateRunRequest = parseRequest(
       CreateRunRequestSchema,
       {
         ...request,
@@ -492,6 +492,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
         },
       },
       inputs: { datasetInputs: [] },
+      outputs: { modelOutputs: [] },
     };
   }
 
@@ -520,7 +521,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
   }
 
   async updateRun(request: UpdateRunRequest): Promise<void> {
-    const fixed = checked(UpdateRunRequestSchema, { ...request, runId: this.known(request.runId) }, 'updateRun');
+    const fixed = parseRequest(UpdateRunRequestSchema, { ...request, runId: this.known(request.runId) }, 'updateRun');
     return this.write(
       { op: 'updateRun', request: fixed },
       isPendingRunId(fixed.runId) ? undefined : () => this.inner.updateRun(fixed),
@@ -534,6 +535,85 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
       { op: 'logArtifact', runId: id, path: artifactPath, base64: bytes.toString('base64') },
       isPendingRunId(id) ? undefined : () => this.inner.logArtifact(id, artifactPath, bytes),
     );
+  }
+
+  /**
+   * A logged-model write: MLflow assigns model ids on the server, and a model's artifacts are
+   * uploaded and finalized in one go, so these are not spooled. They go straight to the server when
+   * nothing waits in the spool (after one replay of what does); otherwise — or when the server does not answer — they fail with
+   * `MlflowUnavailableError` saying so, and the caller keeps the model in the run's artifacts
+   * (`sync-runs` makes the logged model from them once everything is delivered).
+   */
+  private online<T>(what: string, runId: string | undefined, send: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(async () => {
+      await this.openJournal();
+      // a blip that spooled a write mid-training may be over: what waits goes first, then this
+      if (this.journal.pending.length) await this.flush().catch(() => false);
+      const id = runId === undefined ? undefined : this.known(runId);
+      if (this.journal.pending.length || (id !== undefined && isPendingRunId(id)))
+        throw new MlflowUnavailableError(
+          `${what} needs the tracking server ${this.inner.location} and is not spooled; ${this.journal.pending.length} write(s) wait in the spool ${this.spoolPath} first`,
+          'UNAVAILABLE',
+        );
+      return send();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel> {
+    return this.online('creating a logged model', request.sourceRunId, () =>
+      this.inner.createLoggedModel({
+        ...request,
+        ...(request.sourceRunId ? { sourceRunId: this.known(request.sourceRunId) } : {}),
+      }),
+    );
+  }
+
+  finalizeLoggedModel(modelId: string, status: Exclude<LoggedModelStatus, 'PENDING'>): Promise<LoggedModel> {
+    return this.online(`finalizing logged model ${modelId}`, undefined, () =>
+      this.inner.finalizeLoggedModel(modelId, status),
+    );
+  }
+
+  setLoggedModelTags(modelId: string, tags: Record<string, string>): Promise<void> {
+    return this.online(`tagging logged model ${modelId}`, undefined, () =>
+      this.inner.setLoggedModelTags(modelId, tags),
+    );
+  }
+
+  logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void> {
+    return this.online(`logging params of logged model ${modelId}`, undefined, () =>
+      this.inner.logLoggedModelParams(modelId, params),
+    );
+  }
+
+  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void> {
+    return this.online(`linking logged models to run ${runId}`, runId, () =>
+      this.inner.logOutputs(this.known(runId), outputs),
+    );
+  }
+
+  logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void> {
+    return this.online(`uploading ${path} of logged model ${modelId}`, undefined, () =>
+      this.inner.logLoggedModelArtifact(modelId, path, content),
+    );
+  }
+
+  getLoggedModel(modelId: string): Promise<LoggedModel> {
+    return this.inner.getLoggedModel(modelId);
+  }
+
+  searchLoggedModels(request: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResult> {
+    return this.inner.searchLoggedModels(request);
+  }
+
+  listLoggedModelArtifacts(modelId: string, path?: string): Promise<ArtifactInfo[]> {
+    return this.inner.listLoggedModelArtifacts(modelId, path);
+  }
+
+  downloadLoggedModelArtifact(modelId: string, path: string): Promise<Buffer> {
+    return this.inner.downloadLoggedModelArtifact(modelId, path);
   }
 
   getExperimentByName(name: string): Promise<Experiment | undefined> {

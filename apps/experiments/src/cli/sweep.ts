@@ -2,9 +2,15 @@
  * `sweep <file>`: run a declarative sweep (experiments/*.yaml) — validate, expand, run the missing
  * cells (in process, or as jobs on a queue), log everything to MLflow, print the paper-style table.
  *
+ * Every cell's trained model is an MLflow 3 logged model (the Models tab lists them with their test
+ * metrics); `--register NAME` makes each finished cell's model a version of NAME in the Model
+ * Registry, and `--alias A` names one of them (the only one, or `--alias-best-on-test METRIC`'s
+ * pick — chosen on the test set, so named and tagged so): tracking/register-models.ts.
+ *
  * Exit codes: 0 all cells finished and logged; 1 a cell failed, or the tracking server refused
- * the credentials or could not be reached at the start (nothing run); 2 a bad sweep file (nothing
- * run or logged); 3 every cell ran but writes are left in the spool (`sync-runs` delivers them).
+ * the credentials or could not be reached at the start (nothing run); 2 a bad sweep file or
+ * registry options that cannot work (nothing run or logged); 3 every cell ran but writes are left
+ * in the spool (`sync-runs` delivers them; registration waits for a run after that).
  * `npx cfa sweep …` returns these; `npx nx run experiments:<sweep>` turns every failure into 1.
  */
 import { join } from 'node:path';
@@ -14,10 +20,13 @@ import { checkOutputFolder } from '@cfa/io';
 import {
   createTrackingStore,
   MlflowUnavailableError,
+  ModelRegistryClient,
   redactUri,
   SpoolingTrackingStore,
+  systemMetricsEnabled,
   type TrackingStore,
 } from '@cfa/tracking';
+import { aliasProblem, registerSweepModels } from '../tracking/register-models';
 import { ALL_SYNTHETIC_CATEGORIES, categoryKind } from '@cfa/data';
 import { addEngineOptions, nonNegativeInt, positiveInt, engineFromOptions, type EngineOptions } from './common-options';
 import { addTrackingTimeoutOption, describeTracking, rerunCommand } from './tracking-options';
@@ -56,6 +65,10 @@ export interface SweepCliOptions extends EngineOptions {
   redis?: string;
   redisTimeoutS: number;
   maxCells: number;
+  register?: string;
+  alias?: string;
+  aliasBestOnTest?: string;
+  systemMetrics?: boolean;
 }
 
 const list = (v?: string) =>
@@ -165,7 +178,24 @@ export function addSweepOptions(command: Command): Command {
         .choices([...RESUME_POLICIES])
         .default('same-code'),
     )
-    .option('--fresh', 'start a new parent run: nothing finished before is reused');
+    .option('--fresh', 'start a new parent run: nothing finished before is reused')
+    .option(
+      '--register <name>',
+      "register every finished cell's logged model as a version of this registered model (needs an MLflow server; a model registered before keeps its version)",
+    )
+    .option(
+      '--alias <alias>',
+      'with --register: point this alias (e.g. champion) at a version — the only one, or the one --alias-best-on-test picks',
+    )
+    .option(
+      '--alias-best-on-test <metric>',
+      'with --alias: the version whose model scored highest on this metric ON THE TEST SET (image_auroc, pixel_auroc, pixel_aupro, …); a choice made with test labels, tagged cfa.alias.selection on the version and its run',
+    )
+    .option(
+      '--system-metrics',
+      "log MLflow's system metrics (CPU, memory, disk, network, GPU) every 10 s while each cell computes (default: MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING, else off)",
+      systemMetricsEnabled(),
+    );
   addTrackingTimeoutOption(command);
   return addEngineOptions(command);
 }
@@ -184,6 +214,21 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     throw error;
   }
   const { sweep, cells } = loaded;
+  // what --register / --alias need, found before anything runs
+  const registryProblem =
+    aliasProblem(options) ??
+    (options.register !== undefined && !/^https?:\/\//i.test(options.trackingUri ?? '')
+      ? 'the Model Registry is an MLflow server API: pass --tracking-uri http://… (or set MLFLOW_TRACKING_URI)'
+      : options.register !== undefined && cells.every((c) => !c.config.model.bundle && !c.config.model.mlflow)
+        ? 'the cells write no model (--model-outputs none)'
+        : options.alias !== undefined && options.aliasBestOnTest === undefined && cells.length > 1
+          ? `the sweep has ${cells.length} cells, so ${cells.length} versions: say which one the alias names with --alias-best-on-test <metric> (a pick on the test set, tagged as such)`
+          : undefined);
+  if (registryProblem) {
+    process.stderr.write(`error: --register ${options.register ?? ''}: ${registryProblem}\n`);
+    process.exitCode = EXIT.badSweepFile;
+    return;
+  }
   const outRoot = options.out ?? join('runs', sweep.name);
   // output folders are checked before anything runs (and in a dry run: it creates nothing)
   await checkOutputFolder(outRoot, options.out ? '--out' : 'the output folder');
@@ -276,6 +321,7 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
       progress,
       cache: new DiskEmbeddingCache(options.featureCache),
       log: log.info,
+      systemMetrics: options.systemMetrics,
     }).finally(() => progress.stop());
     failedCount = outcome.failed.length;
     for (const f of outcome.failed) log.warn(`FAILED ${f.cell}: ${f.error}`);
@@ -301,6 +347,7 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     log.info('spool delivered');
   }
   const table = await finishSweep(store, loaded, parent, outRoot, log.warn);
+  const registered = options.register ? await registerSweep(store, parent, sweep.name, options, log) : undefined;
   await store.close();
   process.stdout.write(
     `\n${sweep.name} — ${sweep.reproduces}\n\n${table.text}\n\n${table.legend.join('\n')}\n${table.note}\n\n`,
@@ -316,7 +363,45 @@ export async function runSweepCommand(file: string, options: SweepCliOptions): P
     process.stdout.write(
       `open it with: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri ${store.location}  (or copy it into a server: npx cfa sync-runs --from-store ${store.location} --tracking-uri http://…)\n`,
     );
-  if (failedCount || table.failed) process.exitCode = EXIT.failed;
+  if (registered) process.stdout.write(registered.text);
+  if (failedCount || table.failed || registered?.failed) process.exitCode = EXIT.failed;
+}
+
+/** Every finished cell's model as a version of `--register`'s name, and `--alias` on the chosen one. */
+async function registerSweep(
+  store: TrackingStore,
+  parent: { experimentId: string; parentRunId: string },
+  sweepName: string,
+  options: SweepCliOptions,
+  log: ReturnType<typeof createLogger>,
+): Promise<{ text: string; failed: boolean }> {
+  // the registry reads the same credentials (MLFLOW_TRACKING_USERNAME / _PASSWORD, _TOKEN) as the store
+  const registry = new ModelRegistryClient({ uri: options.trackingUri!, env: process.env });
+  try {
+    const r = await registerSweepModels({
+      store,
+      registry,
+      experimentId: parent.experimentId,
+      parentRunId: parent.parentRunId,
+      sweepName,
+      name: options.register!,
+      alias: options.alias,
+      aliasBestOnTest: options.aliasBestOnTest,
+    });
+    for (const s of r.skipped) log.warn(`not registered: ${s.cell}: ${s.reason}`);
+    const made = r.versions.filter((v) => v.created).length;
+    const lines = [
+      `registered ${made} new version(s) of '${r.name}' (${r.versions.length - made} already there): ${r.versions.map((v) => `v${v.version} ${v.cell}`).join('; ')}`,
+      ...(r.alias
+        ? [
+            `alias ${r.alias.alias} → version ${r.alias.version} (${r.alias.cell}; ${r.alias.selection}): models:/${r.name}@${r.alias.alias}`,
+          ]
+        : []),
+    ];
+    return { text: `${lines.join('\n')}\n`, failed: r.skipped.length > 0 };
+  } finally {
+    await registry.close();
+  }
 }
 
 /** Gives up the store without waiting on a server that does not answer (no last replay). */

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/method-kit';
-import { createTrackingStore, isAuthError } from '@cfa/tracking';
+import { createTrackingStore, isAuthError, systemMetricsEnabled } from '@cfa/tracking';
 import {
   CFA_TAGS,
   CellSupersededError,
@@ -110,6 +110,8 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
           sweepName: job.data.sweepName,
           cell,
           engine: options.engine,
+          // MLflow's own switch, as its clients read it
+          systemMetrics: systemMetricsEnabled(),
           cache,
           outDir: join(options.outRoot ?? join('runs', job.data.sweepName), cell.key),
           // another attempt of this cell still writing its folder (a stalled worker that came
