@@ -1,11 +1,12 @@
 /**
  * Property-based tests of the file-store reader (run by file-store.fuzz.spec.ts in a worker under
  * a watchdog and a heap cap): each file MLflow's layout holds — an experiment's and a run's
- * meta.yaml, a metric file, a param and a tag, a dataset's and an input's meta.yaml — is replaced
- * by random bytes, a truncation of the valid file, a few point mutations of it, or a hostile text.
+ * meta.yaml, a metric file, a param and a tag, a dataset's and an input's meta.yaml, a logged
+ * model's meta.yaml and metric file, a run output's meta.yaml — is replaced by random bytes, a
+ * truncation of the valid file, a few point mutations of it, or a hostile text.
  *
  * The property, for every damaged file: every read (`getRun`, `getMetricHistory`, `searchRuns`,
- * `getExperiment`) gives a correct result or an `MlflowCorruptStoreError` that names that file —
+ * `getExperiment`, `getLoggedModel`, `searchLoggedModels`) gives a correct result or an `MlflowCorruptStoreError` that names that file —
  * never a TypeError or RangeError, never a hang. A truncated metric file reads as the whole lines
  * before the cut; a param or tag reads as its bytes, whatever they are.
  */
@@ -26,9 +27,13 @@ interface SeededStore {
   experimentId: string;
   runId: string;
   runDir: string;
+  modelId: string;
 }
 
-/** A store with one finished run holding a metric history, a param, a tag and a dataset input. */
+/**
+ * A store with one finished run holding a metric history, a param, a tag, a dataset input and, as
+ * its output, a logged model with metrics (one tied to the dataset).
+ */
 async function seededStore(): Promise<SeededStore> {
   const seed = join(await mkdtemp(join(tmpdir(), 'fuzz-store-')), 'mlruns');
   const store = new FileTrackingStore(seed);
@@ -51,19 +56,34 @@ async function seededStore(): Promise<SeededStore> {
       tags: { 'mlflow.data.context': 'train' },
     },
   ]);
+  const model = await store.createLoggedModel({ experimentId, name: 'cell', sourceRunId: runId, params: { m: 'cfa' } });
+  const modelId = model.modelId;
+  await store.logOutputs(runId, [{ modelId, step: 0 }]);
+  await store.logBatch(runId, {
+    metrics: [0.5, 0.75].map((value, step) => ({
+      key: 'auroc',
+      value,
+      timestamp: 2000 + step,
+      step,
+      modelId,
+      ...(step ? { datasetName: 'weave', datasetDigest: 'abc123' } : {}),
+    })),
+  });
   await store.updateRun({ runId, status: 'FINISHED', endTime: 1_700_000_001_000 });
   const root = join(await mkdtemp(join(tmpdir(), 'fuzz-store-')), 'mlruns');
   await cp(seed, root, { recursive: true });
-  return { root, experimentId, runId, runDir: join(root, experimentId, runId) };
+  return { root, experimentId, runId, runDir: join(root, experimentId, runId), modelId };
 }
 
 /** Every read a user of the store makes, on a fresh store (no cache). */
-async function readEverything({ root, experimentId, runId }: SeededStore): Promise<void> {
+async function readEverything({ root, experimentId, runId, modelId }: SeededStore): Promise<void> {
   const store = new FileTrackingStore(root);
   await store.getExperiment(experimentId);
   await store.getRun(runId);
   await store.getMetricHistory(runId, 'loss');
   await store.searchRuns({ experimentIds: [experimentId] });
+  await store.getLoggedModel(modelId);
+  await store.searchLoggedModels({ experimentIds: [experimentId] });
 }
 
 function withinHangLimit<T>(promise: Promise<T>): Promise<T> {
@@ -109,7 +129,8 @@ async function fileProperty(
 
 export async function fileStoreProperties(note: NoteInput): Promise<PropertyOutcome> {
   const store = await seededStore();
-  const { root, experimentId, runId, runDir } = store;
+  const { root, experimentId, runId, runDir, modelId } = store;
+  const modelDir = join(root, experimentId, 'models', modelId);
   const only = async (dir: string) => (await readdir(dir))[0];
   const valueOf = (file: string) => async (bytes: Uint8Array) => {
     const run = await new FileTrackingStore(root).getRun(runId);
@@ -143,6 +164,16 @@ export async function fileStoreProperties(note: NoteInput): Promise<PropertyOutc
       join(root, experimentId, 'datasets', await only(join(root, experimentId, 'datasets')), 'meta.yaml'),
       note,
     ),
+    // fewer runs each: the logged-model files share the reads above, and the suite's time is bounded
+    { ...(await fileProperty(store, "a logged model's meta.yaml", join(modelDir, 'meta.yaml'), note)), runs: 40 },
+    {
+      ...(await fileProperty(store, "a logged model's metric file", join(modelDir, 'metrics', 'auroc'), note)),
+      runs: 40,
+    },
+    {
+      ...(await fileProperty(store, "a run output's meta.yaml", join(runDir, 'outputs', modelId, 'meta.yaml'), note)),
+      runs: 40,
+    },
   ];
   return checkProperties(fc, properties, { runs: 120, timeLimitMs: 8_000 });
 }

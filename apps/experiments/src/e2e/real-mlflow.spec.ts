@@ -4,12 +4,14 @@
  * comparison table; the server stopped mid-sweep and started again loses no metric; a sweep killed
  * with SIGKILL is finished by its rerun with no RUNNING orphan; and a sweep against the server with
  * MLflow's basic-auth app on SQLite logs with credentials from the environment, every run showing
- * user, source, commit and datasets.
+ * user, source, commit and datasets — and every cell's model a READY logged model with its test
+ * metrics, registered (`--register --alias --alias-best-on-test`), which `predict --model
+ * models:/NAME@ALIAS` downloads and scores images with.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RestTrackingStore, type Run, searchAllRuns } from '@cfa/tracking';
+import { ModelRegistryClient, RestTrackingStore, type Run, searchAllLoggedModels, searchAllRuns } from '@cfa/tracking';
 import { findServeScript, freePort, REAL_SERVER_ADMIN, type RealServer, startRealMlflow } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellResult } from '../run/run-cell';
@@ -221,7 +223,7 @@ describe.skipIf(!script)('a sweep against the real server with basic-auth on SQL
   }, 600_000);
   afterAll(async () => server?.stop());
 
-  it('logs with credentials from the environment; every run shows user, source, commit and datasets', async () => {
+  it('logs with credentials from the environment; every run shows user, source, commit and datasets; every model is logged, registered, aliased, and predicts from models:/NAME@ALIAS', async () => {
     const dataRoot = await tinyDataset(['weave']);
     const file = await writeSweepFile(dir, {
       name: 'auth-sweep',
@@ -237,10 +239,29 @@ describe.skipIf(!script)('a sweep against the real server with basic-auth on SQL
       MLFLOW_TRACKING_PASSWORD: REAL_SERVER_ADMIN.password,
     };
     const result = await runCli(
-      ['sweep', file, '--tracking-uri', server!.url, '--out', join(dir, 'out'), '--feature-cache', join(dir, 'cache')],
+      [
+        'sweep',
+        file,
+        '--tracking-uri',
+        server!.url,
+        '--out',
+        join(dir, 'out'),
+        '--feature-cache',
+        join(dir, 'cache'),
+        '--register',
+        'auth-weave',
+        '--alias',
+        'champion',
+        '--alias-best-on-test',
+        'image_auroc',
+      ],
       env,
     );
     expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/registered 2 new version\(s\) of 'auth-weave'/);
+    expect(result.output).toMatch(
+      /alias champion → version \d .*best-on-test:image_auroc\): models:\/auth-weave@champion/,
+    );
     expect(result.output).toContain("Basic auth as 'admin' (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD)");
     expect(result.output).not.toContain(REAL_SERVER_ADMIN.password);
     const store = new RestTrackingStore({ uri: server!.url, env });
@@ -262,6 +283,46 @@ describe.skipIf(!script)('a sweep against the real server with basic-auth on SQL
       expect(
         child.inputs.datasetInputs.map((d) => `${d.dataset.name} ${d.tags['mlflow.data.context']}`).sort(),
       ).toEqual(['weave test', 'weave train']);
+    // the Models tab: one READY model per cell, with its test metrics on the test set
+    const models = await searchAllLoggedModels(store, { experimentIds: [experiment.experimentId] });
+    expect(models.map((m) => m.status)).toEqual(['READY', 'READY']);
+    expect(models.map((m) => m.sourceRunId).sort()).toEqual(children.map((c) => c.info.runId).sort());
+    for (const m of models)
+      for (const key of ['image_auroc', 'pixel_auroc', 'pixel_aupro'])
+        expect(
+          m.metrics.find((x) => x.key === key),
+          key,
+        ).toMatchObject({ datasetName: 'weave' });
+    // the champion scored highest on the test set (ties: the first cell)
+    const auroc = (id: string) =>
+      models.find((m) => m.modelId === id)!.metrics.find((x) => x.key === 'image_auroc')!.value;
+    const registry = new ModelRegistryClient({ uri: server!.url, env });
+    const champion = await registry.getModelVersionByAlias('auth-weave', 'champion');
+    expect(auroc(champion.modelId)).toBe(Math.max(...models.map((m) => auroc(m.modelId))));
+    await registry.close();
     await store.close();
+    // predict from the registry, with the credentials from the environment
+    const out = join(dir, 'predicted');
+    const predicted = await runCli(
+      [
+        'predict',
+        '--model',
+        'models:/auth-weave@champion',
+        '--tracking-uri',
+        server!.url,
+        '--input',
+        join(dataRoot, 'weave', 'test'),
+        '--out',
+        out,
+        '--model-cache',
+        join(dir, 'models'),
+        '--no-heatmaps',
+      ],
+      env,
+    );
+    expect(predicted.code, predicted.output).toBe(0);
+    expect(predicted.output).toMatch(/models:\/auth-weave@champion = version \d of 'auth-weave'/);
+    const scores = JSON.parse(await readFile(join(out, 'scores.json'), 'utf8')) as { images: unknown[] };
+    expect(scores.images.length).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -8,6 +8,7 @@
  * - `checkProperties`: fast-check runs bounded in number and time inside such a module;
  *   `FUZZ_SCALE` multiplies them, `FUZZ_SEED` replays a reported failure.
  * - `byteEdits`, `withByteEdits`: point mutations of a valid file.
+ * - `liveProcess`: another live process (a `sleep`), to stand for a lock holder that is not the test.
  */
 export {
   checkProperties,
@@ -18,3 +19,4 @@ export {
 } from './property-worker';
 export type { FastCheckApi, NamedProperty, NoteInput, PropertyOutcome, PropertyWorkerOptions } from './property-worker';
 export { byteEdits, withByteEdits } from './byte-edits';
+export { liveProcess } from './live-process';
