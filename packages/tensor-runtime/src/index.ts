@@ -7,6 +7,10 @@
  *   arrays, the optimiser of both engines.
  * - `createRng`, `hashString`: seeded randomness.
  * - `assertShape`, `assert`, `product`: boundary checks; `maxRelativeError` for parity checks.
+ * - `gridSample`, `gridSampleGradient`, `gridSampleTf`, `lowerGridSample`: PyTorch's bilinear
+ *   `F.grid_sample` on typed arrays (with both gradients), TensorFlow.js and ONNX (opset 16);
+ *   `affineGrid`, `affineGridGradient`, `affineGridTf`, `lowerAffineGrid`: `F.affine_grid`, its
+ *   sampling grid (spatial transformers, continuous grids).
  */
 export {
   TF_BACKEND_CHAIN,
@@ -38,4 +42,8 @@ export type { OptimizerConfig } from './adamw';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';
 export { assert, assertShape, maxRelativeError, product } from './shape';
+export { gridSample, gridSampleGradient, gridSampleTf, lowerGridSample } from './grid-sample';
+export type { GridSampleOptions, GridSampleParams } from './grid-sample';
+export { affineBaseGrid, affineGrid, affineGridGradient, affineGridTf, lowerAffineGrid } from './affine-grid';
+export type { AffineGridParams } from './affine-grid';
 export type { ShapeSpec } from './shape';
