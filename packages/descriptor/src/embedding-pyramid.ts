@@ -124,3 +124,50 @@ export function expandPyramids(pyramids: Float32Array[], levels: EmbeddingLevel[
   pyramids.forEach((p, b) => out.set(expandPyramid(p, levels), b * per));
   return out;
 }
+
+/**
+ * The adjoint of `expandPyramid`: ∂L/∂pyramid of one image from ∂L/∂embedding [H·W, Σ C] — each
+ * level's channels carried back through the transposed bilinear upsampling (the first level is
+ * copied). What a trainable stage before the upsampling (FYD's feature-level alignment) learns
+ * through.
+ */
+export function expandPyramidAdjoint(gradEmbedding: Float32Array, levels: EmbeddingLevel[]): Float32Array {
+  const { height: H, width: W } = levels[0];
+  const D = pyramidChannels(levels);
+  if (gradEmbedding.length !== H * W * D)
+    throw new Error(
+      `expandPyramidAdjoint: the embedding is [${H * W}, ${D}] (${H * W * D} values), got ${gradEmbedding.length}`,
+    );
+  const out = new Float32Array(pyramidLength(levels));
+  let offset = 0,
+    start = 0;
+  for (const { height: h, width: w, channels: C } of levels) {
+    const dst = out.subarray(start, start + h * w * C);
+    const ty = taps(h, H),
+      tx = taps(w, W);
+    for (let y = 0; y < H; y++) {
+      const wy1 = ty.wUpper[y],
+        wy0 = 1 - wy1;
+      const rowA = ty.lower[y] * w,
+        rowB = ty.upper[y] * w;
+      for (let x = 0; x < W; x++) {
+        const wx1 = tx.wUpper[x],
+          wx0 = 1 - wx1;
+        const corners: [number, number][] = [
+          [(rowA + tx.lower[x]) * C, wy0 * wx0],
+          [(rowA + tx.upper[x]) * C, wy0 * wx1],
+          [(rowB + tx.lower[x]) * C, wy1 * wx0],
+          [(rowB + tx.upper[x]) * C, wy1 * wx1],
+        ];
+        const src = (y * W + x) * D + offset;
+        for (const [base, weight] of corners) {
+          if (weight === 0) continue;
+          for (let k = 0; k < C; k++) dst[base + k] += weight * gradEmbedding[src + k];
+        }
+      }
+    }
+    offset += C;
+    start += h * w * C;
+  }
+  return out;
+}

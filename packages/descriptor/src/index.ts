@@ -13,6 +13,12 @@
  *   summed over its images); `lowerPyramidForward` (the per-level product, for any right factors);
  *   `lowerBatchDescriptor` (φ of a batch of full-resolution embeddings, weights as constants: the
  *   one-graph export).
+ * - FYD's trainable pieces: the pose spatial transformer (`createSpatialTransformerParams`,
+ *   `localise`, `localiseGradient`, `spatialTransform`, `lowerSpatialTransformer`, on the
+ *   area-pooled map: `areaPool`, `areaPoolMatrix`, `lowerAreaPool`) and the fine-alignment head
+ *   (`createAlignmentHeadParams`, `createAlignmentHeadRunner`: adaptor + predictor forward and
+ *   gradients on either engine; `lowerAdaptor`); `expandPyramidAdjoint` carries a gradient back
+ *   through the embedding's upsampling.
  * - `parityInputs`, `parityInputsDigest`: the regenerable inputs of the fixtures computed by the
  *   CFA reference code's own modules (tools/torch-reference/official_fixtures.py).
  */
@@ -37,6 +43,7 @@ export {
   bilinearMatrix,
   EmbeddingLevelSchema,
   expandPyramid,
+  expandPyramidAdjoint,
   expandPyramids,
   pyramidChannels,
   pyramidLength,
@@ -58,3 +65,32 @@ export type { ParityInputsSpec } from './parity-inputs';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';
 export type { DescriptorForwardTfParams, DescriptorRunner, DescriptorRunnerOptions } from './descriptor-forward';
+export { areaPool, areaPoolMatrix, lowerAreaPool, lowerFlattenNhwc } from './area-pool';
+export type { AreaPoolParams } from './area-pool';
+export {
+  cloneSpatialTransformerParams,
+  createSpatialTransformerParams,
+  localise,
+  localiseGradient,
+  lowerSpatialTransformer,
+  poseMatrix,
+  poseMatrixGradient,
+  spatialTransform,
+  spatialTransformerInputs,
+  spatialTransformerTensors,
+} from './spatial-transformer';
+export type { Pose, PoseBounds, SpatialTransformerParams } from './spatial-transformer';
+export {
+  alignmentHeadTensors,
+  cloneAlignmentHeadParams,
+  createAlignmentHeadParams,
+  createAlignmentHeadRunner,
+  lowerAdaptor,
+} from './alignment-head';
+export type {
+  AlignmentHeadParams,
+  AlignmentHeadRunner,
+  AlignmentHeadRunnerOptions,
+  HeadBackwardParams,
+  HeadForward,
+} from './alignment-head';

@@ -13,6 +13,8 @@
  *   `lowerAnomalyMaps`, `lowerImageScores`.
  * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
  * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
+ * - FYD's objectives (typed arrays, closed-form gradients): `pairwiseAlignmentLoss` (image-level
+ *   coarse alignment), `denseSimilarityLoss` (the non-contrastive fine alignment).
  */
 export {
   DEFAULT_LOSS_CONFIG,
@@ -58,3 +60,5 @@ export { thresholdAtFalsePositiveRate } from './threshold';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
 export type { GaussianBlurParams } from './gaussian-blur';
+export { PAIR_DISTANCE_EPSILON, denseSimilarityLoss, pairwiseAlignmentLoss } from './alignment-losses';
+export type { DenseSimilarityParams, PairwiseAlignmentParams } from './alignment-losses';
