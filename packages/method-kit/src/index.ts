@@ -38,6 +38,7 @@ export type {
   FeatureSpaceProjector,
   FitContext,
   FitProgress,
+  LowerInputContext,
   LowerMapContext,
   MemberLoadContext,
   MemberState,
