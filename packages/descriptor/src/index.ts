@@ -4,6 +4,10 @@
  * - Frozen patch embedding: `patchEmbedding` (tfjs), `lowerPatchEmbeddingToOnnx`, and
  *   `createPatchEmbedder` (images → embeddings on either engine); the embedding pyramid (each map
  *   at its own size: `expandPyramid`, `expandPyramids`, `pyramidLevels`) that the cache stores.
+ * - PaDiM's embedding: `nearestEmbedding` (the raw maps concatenated on the finest grid by
+ *   nearest-neighbour replication, a random channel subset kept: `randomChannels`), and
+ *   `lowerNearestEmbedding`, the same as an ONNX graph piece; `createPatchEmbedder({ pooling:
+ *   'none' })` stores the raw maps as the pyramid.
  * - Trainable 1×1 CoordConv: `createCoordConvParams`, `coordinateChannels`,
  *   `descriptorForwardTf` (differentiable), `createDescriptorRunner` (forward on either engine,
  *   from embeddings or pyramids), `createDescriptorGradient` (the weight gradient Xᵀ·∂φ on either
@@ -26,6 +30,8 @@ export { patchEmbedding } from './patch-embedding';
 export type { PatchEmbeddingParams } from './patch-embedding';
 export { lowerPatchEmbeddingToOnnx } from './patch-embedding-onnx';
 export { createPatchEmbedder } from './patch-embedder';
+export { lowerNearestEmbedding, nearestEmbedding, randomChannels } from './nearest-embedding';
+export type { NearestEmbeddingParams } from './nearest-embedding';
 export type { PatchEmbedder, PatchEmbedderOptions } from './patch-embedder';
 export {
   assertCoordConvShape,

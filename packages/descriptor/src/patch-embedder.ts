@@ -46,10 +46,16 @@ export interface PatchEmbedderOptions {
   inputSize: number;
   /** Default: what the backbone's definition says (EfficientNet divides maps by channel count). */
   scaleByChannels?: boolean;
+  /**
+   * What `embedPyramids` stores per level: CFA's 3×3 average pool ('avg3x3', the default) or the
+   * backbone maps as they are ('none': PaDiM's embedding reads the raw layer outputs).
+   */
+  pooling?: 'avg3x3' | 'none';
 }
 
 export async function createPatchEmbedder(options: PatchEmbedderOptions): Promise<PatchEmbedder> {
   const { engine, backbone, inputSize, scaleByChannels = backbone.definition.embedding.scaleByChannels } = options;
+  const pooled = options.pooling !== 'none';
   const shapes = featureShapesFor(backbone, inputSize);
   const levels = shapes.map((f) => ({ height: f.height, width: f.width, channels: f.channels }));
   const geometry = {
@@ -72,8 +78,8 @@ export async function createPatchEmbedder(options: PatchEmbedderOptions): Promis
         g.node('Transpose', [embedding], { perm: attr.ints([0, 2, 3, 1]) }, ['embedding']);
         g.output('embedding', ['n', geometry.height, geometry.width, geometry.channels]);
       } else {
-        lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).forEach((pooled, i) => {
-          g.node('Transpose', [pooled], { perm: attr.ints([0, 2, 3, 1]) }, [`level_${i}`]);
+        (pooled ? lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels) : maps).forEach((level, i) => {
+          g.node('Transpose', [level], { perm: attr.ints([0, 2, 3, 1]) }, [`level_${i}`]);
           g.output(`level_${i}`, ['n', levels[i].height, levels[i].width, levels[i].channels]);
         });
       }
@@ -126,11 +132,12 @@ export async function createPatchEmbedder(options: PatchEmbedderOptions): Promis
     },
     async embedPyramids(images, batch) {
       checkInput(images, batch);
-      const pooled = tf.tidy(() =>
-        pooledMaps({ maps: runner.forward(tf.tensor4d(images, [batch, inputSize, inputSize, 3])), scaleByChannels }),
-      );
-      const data = (await Promise.all(pooled.map((p) => p.data()))) as Float32Array[];
-      tf.dispose(pooled);
+      const stored = tf.tidy(() => {
+        const maps = runner.forward(tf.tensor4d(images, [batch, inputSize, inputSize, 3]));
+        return pooled ? pooledMaps({ maps, scaleByChannels }) : maps;
+      });
+      const data = (await Promise.all(stored.map((p) => p.data()))) as Float32Array[];
+      tf.dispose(stored);
       return interleaveLevels(data, levels, batch);
     },
     release: async () => runner.dispose(),

@@ -1,5 +1,6 @@
 /**
- * @cfa/memory-bank — CFA's memory bank C (paper §3.2) and the nearest-centre search over it.
+ * @cfa/memory-bank — what a method keeps of the train features: CFA's memory bank C (paper §3.2) and
+ * the nearest-centre search over it, PaDiM's per-position Gaussians.
  *
  * - `createMemoryBank`: centres with their cached ‖c‖² and Cᵀ; `centreCount`: ⌊HW/γc⌋.
  * - `createNearestSearch`: blocked ‖f‖² + ‖c‖² − 2 f·c + top-k on ONNX Runtime or TensorFlow.js;
@@ -11,6 +12,9 @@
  * - `referenceMemoryBank` + `RunningMean`: the reference code's init (mean, then k-means if γc > 1).
  * - `paperMemoryBank`, `greedyMatch`: the paper's Algorithm 1 (k-means on the first image, then EMA).
  * - `kmeans`, `kmeansPlusPlus`: seeded k-means.
+ * - `fitPositionGaussians` (+ `PositionGaussianAccumulator`, `choleskyInverse`): PaDiM's Gaussian
+ *   per patch position — running mean and covariance over the train images, + εI, Cholesky
+ *   inverse (§3.2); `gaussianBytes` / `gaussianFitBytes`: what they cost in memory.
  */
 export { centreCount, createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
@@ -33,6 +37,14 @@ export {
 export type { DescriptorNearestOptions, NearestRanking, PyramidSearchFactors } from './pyramid-search';
 export type { NearestResult, NearestSearch, NearestSearchOptions } from './nearest-search';
 export { kmeans, kmeansPlusPlus } from './kmeans';
+export {
+  PositionGaussianAccumulator,
+  choleskyInverse,
+  fitPositionGaussians,
+  gaussianBytes,
+  gaussianFitBytes,
+} from './position-gaussian';
+export type { FitPositionGaussiansParams, PositionGaussians } from './position-gaussian';
 export type { KMeansParams, KMeansResult } from './kmeans';
 export { RunningMean, referenceMemoryBank } from './reference-init';
 export type { ReferenceBankParams } from './reference-init';

@@ -1,5 +1,5 @@
 /**
- * @cfa/scoring — what CFA computes from nearest-centre distances.
+ * @cfa/scoring — distances to what a method keeps → anomaly maps (CFA's softmin, PaDiM's Mahalanobis).
  *
  * - Loss (paper §3.1, Eq. 1–3): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
  *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
@@ -11,6 +11,9 @@
  *   `mapOperatorMatrix` (that upsampling + blur along one axis as a matrix).
  * - The same as ONNX graph pieces, for a model exported as one graph: `lowerPatchAnomalyScores`,
  *   `lowerAnomalyMaps`, `lowerImageScores`.
+ * - Mahalanobis distance maps (PaDiM §3.3, Eq. 2) to per-position Gaussians (@cfa/memory-bank's
+ *   `fitPositionGaussians`): `createMahalanobisScorer` (ONNX Runtime or TensorFlow.js, batched
+ *   MatMuls) and `lowerMahalanobisMaps` (the graph piece).
  * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
  * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
  * - FYD's objectives (typed arrays, closed-form gradients): `pairwiseAlignmentLoss` (image-level
@@ -57,6 +60,8 @@ export type {
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
 export { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores } from './anomaly-map-onnx';
 export { thresholdAtFalsePositiveRate } from './threshold';
+export { createMahalanobisScorer, lowerMahalanobisMaps } from './mahalanobis';
+export type { MahalanobisGaussians, MahalanobisScorer } from './mahalanobis';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
 export type { GaussianBlurParams } from './gaussian-blur';
