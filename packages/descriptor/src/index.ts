@@ -28,7 +28,7 @@
  */
 export { patchEmbedding } from './patch-embedding';
 export type { PatchEmbeddingParams } from './patch-embedding';
-export { lowerPatchEmbeddingToOnnx } from './patch-embedding-onnx';
+export { lowerPatchEmbeddingToOnnx, lowerUpsampledConcat } from './patch-embedding-onnx';
 export { createPatchEmbedder } from './patch-embedder';
 export { lowerNearestEmbedding, nearestEmbedding, randomChannels } from './nearest-embedding';
 export type { NearestEmbeddingParams } from './nearest-embedding';

@@ -18,16 +18,24 @@ export function lowerPatchEmbeddingToOnnx(
   shapes: FeatureShape[],
   scaleByChannels = false,
 ): string {
+  return lowerUpsampledConcat(g, lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels), shapes);
+}
+
+/**
+ * Maps [N, C_l, h_l, w_l] (NCHW) upsampled bilinearly (align_corners false) to the first one's
+ * size and concatenated on channels: the embedding of `expandPyramid`, as graph nodes.
+ */
+export function lowerUpsampledConcat(
+  g: OnnxGraphBuilder,
+  maps: string[],
+  shapes: Pick<FeatureShape, 'height' | 'width'>[],
+): string {
   const { height, width } = shapes[0];
-  const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) => {
-    if (shapes[i].height === height && shapes[i].width === width) return pooled;
-    const batchAndChannels = g.node('Slice', [
-      g.node('Shape', [pooled])[0],
-      g.ints('start', [0]),
-      g.ints('end', [2]),
-    ])[0];
+  const parts = maps.map((m, i) => {
+    if (shapes[i].height === height && shapes[i].width === width) return m;
+    const batchAndChannels = g.node('Slice', [g.node('Shape', [m])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
     const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
-    return g.node('Resize', [pooled, '', '', sizes], {
+    return g.node('Resize', [m, '', '', sizes], {
       mode: attr.string('linear'),
       coordinate_transformation_mode: attr.string('half_pixel'),
     })[0];

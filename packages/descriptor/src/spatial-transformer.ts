@@ -46,6 +46,8 @@ export interface PoseBounds {
   maxLogScale: number;
   /** Whether the transformer may rotate. */
   rotation: boolean;
+  /** What the warp reads outside the map: 'zeros' (default) or the clamped 'border'. */
+  padding?: 'zeros' | 'border';
 }
 
 export interface SpatialTransformerParams {
@@ -230,7 +232,11 @@ export function spatialTransform(options: {
   const pooled = areaPool({ x, shape, size: params.pool });
   const pose = localise({ pooled, count: n, params, bounds });
   const grid = affineGrid({ theta: pose.theta, count: n, height: h, width: w });
-  return { y: gridSample({ input: x, inputShape: shape, grid, gridShape: [n, h, w] }), pose, grid };
+  return {
+    y: gridSample({ input: x, inputShape: shape, grid, gridShape: [n, h, w], padding: bounds.padding }),
+    pose,
+    grid,
+  };
 }
 
 /**
@@ -264,5 +270,5 @@ export function lowerSpatialTransformer(
   const flat = g.node('Concat', [kc, minusKs, shift(u), ks, kc, shift(v)], { axis: attr.int(1) })[0];
   const theta = g.node('Reshape', [flat, g.ints('theta_shape', [-1, 2, 3])])[0];
   const grid = lowerAffineGrid(g, theta, { height, width, name });
-  return lowerGridSample(g, xNchw, grid);
+  return lowerGridSample(g, xNchw, grid, { padding: bounds.padding });
 }

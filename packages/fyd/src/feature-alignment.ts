@@ -57,7 +57,13 @@ export function warpLevels(options: {
     const pose = localise({ pooled, count, params: stn, bounds });
     const grid = affineGrid({ theta: pose.theta, count, height: level.height, width: level.width });
     out.maps.push(
-      gridSample({ input: maps[l], inputShape: shape, grid, gridShape: [count, level.height, level.width] }),
+      gridSample({
+        input: maps[l],
+        inputShape: shape,
+        grid,
+        gridShape: [count, level.height, level.width],
+        padding: bounds.padding,
+      }),
     );
     out.steps.push({ pooled, pose, grid });
   });

@@ -57,6 +57,7 @@ export function imageAlignmentStep(options: {
     inputShape: [count, size, size, 3] as const,
     grid,
     gridShape: [count, size, size] as const,
+    padding: bounds.padding,
   };
   const aligned = gridSample(sampled);
   const { loss, gradAligned } = pairwiseAlignmentLoss({ aligned, batch: count, positions: size * size, channels: 3 });
@@ -113,6 +114,7 @@ export async function fineAlignmentStep(options: {
       inputShape: levelShape(level, count),
       grid: step.grid,
       gridShape: [count, level.height, level.width],
+      padding: bounds.padding,
       gradOutput: gradMaps[l],
     });
     const gradTheta = affineGridGradient({ gradGrid, count, height: level.height, width: level.width });

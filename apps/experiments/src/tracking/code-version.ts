@@ -25,9 +25,18 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 
 /** Folders whose TypeScript sources compute results. */
 export const RESULT_SOURCE_DIRS = [
-  ...['tensor-runtime', 'data', 'backbone', 'descriptor', 'memory-bank', 'scoring', 'cfa', 'metrics'].map(
-    (p) => `packages/${p}/src`,
-  ),
+  ...[
+    'tensor-runtime',
+    'data',
+    'backbone',
+    'descriptor',
+    'memory-bank',
+    'scoring',
+    'method-kit',
+    'cfa',
+    'fyd',
+    'metrics',
+  ].map((p) => `packages/${p}/src`),
   'apps/experiments/src/run',
 ];
 
