@@ -63,23 +63,43 @@ def stn_params(rng, inputs, hidden, prefix, out):
     return params
 
 
+def image_alignment_loss(images, stn, pool, loss_size):
+    """The image-level loss of a batch (NCHW images, stn = [w1, b1, w2, b2]); also theta and the aligned copies."""
+    theta = localise(images, *stn, pool)
+    aligned = warp(F.adaptive_avg_pool2d(images, loss_size), theta)
+    b = images.shape[0]
+    pairs = [(i, j) for i in range(b) for j in range(i + 1, b)]
+    dist = torch.stack([torch.sqrt(((aligned[i] - aligned[j]) ** 2).sum(0) + EPS) for i, j in pairs])
+    return dist.mean(), theta, aligned
+
+
 def image_step(rng, out):
     b, size, pool, hidden, loss_size = 3, 12, 4, 5, 8
     images = torch.tensor(rng.standard_normal((b, 3, size, size)).astype(np.float32))
     out["image.images"] = nhwc(images)
-    w1, b1, w2, b2 = stn_params(rng, pool * pool * 3, hidden, "image.stn", out)
-    theta = localise(images, w1, b1, w2, b2, pool)
-    small = F.adaptive_avg_pool2d(images, loss_size)
-    aligned = warp(small, theta)
-    pairs = [(i, j) for i in range(b) for j in range(i + 1, b)]
-    dist = torch.stack([torch.sqrt(((aligned[i] - aligned[j]) ** 2).sum(0) + EPS) for i, j in pairs])
-    loss = dist.mean()
+    stn = stn_params(rng, pool * pool * 3, hidden, "image.stn", out)
+    loss, theta, aligned = image_alignment_loss(images, stn, pool, loss_size)
     loss.backward()
     out["image.theta"] = theta.detach().numpy()
     out["image.aligned"] = nhwc(aligned)
     out["image.loss"] = np.array([loss.item()], dtype=np.float32)
-    for name, t in zip(["w1", "b1", "w2", "b2"], [w1, b1, w2, b2]):
+    for name, t in zip(["w1", "b1", "w2", "b2"], stn):
         out[f"image.grad.{name}"] = t.grad.numpy()
+
+
+def fine_alignment_loss(maps, stns, pools, head):
+    """The feature-level + fine loss of a batch (NCHW maps per level, the first on the patch grid); also z and p."""
+    b = maps[0].shape[0]
+    warped = [warp(m, localise(m, *stn, pool)) for m, stn, pool in zip(maps, stns, pools)]
+    hh, ww = maps[0].shape[2:]
+    up = [warped[0]] + [F.interpolate(y, size=(hh, ww), mode="bilinear", align_corners=False) for y in warped[1:]]
+    total = sum(m.shape[1] for m in maps)
+    e = torch.cat(up, 1).permute(0, 2, 3, 1).reshape(b, hh * ww, total)
+    z = e @ head["A"] + head["a"]
+    p = torch.relu(z @ head["P1"] + head["p1"]) @ head["P2"] + head["p2"]
+    pn, zn = F.normalize(p, dim=2), F.normalize(z, dim=2).detach()
+    sims = [(pn[i] * zn[j]).sum(1) for i in range(b) for j in range(b) if i != j]
+    return -torch.stack(sims).mean(), z, p
 
 
 def fine_step(rng, out):
@@ -96,15 +116,7 @@ def fine_step(rng, out):
     for name, shape in {"A": (total, dim), "a": (dim,), "P1": (dim, hidden), "p1": (hidden,), "P2": (hidden, dim), "p2": (dim,)}.items():
         head[name] = torch.tensor((0.5 * rng.standard_normal(shape)).astype(np.float32), requires_grad=True)
         out[f"fine.head.{name}"] = head[name].detach().numpy().copy()
-    warped = [warp(m, localise(m, *stn, pool)) for m, stn, pool in zip(maps, stns, pools)]
-    hh, ww = shapes[0][1:]
-    up = [warped[0]] + [F.interpolate(y, size=(hh, ww), mode="bilinear", align_corners=False) for y in warped[1:]]
-    e = torch.cat(up, 1).permute(0, 2, 3, 1).reshape(b, hh * ww, total)
-    z = e @ head["A"] + head["a"]
-    p = torch.relu(z @ head["P1"] + head["p1"]) @ head["P2"] + head["p2"]
-    pn, zn = F.normalize(p, dim=2), F.normalize(z, dim=2).detach()
-    sims = [(pn[i] * zn[j]).sum(1) for i in range(b) for j in range(b) if i != j]
-    loss = -torch.stack(sims).mean()
+    loss, z, p = fine_alignment_loss(maps, stns, pools, head)
     loss.backward()
     out["fine.z"] = z.detach().numpy()
     out["fine.p"] = p.detach().numpy()

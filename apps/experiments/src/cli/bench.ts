@@ -1,8 +1,8 @@
 /**
  * `bench`: the speed table — resnet18 and wide_resnet50_2 at 224, batch 4, on the embedded
- * default, with the default `CfaConfig` — for each engine, and with `--reference` the PyTorch
- * reference on the same images and weights in the same invocation, with the ratio ours / PyTorch
- * for every row. Writes JSON and markdown and logs them to MLflow as a run.
+ * default, with the default `CfaConfig` (and FYD's rows, fyd-rows.ts) — for each engine, and with
+ * `--reference` the PyTorch reference on the same images and weights in the same invocation, with
+ * the ratio ours / PyTorch for every row it has. Writes JSON and markdown and logs them to MLflow as a run.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -22,6 +22,7 @@ import { CFA_TAGS } from '../tracking/tracked-cell';
 import { createLogger } from './logger';
 import { positiveInt } from './common-options';
 import { type BenchRow, benchEngine } from '../bench/bench-rows';
+import { fydRows } from '../bench/fyd-rows';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
 import { formatTable } from '../report/text-table';
 
@@ -81,6 +82,12 @@ export function benchCommand(): Command {
           calibrateBatchNorm: config.backbone.calibrateBatchNorm,
         });
         await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
+        const fydBackbone = await loadBackbone({
+          name,
+          taps: 'torchvision',
+          seed: config.seed,
+          calibrateBatchNorm: config.backbone.calibrateBatchNorm,
+        });
         results[name] = {};
         const timed: EngineSelection[] = [];
         for (const engineName of options.engines.split(',')) {
@@ -97,6 +104,10 @@ export function benchCommand(): Command {
             size,
             log: log.info,
           });
+          // FYD reads torchvision's taps of the same weights
+          results[name][engineName].push(
+            ...(await fydRows({ engine, backbone: fydBackbone, images: pixels, count: images, size, log: log.info })),
+          );
         }
         if (options.reference) {
           log.info(`${name}: timing the PyTorch reference`);
