@@ -12,8 +12,8 @@
  */
 import { createBackboneRunner } from '@cfa/backbone';
 import { createAlignmentHeadRunner, spatialTransform } from '@cfa/descriptor';
-import { anomalyMaps, createMahalanobisScorer, imageScores } from '@cfa/scoring';
-import type { PredictContext, Prediction } from '@cfa/method-kit';
+import { createMahalanobisScorer } from '@cfa/scoring';
+import { type PredictContext, type Prediction, predictionFromPatchScores } from '@cfa/method-kit';
 import { stackEmbedding, warpLevels } from './feature-alignment';
 import { type FittedFyd, poseBounds } from './fit';
 
@@ -73,20 +73,13 @@ export async function predictFyd({
     await backbone.release();
   }
   const { height, width } = levels[0];
-  const maps = anomalyMaps({
-    scores: patchScores,
-    count: n,
+  return predictionFromPatchScores({
+    patchScores,
+    ids: test.ids,
     height,
     width,
-    outputSize: inputSize,
+    inputSize,
     sigma: model.config.scoring.sigma,
+    start,
   });
-  return {
-    maps,
-    patchScores,
-    imageScores: imageScores({ maps, count: n, size: inputSize }),
-    size: inputSize,
-    ids: test.ids,
-    seconds: (performance.now() - start) / 1000,
-  };
 }
