@@ -299,25 +299,16 @@ async function createOrtHead({ engine, params }: AlignmentHeadRunnerOptions): Pr
     if (!r) runners.set(key, (r = createOrtRunner(engine, build(), `alignment head ${key}`)));
     return r;
   };
+  /** The forward graph (adaptor only, or the whole head) on an embedding [rows, Σ C]. */
+  const runForward = async (adaptOnly: boolean, embedding: Float32Array, rows: number) => {
+    checkRows(`AlignmentHead.${adaptOnly ? 'adapt' : 'forward'}`, params, rows, [['embedding', embedding, c]]);
+    const r = await runner(adaptOnly ? 'adapt' : 'forward', () => forwardGraph(adaptOnly));
+    return r.run({ ...weightFeeds(), embedding: { data: embedding, dims: [rows, c] } });
+  };
   return {
-    async adapt(embedding, rows) {
-      checkRows('AlignmentHead.adapt', params, rows, [['embedding', embedding, c]]);
-      const out = await (
-        await runner('adapt', () => forwardGraph(true))
-      ).run({
-        ...weightFeeds(),
-        embedding: { data: embedding, dims: [rows, c] },
-      });
-      return out.z.data as Float32Array;
-    },
+    adapt: async (embedding, rows) => (await runForward(true, embedding, rows)).z.data as Float32Array,
     async forward(embedding, rows) {
-      checkRows('AlignmentHead.forward', params, rows, [['embedding', embedding, c]]);
-      const out = await (
-        await runner('forward', () => forwardGraph(false))
-      ).run({
-        ...weightFeeds(),
-        embedding: { data: embedding, dims: [rows, c] },
-      });
+      const out = await runForward(false, embedding, rows);
       return {
         z: out.z.data as Float32Array,
         hiddenPre: out.hidden_pre.data as Float32Array,

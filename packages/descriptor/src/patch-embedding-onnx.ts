@@ -21,24 +21,29 @@ export function lowerPatchEmbeddingToOnnx(
   return lowerUpsampledConcat(g, lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels), shapes);
 }
 
+/** ONNX Resize attributes of bilinear upsampling with align_corners false (`expandPyramid`'s). */
+const BILINEAR = {
+  mode: attr.string('linear'),
+  coordinate_transformation_mode: attr.string('half_pixel'),
+};
+
 /**
- * Maps [N, C_l, h_l, w_l] (NCHW) upsampled bilinearly (align_corners false) to the first one's
- * size and concatenated on channels: the embedding of `expandPyramid`, as graph nodes.
+ * Maps [N, C_l, h_l, w_l] (NCHW) resized to the first one's size — bilinearly (align_corners
+ * false, the embedding of `expandPyramid`) unless other Resize attributes are given — and
+ * concatenated on channels.
  */
 export function lowerUpsampledConcat(
   g: OnnxGraphBuilder,
   maps: string[],
   shapes: Pick<FeatureShape, 'height' | 'width'>[],
+  resize: Record<string, ReturnType<typeof attr.string>> = BILINEAR,
 ): string {
   const { height, width } = shapes[0];
   const parts = maps.map((m, i) => {
     if (shapes[i].height === height && shapes[i].width === width) return m;
     const batchAndChannels = g.node('Slice', [g.node('Shape', [m])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
     const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
-    return g.node('Resize', [m, '', '', sizes], {
-      mode: attr.string('linear'),
-      coordinate_transformation_mode: attr.string('half_pixel'),
-    })[0];
+    return g.node('Resize', [m, '', '', sizes], resize)[0];
   });
   return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
 }

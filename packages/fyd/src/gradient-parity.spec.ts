@@ -38,6 +38,27 @@ const stn = (prefix: string, inChannels: number, pool: number): SpatialTransform
   b2: get(`${prefix}.b2`),
 });
 
+const LEVELS: EmbeddingLevel[] = [
+  { height: 6, width: 6, channels: 4 },
+  { height: 3, width: 3, channels: 5 },
+];
+/** The fixture's head, transformers and maps of the feature-level + fine step. */
+const fineInputs = () => {
+  const params: AlignmentHeadParams = {
+    inChannels: 9,
+    dim: 4,
+    predictorHidden: 3,
+    adaptorWeight: get('fine.head.A'),
+    adaptorBias: get('fine.head.a'),
+    predictorWeight1: get('fine.head.P1'),
+    predictorBias1: get('fine.head.p1'),
+    predictorWeight2: get('fine.head.P2'),
+    predictorBias2: get('fine.head.p2'),
+  };
+  const stns = [stn('fine.stn.0', 4, 2), stn('fine.stn.1', 5, 2)];
+  return { params, stns, maps: [get('fine.maps.0'), get('fine.maps.1')] };
+};
+
 beforeAll(async () => {
   ({ tensors: t } = await readSafetensors(FIXTURE));
 });
@@ -70,24 +91,9 @@ describe.each(['ort', 'tfjs'] as const)('feature-level + fine alignment step aga
   });
 
   it('loss, z, p and every gradient (two transformers, adaptor, predictor) within 1e-4', async () => {
-    const levels: EmbeddingLevel[] = [
-      { height: 6, width: 6, channels: 4 },
-      { height: 3, width: 3, channels: 5 },
-    ];
-    const params: AlignmentHeadParams = {
-      inChannels: 9,
-      dim: 4,
-      predictorHidden: 3,
-      adaptorWeight: get('fine.head.A'),
-      adaptorBias: get('fine.head.a'),
-      predictorWeight1: get('fine.head.P1'),
-      predictorBias1: get('fine.head.p1'),
-      predictorWeight2: get('fine.head.P2'),
-      predictorBias2: get('fine.head.p2'),
-    };
+    const { params, stns, maps } = fineInputs();
+    const levels = LEVELS;
     const head = await createAlignmentHeadRunner({ engine, params });
-    const stns = [stn('fine.stn.0', 4, 2), stn('fine.stn.1', 5, 2)];
-    const maps = [get('fine.maps.0'), get('fine.maps.1')];
     const step = await fineAlignmentStep({
       maps,
       count: 3,
@@ -114,24 +120,9 @@ describe.each(['ort', 'tfjs'] as const)('feature-level + fine alignment step aga
   });
 
   it('a frozen adaptor gets zero gradients and leaves the others unchanged; no transformers, no ∂E', async () => {
-    const levels: EmbeddingLevel[] = [
-      { height: 6, width: 6, channels: 4 },
-      { height: 3, width: 3, channels: 5 },
-    ];
-    const params: AlignmentHeadParams = {
-      inChannels: 9,
-      dim: 4,
-      predictorHidden: 3,
-      adaptorWeight: get('fine.head.A'),
-      adaptorBias: get('fine.head.a'),
-      predictorWeight1: get('fine.head.P1'),
-      predictorBias1: get('fine.head.p1'),
-      predictorWeight2: get('fine.head.P2'),
-      predictorBias2: get('fine.head.p2'),
-    };
+    const { params, stns, maps } = fineInputs();
+    const levels = LEVELS;
     const head = await createAlignmentHeadRunner({ engine, params });
-    const stns = [stn('fine.stn.0', 4, 2), stn('fine.stn.1', 5, 2)];
-    const maps = [get('fine.maps.0'), get('fine.maps.1')];
     const frozen = await fineAlignmentStep({
       maps,
       count: 3,

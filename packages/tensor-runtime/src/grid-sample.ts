@@ -72,6 +72,8 @@ interface Taps {
   /** Fractions along x and y (ix − x0, iy − y0). */
   tx: number;
   ty: number;
+  /** Bilinear weights of nw, ne, sw, se. */
+  weights: [number, number, number, number];
   /** d ix / d x and d iy / d y (0 along a clamped axis with 'border'). */
   dx: number;
   dy: number;
@@ -93,10 +95,13 @@ function taps(gx: number, gy: number, h: number, w: number, options: Required<Gr
   const x0 = Math.floor(ix),
     y0 = Math.floor(iy);
   const at = (x: number, y: number) => (x >= 0 && x < w && y >= 0 && y < h ? y * w + x : -1);
+  const tx = ix - x0,
+    ty = iy - y0;
   return {
     index: [at(x0, y0), at(x0 + 1, y0), at(x0, y0 + 1), at(x0 + 1, y0 + 1)],
-    tx: ix - x0,
-    ty: iy - y0,
+    tx,
+    ty,
+    weights: [(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty],
     dx,
     dy,
   };
@@ -120,11 +125,10 @@ export function gridSample(params: GridSampleParams): Float32Array {
     for (let p = 0; p < ho * wo; p++) {
       const q = b * ho * wo + p;
       const t = taps(grid[2 * q], grid[2 * q + 1], h, w, options);
-      const weights = [(1 - t.tx) * (1 - t.ty), t.tx * (1 - t.ty), (1 - t.tx) * t.ty, t.tx * t.ty];
       for (let k = 0; k < 4; k++) {
         if (t.index[k] < 0) continue;
         const src = (base + t.index[k]) * c;
-        const wk = weights[k];
+        const wk = t.weights[k];
         for (let ch = 0; ch < c; ch++) out[q * c + ch] += wk * input[src + ch];
       }
     }
@@ -159,7 +163,6 @@ export function gridSampleGradient(params: GridSampleParams & { gradOutput: Floa
     for (let p = 0; p < ho * wo; p++) {
       const q = b * ho * wo + p;
       const t = taps(grid[2 * q], grid[2 * q + 1], h, w, options);
-      const weights = [(1 - t.tx) * (1 - t.ty), t.tx * (1 - t.ty), (1 - t.tx) * t.ty, t.tx * t.ty];
       // v_k = Σ_c g_c · input[tap k, c]: the four corners seen through the output gradient
       v.fill(0);
       for (let k = 0; k < 4; k++) {
@@ -169,7 +172,7 @@ export function gridSampleGradient(params: GridSampleParams & { gradOutput: Floa
         for (let ch = 0; ch < c; ch++) s += gradOutput[q * c + ch] * input[src + ch];
         v[k] = s;
         if (gradInput) {
-          const wk = weights[k];
+          const wk = t.weights[k];
           for (let ch = 0; ch < c; ch++) gradInput[src + ch] += wk * gradOutput[q * c + ch];
         }
       }
