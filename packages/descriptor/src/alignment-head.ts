@@ -146,6 +146,17 @@ function checkRows(op: string, params: AlignmentHeadParams, rows: number, arrays
     );
 }
 
+/** The backward pass's arrays against its rows: embedding [rows, C], z and ∂p [rows, D], the predictor's hidden pre-activation [rows, D/4]. */
+function checkBackwardRows(params: AlignmentHeadParams, b: Parameters<AlignmentHeadRunner['backward']>[0]) {
+  const { inChannels: c, dim: d, predictorHidden: hd } = params;
+  checkRows('AlignmentHead.backward', params, b.rows, [
+    ['embedding', b.embedding, c],
+    ['z', b.z, d],
+    ['hiddenPre', b.hiddenPre, hd],
+    ['gradP', b.gradP, d],
+  ]);
+}
+
 export async function createAlignmentHeadRunner(options: AlignmentHeadRunnerOptions): Promise<AlignmentHeadRunner> {
   return options.engine.name === 'ort' ? createOrtHead(options) : createTfHead(options);
 }
@@ -187,12 +198,7 @@ function createTfHead({ params }: AlignmentHeadRunnerOptions): AlignmentHeadRunn
       return { z, hiddenPre, p };
     },
     async backward(b) {
-      checkRows('AlignmentHead.backward', params, b.rows, [
-        ['embedding', b.embedding, c],
-        ['z', b.z, d],
-        ['hiddenPre', b.hiddenPre, hd],
-        ['gradP', b.gradP, d],
-      ]);
+      checkBackwardRows(params, b);
       const outs = tf.tidy(() => {
         const w = weights();
         const dp = tf.tensor2d(b.gradP, [b.rows, d]);
@@ -316,12 +322,7 @@ async function createOrtHead({ engine, params }: AlignmentHeadRunnerOptions): Pr
       };
     },
     async backward(b) {
-      checkRows('AlignmentHead.backward', params, b.rows, [
-        ['embedding', b.embedding, c],
-        ['z', b.z, d],
-        ['hiddenPre', b.hiddenPre, hd],
-        ['gradP', b.gradP, d],
-      ]);
+      checkBackwardRows(params, b);
       const key = `backward-${b.trainAdaptor}-${b.wantEmbedding}`;
       const out = await (
         await runner(key, () => backwardGraph(b.trainAdaptor, b.wantEmbedding))

@@ -82,6 +82,7 @@ export {
   poseMatrix,
   poseMatrixGradient,
   spatialTransform,
+  transformerTheta,
   spatialTransformerInputs,
   spatialTransformerTensors,
 } from './spatial-transformer';

@@ -239,9 +239,14 @@ export function spatialTransform(options: {
   };
 }
 
+/** The graph value that holds the poses θ [n, 2, 3] of the transformer lowered under `name`. */
+export function transformerTheta(name: string): string {
+  return `${name}.theta`;
+}
+
 /**
  * ONNX: x [n, C, H, W] (NCHW) → the same map at its transformer's pose; weights as initializers
- * prefixed with `name`.
+ * prefixed with `name`, the poses θ [n, 2, 3] as the value `transformerTheta(name)`.
  */
 export function lowerSpatialTransformer(
   g: OnnxGraphBuilder,
@@ -268,7 +273,8 @@ export function lowerSpatialTransformer(
   const shift = (t: string) => g.node('Mul', [g.node('Tanh', [t])[0], scalar('max_shift', bounds.maxShift)])[0];
   const minusKs = g.node('Neg', [ks])[0];
   const flat = g.node('Concat', [kc, minusKs, shift(u), ks, kc, shift(v)], { axis: attr.int(1) })[0];
-  const theta = g.node('Reshape', [flat, g.ints('theta_shape', [-1, 2, 3])])[0];
+  // named, so that a later graph piece can undo this pose (`transformerTheta`)
+  const [theta] = g.node('Reshape', [flat, g.ints('theta_shape', [-1, 2, 3])], {}, [transformerTheta(name)]);
   const grid = lowerAffineGrid(g, theta, { height, width, name });
   return lowerGridSample(g, xNchw, grid, { padding: bounds.padding });
 }

@@ -2,7 +2,8 @@
  * FYD's features of a batch (docs/methods/fyd.md): each backbone map brought to its level's pose
  * by that level's spatial transformer (feature-level coarse alignment; absent = the map as it is),
  * then the embedding — the maps upsampled to the first one's grid and concatenated (@cfa/descriptor
- * `expandPyramid`) — and the way back for the gradient. Glue over the stage packages.
+ * `expandPyramid`) — and the way back for the gradient; the scores made on that grid brought
+ * back onto the input image's grid. Glue over the stage packages.
  *
  * @example
  * ```ts
@@ -10,7 +11,7 @@
  * const embedding = stackEmbedding(warped.maps, 8, levels); // [8·H·W, Σ C]
  * ```
  */
-import { affineGrid, gridSample } from '@cfa/tensor-runtime';
+import { affineGrid, composeAffine, gridSample, invertAffine } from '@cfa/tensor-runtime';
 import {
   areaPool,
   type EmbeddingLevel,
@@ -106,4 +107,34 @@ export function unstackEmbeddingGradient(
     });
   }
   return out;
+}
+
+/**
+ * Patch scores [count, H, W] made on the aligned grid, brought back onto each input image's grid:
+ * the embedding's position p is level 0's map at θ₀·p, which is the input image at θᵢ·θ₀·p
+ * (image-level pose θᵢ, level 0's pose θ₀; either absent = identity), so the input's grid samples
+ * the scores at (θᵢ∘θ₀)⁻¹ (bilinear, the border clamped). Without either pose: the scores as they are.
+ * The anomaly map must be on the input's grid: the masks (and a user) see the image, not its pose.
+ */
+export function scoresOnInputGrid(options: {
+  scores: Float32Array;
+  count: number;
+  height: number;
+  width: number;
+  /** [count, 2, 3] per image, or absent. */
+  imageTheta?: Float32Array;
+  featureTheta?: Float32Array;
+}): Float32Array {
+  const { scores, count, height, width, imageTheta, featureTheta } = options;
+  const chain =
+    imageTheta && featureTheta ? composeAffine(imageTheta, featureTheta, count) : (imageTheta ?? featureTheta);
+  if (!chain) return scores;
+  const grid = affineGrid({ theta: invertAffine(chain, count), count, height, width });
+  return gridSample({
+    input: scores,
+    inputShape: [count, height, width, 1],
+    grid,
+    gridShape: [count, height, width],
+    padding: 'border',
+  });
 }

@@ -10,6 +10,7 @@ import { type EngineSelection, maxRelativeError, selectEngine } from '@cfa/tenso
 import { readSafetensors, type StateDict } from '@cfa/backbone';
 import {
   type AlignmentHeadParams,
+  type AlignmentHeadRunner,
   areaPool,
   createAlignmentHeadRunner,
   type EmbeddingLevel,
@@ -56,8 +57,23 @@ const fineInputs = () => {
     predictorBias2: get('fine.head.p2'),
   };
   const stns = [stn('fine.stn.0', 4, 2), stn('fine.stn.1', 5, 2)];
-  return { params, stns, maps: [get('fine.maps.0'), get('fine.maps.1')] };
+  return { params, stns };
 };
+/** One feature-level + fine step on the fixture's maps; the feature transformers train when given. */
+const fineStep = (
+  head: AlignmentHeadRunner,
+  { stns, trainAdaptor }: { stns?: SpatialTransformerParams[]; trainAdaptor: boolean },
+) =>
+  fineAlignmentStep({
+    maps: [get('fine.maps.0'), get('fine.maps.1')],
+    count: 3,
+    levels: LEVELS,
+    ...(stns ? { stns } : {}),
+    bounds,
+    head,
+    trainFeature: stns !== undefined,
+    trainAdaptor,
+  });
 
 beforeAll(async () => {
   ({ tensors: t } = await readSafetensors(FIXTURE));
@@ -91,19 +107,9 @@ describe.each(['ort', 'tfjs'] as const)('feature-level + fine alignment step aga
   });
 
   it('loss, z, p and every gradient (two transformers, adaptor, predictor) within 1e-4', async () => {
-    const { params, stns, maps } = fineInputs();
-    const levels = LEVELS;
+    const { params, stns } = fineInputs();
     const head = await createAlignmentHeadRunner({ engine, params });
-    const step = await fineAlignmentStep({
-      maps,
-      count: 3,
-      levels,
-      stns,
-      bounds,
-      head,
-      trainFeature: true,
-      trainAdaptor: true,
-    });
+    const step = await fineStep(head, { stns, trainAdaptor: true });
     await head.release();
     expect(Math.abs(step.loss - get('fine.loss')[0])).toBeLessThan(1e-5);
     expect(maxRelativeError(step.z, get('fine.z'))).toBeLessThan(1e-5);
@@ -120,28 +126,10 @@ describe.each(['ort', 'tfjs'] as const)('feature-level + fine alignment step aga
   });
 
   it('a frozen adaptor gets zero gradients and leaves the others unchanged; no transformers, no ∂E', async () => {
-    const { params, stns, maps } = fineInputs();
-    const levels = LEVELS;
+    const { params, stns } = fineInputs();
     const head = await createAlignmentHeadRunner({ engine, params });
-    const frozen = await fineAlignmentStep({
-      maps,
-      count: 3,
-      levels,
-      stns,
-      bounds,
-      head,
-      trainFeature: true,
-      trainAdaptor: false,
-    });
-    const plain = await fineAlignmentStep({
-      maps,
-      count: 3,
-      levels,
-      bounds,
-      head,
-      trainFeature: false,
-      trainAdaptor: true,
-    });
+    const frozen = await fineStep(head, { stns, trainAdaptor: false });
+    const plain = await fineStep(head, { trainAdaptor: true });
     await head.release();
     expect(frozen.headGrads[0].every((v) => v === 0) && frozen.headGrads[1].every((v) => v === 0)).toBe(true);
     expect(maxRelativeError(frozen.headGrads[2], get('fine.grad.head.P1'))).toBeLessThan(TOLERANCE);

@@ -2,7 +2,8 @@
  * FYD's inference (docs/methods/fyd.md): each viewed image to its pose (image-level transformer),
  * the frozen backbone, each map to its level's pose, the embedding, the adaptor, and the
  * Mahalanobis distance to the position's Gaussian (PaDiM's scoring, @cfa/scoring) → the patch
- * scores, upsampled and smoothed into the anomaly map; the image score is the map's maximum.
+ * scores, brought back from the aligned grid onto the input image's (the inverse of the poses),
+ * upsampled and smoothed into the anomaly map; the image score is the map's maximum.
  * Glue over the stage packages; the same pieces make the ONNX export (fyd-onnx.ts).
  *
  * @example
@@ -14,7 +15,7 @@ import { createBackboneRunner } from '@cfa/backbone';
 import { createAlignmentHeadRunner, spatialTransform } from '@cfa/descriptor';
 import { createMahalanobisScorer } from '@cfa/scoring';
 import { type PredictContext, type Prediction, predictionFromPatchScores } from '@cfa/method-kit';
-import { stackEmbedding, warpLevels } from './feature-alignment';
+import { scoresOnInputGrid, stackEmbedding, warpLevels } from './feature-alignment';
 import { type FittedFyd, poseBounds } from './fit';
 
 export async function predictFyd({
@@ -43,17 +44,21 @@ export async function predictFyd({
     for (let b = 0; b < n; b += batchSize) {
       const count = Math.min(batchSize, n - b);
       const input = new Float32Array(count * pixels);
+      const imageTheta = model.imageStn ? new Float32Array(count * 6) : undefined;
       for (let i = 0; i < count; i++) {
         const image = await test.get(b + i);
-        const aligned = model.imageStn
-          ? spatialTransform({
-              x: image,
-              shape: [1, size, size, 3],
-              params: model.imageStn,
-              bounds: poseBounds(model.config, 'image'),
-            }).y
-          : image;
-        input.set(aligned, i * pixels);
+        if (!model.imageStn || !imageTheta) {
+          input.set(image, i * pixels);
+          continue;
+        }
+        const aligned = spatialTransform({
+          x: image,
+          shape: [1, size, size, 3],
+          params: model.imageStn,
+          bounds: poseBounds(model.config, 'image'),
+        });
+        input.set(aligned.y, i * pixels);
+        imageTheta.set(aligned.pose.theta, i * 6);
       }
       const maps = (await backbone.forward(input, count)).map((m) => m.data);
       const warped = warpLevels({
@@ -64,7 +69,18 @@ export async function predictFyd({
         bounds: poseBounds(model.config, 'feature'),
       });
       const z = await head.adapt(stackEmbedding(warped.maps, count, levels), count * positions);
-      patchScores.set(await scorer.maps(z, count), b * positions);
+      const scores = await scorer.maps(z, count);
+      patchScores.set(
+        scoresOnInputGrid({
+          scores,
+          count,
+          height: levels[0].height,
+          width: levels[0].width,
+          imageTheta,
+          featureTheta: warped.steps[0]?.pose.theta,
+        }),
+        b * positions,
+      );
       onProgress?.(b + count, n);
     }
   } finally {

@@ -10,7 +10,8 @@
  * - `gridSample`, `gridSampleGradient`, `gridSampleTf`, `lowerGridSample`: PyTorch's bilinear
  *   `F.grid_sample` on typed arrays (with both gradients), TensorFlow.js and ONNX (opset 16);
  *   `affineGrid`, `affineGridGradient`, `affineGridTf`, `lowerAffineGrid`: `F.affine_grid`, its
- *   sampling grid (spatial transformers, continuous grids).
+ *   sampling grid (spatial transformers, continuous grids); `composeAffine`, `invertAffine` (+ ONNX
+ *   lowerings): chains of those maps and their inverses.
  */
 export {
   TF_BACKEND_CHAIN,
@@ -46,4 +47,5 @@ export { gridSample, gridSampleGradient, gridSampleTf, lowerGridSample } from '.
 export type { GridSampleOptions, GridSampleParams } from './grid-sample';
 export { affineBaseGrid, affineGrid, affineGridGradient, affineGridTf, lowerAffineGrid } from './affine-grid';
 export type { AffineGridParams } from './affine-grid';
+export { composeAffine, invertAffine, lowerComposeAffine, lowerInvertAffine } from './affine-maps';
 export type { ShapeSpec } from './shape';
