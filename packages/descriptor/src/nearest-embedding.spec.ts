@@ -9,7 +9,7 @@ import { buildBackboneModel, createBackboneRunner, randomInitWeights, resnet18De
 import { describe, expect, it } from 'vitest';
 import type { EmbeddingLevel } from './embedding-pyramid';
 import { lowerNearestEmbedding, nearestEmbedding, randomChannels } from './nearest-embedding';
-import { createPatchEmbedder } from './patch-embedder';
+import { createPatchEmbedder } from './patch-embedding-runner';
 
 const rng = createRng(3);
 const random = (n: number) => Float32Array.from({ length: n }, () => rng.normal());

@@ -6,7 +6,8 @@
  * alignment head on ONNX Runtime and on TensorFlow.js.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type EngineSelection, maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { readSafetensors, type StateDict } from '@cfa/backbone';
 import {
   type AlignmentHeadParams,

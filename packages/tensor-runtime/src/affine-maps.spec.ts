@@ -3,7 +3,7 @@ import { composeAffine, invertAffine, lowerComposeAffine, lowerInvertAffine } fr
 import { selectEngine } from './engine';
 import { OnnxGraphBuilder } from './onnx-graph';
 import { createOrtRunner } from './ort-session';
-import { maxRelativeError } from './shape';
+import { maxRelativeError } from './testing';
 
 /** A pose k·R(φ) with shift (tx, ty), as `localise` makes them. */
 const pose = (phi: number, k: number, tx: number, ty: number) => [

@@ -7,7 +7,7 @@ import { selectEngine } from './engine';
 import { gridSample, gridSampleGradient, gridSampleTf, lowerGridSample } from './grid-sample';
 import { OnnxGraphBuilder, attr } from './onnx-graph';
 import { createOrtRunner } from './ort-session';
-import { maxRelativeError } from './shape';
+import { maxRelativeError } from './testing';
 
 /** tools/torch-reference/grid_sample_reference.py: F.grid_sample / F.affine_grid and their autograd. */
 interface GridCase {
