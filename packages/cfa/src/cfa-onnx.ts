@@ -11,7 +11,7 @@
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { lowerBatchDescriptor, lowerPatchEmbeddingToOnnx } from '@cfa/descriptor';
-import { lowerNearest } from '@cfa/memory-bank';
+import { lowerNearest, memoryBankConstants } from '@cfa/memory-bank';
 import { lowerAnomalyMaps, lowerPatchAnomalyScores } from '@cfa/scoring';
 import type { LowerMapContext } from '@cfa/method-kit';
 import type { CfaConfig } from './config';
@@ -30,8 +30,7 @@ export function lowerCfaMap(g: OnnxGraphBuilder, context: LowerMapContext<CfaCon
   ])[0];
   const phi = lowerBatchDescriptor(g, x, { params, height, width, name }); // [n, HW, D′]
   const q = g.node('Reshape', [phi, g.ints('shape', [-1, params.outChannels])])[0];
-  const ct = g.initializer(`${name}.bank_t`, bank.transposed, [bank.dim, bank.size]);
-  const cn = g.initializer(`${name}.bank_sq_norms`, bank.squaredNorms, [bank.size]);
+  const { ct, cn } = memoryBankConstants(g, bank, name);
   const [distances] = lowerNearest(g, q, ct, cn, K);
   const scores = lowerPatchAnomalyScores(g, distances, { k: K, K, metric });
   return lowerAnomalyMaps(g, scores, { height, width, outputSize: inputSize, sigma });

@@ -1,5 +1,6 @@
 /**
- * @cfa/descriptor — CFA's patch descriptor (paper §3.1).
+ * @cfa/descriptor — patch descriptors: CFA's (paper §3.1), PatchCore's locally aware patch features,
+ * PaDiM's embedding and FYD's trainable pieces.
  *
  * The frozen patch embedding (3×3 avg-pool, bilinear upsample, concat), one file per form:
  * - `patchEmbedding` (patch-embedding-tf.ts): the TensorFlow.js op on backbone maps;
@@ -13,6 +14,16 @@
  * - `bilinearTaps`, `bilinearMatrix` (bilinear.ts): the half-pixel bilinear weights, in float32 or
  *   float64 — the one definition behind the pyramid's upsampling and the anomaly map's (@cfa/scoring).
  *
+ * PaDiM's embedding (nearest-embedding.ts): `nearestEmbedding` — the raw layer maps concatenated
+ * on the finest grid by nearest-neighbour replication, a seeded channel subset kept
+ * (`randomChannels`) — and `lowerNearestEmbedding`, the same as an ONNX graph piece;
+ * `createPatchEmbedder({ pooling: 'none' })` stores the raw maps as the pyramid.
+ *
+ * PatchCore's locally aware patch features (Roth et al. 2022, §3.1): `localPatchFeatures` (the
+ * TensorFlow.js op), `lowerLocalPatchFeatures` (ONNX), `createLocalPatchEmbedder` (images → features
+ * on either engine): p×p neighbourhoods, adaptive average pooling per layer (`adaptivePoolBins`:
+ * PyTorch's adaptive_avg_pool1d) and across layers, the deeper maps upsampled to the first's grid.
+ *
  * The trainable 1×1 CoordConv φ:
  * - coord-conv.ts: `createCoordConvParams`, `coordinateChannels`, conversions to and from PyTorch's
  *   Conv2d weight layout;
@@ -24,11 +35,6 @@
  *   constant; ∂W, ∂b summed over images — training, inference), `lowerBatchDescriptor`
  *   (embedding-descriptor-onnx.ts: φ of a batch of upsampled embeddings, weights as constants — the
  *   one-graph export), `lowerPyramidForward` (the per-level product, for any right factors).
- *
- * PaDiM's embedding: `nearestEmbedding` (the raw maps concatenated on the finest grid by
- * nearest-neighbour replication, a random channel subset kept: `randomChannels`) and
- * `lowerNearestEmbedding`, the same as an ONNX graph piece; `createPatchEmbedder({ pooling: 'none' })`
- * stores the raw maps as the pyramid.
  *
  * FYD's trainable pieces: the pose spatial transformer (spatial-transformer.ts:
  * `createSpatialTransformerParams`, `localise`, `localiseGradient`, `spatialTransform`,
@@ -85,6 +91,14 @@ export { createDescriptorRunner } from './descriptor-runner';
 export type { DescriptorRunner, DescriptorRunnerOptions } from './descriptor-runner';
 export { createDescriptorGradient } from './descriptor-gradient-runner';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient-runner';
+export { adaptivePoolBins, adaptivePoolTaps } from './adaptive-pool';
+export type { AdaptivePoolBins } from './adaptive-pool';
+export { localPatchFeatures } from './local-patch-features';
+export type { LocalPatchFeaturesParams } from './local-patch-features';
+export { lowerLocalPatchFeatures } from './local-patch-features-onnx';
+export type { LocalPatchFeatureOptions } from './local-patch-features-onnx';
+export { createLocalPatchEmbedder } from './local-patch-embedder';
+export type { LocalPatchEmbedder, LocalPatchEmbedderOptions } from './local-patch-embedder';
 export { areaPool, areaPoolMatrix, lowerAreaPool, lowerFlattenNhwc } from './area-pool';
 export type { AreaPoolParams } from './area-pool';
 export {

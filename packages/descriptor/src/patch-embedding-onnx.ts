@@ -23,11 +23,25 @@ export function lowerPatchEmbeddingToOnnx(
   return lowerUpsampledConcat(g, lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels), shapes);
 }
 
+type ResizeAttributes = Record<string, ReturnType<typeof attr.string>>;
+
 /** ONNX Resize attributes of bilinear upsampling with align_corners false (`expandPyramid`'s). */
-const BILINEAR = {
+const BILINEAR: ResizeAttributes = {
   mode: attr.string('linear'),
   coordinate_transformation_mode: attr.string('half_pixel'),
 };
+
+/** x [N, C, h, w] resized to [N, C, height, width] with the given Resize attributes. */
+function lowerResize(g: OnnxGraphBuilder, x: string, height: number, width: number, resize: ResizeAttributes): string {
+  const batchAndChannels = g.node('Slice', [g.node('Shape', [x])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
+  const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
+  return g.node('Resize', [x, '', '', sizes], resize)[0];
+}
+
+/** x [N, C, h, w] resized bilinearly to [N, C, height, width], half-pixel centres (align_corners = false), no antialiasing. */
+export function lowerResizeBilinear(g: OnnxGraphBuilder, x: string, height: number, width: number): string {
+  return lowerResize(g, x, height, width, BILINEAR);
+}
 
 /**
  * Maps [N, C_l, h_l, w_l] (NCHW) resized to the first one's size — bilinearly (align_corners
@@ -38,15 +52,12 @@ export function lowerUpsampledConcat(
   g: OnnxGraphBuilder,
   maps: string[],
   shapes: Pick<FeatureShape, 'height' | 'width'>[],
-  resize: Record<string, ReturnType<typeof attr.string>> = BILINEAR,
+  resize: ResizeAttributes = BILINEAR,
 ): string {
   const { height, width } = shapes[0];
-  const parts = maps.map((m, i) => {
-    if (shapes[i].height === height && shapes[i].width === width) return m;
-    const batchAndChannels = g.node('Slice', [g.node('Shape', [m])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
-    const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
-    return g.node('Resize', [m, '', '', sizes], resize)[0];
-  });
+  const parts = maps.map((m, i) =>
+    shapes[i].height === height && shapes[i].width === width ? m : lowerResize(g, m, height, width, resize),
+  );
   return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
 }
 

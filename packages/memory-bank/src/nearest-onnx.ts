@@ -37,11 +37,15 @@ export function memoryBankFeeds(bank: MemoryBank): Record<keyof MemoryBankGraph,
   };
 }
 
-/** A fixed bank stored in the graph (ONNX Runtime folds what depends only on it once). */
-export function memoryBankConstants(g: OnnxGraphBuilder, bank: MemoryBank): MemoryBankGraph {
+/**
+ * A fixed bank stored in the graph (ONNX Runtime folds what depends only on it once); `name`
+ * prefixes the initializers (`<name>.bank_t`, `<name>.bank_sq_norms`), so that two members of one
+ * exported graph keep their own banks.
+ */
+export function memoryBankConstants(g: OnnxGraphBuilder, bank: MemoryBank, name?: string): MemoryBankGraph {
   return {
-    ct: g.initializer('ct', bank.transposed, [bank.dim, bank.size]),
-    cn: g.initializer('cn', bank.squaredNorms, [bank.size]),
+    ct: g.initializer(name ? `${name}.bank_t` : 'ct', bank.transposed, [bank.dim, bank.size]),
+    cn: g.initializer(name ? `${name}.bank_sq_norms` : 'cn', bank.squaredNorms, [bank.size]),
   };
 }
 
@@ -69,4 +73,16 @@ export function lowerNearest(g: OnnxGraphBuilder, q: string, ct: string, cn: str
     2,
   );
   return [g.node('Add', [scores, lowerRowSquaredNorms(g, q)])[0], indices];
+}
+
+/**
+ * `exactSquaredDistances` as a graph piece: Σ (q − c)² of each query q [P, D′] to its k centres
+ * `indices` [P, k] (int64, from `lowerNearest`), gathered from Cᵀ [D′, M] (no second copy of the
+ * bank): [P, k].
+ */
+export function lowerExactSquaredDistances(g: OnnxGraphBuilder, q: string, ct: string, indices: string): string {
+  const centres = g.node('Gather', [ct, indices], { axis: attr.int(1) })[0]; // [D′, P, k]
+  const queries = g.node('Unsqueeze', [g.node('Transpose', [q])[0], g.ints('axes', [2])])[0]; // [D′, P, 1]
+  const diff = g.node('Sub', [centres, queries])[0];
+  return g.node('ReduceSum', [g.node('Mul', [diff, diff])[0], g.ints('axes', [0])], { keepdims: attr.int(0) })[0];
 }

@@ -11,7 +11,9 @@
  *   the method's scoring     its package      `AnomalyMethod.lowerMap`: backbone maps → anomaly map
  *                                             (CFA: patch embedding, φ, nearest centres, softmin,
  *                                             upsampling and blur, each from its stage package)
- *   image score              @cfa/scoring     lowerImageScores (the map's maximum)
+ *   image score              @cfa/scoring     lowerImageScores (the map's maximum), or the member's own
+ *                                             where its method scores images otherwise (`imageScoreRule`:
+ *                                             PatchCore's largest patch score)
  *
  * An ensemble adds the companion member on its own input (the whole image resized to the crop
  * size), runs the shared backbone once on both inputs stacked on the batch axis, moves the
@@ -139,8 +141,8 @@ export function buildOnnxModel(model: TrainedModel): OnnxExport {
   const stacked = normalised.length === 1 ? normalised[0] : g.node('Concat', normalised, { axis: attr.int(0) })[0];
   const maps = lowerBackboneToOnnx(g, backbone, stacked);
   const shapes = featureShapesFor(backbone, size);
-  const memberMap = (member: (typeof members)[number], memberMaps: string[]) =>
-    method.lowerMap(g, {
+  const memberMap = (member: (typeof members)[number], memberMaps: string[]) => {
+    const lowered = method.lowerMap(g, {
       model: member.fitted,
       config,
       backbone,
@@ -149,9 +151,12 @@ export function buildOnnxModel(model: TrainedModel): OnnxExport {
       inputSize: viewOutputSize(inferenceView(member.view)),
       name: member.role,
     });
+    return typeof lowered === 'string' ? { map: lowered, imageScore: undefined } : lowered;
+  };
   let map: string;
+  let imageScore: string | undefined;
   if (!companion) {
-    map = memberMap(primary, maps);
+    ({ map, imageScore } = memberMap(primary, maps));
   } else {
     // the batch holds the primary's images, then the companion's: each member scores its half
     const n = g.node('Slice', [g.node('Shape', [normalised[0]])[0], g.ints('start', [0]), g.ints('end', [1])])[0];
@@ -159,8 +164,9 @@ export function buildOnnxModel(model: TrainedModel): OnnxExport {
     const toEnd = g.ints('to_end', [Number.MAX_SAFE_INTEGER]);
     const batchAxis = g.ints('axes', [0]);
     const half = (starts: string, ends: string) => maps.map((m) => g.node('Slice', [m, starts, ends, batchAxis])[0]);
-    const primaryMap = memberMap(primary, half(zero, n));
-    const companionMap = memberMap(companion, half(n, toEnd));
+    // an ensemble's image score is its mean map's maximum (`combineViewPredictions`), whatever the method's
+    const primaryMap = memberMap(primary, half(zero, n)).map;
+    const companionMap = memberMap(companion, half(n, toEnd)).map;
     const aligned = lowerAlignment(g, companionMap, inferenceView(primary.view), size);
     const mean = g.initializer(g.fresh('half'), new Float32Array([0.5]), []);
     map = g.node('Mul', [g.node('Add', [primaryMap, aligned])[0], mean])[0];
@@ -171,10 +177,14 @@ export function buildOnnxModel(model: TrainedModel): OnnxExport {
       shape: ['n', size, size],
       description: `float32 [batch, ${size}, ${size}]: the anomaly map on the input's grid (higher = more anomalous)`,
     },
-    { name: 'image_score', shape: ['n'], description: 'float32 [batch]: the image score, the maximum of its map' },
+    {
+      name: 'image_score',
+      shape: ['n'],
+      description: `float32 [batch]: the image score, ${companion ? 'the maximum of its map' : (method.imageScoreRule ?? 'the maximum of its map')}`,
+    },
   ];
   g.node('Identity', [map], {}, ['anomaly_map']);
-  g.node('Identity', [lowerImageScores(g, map)], {}, ['image_score']);
+  g.node('Identity', [imageScore ?? lowerImageScores(g, map)], {}, ['image_score']);
   for (const o of outputs) g.output(o.name, o.shape, 'float', o.description);
   const bytes = g.toBytes({
     docString: `${method.label}${companion ? ' (CFA++ two-view ensemble)' : ''} anomaly localisation (${method.description}), ${backbone.definition.name}; cfa-toolkit ONNX export version ${ONNX_EXPORT_VERSION}. ${inputs.map((i) => `Input ${i.name}: ${i.description}.`).join(' ')} ${outputs.map((o) => `Output ${o.name}: ${o.description}.`).join(' ')}`,

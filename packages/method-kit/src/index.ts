@@ -41,6 +41,7 @@ export type {
   FitProgress,
   LowerInputContext,
   LowerMapContext,
+  LoweredMember,
   MemberLoadContext,
   MemberState,
   PredictContext,

@@ -127,6 +127,14 @@ export interface LowerInputContext<C, F> {
   name: string;
 }
 
+/** A member's scoring in a graph when its image score is not its map's maximum (PatchCore: the largest patch score). */
+export interface LoweredMember {
+  /** Anomaly map [n, S, S]. */
+  map: string;
+  /** Image score [n]. */
+  imageScore: string;
+}
+
 /** The feature space of paper Fig. 3 for methods that adapt features (optional). */
 export interface FeatureSpaceProjector {
   /** Per-image patch features before adaptation (the initial parameters) and after: [H·W, dim]. */
@@ -185,8 +193,17 @@ export interface AnomalyMethod<C extends MethodConfigBase = MethodConfigBase, F 
     check?(fields: Record<string, unknown>, levels: EmbeddingLevel[]): string | undefined;
     load(context: MemberLoadContext<C>): F;
   };
-  /** The member's scoring as an ONNX graph piece: backbone maps → anomaly map [n, S, S]. */
-  lowerMap(g: OnnxGraphBuilder, context: LowerMapContext<C, F>): string;
+  /**
+   * The member's scoring as an ONNX graph piece: backbone maps → anomaly map [n, S, S] (a value
+   * name), or the map and the member's image score [n] where the method's image score is not the
+   * map's maximum (`imageScoreRule`).
+   */
+  lowerMap(g: OnnxGraphBuilder, context: LowerMapContext<C, F>): string | LoweredMember;
+  /**
+   * How `predict` scores an image, for the export's description; absent = 'the maximum of its
+   * map'. A method that says otherwise returns its image score from `lowerMap`.
+   */
+  readonly imageScoreRule?: string;
   /**
    * Methods with a fitted image-level stage before the backbone (FYD's image-level coarse
    * alignment): the normalised input [n, 3, S, S] → the image the backbone sees, same shape. The

@@ -5,6 +5,7 @@
  *   `lowerPatchAnomalyScores`: squared distances [P, k] → A_t = softmin(d)[1] · d₁ per patch, [P]
  *   `lowerAnomalyMaps`:        [N·H·W] patch scores → A_h · S · A_wᵀ, [N, size, size]
  *   `lowerImageScores`:        maps → their maxima, [N]
+ *   `lowerNearestNeighbourScores`: PatchCore's patch score, the mean of the k nearest squared distances
  *
  * The upsampling + blur operator is `mapOperatorMatrix` itself (the matrices `anomalyMaps`
  * applies), stored as float32 constants; the softmin is shifted by d₁ as in `patchAnomalyScores`.
@@ -36,6 +37,13 @@ export function lowerPatchAnomalyScores(
   const shifted = g.node('Exp', [g.node('Neg', [g.node('Sub', [d, nearest])[0]])[0]])[0];
   const denominator = g.node('ReduceSum', [shifted, g.ints('axes', [1])], { keepdims: attr.int(1) })[0];
   return g.node('Reshape', [g.node('Div', [nearest, denominator])[0], g.ints('shape', [-1])])[0];
+}
+
+/** PatchCore's patch score (`nearestNeighbourScores`): the mean of each row's k squared distances [P, k], clamped at 0; [P]. */
+export function lowerNearestNeighbourScores(g: OnnxGraphBuilder, distances: string, k: number): string {
+  const clamped = g.node('Relu', [distances])[0];
+  if (k === 1) return g.node('Reshape', [clamped, g.ints('shape', [-1])])[0];
+  return g.node('ReduceMean', [clamped], { axes: attr.ints([1]), keepdims: attr.int(0) })[0];
 }
 
 /** The [N·height·width] patch scores as maps [N, outputSize, outputSize]: bilinear upsampling and Gaussian blur (σ). */

@@ -1,5 +1,6 @@
 /**
- * @cfa/scoring — distances to what a method keeps → anomaly maps (CFA's softmin, PaDiM's Mahalanobis).
+ * @cfa/scoring — distances to what a method keeps → anomaly maps (CFA's softmin, PatchCore's nearest
+ * distances, PaDiM's Mahalanobis).
  *
  * - Loss (paper §3.1, Eq. 1–3): `cfaLossAndGradient` (typed arrays, closed-form gradient), `hingeWeights`,
  *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
@@ -14,6 +15,10 @@
  * - Mahalanobis distance maps (PaDiM §3.3, Eq. 2) to per-position Gaussians (@cfa/memory-bank's
  *   `fitPositionGaussians`): `createMahalanobisScorer` (ONNX Runtime or TensorFlow.js, batched
  *   MatMuls) and `lowerMahalanobisMaps` (the graph piece).
+ * - PatchCore's patch score (Roth et al. 2022, §3.3, as its code computes it): `nearestNeighbourScores`
+ *   (the mean of the k nearest squared distances), `lowerNearestNeighbourScores`; its map is
+ *   `anomalyMaps` (bilinear + σ = 4, the code's RescaleSegmentor) and its image score `imageScores`
+ *   of the patch scores (their maximum).
  * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
  * - `gaussianKernel`: scipy's Gaussian kernel of the smoothing.
  * - FYD's objectives (typed arrays, closed-form gradients): `pairwiseAlignmentLoss` (image-level
@@ -50,7 +55,14 @@ export type {
   LossSumsGraph,
 } from './loss-onnx';
 export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores } from './anomaly-map';
-export { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores } from './anomaly-map-onnx';
+export {
+  lowerAnomalyMaps,
+  lowerImageScores,
+  lowerNearestNeighbourScores,
+  lowerPatchAnomalyScores,
+} from './anomaly-map-onnx';
+export { nearestNeighbourScores } from './nearest-neighbour-score';
+export type { NearestNeighbourScoreParams } from './nearest-neighbour-score';
 export { thresholdAtFalsePositiveRate } from './threshold';
 export { createMahalanobisScorer, lowerMahalanobisMaps } from './mahalanobis';
 export type { MahalanobisGaussians, MahalanobisScorer } from './mahalanobis';

@@ -1,8 +1,11 @@
 /**
  * `bench`: the speed table — resnet18 and wide_resnet50_2 at 224, batch 4, on the embedded
- * default, with the default `CfaConfig` (and FYD's rows, fyd-rows.ts) — for each engine, and with
- * `--reference` the PyTorch reference on the same images and weights in the same invocation, with
- * the ratio ours / PyTorch for every row it has. Writes JSON and markdown and logs them to MLflow as a run.
+ * default, with each method's default config (CFA's `CfaConfig`, PatchCore's `PatchCoreConfig`,
+ * PaDiM's `PadimConfig`, FYD's `FydConfig`: fyd-rows.ts) — for each engine, and with `--reference` the PyTorch reference on the
+ * same images and weights in the same invocation (`REFERENCE_SCRIPTS`: CFA's rows from
+ * bench_reference.py, FYD's too, from our PyTorch statement; PatchCore's and PaDiM's from their authors' code itself, given its checkout in
+ * PATCHCORE_OFFICIAL_DIR / PADIM_REFERENCE_DIR), with the ratio ours / PyTorch for every row.
+ * Writes JSON and markdown and logs them to MLflow as a run.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -13,8 +16,9 @@ import { promisify } from 'node:util';
 import { Command, Option } from 'commander';
 import { describeEngine, type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
 import { ensureSyntheticDataset, indexCategory, loadSamples, ViewSchema } from '@cfa/data';
-import { encodeSafetensors, loadBackbone } from '@cfa/backbone';
+import { type BackboneModel, encodeSafetensors, featureShapesFor, loadBackbone } from '@cfa/backbone';
 import { CfaConfigSchema } from '@cfa/cfa';
+import { PatchCoreConfigSchema } from '@cfa/patchcore';
 import { createTrackingStore } from '@cfa/tracking';
 import { resolveExperiment } from '../tracking/experiment-target';
 import { runSource, runSourceTags } from '../tracking/run-source';
@@ -23,6 +27,9 @@ import { createLogger } from './logger';
 import { positiveInt } from './common-options';
 import { type BenchRow, benchEngine } from '../bench/bench-rows';
 import { fydRows } from '../bench/fyd-rows';
+import { padimRows } from '../bench/padim-rows';
+import { patchCoreRows } from '../bench/patchcore-rows';
+import { assertGaussiansFit, PadimConfigSchema } from '@cfa/padim';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
 import { formatTable } from '../report/text-table';
 
@@ -30,8 +37,29 @@ const run = promisify(execFile);
 /** tools/torch-reference, where the PyTorch side of `--reference` lives. */
 const REFERENCE_DIR = fileURLToPath(new URL('../../../../tools/torch-reference/', import.meta.url));
 
+const BENCH_METHODS = ['cfa', 'patchcore', 'padim', 'fyd'] as const;
+type BenchMethod = (typeof BENCH_METHODS)[number];
+
+/** Per method, the script under tools/torch-reference that times its reference, and the checkout it needs. */
+const REFERENCE_SCRIPTS: Record<BenchMethod, { script: string; env?: string; checkout?: string }> = {
+  cfa: { script: 'bench_reference.py' },
+  patchcore: {
+    script: 'patchcore_bench_reference.py',
+    env: 'PATCHCORE_OFFICIAL_DIR',
+    checkout: 'amazon-science/patchcore-inspection at fcaa92f124fb',
+  },
+  // FYD has no authors' code: its rows are our PyTorch statement's (fyd_reference.py), timed by CFA's script
+  fyd: { script: 'bench_reference.py' },
+  padim: {
+    script: 'padim_bench_reference.py',
+    env: 'PADIM_REFERENCE_DIR',
+    checkout: 'xiahaifeng1995/PaDiM-Anomaly-Detection-Localization-master at 616004b9b7fa',
+  },
+};
+
 interface BenchOptions {
   backbones: string;
+  methods: string;
   engines: string;
   images: number;
   reference?: boolean;
@@ -46,6 +74,7 @@ export function benchCommand(): Command {
     .description('speed table per engine (and against PyTorch with --reference); see docs/benchmarks.md')
     .option('--backbones <list>', 'backbones', 'resnet18,wide_resnet50_2')
     .option('--engines <list>', 'engines to time (ort, tfjs)', 'ort,tfjs')
+    .option('--methods <list>', `methods to time (${BENCH_METHODS.join(', ')})`, BENCH_METHODS.join(','))
     .option('--images <n>', 'images for the epoch and throughput rows (a multiple of 4)', positiveInt, 16)
     .option(
       '--reference',
@@ -73,21 +102,30 @@ export function benchCommand(): Command {
       );
       const results: Record<string, Record<string, BenchRow[] | Record<string, number>>> = {};
       const described: string[] = [];
+      const methods = options.methods.split(',') as BenchMethod[];
+      for (const m of methods)
+        if (!BENCH_METHODS.includes(m))
+          throw new Error(`--methods: unknown method '${m}' (expected some of ${BENCH_METHODS.join(', ')})`);
       for (const name of options.backbones.split(',')) {
         // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
         const config = CfaConfigSchema.parse({ backbone: { name } });
-        const backbone = await loadBackbone({
-          name,
-          seed: config.seed,
-          calibrateBatchNorm: config.backbone.calibrateBatchNorm,
-        });
-        await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
-        const fydBackbone = await loadBackbone({
-          name,
-          taps: 'torchvision',
-          seed: config.seed,
-          calibrateBatchNorm: config.backbone.calibrateBatchNorm,
-        });
+        const backbone = methods.includes('cfa')
+          ? await loadBackbone({ name, seed: config.seed, calibrateBatchNorm: config.backbone.calibrateBatchNorm })
+          : undefined;
+        if (backbone) await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
+        // PatchCore and PaDiM read torchvision's taps of the same architecture, seeded like their runs
+        const patchcoreConfig = PatchCoreConfigSchema.parse({ backbone: { name } });
+        let torchvision: BackboneModel | undefined;
+        const torchvisionBackbone = async () => {
+          torchvision ??= await loadBackbone({
+            name,
+            taps: 'torchvision',
+            seed: patchcoreConfig.seed,
+            calibrateBatchNorm: patchcoreConfig.backbone.calibrateBatchNorm,
+          });
+          return torchvision;
+        };
+        const patchcoreBackbone = methods.includes('patchcore') ? await torchvisionBackbone() : undefined;
         results[name] = {};
         const timed: EngineSelection[] = [];
         for (const engineName of options.engines.split(',')) {
@@ -95,31 +133,77 @@ export function benchCommand(): Command {
           timed.push(engine);
           described.push(describeEngine(engine));
           log.info(`${name}: timing ${describeEngine(engine)}`);
-          results[name][engineName] = await benchEngine({
-            engine,
-            backbone,
-            config,
-            images: pixels,
-            count: images,
-            size,
-            log: log.info,
-          });
+          const common = { engine, images: pixels, count: images, size, log: log.info };
+          results[name][engineName] = [
+            ...(backbone ? await benchEngine({ ...common, backbone, config }) : []),
+            ...(patchcoreBackbone
+              ? await patchCoreRows({ ...common, backbone: patchcoreBackbone, config: patchcoreConfig })
+              : []),
+          ];
           // FYD reads torchvision's taps of the same weights
-          results[name][engineName].push(
-            ...(await fydRows({ engine, backbone: fydBackbone, images: pixels, count: images, size, log: log.info })),
-          );
+          if (methods.includes('fyd'))
+            results[name][engineName].push(...(await fydRows({ ...common, backbone: await torchvisionBackbone() })));
         }
+        // PaDiM with its defaults (torchvision's taps, the reference code's d) where its Gaussians fit
+        const padimConfig = PadimConfigSchema.safeParse({ backbone: { name } });
+        const padimBackbone =
+          padimConfig.success && methods.includes('padim') ? await torchvisionBackbone() : undefined;
+        let padimSkipped = !methods.includes('padim')
+          ? 'not in --methods'
+          : padimConfig.success
+            ? undefined
+            : 'no reference d for this backbone';
+        if (padimConfig.success && padimBackbone) {
+          const [grid] = featureShapesFor(padimBackbone, size);
+          try {
+            assertGaussiansFit(padimConfig.data, { ...grid, label: name });
+          } catch (error) {
+            padimSkipped = (error as Error).message;
+          }
+          if (!padimSkipped) {
+            for (const engine of timed)
+              (results[name][engine.name] as BenchRow[]).push(
+                ...(await padimRows({
+                  engine,
+                  backbone: padimBackbone,
+                  config: padimConfig.data,
+                  images: pixels,
+                  count: images,
+                  size,
+                  log: log.info,
+                })),
+              );
+          }
+        }
+        if (padimSkipped) log.info(`${name}: no PaDiM rows (${padimSkipped})`);
+        if (torchvision)
+          await writeFile(join(dir, `${name}-torchvision.safetensors`), encodeSafetensors(torchvision.weights));
         if (options.reference) {
           log.info(`${name}: timing the PyTorch reference`);
           // the same thread count as our engine, or the comparison says nothing (Debian's torch defaults to 1 here)
           const threads = options.threads ?? Math.max(...timed.map((e) => e.threads));
-          const args = [join(REFERENCE_DIR, 'bench_reference.py'), dir, name, '--threads', String(threads)];
-          const { stdout } = await run(options.python, args, {
-            cwd: REFERENCE_DIR,
-            maxBuffer: 1 << 20,
-            timeout: 3_600_000,
-          });
-          results[name].pytorch = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+          const reference = async (script: string) => {
+            const args = [join(REFERENCE_DIR, script), dir, name, '--threads', String(threads)];
+            const { stdout } = await run(options.python, args, {
+              cwd: REFERENCE_DIR,
+              maxBuffer: 1 << 20,
+              timeout: 3_600_000,
+            });
+            return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+          };
+          results[name].pytorch = {};
+          const scriptsRun = new Set<string>();
+          for (const method of methods) {
+            const { script, env, checkout } = REFERENCE_SCRIPTS[method];
+            if ((method === 'padim' && padimSkipped) || scriptsRun.has(script)) continue;
+            scriptsRun.add(script);
+            if (env && !process.env[env]) {
+              log.warn(`${method}: no ${env} (a checkout of ${checkout}): its reference rows stay empty`);
+              continue;
+            }
+            log.info(`${name}: timing the ${method} reference (${script}${env ? `, ${process.env[env]}` : ''})`);
+            Object.assign(results[name].pytorch, await reference(script));
+          }
         }
       }
       const engines = options.engines.split(',');

@@ -1,11 +1,13 @@
 /**
  * `fidelity`: our `train-eval` (the default config = the reference protocol) beside the CFA
- * reference code itself on the same seeded data and weights, epoch by epoch (docs/fidelity.md).
- * The reference's numbers come from `tools/torch-reference/official_run.py` (Python; a dev step,
- * results committed); this command needs no Python.
+ * reference code itself on the same seeded data and weights, epoch by epoch (docs/fidelity.md) —
+ * or, with a setup of `method: patchcore`, our PatchCore beside its authors' code (one row set: the
+ * fitted model). The reference's numbers come from `tools/torch-reference/official_run.py` /
+ * `patchcore_run.py` (Python; a dev step, results committed); this command needs no Python.
  *
  *   nx run experiments:fidelity                 # compare (exit 1 if a number leaves the spread)
  *   nx run experiments:fidelity -- --prepare    # write the data and weights, print the Python step
+ *   nx run experiments:fidelity -- --setup experiments/fidelity/setup-patchcore.yaml
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -54,6 +56,15 @@ async function readJsonOrYaml(path: string, what: string): Promise<unknown> {
 }
 
 function officialCommand(setup: FidelitySetup, weightsPath: string): string {
+  if (setup.method === 'patchcore')
+    return [
+      'PATCHCORE_OFFICIAL_DIR=<checkout of amazon-science/patchcore-inspection at fcaa92f124fb> \\',
+      '  CFA_OFFICIAL_DIR=<checkout of sungwool/CFA_for_anomaly_localization at 07080868be8d (for P-PRO (ref))>',
+      '/usr/bin/python3 tools/torch-reference/patchcore_run.py',
+      `--data-root ${setup.dataset.root} --category ${setup.dataset.category}`,
+      `--weights ${weightsPath} --backbone ${setup.backbone.name} --seeds ${setup.seeds.join(',')} --threads 2`,
+      `--out ${setup.official}`,
+    ].join(' \\\n    ');
   return [
     'CFA_OFFICIAL_DIR=<checkout of sungwool/CFA_for_anomaly_localization at 07080868be8d>',
     '/usr/bin/python3 tools/torch-reference/official_run.py',
@@ -119,6 +130,16 @@ export function fidelityCommand(): Command {
       const ours: FidelityEpoch[][] = [];
       // the reference evaluated each seed before its first step too: ours untrained is `loss: none`
       const withUntrained = official.runs.every((r) => r.untrained);
+      // PatchCore: its defaults are its authors' settings; only the backbone, weights and seed are the setup's
+      const patchcoreConfig = (seed: number) =>
+        RunConfigSchema.parse({
+          dataset: { root: inputs.dataRoot, category: inputs.category },
+          ...setup.patchcore,
+          method: 'patchcore',
+          backbone: { ...(setup.patchcore.backbone as object), name: setup.backbone.name, weights: inputs.weightsPath },
+          seed,
+          heatmaps: 0,
+        });
       for (const seed of seeds) {
         const configFor = (loss?: { terms: 'none' }) =>
           RunConfigSchema.parse({
@@ -143,6 +164,11 @@ export function fidelityCommand(): Command {
           });
         try {
           const epochs: FidelityEpoch[] = [];
+          if (setup.method === 'patchcore') {
+            const fitted = await run(patchcoreConfig(seed), `seed-${seed}`);
+            ours.push([{ epoch: 1, ...fitted.metrics }]);
+            continue;
+          }
           if (withUntrained) {
             const untrained = await run(configFor({ terms: 'none' }), `seed-${seed}-untrained`);
             epochs.push({ epoch: 0, ...untrained.metrics, radius: untrained.model.radius });
@@ -156,7 +182,8 @@ export function fidelityCommand(): Command {
         }
       }
       const rows = compareEpochs(official, ours);
-      const title = `${setup.backbone.name} on ${inputs.category}, ${setup.epochs} epochs: the reference code (${official.runs.length} seeds, torch ${official.torch}, commit ${official.official.commit.slice(0, 12)}) vs ours (${seeds.length} seeds, ${engine.name})`;
+      const what = setup.method === 'patchcore' ? 'PatchCore (epoch 1 = the fitted model)' : `${setup.epochs} epochs`;
+      const title = `${setup.backbone.name} on ${inputs.category}, ${what}: the reference code (${official.runs.length} seeds, torch ${official.torch}, commit ${official.official.commit.slice(0, 12)}) vs ours (${seeds.length} seeds, ${engine.name})`;
       process.stdout.write(`\n${title}\n${fidelityTable(rows)}\n`);
       await mkdir(outDir, { recursive: true });
       await writeFile(

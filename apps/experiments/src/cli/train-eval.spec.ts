@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunConfigSchema } from '../run/run-config';
+import { configOf } from '../testing/config-of';
 import { DEFAULT_CATEGORY, QUICK_EPOCHS, trainEvalConfig } from './train-eval';
 
 const engine = { engine: 'auto', tracking: false };
@@ -10,7 +11,7 @@ describe('train-eval: a config file and the flags', () => {
       dataset: { category: 'carpet' },
       cfa: { training: { epochs: 7 }, backbone: { name: 'wide_resnet50_2' } },
     };
-    const c = RunConfigSchema.parse(trainEvalConfig({ ...engine }, file));
+    const c = configOf('cfa', RunConfigSchema.parse(trainEvalConfig({ ...engine }, file)));
     expect(c.dataset.category).toBe('carpet');
     expect(c.training.epochs).toBe(7);
     expect(c.backbone.name).toBe('wide_resnet50_2');
@@ -18,8 +19,14 @@ describe('train-eval: a config file and the flags', () => {
 
   it('flags that were given override the file', () => {
     const file = { dataset: { category: 'carpet' }, cfa: { training: { epochs: 7 } } };
-    const c = RunConfigSchema.parse(
-      trainEvalConfig({ ...engine, category: 'grid', epochs: 2, taps: 'torchvision', selection: 'best-on-test' }, file),
+    const c = configOf(
+      'cfa',
+      RunConfigSchema.parse(
+        trainEvalConfig(
+          { ...engine, category: 'grid', epochs: 2, taps: 'torchvision', selection: 'best-on-test' },
+          file,
+        ),
+      ),
     );
     expect(c.dataset.category).toBe('grid');
     expect(c.training.epochs).toBe(2);
@@ -28,11 +35,11 @@ describe('train-eval: a config file and the flags', () => {
   });
 
   it('without a file: the default category and the quick epochs; --preset paper applies the paper preset', () => {
-    const c = RunConfigSchema.parse(trainEvalConfig({ ...engine }));
+    const c = configOf('cfa', RunConfigSchema.parse(trainEvalConfig({ ...engine })));
     expect(c.dataset.category).toBe(DEFAULT_CATEGORY);
     expect(c.training.epochs).toBe(QUICK_EPOCHS);
-    const paper = RunConfigSchema.parse(trainEvalConfig({ ...engine, preset: 'paper' }));
-    expect(paper.method === 'cfa' && paper.preset).toBe('paper');
+    const paper = configOf('cfa', RunConfigSchema.parse(trainEvalConfig({ ...engine, preset: 'paper' })));
+    expect(paper.preset).toBe('paper');
     expect(paper.backbone.taps).toBe('torchvision');
   });
 

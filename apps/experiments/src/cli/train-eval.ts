@@ -18,7 +18,7 @@ import {
   type EngineOptions,
   timestampedRunDir,
 } from './common-options';
-import { METHOD_NAMES, METHODS, methodOf } from '../methods/registry';
+import { METHOD_NAMES, METHODS, methodOf, sharedFields } from '../methods/registry';
 import { type RunConfigInput, RunConfigSchema } from '../run/run-config';
 import { registerProblem, runTrainEval } from '../run/train-eval';
 import { setPath } from '../sweep/expand-sweep';
@@ -254,7 +254,7 @@ export function trainEvalCommand(): Command {
     );
     const outDir = options.out ?? timestampedRunDir('train-eval', config.dataset.category);
     const progress = createPhaseProgress();
-    const epochs = config.training?.epochs ?? 0;
+    const epochs = sharedFields(config).training?.epochs ?? 0;
     const epochProgress = (phase: string) => (e: EpochRecord) =>
       progress.update(
         phase,

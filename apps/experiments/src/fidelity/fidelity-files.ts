@@ -1,14 +1,20 @@
 /**
  * The two files of the fidelity check (issue #15, docs/fidelity.md): `experiments/fidelity/setup.yaml`
- * says what is compared — a seeded synthetic dataset, seeded random-init backbone weights, epochs
- * and seeds — and the results file written by `tools/torch-reference/official_run.py` holds what
- * the CFA reference code itself measured on exactly that data and those weights (it records their
- * sha256, which the check verifies before it compares anything).
+ * says what is compared — the method, a seeded synthetic dataset, seeded random-init backbone
+ * weights, epochs and seeds — and the results file written by `tools/torch-reference/official_run.py`
+ * (CFA) or `patchcore_run.py` (PatchCore) holds what the reference code itself measured on exactly
+ * that data and those weights (it records their sha256, which the check verifies before it compares
+ * anything).
  */
 import { z } from 'zod';
 import { SyntheticConfigSchema } from '@cfa/data';
 
 export const FidelitySetupSchema = z.strictObject({
+  /**
+   * Whose reference: CFA's (per epoch, with the learned radius r) or PatchCore's (one row set: the
+   * fitted model, no epochs and no r; `epochs` is then 1).
+   */
+  method: z.enum(['cfa', 'patchcore']).default('cfa'),
   /** The dataset: the embedded generator with a fixed config (its files' digest is checked). */
   dataset: z.strictObject({
     root: z.string().min(1),
@@ -35,6 +41,8 @@ export const FidelitySetupSchema = z.strictObject({
   official: z.string().min(1),
   /** Overrides of the default run config (empty: the default config is the reference protocol). */
   cfa: z.record(z.string(), z.unknown()).default({}),
+  /** The same for `method: patchcore` (empty: PatchCore's defaults are its authors' settings). */
+  patchcore: z.record(z.string(), z.unknown()).default({}),
 });
 export type FidelitySetup = z.infer<typeof FidelitySetupSchema>;
 
@@ -48,7 +56,8 @@ const EpochSchema = z.object({
   pixelAuroc: z.number(),
   pixelAupro: z.number(),
   pixelProReference: z.number(),
-  radius: z.number(),
+  /** CFA's learned radius; absent for a method without one (PatchCore). */
+  radius: z.number().optional(),
 });
 
 export const OfficialResultsSchema = z.object({

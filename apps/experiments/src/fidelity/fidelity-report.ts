@@ -6,7 +6,7 @@
  * reference's to 1e-6 (its updates depend only on the number of steps and on which hinges are
  * active, not on the seed). A metric agrees when it is inside the band, or when p ≥ 0.05 and the
  * seed counts could have given p < 0.05 (with 3 + 3 seeds the test can never reject, so only the
- * band counts there).
+ * band counts there). A method without a radius (PatchCore) is compared on the metrics alone.
  */
 import { formatTable } from '../report/text-table';
 import { permutationPValue, smallestPValue } from './permutation-test';
@@ -46,7 +46,8 @@ export function spread(values: number[]): Spread {
 export interface EpochComparison {
   epoch: number;
   metrics: Record<FidelityMetric, { official: Spread; ours: Spread; inside: boolean; pValue: number; agrees: boolean }>;
-  radius: { official: Spread; ours: Spread; equal: boolean };
+  /** Absent where neither side has a radius (PatchCore). */
+  radius?: { official: Spread; ours: Spread; equal: boolean };
 }
 
 /** Per epoch: the reference's spread, ours, and the verdicts. Epochs both sides have. */
@@ -75,8 +76,15 @@ export function compareEpochs(official: OfficialResults, ours: FidelityEpoch[][]
         agrees: inside || (testCanReject && pValue >= SIGNIFICANCE),
       };
     }
-    const ro = spread(theirs.map((t) => t.radius));
-    const ru = spread(mine.map((t) => t.radius));
+    const theirRadii = theirs.map((t) => t.radius);
+    const ourRadii = mine.map((t) => t.radius);
+    if (theirRadii.every((r) => r === undefined) && ourRadii.every((r) => r === undefined)) {
+      out.push({ epoch: theirs[0].epoch, metrics });
+      continue;
+    }
+    // one side with a radius and the other without is a mismatch (NaN: never equal)
+    const ro = spread(theirRadii.map((r) => r ?? NaN));
+    const ru = spread(ourRadii.map((r) => r ?? NaN));
     const equal = Math.max(ro.max, ru.max) - Math.min(ro.min, ru.min) <= RADIUS_TOLERANCE;
     out.push({ epoch: theirs[0].epoch, metrics, radius: { official: ro, ours: ru, equal } });
   }
@@ -104,15 +112,16 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
         c.agrees ? 'yes' : 'NO',
       ]);
     }
-    body.push([
-      epochLabel(r.epoch),
-      'r',
-      r.radius.official.mean.toPrecision(8),
-      r.radius.ours.mean.toPrecision(8),
-      r.radius.equal ? `equal (1e-6)` : 'DIFFERENT',
-      '',
-      r.radius.equal ? 'yes' : 'NO',
-    ]);
+    if (r.radius)
+      body.push([
+        epochLabel(r.epoch),
+        'r',
+        r.radius.official.mean.toPrecision(8),
+        r.radius.ours.mean.toPrecision(8),
+        r.radius.equal ? `equal (1e-6)` : 'DIFFERENT',
+        '',
+        r.radius.equal ? 'yes' : 'NO',
+      ]);
   }
   return formatTable(
     ['epoch', 'metric', 'reference code: mean ± std', 'ours: mean (min–max)', 'mean ± 2 std', 'perm. p', 'agrees'],
@@ -123,5 +132,5 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
 
 /** r equal on every epoch, and every metric inside the band or not significantly different. */
 export function allAgree(rows: EpochComparison[]): boolean {
-  return rows.every((r) => r.radius.equal && FIDELITY_METRICS.every((m) => r.metrics[m].agrees));
+  return rows.every((r) => (r.radius?.equal ?? true) && FIDELITY_METRICS.every((m) => r.metrics[m].agrees));
 }

@@ -57,11 +57,25 @@ describe('fidelity comparison', () => {
       [0.0092274, 0.0200668],
     );
     const same = compareEpochs(theirs, [[epoch(1, 0.81, 0.0092279), epoch(2, 0.905, 0.0200668)]]);
-    expect(same.map((r) => r.radius.equal)).toEqual([true, true]);
+    expect(same.map((r) => r.radius?.equal)).toEqual([true, true]);
     expect(allAgree(same)).toBe(true);
     const off = compareEpochs(theirs, [[epoch(1, 0.81, 0.009229), epoch(2, 0.905, 0.0200668)]]);
-    expect(off[0].radius.equal).toBe(false);
+    expect(off[0].radius?.equal).toBe(false);
     expect(fidelityTable(off)).toMatch(/DIFFERENT/);
+  });
+
+  it('a method without a radius (PatchCore) is compared on its metrics alone; a radius on one side only is a mismatch', () => {
+    const withoutRadius = (e: FidelityEpoch): FidelityEpoch => ({ ...e, radius: undefined });
+    const base = official([[0.8], [0.82], [0.84]], [0.01]);
+    const theirs = { ...base, runs: base.runs.map((r) => ({ ...r, epochs: r.epochs.map(withoutRadius) })) };
+    const rows = compareEpochs(theirs, [[withoutRadius(epoch(1, 0.83, 0))], [withoutRadius(epoch(1, 0.81, 0))]]);
+    expect(rows[0].radius).toBeUndefined();
+    expect(allAgree(rows)).toBe(true);
+    expect(fidelityTable(rows)).not.toMatch(/^ *1 +r /m);
+    expect(allAgree(compareEpochs(theirs, [[withoutRadius(epoch(1, 0.9, 0))]]))).toBe(false);
+    const mixed = compareEpochs(theirs, [[epoch(1, 0.83, 0.01)]]);
+    expect(mixed[0].radius?.equal).toBe(false);
+    expect(allAgree(mixed)).toBe(false);
   });
 
   it('a zero spread leaves only rounding room in the band; the permutation test decides whether that matters', () => {

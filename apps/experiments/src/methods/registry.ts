@@ -3,11 +3,13 @@
  * (`cfa` when a config names none), bundles are read back through them, and `--method` offers
  * them. A method is a package of its own over @cfa/method-kit; adding one is one line here.
  */
-import { type AnyMethod, type ConfigOf, methodConfigSchema } from '@cfa/method-kit';
+import { type AnyMethod, type ConfigOf, type MethodConfigBase, methodConfigSchema } from '@cfa/method-kit';
 import { cfaMethod } from '@cfa/cfa';
 import { fydMethod } from '@cfa/fyd';
+import { padimMethod } from '@cfa/padim';
+import { patchcoreMethod } from '@cfa/patchcore';
 
-export const METHODS = [cfaMethod, fydMethod] as const satisfies readonly AnyMethod[];
+export const METHODS = [cfaMethod, patchcoreMethod, padimMethod, fydMethod] as const satisfies readonly AnyMethod[];
 
 export type MethodName = (typeof METHODS)[number]['name'];
 export const METHOD_NAMES = METHODS.map((m) => m.name) as [MethodName, ...MethodName[]];
@@ -15,6 +17,14 @@ export const METHOD_NAMES = METHODS.map((m) => m.name) as [MethodName, ...Method
 /** One method's config, chosen by `method` (a discriminated union; another method's field is named as such). */
 export const MethodConfigSchema = methodConfigSchema(METHODS);
 export type MethodConfig = ConfigOf<(typeof METHODS)[number]>;
+
+/**
+ * What every method's config has (`training` and `evaluation` only where the method trains in
+ * epochs), readable on the union without narrowing on `method`.
+ */
+export function sharedFields(config: MethodConfig): MethodConfigBase {
+  return config;
+}
 
 /** The registered method a config names. */
 export function methodOf(config: { method: string }): AnyMethod {

@@ -13,6 +13,8 @@
  */
 import * as aq from 'arquero';
 import type { MetricName } from './metric-columns';
+import type { TableAxis } from '../sweep/sweep-schema';
+import { tableAxisValue } from './axis-labels';
 
 export interface CellRow {
   category: string;
@@ -45,8 +47,8 @@ export interface CellStats {
 export const GROUPS = ['textures', 'objects', 'all'] as const;
 
 /** The value of an axis in a cell, as the table shows it ('-' when there is no such axis). */
-export function axisValue(row: CellRow, axis: string | undefined): string {
-  return axis ? String(row.assignments[axis] ?? '—') : '-';
+export function axisValue(row: CellRow, axis: TableAxis | undefined): string {
+  return tableAxisValue(row.assignments, axis);
 }
 
 /** The groups a cell counts in: 'all', its kind's, and its own category when rows are per category. */
@@ -62,7 +64,7 @@ export interface AggregateCellsParams {
   rows: CellRow[];
   metrics: MetricName[];
   rowAxis?: string;
-  colAxis?: string;
+  colAxis?: TableAxis;
   perCategory: boolean;
 }
 

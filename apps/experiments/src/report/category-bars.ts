@@ -9,7 +9,7 @@
  * await writeChart('plots/imageAuroc-by-category.png', categoryBarsSpec({ stats, metric: 'imageAuroc', ... }));
  * ```
  */
-import type { Axis } from '../sweep/sweep-schema';
+import type { Axis, TableAxis } from '../sweep/sweep-schema';
 import type { CellStats } from './aggregate-cells';
 import { axisLabel, valueLabel } from './axis-labels';
 import { METRIC_COLUMNS, type MetricName, metricValue } from './metric-columns';
@@ -21,7 +21,9 @@ export interface CategoryBarsParams {
   metric: MetricName;
   categories: string[];
   rowAxis?: string;
-  colAxis?: string;
+  colAxis?: TableAxis;
+  /** `report.columnLabels`. */
+  columnLabels?: Record<string, string>;
   axes?: Axis[];
   title: string;
   subtitle?: string[];
@@ -38,7 +40,7 @@ export function categoryBarsSpec(p: CategoryBarsParams): TopLevelSpec {
       const std = Number.isFinite(s.std) ? metricValue(metric, s.std) : 0;
       return {
         category: s.group,
-        series: valueLabel(series, series === colAxis ? s.col : s.row),
+        series: colAxis ? valueLabel(colAxis, s.col, p.columnLabels) : valueLabel(rowAxis, s.row),
         panel: panels ? valueLabel(rowAxis, s.row) : '',
         mean,
         lo: mean - std,

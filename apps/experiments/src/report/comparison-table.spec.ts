@@ -140,7 +140,7 @@ describe('comparisonTable', () => {
     const table = comparisonTable({ rows, report: report({ metrics: ['imageAuroc', 'pixelAuroc'] }) });
     const [header, ...lines] = table.csv.trim().split('\n');
     expect(header).toBe(
-      'rowAxis,row,colAxis,col,group,metric,unit,mean,std,seeds,categories,comparedTo,overlaps,paper,bestOnTest',
+      'rowAxis,row,colAxis,col,colLabel,group,metric,unit,mean,std,seeds,categories,comparedTo,overlaps,paper,bestOnTest',
     );
     expect(lines).toHaveLength(3 * 3 * 2); // 3 loss values × (textures, objects, all) × 2 metrics
     const cells = table.cellsCsv.trim().split('\n');
@@ -161,5 +161,46 @@ describe('comparisonTable', () => {
     expect(table.text).not.toMatch(/96\.0±1\.0†/);
     expect(table.legend.join('\n')).toMatch(/†: best epoch on the test set/);
     expect(comparisonTable({ rows, report: report() }).legend.join('\n')).not.toMatch(/†/);
+  });
+
+  it('a column axis of two paths: one column per combination, headed by columnLabels, paper keyed by the label; ms/img and MB units', () => {
+    const methodRows: CellRow[] = [];
+    const combos: [string, string, number][] = [
+      ['padim', 'none', 0.7],
+      ['cfa', 'none', 0.8],
+      ['cfa', 'cfa++', 0.85],
+    ];
+    for (const [method, ensemble, value] of combos)
+      for (const seed of [0, 1])
+        methodRows.push({
+          category: 'fleece',
+          kind: 'texture',
+          seed,
+          assignments: { method, ensemble },
+          status: 'FINISHED',
+          metrics: { imageAuroc: value + seed / 100, bankMegabytes: 125_440_000, scoreMsPerImage: 12.5 },
+        });
+    const table = comparisonTable({
+      rows: methodRows,
+      report: ReportSchema.parse({
+        columns: ['method', 'ensemble'],
+        columnLabels: { 'cfa · cfa++': 'CFA++' },
+        metrics: ['imageAuroc', 'bankMegabytes', 'scoreMsPerImage'],
+        paper: { '-': { 'CFA++': { imageAuroc: 99.5 }, 'padim · none': { imageAuroc: 95.3 } } },
+      }),
+    });
+    const all = table.records.filter((r) => r.group === 'all' && r.metric === 'imageAuroc');
+    expect(all.map((r) => [r.col, r.colLabel, r.colAxis])).toEqual([
+      ['padim · none', 'PaDiM · none', 'method · ensemble'],
+      ['cfa · none', 'CFA · none', 'method · ensemble'],
+      ['cfa · cfa++', 'CFA++', 'method · ensemble'],
+    ]);
+    expect(all.map((r) => r.paper)).toEqual([95.3, null, 99.5]);
+    const bank = table.records.find((r) => r.group === 'all' && r.metric === 'bankMegabytes')!;
+    expect([bank.mean, bank.unit]).toEqual([expect.closeTo(125.44, 10), 'MB']);
+    expect(table.markdown).toMatch(/CFA\+\+ I-AUROC/);
+    expect(table.text).toMatch(/125\.4±0\.0/);
+    expect(table.legend.join('\n')).toMatch(/bank MB: what scoring keeps per model/);
+    expect(table.legend.join('\n')).toMatch(/score ms\/img: scoring time per test image/);
   });
 });

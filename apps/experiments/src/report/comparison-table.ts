@@ -16,9 +16,9 @@
  * ```
  */
 import * as aq from 'arquero';
-import type { Axis, Sweep } from '../sweep/sweep-schema';
+import type { Axis, Sweep, TableAxis } from '../sweep/sweep-schema';
 import { aggregateCells, axisValue, type CellRow, type CellStats, GROUPS, rangesOverlap } from './aggregate-cells';
-import { axisLabel, valueLabel } from './axis-labels';
+import { AXIS_VALUE_JOINER, axisLabel, valueLabel } from './axis-labels';
 import { formatMetric, METRIC_COLUMNS, MLFLOW_METRIC_OF, type MetricName, metricValue } from './metric-columns';
 import { formatLayout, formatLayoutMarkdown, type TableLayout } from './text-table';
 
@@ -29,8 +29,11 @@ export { MLFLOW_METRIC_OF };
 export interface ComparisonRecord {
   rowAxis: string;
   row: string;
+  /** The column axis' path (several joined by ' · '). */
   colAxis: string;
   col: string;
+  /** The column's header label. */
+  colLabel: string;
   group: string;
   metric: MetricName;
   unit: string;
@@ -97,7 +100,7 @@ export function comparisonTable({ rows, report, axes = [], maxWidth = 120 }: Com
       .filter((r) => r.status === 'FINISHED' && r.selection === 'best-on-test')
       .map((r) => `${axisValue(r, rowAxis)}|${axisValue(r, colAxis)}`),
   );
-  const order = (axis: string | undefined) => [...new Set(rows.map((r) => axisValue(r, axis)))];
+  const order = (axis: TableAxis | undefined) => [...new Set(rows.map((r) => axisValue(r, axis)))];
   const rowValues = order(rowAxis);
   const colValues = order(colAxis);
   const kinds = new Set(rows.map((r) => r.kind));
@@ -107,6 +110,9 @@ export function comparisonTable({ rows, report, axes = [], maxWidth = 120 }: Com
     ...GROUPS.filter((g) => g === 'all' || kinds.has(g === 'textures' ? 'texture' : 'object')),
   ];
   const along = colAxis && colValues.length > 1 ? 'column' : rowAxis && rowValues.length > 1 ? 'row' : undefined;
+  const colLabel = (c: string) => (colAxis ? valueLabel(colAxis, c, report.columnLabels) : c);
+  // a labelled column's paper numbers are keyed by its label (`CFA++`), others by their value
+  const paperKey = (c: string) => report.columnLabels[c] ?? c;
   const compared = (values: string[], value: string) => {
     const i = values.indexOf(value);
     return i > 0 ? values[report.compare === 'first' ? 0 : i - 1] : undefined;
@@ -121,13 +127,14 @@ export function comparisonTable({ rows, report, axes = [], maxWidth = 120 }: Com
         ? undefined
         : lookup.get(along === 'column' ? `${r}|${other}|${g}|${m}` : `${other}|${c}|${g}|${m}`);
     const overlaps = rangesOverlap(s, ref);
-    const paper = g === 'all' ? report.paper[r]?.[c]?.[m] : undefined;
+    const paper = g === 'all' ? report.paper[r]?.[paperKey(c)]?.[m] : undefined;
     const bestOnTest = s !== undefined && selectedOnTest.has(`${r}|${c}`);
     records.push({
       rowAxis: rowAxis ?? '',
       row: r,
-      colAxis: colAxis ?? '',
+      colAxis: colAxis === undefined ? '' : typeof colAxis === 'string' ? colAxis : colAxis.join(AXIS_VALUE_JOINER),
       col: c,
+      colLabel: colLabel(c),
       group: g,
       metric: m,
       unit: METRIC_COLUMNS[m].unit,
@@ -153,8 +160,8 @@ export function comparisonTable({ rows, report, axes = [], maxWidth = 120 }: Com
     metrics.forEach((m, k) => {
       if (k === 0) groupStarts.push(headers.length);
       const label = METRIC_COLUMNS[m].label;
-      headers.push(colAxis ? [k === 0 ? valueLabel(colAxis, c) : '', label] : [label]);
-      markdownHeaders.push(colAxis ? `${valueLabel(colAxis, c)} ${label}` : label);
+      headers.push(colAxis ? [k === 0 ? colLabel(c) : '', label] : [label]);
+      markdownHeaders.push(colAxis ? `${colLabel(c)} ${label}` : label);
     });
   const body: string[][] = [];
   for (const r of rowValues) {
@@ -169,7 +176,7 @@ export function comparisonTable({ rows, report, axes = [], maxWidth = 120 }: Com
         ...labels('', report.paperLabel),
         ...colValues.flatMap((c) =>
           metrics.map((m) => {
-            const p = report.paper[r]?.[c]?.[m];
+            const p = report.paper[r]?.[paperKey(c)]?.[m];
             // as the paper prints it, with at least one decimal like our cells
             return p === undefined ? '' : `${Number.isInteger(p) ? p.toFixed(1) : p} `;
           }),
@@ -236,7 +243,7 @@ function tableLegend(o: {
   paperLabel: string;
   paperSource?: string;
   rowAxis?: string;
-  colAxis?: string;
+  colAxis?: Sweep['report']['columns'];
   axes: Axis[];
 }): string[] {
   const percent = o.metrics.filter((m) => METRIC_COLUMNS[m].unit === '%');

@@ -16,8 +16,8 @@ export interface MetricColumn {
   label: string;
   /** The child run's MLflow metric key. */
   mlflow: string;
-  /** '%': a fraction in [0, 1] shown as a percentage. */
-  unit: '%' | 'img/s' | 's';
+  /** '%': a fraction in [0, 1] shown as a percentage; 'MB': bytes shown in 10⁶ bytes. */
+  unit: '%' | 'img/s' | 's' | 'ms/img' | 'MB';
   /** What the number is, for the legend under a table. */
   meaning: string;
 }
@@ -49,6 +49,27 @@ export const METRIC_COLUMNS = {
       'test images per second scored from the cached backbone features (descriptor, distances, map; this machine)',
   },
   trainSeconds: { label: 'train s', mlflow: 'train_seconds', unit: 's', meaning: 'training time' },
+  fitMsPerImage: {
+    label: 'fit ms/img',
+    mlflow: 'fit_ms_per_image',
+    unit: 'ms/img',
+    meaning:
+      'fit time per train image from the cached backbone features: memory bank / Gaussians / coreset plus training epochs (CFA++: both models; this machine)',
+  },
+  scoreMsPerImage: {
+    label: 'score ms/img',
+    mlflow: 'score_ms_per_image',
+    unit: 'ms/img',
+    meaning:
+      'scoring time per test image from the cached backbone features: distances, map, blur (CFA++: both models; this machine)',
+  },
+  bankMegabytes: {
+    label: 'bank MB',
+    mlflow: 'bank_bytes',
+    unit: 'MB',
+    meaning:
+      'what scoring keeps per model, float32, in 10⁶ bytes (PaDiM: the Gaussians μ and Σ⁻¹; PatchCore: the coreset; CFA: the memory bank, without the weights of φ)',
+  },
 } as const satisfies Record<string, MetricColumn>;
 
 export type MetricName = keyof typeof METRIC_COLUMNS;
@@ -61,9 +82,10 @@ export const MLFLOW_METRIC_OF = Object.fromEntries(METRIC_NAMES.map((m) => [m, M
   string
 >;
 
-/** A metric's value as the tables print it: percentages with one decimal, rates with one. */
+/** A metric's value as the tables print it: percentages with one decimal, rates with one, bytes in MB. */
 export function metricValue(metric: MetricName, value: number): number {
-  return METRIC_COLUMNS[metric].unit === '%' ? 100 * value : value;
+  const unit = METRIC_COLUMNS[metric].unit;
+  return unit === '%' ? 100 * value : unit === 'MB' ? value / 1e6 : value;
 }
 
 export function formatMetric(metric: MetricName, value: number | undefined): string {

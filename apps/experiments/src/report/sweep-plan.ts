@@ -49,7 +49,7 @@ export function sweepPlan({ loaded, sweepKey, kinds }: SweepPlanParams): string 
     `data        ${sweep.dataRoot ?? `embedded synthetic dataset in ${DEFAULT_SYNTHETIC_ROOT} (standard set; each category generated on first use)`}`,
     `categories  ${categories.map((c) => `${c} (${kinds.get(c) ?? 'unknown'})`).join(', ')}`,
     `seeds       ${sweep.seeds.join(', ')}  (a seed sets backbone init, descriptor init, k-means and batch order)`,
-    `epochs      ${onAxis.has('training.epochs') ? 'axis' : (base.training?.epochs ?? `none (${base.method} does not train)`)}`,
+    `epochs      ${onAxis.has('training.epochs') ? 'axis' : 'training' in base ? base.training.epochs : `none (${base.method} does not train)`}`,
     `weights     ${weights}`,
     '',
     'resolved base config (every field; "← axis" = set per cell):',

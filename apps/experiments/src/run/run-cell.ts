@@ -32,7 +32,7 @@ import { checkOutputFolder, openStagedFolder, type StagedFolder, writeFileAtomic
 import { writeCellPlots } from '../report/cell-plots';
 import { formatMetrics } from '../report/train-eval-summary';
 import { MLFLOW_MODEL_DIR, writeMlflowModel } from '../export/mlflow-model';
-import { methodOf } from '../methods/registry';
+import { methodOf, sharedFields } from '../methods/registry';
 import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf, type RunConfig } from './run-config';
 
 export interface CellMetrics {
@@ -232,7 +232,7 @@ async function computeAndWrite(options: RunCellOptions, folder: StagedFolder | u
     onProgress: options.onProgress,
     onEpoch: options.onEpoch,
     onCompanionEpoch: options.onCompanionEpoch,
-    onEpochPrediction: evaluatesEveryEpoch(config.evaluation)
+    onEpochPrediction: evaluatesEveryEpoch(sharedFields(config).evaluation)
       ? async ({ record, prediction, test }) => {
           epochTruth ??= groundTruth(test, prediction.size);
           const metrics = evaluate(prediction, epochTruth);
@@ -244,7 +244,8 @@ async function computeAndWrite(options: RunCellOptions, folder: StagedFolder | u
   const n = run.test.length;
   const truth = groundTruth(run.test, run.prediction.size);
   const { masks, labels } = truth;
-  const bestOf = config.evaluation?.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
+  const bestOf =
+    sharedFields(config).evaluation?.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
   const metrics = bestOf?.metrics ?? evaluate(run.prediction, truth);
   const totalSeconds = (performance.now() - start) / 1000;
   const result: CellResult = {

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { type MethodConfig, MethodConfigSchema } from '../methods/registry';
+import type { MethodConfigBase } from '@cfa/method-kit';
 
 /** Where the embedded synthetic dataset lives unless `dataset.root` says otherwise. */
 export const DEFAULT_SYNTHETIC_ROOT = 'data/synthetic';
@@ -37,7 +38,12 @@ const RunFieldsSchema = z.strictObject({
 const RUN_FIELDS = Object.keys(RunFieldsSchema.shape);
 
 type RunFields = z.infer<typeof RunFieldsSchema>;
-export type RunConfig = MethodConfig & RunFields;
+/**
+ * One method's config and the run's fields. `training` and `evaluation` are read by the shared
+ * code (epoch counts, per-epoch evaluation) as `MethodConfigBase` declares them — optional, absent
+ * for a method that does not train; a method's other fields need `config.method === '…'` first.
+ */
+export type RunConfig = MethodConfig & RunFields & Pick<MethodConfigBase, 'training' | 'evaluation'>;
 
 /** What a config file may write: the run's fields, and the method's (or, as before methods, `cfa: {…}`). */
 export type RunConfigInput = Partial<z.input<typeof RunFieldsSchema>> & { cfa?: Record<string, unknown> } & Record<

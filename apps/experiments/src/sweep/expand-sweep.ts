@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@cfa/method-kit';
-import { MethodConfigSchema } from '../methods/registry';
+import { METHOD_NAMES, MethodConfigSchema } from '../methods/registry';
 import type { z } from 'zod';
 import { methodConfigOf, type RunConfig, RunConfigSchema } from '../run/run-config';
 import type { Axis, Sweep } from './sweep-schema';
@@ -57,6 +57,37 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
     node = Object.getOwnPropertyDescriptor(node, part)!.value as Record<string, unknown>;
   }
   own(node, parts.at(-1)!, value);
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `over` on top of `base`, objects merged field by field (a copy; neither is changed). */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(base);
+  for (const [key, value] of Object.entries(over)) {
+    const current = Object.hasOwn(out, key) ? out[key] : undefined;
+    const merged =
+      isPlainObject(current) && isPlainObject(value) ? mergeConfig(current, value) : structuredClone(value);
+    Object.defineProperty(out, key, { value: merged, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** Whether `path` (or a field under it, or above it) is set in `fields`. */
+function setsPath(fields: Record<string, unknown>, path: string): boolean {
+  let node: unknown = fields;
+  for (const part of path.split('.')) {
+    if (!isPlainObject(node) || !Object.hasOwn(node, part)) return false;
+    node = node[part];
+    if (!isPlainObject(node)) return true;
+  }
+  return true;
+}
+
+/** The method of a cell: its `method` assignment, else the base's, else the first registered. */
+function cellMethod(sweep: Sweep, assignments: Record<string, Scalar>): string {
+  return String(assignments.method ?? sweep.base.method ?? METHOD_NAMES[0]);
 }
 
 /** The combinations one axis contributes: a grid multiplies its fields, a zip pairs them. */
@@ -189,17 +220,33 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
   });
   const baseCheck = MethodConfigSchema.safeParse(sweep.base);
   if (!baseCheck.success) problems.push(...zodProblems(baseCheck.error, (path) => `base.${path}`));
+  const methods = new Set(combos.map((a) => cellMethod(sweep, a)));
+  for (const name of Object.keys(sweep.perMethod)) {
+    if (!(METHOD_NAMES as string[]).includes(name))
+      problems.push({
+        path: `perMethod.${name}`,
+        message: `unknown method '${name}': expected one of ${METHOD_NAMES.join(', ')}`,
+      });
+    else if (!methods.has(name))
+      problems.push({
+        path: `perMethod.${name}`,
+        message: `no cell runs method ${name} (cells run ${[...methods].join(', ')})`,
+      });
+  }
   const cells: SweepCell[] = [];
   const reported = new Set<string>();
   for (const assignments of combos) {
-    const input = structuredClone(sweep.base) as Record<string, unknown>;
+    const method = cellMethod(sweep, assignments);
+    const own = sweep.perMethod[method] ?? {};
+    const input = mergeConfig(sweep.base, own);
     for (const [path, value] of Object.entries(assignments)) setPath(input, path, value);
     const parsed = MethodConfigSchema.safeParse(input);
     if (!parsed.success) {
       if (baseCheck.success) {
         for (const p of zodProblems(parsed.error, (path) => {
           const field = Object.keys(assignments).find((a) => path === a || path.startsWith(`${a}.`));
-          return field ? axisSource(sweep, field, assignments[field]) : `base.${path}`;
+          if (field) return axisSource(sweep, field, assignments[field]);
+          return setsPath(own, path) ? `perMethod.${method}.${path}` : `base.${path}`;
         })) {
           const id = `${p.path}|${p.message}`;
           if (!reported.has(id)) problems.push(p);

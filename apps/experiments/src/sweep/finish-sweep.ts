@@ -81,6 +81,7 @@ export async function finishSweep(
         categories,
         rowAxis: sweep.report.rows,
         colAxis: sweep.report.columns,
+        columnLabels: sweep.report.columnLabels,
         axes: sweep.axes,
         title: `${sweep.name}: ${METRIC_COLUMNS[metric].label} per category`,
       });

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { ALL_SYNTHETIC_CATEGORIES, listCategories, SYNTHETIC_SETS } from '@cfa/data';
 import { readConfigFile } from '../run/config-file';
-import { MethodConfigSchema } from '../methods/registry';
+import { METHOD_NAMES, METHODS, MethodConfigSchema } from '../methods/registry';
 import {
   countCells,
   expandSweep,
@@ -18,6 +18,7 @@ import {
   zodProblems,
 } from './expand-sweep';
 import { type Sweep, SweepSchema } from './sweep-schema';
+import { tableAxisValue } from '../report/axis-labels';
 
 export interface SweepOverrides {
   dataRoot?: string;
@@ -38,14 +39,44 @@ export interface LoadedSweep {
   cells: SweepCell[];
 }
 
-/** Applies command-line overrides to the raw file content before validation. */
+/** The methods a raw sweep file's cells run: the values of a `method` axis, else the base's. */
+function sweepMethodNames(raw: Record<string, unknown>): string[] {
+  const names = new Set<string>();
+  for (const axis of Array.isArray(raw.axes) ? raw.axes : []) {
+    for (const kind of ['grid', 'zip']) {
+      const values = (axis as Record<string, Record<string, unknown> | undefined>)?.[kind]?.method;
+      if (Array.isArray(values)) values.forEach((v) => names.add(String(v)));
+    }
+  }
+  const base = (raw.base ?? {}) as Record<string, unknown>;
+  if (names.size === 0) names.add(String(base.method ?? METHOD_NAMES[0]));
+  return [...names];
+}
+
+/**
+ * Applies command-line overrides to the raw file content before validation. `--epochs` goes to
+ * the base when the cells run one method, and to `perMethod.<m>.training` of every method that
+ * trains when a `method` axis mixes methods (PaDiM has no epochs).
+ */
 function applyOverrides(raw: Record<string, unknown>, o: SweepOverrides): Record<string, unknown> {
   const out = structuredClone(raw);
   const base = (out.base ?? {}) as Record<string, Record<string, unknown>>;
   if (o.dataRoot) out.dataRoot = o.dataRoot;
   if (o.categories) out.categories = o.categories;
   if (o.seeds) out.seeds = o.seeds;
-  if (o.epochs !== undefined) base.training = { ...base.training, epochs: o.epochs };
+  if (o.epochs !== undefined) {
+    const names = sweepMethodNames(out);
+    if (names.length === 1) base.training = { ...base.training, epochs: o.epochs };
+    else {
+      const perMethod = (out.perMethod ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
+      for (const name of names)
+        if (METHODS.find((m) => m.name === name)?.configFields.includes('training')) {
+          const own = (perMethod[name] ??= {});
+          own.training = { ...own.training, epochs: o.epochs };
+        }
+      out.perMethod = perMethod;
+    }
+  }
   if (o.weights) base.backbone = { ...base.backbone, weights: o.weights };
   if (o.backbone) base.backbone = { ...base.backbone, name: o.backbone };
   if (o.model) out.model = o.model;
@@ -109,12 +140,25 @@ export async function loadSweep(
     ]);
   try {
     const cells = expandSweep(sweep, file, { availableCategories: available });
+    problems.push(...columnLabelProblems(sweep, cells));
     if (problems.length) throw new SweepError(file, problems);
     return { file, text, sweep, cells };
   } catch (error) {
     if (error instanceof SweepError) throw new SweepError(file, dedupe([...problems, ...error.problems]));
     throw error;
   }
+}
+
+/** A `report.columnLabels` key that names no cell's column value is a typo. */
+function columnLabelProblems(sweep: Sweep, cells: SweepCell[]): SweepProblem[] {
+  const { columns, columnLabels } = sweep.report;
+  const values = new Set(cells.map((c) => tableAxisValue(c.assignments, columns)));
+  return Object.keys(columnLabels)
+    .filter((key) => !values.has(key))
+    .map((key) => ({
+      path: `report.columnLabels["${key}"]`,
+      message: `no cell has the column value '${key}' (the cells have ${[...values].map((v) => `'${v}'`).join(', ')})`,
+    }));
 }
 
 function dedupe(problems: SweepProblem[]): SweepProblem[] {

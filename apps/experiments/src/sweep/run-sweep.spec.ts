@@ -250,6 +250,34 @@ describe('local sweep executor', () => {
     expect(table.markdown).toMatch(/\| paper +\| +99\.3 \| +\| +99\.5 \| +\|/);
   });
 
+  it('a method axis: PaDiM and CFA cells in one sweep (perMethod fields), columns by method with time and memory', async () => {
+    const store = new FileTrackingStore(join(dir, 'mlruns-methods'));
+    const { view, ...cfaOnly } = TINY_BASE;
+    const file = await tinySweep({
+      name: 'tiny-methods',
+      categories: ['disc'],
+      base: { view },
+      perMethod: { cfa: cfaOnly, padim: { dimensions: 16, sigma: 1 } },
+      axes: [{ zip: { method: ['padim', 'cfa'] } }],
+      model: { bundle: false, mlflow: false },
+      report: { columns: 'method', metrics: ['imageAuroc', 'fitMsPerImage', 'scoreMsPerImage', 'bankMegabytes'] },
+    });
+    const { outcome, parent, table } = await runSweep(store, file);
+    expect(outcome).toMatchObject({ ran: 2, failed: [] });
+    const children = await childRuns(store, parent.experimentId, parent.parentRunId);
+    const padim = children.find((c) => c.data.params.method === 'padim')!;
+    // 56 px: a 14×14 grid of Gaussians over 16 channels, μ and Σ⁻¹ as float32
+    expect(padim.data.metrics.bank_bytes.value).toBe(4 * 196 * (16 + 16 * 16));
+    for (const child of children)
+      for (const key of ['fit_ms_per_image', 'score_ms_per_image'])
+        expect(child.data.metrics[key].value, `${child.data.params.method} ${key}`).toBeGreaterThan(0);
+    const bank = table.records.find((r) => r.col === 'padim' && r.group === 'all' && r.metric === 'bankMegabytes')!;
+    expect(bank.mean).toBeCloseTo((4 * 196 * 272) / 1e6, 10);
+    expect(table.markdown.split('\n')[0]).toMatch(
+      /^\| categories +\| PaDiM I-AUROC \| PaDiM fit ms\/img \|.*\| CFA bank MB \|$/,
+    );
+  });
+
   it('logs the same structure to an MLflow server through REST (fake server)', async () => {
     const fake = await startFakeMlflowServer();
     const store = new RestTrackingStore({ uri: fake.url });

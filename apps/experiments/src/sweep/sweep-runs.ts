@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { categoryKind } from '@cfa/data';
 import { MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
+import { sharedFields } from '../methods/registry';
 import { type CellRow, MLFLOW_METRIC_OF } from '../report/comparison-table';
 import { CFA_TAGS } from '../tracking/tracked-cell';
 import { flattenConfig } from '../tracking/flatten';
@@ -194,7 +195,7 @@ export async function comparisonRows(
       kind: await categoryKind(root, cell.category),
       seed: cell.seed,
       assignments: cell.assignments,
-      selection: cell.config.evaluation?.selection ?? 'last',
+      selection: sharedFields(cell.config).evaluation?.selection ?? 'last',
       status: run ? 'FINISHED' : failed ? 'FAILED' : 'MISSING',
       metrics: run
         ? Object.fromEntries(

@@ -29,11 +29,27 @@ export const AxisSchema = z.union([
 /** The metrics a table can show: the keys of `METRIC_COLUMNS` (one line there adds one). */
 export const MetricNameSchema = z.enum(METRIC_NAMES);
 
+/**
+ * Config paths whose values make a table's rows or columns: one path (`loss.terms`), or several
+ * whose values are labelled together (`[method, ensemble]`: PaDiM, PatchCore, CFA and CFA++ are
+ * four combinations of two fields), their values joined by ' · ' (`cfa · cfa++`).
+ */
+export const TableAxisSchema = z.union([
+  z.string().min(1),
+  z.array(z.string().min(1)).min(2, 'list two paths or more, or give one path as a string'),
+]);
+export type TableAxis = z.infer<typeof TableAxisSchema>;
+
 export const ReportSchema = z.strictObject({
   /** Config path whose values make the rows (e.g. `backbone.name`). */
   rows: z.string().optional(),
-  /** Config path whose values make the column groups (e.g. `loss.terms`). */
-  columns: z.string().optional(),
+  /** Config path(s) whose values make the column groups (e.g. `loss.terms`, or `[method, ensemble]`). */
+  columns: TableAxisSchema.optional(),
+  /**
+   * Header labels of column values (`"cfa · cfa++": CFA++`); a labelled column's paper numbers are
+   * keyed by its label. Unlabelled values are shown by their own labels (`WRN50-2`), joined by ' · '.
+   */
+  columnLabels: z.record(z.string(), z.string().min(1)).default({}),
   metrics: z.array(MetricNameSchema).min(1).default(['imageAuroc', 'pixelAuroc']),
   /** One row per category before the textures / objects / all means (paper Table 4's layout). */
   perCategory: z.boolean().default(false),
@@ -65,6 +81,11 @@ export const SweepSchema = z.strictObject({
   description: z.string().optional(),
   /** A partial method config: `method` (default cfa) and its fields (defaults fill the rest). */
   base: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Fields for one method's cells only, over `base` and under the axes: with a `method` axis, the
+   * fields that only some methods have (`cfa: { training: { epochs: 3 } }`).
+   */
+  perMethod: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   /** MVTec AD folder; absent = the embedded synthetic dataset. */
   dataRoot: z.string().optional(),
   /** Category names, or "all" for every category under the data root. */

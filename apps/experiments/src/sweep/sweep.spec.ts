@@ -7,8 +7,11 @@ import { SYNTHETIC_CATEGORIES } from '@cfa/data';
 import { RunConfigSchema } from '../run/run-config';
 import { cellKey, SweepError } from './expand-sweep';
 import { loadSweep } from './load-sweep';
+import type { TableAxis } from './sweep-schema';
+import { tableAxisValue } from '../report/axis-labels';
 import { modelOutputs } from '../cli/sweep';
 import { runCfaInProcess } from '../testing/run-in-process';
+import { configOf } from '../testing/config-of';
 
 async function sweepFile(name: string, content: object | string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sweeps-'));
@@ -36,11 +39,10 @@ describe('loadSweep', () => {
     });
     const { cells } = await loadSweep(file);
     expect(cells).toHaveLength(2 * 2 * 2 * 2);
-    expect(
-      cells.every((c) => c.config.method === 'cfa' && c.config.descriptor.gammaD === c.config.memoryBank.gammaC),
-    ).toBe(true);
+    const configs = cells.map((c) => configOf('cfa', c.config));
+    expect(configs.every((c) => c.descriptor.gammaD === c.memoryBank.gammaC)).toBe(true);
     expect(new Set(cells.map((c) => c.key)).size).toBe(16);
-    expect(cells[0].config.training.epochs).toBe(2);
+    expect(configs[0].training.epochs).toBe(2);
     // keys are deterministic: what the numbers depend on, not the order of the file
     expect((await loadSweep(file)).cells.map((c) => c.key)).toEqual(cells.map((c) => c.key));
   });
@@ -141,10 +143,59 @@ describe('loadSweep', () => {
     );
   });
 
+  it("perMethod: one method's fields for its cells only; --epochs reaches the methods that train", async () => {
+    const mixed = {
+      ...valid,
+      base: {},
+      perMethod: { cfa: { training: { epochs: 2 } }, padim: { dimensions: 20 } },
+      axes: [{ zip: { method: ['padim', 'cfa', 'cfa'], ensemble: ['none', 'none', 'cfa++'] } }],
+      report: { columns: ['method', 'ensemble'], columnLabels: { 'cfa · cfa++': 'CFA++' } },
+    };
+    const file = await sweepFile('demo', mixed);
+    const { cells } = await loadSweep(file);
+    expect(cells).toHaveLength(3 * 2 * 2);
+    const padim = cells.find((c) => c.config.method === 'padim')!;
+    expect(padim.config).toMatchObject({ method: 'padim', dimensions: 20 });
+    expect(padim.config.training).toBeUndefined();
+    expect(cells.filter((c) => c.config.method === 'cfa').every((c) => c.config.training?.epochs === 2)).toBe(true);
+    const { cells: seven } = await loadSweep(file, { epochs: 7 });
+    expect(seven.map((c) => c.config.training?.epochs)).toEqual(
+      cells.map((c) => (c.config.method === 'cfa' ? 7 : undefined)),
+    );
+  });
+
+  it('names a field of another method in base, an unknown or unused perMethod entry, and a columnLabels key no cell has', async () => {
+    const axes = [{ grid: { method: ['padim', 'cfa'] } }];
+    const foreign = await sweepFile('demo', { ...valid, axes });
+    await expect(loadSweep(foreign)).rejects.toThrow(
+      /'training' belongs to method cfa, not padim\n {2}→ at base\.training/,
+    );
+    const own = await sweepFile('demo', {
+      ...valid,
+      base: {},
+      perMethod: { padim: { training: { epochs: 1 } } },
+      axes,
+    });
+    await expect(loadSweep(own)).rejects.toThrow(/→ at perMethod\.padim\.training/);
+    const unknown = await sweepFile('demo', { ...valid, perMethod: { padimm: {} } });
+    await expect(loadSweep(unknown)).rejects.toThrow(/unknown method 'padimm'.*\n {2}→ at perMethod\.padimm/);
+    const unused = await sweepFile('demo', { ...valid, perMethod: { padim: {} } });
+    await expect(loadSweep(unused)).rejects.toThrow(/no cell runs method padim \(cells run cfa\)/);
+    const label = await sweepFile('demo', {
+      ...valid,
+      base: {},
+      axes,
+      report: { columns: ['method', 'ensemble'], columnLabels: { 'cfa · cfa+': 'CFA++' } },
+    });
+    await expect(loadSweep(label)).rejects.toThrow(
+      /no cell has the column value 'cfa · cfa\+' \(the cells have 'padim · —', 'cfa · —'\)\n {2}→ at report\.columnLabels\["cfa · cfa\+"\]/,
+    );
+  });
+
   it('applies command-line overrides before validation', async () => {
     const file = await sweepFile('demo', valid);
     const { cells } = await loadSweep(file, { categories: ['nut'], epochs: 7, seeds: [3] });
-    expect(cells.map((c) => [c.category, c.seed, c.config.training.epochs])).toEqual([['nut', 3, 7]]);
+    expect(cells.map((c) => [c.category, c.seed, configOf('cfa', c.config).training.epochs])).toEqual([['nut', 3, 7]]);
   });
 
   it('`--categories all` on the command line expands to every category, on every sweep, in a dry run', async () => {
@@ -182,9 +233,10 @@ describe('loadSweep', () => {
       expect(cells.length, name).toBeGreaterThan(0);
       expect(sweep.reproduces, name).toMatch(/^Tables? \d|^embedded default: /);
       // the paper's numbers sit beside a row and a column that the sweep runs
-      const values = (axis?: string) => new Set(cells.map((c) => (axis ? String(c.assignments[axis]) : '-')));
+      const values = (axis?: TableAxis, labels: Record<string, string> = {}) =>
+        new Set(cells.map((c) => tableAxisValue(c.assignments, axis)).map((v) => labels[v] ?? v));
       const rows = values(sweep.report.rows),
-        columns = values(sweep.report.columns);
+        columns = values(sweep.report.columns, sweep.report.columnLabels);
       for (const [row, byColumn] of Object.entries(sweep.report.paper)) {
         expect([...rows], `${name}: paper row '${row}'`).toContain(row);
         for (const column of Object.keys(byColumn))

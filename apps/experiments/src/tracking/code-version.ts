@@ -34,6 +34,8 @@ export const RESULT_SOURCE_DIRS = [
     'scoring',
     'method-kit',
     'cfa',
+    'padim',
+    'patchcore',
     'fyd',
     'metrics',
   ].map((p) => `packages/${p}/src`),

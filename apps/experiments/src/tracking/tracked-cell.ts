@@ -31,6 +31,7 @@ import {
 import type { SweepCell } from '../sweep/expand-sweep';
 import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
 import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf } from '../run/run-config';
+import { sharedFields } from '../methods/registry';
 import { datasetInputs } from './dataset-inputs';
 import { flattenConfig } from './flatten';
 import { runSource, runSourceTags, SOURCE_TAGS } from './run-source';
@@ -138,6 +139,9 @@ export function finalMetrics(
     bank_seconds: t.bankSeconds,
     embed_seconds: t.embedTrainSeconds + t.embedTestSeconds,
     total_seconds: t.totalSeconds,
+    // per image, from cached features: the method comparison's time columns
+    fit_ms_per_image: (1000 * (t.bankSeconds + t.trainSeconds)) / Math.max(1, result.counts.train),
+    score_ms_per_image: (1000 * t.predictSeconds) / Math.max(1, result.counts.test),
     // what the model keeps (the method comparison's memory column), and CFA's learned radius
     bank_bytes: result.model.bankBytes,
     ...(result.model.bankSize !== undefined ? { bank_size: result.model.bankSize } : {}),
@@ -279,6 +283,7 @@ export async function runTrackedCell(
 ): Promise<{ runId: string; result?: CellResult; error?: Error; model?: LoggedModel }> {
   const { store, experimentId, parentRunId, sweepName, cell, engine } = options;
   const config = cell.config;
+  const { evaluation } = sharedFields(config);
   const source = await runSource();
   const run = await store.createRun({
     experimentId,
@@ -296,7 +301,7 @@ export async function runTrackedCell(
       [CFA_TAGS.threads]: String(engine.threads),
       [CFA_TAGS.tfBackend]: engine.tf.backend,
       [CFA_TAGS.ensemble]: config.ensemble,
-      ...(config.evaluation ? { [CFA_TAGS.selection]: config.evaluation.selection } : {}),
+      ...(evaluation ? { [CFA_TAGS.selection]: evaluation.selection } : {}),
       [CFA_TAGS.taps]: config.backbone.taps,
       ...('preset' in config ? { [CFA_TAGS.preset]: config.preset } : {}),
       ...options.extraTags,
