@@ -109,9 +109,11 @@ export function benchCommand(): Command {
       for (const name of options.backbones.split(',')) {
         // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
         const config = CfaConfigSchema.parse({ backbone: { name } });
-        const backbone = methods.includes('cfa')
-          ? await loadBackbone({ name, seed: config.seed, calibrateBatchNorm: config.backbone.calibrateBatchNorm })
-          : undefined;
+        // bench_reference.py (CFA's rows, and FYD's from our PyTorch statement) reads this weight file
+        const backbone =
+          methods.includes('cfa') || methods.includes('fyd')
+            ? await loadBackbone({ name, seed: config.seed, calibrateBatchNorm: config.backbone.calibrateBatchNorm })
+            : undefined;
         if (backbone) await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
         // PatchCore and PaDiM read torchvision's taps of the same architecture, seeded like their runs
         const patchcoreConfig = PatchCoreConfigSchema.parse({ backbone: { name } });
@@ -135,7 +137,7 @@ export function benchCommand(): Command {
           log.info(`${name}: timing ${describeEngine(engine)}`);
           const common = { engine, images: pixels, count: images, size, log: log.info };
           results[name][engineName] = [
-            ...(backbone ? await benchEngine({ ...common, backbone, config }) : []),
+            ...(backbone && methods.includes('cfa') ? await benchEngine({ ...common, backbone, config }) : []),
             ...(patchcoreBackbone
               ? await patchCoreRows({ ...common, backbone: patchcoreBackbone, config: patchcoreConfig })
               : []),
