@@ -16,14 +16,7 @@ import {
 } from '@cfa/descriptor';
 import { memoryEmbeddingSet } from '@cfa/method-kit';
 import type { EngineSelection } from '@cfa/tensor-runtime';
-import {
-  fineAlignmentStep,
-  fitFyd,
-  FydConfigSchema,
-  imageAlignmentStep,
-  poseBounds,
-  predictFyd,
-} from '@cfa/fyd';
+import { fineAlignmentStep, fitFyd, FydConfigSchema, imageAlignmentStep, poseBounds, predictFyd } from '@cfa/fyd';
 import { type BenchRow, median } from './timing';
 
 export interface FydRowsOptions {
