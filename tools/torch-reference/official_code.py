@@ -18,11 +18,12 @@ code computes (listed again in docs/fidelity.md):
      `torch.cuda.is_available` without calling it (always true) and would move tensors to CUDA.
   4. `matplotlib` uses the non-interactive Agg backend (`utils/visualizer.py` imports pyplot).
 """
-import hashlib
 import importlib
 import os
 import sys
 import types
+
+from snapshot import check_snapshot
 
 COMMIT = "07080868be8dbf7fd5573255bd32c7f7785e7c34"
 REPOSITORY = "https://github.com/sungwool/CFA_for_anomaly_localization"
@@ -48,17 +49,7 @@ PATCHES = [
 
 
 def _check_snapshot(root):
-    bad = []
-    for rel, digest in FILES.items():
-        path = os.path.join(root, rel)
-        if not os.path.isfile(path):
-            bad.append(f"{rel} is missing")
-            continue
-        with open(path, "rb") as f:
-            if hashlib.sha256(f.read()).hexdigest() != digest:
-                bad.append(f"{rel} differs from commit {COMMIT[:12]}")
-    if bad:
-        raise SystemExit(f"CFA_OFFICIAL_DIR={root} is not the reference code at {COMMIT[:12]}: " + "; ".join(bad))
+    check_snapshot(root, FILES, COMMIT, f"CFA_OFFICIAL_DIR={root} is not the reference code")
 
 
 def _einops_shim():

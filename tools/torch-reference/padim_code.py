@@ -29,7 +29,6 @@ Spies (call the original, keep the result): `random.sample` (the channel draw `i
 `embedding_concat`, `np.linalg.inv`, `scipy.spatial.distance.mahalanobis`, `gaussian_filter`,
 `roc_auc_score`; the Gaussians are read back from the pickle `main()` writes.
 """
-import hashlib
 import importlib
 import os
 import pickle
@@ -37,6 +36,8 @@ import sys
 import tempfile
 import time
 import types
+
+from snapshot import check_snapshot
 
 COMMIT = "616004b9b7fa6a507d196dd3eeeba9e0a93f160f"
 REPOSITORY = "https://github.com/xiahaifeng1995/PaDiM-Anomaly-Detection-Localization-master"
@@ -57,17 +58,7 @@ PATCHES = [
 
 
 def _check_snapshot(root):
-    bad = []
-    for rel, digest in FILES.items():
-        path = os.path.join(root, rel)
-        if not os.path.isfile(path):
-            bad.append(f"{rel} is missing")
-            continue
-        with open(path, "rb") as f:
-            if hashlib.sha256(f.read()).hexdigest() != digest:
-                bad.append(f"{rel} differs from commit {COMMIT[:12]}")
-    if bad:
-        raise SystemExit(f"PADIM_REFERENCE_DIR={root} is not the PaDiM reference code at {COMMIT[:12]}: " + "; ".join(bad))
+    check_snapshot(root, FILES, COMMIT, f"PADIM_REFERENCE_DIR={root} is not the PaDiM reference code")
 
 
 def load_padim(root=None):

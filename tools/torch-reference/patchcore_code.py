@@ -21,11 +21,12 @@ The run-time patches, none changing what the code computes (listed again in docs
      `create_model` raises (WRN50-2 and the ResNets are torchvision's, which it does not touch).
   3. `matplotlib` uses the non-interactive Agg backend (`utils.py` imports pyplot).
 """
-import hashlib
 import importlib
 import os
 import sys
 import types
+
+from snapshot import check_snapshot
 
 COMMIT = "fcaa92f124fb1ad74a7acf56726decd4b27cbcad"
 REPOSITORY = "https://github.com/amazon-science/patchcore-inspection"
@@ -50,17 +51,7 @@ PATCHES = [
 
 
 def _check_snapshot(root):
-    bad = []
-    for rel, digest in FILES.items():
-        path = os.path.join(root, rel)
-        if not os.path.isfile(path):
-            bad.append(f"{rel} is missing")
-            continue
-        with open(path, "rb") as f:
-            if hashlib.sha256(f.read()).hexdigest() != digest:
-                bad.append(f"{rel} differs from commit {COMMIT[:12]}")
-    if bad:
-        raise SystemExit(f"PATCHCORE_OFFICIAL_DIR={root} is not the PatchCore reference code at {COMMIT[:12]}: " + "; ".join(bad))
+    check_snapshot(root, FILES, COMMIT, f"PATCHCORE_OFFICIAL_DIR={root} is not the PatchCore reference code")
 
 
 def squared_distances(queries, index):
