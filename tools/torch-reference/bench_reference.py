@@ -12,6 +12,8 @@ Rows (all per image unless the name says otherwise):
                        autograd through the full distance matrix, AdamW amsgrad)
   throughput_g<k>      images/s, backbone + descriptor + distance + top-3 + softmin + upsample +
                        gaussian_filter, with gamma_d = gamma_c = k
+  fyd_image_step_ms    FYD's image-level step (our statement, fyd_reference.py), batch 8: forward + backward
+  fyd_fine_step_ms     FYD's feature-level + fine step, batch 4 on the backbone's maps: forward + backward
 """
 import json
 import sys
@@ -23,6 +25,7 @@ import torch.nn.functional as F
 from scipy.ndimage import gaussian_filter
 
 import st_io
+from fyd_reference import fine_alignment_loss, image_alignment_loss
 from torch_models import add_coords, embed, tapped_backbone
 
 
@@ -117,7 +120,35 @@ def main(bench_dir, backbone, threads=None):
 
         seconds = timed(infer, repeat=1)
         out[f"throughput_g{g}"] = (n - n % 4) / seconds
+    fyd_rows(out, images, [m.detach() for m in model(batch)])
     print(json.dumps(out))
+
+
+def fyd_rows(out, images, maps):
+    """FYD's two training steps as fyd-rows.ts times them (default transformers and adaptor)."""
+    torch.manual_seed(0)
+
+    def stn(inputs):
+        return [torch.zeros(s).uniform_(-0.1, 0.1).requires_grad_(True) for s in [(inputs, 32), (32,), (32, 4), (4,)]]
+
+    b = min(8, images.shape[0])
+    image_stn = stn(16 * 16 * 3)
+
+    def image_step():
+        loss, _, _ = image_alignment_loss(images[:b], image_stn, 16, 32)
+        loss.backward()
+
+    out["fyd_image_step_ms"] = timed(image_step) / b * 1000
+    stns = [stn(4 * 4 * m.shape[1]) for m in maps]
+    total = sum(m.shape[1] for m in maps)
+    shapes = {"A": (total, 100), "a": (100,), "P1": (100, 25), "p1": (25,), "P2": (25, 100), "p2": (100,)}
+    head = {k: torch.zeros(s).uniform_(-0.1, 0.1).requires_grad_(True) for k, s in shapes.items()}
+
+    def fine_step():
+        loss, _, _ = fine_alignment_loss(maps, stns, [4] * len(maps), head)
+        loss.backward()
+
+    out["fyd_fine_step_ms"] = timed(fine_step) / maps[0].shape[0] * 1000
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@
  * const { maps, imageScores, size } = await predictCfa({ model, test, inputSize: 224 });
  * ```
  */
-import { anomalyMaps, imageScores as maxScores, patchAnomalyScores } from '@cfa/scoring';
-import { type EmbeddingSet, type Prediction, readPyramids } from '@cfa/method-kit';
+import { patchAnomalyScores } from '@cfa/scoring';
+import { type EmbeddingSet, type Prediction, predictionFromPatchScores, readPyramids } from '@cfa/method-kit';
 import type { FittedCfa } from './fit';
 import { createPatchDistances } from './patch-distances';
 
@@ -60,20 +60,13 @@ export async function predictCfa({
   } finally {
     await scorer.release();
   }
-  const maps = anomalyMaps({
-    scores: patchScores,
-    count: n,
+  return predictionFromPatchScores({
+    patchScores,
+    ids: test.ids,
     height,
     width,
-    outputSize: inputSize,
+    inputSize,
     sigma: model.config.scoring.sigma,
+    start,
   });
-  return {
-    maps,
-    patchScores,
-    imageScores: maxScores({ maps, count: n, size: inputSize }),
-    size: inputSize,
-    ids: test.ids,
-    seconds: (performance.now() - start) / 1000,
-  };
 }

@@ -1,5 +1,6 @@
 /**
- * @cfa/descriptor — patch descriptors: CFA's (paper §3.1) and PatchCore's locally aware patch features.
+ * @cfa/descriptor — patch descriptors: CFA's (paper §3.1), PatchCore's locally aware patch features,
+ * PaDiM's embedding and FYD's trainable pieces.
  *
  * The frozen patch embedding (3×3 avg-pool, bilinear upsample, concat), one file per form:
  * - `patchEmbedding` (patch-embedding-tf.ts): the TensorFlow.js op on backbone maps;
@@ -35,15 +36,24 @@
  *   (embedding-descriptor-onnx.ts: φ of a batch of upsampled embeddings, weights as constants — the
  *   one-graph export), `lowerPyramidForward` (the per-level product, for any right factors).
  *
+ * FYD's trainable pieces: the pose spatial transformer (spatial-transformer.ts:
+ * `createSpatialTransformerParams`, `localise`, `localiseGradient`, `spatialTransform`,
+ * `lowerSpatialTransformer` + `transformerTheta`, on the area-pooled map: area-pool.ts `areaPool`,
+ * `areaPoolMatrix`, `lowerAreaPool`) and the fine-alignment head (alignment-head.ts:
+ * `createAlignmentHeadParams`, `createAlignmentHeadRunner`: adaptor + predictor forward and
+ * gradients on either engine; `lowerAdaptor`); `expandPyramidAdjoint` carries a gradient back
+ * through the embedding's upsampling; `lowerUpsampledConcat` is the embedding's resize + concat as
+ * ONNX nodes.
+ *
  * Spec oracles and the parity fixtures' inputs are `@cfa/descriptor/testing`.
  */
 export { patchEmbedding } from './patch-embedding-tf';
 export type { PatchEmbeddingParams } from './patch-embedding-tf';
-export { lowerPatchEmbeddingToOnnx } from './patch-embedding-onnx';
-export { createPatchEmbedder } from './patch-embedding-runner';
-export type { PatchEmbedder, PatchEmbedderOptions } from './patch-embedding-runner';
+export { lowerPatchEmbeddingToOnnx, lowerUpsampledConcat } from './patch-embedding-onnx';
 export { lowerNearestEmbedding, nearestEmbedding, randomChannels } from './nearest-embedding';
 export type { NearestEmbeddingParams } from './nearest-embedding';
+export { createPatchEmbedder } from './patch-embedding-runner';
+export type { PatchEmbedder, PatchEmbedderOptions } from './patch-embedding-runner';
 export {
   assertCoordConvShape,
   cloneCoordConvParams,
@@ -61,6 +71,7 @@ export type { BilinearPrecision, BilinearTaps } from './bilinear';
 export {
   EmbeddingLevelSchema,
   expandPyramid,
+  expandPyramidAdjoint,
   expandPyramids,
   pyramidChannels,
   pyramidLength,
@@ -88,3 +99,33 @@ export { lowerLocalPatchFeatures } from './local-patch-features-onnx';
 export type { LocalPatchFeatureOptions } from './local-patch-features-onnx';
 export { createLocalPatchEmbedder } from './local-patch-embedder';
 export type { LocalPatchEmbedder, LocalPatchEmbedderOptions } from './local-patch-embedder';
+export { areaPool, areaPoolMatrix, lowerAreaPool, lowerFlattenNhwc } from './area-pool';
+export type { AreaPoolParams } from './area-pool';
+export {
+  cloneSpatialTransformerParams,
+  createSpatialTransformerParams,
+  localise,
+  localiseGradient,
+  lowerSpatialTransformer,
+  poseMatrix,
+  poseMatrixGradient,
+  spatialTransform,
+  spatialTransformerInputs,
+  spatialTransformerTensors,
+  transformerTheta,
+} from './spatial-transformer';
+export type { Pose, PoseBounds, SpatialTransformerParams } from './spatial-transformer';
+export {
+  alignmentHeadTensors,
+  cloneAlignmentHeadParams,
+  createAlignmentHeadParams,
+  createAlignmentHeadRunner,
+  lowerAdaptor,
+} from './alignment-head';
+export type {
+  AlignmentHeadParams,
+  AlignmentHeadRunner,
+  AlignmentHeadRunnerOptions,
+  HeadBackwardParams,
+  HeadForward,
+} from './alignment-head';

@@ -24,6 +24,7 @@
 import { attr, createRng, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import type { FeatureShape } from '@cfa/backbone';
 import { type EmbeddingLevel, pyramidChannels, pyramidLevels } from './embedding-pyramid';
+import { lowerUpsampledConcat } from './patch-embedding-onnx';
 
 /** Source index of output sample i of a nearest resize in → out (PyTorch 'nearest': ⌊i · in/out⌋). */
 function nearestSource(i: number, inSize: number, outSize: number): number {
@@ -88,18 +89,11 @@ export function lowerNearestEmbedding(
   shapes: FeatureShape[],
   channels?: ArrayLike<number>,
 ): string {
-  const { height, width } = shapes[0];
-  const parts = maps.map((m, i) => {
-    if (shapes[i].height === height && shapes[i].width === width) return m;
-    const batchAndChannels = g.node('Slice', [g.node('Shape', [m])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
-    const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
-    return g.node('Resize', [m, '', '', sizes], {
-      mode: attr.string('nearest'),
-      coordinate_transformation_mode: attr.string('asymmetric'),
-      nearest_mode: attr.string('floor'),
-    })[0];
+  const all = lowerUpsampledConcat(g, maps, shapes, {
+    mode: attr.string('nearest'),
+    coordinate_transformation_mode: attr.string('asymmetric'),
+    nearest_mode: attr.string('floor'),
   });
-  const all = parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
   if (!channels) return all;
   return g.node('Gather', [all, g.ints('channels', Array.from(channels))], { axis: attr.int(1) })[0];
 }

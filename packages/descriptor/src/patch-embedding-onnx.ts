@@ -20,21 +20,45 @@ export function lowerPatchEmbeddingToOnnx(
   shapes: FeatureShape[],
   scaleByChannels = false,
 ): string {
-  const { height, width } = shapes[0];
-  const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) =>
-    shapes[i].height === height && shapes[i].width === width ? pooled : lowerResizeBilinear(g, pooled, height, width),
-  );
-  return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
+  return lowerUpsampledConcat(g, lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels), shapes);
+}
+
+type ResizeAttributes = Record<string, ReturnType<typeof attr.string>>;
+
+/** ONNX Resize attributes of bilinear upsampling with align_corners false (`expandPyramid`'s). */
+const BILINEAR: ResizeAttributes = {
+  mode: attr.string('linear'),
+  coordinate_transformation_mode: attr.string('half_pixel'),
+};
+
+/** x [N, C, h, w] resized to [N, C, height, width] with the given Resize attributes. */
+function lowerResize(g: OnnxGraphBuilder, x: string, height: number, width: number, resize: ResizeAttributes): string {
+  const batchAndChannels = g.node('Slice', [g.node('Shape', [x])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
+  const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
+  return g.node('Resize', [x, '', '', sizes], resize)[0];
 }
 
 /** x [N, C, h, w] resized bilinearly to [N, C, height, width], half-pixel centres (align_corners = false), no antialiasing. */
 export function lowerResizeBilinear(g: OnnxGraphBuilder, x: string, height: number, width: number): string {
-  const batchAndChannels = g.node('Slice', [g.node('Shape', [x])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
-  const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
-  return g.node('Resize', [x, '', '', sizes], {
-    mode: attr.string('linear'),
-    coordinate_transformation_mode: attr.string('half_pixel'),
-  })[0];
+  return lowerResize(g, x, height, width, BILINEAR);
+}
+
+/**
+ * Maps [N, C_l, h_l, w_l] (NCHW) resized to the first one's size — bilinearly (align_corners
+ * false, the embedding of `expandPyramid`) unless other Resize attributes are given — and
+ * concatenated on channels.
+ */
+export function lowerUpsampledConcat(
+  g: OnnxGraphBuilder,
+  maps: string[],
+  shapes: Pick<FeatureShape, 'height' | 'width'>[],
+  resize: ResizeAttributes = BILINEAR,
+): string {
+  const { height, width } = shapes[0];
+  const parts = maps.map((m, i) =>
+    shapes[i].height === height && shapes[i].width === width ? m : lowerResize(g, m, height, width, resize),
+  );
+  return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
 }
 
 /** Each map 3×3-average-pooled at its own size (the embedding pyramid's levels), NCHW. */

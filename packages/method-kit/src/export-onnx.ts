@@ -5,6 +5,8 @@
  * the maths is written here:
  *
  *   ImageNet normalisation   @cfa/data        lowerImageNetNormalization
+ *   the method's input stage its package      `AnomalyMethod.lowerInput`, where it has one (FYD: the
+ *                                             image-level spatial transformer)
  *   backbone                 @cfa/backbone    nhwcInputToNchw, lowerBackboneToOnnx (BatchNorm fused)
  *   the method's scoring     its package      `AnomalyMethod.lowerMap`: backbone maps → anomaly map
  *                                             (CFA: patch embedding, φ, nearest centres, softmin,
@@ -127,7 +129,14 @@ export function buildOnnxModel(model: TrainedModel): OnnxExport {
     throw new Error(
       `buildOnnxModel: the members' inputs are ${inputs.map((i) => `${i.shape[1]}²`).join(' and ')}; one graph shares the backbone only between inputs of one size`,
     );
-  const normalised = inputs.map((i) => lowerImageNetNormalization(g, nhwcInputToNchw(g, i.name, size, i.description)));
+  // a method's own image-level stage (FYD's image-level alignment) runs on each member's input
+  const normalised = inputs.map((i, k) => {
+    const image = lowerImageNetNormalization(g, nhwcInputToNchw(g, i.name, size, i.description));
+    const member = members[k];
+    return method.lowerInput
+      ? method.lowerInput(g, { model: member.fitted, config, image, inputSize: size, name: member.role })
+      : image;
+  });
   // CFA++: the shared backbone runs once on both inputs, stacked on the batch axis
   const stacked = normalised.length === 1 ? normalised[0] : g.node('Concat', normalised, { axis: attr.int(0) })[0];
   const maps = lowerBackboneToOnnx(g, backbone, stacked);

@@ -39,6 +39,7 @@ export type {
   FeatureSpaceProjector,
   FitContext,
   FitProgress,
+  LowerInputContext,
   LowerMapContext,
   LoweredMember,
   MemberLoadContext,
@@ -46,6 +47,7 @@ export type {
   PredictContext,
 } from './method';
 export { methodConfigSchema, methodNameOf } from './method-config';
+export { predictionFromPatchScores } from './prediction';
 export type { Prediction } from './prediction';
 export { DiskEmbeddingCache, MemoryEmbeddingCache, embeddingKey } from './embedding-cache';
 export type { EmbeddingCache, EmbeddingKeyParts } from './embedding-cache';

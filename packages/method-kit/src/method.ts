@@ -97,6 +97,8 @@ export interface MemberLoadContext<C> {
   tensors: StateDict;
   config: C;
   engine: EngineSelection;
+  /** The model's backbone (checked against the manifest), for members that run it themselves (FYD). */
+  backbone: BackboneModel;
   /** The member's stored feature levels at its input size. */
   levels: EmbeddingLevel[];
 }
@@ -111,6 +113,17 @@ export interface LowerMapContext<C, F> {
   /** The map's side (the view's output size). */
   inputSize: number;
   /** Prefix for initializer names (the member's role): two members in one graph must not clash. */
+  name: string;
+}
+
+export interface LowerInputContext<C, F> {
+  model: F;
+  config: C;
+  /** The member's ImageNet-normalised input, an ONNX value name [n, 3, S, S] (NCHW). */
+  image: string;
+  /** S, the input's side. */
+  inputSize: number;
+  /** Prefix for initializer names (the member's role). */
   name: string;
 }
 
@@ -191,6 +204,13 @@ export interface AnomalyMethod<C extends MethodConfigBase = MethodConfigBase, F 
    * map'. A method that says otherwise returns its image score from `lowerMap`.
    */
   readonly imageScoreRule?: string;
+  /**
+   * Methods with a fitted image-level stage before the backbone (FYD's image-level coarse
+   * alignment): the normalised input [n, 3, S, S] → the image the backbone sees, same shape. The
+   * export applies it to each member's input before the shared backbone; the method's own
+   * `predict` applies the same stage (its extractor then stores the viewed images, not backbone maps).
+   */
+  lowerInput?(g: OnnxGraphBuilder, context: LowerInputContext<C, F>): string;
   /** Paper Fig. 3's picture, for methods that adapt features. */
   featureSpace?(options: {
     model: F;

@@ -296,6 +296,7 @@ export async function loadModel(dir: string, options: LoadModelOptions): Promise
       tensors: own,
       config: { ...manifest.config, view: m.view },
       engine: options.engine,
+      backbone,
       levels: m.levels,
     });
     return { role: m.role, view: m.view, levels: m.levels, fitted };

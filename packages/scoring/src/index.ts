@@ -21,6 +21,8 @@
  *   of the patch scores (their maximum).
  * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
  * - `gaussianKernel`: scipy's Gaussian kernel of the smoothing.
+ * - FYD's objectives (typed arrays, closed-form gradients): `pairwiseAlignmentLoss` (image-level
+ *   coarse alignment), `denseSimilarityLoss` (the non-contrastive fine alignment).
  *
  * The specs' oracles (`cfaLossTf`, `gaussianBlur`, `upsampleBilinear`) are `@cfa/scoring/testing`.
  */
@@ -66,3 +68,5 @@ export { createMahalanobisScorer, lowerMahalanobisMaps } from './mahalanobis';
 export type { MahalanobisGaussians, MahalanobisScorer } from './mahalanobis';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianKernel } from './gaussian-blur';
+export { PAIR_DISTANCE_EPSILON, denseSimilarityLoss, pairwiseAlignmentLoss } from './alignment-losses';
+export type { DenseSimilarityParams, PairwiseAlignmentParams } from './alignment-losses';

@@ -7,6 +7,11 @@
  *   arrays, the optimiser of both engines.
  * - `createRng`, `hashString`: seeded randomness.
  * - `assertShape`, `assert`, `product`: boundary checks.
+ * - `gridSample`, `gridSampleGradient`, `gridSampleTf`, `lowerGridSample`: PyTorch's bilinear
+ *   `F.grid_sample` on typed arrays (with both gradients), TensorFlow.js and ONNX (opset 16);
+ *   `affineGrid`, `affineGridGradient`, `affineGridTf`, `lowerAffineGrid`: `F.affine_grid`, its
+ *   sampling grid (spatial transformers, continuous grids); `composeAffine`, `invertAffine` (+ ONNX
+ *   lowerings): chains of those maps and their inverses.
  *
  * `maxRelativeError`, the measure of the parity specs, is in `@cfa/tensor-runtime/testing`.
  */
@@ -40,4 +45,9 @@ export type { OptimizerConfig } from './adamw';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';
 export { assert, assertShape, product } from './shape';
+export { gridSample, gridSampleGradient, gridSampleTf, lowerGridSample } from './grid-sample';
+export type { GridSampleOptions, GridSampleParams } from './grid-sample';
+export { affineBaseGrid, affineGrid, affineGridGradient, affineGridTf, lowerAffineGrid } from './affine-grid';
+export type { AffineGridParams } from './affine-grid';
+export { composeAffine, invertAffine, lowerComposeAffine, lowerInvertAffine } from './affine-maps';
 export type { ShapeSpec } from './shape';

@@ -19,7 +19,13 @@ const { onnx } = onnxProto;
 
 /** Opset 13: Resize with half_pixel, TopK with `largest`, ReduceSum with axes as an input. */
 export const ONNX_OPSET = 13;
-const IR_VERSION = 7;
+/**
+ * Operators that need a later opset than `ONNX_OPSET`: a graph that uses one declares that opset
+ * (and the IR version it needs), every other graph keeps 13, so existing exports do not change.
+ */
+const OPERATOR_OPSETS: Record<string, number> = { GridSample: 16 };
+/** IR 7 carries opsets up to 14, IR 8 up to 18 (onnx.helper.VERSION_TABLE). */
+const irVersionFor = (opset: number) => (opset <= 14 ? 7 : 8);
 
 type AttrValue =
   | { kind: 'int'; value: number }
@@ -80,8 +86,14 @@ export class OnnxGraphBuilder {
   private readonly outputs: object[] = [];
   private readonly names = new Set<string>();
   private counter = 0;
+  private opsetVersion = ONNX_OPSET;
 
   constructor(readonly graphName: string) {}
+
+  /** The opset the graph declares: 13, or the newest its operators need (`GridSample`: 16). */
+  get opset(): number {
+    return this.opsetVersion;
+  }
 
   /** An unused value name with the given prefix (claimed when a node or initializer defines it). */
   fresh(prefix: string): string {
@@ -159,6 +171,7 @@ export class OnnxGraphBuilder {
     const outNames = (
       typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs
     ).map((o) => this.claim(o));
+    this.opsetVersion = Math.max(this.opsetVersion, OPERATOR_OPSETS[opType] ?? ONNX_OPSET);
     this.nodes.push({
       opType,
       name: this.fresh(`${opType}_node`),
@@ -176,9 +189,9 @@ export class OnnxGraphBuilder {
    */
   toBytes(options: { docString?: string; metadata?: Record<string, string> } = {}): Uint8Array {
     const model = onnx.ModelProto.create({
-      irVersion: IR_VERSION,
+      irVersion: irVersionFor(this.opsetVersion),
       producerName: 'cfa-toolkit',
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
+      opsetImport: [{ domain: '', version: this.opsetVersion }],
       ...(options.docString ? { docString: options.docString } : {}),
       metadataProps: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
       graph: {

@@ -1,9 +1,9 @@
 /**
  * `bench`: the speed table — resnet18 and wide_resnet50_2 at 224, batch 4, on the embedded
  * default, with each method's default config (CFA's `CfaConfig`, PatchCore's `PatchCoreConfig`,
- * PaDiM's `PadimConfig`) — for each engine, and with `--reference` the PyTorch reference on the
+ * PaDiM's `PadimConfig`, FYD's `FydConfig`: fyd-rows.ts) — for each engine, and with `--reference` the PyTorch reference on the
  * same images and weights in the same invocation (`REFERENCE_SCRIPTS`: CFA's rows from
- * bench_reference.py; PatchCore's and PaDiM's from their authors' code itself, given its checkout in
+ * bench_reference.py, FYD's too, from our PyTorch statement; PatchCore's and PaDiM's from their authors' code itself, given its checkout in
  * PATCHCORE_OFFICIAL_DIR / PADIM_REFERENCE_DIR), with the ratio ours / PyTorch for every row.
  * Writes JSON and markdown and logs them to MLflow as a run.
  */
@@ -26,6 +26,7 @@ import { CFA_TAGS } from '../tracking/tracked-cell';
 import { createLogger } from './logger';
 import { positiveInt } from './common-options';
 import { type BenchRow, benchEngine } from '../bench/bench-rows';
+import { fydRows } from '../bench/fyd-rows';
 import { padimRows } from '../bench/padim-rows';
 import { patchCoreRows } from '../bench/patchcore-rows';
 import { assertGaussiansFit, PadimConfigSchema } from '@cfa/padim';
@@ -36,7 +37,7 @@ const run = promisify(execFile);
 /** tools/torch-reference, where the PyTorch side of `--reference` lives. */
 const REFERENCE_DIR = fileURLToPath(new URL('../../../../tools/torch-reference/', import.meta.url));
 
-const BENCH_METHODS = ['cfa', 'patchcore', 'padim'] as const;
+const BENCH_METHODS = ['cfa', 'patchcore', 'padim', 'fyd'] as const;
 type BenchMethod = (typeof BENCH_METHODS)[number];
 
 /** Per method, the script under tools/torch-reference that times its reference, and the checkout it needs. */
@@ -47,6 +48,8 @@ const REFERENCE_SCRIPTS: Record<BenchMethod, { script: string; env?: string; che
     env: 'PATCHCORE_OFFICIAL_DIR',
     checkout: 'amazon-science/patchcore-inspection at fcaa92f124fb',
   },
+  // FYD has no authors' code: its rows are our PyTorch statement's (fyd_reference.py), timed by CFA's script
+  fyd: { script: 'bench_reference.py' },
   padim: {
     script: 'padim_bench_reference.py',
     env: 'PADIM_REFERENCE_DIR',
@@ -106,9 +109,11 @@ export function benchCommand(): Command {
       for (const name of options.backbones.split(',')) {
         // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
         const config = CfaConfigSchema.parse({ backbone: { name } });
-        const backbone = methods.includes('cfa')
-          ? await loadBackbone({ name, seed: config.seed, calibrateBatchNorm: config.backbone.calibrateBatchNorm })
-          : undefined;
+        // bench_reference.py (CFA's rows, and FYD's from our PyTorch statement) reads this weight file
+        const backbone =
+          methods.includes('cfa') || methods.includes('fyd')
+            ? await loadBackbone({ name, seed: config.seed, calibrateBatchNorm: config.backbone.calibrateBatchNorm })
+            : undefined;
         if (backbone) await writeFile(join(dir, `${name}.safetensors`), encodeSafetensors(backbone.weights));
         // PatchCore and PaDiM read torchvision's taps of the same architecture, seeded like their runs
         const patchcoreConfig = PatchCoreConfigSchema.parse({ backbone: { name } });
@@ -132,11 +137,14 @@ export function benchCommand(): Command {
           log.info(`${name}: timing ${describeEngine(engine)}`);
           const common = { engine, images: pixels, count: images, size, log: log.info };
           results[name][engineName] = [
-            ...(backbone ? await benchEngine({ ...common, backbone, config }) : []),
+            ...(backbone && methods.includes('cfa') ? await benchEngine({ ...common, backbone, config }) : []),
             ...(patchcoreBackbone
               ? await patchCoreRows({ ...common, backbone: patchcoreBackbone, config: patchcoreConfig })
               : []),
           ];
+          // FYD reads torchvision's taps of the same weights
+          if (methods.includes('fyd'))
+            results[name][engineName].push(...(await fydRows({ ...common, backbone: await torchvisionBackbone() })));
         }
         // PaDiM with its defaults (torchvision's taps, the reference code's d) where its Gaussians fit
         const padimConfig = PadimConfigSchema.safeParse({ backbone: { name } });
@@ -186,9 +194,11 @@ export function benchCommand(): Command {
             return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
           };
           results[name].pytorch = {};
+          const scriptsRun = new Set<string>();
           for (const method of methods) {
             const { script, env, checkout } = REFERENCE_SCRIPTS[method];
-            if (method === 'padim' && padimSkipped) continue;
+            if ((method === 'padim' && padimSkipped) || scriptsRun.has(script)) continue;
+            scriptsRun.add(script);
             if (env && !process.env[env]) {
               log.warn(`${method}: no ${env} (a checkout of ${checkout}): its reference rows stay empty`);
               continue;

@@ -94,6 +94,26 @@ describe('comparisonTable', () => {
     expect(table.legend.join('\n')).toMatch(/paper: Lee et al\. 2022/);
   });
 
+  it("a method re-implemented from a paper's text: a title over our columns, the paper's row and source named as given", () => {
+    const table = comparisonTable({
+      rows,
+      report: report({
+        paper: { resnet18: { 'att+rep': { imageAuroc: 97.7 } } },
+        paperLabel: 'FYD reported',
+        paperSource: 'Zheng et al. 2022 as benchmark listings give it',
+        columnsTitle: "re-implemented from the paper's description",
+      }),
+    });
+    const lines = table.text.split('\n');
+    expect(lines[0]).toMatch(/^ +re-implemented from the paper's description$/);
+    // the title sits over the value columns: it starts where the first one's rule does
+    const rule = lines.find((l) => l.startsWith('─'))!;
+    expect(lines[0].indexOf('re-implemented')).toBe(rule.split('  ').slice(0, 2).join('  ').length + 2);
+    expect(table.layout.body.at(-1)![1]).toBe('FYD reported');
+    expect(table.legend.join('\n')).toMatch(/^FYD reported: Zheng et al\. 2022 as benchmark listings give it; ours/m);
+    expect(table.markdown.split('\n')[0]).toBe("*re-implemented from the paper's description*");
+  });
+
   it('a table wider than 120 columns is split into blocks that repeat the label columns', () => {
     const many = rows.map((r) => ({
       ...r,

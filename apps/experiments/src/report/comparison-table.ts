@@ -173,7 +173,7 @@ export function comparisonTable({ rows, report, axes = [], maxWidth = 120 }: Com
     );
     if (hasPaper && report.paper[r])
       body.push([
-        ...labels('', 'paper'),
+        ...labels('', report.paperLabel),
         ...colValues.flatMap((c) =>
           metrics.map((m) => {
             const p = report.paper[r]?.[paperKey(c)]?.[m];
@@ -183,9 +183,27 @@ export function comparisonTable({ rows, report, axes = [], maxWidth = 120 }: Com
         ),
       ]);
   }
-  const layout: TableLayout = { headers, body, labelColumns: rowAxis ? 2 : 1, groupStarts, markdownHeaders };
+  const layout: TableLayout = {
+    headers,
+    body,
+    labelColumns: rowAxis ? 2 : 1,
+    groupStarts,
+    markdownHeaders,
+    ...(report.columnsTitle ? { title: report.columnsTitle } : {}),
+  };
   const seeds = [...new Set(rows.map((r) => r.seed))].sort((a, b) => a - b);
-  const legend = tableLegend({ metrics, seeds, along, compare: report.compare, hasPaper, rowAxis, colAxis, axes });
+  const legend = tableLegend({
+    metrics,
+    seeds,
+    along,
+    compare: report.compare,
+    hasPaper,
+    paperLabel: report.paperLabel,
+    paperSource: report.paperSource,
+    rowAxis,
+    colAxis,
+    axes,
+  });
   if (selectedOnTest.size) legend.push(BEST_ON_TEST_LEGEND);
   const cellsCsv = rows.length
     ? aq
@@ -222,6 +240,8 @@ function tableLegend(o: {
   along: 'column' | 'row' | undefined;
   compare: 'previous' | 'first';
   hasPaper: boolean;
+  paperLabel: string;
+  paperSource?: string;
   rowAxis?: string;
   colAxis?: Sweep['report']['columns'];
   axes: Axis[];
@@ -247,7 +267,7 @@ function tableLegend(o: {
   lines.push('—: no finished run for this cell');
   if (o.hasPaper)
     lines.push(
-      'paper: Lee et al. 2022 (ImageNet weights, MVTec AD); ours without --weights use a seeded random-init backbone on synthetic data, so compare directions, not values',
+      `${o.paperLabel}: ${o.paperSource ?? 'Lee et al. 2022 (ImageNet weights, MVTec AD)'}; ours without --weights use a seeded random-init backbone on synthetic data, so compare directions, not values`,
     );
   return lines;
 }

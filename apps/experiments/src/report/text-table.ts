@@ -41,6 +41,8 @@ export interface TableLayout {
   groupStarts?: number[];
   /** One-line headers for markdown (default: each column's header lines joined by a space). */
   markdownHeaders?: string[];
+  /** A line over the value columns (not widening them): what the numbers below it are. */
+  title?: string;
 }
 
 const SEPARATOR = '  ';
@@ -85,7 +87,9 @@ export function formatLayout(layout: TableLayout, maxWidth = 120): string {
         .map((col) => pad(cells(col), col))
         .join(SEPARATOR)
         .trimEnd();
+    const titleLine = layout.title ? [`${' '.repeat(labelWidth)}${layout.title}`] : [];
     return [
+      ...titleLine,
       ...Array.from({ length: depth }, (_, d) => row((col) => lines[col][d])),
       all.map((col) => '─'.repeat(widths[col])).join(SEPARATOR),
       ...body.map((r) => row((col) => r[col] ?? '')),
@@ -105,5 +109,6 @@ export function formatLayoutMarkdown(layout: TableLayout): string {
     col < labelColumns ? text.padEnd(widths[col]) : text.padStart(widths[col]);
   const line = (cells: string[]) => `| ${cells.map((t, col) => pad(t, col)).join(' | ')} |`;
   const rule = `|${widths.map((w, col) => (col < labelColumns ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(names), rule, ...cells.map(line)].join('\n');
+  const title = layout.title ? [`*${layout.title}*`, ''] : [];
+  return [...title, line(names), rule, ...cells.map(line)].join('\n');
 }

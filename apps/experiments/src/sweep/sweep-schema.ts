@@ -63,6 +63,15 @@ export const ReportSchema = z.strictObject({
    * no row/column axis).
    */
   paper: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).default({}),
+  /** The label of the paper's rows (FYD's table: "FYD reported"). */
+  paperLabel: z.string().min(1).default('paper'),
+  /** The legend line saying where the paper's numbers come from; default: the CFA paper's. */
+  paperSource: z.string().min(1).optional(),
+  /**
+   * A title over our value columns, e.g. "re-implemented from the paper's description" for a
+   * method built from a paper's text without its authors' code.
+   */
+  columnsTitle: z.string().min(1).optional(),
 });
 
 export const SweepSchema = z.strictObject({

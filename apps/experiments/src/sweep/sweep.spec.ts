@@ -104,55 +104,6 @@ describe('loadSweep', () => {
     expect(Object.keys(Object.prototype)).toEqual([]);
   });
 
-  it("perMethod: one method's fields for its cells only; --epochs reaches the methods that train", async () => {
-    const mixed = {
-      ...valid,
-      base: {},
-      perMethod: { cfa: { training: { epochs: 2 } }, padim: { dimensions: 20 } },
-      axes: [{ zip: { method: ['padim', 'cfa', 'cfa'], ensemble: ['none', 'none', 'cfa++'] } }],
-      report: { columns: ['method', 'ensemble'], columnLabels: { 'cfa · cfa++': 'CFA++' } },
-    };
-    const file = await sweepFile('demo', mixed);
-    const { cells } = await loadSweep(file);
-    expect(cells).toHaveLength(3 * 2 * 2);
-    const padim = cells.find((c) => c.config.method === 'padim')!;
-    expect(padim.config).toMatchObject({ method: 'padim', dimensions: 20 });
-    expect(padim.config.training).toBeUndefined();
-    expect(cells.filter((c) => c.config.method === 'cfa').every((c) => c.config.training?.epochs === 2)).toBe(true);
-    const { cells: seven } = await loadSweep(file, { epochs: 7 });
-    expect(seven.map((c) => c.config.training?.epochs)).toEqual(
-      cells.map((c) => (c.config.method === 'cfa' ? 7 : undefined)),
-    );
-  });
-
-  it('names a field of another method in base, an unknown or unused perMethod entry, and a columnLabels key no cell has', async () => {
-    const axes = [{ grid: { method: ['padim', 'cfa'] } }];
-    const foreign = await sweepFile('demo', { ...valid, axes });
-    await expect(loadSweep(foreign)).rejects.toThrow(
-      /'training' belongs to method cfa, not padim\n {2}→ at base\.training/,
-    );
-    const own = await sweepFile('demo', {
-      ...valid,
-      base: {},
-      perMethod: { padim: { training: { epochs: 1 } } },
-      axes,
-    });
-    await expect(loadSweep(own)).rejects.toThrow(/→ at perMethod\.padim\.training/);
-    const unknown = await sweepFile('demo', { ...valid, perMethod: { padimm: {} } });
-    await expect(loadSweep(unknown)).rejects.toThrow(/unknown method 'padimm'.*\n {2}→ at perMethod\.padimm/);
-    const unused = await sweepFile('demo', { ...valid, perMethod: { padim: {} } });
-    await expect(loadSweep(unused)).rejects.toThrow(/no cell runs method padim \(cells run cfa\)/);
-    const label = await sweepFile('demo', {
-      ...valid,
-      base: {},
-      axes,
-      report: { columns: ['method', 'ensemble'], columnLabels: { 'cfa · cfa+': 'CFA++' } },
-    });
-    await expect(loadSweep(label)).rejects.toThrow(
-      /no cell has the column value 'cfa · cfa\+' \(the cells have 'padim · —', 'cfa · —'\)\n {2}→ at report\.columnLabels\["cfa · cfa\+"\]/,
-    );
-  });
-
   it('refuses a repeated seed, category or axis value (each cell runs once), and a sweep past --max-cells, counted before expanding', async () => {
     const twice = await sweepFile('demo', {
       ...valid,
@@ -189,6 +140,55 @@ describe('loadSweep', () => {
     );
     expect(await loadSweep(await sweepFile('demo', valid), {}, { maxCells: 3 }).catch((e: Error) => e.message)).toMatch(
       /4 cells = 2 categories × 2 seeds × 1 axis combination, more than the 3 allowed/,
+    );
+  });
+
+  it("perMethod: one method's fields for its cells only; --epochs reaches the methods that train", async () => {
+    const mixed = {
+      ...valid,
+      base: {},
+      perMethod: { cfa: { training: { epochs: 2 } }, padim: { dimensions: 20 } },
+      axes: [{ zip: { method: ['padim', 'cfa', 'cfa'], ensemble: ['none', 'none', 'cfa++'] } }],
+      report: { columns: ['method', 'ensemble'], columnLabels: { 'cfa · cfa++': 'CFA++' } },
+    };
+    const file = await sweepFile('demo', mixed);
+    const { cells } = await loadSweep(file);
+    expect(cells).toHaveLength(3 * 2 * 2);
+    const padim = cells.find((c) => c.config.method === 'padim')!;
+    expect(padim.config).toMatchObject({ method: 'padim', dimensions: 20 });
+    expect(padim.config.training).toBeUndefined();
+    expect(cells.filter((c) => c.config.method === 'cfa').every((c) => c.config.training?.epochs === 2)).toBe(true);
+    const { cells: seven } = await loadSweep(file, { epochs: 7 });
+    expect(seven.map((c) => c.config.training?.epochs)).toEqual(
+      cells.map((c) => (c.config.method === 'cfa' ? 7 : undefined)),
+    );
+  });
+
+  it('names a field of another method in base, an unknown or unused perMethod entry, and a columnLabels key no cell has', async () => {
+    const axes = [{ grid: { method: ['padim', 'cfa'] } }];
+    const foreign = await sweepFile('demo', { ...valid, axes });
+    await expect(loadSweep(foreign)).rejects.toThrow(
+      /'training' belongs to method cfa and fyd, not padim\n {2}→ at base\.training/,
+    );
+    const own = await sweepFile('demo', {
+      ...valid,
+      base: {},
+      perMethod: { padim: { training: { epochs: 1 } } },
+      axes,
+    });
+    await expect(loadSweep(own)).rejects.toThrow(/→ at perMethod\.padim\.training/);
+    const unknown = await sweepFile('demo', { ...valid, perMethod: { padimm: {} } });
+    await expect(loadSweep(unknown)).rejects.toThrow(/unknown method 'padimm'.*\n {2}→ at perMethod\.padimm/);
+    const unused = await sweepFile('demo', { ...valid, perMethod: { padim: {} } });
+    await expect(loadSweep(unused)).rejects.toThrow(/no cell runs method padim \(cells run cfa\)/);
+    const label = await sweepFile('demo', {
+      ...valid,
+      base: {},
+      axes,
+      report: { columns: ['method', 'ensemble'], columnLabels: { 'cfa · cfa+': 'CFA++' } },
+    });
+    await expect(loadSweep(label)).rejects.toThrow(
+      /no cell has the column value 'cfa · cfa\+' \(the cells have 'padim · —', 'cfa · —'\)\n {2}→ at report\.columnLabels\["cfa · cfa\+"\]/,
     );
   });
 

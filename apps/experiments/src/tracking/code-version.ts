@@ -36,6 +36,7 @@ export const RESULT_SOURCE_DIRS = [
     'cfa',
     'padim',
     'patchcore',
+    'fyd',
     'metrics',
   ].map((p) => `packages/${p}/src`),
   'apps/experiments/src/run',

@@ -9,9 +9,10 @@
 import { z } from 'zod';
 import { attr } from '@cfa/tensor-runtime';
 import { createPatchEmbedder, lowerPatchEmbeddingToOnnx } from '@cfa/descriptor';
-import { anomalyMaps, imageScores, lowerAnomalyMaps } from '@cfa/scoring';
+import { lowerAnomalyMaps } from '@cfa/scoring';
 import { backboneConfigSchema, checkCommonFields, commonConfigFields, methodLiteral } from '../common-config';
 import type { AnomalyMethod } from '../method';
+import { predictionFromPatchScores } from '../prediction';
 
 const Schema = z
   .strictObject({
@@ -80,16 +81,15 @@ export const positionMeanMethod: AnomalyMethod<PositionMeanConfig, FittedPositio
         scores[i * hw + p] = Math.sqrt(sum);
       }
     }
-    const n = test.ids.length;
-    const maps = anomalyMaps({ scores, count: n, height, width, outputSize: inputSize, sigma: model.sigma });
-    return {
-      maps,
+    return predictionFromPatchScores({
       patchScores: scores,
-      imageScores: imageScores({ maps, count: n, size: inputSize }),
-      size: inputSize,
       ids: test.ids,
-      seconds: (performance.now() - start) / 1000,
-    };
+      height,
+      width,
+      inputSize,
+      sigma: model.sigma,
+      start,
+    });
   },
   history: () => [],
   fitSeconds: (model) => ({ bankSeconds: model.seconds, trainSeconds: 0 }),
