@@ -54,7 +54,7 @@ export { embedSamples, sampleViewKey } from './embed-samples';
 export { createPatchEmbedder } from '@cfa/descriptor';
 export type { PatchEmbedder, PatchEmbedderOptions } from '@cfa/descriptor';
 export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';
-export { fitCfa } from './fit';
+export { bankImages, epochBatches, epochOrders, fitCfa } from './fit';
 export { assertMemoryBankFits } from './memory-bank-fit';
 export type { EpochRecord, FitOptions, FittedCfa, ProgressEvent } from './fit';
 export { predictCfa } from './predict';

@@ -9,7 +9,7 @@ import { selectEngine } from '@cfa/tensor-runtime';
 import { generateSyntheticDataset } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
-import { bankImages, epochBatches } from './fit';
+import { bankImages, epochBatches, epochOrders } from './fit';
 import { runCfaOnCategory } from './run-category';
 
 describe('presets', () => {
@@ -78,6 +78,21 @@ describe('drop_last', () => {
     expect(bankImages(10, training({ batchSize: 4 }), 4)).not.toEqual(kept);
     expect(bankImages(12, training({ batchSize: 4 }), 3)).toEqual([...Array(12).keys()]);
     expect(bankImages(10, training({ batchSize: 4, dropLast: false }), 3)).toEqual([...Array(10).keys()]);
+  });
+});
+
+describe('epoch orders', () => {
+  const training = (over: object) => CfaConfigSchema.parse({ training: over }).training;
+
+  it('a fresh seeded permutation per epoch (the DataLoader reshuffles), 0..n-1 without shuffle', () => {
+    const next = epochOrders(10, training({}), 3);
+    const [first, second] = [next(), next()];
+    expect([...first].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    expect(second).not.toEqual(first);
+    const again = epochOrders(10, training({}), 3);
+    expect([again(), again()]).toEqual([first, second]);
+    expect(epochOrders(10, training({}), 4)()).not.toEqual(first);
+    expect(epochOrders(10, training({ shuffle: false }), 3)()).toEqual([...Array(10).keys()]);
   });
 });
 
