@@ -1,6 +1,8 @@
 // One real constraint per layer: packages import only leftwards along
-// io → tensor-runtime → data → backbone → descriptor → memory-bank → scoring → cfa; metrics imports
-// nothing, tracking only io (crash-safe file writes); only apps wire it all; nothing imports tools.
+// io → tensor-runtime → data → backbone → descriptor → memory-bank → scoring → method-kit → the
+// methods (cfa, …; a method imports no other method: they share one layer, and a layer may only
+// import the layers before it); metrics imports nothing, tracking only io (crash-safe file
+// writes); only apps wire it all; nothing imports tools.
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
@@ -12,6 +14,7 @@ const pipeline = [
   'layer:descriptor',
   'layer:memory-bank',
   'layer:scoring',
+  'layer:method-kit',
   'layer:method',
 ];
 const upstreamOf = (tag) => pipeline.slice(0, pipeline.indexOf(tag));

@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectEngine } from '@cfa/tensor-runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
-import { runCfaOnCategory } from './run-category';
-import { tinyDiscCategory } from './testing/tiny-category';
+import { runCfaOnCategory } from './run-cfa';
+import { tinyDiscCategory } from '@cfa/method-kit/testing';
 
 let root: string;
 beforeAll(async () => {
@@ -43,12 +43,12 @@ describe('fit + predict', () => {
         Math.max(1e-4 * Math.abs(h.loss), 1e-6),
       ),
     );
-    expect(Math.abs(b.radius - a.radius)).toBeLessThanOrEqual(1e-4 * Math.abs(a.radius));
+    expect(Math.abs(b.summary.radius - a.summary.radius)).toBeLessThanOrEqual(1e-4 * Math.abs(a.summary.radius));
     const scoresA = a.prediction.imageScores,
       scoresB = b.prediction.imageScores;
     scoresA.forEach((s, i) => expect(Math.abs(scoresB[i] - s)).toBeLessThanOrEqual(1e-4 * Math.abs(s)));
-    expect(a.radius).toBeGreaterThan(config.training.r0); // r is learned
-    expect(a.bankSize).toBe(Math.floor((14 * 14) / 2));
+    expect(a.summary.radius).toBeGreaterThan(config.training.r0); // r is learned
+    expect(a.summary.bankSize).toBe(Math.floor((14 * 14) / 2));
   });
 
   it('skips training for the "none" ablation', async () => {
@@ -60,6 +60,6 @@ describe('fit + predict', () => {
       engine,
     });
     expect(none.history).toEqual([]);
-    expect(none.radius).toBe(config.training.r0);
+    expect(none.summary.radius).toBe(config.training.r0);
   });
 });

@@ -26,25 +26,23 @@ import {
   RunningMean,
 } from '@cfa/memory-bank';
 import type { CfaConfig } from './config';
-import { type EmbeddingSet, readPyramids } from './embedding-set';
+import {
+  type EmbeddingSet,
+  type EpochRecord as MethodEpochRecord,
+  type FitProgress,
+  readPyramids,
+} from '@cfa/method-kit';
 import { assertMemoryBankFits } from './memory-bank-fit';
 import { createTrainer } from './trainer';
 
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
+/** One epoch of CFA's training: the loss and its two terms, the radius r after the epoch. */
+export interface EpochRecord extends MethodEpochRecord {
   lossAtt: number;
   lossRep: number;
   radius: number;
-  seconds: number;
 }
 
-export interface ProgressEvent {
-  phase: 'bank' | 'train';
-  done: number;
-  total: number;
-  detail?: string;
-}
+export type ProgressEvent = FitProgress;
 
 /** A fitted model as plain data: `predictCfa` builds its own inference graph from it. */
 export interface FittedCfa {

@@ -1,25 +1,19 @@
 /**
  * @cfa/cfa — the CFA method (Lee et al. 2022) as glue over the stage packages, like anomalib's
- * `lightning_model.py`: no maths here.
+ * `lightning_model.py`: no maths here. What every method shares (a run on a category, CFA++-style
+ * ensembles, thresholds, bundles, new images, the ONNX export, the feature cache) is
+ * @cfa/method-kit's; this package supplies CFA's pieces to it as `cfaMethod`.
  *
- * - `CfaConfigSchema`: every setting of a run, with the paper's / reference code's defaults.
- * - `runCfaOnCategory`: index → backbone → embeddings (cached) → fit → predict for one category;
- *   with `ensemble: 'cfa++'` a second model on the resize-only companion view, maps averaged.
- * - `combineViewPredictions`: CFA++'s mean of the two views' maps on the primary view's grid.
+ * - `cfaMethod`: the method for @cfa/method-kit (`runMethodOnCategory`, `saveModel`, …);
+ *   `runCfaOnCategory`: the same run with CFA filled in.
+ * - `CfaConfigSchema`: every setting of a run, with the paper's / reference code's defaults;
+ *   `PRESETS` (docs/defaults.md).
  * - `fitCfa`, `predictCfa`, `createTrainer`: the parts, for callers that bring their own data;
  *   `assertMemoryBankFits`: γc against the patch grid and the K + J neighbours, before any work.
  * - `createOrtTrainStep`, `createPatchDistances`: the fused ONNX Runtime graphs of a training step
  *   and of inference's embeddings → K nearest distances (TensorFlow.js falls back to the parts).
- * - `embedSamples`, `MemoryEmbeddingCache`, `DiskEmbeddingCache`, `embeddingKey`: the feature cache;
- *   `createPatchEmbedder` (@cfa/descriptor's, re-exported): the images → embeddings runner that
- *   `embedSamples` takes, so that callers of the method need not reach into a stage package.
- *
- * - Trained models leave the run: `TrainedCfa` (`run.model`), thresholds from held-out normal
- *   images (`splitHoldout`, `calibrateThresholds`, `ThresholdsSchema`), the bundle (`saveModel`,
- *   `loadModel`, `ModelManifestSchema`, `ModelBundleError`; `memberModel`: one CFA++ member
- *   alone), scoring new images (`createImagePredictor`) and the one-graph ONNX export
- *   (`buildOnnxModel`).
- * - The reference protocol as config: `PRESETS`, `evaluatesEveryEpoch` (docs/defaults.md).
+ * - `lowerCfaMap`: a member's scoring as an ONNX graph piece; `cfaFeatureSpace`: φ before and after
+ *   adaptation for paper Fig. 3.
  *
  * The graphs and the optimiser come from the stage packages: descriptor (`lowerPyramidDescriptor`),
  * memory-bank (`lowerDescriptorNearest`), scoring (`lowerCfaLossGradient`, `lossGraphFeeds`) and
@@ -27,11 +21,9 @@
  */
 export {
   BackboneConfigSchema,
-  CalibrationConfigSchema,
+  CFA_CONFIG_FIELDS,
   CfaConfigSchema,
   DescriptorConfigSchema,
-  EvaluationConfigSchema,
-  evaluatesEveryEpoch,
   MemoryBankConfigSchema,
   PRESETS,
   PresetSchema,
@@ -39,63 +31,20 @@ export {
   TrainingConfigSchema,
 } from './config';
 export type { CfaConfig, CfaConfigInput } from './config';
-export { DiskEmbeddingCache, MemoryEmbeddingCache, embeddingKey } from './embedding-cache';
-export type { EmbeddingCache, EmbeddingKeyParts } from './embedding-cache';
-export {
-  cachedEmbeddingSet,
-  memoryEmbeddingSet,
-  readEmbeddings,
-  readPyramids,
-  splitImages,
-  stackImages,
-} from './embedding-set';
-export type { EmbeddingSet } from './embedding-set';
-export { embedSamples, sampleViewKey } from './embed-samples';
-export { createPatchEmbedder } from '@cfa/descriptor';
-export type { PatchEmbedder, PatchEmbedderOptions } from '@cfa/descriptor';
-export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';
+export { cfaMethod } from './cfa-method';
+export { runCfaOnCategory } from './run-cfa';
+export type { CfaRun, RunCfaOptions } from './run-cfa';
 export { bankImages, epochBatches, epochOrders, fitCfa } from './fit';
 export { assertMemoryBankFits } from './memory-bank-fit';
 export type { EpochRecord, FitOptions, FittedCfa, ProgressEvent } from './fit';
 export { predictCfa } from './predict';
-export type { PredictOptions, Prediction } from './predict';
+export type { PredictOptions } from './predict';
 export { createPatchDistances } from './patch-distances';
 export type { PatchDistances, PatchDistancesOptions } from './patch-distances';
 export { createOrtTrainStep } from './ort-train-step';
 export type { OrtTrainStep, OrtTrainStepOptions, OrtTrainStepResult } from './ort-train-step';
 export { createTrainer } from './trainer';
 export type { StepLosses, Trainer, TrainerOptions } from './trainer';
-export { runCfaOnCategory } from './run-category';
-export type {
-  CategoryRun,
-  EnsembleMemberRun,
-  RunCategoryOptions,
-  RunPhase,
-  RunProgress,
-  RunTimings,
-  ViewEnsembleRun,
-} from './run-category';
-export { combineViewPredictions } from './view-ensemble';
-export type { CombineViewPredictionsParams } from './view-ensemble';
-export { ThresholdsSchema, calibrateThresholds, splitHoldout } from './calibration';
-export type { Thresholds } from './calibration';
-export { memberModel } from './trained-model';
-export type { MemberRole, TrainedCfa, TrainedMember } from './trained-model';
-export {
-  BackboneIdentitySchema,
-  MODEL_FORMAT,
-  MODEL_FORMAT_VERSION,
-  MODEL_MANIFEST_FILE,
-  MODEL_TENSORS_FILE,
-  MemberManifestSchema,
-  ModelBundleError,
-  ModelManifestSchema,
-  loadModel,
-  readModelManifest,
-  saveModel,
-} from './model-bundle';
-export type { LoadModelOptions, LoadedModel, MemberManifest, ModelManifest } from './model-bundle';
-export { createImagePredictor } from './predict-images';
-export type { ImageInput, ImagePrediction, ImagePredictor } from './predict-images';
-export { ONNX_EXPORT_VERSION, buildOnnxModel } from './export-onnx';
-export type { OnnxExport, OnnxInputDescription } from './export-onnx';
+export { CFA_MEMBER_FIELDS } from './cfa-member';
+export { lowerCfaMap } from './cfa-onnx';
+export { cfaFeatureSpace } from './feature-space';

@@ -10,14 +10,22 @@ import { decodeImage, generateSyntheticDataset, indexCategory } from '@cfa/data'
 import { decodeSafetensors, encodeSafetensors } from '@cfa/backbone';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
-import { type CategoryRun, runCfaOnCategory } from './run-category';
-import { loadModel, MODEL_MANIFEST_FILE, MODEL_TENSORS_FILE, type ModelManifest, saveModel } from './model-bundle';
-import { createImagePredictor } from './predict-images';
-import { memberModel } from './trained-model';
+import { type CfaRun, runCfaOnCategory } from './run-cfa';
+import {
+  createImagePredictor,
+  loadModel,
+  memberModel,
+  MODEL_MANIFEST_FILE,
+  MODEL_TENSORS_FILE,
+  type ModelManifest,
+  saveModel,
+} from '@cfa/method-kit';
+import { cfaMethod } from './cfa-method';
+import type { FittedCfa } from './fit';
 
 let root: string;
 let engine: EngineSelection;
-let run: CategoryRun;
+let run: CfaRun;
 let bundle: string;
 let manifest: ModelManifest;
 
@@ -47,7 +55,7 @@ beforeAll(async () => {
 
 /** The error message of loading `dir` (a loaded model is far too large for a test failure to print). */
 const loadError = (dir: string) =>
-  loadModel(dir, { engine }).then(
+  loadModel(dir, { engine, methods: [cfaMethod] }).then(
     () => 'loaded without an error',
     (error: Error) => error.message,
   );
@@ -82,14 +90,14 @@ describe('saveModel / loadModel', () => {
   });
 
   it('a reloaded model scores the test images (read from their files) as the run did, to 1e-6', async () => {
-    const { model, manifest: read } = await loadModel(bundle, { engine });
+    const { model, manifest: read } = await loadModel(bundle, { engine, methods: [cfaMethod] });
     expect(read).toEqual(manifest);
     expect(model.thresholds).toEqual(run.thresholds);
     const index = await indexCategory({ root, category: 'disc' });
     const images = await Promise.all(
       index.test.map(async (r) => ({ id: r.id, image: await decodeImage(r.imagePath) })),
     );
-    const predictor = await createImagePredictor(model);
+    const predictor = await createImagePredictor(model, engine);
     const out = await predictor.predict(images);
     await predictor.release();
     expect(out.ids).toEqual(run.prediction.ids);
@@ -98,6 +106,24 @@ describe('saveModel / loadModel', () => {
     out.maps.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - run.prediction.maps[i]))));
     expect(worst).toBeLessThanOrEqual(1e-6);
     out.imageScores.forEach((s, i) => expect(Math.abs(s - run.prediction.imageScores[i])).toBeLessThanOrEqual(1e-6));
+  });
+
+  it('a bundle written before methods (format version 1, no `method`) reads as CFA, the same model', async () => {
+    const dir = await damaged(
+      editManifest((m) => {
+        const old = m as Record<string, unknown>;
+        old.formatVersion = 1;
+        delete old.method;
+        delete (old.config as Record<string, unknown>).method;
+      }),
+    );
+    const { model, manifest: read } = await loadModel(dir, { engine, methods: [cfaMethod] });
+    expect(read.method).toBe('cfa');
+    expect(model.method).toBe(cfaMethod);
+    expect((model.members[0].fitted as FittedCfa).radius).toBe(run.summary.radius);
+    expect(
+      await loadError(await damaged(editManifest((m) => ((m as Record<string, unknown>).formatVersion = 1)))),
+    ).toMatch(/format version 1 has no "method" field/);
   });
 
   it('a CFA++ run saves both members, and a plain run without hold-out saves no thresholds', async () => {
@@ -115,19 +141,19 @@ describe('saveModel / loadModel', () => {
       ['companion', 'resize', 56],
     ]);
     expect(written.thresholds).toBeNull();
-    const { model } = await loadModel(dir, { engine });
+    const { model } = await loadModel(dir, { engine, methods: [cfaMethod] });
     expect(model.members).toHaveLength(2);
     expect(model.thresholds).toBeUndefined();
     // each member can leave alone, as a plain CFA model on its view
     const companionDir = join(root, 'model-companion');
     const alone = await saveModel(companionDir, memberModel(plus.model, 'companion'));
     expect(alone.config).toMatchObject({ ensemble: 'none', view: { kind: 'resize', size: 56 } });
-    const companion = await loadModel(companionDir, { engine });
+    const companion = await loadModel(companionDir, { engine, methods: [cfaMethod] });
     const index = await indexCategory({ root, category: 'disc' });
     const images = await Promise.all(
       index.test.map(async (r) => ({ id: r.id, image: await decodeImage(r.imagePath) })),
     );
-    const predictor = await createImagePredictor(companion.model);
+    const predictor = await createImagePredictor(companion.model, engine);
     const out = await predictor.predict(images);
     await predictor.release();
     const expected = plus.ensemble!.companion.prediction.maps;
@@ -149,8 +175,8 @@ describe('saveModel / loadModel', () => {
     ],
     [
       'a newer format version',
-      editManifest((m) => ((m as Record<string, unknown>).formatVersion = 2)),
-      /manifest\.json: format version 2 was written by a newer cfa-toolkit; this one reads up to version 1/,
+      editManifest((m) => ((m as Record<string, unknown>).formatVersion = 3)),
+      /manifest\.json: format version 3 was written by a newer cfa-toolkit; this one reads up to version 2/,
     ],
     [
       'a bad field',

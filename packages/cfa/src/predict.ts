@@ -9,20 +9,9 @@
  * ```
  */
 import { anomalyMaps, imageScores as maxScores, patchAnomalyScores } from '@cfa/scoring';
-import { type EmbeddingSet, readPyramids } from './embedding-set';
+import { type EmbeddingSet, type Prediction, readPyramids } from '@cfa/method-kit';
 import type { FittedCfa } from './fit';
 import { createPatchDistances } from './patch-distances';
-
-export interface Prediction {
-  /** Anomaly maps [N, size, size]. */
-  maps: Float32Array;
-  /** Patch-level scores before upsampling, [N, H, W]. */
-  patchScores: Float32Array;
-  imageScores: Float32Array;
-  size: number;
-  ids: string[];
-  seconds: number;
-}
 
 export interface PredictOptions {
   model: FittedCfa;

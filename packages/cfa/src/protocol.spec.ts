@@ -10,7 +10,7 @@ import { generateSyntheticDataset } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
 import { bankImages, epochBatches, epochOrders } from './fit';
-import { runCfaOnCategory } from './run-category';
+import { runCfaOnCategory } from './run-cfa';
 
 describe('presets', () => {
   it("the default is the reference code's: reference taps, torch init, reference bank and negatives, learnt r, drop_last, Lanczos", () => {

@@ -7,10 +7,10 @@ import { selectEngine } from '@cfa/tensor-runtime';
 import { alignCompanionMap, ViewSchema } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
-import { tinyDiscCategory } from './testing/tiny-category';
-import type { Prediction } from './predict';
-import { runCfaOnCategory } from './run-category';
-import { combineViewPredictions } from './view-ensemble';
+import { tinyDiscCategory } from '@cfa/method-kit/testing';
+import type { Prediction } from '@cfa/method-kit';
+import { runCfaOnCategory } from './run-cfa';
+import { combineViewPredictions } from '@cfa/method-kit';
 
 function prediction(ids: string[], size: number, value: (i: number, y: number, x: number) => number): Prediction {
   const maps = new Float32Array(ids.length * size * size);
@@ -147,7 +147,7 @@ describe('runCfaOnCategory with ensemble cfa++', () => {
       expect(maxAbsDiff(primary.maps, plain.prediction.maps)).toBeLessThanOrEqual(
         1e-6 * Math.max(...plain.prediction.maps),
       );
-      expect(run.radius).toBe(plain.radius);
+      expect(run.summary.radius).toBe(plain.summary.radius);
       const t = run.timings,
         tp = ensemble.primary.timings,
         tc = ensemble.companion.timings;

@@ -16,17 +16,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BackboneModel, createBackboneRunner } from '@cfa/backbone';
-import {
-  type CfaConfig,
-  CfaConfigSchema,
-  createPatchEmbedder,
-  DiskEmbeddingCache,
-  embeddingKey,
-  fitCfa,
-  type FitOptions,
-  memoryEmbeddingSet,
-  predictCfa,
-} from '@cfa/cfa';
+import { type CfaConfig, CfaConfigSchema, fitCfa, type FitOptions, predictCfa } from '@cfa/cfa';
+import { createPatchEmbedder } from '@cfa/descriptor';
+import { DiskEmbeddingCache, embeddingKey, memoryEmbeddingSet } from '@cfa/method-kit';
 import { exportedModelRow } from './export-rows';
 import { stageRows } from './stage-rows';
 import { type BenchRow, median } from './timing';

@@ -8,7 +8,8 @@ import { createOrtRunner, type EngineSelection } from '@cfa/tensor-runtime';
 import { IMAGENET_MEAN, IMAGENET_STD } from '@cfa/data';
 import type { BackboneModel } from '@cfa/backbone';
 import type { EmbeddingLevel } from '@cfa/descriptor';
-import { buildOnnxModel, type FittedCfa } from '@cfa/cfa';
+import { cfaMethod, type FittedCfa } from '@cfa/cfa';
+import { buildOnnxModel } from '@cfa/method-kit';
 import type { BenchRow } from './timing';
 
 export interface ExportRowOptions {
@@ -25,6 +26,7 @@ export interface ExportRowOptions {
 export async function exportedModelRow(options: ExportRowOptions): Promise<BenchRow> {
   const { engine, backbone, fitted, levels, images, count, size } = options;
   const onnx = buildOnnxModel({
+    method: cfaMethod,
     config: fitted.config,
     backbone,
     members: [{ role: 'primary', view: fitted.config.view, levels, fitted }],

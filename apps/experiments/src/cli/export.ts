@@ -4,7 +4,8 @@
  * (`--format mlflow`: MLmodel with the onnx and python_function flavors, requirements).
  */
 import { Command, Option } from 'commander';
-import { buildOnnxModel, loadModel } from '@cfa/cfa';
+import { buildOnnxModel, loadModel } from '@cfa/method-kit';
+import { METHODS } from '../methods/registry';
 import { writeFileAtomic } from '@cfa/io';
 import { addEngineOptions, engineFromOptions, type EngineOptions } from './common-options';
 import { createLogger } from './logger';
@@ -35,7 +36,7 @@ export function exportCommand(): Command {
     // the model is only read here (weights, bank, backbone); the engine builds the random-init backbone
     const engine = await engineFromOptions(options, log);
     const dir = await resolveModelDir(options.model);
-    const { model } = await loadModel(dir, { engine, weightsPath: options.weights });
+    const { model } = await loadModel(dir, { engine, methods: METHODS, weightsPath: options.weights });
     const onnx = options.format === 'onnx' ? buildOnnxModel(model) : (await writeMlflowModel(options.out, model)).onnx;
     if (options.format === 'onnx') await writeFileAtomic(options.out, onnx.bytes);
     const mb = (onnx.bytes.length / 2 ** 20).toFixed(1);

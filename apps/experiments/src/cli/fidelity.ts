@@ -10,7 +10,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { MemoryEmbeddingCache } from '@cfa/cfa';
+import { MemoryEmbeddingCache } from '@cfa/method-kit';
 import { parse as parseYaml } from 'yaml';
 import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, engineFromOptions, type EngineOptions, timestampedRunDir } from './common-options';

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { DiskEmbeddingCache } from '@cfa/cfa';
+import { DiskEmbeddingCache } from '@cfa/method-kit';
 import { checkOutputFolder } from '@cfa/io';
 import {
   createTrackingStore,

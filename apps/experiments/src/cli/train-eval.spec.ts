@@ -12,8 +12,8 @@ describe('train-eval: a config file and the flags', () => {
     };
     const c = RunConfigSchema.parse(trainEvalConfig({ ...engine }, file));
     expect(c.dataset.category).toBe('carpet');
-    expect(c.cfa.training.epochs).toBe(7);
-    expect(c.cfa.backbone.name).toBe('wide_resnet50_2');
+    expect(c.training.epochs).toBe(7);
+    expect(c.backbone.name).toBe('wide_resnet50_2');
   });
 
   it('flags that were given override the file', () => {
@@ -22,23 +22,23 @@ describe('train-eval: a config file and the flags', () => {
       trainEvalConfig({ ...engine, category: 'grid', epochs: 2, taps: 'torchvision', selection: 'best-on-test' }, file),
     );
     expect(c.dataset.category).toBe('grid');
-    expect(c.cfa.training.epochs).toBe(2);
-    expect(c.cfa.backbone.taps).toBe('torchvision');
-    expect(c.cfa.evaluation.selection).toBe('best-on-test');
+    expect(c.training.epochs).toBe(2);
+    expect(c.backbone.taps).toBe('torchvision');
+    expect(c.evaluation.selection).toBe('best-on-test');
   });
 
   it('without a file: the default category and the quick epochs; --preset paper applies the paper preset', () => {
     const c = RunConfigSchema.parse(trainEvalConfig({ ...engine }));
     expect(c.dataset.category).toBe(DEFAULT_CATEGORY);
-    expect(c.cfa.training.epochs).toBe(QUICK_EPOCHS);
+    expect(c.training.epochs).toBe(QUICK_EPOCHS);
     const paper = RunConfigSchema.parse(trainEvalConfig({ ...engine, preset: 'paper' }));
-    expect(paper.cfa.preset).toBe('paper');
-    expect(paper.cfa.backbone.taps).toBe('torchvision');
+    expect(paper.preset).toBe('paper');
+    expect(paper.backbone.taps).toBe('torchvision');
   });
 
   it('a file without a dataset section still gets the default category', () => {
     const c = RunConfigSchema.parse(trainEvalConfig({ ...engine }, { cfa: { seed: 3 } } as never));
     expect(c.dataset.category).toBe(DEFAULT_CATEGORY);
-    expect(c.cfa.seed).toBe(3);
+    expect(c.seed).toBe(3);
   });
 });

@@ -20,7 +20,7 @@ import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 import { LOGGED_MODELS_TAG, MLFLOW_MODEL_DIR } from '../export/mlflow-model';
 import { predictFolder } from '../predict/predict-folder';
 import type { CellResult } from '../run/run-cell';
-import { TRAIN_EVAL_EXPERIMENT } from '../cli/train-eval';
+import { TRAIN_EVAL_EXPERIMENT } from '../run/train-eval';
 
 const { script, reason } = findServeScript();
 if (!script) process.stderr.write(`[experiments] model export against the real MLflow server skipped: ${reason}\n`);

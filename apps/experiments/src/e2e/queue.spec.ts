@@ -9,7 +9,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
-import { DiskEmbeddingCache } from '@cfa/cfa';
+import { DiskEmbeddingCache } from '@cfa/method-kit';
 import { FileTrackingStore, type Run, searchAllRuns } from '@cfa/tracking';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -21,11 +21,10 @@ if (!script) process.stderr.write(`[experiments] real-MLflow end-to-end tests sk
 
 /**
  * Final metrics each finished cell logs: the six evaluation metrics (I-AUROC, P-AUROC, P-AUPRO,
- * P-PRO (ref), both F1-max), two throughputs (end to end, scoring only), four timings and r — no
- * deployed thresholds, since the
- * default holds out no train image.
+ * P-PRO (ref), both F1-max), two throughputs (end to end, scoring only), four timings, the bank's
+ * size and bytes, and r — no deployed thresholds, since the default holds out no train image.
  */
-const FINAL_METRICS = 13;
+const FINAL_METRICS = 15;
 const EPOCH_METRICS = 5;
 
 describe.skipIf(!script)('experiments against the real MLflow server', () => {

@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Scalar, stringify } from 'yaml';
 import { writeFileAtomic } from '@cfa/io';
-import { buildOnnxModel, MODEL_FORMAT_VERSION, type OnnxExport, type TrainedCfa } from '@cfa/cfa';
+import { buildOnnxModel, MODEL_FORMAT_VERSION, type OnnxExport, type TrainedModel } from '@cfa/method-kit';
 
 /** The artifact folder a tracked run logs the MLflow Model to. */
 export const MLFLOW_MODEL_DIR = 'mlflow-model';
@@ -84,7 +84,7 @@ function tensorSchema(entries: { name: string; shape: (string | number)[] }[]): 
 
 export async function writeMlflowModel(
   dir: string,
-  model: TrainedCfa,
+  model: TrainedModel,
   options: MlflowModelOptions = {},
 ): Promise<WrittenMlflowModel> {
   const onnx = buildOnnxModel(model);
@@ -130,6 +130,7 @@ export async function writeMlflowModel(
     metadata: {
       producer: 'cfa-toolkit',
       cfa_model_format_version: MODEL_FORMAT_VERSION,
+      method: model.method.name,
       backbone: model.backbone.definition.name,
       ensemble: model.config.ensemble,
       inputs: onnx.inputs.map((i) => ({ name: i.name, description: i.description })),

@@ -77,7 +77,7 @@ describe('predictFolder', () => {
       engine,
       heatmaps: false,
     });
-    const view = inferenceView(ViewSchema.parse(result.config.cfa.view));
+    const view = inferenceView(ViewSchema.parse(result.config.view));
     const size = summary.size;
     const batch = new Float32Array(summary.images.length * size * size * 3);
     const expected = new Float32Array(summary.images.length * size * size);

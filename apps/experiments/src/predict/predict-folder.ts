@@ -34,7 +34,8 @@ import {
   viewRasters,
   writePngAtomic,
 } from '@cfa/data';
-import { createImagePredictor, loadModel, MODEL_MANIFEST_FILE, type ModelManifest } from '@cfa/cfa';
+import { createImagePredictor, loadModel, MODEL_MANIFEST_FILE, type ModelManifest } from '@cfa/method-kit';
+import { METHODS } from '../methods/registry';
 import { writeFileAtomic } from '@cfa/io';
 import { decodeNpy, encodeNpy } from '../export/npy';
 import { heatmapRasters, sideBySide } from '../report/heatmap-panel';
@@ -79,6 +80,7 @@ export interface PredictedImage {
 export interface PredictSummary {
   model: {
     dir: string;
+    method: string;
     backbone: string;
     ensemble: string;
     views: string[];
@@ -125,7 +127,11 @@ export async function predictFolder(options: PredictFolderOptions): Promise<Pred
   const chunk = options.chunk ?? 16;
   const inputs = await listImages(options.input);
   const modelDir = await resolveModelDir(options.modelDir);
-  const { model, manifest } = await loadModel(modelDir, { engine: options.engine, weightsPath: options.weightsPath });
+  const { model, manifest } = await loadModel(modelDir, {
+    engine: options.engine,
+    methods: METHODS,
+    weightsPath: options.weightsPath,
+  });
   const sizes = new Map<string, { width: number; height: number }>();
   for (const [i, input] of inputs.entries()) {
     sizes.set(input.path, await readImageHeader(input.path));
@@ -141,6 +147,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<Pred
   const summary: PredictSummary = {
     model: {
       dir: modelDir,
+      method: manifest.method,
       backbone: manifest.backbone.name,
       ensemble: manifest.config.ensemble,
       views: model.members.map((m) => viewKey(inferenceView(m.view))),
@@ -158,7 +165,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<Pred
     images: [],
   };
   await withStagedFolder(options.out, async (stage) => {
-    const predictor = await createImagePredictor(model);
+    const predictor = await createImagePredictor(model, options.engine);
     const size = predictor.size;
     summary.size = size;
     let lo = Infinity,

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
-import { DiskEmbeddingCache } from '@cfa/cfa';
+import { DiskEmbeddingCache } from '@cfa/method-kit';
 import { createTrackingStore, isAuthError } from '@cfa/tracking';
 import {
   CFA_TAGS,

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
 import { generateSyntheticDataset } from '@cfa/data';
-import { type CategoryRun, runCfaOnCategory } from '@cfa/cfa';
+import { type CfaConfig, type CfaRun as CategoryRun, runCfaOnCategory } from '@cfa/cfa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RunConfigSchema, type RunConfig } from '../run/run-config';
+import { methodConfigOf, RunConfigSchema, type RunConfig } from '../run/run-config';
 import { TINY_BASE } from '../testing/tiny-dataset';
 import { writeCellPlots } from './cell-plots';
 import { featureSpacePoints } from './feature-space';
@@ -40,7 +40,10 @@ beforeAll(async () => {
   });
   engine = await selectEngine({ requested: 'ort', tfBackend: 'wasm', threads: 2 });
   for (const terms of ['none', 'att+rep'])
-    runs.set(terms, await runCfaOnCategory({ config: configOf(terms).cfa, root, category: 'chip', engine }));
+    runs.set(
+      terms,
+      await runCfaOnCategory({ config: methodConfigOf(configOf(terms)) as CfaConfig, root, category: 'chip', engine }),
+    );
 }, 120_000);
 
 function stacked(run: CategoryRun) {
@@ -131,7 +134,7 @@ describe('writeCellPlots', () => {
 
 describe('featureSpacePoints', () => {
   it('untrained (loss none): the recomputed initial descriptor is the fitted one, so before = after', async () => {
-    const points = await featureSpacePoints({ run: runs.get('none')!, config: configOf('none').cfa, engine });
+    const points = await featureSpacePoints({ run: runs.get('none')!, engine });
     const before = points.filter((p) => p.panel === 'before adaptation');
     const after = points.filter((p) => p.panel === 'after adaptation');
     expect(after).toHaveLength(before.length);
@@ -145,7 +148,7 @@ describe('featureSpacePoints', () => {
   });
 
   it('trained: the centres stay, the patches move', async () => {
-    const points = await featureSpacePoints({ run: runs.get('att+rep')!, config: configOf('att+rep').cfa, engine });
+    const points = await featureSpacePoints({ run: runs.get('att+rep')!, engine });
     const of = (panel: string, kind: string) => points.filter((p) => p.panel === panel && p.kind === kind);
     const centresBefore = of('before adaptation', 'memory bank centre');
     expect(of('after adaptation', 'memory bank centre')).toEqual(

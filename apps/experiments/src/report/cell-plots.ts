@@ -12,9 +12,10 @@
  */
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
-import type { CategoryRun } from '@cfa/cfa';
+import type { CategoryRun } from '@cfa/method-kit';
 import { MetricUndefinedError, proCurve, rocCurve } from '@cfa/metrics';
-import type { RunConfig } from '../run/run-config';
+import { methodOf } from '../methods/registry';
+import { methodConfigOf, type RunConfig } from '../run/run-config';
 import { valueLabel } from './axis-labels';
 import { proChartSpec, rocChartSpec } from './curve-charts';
 import { curvePoints } from './curve-points';
@@ -54,22 +55,18 @@ export function heatmapChoice(run: Pick<CategoryRun, 'prediction' | 'test'>, cou
 
 /**
  * Two short lines naming the run (Vega sizes a chart by an estimate of its title's width, so one
- * long line would widen the picture): `fleece · ResNet-18 (random init) · CFA` and
- * `loss att+rep · 3 epochs · γd 1, γc 1 · seed 0`.
+ * long line would widen the picture): `fleece · ResNet-18 (random init) · CFA` and the method's own
+ * settings with the seed (`loss att+rep · 3 epochs · γd 1, γc 1 · seed 0`).
  */
 export function runSubtitle(config: RunConfig): string[] {
-  const c = config.cfa;
+  const method = methodOf(config);
   return [
     [
       config.dataset.category,
-      valueLabel('backbone.name', c.backbone.name) + (c.backbone.weights ? '' : ' (random init)'),
-      c.ensemble === 'cfa++' ? 'CFA++' : 'CFA',
+      valueLabel('backbone.name', config.backbone.name) + (config.backbone.weights ? '' : ' (random init)'),
+      `${method.label}${config.ensemble === 'cfa++' ? '++' : ''}`,
     ].join(' · '),
-    [
-      c.loss.terms === 'none' ? 'loss none (not trained)' : `loss ${c.loss.terms} · ${c.training.epochs} epochs`,
-      `γd ${c.descriptor.gammaD}, γc ${c.memoryBank.gammaC}`,
-      `seed ${c.seed}`,
-    ].join(' · '),
+    [method.describeConfig(methodConfigOf(config)), `seed ${config.seed}`].join(' · '),
   ];
 }
 
@@ -116,11 +113,13 @@ export async function writeCellPlots(params: CellPlotsParams): Promise<string[]>
     );
   });
 
-  await attempt('plots/feature-space.png', async () => {
-    const points = await featureSpacePoints({ run, config: config.cfa, engine: params.engine });
-    // 1.5×, not 2×: rasterising some 2000 translucent points dominates this picture's cost
-    await writeChart(join(outDir, 'plots', 'feature-space.png'), featureSpaceChartSpec({ points, subtitle }), 1.5);
-  });
+  // paper Fig. 3, for methods that adapt features
+  if (run.model.method.featureSpace)
+    await attempt('plots/feature-space.png', async () => {
+      const points = await featureSpacePoints({ run, engine: params.engine });
+      // 1.5×, not 2×: rasterising some 2000 translucent points dominates this picture's cost
+      await writeChart(join(outDir, 'plots', 'feature-space.png'), featureSpaceChartSpec({ points, subtitle }), 1.5);
+    });
 
   const { maps, size } = run.prediction;
   let lo = Infinity,

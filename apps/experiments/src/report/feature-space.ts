@@ -1,20 +1,20 @@
 /**
- * Paper Fig. 3 for one run: where the test patches' features φ(p) lie relative to the memory bank
- * C, before adaptation (the descriptor's initial parameters, a pure function of the config seed:
- * `createCoordConvParams`) and after (the trained descriptor), in one 2-D PCA basis fitted on C —
- * C itself does not move while φ trains, so both panels share axes and only the patches move.
- * Normal patches come from good test images and from the unmarked part of defective ones; a patch
- * is abnormal when at least half of its receptive cell (input pixels per grid cell) is in the mask.
+ * Paper Fig. 3 for one run of a method that adapts features (`AnomalyMethod.featureSpace`; CFA:
+ * where the test patches' features φ(p) lie relative to the memory bank C, before adaptation — the
+ * descriptor's initial parameters, a pure function of the config seed — and after): one 2-D PCA
+ * basis fitted on the method's reference points (C does not move while φ trains, so both panels
+ * share axes and only the patches move). Normal patches come from good test images and from the
+ * unmarked part of defective ones; a patch is abnormal when at least half of its receptive cell
+ * (input pixels per grid cell) is in the mask.
  *
  * @example
  * ```ts
- * const points = await featureSpacePoints({ run, config: cfg.cfa, engine });
+ * const points = await featureSpacePoints({ run, engine });
  * await writeChart('plots/feature-space.png', featureSpaceChartSpec({ points, subtitle }));
  * ```
  */
 import { createRng, type EngineSelection } from '@cfa/tensor-runtime';
-import type { CategoryRun, CfaConfig } from '@cfa/cfa';
-import { createCoordConvParams, createDescriptorRunner } from '@cfa/descriptor';
+import type { CategoryRun, FeatureSpaceProjector } from '@cfa/method-kit';
 import { principalAxes, projectRows } from './pca';
 import type { TopLevelSpec } from './render-chart';
 
@@ -30,7 +30,6 @@ export interface FeaturePoint {
 
 export interface FeatureSpaceParams {
   run: Pick<CategoryRun, 'model' | 'testEmbeddings' | 'test' | 'inputSize'>;
-  config: CfaConfig;
   engine: EngineSelection;
   /** Test images whose patches are drawn: the defective ones with the largest masks, then good ones. */
   defectiveImages?: number;
@@ -51,28 +50,37 @@ function sample<T>(items: T[], max: number, seed: number, label: string): T[] {
 
 export async function featureSpacePoints({
   run,
-  config,
   engine,
   defectiveImages = 4,
   goodImages = 2,
   maxPoints = 300,
 }: FeatureSpaceParams): Promise<FeaturePoint[]> {
-  // the primary member: its descriptor φ and its memory bank C
-  const { params, bank } = run.model.members[0].fitted;
+  const { method, config, backbone } = run.model;
+  if (!method.featureSpace) throw new Error(`featureSpacePoints: ${method.label} does not adapt features`);
   const set = run.testEmbeddings;
-  const initial = createCoordConvParams({
-    inChannels: params.inChannels,
-    gammaD: config.descriptor.gammaD,
-    outMultiplier: run.model.backbone.definition.embedding.outMultiplier,
-    withRadius: config.descriptor.withRadius,
-    init: config.descriptor.init,
-    seed: config.seed,
+  // the primary member: its adapted features and its reference points
+  const projector = await method.featureSpace({
+    model: run.model.members[0].fitted,
+    config,
+    backbone,
+    engine,
+    levels: set.levels,
   });
-  const dim = params.outChannels;
-  if (initial.outChannels !== dim || initial.weight.length !== params.weight.length)
-    throw new Error(
-      `featureSpacePoints: the initial descriptor has ${initial.outChannels} outputs, the trained one ${dim}`,
-    );
+  try {
+    return await projectedPoints(run, projector, { config, defectiveImages, goodImages, maxPoints });
+  } finally {
+    await projector.release();
+  }
+}
+
+async function projectedPoints(
+  run: FeatureSpaceParams['run'],
+  projector: FeatureSpaceProjector,
+  options: { config: { seed: number }; defectiveImages: number; goodImages: number; maxPoints: number },
+): Promise<FeaturePoint[]> {
+  const { config, defectiveImages, goodImages, maxPoints } = options;
+  const set = run.testEmbeddings;
+  const { dim } = projector.centres;
   const area = (i: number) => run.test[i].mask.reduce((a, b) => a + b, 0);
   const indices = run.test.map((_, i) => i);
   const defective = indices
@@ -114,37 +122,31 @@ export async function featureSpacePoints({
     ),
   ];
   const centreRows = sample(
-    Array.from({ length: bank.size }, (_, m) => m),
+    Array.from({ length: projector.centres.count }, (_, m) => m),
     maxPoints,
     config.seed,
     'feature-space:centres',
   );
   const centres = new Float32Array(centreRows.length * dim);
-  centreRows.forEach((m, r) => centres.set(bank.centres.subarray(m * dim, (m + 1) * dim), r * dim));
+  centreRows.forEach((m, r) => centres.set(projector.centres.rows.subarray(m * dim, (m + 1) * dim), r * dim));
   const basis = principalAxes({ rows: centres, count: centreRows.length, dim });
   const centreXy = projectRows({ rows: centres, count: centreRows.length, dim, basis });
-
-  const runner = await createDescriptorRunner({ engine, height, width, params: initial, levels: set.levels });
   const points: FeaturePoint[] = [];
-  try {
-    for (const [panel, p] of [
-      ['before adaptation', initial],
-      ['after adaptation', params],
-    ] as const) {
-      for (let r = 0; r < centreRows.length; r++)
-        points.push({ x: centreXy[2 * r], y: centreXy[2 * r + 1], kind: 'memory bank centre', panel });
-      const rows = new Float32Array(chosen.length * dim);
-      const phiOf = new Map<number, Float32Array>();
-      for (const image of new Set(chosen.map((c) => c.image)))
-        phiOf.set(image, await runner.forwardPyramid(await set.pyramid(image), p));
-      chosen.forEach((c, r) => rows.set(phiOf.get(c.image)!.subarray(c.cell * dim, (c.cell + 1) * dim), r * dim));
-      const xy = projectRows({ rows, count: chosen.length, dim, basis });
-      chosen.forEach((c, r) =>
-        points.push({ x: xy[2 * r], y: xy[2 * r + 1], kind: c.abnormal ? 'abnormal patch' : 'normal patch', panel }),
-      );
-    }
-  } finally {
-    await runner.release();
+  for (const [panel, project] of [
+    ['before adaptation', projector.before],
+    ['after adaptation', projector.after],
+  ] as const) {
+    for (let r = 0; r < centreRows.length; r++)
+      points.push({ x: centreXy[2 * r], y: centreXy[2 * r + 1], kind: 'memory bank centre', panel });
+    const rows = new Float32Array(chosen.length * dim);
+    const featuresOf = new Map<number, Float32Array>();
+    for (const image of new Set(chosen.map((c) => c.image)))
+      featuresOf.set(image, await project(await set.pyramid(image)));
+    chosen.forEach((c, r) => rows.set(featuresOf.get(c.image)!.subarray(c.cell * dim, (c.cell + 1) * dim), r * dim));
+    const xy = projectRows({ rows, count: chosen.length, dim, basis });
+    chosen.forEach((c, r) =>
+      points.push({ x: xy[2 * r], y: xy[2 * r + 1], kind: c.abnormal ? 'abnormal patch' : 'normal patch', panel }),
+    );
   }
   return points;
 }

@@ -9,7 +9,7 @@
  * process.stdout.write(sweepPlan({ loaded, sweepKey: key, kinds }));
  * ```
  */
-import { CfaConfigSchema } from '@cfa/cfa';
+import { MethodConfigSchema } from '../methods/registry';
 import type { SweepCell } from '../sweep/expand-sweep';
 import type { LoadedSweep } from '../sweep/load-sweep';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
@@ -31,7 +31,7 @@ function axisFields(loaded: LoadedSweep): string[] {
 export function sweepPlan({ loaded, sweepKey, kinds }: SweepPlanParams): string {
   const { sweep, cells } = loaded;
   const onAxis = new Set(axisFields(loaded));
-  const base = CfaConfigSchema.parse(sweep.base);
+  const base = MethodConfigSchema.parse(sweep.base);
   const categories = [...new Set(cells.map((c) => c.category))];
   const combos = new Set(cells.map((c) => JSON.stringify(c.assignments))).size;
   const out: string[] = [];
@@ -49,7 +49,7 @@ export function sweepPlan({ loaded, sweepKey, kinds }: SweepPlanParams): string 
     `data        ${sweep.dataRoot ?? `embedded synthetic dataset in ${DEFAULT_SYNTHETIC_ROOT} (standard set; each category generated on first use)`}`,
     `categories  ${categories.map((c) => `${c} (${kinds.get(c) ?? 'unknown'})`).join(', ')}`,
     `seeds       ${sweep.seeds.join(', ')}  (a seed sets backbone init, descriptor init, k-means and batch order)`,
-    `epochs      ${onAxis.has('training.epochs') ? 'axis' : base.training.epochs}`,
+    `epochs      ${onAxis.has('training.epochs') ? 'axis' : (base.training?.epochs ?? `none (${base.method} does not train)`)}`,
     `weights     ${weights}`,
     '',
     'resolved base config (every field; "← axis" = set per cell):',

@@ -1,6 +1,6 @@
 /**
- * One run from config to numbers and pictures: CFA (or CFA++, `cfa.ensemble`) on one category,
- * then the metrics, the result JSON, per-image scores, the run's pictures (`cell-plots.ts`: ROC and
+ * One run from config to numbers and pictures: the config's method (`method`; as its two-view
+ * ensemble with `ensemble: cfa++`) on one category, then the metrics, the result JSON, per-image scores, the run's pictures (`cell-plots.ts`: ROC and
  * PRO curves, the feature space before / after adaptation, heatmap panels) and the trained model
  * (`model.bundle`: the bundle in `model/`; `model.mlflow`: the ONNX export as an MLflow Model in
  * `mlflow-model/`). Used by `train-eval`, by every sweep cell and by queue workers alike.
@@ -15,17 +15,19 @@ import {
   type EnsembleMemberRun,
   type EpochRecord,
   evaluatesEveryEpoch,
+  type ModelSummary,
   type Prediction,
-  runCfaOnCategory,
+  runMethodOnCategory,
   type RunProgress,
   saveModel,
   type Thresholds,
-} from '@cfa/cfa';
+} from '@cfa/method-kit';
 import { computeAnomalyMetrics } from '@cfa/metrics';
 import { checkOutputFolder, writeFileAtomic } from '@cfa/io';
 import { writeCellPlots } from '../report/cell-plots';
 import { MLFLOW_MODEL_DIR, writeMlflowModel } from '../export/mlflow-model';
-import { DEFAULT_SYNTHETIC_ROOT, type RunConfig } from './run-config';
+import { methodOf } from '../methods/registry';
+import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf, type RunConfig } from './run-config';
 
 export interface CellMetrics {
   imageAuroc: number;
@@ -76,7 +78,8 @@ export interface CellResult {
   thresholds?: Thresholds;
   /** The trained model's folders under the run's folder: the bundle (`model`) and the MLflow Model (`mlflow-model`). */
   savedModel?: { bundle?: string; mlflowModel?: string };
-  model: { bankSize: number; descriptorChannels: number; radius: number };
+  /** The method's numbers describing the (primary) fitted model: CFA's bankSize, descriptorChannels, radius, bankBytes. */
+  model: ModelSummary;
   /** The primary model's epochs (CFA++: the companion's are in `ensemble.companion.history`). */
   history: EpochRecord[];
   /** CFA++: summed over both models; the throughput counts both views. */
@@ -93,7 +96,7 @@ export interface CellResult {
   ensemble?: {
     kind: 'cfa++';
     views: [string, string];
-    companion: Pick<EnsembleMemberRun, 'history' | 'radius' | 'bankSize' | 'timings'>;
+    companion: Pick<EnsembleMemberRun, 'history' | 'summary' | 'timings'>;
   };
 }
 
@@ -187,8 +190,9 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
   const epochs: { epoch: number; metrics: EvaluationMetrics }[] = [];
   // the test set is the same after every epoch: stacked once
   let epochTruth: GroundTruth | undefined;
-  const run = await runCfaOnCategory({
-    config: config.cfa,
+  const run = await runMethodOnCategory({
+    method: methodOf(config),
+    config: methodConfigOf(config),
     root: dataRoot,
     category: config.dataset.category,
     engine,
@@ -196,7 +200,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     onProgress: options.onProgress,
     onEpoch: options.onEpoch,
     onCompanionEpoch: options.onCompanionEpoch,
-    onEpochPrediction: evaluatesEveryEpoch(config.cfa.evaluation)
+    onEpochPrediction: evaluatesEveryEpoch(config.evaluation)
       ? async ({ record, prediction, test }) => {
           epochTruth ??= groundTruth(test, prediction.size);
           const metrics = evaluate(prediction, epochTruth);
@@ -208,7 +212,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
   const n = run.test.length;
   const truth = groundTruth(run.test, run.prediction.size);
   const { masks, labels } = truth;
-  const bestOf = config.cfa.evaluation.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
+  const bestOf = config.evaluation?.selection === 'best-on-test' && epochs.length ? bestOnTest(epochs) : undefined;
   const metrics = bestOf?.metrics ?? evaluate(run.prediction, truth);
   const totalSeconds = (performance.now() - start) / 1000;
   const result: CellResult = {
@@ -235,7 +239,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
       anomalous: labels.reduce((a, b) => a + b, 0),
     },
     ...(run.thresholds ? { thresholds: run.thresholds } : {}),
-    model: { bankSize: run.bankSize, descriptorChannels: run.descriptorChannels, radius: run.radius },
+    model: run.summary,
     history: run.history,
     timings: {
       ...run.timings,
@@ -251,12 +255,7 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     result.ensemble = {
       kind,
       views,
-      companion: {
-        history: companion.history,
-        radius: companion.radius,
-        bankSize: companion.bankSize,
-        timings: companion.timings,
-      },
+      companion: { history: companion.history, summary: companion.summary, timings: companion.timings },
     };
   }
   if (outDir) {

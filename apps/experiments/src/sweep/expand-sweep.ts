@@ -1,13 +1,13 @@
 /**
- * A validated sweep → its cells. Axes multiply (grid) or pair (zip); every cell's CFA config is
+ * A validated sweep → its cells. Axes multiply (grid) or pair (zip); every cell's method config is
  * the base with the cell's assignments applied, validated in full — so a wrong value anywhere is
  * reported with its path in the sweep file before anything runs. Each cell has a deterministic
  * key (a hash of what determines its numbers), which names its MLflow run and its queue job.
  */
 import { createHash } from 'node:crypto';
-import { CfaConfigSchema } from '@cfa/cfa';
+import { MethodConfigSchema } from '../methods/registry';
 import type { z } from 'zod';
-import { type RunConfig, RunConfigSchema } from '../run/run-config';
+import { methodConfigOf, type RunConfig, RunConfigSchema } from '../run/run-config';
 import type { Axis, Sweep } from './sweep-schema';
 
 type Scalar = string | number | boolean;
@@ -105,12 +105,14 @@ function stableStringify(value: unknown): string {
 /**
  * The cell key: what the numbers depend on (dataset, resolved config), not the sweep's name. A
  * config field added later is left out while it has the value that reproduces the earlier
- * behaviour (`ensemble: 'none'`; `calibration` with `holdout: 0`, which fits on every train image
- * and sets no threshold), so cells logged before it existed keep their keys and resume.
+ * behaviour (`method: 'cfa'`; `ensemble: 'none'`; `calibration` with `holdout: 0`, which fits on
+ * every train image and sets no threshold), so cells logged before it existed keep their keys and
+ * resume. (The method's config is hashed under the name `cfa`, as before methods.)
  */
 export function cellKey(config: RunConfig): string {
-  const { ensemble, calibration, ...rest } = config.cfa;
+  const { method, ensemble, calibration, ...rest } = methodConfigOf(config);
   const cfa = {
+    ...(method === 'cfa' ? {} : { method }),
     ...rest,
     ...(ensemble === 'none' ? {} : { ensemble }),
     ...(calibration.holdout === 0 ? {} : { calibration }),
@@ -142,14 +144,14 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
     const add = axisCombinations(axis, i, problems);
     combos = combos.flatMap((c) => add.map((a) => ({ ...c, ...a })));
   });
-  const baseCheck = CfaConfigSchema.safeParse(sweep.base);
+  const baseCheck = MethodConfigSchema.safeParse(sweep.base);
   if (!baseCheck.success) problems.push(...zodProblems(baseCheck.error, (path) => `base.${path}`));
   const cells: SweepCell[] = [];
   const reported = new Set<string>();
   for (const assignments of combos) {
-    const cfa = structuredClone(sweep.base) as Record<string, unknown>;
-    for (const [path, value] of Object.entries(assignments)) setPath(cfa, path, value);
-    const parsed = CfaConfigSchema.safeParse(cfa);
+    const input = structuredClone(sweep.base) as Record<string, unknown>;
+    for (const [path, value] of Object.entries(assignments)) setPath(input, path, value);
+    const parsed = MethodConfigSchema.safeParse(input);
     if (!parsed.success) {
       if (baseCheck.success) {
         for (const p of zodProblems(parsed.error, (path) => {
@@ -166,8 +168,9 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
     for (const category of categories) {
       for (const seed of sweep.seeds) {
         const config = RunConfigSchema.parse({
+          ...parsed.data,
+          seed,
           dataset: { category, ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}) },
-          cfa: { ...parsed.data, seed },
           heatmaps: sweep.heatmaps,
           model: sweep.model,
         });

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { ALL_SYNTHETIC_CATEGORIES, listCategories, SYNTHETIC_SETS } from '@cfa/data';
 import { readConfigFile } from '../run/config-file';
-import { CfaConfigSchema } from '@cfa/cfa';
+import { MethodConfigSchema } from '../methods/registry';
 import {
   expandSweep,
   setPath,
@@ -108,7 +108,7 @@ function dedupe(problems: SweepProblem[]): SweepProblem[] {
   });
 }
 
-/** What the CFA config and the category list reject, checked on the raw (structurally invalid) file. */
+/** What the method's config and the category list reject, checked on the raw (structurally invalid) file. */
 function configProblems(input: Record<string, unknown>, available: string[]): SweepProblem[] {
   const out: SweepProblem[] = [];
   if (Array.isArray(input.categories)) {
@@ -121,7 +121,7 @@ function configProblems(input: Record<string, unknown>, available: string[]): Sw
     });
   }
   const base = input.base && typeof input.base === 'object' ? (input.base as Record<string, unknown>) : {};
-  const baseCheck = CfaConfigSchema.safeParse(base);
+  const baseCheck = MethodConfigSchema.safeParse(base);
   if (!baseCheck.success) out.push(...zodProblems(baseCheck.error, (p) => `base.${p}`));
   if (Array.isArray(input.axes)) {
     input.axes.forEach((axis, i) => {
@@ -134,7 +134,7 @@ function configProblems(input: Record<string, unknown>, available: string[]): Sw
           values.forEach((v, j) => {
             const cfg = structuredClone(baseCheck.success ? base : {}) as Record<string, unknown>;
             setPath(cfg, field, v);
-            const check = CfaConfigSchema.safeParse(cfg);
+            const check = MethodConfigSchema.safeParse(cfg);
             if (!check.success) out.push(...zodProblems(check.error, () => `axes[${i}].${kind}["${field}"][${j}]`));
           });
         }

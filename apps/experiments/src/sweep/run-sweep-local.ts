@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
-import type { EmbeddingCache } from '@cfa/cfa';
+import type { EmbeddingCache } from '@cfa/method-kit';
 import type { TrackingStore } from '@cfa/tracking';
 import type { PhaseProgress } from '../cli/logger';
 import { closeRunKilled, runTrackedCell } from '../tracking/tracked-cell';

@@ -194,7 +194,7 @@ export async function comparisonRows(
       kind: await categoryKind(root, cell.category),
       seed: cell.seed,
       assignments: cell.assignments,
-      selection: cell.config.cfa.evaluation.selection,
+      selection: cell.config.evaluation?.selection ?? 'last',
       status: run ? 'FINISHED' : failed ? 'FAILED' : 'MISSING',
       metrics: run
         ? Object.fromEntries(

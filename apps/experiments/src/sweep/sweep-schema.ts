@@ -54,7 +54,7 @@ export const SweepSchema = z.strictObject({
   /** The paper table reproduced, e.g. "Table 5: loss ablation". */
   reproduces: z.string().min(1),
   description: z.string().optional(),
-  /** A partial CFA config (defaults fill the rest). */
+  /** A partial method config: `method` (default cfa) and its fields (defaults fill the rest). */
   base: z.record(z.string(), z.unknown()).default({}),
   /** MVTec AD folder; absent = the embedded synthetic dataset. */
   dataRoot: z.string().optional(),

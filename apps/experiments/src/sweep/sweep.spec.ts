@@ -36,9 +36,9 @@ describe('loadSweep', () => {
     });
     const { cells } = await loadSweep(file);
     expect(cells).toHaveLength(2 * 2 * 2 * 2);
-    expect(cells.every((c) => c.config.cfa.descriptor.gammaD === c.config.cfa.memoryBank.gammaC)).toBe(true);
+    expect(cells.every((c) => c.config.descriptor.gammaD === c.config.memoryBank.gammaC)).toBe(true);
     expect(new Set(cells.map((c) => c.key)).size).toBe(16);
-    expect(cells[0].config.cfa.training.epochs).toBe(2);
+    expect(cells[0].config.training.epochs).toBe(2);
     // keys are deterministic: what the numbers depend on, not the order of the file
     expect((await loadSweep(file)).cells.map((c) => c.key)).toEqual(cells.map((c) => c.key));
   });
@@ -103,7 +103,7 @@ describe('loadSweep', () => {
   it('applies command-line overrides before validation', async () => {
     const file = await sweepFile('demo', valid);
     const { cells } = await loadSweep(file, { categories: ['nut'], epochs: 7, seeds: [3] });
-    expect(cells.map((c) => [c.category, c.seed, c.config.cfa.training.epochs])).toEqual([['nut', 3, 7]]);
+    expect(cells.map((c) => [c.category, c.seed, c.config.training.epochs])).toEqual([['nut', 3, 7]]);
   });
 
   it('`--categories all` on the command line expands to every category, on every sweep, in a dry run', async () => {
@@ -157,7 +157,7 @@ describe('loadSweep', () => {
       loadSweep(new URL(`../../../../experiments/${name}.yaml`, import.meta.url).pathname);
     const rd = await load('rd-mvtec');
     // CFA++ on the standard view beside RD-MVTec: the unaligned-data penalty reads across a row
-    expect(new Set(rd.cells.map((c) => `${c.config.cfa.view.kind} ${c.config.cfa.ensemble}`))).toEqual(
+    expect(new Set(rd.cells.map((c) => `${c.config.view.kind} ${c.config.ensemble}`))).toEqual(
       new Set(['center-crop cfa++', 'rd-mvtec cfa++']),
     );
     // the paper's PRO column is the reference code's pro_auc_pxl: our P-PRO (ref)
@@ -167,7 +167,7 @@ describe('loadSweep', () => {
       none: { imageAuroc: 99.3, pixelAuroc: 98.2 },
       'cfa++': { imageAuroc: 99.5, pixelAuroc: 98.5 },
     });
-    expect((await load('backbone-sweep')).cells.every((c) => c.config.cfa.ensemble === 'cfa++')).toBe(true);
+    expect((await load('backbone-sweep')).cells.every((c) => c.config.ensemble === 'cfa++')).toBe(true);
     const file = await sweepFile('demo', {
       ...valid,
       axes: [{ grid: { 'view.kind': ['center-crop', 'resize'], ensemble: ['cfa++'] } }],

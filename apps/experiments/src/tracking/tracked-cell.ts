@@ -15,11 +15,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { ensureSyntheticDataset } from '@cfa/data';
-import type { EmbeddingCache, EpochRecord, RunProgress } from '@cfa/cfa';
+import type { EmbeddingCache, EpochRecord, RunProgress } from '@cfa/method-kit';
 import { isAuthError, type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
 import type { SweepCell } from '../sweep/expand-sweep';
 import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
-import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
+import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf } from '../run/run-config';
 import { datasetInputs } from './dataset-inputs';
 import { flattenConfig } from './flatten';
 import { runSource, runSourceTags, SOURCE_TAGS } from './run-source';
@@ -30,6 +30,8 @@ export const CFA_TAGS = {
   sweepKey: 'cfa.sweep.key',
   cellKey: 'cfa.cell.key',
   category: 'cfa.category',
+  /** The method (`cfa`, `patchcore`, …; also the `method` param). */
+  method: 'cfa.method',
   /** `file` (a weight file) or `random` (seeded init: numbers are not the paper's). */
   weights: 'cfa.weights',
   /** The hash of the sources that computed the run (code-version.ts). */
@@ -53,22 +55,24 @@ export const CFA_TAGS = {
   preset: 'cfa.preset',
 } as const;
 
-/** Per-epoch metric keys of the primary model; the CFA++ companion's carry `COMPANION_PREFIX`. */
-export const EPOCH_METRIC_KEYS = {
-  loss: 'train/loss',
-  lossAtt: 'train/loss_att',
-  lossRep: 'train/loss_rep',
-  radius: 'train/radius',
-  seconds: 'train/epoch_seconds',
-} as const;
+/**
+ * The MLflow key of one value of an epoch record: `train/<snake_case>` (CFA's `lossAtt` →
+ * `train/loss_att`), the epoch's duration as `train/epoch_seconds`; the CFA++ companion's carry
+ * `COMPANION_PREFIX`.
+ */
+export function epochMetricKey(name: string): string {
+  return name === 'seconds' ? 'train/epoch_seconds' : `train/${name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+}
 
 /** CFA++: the companion model's per-epoch metrics are `companion/train/loss`, … (own steps 1…epochs). */
 export const COMPANION_PREFIX = 'companion/';
 
-/** One epoch as MLflow metrics, at step = epoch. */
+/** One epoch as MLflow metrics — every value the method recorded but the epoch number — at step = epoch. */
 export function epochMetrics(e: EpochRecord, prefix = '', timestamp = Date.now()): Metric[] {
-  return (Object.keys(EPOCH_METRIC_KEYS) as (keyof typeof EPOCH_METRIC_KEYS)[]).map((k) => ({
-    key: `${prefix}${EPOCH_METRIC_KEYS[k]}`,
+  // `seconds` last, as the per-epoch charts have always listed it
+  const names = Object.keys(e).filter((k) => k !== 'epoch' && k !== 'seconds');
+  return [...names, 'seconds'].map((k) => ({
+    key: `${prefix}${epochMetricKey(k)}`,
     value: e[k],
     timestamp,
     step: e.epoch,
@@ -109,8 +113,13 @@ export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric
     bank_seconds: t.bankSeconds,
     embed_seconds: t.embedTrainSeconds + t.embedTestSeconds,
     total_seconds: t.totalSeconds,
-    radius: result.model.radius,
-    ...(result.ensemble ? { companion_radius: result.ensemble.companion.radius } : {}),
+    // what the model keeps (the method comparison's memory column), and CFA's learned radius
+    bank_bytes: result.model.bankBytes,
+    ...(result.model.bankSize !== undefined ? { bank_size: result.model.bankSize } : {}),
+    ...(result.model.radius !== undefined ? { radius: result.model.radius } : {}),
+    ...(result.ensemble?.companion.summary.radius !== undefined
+      ? { companion_radius: result.ensemble.companion.summary.radius }
+      : {}),
     // the deployed thresholds, set on held-out train images (the test set's F1 ones are metrics)
     ...(result.thresholds
       ? { threshold_image: result.thresholds.image, threshold_pixel: result.thresholds.pixel }
@@ -214,14 +223,15 @@ export async function runTrackedCell(
       [CFA_TAGS.sweep]: sweepName,
       [CFA_TAGS.cellKey]: cell.key,
       [CFA_TAGS.category]: cell.category,
-      [CFA_TAGS.weights]: config.cfa.backbone.weights ? 'file' : 'random',
+      [CFA_TAGS.method]: config.method,
+      [CFA_TAGS.weights]: config.backbone.weights ? 'file' : 'random',
       [CFA_TAGS.engine]: engine.name,
       [CFA_TAGS.threads]: String(engine.threads),
       [CFA_TAGS.tfBackend]: engine.tf.backend,
-      [CFA_TAGS.ensemble]: config.cfa.ensemble,
-      [CFA_TAGS.selection]: config.cfa.evaluation.selection,
-      [CFA_TAGS.taps]: config.cfa.backbone.taps,
-      [CFA_TAGS.preset]: config.cfa.preset,
+      [CFA_TAGS.ensemble]: config.ensemble,
+      ...(config.evaluation ? { [CFA_TAGS.selection]: config.evaluation.selection } : {}),
+      [CFA_TAGS.taps]: config.backbone.taps,
+      ...('preset' in config ? { [CFA_TAGS.preset]: config.preset } : {}),
       ...options.extraTags,
     },
   });
@@ -235,9 +245,9 @@ export async function runTrackedCell(
   };
   try {
     await store.logBatch(runId, {
-      params: Object.entries(flattenConfig({ dataset: config.dataset, ...config.cfa, heatmaps: config.heatmaps })).map(
-        ([key, value]) => ({ key, value }),
-      ),
+      params: Object.entries(
+        flattenConfig({ dataset: config.dataset, ...methodConfigOf(config), heatmaps: config.heatmaps }),
+      ).map(([key, value]) => ({ key, value })),
     });
     const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
     if (!config.dataset.root) {

@@ -11,14 +11,15 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { DatasetError, loadSample, type LoadedSample, type SampleRef, type View, viewKey } from '@cfa/data';
-import type { PatchEmbedder } from '@cfa/descriptor';
+import type { FeatureExtractor } from './method';
 import { type EmbeddingCache, embeddingKey, MemoryEmbeddingCache } from './embedding-cache';
 import { cachedEmbeddingSet, type EmbeddingSet, memoryEmbeddingSet } from './embedding-set';
 
 export interface EmbedSamplesOptions {
   refs: SampleRef[];
   view: View;
-  embedder: PatchEmbedder;
+  /** The method's images → features runner; its `kind` is part of the cache key. */
+  embedder: FeatureExtractor;
   /** Identity of the backbone's feature function: architecture, taps, weights (`featureId`). */
   backboneId: string;
   cache?: EmbeddingCache;
@@ -62,6 +63,7 @@ export async function embedSamples(options: EmbedSamplesOptions): Promise<Embedd
         view: sampleViewKey(view, ref),
         backbone: backboneId,
         inputSize: embedder.inputSize,
+        extractor: embedder.kind,
       }),
     );
   }

@@ -1,22 +1,22 @@
 /**
- * One CFA run on one MVTec-layout category, as a pure function of its config: index the data,
- * build the backbone and its embedder, embed train and test images (through the cache), fit, and
- * predict the test maps. Everything downstream (metrics, images, logging) works on what this
- * returns.
+ * One run of a method on one MVTec-layout category, as a pure function of its config: index the
+ * data, build the backbone and the method's feature extractor, embed train and test images
+ * (through the cache), fit, and predict the test maps. Everything downstream (metrics, images,
+ * logging) works on what this returns, whatever the method.
  *
- * With `ensemble: 'cfa++'` (paper §4.2) the same is done a second time on the resize-only
- * companion of the view (`companionView`), sharing the loaded backbone and its embedder, and the
- * two maps of every test image are averaged on the primary view's grid (`combineViewPredictions`).
- * The test samples (masks, labels) stay the primary view's.
+ * With `ensemble: 'cfa++'` (CFA paper §4.2) the same is done a second time on the resize-only
+ * companion of the view (`companionView`), sharing the loaded backbone (and its extractor when the
+ * sizes agree), and the two maps of every test image are averaged on the primary view's grid
+ * (`combineViewPredictions`). The test samples (masks, labels) stay the primary view's.
  *
  * With `calibration.holdout > 0` a seeded fraction of train/good is left out of the fit and scored
- * by the fitted model (CFA++: both members, maps combined); the image and pixel thresholds are set
- * from those normal scores (`calibrateThresholds`). `run.model` is the trained model itself, for
- * `saveModel` and `buildOnnxModel`.
+ * by the fitted model (an ensemble: both members, maps combined); the image and pixel thresholds are
+ * set from those normal scores (`calibrateThresholds`). `run.model` is the trained model itself,
+ * for `saveModel` and `buildOnnxModel`.
  *
  * @example
  * ```ts
- * const run = await runCfaOnCategory({ config, root: 'data/synthetic', category: 'weave', engine });
+ * const run = await runMethodOnCategory({ method: cfaMethod, config, root: 'data/synthetic', category: 'weave', engine });
  * run.prediction.imageScores; // one per test image
  * run.ensemble?.views;        // CFA++: ['center-crop:256:224', 'resize:224']
  * run.thresholds?.pixel;      // from the held-out train images, never from test labels
@@ -34,17 +34,15 @@ import {
   viewKey,
   viewOutputSize,
 } from '@cfa/data';
-import { type BackboneModel, featureShapesFor, loadBackbone } from '@cfa/backbone';
-import { createPatchEmbedder, type PatchEmbedder } from '@cfa/descriptor';
-import { type CfaConfig, evaluatesEveryEpoch } from './config';
+import { type BackboneModel, loadBackbone } from '@cfa/backbone';
+import { calibrateThresholds, splitHoldout, type Thresholds } from './calibration';
+import { evaluatesEveryEpoch, type MethodConfigBase } from './common-config';
 import { type EmbeddingCache, MemoryEmbeddingCache } from './embedding-cache';
 import { type EmbeddedSamples, embedSamples } from './embed-samples';
 import type { EmbeddingSet } from './embedding-set';
-import { type EpochRecord, fitCfa } from './fit';
-import { assertMemoryBankFits } from './memory-bank-fit';
-import { type Prediction, predictCfa } from './predict';
-import { calibrateThresholds, splitHoldout, type Thresholds } from './calibration';
-import type { TrainedCfa, TrainedMember } from './trained-model';
+import type { AnomalyMethod, EpochRecord, FeatureExtractor } from './method';
+import type { Prediction } from './prediction';
+import type { MemberRole, TrainedMember, TrainedModel } from './trained-model';
 import { combineViewPredictions } from './view-ensemble';
 
 export type RunPhase = 'check-files' | 'embed-train' | 'bank' | 'train' | 'embed-test' | 'predict' | 'calibrate';
@@ -54,12 +52,13 @@ export interface RunProgress {
   done: number;
   total: number;
   detail?: string;
-  /** CFA++ only: which of the two models the event is about. */
-  view?: 'primary' | 'companion';
+  /** Ensembles only: which of the two models the event is about. */
+  view?: MemberRole;
 }
 
 export interface RunTimings {
   embedTrainSeconds: number;
+  /** Building what the model keeps (memory bank, coreset, Gaussians). */
   bankSeconds: number;
   trainSeconds: number;
   embedTestSeconds: number;
@@ -68,18 +67,20 @@ export interface RunTimings {
   calibrateSeconds: number;
 }
 
-/** One of the two models of a CFA++ run, on its own view. */
+/** The method's numbers describing a fitted member (`AnomalyMethod.summary`). */
+export type ModelSummary = ReturnType<AnomalyMethod['summary']>;
+
+/** One of the two models of an ensemble run, on its own view. */
 export interface EnsembleMemberRun {
   view: View;
   /** On this view's own grid (the companion's covers the whole image). */
   prediction: Prediction;
   history: EpochRecord[];
-  radius: number;
-  bankSize: number;
+  summary: ModelSummary;
   timings: RunTimings;
 }
 
-/** What a CFA++ run combined. */
+/** What an ensemble run combined. */
 export interface ViewEnsembleRun {
   kind: 'cfa++';
   /** `viewKey` of the two views whose maps were averaged, primary first. */
@@ -88,7 +89,7 @@ export interface ViewEnsembleRun {
   companion: EnsembleMemberRun;
 }
 
-export interface CategoryRun {
+export interface CategoryRun<C extends MethodConfigBase = MethodConfigBase, F = unknown> {
   backbone: Pick<BackboneModel, 'weightsSource'> & { name: string; featureChannels: number[] };
   inputSize: number;
   /** Train images the model was fitted on (train/good minus the calibration hold-out). */
@@ -97,16 +98,15 @@ export interface CategoryRun {
   calibrationCount: number;
   /** The primary view's test samples (masks and labels for evaluation). */
   test: LoadedSample[];
-  /** CFA++: the combined maps on the primary view's grid. */
+  /** Ensembles: the combined maps on the primary view's grid. */
   prediction: Prediction;
-  /** The primary model's epochs (CFA++: the companion's are in `ensemble.companion.history`). */
+  /** The primary model's epochs (an ensemble's companion's are in `ensemble.companion.history`). */
   history: EpochRecord[];
-  radius: number;
-  bankSize: number;
-  descriptorChannels: number;
-  /** CFA++: summed over both models. */
+  /** The primary model's numbers (`AnomalyMethod.summary`). */
+  summary: ModelSummary;
+  /** Ensembles: summed over both models. */
   timings: RunTimings;
-  /** CFA++: hits summed over both views. */
+  /** Ensembles: hits summed over both views. */
   cache: { description: string; trainHits: number; testHits: number };
   /** Present when `config.ensemble` is 'cfa++'. */
   ensemble?: ViewEnsembleRun;
@@ -115,17 +115,15 @@ export interface CategoryRun {
    * The test set's F1-optimal thresholds are metrics, never these.
    */
   thresholds?: Thresholds;
-  /** The trained model (backbone, fitted members, thresholds), for `saveModel` and `buildOnnxModel`. */
-  model: TrainedCfa;
-  /**
-   * The primary view's test embeddings, in `test` order: with `model` (φ and C of the primary
-   * member), the data for pictures of the feature space (paper Fig. 3).
-   */
+  /** The trained model (method, backbone, fitted members, thresholds), for `saveModel` and `buildOnnxModel`. */
+  model: TrainedModel<C, F>;
+  /** The primary view's test features, in `test` order (pictures of the feature space, paper Fig. 3). */
   testEmbeddings: EmbeddingSet;
 }
 
-export interface RunCategoryOptions {
-  config: CfaConfig;
+export interface RunCategoryOptions<C extends MethodConfigBase, F> {
+  method: AnomalyMethod<C, F>;
+  config: C;
   root: string;
   category: string;
   engine: EngineSelection;
@@ -133,7 +131,7 @@ export interface RunCategoryOptions {
   onProgress?: (event: RunProgress) => void;
   /** The primary model's epochs. */
   onEpoch?: (record: EpochRecord) => void;
-  /** CFA++ only: the companion model's epochs (their own 1…epochs steps). */
+  /** Ensembles only: the companion model's epochs (their own 1…epochs steps). */
   onCompanionEpoch?: (record: EpochRecord) => void;
   /**
    * With `evaluation.everyEpoch` (or selection 'best-on-test'): the test maps after every epoch,
@@ -142,57 +140,44 @@ export interface RunCategoryOptions {
   onEpochPrediction?: (event: { record: EpochRecord; prediction: Prediction; test: LoadedSample[] }) => Promise<void>;
 }
 
-interface ViewRun extends EnsembleMemberRun {
+interface ViewRun<F> extends EnsembleMemberRun {
   train: EmbeddedSamples;
   test: EmbeddedSamples;
-  descriptorChannels: number;
   /** The held-out train images' prediction, when any were held out. */
   heldOut?: Prediction;
-  member: TrainedMember;
+  member: TrainedMember<F>;
 }
 
-interface ViewRunOptions {
-  config: CfaConfig;
+interface ViewRunOptions<C extends MethodConfigBase, F> {
+  method: AnomalyMethod<C, F>;
+  config: C;
   view: View;
-  role: TrainedMember['role'];
+  role: MemberRole;
   index: CategoryIndex;
   /** The split of `index.train`: fitted on, and held out for the thresholds. */
   fitRefs: SampleRef[];
   holdoutRefs: SampleRef[];
   backbone: BackboneModel;
-  embedder: PatchEmbedder;
+  extractor: FeatureExtractor;
   engine: EngineSelection;
   cache: EmbeddingCache;
   /** Keep the decoded test samples (the primary's: masks and labels for evaluation). */
   keepTestSamples: boolean;
   onProgress: (event: RunProgress) => void;
   onEpoch?: (record: EpochRecord) => void;
-  onEpochPrediction?: RunCategoryOptions['onEpochPrediction'];
+  onEpochPrediction?: RunCategoryOptions<C, F>['onEpochPrediction'];
 }
 
 /** Embed, fit and predict on one view. */
-async function runView({
-  config,
-  view,
-  role,
-  index,
-  fitRefs,
-  holdoutRefs,
-  backbone,
-  embedder,
-  engine,
-  cache,
-  keepTestSamples,
-  onProgress,
-  onEpoch,
-  onEpochPrediction,
-}: ViewRunOptions): Promise<ViewRun> {
+async function runView<C extends MethodConfigBase, F>(options: ViewRunOptions<C, F>): Promise<ViewRun<F>> {
+  const { method, config, view, role, index, fitRefs, holdoutRefs, backbone, extractor, engine, cache } = options;
+  const { keepTestSamples, onProgress, onEpoch, onEpochPrediction } = options;
   const inputSize = viewOutputSize(view);
   const embed = (refs: SampleRef[], phase: 'embed-train' | 'embed-test' | 'calibrate', keepSamples = false) =>
     embedSamples({
       refs,
       view,
-      embedder,
+      embedder: extractor,
       backboneId: backbone.featureId,
       cache,
       keepSamples,
@@ -200,25 +185,25 @@ async function runView({
         onProgress({ phase, done, total, detail: cached ? `${cached} cached` : undefined }),
     });
   const train = await embed(fitRefs, 'embed-train');
-  // per-epoch evaluation (the reference code's protocol) needs the test set before training
+  // per-epoch evaluation (the CFA reference code's protocol) needs the test set before training
   const everyEpoch = evaluatesEveryEpoch(config.evaluation) && onEpochPrediction !== undefined;
   const earlyTest = everyEpoch ? await embed(index.test, 'embed-test', keepTestSamples) : undefined;
-  const fitted = await fitCfa({
+  const fitted = await method.fit({
     config: view === config.view ? config : { ...config, view },
     engine,
+    backbone,
     train: train.set,
-    outMultiplier: backbone.definition.embedding.outMultiplier,
     onProgress: (e) => onProgress({ phase: e.phase, done: e.done, total: e.total, detail: e.detail }),
     onEpoch,
     onEpochModel: earlyTest
       ? async (model, record) => {
-          const prediction = await predictCfa({ model, test: earlyTest.set, inputSize });
+          const prediction = await method.predict({ model, test: earlyTest.set, inputSize });
           await onEpochPrediction!({ record, prediction, test: earlyTest.samples });
         }
       : undefined,
   });
   const test = earlyTest ?? (await embed(index.test, 'embed-test', keepTestSamples));
-  const prediction = await predictCfa({
+  const prediction = await method.predict({
     model: fitted,
     test: test.set,
     inputSize,
@@ -228,28 +213,27 @@ async function runView({
   const calibrateStart = performance.now();
   if (holdoutRefs.length) {
     const held = await embed(holdoutRefs, 'calibrate');
-    heldOut = await predictCfa({
+    heldOut = await method.predict({
       model: fitted,
       test: held.set,
       inputSize,
       onProgress: (done, total) => onProgress({ phase: 'calibrate', done, total }),
     });
   }
+  const { bankSeconds, trainSeconds } = method.fitSeconds(fitted);
   return {
     view,
     train,
     test,
     prediction,
     heldOut,
-    member: { role, view, levels: embedder.levels, fitted },
-    history: fitted.history,
-    radius: fitted.radius,
-    bankSize: fitted.bank.size,
-    descriptorChannels: fitted.params.outChannels,
+    member: { role, view, levels: extractor.levels, fitted },
+    history: method.history(fitted),
+    summary: method.summary(fitted),
     timings: {
       embedTrainSeconds: train.seconds,
-      bankSeconds: fitted.timings.bankSeconds,
-      trainSeconds: fitted.timings.trainSeconds,
+      bankSeconds,
+      trainSeconds,
       embedTestSeconds: test.seconds,
       predictSeconds: prediction.seconds,
       calibrateSeconds: holdoutRefs.length ? (performance.now() - calibrateStart) / 1000 : 0,
@@ -257,23 +241,24 @@ async function runView({
   };
 }
 
-const member = (r: ViewRun): EnsembleMemberRun => ({
+const memberRun = <F>(r: ViewRun<F>): EnsembleMemberRun => ({
   view: r.view,
   prediction: r.prediction,
   history: r.history,
-  radius: r.radius,
-  bankSize: r.bankSize,
+  summary: r.summary,
   timings: r.timings,
 });
 
-export async function runCfaOnCategory(options: RunCategoryOptions): Promise<CategoryRun> {
-  const { config, root, category, engine, onEpoch } = options;
+export async function runMethodOnCategory<C extends MethodConfigBase, F>(
+  options: RunCategoryOptions<C, F>,
+): Promise<CategoryRun<C, F>> {
+  const { method, config, root, category, engine, onEpoch } = options;
   const cache = options.cache ?? new MemoryEmbeddingCache();
-  const cfaPlusPlus = config.ensemble === 'cfa++';
+  const twoViews = config.ensemble === 'cfa++';
   // the companion is resolved before any work, so a resize view fails at once
-  const secondView = cfaPlusPlus ? companionView(config.view) : undefined;
+  const secondView = twoViews ? companionView(config.view) : undefined;
   // everything that can be found wrong is found before the first image is embedded: the files
-  // (every header, every mask), the weights, and whether the memory bank fits the patch grid
+  // (every header, every mask), the weights, and whether the method's config fits the patch grid
   const index = await indexCategory({ root, category });
   await checkCategoryFiles(index, {
     onProgress: (done, total) => options.onProgress?.({ phase: 'check-files', done, total }),
@@ -288,23 +273,26 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
     seed: config.seed,
   });
   const inputSize = viewOutputSize(config.view);
-  for (const size of new Set([inputSize, ...(secondView ? [viewOutputSize(secondView)] : [])])) {
-    const { height, width } = featureShapesFor(backbone, size)[0];
-    assertMemoryBankFits(config, height * width, `${height}×${width} = ${height * width} patches`);
-  }
-  const embedder = await createPatchEmbedder({ engine, backbone, inputSize });
-  let secondEmbedder: PatchEmbedder | undefined;
+  const extractor = await method.createExtractor({ engine, backbone, inputSize, config });
+  let secondExtractor: FeatureExtractor | undefined;
   try {
-    const shared = { config, index, fitRefs, holdoutRefs, backbone, engine, cache };
-    const progress = (view?: 'primary' | 'companion') => (e: RunProgress) =>
-      options.onProgress?.(view ? { ...e, view } : e);
+    // both views give crop-sized inputs, so the extractor is shared; a second one only if not
+    const secondSize = secondView ? viewOutputSize(secondView) : inputSize;
+    if (secondSize !== inputSize)
+      secondExtractor = await method.createExtractor({ engine, backbone, inputSize: secondSize, config });
+    for (const e of [extractor, ...(secondExtractor ? [secondExtractor] : [])]) {
+      const { height, width } = e.levels[0];
+      method.checkGrid?.(config, { height, width, label: `${height}×${width} = ${height * width} patches` });
+    }
+    const shared = { method, config, index, fitRefs, holdoutRefs, backbone, engine, cache };
+    const progress = (view?: MemberRole) => (e: RunProgress) => options.onProgress?.(view ? { ...e, view } : e);
     const primary = await runView({
       ...shared,
       view: config.view,
       role: 'primary',
-      embedder,
+      extractor,
       keepTestSamples: true,
-      onProgress: progress(cfaPlusPlus ? 'primary' : undefined),
+      onProgress: progress(twoViews ? 'primary' : undefined),
       onEpoch,
       onEpochPrediction: options.onEpochPrediction,
     });
@@ -319,14 +307,12 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
       calibrationCount: holdoutRefs.length,
       test: primary.test.samples,
       history: primary.history,
-      radius: primary.radius,
-      bankSize: primary.bankSize,
-      descriptorChannels: primary.descriptorChannels,
+      summary: primary.summary,
       testEmbeddings: primary.test.set,
     };
-    const trained = (members: TrainedMember[], heldOut?: Prediction) => {
+    const trained = (members: TrainedMember<F>[], heldOut?: Prediction) => {
       const thresholds = heldOut ? calibrateThresholds(heldOut, config.calibration) : undefined;
-      const model: TrainedCfa = { config, backbone, members, ...(thresholds ? { thresholds } : {}) };
+      const model: TrainedModel<C, F> = { method, config, backbone, members, ...(thresholds ? { thresholds } : {}) };
       return { model, ...(thresholds ? { thresholds } : {}) };
     };
     if (!secondView) {
@@ -338,15 +324,11 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
         ...trained([primary.member], primary.heldOut),
       };
     }
-    // both views give crop-sized inputs, so the embedder is shared; a second one only if not
-    const secondSize = viewOutputSize(secondView);
-    if (secondSize !== inputSize)
-      secondEmbedder = await createPatchEmbedder({ engine, backbone, inputSize: secondSize });
     const companion = await runView({
       ...shared,
       view: secondView,
       role: 'companion',
-      embedder: secondEmbedder ?? embedder,
+      extractor: secondExtractor ?? extractor,
       keepTestSamples: false,
       onProgress: progress('companion'),
       onEpoch: options.onCompanionEpoch,
@@ -378,10 +360,10 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
       ensemble: {
         kind: 'cfa++',
         views: [viewKey(config.view), viewKey(secondView)],
-        primary: member(primary),
-        companion: member(companion),
+        primary: memberRun(primary),
+        companion: memberRun(companion),
       },
-      // the thresholds hold for what CFA++ deploys: the combined maps of the held-out images
+      // the thresholds hold for what the ensemble deploys: the combined maps of the held-out images
       ...trained(
         [primary.member, companion.member],
         primary.heldOut &&
@@ -390,7 +372,7 @@ export async function runCfaOnCategory(options: RunCategoryOptions): Promise<Cat
       ),
     };
   } finally {
-    await secondEmbedder?.release();
-    await embedder.release();
+    await secondExtractor?.release();
+    await extractor.release();
   }
 }

@@ -1,27 +1,28 @@
 /**
- * A trained CFA model as ONE self-contained ONNX graph, from the image tensor to the anomaly map
- * and the image score — for deployment anywhere ONNX Runtime runs, with no TypeScript at all.
- * This file only composes the stage packages' ONNX lowerings; none of the maths is written here:
+ * A trained model of any method as ONE self-contained ONNX graph, from the image tensor to the
+ * anomaly map and the image score — for deployment anywhere ONNX Runtime runs, with no TypeScript
+ * at all. This file only composes ONNX lowerings of the stage packages and of the method; none of
+ * the maths is written here:
  *
  *   ImageNet normalisation   @cfa/data        lowerImageNetNormalization
  *   backbone                 @cfa/backbone    nhwcInputToNchw, lowerBackboneToOnnx (BatchNorm fused)
- *   patch embedding          @cfa/descriptor  lowerPatchEmbeddingToOnnx (3×3 avg-pool, bilinear upsample, concat)
- *   φ (1×1 CoordConv)        @cfa/descriptor  lowerBatchDescriptor
- *   nearest centres          @cfa/memory-bank lowerNearest (‖c‖² − 2 q·c ranking, TopK)
- *   softmin score, map, max  @cfa/scoring     lowerPatchAnomalyScores, lowerAnomalyMaps, lowerImageScores
+ *   the method's scoring     its package      `AnomalyMethod.lowerMap`: backbone maps → anomaly map
+ *                                             (CFA: patch embedding, φ, nearest centres, softmin,
+ *                                             upsampling and blur, each from its stage package)
+ *   image score              @cfa/scoring     lowerImageScores (the map's maximum)
  *
- * CFA++ adds the companion member on its own input (the whole image resized to the crop size), runs
- * the shared backbone once on both inputs stacked on the batch axis, moves the companion's map onto
- * the primary's grid with the operator of @cfa/data's `alignCompanionMap` (read off that function
- * itself, so there is no second copy of it) and averages the two maps.
+ * An ensemble adds the companion member on its own input (the whole image resized to the crop
+ * size), runs the shared backbone once on both inputs stacked on the batch axis, moves the
+ * companion's map onto the primary's grid with the operator of @cfa/data's `alignCompanionMap`
+ * (read off that function itself, so there is no second copy of it) and averages the two maps.
  *
  * Input `image`: float32 [batch, S, S, 3], NHWC, RGB in [0, 1], S = the view's output side, after
  * the view's geometry (center-crop view: the short side resized to R with the view's filter —
  * Pillow's Lanczos by default — then the centre S×S crop: `viewRasters` of @cfa/data); the
  * ImageNet normalisation is inside the graph.
- * CFA++ also takes `companion_image` (the whole image resized to S×S). Outputs: `anomaly_map`
+ * An ensemble also takes `companion_image` (the whole image resized to S×S). Outputs: `anomaly_map`
  * [batch, S, S] and `image_score` [batch]; any batch size. The model's `metadata_props` carry the
- * config, the views, and the calibrated thresholds.
+ * method, the config, the views, and the calibrated thresholds.
  *
  * @example
  * ```ts
@@ -40,10 +41,8 @@ import {
   viewOutputSize,
 } from '@cfa/data';
 import { featureShapesFor, lowerBackboneToOnnx, nhwcInputToNchw } from '@cfa/backbone';
-import { lowerBatchDescriptor, lowerPatchEmbeddingToOnnx } from '@cfa/descriptor';
-import { lowerNearest } from '@cfa/memory-bank';
-import { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores } from '@cfa/scoring';
-import type { TrainedCfa, TrainedMember } from './trained-model';
+import { lowerImageScores } from '@cfa/scoring';
+import type { TrainedModel } from './trained-model';
 
 /** Bumped when the graph's inputs, outputs or their meaning change. */
 export const ONNX_EXPORT_VERSION = 1;
@@ -69,24 +68,6 @@ function describeInput(view: View, size: number): string {
       ? `the image's short side resized to ${view.resize} (${filter}; a square image to ${view.resize}×${view.resize}) and centre-cropped to ${size}×${size}`
       : `the image resized to ${size}×${size} (${filter})`;
   return `float32 [batch, ${size}, ${size}, 3], NHWC, RGB in [0, 1]: ${geometry}; ImageNet normalisation (mean 0.485/0.456/0.406, std 0.229/0.224/0.225) is applied inside the graph`;
-}
-
-/** φ → K nearest → softmin patch scores → upsampled, blurred map [n, size, size] of one member on its embedding [n, D, H, W]. */
-function lowerMemberMap(g: OnnxGraphBuilder, model: TrainedCfa, member: TrainedMember, embedding: string): string {
-  const { params, bank, height, width } = member.fitted;
-  const { K, metric, sigma } = model.config.scoring;
-  const hw = height * width;
-  const x = g.node('Reshape', [
-    g.node('Transpose', [embedding], { perm: attr.ints([0, 2, 3, 1]) })[0],
-    g.ints('shape', [-1, hw, params.inChannels]),
-  ])[0];
-  const phi = lowerBatchDescriptor(g, x, { params, height, width, name: member.role }); // [n, HW, D′]
-  const q = g.node('Reshape', [phi, g.ints('shape', [-1, params.outChannels])])[0];
-  const ct = g.initializer(`${member.role}.bank_t`, bank.transposed, [bank.dim, bank.size]);
-  const cn = g.initializer(`${member.role}.bank_sq_norms`, bank.squaredNorms, [bank.size]);
-  const [distances] = lowerNearest(g, q, ct, cn, K);
-  const scores = lowerPatchAnomalyScores(g, distances, { k: K, K, metric });
-  return lowerAnomalyMaps(g, scores, { height, width, outputSize: viewOutputSize(inferenceView(member.view)), sigma });
 }
 
 /**
@@ -123,10 +104,10 @@ function lowerAlignment(g: OnnxGraphBuilder, map: string, primaryView: View, sid
 }
 
 /** The whole model as one ONNX graph (see the file header for its inputs and outputs). */
-export function buildOnnxModel(model: TrainedCfa): OnnxExport {
-  const { backbone, members } = model;
+export function buildOnnxModel(model: TrainedModel): OnnxExport {
+  const { method, backbone, members, config } = model;
   const [primary, companion] = members;
-  const g = new OnnxGraphBuilder(`cfa-${backbone.definition.name}`);
+  const g = new OnnxGraphBuilder(`${method.name}-${backbone.definition.name}`);
   const inputs: OnnxInputDescription[] = members.map((m) => {
     const view = inferenceView(m.view);
     const size = viewOutputSize(view);
@@ -146,23 +127,32 @@ export function buildOnnxModel(model: TrainedCfa): OnnxExport {
   // CFA++: the shared backbone runs once on both inputs, stacked on the batch axis
   const stacked = normalised.length === 1 ? normalised[0] : g.node('Concat', normalised, { axis: attr.int(0) })[0];
   const maps = lowerBackboneToOnnx(g, backbone, stacked);
-  const embedding = lowerPatchEmbeddingToOnnx(
-    g,
-    maps,
-    featureShapesFor(backbone, size),
-    backbone.definition.embedding.scaleByChannels,
-  );
+  const shapes = featureShapesFor(backbone, size);
+  const memberMap = (member: (typeof members)[number], memberMaps: string[]) =>
+    method.lowerMap(g, {
+      model: member.fitted,
+      config,
+      backbone,
+      maps: memberMaps,
+      shapes,
+      inputSize: viewOutputSize(inferenceView(member.view)),
+      name: member.role,
+    });
   let map: string;
   if (!companion) {
-    map = lowerMemberMap(g, model, primary, embedding);
+    map = memberMap(primary, maps);
   } else {
+    // the batch holds the primary's images, then the companion's: each member scores its half
     const n = g.node('Slice', [g.node('Shape', [normalised[0]])[0], g.ints('start', [0]), g.ints('end', [1])])[0];
-    const part = (starts: string, ends: string) => g.node('Slice', [embedding, starts, ends, g.ints('axes', [0])])[0];
-    const primaryMap = lowerMemberMap(g, model, primary, part(g.ints('zero', [0]), n));
-    const companionMap = lowerMemberMap(g, model, companion, part(n, g.ints('to_end', [Number.MAX_SAFE_INTEGER])));
+    const zero = g.ints('zero', [0]);
+    const toEnd = g.ints('to_end', [Number.MAX_SAFE_INTEGER]);
+    const batchAxis = g.ints('axes', [0]);
+    const half = (starts: string, ends: string) => maps.map((m) => g.node('Slice', [m, starts, ends, batchAxis])[0]);
+    const primaryMap = memberMap(primary, half(zero, n));
+    const companionMap = memberMap(companion, half(n, toEnd));
     const aligned = lowerAlignment(g, companionMap, inferenceView(primary.view), size);
-    const half = g.initializer(g.fresh('half'), new Float32Array([0.5]), []);
-    map = g.node('Mul', [g.node('Add', [primaryMap, aligned])[0], half])[0];
+    const mean = g.initializer(g.fresh('half'), new Float32Array([0.5]), []);
+    map = g.node('Mul', [g.node('Add', [primaryMap, aligned])[0], mean])[0];
   }
   const outputs = [
     {
@@ -176,15 +166,16 @@ export function buildOnnxModel(model: TrainedCfa): OnnxExport {
   g.node('Identity', [lowerImageScores(g, map)], {}, ['image_score']);
   for (const o of outputs) g.output(o.name, o.shape, 'float', o.description);
   const bytes = g.toBytes({
-    docString: `CFA anomaly localisation (Lee et al. 2022${companion ? ', CFA++' : ''}), ${backbone.definition.name}; cfa-toolkit ONNX export version ${ONNX_EXPORT_VERSION}. ${inputs.map((i) => `Input ${i.name}: ${i.description}.`).join(' ')} ${outputs.map((o) => `Output ${o.name}: ${o.description}.`).join(' ')}`,
+    docString: `${method.label}${companion ? ' (CFA++ two-view ensemble)' : ''} anomaly localisation (${method.description}), ${backbone.definition.name}; cfa-toolkit ONNX export version ${ONNX_EXPORT_VERSION}. ${inputs.map((i) => `Input ${i.name}: ${i.description}.`).join(' ')} ${outputs.map((o) => `Output ${o.name}: ${o.description}.`).join(' ')}`,
     metadata: {
       'cfa.export_version': String(ONNX_EXPORT_VERSION),
+      'cfa.method': method.name,
       'cfa.backbone': backbone.definition.name,
       'cfa.backbone_weights': backbone.weightsSource.id,
       'cfa.views': members.map((m) => viewKey(inferenceView(m.view))).join(' + '),
       'cfa.inputs': JSON.stringify(inputs),
       'cfa.thresholds': JSON.stringify(model.thresholds ?? null),
-      'cfa.config': JSON.stringify(model.config),
+      'cfa.config': JSON.stringify(config),
     },
   });
   return { bytes, inputs, outputs };

@@ -1,24 +1,27 @@
 /**
- * A trained model scoring new images — no ground truth, any size the loader decodes: each image
- * goes through every member's inference view (`inferenceView`: the fit's view made
- * deterministic), the backbone and the patch embedding, then `predictCfa`; CFA++ combines the two
- * members' maps on the primary's grid (`combineViewPredictions`). The same code path as the
- * evaluation in `runCfaOnCategory`, so a saved and reloaded model gives the run's numbers.
+ * A trained model of any method scoring new images — no ground truth, any size the loader decodes:
+ * each image goes through every member's inference view (`inferenceView`: the fit's view made
+ * deterministic), the backbone and the method's feature extractor, then the method's `predict`;
+ * an ensemble combines the two members' maps on the primary's grid (`combineViewPredictions`). The
+ * same code path as the evaluation in `runMethodOnCategory`, so a saved and reloaded model gives
+ * the run's numbers.
  *
  * @example
  * ```ts
- * const { model } = await loadModel('runs/x/model', { engine });
+ * const { model } = await loadModel('runs/x/model', { engine, methods });
  * const predictor = await createImagePredictor(model);
  * const out = await predictor.predict([{ id: 'a', image: await decodeImage('a.png') }]);
  * out.maps; out.imageScores; out.viewed[0]; // [size, size, 3] RGB in [0, 1]: what the ONNX export takes
  * await predictor.release();
  * ```
  */
+import type { EngineSelection } from '@cfa/tensor-runtime';
 import { inferenceView, normalizeImageNet, type Raster, viewOutputSize, viewRasters } from '@cfa/data';
-import { createPatchEmbedder, type EmbeddingLevel, type PatchEmbedder } from '@cfa/descriptor';
+import type { EmbeddingLevel } from '@cfa/descriptor';
 import { memoryEmbeddingSet } from './embedding-set';
-import { type Prediction, predictCfa } from './predict';
-import type { TrainedCfa, TrainedMember } from './trained-model';
+import type { FeatureExtractor } from './method';
+import type { Prediction } from './prediction';
+import type { TrainedMember, TrainedModel } from './trained-model';
 import { combineViewPredictions } from './view-ensemble';
 
 export interface ImageInput {
@@ -47,13 +50,17 @@ const sameLevels = (a: EmbeddingLevel[], b: EmbeddingLevel[]) =>
   a.every((l, i) => l.height === b[i].height && l.width === b[i].width && l.channels === b[i].channels);
 
 /** Builds the embedders once; `predict` may then be called for any number of chunks of images. */
-export async function createImagePredictor(model: TrainedCfa, batchSize = 4): Promise<ImagePredictor> {
-  const engine = model.members[0].fitted.engine;
-  const embedders = new Map<number, Promise<PatchEmbedder>>();
+export async function createImagePredictor(
+  model: TrainedModel,
+  engine: EngineSelection,
+  batchSize = 4,
+): Promise<ImagePredictor> {
+  const { method } = model;
+  const embedders = new Map<number, Promise<FeatureExtractor>>();
   const embedderFor = (inputSize: number) => {
     let e = embedders.get(inputSize);
     if (!e) {
-      e = createPatchEmbedder({ engine, backbone: model.backbone, inputSize });
+      e = method.createExtractor({ engine, backbone: model.backbone, inputSize, config: model.config });
       embedders.set(inputSize, e);
     }
     return e;
@@ -85,7 +92,7 @@ export async function createImagePredictor(model: TrainedCfa, batchSize = 4): Pr
       pyramids,
       embedder.levels,
     );
-    const prediction = await predictCfa({ model: member.fitted, test: set, inputSize, batchSize });
+    const prediction = await method.predict({ model: member.fitted, test: set, inputSize, batchSize });
     return { prediction, viewed };
   };
   const [primary, companion] = model.members;

@@ -1,5 +1,5 @@
 /**
- * Thresholds a deployed model can use, set without test labels (config.ts, `calibration`): hold
+ * Thresholds a deployed model can use, set without test labels (common-config.ts, `calibration`): hold
  * out a seeded fraction of train/good from the fit, score it with the fitted model, and take the
  * image and pixel thresholds at the configured false-positive rates of those normal scores
  * (`thresholdAtFalsePositiveRate` of @cfa/scoring). Glue only.
@@ -14,8 +14,8 @@
 import { z } from 'zod';
 import { createRng } from '@cfa/tensor-runtime';
 import { thresholdAtFalsePositiveRate } from '@cfa/scoring';
-import type { CalibrationConfigSchema } from './config';
-import type { Prediction } from './predict';
+import type { CalibrationConfig } from './common-config';
+import type { Prediction } from './prediction';
 
 /** The deployed decision rule: a score or map value above the threshold is anomalous. */
 export const ThresholdsSchema = z.strictObject({
@@ -48,7 +48,7 @@ export function splitHoldout<T>(items: T[], fraction: number, seed: number): { f
 /** Thresholds from the held-out images' prediction (maps and image scores of normal images only). */
 export function calibrateThresholds(
   heldOut: Pick<Prediction, 'maps' | 'imageScores'>,
-  calibration: z.infer<typeof CalibrationConfigSchema>,
+  calibration: CalibrationConfig,
 ): Thresholds {
   return {
     image: thresholdAtFalsePositiveRate({ scores: heldOut.imageScores, fpr: calibration.imageFpr }),

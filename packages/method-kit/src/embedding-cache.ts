@@ -48,6 +48,11 @@ export interface EmbeddingKeyParts {
   /** Backbone weights identity (`random:resnet18:0` or `file:<sha256>`). */
   backbone: string;
   inputSize: number;
+  /**
+   * What the method's extractor makes of the backbone maps (`FeatureExtractor.kind`); '' (CFA's
+   * pooled pyramid) keeps the keys entries had before methods named theirs.
+   */
+  extractor?: string;
 }
 
 /**
@@ -56,7 +61,16 @@ export interface EmbeddingKeyParts {
  */
 export function embeddingKey(parts: EmbeddingKeyParts): string {
   return createHash('sha256')
-    .update(JSON.stringify([2, parts.sourceHash, parts.view, parts.backbone, parts.inputSize]))
+    .update(
+      JSON.stringify([
+        2,
+        parts.sourceHash,
+        parts.view,
+        parts.backbone,
+        parts.inputSize,
+        ...(parts.extractor ? [parts.extractor] : []),
+      ]),
+    )
     .digest('hex');
 }
 

@@ -1,5 +1,6 @@
 /**
- * CFA++ (paper §4.2, Tables 2, 3 and 7; docs/method.md "Data"): the ensemble of two views — the
+ * CFA++ (CFA paper §4.2, Tables 2, 3 and 7; docs/method.md "Data"), for any method: the ensemble of
+ * two models of one method on two views — the
  * standard view (resize 256 + center-crop 224) and its resize-only companion (resize 224,
  * `companionView`) — scored by the mean of the two anomaly maps. The companion's map covers the
  * whole image, so each one is first moved onto the primary view's grid (`alignCompanionMap`:
@@ -8,8 +9,8 @@
  *
  * @example
  * ```ts
- * const primary = await predictCfa({ model: fitted, test, inputSize: 224 });
- * const companion = await predictCfa({ model: fittedCompanion, test: companionTest, inputSize: 224 });
+ * const primary = await method.predict({ model: fitted, test, inputSize: 224 });
+ * const companion = await method.predict({ model: fittedCompanion, test: companionTest, inputSize: 224 });
  * const combined = combineViewPredictions({ primaryView: config.view, primary, companion });
  * combined.maps;        // [N, 224, 224]: (primary + aligned companion) / 2
  * combined.imageScores; // max of each combined map
@@ -17,7 +18,7 @@
  */
 import { alignCompanionMap, type SourceSize, type View, viewKey, viewOutputSize } from '@cfa/data';
 import { imageScores } from '@cfa/scoring';
-import type { Prediction } from './predict';
+import type { Prediction } from './prediction';
 
 export interface CombineViewPredictionsParams {
   /** The primary view (center-crop or rd-mvtec): the grid of the result. */
