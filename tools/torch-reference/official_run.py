@@ -79,63 +79,89 @@ def load_weights(model, path):
     return missing
 
 
-def run_seed(official, args, seed, log):
-    # the trainer's seeding, with this seed instead of its fixed 1024
-    random.seed(seed)
-    torch.manual_seed(seed)
-    dataset = official.mvtec.MVTecDataset
-    train_dataset = dataset(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, is_train=True, wild_ver=False)
-    test_dataset = dataset(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, is_train=False, wild_ver=False)
-    train_loader = DataLoader(dataset=train_dataset, batch_size=4, pin_memory=False, shuffle=True, drop_last=True)
-    test_loader = DataLoader(dataset=test_dataset, batch_size=4, pin_memory=False)
-    model = CNN_BUILDERS[args.cnn](official)
-    missing = load_weights(model, args.weights)
-    model.eval()
-    device = torch.device("cpu")
-    loss_fn = official.cfa.DSVDD(model, train_loader, args.cnn, args.gamma_c, args.gamma_d, device).to(device)
-    optimizer = torch.optim.AdamW(params=[{"params": loss_fn.parameters()}], lr=1e-3, weight_decay=5e-4, amsgrad=True)
+def evaluator(official, model, loss_fn, test_loader, size, pro=True):
+    """The trainer's test phase as a function: maps, upsample, gaussian_smooth, rescale, then its
+    metrics (`pro=False` leaves out the two PROs, the slow part, for many-seed studies)."""
     metric = official.metric
 
     def evaluate():
-        """The trainer's test phase: maps, upsample, gaussian_smooth, rescale, then its metrics."""
         loss_fn.eval()
         gt_list, gt_mask_list, heatmaps = [], [], None
         for x, y, mask in test_loader:
             gt_list.extend(y.cpu().detach().numpy())
             gt_mask_list.extend(mask.cpu().detach().numpy())
-            p = model(x.to(device))
+            p = model(x)
             _, score = loss_fn(p)
             heatmap = torch.mean(score.cpu().detach(), dim=1)
             heatmaps = torch.cat((heatmaps, heatmap), dim=0) if heatmaps is not None else heatmap
-        heatmaps = metric.upsample(heatmaps, size=x.size(2), mode="bilinear")
+        # x.size(2) in the trainer: the crop size
+        heatmaps = metric.upsample(heatmaps, size=size, mode="bilinear")
         heatmaps = metric.gaussian_smooth(heatmaps, sigma=4)
         gt_mask = np.asarray(gt_mask_list)
         scores = metric.rescale(heatmaps)
         _, _, image_auroc = metric.cal_img_roc(scores, gt_list)
         _, _, pixel_auroc = metric.cal_pxl_roc(gt_mask, scores)
-        return {
-            "imageAuroc": float(image_auroc),
-            "pixelAuroc": float(pixel_auroc),
-            "pixelAupro": mvtec_aupro(gt_mask[:, 0] > 0.5, scores),
-            "pixelProReference": float(metric.cal_pxl_pro(gt_mask.copy(), scores.copy())),
-            "radius": float(loss_fn.r.item()),
-        }
+        record = {"imageAuroc": float(image_auroc), "pixelAuroc": float(pixel_auroc)}
+        if pro:
+            record["pixelAupro"] = mvtec_aupro(gt_mask[:, 0] > 0.5, scores)
+            record["pixelProReference"] = float(metric.cal_pxl_pro(gt_mask.copy(), scores.copy()))
+        record["radius"] = float(loss_fn.r.item())
+        return record
+
+    return evaluate
+
+
+def train_epoch(model, loss_fn, optimizer, train_loader):
+    """One epoch of the trainer's loop."""
+    loss_fn.train()
+    for (x, _, _) in train_loader:
+        optimizer.zero_grad()
+        p = model(x)
+        loss, _ = loss_fn(p)
+        loss.backward()
+        optimizer.step()
+
+
+def reference_optimizer(loss_fn):
+    return torch.optim.AdamW(params=[{"params": loss_fn.parameters()}], lr=1e-3, weight_decay=5e-4, amsgrad=True)
+
+
+def reference_datasets(official, args):
+    dataset = official.mvtec.MVTecDataset
+    common = dict(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, wild_ver=False)
+    return dataset(is_train=True, **common), dataset(is_train=False, **common)
+
+
+def reference_loaders(train_dataset, test_dataset):
+    """The trainer's DataLoaders: batch 4, shuffle and drop_last for training."""
+    train_loader = DataLoader(dataset=train_dataset, batch_size=4, pin_memory=False, shuffle=True, drop_last=True)
+    return train_loader, DataLoader(dataset=test_dataset, batch_size=4, pin_memory=False)
+
+
+def run_seed(official, args, seed, log):
+    # the trainer's seeding, with this seed instead of its fixed 1024
+    random.seed(seed)
+    torch.manual_seed(seed)
+    train_dataset, test_dataset = reference_datasets(official, args)
+    train_loader, test_loader = reference_loaders(train_dataset, test_dataset)
+    model = CNN_BUILDERS[args.cnn](official)
+    missing = load_weights(model, args.weights)
+    model.eval()
+    device = torch.device("cpu")
+    loss_fn = official.cfa.DSVDD(model, train_loader, args.cnn, args.gamma_c, args.gamma_d, device).to(device)
+    optimizer = reference_optimizer(loss_fn)
+    evaluate = evaluator(official, model, loss_fn, test_loader, args.size)
 
     # before any step: the random-init descriptor against the bank (our `loss: none`); the test
-    # phase draws no random numbers, so the training that follows is unchanged
+    # phase draws only the test loader's base seed (one number; nothing it uses), so the training
+    # that follows gets other shuffles than without --untrained, from the same distribution
     untrained = evaluate() if args.untrained else None
     if untrained:
         log(f"seed {seed} untrained: " + " ".join(f"{k} {v:.4f}" for k, v in untrained.items()))
     epochs = []
     for epoch in range(args.epochs):
         start = time.perf_counter()
-        loss_fn.train()
-        for (x, _, _) in train_loader:
-            optimizer.zero_grad()
-            p = model(x.to(device))
-            loss, _ = loss_fn(p)
-            loss.backward()
-            optimizer.step()
+        train_epoch(model, loss_fn, optimizer, train_loader)
         record = {"epoch": epoch + 1, **evaluate(), "seconds": time.perf_counter() - start}
         epochs.append(record)
         log(f"seed {seed} epoch {epoch + 1}: " + " ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch",)))
