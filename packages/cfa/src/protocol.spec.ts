@@ -94,6 +94,29 @@ describe('epoch orders', () => {
     expect(epochOrders(10, training({}), 4)()).not.toEqual(first);
     expect(epochOrders(10, training({ shuffle: false }), 3)()).toEqual([...Array(10).keys()]);
   });
+
+  it("over 400 seeds the orders are the DataLoader's uniform shuffles: where an image lands, which images share a batch (χ², 99.9 %)", () => {
+    // issue #26: the batch composition the seed picks must vary as torch's RandomSampler's does
+    const n = 40;
+    const seeds = 400;
+    const positionBins = new Array(8).fill(0); // image 0's epoch-1 position, in 8 bins of 5
+    let shareBatch = 0; // images 0 and 1 in one batch of 4: probability 3/39
+    let sameSecondEpoch = 0; // image 0 at the same position in epochs 1 and 2: probability 1/40
+    for (let seed = 0; seed < seeds; seed++) {
+      const next = epochOrders(n, training({}), seed);
+      const [first, second] = [next(), next()];
+      const at0 = first.indexOf(0);
+      positionBins[Math.floor(at0 / 5)]++;
+      if (Math.floor(at0 / 4) === Math.floor(first.indexOf(1) / 4)) shareBatch++;
+      if (second.indexOf(0) === at0) sameSecondEpoch++;
+    }
+    const expected = seeds / 8;
+    const chi2 = positionBins.reduce((sum, count) => sum + (count - expected) ** 2 / expected, 0);
+    expect(chi2).toBeLessThan(24.32); // χ²(7) at 99.9 %
+    const binomialZ = (count: number, p: number) => (count - seeds * p) / Math.sqrt(seeds * p * (1 - p));
+    expect(Math.abs(binomialZ(shareBatch, 3 / 39))).toBeLessThan(3.29);
+    expect(Math.abs(binomialZ(sameSecondEpoch, 1 / 40))).toBeLessThan(3.29);
+  });
 });
 
 describe('per-epoch evaluation', () => {
