@@ -11,6 +11,11 @@ amsgrad), the test phase's `upsample` + `gaussian_smooth` + `rescale`.
     CFA_OFFICIAL_DIR=... /usr/bin/python3 official_run.py --data-root DIR --category C \\
         --weights W.safetensors --cnn res18 --epochs 3 --seeds 0,1,2,3,4 --out official.json
 
+Seeds run independently (each seeds `random` and torch itself), so several invocations with one seed
+each can run side by side; `official_run.py merge --out official.json a.json b.json ...` joins their
+results files after checking that they agree on everything but the seeds (settings, the reference
+commit and patches, torch, the data's and the weights' sha256).
+
 Besides official_code.py's patches, one more is applied here: `datasets/mvtec.py` accepts only
 MVTec AD's 15 class names (an assert), so the category run is appended to `CLASS_NAMES`.
 """
@@ -188,7 +193,51 @@ def data_digest(root, category):
     return h.hexdigest()
 
 
+def write_results(args, official, runs, seconds):
+    seeds = [run["seed"] for run in runs]
+    result = {
+        "generator": "tools/torch-reference/official_run.py",
+        "official": {"repository": "sungwool/CFA_for_anomaly_localization", "commit": official.commit, "patches": official.patches + ["datasets.mvtec.CLASS_NAMES gains the category run"]},
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "settings": {"category": args.category, "cnn": args.cnn, "epochs": args.epochs, "size": args.size, "gammaC": args.gamma_c, "gammaD": args.gamma_d, "batchSize": 4, "seeds": seeds, "untrained": args.untrained},
+        "weights": {"file": os.path.basename(args.weights), "sha256": file_digest(args.weights)},
+        "data": {"category": args.category, "sha256": data_digest(args.data_root, args.category)},
+        "seconds": seconds,
+        "runs": runs,
+    }
+    with open(args.out + ".part", "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(args.out + ".part", args.out)
+
+
+def merge_results(paths, out):
+    """Joins results files of the same settings, data and weights into one, runs in seed order."""
+    parts = [(p, json.load(open(p))) for p in paths]
+    same = lambda r: {k: v for k, v in r.items() if k not in ("runs", "seconds", "settings", "note")} | {"settings": {k: v for k, v in r["settings"].items() if k != "seeds"}}  # noqa: E731
+    first_path, first = parts[0]
+    for path, r in parts[1:]:
+        if same(r) != same(first):
+            diff = sorted(k for k in same(r) if same(r)[k] != same(first).get(k))
+            raise SystemExit(f"{path}: differs from {first_path} in {', '.join(diff)}: not the same measurement")
+    runs = sorted((run for _, r in parts for run in r["runs"]), key=lambda run: run["seed"])
+    seeds = [run["seed"] for run in runs]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f"seeds measured twice across {', '.join(paths)}: {seeds}")
+    merged = {**first, "settings": {**first["settings"], "seeds": seeds}, "seconds": sum(r["seconds"] for _, r in parts), "runs": runs}
+    merged["note"] = f"{len(parts)} invocations of official_run.py with the same settings, data and weights (checked equal by `official_run.py merge`), runs joined in seed order"
+    with open(out, "w") as f:
+        json.dump(merged, f, indent=1)
+    print(f"wrote {out}: seeds {seeds}", file=sys.stderr)
+
+
 def main():
+    if sys.argv[1:2] == ["merge"]:
+        merger = argparse.ArgumentParser(prog="official_run.py merge", description="join results files of one setup measured by several invocations")
+        merger.add_argument("--out", required=True)
+        merger.add_argument("parts", nargs="+")
+        args = merger.parse_args(sys.argv[2:])
+        return merge_results(args.parts, args.out)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-root", required=True)
     parser.add_argument("--category", required=True)
@@ -211,20 +260,12 @@ def main():
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     seeds = [int(s) for s in args.seeds.split(",")]
     started = time.time()
-    runs = [run_seed(official, args, seed, log) for seed in seeds]
-    result = {
-        "generator": "tools/torch-reference/official_run.py",
-        "official": {"repository": "sungwool/CFA_for_anomaly_localization", "commit": official.commit, "patches": official.patches + ["datasets.mvtec.CLASS_NAMES gains the category run"]},
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "settings": {"category": args.category, "cnn": args.cnn, "epochs": args.epochs, "size": args.size, "gammaC": args.gamma_c, "gammaD": args.gamma_d, "batchSize": 4, "seeds": seeds, "untrained": args.untrained},
-        "weights": {"file": os.path.basename(args.weights), "sha256": file_digest(args.weights)},
-        "data": {"category": args.category, "sha256": data_digest(args.data_root, args.category)},
-        "seconds": time.time() - started,
-        "runs": runs,
-    }
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
+    runs = []
+    for seed in seeds:
+        runs.append(run_seed(official, args, seed, log))
+        # rewritten after every seed: a run stopped part-way keeps the seeds it finished, and the
+        # file says which (settings.seeds lists only those)
+        write_results(args, official, runs, time.time() - started)
     log(f"wrote {args.out}")
 
 

@@ -16,6 +16,7 @@ import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, engineFromOptions, type EngineOptions, timestampedRunDir } from './common-options';
 import { RunConfigSchema } from '../run/run-config';
 import { runCell } from '../run/run-cell';
+import { finishedRun } from '../fidelity/finished-run';
 import { formatConfigError } from '../run/config-errors';
 import {
   type FidelityEpoch,
@@ -40,6 +41,7 @@ interface FidelityOptions extends EngineOptions {
   seeds?: string;
   out?: string;
   markdown?: string;
+  resume?: boolean;
 }
 
 class FidelityInputError extends Error {}
@@ -92,7 +94,11 @@ export function fidelityCommand(): Command {
     .option('--prepare', "write the dataset and the weights only, and print the reference code's command")
     .option('--seeds <list>', "our seeds: 0,1,2 or a range 0-29 (default: the setup file's)")
     .option('--out <dir>', 'where the table and our per-epoch numbers go (default runs/fidelity/<time>)')
-    .option('--markdown <file>', 'also write the comparison table as markdown there (e.g. for docs/fidelity.md)');
+    .option('--markdown <file>', 'also write the comparison table as markdown there (e.g. for docs/fidelity.md)')
+    .option(
+      '--resume',
+      "reuse a seed's finished run already in --out when it was made with the same config and engine (after a stopped run; the data and weights at the setup's paths are taken to be those it was made with)",
+    );
   addEngineOptions(command);
   return command.action(async (options: FidelityOptions) => {
     const log = createLogger();
@@ -151,14 +157,20 @@ export function fidelityCommand(): Command {
             heatmaps: 0,
           });
         const progress = createPhaseProgress();
-        const run = (config: ReturnType<typeof configFor>, folder: string) =>
-          runCell({
+        const run = async (config: ReturnType<typeof configFor>, folder: string) => {
+          const done = options.resume ? await finishedRun(join(outDir, folder), config, engine.name) : undefined;
+          if (done) {
+            log.info(`seed ${seed}: reusing ${join(outDir, folder)} (same config, finished)`);
+            return done;
+          }
+          return runCell({
             config,
             engine,
             cache,
             outDir: join(outDir, folder),
             onProgress: (e) => progress.update(`seed ${seed} ${e.phase}`, e.done, e.total, e.detail),
           });
+        };
         try {
           const epochs: FidelityEpoch[] = [];
           if (withUntrained) {

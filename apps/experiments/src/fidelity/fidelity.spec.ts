@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FidelityEpoch, type OfficialResults, officialEpochs } from './fidelity-files';
+import { RunConfigSchema } from '../run/run-config';
 import { folderDigest } from './fidelity-inputs';
+import { finishedRun } from './finished-run';
 import { allAgree, compareEpochs, compareMetric, fidelityTable, perSeedTable, spread } from './fidelity-report';
 
 const epoch = (e: number, v: number, radius: number): FidelityEpoch => ({
@@ -178,5 +180,25 @@ describe('folderDigest', () => {
     await writeFile(join(dir, 'ground_truth', 'm.png'), '4444');
     // python3 -c "import official_run as o; print(o.data_digest(root, 'cat'))" on the same files
     expect(await folderDigest(dir)).toBe('65f2c7c9b9bf86d3d6e63cacc7adae27777e1ac15f49efa8d671310c68ee2f2d');
+  });
+});
+
+describe('finishedRun (fidelity --resume)', () => {
+  it("reuses a seed's result.json only for the same config and engine; a folder without one is run again", async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'fidelity-resume-'));
+    const config = RunConfigSchema.parse({ dataset: { category: 'lattice' }, cfa: { seed: 3 } });
+    expect(await finishedRun(folder, config, 'ort')).toBeUndefined(); // stopped before result.json
+    await writeFile(join(folder, 'result.json'), JSON.stringify({ config, engine: { name: 'ort' }, metrics: {} }));
+    expect((await finishedRun(folder, config, 'ort'))?.config).toEqual(config);
+    expect(await finishedRun(folder, config, 'tfjs')).toBeUndefined();
+    const otherSeed = RunConfigSchema.parse({ dataset: { category: 'lattice' }, cfa: { seed: 4 } });
+    expect(await finishedRun(folder, otherSeed, 'ort')).toBeUndefined();
+    // the same settings written before the methods moved out of `cfa:` still count
+    const legacy = { dataset: { category: 'lattice' }, cfa: { seed: 3 } };
+    await writeFile(
+      join(folder, 'result.json'),
+      JSON.stringify({ config: legacy, engine: { name: 'ort' }, metrics: {} }),
+    );
+    expect((await finishedRun(folder, config, 'ort'))?.config).toEqual(config);
   });
 });
