@@ -5,21 +5,22 @@
  *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
  *   `lossGraphInputs` + `lossGraphFeeds`, its sums over images `lowerLossSumsTotal`,
  *   `lossSumOutputs`, `lossSumsFromOutputs`),
- *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
+ *   `LossConfigSchema`, `neighboursNeeded`.
  * - Anomaly map (paper §3.3, Eq. 4–5): `patchAnomalyScores` (softmin certainty × nearest distance),
- *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`,
- *   `mapOperatorMatrix` (that upsampling + blur along one axis as a matrix).
+ *   `anomalyMaps` (bilinear upsample — @cfa/descriptor's `bilinearMatrix` — + Gaussian blur, composed
+ *   into one matrix per axis), `imageScores` (max).
  * - The same as ONNX graph pieces, for a model exported as one graph: `lowerPatchAnomalyScores`,
  *   `lowerAnomalyMaps`, `lowerImageScores`.
  * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
- * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
+ * - `gaussianKernel`: scipy's Gaussian kernel of the smoothing.
+ *
+ * The specs' oracles (`cfaLossTf`, `gaussianBlur`, `upsampleBilinear`) are `@cfa/scoring/testing`.
  */
 export {
   DEFAULT_LOSS_CONFIG,
   LossConfigSchema,
   LossTermsSchema,
   cfaLossAndGradient,
-  cfaLossTf,
   hingeWeights,
   lossFromSums,
   termScales,
@@ -27,16 +28,7 @@ export {
   neighbourRoles,
   neighboursNeeded,
 } from './loss';
-export type {
-  HingeWeights,
-  LossSums,
-  LossAndGradient,
-  LossConfig,
-  LossParams,
-  LossTerms,
-  LossTfParams,
-  LossValues,
-} from './loss';
+export type { HingeWeights, LossSums, LossAndGradient, LossConfig, LossParams, LossTerms, LossValues } from './loss';
 export {
   lossGraphFeeds,
   lossGraphInputs,
@@ -52,9 +44,8 @@ export type {
   LossStepInputs,
   LossSumsGraph,
 } from './loss-onnx';
-export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
+export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores } from './anomaly-map';
 export { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores } from './anomaly-map-onnx';
 export { thresholdAtFalsePositiveRate } from './threshold';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
-export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
-export type { GaussianBlurParams } from './gaussian-blur';
+export { gaussianKernel } from './gaussian-blur';

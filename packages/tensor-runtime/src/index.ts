@@ -6,7 +6,9 @@
  * - `AdamW`, `OptimizerConfigSchema`: torch's AdamW (amsgrad, decoupled weight decay) on typed
  *   arrays, the optimiser of both engines.
  * - `createRng`, `hashString`: seeded randomness.
- * - `assertShape`, `assert`, `product`: boundary checks; `maxRelativeError` for parity checks.
+ * - `assertShape`, `assert`, `product`: boundary checks.
+ *
+ * `maxRelativeError`, the measure of the parity specs, is in `@cfa/tensor-runtime/testing`.
  */
 export {
   TF_BACKEND_CHAIN,
@@ -37,5 +39,5 @@ export { AdamW, OptimizerConfigSchema } from './adamw';
 export type { OptimizerConfig } from './adamw';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';
-export { assert, assertShape, maxRelativeError, product } from './shape';
+export { assert, assertShape, product } from './shape';
 export type { ShapeSpec } from './shape';
