@@ -40,7 +40,11 @@ describe('runCell: the run folder', () => {
   it('one run at a time: a second is refused at once, naming the first; a rerun that fails after writing its model leaves the previous run whole', async () => {
     const out = join(dir, 'run');
     const first = runCell({ config: config(0), engine, outDir: out });
-    await new Promise((r) => setTimeout(r, 200));
+    // settled later; a handler now, so that a failure of the first run fails this test, not the worker
+    first.catch(() => undefined);
+    // the first run holds the folder's lock once it has started (no fixed delay: a loaded machine is slow)
+    for (let i = 0; i < 600 && !(await readdir(dir)).includes('.run.lock'); i++)
+      await new Promise((r) => setTimeout(r, 100));
     await expect(runCell({ config: config(1), engine, outDir: out })).rejects.toThrow(
       new RegExp(`^--out .*run: another run is writing this folder — process ${process.pid} .*holds .*\\.run\\.lock`),
     );
