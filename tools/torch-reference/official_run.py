@@ -11,6 +11,11 @@ amsgrad), the test phase's `upsample` + `gaussian_smooth` + `rescale`.
     CFA_OFFICIAL_DIR=... /usr/bin/python3 official_run.py --data-root DIR --category C \\
         --weights W.safetensors --cnn res18 --epochs 3 --seeds 0,1,2,3,4 --out official.json
 
+Seeds run independently (each seeds `random` and torch itself), so several invocations with one seed
+each can run side by side; `official_run.py merge --out official.json a.json b.json ...` joins their
+results files after checking that they agree on everything but the seeds (settings, the reference
+commit and patches, torch, the data's and the weights' sha256).
+
 Besides official_code.py's patches, one more is applied here: `datasets/mvtec.py` accepts only
 MVTec AD's 15 class names (an assert), so the category run is appended to `CLASS_NAMES`.
 """
@@ -79,63 +84,89 @@ def load_weights(model, path):
     return missing
 
 
-def run_seed(official, args, seed, log):
-    # the trainer's seeding, with this seed instead of its fixed 1024
-    random.seed(seed)
-    torch.manual_seed(seed)
-    dataset = official.mvtec.MVTecDataset
-    train_dataset = dataset(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, is_train=True, wild_ver=False)
-    test_dataset = dataset(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, is_train=False, wild_ver=False)
-    train_loader = DataLoader(dataset=train_dataset, batch_size=4, pin_memory=False, shuffle=True, drop_last=True)
-    test_loader = DataLoader(dataset=test_dataset, batch_size=4, pin_memory=False)
-    model = CNN_BUILDERS[args.cnn](official)
-    missing = load_weights(model, args.weights)
-    model.eval()
-    device = torch.device("cpu")
-    loss_fn = official.cfa.DSVDD(model, train_loader, args.cnn, args.gamma_c, args.gamma_d, device).to(device)
-    optimizer = torch.optim.AdamW(params=[{"params": loss_fn.parameters()}], lr=1e-3, weight_decay=5e-4, amsgrad=True)
+def evaluator(official, model, loss_fn, test_loader, size, pro=True):
+    """The trainer's test phase as a function: maps, upsample, gaussian_smooth, rescale, then its
+    metrics (`pro=False` leaves out the two PROs, the slow part, for many-seed studies)."""
     metric = official.metric
 
     def evaluate():
-        """The trainer's test phase: maps, upsample, gaussian_smooth, rescale, then its metrics."""
         loss_fn.eval()
         gt_list, gt_mask_list, heatmaps = [], [], None
         for x, y, mask in test_loader:
             gt_list.extend(y.cpu().detach().numpy())
             gt_mask_list.extend(mask.cpu().detach().numpy())
-            p = model(x.to(device))
+            p = model(x)
             _, score = loss_fn(p)
             heatmap = torch.mean(score.cpu().detach(), dim=1)
             heatmaps = torch.cat((heatmaps, heatmap), dim=0) if heatmaps is not None else heatmap
-        heatmaps = metric.upsample(heatmaps, size=x.size(2), mode="bilinear")
+        # x.size(2) in the trainer: the crop size
+        heatmaps = metric.upsample(heatmaps, size=size, mode="bilinear")
         heatmaps = metric.gaussian_smooth(heatmaps, sigma=4)
         gt_mask = np.asarray(gt_mask_list)
         scores = metric.rescale(heatmaps)
         _, _, image_auroc = metric.cal_img_roc(scores, gt_list)
         _, _, pixel_auroc = metric.cal_pxl_roc(gt_mask, scores)
-        return {
-            "imageAuroc": float(image_auroc),
-            "pixelAuroc": float(pixel_auroc),
-            "pixelAupro": mvtec_aupro(gt_mask[:, 0] > 0.5, scores),
-            "pixelProReference": float(metric.cal_pxl_pro(gt_mask.copy(), scores.copy())),
-            "radius": float(loss_fn.r.item()),
-        }
+        record = {"imageAuroc": float(image_auroc), "pixelAuroc": float(pixel_auroc)}
+        if pro:
+            record["pixelAupro"] = mvtec_aupro(gt_mask[:, 0] > 0.5, scores)
+            record["pixelProReference"] = float(metric.cal_pxl_pro(gt_mask.copy(), scores.copy()))
+        record["radius"] = float(loss_fn.r.item())
+        return record
+
+    return evaluate
+
+
+def train_epoch(model, loss_fn, optimizer, train_loader):
+    """One epoch of the trainer's loop."""
+    loss_fn.train()
+    for (x, _, _) in train_loader:
+        optimizer.zero_grad()
+        p = model(x)
+        loss, _ = loss_fn(p)
+        loss.backward()
+        optimizer.step()
+
+
+def reference_optimizer(loss_fn):
+    return torch.optim.AdamW(params=[{"params": loss_fn.parameters()}], lr=1e-3, weight_decay=5e-4, amsgrad=True)
+
+
+def reference_datasets(official, args):
+    dataset = official.mvtec.MVTecDataset
+    common = dict(dataset_path=args.data_root, class_name=args.category, resize=256, cropsize=args.size, wild_ver=False)
+    return dataset(is_train=True, **common), dataset(is_train=False, **common)
+
+
+def reference_loaders(train_dataset, test_dataset):
+    """The trainer's DataLoaders: batch 4, shuffle and drop_last for training."""
+    train_loader = DataLoader(dataset=train_dataset, batch_size=4, pin_memory=False, shuffle=True, drop_last=True)
+    return train_loader, DataLoader(dataset=test_dataset, batch_size=4, pin_memory=False)
+
+
+def run_seed(official, args, seed, log):
+    # the trainer's seeding, with this seed instead of its fixed 1024
+    random.seed(seed)
+    torch.manual_seed(seed)
+    train_dataset, test_dataset = reference_datasets(official, args)
+    train_loader, test_loader = reference_loaders(train_dataset, test_dataset)
+    model = CNN_BUILDERS[args.cnn](official)
+    missing = load_weights(model, args.weights)
+    model.eval()
+    device = torch.device("cpu")
+    loss_fn = official.cfa.DSVDD(model, train_loader, args.cnn, args.gamma_c, args.gamma_d, device).to(device)
+    optimizer = reference_optimizer(loss_fn)
+    evaluate = evaluator(official, model, loss_fn, test_loader, args.size)
 
     # before any step: the random-init descriptor against the bank (our `loss: none`); the test
-    # phase draws no random numbers, so the training that follows is unchanged
+    # phase draws only the test loader's base seed (one number; nothing it uses), so the training
+    # that follows gets other shuffles than without --untrained, from the same distribution
     untrained = evaluate() if args.untrained else None
     if untrained:
         log(f"seed {seed} untrained: " + " ".join(f"{k} {v:.4f}" for k, v in untrained.items()))
     epochs = []
     for epoch in range(args.epochs):
         start = time.perf_counter()
-        loss_fn.train()
-        for (x, _, _) in train_loader:
-            optimizer.zero_grad()
-            p = model(x.to(device))
-            loss, _ = loss_fn(p)
-            loss.backward()
-            optimizer.step()
+        train_epoch(model, loss_fn, optimizer, train_loader)
         record = {"epoch": epoch + 1, **evaluate(), "seconds": time.perf_counter() - start}
         epochs.append(record)
         log(f"seed {seed} epoch {epoch + 1}: " + " ".join(f"{k} {v:.4f}" for k, v in record.items() if k not in ("epoch",)))
@@ -162,7 +193,51 @@ def data_digest(root, category):
     return h.hexdigest()
 
 
+def write_results(args, official, runs, seconds):
+    seeds = [run["seed"] for run in runs]
+    result = {
+        "generator": "tools/torch-reference/official_run.py",
+        "official": {"repository": "sungwool/CFA_for_anomaly_localization", "commit": official.commit, "patches": official.patches + ["datasets.mvtec.CLASS_NAMES gains the category run"]},
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "settings": {"category": args.category, "cnn": args.cnn, "epochs": args.epochs, "size": args.size, "gammaC": args.gamma_c, "gammaD": args.gamma_d, "batchSize": 4, "seeds": seeds, "untrained": args.untrained},
+        "weights": {"file": os.path.basename(args.weights), "sha256": file_digest(args.weights)},
+        "data": {"category": args.category, "sha256": data_digest(args.data_root, args.category)},
+        "seconds": seconds,
+        "runs": runs,
+    }
+    with open(args.out + ".part", "w") as f:
+        json.dump(result, f, indent=1)
+    os.replace(args.out + ".part", args.out)
+
+
+def merge_results(paths, out):
+    """Joins results files of the same settings, data and weights into one, runs in seed order."""
+    parts = [(p, json.load(open(p))) for p in paths]
+    same = lambda r: {k: v for k, v in r.items() if k not in ("runs", "seconds", "settings", "note")} | {"settings": {k: v for k, v in r["settings"].items() if k != "seeds"}}  # noqa: E731
+    first_path, first = parts[0]
+    for path, r in parts[1:]:
+        if same(r) != same(first):
+            diff = sorted(k for k in same(r) if same(r)[k] != same(first).get(k))
+            raise SystemExit(f"{path}: differs from {first_path} in {', '.join(diff)}: not the same measurement")
+    runs = sorted((run for _, r in parts for run in r["runs"]), key=lambda run: run["seed"])
+    seeds = [run["seed"] for run in runs]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f"seeds measured twice across {', '.join(paths)}: {seeds}")
+    merged = {**first, "settings": {**first["settings"], "seeds": seeds}, "seconds": sum(r["seconds"] for _, r in parts), "runs": runs}
+    merged["note"] = f"{len(parts)} invocations of official_run.py with the same settings, data and weights (checked equal by `official_run.py merge`), runs joined in seed order"
+    with open(out, "w") as f:
+        json.dump(merged, f, indent=1)
+    print(f"wrote {out}: seeds {seeds}", file=sys.stderr)
+
+
 def main():
+    if sys.argv[1:2] == ["merge"]:
+        merger = argparse.ArgumentParser(prog="official_run.py merge", description="join results files of one setup measured by several invocations")
+        merger.add_argument("--out", required=True)
+        merger.add_argument("parts", nargs="+")
+        args = merger.parse_args(sys.argv[2:])
+        return merge_results(args.parts, args.out)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-root", required=True)
     parser.add_argument("--category", required=True)
@@ -185,20 +260,12 @@ def main():
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     seeds = [int(s) for s in args.seeds.split(",")]
     started = time.time()
-    runs = [run_seed(official, args, seed, log) for seed in seeds]
-    result = {
-        "generator": "tools/torch-reference/official_run.py",
-        "official": {"repository": "sungwool/CFA_for_anomaly_localization", "commit": official.commit, "patches": official.patches + ["datasets.mvtec.CLASS_NAMES gains the category run"]},
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "settings": {"category": args.category, "cnn": args.cnn, "epochs": args.epochs, "size": args.size, "gammaC": args.gamma_c, "gammaD": args.gamma_d, "batchSize": 4, "seeds": seeds, "untrained": args.untrained},
-        "weights": {"file": os.path.basename(args.weights), "sha256": file_digest(args.weights)},
-        "data": {"category": args.category, "sha256": data_digest(args.data_root, args.category)},
-        "seconds": time.time() - started,
-        "runs": runs,
-    }
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
+    runs = []
+    for seed in seeds:
+        runs.append(run_seed(official, args, seed, log))
+        # rewritten after every seed: a run stopped part-way keeps the seeds it finished, and the
+        # file says which (settings.seeds lists only those)
+        write_results(args, official, runs, time.time() - started)
     log(f"wrote {args.out}")
 
 

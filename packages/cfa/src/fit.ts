@@ -99,6 +99,16 @@ export function bankImages(n: number, training: CfaConfig['training'], seed: num
   return order.slice(0, kept).sort((a, b) => a - b);
 }
 
+/**
+ * The image order of each epoch, one call per epoch: a fresh permutation of 0..n-1 from the
+ * seed's `batches` stream with `shuffle` (as the reference's DataLoader(shuffle=True) draws one
+ * per epoch), else 0..n-1.
+ */
+export function epochOrders(n: number, training: CfaConfig['training'], seed: number): () => number[] {
+  const rng = createRng(seed).fork('batches');
+  return () => (training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i));
+}
+
 /** Batches of one epoch: a permutation cut into batches, the short last one dropped with `dropLast`. */
 export function epochBatches(order: number[], training: CfaConfig['training']): number[][] {
   const { batchSize, dropLast } = training;
@@ -170,14 +180,13 @@ async function trainDescriptor(
     descriptor,
     search,
   });
-  const rng = createRng(config.seed).fork('batches');
   const n = train.ids.length;
+  const nextOrder = epochOrders(n, config.training, config.seed);
   const batchesPerEpoch = epochBatches(new Array(n).fill(0), config.training).length;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const t0 = performance.now();
-      const order = config.training.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
-      const batches = epochBatches(order, config.training);
+      const batches = epochBatches(nextOrder(), config.training);
       let loss = 0,
         lossAtt = 0,
         lossRep = 0;

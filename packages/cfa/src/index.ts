@@ -34,7 +34,7 @@ export type { CfaConfig, CfaConfigInput } from './config';
 export { cfaMethod } from './cfa-method';
 export { runCfaOnCategory } from './run-cfa';
 export type { CfaRun, RunCfaOptions } from './run-cfa';
-export { fitCfa } from './fit';
+export { bankImages, epochBatches, epochOrders, fitCfa } from './fit';
 export { assertMemoryBankFits } from './memory-bank-fit';
 export type { EpochRecord, FitOptions, FittedCfa, ProgressEvent } from './fit';
 export { predictCfa } from './predict';

@@ -9,7 +9,7 @@ import { selectEngine } from '@cfa/tensor-runtime';
 import { generateSyntheticDataset } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfaConfigSchema } from './config';
-import { bankImages, epochBatches } from './fit';
+import { bankImages, epochBatches, epochOrders } from './fit';
 import { runCfaOnCategory } from './run-cfa';
 
 describe('presets', () => {
@@ -78,6 +78,44 @@ describe('drop_last', () => {
     expect(bankImages(10, training({ batchSize: 4 }), 4)).not.toEqual(kept);
     expect(bankImages(12, training({ batchSize: 4 }), 3)).toEqual([...Array(12).keys()]);
     expect(bankImages(10, training({ batchSize: 4, dropLast: false }), 3)).toEqual([...Array(10).keys()]);
+  });
+});
+
+describe('epoch orders', () => {
+  const training = (over: object) => CfaConfigSchema.parse({ training: over }).training;
+
+  it('a fresh seeded permutation per epoch (the DataLoader reshuffles), 0..n-1 without shuffle', () => {
+    const next = epochOrders(10, training({}), 3);
+    const [first, second] = [next(), next()];
+    expect([...first].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    expect(second).not.toEqual(first);
+    const again = epochOrders(10, training({}), 3);
+    expect([again(), again()]).toEqual([first, second]);
+    expect(epochOrders(10, training({}), 4)()).not.toEqual(first);
+    expect(epochOrders(10, training({ shuffle: false }), 3)()).toEqual([...Array(10).keys()]);
+  });
+
+  it("over 400 seeds the orders are the DataLoader's uniform shuffles: where an image lands, which images share a batch (χ², 99.9 %)", () => {
+    // issue #26: the batch composition the seed picks must vary as torch's RandomSampler's does
+    const n = 40;
+    const seeds = 400;
+    const positionBins = new Array(8).fill(0); // image 0's epoch-1 position, in 8 bins of 5
+    let shareBatch = 0; // images 0 and 1 in one batch of 4: probability 3/39
+    let sameSecondEpoch = 0; // image 0 at the same position in epochs 1 and 2: probability 1/40
+    for (let seed = 0; seed < seeds; seed++) {
+      const next = epochOrders(n, training({}), seed);
+      const [first, second] = [next(), next()];
+      const at0 = first.indexOf(0);
+      positionBins[Math.floor(at0 / 5)]++;
+      if (Math.floor(at0 / 4) === Math.floor(first.indexOf(1) / 4)) shareBatch++;
+      if (second.indexOf(0) === at0) sameSecondEpoch++;
+    }
+    const expected = seeds / 8;
+    const chi2 = positionBins.reduce((sum, count) => sum + (count - expected) ** 2 / expected, 0);
+    expect(chi2).toBeLessThan(24.32); // χ²(7) at 99.9 %
+    const binomialZ = (count: number, p: number) => (count - seeds * p) / Math.sqrt(seeds * p * (1 - p));
+    expect(Math.abs(binomialZ(shareBatch, 3 / 39))).toBeLessThan(3.29);
+    expect(Math.abs(binomialZ(sameSecondEpoch, 1 / 40))).toBeLessThan(3.29);
   });
 });
 

@@ -18,6 +18,7 @@ import { createLogger, createPhaseProgress } from './logger';
 import { addEngineOptions, engineFromOptions, type EngineOptions, timestampedRunDir } from './common-options';
 import { RunConfigSchema } from '../run/run-config';
 import { runCell } from '../run/run-cell';
+import { finishedRun } from '../fidelity/finished-run';
 import { formatConfigError } from '../run/config-errors';
 import {
   type FidelityEpoch,
@@ -27,7 +28,14 @@ import {
   OfficialResultsSchema,
 } from '../fidelity/fidelity-files';
 import { prepareFidelityInputs } from '../fidelity/fidelity-inputs';
-import { allAgree, compareEpochs, fidelityTable, SIGNIFICANCE } from '../fidelity/fidelity-report';
+import {
+  allAgree,
+  compareEpochs,
+  fidelityTable,
+  perSeedTable,
+  SIGNIFICANCE,
+  SPREAD_FACTOR,
+} from '../fidelity/fidelity-report';
 
 interface FidelityOptions extends EngineOptions {
   setup: string;
@@ -35,6 +43,7 @@ interface FidelityOptions extends EngineOptions {
   seeds?: string;
   out?: string;
   markdown?: string;
+  resume?: boolean;
 }
 
 class FidelityInputError extends Error {}
@@ -55,6 +64,17 @@ async function readJsonOrYaml(path: string, what: string): Promise<unknown> {
   }
 }
 
+/** `0,1,2` or `0-29`. */
+function parseSeeds(text: string): number[] {
+  const range = /^(\d+)-(\d+)$/.exec(text);
+  const seeds = range
+    ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i)
+    : text.split(',').map(Number);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0))
+    throw new FidelityInputError(`--seeds: expected non-negative integers like 0,1,2 or a range 0-29, got '${text}'`);
+  return seeds;
+}
+
 function officialCommand(setup: FidelitySetup, weightsPath: string): string {
   if (setup.method === 'patchcore')
     return [
@@ -69,7 +89,7 @@ function officialCommand(setup: FidelitySetup, weightsPath: string): string {
     'CFA_OFFICIAL_DIR=<checkout of sungwool/CFA_for_anomaly_localization at 07080868be8d>',
     '/usr/bin/python3 tools/torch-reference/official_run.py',
     `--data-root ${setup.dataset.root} --category ${setup.dataset.category}`,
-    `--weights ${weightsPath} --cnn res18 --epochs ${setup.epochs} --seeds ${setup.seeds.join(',')} --threads 2`,
+    `--weights ${weightsPath} --cnn res18 --epochs ${setup.epochs} --seeds ${setup.seeds.join(',')} --untrained --threads 2`,
     `--out ${setup.official}`,
   ].join(' \\\n    ');
 }
@@ -83,9 +103,13 @@ export function fidelityCommand(): Command {
       'experiments/fidelity/setup.yaml',
     )
     .option('--prepare', "write the dataset and the weights only, and print the reference code's command")
-    .option('--seeds <list>', "our seeds, comma-separated (default: the setup file's)")
+    .option('--seeds <list>', "our seeds: 0,1,2 or a range 0-29 (default: the setup file's)")
     .option('--out <dir>', 'where the table and our per-epoch numbers go (default runs/fidelity/<time>)')
-    .option('--markdown <file>', 'also write the comparison table as markdown there (e.g. for docs/fidelity.md)');
+    .option('--markdown <file>', 'also write the comparison table as markdown there (e.g. for docs/fidelity.md)')
+    .option(
+      '--resume',
+      "reuse a seed's finished run already in --out when it was made with the same config and engine (after a stopped run; the data and weights at the setup's paths are taken to be those it was made with)",
+    );
   addEngineOptions(command);
   return command.action(async (options: FidelityOptions) => {
     const log = createLogger();
@@ -123,7 +147,7 @@ export function fidelityCommand(): Command {
           `${setup.official} was measured on other inputs: ${stale.join(' and ')}. Re-run the reference code:\n  ${officialCommand(setup, inputs.weightsPath)}`,
         );
       }
-      const seeds = options.seeds ? options.seeds.split(',').map(Number) : setup.seeds;
+      const seeds = options.seeds ? parseSeeds(options.seeds) : setup.seeds;
       const engine = await engineFromOptions(options, log);
       const outDir = options.out ?? timestampedRunDir('fidelity');
       const cache = new MemoryEmbeddingCache(); // float32 features, computed once for every seed
@@ -154,14 +178,20 @@ export function fidelityCommand(): Command {
             heatmaps: 0,
           });
         const progress = createPhaseProgress();
-        const run = (config: ReturnType<typeof configFor>, folder: string) =>
-          runCell({
+        const run = async (config: ReturnType<typeof configFor>, folder: string) => {
+          const done = options.resume ? await finishedRun(join(outDir, folder), config, engine.name) : undefined;
+          if (done) {
+            log.info(`seed ${seed}: reusing ${join(outDir, folder)} (same config, finished)`);
+            return done;
+          }
+          return runCell({
             config,
             engine,
             cache,
             outDir: join(outDir, folder),
             onProgress: (e) => progress.update(`seed ${seed} ${e.phase}`, e.done, e.total, e.detail),
           });
+        };
         try {
           const epochs: FidelityEpoch[] = [];
           if (setup.method === 'patchcore') {
@@ -184,19 +214,27 @@ export function fidelityCommand(): Command {
       const rows = compareEpochs(official, ours);
       const what = setup.method === 'patchcore' ? 'PatchCore (epoch 1 = the fitted model)' : `${setup.epochs} epochs`;
       const title = `${setup.backbone.name} on ${inputs.category}, ${what}: the reference code (${official.runs.length} seeds, torch ${official.torch}, commit ${official.official.commit.slice(0, 12)}) vs ours (${seeds.length} seeds, ${engine.name})`;
-      process.stdout.write(`\n${title}\n${fidelityTable(rows)}\n`);
+      const seedsLine = `per seed (%): the reference code's seeds ${official.runs.map((r) => r.seed).join(', ')}; ours ${seeds.join(', ')}`;
+      const legend = [
+        `mean ± 2 std, perm. p: our mean inside the reference's mean ± 2 std; exact permutation test of the difference of means over the seeds`,
+        `std ratio, spread p: our std ÷ the reference's (! outside 1/${SPREAD_FACTOR}–${SPREAD_FACTOR}×); permutation test of the variance ratio of the median-centred seeds (Brown–Forsythe form: no normality assumed, unlike the F test)`,
+        `agrees: the mean and the spread each inside their bound, or p ≥ ${SIGNIFICANCE} where the seed counts could have rejected`,
+      ];
+      process.stdout.write(
+        `\n${title}\n${fidelityTable(rows)}\n${legend.join('\n')}\n\n${seedsLine}\n${perSeedTable(rows)}\n`,
+      );
       await mkdir(outDir, { recursive: true });
       await writeFile(
         join(outDir, 'fidelity.json'),
         `${JSON.stringify({ setup, official: setup.official, ours, comparison: rows }, null, 2)}\n`,
       );
-      const markdown = `${title}\n\n${fidelityTable(rows, { markdown: true })}\n`;
+      const markdown = `${title}\n\n${fidelityTable(rows, { markdown: true })}\n\n${legend.map((l) => `- ${l}`).join('\n')}\n\n${seedsLine}\n\n${perSeedTable(rows, { markdown: true })}\n`;
       await writeFile(join(outDir, 'fidelity.md'), markdown);
       if (options.markdown) await writeFile(options.markdown, markdown);
       const ok = allAgree(rows);
       process.stdout.write(
         ok
-          ? `\nevery metric inside the reference code's mean ± 2 std or not significantly different from it (permutation p ≥ ${SIGNIFICANCE}), r equal to 1e-6 (${outDir}/fidelity.md)\n`
+          ? `\nevery metric's mean and spread agree with the reference code's (inside mean ± 2 std and std within ${SPREAD_FACTOR}×, or permutation p ≥ ${SIGNIFICANCE}), r equal to 1e-6 (${outDir}/fidelity.md)\n`
           : `\nsome numbers differ from the reference code's (see the rows marked NO; ${outDir}/fidelity.md)\n`,
       );
       if (!ok) process.exitCode = 1;

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type FidelityEpoch, type OfficialResults, officialEpochs } from './fidelity-files';
+import { RunConfigSchema } from '../run/run-config';
 import { folderDigest } from './fidelity-inputs';
-import { allAgree, compareEpochs, fidelityTable, spread } from './fidelity-report';
+import { finishedRun } from './finished-run';
+import { allAgree, compareEpochs, compareMetric, fidelityTable, perSeedTable, spread } from './fidelity-report';
 
 const epoch = (e: number, v: number, radius: number): FidelityEpoch => ({
   epoch: e,
@@ -56,7 +58,10 @@ describe('fidelity comparison', () => {
       ],
       [0.0092274, 0.0200668],
     );
-    const same = compareEpochs(theirs, [[epoch(1, 0.81, 0.0092279), epoch(2, 0.905, 0.0200668)]]);
+    const same = compareEpochs(theirs, [
+      [epoch(1, 0.81, 0.0092279), epoch(2, 0.905, 0.0200668)],
+      [epoch(1, 0.825, 0.0092274), epoch(2, 0.91, 0.0200668)],
+    ]);
     expect(same.map((r) => r.radius?.equal)).toEqual([true, true]);
     expect(allAgree(same)).toBe(true);
     const off = compareEpochs(theirs, [[epoch(1, 0.81, 0.009229), epoch(2, 0.905, 0.0200668)]]);
@@ -106,6 +111,55 @@ describe('fidelity comparison', () => {
   });
 });
 
+describe('the spread verdict (issue #26)', () => {
+  // ten reference seeds around 0.82 with std ≈ 0.01
+  const reference = [0.821, 0.841, 0.822, 0.833, 0.815, 0.81, 0.829, 0.836, 0.818, 0.825];
+  const scaled = (k: number) => reference.map((v) => 0.825 + k * (v - 0.825));
+
+  it('our std within 2× the reference’s agrees; 4× with 10 + 10 seeds does not, though the means agree', () => {
+    const close = compareMetric(reference, scaled(1.5));
+    expect(close.spread.ratio).toBeCloseTo(1.5, 9);
+    expect(close.spread.within).toBe(true);
+    expect(close.agrees).toBe(true);
+    const wide = compareMetric(reference, scaled(4));
+    expect(wide.inside).toBe(true);
+    expect(wide.spread.within).toBe(false);
+    expect(wide.spread.pValue).toBeLessThan(0.05);
+    expect(wide.agrees).toBe(false);
+    // a spread 4× smaller is as much a difference
+    expect(compareMetric(reference, scaled(0.25)).spread.agrees).toBe(false);
+    const five = (v: number[]) => v.slice(0, 5).map((x) => [epoch(1, x, 0.01)]);
+    expect(
+      fidelityTable(
+        compareEpochs(
+          official(
+            reference.slice(0, 5).map((v) => [v]),
+            [0.01],
+          ),
+          five(scaled(4)),
+        ),
+      ),
+    ).toMatch(/4\.00× !/);
+  });
+
+  it('outside 2× but p ≥ 0.05 agrees only where the seed counts could have rejected', () => {
+    const theirs = [0.82, 0.83, 0.84];
+    const ours = [0.8, 0.83, 0.86]; // 3× the std, 3 + 3 seeds: the test can never reject
+    const c = compareMetric(theirs, ours);
+    expect(c.spread.within).toBe(false);
+    expect(c.spread.pValue).toBeGreaterThanOrEqual(0.05);
+    expect(c.spread.agrees).toBe(false);
+    // every reference seed the same: ratio ∞, and the same for ours: 1
+    expect(compareMetric([1, 1, 1], [1, 0.99, 1]).spread.ratio).toBe(Infinity);
+    expect(compareMetric([1, 1, 1], [1, 1]).spread.ratio).toBe(1);
+  });
+
+  it('the per-seed table lists every seed of both sides in seed order', () => {
+    const rows = compareEpochs(official([[0.8], [0.82]], [0.01]), [[epoch(1, 0.81, 0.01)], [epoch(1, 0.835, 0.01)]]);
+    expect(perSeedTable(rows)).toMatch(/^ *1 +P-AUROC +80\.0 82\.0 +81\.0 83\.5/m);
+  });
+});
+
 describe('the untrained evaluation (official_run.py --untrained)', () => {
   it('is epoch 0 when every reference run has one, labelled "untrained"; ignored when one lacks it', () => {
     const theirs = official(
@@ -140,5 +194,25 @@ describe('folderDigest', () => {
     await writeFile(join(dir, 'ground_truth', 'm.png'), '4444');
     // python3 -c "import official_run as o; print(o.data_digest(root, 'cat'))" on the same files
     expect(await folderDigest(dir)).toBe('65f2c7c9b9bf86d3d6e63cacc7adae27777e1ac15f49efa8d671310c68ee2f2d');
+  });
+});
+
+describe('finishedRun (fidelity --resume)', () => {
+  it("reuses a seed's result.json only for the same config and engine; a folder without one is run again", async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'fidelity-resume-'));
+    const config = RunConfigSchema.parse({ dataset: { category: 'lattice' }, cfa: { seed: 3 } });
+    expect(await finishedRun(folder, config, 'ort')).toBeUndefined(); // stopped before result.json
+    await writeFile(join(folder, 'result.json'), JSON.stringify({ config, engine: { name: 'ort' }, metrics: {} }));
+    expect((await finishedRun(folder, config, 'ort'))?.config).toEqual(config);
+    expect(await finishedRun(folder, config, 'tfjs')).toBeUndefined();
+    const otherSeed = RunConfigSchema.parse({ dataset: { category: 'lattice' }, cfa: { seed: 4 } });
+    expect(await finishedRun(folder, otherSeed, 'ort')).toBeUndefined();
+    // the same settings written before the methods moved out of `cfa:` still count
+    const legacy = { dataset: { category: 'lattice' }, cfa: { seed: 3 } };
+    await writeFile(
+      join(folder, 'result.json'),
+      JSON.stringify({ config: legacy, engine: { name: 'ort' }, metrics: {} }),
+    );
+    expect((await finishedRun(folder, config, 'ort'))?.config).toEqual(config);
   });
 });
