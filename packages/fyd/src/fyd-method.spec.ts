@@ -8,11 +8,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng, type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
-import { decodeImage, indexCategory } from '@cfa/data';
 import { areaPool, createSpatialTransformerParams, spatialTransformerTensors } from '@cfa/descriptor';
 import { AdamW, affineGrid, gridSample } from '@cfa/tensor-runtime';
-import { createImagePredictor, loadModel, runMethodOnCategory, saveModel } from '@cfa/method-kit';
-import { exportParity, onnxChecker, tinyDiscCategory } from '@cfa/method-kit/testing';
+import { loadModel, runMethodOnCategory, saveModel } from '@cfa/method-kit';
+import {
+  categoryTestImages,
+  exportParity,
+  onnxChecker,
+  predictedMapsError,
+  tinyDiscCategory,
+} from '@cfa/method-kit/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FydConfigSchema } from './config';
 import { fydMethod } from './fyd-method';
@@ -57,16 +62,8 @@ describe('FYD through the kit', () => {
     const manifest = await saveModel(dir, run.model);
     expect(manifest.method).toBe('fyd');
     const { model } = await loadModel(dir, { engine: ort, methods: [fydMethod] });
-    const index = await indexCategory({ root, category: 'disc' });
-    const images = await Promise.all(
-      index.test.map(async (r) => ({ id: r.id, image: await decodeImage(r.imagePath) })),
-    );
-    const predictor = await createImagePredictor(model, ort);
-    const out = await predictor.predict(images);
-    await predictor.release();
-    let worst = 0;
-    out.maps.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - run.prediction.maps[i]))));
-    expect(worst).toBeLessThanOrEqual(1e-6);
+    const images = await categoryTestImages(root, 'disc');
+    expect(await predictedMapsError(model, images, ort, run.prediction.maps)).toBeLessThanOrEqual(1e-6);
 
     const parity = await exportParity(model, images.slice(0, 3), ort);
     expect(parity.dims).toEqual([3, 56, 56]);

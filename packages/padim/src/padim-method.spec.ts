@@ -8,17 +8,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
-import { decodeImage, indexCategory } from '@cfa/data';
 import { nearestEmbedding } from '@cfa/descriptor';
+import { type CategoryRun, loadModel, MODEL_MANIFEST_FILE, runMethodOnCategory, saveModel } from '@cfa/method-kit';
 import {
-  type CategoryRun,
-  createImagePredictor,
-  loadModel,
-  MODEL_MANIFEST_FILE,
-  runMethodOnCategory,
-  saveModel,
-} from '@cfa/method-kit';
-import { exportParity, onnxChecker, tinyDiscCategory } from '@cfa/method-kit/testing';
+  categoryTestImages,
+  exportParity,
+  onnxChecker,
+  predictedMapsError,
+  tinyDiscCategory,
+} from '@cfa/method-kit/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type PadimConfig, PadimConfigSchema } from './config';
 import type { FittedPadim } from './fit';
@@ -88,16 +86,8 @@ describe('padimMethod through the kit', () => {
     const manifest = await saveModel(dir, run.model);
     expect(manifest).toMatchObject({ formatVersion: 2, method: 'padim' });
     const { model } = await loadModel(dir, { engine: ort, methods: [padimMethod] });
-    const index = await indexCategory({ root, category: 'disc' });
-    const images = await Promise.all(
-      index.test.map(async (r) => ({ id: r.id, image: await decodeImage(r.imagePath) })),
-    );
-    const predictor = await createImagePredictor(model, ort);
-    const out = await predictor.predict(images);
-    await predictor.release();
-    let worst = 0;
-    out.maps.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - run.prediction.maps[i]))));
-    expect(worst).toBeLessThanOrEqual(1e-6);
+    const images = await categoryTestImages(root, 'disc');
+    expect(await predictedMapsError(model, images, ort, run.prediction.maps)).toBeLessThanOrEqual(1e-6);
 
     const m = JSON.parse(await readFile(join(dir, MODEL_MANIFEST_FILE), 'utf8'));
     m.members[0].channels[0] = 448;
@@ -108,10 +98,7 @@ describe('padimMethod through the kit', () => {
   });
 
   it('the one-graph ONNX export matches predict (1e-4) and ONNX’s checker accepts it', async () => {
-    const index = await indexCategory({ root, category: 'disc' });
-    const images = await Promise.all(
-      index.test.slice(0, 2).map(async (r) => ({ id: r.id, image: await decodeImage(r.imagePath) })),
-    );
+    const images = (await categoryTestImages(root, 'disc')).slice(0, 2);
     const parity = await exportParity(run.model, images, ort);
     expect(parity.dims).toEqual([2, 64, 64]);
     expect(parity.mapsError).toBeLessThanOrEqual(1e-4);
