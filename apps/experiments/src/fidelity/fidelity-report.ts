@@ -173,16 +173,16 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
     }
     if (r.radius)
       body.push([
-      epochLabel(r.epoch),
-      'r',
-      r.radius.official.mean.toPrecision(8),
-      r.radius.ours.mean.toPrecision(8),
-      r.radius.equal ? `equal (1e-6)` : 'DIFFERENT',
-      '',
-      '',
-      '',
-      r.radius.equal ? 'yes' : 'NO',
-    ]);
+        epochLabel(r.epoch),
+        'r',
+        r.radius.official.mean.toPrecision(8),
+        r.radius.ours.mean.toPrecision(8),
+        r.radius.equal ? `equal (1e-6)` : 'DIFFERENT',
+        '',
+        '',
+        '',
+        r.radius.equal ? 'yes' : 'NO',
+      ]);
   }
   return formatTable(
     [

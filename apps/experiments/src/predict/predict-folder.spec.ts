@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createOrtRunner, type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
 import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { decodeImage, decodeMask, indexCategory, inferenceView, ViewSchema, viewRasters } from '@cfa/data';
+import { acquireLock, outputFolderLockPath } from '@cfa/io';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CellResult, runCell } from '../run/run-cell';
 import { RunConfigSchema } from '../run/run-config';
@@ -155,12 +156,14 @@ describe('predictFolder', () => {
 
   it('one predict at a time into one --out (the second is refused, naming the first); a rerun replaces the folder, never mixes', async () => {
     const out = join(dir, 'out-shared');
-    const first = predictFolder({ modelDir: runDir, input: images, out, engine, heatmaps: false });
-    await new Promise((r) => setTimeout(r, 100));
+    // a writer holding the folder's lock, as a first predict does while it runs (held here, so that
+    // the refusal does not depend on how fast a first predict starts or ends on a loaded machine)
+    const writer = await acquireLock(outputFolderLockPath(out));
     await expect(predictFolder({ modelDir: runDir, input: images, out, engine, heatmaps: false })).rejects.toThrow(
       new RegExp(`^--out .*out-shared: another run is writing this folder — process ${process.pid}`),
     );
-    const all = await first;
+    await writer.release();
+    const all = await predictFolder({ modelDir: runDir, input: images, out, engine, heatmaps: false });
     // a rerun on one image: its maps only, none left over from the first run's images
     const one = join(dir, 'one');
     await mkdir(one);
