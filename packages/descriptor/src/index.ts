@@ -13,6 +13,13 @@
  *   summed over its images); `lowerPyramidForward` (the per-level product, for any right factors);
  *   `lowerBatchDescriptor` (φ of a batch of full-resolution embeddings, weights as constants: the
  *   one-graph export).
+ * - CRAD's pieces (Lee et al. 2024): the MFCN neck (`mfcnNeckTf`, `lowerMfcnNeck`: maps resized to
+ *   the first's stride with aligned corners, concatenated; `createMfcnEmbedder`, images → neck
+ *   features on either engine), the coordinate predictors (`initCoordinatePredictors`,
+ *   `globalCoordinatesTf`, `localCoordinatesTf`, `lowerCoordinatePredictors`) and the bottleneck
+ *   decoder (`initBottleneckDecoder`, `bottleneckDecoderTf` — differentiable on every tfjs backend —,
+ *   `updateRunningStatistics`, `lowerBottleneckDecoder`); their parameters are state dicts in the
+ *   reference module's names (`TensorLookup`, `namedTensor`, `isRunningStatistic`).
  * - `parityInputs`, `parityInputsDigest`: the regenerable inputs of the fixtures computed by the
  *   CFA reference code's own modules (tools/torch-reference/official_fixtures.py).
  */
@@ -58,3 +65,26 @@ export type { ParityInputsSpec } from './parity-inputs';
 export { createDescriptorGradient } from './descriptor-gradient';
 export type { DescriptorGradient, DescriptorGradientOptions } from './descriptor-gradient';
 export type { DescriptorForwardTfParams, DescriptorRunner, DescriptorRunnerOptions } from './descriptor-forward';
+export { lowerMfcnNeck, mfcnNeckTf, mfcnScaleFactors } from './mfcn-neck';
+export { createMfcnEmbedder } from './mfcn-embedder';
+export type { MfcnEmbedder } from './mfcn-embedder';
+export { lowerResizeBilinear } from './patch-embedding-onnx';
+export { isRunningStatistic, namedTensor, namedWeight } from './named-params';
+export type { TensorLookup } from './named-params';
+export {
+  COORDINATE_PREDICTORS,
+  globalCoordinatesTf,
+  initCoordinatePredictors,
+  localCoordinatesTf,
+  lowerCoordinatePredictors,
+} from './coordinate-predictor';
+export {
+  BATCH_NORM,
+  bottleneckDecoderTf,
+  decoderBatchNorms,
+  decoderLayerCount,
+  initBottleneckDecoder,
+  lowerBottleneckDecoder,
+  updateRunningStatistics,
+} from './bottleneck-decoder';
+export type { BatchStatistics, BottleneckDecoderShape, DecoderTfOptions, DecoderTfResult } from './bottleneck-decoder';

@@ -19,20 +19,31 @@ export function lowerPatchEmbeddingToOnnx(
   scaleByChannels = false,
 ): string {
   const { height, width } = shapes[0];
-  const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) => {
-    if (shapes[i].height === height && shapes[i].width === width) return pooled;
-    const batchAndChannels = g.node('Slice', [
-      g.node('Shape', [pooled])[0],
-      g.ints('start', [0]),
-      g.ints('end', [2]),
-    ])[0];
-    const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
-    return g.node('Resize', [pooled, '', '', sizes], {
-      mode: attr.string('linear'),
-      coordinate_transformation_mode: attr.string('half_pixel'),
-    })[0];
-  });
+  const parts = lowerPooledMapsToOnnx(g, maps, shapes, scaleByChannels).map((pooled, i) =>
+    shapes[i].height === height && shapes[i].width === width
+      ? pooled
+      : lowerResizeBilinear(g, pooled, height, width, 'half_pixel'),
+  );
   return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
+}
+
+/**
+ * An NCHW value resized bilinearly to height × width (any batch and channels): `half_pixel` =
+ * torch's `align_corners=False`, `align_corners` = its `True` (`nn.UpsamplingBilinear2d`).
+ */
+export function lowerResizeBilinear(
+  g: OnnxGraphBuilder,
+  value: string,
+  height: number,
+  width: number,
+  transform: 'half_pixel' | 'align_corners',
+): string {
+  const batchAndChannels = g.node('Slice', [g.node('Shape', [value])[0], g.ints('start', [0]), g.ints('end', [2])])[0];
+  const sizes = g.node('Concat', [batchAndChannels, g.ints('hw', [height, width])], { axis: attr.int(0) })[0];
+  return g.node('Resize', [value, '', '', sizes], {
+    mode: attr.string('linear'),
+    coordinate_transformation_mode: attr.string(transform),
+  })[0];
 }
 
 /** Each map 3×3-average-pooled at its own size (the embedding pyramid's levels), NCHW. */

@@ -11,6 +11,10 @@
  * - `referenceMemoryBank` + `RunningMean`: the reference code's init (mean, then k-means if γc > 1).
  * - `paperMemoryBank`, `greedyMatch`: the paper's Algorithm 1 (k-means on the first image, then EMA).
  * - `kmeans`, `kmeansPlusPlus`: seeded k-means.
+ * - CRAD's continuous memory (Lee et al. 2024): two learned grids read bilinearly at predicted
+ *   coordinates, as `grid_sample(align_corners=False)` — `initContinuousMemory`,
+ *   `continuousMemoryTf` (differentiable: tent weights × grid, no gather), `sampleGridTf`,
+ *   `gridWeightsTf`, and in a graph `lowerContinuousMemory`, `lowerSampleGrid`, `gridTransposed`.
  */
 export { centreCount, createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
@@ -38,3 +42,20 @@ export { RunningMean, referenceMemoryBank } from './reference-init';
 export type { ReferenceBankParams } from './reference-init';
 export { greedyMatch, paperMemoryBank } from './paper-init';
 export type { PaperBankParams } from './paper-init';
+export {
+  CONTINUOUS_MEMORY_NAMES,
+  continuousMemoryShapes,
+  continuousMemoryTf,
+  gridTransposed,
+  gridWeightsTf,
+  initContinuousMemory,
+  lowerContinuousMemory,
+  lowerSampleGrid,
+  sampleGridTf,
+} from './continuous-memory';
+export type {
+  ContinuousMemoryShape,
+  ContinuousMemoryTensor,
+  ContinuousMemoryTfParams,
+  LowerContinuousMemoryOptions,
+} from './continuous-memory';

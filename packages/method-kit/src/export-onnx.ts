@@ -9,7 +9,8 @@
  *   the method's scoring     its package      `AnomalyMethod.lowerMap`: backbone maps → anomaly map
  *                                             (CFA: patch embedding, φ, nearest centres, softmin,
  *                                             upsampling and blur, each from its stage package)
- *   image score              @cfa/scoring     lowerImageScores (the map's maximum)
+ *   image score              @cfa/scoring     lowerImageScores (the map's maximum), or the method's
+ *                                             own (`AnomalyMethod.lowerImageScores`: CRAD's window mean)
  *
  * An ensemble adds the companion member on its own input (the whole image resized to the crop
  * size), runs the shared backbone once on both inputs stacked on the batch axis, moves the
@@ -160,10 +161,17 @@ export function buildOnnxModel(model: TrainedModel): OnnxExport {
       shape: ['n', size, size],
       description: `float32 [batch, ${size}, ${size}]: the anomaly map on the input's grid (higher = more anomalous)`,
     },
-    { name: 'image_score', shape: ['n'], description: 'float32 [batch]: the image score, the maximum of its map' },
+    {
+      name: 'image_score',
+      shape: ['n'],
+      description: method.lowerImageScores
+        ? `float32 [batch]: the image score, ${method.label}'s reduction of its map`
+        : 'float32 [batch]: the image score, the maximum of its map',
+    },
   ];
   g.node('Identity', [map], {}, ['anomaly_map']);
-  g.node('Identity', [lowerImageScores(g, map)], {}, ['image_score']);
+  const score = method.lowerImageScores ? method.lowerImageScores(g, map, size, config) : lowerImageScores(g, map);
+  g.node('Identity', [score], {}, ['image_score']);
   for (const o of outputs) g.output(o.name, o.shape, 'float', o.description);
   const bytes = g.toBytes({
     docString: `${method.label}${companion ? ' (CFA++ two-view ensemble)' : ''} anomaly localisation (${method.description}), ${backbone.definition.name}; cfa-toolkit ONNX export version ${ONNX_EXPORT_VERSION}. ${inputs.map((i) => `Input ${i.name}: ${i.description}.`).join(' ')} ${outputs.map((o) => `Output ${o.name}: ${o.description}.`).join(' ')}`,

@@ -174,6 +174,14 @@ export interface AnomalyMethod<C extends MethodConfigBase = MethodConfigBase, F 
   };
   /** The member's scoring as an ONNX graph piece: backbone maps → anomaly map [n, S, S]. */
   lowerMap(g: OnnxGraphBuilder, context: LowerMapContext<C, F>): string;
+  /**
+   * How an image's score is read off its map, when not by the map's maximum (CRAD: the largest
+   * 32 × 32 window mean): maps [count, size, size] → [count]. Two-view ensembles score their
+   * combined map with it, and the export's `image_score` uses `lowerImageScores`.
+   */
+  imageScores?(maps: Float32Array, count: number, size: number, config: C): Float32Array;
+  /** `imageScores` in a graph: maps [n, S, S] → [n]. */
+  lowerImageScores?(g: OnnxGraphBuilder, maps: string, size: number, config: C): string;
   /** Paper Fig. 3's picture, for methods that adapt features. */
   featureSpace?(options: {
     model: F;

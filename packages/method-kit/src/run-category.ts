@@ -43,7 +43,7 @@ import type { EmbeddingSet } from './embedding-set';
 import type { AnomalyMethod, EpochRecord, FeatureExtractor } from './method';
 import type { Prediction } from './prediction';
 import type { MemberRole, TrainedMember, TrainedModel } from './trained-model';
-import { combineViewPredictions } from './view-ensemble';
+import { combineViewPredictions, methodImageScores } from './view-ensemble';
 
 export type RunPhase = 'check-files' | 'embed-train' | 'bank' | 'train' | 'embed-test' | 'predict' | 'calibrate';
 
@@ -333,11 +333,13 @@ export async function runMethodOnCategory<C extends MethodConfigBase, F>(
       onProgress: progress('companion'),
       onEpoch: options.onCompanionEpoch,
     });
+    const scoreMaps = methodImageScores(method, config);
     const prediction = combineViewPredictions({
       primaryView: config.view,
       primary: primary.prediction,
       companion: companion.prediction,
       sources: primary.test.samples.map((s) => s.source),
+      scoreMaps,
     });
     const sum = (key: keyof RunTimings) => primary.timings[key] + companion.timings[key];
     return {
@@ -368,7 +370,12 @@ export async function runMethodOnCategory<C extends MethodConfigBase, F>(
         [primary.member, companion.member],
         primary.heldOut &&
           companion.heldOut &&
-          combineViewPredictions({ primaryView: config.view, primary: primary.heldOut, companion: companion.heldOut }),
+          combineViewPredictions({
+            primaryView: config.view,
+            primary: primary.heldOut,
+            companion: companion.heldOut,
+            scoreMaps,
+          }),
       ),
     };
   } finally {

@@ -13,6 +13,11 @@
  *   `lowerAnomalyMaps`, `lowerImageScores`.
  * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
  * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
+ * - Reconstruction scoring (CRAD, Lee et al. 2024): `blendedReconstructionTf` (the MSE / cosine
+ *   blend), `featureMseLossTf`, `reconstructionDistanceTf`, `lowerReconstructionDistance`;
+ *   `reconstructionMaps` / `lowerReconstructionMaps` (aligned-corner upsampling + box smoothing),
+ *   `pooledMaxScores` / `lowerPooledMaxScores` (the largest window mean); `separableMaps`,
+ *   `lowerSeparableMaps`: any separable map operator.
  */
 export {
   DEFAULT_LOSS_CONFIG,
@@ -52,9 +57,35 @@ export type {
   LossStepInputs,
   LossSumsGraph,
 } from './loss-onnx';
-export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores, upsampleBilinear } from './anomaly-map';
-export { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores } from './anomaly-map-onnx';
+export {
+  DistanceMetricSchema,
+  anomalyMaps,
+  imageScores,
+  patchAnomalyScores,
+  separableMaps,
+  sparseOperator,
+  upsampleBilinear,
+} from './anomaly-map';
+export type { MapOperator } from './anomaly-map';
+export { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores, lowerSeparableMaps } from './anomaly-map-onnx';
 export { thresholdAtFalsePositiveRate } from './threshold';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
 export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
 export type { GaussianBlurParams } from './gaussian-blur';
+export {
+  ReconstructionBlendSchema,
+  blendedReconstructionTf,
+  featureMseLossTf,
+  lowerReconstructionDistance,
+  reconstructionDistanceTf,
+} from './reconstruction-score';
+export type { BlendTfParams, ReconstructionBlend } from './reconstruction-score';
+export {
+  lowerPooledMaxScores,
+  lowerReconstructionMaps,
+  pooledMaxScores,
+  poolWindow,
+  reconstructionMapMatrix,
+  reconstructionMaps,
+} from './reconstruction-map';
+export type { ReconstructionMapParams } from './reconstruction-map';

@@ -5,8 +5,9 @@
  */
 import { type AnyMethod, type ConfigOf, methodConfigSchema } from '@cfa/method-kit';
 import { cfaMethod } from '@cfa/cfa';
+import { cradMethod } from '@cfa/crad';
 
-export const METHODS = [cfaMethod] as const satisfies readonly AnyMethod[];
+export const METHODS = [cfaMethod, cradMethod] as const satisfies readonly AnyMethod[];
 
 export type MethodName = (typeof METHODS)[number]['name'];
 export const METHOD_NAMES = METHODS.map((m) => m.name) as [MethodName, ...MethodName[]];

@@ -36,7 +36,9 @@ describe('loadSweep', () => {
     });
     const { cells } = await loadSweep(file);
     expect(cells).toHaveLength(2 * 2 * 2 * 2);
-    expect(cells.every((c) => c.config.descriptor.gammaD === c.config.memoryBank.gammaC)).toBe(true);
+    expect(
+      cells.every((c) => c.config.method === 'cfa' && c.config.descriptor.gammaD === c.config.memoryBank.gammaC),
+    ).toBe(true);
     expect(new Set(cells.map((c) => c.key)).size).toBe(16);
     expect(cells[0].config.training.epochs).toBe(2);
     // keys are deterministic: what the numbers depend on, not the order of the file
