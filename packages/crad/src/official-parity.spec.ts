@@ -6,13 +6,12 @@
  *
  * - eval mode on TensorFlow.js: both coordinate predictors, the memory read, the reconstruction,
  *   the blend, the distances and the ×8 upsampled map; on ONNX Runtime: the distances;
- * - one training step on TensorFlow.js with the module's own noise draws: the training forward,
- *   FeatureMSELoss, every parameter's gradient (the full-width model's large ones by their norms),
- *   the BatchNorm running statistics; then clip_grad_norm_ and AdamW with the two learning rates:
- *   the norm before clipping and every parameter after the step; StepLR as `train_val.py` steps it.
- *
- * Training runs on TensorFlow.js only (autograd; docs/methods/crad.md says why), so the step is
- * checked there; inference runs on both engines.
+ * - the training forward on TensorFlow.js with the module's own noise draws; one training step on
+ *   both engines (TensorFlow.js: autograd; ONNX Runtime: the backward pass written out as one
+ *   graph): FeatureMSELoss, every parameter's gradient (the full-width model's large ones by their
+ *   norms), the BatchNorm running statistics; then clip_grad_norm_ and AdamW with the two learning
+ *   rates: the norm before clipping and every parameter after the step; StepLR as `train_val.py`
+ *   steps it.
  */
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,7 +26,8 @@ import { createCradScorer } from './crad-scorer';
 import type { FittedCrad } from './fit';
 import { stateTensors } from './state-tensors';
 import { cradParityInputs } from './testing/parity-inputs';
-import { cradTrainStep, createCradOptimizer } from './train-step';
+import { createOrtCradTrainStep } from './ort-train-step';
+import { cradTrainStep, createCradOptimizer, type TrainStepResult } from './train-step';
 
 beforeAll(async () => {
   await selectEngine({ requested: 'tfjs', tfBackend: 'wasm' });
@@ -109,12 +109,9 @@ describe.each(['full', 'narrow'] as const)('CRAD (%s) against the reference modu
     expect(maxRelativeError(d, expected('eval.distances'))).toBeLessThan(1e-4);
   });
 
-  it('one training step: forward, loss, gradients, running statistics, clipped AdamW step, StepLR', async () => {
-    const trained: StateDict = new Map(
-      [...state].map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]),
-    );
+  it("the training forward on TensorFlow.js (train-mode BatchNorm, the module's noise)", async () => {
     const noise = expected('train.noise');
-    const params = stateTensors(trained);
+    const params = stateTensors(state);
     const forward = tf.tidy(() => {
       const o = cradForwardTf(params, tf.tensor4d(features, [batch, grid.height, grid.width, grid.channels]), {
         training: true,
@@ -129,34 +126,59 @@ describe.each(['full', 'narrow'] as const)('CRAD (%s) against the reference modu
       1e-4,
     );
     tf.dispose([...forward, ...params.values()]);
-
-    const before = tf.memory().numTensors;
-    const step = await cradTrainStep({ state: trained, features, batch, grid, blend: config.scoring, noise });
-    expect(tf.memory().numTensors).toBe(before);
-    expect(Math.abs(step.loss - expected('train.loss')[0]) / expected('train.loss')[0]).toBeLessThan(1e-4);
-    const norms: Record<string, number> = s.gradNorms;
-    expect(new Set(step.grads.keys())).toEqual(new Set(Object.keys(norms)));
-    for (const [k, g] of step.grads) {
-      const norm = Math.hypot(...g);
-      expect(Math.abs(norm - norms[k]) / Math.max(norms[k], 1e-12), `‖grad ${k}‖`).toBeLessThan(1e-4);
-      if (tensors.has(`grad.${k}`)) expect(maxRelativeError(g, expected(`grad.${k}`)), `grad ${k}`).toBeLessThan(1e-4);
-    }
-    for (const [k, v] of trained)
-      if (k.includes('running_')) expect(maxRelativeError(v.data, expected(`train.state.${k}`)), k).toBeLessThan(1e-4);
-
-    const optimizer = createCradOptimizer(trained, config.training);
-    const total = optimizer.step(step.grads, 0);
-    expect(Math.abs(total - expected('step.gradNorm')[0]) / expected('step.gradNorm')[0]).toBeLessThan(1e-4);
-    if (name === 'narrow')
-      for (const k of step.grads.keys())
-        expect(maxRelativeError(trained.get(k)!.data, expected(`step.${k}`)), `after step: ${k}`).toBeLessThan(1e-4);
-
-    const lrs = expected('schedule.lrs');
-    for (let epoch = 0; epoch < lrs.length / 2; epoch++) {
-      const factor = stepLrFactor({ epoch, stepSize: 2, gamma: 0.1 });
-      // the fixture stores float32
-      expect(Math.abs(factor * config.training.netLr - lrs[2 * epoch]) / lrs[2 * epoch]).toBeLessThan(1e-6);
-      expect(Math.abs(factor * config.training.gridLr - lrs[2 * epoch + 1]) / lrs[2 * epoch + 1]).toBeLessThan(1e-6);
-    }
   });
+
+  it.each(['tfjs', 'ort'] as const)(
+    'one training step on %s: loss, gradients, running statistics, clipped AdamW step, StepLR',
+    async (engineName) => {
+      const trained: StateDict = new Map(
+        [...state].map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }]),
+      );
+      const noise = expected('train.noise');
+      const before = tf.memory().numTensors;
+      let step: TrainStepResult;
+      if (engineName === 'tfjs') {
+        step = await cradTrainStep({ state: trained, features, batch, grid, blend: config.scoring, noise });
+      } else {
+        const engine = await selectEngine({ requested: 'ort', threads: 2 });
+        const trainer = await createOrtCradTrainStep({
+          engine,
+          state: trained,
+          grid,
+          blend: config.scoring,
+          memory: config.memory,
+        });
+        step = await trainer.step({ features, batch, noise });
+        await trainer.release();
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      expect(Math.abs(step.loss - expected('train.loss')[0]) / expected('train.loss')[0]).toBeLessThan(1e-4);
+      const norms: Record<string, number> = s.gradNorms;
+      expect(new Set(step.grads.keys())).toEqual(new Set(Object.keys(norms)));
+      for (const [k, g] of step.grads) {
+        const norm = Math.hypot(...g);
+        expect(Math.abs(norm - norms[k]) / Math.max(norms[k], 1e-12), `‖grad ${k}‖`).toBeLessThan(1e-4);
+        if (tensors.has(`grad.${k}`))
+          expect(maxRelativeError(g, expected(`grad.${k}`)), `grad ${k}`).toBeLessThan(1e-4);
+      }
+      for (const [k, v] of trained)
+        if (k.includes('running_'))
+          expect(maxRelativeError(v.data, expected(`train.state.${k}`)), k).toBeLessThan(1e-4);
+
+      const optimizer = createCradOptimizer(trained, config.training);
+      const total = optimizer.step(step.grads, 0);
+      expect(Math.abs(total - expected('step.gradNorm')[0]) / expected('step.gradNorm')[0]).toBeLessThan(1e-4);
+      if (name === 'narrow')
+        for (const k of step.grads.keys())
+          expect(maxRelativeError(trained.get(k)!.data, expected(`step.${k}`)), `after step: ${k}`).toBeLessThan(1e-4);
+
+      const lrs = expected('schedule.lrs');
+      for (let epoch = 0; epoch < lrs.length / 2; epoch++) {
+        const factor = stepLrFactor({ epoch, stepSize: 2, gamma: 0.1 });
+        // the fixture stores float32
+        expect(Math.abs(factor * config.training.netLr - lrs[2 * epoch]) / lrs[2 * epoch]).toBeLessThan(1e-6);
+        expect(Math.abs(factor * config.training.gridLr - lrs[2 * epoch + 1]) / lrs[2 * epoch + 1]).toBeLessThan(1e-6);
+      }
+    },
+  );
 });

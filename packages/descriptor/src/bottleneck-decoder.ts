@@ -247,3 +247,213 @@ export function lowerBottleneckDecoder(g: OnnxGraphBuilder, x: string, state: St
   }
   return conv(rows, 'recover.weight');
 }
+
+export interface DecoderTrainGraph {
+  /** The reconstruction as rows [N, C]. */
+  output: string;
+  /** Each BatchNorm's batch mean and biased variance [channels], by prefix (graph values). */
+  statistics: Map<string, { mean: string; variance: string }>;
+  /** Gradients of the input rows and of every weight (by state-dict name) from d/d(output). */
+  backward(gradOutput: string): { input: string; params: Map<string, string> };
+}
+
+/**
+ * The decoder in a training graph (BatchNorm on batch statistics), with its backward pass written
+ * out: rows [N, 2C] in (N = n·h·w positions, row-major per image), parameters as graph values by
+ * state-dict name (`param`). Per bottleneck, in reverse: BatchNorm's
+ * ∂x = γ/σ · (∂y − mean ∂y − x̂ · mean(∂y·x̂)), h-swish′(x) = h-sigmoid(x) + x/6 on (−3, 3), the
+ * squeeze-and-excitation's scale and mean, the depthwise convolution's input gradient (the same
+ * convolution with its kernels rotated 180°) and kernel gradient (Σ ∂y · shifted input, nine shifts),
+ * the 1×1 convolutions as matrix products.
+ */
+export function lowerBottleneckDecoderTrain(
+  g: OnnxGraphBuilder,
+  o: {
+    input: string;
+    /** The graph value holding a parameter (fed each step). */
+    param: (name: string) => string;
+    /** The state dict the parameters come from: their shapes and the layer count. */
+    state: StateDict;
+    height: number;
+    width: number;
+  },
+): DecoderTrainGraph {
+  const { param, state, height: h, width: w } = o;
+  const shapeOf = (name: string) => namedWeight(state, name, 'lowerBottleneckDecoderTrain').shape;
+  const sixth = g.scalar('sixth', 1 / 6);
+  const rowAxis = () => g.ints('axes', [0]);
+  const statistics = new Map<string, { mean: string; variance: string }>();
+  const backwards: ((grad: string, grads: Map<string, string>) => string)[] = [];
+  const matrix = (name: string) => g.node('Reshape', [param(name), g.ints('shape', shapeOf(name).slice(0, 2))])[0];
+  const shaped = (name: string, v: string) => g.node('Reshape', [v, g.ints('shape', shapeOf(name))])[0];
+  const mean0 = (v: string) => g.node('ReduceMean', [v], { axes: attr.ints([0]), keepdims: attr.int(1) })[0];
+  const sum0 = (v: string) => g.node('ReduceSum', [v, rowAxis()], { keepdims: attr.int(0) })[0];
+  const hSigmoid = (v: string) => g.node('HardSigmoid', [v], { alpha: attr.float(1 / 6), beta: attr.float(0.5) })[0];
+  // h-swish′(x) = h-sigmoid(x) + x/6 · [−3 < x < 3]
+  const hSwishGrad = (dy: string, x: string) => {
+    const inside = g.node('Cast', [g.node('Less', [g.node('Abs', [x])[0], g.scalar('three', 3)])[0]], {
+      to: attr.int(1),
+    })[0];
+    const slope = g.node('Add', [hSigmoid(x), g.node('Mul', [g.node('Mul', [x, sixth])[0], inside])[0]])[0];
+    return g.node('Mul', [dy, slope])[0];
+  };
+  /** y = x̂γ + β with batch statistics over the rows; returns y and its backward. */
+  const batchNorm = (x: string, prefix: string) => {
+    const mean = mean0(x);
+    const centered = g.node('Sub', [x, mean])[0];
+    const variance = mean0(g.node('Mul', [centered, centered])[0]);
+    const invStd = g.node('Reciprocal', [
+      g.node('Sqrt', [g.node('Add', [variance, g.scalar('eps', BATCH_NORM.eps)])[0]])[0],
+    ])[0];
+    const xHat = g.node('Mul', [centered, invStd])[0];
+    const gamma = param(`${prefix}.weight`);
+    statistics.set(prefix, {
+      mean: g.node('Squeeze', [mean, rowAxis()])[0],
+      variance: g.node('Squeeze', [variance, rowAxis()])[0],
+    });
+    const y = g.node('Add', [g.node('Mul', [xHat, gamma])[0], param(`${prefix}.bias`)])[0];
+    const backward = (dy: string, grads: Map<string, string>) => {
+      grads.set(`${prefix}.weight`, sum0(g.node('Mul', [dy, xHat])[0]));
+      grads.set(`${prefix}.bias`, sum0(dy));
+      const inner = g.node('Sub', [
+        g.node('Sub', [dy, mean0(dy)])[0],
+        g.node('Mul', [xHat, mean0(g.node('Mul', [dy, xHat])[0])])[0],
+      ])[0];
+      return g.node('Mul', [inner, g.node('Mul', [gamma, invStd])[0]])[0];
+    };
+    return { y, backward };
+  };
+  // rows [N, E] ↔ NCHW [n, E, h, w]
+  const toMaps = (v: string, e: number) =>
+    g.node('Transpose', [g.node('Reshape', [v, g.ints('shape', [-1, h, w, e])])[0]], {
+      perm: attr.ints([0, 3, 1, 2]),
+    })[0];
+  const toRows = (v: string, e: number) =>
+    g.node('Reshape', [g.node('Transpose', [v], { perm: attr.ints([0, 2, 3, 1]) })[0], g.ints('shape', [-1, e])])[0];
+
+  let rows = o.input;
+  for (let i = 0; i < decoderLayerCount(state); i++) {
+    const p = layerPrefix(i);
+    const x = rows;
+    const w1 = matrix(`${p}.${CONV.expand}.weight`); // [E, 2C]
+    const a = g.node('Gemm', [x, w1], { transB: attr.int(1) })[0];
+    const bn1 = batchNorm(a, `${p}.${CONV.expandBn}`);
+    const h1 = g.node('Mul', [bn1.y, hSigmoid(bn1.y)])[0];
+    const dwWeight = param(`${p}.${CONV.depthwise}.weight`); // [E, 1, 3, 3]
+    const e = shapeOf(`${p}.${CONV.depthwise}.weight`)[0];
+    const h1Maps = toMaps(h1, e);
+    const dw = toRows(g.node('Conv', [h1Maps, dwWeight], { group: attr.int(e), pads: attr.ints([1, 1, 1, 1]) })[0], e);
+    const bn2 = batchNorm(dw, `${p}.${CONV.depthwiseBn}`);
+    // squeeze-and-excitation on [n, h·w, E]
+    const perImage = (v: string) => g.node('Reshape', [v, g.ints('shape', [-1, h * w, e])])[0];
+    const pooled = g.node('ReduceMean', [perImage(bn2.y)], { axes: attr.ints([1]), keepdims: attr.int(0) })[0]; // [n, E]
+    const se1 = param(`${p}.${CONV.se}.fc.0.weight`);
+    const se2 = param(`${p}.${CONV.se}.fc.2.weight`);
+    const z1 = g.node('Gemm', [pooled, se1], { transB: attr.int(1) })[0];
+    const r1 = g.node('Relu', [z1])[0];
+    const z2 = g.node('Gemm', [r1, se2], { transB: attr.int(1) })[0];
+    const scale = hSigmoid(z2); // [n, E]
+    const scaled = g.node('Reshape', [
+      g.node('Mul', [perImage(bn2.y), g.node('Unsqueeze', [scale, g.ints('axes', [1])])[0]])[0],
+      g.ints('shape', [-1, e]),
+    ])[0];
+    const h2 = g.node('Mul', [scaled, hSigmoid(scaled)])[0];
+    const w3 = matrix(`${p}.${CONV.project}.weight`); // [2C, E]
+    const bn3 = batchNorm(g.node('Gemm', [h2, w3], { transB: attr.int(1) })[0], `${p}.${CONV.projectBn}`);
+    rows = g.node('Add', [x, bn3.y])[0];
+    backwards.push((gradOut, grads) => {
+      const dP = bn3.backward(gradOut, grads);
+      grads.set(
+        `${p}.${CONV.project}.weight`,
+        shaped(`${p}.${CONV.project}.weight`, g.node('Gemm', [dP, h2], { transA: attr.int(1) })[0]),
+      );
+      const dScaled = hSwishGrad(g.node('MatMul', [dP, w3])[0], scaled);
+      // scaled = bn2·scale: ∂bn2 = ∂scaled·scale + (the mean's share of ∂pooled); ∂scale = Σ_hw ∂scaled·bn2
+      const dScale = g.node(
+        'ReduceSum',
+        [g.node('Mul', [perImage(dScaled), perImage(bn2.y)])[0], g.ints('axes', [1])],
+        {
+          keepdims: attr.int(0),
+        },
+      )[0];
+      const hSigmoidSlope = g.node('Mul', [
+        g.node('Cast', [g.node('Less', [g.node('Abs', [z2])[0], g.scalar('three', 3)])[0]], { to: attr.int(1) })[0],
+        sixth,
+      ])[0];
+      const dZ2 = g.node('Mul', [dScale, hSigmoidSlope])[0];
+      grads.set(`${p}.${CONV.se}.fc.2.weight`, g.node('Gemm', [dZ2, r1], { transA: attr.int(1) })[0]);
+      const dZ1 = g.node('Mul', [
+        g.node('MatMul', [dZ2, se2])[0],
+        g.node('Cast', [g.node('Greater', [z1, g.scalar('zero', 0)])[0]], { to: attr.int(1) })[0],
+      ])[0];
+      grads.set(`${p}.${CONV.se}.fc.0.weight`, g.node('Gemm', [dZ1, pooled], { transA: attr.int(1) })[0]);
+      const dPooled = g.node('Div', [g.node('MatMul', [dZ1, se1])[0], g.scalar('hw', h * w)])[0]; // [n, E]
+      const dBn2 = g.node('Reshape', [
+        g.node('Add', [
+          g.node('Mul', [perImage(dScaled), g.node('Unsqueeze', [scale, g.ints('axes', [1])])[0]])[0],
+          g.node('Unsqueeze', [dPooled, g.ints('axes', [1])])[0],
+        ])[0],
+        g.ints('shape', [-1, e]),
+      ])[0];
+      const dDw = toMaps(bn2.backward(dBn2, grads), e);
+      // input gradient: the same depthwise convolution with each 3×3 kernel rotated by 180°
+      const rotated = g.node(
+        'Gather',
+        [g.node('Gather', [dwWeight, g.ints('flip', [2, 1, 0])], { axis: attr.int(2) })[0], g.ints('flip', [2, 1, 0])],
+        { axis: attr.int(3) },
+      )[0];
+      const dH1 = toRows(g.node('Conv', [dDw, rotated], { group: attr.int(e), pads: attr.ints([1, 1, 1, 1]) })[0], e);
+      // kernel gradient: Σ over images and positions of ∂y times the input shifted by each tap
+      const padded = g.node('Pad', [h1Maps, g.ints('pads', [0, 0, 1, 1, 0, 0, 1, 1])])[0];
+      const taps: string[] = [];
+      for (let ky = 0; ky < 3; ky++)
+        for (let kx = 0; kx < 3; kx++) {
+          const shifted = g.node('Slice', [
+            padded,
+            g.ints('start', [ky, kx]),
+            g.ints('end', [ky + h, kx + w]),
+            g.ints('axes', [2, 3]),
+          ])[0];
+          taps.push(
+            g.node('ReduceSum', [g.node('Mul', [dDw, shifted])[0], g.ints('axes', [0, 2, 3])], {
+              keepdims: attr.int(0),
+            })[0],
+          );
+        }
+      grads.set(
+        `${p}.${CONV.depthwise}.weight`,
+        g.node('Reshape', [
+          g.node(
+            'Concat',
+            taps.map((t) => g.node('Unsqueeze', [t, g.ints('axes', [1])])[0]),
+            { axis: attr.int(1) },
+          )[0],
+          g.ints('shape', [e, 1, 3, 3]),
+        ])[0],
+      );
+      const dA = bn1.backward(hSwishGrad(dH1, bn1.y), grads);
+      grads.set(
+        `${p}.${CONV.expand}.weight`,
+        shaped(`${p}.${CONV.expand}.weight`, g.node('Gemm', [dA, x], { transA: attr.int(1) })[0]),
+      );
+      return g.node('Add', [gradOut, g.node('MatMul', [dA, w1])[0]])[0];
+    });
+  }
+  const recover = matrix('recover.weight'); // [C, 2C]
+  const output = g.node('Gemm', [rows, recover], { transB: attr.int(1) })[0];
+  const last = rows;
+  return {
+    output,
+    statistics,
+    backward(gradOutput) {
+      const grads = new Map<string, string>();
+      grads.set(
+        'recover.weight',
+        shaped('recover.weight', g.node('Gemm', [gradOutput, last], { transA: attr.int(1) })[0]),
+      );
+      let grad = g.node('MatMul', [gradOutput, recover])[0];
+      for (let i = backwards.length - 1; i >= 0; i--) grad = backwards[i](grad, grads);
+      return { input: grad, params: grads };
+    },
+  };
+}

@@ -102,3 +102,63 @@ export function lowerCoordinatePredictors(
     ])[0];
   return { global: gemm(gemm(pooled, 0), 2), local: conv(conv(features, 0), 2) };
 }
+
+/** What the training graph of the predictors computes, and its backward pass. */
+export interface CoordinatePredictorsTrainGraph {
+  /** [n, 2]. */
+  global: string;
+  /** [N, 2] rows, one per position (N = n·h·w, row-major per image). */
+  localRows: string;
+  /** Gradients of both predictors' parameters (by state-dict name) from d/d(global) and d/d(localRows). */
+  backward(gradGlobal: string, gradLocalRows: string): Map<string, string>;
+}
+
+/**
+ * Both predictors in a training graph, with their backward pass (tanh' = 1 − tanh²; the features
+ * take no gradient): `featureRows` [N, C], `pooled` [n, C] (each image's mean feature), parameters
+ * as graph values by state-dict name (`param`). The local predictor's 1×1 convolutions act on rows.
+ */
+export function lowerCoordinatePredictorsTrain(
+  g: OnnxGraphBuilder,
+  o: { featureRows: string; pooled: string; channels: number; param: (name: string) => string },
+): CoordinatePredictorsTrainGraph {
+  const { channels, param } = o;
+  const one = g.scalar('one', 1);
+  const matrix = (name: string, rows: number) => g.node('Reshape', [param(name), g.ints('shape', [rows, channels])])[0];
+  const mlp = (prefix: string, x: string) => {
+    const w0 = matrix(`${prefix}.0.weight`, channels);
+    const w2 = matrix(`${prefix}.2.weight`, 2);
+    const t1 = g.node('Tanh', [g.node('Gemm', [x, w0, param(`${prefix}.0.bias`)], { transB: attr.int(1) })[0]])[0];
+    const out = g.node('Tanh', [g.node('Gemm', [t1, w2, param(`${prefix}.2.bias`)], { transB: attr.int(1) })[0]])[0];
+    const backward = (gradOut: string, grads: Map<string, string>) => {
+      const tanhGrad = (dy: string, y: string) =>
+        g.node('Mul', [dy, g.node('Sub', [one, g.node('Mul', [y, y])[0]])[0]])[0];
+      const shaped = (name: string, v: string) => g.node('Reshape', [v, g.node('Shape', [param(name)])[0]])[0];
+      const da2 = tanhGrad(gradOut, out);
+      grads.set(
+        `${prefix}.2.weight`,
+        shaped(`${prefix}.2.weight`, g.node('Gemm', [da2, t1], { transA: attr.int(1) })[0]),
+      );
+      grads.set(`${prefix}.2.bias`, g.node('ReduceSum', [da2, g.ints('axes', [0])], { keepdims: attr.int(0) })[0]);
+      const da1 = tanhGrad(g.node('MatMul', [da2, w2])[0], t1);
+      grads.set(
+        `${prefix}.0.weight`,
+        shaped(`${prefix}.0.weight`, g.node('Gemm', [da1, x], { transA: attr.int(1) })[0]),
+      );
+      grads.set(`${prefix}.0.bias`, g.node('ReduceSum', [da1, g.ints('axes', [0])], { keepdims: attr.int(0) })[0]);
+    };
+    return { out, backward };
+  };
+  const global = mlp(COORDINATE_PREDICTORS.global, o.pooled);
+  const local = mlp(COORDINATE_PREDICTORS.local, o.featureRows);
+  return {
+    global: global.out,
+    localRows: local.out,
+    backward(gradGlobal, gradLocalRows) {
+      const grads = new Map<string, string>();
+      global.backward(gradGlobal, grads);
+      local.backward(gradLocalRows, grads);
+      return grads;
+    },
+  };
+}

@@ -77,7 +77,9 @@ export {
   initCoordinatePredictors,
   localCoordinatesTf,
   lowerCoordinatePredictors,
+  lowerCoordinatePredictorsTrain,
 } from './coordinate-predictor';
+export type { CoordinatePredictorsTrainGraph } from './coordinate-predictor';
 export {
   BATCH_NORM,
   bottleneckDecoderTf,
@@ -85,6 +87,13 @@ export {
   decoderLayerCount,
   initBottleneckDecoder,
   lowerBottleneckDecoder,
+  lowerBottleneckDecoderTrain,
   updateRunningStatistics,
 } from './bottleneck-decoder';
-export type { BatchStatistics, BottleneckDecoderShape, DecoderTfOptions, DecoderTfResult } from './bottleneck-decoder';
+export type {
+  BatchStatistics,
+  BottleneckDecoderShape,
+  DecoderTfOptions,
+  DecoderTfResult,
+  DecoderTrainGraph,
+} from './bottleneck-decoder';

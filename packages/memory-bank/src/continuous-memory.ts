@@ -157,34 +157,12 @@ export function continuousMemoryTf({
   });
 }
 
-/** The tent weights of `gridWeightsTf` in a graph: coords [n, 2] → [n, r²]. */
-function lowerGridWeights(g: OnnxGraphBuilder, coords: string, resolution: number): string {
-  const cells = g.initializer(
-    g.fresh('grid_cells'),
-    Float32Array.from({ length: resolution }, (_, i) => i),
-    [1, resolution],
-  );
-  const scalar = (name: string, v: number) => g.initializer(g.fresh(name), new Float32Array([v]), []);
-  const one = scalar('one', 1);
-  const half = scalar('half_r', resolution / 2);
-  const offset = scalar('offset', (resolution - 1) / 2);
-  const tent = (axis: number) => {
-    const u = g.node('Slice', [coords, g.ints('start', [axis]), g.ints('end', [axis + 1]), g.ints('axes', [1])])[0];
-    // ((u + 1)·r − 1)/2 = u·r/2 + (r − 1)/2
-    const p = g.node('Add', [g.node('Mul', [u, half])[0], offset])[0];
-    return g.node('Relu', [g.node('Sub', [one, g.node('Abs', [g.node('Sub', [p, cells])[0]])[0]])[0]])[0];
-  };
-  const ty = g.node('Unsqueeze', [tent(1), g.ints('axes', [2])])[0]; // [n, r, 1]
-  const tx = g.node('Unsqueeze', [tent(0), g.ints('axes', [1])])[0]; // [n, 1, r]
-  return g.node('Reshape', [g.node('Mul', [ty, tx])[0], g.ints('shape', [-1, resolution * resolution])])[0];
-}
-
 /**
  * One grid sampled in a graph: `gridT` = the grid as a [r², D] initializer (`gridTransposed`),
  * coords [n, 2] → [n, D].
  */
 export function lowerSampleGrid(g: OnnxGraphBuilder, gridT: string, coords: string, resolution: number): string {
-  return g.node('MatMul', [lowerGridWeights(g, coords, resolution), gridT])[0];
+  return g.node('MatMul', [lowerTents(g, coords, resolution).weights, gridT])[0];
 }
 
 /** A torch-layout grid [1, D, r, r] as the [r², D] matrix `lowerSampleGrid` multiplies by. */
@@ -237,4 +215,144 @@ export function lowerContinuousMemory(g: OnnxGraphBuilder, o: LowerContinuousMem
     { perm: attr.ints([0, 3, 1, 2]) },
   )[0];
   return g.node('Concat', [globalMap, localMap], { axis: attr.int(1) })[0];
+}
+
+/** The tent weights of `gridWeightsTf` in a graph (coords [m, 2] → [m, r²]), with what their gradient needs. */
+interface TentGraph {
+  /** [m, r²]. */
+  weights: string;
+  /** [m, r] per axis: tent values and p − j. */
+  tx: string;
+  ty: string;
+  dx: string;
+  dy: string;
+}
+
+function lowerTents(g: OnnxGraphBuilder, coords: string, resolution: number): TentGraph {
+  const cells = g.initializer(
+    g.fresh('grid_cells'),
+    Float32Array.from({ length: resolution }, (_, i) => i),
+    [1, resolution],
+  );
+  const one = g.scalar('one', 1);
+  const axis = (k: number) => {
+    const u = g.node('Slice', [coords, g.ints('start', [k]), g.ints('end', [k + 1]), g.ints('axes', [1])])[0];
+    const p = g.node('Add', [
+      g.node('Mul', [u, g.scalar('half_r', resolution / 2)])[0],
+      g.scalar('offset', (resolution - 1) / 2),
+    ])[0];
+    const d = g.node('Sub', [p, cells])[0];
+    return { d, t: g.node('Relu', [g.node('Sub', [one, g.node('Abs', [d])[0]])[0]])[0] };
+  };
+  const x = axis(0),
+    y = axis(1);
+  const weights = g.node('Reshape', [
+    g.node('Mul', [
+      g.node('Unsqueeze', [y.t, g.ints('axes', [2])])[0],
+      g.node('Unsqueeze', [x.t, g.ints('axes', [1])])[0],
+    ])[0],
+    g.ints('shape', [-1, resolution * resolution]),
+  ])[0];
+  return { weights, tx: x.t, ty: y.t, dx: x.d, dy: y.d };
+}
+
+/**
+ * d/d(coords) [m, 2] from d/d(weights) [m, r²]: through the outer product of the two axes' tents,
+ * tent′(d) = −sign(d) where |d| < 1, and dp/du = r/2.
+ */
+function lowerTentsBackward(g: OnnxGraphBuilder, t: TentGraph, gradWeights: string, resolution: number): string {
+  const grid = g.node('Reshape', [gradWeights, g.ints('shape', [-1, resolution, resolution])])[0]; // [m, y, x]
+  const gradTy = g.node(
+    'ReduceSum',
+    [g.node('Mul', [grid, g.node('Unsqueeze', [t.tx, g.ints('axes', [1])])[0]])[0], g.ints('axes', [2])],
+    { keepdims: attr.int(0) },
+  )[0];
+  const gradTx = g.node(
+    'ReduceSum',
+    [g.node('Mul', [grid, g.node('Unsqueeze', [t.ty, g.ints('axes', [2])])[0]])[0], g.ints('axes', [1])],
+    { keepdims: attr.int(0) },
+  )[0];
+  const half = g.scalar('half_r', resolution / 2);
+  const along = (gradTent: string, tent: string, d: string) =>
+    g.node('Mul', [
+      g.node(
+        'ReduceSum',
+        [
+          g.node('Mul', [
+            gradTent,
+            g.node('Mul', [g.node('Neg', [g.node('Sign', [d])[0]])[0], g.node('Sign', [tent])[0]])[0],
+          ])[0],
+          g.ints('axes', [1]),
+        ],
+        { keepdims: attr.int(1) },
+      )[0],
+      half,
+    ])[0];
+  return g.node('Concat', [along(gradTx, t.tx, t.dx), along(gradTy, t.ty, t.dy)], { axis: attr.int(1) })[0];
+}
+
+export interface ContinuousMemoryTrainGraph {
+  /** The memory read as rows [N, 2C] (N = n·h·w; global channels first). */
+  rows: string;
+  /** Gradients of the two grids and of both coordinate sets, from d/d(rows). */
+  backward(gradRows: string): { local: string; global: string; localCoords: string; globalCoords: string };
+}
+
+/**
+ * `continuousMemoryTf` in a training graph, with its backward pass: the grids (torch layouts) and
+ * the coordinates (local as rows [N, 2], global [n, 2]) are graph values; ∂grid = Wᵀ·∂Q and
+ * ∂W = ∂Q·grid, then the tents' gradient.
+ */
+export function lowerContinuousMemoryTrain(
+  g: OnnxGraphBuilder,
+  o: {
+    localGrid: string;
+    globalGrid: string;
+    localCoords: string;
+    globalCoords: string;
+  } & ContinuousMemoryShape,
+): ContinuousMemoryTrainGraph {
+  const { channels: c, height: h, width: w, localResolution: r, globalResolution: gr } = o;
+  const chw = c * h * w;
+  const localMatrix = g.node('Reshape', [o.localGrid, g.ints('shape', [c, r * r])])[0];
+  const globalMatrix = g.node('Reshape', [o.globalGrid, g.ints('shape', [chw, gr * gr])])[0];
+  const localTents = lowerTents(g, o.localCoords, r);
+  const globalTents = lowerTents(g, o.globalCoords, gr);
+  const localRows = g.node('Gemm', [localTents.weights, localMatrix], { transB: attr.int(1) })[0];
+  const globalSample = g.node('Gemm', [globalTents.weights, globalMatrix], { transB: attr.int(1) })[0]; // [n, C·h·w]
+  // channel-major per image → rows [n·h·w, C]
+  const toRows = (v: string) =>
+    g.node('Reshape', [
+      g.node('Transpose', [g.node('Reshape', [v, g.ints('shape', [-1, c, h, w])])[0]], {
+        perm: attr.ints([0, 2, 3, 1]),
+      })[0],
+      g.ints('shape', [-1, c]),
+    ])[0];
+  const fromRows = (v: string) =>
+    g.node('Reshape', [
+      g.node('Transpose', [g.node('Reshape', [v, g.ints('shape', [-1, h, w, c])])[0]], {
+        perm: attr.ints([0, 3, 1, 2]),
+      })[0],
+      g.ints('shape', [-1, chw]),
+    ])[0];
+  return {
+    rows: g.node('Concat', [toRows(globalSample), localRows], { axis: attr.int(1) })[0],
+    backward(gradRows) {
+      const columns = (from: number, to: number) =>
+        g.node('Slice', [gradRows, g.ints('start', [from]), g.ints('end', [to]), g.ints('axes', [1])])[0];
+      const gradGlobal = fromRows(columns(0, c)); // [n, C·h·w]
+      const gradLocal = columns(c, 2 * c); // [N, C]
+      const gradGrid = (gradSample: string, weights: string, shape: number[]) =>
+        g.node('Reshape', [
+          g.node('Gemm', [gradSample, weights], { transA: attr.int(1) })[0],
+          g.ints('shape', shape),
+        ])[0];
+      return {
+        local: gradGrid(gradLocal, localTents.weights, [1, c, r, r]),
+        global: gradGrid(gradGlobal, globalTents.weights, [1, chw, gr, gr]),
+        localCoords: lowerTentsBackward(g, localTents, g.node('MatMul', [gradLocal, localMatrix])[0], r),
+        globalCoords: lowerTentsBackward(g, globalTents, g.node('MatMul', [gradGlobal, globalMatrix])[0], gr),
+      };
+    },
+  };
 }

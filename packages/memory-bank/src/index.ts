@@ -50,12 +50,14 @@ export {
   gridWeightsTf,
   initContinuousMemory,
   lowerContinuousMemory,
+  lowerContinuousMemoryTrain,
   lowerSampleGrid,
   sampleGridTf,
 } from './continuous-memory';
 export type {
   ContinuousMemoryShape,
   ContinuousMemoryTensor,
+  ContinuousMemoryTrainGraph,
   ContinuousMemoryTfParams,
   LowerContinuousMemoryOptions,
 } from './continuous-memory';

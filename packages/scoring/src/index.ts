@@ -77,6 +77,7 @@ export {
   blendedReconstructionTf,
   featureMseLossTf,
   lowerReconstructionDistance,
+  lowerReconstructionLossTrain,
   reconstructionDistanceTf,
 } from './reconstruction-score';
 export type { BlendTfParams, ReconstructionBlend } from './reconstruction-score';

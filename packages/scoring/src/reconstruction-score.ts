@@ -75,6 +75,55 @@ export function reconstructionDistanceTf(blended: tf.Tensor4D, features: tf.Tens
   return tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.sub(blended, features)), 3)) as tf.Tensor3D);
 }
 
+/** The blend's values in a graph, channels on axis 1 (NCHW maps or [N, C] rows). */
+interface BlendGraph {
+  blended: string;
+  sim: string;
+  cos: string;
+  unitR: string;
+  unitF: string;
+  normR: string;
+}
+
+function lowerBlend(
+  g: OnnxGraphBuilder,
+  reconstruction: string,
+  features: string,
+  blend: ReconstructionBlend,
+): BlendGraph {
+  const channelAxis = g.ints('axes', [1]);
+  const diff = g.node('Sub', [reconstruction, features])[0];
+  const mse = g.node('ReduceMean', [g.node('Mul', [diff, diff])[0]], {
+    axes: attr.ints([1]),
+    keepdims: attr.int(1),
+  })[0];
+  const one = g.scalar('one', 1);
+  const clamped = g.node('Clip', [
+    g.node('Mul', [mse, g.scalar('mse_coef', blend.mseCoef)])[0],
+    g.scalar('zero', 0),
+    one,
+  ])[0];
+  const agreement = g.node('Sub', [one, g.node('Round', [clamped])[0]])[0];
+  const norm = (x: string) =>
+    g.node('Max', [
+      g.node('Sqrt', [g.node('ReduceSum', [g.node('Mul', [x, x])[0], channelAxis], { keepdims: attr.int(1) })[0]])[0],
+      g.scalar('cos_eps', COSINE_EPS),
+    ])[0];
+  const normR = norm(reconstruction);
+  const unitR = g.node('Div', [reconstruction, normR])[0];
+  const unitF = g.node('Div', [features, norm(features)])[0];
+  const cos = g.node('ReduceSum', [g.node('Mul', [unitR, unitF])[0], channelAxis], { keepdims: attr.int(1) })[0];
+  const sim = g.node('Add', [
+    g.node('Mul', [agreement, g.scalar('mse_lambda', blend.mseLambda)])[0],
+    g.node('Mul', [cos, g.scalar('cos_lambda', blend.cosLambda)])[0],
+  ])[0];
+  const blended = g.node('Add', [
+    g.node('Mul', [sim, features])[0],
+    g.node('Mul', [g.node('Sub', [one, sim])[0], reconstruction])[0],
+  ])[0];
+  return { blended, sim, cos, unitR, unitF, normR };
+}
+
 /**
  * The blend and the distance in a graph, NCHW: reconstruction and features [n, C, h, w] →
  * distances [n, h, w].
@@ -85,39 +134,41 @@ export function lowerReconstructionDistance(
   features: string,
   blend: ReconstructionBlend,
 ): string {
-  const scalar = (name: string, v: number) => g.initializer(g.fresh(name), new Float32Array([v]), []);
-  const channelAxis = g.ints('axes', [1]);
-  const diff = g.node('Sub', [reconstruction, features])[0];
-  const mse = g.node('ReduceMean', [g.node('Mul', [diff, diff])[0]], {
-    axes: attr.ints([1]),
-    keepdims: attr.int(1),
-  })[0];
-  const one = scalar('one', 1);
-  const clamped = g.node('Clip', [
-    g.node('Mul', [mse, scalar('mse_coef', blend.mseCoef)])[0],
-    scalar('zero', 0),
-    one,
-  ])[0];
-  const agreement = g.node('Sub', [one, g.node('Round', [clamped])[0]])[0];
-  const unit = (x: string) => {
-    const norm = g.node('Sqrt', [
-      g.node('ReduceSum', [g.node('Mul', [x, x])[0], channelAxis], { keepdims: attr.int(1) })[0],
-    ])[0];
-    return g.node('Div', [x, g.node('Max', [norm, scalar('cos_eps', COSINE_EPS)])[0]])[0];
-  };
-  const cos = g.node('ReduceSum', [g.node('Mul', [unit(reconstruction), unit(features)])[0], channelAxis], {
-    keepdims: attr.int(1),
-  })[0];
-  const sim = g.node('Add', [
-    g.node('Mul', [agreement, scalar('mse_lambda', blend.mseLambda)])[0],
-    g.node('Mul', [cos, scalar('cos_lambda', blend.cosLambda)])[0],
-  ])[0];
-  const blended = g.node('Add', [
-    g.node('Mul', [sim, features])[0],
-    g.node('Mul', [g.node('Sub', [one, sim])[0], reconstruction])[0],
-  ])[0];
+  const { blended } = lowerBlend(g, reconstruction, features, blend);
   const residual = g.node('Sub', [blended, features])[0];
   return g.node('Sqrt', [
-    g.node('ReduceSum', [g.node('Mul', [residual, residual])[0], channelAxis], { keepdims: attr.int(0) })[0],
+    g.node('ReduceSum', [g.node('Mul', [residual, residual])[0], g.ints('axes', [1])], { keepdims: attr.int(0) })[0],
   ])[0];
+}
+
+/**
+ * FeatureMSELoss of the blend and its gradient with respect to the reconstruction, in a graph
+ * (training): rows R and F [N, C] → `loss` (a scalar) and `gradReconstruction` [N, C]. With
+ * e = R′ − F = (1 − sim)(R − F) and n = N·C:
+ *
+ *   ∂L/∂R′ = 2e/n;   ∂L/∂sim = Σ_c ∂L/∂R′ · (F − R);   m (rounded) passes no gradient;
+ *   ∂L/∂R = ∂L/∂R′ · (1 − sim) + λ_cos · ∂L/∂sim · (F̂ − cos · R̂) / ‖R‖
+ *
+ * (R̂, F̂ the unit vectors; `F.cosine_similarity`'s gradient where ‖R‖ > ε).
+ */
+export function lowerReconstructionLossTrain(
+  g: OnnxGraphBuilder,
+  reconstruction: string,
+  features: string,
+  blend: ReconstructionBlend,
+): { loss: string; gradReconstruction: string } {
+  const b = lowerBlend(g, reconstruction, features, blend);
+  const residual = g.node('Sub', [b.blended, features])[0];
+  const loss = g.node('ReduceMean', [g.node('Mul', [residual, residual])[0]], { keepdims: attr.int(0) })[0];
+  const count = g.node('Cast', [g.node('Size', [residual])[0]], { to: attr.int(1) })[0];
+  const gradBlended = g.node('Div', [g.node('Mul', [residual, g.scalar('two', 2)])[0], count])[0];
+  const gradSim = g.node(
+    'ReduceSum',
+    [g.node('Mul', [gradBlended, g.node('Sub', [features, reconstruction])[0]])[0], g.ints('axes', [1])],
+    { keepdims: attr.int(1) },
+  )[0];
+  const direct = g.node('Mul', [gradBlended, g.node('Sub', [g.scalar('one', 1), b.sim])[0]])[0];
+  const cosTerm = g.node('Div', [g.node('Sub', [b.unitF, g.node('Mul', [b.cos, b.unitR])[0]])[0], b.normR])[0];
+  const throughCos = g.node('Mul', [g.node('Mul', [gradSim, g.scalar('cos_lambda', blend.cosLambda)])[0], cosTerm])[0];
+  return { loss, gradReconstruction: g.node('Add', [direct, throughCos])[0] };
 }
