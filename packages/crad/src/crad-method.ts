@@ -40,6 +40,7 @@ export const cradMethod: AnomalyMethod<CradConfig, FittedCrad> = {
       `grids ${c.memory.localResolution}²/${c.memory.globalResolution}²`,
       `${c.training.epochs} epochs${c.training.unified ? ' · unified' : ''}`,
     ].join(' · '),
+  unified: (c) => c.training.unified,
   // the MFCN neck's features, one level per image: what CRAD reconstructs (kind keys the cache)
   createExtractor: async ({ engine, backbone, inputSize }) => {
     const embedder = await createMfcnEmbedder({ engine, backbone, inputSize });

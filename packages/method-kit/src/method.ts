@@ -144,6 +144,12 @@ export interface AnomalyMethod<C extends MethodConfigBase = MethodConfigBase, F 
    * memory-bank centres for K + J neighbours). Throws naming the field.
    */
   checkGrid?(config: C, grid: { height: number; width: number; label: string }): void;
+  /**
+   * The unified (multi-class) setting (CRAD's `training.unified`): one model fitted on the train
+   * images of several categories together and evaluated on each (`runMethodOnCategory`'s
+   * `trainCategories`). Absent or false: one model per category.
+   */
+  unified?(config: C): boolean;
   createExtractor(options: {
     engine: EngineSelection;
     backbone: BackboneModel;

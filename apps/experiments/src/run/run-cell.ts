@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { describeEngine } from '@cfa/tensor-runtime';
-import { ensureSyntheticDataset } from '@cfa/data';
+import { ensureSyntheticDataset, listCategories, SYNTHETIC_SETS } from '@cfa/data';
 import {
   type CategoryRun,
   type EmbeddingCache,
@@ -20,6 +20,7 @@ import {
   runMethodOnCategory,
   type RunProgress,
   saveModel,
+  SharedFits,
   type Thresholds,
 } from '@cfa/method-kit';
 import { computeAnomalyMetrics } from '@cfa/metrics';
@@ -169,24 +170,42 @@ export function bestOnTest(epochs: { epoch: number; metrics: EvaluationMetrics }
   return { metrics, epochOf };
 }
 
+/**
+ * The unified setting's fits, kept for later cells: a sweep's unified cells differ only in the
+ * category they evaluate, so they share one model per seed and setting (its cells come category by
+ * category, each over the seeds: a few are kept, the oldest dropped first, to bound memory).
+ */
+const UNIFIED_FITS = new SharedFits(8);
+
+/** The categories a unified run fits on: the config's, else every standard category of the data root. */
+async function unifiedTrainCategories(config: RunConfig, dataRoot: string): Promise<string[] | undefined> {
+  if (!methodOf(config).unified?.(methodConfigOf(config) as never)) return undefined;
+  if (config.dataset.trainCategories) return config.dataset.trainCategories;
+  return config.dataset.root ? listCategories(dataRoot) : [...SYNTHETIC_SETS.standard];
+}
+
 export async function runCell(options: RunCellOptions): Promise<CellResult> {
   const { config, engine, outDir, log = () => undefined } = options;
   const start = performance.now();
   // before any work: an output folder that cannot be written would lose the results after training
   if (outDir) await checkOutputFolder(outDir, '--out');
   const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
+  const trainCategories = await unifiedTrainCategories(config, dataRoot);
   if (!config.dataset.root) {
-    // only this cell's category: a sweep over two categories need not draw all fifteen
+    // only this cell's categories: a sweep over two categories need not draw all fifteen
     const category = config.dataset.category;
-    const ensured = await ensureSyntheticDataset({ root: dataRoot, categories: [category] });
+    const categories = [...new Set([category, ...(trainCategories ?? [])])];
+    const ensured = await ensureSyntheticDataset({ root: dataRoot, categories });
     for (const r of ensured.regenerated)
       log(`${join(dataRoot, r.category)} was written by synthetic generator version ${r.fromVersion}: regenerated`);
     log(
       ensured.generated
-        ? `generated the embedded synthetic category ${category} in ${dataRoot}`
-        : `using the embedded synthetic category ${category} in ${dataRoot}`,
+        ? `generated the embedded synthetic category ${categories.join(', ')} in ${dataRoot}`
+        : `using the embedded synthetic category ${categories.join(', ')} in ${dataRoot}`,
     );
   }
+  if (trainCategories)
+    log(`unified: one model fitted on ${trainCategories.join(', ')}; evaluated on ${config.dataset.category}`);
   const epochs: { epoch: number; metrics: EvaluationMetrics }[] = [];
   // the test set is the same after every epoch: stacked once
   let epochTruth: GroundTruth | undefined;
@@ -200,6 +219,8 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
     onProgress: options.onProgress,
     onEpoch: options.onEpoch,
     onCompanionEpoch: options.onCompanionEpoch,
+    trainCategories,
+    sharedFits: UNIFIED_FITS,
     onEpochPrediction: evaluatesEveryEpoch(config.evaluation)
       ? async ({ record, prediction, test }) => {
           epochTruth ??= groundTruth(test, prediction.size);

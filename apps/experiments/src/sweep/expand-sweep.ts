@@ -5,7 +5,7 @@
  * key (a hash of what determines its numbers), which names its MLflow run and its queue job.
  */
 import { createHash } from 'node:crypto';
-import { MethodConfigSchema } from '../methods/registry';
+import { MethodConfigSchema, methodOf } from '../methods/registry';
 import type { z } from 'zod';
 import { methodConfigOf, type RunConfig, RunConfigSchema } from '../run/run-config';
 import type { Axis, Sweep } from './sweep-schema';
@@ -60,6 +60,7 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
 
 /** The combinations one axis contributes: a grid multiplies its fields, a zip pairs them. */
 function axisCombinations(axis: Axis, index: number, problems: SweepProblem[]): Record<string, Scalar>[] {
+  if ('cases' in axis) return axis.cases.map((c) => ({ ...c }));
   if ('zip' in axis) {
     const entries = Object.entries(axis.zip);
     const length = entries[0][1].length;
@@ -81,6 +82,11 @@ function axisCombinations(axis: Axis, index: number, problems: SweepProblem[]): 
 /** Where an assignment came from, to point config errors at the sweep file. */
 function axisSource(sweep: Sweep, path: string, value: Scalar): string {
   for (const [i, axis] of sweep.axes.entries()) {
+    if ('cases' in axis) {
+      const at = axis.cases.findIndex((c) => c[path] === value);
+      if (at >= 0) return `axes[${i}].cases[${at}]["${path}"]`;
+      continue;
+    }
     const kind = 'zip' in axis ? 'zip' : 'grid';
     const fields = 'zip' in axis ? axis.zip : axis.grid;
     if (path in fields) {
@@ -170,7 +176,12 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
         const config = RunConfigSchema.parse({
           ...parsed.data,
           seed,
-          dataset: { category, ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}) },
+          dataset: {
+            category,
+            ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}),
+            // the unified setting: one model on every category of the sweep, evaluated per category
+            ...(methodOf(parsed.data).unified?.(parsed.data as never) ? { trainCategories: categories } : {}),
+          },
           heatmaps: sweep.heatmaps,
           model: sweep.model,
         });
