@@ -70,9 +70,10 @@ export default [
     },
   },
   {
-    // test servers, suites and test files ship from @cfa/<package>/testing: only tests, test helpers and tools use them
+    // test servers, suites, oracles and test files ship from @cfa/<package>/testing: only tests, the property
+    // modules they run in a worker (*.fuzz.ts), test helpers and tools use them
     files: ['**/*.ts'],
-    ignores: ['**/*.spec.ts', '**/testing/**', 'tools/**'],
+    ignores: ['**/*.spec.ts', '**/*.fuzz.ts', '**/testing/**', 'tools/**'],
     rules: {
       'no-restricted-imports': [
         'error',

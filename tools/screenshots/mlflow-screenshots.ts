@@ -4,8 +4,10 @@
  * `MLFLOW_TRACKING_USERNAME` / `_PASSWORD`), opens the sweep's experiment in headless Chromium
  * (Debian's `chromium`, driven by playwright-core), expands the parent run to show its nested
  * children, opens one child's metric charts, and one child's overview — who ran it, from which
- * source and commit, on which datasets. Writes docs/mlflow-runs.png, docs/mlflow-metrics.png and
- * docs/mlflow-run-source.png (`--shots` picks).
+ * source and commit, on which datasets — and MLflow 3's Models tab: every cell's logged model with
+ * its metrics and the dataset they were measured on, and one model's page with its run and
+ * dataset. Writes docs/mlflow-runs.png, docs/mlflow-metrics.png, docs/mlflow-run-source.png,
+ * docs/mlflow-models.png and docs/mlflow-model.png (`--shots` picks).
  *
  *   npx nx run tools:screenshots -- [--store ./mlruns] [--experiment ablation-loss]
  *   MLFLOW_TRACKING_USERNAME=admin MLFLOW_TRACKING_PASSWORD=… npx nx run tools:screenshots -- \
@@ -15,10 +17,16 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { chromium } from 'playwright-core';
-import { FileTrackingStore, RestTrackingStore, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import {
+  FileTrackingStore,
+  RestTrackingStore,
+  searchAllLoggedModels,
+  searchAllRuns,
+  type TrackingStore,
+} from '@cfa/tracking';
 import { findServeScript, startRealMlflow } from '@cfa/tracking/testing';
 
-const SHOTS = ['runs', 'metrics', 'run-source'];
+const SHOTS = ['runs', 'metrics', 'run-source', 'models', 'model'];
 
 interface Options {
   store: string;
@@ -42,7 +50,7 @@ const program = new Command('screenshots')
   .action(async (options: Options) => {
     const shots = new Set(options.shots.split(','));
     const store: TrackingStore = options.trackingUri
-      ? new RestTrackingStore({ uri: options.trackingUri })
+      ? new RestTrackingStore({ uri: options.trackingUri, env: process.env })
       : new FileTrackingStore(options.store);
     const exp = await store.getExperimentByName(options.experiment);
     if (!exp)
@@ -78,6 +86,30 @@ const program = new Command('screenshots')
         viewport: { width: 1500, height: 860 },
         ...(options.trackingUri && username && password ? { httpCredentials: { username, password } } : {}),
       });
+      if (shots.has('models') || shots.has('model')) {
+        const models = await searchAllLoggedModels(store, { experimentIds: [exp.experimentId] });
+        const model = models.find((m) => m.status === 'READY' && m.sourceRunId === child.info.runId) ?? models[0];
+        if (!model)
+          throw new Error(`no logged model in '${options.experiment}': run the sweep with this version first`);
+        if (shots.has('models')) {
+          // the Models tab: one row per cell's model, its metrics (on their dataset) as columns
+          await page.goto(`${server.url}/#/experiments/${exp.experimentId}/models`);
+          await page.getByText(model.name).first().waitFor({ timeout: 60_000 });
+          await page.mouse.move(5, 840);
+          await page.waitForTimeout(3_000);
+          await page.screenshot({ path: join(options.out, 'mlflow-models.png') });
+          process.stdout.write(`wrote ${join(options.out, 'mlflow-models.png')}\n`);
+        }
+        if (shots.has('model')) {
+          // one model's page: its source run, its params, its metrics with the dataset, its registrations
+          await page.goto(`${server.url}/#/experiments/${exp.experimentId}/models/${model.modelId}`);
+          await page.getByText(model.name).first().waitFor({ timeout: 60_000 });
+          await page.mouse.move(5, 840);
+          await page.waitForTimeout(3_000);
+          await page.screenshot({ path: join(options.out, 'mlflow-model.png'), fullPage: true });
+          process.stdout.write(`wrote ${join(options.out, 'mlflow-model.png')}\n`);
+        }
+      }
       if (shots.has('run-source')) {
         // the child's overview: Created by, Source (script, branch, commit), Datasets, tags
         await page.goto(`${server.url}/#/experiments/${exp.experimentId}/runs/${child.info.runId}`);
@@ -129,7 +161,7 @@ const program = new Command('screenshots')
       }
       process.stdout.write(
         `wrote ${[...shots]
-          .filter((s) => s !== 'run-source')
+          .filter((s) => s === 'runs' || s === 'metrics')
           .map((s) => join(options.out, `mlflow-${s}.png`))
           .join(' and ')}\n`,
       );

@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeSafetensors } from '@cfa/backbone';
-import { parityInputs, parityInputsDigest } from '@cfa/descriptor';
+import { parityInputs, parityInputsDigest } from '@cfa/descriptor/testing';
 
 /** The reference code's `--cnn` name of each backbone, input size, images and γd of its fixture. */
 const BACKBONES: Record<string, { official: string; inputSize: number; images: number; gammaD: number }> = {

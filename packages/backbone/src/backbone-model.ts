@@ -20,7 +20,8 @@ import { calibrationImages } from '@cfa/data';
 import { selectTfBackend } from '@cfa/tensor-runtime';
 import { calibrateBatchNorm } from './weights/calibrate-batch-norm';
 import { randomInitWeights } from './weights/random-init';
-import { decodeSafetensors, WeightFileError } from './weights/safetensors';
+import { WeightFileError } from './weights/errors';
+import { decodeSafetensors } from './weights/safetensors';
 import type { StateDict } from './weights/state-dict';
 import {
   checkWeights,

@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { buildBackboneModel, readWeightFile } from './backbone-model';
 import { efficientNetB4Definition, efficientNetB5Definition } from './architectures/efficientnet';

@@ -43,8 +43,8 @@ export { fuseConvBatchNorm } from './weights/fuse-batch-norm';
 export type { ConvWeights } from './weights/fuse-batch-norm';
 export { randomInitWeights } from './weights/random-init';
 export type { RandomInitOptions } from './weights/random-init';
+export { WeightFileError } from './weights/errors';
 export {
-  WeightFileError,
   decodeSafetensors,
   encodeSafetensors,
   float16ToFloat32,

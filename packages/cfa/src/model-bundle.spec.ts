@@ -2,6 +2,7 @@
  * The model bundle: a fit saved and loaded again scores new images exactly as the run scored its
  * test set, and every way a bundle or its backbone can be wrong is refused with the file named.
  */
+import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { type CfaRun, runCfaOnCategory } from './run-cfa';
 import {
   createImagePredictor,
   loadModel,
+  MANIFEST_DIGEST_KEY,
+  manifestDigest,
   memberModel,
   MODEL_MANIFEST_FILE,
   MODEL_TENSORS_FILE,
@@ -75,6 +78,25 @@ const editManifest = (edit: (m: Record<string, unknown> & ModelManifest) => void
   await writeFile(join(dir, MODEL_MANIFEST_FILE), JSON.stringify(m));
 };
 
+/**
+ * A manifest edit made as if the bundle had been saved that way: the tensor file records the
+ * edited manifest's digest (`metadata: undefined`: none, as bundles written before it) and the
+ * manifest the new tensor file's sha256 — so that what is tested is the edit, not the tamper check.
+ */
+const resaved =
+  (edit: (m: Record<string, unknown> & ModelManifest) => void, metadata?: 'none') => async (dir: string) => {
+    const m = JSON.parse(await readFile(join(dir, MODEL_MANIFEST_FILE), 'utf8'));
+    edit(m);
+    const { tensors } = decodeSafetensors(await readFile(join(dir, MODEL_TENSORS_FILE)), 'x');
+    const bytes = encodeSafetensors(
+      tensors,
+      metadata ? {} : { metadata: { [MANIFEST_DIGEST_KEY]: manifestDigest(m) } },
+    );
+    await writeFile(join(dir, MODEL_TENSORS_FILE), bytes);
+    m.tensors.sha256 = createHash('sha256').update(bytes).digest('hex');
+    await writeFile(join(dir, MODEL_MANIFEST_FILE), JSON.stringify(m));
+  };
+
 const editTensors = (edit: (t: ReturnType<typeof decodeSafetensors>['tensors']) => void) => async (dir: string) => {
   const { tensors } = decodeSafetensors(await readFile(join(dir, MODEL_TENSORS_FILE)), 'x');
   edit(tensors);
@@ -110,19 +132,19 @@ describe('saveModel / loadModel', () => {
 
   it('a bundle written before methods (format version 1, no `method`) reads as CFA, the same model', async () => {
     const dir = await damaged(
-      editManifest((m) => {
+      resaved((m) => {
         const old = m as Record<string, unknown>;
         old.formatVersion = 1;
         delete old.method;
         delete (old.config as Record<string, unknown>).method;
-      }),
+      }, 'none'),
     );
     const { model, manifest: read } = await loadModel(dir, { engine, methods: [cfaMethod] });
     expect(read.method).toBe('cfa');
     expect(model.method).toBe(cfaMethod);
     expect((model.members[0].fitted as FittedCfa).radius).toBe(run.summary.radius);
     expect(
-      await loadError(await damaged(editManifest((m) => ((m as Record<string, unknown>).formatVersion = 1)))),
+      await loadError(await damaged(resaved((m) => ((m as Record<string, unknown>).formatVersion = 1), 'none'))),
     ).toMatch(/format version 1 has no "method" field/);
   });
 
@@ -208,23 +230,40 @@ describe('saveModel / loadModel', () => {
     ],
     [
       'another random init than the fit used',
-      editManifest((m) => {
-        if (m.backbone.weights.kind === 'random') m.backbone.weights.seed = 1;
+      resaved((m) => {
+        if (m.backbone.weights.kind === 'random') m.backbone.weights.seed = m.config.seed = 1;
       }),
       /manifest\.json: the resnet18 weights built here \(digest [0-9a-f]{64}\) are not the ones the model was fitted with/,
     ],
     [
       'a weight file that is not at hand',
-      editManifest(
-        (m) =>
-          (m.backbone.weights = {
-            kind: 'file',
-            path: '/nowhere/resnet18.safetensors',
-            sha256: '0'.repeat(64),
-            allowPartial: false,
-          }),
-      ),
+      resaved((m) => {
+        m.backbone.weights = {
+          kind: 'file',
+          path: '/nowhere/resnet18.safetensors',
+          sha256: '0'.repeat(64),
+          allowPartial: false,
+        };
+        m.config.backbone.weights = '/nowhere/resnet18.safetensors';
+      }),
       /\/nowhere\/resnet18\.safetensors: the backbone weights of this model are not at hand .* pass the file with --weights/,
+    ],
+    [
+      'fields edited to disagree (the backbone’s seed, not the config’s)',
+      editManifest((m) => {
+        if (m.backbone.weights.kind === 'random') m.backbone.weights.seed = 7;
+      }),
+      /manifest\.json: its fields disagree with each other \(edited by hand\?\): config\.seed vs backbone\.weights\.seed: 0 vs 7/,
+    ],
+    [
+      'thresholds that disagree with the calibration config',
+      editManifest((m) => (m.thresholds!.imageFpr = 0.5)),
+      /its fields disagree .*config\.calibration\.imageFpr vs thresholds\.imageFpr: 0\.01 vs 0\.5/,
+    ],
+    [
+      'a threshold edited by hand (each field still plausible)',
+      editManifest((m) => (m.thresholds!.image *= 0.5)),
+      /manifest\.json: was changed after the model was saved: its content no longer matches the digest [0-9a-f]{64} recorded in weights\.safetensors/,
     ],
   ])('refuses %s, naming the file', async (_what, change, message) => {
     expect(await loadError(await damaged(change))).toMatch(message);
@@ -234,9 +273,10 @@ describe('saveModel / loadModel', () => {
     const weights = join(root, 'resnet18.safetensors');
     await writeFile(weights, encodeSafetensors(run.model.backbone.weights));
     const dir = await damaged(
-      editManifest(
-        (m) => (m.backbone.weights = { kind: 'file', path: weights, sha256: 'a'.repeat(64), allowPartial: false }),
-      ),
+      resaved((m) => {
+        m.backbone.weights = { kind: 'file', path: weights, sha256: 'a'.repeat(64), allowPartial: false };
+        m.config.backbone.weights = weights;
+      }),
     );
     expect(await loadError(dir)).toMatch(
       /resnet18\.safetensors: other backbone weights than the model was fitted with: sha256 [0-9a-f]{64}, .*manifest\.json says a{64}/,

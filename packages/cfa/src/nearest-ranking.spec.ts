@@ -2,7 +2,8 @@
  * The fused training step and inference give the same results whichever way they rank the
  * centres: through the embedding pyramid or by φ·Cᵀ (@cfa/memory-bank's pyramid-search.ts).
  */
-import { createRng, maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { createRng, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { createCoordConvParams, type EmbeddingLevel, pyramidLength } from '@cfa/descriptor';
 import { createMemoryBank } from '@cfa/memory-bank';
 import { LossConfigSchema } from '@cfa/scoring';

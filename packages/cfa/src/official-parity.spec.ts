@@ -10,7 +10,8 @@
  * rebuilds the fixture (needs CFA_OFFICIAL_DIR).
  */
 import { readFileSync } from 'node:fs';
-import { maxRelativeError, selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
+import { selectEngine, type EngineSelection } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { backboneDefinition, buildBackboneModel, decodeSafetensors, type StateDict } from '@cfa/backbone';
 import {
   coordConvWeightFromTorch,
@@ -18,9 +19,8 @@ import {
   createDescriptorRunner,
   createPatchEmbedder,
   type CoordConvParams,
-  parityInputs,
-  parityInputsDigest,
 } from '@cfa/descriptor';
+import { parityInputs, parityInputsDigest } from '@cfa/descriptor/testing';
 import { createMemoryBank, createNearestSearch, RunningMean } from '@cfa/memory-bank';
 import { anomalyMaps, cfaLossAndGradient, imageScores, LossConfigSchema, patchAnomalyScores } from '@cfa/scoring';
 import { describe, expect, it } from 'vitest';

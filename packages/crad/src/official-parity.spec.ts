@@ -16,9 +16,10 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeSafetensors, type StateDict } from '@cfa/backbone';
-import { parityInputsDigest } from '@cfa/descriptor';
+import { parityInputsDigest } from '@cfa/descriptor/testing';
 import { reconstructionMaps } from '@cfa/scoring';
-import { maxRelativeError, selectEngine, stepLrFactor } from '@cfa/tensor-runtime';
+import { selectEngine, stepLrFactor } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CradConfigSchema } from './config';
 import { cradForwardTf } from './crad-forward';

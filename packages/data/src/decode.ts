@@ -18,7 +18,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { writeFileAtomic } from '@cfa/io';
 import { DatasetError } from './errors';
-import type { Raster } from './resize';
+import type { Raster } from './raster';
 
 /** The largest image (or mask) read: 25 megapixels, 5000 × 5000 (MVTec AD's largest is 1024 × 1024). */
 export const MAX_IMAGE_PIXELS = 25_000_000;

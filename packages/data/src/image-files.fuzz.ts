@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import sharp from 'sharp';
-import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io';
+import { byteEdits, checkProperties, type NoteInput, type PropertyOutcome, withByteEdits } from '@cfa/io/testing';
 import { decodeMask, encodePng, MAX_IMAGE_PIXELS, readImageHeader } from './decode';
 import { DatasetError } from './errors';
 import { loadSample, type SampleRef } from './mvtec';
@@ -33,15 +33,6 @@ async function resultOrNamedError<T>(path: string, work: () => Promise<T>): Prom
     if (error instanceof DatasetError && error.file === path && error.message.startsWith(`${path}: `)) return undefined;
     throw error;
   }
-}
-
-const mutations = (length: number) =>
-  fc.array(fc.tuple(fc.nat({ max: length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 });
-
-function mutate(bytes: Uint8Array, edits: [number, number][]): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  for (const [at, value] of edits) out[at] = value;
-  return out;
 }
 
 /** A sample read through the loader: a well-formed one, or undefined for a named error. */
@@ -88,9 +79,9 @@ export async function imageProperties(note: NoteInput): Promise<PropertyOutcome>
     {
       name: 'mutated PNG and JPEG files',
       property: fc.asyncProperty(
-        fc.boolean().chain((isPng) => fc.tuple(fc.constant(isPng), mutations((isPng ? png : jpeg).length))),
+        fc.boolean().chain((isPng) => fc.tuple(fc.constant(isPng), byteEdits((isPng ? png : jpeg).length))),
         async ([isPng, edits]) => {
-          await loaded(mutate(isPng ? png : jpeg, edits), isPng ? 'mutated.png' : 'mutated.jpg', note);
+          await loaded(withByteEdits(isPng ? png : jpeg, edits), isPng ? 'mutated.png' : 'mutated.jpg', note);
         },
       ),
     },
@@ -178,7 +169,7 @@ export async function maskProperties(note: NoteInput): Promise<PropertyOutcome> 
       name: 'mutated and truncated masks: a 0/1 mask or a named error',
       property: fc.asyncProperty(
         fc.oneof(
-          mutations(validPng.length).map((edits) => mutate(validPng, edits)),
+          byteEdits(validPng.length).map((edits) => withByteEdits(validPng, edits)),
           fc.nat({ max: validPng.length - 1 }).map((n) => validPng.subarray(0, n)),
           fc.uint8Array({ maxLength: 512 }),
         ),

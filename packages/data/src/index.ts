@@ -35,7 +35,7 @@ export type { AlignCompanionMapParams } from './companion-map';
 export type { Placement, ResizeFilter, SourceSize, View } from './view';
 export { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 export { resizeLanczos } from './resample';
-export type { Raster } from './resize';
+export type { Raster } from './raster';
 export { MAX_IMAGE_PIXELS, decodeImage, decodeMask, encodePng, readImageHeader, writePngAtomic } from './decode';
 export type { ImageHeader, PngInput } from './decode';
 export {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -87,13 +87,27 @@ describe('indexing skips what is not data', () => {
     expect(await listCategories(r)).toEqual(['dotty']);
   });
 
-  it('names a folder that is named like an image', async () => {
+  it('names a folder named like an image, a symbolic link that loops and one to nothing; a link to an image is one', async () => {
     const r = await mkdtemp(join(tmpdir(), 'mvtec-'));
     const dir = await makeCategory(r, 'folder');
     await mkdir(join(dir, 'train/good/x.png'));
     await expect(indexCategory({ root: r, category: 'folder' })).rejects.toThrow(
-      /train\/good\/x\.png: is named like an image but is not a file \(a folder\?\)/,
+      /train\/good\/x\.png: is named like an image but is a folder; rename or remove it/,
     );
+    await rm(join(dir, 'train/good/x.png'), { recursive: true });
+    await symlink('loop.png', join(dir, 'train/good/loop.png'));
+    await expect(indexCategory({ root: r, category: 'folder' })).rejects.toThrow(
+      /train\/good\/loop\.png: is a symbolic link that loops/,
+    );
+    await rm(join(dir, 'train/good/loop.png'));
+    await symlink('gone.png', join(dir, 'train/good/dangling.png'));
+    await expect(indexCategory({ root: r, category: 'folder' })).rejects.toThrow(
+      /dangling\.png: is a symbolic link to a file that does not exist/,
+    );
+    await rm(join(dir, 'train/good/dangling.png'));
+    await symlink(join(dir, 'train/good/000.png'), join(dir, 'train/good/002.png'));
+    const index = await indexCategory({ root: r, category: 'folder' });
+    expect(index.train.map((t) => t.id)).toContain('train/good/002');
   });
 });
 

@@ -25,7 +25,7 @@ import { decodeImage, decodeMask, readImageHeader } from './decode';
 import { DatasetError } from './errors';
 import { applyView } from './preprocess';
 import type { SourceSize } from './view';
-import type { Raster } from './resize';
+import type { Raster } from './raster';
 import type { View } from './view';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
@@ -91,22 +91,35 @@ async function entriesOf(dir: string): Promise<Dirent[]> {
   return entries.filter((e) => !isHidden(e.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * Why an entry named like an image is not one, or '' when it is a file after all (a symbolic link
+ * counts as what it points to): a folder, a link that loops or points nowhere, something else.
+ */
+async function notAnImageFile(path: string, entry: Dirent): Promise<string> {
+  const target = await stat(path).then(
+    (s) => s,
+    (error: NodeJS.ErrnoException) => error.code ?? 'unreadable',
+  );
+  if (typeof target !== 'string') {
+    if (target.isFile()) return '';
+    return `is named like an image but is ${target.isDirectory() ? 'a folder' : 'not a regular file'}${entry.isSymbolicLink() ? ' (through a symbolic link)' : ''}; rename or remove it`;
+  }
+  if (target === 'ELOOP')
+    return 'is a symbolic link that loops (it leads back to itself); remove it or point it at an image';
+  if (target === 'ENOENT') return 'is a symbolic link to a file that does not exist; remove it or point it at an image';
+  return `is named like an image but cannot be read (${target}); rename or remove it`;
+}
+
 /** Image files of a folder, sorted; an entry named like an image that is not a file is an error. */
 async function imagesIn(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await entriesOf(dir)) {
     if (!IMAGE_EXTENSIONS.includes(extname(entry.name).toLowerCase())) continue;
     const path = join(dir, entry.name);
-    // a symbolic link counts as what it points to
-    const isFile =
-      entry.isFile() ||
-      (entry.isSymbolicLink() &&
-        (await stat(path).then(
-          (s) => s.isFile(),
-          () => false,
-        )));
-    if (!isFile)
-      throw new DatasetError(path, 'is named like an image but is not a file (a folder?); rename or remove it');
+    if (!entry.isFile()) {
+      const why = await notAnImageFile(path, entry);
+      if (why) throw new DatasetError(path, why);
+    }
     out.push(entry.name);
   }
   return out;

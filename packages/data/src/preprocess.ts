@@ -9,7 +9,8 @@
  * const { image, mask } = applyView({ image: decoded, mask: decodedMask, view, sampleId: 'test/crack/000' });
  * ```
  */
-import { crop, type Raster, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
+import type { Raster } from './raster';
+import { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
 import { resizeLanczos } from './resample';
 import { type View, viewPlacement } from './view';
 

@@ -21,7 +21,7 @@
  * const small = resizeLanczos(image, 256, 256);                        // Pillow's bytes / 255
  * ```
  */
-import type { Raster } from './resize';
+import type { Raster } from './raster';
 
 /** Pillow's PRECISION_BITS for 8-bit resampling: 32 − 8 − 2. */
 const PRECISION_BITS = 22;
@@ -129,13 +129,12 @@ function pass(
 }
 
 /**
- * Args:
- *   src (Raster): HWC image; with `integer`, values k/255 (an 8-bit file).
- *   outWidth, outHeight (number): the output size.
- *   filter: one of `RESAMPLING_FILTERS`.
- *   integer (boolean): Pillow's 8-bit path (fixed-point weights, rounding and clipping per pass).
- * Returns:
- *   Raster: the resized image; `bits: 8` only when it was resampled on the 8-bit path.
+ * @param src - HWC image; with `integer`, values k/255 (an 8-bit file).
+ * @param outWidth - the output width.
+ * @param outHeight - the output height.
+ * @param filter - one of `RESAMPLING_FILTERS`.
+ * @param integer - Pillow's 8-bit path (fixed-point weights, rounding and clipping per pass).
+ * @returns the resized image; `bits: 8` only when it was resampled on the 8-bit path.
  */
 export function resample(
   src: Raster,

@@ -17,16 +17,8 @@
  * ```
  */
 
+import type { Raster } from './raster';
 import { RESAMPLING_FILTERS, resample } from './resample';
-
-export interface Raster<T extends Float32Array | Uint8Array = Float32Array> {
-  data: T;
-  width: number;
-  height: number;
-  channels: number;
-  /** Bits per sample of the file it was decoded from (8: values are k/255), when known. */
-  bits?: 8 | 16;
-}
 
 /** Antialiased bilinear (the triangle filter widened when downscaling), in floating point. */
 export function resizeBilinear(src: Raster, outWidth: number, outHeight: number): Raster {

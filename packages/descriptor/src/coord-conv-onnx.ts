@@ -16,7 +16,8 @@
  */
 import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import { coordinateChannels } from './coord-conv';
-import { bilinearMatrix, type EmbeddingLevel, pyramidLevels } from './embedding-pyramid';
+import { bilinearMatrix } from './bilinear';
+import { type EmbeddingLevel, pyramidLevels } from './embedding-pyramid';
 
 export interface CoordConvShape {
   hw: number;

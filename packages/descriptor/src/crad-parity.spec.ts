@@ -14,10 +14,11 @@ import {
   decodeSafetensors,
   type StateDict,
 } from '@cfa/backbone';
-import { maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { createMfcnEmbedder } from './mfcn-embedder';
-import { parityInputs, parityInputsDigest } from './parity-inputs';
+import { parityInputs, parityInputsDigest } from './testing';
 
 const path = new URL('./__fixtures__/official/efficientnet_b4.crad.safetensors', import.meta.url);
 const { tensors, metadata } = decodeSafetensors(readFileSync(path), path.pathname);

@@ -4,7 +4,8 @@
  * gradient) give what the same pieces compute on the upsampled embedding.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCoordConvParams } from './coord-conv';
 import {
@@ -23,9 +24,9 @@ import {
   pyramidWeightFeeds,
   pyramidWeightInputs,
 } from './coord-conv-onnx';
-import { createDescriptorRunner } from './descriptor-forward';
-import { bilinearMatrix, type EmbeddingLevel, expandPyramid, pyramidLength, pyramidLevels } from './embedding-pyramid';
-import { patchEmbedding, pooledMaps } from './patch-embedding';
+import { createDescriptorRunner } from './descriptor-runner';
+import { type EmbeddingLevel, expandPyramid, pyramidLength, pyramidLevels } from './embedding-pyramid';
+import { patchEmbedding, pooledMaps } from './patch-embedding-tf';
 
 beforeAll(async () => {
   await selectEngine({ requested: 'tfjs', tfBackend: 'wasm' });
@@ -37,18 +38,6 @@ const levels: EmbeddingLevel[] = [
   { height: 4, width: 3, channels: 6 },
   { height: 2, width: 2, channels: 3 },
 ];
-
-describe('bilinearMatrix', () => {
-  it('2 → 4 with half-pixel centres: the edge sample is clamped, inner ones mix ¾ and ¼', () => {
-    expect(Array.from(bilinearMatrix(2, 4))).toEqual([1, 0, 0.75, 0.25, 0.25, 0.75, 0, 1]);
-  });
-
-  it('every row sums to 1; the same size is the identity', () => {
-    const m = bilinearMatrix(3, 7);
-    for (let i = 0; i < 7; i++) expect(m.subarray(i * 3, i * 3 + 3).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
-    expect(Array.from(bilinearMatrix(3, 3))).toEqual([1, 0, 0, 0, 1, 0, 0, 0, 1]);
-  });
-});
 
 describe('expandPyramid', () => {
   it('equals patchEmbedding (tfjs resizeBilinear, half-pixel) of the same maps', () => {

@@ -16,6 +16,7 @@
  * ```
  */
 import { z } from 'zod';
+import { bilinearTaps } from './bilinear';
 
 export const EmbeddingLevelSchema = z.strictObject({
   height: z.number().int().positive(),
@@ -50,37 +51,6 @@ export function pyramidLevels(pyramid: Float32Array, levels: EmbeddingLevel[]): 
   });
 }
 
-/**
- * Bilinear interpolation from `inSize` to `outSize` samples along one axis as a dense
- * [outSize, inSize] matrix, half-pixel centres (PyTorch `align_corners=False`, ONNX `half_pixel`,
- * tfjs `halfPixelCenters`): source = (i + ½)·in/out − ½, clamped at 0, its two neighbours
- * weighted by distance, the upper one clamped to the last sample.
- */
-export function bilinearMatrix(inSize: number, outSize: number): Float32Array {
-  const m = new Float32Array(outSize * inSize);
-  const { lower, upper, wUpper } = taps(inSize, outSize);
-  for (let i = 0; i < outSize; i++) {
-    m[i * inSize + lower[i]] += 1 - wUpper[i];
-    m[i * inSize + upper[i]] += wUpper[i];
-  }
-  return m;
-}
-
-/** The two taps of each output sample of `bilinearMatrix`: [lower, upper] indices and the upper one's weight. */
-function taps(inSize: number, outSize: number) {
-  const lower = new Int32Array(outSize),
-    upper = new Int32Array(outSize),
-    wUpper = new Float32Array(outSize);
-  const scale = inSize / outSize;
-  for (let i = 0; i < outSize; i++) {
-    const source = Math.max(0, (i + 0.5) * scale - 0.5);
-    lower[i] = Math.floor(source);
-    upper[i] = Math.min(lower[i] + 1, inSize - 1);
-    wUpper[i] = source - lower[i];
-  }
-  return { lower, upper, wUpper };
-}
-
 /** The upsampled embedding [H·W, Σ C] of one image's pyramid (H×W = the first level's size). */
 export function expandPyramid(pyramid: Float32Array, levels: EmbeddingLevel[]): Float32Array {
   const parts = pyramidLevels(pyramid, levels);
@@ -92,8 +62,8 @@ export function expandPyramid(pyramid: Float32Array, levels: EmbeddingLevel[]): 
   levels.forEach((level, l) => {
     const { height: h, width: w, channels: C } = level;
     const src = parts[l];
-    const ty = taps(h, H),
-      tx = taps(w, W);
+    const ty = bilinearTaps(h, H),
+      tx = bilinearTaps(w, W);
     for (let y = 0; y < H; y++) {
       const wy1 = ty.wUpper[y],
         wy0 = 1 - wy1;

@@ -16,12 +16,13 @@ import {
   decodeSafetensors,
   type StateDict,
 } from '@cfa/backbone';
-import { maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { coordConvWeightFromTorch, type CoordConvParams } from './coord-conv';
-import { createDescriptorRunner } from './descriptor-forward';
-import { parityInputs, parityInputsDigest } from './parity-inputs';
-import { createPatchEmbedder } from './patch-embedder';
+import { createDescriptorRunner } from './descriptor-runner';
+import { parityInputs, parityInputsDigest } from './testing';
+import { createPatchEmbedder } from './patch-embedding-runner';
 
 const BACKBONES = ['resnet18', 'wide_resnet50_2', 'vgg19_bn', 'efficientnet_b5'];
 

@@ -1,5 +1,5 @@
 /**
- * The same patch embedding as `patch-embedding.ts`, lowered to ONNX nodes (AveragePool with
+ * The same patch embedding as `patch-embedding-tf.ts`, lowered to ONNX nodes (AveragePool with
  * count_include_pad, Resize linear/half_pixel = align_corners false, Concat), appended to a graph
  * that already holds the backbone, so that one ONNX Runtime session maps images to embeddings.
  */
@@ -7,10 +7,12 @@ import { attr, type OnnxGraphBuilder } from '@cfa/tensor-runtime';
 import type { FeatureShape } from '@cfa/backbone';
 
 /**
- * Args:
- *   maps: NCHW value names of the backbone maps, largest first.
- *   shapes: their shapes (from `featureShapesFor`).
- * Returns: the NCHW value name of the [N, ΣC, H, W] embedding.
+ * The patch embedding of the backbone maps already in `g`.
+ *
+ * @param maps - NCHW value names of the backbone maps, largest first.
+ * @param shapes - their shapes (from `featureShapesFor`).
+ * @param scaleByChannels - divide each pooled map by its channel count (EfficientNet).
+ * @returns the NCHW value name of the [N, ΣC, H, W] embedding.
  */
 export function lowerPatchEmbeddingToOnnx(
   g: OnnxGraphBuilder,

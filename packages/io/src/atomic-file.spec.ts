@@ -1,8 +1,9 @@
-import { mkdtemp, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendLines, withFileLock, writeFileAtomic } from './atomic-file';
+import { appendLines, writeFileAtomic } from './atomic-file';
+import { WriteError } from './write-error';
 
 describe('atomic file writes', () => {
   it('writeFileAtomic replaces the whole file and leaves no temp file behind', async () => {
@@ -24,23 +25,12 @@ describe('atomic file writes', () => {
     expect(await readFile(file, 'utf8')).toBe('4 1.0 0\n');
   });
 
-  it('withFileLock runs holders one at a time, and breaks a stale lock', async () => {
+  it('a failed write names the target (not its temp file) and leaves no temp file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'atomic-'));
-    const lock = join(dir, '.lock');
-    const order: string[] = [];
-    const hold = (name: string) =>
-      withFileLock(lock, async () => {
-        order.push(`${name} in`);
-        await new Promise((r) => setTimeout(r, 20));
-        order.push(`${name} out`);
-      });
-    await Promise.all([hold('a'), hold('b'), hold('c')]);
-    for (let i = 0; i < order.length; i += 2) expect(order[i + 1]).toBe(order[i].replace('in', 'out'));
-    await writeFile(lock, '1');
-    const old = new Date(Date.now() - 60_000);
-    await utimes(lock, old, old);
-    expect(await withFileLock(lock, async () => 'taken over', { staleMs: 30_000 })).toBe('taken over');
-    await writeFile(lock, '1');
-    await expect(withFileLock(lock, async () => 'never', { timeoutMs: 100 })).rejects.toThrow(/still held/);
+    await mkdir(join(dir, 'model.onnx'));
+    const error = await writeFileAtomic(join(dir, 'model.onnx'), 'x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WriteError);
+    expect((error as Error).message).toBe(`${join(dir, 'model.onnx')}: cannot write: it is a folder (EISDIR)`);
+    expect(await readdir(dir)).toEqual(['model.onnx']);
   });
 });

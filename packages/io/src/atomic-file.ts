@@ -10,8 +10,10 @@
  *   truncation would hide a run (meta.yaml) or poison later runs (feature-cache entries).
  * - `appendLines`: one `write` of whole lines in append mode; a torn last line left by a crash is
  *   cut off first, so the next line never glues onto it (MLflow would then fail to parse the metric).
- * - `withFileLock`: an `O_EXCL` lock file, for the one step that must be serial across processes
- *   (creating an experiment with a unique name); a lock older than `staleMs` is broken.
+ *
+ * A failed write names the target, never the temp file (`<path>: cannot write (ENOSPC: no space
+ * left on device)`), and the temp file is removed on every exit path, a signal included
+ * (`removeOnExit`): none is left inside a folder that is later uploaded whole.
  *
  * @example
  * ```ts
@@ -20,16 +22,21 @@
  * ```
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { removeOnExit } from './exit-cleanup';
+import { WriteError } from './write-error';
 
 export async function writeFileAtomic(
   path: string,
   content: string | Uint8Array,
   options: { tempDir?: string; durable?: boolean } = {},
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => {
+    throw WriteError.of(path, error);
+  });
   const tmp = join(options.tempDir ?? dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const forget = removeOnExit(tmp);
   try {
     const handle = await open(tmp, 'w');
     try {
@@ -41,7 +48,9 @@ export async function writeFileAtomic(
     await rename(tmp, path);
   } catch (error) {
     await unlink(tmp).catch(() => undefined);
-    throw error;
+    throw WriteError.of(path, error);
+  } finally {
+    forget();
   }
   if (options.durable) await syncDirectory(dirname(path));
 }
@@ -82,41 +91,5 @@ export async function appendLines(path: string, text: string): Promise<void> {
     while (written < bytes.length) written += (await handle.write(bytes, written)).bytesWritten;
   } finally {
     await handle.close();
-  }
-}
-
-/** Runs `fn` holding an exclusive lock file (created with O_EXCL); waits, and breaks stale locks. */
-export async function withFileLock<T>(
-  lockPath: string,
-  fn: () => Promise<T>,
-  options: { staleMs?: number; timeoutMs?: number } = {},
-): Promise<T> {
-  const staleMs = options.staleMs ?? 30_000;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  await mkdir(dirname(lockPath), { recursive: true });
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(`${process.pid}\n`);
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lockPath).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > staleMs) await rm(lockPath, { force: true });
-      else if (Date.now() > deadline)
-        throw new Error(
-          `${lockPath}: lock still held after ${options.timeoutMs ?? 60_000} ms (remove the file if no process holds it)`,
-        );
-      else await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockPath, { force: true });
   }
 }

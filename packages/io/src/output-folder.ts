@@ -10,8 +10,8 @@
  * ```
  */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { access, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 export class OutputFolderError extends Error {
   constructor(
@@ -46,5 +46,45 @@ export async function checkOutputFolder(path: string, what: string): Promise<voi
       throw new OutputFolderError(path, `${what} ${path}: ${at} is not writable`);
     });
     return;
+  }
+}
+
+/** `path` with symlinks resolved as far as it exists (the rest appended), for comparing folders. */
+async function realPath(path: string): Promise<string> {
+  const target = resolve(path);
+  for (let at = target; ; at = dirname(at)) {
+    const real = await realpath(at).catch(() => undefined);
+    if (real !== undefined) return join(real, relative(at, target));
+    if (dirname(at) === at) return target;
+  }
+}
+
+const within = (inner: string, outer: string) => {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+};
+
+/**
+ * Refuses an output folder that is, or lies inside, a folder the command reads (the model, its run
+ * folder, the images), or that holds one: its outputs replace the whole folder, so it would destroy
+ * what it reads — or the next run would read its own outputs as input. Symlinks are followed.
+ */
+export async function checkOutputApart(
+  out: { what: string; path: string },
+  inputs: readonly { what: string; path: string }[],
+): Promise<void> {
+  const o = await realPath(out.path);
+  for (const input of inputs) {
+    const i = await realPath(input.path);
+    if (within(o, i))
+      throw new OutputFolderError(
+        out.path,
+        `${out.what} ${out.path}: ${o === i ? 'is' : 'lies inside'} ${input.what} ${input.path}, which this command reads: put the outputs outside it (a folder of outputs is replaced whole)`,
+      );
+    if (within(i, o))
+      throw new OutputFolderError(
+        out.path,
+        `${out.what} ${out.path}: holds ${input.what} ${input.path}, which this command reads: put the outputs outside it (a folder of outputs is replaced whole)`,
+      );
   }
 }

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { decodeSafetensors } from '@cfa/backbone';
-import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   continuousMemoryTf,

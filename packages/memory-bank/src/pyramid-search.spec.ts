@@ -3,7 +3,8 @@
  * distances (the cfa package checks that its training step and inference give the same results
  * either way: nearest-ranking.spec.ts).
  */
-import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { createCoordConvParams, type EmbeddingLevel, lowerPyramidDescriptor, pyramidLength } from '@cfa/descriptor';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBank } from './memory-bank';

@@ -1,6 +1,6 @@
 /**
  * The nearest-centre ranking straight from the embedding pyramid. φ is linear in the pyramid
- * (φ = Σ_l U_l(X_l W_l) + coords·W_c + b, see @cfa/descriptor's pyramid-descriptor.ts), so
+ * (φ = Σ_l U_l(X_l W_l) + coords·W_c + b, see @cfa/descriptor's pyramid-descriptor-onnx.ts), so
  *
  *   φ·Cᵀ = Σ_l U_l(X_l · (W_l Cᵀ)) + coords·(W_c Cᵀ) + b·Cᵀ
  *

@@ -15,6 +15,7 @@
  * manifest.method; // 'cfa'
  * ```
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -146,6 +147,41 @@ async function readManifestJson(dir: string): Promise<{ file: string; raw: unkno
  * @throws ModelBundleError naming the file and what is wrong.
  */
 export async function readModelManifest(dir: string, methods: readonly AnyMethod[]): Promise<ModelManifest> {
+  return (await readManifestAndDigest(dir, methods)).manifest;
+}
+
+/**
+ * JSON with object keys sorted at every level: one text per value, whatever order a file or an
+ * object literal lists its fields in — for digests and keys.
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
+
+/**
+ * The digest of a manifest's content — every field but `tensors` (which holds the tensor file's
+ * sha256, the other half of the pair) — recorded in the tensor file's metadata when the bundle is
+ * saved, so a manifest edited afterwards (a threshold, the backbone's seed) is found on load.
+ */
+export function manifestDigest(manifest: object): string {
+  const { tensors: _tensors, ...content } = manifest as Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+/** The tensor file's metadata key that holds `manifestDigest` (bundles written before it have none). */
+export const MANIFEST_DIGEST_KEY = 'manifest_sha256';
+
+/** `readModelManifest`, and the digest of the manifest as it is on disk (`manifestDigest`). */
+export async function readManifestAndDigest(
+  dir: string,
+  methods: readonly AnyMethod[],
+): Promise<{ manifest: ModelManifest; digest: string }> {
   const { file, raw } = await readManifestJson(dir);
   const head = z.looseObject({ format: z.unknown(), formatVersion: z.unknown() }).safeParse(raw);
   if (!head.success || head.data.format !== MODEL_FORMAT)
@@ -188,11 +224,56 @@ export async function readModelManifest(dir: string, methods: readonly AnyMethod
   });
   const manifest: ModelManifest = { ...shared, method: name, config: config.data as MethodConfigBase, members };
   checkManifestConsistency(file, manifest, method);
-  return manifest;
+  return { manifest, digest: manifestDigest(raw as object) };
+}
+
+/**
+ * Where the config and the fields recorded beside it disagree (fields edited by hand, one but not
+ * the other): the backbone's identity, the primary member's view, the thresholds' calibration.
+ */
+function configDisagreements(manifest: ModelManifest): string[] {
+  const { config, backbone, thresholds } = manifest;
+  const out: string[] = [];
+  const differ = (what: string, a: unknown, b: unknown) =>
+    canonicalJson(a) !== canonicalJson(b) && out.push(`${what}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+  differ('config.backbone.name vs backbone.name', config.backbone.name, backbone.name);
+  differ('config.backbone.taps vs backbone.taps', config.backbone.taps, backbone.taps);
+  differ(
+    'config.backbone.weights vs backbone.weights.kind',
+    config.backbone.weights ? 'file' : 'random',
+    backbone.weights.kind,
+  );
+  if (backbone.weights.kind === 'random') {
+    differ('config.seed vs backbone.weights.seed', config.seed, backbone.weights.seed);
+    differ(
+      'config.backbone.calibrateBatchNorm vs backbone.weights.calibrateBatchNorm',
+      config.backbone.calibrateBatchNorm,
+      backbone.weights.calibrateBatchNorm,
+    );
+  } else
+    differ(
+      'config.backbone.allowPartial vs backbone.weights.allowPartial',
+      config.backbone.allowPartial,
+      backbone.weights.allowPartial,
+    );
+  differ('config.view vs members[0].view', config.view, manifest.members[0].view);
+  if (thresholds) {
+    if (!(config.calibration.holdout > 0))
+      out.push(`thresholds are set, but config.calibration.holdout is ${config.calibration.holdout} (none held out)`);
+    differ('config.calibration.imageFpr vs thresholds.imageFpr', config.calibration.imageFpr, thresholds.imageFpr);
+    differ('config.calibration.pixelFpr vs thresholds.pixelFpr', config.calibration.pixelFpr, thresholds.pixelFpr);
+  }
+  return out;
 }
 
 /** What ties the manifest's fields together: members against the ensemble, sizes, levels, normalisation. */
 function checkManifestConsistency(file: string, manifest: ModelManifest, method: AnyMethod): void {
+  const disagree = configDisagreements(manifest);
+  if (disagree.length)
+    throw new ModelBundleError(
+      file,
+      `its fields disagree with each other (edited by hand?): ${disagree.join('; ')}. A bundle is written whole by train-eval: fit again rather than edit it`,
+    );
   const roles = manifest.members.map((m) => m.role);
   const expectedRoles = manifest.config.ensemble === 'cfa++' ? ['primary', 'companion'] : ['primary'];
   if (roles.join() !== expectedRoles.join())

@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io';
+import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io/testing';
 import { decodeEntry, DiskEmbeddingCache, embeddingKey } from './embedding-cache';
 
 const mutations = (length: number) =>

@@ -22,7 +22,9 @@
  * Pillow's Lanczos by default — then the centre S×S crop: `viewRasters` of @cfa/data); the
  * ImageNet normalisation is inside the graph.
  * An ensemble also takes `companion_image` (the whole image resized to S×S). Outputs: `anomaly_map`
- * [batch, S, S] and `image_score` [batch]; any batch size. The model's `metadata_props` carry the
+ * [batch, S, S] and `image_score` [batch]; any batch size of at least 1 (an empty batch kills
+ * ONNX Runtime's process with SIGFPE in its TopK kernel, so the input's doc string says so; our own
+ * runner refuses one). The model's `metadata_props` carry the
  * method, the config, the views, and the calibrated thresholds.
  *
  * @example
@@ -68,7 +70,7 @@ function describeInput(view: View, size: number): string {
     view.kind === 'center-crop'
       ? `the image's short side resized to ${view.resize} (${filter}; a square image to ${view.resize}×${view.resize}) and centre-cropped to ${size}×${size}`
       : `the image resized to ${size}×${size} (${filter})`;
-  return `float32 [batch, ${size}, ${size}, 3], NHWC, RGB in [0, 1]: ${geometry}; ImageNet normalisation (mean 0.485/0.456/0.406, std 0.229/0.224/0.225) is applied inside the graph`;
+  return `float32 [batch ≥ 1, ${size}, ${size}, 3], NHWC, RGB in [0, 1]: ${geometry}; an empty batch crashes ONNX Runtime (SIGFPE), so feed at least one image; ImageNet normalisation (mean 0.485/0.456/0.406, std 0.229/0.224/0.225) is applied inside the graph`;
 }
 
 /**

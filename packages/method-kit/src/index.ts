@@ -15,8 +15,9 @@
  *   `embeddingKey`, `EmbeddingSet`.
  * - Thresholds from held-out normal images: `splitHoldout`, `calibrateThresholds`, `ThresholdsSchema`.
  * - Trained models leave the run: `TrainedModel`, `memberModel`, the bundle (`saveModel`,
- *   `loadModel`, `readModelManifest`, `ModelManifestSchema`, `ModelBundleError`), scoring new
- *   images (`createImagePredictor`) and the one-graph ONNX export (`buildOnnxModel`).
+ *   `loadModel`, `readModelManifest`, `ModelManifestSchema`, `ModelBundleError`; `canonicalJson`,
+ *   the sorted-key JSON its digest and the sweep's cell keys use), scoring new images
+ *   (`createImagePredictor`) and the one-graph ONNX export (`buildOnnxModel`).
  */
 export {
   CalibrationConfigSchema,
@@ -77,6 +78,9 @@ export { memberModel } from './trained-model';
 export type { MemberRole, TrainedMember, TrainedModel } from './trained-model';
 export {
   BackboneIdentitySchema,
+  canonicalJson,
+  MANIFEST_DIGEST_KEY,
+  manifestDigest,
   MEMBER_FIELDS,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,

@@ -49,9 +49,11 @@ import {
   MODEL_FORMAT_VERSION,
   MODEL_MANIFEST_FILE,
   MODEL_TENSORS_FILE,
+  MANIFEST_DIGEST_KEY,
+  manifestDigest,
   ModelBundleError,
   type ModelManifest,
-  readModelManifest,
+  readManifestAndDigest,
 } from './bundle-manifest';
 import type { MethodConfigBase } from './common-config';
 import type { AnyMethod } from './method';
@@ -107,10 +109,7 @@ export async function saveModel<C extends MethodConfigBase, F>(
       epochs: method.history(m.fitted).length,
     };
   });
-  const bytes = encodeSafetensors(tensors, {
-    metadata: { format: MODEL_FORMAT, formatVersion: String(MODEL_FORMAT_VERSION), method: method.name },
-  });
-  const manifest: ModelManifest = {
+  const content: Omit<ModelManifest, 'tensors'> = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     method: method.name,
@@ -128,6 +127,18 @@ export async function saveModel<C extends MethodConfigBase, F>(
     },
     members,
     thresholds: model.thresholds ?? null,
+  };
+  // the pair is tied both ways: the tensor file records the manifest's digest, the manifest the file's sha256
+  const bytes = encodeSafetensors(tensors, {
+    metadata: {
+      format: MODEL_FORMAT,
+      formatVersion: String(MODEL_FORMAT_VERSION),
+      method: method.name,
+      [MANIFEST_DIGEST_KEY]: manifestDigest(JSON.parse(JSON.stringify(content)) as object),
+    },
+  });
+  const manifest: ModelManifest = {
+    ...content,
     tensors: { file: MODEL_TENSORS_FILE, sha256: createHash('sha256').update(bytes).digest('hex') },
   };
   await writeFileAtomic(join(dir, MODEL_TENSORS_FILE), bytes, { durable: true });
@@ -136,8 +147,16 @@ export async function saveModel<C extends MethodConfigBase, F>(
   return manifest;
 }
 
-/** The tensor file, checked against the manifest: names, shapes, then its sha256. */
-async function readModelTensors(dir: string, manifest: ModelManifest, method: AnyMethod): Promise<StateDict> {
+/**
+ * The tensor file, checked against the manifest: names, shapes, its sha256, then the manifest's
+ * digest it recorded (`manifestDigest`, absent in bundles written before it).
+ */
+async function readModelTensors(
+  dir: string,
+  manifest: ModelManifest,
+  manifestSha: string,
+  method: AnyMethod,
+): Promise<StateDict> {
   const file = join(dir, manifest.tensors.file);
   let bytes: Buffer;
   try {
@@ -148,7 +167,7 @@ async function readModelTensors(dir: string, manifest: ModelManifest, method: An
       `cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     );
   }
-  const { tensors } = (() => {
+  const { tensors, metadata } = (() => {
     try {
       return decodeSafetensors(bytes, file);
     } catch (error) {
@@ -172,6 +191,12 @@ async function readModelTensors(dir: string, manifest: ModelManifest, method: An
     throw new ModelBundleError(
       file,
       `sha256 ${sha256} differs from the manifest's ${manifest.tensors.sha256}: the file was changed or damaged after the model was saved`,
+    );
+  const recorded = metadata[MANIFEST_DIGEST_KEY];
+  if (recorded !== undefined && recorded !== manifestSha)
+    throw new ModelBundleError(
+      join(dir, MODEL_MANIFEST_FILE),
+      `was changed after the model was saved: its content no longer matches the digest ${recorded} recorded in ${manifest.tensors.file} (a hand edit? thresholds belong to --threshold / --image-threshold of predict, a moved weight file to --weights); restore it or fit again`,
     );
   return tensors;
 }
@@ -255,9 +280,9 @@ export interface LoadedModel {
  * @throws ModelBundleError naming the file and what is wrong.
  */
 export async function loadModel(dir: string, options: LoadModelOptions): Promise<LoadedModel> {
-  const manifest = await readModelManifest(dir, options.methods);
+  const { manifest, digest } = await readManifestAndDigest(dir, options.methods);
   const method = options.methods.find((m) => m.name === manifest.method)!;
-  const tensors = await readModelTensors(dir, manifest, method);
+  const tensors = await readModelTensors(dir, manifest, digest, method);
   const manifestFile = join(dir, MODEL_MANIFEST_FILE);
   const backbone = await loadModelBackbone(manifestFile, manifest, options.weightsPath);
   await checkMemberFeatures(manifestFile, manifest, method, backbone, options.engine);

@@ -37,14 +37,10 @@ export interface ConnectedComponentsParams {
 }
 
 /**
- * Args:
- *   mask (ArrayLike<number>): [height, width] row-major; nonzero = foreground.
- *   height (number), width (number): mask size.
- *   connectivity (4 | 8, default 8): neighbourhood.
- * Returns:
- *   Components: per-pixel labels, region count, region sizes.
- * Raises:
- *   Error: mask length is not height·width, or connectivity is not 4 or 8.
+ * The regions of one mask (the fields of `ConnectedComponentsParams` say what each argument holds).
+ *
+ * @returns per-pixel labels, the region count and the region sizes.
+ * @throws Error when the mask length is not height·width, or connectivity is not 4 or 8.
  */
 export function connectedComponents({ mask, height, width, connectivity = 8 }: ConnectedComponentsParams): Components {
   if (mask.length !== height * width) {

@@ -20,9 +20,8 @@
  */
 export class MetricUndefinedError extends Error {
   /**
-   * Args:
-   *   metric (string): the metric's display name, e.g. "I-AUROC".
-   *   reason (string): why it has no value, e.g. "all 30 image labels are 0 (need both classes)".
+   * @param metric - the metric's display name, e.g. "I-AUROC".
+   * @param reason - why it has no value, e.g. "all 30 image labels are 0 (need both classes)".
    */
   constructor(
     readonly metric: string,

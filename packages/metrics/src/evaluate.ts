@@ -83,16 +83,13 @@ const IMAGE: MessageNames = {
 const PIXEL: MessageNames = { metric: 'P-AUROC', scores: 'maps', labels: 'masks', samples: 'mask pixels' };
 
 /**
- * Args:
- *   input (AnomalyMetricsInput): image scores and labels [count], maps and masks
- *     [count, height, width], the shape, and the P-AUPRO fprLimit (default 0.3).
- * Returns:
- *   AnomalyMetrics: all seven numbers; a metric undefined for this input (all image labels equal,
- *   no anomalous or no normal pixel) is NaN, with its F1 threshold, and `undefinedMetrics` says why.
- * Raises:
- *   Error: count/height/width not positive integers (0 = empty input), a length that does not
- *     match them, NaN/±Infinity in imageScores or maps (how many, where the first is), a label or
- *     mask value other than 0/1, fprLimit outside (0, 1]. These are caller bugs and are not caught.
+ * @param input - image scores and labels [count], maps and masks [count, height, width], the
+ *   shape, and the P-AUPRO fprLimit (default 0.3).
+ * @returns all seven numbers; a metric undefined for this input (all image labels equal, no
+ *   anomalous or no normal pixel) is NaN, with its F1 threshold, and `undefinedMetrics` says why.
+ * @throws Error when count/height/width are not positive integers (0 = empty input), a length does
+ *   not match them, imageScores or maps hold NaN/±Infinity (how many, where the first is), a label
+ *   or mask value is not 0/1, or fprLimit is outside (0, 1]. These are caller bugs and are not caught.
  */
 export function computeAnomalyMetrics(input: AnomalyMetricsInput): AnomalyMetrics {
   const { imageScores, imageLabels, count, fprLimit = 0.3 } = input;

@@ -44,17 +44,13 @@ export interface F1MaxParams {
 const DEFAULT_NAMES: MessageNames = { metric: 'F1-max', scores: 'scores', labels: 'labels', samples: 'labels' };
 
 /**
- * Args:
- *   scores (ArrayLike<number>): finite scores, [n].
- *   labels (ArrayLike<number>): 0 normal / 1 anomalous, [n].
- *   names (Partial<MessageNames>, optional): names used in messages.
- * Returns:
- *   F1Max: best F1, its (lowest) threshold, precision and recall there. All-equal scores give the
- *   single threshold that predicts everything anomalous: F1 = 2P / (2P + N).
- * Raises:
- *   MetricUndefinedError: all labels 0 (recall has no denominator) or all 1 (F1 = 1 trivially by
- *     predicting everything anomalous: no information about the scores).
- *   Error: empty input, length mismatch, a non-finite score, a label other than 0/1.
+ * The best F1 of `scores` against `labels` over all thresholds.
+ *
+ * @returns the best F1, its (lowest) threshold, precision and recall there. All-equal scores give
+ *   the single threshold that predicts everything anomalous: F1 = 2P / (2P + N).
+ * @throws MetricUndefinedError when all labels are 0 (recall has no denominator) or all 1 (F1 = 1
+ *   trivially by predicting everything anomalous: no information about the scores).
+ * @throws Error on empty input, a length mismatch, a non-finite score, a label other than 0/1.
  */
 export function f1Max({ scores, labels, names }: F1MaxParams): F1Max {
   const all = { ...DEFAULT_NAMES, ...names };

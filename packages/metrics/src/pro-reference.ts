@@ -72,17 +72,13 @@ function rescaled(values: Float64Array): Float64Array {
 }
 
 /**
- * Args:
- *   maps (ArrayLike<number>): anomaly maps [count, height, width]; float32 values (Float32Array
- *     typical; other arrays are compared as given).
- *   masks (ArrayLike<number>): ground truth [count, height, width], 0/1.
- *   steps (number, default 200), fprLimit (number, default 0.3).
- * Returns:
- *   number: the reference code's PRO value in [0, 1].
- * Raises:
- *   MetricUndefinedError: no region in any mask, no normal pixel, or fewer than two kept points /
- *     a constant curve (the reference divides 0 by 0 there and reports NaN).
- *   Error: bad shapes, non-finite maps, masks not 0/1, fprLimit outside (0, 1].
+ * @param params - maps [count, height, width] in float32 (Float32Array typical; other arrays are
+ *   compared as given), masks [count, height, width] 0/1, the shape, `steps` (default 200) and
+ *   `fprLimit` (default 0.3).
+ * @returns the reference code's PRO value in [0, 1].
+ * @throws MetricUndefinedError when no mask has a region, there is no normal pixel, or fewer than
+ *   two points are kept / the curve is constant (the reference divides 0 by 0 there and reports NaN).
+ * @throws Error on bad shapes, non-finite maps, masks not 0/1, fprLimit outside (0, 1].
  */
 export function pixelProReference(params: ProReferenceParams): number {
   checkMapsAndMasks(METRIC, params);

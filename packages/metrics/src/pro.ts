@@ -42,19 +42,15 @@ export interface AuproParams extends MapsAndMasks {
 const METRIC = 'P-AUPRO';
 
 /**
- * Args:
- *   maps (ArrayLike<number>): anomaly maps, [count, height, width] row-major, finite (Float32Array typical).
- *   masks (ArrayLike<number>): ground truth, [count, height, width] row-major, 0/1 (Uint8Array typical).
- *   count, height, width (number): the stack's shape.
- *   fprLimit (number, default 0.3): integration limit on the FPR axis, in (0, 1].
- *   connectivity (4 | 8, default 8): how mask pixels join into regions.
- * Returns:
- *   number: AUPRO in [0, 1]; 1 when every anomalous pixel outscores every normal one, 0 when the
+ * @param params - maps [count, height, width] row-major, finite (Float32Array typical); masks of
+ *   the same shape, 0/1 (Uint8Array typical); the shape; `fprLimit` (default 0.3), the integration
+ *   limit on the FPR axis in (0, 1]; `connectivity` (default 8), how mask pixels join into regions.
+ * @returns AUPRO in [0, 1]: 1 when every anomalous pixel outscores every normal one, 0 when the
  *   reverse, fprLimit/2 when all scores are equal.
- * Raises:
- *   MetricUndefinedError: no anomalous pixel in any mask (no region), or no normal pixel (no FPR).
- *   Error: bad shape or lengths, a non-finite map value, a mask value other than 0/1, fprLimit
- *     outside (0, 1].
+ * @throws MetricUndefinedError when no mask has an anomalous pixel (no region), or there is no
+ *   normal pixel (no FPR).
+ * @throws Error on a bad shape or lengths, a non-finite map value, a mask value other than 0/1,
+ *   fprLimit outside (0, 1].
  */
 export function aupro(params: AuproParams): number {
   checkMapsAndMasks(METRIC, params);
@@ -104,15 +100,12 @@ export interface ProCurve {
  * The PRO curve itself, for plots: one point per distinct score from (0, 0) at threshold
  * Infinity, exactly the points `aupro` integrates (its area up to 0.3, divided by 0.3, is P-AUPRO).
  *
- * Args:
- *   maps, masks, count, height, width: as for `aupro`.
- *   maxFpr (number, default 1): stop after the first point at or beyond this FPR.
- *   connectivity (4 | 8, default 8): how mask pixels join into regions.
- * Returns:
- *   ProCurve: fpr, pro, thresholds.
- * Raises:
- *   MetricUndefinedError: no anomalous pixel in any mask, or no normal pixel.
- *   Error: bad shape or lengths, a non-finite map value, a mask value other than 0/1, maxFpr outside (0, 1].
+ * @param params - maps, masks and their shape as for `aupro`; `maxFpr` (default 1): stop after the
+ *   first point at or beyond this FPR; `connectivity` (default 8): how mask pixels join into regions.
+ * @returns fpr, pro and thresholds.
+ * @throws MetricUndefinedError when no mask has an anomalous pixel, or there is no normal pixel.
+ * @throws Error on a bad shape or lengths, a non-finite map value, a mask value other than 0/1,
+ *   maxFpr outside (0, 1].
  */
 export function proCurve(params: ProCurveParams): ProCurve {
   const metric = 'PRO curve';

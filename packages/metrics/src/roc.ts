@@ -61,17 +61,12 @@ function requireBothClasses({ negatives, positives }: SortedClasses, names: Mess
 }
 
 /**
- * Area under the ROC curve of `scores` against `labels`.
+ * Area under the ROC curve of `scores` (any scale, higher = more anomalous) against `labels`.
  *
- * Args:
- *   scores (ArrayLike<number>): finite scores, [n]; any scale, higher = more anomalous.
- *   labels (ArrayLike<number>): 0 normal / 1 anomalous, [n].
- *   names (Partial<MessageNames>, optional): names used in messages.
- * Returns:
- *   number: AUROC in [0, 1]; 1 for perfect separation, 0 for inverted, 0.5 when all scores are equal.
- * Raises:
- *   MetricUndefinedError: only one class is present ("all 30 image labels are 0 (need both classes)").
- *   Error: empty input, length mismatch, a non-finite score, a label other than 0/1.
+ * @returns AUROC in [0, 1]: 1 for perfect separation, 0 for inverted, 0.5 when all scores are equal.
+ * @throws MetricUndefinedError when only one class is present ("all 30 image labels are 0 (need
+ *   both classes)").
+ * @throws Error on empty input, a length mismatch, a non-finite score, a label other than 0/1.
  */
 export function auroc({ scores, labels, names }: AurocParams): number {
   const all = { ...DEFAULT_NAMES, ...names };
@@ -101,19 +96,13 @@ export function aurocOfSorted(sorted: SortedClasses, names: MessageNames): numbe
 
 /**
  * The ROC curve, one point per distinct threshold, for plots. Its trapezoid area is `auroc`.
+ * `dropIntermediate` drops the points on the straight line between their neighbours (an exact
+ * integer test), so the curve and its area are unchanged but runs of one-class thresholds (most of
+ * a pixel ROC) collapse to one segment.
  *
- * Args:
- *   scores (ArrayLike<number>): finite scores, [n].
- *   labels (ArrayLike<number>): 0/1, [n].
- *   dropIntermediate (boolean, default true): drop points that lie on the straight line between
- *     their neighbours (exact integer test), so the curve and its area are unchanged but runs of
- *     one-class thresholds (most of a pixel ROC) collapse to one segment.
- *   names (Partial<MessageNames>, optional): names used in messages.
- * Returns:
- *   RocCurve: fpr, tpr, thresholds, from (0, 0) at threshold Infinity to (1, 1).
- * Raises:
- *   MetricUndefinedError: only one class is present.
- *   Error: empty input, length mismatch, a non-finite score, a label other than 0/1.
+ * @returns fpr, tpr and thresholds, from (0, 0) at threshold Infinity to (1, 1).
+ * @throws MetricUndefinedError when only one class is present.
+ * @throws Error on empty input, a length mismatch, a non-finite score, a label other than 0/1.
  */
 export function rocCurve({ scores, labels, dropIntermediate = true, names }: RocCurveParams): RocCurve {
   const all = { ...DEFAULT_NAMES, ...names };

@@ -25,11 +25,9 @@ export interface SortedClasses {
 }
 
 /**
- * Args:
- *   scores (ArrayLike<number>): finite scores, [n].
- *   labels (ArrayLike<number>): 0/1, [n] (already validated).
- * Returns:
- *   SortedClasses: both classes' scores, each sorted ascending.
+ * @param scores - finite scores, [n].
+ * @param labels - 0/1, [n] (already validated).
+ * @returns both classes' scores, each sorted ascending.
  */
 export function sortedClasses(scores: ArrayLike<number>, labels: ArrayLike<number>): SortedClasses {
   let positiveCount = 0;

@@ -17,11 +17,9 @@
 import type { SortedClasses } from './sorted-classes';
 
 /**
- * Args:
- *   classes (SortedClasses): both classes' scores, each ascending.
- *   visit ((threshold, positivesAbove, negativesAbove) => boolean | void): called once per distinct
- *     score, descending, with the counts of positives and negatives scoring ≥ it; returning false
- *     ends the sweep.
+ * @param classes - both classes' scores, each ascending.
+ * @param visit - called once per distinct score, descending, with the counts of positives and
+ *   negatives scoring ≥ it; returning false ends the sweep.
  */
 export function forEachThreshold(
   { negatives, positives }: SortedClasses,

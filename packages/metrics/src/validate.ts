@@ -41,7 +41,7 @@ export function pixelLocator(height: number, width: number): Locate {
 }
 
 /**
- * Raises: Error when `value` is not a positive safe integer (0 reads as empty input).
+ * @throws Error when `value` is not a positive safe integer (0 reads as empty input).
  */
 export function assertPositiveInteger(metric: string, name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value <= 0) {
@@ -52,7 +52,8 @@ export function assertPositiveInteger(metric: string, name: string, value: numbe
 }
 
 /**
- * Raises: Error when `values.length !== expected`; `why` says where the expectation comes from.
+ * @param why - where the expectation comes from, for the message.
+ * @throws Error when `values.length !== expected`.
  */
 export function assertLength(
   metric: string,
@@ -66,7 +67,7 @@ export function assertLength(
   }
 }
 
-/** Raises: Error when `values` holds NaN or ±Infinity: how many, and the first one's place. */
+/** @throws Error when `values` holds NaN or ±Infinity: how many, and the first one's place. */
 export function assertFinite(metric: string, name: string, values: ArrayLike<number>, locate: Locate = atIndex): void {
   let bad = 0;
   let first = -1;
@@ -85,7 +86,7 @@ export function assertFinite(metric: string, name: string, values: ArrayLike<num
   }
 }
 
-/** Raises: Error when `values` holds anything but 0 and 1: how many, and the first one's place. */
+/** @throws Error when `values` holds anything but 0 and 1: how many, and the first one's place. */
 export function assertBinary(metric: string, name: string, values: ArrayLike<number>, locate: Locate = atIndex): void {
   let bad = 0;
   let first = -1;
@@ -107,7 +108,7 @@ export function assertBinary(metric: string, name: string, values: ArrayLike<num
 /**
  * The checks of every single-metric function taking parallel scores and labels.
  *
- * Raises: Error on a length mismatch, empty input, a non-finite score or a label other than 0/1.
+ * @throws Error on a length mismatch, empty input, a non-finite score or a label other than 0/1.
  */
 export function checkScoresAndLabels(
   names: MessageNames,
@@ -134,7 +135,7 @@ export interface MapsAndMasks {
 }
 
 /**
- * Raises: Error when count/height/width are not positive integers, maps or masks do not hold
+ * @throws Error when count/height/width are not positive integers, maps or masks do not hold
  * count·height·width values, a map value is non-finite or a mask value is not 0/1.
  */
 export function checkMapsAndMasks(metric: string, { maps, masks, count, height, width }: MapsAndMasks): void {
@@ -149,7 +150,7 @@ export function checkMapsAndMasks(metric: string, { maps, masks, count, height, 
   assertBinary(metric, 'masks', masks, locate);
 }
 
-/** Raises: Error when the FPR integration limit is not in (0, 1]. */
+/** @throws Error when the FPR integration limit is not in (0, 1]. */
 export function assertFprLimit(metric: string, fprLimit: number): void {
   if (!(fprLimit > 0 && fprLimit <= 1)) throw new Error(`${metric}: fprLimit must be in (0, 1], got ${fprLimit}`);
 }

@@ -17,6 +17,7 @@
  * ```
  */
 import { z } from 'zod';
+import { bilinearMatrix } from '@cfa/descriptor';
 import { gaussianKernel, reflectIndex } from './gaussian-blur';
 
 export const DistanceMetricSchema = z.enum(['euclidean', 'squared']);
@@ -49,34 +50,6 @@ export function patchAnomalyScores({ distances, count, k, K, metric }: PatchScor
     let denom = 0;
     for (let j = 0; j < K; j++) denom += Math.exp(-(d[j] - d[0]));
     out[t] = d[0] / denom;
-  }
-  return out;
-}
-
-/** Output sample i of a half-pixel bilinear resize inSize → outSize: its two source samples and the second one's weight. */
-function bilinearSource(i: number, inSize: number, outSize: number): [number, number, number] {
-  const f = Math.max(0, (i + 0.5) * (inSize / outSize) - 0.5);
-  const i0 = Math.min(Math.floor(f), inSize - 1);
-  return [i0, Math.min(i0 + 1, inSize - 1), f - i0];
-}
-
-/** Bilinear resize with half-pixel centres (align_corners = false), no antialiasing: for upsampling maps. */
-export function upsampleBilinear(
-  map: Float32Array | Float64Array,
-  height: number,
-  width: number,
-  outHeight: number,
-  outWidth: number,
-): Float32Array {
-  const out = new Float32Array(outHeight * outWidth);
-  for (let y = 0; y < outHeight; y++) {
-    const [y0, y1, wy] = bilinearSource(y, height, outHeight);
-    for (let x = 0; x < outWidth; x++) {
-      const [x0, x1, wx] = bilinearSource(x, width, outWidth);
-      const top = map[y0 * width + x0] * (1 - wx) + map[y0 * width + x1] * wx;
-      const bottom = map[y1 * width + x0] * (1 - wx) + map[y1 * width + x1] * wx;
-      out[y * outWidth + x] = top * (1 - wy) + bottom * wy;
-    }
   }
   return out;
 }
@@ -126,12 +99,8 @@ export function mapOperatorMatrix(inSize: number, outSize: number, sigma: number
 }
 
 function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOperator {
-  const up = new Float64Array(outSize * inSize); // the rows of upsampleBilinear
-  for (let i = 0; i < outSize; i++) {
-    const [i0, i1, w] = bilinearSource(i, inSize, outSize);
-    up[i * inSize + i0] += 1 - w;
-    up[i * inSize + i1] += w;
-  }
+  // float64 weights: the composed operator stays exact where float32 weights would round
+  const up = bilinearMatrix(inSize, outSize, 'float64');
   let matrix = up;
   if (sigma > 0) {
     const kernel = gaussianKernel(sigma);

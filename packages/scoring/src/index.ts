@@ -5,26 +5,28 @@
  *   `lowerCfaLossGradient` + `lossFromSums` (the same as an ONNX graph piece, its step inputs from
  *   `lossGraphInputs` + `lossGraphFeeds`, its sums over images `lowerLossSumsTotal`,
  *   `lossSumOutputs`, `lossSumsFromOutputs`),
- *   `cfaLossTf` (TensorFlow.js autograd), `LossConfigSchema`, `neighboursNeeded`.
+ *   `LossConfigSchema`, `neighboursNeeded`.
  * - Anomaly map (paper §3.3, Eq. 4–5): `patchAnomalyScores` (softmin certainty × nearest distance),
- *   `anomalyMaps` (bilinear upsample + Gaussian blur), `imageScores` (max), `upsampleBilinear`,
- *   `mapOperatorMatrix` (that upsampling + blur along one axis as a matrix).
+ *   `anomalyMaps` (bilinear upsample — @cfa/descriptor's `bilinearMatrix` — + Gaussian blur, composed
+ *   into one matrix per axis), `imageScores` (max).
  * - The same as ONNX graph pieces, for a model exported as one graph: `lowerPatchAnomalyScores`,
  *   `lowerAnomalyMaps`, `lowerImageScores`.
  * - `thresholdAtFalsePositiveRate`: a deployable threshold from normal scores alone (a quantile).
- * - `gaussianBlur`, `gaussianKernel`: scipy-compatible smoothing.
+ * - `gaussianKernel`: scipy's Gaussian kernel of the smoothing.
  * - Reconstruction scoring (CRAD, Lee et al. 2024): `blendedReconstructionTf` (the MSE / cosine
- *   blend), `featureMseLossTf`, `reconstructionDistanceTf`, `lowerReconstructionDistance`;
+ *   blend), `featureMseLossTf`, `reconstructionDistanceTf`, `lowerReconstructionDistance`,
+ *   `lowerReconstructionLossTrain` (FeatureMSELoss and its gradient, for training on ONNX Runtime);
  *   `reconstructionMaps` / `lowerReconstructionMaps` (aligned-corner upsampling + box smoothing),
  *   `pooledMaxScores` / `lowerPooledMaxScores` (the largest window mean); `separableMaps`,
  *   `lowerSeparableMaps`: any separable map operator.
+ *
+ * The specs' oracles (`cfaLossTf`, `gaussianBlur`, `upsampleBilinear`) are `@cfa/scoring/testing`.
  */
 export {
   DEFAULT_LOSS_CONFIG,
   LossConfigSchema,
   LossTermsSchema,
   cfaLossAndGradient,
-  cfaLossTf,
   hingeWeights,
   lossFromSums,
   termScales,
@@ -32,16 +34,7 @@ export {
   neighbourRoles,
   neighboursNeeded,
 } from './loss';
-export type {
-  HingeWeights,
-  LossSums,
-  LossAndGradient,
-  LossConfig,
-  LossParams,
-  LossTerms,
-  LossTfParams,
-  LossValues,
-} from './loss';
+export type { HingeWeights, LossSums, LossAndGradient, LossConfig, LossParams, LossTerms, LossValues } from './loss';
 export {
   lossGraphFeeds,
   lossGraphInputs,
@@ -64,14 +57,12 @@ export {
   patchAnomalyScores,
   separableMaps,
   sparseOperator,
-  upsampleBilinear,
 } from './anomaly-map';
 export type { MapOperator } from './anomaly-map';
 export { lowerAnomalyMaps, lowerImageScores, lowerPatchAnomalyScores, lowerSeparableMaps } from './anomaly-map-onnx';
 export { thresholdAtFalsePositiveRate } from './threshold';
 export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anomaly-map';
-export { gaussianBlur, gaussianKernel, reflectIndex } from './gaussian-blur';
-export type { GaussianBlurParams } from './gaussian-blur';
+export { gaussianKernel } from './gaussian-blur';
 export {
   ReconstructionBlendSchema,
   blendedReconstructionTf,

@@ -4,7 +4,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { createRng, selectEngine } from '@cfa/tensor-runtime';
 import { createMemoryBank, createNearestSearch } from '@cfa/memory-bank';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cfaLossAndGradient, cfaLossTf, LossConfigSchema, neighboursNeeded } from './loss';
+import { cfaLossAndGradient, LossConfigSchema, neighboursNeeded } from './loss';
+import { cfaLossTf } from './testing';
 
 beforeAll(async () => {
   await selectEngine({ requested: 'tfjs', tfBackend: 'cpu' });

@@ -9,17 +9,17 @@
  *
  * Only the K + J gathered distances carry gradient (see docs/method.md, "The loss"): the
  * nearest indices are found without gradient, and these functions recompute just those distances.
- * Two implementations, one definition: `cfaLossTf` (TensorFlow.js autograd) and
- * `cfaLossAndGradient` (closed-form gradient on typed arrays, for the ONNX Runtime path).
+ * `cfaLossAndGradient` computes it with its closed-form gradient on typed arrays (both engines'
+ * training steps; `lowerCfaLossGradient` is the same as an ONNX graph piece); the specs check that
+ * gradient against TensorFlow.js autograd of the same loss (`cfaLossTf`, @cfa/scoring/testing).
  *
  * @example
  * ```ts
  * const { loss, gradPhi, gradR } = cfaLossAndGradient({ phi, count: 3136, bank, indices, r: 1e-5, config: DEFAULT_LOSS_CONFIG });
  * ```
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { assert, assertShape } from '@cfa/tensor-runtime';
+import { assert } from '@cfa/tensor-runtime';
 import type { MemoryBank } from '@cfa/memory-bank';
 
 export const LossTermsSchema = z.enum(['none', 'att', 'att+rep']);
@@ -248,47 +248,4 @@ export function cfaLossAndGradient(params: LossParams): LossAndGradient {
     }
   }
   return { loss: h.loss, lossAtt: h.lossAtt, lossRep: h.lossRep, gradPhi, gradR: h.gradR };
-}
-
-export interface LossTfParams {
-  /** φ [P, D′] (differentiable). */
-  phi: tf.Tensor2D;
-  /** The gathered nearest centres [P, k, D′], ascending distance. */
-  gathered: tf.Tensor3D;
-  /** Radius r, a scalar (differentiable). */
-  r: tf.Scalar;
-  config: LossConfig;
-}
-
-/** The same loss as TensorFlow.js ops, for autograd. Returns scalars; the caller disposes. */
-export function cfaLossTf({ phi, gathered, r, config }: LossTfParams): {
-  loss: tf.Scalar;
-  lossAtt: tf.Scalar;
-  lossRep: tf.Scalar;
-} {
-  const b = assertShape('cfaLossTf', 'phi', phi.shape, ['P', 'D']);
-  assertShape('cfaLossTf', 'gathered', gathered.shape, ['P', 'k', 'D'], b);
-  assert(
-    b.k >= neighboursNeeded(config),
-    'cfaLossTf',
-    () => `gathered has ${b.k} neighbours, the loss needs ${neighboursNeeded(config)}`,
-  );
-  return tf.tidy(() => {
-    if (config.terms === 'none') {
-      const zero = tf.scalar(0);
-      return { loss: zero, lossAtt: zero.clone(), lossRep: zero.clone() };
-    }
-    const d = tf.sum(tf.square(tf.sub(tf.expandDims(phi, 1), gathered)), 2); // [P, k]
-    const r2 = tf.square(r);
-    const lossAtt = tf.div(tf.mean(tf.relu(tf.sub(tf.slice(d, [0, 0], [-1, config.K]), r2))), config.nu) as tf.Scalar;
-    const [negStart, negEnd] = negativeColumns(config);
-    const lossRep =
-      config.terms === 'att+rep' && negEnd > negStart
-        ? (tf.div(
-            tf.mean(tf.relu(tf.sub(tf.sub(r2, tf.slice(d, [0, negStart], [-1, negEnd - negStart])), config.alpha))),
-            config.nu,
-          ) as tf.Scalar)
-        : tf.scalar(0);
-    return { loss: tf.add(lossAtt, lossRep) as tf.Scalar, lossAtt, lossRep };
-  });
 }

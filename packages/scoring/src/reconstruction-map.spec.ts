@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { decodeSafetensors } from '@cfa/backbone';
-import { createOrtRunner, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import {
   lowerPooledMaxScores,

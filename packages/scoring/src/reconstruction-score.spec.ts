@@ -3,7 +3,8 @@
  * forward (the reference parity of both is in packages/crad/src/official-parity.spec.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   blendedReconstructionTf,

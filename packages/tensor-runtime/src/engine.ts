@@ -62,11 +62,10 @@ export function defaultThreads(): number {
 /**
  * Picks the engine.
  *
- * Args:
- *   requested: 'auto' | 'ort' | 'tfjs' (default `process.env.CFA_ENGINE`, else 'auto').
- *   tfBackend: TensorFlow.js backend preference, passed to `selectTfBackend`.
- *   threads: ONNX Runtime intra-op threads (default `CFA_THREADS`, else all cores).
- * Raises: Error when 'ort' is requested and onnxruntime-node does not load.
+ * @param options - `requested`: 'auto' | 'ort' | 'tfjs' (default `process.env.CFA_ENGINE`, else
+ *   'auto'); `tfBackend`: the TensorFlow.js backend preference, passed to `selectTfBackend`;
+ *   `threads`: ONNX Runtime intra-op threads (default `CFA_THREADS`, else all cores).
+ * @throws Error when 'ort' is requested and onnxruntime-node does not load.
  */
 export async function selectEngine(
   options: { requested?: string; tfBackend?: string; threads?: number } = {},

@@ -8,7 +8,9 @@
  *   UniAD-style loops call it) and `clipGradientNorm` (`clip_grad_norm_`); `ensureTfGradients`:
  *   tfjs autograd under Node's own module loader.
  * - `createRng`, `hashString`: seeded randomness.
- * - `assertShape`, `assert`, `product`: boundary checks; `maxRelativeError` for parity checks.
+ * - `assertShape`, `assert`, `product`: boundary checks.
+ *
+ * `maxRelativeError`, the measure of the parity specs, is in `@cfa/tensor-runtime/testing`.
  */
 export {
   TF_BACKEND_CHAIN,
@@ -41,5 +43,5 @@ export { ensureTfGradients } from './tf-gradients';
 export type { OptimizerConfig } from './adamw';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';
-export { assert, assertShape, maxRelativeError, product } from './shape';
+export { assert, assertShape, product } from './shape';
 export type { ShapeSpec } from './shape';

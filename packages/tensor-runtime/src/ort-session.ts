@@ -1,9 +1,13 @@
 /**
  * ONNX Runtime sessions over graphs built in memory, with the options we always want
- * (all graph optimisations, CPU provider unless asked otherwise, a fixed thread count).
+ * (all graph optimisations, CPU provider unless asked otherwise, a fixed thread count). A feed
+ * with an empty dimension is refused before the session runs: ONNX Runtime 1.30's TopK kernel
+ * dies with SIGFPE on an empty batch, taking the whole process with it.
  *
  * A GPU user enables CUDA with `CFA_ORT_PROVIDERS=cuda,cpu` once onnxruntime-node's CUDA
- * libraries are installed (`npm install onnxruntime-node` without `onnxruntime-node-install=skip`).
+ * libraries are installed (`node node_modules/onnxruntime-node/script/install
+ * --onnxruntime-node-install=cuda12`: the package.json's `allowScripts` keeps that step from
+ * running on `npm ci`, see the README).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import type { EngineSelection, OrtModule } from './engine';
@@ -60,6 +64,12 @@ export async function createOrtRunner(engine: EngineSelection, model: Uint8Array
     async run(feeds) {
       const inputs: Record<string, Tensor> = {};
       for (const [name, feed] of Object.entries(feeds)) {
+        // ONNX Runtime's TopK divides by the row count: an empty batch kills the process with
+        // SIGFPE instead of raising (pinned in ort-empty-batch.spec.ts), so it never gets there
+        if (feed.dims.includes(0))
+          throw new Error(
+            `'${label}': input '${name}' is empty ([${feed.dims.join(', ')}]); at least one image (row) is needed — ONNX Runtime would kill the process on an empty batch`,
+          );
         inputs[name] = new ort.Tensor(feed.data instanceof Float32Array ? 'float32' : 'int64', feed.data, feed.dims);
       }
       const result = await session.run(inputs);

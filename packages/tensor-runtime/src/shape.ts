@@ -47,14 +47,3 @@ export function assert(condition: unknown, op: string, message: () => string): a
 export function product(shape: ReadonlyArray<number>): number {
   return shape.reduce((a, b) => a * b, 1);
 }
-
-/** max |a − b| / max |b|: how far two arrays differ relative to the reference's scale (parity checks). */
-export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxAbs = 0,
-    maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxAbs = Math.max(maxAbs, Math.abs(actual[i] - expected[i]));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-  }
-  return maxAbs / maxRef;
-}

@@ -77,11 +77,10 @@ let current: TfBackendSelection | undefined;
 /**
  * Loads the first TensorFlow.js backend of the chain that works, or exactly the preferred one.
  *
- * Args:
- *   preferred: a chain name; when given, only that backend is tried and a failure throws.
- *     Defaults to `process.env.CFA_TF_BACKEND`, else the whole chain.
- * Returns: which backend runs and why the ones before it did not.
- * Raises: Error when the preferred backend does not load, naming the loader error.
+ * @param options - `preferred`: a chain name; when given, only that backend is tried and a failure
+ *   throws. Defaults to `process.env.CFA_TF_BACKEND`, else the whole chain.
+ * @returns which backend runs and why the ones before it did not.
+ * @throws Error when the preferred backend does not load, naming the loader error.
  */
 export async function selectTfBackend(options: { preferred?: string } = {}): Promise<TfBackendSelection> {
   const preferredRaw = options.preferred ?? process.env[TF_BACKEND_ENV];

@@ -2,8 +2,10 @@
  * The REST client against the real MLflow server with its basic-auth app (`MLFLOW_AUTH=1
  * serve.sh start sqlite:///… PORT`, started here; skipped with the reason when serve.sh is
  * absent): the admin logs runs; a user with READ only gets a 403 that says so when logging to the
- * admin's experiment; a wrong password gets a 401 that says so; and no password is written
- * anywhere on disk — spool, store, logs of the client.
+ * admin's experiment; a wrong password gets a 401 that says so; no password is written anywhere
+ * on disk — spool, store, logs of the client; and every other client on the shared transport gets
+ * in the same way: logged models with their artifacts, the Model Registry (versions, aliases), a
+ * `models:/NAME@alias` download — the registry used to send no credentials and got a 401.
  */
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,9 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowPermissionDeniedError, MlflowUnauthenticatedError } from './errors';
+import { ModelRegistryClient, registerModelVersion } from './model-registry';
 import { RestTrackingStore } from './rest-store';
+import { RestTransport } from './rest-transport';
 import { SpoolingTrackingStore } from './spooling-store';
 import { findServeScript, REAL_SERVER_ADMIN, type RealServer, startRealMlflow } from './testing/real-server';
 
@@ -123,5 +127,57 @@ describe.skipIf(!script)("the real MLflow server with MLflow's basic-auth app", 
       ])
         expect(text, file).not.toContain(secret);
     }
+  });
+
+  it('every client on one transport: a logged model with artifacts and metrics, a registered version with an alias, models:/NAME@alias downloaded', async () => {
+    const transport = new RestTransport({ uri: server!.url, env: admin, retry: { attempts: 3, baseDelayMs: 50 } });
+    const s = new RestTrackingStore({ transport });
+    const registry = new ModelRegistryClient(transport);
+    const experimentId = await s.getOrCreateExperiment('auth-models');
+    const run = await s.createRun({ experimentId, runName: 'trains' });
+    const model = await s.createLoggedModel({
+      experimentId,
+      name: 'fleece',
+      sourceRunId: run.info.runId,
+      params: { method: 'cfa' },
+    });
+    await s.logLoggedModelArtifact(model.modelId, 'MLmodel', 'flavors: {}\n');
+    await s.logLoggedModelArtifact(model.modelId, 'bundle/model.json', '{"ok":true}');
+    await s.logOutputs(run.info.runId, [{ modelId: model.modelId, step: 0 }]);
+    await s.logBatch(run.info.runId, {
+      metrics: [
+        {
+          key: 'image_auroc',
+          value: 0.8,
+          timestamp: Date.now(),
+          step: 0,
+          modelId: model.modelId,
+          datasetName: 'fleece',
+          datasetDigest: 'd',
+        },
+      ],
+    });
+    expect((await s.finalizeLoggedModel(model.modelId, 'READY')).status).toBe('READY');
+    const found = await s.searchLoggedModels({ experimentIds: [experimentId] });
+    expect(found.models.map((m) => [m.name, m.status, m.metrics.map((x) => [x.key, x.value, x.datasetName])])).toEqual([
+      ['fleece', 'READY', [['image_auroc', 0.8, 'fleece']]],
+    ]);
+    const version = await registerModelVersion(registry, {
+      name: 'auth-fleece',
+      source: `models:/${model.modelId}`,
+      modelId: model.modelId,
+      runId: run.info.runId,
+    });
+    await registry.setAlias('auth-fleece', 'champion', version.version);
+    const dir = await mkdtemp(join(tmpdir(), 'auth-download-'));
+    const got = await registry.downloadModel('models:/auth-fleece@champion', dir);
+    expect(got.version?.version).toBe(version.version);
+    expect(await readFile(join(dir, 'bundle', 'model.json'), 'utf8')).toBe('{"ok":true}');
+    await transport.close();
+    const anonymous = new ModelRegistryClient({ uri: server!.url, env: {} });
+    expect(await anonymous.getRegisteredModel('auth-fleece').catch((e: unknown) => e)).toBeInstanceOf(
+      MlflowUnauthenticatedError,
+    );
+    await anonymous.close();
   });
 });

@@ -13,7 +13,7 @@ import { FileTrackingStore } from './file-store';
 import { RestTrackingStore } from './rest-store';
 import { type FakeMlflowServer, startFakeMlflowServer } from './testing/fake-mlflow-server';
 import { findServeScript, type RealServer, startRealMlflow } from './testing/real-server';
-import { searchAllRuns, type TrackingStore } from './tracking-store';
+import { searchAllLoggedModels, searchAllRuns, type TrackingStore } from './tracking-store';
 
 const T0 = 1_700_000_000_000;
 
@@ -74,6 +74,32 @@ async function localStore(): Promise<Source> {
         tags: { 'mlflow.data.context': 'test' },
       },
     ]);
+    if (i === 0) {
+      // MLflow 3: the cell's trained model, its metrics on the test set, the run's output
+      const model = await store.createLoggedModel({
+        experimentId,
+        name: 'weave-none',
+        modelType: 'anomaly-detector',
+        sourceRunId: id,
+        params: { method: 'cfa' },
+        tags: { 'cfa.category': 'weave' },
+      });
+      await store.logLoggedModelArtifact(model.modelId, 'MLmodel', 'flavors: {}\n');
+      await store.logLoggedModelArtifact(model.modelId, 'bundle/model.json', '{}');
+      await store.logOutputs(id, [{ modelId: model.modelId, step: 0 }]);
+      await store.logBatch(id, {
+        metrics: ['image_auroc', 'pixel_auroc'].map((key, k) => ({
+          key: `test/${key}`,
+          value: 0.8 + k / 10,
+          timestamp: T0 + 100,
+          step: 0,
+          modelId: model.modelId,
+          datasetName: 'weave',
+          datasetDigest: 'testfiles02',
+        })),
+      });
+      await store.finalizeLoggedModel(model.modelId, 'READY');
+    }
     await store.logArtifact(id, 'heatmaps/test_crack_000.png', Buffer.from([137, 80, 78, 71, i]));
     await store.logArtifact(id, 'result.json', JSON.stringify({ i }));
     await store.updateRun({ runId: id, status, endTime: T0 + 5000 + i });
@@ -119,6 +145,27 @@ async function expectCopied(source: Source, target: TrackingStore): Promise<Map<
     const sent = await source.store.getMetricHistory(id, 'train/loss');
     expect(history.map((m) => [m.step, m.timestamp, m.value])).toEqual(sent.map((m) => [m.step, m.timestamp, m.value]));
   }
+  // the logged model: one copy, READY, with its params, tags, artifacts, metrics (on their dataset) and run link
+  const models = await searchAllLoggedModels(target, { experimentIds: [experiment.experimentId] });
+  expect(models).toHaveLength(1);
+  const [model] = models;
+  const cell0 = copies.get(source.childIds[0])!;
+  expect(model).toMatchObject({
+    name: 'weave-none',
+    status: 'READY',
+    modelType: 'anomaly-detector',
+    sourceRunId: cell0.info.runId,
+    params: { method: 'cfa' },
+    tags: { 'cfa.category': 'weave' },
+  });
+  expect(model.metrics.map((m) => [m.key, m.value, m.datasetName, m.datasetDigest, m.runId]).sort()).toEqual([
+    ['test/image_auroc', 0.8, 'weave', 'testfiles02', cell0.info.runId],
+    ['test/pixel_auroc', 0.9, 'weave', 'testfiles02', cell0.info.runId],
+  ]);
+  expect(cell0.outputs.modelOutputs).toEqual([{ modelId: model.modelId, step: 0 }]);
+  expect((await target.downloadLoggedModelArtifact(model.modelId, 'bundle/model.json')).toString()).toBe('{}');
+  // the value reached the run once: through the model, not again as a run metric
+  expect(await target.getMetricHistory(cell0.info.runId, 'test/image_auroc')).toHaveLength(1);
   const child = copies.get(source.childIds[2])!;
   expect((await target.downloadArtifact(child.info.runId, 'heatmaps/test_crack_000.png')).toString('hex')).toBe(
     '89504e4702',
@@ -162,6 +209,9 @@ describe('copyStore into a server (fake)', () => {
       runsExisting: 0,
       inputs: 6,
       artifacts: 7,
+      modelsCreated: 1,
+      modelMetrics: 2,
+      modelArtifacts: 2,
       skipped: [],
     });
     expect(first.metricPoints).toBe(3 * 31);
@@ -176,6 +226,10 @@ describe('copyStore into a server (fake)', () => {
       metricPoints: 0,
       inputs: 0,
       artifacts: 0,
+      modelsCreated: 0,
+      modelsExisting: 1,
+      modelMetrics: 0,
+      modelArtifacts: 0,
     });
     // nothing written the second time: only reads (and the experiments' get-or-create lookups)
     expect(fake.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/search')).length).toBe(before);
@@ -237,7 +291,14 @@ describe.skipIf(!script)('copyStore into the real MLflow server on SQLite (sync-
   it('everything comes back through the server, and a second copy duplicates nothing', async () => {
     const source = await localStore();
     const first = await copyStore({ from: source.store, to: target });
-    expect(first).toMatchObject({ runsCreated: 5, inputs: 6, artifacts: 7, skipped: [] });
+    expect(first).toMatchObject({
+      runsCreated: 5,
+      inputs: 6,
+      artifacts: 7,
+      modelsCreated: 1,
+      modelMetrics: 2,
+      skipped: [],
+    });
     const copies = await expectCopied(source, target);
     const second = await copyStore({ from: source.store, to: target });
     expect(second).toMatchObject({
@@ -248,6 +309,9 @@ describe.skipIf(!script)('copyStore into the real MLflow server on SQLite (sync-
       metricPoints: 0,
       inputs: 0,
       artifacts: 0,
+      modelsCreated: 0,
+      modelMetrics: 0,
+      modelArtifacts: 0,
     });
     const again = await expectCopied(source, target);
     expect([...again.values()].map((r) => r.info.runId).sort()).toEqual(

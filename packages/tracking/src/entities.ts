@@ -55,6 +55,13 @@ export const MetricSchema = z.object({
   /** Milliseconds since the epoch, ≥ 0. */
   timestamp: int64.nonnegative(),
   step: int64,
+  /**
+   * MLflow 3: the logged model this value measures (`runs/log-batch` then records it on the model
+   * too, and the UI's Models tab shows it); with the dataset it was measured on.
+   */
+  modelId: z.string().optional(),
+  datasetName: z.string().optional(),
+  datasetDigest: z.string().optional(),
 });
 export type Metric = z.infer<typeof MetricSchema>;
 
@@ -120,7 +127,19 @@ export type DatasetInputRequest = z.input<typeof DatasetInputSchema>;
 export const RunInputsSchema = z.object({ datasetInputs: z.array(DatasetInputSchema) });
 export type RunInputs = z.infer<typeof RunInputsSchema>;
 
-export const RunSchema = z.object({ info: RunInfoSchema, data: RunDataSchema, inputs: RunInputsSchema });
+/** A logged model a run produced (`runs/outputs`), at a step. */
+export const ModelOutputSchema = z.strictObject({ modelId: z.string().min(1), step: int64.nonnegative().default(0) });
+export type ModelOutput = z.infer<typeof ModelOutputSchema>;
+
+export const RunOutputsSchema = z.object({ modelOutputs: z.array(ModelOutputSchema) });
+export type RunOutputs = z.infer<typeof RunOutputsSchema>;
+
+export const RunSchema = z.object({
+  info: RunInfoSchema,
+  data: RunDataSchema,
+  inputs: RunInputsSchema,
+  outputs: RunOutputsSchema,
+});
 export type Run = z.infer<typeof RunSchema>;
 
 export const BatchSchema = z.strictObject({
@@ -175,3 +194,78 @@ export const ArtifactInfoSchema = z.object({
   fileSize: z.number().optional(),
 });
 export type ArtifactInfo = z.infer<typeof ArtifactInfoSchema>;
+
+/**
+ * MLflow 3's LoggedModel (`service.proto`: LoggedModel, LoggedModelInfo, LoggedModelData): a model
+ * in an experiment, with its own id (`m-<32 hex>`), artifacts (`<experiment artifacts>/models/<id>/artifacts`),
+ * params, tags and the metrics logged against it (`runs/log-batch` with `model_id`), each with the
+ * run and the dataset it was measured on. The UI's Models tab lists them.
+ */
+export const LOGGED_MODEL_STATUSES = ['PENDING', 'READY', 'UPLOAD_FAILED'] as const;
+export const LoggedModelStatusSchema = z.enum(LOGGED_MODEL_STATUSES);
+export type LoggedModelStatus = z.infer<typeof LoggedModelStatusSchema>;
+
+export const LoggedModelMetricSchema = MetricSchema.extend({ runId: z.string().optional() });
+export type LoggedModelMetric = z.infer<typeof LoggedModelMetricSchema>;
+
+export const LoggedModelSchema = z.object({
+  modelId: z.string(),
+  experimentId: z.string(),
+  name: z.string(),
+  artifactUri: z.string(),
+  status: LoggedModelStatusSchema,
+  statusMessage: z.string().optional(),
+  modelType: z.string().optional(),
+  sourceRunId: z.string().optional(),
+  creationTimestamp: z.number(),
+  lastUpdatedTimestamp: z.number(),
+  tags: z.record(z.string(), z.string()),
+  params: z.record(z.string(), z.string()),
+  /** The latest value of each metric per dataset (MLflow's largest (step, timestamp, value)). */
+  metrics: z.array(LoggedModelMetricSchema),
+});
+export type LoggedModel = z.infer<typeof LoggedModelSchema>;
+
+export const CreateLoggedModelRequestSchema = z.strictObject({
+  experimentId: z.string().min(1),
+  /** Default: a random name, as MLflow gives one. No '/', ':', '.', '%', '"' or "'" (MLflow's rule). */
+  name: z.string().optional(),
+  /** e.g. `anomaly-detector`: a user-defined kind to search and compare models by. */
+  modelType: z.string().optional(),
+  /** The run that produced it. */
+  sourceRunId: z.string().optional(),
+  params: z.record(z.string(), z.string()).optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+export type CreateLoggedModelRequest = z.infer<typeof CreateLoggedModelRequestSchema>;
+
+export const SearchLoggedModelsRequestSchema = z.strictObject({
+  experimentIds: z.array(z.string()).min(1),
+  /** e.g. `metrics.image_auroc > 0.9 AND params.method = 'cfa' AND name LIKE 'fleece%'`. */
+  filter: z.string().optional(),
+  /** Metric clauses (and a model's having metrics at all) only count values measured on these datasets. */
+  datasets: z
+    .array(z.strictObject({ datasetName: z.string().min(1), datasetDigest: z.string().optional() }))
+    .optional(),
+  /** Per page; MLflow's default 100. */
+  maxResults: z.number().int().positive().optional(),
+  /** Default: newest first (creation_timestamp DESC). */
+  orderBy: z
+    .array(
+      z.strictObject({
+        /** `metrics.<key>`, `params.<key>`, `tags.<key>` or an attribute (`name`, `creation_timestamp`, …). */
+        fieldName: z.string().min(1),
+        ascending: z.boolean().default(true),
+        datasetName: z.string().optional(),
+        datasetDigest: z.string().optional(),
+      }),
+    )
+    .optional(),
+  pageToken: z.string().optional(),
+});
+export type SearchLoggedModelsRequest = z.input<typeof SearchLoggedModelsRequestSchema>;
+
+export interface SearchLoggedModelsResult {
+  models: LoggedModel[];
+  nextPageToken?: string;
+}

@@ -5,10 +5,11 @@
  * `status` (HTTP, when there was a response) and `endpoint` (e.g. `POST mlflow/runs/log-batch`, or
  * the local file for the file store).
  *
- * Two MLflow 3.6 answers are 500 INTERNAL_ERROR yet deterministic, so they are not retried and get
+ * Three MLflow 3.6 answers are 500 INTERNAL_ERROR yet deterministic, so they are not retried and get
  * their own types: a param re-logged with another value through log-batch on the file store
- * ("Changing param values is not allowed") → `MlflowParamConflictError`, and a proxied artifact that
- * does not exist ("No such file or directory") → `MlflowResourceNotFoundError`.
+ * ("Changing param values is not allowed") → `MlflowParamConflictError`, a proxied artifact that
+ * does not exist ("No such file or directory") and a model version whose `models:/<id>` source
+ * names no logged model ("Unable to fetch model from model URI source") → `MlflowResourceNotFoundError`.
  *
  * @example
  * ```ts
@@ -126,6 +127,8 @@ export class MlflowCorruptStoreError extends MlflowError {
 
 const PARAM_CONFLICT = /Changing param values is not allowed/;
 const MISSING_ARTIFACT = /No such file or directory|failures occurred while downloading/;
+/** model-versions/create of a `models:/<id>` source whose logged model does not exist: a 500, but for good. */
+const MISSING_SOURCE_MODEL = /Unable to fetch model from model URI source/;
 
 export interface ErrorBody {
   error_code?: string;
@@ -154,6 +157,8 @@ export function errorFromResponse(
   const message = body?.message ?? `HTTP ${status}`;
   if (PARAM_CONFLICT.test(message)) return new MlflowParamConflictError(message, code, status, endpoint);
   if (context.artifactDownload && status === 500 && MISSING_ARTIFACT.test(message))
+    return new MlflowResourceNotFoundError(message, code, status, endpoint);
+  if (status === 500 && MISSING_SOURCE_MODEL.test(message))
     return new MlflowResourceNotFoundError(message, code, status, endpoint);
   if (status === 401)
     return new MlflowUnauthenticatedError(message, body?.error_code ?? 'UNAUTHENTICATED', status, endpoint);

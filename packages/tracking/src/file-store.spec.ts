@@ -158,6 +158,23 @@ describe("FileTrackingStore layout: MLflow's file store", () => {
     for (const sub of ['tags', 'params'])
       expect((await readdir(join(dir, sub))).every((f) => !f.startsWith('.tmp'))).toBe(true);
   });
+  it('a damaged experiment meta.yaml that may be the experiment asked for stops its creation, naming the file; others do not', async () => {
+    const root = await tempStore();
+    const store = new FileTrackingStore(root);
+    const id = await store.getOrCreateExperiment('train-eval');
+    const file = join(root, id, 'meta.yaml');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, text.indexOf('lifecycle_stage') + 5)); // cut before the name
+    const fresh = new FileTrackingStore(root);
+    const error = await fresh.getOrCreateExperiment('train-eval').catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^${file}: .*it may be experiment 'train-eval', so no second experiment of that name is created`),
+    );
+    expect((await readdir(root)).filter((n) => /^\d+$/.test(n))).toHaveLength(2); // 0 and the damaged one
+    // its name line is intact and another name: not this experiment, so another can be created
+    await writeFile(file, `${text.replace('lifecycle_stage: active', 'lifecycle_stage: [')}`);
+    expect(await fresh.getOrCreateExperiment('other')).toMatch(/^\d+$/);
+  });
 });
 
 describe('FileTrackingStore across processes', () => {

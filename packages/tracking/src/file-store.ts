@@ -11,8 +11,12 @@
  *   …/<run_id>/artifacts/<path>              files; the run's artifact_uri is that folder as a file:// URI
  *   DIR/<exp_id>/datasets/<md5>/meta.yaml    datasets (name, digest, source_type, source, schema, profile)
  *   …/<run_id>/inputs/<md5>/meta.yaml        the run's dataset inputs, with their tags
+ *   …/<run_id>/outputs/<model_id>/meta.yaml  the logged models the run produced (MLflow 3)
+ *   DIR/<exp_id>/models/<model_id>/…         logged models (file-logged-models.ts)
  *   DIR/.trash/<exp_id>                      deleted experiments (read, never written here)
  *
+ * Where each file lives is file-store-layout.ts, what each holds file-store-meta.ts, the ids and
+ * names it makes up random-names.ts; this class reads and writes them.
  * meta.yaml is YAML that PyYAML reads as we meant it (`dumpMetaYaml`); meta.yaml, params, tags and
  * artifacts go through a temp file and a rename, metric lines are appended whole. Experiment
  * creation holds a lock file, so concurrent processes never create one name twice; runs have
@@ -33,27 +37,33 @@
  * // then: mlflow ui --backend-store-uri ./mlruns
  * ```
  */
-import { createHash, randomInt, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { dirname, join, resolve, sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { appendLines, withFileLock, writeFileAtomic } from '@cfa/io';
 import {
   type ArtifactInfo,
   type Batch,
+  type CreateLoggedModelRequest,
   type CreateRunRequest,
   CreateRunRequestSchema,
   type DatasetInput,
   type DatasetInputRequest,
   type Experiment,
+  type LoggedModel,
+  type LoggedModelStatus,
   type Metric,
   MLFLOW_TAGS,
+  type ModelOutput,
+  ModelOutputSchema,
   RUN_STATUS_CODE,
   type Run,
   type RunInfo,
   type RunStatus,
+  type SearchLoggedModelsRequest,
+  type SearchLoggedModelsResult,
   type SearchRunsRequest,
   SearchRunsRequestSchema,
   type SearchRunsResult,
@@ -68,14 +78,41 @@ import {
   MlflowResourceAlreadyExistsError,
   MlflowResourceNotFoundError,
 } from './errors';
-import { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
-import { formatPythonFloat, parsePythonFloat } from './metric-value';
+import { FileLoggedModels } from './file-logged-models';
+import {
+  appendUriPath,
+  exists,
+  FOLDERS,
+  isDirectory,
+  keysUnder,
+  md5Hex,
+  META,
+  RESERVED,
+  readStoreFile,
+  TRASH,
+  valuesUnder,
+} from './file-store-layout';
+import {
+  DatasetMetaSchema,
+  ExperimentMetaSchema,
+  InputMetaSchema,
+  later,
+  OutputMetaSchema,
+  parseMetricLine,
+  readMeta,
+  RunMetaSchema,
+  writeMeta,
+} from './file-store-meta';
+import { listLocalArtifacts, localArtifactFolder, readLocalArtifact, writeLocalArtifact } from './local-artifacts';
+import { formatPythonFloat } from './metric-value';
+import { randomExperimentId, randomName, randomRunId } from './random-names';
 import { matchesFilter, paginate, parseFilter, sortRuns } from './search-filter';
 import { BatchLoggingStore, type TrackingStore } from './tracking-store';
 import {
   LIMITS,
   normalizeBatch,
   normalizeDatasetInputs,
+  parseRequest,
   validateExperimentId,
   validateExperimentName,
   validateKey,
@@ -98,164 +135,16 @@ const STATUS_BY_CODE = Object.fromEntries(Object.entries(RUN_STATUS_CODE).map(([
   number,
   RunStatus
 >;
-const TRASH = '.trash';
-/** Experiment sub-folders that are not runs (FileStore.RESERVED_EXPERIMENT_FOLDERS). */
-const RESERVED = new Set(['tags', 'datasets', 'traces', 'models']);
 const SOURCE_TYPE_LOCAL = 4;
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-}
-
-/** Files under a folder as '/'-joined keys, like os.walk in MLflow's `_get_resource_files`. */
-async function keysUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string, prefix: string) => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await walk(join(d, e.name), `${prefix}${e.name}/`);
-      else out.push(`${prefix}${e.name}`);
-    }
-  };
-  await walk(dir, '');
-  return out.sort();
-}
-
-/** A file of the store as text; one that exists but cannot be read (a folder, no permission) names itself. */
-async function readStoreFile(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new MlflowCorruptStoreError(path, `cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`);
-  }
-}
-
-/** Every value file under a folder (params/, tags/) as key → content. */
-async function valuesUnder(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await keysUnder(dir)) out[key] = await readStoreFile(join(dir, key));
-  return out;
-}
-
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const timeMs = z.number().int().nonnegative().nullish();
-
-/** What MLflow's FileStore writes in an experiment's meta.yaml (older versions: experiment_id as an int). */
-const ExperimentMetaSchema = z.looseObject({
-  experiment_id: z.union([z.string(), z.number().int()]),
-  name: scalar,
-  artifact_location: z.string().nullish(),
-  lifecycle_stage: z.string().nullish(),
-  creation_time: timeMs,
-  last_update_time: timeMs,
-});
-
-/** What MLflow's FileStore writes in a run's meta.yaml (`_make_persisted_run_info_dict`). */
-const RunMetaSchema = z.looseObject({
-  run_id: scalar.nullish(),
-  run_uuid: scalar.nullish(),
-  run_name: scalar.nullish(),
-  experiment_id: z.union([z.string(), z.number().int()]),
-  user_id: scalar.nullish(),
-  status: z.number().int().min(1).max(5).nullish(),
-  start_time: timeMs,
-  end_time: timeMs,
-  artifact_uri: z.string().nullish(),
-  lifecycle_stage: z.string().nullish(),
-});
-
-/** A dataset's meta.yaml: `dict(Dataset)` in MLflow. */
-const DatasetMetaSchema = z.looseObject({
-  name: scalar,
-  digest: scalar,
-  source_type: scalar.nullish(),
-  source: scalar.nullish(),
-  schema: z.string().nullish(),
-  profile: z.string().nullish(),
-});
-
-/** A run input's meta.yaml: MLflow's `_FileStoreInput`. */
-const InputMetaSchema = z.looseObject({
-  source_type: z.string(),
-  source_id: z.string(),
-  tags: z.record(z.string(), scalar.nullable()).nullish(),
-});
-
-/** A meta.yaml read and checked; `MlflowCorruptStoreError` naming the file when it is not what MLflow writes. */
-async function readMeta<T>(path: string, schema: z.ZodType<T>): Promise<T> {
-  const parsed = schema.safeParse(parseMetaYaml(await readStoreFile(path), path));
-  if (!parsed.success)
-    throw new MlflowCorruptStoreError(
-      path,
-      `not an MLflow meta.yaml: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`,
-    );
-  return parsed.data;
-}
-
-/** MLflow's `_get_dataset_id` / `_get_dataset_input_id`: md5 of the parts, concatenated. */
-function md5Hex(...parts: string[]): string {
-  const hash = createHash('md5');
-  for (const p of parts) hash.update(p, 'utf8');
-  return hash.digest('hex');
-}
-
-/** MLflow's `_generate_unique_integer_id`: 18 digits, no leading zero. */
-function randomExperimentId(): string {
-  let id = String(randomInt(1, 10));
-  while (id.length < 18) id += String(randomInt(0, 10));
-  return id;
-}
-
-const PREDICATES = [
-  'able',
-  'bold',
-  'brave',
-  'calm',
-  'clever',
-  'eager',
-  'gentle',
-  'honest',
-  'keen',
-  'lucky',
-  'merry',
-  'quick',
-  'quiet',
-  'sharp',
-  'sly',
-  'wise',
-];
-const NOUNS = [
-  'ant',
-  'bat',
-  'bee',
-  'cat',
-  'cod',
-  'cow',
-  'crab',
-  'deer',
-  'doe',
-  'eel',
-  'elk',
-  'fox',
-  'gnu',
-  'hen',
-  'owl',
-  'ram',
-  'yak',
-];
-
-/** Like MLflow's `_generate_random_name`: predicate-noun-number. */
-function randomRunName(): string {
-  return `${PREDICATES[randomInt(PREDICATES.length)]}-${NOUNS[randomInt(NOUNS.length)]}-${randomInt(0, 1001)}`;
+/**
+ * Whether a damaged experiment meta.yaml could hold `name`: it names it, or no `name:` line of it
+ * can be read at all (a truncated or overwritten file).
+ */
+async function mayBeNamed(file: string, name: string): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const line = /^name: *(.*)$/m.exec(text);
+  return !line || line[1].replace(/^['"]|['"]$/g, '').trim() === name;
 }
 
 function defaultUser(): string {
@@ -264,53 +153,6 @@ function defaultUser(): string {
   } catch {
     return process.env.USER ?? process.env.LOGNAME ?? 'unknown';
   }
-}
-
-/** MLflow's `append_to_uri_path` for the URIs this store writes. */
-function appendUriPath(uri: string, ...parts: string[]): string {
-  const suffix = parts
-    .map((p) => p.replace(/^\/+|\/+$/g, ''))
-    .filter(Boolean)
-    .join('/');
-  if (/^[a-z][\w+.-]*:$/i.test(uri)) return `${uri}/${suffix}`; // 'mlflow-artifacts:' → 'mlflow-artifacts:/1'
-  return `${uri.replace(/\/+$/, '')}/${suffix}`;
-}
-
-/** The largest (step, timestamp, value), compared as Python compares tuples (NaN never larger). */
-function later(b: Metric, a: Metric): boolean {
-  if (b.step !== a.step) return b.step > a.step;
-  if (b.timestamp !== a.timestamp) return b.timestamp > a.timestamp;
-  return b.value > a.value;
-}
-
-const INTEGER = /^[-+]?\d{1,16}$/;
-
-/**
- * One line of a metric file, as MLflow's `_get_metric_from_line` reads it: `<timestamp> <value>`,
- * then `<step>` (and, from 2.x, two more fields it ignores here). Anything else names the file.
- */
-function parseMetricLine(key: string, line: string, file: string, lineNumber: number): Metric {
-  const parts = line.trim().split(' ');
-  const bad = (why: string) =>
-    new MlflowCorruptStoreError(file, `line ${lineNumber} is not '<timestamp> <value> <step>': ${why}`);
-  if (parts.length !== 2 && parts.length !== 3 && parts.length !== 5)
-    throw bad(`${parts.length} fields, expected 2, 3 or 5`);
-  if (!INTEGER.test(parts[0])) throw bad(`timestamp ${JSON.stringify(parts[0].slice(0, 40))}`);
-  if (parts.length >= 3 && !INTEGER.test(parts[2])) throw bad(`step ${JSON.stringify(parts[2].slice(0, 40))}`);
-  let value: number;
-  try {
-    value = parsePythonFloat(parts[1]);
-  } catch {
-    throw bad(`value ${JSON.stringify(parts[1].slice(0, 40))}`);
-  }
-  return { key, timestamp: Number(parts[0]), value, step: parts.length >= 3 ? Number(parts[2]) : 0 };
-}
-
-function parseRequest<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success)
-    throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
-  return parsed.data;
 }
 
 interface RunLocation {
@@ -323,11 +165,16 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   private readonly options: FileTrackingStoreOptions;
   private ready?: Promise<void>;
   private readonly runLocations = new Map<string, RunLocation>();
+  private readonly models: FileLoggedModels;
 
   constructor(root: string, options: FileTrackingStoreOptions = {}) {
     super();
     this.root = resolve(root);
     this.options = parseRequest(FileTrackingStoreOptionsSchema, options, 'FileTrackingStore options');
+    this.models = new FileLoggedModels({
+      experimentDirs: () => this.experimentDirs(),
+      getExperiment: (id) => this.getExperiment(id),
+    });
   }
 
   get location(): string {
@@ -344,7 +191,7 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
       await mkdir(join(this.root, TRASH), { recursive: true });
       if (!(await exists(join(this.root, '0')))) {
         await withFileLock(join(this.root, '.create-experiment.lock'), async () => {
-          if (!(await exists(join(this.root, '0', 'meta.yaml')))) await this.writeExperiment('0', 'Default', {});
+          if (!(await exists(join(this.root, '0', META)))) await this.writeExperiment('0', 'Default', {});
         });
       }
     })();
@@ -357,22 +204,22 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const now = Date.now();
     for (const [key, value] of Object.entries(tags))
       await writeFileAtomic(join(dir, 'tags', key), String(value), { tempDir: dir });
-    await writeFileAtomic(
-      join(dir, 'meta.yaml'),
-      dumpMetaYaml({
+    await writeMeta(
+      join(dir, META),
+      {
         artifact_location: appendUriPath(this.artifactRoot, id),
         creation_time: now,
         experiment_id: id,
         last_update_time: now,
         lifecycle_stage: 'active',
         name,
-      }),
-      { tempDir: dir, durable: true },
+      },
+      dir,
     );
   }
 
   /** Experiment folders: active ones in the root, deleted ones in .trash. */
-  private async experimentDirs(): Promise<{ id: string; dir: string }[]> {
+  async experimentDirs(): Promise<{ id: string; dir: string }[]> {
     await this.init();
     const out: { id: string; dir: string }[] = [];
     for (const parent of [this.root, join(this.root, TRASH)]) {
@@ -385,7 +232,7 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   private async readExperiment(dir: string): Promise<Experiment | undefined> {
-    const path = join(dir, 'meta.yaml');
+    const path = join(dir, META);
     if (!(await exists(path))) return undefined;
     const meta = await readMeta(path, ExperimentMetaSchema);
     return {
@@ -437,7 +284,16 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
    * the one every client settles on (see `getExperimentByName`).
    */
   async getExperimentsByName(name: string): Promise<Experiment[]> {
-    const matches = (await this.listExperiments()).filter((e) => e.name === name);
+    const unreadable: MlflowCorruptStoreError[] = [];
+    const matches = (await this.listExperiments((e) => unreadable.push(e))).filter((e) => e.name === name);
+    // a damaged meta.yaml may be this very experiment: "not found" would have a second one created
+    let maybe: MlflowCorruptStoreError | undefined;
+    for (const e of matches.length ? [] : unreadable) if (!maybe && (await mayBeNamed(e.file, name))) maybe = e;
+    if (maybe)
+      throw new MlflowCorruptStoreError(
+        maybe.file,
+        `${maybe.message.slice(maybe.file.length + 2)}; it may be experiment '${name}', so no second experiment of that name is created: repair this file (or move its folder out of ${this.root})`,
+      );
     return matches.sort(
       (a, b) => (a.creationTime ?? 0) - (b.creationTime ?? 0) || (a.experimentId < b.experimentId ? -1 : 1),
     );
@@ -495,10 +351,10 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   private async locateRun(runId: string): Promise<RunLocation> {
     validateRunId(runId);
     const cached = this.runLocations.get(runId);
-    if (cached && (await exists(join(cached.dir, 'meta.yaml')))) return cached;
+    if (cached && (await exists(join(cached.dir, META)))) return cached;
     for (const { id, dir } of await this.experimentDirs()) {
       const runDir = join(dir, runId);
-      if (await exists(join(runDir, 'meta.yaml'))) {
+      if (await exists(join(runDir, META))) {
         const location = { dir: runDir, experimentId: id };
         this.runLocations.set(runId, location);
         return location;
@@ -508,7 +364,7 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   private async readRunInfo(dir: string, runId: string): Promise<RunInfo> {
-    const meta = await readMeta(join(dir, 'meta.yaml'), RunMetaSchema);
+    const meta = await readMeta(join(dir, META), RunMetaSchema);
     return {
       runId: String(meta.run_id ?? meta.run_uuid ?? runId),
       runName: meta.run_name === null || meta.run_name === undefined ? '' : String(meta.run_name),
@@ -524,9 +380,9 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
 
   /** MLflow's `_make_persisted_run_info_dict`: the fields it writes, and only those. */
   private async writeRunInfo(dir: string, info: RunInfo): Promise<void> {
-    await writeFileAtomic(
-      join(dir, 'meta.yaml'),
-      dumpMetaYaml({
+    await writeMeta(
+      join(dir, META),
+      {
         artifact_uri: info.artifactUri,
         end_time: info.endTime ?? null,
         entry_point_name: '',
@@ -541,8 +397,8 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
         status: RUN_STATUS_CODE[info.status],
         tags: [],
         user_id: info.userId,
-      }),
-      { tempDir: dir, durable: true },
+      },
+      dir,
     );
   }
 
@@ -571,14 +427,14 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
         'INVALID_PARAMETER_VALUE',
       );
     }
-    const runName = r.runName || tagName || randomRunName();
+    const runName = r.runName || tagName || randomName();
     const tags: Record<string, string> = {
       ...r.tags,
       [MLFLOW_TAGS.runName]: runName,
       ...(r.parentRunId ? { [MLFLOW_TAGS.parentRunId]: r.parentRunId } : {}),
     };
     const normalized = normalizeBatch({ tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
-    const runId = randomUUID().replaceAll('-', '');
+    const runId = randomRunId();
     const dir = join(this.root, experiment.experimentId, runId);
     await mkdir(dir, { recursive: true });
     const info: RunInfo = {
@@ -627,9 +483,9 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const out: DatasetInput[] = [];
     for (const e of await readdir(join(runDir, 'inputs'), { withFileTypes: true }).catch(() => [])) {
       if (!e.isDirectory()) continue;
-      const input = await readMeta(join(runDir, 'inputs', e.name, 'meta.yaml'), InputMetaSchema);
+      const input = await readMeta(join(runDir, 'inputs', e.name, META), InputMetaSchema);
       if (input.source_type !== 'DATASET') continue;
-      const datasetPath = join(experimentDir, 'datasets', input.source_id, 'meta.yaml');
+      const datasetPath = join(experimentDir, 'datasets', input.source_id, META);
       // MLflow skips an input whose dataset is gone, with a warning; so do we
       if (!(await exists(datasetPath))) continue;
       const d = await readMeta(datasetPath, DatasetMetaSchema);
@@ -648,6 +504,48 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     return out.sort((a, b) => (a.dataset.name + a.dataset.digest < b.dataset.name + b.dataset.digest ? -1 : 1));
   }
 
+  /** The logged models the run produced, as MLflow's `_get_model_outputs` reads them. */
+  private async readOutputs(runDir: string): Promise<ModelOutput[]> {
+    const out: ModelOutput[] = [];
+    for (const e of await readdir(join(runDir, FOLDERS.outputs), { withFileTypes: true }).catch(() => [])) {
+      if (!e.isDirectory()) continue;
+      const output = await readMeta(join(runDir, FOLDERS.outputs, e.name, META), OutputMetaSchema);
+      if (output.destination_type !== 'MODEL_OUTPUT') continue;
+      out.push({ modelId: output.destination_id, step: output.step ?? 0 });
+    }
+    return out.sort((a, b) => (a.modelId < b.modelId ? -1 : 1));
+  }
+
+  async logOutputs(runId: string, outputs: ModelOutput[]): Promise<void> {
+    const parsed = outputs.map((o) => parseRequest(ModelOutputSchema, o, 'logOutputs'));
+    const { dir } = await this.locateRun(runId);
+    this.assertActive(await this.readRunInfo(dir, runId));
+    for (const { modelId, step } of parsed) {
+      // the id names a folder: nothing that could leave the outputs folder
+      if (!/^[\w-]+$/.test(modelId))
+        throw new MlflowInvalidParameterError(
+          `logOutputs: model id '${modelId}' is not an id`,
+          'INVALID_PARAMETER_VALUE',
+        );
+      const meta = join(dir, FOLDERS.outputs, modelId, META);
+      // MLflow's FileStore.log_outputs: what exists is left as it is
+      if (await exists(meta)) continue;
+      await writeMeta(
+        meta,
+        {
+          // sic: MLflow writes the model id as the destination too
+          destination_id: modelId,
+          destination_type: 'MODEL_OUTPUT',
+          source_id: modelId,
+          source_type: 'RUN_OUTPUT',
+          step,
+          tags: {},
+        },
+        dir,
+      );
+    }
+  }
+
   async logInputs(runId: string, datasets: DatasetInputRequest[]): Promise<void> {
     const inputs = normalizeDatasetInputs(datasets);
     const { dir } = await this.locateRun(runId);
@@ -656,34 +554,30 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     for (const { dataset, tags } of inputs) {
       // MLflow's FileStore.log_inputs: ids are md5s, and what exists is left as it is
       const datasetId = md5Hex(dataset.name, dataset.digest);
-      const datasetMeta = join(experimentDir, 'datasets', datasetId, 'meta.yaml');
+      const datasetMeta = join(experimentDir, 'datasets', datasetId, META);
       if (!(await exists(datasetMeta))) {
-        await writeFileAtomic(
-          datasetMeta,
-          dumpMetaYaml({
-            digest: dataset.digest,
-            name: dataset.name,
-            profile: dataset.profile ?? null,
-            schema: dataset.schema ?? null,
-            source: dataset.source,
-            source_type: dataset.sourceType,
-          }),
-          { durable: true },
-        );
+        await writeMeta(datasetMeta, {
+          digest: dataset.digest,
+          name: dataset.name,
+          profile: dataset.profile ?? null,
+          schema: dataset.schema ?? null,
+          source: dataset.source,
+          source_type: dataset.sourceType,
+        });
       }
-      const inputMeta = join(dir, 'inputs', md5Hex(datasetId, runId), 'meta.yaml');
+      const inputMeta = join(dir, 'inputs', md5Hex(datasetId, runId), META);
       if (await exists(inputMeta)) continue;
-      await writeFileAtomic(
+      await writeMeta(
         inputMeta,
-        dumpMetaYaml({
+        {
           // sic: MLflow writes the dataset's id as the destination too
           destination_id: datasetId,
           destination_type: 'RUN',
           source_id: datasetId,
           source_type: 'DATASET',
           tags,
-        }),
-        { tempDir: dir, durable: true },
+        },
+        dir,
       );
     }
   }
@@ -700,7 +594,8 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     }
     if (!info.runName && tags[MLFLOW_TAGS.runName]) info.runName = tags[MLFLOW_TAGS.runName];
     const datasetInputs = await this.readInputs(dir, dirname(dir));
-    return { info, data: { metrics, params, tags }, inputs: { datasetInputs } };
+    const modelOutputs = await this.readOutputs(dir);
+    return { info, data: { metrics, params, tags }, inputs: { datasetInputs }, outputs: { modelOutputs } };
   }
 
   /**
@@ -713,7 +608,7 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
     const ids: string[] = [];
     for (const dir of [join(this.root, experimentId), join(this.root, TRASH, experimentId)]) {
       for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-        if (!e.isDirectory() || RESERVED.has(e.name) || !(await exists(join(dir, e.name, 'meta.yaml')))) continue;
+        if (!e.isDirectory() || RESERVED.has(e.name) || !(await exists(join(dir, e.name, META)))) continue;
         this.runLocations.set(e.name, { dir: join(dir, e.name), experimentId });
         ids.push(e.name);
       }
@@ -737,7 +632,7 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
         ? join(this.root, experimentId)
         : join(this.root, TRASH, experimentId);
       for (const e of await readdir(expDir, { withFileTypes: true }).catch(() => [])) {
-        if (!e.isDirectory() || RESERVED.has(e.name) || !(await exists(join(expDir, e.name, 'meta.yaml')))) continue;
+        if (!e.isDirectory() || RESERVED.has(e.name) || !(await exists(join(expDir, e.name, META)))) continue;
         this.runLocations.set(e.name, { dir: join(expDir, e.name), experimentId });
         const run = await this.getRun(e.name).catch(() => undefined);
         if (
@@ -771,13 +666,22 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
       }
     }
     for (const p of fresh) await writeFileAtomic(join(dir, 'params', p.key), p.value, { tempDir: dir });
+    for (const m of metrics)
+      if (/\s/.test(`${m.datasetName ?? ''}${m.datasetDigest ?? ''}`))
+        throw new MlflowInvalidParameterError(
+          `metric '${m.key}': the file store writes a dataset's name and digest as words of a line, so they cannot hold spaces ('${m.datasetName}', '${m.datasetDigest}')`,
+          'INVALID_PARAMETER_VALUE',
+        );
     const lines = new Map<string, string[]>();
     for (const m of metrics) {
       const list = lines.get(m.key) ?? [];
-      list.push(`${m.timestamp} ${formatPythonFloat(m.value)} ${m.step}\n`);
+      const dataset = m.datasetName ? ` ${m.datasetName} ${m.datasetDigest}` : '';
+      list.push(`${m.timestamp} ${formatPythonFloat(m.value)} ${m.step}${dataset}\n`);
       lines.set(m.key, list);
     }
     for (const [key, list] of lines) await appendLines(join(dir, 'metrics', key), list.join(''));
+    // MLflow's FileStore.log_batch: a value for a logged model goes to the model too
+    await this.models.logRunMetrics(info.experimentId, runId, metrics);
     for (const t of tags) {
       await writeFileAtomic(join(dir, 'tags', t.key), t.value, { tempDir: dir });
       // as MLflow: the run name tag and the run's name stay one
@@ -795,59 +699,66 @@ export class FileTrackingStore extends BatchLoggingStore implements TrackingStor
   /** The run's artifact folder from its artifact_uri, which must be a local file URI. */
   private async artifactDir(runId: string): Promise<string> {
     const { dir } = await this.locateRun(runId);
-    const { artifactUri } = await this.readRunInfo(dir, runId);
-    if (artifactUri.startsWith('file:')) return fileURLToPath(artifactUri);
-    if (artifactUri.startsWith('/')) return artifactUri;
-    throw new MlflowError(
-      `run ${runId} keeps its artifacts at '${artifactUri}', which is not a local folder; this store reads and writes local artifacts only`,
-      'NOT_IMPLEMENTED',
-    );
-  }
-
-  private async artifactPath(runId: string, path: string): Promise<string> {
-    const base = await this.artifactDir(runId);
-    const full = resolve(base, path);
-    if (full !== base && !full.startsWith(base + sep))
-      throw new MlflowInvalidParameterError(
-        `Invalid artifact path: '${path}' leaves the run's artifact folder`,
-        'INVALID_PARAMETER_VALUE',
-      );
-    return full;
+    return localArtifactFolder((await this.readRunInfo(dir, runId)).artifactUri, `run ${runId}`);
   }
 
   async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
-    const full = await this.artifactPath(runId, artifactPath);
-    if (full === (await this.artifactDir(runId)))
-      throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
-    await writeFileAtomic(full, content, { tempDir: (await this.locateRun(runId)).dir });
+    await writeLocalArtifact(await this.artifactDir(runId), artifactPath, content, (await this.locateRun(runId)).dir);
   }
 
   async listArtifacts(runId: string, path = ''): Promise<ArtifactInfo[]> {
-    const dir = await this.artifactPath(runId, path);
-    const base = path.replace(/^\/+|\/+$/g, '');
-    const out: ArtifactInfo[] = [];
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const rel = base ? `${base}/${e.name}` : e.name;
-      out.push(
-        e.isDirectory()
-          ? { path: rel, isDir: true }
-          : { path: rel, isDir: false, fileSize: (await stat(join(dir, e.name))).size },
-      );
-    }
-    return out;
+    return listLocalArtifacts(await this.artifactDir(runId), path);
   }
 
   async downloadArtifact(runId: string, path: string): Promise<Buffer> {
-    const full = await this.artifactPath(runId, path);
-    try {
-      return await readFile(full);
-    } catch {
-      throw new MlflowResourceNotFoundError(
-        `artifact '${path}' of run ${runId} does not exist (looked for ${full})`,
-        'RESOURCE_DOES_NOT_EXIST',
-      );
-    }
+    return readLocalArtifact(await this.artifactDir(runId), path, `run ${runId}`);
+  }
+
+  // ── logged models (file-logged-models.ts) ──────────────────────────────────────────────────
+
+  createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel> {
+    return this.models.create(request);
+  }
+
+  /**
+   * The ids of every logged model folder of an experiment — for a reader that must account for
+   * each (`copyStore`), where `searchLoggedModels` leaves out models it cannot read.
+   */
+  loggedModelIds(experimentId: string): Promise<string[]> {
+    validateExperimentId(experimentId);
+    return this.models.ids(experimentId);
+  }
+
+  getLoggedModel(modelId: string): Promise<LoggedModel> {
+    return this.models.get(modelId);
+  }
+
+  finalizeLoggedModel(modelId: string, status: Exclude<LoggedModelStatus, 'PENDING'>): Promise<LoggedModel> {
+    return this.models.finalize(modelId, status);
+  }
+
+  setLoggedModelTags(modelId: string, tags: Record<string, string>): Promise<void> {
+    return this.models.setTags(modelId, tags);
+  }
+
+  logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void> {
+    return this.models.logParams(modelId, params);
+  }
+
+  searchLoggedModels(request: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResult> {
+    return this.models.search(request);
+  }
+
+  logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void> {
+    return this.models.logArtifact(modelId, path, content);
+  }
+
+  listLoggedModelArtifacts(modelId: string, path?: string): Promise<ArtifactInfo[]> {
+    return this.models.listArtifacts(modelId, path);
+  }
+
+  downloadLoggedModelArtifact(modelId: string, path: string): Promise<Buffer> {
+    return this.models.downloadArtifact(modelId, path);
   }
 
   async close(): Promise<void> {}

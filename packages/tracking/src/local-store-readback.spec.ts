@@ -10,7 +10,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Metric, Run } from './entities';
+import type { LoggedModel, Metric, Run } from './entities';
 import { FileTrackingStore } from './file-store';
 import { dumpMetaYaml, parseMetaYaml } from './meta-yaml';
 import { RestTrackingStore } from './rest-store';
@@ -39,6 +39,7 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
   let experimentId: string;
   let parentId: string;
   const childIds: string[] = [];
+  let modelId: string;
   const histories = new Map<string, Metric[]>();
 
   beforeAll(async () => {
@@ -113,6 +114,34 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
       await file.updateRun({ runId: child.info.runId, status: statuses[c], endTime: T0 + 5000 + c });
     }
     await file.updateRun({ runId: parentId, status: 'FINISHED', endTime: T0 + 9000 });
+    // MLflow 3's logged model of the first cell: params, tags, artifacts, metrics on a dataset, the run's output
+    const model = await file.createLoggedModel({
+      experimentId,
+      name: 'cell-0',
+      modelType: 'anomaly-detector',
+      sourceRunId: childIds[0],
+      params: { method: 'cfa', 'descriptor/gammaD': '1' },
+      tags: { 'cfa.category': 'yes' },
+    });
+    modelId = model.modelId;
+    await file.logLoggedModelArtifact(modelId, 'MLmodel', 'flavors: {}\n');
+    await file.logLoggedModelArtifact(modelId, 'bundle/model.json', '{"c":0}');
+    await file.logOutputs(childIds[0], [{ modelId, step: 0 }]);
+    await file.logBatch(childIds[0], {
+      metrics: [
+        {
+          key: 'test/image_auroc',
+          value: 0.875,
+          timestamp: T0 + 60,
+          step: 0,
+          modelId,
+          datasetName: 'yes',
+          datasetDigest: 'd0test',
+        },
+        { key: 'test/pixel_aupro', value: NaN, timestamp: T0 + 60, step: 0, modelId },
+      ],
+    });
+    await file.finalizeLoggedModel(modelId, 'READY');
     server = await startRealMlflow(script!, root);
     rest = new RestTrackingStore({ uri: server.url, retry: { attempts: 3, baseDelayMs: 100 } });
   }, 600_000);
@@ -187,6 +216,27 @@ describe.skipIf(!script)('the local file store, read back by the real MLflow ser
       expect([...(await rest.downloadArtifact(runId, 'heatmaps/a b.png'))]).toEqual([1, 2, 3, c]);
     }
     expect((await rest.downloadArtifact(parentId, 'sweep.yaml')).toString()).toBe('name: demo\n');
+  });
+
+  it('the logged model is read as written: info, params, tags, metrics with their dataset and run, the run output, artifacts', async () => {
+    const byKey = (m: LoggedModel) => ({ ...m, metrics: [...m.metrics].sort((a, b) => (a.key < b.key ? -1 : 1)) });
+    const [viaServer, local] = await Promise.all([rest.getLoggedModel(modelId), file.getLoggedModel(modelId)]);
+    expect(byKey(viaServer)).toEqual(byKey(local));
+    expect(viaServer).toMatchObject({ status: 'READY', name: 'cell-0', sourceRunId: childIds[0] });
+    expect(viaServer.metrics.find((m) => m.key === 'test/image_auroc')).toMatchObject({
+      value: 0.875,
+      datasetName: 'yes',
+      datasetDigest: 'd0test',
+      runId: childIds[0],
+    });
+    const found = await rest.searchLoggedModels({
+      experimentIds: [experimentId],
+      filter: 'metrics.`test/image_auroc` > 0.8',
+    });
+    expect(found.models.map((m) => m.modelId)).toEqual([modelId]);
+    expect((await rest.getRun(childIds[0])).outputs.modelOutputs).toEqual([{ modelId, step: 0 }]);
+    expect(await rest.listLoggedModelArtifacts(modelId)).toEqual(await file.listLoggedModelArtifacts(modelId));
+    expect((await rest.downloadLoggedModelArtifact(modelId, 'bundle/model.json')).toString()).toBe('{"c":0}');
   });
 
   it("meta.yaml: when MLflow rewrites a run's meta.yaml, it keeps every value of ours and changes only what it was asked to", async () => {

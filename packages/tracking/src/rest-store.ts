@@ -1,27 +1,16 @@
 /**
- * MLflow's REST API on undici, for `MLFLOW_TRACKING_URI`: JSON to `/api/2.0/mlflow/...`, artifacts
- * through the server's proxy (`/api/2.0/mlflow-artifacts/artifacts/<exp_id>/<run_id>/artifacts/<path>`).
+ * MLflow's REST API for `MLFLOW_TRACKING_URI`: JSON to `/api/2.0/mlflow/...`, artifacts through the
+ * server's proxy (artifact-proxy.ts), logged models (MLflow 3: `logged-models`, `runs/outputs`,
+ * metrics with `model_id`). Everything that touches the wire — credentials and TLS, deadlines,
+ * retries, error mapping, recovery after a lost answer — is the shared transport's
+ * (rest-transport.ts); this class says what each call sends and how it stays free of duplicates:
  *
- * - Credentials and TLS from the environment, as MLflow's clients read them (credentials.ts):
- *   `MLFLOW_TRACKING_USERNAME`/`_PASSWORD` (Basic), `MLFLOW_TRACKING_TOKEN` (Bearer),
- *   `MLFLOW_TRACKING_INSECURE_TLS`, `MLFLOW_TRACKING_SERVER_CERT_PATH`, `MLFLOW_TRACKING_CLIENT_CERT_PATH`.
- *   401 and 403 are not outages: `MlflowUnauthenticatedError` / `MlflowPermissionDeniedError` at
- *   once, never retried, with a message naming the server, the operation and what to set — and
- *   no secret (`location` is the URI without user info).
- * - Deadlines: `connectTimeoutMs` for the TCP connect, `requestTimeoutMs` per attempt, and
- *   `deadlineMs` for the whole call, retries and recovery included (uploads get 1 s more per MB).
- *   A server that accepts the connection and never answers costs at most `deadlineMs`, then
- *   `MlflowUnavailableError` with `errorCode` DEADLINE_EXCEEDED. `until(time)` gives a view of the
- *   store whose calls all end by that time (a spool replay bounded by `--sync-timeout-s`).
- * - Retries (retry-policy.ts): 429, 5xx and connection failures, with exponential backoff and full
- *   jitter, at most `retry.attempts` tries within the deadline; then the typed error
- *   (`MlflowUnavailableError` when nothing answered). Not retried: MLflow's deterministic 500s — a
- *   changed param (`MlflowParamConflictError`), a missing proxied artifact
- *   (`MlflowResourceNotFoundError`), INVALID_STATE.
- * - No duplicates from retries: when a failure is ambiguous (the server may have applied the
- *   request, e.g. the answer was lost), a log-batch is re-sent without the metric points the run
- *   already has, a run creation first looks for the run it may have made, an experiment creation
- *   for the experiment. Params, tags, run updates and artifact uploads are idempotent as they are.
+ * - when a failure is ambiguous (the server may have applied the request, e.g. the answer was
+ *   lost), a log-batch is re-sent without the metric points the run already has, a run creation
+ *   first looks for the run it may have made, an experiment creation for the experiment, a logged
+ *   model's creation for a model of that name from that run; `runs/outputs` and logged-model params
+ *   send only what the server does not have yet (MLflow's SQL store refuses a repeat). Params, tags,
+ *   run updates and artifact uploads are idempotent as they are.
  * - log-batch is split to MLflow's limits (chunk-batch.ts); NaN/±Infinity travel as MLflow's strings;
  *   metric history always sends `max_results` and follows page tokens.
  *
@@ -35,113 +24,87 @@
  * ```
  */
 import { userInfo } from 'node:os';
-import { Agent, request } from 'undici';
 import { z } from 'zod';
+import { ArtifactProxy, proxyRoot, relativeArtifactPath } from './artifact-proxy';
 import { chunkBatch, type LogBatchBody } from './chunk-batch';
 import {
   type ArtifactInfo,
   type Batch,
+  type CreateLoggedModelRequest,
+  CreateLoggedModelRequestSchema,
   type CreateRunRequest,
   CreateRunRequestSchema,
   type DatasetInputRequest,
   type Experiment,
+  type LoggedModel,
+  type LoggedModelStatus,
   type Metric,
   MLFLOW_TAGS,
+  type ModelOutput,
+  ModelOutputSchema,
   type Run,
+  type SearchLoggedModelsRequest,
+  SearchLoggedModelsRequestSchema,
+  type SearchLoggedModelsResult,
   type SearchRunsRequest,
   SearchRunsRequestSchema,
   type SearchRunsResult,
   type UpdateRunRequest,
   UpdateRunRequestSchema,
 } from './entities';
-import { redactUri, type TrackingCredentials, trackingCredentials } from './credentials';
 import {
-  type ErrorBody,
-  errorFromResponse,
   MlflowError,
   MlflowInvalidParameterError,
   MlflowParamConflictError,
-  MlflowPermissionDeniedError,
-  MlflowRateLimitError,
   MlflowResourceAlreadyExistsError,
   MlflowResourceNotFoundError,
   MlflowServerError,
-  MlflowUnauthenticatedError,
-  MlflowUnavailableError,
 } from './errors';
 import { decodeMetricValue } from './metric-value';
+import { type CallOptions, type Recovery, RestTransport, RestTransportOptionsSchema } from './rest-transport';
 import {
-  backoffDelayMs,
-  classifyNetworkError,
-  type RetryPolicy,
-  RetryPolicySchema,
-  retryAfterMs,
-} from './retry-policy';
-import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
-import { normalizeBatch, normalizeDatasetInputs, validateExperimentName, validateKey } from './validation';
+  allPages,
+  BatchLoggingStore,
+  findRunCreatedBy,
+  searchAllLoggedModels,
+  type TrackingStore,
+} from './tracking-store';
+import {
+  normalizeBatch,
+  normalizeDatasetInputs,
+  normalizeLoggedModelValues,
+  parseRequest as parse,
+  validateExperimentName,
+  validateKey,
+  validateLoggedModelName,
+} from './validation';
 import {
   artifactFromWire,
   datasetInputToWire,
   experimentFromWire,
+  loggedModelFromWire,
+  loggedModelStatusToWire,
+  loggedModelToWire,
   metricFromWire,
   runFromWire,
   runToWire,
   type WireRun,
 } from './wire-format';
 
-export interface RetryEvent {
-  endpoint: string;
-  /** The attempt that failed (1-based). */
-  attempt: number;
-  delayMs: number;
-  reason: string;
-}
+export type { RetryEvent } from './rest-transport';
 
-export const RestTrackingStoreOptionsSchema = z.strictObject({
-  /** The tracking server, e.g. `http://127.0.0.1:5000` (a path prefix is kept; user info becomes Basic auth). */
-  uri: z.string().regex(/^https?:\/\/[^/]/i, 'expected an http:// or https:// URL'),
-  connectTimeoutMs: z.number().positive().default(5_000),
-  /** Per attempt, until the whole answer has arrived. */
-  requestTimeoutMs: z.number().positive().default(30_000),
-  /** Per call, every attempt, backoff and recovery included: the longest any call of this store takes. */
-  deadlineMs: z.number().positive().default(60_000),
-  retry: RetryPolicySchema.partial().optional(),
+const StoreOptions = {
   /** Page size for metric history (the server answers nothing without one). */
   historyPageSize: z.number().int().positive().default(25_000),
-  headers: z.record(z.string(), z.string()).optional(),
   /** user_id of new runs when the request names none (default: the Basic user, else the OS user, as MLflow's client). */
   defaultUserId: z.string().optional(),
-  /** Where credentials and TLS settings are read (`MLFLOW_TRACKING_*`); default `process.env`. */
-  env: z
-    .custom<Record<string, string | undefined>>((v) => typeof v === 'object' && v !== null, 'expected an object')
-    .optional(),
-  /** Called before each retry, for logs. */
-  onRetry: z.custom<(event: RetryEvent) => void>((v) => typeof v === 'function', 'expected a function').optional(),
-});
-export type RestTrackingStoreOptions = z.input<typeof RestTrackingStoreOptionsSchema>;
+};
 
-interface CallOptions {
-  query?: Record<string, string | number | undefined>;
-  json?: unknown;
-  body?: Uint8Array | string;
-  raw?: boolean;
-  /** A GET of a proxied artifact: its 500 "No such file" is a 404. */
-  artifactDownload?: boolean;
-  /** 5xx answers are final (they are deterministic for this endpoint). */
-  noRetryOn5xx?: boolean;
-  /**
-   * Before re-sending after an ambiguous failure (the server may have applied the request): return
-   * `{ done }` to finish with that answer, `{ json }` to send another body, or undefined to re-send.
-   * `store` is this store bounded by the call's deadline.
-   */
-  recover?: (store: RestTrackingStore) => Promise<{ done: unknown } | { json: unknown } | undefined>;
-}
-
-type Attempt =
-  | { ok: true; value: unknown }
-  | { ok: false; error: MlflowError; retryable: boolean; ambiguous: boolean; retryAfterMs?: number };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const RestTrackingStoreOptionsSchema = RestTransportOptionsSchema.extend(StoreOptions);
+/** Either the transport's options (a transport of its own), or `transport` to share one with other clients. */
+export type RestTrackingStoreOptions =
+  | z.input<typeof RestTrackingStoreOptionsSchema>
+  | ({ transport: RestTransport } & z.input<z.ZodObject<typeof StoreOptions>>);
 
 function osUser(): string {
   try {
@@ -151,45 +114,16 @@ function osUser(): string {
   }
 }
 
-/** OpenSSL's verdicts on a server certificate (Node's `error.code`), which retrying cannot change. */
-const CERTIFICATE_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** What to do about a TLS failure, or undefined when the error is something else. */
-function tlsProblem(error: unknown): string | undefined {
-  const e = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = e?.code ?? e?.cause?.code;
-  const text = `${e?.message ?? ''} ${e?.cause?.message ?? ''}`;
-  if (code && CERTIFICATE_CODES.has(code))
-    return `its TLS certificate is not trusted (${code}): set MLFLOW_TRACKING_SERVER_CERT_PATH to the CA bundle (PEM) that signed it, or MLFLOW_TRACKING_INSECURE_TLS=true to skip the check`;
-  if (/certificate required|alert.*(?:handshake|certificate)|bad certificate/i.test(text))
-    return `the TLS handshake failed (${text.trim()}): the server may want a client certificate — set MLFLOW_TRACKING_CLIENT_CERT_PATH to a PEM holding it and its key`;
-  return undefined;
-}
-
-const isTransient = (error: unknown) =>
-  error instanceof MlflowUnavailableError ||
-  error instanceof MlflowRateLimitError ||
-  error instanceof MlflowServerError;
+const wireKeyValues = (record: Record<string, string> = {}) =>
+  Object.entries(record).map(([key, value]) => ({ key, value }));
 
 export class RestTrackingStore extends BatchLoggingStore implements TrackingStore {
-  private readonly base: string;
-  private readonly agent: Agent;
-  private readonly retry: RetryPolicy;
-  private readonly options: Omit<z.output<typeof RestTrackingStoreOptionsSchema>, 'env'>;
-  /** Credentials behind a closure, so that printing the store shows no secret (views share it). */
-  private readonly credentials: () => TrackingCredentials;
-  /** Set on the views `until` returns: every call of the view ends by then. */
-  private deadlineAt?: number;
+  /** The HTTP transport this store speaks through; other clients (the registry) may share it. */
+  readonly transport: RestTransport;
+  private readonly options: z.output<z.ZodObject<typeof StoreOptions>>;
+  /** Whether `close` closes the transport (it does when the store made it). */
+  private readonly ownsTransport: boolean;
+  private readonly artifacts: ArtifactProxy;
   /** run id → artifact_uri, for artifact routes. */
   private readonly artifactUris = new Map<string, string>();
   /** In-process callers creating one experiment share one request. */
@@ -197,38 +131,38 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   constructor(options: RestTrackingStoreOptions) {
     super();
-    const parsed = RestTrackingStoreOptionsSchema.safeParse(options);
-    if (!parsed.success)
-      throw new MlflowInvalidParameterError(
-        `RestTrackingStore options: ${z.prettifyError(parsed.error)}`,
-        'INVALID_PARAMETER_VALUE',
-      );
-    // the environment (and the URI's user info) are read once and not kept: nothing printable holds a secret
-    const { env, ...rest } = parsed.data;
-    const credentials = trackingCredentials(env ?? process.env, parsed.data.uri);
-    this.credentials = () => credentials;
-    this.options = { ...rest, uri: redactUri(rest.uri) };
-    this.base = this.options.uri.replace(/\/+$/, '');
-    const { tls } = credentials;
-    this.agent = new Agent({
-      keepAliveTimeout: 4_000,
-      connect: { timeout: this.options.connectTimeoutMs, ...tls },
-    });
-    this.retry = RetryPolicySchema.parse(this.options.retry ?? {});
+    const { historyPageSize, defaultUserId, ...rest } = options as RestTrackingStoreOptions & {
+      transport?: RestTransport;
+    };
+    this.options = parse(z.strictObject(StoreOptions), { historyPageSize, defaultUserId }, 'RestTrackingStore options');
+    if (rest.transport) {
+      const { transport, ...extra } = rest;
+      if (Object.keys(extra).length)
+        throw new MlflowInvalidParameterError(
+          `RestTrackingStore options: ${Object.keys(extra).join(', ')} belong to the shared transport, not beside it`,
+          'INVALID_PARAMETER_VALUE',
+        );
+      this.transport = transport;
+      this.ownsTransport = false;
+    } else {
+      this.transport = new RestTransport(rest as z.input<typeof RestTransportOptionsSchema>);
+      this.ownsTransport = true;
+    }
+    this.artifacts = new ArtifactProxy(this.transport);
   }
 
   get location(): string {
-    return this.base;
+    return this.transport.location;
   }
 
   /** How this store authenticates, for logs: the variables and the user, never a secret. */
   get authentication(): string {
-    return this.credentials().description;
+    return this.transport.authentication;
   }
 
   /** The Basic-auth user, when there is one (MLflow's `mlflow.user` then names it). */
   get username(): string | undefined {
-    return this.credentials().username;
+    return this.transport.username;
   }
 
   /**
@@ -236,187 +170,23 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
    * the epoch), or earlier by its own `deadlineMs`. It shares this store's connections and state.
    */
   until(deadlineAt: number): RestTrackingStore {
-    const view = Object.create(this) as RestTrackingStore;
-    view.deadlineAt = Math.min(deadlineAt, this.deadlineAt ?? Infinity);
+    const view = Object.create(this) as RestTrackingStore & { transport: RestTransport; artifacts: ArtifactProxy };
+    const transport = this.transport.until(deadlineAt);
+    Object.defineProperty(view, 'transport', { value: transport });
+    Object.defineProperty(view, 'artifacts', { value: new ArtifactProxy(transport) });
     return view;
   }
 
-  /** The typed error for a 401 or 403, saying what to set: the server, the operation, the variables, no secret. */
-  private authError(status: 401 | 403, endpoint: string, serverMessage: string | undefined): MlflowError {
-    const creds = this.credentials();
-    if (status === 401) {
-      const advice =
-        creds.kind === 'none'
-          ? 'this server needs credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (MLflow basic-auth) or MLFLOW_TRACKING_TOKEN (a bearer token)'
-          : creds.kind === 'basic'
-            ? `it refused ${creds.description}: a wrong password or an unknown user (check MLFLOW_TRACKING_PASSWORD)`
-            : `it refused ${creds.description}: a wrong or expired token`;
-      return new MlflowUnauthenticatedError(
-        `${this.base} answered 401 (not authenticated): ${advice}`,
-        'UNAUTHENTICATED',
-        401,
-        endpoint,
-      );
-    }
-    const said = serverMessage && serverMessage.length < 200 ? ` (server: ${serverMessage})` : '';
-    return new MlflowPermissionDeniedError(
-      `${this.base} answered 403 (permission denied) for ${creds.description}${said}: these credentials may not do this. MLflow's basic-auth app gives a user READ on experiments it did not create: ask an admin for EDIT on the experiment, or log to an experiment of your own (MLFLOW_EXPERIMENT_NAME)`,
-      'PERMISSION_DENIED',
-      403,
-      endpoint,
-    );
-  }
-
-  private async attempt(
-    method: string,
-    url: URL,
-    endpoint: string,
-    body: string | Uint8Array | undefined,
-    options: CallOptions,
-    timeout: number,
-  ): Promise<Attempt> {
-    const headers: Record<string, string> = { ...this.options.headers };
-    const { authorization } = this.credentials();
-    if (authorization) headers.authorization = authorization;
-    if (options.json !== undefined) headers['content-type'] = 'application/json';
-    else if (body !== undefined) headers['content-type'] = 'application/octet-stream';
-    try {
-      const response = await request(url, {
-        method: method as 'GET',
-        body,
-        headers,
-        dispatcher: this.agent,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        signal: AbortSignal.timeout(timeout),
-      });
-      const bytes = Buffer.from(await response.body.arrayBuffer());
-      if (response.statusCode < 300)
-        return { ok: true, value: options.raw ? bytes : bytes.length ? JSON.parse(bytes.toString('utf8')) : {} };
-      let parsed: ErrorBody;
-      try {
-        parsed = JSON.parse(bytes.toString('utf8')) as ErrorBody;
-      } catch {
-        // Flask's HTML error pages: keep the text, without the markup
-        parsed = {
-          message:
-            bytes
-              .toString('utf8')
-              .replace(/<[^>]+>/g, ' ')
-              .replace(/\s+/g, ' ')
-              .trim()
-              .slice(0, 300) || `HTTP ${response.statusCode}`,
-        };
-      }
-      if (response.statusCode === 401 || response.statusCode === 403)
-        return {
-          ok: false,
-          error: this.authError(response.statusCode, endpoint, parsed.message),
-          retryable: false,
-          ambiguous: false,
-        };
-      const error = errorFromResponse(response.statusCode, parsed, endpoint, {
-        artifactDownload: options.artifactDownload,
-      });
-      const deterministic =
-        error instanceof MlflowParamConflictError ||
-        error instanceof MlflowResourceNotFoundError ||
-        error.errorCode === 'INVALID_STATE' ||
-        (options.noRetryOn5xx && response.statusCode >= 500);
-      const retryable = (response.statusCode === 429 || response.statusCode >= 500) && !deterministic;
-      return {
-        ok: false,
-        error,
-        retryable,
-        ambiguous: response.statusCode >= 500,
-        retryAfterMs: retryAfterMs(response.headers['retry-after'], this.retry.maxDelayMs),
-      };
-    } catch (error) {
-      const tls = tlsProblem(error);
-      if (tls)
-        return {
-          ok: false,
-          error: new MlflowError(`${this.base}: ${tls}`, 'TLS_ERROR', undefined, endpoint),
-          retryable: false,
-          ambiguous: false,
-        };
-      const failure = classifyNetworkError(error);
-      if (!failure.retryable) throw error;
-      const message = `${this.base} did not answer: ${(error as Error).message} (${failure.code})`;
-      return {
-        ok: false,
-        error: new MlflowUnavailableError(message, 'UNAVAILABLE', undefined, endpoint),
-        retryable: true,
-        ambiguous: failure.ambiguous,
-      };
-    }
-  }
-
-  /** One REST call with retries, within its deadline; the parsed JSON, or the raw bytes with `raw`. */
-  private async call(method: 'GET' | 'POST' | 'PUT', path: string, options: CallOptions = {}): Promise<unknown> {
-    const url = new URL(`${this.base}${path}`);
-    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const endpoint = `${method} ${path.replace(/^\/api\/2\.0\//, '')}`;
-    let body = options.json !== undefined ? JSON.stringify(options.json) : options.body;
-    // an upload may take its time on a slow link: a second more per megabyte
-    const uploadMs = options.body ? Math.ceil(options.body.length / 1_000_000) * 1_000 : 0;
-    const start = Date.now();
-    const deadlineAt = Math.min(this.deadlineAt ?? Infinity, start + this.options.deadlineMs + uploadMs);
-    const bounded = this.until(deadlineAt);
-    let last: Extract<Attempt, { ok: false }> | undefined;
-    let ambiguous = false;
-    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
-      const remaining = deadlineAt - Date.now();
-      if (remaining <= 0) throw this.deadlineError(endpoint, deadlineAt - start, last);
-      let result: Attempt | undefined;
-      if (ambiguous && options.recover) {
-        try {
-          const recovered = await options.recover(bounded);
-          if (recovered && 'done' in recovered) return recovered.done;
-          if (recovered && 'json' in recovered) body = JSON.stringify(recovered.json);
-        } catch (error) {
-          if (!isTransient(error)) throw error;
-          // the server is still away: this attempt failed like the last one
-          result = { ok: false, error: error as MlflowError, retryable: true, ambiguous: true };
-        }
-      }
-      result ??= await this.attempt(
-        method,
-        url,
-        endpoint,
-        body,
-        options,
-        Math.min(this.options.requestTimeoutMs + uploadMs, Math.max(1, deadlineAt - Date.now())),
-      );
-      if (result.ok) return result.value;
-      if (!result.retryable) throw result.error;
-      last = result;
-      ambiguous ||= result.ambiguous;
-      if (attempt < this.retry.attempts) {
-        const delayMs = result.retryAfterMs ?? backoffDelayMs(this.retry, attempt);
-        // a wait that would end past the deadline is not worth starting
-        if (Date.now() + delayMs >= deadlineAt) throw this.deadlineError(endpoint, deadlineAt - start, last);
-        this.options.onRetry?.({ endpoint, attempt, delayMs, reason: result.error.message });
-        await sleep(delayMs);
-      }
-    }
-    throw last!.error;
-  }
-
-  private deadlineError(endpoint: string, budgetMs: number, last: Extract<Attempt, { ok: false }> | undefined) {
-    const cause = last ? `; last: ${last.error.message.replace(`${endpoint}: `, '')}` : '';
-    // a server that answers for good (4xx) has thrown before; what is left is "no usable answer"
-    if (last && !(last.error instanceof MlflowUnavailableError) && last.error.status) return last.error;
-    return new MlflowUnavailableError(
-      `${this.base} gave no answer within ${(budgetMs / 1000).toFixed(1)} s, the deadline of a tracking request${cause}`,
-      'DEADLINE_EXCEEDED',
-      undefined,
-      endpoint,
-    );
-  }
-
-  private api(path: string): string {
-    return `/api/2.0/mlflow/${path}`;
+  private call(
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    options: Omit<CallOptions, 'recover'> & { recover?: (store: RestTrackingStore) => Promise<Recovery> } = {},
+  ): Promise<unknown> {
+    const { recover, ...rest } = options;
+    return this.transport.api(method, path, {
+      ...rest,
+      ...(recover ? { recover: (deadlineAt: number) => recover(this.until(deadlineAt)) } : {}),
+    });
   }
 
   /**
@@ -427,7 +197,7 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
     if (name.includes("'") && name.includes('"')) return this.getExperimentByNameEndpoint(name);
     const quote = name.includes("'") ? '"' : "'";
-    const out = (await this.call('POST', this.api('experiments/search'), {
+    const out = (await this.call('POST', 'experiments/search', {
       json: {
         filter: `name = ${quote}${name}${quote}`,
         view_type: 'ALL',
@@ -442,7 +212,7 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   /** MLflow's get-by-name, for names the search filter cannot quote. */
   private async getExperimentByNameEndpoint(name: string): Promise<Experiment | undefined> {
     try {
-      const out = (await this.call('GET', this.api('experiments/get-by-name'), {
+      const out = (await this.call('GET', 'experiments/get-by-name', {
         query: { experiment_name: name },
       })) as { experiment: unknown };
       return experimentFromWire(out.experiment);
@@ -455,8 +225,8 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   async createExperiment(name: string, tags: Record<string, string> = {}): Promise<string> {
     validateExperimentName(name);
     for (const key of Object.keys(tags)) validateKey('tag', key);
-    const out = (await this.call('POST', this.api('experiments/create'), {
-      json: { name, tags: Object.entries(tags).map(([key, value]) => ({ key, value })) },
+    const out = (await this.call('POST', 'experiments/create', {
+      json: { name, tags: wireKeyValues(tags) },
       // an answer lost after the server created it: the retry would say "already exists"
       recover: async (store) => {
         const e = await store.getExperimentByName(name);
@@ -495,22 +265,20 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   async createRun(request: CreateRunRequest): Promise<Run> {
-    const parsed = CreateRunRequestSchema.safeParse(request);
-    if (!parsed.success)
-      throw new MlflowInvalidParameterError(`createRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+    const parsed = parse(CreateRunRequestSchema, request, 'createRun');
     // a fixed start time also identifies the run if the answer is lost
-    const r = { ...parsed.data, startTime: parsed.data.startTime ?? Date.now() };
+    const r = { ...parsed, startTime: parsed.startTime ?? Date.now() };
     const tags: Record<string, string> = { ...r.tags };
     if (r.parentRunId) tags[MLFLOW_TAGS.parentRunId] = r.parentRunId;
     if (r.runName) tags[MLFLOW_TAGS.runName] = r.runName;
-    normalizeBatch({ tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
-    const out = (await this.call('POST', this.api('runs/create'), {
+    normalizeBatch({ tags: wireKeyValues(tags) });
+    const out = (await this.call('POST', 'runs/create', {
       json: {
         experiment_id: r.experimentId,
         ...(r.runName ? { run_name: r.runName } : {}),
         start_time: r.startTime,
-        user_id: r.userId ?? this.options.defaultUserId ?? this.credentials().username ?? osUser(),
-        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+        user_id: r.userId ?? this.options.defaultUserId ?? this.transport.username ?? osUser(),
+        tags: wireKeyValues(tags),
       },
       recover: async (store) => {
         const found = await findRunCreatedBy(store, r);
@@ -523,11 +291,8 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   async updateRun(request: UpdateRunRequest): Promise<void> {
-    const parsed = UpdateRunRequestSchema.safeParse(request);
-    if (!parsed.success)
-      throw new MlflowInvalidParameterError(`updateRun: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
-    const { runId, status, endTime, runName } = parsed.data;
-    await this.call('POST', this.api('runs/update'), {
+    const { runId, status, endTime, runName } = parse(UpdateRunRequestSchema, request, 'updateRun');
+    await this.call('POST', 'runs/update', {
       json: {
         run_id: runId,
         status,
@@ -538,18 +303,15 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   async getRun(runId: string): Promise<Run> {
-    const out = (await this.call('GET', this.api('runs/get'), { query: { run_id: runId } })) as { run: unknown };
+    const out = (await this.call('GET', 'runs/get', { query: { run_id: runId } })) as { run: unknown };
     const run = runFromWire(out.run);
     this.artifactUris.set(runId, run.info.artifactUri);
     return run;
   }
 
   async searchRuns(request: SearchRunsRequest): Promise<SearchRunsResult> {
-    const parsed = SearchRunsRequestSchema.safeParse(request);
-    if (!parsed.success)
-      throw new MlflowInvalidParameterError(`searchRuns: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
-    const r = parsed.data;
-    const out = (await this.call('POST', this.api('runs/search'), {
+    const r = parse(SearchRunsRequestSchema, request, 'searchRuns');
+    const out = (await this.call('POST', 'runs/search', {
       json: {
         experiment_ids: r.experimentIds,
         filter: r.filter ?? '',
@@ -565,10 +327,7 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
   }
 
   /** The request without the metric points the run already has (for a re-send after a lost answer). */
-  private static async withoutDeliveredMetrics(
-    store: RestTrackingStore,
-    body: LogBatchBody,
-  ): Promise<{ done: unknown } | { json: unknown }> {
+  private static async withoutDeliveredMetrics(store: RestTrackingStore, body: LogBatchBody): Promise<Recovery> {
     if (!body.metrics.length) return { json: body };
     const have = new Set<string>();
     for (const key of new Set(body.metrics.map((m) => m.key))) {
@@ -584,7 +343,7 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   async logBatch(runId: string, batch: Batch): Promise<void> {
     for (const body of chunkBatch(runId, normalizeBatch(batch))) {
-      await this.call('POST', this.api('runs/log-batch'), {
+      await this.call('POST', 'runs/log-batch', {
         json: body,
         recover: (store) => RestTrackingStore.withoutDeliveredMetrics(store, body),
       });
@@ -595,13 +354,13 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     const inputs = normalizeDatasetInputs(datasets);
     if (!inputs.length) return;
     // the server ignores an input it already has: re-sending after a lost answer is safe
-    await this.call('POST', this.api('runs/log-inputs'), {
+    await this.call('POST', 'runs/log-inputs', {
       json: { run_id: runId, datasets: inputs.map(datasetInputToWire) },
     });
   }
 
   async getExperiment(experimentId: string): Promise<Experiment> {
-    const out = (await this.call('GET', this.api('experiments/get'), {
+    const out = (await this.call('GET', 'experiments/get', {
       query: { experiment_id: experimentId },
     })) as { experiment: unknown };
     return experimentFromWire(out.experiment);
@@ -609,85 +368,51 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     validateKey('metric', key);
-    const out: Metric[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = (await this.call('GET', this.api('metrics/get-history'), {
+    return allPages(async (pageToken) => {
+      const page = (await this.call('GET', 'metrics/get-history', {
         query: { run_id: runId, metric_key: key, max_results: this.options.historyPageSize, page_token: pageToken },
       })) as { metrics?: Parameters<typeof metricFromWire>[0][]; next_page_token?: string };
-      for (const m of page.metrics ?? []) out.push(metricFromWire(m));
-      pageToken = page.next_page_token || undefined;
-    } while (pageToken);
-    return out;
-  }
-
-  /** Where a run's artifacts are served: the proxy path for mlflow-artifacts URIs, else none. */
-  private async proxiedRoot(runId: string): Promise<string | undefined> {
-    const uri = this.artifactUris.get(runId) ?? (await this.getRun(runId)).info.artifactUri;
-    const marker = '/api/2.0/mlflow-artifacts/artifacts/';
-    if (uri.startsWith('mlflow-artifacts:')) return new URL(uri).pathname.replace(/^\/+|\/+$/g, '');
-    if (/^https?:/.test(uri) && uri.includes(marker))
-      return uri.slice(uri.indexOf(marker) + marker.length).replace(/\/+$/, '');
-    return undefined;
-  }
-
-  private static relative(path: string): string {
-    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-    if (parts.includes('..'))
-      throw new MlflowInvalidParameterError(
-        `Invalid artifact path: '${path}' leaves the run's artifact root`,
-        'INVALID_PARAMETER_VALUE',
-      );
-    return parts.join('/');
-  }
-
-  private static encode(path: string): string {
-    return path.split('/').map(encodeURIComponent).join('/');
-  }
-
-  async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
-    const path = RestTrackingStore.relative(artifactPath);
-    if (!path) throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
-    const root = await this.proxiedRoot(runId);
-    if (root === undefined) {
-      throw new MlflowError(
-        `run ${runId} keeps its artifacts at '${this.artifactUris.get(runId)}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be written over REST`,
-        'NOT_IMPLEMENTED',
-      );
-    }
-    await this.call('PUT', `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${path}`)}`, {
-      body: content,
-      raw: true,
+      return { items: (page.metrics ?? []).map(metricFromWire), nextPageToken: page.next_page_token };
     });
   }
 
+  /** An upload to artifacts the server does not proxy (a server-side folder): REST cannot write there. */
+  private static notProxied(owner: string, uri: string | undefined): MlflowError {
+    return new MlflowError(
+      `${owner} keeps its artifacts at '${uri}', which this server does not proxy; only proxied artifact roots (mlflow-artifacts:) can be written over REST`,
+      'NOT_IMPLEMENTED',
+    );
+  }
+
+  /** Where a run's artifacts are served: the proxy path for mlflow-artifacts URIs, else none. */
+  private async runArtifactRoot(runId: string): Promise<string | undefined> {
+    return proxyRoot(this.artifactUris.get(runId) ?? (await this.getRun(runId)).info.artifactUri);
+  }
+
+  async logArtifact(runId: string, artifactPath: string, content: Uint8Array | string): Promise<void> {
+    if (!relativeArtifactPath(artifactPath))
+      throw new MlflowInvalidParameterError('artifact path must name a file', 'INVALID_PARAMETER_VALUE');
+    const root = await this.runArtifactRoot(runId);
+    if (root === undefined) throw RestTrackingStore.notProxied(`run ${runId}`, this.artifactUris.get(runId));
+    await this.artifacts.upload(root, artifactPath, content);
+  }
+
   async listArtifacts(runId: string, path = ''): Promise<ArtifactInfo[]> {
-    const rel = RestTrackingStore.relative(path);
-    const root = await this.proxiedRoot(runId);
-    const out = (
-      root === undefined
-        ? await this.call('GET', this.api('artifacts/list'), {
-            query: { run_id: runId, ...(rel ? { path: rel } : {}) },
-          })
-        : await this.call('GET', '/api/2.0/mlflow-artifacts/artifacts', {
-            query: { path: rel ? `${root}/${rel}` : root },
-          })
-    ) as { files?: unknown[] };
+    const rel = relativeArtifactPath(path);
+    const root = await this.runArtifactRoot(runId);
+    if (root !== undefined) return this.artifacts.list(root, rel);
+    const out = (await this.call('GET', 'artifacts/list', {
+      query: { run_id: runId, ...(rel ? { path: rel } : {}) },
+    })) as { files?: unknown[] };
     return (out.files ?? []).map((f) => artifactFromWire(f, rel)).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
   async downloadArtifact(runId: string, path: string): Promise<Buffer> {
-    const rel = RestTrackingStore.relative(path);
-    const root = await this.proxiedRoot(runId);
-    if (root !== undefined) {
-      return (await this.call(
-        'GET',
-        `/api/2.0/mlflow-artifacts/artifacts/${RestTrackingStore.encode(`${root}/${rel}`)}`,
-        { raw: true, artifactDownload: true },
-      )) as Buffer;
-    }
+    const rel = relativeArtifactPath(path);
+    const root = await this.runArtifactRoot(runId);
+    if (root !== undefined) return this.artifacts.download(root, rel);
     try {
-      return (await this.call('GET', '/get-artifact', {
+      return (await this.transport.call('GET', '/get-artifact', {
         query: { run_id: runId, path: rel },
         raw: true,
         noRetryOn5xx: true,
@@ -707,10 +432,180 @@ export class RestTrackingStore extends BatchLoggingStore implements TrackingStor
     }
   }
 
-  /** Closes the connections; a request still waiting for a server that never answers is cut after 1 s. */
+  // ── logged models (MLflow 3) ────────────────────────────────────────────────────────────────
+
+  /**
+   * A logged model in PENDING state. Not idempotent at the server: after an ambiguous failure the
+   * retry first looks for a model of this name from this run, so a retry never makes a second one.
+   */
+  async createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel> {
+    const r = parse(CreateLoggedModelRequestSchema, request, 'createLoggedModel');
+    if (r.name !== undefined) validateLoggedModelName(r.name);
+    const params = normalizeLoggedModelValues('param', r.params);
+    const tags = normalizeLoggedModelValues('tag', r.tags);
+    const out = (await this.call('POST', 'logged-models', {
+      json: {
+        experiment_id: r.experimentId,
+        ...(r.name ? { name: r.name } : {}),
+        ...(r.modelType ? { model_type: r.modelType } : {}),
+        ...(r.sourceRunId ? { source_run_id: r.sourceRunId } : {}),
+        ...(Object.keys(params).length ? { params: wireKeyValues(params) } : {}),
+        ...(Object.keys(tags).length ? { tags: wireKeyValues(tags) } : {}),
+      },
+      recover: async (store) => {
+        if (!r.name || !r.sourceRunId) return undefined;
+        // one clause: MLflow 3.6's SQL store refuses an AND in a logged-model filter
+        const models = await searchAllLoggedModels(store, {
+          experimentIds: [r.experimentId],
+          filter: `source_run_id = '${r.sourceRunId}'`,
+        });
+        const made = models.find((m) => m.name === r.name);
+        return made ? { done: { model: loggedModelToWire(made) } } : undefined;
+      },
+    })) as { model: unknown };
+    return loggedModelFromWire(out.model);
+  }
+
+  async getLoggedModel(modelId: string): Promise<LoggedModel> {
+    const out = (await this.call('GET', `logged-models/${encodeURIComponent(modelId)}`)) as { model: unknown };
+    return loggedModelFromWire(out.model);
+  }
+
+  async finalizeLoggedModel(modelId: string, status: Exclude<LoggedModelStatus, 'PENDING'>): Promise<LoggedModel> {
+    const out = (await this.call('PATCH', `logged-models/${encodeURIComponent(modelId)}`, {
+      json: { model_id: modelId, status: loggedModelStatusToWire(status) },
+    })) as { model: unknown };
+    return loggedModelFromWire(out.model);
+  }
+
+  async setLoggedModelTags(modelId: string, tags: Record<string, string>): Promise<void> {
+    const normalized = normalizeLoggedModelValues('tag', tags);
+    if (!Object.keys(normalized).length) return;
+    await this.call('PATCH', `logged-models/${encodeURIComponent(modelId)}/tags`, {
+      json: { model_id: modelId, tags: wireKeyValues(normalized) },
+    });
+  }
+
+  /**
+   * A param keeps its first value, as a run's: the same value again is sent no more, another is
+   * `MlflowParamConflictError` (MLflow's file store would overwrite it, its SQL store refuses even
+   * the same value twice, so only params the model does not have yet are sent).
+   */
+  async logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void> {
+    const normalized = normalizeLoggedModelValues('param', params);
+    const have = (await this.getLoggedModel(modelId)).params;
+    const fresh: Record<string, string> = {};
+    for (const [key, value] of Object.entries(normalized)) {
+      if (have[key] === undefined) fresh[key] = value;
+      else if (have[key] !== value)
+        throw new MlflowParamConflictError(
+          `Changing param values is not allowed. Param with key='${key}' was already logged with value='${have[key]}' for logged model ID='${modelId}'. Attempted logging new value '${value}'.`,
+          'INVALID_PARAMETER_VALUE',
+        );
+    }
+    if (!Object.keys(fresh).length) return;
+    await this.call('POST', `logged-models/${encodeURIComponent(modelId)}/params`, {
+      json: { model_id: modelId, params: wireKeyValues(fresh) },
+    });
+  }
+
+  async searchLoggedModels(request: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResult> {
+    const r = parse(SearchLoggedModelsRequestSchema, request, 'searchLoggedModels');
+    const out = (await this.call('POST', 'logged-models/search', {
+      json: {
+        experiment_ids: r.experimentIds,
+        ...(r.filter ? { filter: r.filter } : {}),
+        ...(r.datasets
+          ? {
+              datasets: r.datasets.map((d) => ({
+                dataset_name: d.datasetName,
+                ...(d.datasetDigest ? { dataset_digest: d.datasetDigest } : {}),
+              })),
+            }
+          : {}),
+        ...(r.maxResults ? { max_results: r.maxResults } : {}),
+        ...(r.orderBy
+          ? {
+              order_by: r.orderBy.map((o) => ({
+                field_name: o.fieldName,
+                ascending: o.ascending,
+                ...(o.datasetName ? { dataset_name: o.datasetName } : {}),
+                ...(o.datasetDigest ? { dataset_digest: o.datasetDigest } : {}),
+              })),
+            }
+          : {}),
+        ...(r.pageToken ? { page_token: r.pageToken } : {}),
+      },
+    })) as { models?: unknown[]; next_page_token?: string };
+    return {
+      models: (out.models ?? []).map(loggedModelFromWire),
+      ...(out.next_page_token ? { nextPageToken: out.next_page_token } : {}),
+    };
+  }
+
+  /** Links logged models to the run as its outputs; those it already has are not sent again (MLflow's SQL store refuses a repeat). */
+  async logOutputs(runId: string, outputs: ModelOutput[]): Promise<void> {
+    const parsed = outputs.map((o) => parse(ModelOutputSchema, o, 'logOutputs'));
+    const missing = async (store: RestTrackingStore) => {
+      const have = new Set((await store.getRun(runId)).outputs.modelOutputs.map((o) => o.modelId));
+      return parsed.filter((o) => !have.has(o.modelId));
+    };
+    const models = await missing(this);
+    if (!models.length) return;
+    const wire = (list: ModelOutput[]) => ({
+      run_id: runId,
+      models: list.map((o) => ({ model_id: o.modelId, step: o.step })),
+    });
+    await this.call('POST', 'runs/outputs', {
+      json: wire(models),
+      recover: async (store) => {
+        const left = await missing(store);
+        return left.length ? { json: wire(left) } : { done: {} };
+      },
+    });
+  }
+
+  /** Where a logged model's artifacts are served: the proxy path for mlflow-artifacts URIs, else none. */
+  private async modelArtifactRoot(modelId: string): Promise<string | undefined> {
+    return proxyRoot((await this.getLoggedModel(modelId)).artifactUri);
+  }
+
+  async logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void> {
+    const root = await this.modelArtifactRoot(modelId);
+    if (root === undefined)
+      throw RestTrackingStore.notProxied(`logged model ${modelId}`, (await this.getLoggedModel(modelId)).artifactUri);
+    await this.artifacts.upload(root, path, content);
+  }
+
+  async listLoggedModelArtifacts(modelId: string, path = ''): Promise<ArtifactInfo[]> {
+    const rel = relativeArtifactPath(path);
+    const root = await this.modelArtifactRoot(modelId);
+    if (root !== undefined) return this.artifacts.list(root, rel);
+    // a store whose artifacts the server reads itself (a local folder): its own listing
+    const out = (await this.call('GET', `logged-models/${encodeURIComponent(modelId)}/artifacts/directories`, {
+      query: rel ? { artifact_directory_path: rel } : {},
+    })) as { files?: unknown[] };
+    return (out.files ?? []).map((f) => artifactFromWire(f, rel)).sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async downloadLoggedModelArtifact(modelId: string, path: string): Promise<Buffer> {
+    const rel = relativeArtifactPath(path);
+    const root = await this.modelArtifactRoot(modelId);
+    if (root !== undefined) return this.artifacts.download(root, rel);
+    // MLflow serves it on the UI's prefix only (mlflow/server/__init__.py)
+    return (await this.transport.call(
+      'GET',
+      `/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}/artifacts/files`,
+      {
+        query: { artifact_file_path: rel },
+        raw: true,
+        artifactDownload: true,
+      },
+    )) as Buffer;
+  }
+
+  /** Closes the connections when the store made its transport; a shared one is its owner's to close. */
   async close(): Promise<void> {
-    const closed = this.agent.close();
-    const idle = await Promise.race([closed.then(() => true), sleep(1_000).then(() => false)]);
-    if (!idle) await this.agent.destroy().catch(() => undefined);
+    if (this.ownsTransport) await this.transport.close();
   }
 }

@@ -29,6 +29,7 @@ const run = (
     metrics: extra.metric === undefined ? {} : { auroc: { key: 'auroc', value: extra.metric, timestamp: 1, step: 0 } },
   },
   inputs: { datasetInputs: [] },
+  outputs: { modelOutputs: [] },
 });
 
 describe('search filter', () => {

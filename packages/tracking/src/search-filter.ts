@@ -16,6 +16,7 @@
  * const page = paginate(sortRuns(runs.filter((r) => matchesFilter(r, clauses)), []), 2);
  * ```
  */
+import type { LoggedModel, SearchLoggedModelsRequest } from './entities';
 import type { Run } from './entities';
 import { MlflowInvalidParameterError } from './errors';
 
@@ -52,21 +53,42 @@ const ATTRIBUTES = new Set([
   'lifecycle_stage',
 ]);
 
+/** Logged-model attributes (`SearchLoggedModelsUtils.VALID_SEARCH_ATTRIBUTE_KEYS`), usable bare: `name = 'x'`. */
+const LOGGED_MODEL_ATTRIBUTES = new Set([
+  'name',
+  'model_id',
+  'model_type',
+  'status',
+  'source_run_id',
+  'creation_timestamp',
+  'creation_time',
+  'last_updated_timestamp',
+  'last_updated_time',
+]);
+
+const BARE_CLAUSE =
+  /^\s*(`[^`]+`|"[^"]+"|\w+)\s*(!=|>=|<=|=|>|<|ILIKE|LIKE)\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?[\d.]+(?:[eE][-+]?\d+)?)\s*$/i;
+
 const CLAUSE =
   /^\s*(\w+)\.(`[^`]+`|"[^"]+"|[\w.\-/:]+)\s*(!=|>=|<=|=|>|<|ILIKE|LIKE)\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?[\d.]+(?:[eE][-+]?\d+)?)\s*$/i;
 
 const invalid = (message: string) => new MlflowInvalidParameterError(message, 'INVALID_PARAMETER_VALUE');
 
-export function parseFilter(filter: string | undefined): FilterClause[] {
+export function parseFilter(
+  filter: string | undefined,
+  attributes: ReadonlySet<string> = ATTRIBUTES,
+  bareAttributes = false,
+): FilterClause[] {
   if (!filter || !filter.trim()) return [];
   return filter.split(/\s+AND\s+/i).map((part) => {
-    const m = CLAUSE.exec(part);
+    const bare = bareAttributes ? BARE_CLAUSE.exec(part) : null;
+    const m = bare ? [part, 'attributes', bare[1], bare[2], bare[3]] : CLAUSE.exec(part);
     if (!m) throw invalid(`Invalid clause(s) in filter string: '${part.trim()}'`);
     const entity = ENTITY_ALIASES[m[1].toLowerCase()];
     if (!entity)
       throw invalid(`Invalid entity type '${m[1]}'. Valid values are ['metric', 'parameter', 'tag', 'attribute']`);
     const key = m[2].replace(/^[`"]|[`"]$/g, '');
-    if (entity === 'attributes' && !ATTRIBUTES.has(key)) throw invalid(`Invalid attribute key '${key}' specified.`);
+    if (entity === 'attributes' && !attributes.has(key)) throw invalid(`Invalid attribute key '${key}' specified.`);
     const raw = m[4];
     const value = /^['"]/.test(raw) ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : Number(raw);
     return { entity, key, op: m[3].toUpperCase() as FilterClause['op'], value };
@@ -112,8 +134,16 @@ function likeToRegExp(pattern: string, flags: string): RegExp {
 }
 
 export function matchesFilter(run: Run, clauses: FilterClause[]): boolean {
+  return matchesClauses((entity, key) => lookup(run, entity, key), clauses);
+}
+
+/** Whether the clauses hold for an entity whose values `valueOf` gives (undefined: it has none, the clause fails). */
+function matchesClauses(
+  valueOf: (entity: FilterClause['entity'], key: string) => string | number | undefined,
+  clauses: FilterClause[],
+): boolean {
   return clauses.every((c) => {
-    const v = lookup(run, c.entity, c.key);
+    const v = valueOf(c.entity, c.key);
     if (v === undefined) return false;
     switch (c.op) {
       case '=':
@@ -188,4 +218,96 @@ export function paginate<T>(
   const offset = parsePageToken(pageToken);
   const end = offset + maxResults;
   return { items: items.slice(offset, end), ...(end < items.length ? { nextPageToken: createPageToken(end) } : {}) };
+}
+
+type DatasetFilter = NonNullable<SearchLoggedModelsRequest['datasets']>[number];
+
+const onDataset = (m: LoggedModel['metrics'][number], d: { datasetName?: string; datasetDigest?: string }) =>
+  (!d.datasetName || m.datasetName === d.datasetName) && (!d.datasetDigest || m.datasetDigest === d.datasetDigest);
+
+function modelAttribute(model: LoggedModel, key: string): string | number | undefined {
+  const values: Record<string, string | number | undefined> = {
+    name: model.name,
+    model_id: model.modelId,
+    model_type: model.modelType,
+    // MLflow 3.6 compares the enum object, so no status value matches there; the name is what a reader expects
+    status: model.status,
+    source_run_id: model.sourceRunId,
+    creation_timestamp: model.creationTimestamp,
+    creation_time: model.creationTimestamp,
+    last_updated_timestamp: model.lastUpdatedTimestamp,
+    last_updated_time: model.lastUpdatedTimestamp,
+  };
+  return values[key];
+}
+
+/**
+ * The logged models a search keeps, as MLflow's `SearchLoggedModelsUtils.filter_logged_models`:
+ * metric clauses only look at values measured on `datasets` (when given), and with `datasets` but
+ * no metric clause a model must have some metric on one of them.
+ */
+export function filterLoggedModels(
+  models: LoggedModel[],
+  filter: string | undefined,
+  datasets: DatasetFilter[] | undefined,
+): LoggedModel[] {
+  const clauses = parseFilter(filter, LOGGED_MODEL_ATTRIBUTES, true);
+  const onAny = (m: LoggedModel['metrics'][number]) => !datasets?.length || datasets.some((d) => onDataset(m, d));
+  return models.filter((model) => {
+    if (datasets?.length && !clauses.some((c) => c.entity === 'metrics') && !model.metrics.some(onAny)) return false;
+    return matchesClauses(
+      (entity, key) =>
+        entity === 'tags'
+          ? model.tags[key]
+          : entity === 'params'
+            ? model.params[key]
+            : entity === 'metrics'
+              ? model.metrics.find((m) => m.key === key && onAny(m))?.value
+              : modelAttribute(model, key),
+      clauses,
+    );
+  });
+}
+
+/**
+ * Logged models in MLflow's order: each `orderBy` field (a metric's latest value on its dataset,
+ * missing values last), then newest first, then by id.
+ */
+export function sortLoggedModels(
+  models: LoggedModel[],
+  orderBy: NonNullable<SearchLoggedModelsRequest['orderBy']> | undefined,
+): LoggedModel[] {
+  const clauses = (orderBy ?? []).map((o) => {
+    const field = o.fieldName.trim().replace(/^creation_time$/, 'creation_timestamp');
+    if (field.includes('.') && !field.startsWith('metrics.'))
+      throw invalid(`Invalid order by field name: ${field.split('.')[0]}, only \`metrics.<name>\` is allowed.`);
+    if (!field.includes('.') && !LOGGED_MODEL_ATTRIBUTES.has(field))
+      throw invalid(`Invalid order by field name: ${field}.`);
+    if (o.datasetDigest && !o.datasetName)
+      throw invalid('`dataset_digest` can only be specified if `dataset_name` is also specified.');
+    return { ...o, field, ascending: o.ascending ?? true };
+  });
+  if (!clauses.some((c) => c.field === 'creation_timestamp'))
+    clauses.push({ fieldName: 'creation_timestamp', field: 'creation_timestamp', ascending: false });
+  if (!clauses.some((c) => c.field === 'model_id'))
+    clauses.push({ fieldName: 'model_id', field: 'model_id', ascending: true });
+  const value = (model: LoggedModel, c: (typeof clauses)[number]) => {
+    if (!c.field.startsWith('metrics.')) return modelAttribute(model, c.field);
+    const key = c.field.slice('metrics.'.length);
+    const latest = model.metrics
+      .filter((m) => m.key === key && onDataset(m, c))
+      .sort((a, b) => b.timestamp - a.timestamp)[0];
+    return latest?.value;
+  };
+  return [...models].sort((a, b) => {
+    for (const c of clauses) {
+      const va = value(a, c),
+        vb = value(b, c);
+      if (va === vb) continue;
+      if (va === undefined) return 1;
+      if (vb === undefined) return -1;
+      return (va < vb ? -1 : 1) * (c.ascending ? 1 : -1);
+    }
+    return 0;
+  });
 }

@@ -10,12 +10,13 @@
  *   {"ack":1,"runId":"8c1e…"}
  *   {"ack":2}
  *
- * A torn last line (a crash mid-append) is cut off on load; it was never acknowledged to the
- * caller. A line that is not an entry or an ack (damage, a hand edit) is skipped, counted in
- * `skippedLines`, and kept in `<spool>.unreadable` when the spool is emptied, never dropped unseen.
+ * A torn last line (a crash mid-append) is cut off on load, and a line that is not an entry or an
+ * ack (damage, a hand edit) is skipped: both are counted in `skippedLines`, kept in
+ * `<spool>.unreadable` when the spool is emptied, never dropped unseen, and the writes they held
+ * are `lost` (spool-damage.ts: which entry, which run) for the replay to report and mark.
  *
- * One process at a time owns a spool that has something owed: `<spool>.lock` says who — pid, host,
- * the process's start time (Linux: /proc/<pid>/stat) and a random token — from the first entry
+ * One process at a time owns a spool that has something owed: `<spool>.lock` (@cfa/io's one lock
+ * file) says who — pid, host, the process's start time and a random token — from the first entry
  * until the spool is empty again. A lock whose process is gone, a zombie, or whose pid now belongs
  * to another process (a different start time: the pid was reused) is taken over; one held by a
  * live process on another host, or on a system without /proc, is honoured unless `breakLock`
@@ -30,19 +31,23 @@
  * await journal.compact();   // empty again
  * ```
  */
-import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { acquireLock, describeLockOwner, type HeldLock, LockBusyError, type LockOwner } from '@cfa/io';
 import { z } from 'zod';
 import { CreateRunRequestSchema, DatasetInputSchema, KeyValueSchema, UpdateRunRequestSchema } from './entities';
 import { MlflowCorruptStoreError, MlflowError } from './errors';
+import { type LostWrite, lostWrites, type SpoolLine } from './spool-damage';
 
 const WireMetricSchema = z.object({
   key: z.string(),
   value: z.union([z.number(), z.string()]),
   timestamp: z.number(),
   step: z.number(),
+  // MLflow 3: the logged model and dataset a value belongs to
+  model_id: z.string().optional(),
+  dataset_name: z.string().optional(),
+  dataset_digest: z.string().optional(),
 });
 
 /** A batch as JSON can hold it: metric values encoded as in MLflow's REST JSON. */
@@ -86,66 +91,8 @@ const AckSchema = z.object({
   error: z.string().optional(),
 });
 
-/** Who holds a spool's lock. Older locks hold only the pid. */
-export const SpoolLockOwnerSchema = z.object({
-  pid: z.number().int().positive(),
-  host: z.string().optional(),
-  /** The process's start time in clock ticks since boot (/proc/<pid>/stat field 22): a pid plus this names one process. */
-  start: z.string().optional(),
-  token: z.string().optional(),
-  since: z.string().optional(),
-});
-export type SpoolLockOwner = z.infer<typeof SpoolLockOwnerSchema>;
-
-/** /proc/<pid>/stat split after the command name, which may hold spaces and parentheses. */
-async function procStat(pid: number): Promise<string[] | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-/** A process's start time (clock ticks since boot), where /proc tells; undefined elsewhere. */
-export async function processStartTime(pid: number): Promise<string | undefined> {
-  return (await procStat(pid))?.[19];
-}
-
-/** Whether a process is still running: it exists and, where /proc tells, is not a zombie (killed, not yet reaped). */
-async function processAlive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const state = (await procStat(pid))?.[0];
-  return state !== 'Z' && state !== 'X';
-}
-
-function readOwner(text: string): SpoolLockOwner | undefined {
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed) };
-  try {
-    const parsed = SpoolLockOwnerSchema.safeParse(JSON.parse(trimmed));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether the lock's owner may still be at work: same host, pid alive and not a zombie, and — when
- * both start times are known — the same process, not a new one that got the pid. A lock from
- * another host cannot be checked from here and counts as held.
- */
-async function ownerAlive(owner: SpoolLockOwner): Promise<boolean> {
-  if (owner.host && owner.host !== hostname()) return true;
-  if (!(await processAlive(owner.pid))) return false;
-  if (owner.start === undefined) return true;
-  const now = await processStartTime(owner.pid);
-  return now === undefined || now === owner.start;
-}
-
-function describeOwner(owner: SpoolLockOwner): string {
-  return `process ${owner.pid}${owner.host ? ` on ${owner.host}` : ''}${owner.since ? ` (since ${owner.since})` : ''}`;
-}
+/** Who holds a spool's lock: the one lock of @cfa/io. */
+export type SpoolLockOwner = LockOwner;
 
 export class SpoolJournal {
   private entries: SpoolEntry[] = [];
@@ -155,10 +102,11 @@ export class SpoolJournal {
   private opened?: Promise<void>;
   /** File operations run one after another. */
   private io: Promise<unknown> = Promise.resolve();
-  private ownsLock = false;
-  private readonly token = randomUUID();
-  /** Lines that could not be read on open (corruption other than a torn tail). */
+  private held?: HeldLock;
+  /** Lines that could not be read on open (damage, or a torn last line). */
   readonly skippedLines: string[] = [];
+  /** The writes those lines held that will never be delivered (`lostWrites`). */
+  lost: LostWrite[] = [];
 
   /**
    * `lockWaitMs`: how long to wait for a live lock holder to go before SPOOL_BUSY (default 5 s);
@@ -192,6 +140,18 @@ export class SpoolJournal {
     return this.placeholders.get(placeholder);
   }
 
+  /**
+   * Whether a placeholder's run will never be created: its creation is neither delivered, pending
+   * nor refused — it was in a damaged line.
+   */
+  creationLost(placeholder: string): boolean {
+    return (
+      !this.placeholders.has(placeholder) &&
+      !this.failedPlaceholders.has(placeholder) &&
+      !this.entries.some((e) => e.op === 'createRun' && e.placeholder === placeholder)
+    );
+  }
+
   /** Why a placeholder's run could not be created, when that failed for good. */
   creationError(placeholder: string): string | undefined {
     return this.failedPlaceholders.get(placeholder);
@@ -204,54 +164,31 @@ export class SpoolJournal {
   }
 
   /**
-   * Takes `<spool>.lock` for this process. A lock whose process is gone (a zombie, or a pid now
-   * used by another process) is taken over; one held by a live process is waited for up to
-   * `waitMs` (a killed process takes a moment to go), then refused with SPOOL_BUSY — or taken
-   * with `breakLock`.
+   * Takes `<spool>.lock` for this process (@cfa/io's lock: a holder that is gone is taken over; a
+   * live one is waited for up to `waitMs` — a killed process takes a moment to go —, then refused
+   * with SPOOL_BUSY, or taken with `breakLock`). Other journals of this process share it.
    */
   private async lock(waitMs = this.options.lockWaitMs ?? 5_000): Promise<void> {
-    if (this.ownsLock) return;
-    await mkdir(dirname(this.path), { recursive: true });
-    const deadline = Date.now() + waitMs;
-    const me: SpoolLockOwner = {
-      pid: process.pid,
-      host: hostname(),
-      start: await processStartTime(process.pid),
-      token: this.token,
-      since: new Date().toISOString(),
-    };
-    for (;;) {
-      try {
-        const handle = await open(this.lockPath, 'wx');
-        await handle.writeFile(`${JSON.stringify(me)}\n`);
-        await handle.close();
-        this.ownsLock = true;
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const owner = readOwner(await readFile(this.lockPath, 'utf8').catch(() => ''));
-      if (owner?.pid === process.pid && (!owner.host || owner.host === me.host)) {
-        this.ownsLock = true; // another journal of this process took it; one process, one owner
-        return;
-      }
-      if (!owner || !(await ownerAlive(owner))) {
-        await rm(this.lockPath, { force: true }); // its owner is gone (or the lock is unreadable)
-        continue;
-      }
-      if (this.options.breakLock) {
-        this.options.onLockBroken?.(owner);
-        await rm(this.lockPath, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) {
-        throw new MlflowError(
-          `the spool ${this.path} is in use by ${describeOwner(owner)} (lock ${this.lockPath}); replay it when that process has ended — or, if it is no sweep of yours (a pid reused by another program, a machine that is gone), take it over with sync-runs --break-lock`,
-          'SPOOL_BUSY',
-        );
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    if (this.held) return;
+    try {
+      this.held = await acquireLock(this.lockPath, {
+        waitMs,
+        breakLock: this.options.breakLock,
+        onBroken: this.options.onLockBroken,
+        shareWithinProcess: true,
+      });
+    } catch (error) {
+      if (!(error instanceof LockBusyError)) throw error;
+      throw new MlflowError(
+        `the spool ${this.path} is in use by ${describeLockOwner(error.owner)} (lock ${this.lockPath}); replay it when that process has ended — or, if it is no sweep of yours (a pid reused by another program, a machine that is gone), take it over with sync-runs --break-lock`,
+        'SPOOL_BUSY',
+      );
     }
+  }
+
+  private async unlock(): Promise<void> {
+    await this.held?.release();
+    this.held = undefined;
   }
 
   /**
@@ -265,9 +202,12 @@ export class SpoolJournal {
         await this.lock();
         bytes = await this.readBytes();
       }
+      let torn: string | undefined;
       if (bytes.length && bytes[bytes.length - 1] !== 0x0a) {
-        // a crash mid-append: the partial line was never reported as spooled
+        // a crash mid-append: the partial line was never reported as spooled, yet its write is
+        // lost — it is kept in <spool>.unreadable and reported with the damaged lines
         const keep = bytes.lastIndexOf(0x0a) + 1;
+        torn = bytes.subarray(keep).toString('utf8');
         const handle = await open(this.path, 'r+');
         try {
           await handle.truncate(keep);
@@ -279,6 +219,11 @@ export class SpoolJournal {
       }
       const text = bytes.toString('utf8');
       this.skippedLines.length = 0;
+      const lines: SpoolLine[] = [];
+      const damaged = (raw: string, isTorn = false) => {
+        this.skippedLines.push(raw);
+        lines.push({ kind: 'damaged', raw, torn: isTorn });
+      };
       const bySeq = new Map<number, SpoolEntry>();
       for (const raw of text.split('\n')) {
         if (!raw.trim()) continue;
@@ -286,11 +231,12 @@ export class SpoolJournal {
         try {
           line = JSON.parse(raw);
         } catch {
-          this.skippedLines.push(raw);
+          damaged(raw);
           continue;
         }
         const ack = AckSchema.safeParse(line);
         if (ack.success) {
+          lines.push({ kind: 'ack', seq: ack.data.ack });
           const acked = bySeq.get(ack.data.ack);
           if (acked?.op === 'createRun') {
             if (ack.data.runId) this.placeholders.set(acked.placeholder, ack.data.runId);
@@ -302,13 +248,18 @@ export class SpoolJournal {
         }
         const entry = SpoolEntrySchema.safeParse(line);
         if (!entry.success) {
-          this.skippedLines.push(raw);
+          damaged(raw);
           continue;
         }
+        lines.push({ kind: 'entry', entry: entry.data });
         bySeq.set(entry.data.seq, entry.data);
         this.nextSeq = Math.max(this.nextSeq, entry.data.seq + 1);
       }
+      if (torn?.trim()) damaged(torn, true);
       this.entries = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+      this.lost = lostWrites(lines);
+      // a damaged line stays in the file: a new entry must not reuse its number (a torn one is cut off)
+      for (const w of this.lost) if (w.seq !== undefined && !w.torn) this.nextSeq = Math.max(this.nextSeq, w.seq + 1);
     });
     return this.opened;
   }
@@ -388,8 +339,7 @@ export class SpoolJournal {
         }
       }
       // nothing owed: nothing to own
-      if (this.ownsLock) await rm(this.lockPath, { force: true });
-      this.ownsLock = false;
+      await this.unlock();
       return true;
     });
   }
@@ -397,8 +347,7 @@ export class SpoolJournal {
   /** Gives the lock back (the file stays, with whatever is still owed). */
   async release(): Promise<void> {
     await this.serial(async () => {
-      if (this.ownsLock) await rm(this.lockPath, { force: true });
-      this.ownsLock = false;
+      await this.unlock();
       this.opened = undefined;
     });
   }

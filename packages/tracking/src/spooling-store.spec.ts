@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import { MlflowUnavailableError } from './errors';
 import { type FakeMlflowServer, startFakeMlflowServer } from './testing/fake-mlflow-server';
 import { RestTrackingStore } from './rest-store';
 import { SpoolJournal } from './spool-journal';
-import { isPendingRunId, replaySpool, SpoolingTrackingStore } from './spooling-store';
+import { FileTrackingStore } from './file-store';
+import { isPendingRunId, replaySpool, SPOOL_LOST_WRITES_TAG, SpoolingTrackingStore } from './spooling-store';
 import { searchAllRuns } from './tracking-store';
 
 const open: FakeMlflowServer[] = [];
@@ -213,6 +214,66 @@ describe('replaySpool: a spool left by a process that died', () => {
 });
 
 describe('createTrackingStore with a spool', () => {
+  it('logged models go straight to the server, and fail (unsent, unspooled) while writes still wait in the spool after a replay; metrics with a model id are spooled with it', async () => {
+    const root = await tempDir();
+    const server = await fake({ root });
+    const store = new SpoolingTrackingStore(rest(server.url), join(root, 'spool.jsonl'), { retryIntervalMs: 60_000 });
+    const exp = await store.getOrCreateExperiment('models');
+    const run = await store.createRun({ experimentId: exp, runName: 'cell' });
+    const model = await store.createLoggedModel({ experimentId: exp, name: 'cell', sourceRunId: run.info.runId });
+    await store.logLoggedModelArtifact(model.modelId, 'MLmodel', 'flavors: {}\n');
+    server.faults.failNext(10, 503, { endpoint: 'runs/log-batch' });
+    const metric = {
+      key: 'image_auroc',
+      value: 0.7,
+      timestamp: T0,
+      step: 0,
+      modelId: model.modelId,
+      datasetName: 'oak',
+      datasetDigest: 'd',
+    };
+    await store.logBatch(run.info.runId, { metrics: [metric] });
+    expect(store.backlog).toBe(1);
+    const modelRequests = () => server.requests.filter((r) => /logged-models|runs\/outputs/.test(r.path)).length;
+    const before = modelRequests();
+    const refused = await store.finalizeLoggedModel(model.modelId, 'READY').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(MlflowUnavailableError);
+    expect((refused as Error).message).toMatch(/not spooled; 1 write\(s\) wait in the spool/);
+    await expect(store.logOutputs(run.info.runId, [{ modelId: model.modelId, step: 0 }])).rejects.toBeInstanceOf(
+      MlflowUnavailableError,
+    );
+    // the spool was tried first (still refused), the model's writes were never sent
+    expect(modelRequests()).toBe(before);
+    expect(store.backlog).toBe(1);
+    server.faults.clear();
+    await store.close({ flush: false });
+    // replayed from the file, as a later process would: the value kept its model and dataset
+    const target = rest(server.url);
+    expect(await replaySpool(join(root, 'spool.jsonl'), target)).toMatchObject({ complete: true, delivered: 1 });
+    expect((await target.getLoggedModel(model.modelId)).metrics).toMatchObject([
+      { key: 'image_auroc', value: 0.7, datasetName: 'oak', datasetDigest: 'd', runId: run.info.runId },
+    ]);
+    expect((await target.finalizeLoggedModel(model.modelId, 'READY')).status).toBe('READY');
+    await target.close();
+  });
+
+  it('a blip that spooled a write is over: the logged model replays the spool first, then goes through', async () => {
+    const root = await tempDir();
+    const server = await fake({ root });
+    const store = new SpoolingTrackingStore(rest(server.url), join(root, 'spool.jsonl'), { retryIntervalMs: 60_000 });
+    const exp = await store.getOrCreateExperiment('blip');
+    const run = await store.createRun({ experimentId: exp, runName: 'cell' });
+    // the client's two attempts fail, so the write is spooled; the server answers again after that
+    server.faults.failNext(2, 503, { endpoint: 'runs/log-batch' });
+    await store.logMetric(run.info.runId, 'train/loss', 0.5, 1);
+    expect(store.backlog).toBe(1);
+    const model = await store.createLoggedModel({ experimentId: exp, name: 'cell', sourceRunId: run.info.runId });
+    expect(store.backlog).toBe(0);
+    expect(model.status).toBe('PENDING');
+    expect((await store.getMetricHistory(run.info.runId, 'train/loss')).map((m) => m.value)).toEqual([0.5]);
+    await store.close();
+  });
+
   it('wraps the REST client when a spool path is given, and spools at once when nothing answers', async () => {
     const dir = await tempDir();
     const events: string[] = [];
@@ -229,5 +290,74 @@ describe('createTrackingStore with a spool', () => {
     expect((store as SpoolingTrackingStore).backlog).toBe(2);
     expect(events[0]).toMatch(/spooling to/);
     await (store as SpoolingTrackingStore).release();
+  });
+});
+
+describe('replaySpool: a damaged spool says which writes of which runs it lost, and such a run is never FINISHED', () => {
+  const line = (o: object) => `${JSON.stringify(o)}\n`;
+  const cut = (o: object, at = 80) => JSON.stringify(o).slice(0, at);
+
+  it('a damaged line in the middle: the run the spool closes is FAILED and tagged; a torn last line is reported, not dropped; a lost creation does not stall the replay', async () => {
+    const root = await tempDir();
+    const target = new FileTrackingStore(join(root, 'mlruns'));
+    const exp = await target.getOrCreateExperiment('damaged');
+    const [a, b] = [
+      await target.createRun({ experimentId: exp, runName: 'a' }),
+      await target.createRun({ experimentId: exp, runName: 'b' }),
+    ];
+    const [ra, rb] = [a.info.runId, b.info.runId];
+    const placeholder = `pending-${'1'.repeat(32)}`;
+    const spool = join(root, 'sweep.jsonl');
+    await writeFile(
+      spool,
+      line({ seq: 1, op: 'logBatch', runId: ra, batch: { params: [{ key: 'p', value: '1' }] } }) +
+        `${cut({ seq: 2, op: 'logArtifact', runId: ra, path: 'model/weights.safetensors', base64: 'AAAA' })}\n` +
+        line({ seq: 3, op: 'updateRun', request: { runId: ra, status: 'FINISHED', endTime: T0 } }) +
+        `${cut({ seq: 4, op: 'createRun', placeholder, request: { experimentId: exp, runName: 'c', startTime: T0 } }, 40)}\n` +
+        line({ seq: 5, op: 'logBatch', runId: placeholder, batch: { params: [{ key: 'p', value: '2' }] } }) +
+        line({ seq: 6, op: 'logBatch', runId: rb, batch: { params: [{ key: 'p', value: '3' }] } }) +
+        cut({ seq: 7, op: 'logArtifact', runId: rb, path: 'result.json', base64: 'AAAA' }),
+    );
+    const events: string[] = [];
+    const result = await replaySpool(spool, target, { onEvent: (l) => events.push(l) });
+    expect(result.complete).toBe(true);
+    expect(result.lost).toEqual([
+      `entry 2 (logArtifact) of run ${ra}`,
+      `entry 4 (createRun) of run ${placeholder} (the entries around it)`,
+      `entry 7 (logArtifact) of run ${rb}, the last line, cut by a crash mid-write`,
+    ]);
+    const runA = await target.getRun(ra);
+    expect(runA.info.status).toBe('FAILED');
+    expect(runA.data.tags[SPOOL_LOST_WRITES_TAG]).toMatch(
+      /^1 write\(s\) lost in damaged lines of .*: entry 2 \(logArtifact\)/,
+    );
+    expect(result.failedForLostWrites).toEqual([ra]);
+    // b's closing was never spooled: it stays RUNNING (a state that says unfinished), tagged
+    const runB = await target.getRun(rb);
+    expect(runB.info.status).toBe('RUNNING');
+    expect(runB.data.tags[SPOOL_LOST_WRITES_TAG]).toMatch(/entry 7 \(logArtifact\)/);
+    expect(result.failed.map((f) => [f.seq, f.error])).toEqual([
+      [5, expect.stringMatching(/never created: its creation was lost in a damaged line/)],
+    ]);
+    expect(events.filter((e) => e.startsWith('lost: '))).toHaveLength(3);
+    expect((await readFile(`${spool}.unreadable`, 'utf8')).split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('a damaged acknowledgement, or a damaged entry whose acknowledgement survives, loses nothing', async () => {
+    const root = await tempDir();
+    const target = new FileTrackingStore(join(root, 'mlruns'));
+    const run = await target.createRun({ experimentId: await target.getOrCreateExperiment('acks'), runName: 'a' });
+    const id = run.info.runId;
+    const spool = join(root, 'sweep.jsonl');
+    await writeFile(
+      spool,
+      `${cut({ seq: 1, op: 'logBatch', runId: id, batch: { params: [{ key: 'p', value: '1' }] } })}\n` +
+        line({ ack: 1 }) +
+        line({ seq: 2, op: 'updateRun', request: { runId: id, status: 'FINISHED', endTime: T0 } }) +
+        '{"ack":2,"ru\n',
+    );
+    const result = await replaySpool(spool, target);
+    expect(result.lost).toEqual([]);
+    expect((await target.getRun(id)).info.status).toBe('FINISHED');
   });
 });

@@ -47,13 +47,19 @@ import { z } from 'zod';
 import {
   type ArtifactInfo,
   type Batch,
+  type CreateLoggedModelRequest,
   type CreateRunRequest,
   CreateRunRequestSchema,
   type DatasetInputRequest,
   type Experiment,
+  type LoggedModel,
+  type LoggedModelStatus,
   type Metric,
   MLFLOW_TAGS,
+  type ModelOutput,
   type Run,
+  type SearchLoggedModelsRequest,
+  type SearchLoggedModelsResult,
   type SearchRunsRequest,
   type SearchRunsResult,
   type UpdateRunRequest,
@@ -68,9 +74,10 @@ import {
   MlflowUnavailableError,
 } from './errors';
 import { decodeMetricValue } from './metric-value';
+import { describeLostWrite } from './spool-damage';
 import { type SpoolBatch, type SpoolEntry, type SpoolEntryBody, SpoolJournal } from './spool-journal';
 import { BatchLoggingStore, findRunCreatedBy, type TrackingStore } from './tracking-store';
-import { normalizeBatch, normalizeDatasetInputs } from './validation';
+import { normalizeBatch, normalizeDatasetInputs, parseRequest } from './validation';
 import { metricToWire } from './wire-format';
 
 export const SpoolingTrackingStoreOptionsSchema = z.strictObject({
@@ -96,7 +103,14 @@ export interface SpoolStats {
   unreadableLines: number;
   /** Every real run id the replay wrote to, for a caller that checks on them afterwards. */
   runIds: string[];
+  /** Writes lost in damaged lines, described (which entry, which run). */
+  lost: string[];
+  /** Runs the spool would have closed FINISHED that were closed FAILED instead: some of their writes are lost. */
+  failedForLostWrites: string[];
 }
+
+/** On a run some of whose spooled writes were lost: which, and where. The run is not FINISHED. */
+export const SPOOL_LOST_WRITES_TAG = 'cfa.spool.lost_writes';
 
 /** A store whose calls can be bounded by a time (`RestTrackingStore.until`). */
 interface Boundable {
@@ -134,18 +148,12 @@ function batchFromSpool(batch: SpoolBatch): Required<Batch> {
       value: decodeMetricValue(m.value),
       timestamp: m.timestamp,
       step: m.step,
+      ...(m.model_id ? { modelId: m.model_id } : {}),
+      ...(m.dataset_name ? { datasetName: m.dataset_name, datasetDigest: m.dataset_digest } : {}),
     })),
     params: batch.params ?? [],
     tags: batch.tags ?? [],
   };
-}
-
-/** A request as the spool will store it (strict), or `MlflowInvalidParameterError` now rather than a lost entry later. */
-function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success)
-    throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
-  return parsed.data;
 }
 
 const pointKey = (m: Metric) => `${m.step}|${m.timestamp}|${m.value}`;
@@ -167,8 +175,14 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     failed: [],
     unreadableLines: 0,
     runIds: [],
+    lost: [],
+    failedForLostWrites: [],
   };
   private reportedUnreadable = false;
+  /** Runs (as the spool names them) with lost writes → the descriptions, for their tag. */
+  private readonly lostByRun = new Map<string, string[]>();
+  /** Real run ids already given the lost-writes tag. */
+  private readonly markedLost = new Set<string>();
 
   constructor(
     private readonly inner: TrackingStore,
@@ -192,7 +206,10 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     });
   }
 
-  /** Opens the journal and says once if it held lines that are neither entries nor acks. */
+  /**
+   * Opens the journal and says once if it held lines that are neither entries nor acks — and which
+   * writes of which runs they lost: those runs are not closed FINISHED (see `deliver`).
+   */
   private async openJournal(): Promise<void> {
     await this.journal.open();
     if (this.journal.skippedLines.length && !this.reportedUnreadable) {
@@ -201,7 +218,34 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
       this.event(
         `${this.journal.skippedLines.length} line(s) of ${this.spoolPath} are damaged (neither a write nor an acknowledgement) and are skipped; they are kept in ${this.journal.unreadablePath}`,
       );
+      for (const write of this.journal.lost) {
+        const text = describeLostWrite(write);
+        this.stats.lost.push(text);
+        for (const runId of write.runIds) this.lostByRun.set(runId, [...(this.lostByRun.get(runId) ?? []), text]);
+        this.event(
+          `lost: ${text} — in a damaged line of ${this.spoolPath}, it cannot be delivered; ${write.runIds.length ? `the run is marked with the tag ${SPOOL_LOST_WRITES_TAG} and not closed FINISHED` : 'no run can be named'}`,
+        );
+      }
     }
+  }
+
+  /** The lost writes of a run (under any of its names: placeholder or real id). */
+  private lostWritesOf(runId: string): string[] {
+    const real = this.resolveRunId(runId);
+    return [...this.lostByRun].flatMap(([id, texts]) =>
+      id === runId || (real !== undefined && this.resolveRunId(id) === real) ? texts : [],
+    );
+  }
+
+  /** Tags a run with its lost writes, once. */
+  private async markLost(target: TrackingStore, realId: string, texts: string[]): Promise<void> {
+    if (this.markedLost.has(realId) || !texts.length) return;
+    await target.setTag(
+      realId,
+      SPOOL_LOST_WRITES_TAG,
+      `${texts.length} write(s) lost in damaged lines of ${this.spoolPath} (kept in ${this.journal.unreadablePath}): ${texts.join('; ')}`,
+    );
+    this.markedLost.add(realId);
   }
 
   get location(): string {
@@ -229,6 +273,11 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
     if (failed)
       throw new MlflowInvalidParameterError(
         `run ${runId} was never created: the server refused its creation (${failed})`,
+        'INVALID_PARAMETER_VALUE',
+      );
+    if (this.journal.creationLost(runId))
+      throw new MlflowInvalidParameterError(
+        `run ${runId} was never created: its creation was lost in a damaged line of ${this.spoolPath}`,
         'INVALID_PARAMETER_VALUE',
       );
     throw new MlflowUnavailableError(
@@ -292,9 +341,17 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
         this.remember(runId, batch.metrics);
         return undefined;
       }
-      case 'updateRun':
-        await target.updateRun({ ...entry.request, runId: this.requireRealId(entry.request.runId) });
+      case 'updateRun': {
+        const runId = this.requireRealId(entry.request.runId);
+        const lost = this.lostWritesOf(entry.request.runId);
+        // a run missing some of its writes must not look complete
+        const status = entry.request.status === 'FINISHED' && lost.length ? 'FAILED' : entry.request.status;
+        await this.markLost(target, runId, lost);
+        await target.updateRun({ ...entry.request, runId, status });
+        if (status !== entry.request.status && !this.stats.failedForLostWrites.includes(runId))
+          this.stats.failedForLostWrites.push(runId);
         return undefined;
+      }
       case 'logArtifact':
         await target.logArtifact(this.requireRealId(entry.runId), entry.path, Buffer.from(entry.base64, 'base64'));
         return undefined;
@@ -346,6 +403,11 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
             await this.journal.ack(entry.seq, { error: message });
           }
         }
+        // runs with lost writes whose closing was not in the spool (still RUNNING, or closed before)
+        for (const runId of this.lostByRun.keys()) {
+          const real = this.resolveRunId(runId);
+          if (real && !isPendingRunId(real)) await this.markLost(target, real, this.lostWritesOf(runId));
+        }
         await this.journal.compact();
         return this.journal.pending.length === 0;
       } finally {
@@ -385,7 +447,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
 
   async createRun(request: CreateRunRequest): Promise<Run> {
     // a fixed start time lets a replay find the run if a first attempt did create it
-    const fixed: CreateRunRequest = checked(
+    const fixed: CreateRunRequest = parseRequest(
       CreateRunRequestSchema,
       {
         ...request,
@@ -430,6 +492,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
         },
       },
       inputs: { datasetInputs: [] },
+      outputs: { modelOutputs: [] },
     };
   }
 
@@ -458,7 +521,7 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
   }
 
   async updateRun(request: UpdateRunRequest): Promise<void> {
-    const fixed = checked(UpdateRunRequestSchema, { ...request, runId: this.known(request.runId) }, 'updateRun');
+    const fixed = parseRequest(UpdateRunRequestSchema, { ...request, runId: this.known(request.runId) }, 'updateRun');
     return this.write(
       { op: 'updateRun', request: fixed },
       isPendingRunId(fixed.runId) ? undefined : () => this.inner.updateRun(fixed),
@@ -472,6 +535,85 @@ export class SpoolingTrackingStore extends BatchLoggingStore implements Tracking
       { op: 'logArtifact', runId: id, path: artifactPath, base64: bytes.toString('base64') },
       isPendingRunId(id) ? undefined : () => this.inner.logArtifact(id, artifactPath, bytes),
     );
+  }
+
+  /**
+   * A logged-model write: MLflow assigns model ids on the server, and a model's artifacts are
+   * uploaded and finalized in one go, so these are not spooled. They go straight to the server when
+   * nothing waits in the spool (after one replay of what does); otherwise — or when the server does not answer — they fail with
+   * `MlflowUnavailableError` saying so, and the caller keeps the model in the run's artifacts
+   * (`sync-runs` makes the logged model from them once everything is delivered).
+   */
+  private online<T>(what: string, runId: string | undefined, send: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(async () => {
+      await this.openJournal();
+      // a blip that spooled a write mid-training may be over: what waits goes first, then this
+      if (this.journal.pending.length) await this.flush().catch(() => false);
+      const id = runId === undefined ? undefined : this.known(runId);
+      if (this.journal.pending.length || (id !== undefined && isPendingRunId(id)))
+        throw new MlflowUnavailableError(
+          `${what} needs the tracking server ${this.inner.location} and is not spooled; ${this.journal.pending.length} write(s) wait in the spool ${this.spoolPath} first`,
+          'UNAVAILABLE',
+        );
+      return send();
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel> {
+    return this.online('creating a logged model', request.sourceRunId, () =>
+      this.inner.createLoggedModel({
+        ...request,
+        ...(request.sourceRunId ? { sourceRunId: this.known(request.sourceRunId) } : {}),
+      }),
+    );
+  }
+
+  finalizeLoggedModel(modelId: string, status: Exclude<LoggedModelStatus, 'PENDING'>): Promise<LoggedModel> {
+    return this.online(`finalizing logged model ${modelId}`, undefined, () =>
+      this.inner.finalizeLoggedModel(modelId, status),
+    );
+  }
+
+  setLoggedModelTags(modelId: string, tags: Record<string, string>): Promise<void> {
+    return this.online(`tagging logged model ${modelId}`, undefined, () =>
+      this.inner.setLoggedModelTags(modelId, tags),
+    );
+  }
+
+  logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void> {
+    return this.online(`logging params of logged model ${modelId}`, undefined, () =>
+      this.inner.logLoggedModelParams(modelId, params),
+    );
+  }
+
+  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void> {
+    return this.online(`linking logged models to run ${runId}`, runId, () =>
+      this.inner.logOutputs(this.known(runId), outputs),
+    );
+  }
+
+  logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void> {
+    return this.online(`uploading ${path} of logged model ${modelId}`, undefined, () =>
+      this.inner.logLoggedModelArtifact(modelId, path, content),
+    );
+  }
+
+  getLoggedModel(modelId: string): Promise<LoggedModel> {
+    return this.inner.getLoggedModel(modelId);
+  }
+
+  searchLoggedModels(request: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResult> {
+    return this.inner.searchLoggedModels(request);
+  }
+
+  listLoggedModelArtifacts(modelId: string, path?: string): Promise<ArtifactInfo[]> {
+    return this.inner.listLoggedModelArtifacts(modelId, path);
+  }
+
+  downloadLoggedModelArtifact(modelId: string, path: string): Promise<Buffer> {
+    return this.inner.downloadLoggedModelArtifact(modelId, path);
   }
 
   getExperimentByName(name: string): Promise<Experiment | undefined> {

@@ -19,11 +19,17 @@
 import type {
   ArtifactInfo,
   Batch,
+  CreateLoggedModelRequest,
   CreateRunRequest,
   DatasetInputRequest,
   Experiment,
+  LoggedModel,
+  LoggedModelStatus,
   Metric,
+  ModelOutput,
   Run,
+  SearchLoggedModelsRequest,
+  SearchLoggedModelsResult,
   SearchRunsRequest,
   SearchRunsResult,
   UpdateRunRequest,
@@ -67,6 +73,25 @@ export interface TrackingStore {
   listArtifacts(runId: string, path?: string): Promise<ArtifactInfo[]>;
   /** `MlflowResourceNotFoundError` when there is no such file. */
   downloadArtifact(runId: string, path: string): Promise<Buffer>;
+
+  // MLflow 3's logged models: the UI's Models tab. Metrics reach a model through `logBatch` with
+  // `modelId` on the metric (and the dataset it was measured on).
+  /** A new logged model, PENDING until `finalizeLoggedModel`; a name is generated when none is given. */
+  createLoggedModel(request: CreateLoggedModelRequest): Promise<LoggedModel>;
+  /** `MlflowResourceNotFoundError` when there is no such model. */
+  getLoggedModel(modelId: string): Promise<LoggedModel>;
+  /** READY once its artifacts are complete, UPLOAD_FAILED when they could not be. */
+  finalizeLoggedModel(modelId: string, status: Exclude<LoggedModelStatus, 'PENDING'>): Promise<LoggedModel>;
+  setLoggedModelTags(modelId: string, tags: Record<string, string>): Promise<void>;
+  /** A param keeps its first value: the same again is fine, another is `MlflowParamConflictError`. */
+  logLoggedModelParams(modelId: string, params: Record<string, string>): Promise<void>;
+  /** One page, newest first unless `orderBy` says otherwise; `searchAllLoggedModels` follows the pages. */
+  searchLoggedModels(request: SearchLoggedModelsRequest): Promise<SearchLoggedModelsResult>;
+  /** Links logged models to the run that produced them (`runs/outputs`); a link the run has is kept as it is. */
+  logOutputs(runId: string, outputs: ModelOutput[]): Promise<void>;
+  logLoggedModelArtifact(modelId: string, path: string, content: Uint8Array | string): Promise<void>;
+  listLoggedModelArtifacts(modelId: string, path?: string): Promise<ArtifactInfo[]>;
+  downloadLoggedModelArtifact(modelId: string, path: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -90,19 +115,37 @@ export abstract class BatchLoggingStore {
   }
 }
 
-/** Every run matching the request, following page tokens. */
-export async function searchAllRuns(
-  store: TrackingStore,
-  request: Omit<SearchRunsRequest, 'pageToken'>,
-): Promise<Run[]> {
-  const runs: Run[] = [];
+/** Every item of a paged search: pages fetched until the server gives no next token. */
+export async function allPages<T>(
+  page: (pageToken: string | undefined) => Promise<{ items: T[]; nextPageToken?: string }>,
+): Promise<T[]> {
+  const items: T[] = [];
   let pageToken: string | undefined;
   do {
-    const page = await store.searchRuns({ ...request, maxResults: request.maxResults ?? 1000, pageToken });
-    runs.push(...page.runs);
-    pageToken = page.nextPageToken;
+    const next = await page(pageToken);
+    items.push(...next.items);
+    pageToken = next.nextPageToken || undefined;
   } while (pageToken);
-  return runs;
+  return items;
+}
+
+/** Every run matching the request, following page tokens. */
+export function searchAllRuns(store: TrackingStore, request: Omit<SearchRunsRequest, 'pageToken'>): Promise<Run[]> {
+  return allPages(async (pageToken) => {
+    const page = await store.searchRuns({ ...request, maxResults: request.maxResults ?? 1000, pageToken });
+    return { items: page.runs, nextPageToken: page.nextPageToken };
+  });
+}
+
+/** Every logged model matching the request, following page tokens. */
+export function searchAllLoggedModels(
+  store: TrackingStore,
+  request: Omit<SearchLoggedModelsRequest, 'pageToken'>,
+): Promise<LoggedModel[]> {
+  return allPages(async (pageToken) => {
+    const page = await store.searchLoggedModels({ ...request, pageToken });
+    return { items: page.models, nextPageToken: page.nextPageToken };
+  });
 }
 
 /**

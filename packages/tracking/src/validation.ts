@@ -107,6 +107,23 @@ export function validateExperimentName(name: unknown): asserts name is string {
   }
 }
 
+/** A request checked against its (strict) schema; `MlflowInvalidParameterError` naming `what` and each issue otherwise. */
+export function parseRequest<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    throw new MlflowInvalidParameterError(`${what}: ${z.prettifyError(parsed.error)}`, 'INVALID_PARAMETER_VALUE');
+  return parsed.data;
+}
+
+/** MLflow's `_validate_logged_model_name`: non-empty, none of / : . % " '. */
+export function validateLoggedModelName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !name || /[/:.%"']/.test(name))
+    throw new MlflowInvalidParameterError(
+      `Invalid model name (${JSON.stringify(name)}) provided. Model name must be a non-empty string and cannot contain the following characters: ('/', ':', '.', '%', '"', "'")`,
+      'INVALID_PARAMETER_VALUE',
+    );
+}
+
 export function truncateParam(p: KeyValue): KeyValue {
   return p.value.length > LIMITS.paramValueLength
     ? { key: p.key, value: p.value.slice(0, LIMITS.paramValueLength) }
@@ -136,7 +153,25 @@ function validateMetric(m: Metric, index: number): Metric {
       `metrics[${index}] '${m.key}': step must be an integer, got ${m.step}`,
       'INVALID_PARAMETER_VALUE',
     );
-  return { key: m.key, value: m.value, timestamp: m.timestamp, step: m.step };
+  for (const field of ['modelId', 'datasetName', 'datasetDigest'] as const)
+    if (m[field] !== undefined && (typeof m[field] !== 'string' || !m[field]))
+      throw new MlflowInvalidParameterError(
+        `metrics[${index}] '${m.key}': ${field} must be a non-empty string when given`,
+        'INVALID_PARAMETER_VALUE',
+      );
+  if (Boolean(m.datasetName) !== Boolean(m.datasetDigest))
+    throw new MlflowInvalidParameterError(
+      `metrics[${index}] '${m.key}': datasetName and datasetDigest go together (MLflow records the dataset only when both are given)`,
+      'INVALID_PARAMETER_VALUE',
+    );
+  return {
+    key: m.key,
+    value: m.value,
+    timestamp: m.timestamp,
+    step: m.step,
+    ...(m.modelId ? { modelId: m.modelId } : {}),
+    ...(m.datasetName ? { datasetName: m.datasetName, datasetDigest: m.datasetDigest } : {}),
+  };
 }
 
 /**
@@ -167,6 +202,20 @@ export function normalizeBatch(batch: Batch): Required<Batch> {
     return truncateTag({ key: t.key, value: String(t.value ?? '') });
   });
   return { metrics, params, tags };
+}
+
+/** A logged model's params or tags (`record` may be absent): keys checked as a run's, values stringified and truncated. */
+export function normalizeLoggedModelValues(
+  kind: 'param' | 'tag',
+  record: Record<string, string> | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record ?? {})) {
+    validateKey(kind, key);
+    const kv = { key, value: String(value ?? '') };
+    out[key] = (kind === 'param' ? truncateParam(kv) : truncateTag(kv)).value;
+  }
+  return out;
 }
 
 /**

@@ -17,6 +17,8 @@ import {
   type ArtifactInfo,
   type DatasetInput,
   type Experiment,
+  type LoggedModel,
+  type LoggedModelStatus,
   type Metric,
   type Run,
   RUN_STATUSES,
@@ -30,6 +32,10 @@ const WireMetricSchema = z.looseObject({
   value: z.union([z.number(), z.string()]),
   timestamp: z.coerce.number(),
   step: z.coerce.number().optional(),
+  model_id: z.string().optional(),
+  dataset_name: z.string().optional(),
+  dataset_digest: z.string().optional(),
+  run_id: z.string().optional(),
 });
 
 const WireDatasetInputSchema = z.looseObject({
@@ -65,6 +71,11 @@ export const WireRunSchema = z.looseObject({
     })
     .optional(),
   inputs: z.looseObject({ dataset_inputs: z.array(WireDatasetInputSchema).optional() }).optional(),
+  outputs: z
+    .looseObject({
+      model_outputs: z.array(z.looseObject({ model_id: z.string(), step: z.coerce.number().optional() })).optional(),
+    })
+    .optional(),
 });
 export type WireRun = z.infer<typeof WireRunSchema>;
 
@@ -85,7 +96,15 @@ export const WireFileInfoSchema = z.looseObject({
 });
 
 export function metricFromWire(m: z.infer<typeof WireMetricSchema>): Metric {
-  return { key: m.key, value: decodeMetricValue(m.value), timestamp: m.timestamp, step: m.step ?? 0 };
+  return {
+    key: m.key,
+    value: decodeMetricValue(m.value),
+    timestamp: m.timestamp,
+    step: m.step ?? 0,
+    ...(m.model_id ? { modelId: m.model_id } : {}),
+    ...(m.dataset_name ? { datasetName: m.dataset_name } : {}),
+    ...(m.dataset_digest ? { datasetDigest: m.dataset_digest } : {}),
+  };
 }
 
 export function runFromWire(raw: unknown): Run {
@@ -112,6 +131,9 @@ export function runFromWire(raw: unknown): Run {
       tags: Object.fromEntries((wire.data?.tags ?? []).map((t) => [t.key, t.value ?? ''])),
     },
     inputs: { datasetInputs: (wire.inputs?.dataset_inputs ?? []).map(datasetInputFromWire) },
+    outputs: {
+      modelOutputs: (wire.outputs?.model_outputs ?? []).map((o) => ({ modelId: o.model_id, step: o.step ?? 0 })),
+    },
   };
 }
 
@@ -173,6 +195,9 @@ export function metricToWire(m: Metric, runId?: string) {
     value: encodeMetricValue(m.value),
     timestamp: m.timestamp,
     step: m.step,
+    ...(m.datasetName ? { dataset_name: m.datasetName } : {}),
+    ...(m.datasetDigest ? { dataset_digest: m.datasetDigest } : {}),
+    ...(m.modelId ? { model_id: m.modelId } : {}),
     ...(runId ? { run_id: runId } : {}),
   };
 }
@@ -202,7 +227,9 @@ export function runToWire(run: Run) {
       ...(Object.keys(run.data.tags).length ? { tags: keyValues(run.data.tags) } : {}),
     },
     inputs: run.inputs.datasetInputs.length ? { dataset_inputs: run.inputs.datasetInputs.map(datasetInputToWire) } : {},
-    outputs: {},
+    outputs: run.outputs.modelOutputs.length
+      ? { model_outputs: run.outputs.modelOutputs.map((o) => ({ model_id: o.modelId, step: o.step })) }
+      : {},
   };
 }
 
@@ -222,4 +249,72 @@ export function artifactToWire(a: ArtifactInfo, listedPath: string) {
   const name = a.path.split('/').pop()!;
   const path = listedPath ? `${listedPath}/${name}` : name;
   return a.isDir ? { path, is_dir: true } : { path, is_dir: false, ...(a.fileSize ? { file_size: a.fileSize } : {}) };
+}
+
+/** MLflow's LoggedModelStatus enum names on the wire (`LOGGED_MODEL_READY`, …). */
+export const loggedModelStatusToWire = (s: LoggedModelStatus) => `LOGGED_MODEL_${s}` as const;
+
+const WireLoggedModelSchema = z.looseObject({
+  info: z.looseObject({
+    model_id: z.string(),
+    experiment_id: z.string(),
+    name: z.string().optional(),
+    creation_timestamp_ms: z.coerce.number().optional(),
+    last_updated_timestamp_ms: z.coerce.number().optional(),
+    artifact_uri: z.string().optional(),
+    status: z.string().optional(),
+    status_message: z.string().optional(),
+    model_type: z.string().optional(),
+    source_run_id: z.string().optional(),
+    tags: z.array(WireKeyValueSchema).optional(),
+  }),
+  data: z
+    .looseObject({
+      params: z.array(WireKeyValueSchema).optional(),
+      metrics: z.array(WireMetricSchema).optional(),
+    })
+    .optional(),
+});
+
+export function loggedModelFromWire(raw: unknown): LoggedModel {
+  const { info: i, data } = WireLoggedModelSchema.parse(raw);
+  const status = i.status?.replace(/^LOGGED_MODEL_/, '');
+  return {
+    modelId: i.model_id,
+    experimentId: i.experiment_id,
+    name: i.name ?? '',
+    artifactUri: i.artifact_uri ?? '',
+    status: status === 'READY' || status === 'UPLOAD_FAILED' ? status : 'PENDING',
+    ...(i.status_message ? { statusMessage: i.status_message } : {}),
+    ...(i.model_type ? { modelType: i.model_type } : {}),
+    ...(i.source_run_id ? { sourceRunId: i.source_run_id } : {}),
+    creationTimestamp: i.creation_timestamp_ms ?? 0,
+    lastUpdatedTimestamp: i.last_updated_timestamp_ms ?? 0,
+    tags: Object.fromEntries((i.tags ?? []).map((t) => [t.key, t.value ?? ''])),
+    params: Object.fromEntries((data?.params ?? []).map((p) => [p.key, p.value ?? ''])),
+    metrics: (data?.metrics ?? []).map((m) => ({ ...metricFromWire(m), ...(m.run_id ? { runId: m.run_id } : {}) })),
+  };
+}
+
+/** As MLflow 3.6 answers it: empty strings for an unset type and source run, absent empty lists. */
+export function loggedModelToWire(m: LoggedModel) {
+  return {
+    info: {
+      model_id: m.modelId,
+      experiment_id: m.experimentId,
+      name: m.name,
+      creation_timestamp_ms: m.creationTimestamp,
+      last_updated_timestamp_ms: m.lastUpdatedTimestamp,
+      artifact_uri: m.artifactUri,
+      status: loggedModelStatusToWire(m.status),
+      ...(m.statusMessage ? { status_message: m.statusMessage } : {}),
+      model_type: m.modelType ?? '',
+      source_run_id: m.sourceRunId ?? '',
+      ...(Object.keys(m.tags).length ? { tags: keyValues(m.tags) } : {}),
+    },
+    data: {
+      ...(Object.keys(m.params).length ? { params: keyValues(m.params) } : {}),
+      ...(m.metrics.length ? { metrics: m.metrics.map((x) => metricToWire(x, x.runId)) } : {}),
+    },
+  };
 }

@@ -2,9 +2,11 @@
  * `predict`: a saved model scores new images — one file or a folder, no ground truth — and writes
  * scores (CSV + JSON), raw maps (float32 .npy), masks at the threshold and heatmap panels into one
  * folder (see predict/predict-folder.ts). Checks the model, its backbone weights and the inputs
- * before the long work; an error leaves nothing half-written in `--out`.
+ * before the long work; an error leaves nothing half-written in `--out`. `--model` is a folder, or
+ * a model of the tracking server's Model Registry — `models:/NAME@ALIAS`, `models:/NAME/VERSION`,
+ * `models:/<model_id>` — downloaded first (predict/registered-model.ts).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import {
   addEngineOptions,
   positiveInt,
@@ -14,6 +16,7 @@ import {
 } from './common-options';
 import { createLogger, createPhaseProgress } from './logger';
 import { predictFolder } from '../predict/predict-folder';
+import { fetchRegisteredModel, isModelUri, MODEL_CACHE } from '../predict/registered-model';
 
 interface PredictOptions extends EngineOptions {
   model: string;
@@ -25,6 +28,8 @@ interface PredictOptions extends EngineOptions {
   chunk: number;
   heatmaps: boolean;
   json?: boolean;
+  trackingUri?: string;
+  modelCache: string;
 }
 
 function finiteNumber(value: string): number {
@@ -37,8 +42,8 @@ export function predictCommand(): Command {
   const command = new Command('predict')
     .description('score new images with a saved model: anomaly maps, image scores, masks at the threshold, heatmaps')
     .requiredOption(
-      '--model <dir>',
-      'a model folder (<run folder>/model, written by train-eval and sweeps), or its run folder',
+      '--model <dir|uri>',
+      'a model folder (<run folder>/model, written by train-eval and sweeps), its run folder, or a registered model: models:/NAME@ALIAS, models:/NAME/VERSION (downloaded from --tracking-uri)',
     )
     .requiredOption('--input <path>', 'an image file, or a folder of images (searched recursively)')
     .option('--out <dir>', 'output folder (default runs/predict/<time>)')
@@ -51,15 +56,30 @@ export function predictCommand(): Command {
     .option('--weights <file>', 'the backbone weight file, if it moved since the fit (its sha256 must match)')
     .option('--chunk <n>', 'images decoded and scored at a time', positiveInt, 16)
     .option('--no-heatmaps', 'skip the heatmap panels')
-    .option('--json', 'print scores.json on stdout');
+    .option('--json', 'print scores.json on stdout')
+    .addOption(
+      new Option('--tracking-uri <uri>', 'the MLflow server that resolves a models:/ --model').env(
+        'MLFLOW_TRACKING_URI',
+      ),
+    )
+    .option('--model-cache <dir>', 'where models:/ downloads are kept (a logged model never changes)', MODEL_CACHE);
   addEngineOptions(command);
   return command.action(async (options: PredictOptions) => {
     const log = createLogger();
+    let modelDir = options.model;
+    if (isModelUri(options.model)) {
+      const fetched = await fetchRegisteredModel(options.model, {
+        trackingUri: options.trackingUri,
+        cacheRoot: options.modelCache,
+      });
+      log.info(`${fetched.description}: ${fetched.downloaded ? 'downloaded to' : 'cached in'} ${fetched.dir}`);
+      modelDir = fetched.dir;
+    }
     const engine = await engineFromOptions(options, log);
     const out = options.out ?? timestampedRunDir('predict');
     const progress = createPhaseProgress();
     const summary = await predictFolder({
-      modelDir: options.model,
+      modelDir,
       input: options.input,
       out,
       engine,

@@ -4,10 +4,12 @@
  * - Replay spools: send what a sweep spooled while the server was away (for example after the
  *   sweep process was killed, or its `--sync-timeout-s` ran out), in order and exactly once. Then
  *   say which sweep parent runs are still RUNNING without their table, and the exact command that
- *   builds it (the parent's `cfa.command`).
+ *   builds it (the parent's `cfa.command`). A cell whose trained model could not become an MLflow
+ *   logged model while the server was away (its folders stayed among the run's artifacts) gets it
+ *   now, made from those folders, with its final metrics tied to it (tracking/cell-model.ts).
  * - `--from-store ./mlruns`: copy a local file store into the server — every experiment, run,
- *   param, metric history, tag, dataset input and artifact — idempotently (a second copy adds
- *   nothing). The way to move local runs into a current MLflow (3.13+), whose default store is
+ *   param, metric history, tag, dataset input, artifact and logged model — idempotently (a second
+ *   copy adds nothing). The way to move local runs into a current MLflow (3.13+), whose default store is
  *   SQLite.
  *
  * Exit codes: 0 done; 1 something was refused (credentials, a damaged local run, a changed param);
@@ -23,12 +25,14 @@ import {
   MlflowError,
   replaySpool,
   RestTrackingStore,
+  SPOOL_LOST_WRITES_TAG,
   type Run,
 } from '@cfa/tracking';
 import { nonNegativeInt } from './common-options';
 import { createLogger, type Logger } from './logger';
 import { addTrackingTimeoutOption, describeTracking } from './tracking-options';
-import { CFA_TAGS } from '../tracking/tracked-cell';
+import { CFA_TAGS, EVALUATION_METRIC_KEY_SET, FINAL_METRIC_KEYS } from '../tracking/tracked-cell';
+import { modelFromRunArtifacts, runHoldsModel } from '../tracking/cell-model';
 import { PARENT_TAGS } from '../sweep/sweep-runs';
 
 interface SyncRunsOptions {
@@ -89,7 +93,7 @@ async function copyLocalStore(dir: string, server: RestTrackingStore, log: Logge
   log.info(`copying the local store ${from.location} into ${server.location}`);
   const report = await copyStore({ from, to: server, onRun: (line) => log.info(line) });
   log.info(
-    `${report.experiments} experiment(s); ${report.runsCreated} run(s) created, ${report.runsExisting} already there; ${report.params} param(s), ${report.tags} tag(s), ${report.metricPoints} metric point(s), ${report.inputs} dataset input(s), ${report.artifacts} artifact(s) sent`,
+    `${report.experiments} experiment(s); ${report.runsCreated} run(s) created, ${report.runsExisting} already there; ${report.params} param(s), ${report.tags} tag(s), ${report.metricPoints} metric point(s), ${report.inputs} dataset input(s), ${report.artifacts} artifact(s) sent; ${report.modelsCreated} logged model(s) created, ${report.modelsExisting} already there (${report.modelMetrics} model metric(s), ${report.modelArtifacts} model file(s) sent)`,
   );
   for (const s of report.skipped) log.warn(`not copied: ${s.what}: ${s.reason}`);
   return report.skipped.some((s) => s.reason !== 'deleted' && s.reason !== 'deleted in the local store')
@@ -123,13 +127,41 @@ async function replaySpools(
       `${file}: ${result.delivered} delivered, ${result.duplicatesSkipped} metric points already there, ${result.failed.length} refused for good${result.complete ? '' : ` — ${result.remaining} write(s) stay spooled: the server did not take them within ${options.syncTimeoutS} s`}`,
     );
     for (const f of result.failed) log.warn(`entry ${f.seq}: ${f.error}`);
+    for (const id of result.failedForLostWrites)
+      log.warn(
+        `run ${id} closed FAILED, not FINISHED: some of its writes were lost in damaged lines of ${file} (its tag ${SPOOL_LOST_WRITES_TAG} says which); run its sweep again to redo the cell`,
+      );
     for (const id of result.runIds) touched.add(id);
     if (!result.complete) incomplete++;
-    if (result.failed.length || result.unreadableLines) refused++;
+    if (result.failed.length || result.unreadableLines || result.lost.length) refused++;
   }
   if (!files.length) log.info('nothing to sync');
+  if (!incomplete) refused += await modelsFromRunArtifacts(server, [...touched], log);
   for (const line of await unfinishedSweeps(server, [...touched])) log.warn(line);
   return incomplete ? SYNC_EXIT.spoolLeft : refused ? SYNC_EXIT.refused : SYNC_EXIT.ok;
+}
+
+/**
+ * The logged model of each FINISHED cell run among `runIds` that has none but holds its model's
+ * folders among its artifacts (its model was trained while the server was away); how many failed.
+ */
+async function modelsFromRunArtifacts(server: RestTrackingStore, runIds: string[], log: Logger): Promise<number> {
+  let failed = 0;
+  for (const id of runIds) {
+    const run = await server.getRun(id).catch(() => undefined);
+    if (!run || run.info.status !== 'FINISHED' || !run.data.tags[CFA_TAGS.cellKey]) continue;
+    if (run.outputs.modelOutputs.length || !(await runHoldsModel(server, id))) continue;
+    try {
+      const model = await modelFromRunArtifacts(server, run, FINAL_METRIC_KEYS, EVALUATION_METRIC_KEY_SET);
+      log.info(`run ${id} (${run.info.runName}): its model is now logged model ${model.modelId} (${model.status})`);
+    } catch (error) {
+      failed++;
+      log.warn(
+        `run ${id} (${run.info.runName}): its model could not be made a logged model: ${(error as Error).message}`,
+      );
+    }
+  }
+  return failed;
 }
 
 /**

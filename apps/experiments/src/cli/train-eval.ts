@@ -8,6 +8,7 @@
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { EpochRecord, RunProgress } from '@cfa/method-kit';
+import { systemMetricsEnabled } from '@cfa/tracking';
 import { createLogger, createPhaseProgress } from './logger';
 import {
   addEngineOptions,
@@ -53,6 +54,8 @@ interface TrainEvalCliOptions extends EngineOptions {
   tracking: boolean;
   trackingUri?: string;
   register?: string;
+  alias?: string;
+  systemMetrics?: boolean;
 }
 
 function fraction(value: string): number {
@@ -200,7 +203,7 @@ export function trainEvalCommand(): Command {
     .option('--out <dir>', 'output folder (default runs/train-eval/<time>-<category>)')
     .option(
       '--holdout <fraction>',
-      'fraction of train/good held out of the fit to set the deployed thresholds (default 0 = none, the reference protocol; 0.1 for a model to deploy)',
+      "fraction of train/good held out of the fit to set the deployed thresholds (default: the config file's calibration.holdout, else 0 = none, the reference protocol; 0.1 for a model to deploy)",
       fraction,
     )
     .option('--feature-cache <dir>', 'keep backbone features on disk here and reuse them across runs')
@@ -210,7 +213,16 @@ export function trainEvalCommand(): Command {
       ),
     )
     .option('--no-tracking', 'do not log the run to MLflow')
-    .option('--register <name>', "register the run's MLflow Model under this name (needs an MLflow server)")
+    .option(
+      '--register <name>',
+      "register the run's logged model (the MLflow Model and the bundle) as a new version of this registered model (needs an MLflow server)",
+    )
+    .option('--alias <alias>', 'with --register: point this alias (e.g. champion) at the new version')
+    .option(
+      '--system-metrics',
+      "log MLflow's system metrics (CPU, memory, disk, network, GPU) every 10 s while the run computes (default: MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING, else off)",
+      systemMetricsEnabled(),
+    )
     .option('--json', 'print the result JSON on stdout instead of the table');
   addEngineOptions(command);
   return command.action(async (options: TrainEvalCliOptions) => {
@@ -227,7 +239,7 @@ export function trainEvalCommand(): Command {
     // found before any work: what --register needs
     const problem = registerProblem({ ...options, config });
     if (problem) {
-      process.stderr.write(`error: --register ${options.register}: ${problem}\n`);
+      process.stderr.write(`error: --register ${options.register ?? ''}: ${problem}\n`);
       process.exitCode = 2;
       return;
     }
@@ -258,6 +270,8 @@ export function trainEvalCommand(): Command {
       tracking: options.tracking,
       trackingUri: options.trackingUri,
       register: options.register,
+      alias: options.alias,
+      systemMetrics: options.systemMetrics,
       onProgress: (e: RunProgress) =>
         progress.update(e.view ? `${e.view} ${e.phase}` : e.phase, e.done, e.total, e.detail),
       onEpoch: epochProgress(config.ensemble === 'cfa++' ? 'primary train' : 'train'),

@@ -9,6 +9,7 @@ import { addEngineOptions, positiveInt, engineFromOptions, type EngineOptions } 
 import { addTrackingTimeoutOption } from './tracking-options';
 import { createLogger } from './logger';
 import { startCellWorker } from '../queue/cell-worker';
+import { REDIS_TIMEOUT_S } from '../queue/cell-queue';
 
 interface WorkerOptions extends EngineOptions {
   redis: string;
@@ -17,6 +18,7 @@ interface WorkerOptions extends EngineOptions {
   trackingUri?: string;
   lockMs: number;
   trackingTimeoutS: number;
+  redisTimeoutS: number;
 }
 
 export function workerCommand(): Command {
@@ -34,6 +36,12 @@ export function workerCommand(): Command {
       "stalled-job detection: a dead worker's cell is retried after this long",
       positiveInt,
       30_000,
+    )
+    .option(
+      '--redis-timeout-s <s>',
+      'how long Redis may take to answer at the start; later outages are waited out (one line per retry)',
+      positiveInt,
+      REDIS_TIMEOUT_S,
     );
   addTrackingTimeoutOption(command);
   addEngineOptions(command);
@@ -48,6 +56,7 @@ export function workerCommand(): Command {
       trackingUri: options.trackingUri,
       lockDurationMs: options.lockMs,
       trackingTimeoutS: options.trackingTimeoutS,
+      redisTimeoutS: options.redisTimeoutS,
       log: log.info,
     });
     log.info(`worker ready on ${options.redis} (concurrency ${options.concurrency}); Ctrl-C to stop`);

@@ -7,13 +7,15 @@
  * Each case also states what must hold (an error naming the file, found before training, …), so a
  * regression fails here even if someone regenerates the table.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
 import { encodeSafetensors, randomInitWeights, resnet18Definition, type StateDict } from '@cfa/backbone';
 import { decodeMask, encodePng } from '@cfa/data';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { FileTrackingStore, RestTrackingStore } from '@cfa/tracking';
+import { type FakeMlflowServer, startFakeMlflowServer } from '@cfa/tracking/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../testing/cli-process';
 import { runCfaInProcess, type InProcessRun } from '../testing/run-in-process';
@@ -47,6 +49,8 @@ interface Case {
 
 let tiny: string;
 let weights: StateDict;
+/** Servers a case started, closed after the run. */
+const servers: FakeMlflowServer[] = [];
 let casesDir: string;
 
 const userLines = (run: InProcessRun) =>
@@ -128,6 +132,26 @@ const trainEval = (ctx: Ctx, ...extra: string[]) => [
   ...extra,
 ];
 
+let trained: string | undefined;
+
+/**
+ * A copy of one trained run (thresholds calibrated) in the case's folder, as `<dir>/run`: trained
+ * once for every case that needs a model.
+ */
+async function trainedRun(ctx: Ctx): Promise<string> {
+  if (!trained) {
+    trained = join(casesDir, 'trained-run');
+    const run = await runCfaInProcess(
+      ['train-eval', '--config', ctx.config, '--heatmaps', '0', '--holdout', '0.25', '--no-tracking', '--out', trained],
+      { CFA_THREADS: '1' },
+    );
+    expect(run.code, run.stderr).toBe(0);
+  }
+  const copy = join(ctx.dir, 'run');
+  await cp(trained, copy, { recursive: true });
+  return copy;
+}
+
 const failsNaming =
   (pattern: RegExp, before: readonly string[] = ['start', 'check-files']) =>
   (run: InProcessRun) => {
@@ -198,7 +222,13 @@ const CASES: Case[] = [
     group: 'dataset',
     title: 'a folder named train/good/x.png',
     args: async (ctx) => (await mkdir(join(ctx.root, 'weave/train/good/x.png')), trainEval(ctx)),
-    check: failsNaming(/train\/good\/x\.png: is named like an image but is not a file/),
+    check: failsNaming(/train\/good\/x\.png: is named like an image but is a folder; rename or remove it/),
+  },
+  {
+    group: 'dataset',
+    title: 'a symbolic link that loops (train/good/x.png → x.png)',
+    args: async (ctx) => (await symlink('x.png', join(ctx.root, 'weave/train/good/x.png')), trainEval(ctx)),
+    check: failsNaming(/train\/good\/x\.png: is a symbolic link that loops \(it leads back to itself\)/),
   },
   {
     group: 'dataset',
@@ -413,6 +443,92 @@ const CASES: Case[] = [
     accepted: 'a cache miss: the features are recomputed and the entry rewritten',
     check: (run) => expect(run.code, run.stderr).toBe(0),
   },
+  {
+    group: 'options',
+    title: '--out holding files a run does not write (notes beside an earlier run)',
+    args: async (ctx) => (
+      await mkdir(join(ctx.dir, 'out'), { recursive: true }),
+      await writeFile(join(ctx.dir, 'out', 'notes.txt'), 'mine'),
+      trainEval(ctx)
+    ),
+    check: failsNaming(/--out .*out: holds 'notes\.txt', which this command does not write/, ['start']),
+  },
+  // ---- models: predict and export ----
+  {
+    group: 'models',
+    title: 'predict into the run folder the model came from (`--out` = `--model`)',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      return ['predict', '--model', run, '--input', join(ctx.root, 'weave/test/good'), '--out', run];
+    },
+    check: failsNaming(
+      /^error: --out .*\/run: is --model .*\/run, which this command reads: put the outputs outside it/,
+      ['start'],
+    ),
+  },
+  {
+    group: 'models',
+    title: 'predict into a folder inside `--input`',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      const input = join(ctx.root, 'weave/test/good');
+      return ['predict', '--model', run, '--input', input, '--out', join(input, 'predictions')];
+    },
+    check: failsNaming(/--out .*predictions: lies inside --input .*good, which this command reads/, ['start']),
+  },
+  {
+    group: 'models',
+    title: 'predict on a folder with a linked camera folder and a link that loops',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      const input = join(ctx.dir, 'shots');
+      await mkdir(input);
+      await symlink(join(ctx.root, 'weave/test/good'), join(input, 'camera'));
+      await symlink(input, join(input, 'back'));
+      return ['predict', '--model', run, '--input', input, '--out', join(ctx.dir, 'p')];
+    },
+    accepted: "the linked folder's images are scored; the looping link is skipped with a warning naming it",
+    check: (run, seen) => {
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/^2 image\(s\) scored/m);
+      expect(seen).toMatch(/warning: .*shots\/back: skipped, a symbolic link to a folder already searched \(a loop\)/);
+    },
+  },
+  {
+    group: 'models',
+    title: 'a threshold in manifest.json edited by hand',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      const file = join(run, 'model', 'manifest.json');
+      const manifest = JSON.parse(await readFile(file, 'utf8'));
+      manifest.thresholds.image /= 2;
+      await writeFile(file, JSON.stringify(manifest, null, 2));
+      return ['predict', '--model', run, '--input', join(ctx.root, 'weave/test/good'), '--out', join(ctx.dir, 'p')];
+    },
+    check: failsNaming(
+      /manifest\.json: was changed after the model was saved: its content no longer matches the digest/,
+      ['start'],
+    ),
+  },
+  {
+    group: 'models',
+    title: 'export over an existing file, without --force',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      await writeFile(join(ctx.dir, 'model.onnx'), 'an earlier export');
+      return ['export', '--model', run, '--out', join(ctx.dir, 'model.onnx')];
+    },
+    check: failsNaming(/^error: --out .*model\.onnx: exists; pass --force to replace it$/, ['start']),
+  },
+  {
+    group: 'models',
+    title: 'export into the model folder',
+    args: async (ctx) => {
+      const run = await trainedRun(ctx);
+      return ['export', '--model', run, '--out', join(run, 'model', 'model.onnx')];
+    },
+    check: failsNaming(/--out .*model\.onnx: lies inside --model/, ['start']),
+  },
   // ---- sweep files ----
   {
     group: 'sweeps',
@@ -450,6 +566,141 @@ const CASES: Case[] = [
       expect(userLines(run).join('\n')).toMatch(/broken\.yaml: 1 problem\n✖ not valid YAML/);
     },
   },
+  {
+    group: 'sweeps',
+    title: '`--categories ""` (an empty list on the command line)',
+    args: async (ctx) => ['sweep', await sweepFile(ctx, {}), '--categories', '', '--dry-run'],
+    check: failsNaming(/^error: --categories: expected a comma-separated list of categories \(or 'all'\), got ''$/),
+  },
+  {
+    group: 'sweeps',
+    title: 'a sweep file listing a seed and a category twice',
+    args: async (ctx) => [
+      'sweep',
+      await sweepFile(ctx, { categories: ['weave', 'weave'], seeds: [0, 1, 1] }),
+      '--dry-run',
+    ],
+    check: (run) => {
+      expect(run.code).toBe(2);
+      expect(userLines(run).join('\n')).toMatch(
+        /category weave is listed twice \(also at categories\[0\]\)[\s\S]*seed 1 is listed twice \(also at seeds\[1\]\)/,
+      );
+    },
+  },
+  {
+    group: 'sweeps',
+    title: 'axes that expand to 8 million cells (dry run)',
+    args: async (ctx) => {
+      const values = Array.from({ length: 200 }, (_, i) => i + 1);
+      const grid = { 'memoryBank.gammaC': values, 'descriptor.gammaD': values, 'training.epochs': values };
+      return ['sweep', await sweepFile(ctx, { axes: [{ grid }] }), '--dry-run'];
+    },
+    check: (run) => {
+      expect(run.code).toBe(2);
+      expect(userLines(run).join('\n')).toMatch(/8,000,000 cells = 1 category × 1 seed × 8,000,000 axis combinations/);
+    },
+  },
+  {
+    group: 'sweeps',
+    title: 'a sweep file with a list of 1.4 million seeds (15 MiB)',
+    args: async (ctx) => {
+      const file = join(ctx.dir, 'bad-input.yaml');
+      await writeFile(
+        file,
+        `${stringify({ name: 'bad-input', reproduces: 'x', categories: ['weave'], base: TINY_BASE })}seeds:\n`,
+      );
+      await appendFile(file, Array.from({ length: 1_400_000 }, (_, i) => `  - ${i}\n`).join(''));
+      return ['sweep', file, '--dry-run'];
+    },
+    check: (run) => {
+      expect(run.code).toBe(2);
+      expect(userLines(run).join('\n')).toMatch(/MiB, more than the 1 MiB a run or sweep file may be/);
+    },
+  },
+  {
+    group: 'sweeps',
+    title: '`--executor queue` with no Redis listening',
+    args: async (ctx) => [
+      'sweep',
+      await sweepFile(ctx, { dataRoot: ctx.root }),
+      '--executor',
+      'queue',
+      '--redis',
+      'redis://127.0.0.1:1',
+      '--redis-timeout-s',
+      '1',
+      '--tracking-uri',
+      join(ctx.dir, 'mlruns'),
+    ],
+    check: (run, seen) => {
+      failsNaming(
+        /^error: Redis at redis:\/\/127\.0\.0\.1:1 did not answer within 1 s \(connect ECONNREFUSED[^)]*\).*Nothing was run or logged\.$/m,
+      )(run);
+      expect(seen).toMatch(/^warning: Redis at redis:\/\/127\.0\.0\.1:1 not reachable \(.*\); retry 1 in 0\.5 s$/m);
+    },
+  },
+  {
+    group: 'sweeps',
+    title: 'the local tracking store cannot be created (its path runs through a file)',
+    args: async (ctx) => (
+      await writeFile(join(ctx.dir, 'notes'), 'x'),
+      ['sweep', await sweepFile(ctx, { dataRoot: ctx.root }), '--tracking-uri', join(ctx.dir, 'notes', 'mlruns')]
+    ),
+    check: failsNaming(
+      /the local tracking store .*notes is a file, so the folder cannot be created: MLflow runs are logged there/,
+    ),
+  },
+  // ---- tracking ----
+  {
+    group: 'tracking',
+    title: "the local store's experiment meta.yaml cut short",
+    args: async (ctx) => {
+      const mlruns = join(ctx.dir, 'mlruns');
+      const store = new FileTrackingStore(mlruns);
+      const id = await store.getOrCreateExperiment('train-eval');
+      await store.close();
+      const meta = join(mlruns, id, 'meta.yaml');
+      const text = await readFile(meta, 'utf8');
+      await writeFile(meta, text.slice(0, text.indexOf('lifecycle_stage') + 5));
+      return trainEval(ctx)
+        .filter((a) => a !== '--no-tracking')
+        .concat(['--tracking-uri', mlruns]);
+    },
+    check: failsNaming(
+      /meta\.yaml: .*it may be experiment 'train-eval', so no second experiment of that name is created/,
+    ),
+  },
+
+  {
+    group: 'tracking',
+    title: 'a spool whose middle line (an artifact upload) is damaged, and whose last line is cut',
+    args: async (ctx) => {
+      const server = await startFakeMlflowServer();
+      servers.push(server);
+      const rest = new RestTrackingStore({ uri: server.url });
+      const exp = await rest.getOrCreateExperiment('bad-input');
+      const runId = (await rest.createRun({ experimentId: exp, runName: 'cell', startTime: 1 })).info.runId;
+      await rest.close();
+      const line = (o: object) => JSON.stringify(o);
+      const spool = join(ctx.dir, 'sweep.jsonl');
+      await writeFile(
+        spool,
+        [
+          line({ seq: 1, op: 'logBatch', runId, batch: { params: [{ key: 'p', value: '1' }] } }),
+          line({ seq: 2, op: 'logArtifact', runId, path: 'model/weights.safetensors', base64: 'AAAA' }).slice(0, 70),
+          line({ seq: 3, op: 'updateRun', request: { runId, status: 'FINISHED', endTime: 2 } }),
+          line({ seq: 4, op: 'logArtifact', runId, path: 'result.json', base64: 'AAAA' }).slice(0, 70),
+        ].join('\n'),
+      );
+      return ['sync-runs', '--tracking-uri', server.url, spool];
+    },
+    check: (run, seen) => {
+      expect(run.code).toBe(1);
+      expect(seen).toMatch(/lost: entry 2 \(logArtifact\) of run \w+ — in a damaged line/);
+      expect(seen).toMatch(/lost: entry 4 \(logArtifact\) of run \w+, the last line, cut by a crash mid-write/);
+      expect(seen).toMatch(/run \w+ closed FAILED, not FINISHED: some of its writes were lost/);
+    },
+  },
 ];
 
 async function sweepFile(ctx: Ctx, extra: object): Promise<string> {
@@ -466,6 +717,12 @@ function placeholders(text: string, ctx: Ctx): string {
       .replaceAll(ctx.root, '<data>')
       .replaceAll(ctx.dir, '<dir>')
       .replaceAll(REPO_ROOT, '')
+      .replace(/\b[0-9a-f]{64}\b/g, '<sha256>')
+      .replace(/(mlruns\/)\d+\//g, '$1<experiment id>/')
+      .replace(/\b[0-9a-f]{32}\b/g, '<run id>')
+      .replace(/http:\/\/127\.0\.0\.1:\d+/g, 'http://127.0.0.1:<port>')
+      // how many reconnection attempts fit in the deadline varies with the machine's load
+      .replace(/(warning: Redis at \S+ not reachable \([^)]*\); retry 1 in 0\.5 s)(\nwarning: Redis at .*)+/, '$1\n…')
       .replace(/\b\d+ bytes allowed for a \d+-byte archive/, 'N bytes allowed for a M-byte archive')
       // libvips words one truncation differently from run to run (its first warning, or libpng's error)
       .replace(
@@ -500,6 +757,9 @@ function table(rows: { group: string; title: string; command: string; sees: stri
 }
 
 describe('bad input: each case through the cfa command, and the table in docs/bad-input.md', () => {
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+  });
   beforeAll(async () => {
     tiny = await tinyDataset();
     casesDir = await mkdtemp(join(tmpdir(), 'bad-input-'));
@@ -519,7 +779,13 @@ describe('bad input: each case through the cfa command, and the table in docs/ba
       const run = await runCfaInProcess(args, { CFA_THREADS: '1' });
       const seen = userLines(run).join('\n');
       c.check(run, seen);
-      const command = placeholders(`cfa ${args.join(' ')}`.replace(trainEval(ctx).join(' '), 'train-eval <run>'), ctx);
+      const command = placeholders(
+        `cfa ${args.map((a) => (a === '' || /\s/.test(a) ? `"${a}"` : a)).join(' ')}`.replace(
+          trainEval(ctx).join(' '),
+          'train-eval <run>',
+        ),
+        ctx,
+      );
       const sees = c.accepted ? `accepted: ${c.accepted}` : placeholders(seen, ctx);
       rows.push({ group: c.group, title: c.title, command, sees, stopped: stoppedAt(run), code: run.code });
     }

@@ -1,9 +1,10 @@
 /**
  * Trained models leaving the run, end to end against the real MLflow 3.6 server
  * (../shared/mlflow-server/serve.sh; skipped with the reason when absent): `train-eval
- * --register` logs the bundle and the MLflow Model, the server lists them and the registered
- * version, MLflow's own Python `Model.load` reads the downloaded MLmodel folder, ONNX's checker
- * accepts its model.onnx, and `predict` scores new images with the downloaded bundle.
+ * --register --alias` logs the trained model as an MLflow 3 logged model (the MLflow Model and the
+ * bundle), registers it as a version with the alias, `models:/NAME@ALIAS` downloads it, MLflow's own
+ * Python `Model.load` reads the downloaded folder, ONNX's checker accepts its model.onnx, and
+ * `predict` scores new images with the downloaded bundle as the run scored them.
  */
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -11,14 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
 import { indexCategory } from '@cfa/data';
-import { ModelRegistryClient, RestTrackingStore, searchAllRuns } from '@cfa/tracking';
+import { ModelRegistryClient, RestTrackingStore, searchAllLoggedModels, searchAllRuns } from '@cfa/tracking';
 import { findServeScript, freePort, type RealServer, startRealMlflow } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../testing/cli-process';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 import { LOGGED_MODELS_TAG, MLFLOW_MODEL_DIR } from '../export/mlflow-model';
-import { predictFolder } from '../predict/predict-folder';
+import { predictFolder, resolveModelDir } from '../predict/predict-folder';
 import type { CellResult } from '../run/run-cell';
 import { TRAIN_EVAL_EXPERIMENT } from '../run/train-eval';
 
@@ -49,7 +50,7 @@ describe.skipIf(!script)('train-eval → MLflow model → registry → predict, 
   }, 600_000);
   afterAll(async () => server?.stop());
 
-  it('logs the bundle and the MLflow Model, registers a version, and both are read back', async () => {
+  it('logs the model as a logged model, registers it with an alias, and models:/NAME@ALIAS is read back', async () => {
     const config = join(dir, 'run.yaml');
     await writeFile(config, stringify({ dataset: { root: dataRoot, category: 'disc' }, cfa: TINY_BASE, heatmaps: 1 }));
     const out = join(dir, 'run');
@@ -63,6 +64,8 @@ describe.skipIf(!script)('train-eval → MLflow model → registry → predict, 
       server.url,
       '--register',
       'cfa-disc',
+      '--alias',
+      'champion',
       // a model to deploy: thresholds from a held-out quarter of train/good (the default holds out none)
       '--holdout',
       '0.25',
@@ -80,36 +83,46 @@ describe.skipIf(!script)('train-eval → MLflow model → registry → predict, 
     expect(run.info.status).toBe('FINISHED');
     expect(run.data.metrics.threshold_pixel?.value).toBeCloseTo(result.thresholds!.pixel, 5);
     const root = (await store.listArtifacts(run.info.runId)).map((a) => a.path);
-    expect(root).toEqual(expect.arrayContaining(['model', MLFLOW_MODEL_DIR, 'result.json', 'scores.csv']));
-    const mlflowModel = (await store.listArtifacts(run.info.runId, MLFLOW_MODEL_DIR)).map((a) => a.path).sort();
-    expect(mlflowModel).toEqual(
-      ['MLmodel', 'conda.yaml', 'model.onnx', 'python_env.yaml', 'requirements.txt'].map(
-        (f) => `${MLFLOW_MODEL_DIR}/${f}`,
-      ),
-    );
-    expect((await store.listArtifacts(run.info.runId, 'model')).map((a) => a.path).sort()).toEqual([
-      'model/manifest.json',
-      'model/weights.safetensors',
-    ]);
+    expect(root).toEqual(expect.arrayContaining(['result.json', 'scores.csv']));
+    // the model's folders are the logged model's, not the run's
+    expect(root).not.toContain(MLFLOW_MODEL_DIR);
+    const [model] = await searchAllLoggedModels(store, { experimentIds: [experiment!.experimentId] });
+    expect(model).toMatchObject({ status: 'READY', sourceRunId: run.info.runId });
+    expect(run.outputs.modelOutputs).toEqual([{ modelId: model.modelId, step: 0 }]);
+    expect(model.metrics.find((m) => m.key === 'image_auroc')).toMatchObject({
+      datasetName: 'disc',
+      runId: run.info.runId,
+    });
     const history = JSON.parse(run.data.tags[LOGGED_MODELS_TAG]);
-    expect(history[0]).toMatchObject({ run_id: run.info.runId, artifact_path: MLFLOW_MODEL_DIR });
+    expect(history[0]).toMatchObject({
+      run_id: run.info.runId,
+      model_id: model.modelId,
+      artifact_path: model.artifactUri,
+    });
 
     const registry = new ModelRegistryClient({ uri: server.url });
-    const version = await registry.getModelVersion('cfa-disc', '1');
-    expect(version).toMatchObject({ source: `${run.info.artifactUri}/${MLFLOW_MODEL_DIR}`, runId: run.info.runId });
-    expect((await registry.getRegisteredModel('cfa-disc')).latestVersions.map((v) => v.version)).toEqual(['1']);
-    await registry.close();
+    const version = await registry.getModelVersionByAlias('cfa-disc', 'champion');
+    expect(version).toMatchObject({
+      version: '1',
+      source: `models:/${model.modelId}`,
+      modelId: model.modelId,
+      runId: run.info.runId,
+    });
 
-    // download both folders as a user of the server would
-    const download = async (folder: string, files: string[]) => {
-      const local = join(dir, 'downloaded', folder);
-      await mkdir(local, { recursive: true });
-      for (const f of files)
-        await writeFile(join(local, f.split('/').at(-1)!), await store.downloadArtifact(run.info.runId, f));
-      return local;
-    };
-    const mlflowDir = await download(MLFLOW_MODEL_DIR, mlflowModel);
-    const bundleDir = await download('model', ['model/manifest.json', 'model/weights.safetensors']);
+    // download it as a user of the server would: models:/NAME@ALIAS
+    const mlflowDir = join(dir, 'downloaded');
+    const got = await registry.downloadModel('models:/cfa-disc@champion', mlflowDir);
+    await registry.close();
+    expect(got.files.map((f) => f.slice(mlflowDir.length + 1)).sort()).toEqual([
+      'MLmodel',
+      'conda.yaml',
+      'model.onnx',
+      'model/manifest.json',
+      'model/weights.safetensors',
+      'python_env.yaml',
+      'requirements.txt',
+    ]);
+    const bundleDir = await resolveModelDir(mlflowDir);
     await store.close();
 
     // MLflow's own reader, on the downloaded folder

@@ -19,6 +19,7 @@ import { loadSweep } from '../sweep/load-sweep';
 import { runSweepLocally } from '../sweep/run-sweep-local';
 import { openSweepParent } from '../sweep/sweep-runs';
 import { type CliProcess, runCli, startCli, waitFor } from '../testing/cli-process';
+import { runCfaInProcess } from '../testing/run-in-process';
 import { redisAvailable, startTestRedis, type TestRedis } from '../testing/redis-server';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 
@@ -244,6 +245,47 @@ describe.skipIf(!available)('queue executor (BullMQ on a real redis-server, real
     expect(runs[0].info.status).toBe('FAILED');
     expect(runs[0].data.tags['cfa.error']).toMatch(/bad\.pth: not a torch checkpoint: neither the zip format/);
   }, 300_000);
+  it('Redis stopping mid-sweep ends the wait after --redis-timeout-s: the error names Redis and its URL, the parent run is closed FAILED with the reason', async () => {
+    const own = await startTestRedis(); // its own: stopping it leaves the other tests' Redis alone
+    const file = await sweepFile('queue-redis-gone', { categories: ['weave'] });
+    const mlruns = join(dir, 'mlruns-redis-gone');
+    // db 5: no worker of this suite listens there, so the job waits until Redis goes
+    const url = `${own.url}/5`;
+    const sweep = runCfaInProcess([
+      'sweep',
+      file,
+      '--executor',
+      'queue',
+      '--redis',
+      url,
+      '--redis-timeout-s',
+      '2',
+      '--tracking-uri',
+      mlruns,
+      '--out',
+      join(dir, 'out-redis-gone'),
+    ]);
+    await waitFor(
+      'the job on the queue',
+      async () =>
+        execFileSync('redis-cli', ['-p', String(own.port), '-n', '5', 'keys', '*:wait'], { encoding: 'utf8' }).trim() ||
+        undefined,
+      60_000,
+      100,
+    );
+    await own.stop();
+    const result = await sweep;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      new RegExp(`error: Redis at ${url.replaceAll('/', '\\/')} did not answer within 2 s`),
+    );
+    expect(result.stderr).toMatch(/closed FAILED/);
+    const store = new FileTrackingStore(mlruns);
+    const exp = await store.getExperimentByName('queue-redis-gone');
+    const runs = await searchAllRuns(store, { experimentIds: [exp!.experimentId] });
+    expect(runs.map((r) => r.info.status)).toEqual(['FAILED']);
+    expect(runs[0].data.tags['cfa.error']).toMatch(/the sweep stopped: Redis at .* did not answer/);
+  }, 120_000);
 });
 
 /** Whether `pid` is `root` or one of its descendants (tsx runs the worker in a child node). */

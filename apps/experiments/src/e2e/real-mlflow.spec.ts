@@ -4,28 +4,39 @@
  * comparison table; the server stopped mid-sweep and started again loses no metric; a sweep killed
  * with SIGKILL is finished by its rerun with no RUNNING orphan; and a sweep against the server with
  * MLflow's basic-auth app on SQLite logs with credentials from the environment, every run showing
- * user, source, commit and datasets.
+ * user, source, commit and datasets — and every cell's model a READY logged model with its test
+ * metrics, registered (`--register --alias --alias-best-on-test`), which `predict --model
+ * models:/NAME@ALIAS` downloads and scores images with.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RestTrackingStore, type Run, searchAllRuns } from '@cfa/tracking';
+import { ModelRegistryClient, RestTrackingStore, type Run, searchAllLoggedModels, searchAllRuns } from '@cfa/tracking';
 import { findServeScript, freePort, REAL_SERVER_ADMIN, type RealServer, startRealMlflow } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CellResult } from '../run/run-cell';
 import { REPO_ROOT, runCli, startCli, waitFor } from '../testing/cli-process';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
 import { writeSweepFile } from '../testing/sweep-file';
+import { CFA_TAGS, COMPANION_PREFIX, epochMetrics, epochTestMetrics, finalMetrics } from '../tracking/tracked-cell';
 
 const { script, reason } = findServeScript();
 if (!script) process.stderr.write(`[experiments] real-MLflow end-to-end tests skipped: ${reason}\n`);
 
 /**
- * Final metrics each finished cell logs: the six evaluation metrics (I-AUROC, P-AUROC, P-AUPRO,
- * P-PRO (ref), both F1-max), two throughputs (end to end, scoring only), four timings, the bank's
- * size and bytes, and r — no deployed thresholds, since the default holds out no train image.
+ * Every metric a finished cell sent, as `key@step`: rebuilt from its own record (result.json,
+ * written before the upload) with the functions the tracked cell logs through — each epoch of
+ * its history (and the CFA++ companion's, and the per-epoch test metrics where evaluated), then
+ * its final metrics.
  */
-const FINAL_METRICS = 15;
-const EPOCH_METRICS = 5;
+function sentMetrics(result: CellResult): string[] {
+  return [
+    ...result.history.flatMap((e) => epochMetrics(e)),
+    ...(result.ensemble?.companion.history.flatMap((e) => epochMetrics(e, COMPANION_PREFIX)) ?? []),
+    ...(result.epochs?.flatMap(({ epoch, metrics }) => epochTestMetrics(epoch, metrics)) ?? []),
+    ...finalMetrics(result),
+  ].map((m) => `${m.key}@${m.step}`);
+}
 
 describe.skipIf(!script)('experiments against the real MLflow server', () => {
   let server: RealServer;
@@ -98,13 +109,14 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
   }, 600_000);
 
   it('the server stopped mid-sweep and restarted: 0 metrics lost, none duplicated', async () => {
+    const epochs = 25;
     const file = await writeSweepFile(dir, {
       name: 'outage',
       reproduces: 'Table 5 (outage test)',
       dataRoot,
       categories: ['weave', 'disc'],
       heatmaps: 0,
-      base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs: 25 } },
+      base: { ...TINY_BASE, training: { ...TINY_BASE.training, epochs } },
       axes: [{ grid: { 'loss.terms': ['att', 'att+rep'] } }],
     });
     const sweep = startCli([
@@ -137,23 +149,25 @@ describe.skipIf(!script)('experiments against the real MLflow server', () => {
     let sent = 0,
       found = 0;
     for (const child of children) {
-      for (const key of ['train/loss', 'train/loss_att', 'train/loss_rep', 'train/radius', 'train/epoch_seconds']) {
+      const cellDir = join(dir, 'out-outage', child.data.tags[CFA_TAGS.cellKey]);
+      const result = JSON.parse(await readFile(join(cellDir, 'result.json'), 'utf8')) as CellResult;
+      expect(result.history, `${child.info.runName}: every epoch in its own record`).toHaveLength(epochs);
+      const expected = sentMetrics(result);
+      const onServer: string[] = [];
+      for (const key of new Set(expected.map((m) => m.slice(0, m.lastIndexOf('@'))))) {
         const history = await s.getMetricHistory(child.info.runId, key);
-        sent += 25;
-        found += history.length;
-        expect(new Set(history.map((m) => m.step)).size, `${child.info.runName} ${key}: no duplicate step`).toBe(
-          history.length,
-        );
+        onServer.push(...history.map((m) => `${m.key}@${m.step}`));
       }
-      sent += FINAL_METRICS;
-      found += Object.keys(child.data.metrics).filter((k) => !k.startsWith('train/')).length;
+      sent += expected.length;
+      found += onServer.length;
+      // the same key@step set, each once: nothing lost, nothing duplicated
+      expect(onServer.toSorted(), child.info.runName).toEqual(expected.toSorted());
     }
     await s.close();
     process.stderr.write(
       `[outage test] server down ${((Date.now() - down) / 1000) | 0} s; metrics sent ${sent}, found ${found}, lost ${sent - found}\n`,
     );
     expect(sent - found).toBe(0);
-    expect(EPOCH_METRICS).toBe(5);
   }, 900_000);
 
   it('a sweep killed with SIGKILL mid-cell: the rerun finishes only the missing cells, no RUNNING orphan', async () => {
@@ -209,7 +223,7 @@ describe.skipIf(!script)('a sweep against the real server with basic-auth on SQL
   }, 600_000);
   afterAll(async () => server?.stop());
 
-  it('logs with credentials from the environment; every run shows user, source, commit and datasets', async () => {
+  it('logs with credentials from the environment; every run shows user, source, commit and datasets; every model is logged, registered, aliased, and predicts from models:/NAME@ALIAS', async () => {
     const dataRoot = await tinyDataset(['weave']);
     const file = await writeSweepFile(dir, {
       name: 'auth-sweep',
@@ -225,10 +239,29 @@ describe.skipIf(!script)('a sweep against the real server with basic-auth on SQL
       MLFLOW_TRACKING_PASSWORD: REAL_SERVER_ADMIN.password,
     };
     const result = await runCli(
-      ['sweep', file, '--tracking-uri', server!.url, '--out', join(dir, 'out'), '--feature-cache', join(dir, 'cache')],
+      [
+        'sweep',
+        file,
+        '--tracking-uri',
+        server!.url,
+        '--out',
+        join(dir, 'out'),
+        '--feature-cache',
+        join(dir, 'cache'),
+        '--register',
+        'auth-weave',
+        '--alias',
+        'champion',
+        '--alias-best-on-test',
+        'image_auroc',
+      ],
       env,
     );
     expect(result.code, result.output).toBe(0);
+    expect(result.output).toMatch(/registered 2 new version\(s\) of 'auth-weave'/);
+    expect(result.output).toMatch(
+      /alias champion → version \d .*best-on-test:image_auroc\): models:\/auth-weave@champion/,
+    );
     expect(result.output).toContain("Basic auth as 'admin' (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD)");
     expect(result.output).not.toContain(REAL_SERVER_ADMIN.password);
     const store = new RestTrackingStore({ uri: server!.url, env });
@@ -250,6 +283,46 @@ describe.skipIf(!script)('a sweep against the real server with basic-auth on SQL
       expect(
         child.inputs.datasetInputs.map((d) => `${d.dataset.name} ${d.tags['mlflow.data.context']}`).sort(),
       ).toEqual(['weave test', 'weave train']);
+    // the Models tab: one READY model per cell, with its test metrics on the test set
+    const models = await searchAllLoggedModels(store, { experimentIds: [experiment.experimentId] });
+    expect(models.map((m) => m.status)).toEqual(['READY', 'READY']);
+    expect(models.map((m) => m.sourceRunId).sort()).toEqual(children.map((c) => c.info.runId).sort());
+    for (const m of models)
+      for (const key of ['image_auroc', 'pixel_auroc', 'pixel_aupro'])
+        expect(
+          m.metrics.find((x) => x.key === key),
+          key,
+        ).toMatchObject({ datasetName: 'weave' });
+    // the champion scored highest on the test set (ties: the first cell)
+    const auroc = (id: string) =>
+      models.find((m) => m.modelId === id)!.metrics.find((x) => x.key === 'image_auroc')!.value;
+    const registry = new ModelRegistryClient({ uri: server!.url, env });
+    const champion = await registry.getModelVersionByAlias('auth-weave', 'champion');
+    expect(auroc(champion.modelId)).toBe(Math.max(...models.map((m) => auroc(m.modelId))));
+    await registry.close();
     await store.close();
+    // predict from the registry, with the credentials from the environment
+    const out = join(dir, 'predicted');
+    const predicted = await runCli(
+      [
+        'predict',
+        '--model',
+        'models:/auth-weave@champion',
+        '--tracking-uri',
+        server!.url,
+        '--input',
+        join(dataRoot, 'weave', 'test'),
+        '--out',
+        out,
+        '--model-cache',
+        join(dir, 'models'),
+        '--no-heatmaps',
+      ],
+      env,
+    );
+    expect(predicted.code, predicted.output).toBe(0);
+    expect(predicted.output).toMatch(/models:\/auth-weave@champion = version \d of 'auth-weave'/);
+    const scores = JSON.parse(await readFile(join(out, 'scores.json'), 'utf8')) as { images: unknown[] };
+    expect(scores.images.length).toBeGreaterThan(0);
   }, 600_000);
 });

@@ -9,8 +9,15 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileTrackingStore, RestTrackingStore, searchAllRuns, SpoolingTrackingStore } from '@cfa/tracking';
-import { processStartTime, startFakeMlflowServer, startSilentServer } from '@cfa/tracking/testing';
+import {
+  FileTrackingStore,
+  RestTrackingStore,
+  searchAllLoggedModels,
+  searchAllRuns,
+  SpoolingTrackingStore,
+} from '@cfa/tracking';
+import { processStartTime } from '@cfa/io';
+import { startFakeMlflowServer, startSilentServer } from '@cfa/tracking/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { REPO_ROOT, runNpxCfa, startNpxCfa, waitFor } from '../testing/cli-process';
@@ -126,6 +133,13 @@ describe('exit codes and bounded waits through npx cfa', () => {
     const runs = async () =>
       searchAllRuns(store, { experimentIds: [(await store.getExperimentByName(name))!.experimentId] });
     expect((await runs()).find((r) => !r.data.tags['mlflow.parentRunId'])!.info.status).toBe('RUNNING');
+    // the cells trained while the server was away got their logged models from sync-runs
+    expect(sync.output).toMatch(/its model is now logged model m-[0-9a-f]{32} \(READY\)/);
+    const experimentId = (await store.getExperimentByName(name))!.experimentId;
+    const cells = (await runs()).filter((r) => r.data.tags['mlflow.parentRunId']);
+    const models = await searchAllLoggedModels(store, { experimentIds: [experimentId] });
+    expect(models.every((m) => m.status === 'READY')).toBe(true);
+    expect(models.map((m) => m.sourceRunId).sort()).toEqual(cells.map((c) => c.info.runId).sort());
 
     const rerun = await runNpxCfa(again!.split(' ').slice(2));
     expect(rerun.code, rerun.output).toBe(0);
@@ -196,15 +210,28 @@ describe('exit codes and bounded waits through npx cfa', () => {
     const experimentId = await local.getOrCreateExperiment('local-sweep');
     const run = await local.createRun({ experimentId, runName: 'cell' });
     await local.logMetric(run.info.runId, 'loss', 0.5, 1);
+    const model = await local.createLoggedModel({ experimentId, name: 'cell', sourceRunId: run.info.runId });
+    await local.logLoggedModelArtifact(model.modelId, 'MLmodel', 'flavors: {}\n');
+    await local.logOutputs(run.info.runId, [{ modelId: model.modelId, step: 0 }]);
+    await local.logBatch(run.info.runId, {
+      metrics: [{ key: 'image_auroc', value: 0.9, timestamp: 1, step: 0, modelId: model.modelId }],
+    });
+    await local.finalizeLoggedModel(model.modelId, 'READY');
     await local.updateRun({ runId: run.info.runId, status: 'FINISHED', endTime: Date.now() });
     const env = { MLFLOW_TRACKING_USERNAME: 'ana', MLFLOW_TRACKING_PASSWORD: 'right-password-123' };
     const copy = ['sync-runs', '--from-store', local.location, '--tracking-uri', fake.url];
     const first = await runNpxCfa(copy, env);
     expect(first.code, first.output).toBe(0);
     expect(first.output).toMatch(/1 run\(s\) created, 0 already there/);
+    expect(first.output).toMatch(
+      /1 logged model\(s\) created, 0 already there \(1 model metric\(s\), 1 model file\(s\) sent\)/,
+    );
     const second = await runNpxCfa(copy, env);
     expect(second.code, second.output).toBe(0);
     expect(second.output).toMatch(/0 run\(s\) created, 1 already there; 0 param\(s\), 0 tag\(s\), 0 metric point\(s\)/);
+    expect(second.output).toMatch(
+      /0 logged model\(s\) created, 1 already there \(0 model metric\(s\), 0 model file\(s\) sent\)/,
+    );
     const anonymous = await runNpxCfa(copy);
     expect(anonymous.code).toBe(1);
     expect(anonymous.output).toMatch(/needs credentials: set MLFLOW_TRACKING_USERNAME/);

@@ -27,7 +27,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Scalar, stringify } from 'yaml';
+import { parseDocument, Scalar, stringify } from 'yaml';
 import { writeFileAtomic } from '@cfa/io';
 import { buildOnnxModel, MODEL_FORMAT_VERSION, type OnnxExport, type TrainedModel } from '@cfa/method-kit';
 
@@ -164,4 +164,16 @@ export async function writeMlflowModel(
       },
     },
   };
+}
+
+/**
+ * An MLmodel text as MLflow 3 writes it for a logged model (`Model.log`: `model_id`, and
+ * `artifact_path` the model's own artifact folder): the same document with those two fields set,
+ * every other value and its quoting kept.
+ */
+export function mlmodelForLoggedModel(text: string, loggedModel: { modelId: string; artifactUri: string }): string {
+  const doc = parseDocument(text);
+  doc.set('artifact_path', loggedModel.artifactUri);
+  doc.set('model_id', loggedModel.modelId);
+  return doc.toString();
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,23 @@ describe('listImages', () => {
       ['line 2_c.png', 'line_2_c_png'],
     ]);
     expect(await listImages(join(dir, 'b.png'))).toEqual([{ path: join(dir, 'b.png'), name: 'b' }]);
+  });
+
+  it('follows a symbolic link to a folder; one that loops or leads nowhere is skipped and said, never silently', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'list-links-'));
+    const camera = await mkdtemp(join(tmpdir(), 'camera-'));
+    await writeFile(join(camera, 'shot.png'), 'x');
+    await writeFile(join(dir, 'a.png'), 'x');
+    await symlink(camera, join(dir, 'camera'));
+    await symlink(dir, join(dir, 'back'));
+    await symlink(join(dir, 'gone'), join(dir, 'dangling'));
+    const lines: string[] = [];
+    const names = (await listImages(dir, (l) => lines.push(l))).map((i) => i.name);
+    expect(names).toEqual(['a', 'camera_shot']);
+    expect(lines).toEqual([
+      `${join(dir, 'back')}: skipped, a symbolic link to a folder already searched (a loop)`,
+      `${join(dir, 'dangling')}: skipped, a symbolic link to nothing (ENOENT)`,
+    ]);
   });
 
   it('names a missing path and a folder without images', async () => {

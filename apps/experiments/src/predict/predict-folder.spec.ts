@@ -6,7 +6,8 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOrtRunner, type EngineSelection, maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { decodeImage, decodeMask, indexCategory, inferenceView, ViewSchema, viewRasters } from '@cfa/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CellResult, runCell } from '../run/run-cell';
@@ -65,7 +66,7 @@ describe('predictFolder', () => {
     expect(csv[0]).toBe('file,score,anomalous');
     expect(csv).toHaveLength(summary.images.length + 1);
     expect((await readdir(join(out, 'heatmaps'))).sort()).toEqual(summary.images.map((i) => `${i.name}.png`).sort());
-    expect((await readdir(dir)).filter((n) => n.includes('partial'))).toEqual([]);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.out-kept'))).toEqual([]);
   });
 
   it('the MLflow Model’s model.onnx gives predict’s maps (1e-4) on the viewed images', async () => {
@@ -137,6 +138,38 @@ describe('predictFolder', () => {
     expect(mask.data.every((v) => v === 0)).toBe(true);
   });
 
+  it('refuses an --out that is, lies inside or holds what it reads (the run folder, the model, the input) before any work', async () => {
+    const scores = await readFile(join(runDir, 'scores.csv'), 'utf8');
+    for (const [modelDir, out, message] of [
+      [runDir, runDir, /^--out .*\/run: is --model .*\/run, which this command reads/],
+      [join(runDir, 'model'), runDir, /^--out .*\/run: holds --model .*\/run\/model, which this command reads/],
+      [join(runDir, 'model'), join(runDir, 'p'), /^--out .*\/run\/p: lies inside the run folder of --model/],
+      [runDir, join(runDir, 'model', 'p'), /^--out .*\/model\/p: lies inside --model/],
+      [runDir, join(images, 'predictions'), /^--out .*\/images\/predictions: lies inside --input/],
+      [runDir, dir, /^--out .*: holds --model .*\/run, which this command reads/],
+    ] as const)
+      await expect(predictFolder({ modelDir, input: images, out, engine }), String(out)).rejects.toThrow(message);
+    // train-eval's own per-image scores are untouched
+    expect(await readFile(join(runDir, 'scores.csv'), 'utf8')).toBe(scores);
+  });
+
+  it('one predict at a time into one --out (the second is refused, naming the first); a rerun replaces the folder, never mixes', async () => {
+    const out = join(dir, 'out-shared');
+    const first = predictFolder({ modelDir: runDir, input: images, out, engine, heatmaps: false });
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(predictFolder({ modelDir: runDir, input: images, out, engine, heatmaps: false })).rejects.toThrow(
+      new RegExp(`^--out .*out-shared: another run is writing this folder — process ${process.pid}`),
+    );
+    const all = await first;
+    // a rerun on one image: its maps only, none left over from the first run's images
+    const one = join(dir, 'one');
+    await mkdir(one);
+    await cp(all.images[0].file, join(one, 'x.png'));
+    await predictFolder({ modelDir: runDir, input: one, out, engine, heatmaps: false });
+    expect(await readdir(join(out, 'maps'))).toEqual(['x.npy']);
+    expect((await readFile(join(out, 'scores.csv'), 'utf8')).trim().split('\n')).toHaveLength(2);
+  });
+
   it('refuses an empty folder, a missing model, a damaged bundle and an undecodable image, naming the file; --out keeps what it held', async () => {
     const out = join(dir, 'out-kept');
     await mkdir(out, { recursive: true });
@@ -173,7 +206,7 @@ describe('predictFolder', () => {
     );
     expect(await readdir(out)).toEqual(['scores.csv']);
     expect(await readFile(join(out, 'scores.csv'), 'utf8')).toBe('earlier results\n');
-    expect((await readdir(dir)).filter((n) => n.includes('partial'))).toEqual([]);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.out-kept'))).toEqual([]);
     await rm(bad, { recursive: true });
   });
 });

@@ -9,10 +9,12 @@
  *                              when a threshold is known: calibrated in the model, or given
  *   heatmaps/<name>.png        input | mask | map over the input, colours on one range for the run
  *
- * Everything that can be checked is checked before the long work: the model bundle and its
- * backbone weights (`loadModel`), the inputs (an empty folder, a file that is not an image). The
- * folder is written through a staging folder (`withStagedFolder`), so an error — an image whose
- * body turns out to be truncated — leaves nothing half-written behind.
+ * Everything that can be checked is checked before the long work: `--out` apart from what is read
+ * (the model, its run folder, the input), the model bundle and its backbone weights (`loadModel`),
+ * the inputs (an empty folder, a file that is not an image). The folder is written through
+ * @cfa/io's staged folder under its lock: a second predict into it is refused at once, naming the
+ * first, and an error — an image whose body turns out to be truncated — or Ctrl-C leaves the
+ * previous outputs as they were, never a mix of two runs.
  *
  * @example
  * ```ts
@@ -21,7 +23,7 @@
  * ```
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import {
   decodeImage,
@@ -36,11 +38,10 @@ import {
 } from '@cfa/data';
 import { createImagePredictor, loadModel, MODEL_MANIFEST_FILE, type ModelManifest } from '@cfa/method-kit';
 import { METHODS } from '../methods/registry';
-import { writeFileAtomic } from '@cfa/io';
+import { checkOutputApart, openStagedFolder, writeFileAtomic } from '@cfa/io';
 import { decodeNpy, encodeNpy } from '../export/npy';
 import { heatmapRasters, sideBySide } from '../report/heatmap-panel';
 import { type InputImage, listImages } from './list-images';
-import { withStagedFolder } from './staged-folder';
 
 export interface PredictFolderOptions {
   /** A model bundle folder, or a run folder holding one in `model/`. */
@@ -122,11 +123,53 @@ function coveredRegion(view: View, width: number, height: number) {
 
 const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
 
+/** What predict writes at the top of its folder; a folder holding anything else is not replaced. */
+export const PREDICT_OUTPUTS = ['scores.csv', 'scores.json', 'maps', 'masks', 'heatmaps'] as const;
+
+/**
+ * The folders `--out` must keep out of: the model, the run folder it came from (`<run>/model`),
+ * the input. Its outputs replace the whole folder, so `--out <run folder>` would destroy the run's
+ * own scores.csv, and `--out` inside `--input` would have the next predict score its own masks.
+ */
+function foldersRead(options: PredictFolderOptions, modelDir: string): { what: string; path: string }[] {
+  return [
+    { what: '--model', path: options.modelDir },
+    ...(basename(modelDir) === 'model' ? [{ what: 'the run folder of --model', path: dirname(modelDir) }] : []),
+    { what: '--input', path: options.input },
+  ];
+}
+
 export async function predictFolder(options: PredictFolderOptions): Promise<PredictSummary> {
   const log = options.log ?? (() => undefined);
   const chunk = options.chunk ?? 16;
-  const inputs = await listImages(options.input);
+  const inputs = await listImages(options.input, log);
   const modelDir = await resolveModelDir(options.modelDir);
+  await checkOutputApart({ what: '--out', path: options.out }, foldersRead(options, modelDir));
+  // one predict at a time into a folder (its lock, taken now), all its files or none
+  const folder = await openStagedFolder(options.out, { what: '--out', outputs: PREDICT_OUTPUTS });
+  try {
+    const summary = await predictInto(folder.path, options, { inputs, modelDir, log, chunk });
+    await folder.commit();
+    return summary;
+  } catch (error) {
+    // a write that failed names the output folder the user gave, not the staging folder
+    if (error instanceof Error) error.message = folder.explain(error);
+    throw error;
+  } finally {
+    await folder.discard();
+  }
+}
+
+async function predictInto(
+  stage: string,
+  options: PredictFolderOptions,
+  {
+    inputs,
+    modelDir,
+    log,
+    chunk,
+  }: { inputs: InputImage[]; modelDir: string; log: (line: string) => void; chunk: number },
+): Promise<PredictSummary> {
   const { model, manifest } = await loadModel(modelDir, {
     engine: options.engine,
     methods: METHODS,
@@ -164,7 +207,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<Pred
     },
     images: [],
   };
-  await withStagedFolder(options.out, async (stage) => {
+  {
     const predictor = await createImagePredictor(model, options.engine);
     const size = predictor.size;
     summary.size = size;
@@ -219,7 +262,7 @@ export async function predictFolder(options: PredictFolderOptions): Promise<Pred
     ];
     await writeFileAtomic(join(stage, 'scores.csv'), `${csv.join('\n')}\n`);
     await writeFileAtomic(join(stage, 'scores.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  });
+  }
   return summary;
 }
 

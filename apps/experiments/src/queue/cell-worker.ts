@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { DiskEmbeddingCache } from '@cfa/method-kit';
-import { createTrackingStore, isAuthError } from '@cfa/tracking';
+import { createTrackingStore, isAuthError, systemMetricsEnabled } from '@cfa/tracking';
 import {
   CFA_TAGS,
   CellSupersededError,
@@ -29,7 +29,19 @@ import {
   runTrackedCell,
 } from '../tracking/tracked-cell';
 import { codeVersion } from '../tracking/code-version';
-import { CELL_QUEUE, type CellJobData, type CellJobResult, redisConnection } from './cell-queue';
+import {
+  CELL_QUEUE,
+  type CellJobData,
+  type CellJobResult,
+  isRedisConnectionError,
+  REDIS_TIMEOUT_S,
+  redisConnection,
+  redisLabel,
+  withinRedisDeadline,
+} from './cell-queue';
+
+/** How long an attempt waits for another attempt of its cell to let go of the cell's folder. */
+export const ATTEMPT_FOLDER_WAIT_MS = 6 * 60 * 60 * 1000;
 
 export interface CellWorkerOptions {
   redisUrl: string;
@@ -43,6 +55,8 @@ export interface CellWorkerOptions {
   lockDurationMs?: number;
   /** Deadline of each tracking request, in seconds. */
   trackingTimeoutS?: number;
+  /** How long Redis may take to answer at the start (default 10 s); later outages are waited out, one line per retry. */
+  redisTimeoutS?: number;
   log: (line: string) => void;
 }
 
@@ -52,6 +66,17 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
   const lockDuration = options.lockDurationMs ?? 30_000;
   const code = await codeVersion();
   const deadlineMs = (options.trackingTimeoutS ?? 60) * 1000;
+  // ioredis emits an error per failed connection attempt, on each of the worker's connections:
+  // one line per retry instead, saying what failed and when the next try is
+  let lastConnectionError: string | undefined;
+  let reportedAttempt = 0;
+  const onRetry = (attempt: number, delayMs: number) => {
+    if (attempt <= reportedAttempt) return;
+    reportedAttempt = attempt;
+    options.log(
+      `${name}: Redis at ${redisLabel(options.redisUrl)} not reachable (${lastConnectionError ?? 'connection lost'}); retry ${attempt} in ${delayMs / 1000} s`,
+    );
+  };
   const worker = new Worker<CellJobData, CellJobResult>(
     CELL_QUEUE,
     async (job, token) => {
@@ -85,8 +110,13 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
           sweepName: job.data.sweepName,
           cell,
           engine: options.engine,
+          // MLflow's own switch, as its clients read it
+          systemMetrics: systemMetricsEnabled(),
           cache,
           outDir: join(options.outRoot ?? join('runs', job.data.sweepName), cell.key),
+          // another attempt of this cell still writing its folder (a stalled worker that came
+          // back): wait for it rather than fail the cell for good; a dead one's lock is taken over
+          outLockWaitMs: ATTEMPT_FOLDER_WAIT_MS,
           extraTags: { [CFA_TAGS.worker]: name, [CFA_TAGS.attempt]: String(job.attemptsMade + 1) },
           log: options.log,
           onProgress: (e) =>
@@ -111,7 +141,7 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
       }
     },
     {
-      connection: redisConnection(options.redisUrl),
+      connection: redisConnection(options.redisUrl, { onRetry }),
       concurrency: options.concurrency,
       lockDuration,
       stalledInterval: Math.max(1_000, Math.floor(lockDuration / 2)),
@@ -119,7 +149,24 @@ export async function startCellWorker(options: CellWorkerOptions): Promise<Worke
     },
   );
   worker.on('failed', (job, error) => options.log(`${name}: job ${job?.id} failed: ${error.message}`));
-  worker.on('error', (error) => options.log(`${name}: ${error.message}`));
-  await worker.waitUntilReady();
+  worker.on('error', (error) => {
+    if (isRedisConnectionError(error)) lastConnectionError = error.message;
+    else options.log(`${name}: ${error.message}`);
+  });
+  worker.on('ready', () => {
+    if (reportedAttempt) options.log(`${name}: Redis at ${redisLabel(options.redisUrl)} answers again`);
+    reportedAttempt = 0;
+  });
+  try {
+    await withinRedisDeadline(
+      options.redisUrl,
+      options.redisTimeoutS ?? REDIS_TIMEOUT_S,
+      worker.waitUntilReady(),
+      () => lastConnectionError,
+    );
+  } catch (error) {
+    await worker.close(true).catch(() => undefined);
+    throw error;
+  }
   return worker;
 }

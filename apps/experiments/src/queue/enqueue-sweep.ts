@@ -4,18 +4,37 @@
  * new ones), then a wait with a progress bar over cells until every job has completed or failed
  * for good. Jobs that vanished (a Redis restarted without persistence) are enqueued again; a cell
  * that failed in an earlier run of the sweep is retried.
+ *
+ * Every wait on Redis is bounded (`redisTimeoutS`): the queue is connected before the parent run
+ * is opened (`connectCellQueue`), and a Redis that stops answering for that long mid-sweep ends
+ * the wait with `RedisUnreachableError` (the jobs stay queued; running the sweep again re-attaches).
  */
 import { createTrackingStore, redactUri, type TrackingStore } from '@cfa/tracking';
 import { createPhaseProgress } from '../cli/logger';
 import type { LoadedSweep } from '../sweep/load-sweep';
 import { CFA_TAGS, closeRunKilled } from '../tracking/tracked-cell';
 import { childRuns, finishedByCell, type SweepParent, sweepKey } from '../sweep/sweep-runs';
-import { type CellJobData, type CellJobResult, cellJobId, cellQueue } from './cell-queue';
+import {
+  type CellJobData,
+  type CellJobResult,
+  cellJobId,
+  closeQueue,
+  type ConnectedQueue,
+  isRedisConnectionError,
+  redisLabel,
+  REDIS_TIMEOUT_S,
+  RedisUnreachableError,
+  withinRedisDeadline,
+} from './cell-queue';
 
 export interface QueueSweepOptions {
   loaded: LoadedSweep;
   parent: SweepParent;
   redisUrl: string;
+  /** The cell queue, connected (`connectCellQueue`); closed when the sweep's wait ends. */
+  connected: ConnectedQueue;
+  /** How long Redis may go without answering (default 10 s). */
+  redisTimeoutS?: number;
   trackingUri?: string;
   /** Deadline of each tracking request, in seconds. */
   trackingTimeoutS?: number;
@@ -34,8 +53,10 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
   const key = sweepKey(loaded);
   const deadlineMs = (options.trackingTimeoutS ?? 60) * 1000;
   const store = createTrackingStore({ uri: options.trackingUri, rest: { deadlineMs, requestTimeoutMs: deadlineMs } });
-  const queue = cellQueue(options.redisUrl);
-  queue.on('error', () => undefined); // ioredis reconnects; the poll loop below reports lasting trouble
+  const { queue } = options.connected;
+  const timeoutS = options.redisTimeoutS ?? REDIS_TIMEOUT_S;
+  const redis = <T>(work: Promise<T>) =>
+    withinRedisDeadline(options.redisUrl, timeoutS, work, options.connected.lastError);
   const progress = createPhaseProgress();
   try {
     const finished = finishedByCell(await childRuns(store, parent.experimentId, parent.parentRunId), parent);
@@ -55,19 +76,19 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
       attached = 0;
     for (const cell of todo) {
       const id = cellJobId(key, cell.key);
-      const job = await queue.getJob(id);
-      const state = job ? await job.getState() : undefined;
+      const job = await redis(queue.getJob(id));
+      const state = job ? await redis(job.getState()) : undefined;
       if (!job) {
-        await queue.add(cell.name, data(cell), { jobId: id });
+        await redis(queue.add(cell.name, data(cell), { jobId: id }));
         enqueued++;
       } else if (state === 'failed') {
         // failed for good in an earlier run of this sweep: this run tries it again
-        await job.retry('failed');
+        await redis(job.retry('failed'));
         retried++;
       } else if (state === 'completed') {
         // completed, yet MLflow has no FINISHED run for it (deleted, or another store): redo
-        await job.remove();
-        await queue.add(cell.name, data(cell), { jobId: id });
+        await redis(job.remove());
+        await redis(queue.add(cell.name, data(cell), { jobId: id }));
         enqueued++;
       } else {
         attached++;
@@ -79,27 +100,37 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
     const failed = new Map<string, string>();
     const completed = new Map<string, string | undefined>();
     let lastError = '';
+    let answeredAt = Date.now();
     while (completed.size + failed.size < todo.length) {
       try {
         for (const cell of todo) {
           if (completed.has(cell.key) || failed.has(cell.key)) continue;
           const id = cellJobId(key, cell.key);
-          const job = await queue.getJob(id);
+          const job = await redis(queue.getJob(id));
           if (!job) {
             // lost with a Redis that restarted empty: enqueue it again
-            await queue.add(cell.name, data(cell), { jobId: id });
+            await redis(queue.add(cell.name, data(cell), { jobId: id }));
             log(`queue: job ${id} was gone, enqueued again`);
             continue;
           }
           // BullMQ's 'failed' is final: attempts exhausted, or an unrecoverable cell error
-          const state = await job.getState();
+          const state = await redis(job.getState());
           if (state === 'completed') completed.set(cell.key, (job.returnvalue as CellJobResult | undefined)?.runId);
           else if (state === 'failed') failed.set(cell.key, job.failedReason ?? 'failed');
         }
         lastError = '';
+        answeredAt = Date.now();
       } catch (error) {
+        const away = error instanceof RedisUnreachableError || isRedisConnectionError(error as Error);
+        if (!away) throw error;
+        if (Date.now() - answeredAt >= timeoutS * 1000)
+          throw error instanceof RedisUnreachableError
+            ? error
+            : new RedisUnreachableError(
+                `Redis at ${redisLabel(options.redisUrl)} did not answer for ${timeoutS} s (${(error as Error).message})`,
+              );
         const message = (error as Error).message;
-        if (message !== lastError) log(`queue: Redis not answering (${message}); waiting for it`);
+        if (message !== lastError) log(`queue: ${message}; waiting for it`);
         lastError = message;
       }
       progress.update('cells', completed.size + failed.size, todo.length, `${failed.size} failed`);
@@ -115,7 +146,7 @@ export async function runSweepOnQueue(options: QueueSweepOptions): Promise<Queue
     };
   } finally {
     progress.stop();
-    await queue.close();
+    await closeQueue(queue);
     await store.close();
   }
 }

@@ -44,10 +44,9 @@ export async function chartSvg(spec: TopLevelSpec): Promise<string> {
 /**
  * The spec as PNG bytes.
  *
- * Args:
- *   spec: a Vega-Lite spec with its data inline.
- *   scale (default 2): pixels per SVG unit — 2 for crisp text; 1 keeps embedded raster images
- *     at their own pixels.
+ * @param spec - a Vega-Lite spec with its data inline.
+ * @param scale - pixels per SVG unit (default 2) — 2 for crisp text; 1 keeps embedded raster
+ *   images at their own pixels.
  */
 export async function chartPng(spec: TopLevelSpec, scale = 2): Promise<Buffer> {
   return sharp(Buffer.from(await chartSvg(spec)), { density: 72 * scale })

@@ -13,6 +13,12 @@ const HEADERS = ['I-AUROC', 'P-AUROC', 'P-AUPRO', 'P-PRO (ref)', 'I-F1max', 'P-F
 const values = (x: CellMetrics) =>
   [x.imageAuroc, x.pixelAuroc, x.pixelAupro, x.pixelProReference, x.imageF1Max, x.pixelF1Max].map(percent);
 
+/** `I-AUROC 71.2, P-AUROC 80.3, …`: one run's metrics on one line. */
+export function formatMetrics(m: CellMetrics): string {
+  const v = values(m);
+  return HEADERS.map((h, i) => `${h} ${v[i]}`).join(', ');
+}
+
 /** The text printed on stdout after a run (ends with a newline). */
 export function trainEvalSummary({ result, logged, registered }: TrainEvalOutcome, outDir: string): string {
   const { config } = result;

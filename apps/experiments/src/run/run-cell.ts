@@ -4,6 +4,11 @@
  * PRO curves, the feature space before / after adaptation, heatmap panels) and the trained model
  * (`model.bundle`: the bundle in `model/`; `model.mlflow`: the ONNX export as an MLflow Model in
  * `mlflow-model/`). Used by `train-eval`, by every sweep cell and by queue workers alike.
+ *
+ * The run's folder appears whole or not at all (@cfa/io's staged folder): its lock is taken before
+ * the work (a second run into it is refused at once, naming the first), everything is written into
+ * a staging folder beside it and swapped in at the end; an error, a full disk or Ctrl-C leave the
+ * previous run's outputs as they were. The metrics are logged before anything is written.
  */
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
@@ -24,8 +29,9 @@ import {
   type Thresholds,
 } from '@cfa/method-kit';
 import { computeAnomalyMetrics } from '@cfa/metrics';
-import { checkOutputFolder, writeFileAtomic } from '@cfa/io';
+import { checkOutputFolder, openStagedFolder, type StagedFolder, writeFileAtomic } from '@cfa/io';
 import { writeCellPlots } from '../report/cell-plots';
+import { formatMetrics } from '../report/train-eval-summary';
 import { MLFLOW_MODEL_DIR, writeMlflowModel } from '../export/mlflow-model';
 import { methodOf } from '../methods/registry';
 import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf, type RunConfig } from './run-config';
@@ -104,8 +110,13 @@ export interface CellResult {
 export interface RunCellOptions {
   config: RunConfig;
   engine: EngineSelection;
-  /** Folder for result.json, scores.csv, plots/ and heatmaps/ (skipped when absent). */
+  /**
+   * Folder for result.json, scores.csv, plots/, heatmaps/ and the model (skipped when absent):
+   * written whole or not at all (staged beside it, swapped in at the end, under its lock).
+   */
   outDir?: string;
+  /** How long to wait for another run writing `outDir` (default 0: refuse at once, naming it). */
+  outLockWaitMs?: number;
   cache?: EmbeddingCache;
   onProgress?: (event: RunProgress) => void;
   onEpoch?: (record: EpochRecord) => void;
@@ -184,11 +195,32 @@ async function unifiedTrainCategories(config: RunConfig, dataRoot: string): Prom
   return config.dataset.root ? listCategories(dataRoot) : [...SYNTHETIC_SETS.standard];
 }
 
+/** What a run writes at the top of its folder; a folder holding anything else is not replaced by a rerun. */
+export const RUN_OUTPUTS = ['result.json', 'scores.csv', 'plots', 'heatmaps', 'model', MLFLOW_MODEL_DIR] as const;
+
+/**
+ * The run's folder, taken before any work: one that cannot be written would lose the results after
+ * training, and one another run is writing (its lock) or that holds other files is refused now.
+ */
+async function openRunFolder(outDir: string, waitMs = 0): Promise<StagedFolder> {
+  await checkOutputFolder(outDir, '--out');
+  return openStagedFolder(outDir, { what: '--out', outputs: RUN_OUTPUTS, waitMs });
+}
+
 export async function runCell(options: RunCellOptions): Promise<CellResult> {
-  const { config, engine, outDir, log = () => undefined } = options;
+  const { outDir } = options;
+  const folder = outDir ? await openRunFolder(outDir, options.outLockWaitMs) : undefined;
+  try {
+    return await computeAndWrite(options, folder);
+  } finally {
+    // an error or an interrupt leaves the previous outputs as they were, and no staging folder
+    await folder?.discard();
+  }
+}
+
+async function computeAndWrite(options: RunCellOptions, folder: StagedFolder | undefined): Promise<CellResult> {
+  const { config, engine, log = () => undefined } = options;
   const start = performance.now();
-  // before any work: an output folder that cannot be written would lose the results after training
-  if (outDir) await checkOutputFolder(outDir, '--out');
   const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
   const trainCategories = await unifiedTrainCategories(config, dataRoot);
   if (!config.dataset.root) {
@@ -279,29 +311,38 @@ export async function runCell(options: RunCellOptions): Promise<CellResult> {
       companion: { history: companion.history, summary: companion.summary, timings: companion.timings },
     };
   }
-  if (outDir) {
-    result.savedModel = {};
-    if (config.model.bundle) {
-      await saveModel(join(outDir, 'model'), run.model);
-      result.savedModel.bundle = 'model';
+  if (folder) {
+    // the numbers first: a run that cannot write its outputs (a full disk) still shows them
+    log(`${config.dataset.category}: ${formatMetrics(metrics)}; writing ${folder.target}`);
+    try {
+      // everything into the staging folder, then swapped in whole: a rerun never mixes two runs
+      const stage = folder.path;
+      result.savedModel = {};
+      if (config.model.bundle) {
+        await saveModel(join(stage, 'model'), run.model);
+        result.savedModel.bundle = 'model';
+      }
+      if (config.model.mlflow) {
+        const written = await writeMlflowModel(join(stage, MLFLOW_MODEL_DIR), run.model, {
+          runId: options.mlflowRunId,
+          artifactPath: options.mlflowRunId ? MLFLOW_MODEL_DIR : undefined,
+        });
+        result.savedModel.mlflowModel = MLFLOW_MODEL_DIR;
+        options.onMlflowModel?.(written.loggedModel);
+      }
+      await writeOutputs(stage, result, run, { masks, labels, engine, log });
+      await folder.commit();
+    } catch (error) {
+      throw new Error(
+        `${folder.explain(error)} — the outputs of this run were not written and ${folder.target} is as it was; its metrics: ${formatMetrics(metrics)}`,
+        { cause: error },
+      );
     }
-    if (config.model.mlflow) {
-      const written = await writeMlflowModel(join(outDir, MLFLOW_MODEL_DIR), run.model, {
-        runId: options.mlflowRunId,
-        artifactPath: options.mlflowRunId ? MLFLOW_MODEL_DIR : undefined,
-      });
-      result.savedModel.mlflowModel = MLFLOW_MODEL_DIR;
-      options.onMlflowModel?.(written.loggedModel);
-    }
-    await writeOutputs(outDir, result, run, { masks, labels, engine, log });
   }
   return result;
 }
 
-/**
- * Pictures first, then scores.csv, then result.json, each written atomically: a folder holding
- * result.json is complete, and no file in it is ever half-written.
- */
+/** Pictures, scores.csv and result.json, into the staging folder (the swap makes them appear together). */
 async function writeOutputs(
   outDir: string,
   result: CellResult,

@@ -5,6 +5,7 @@
  * key (a hash of what determines its numbers), which names its MLflow run and its queue job.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '@cfa/method-kit';
 import { MethodConfigSchema, methodOf } from '../methods/registry';
 import type { z } from 'zod';
 import { methodConfigOf, type RunConfig, RunConfigSchema } from '../run/run-config';
@@ -97,17 +98,6 @@ function axisSource(sweep: Sweep, path: string, value: Scalar): string {
   return `base.${path}`;
 }
 
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /**
  * The cell key: what the numbers depend on (dataset, resolved config), not the sweep's name. A
  * config field added later is left out while it has the value that reproduces the earlier
@@ -124,7 +114,7 @@ export function cellKey(config: RunConfig): string {
     ...(calibration.holdout === 0 ? {} : { calibration }),
   };
   return createHash('sha256')
-    .update(stableStringify({ dataset: config.dataset, cfa }))
+    .update(canonicalJson({ dataset: config.dataset, cfa }))
     .digest('hex')
     .slice(0, 16);
 }
@@ -134,8 +124,64 @@ export interface ExpandOptions {
   availableCategories: string[];
 }
 
+/** How many cells a sweep expands to, counted from its lists without expanding them. */
+export interface CellCount {
+  total: number;
+  categories: number;
+  seeds: number;
+  /** Axis combinations: the product of the grids' value counts, the zips' lengths and the case counts. */
+  combinations: number;
+}
+
+export function countCells(sweep: Sweep, availableCategories: readonly string[]): CellCount {
+  const categories = sweep.categories === 'all' ? availableCategories.length : sweep.categories.length;
+  const combinations = sweep.axes.reduce((n, axis) => {
+    if ('cases' in axis) return n * axis.cases.length;
+    const lists = Object.values('zip' in axis ? axis.zip : axis.grid);
+    return n * ('zip' in axis ? lists[0].length : lists.reduce((m, l) => m * l.length, 1));
+  }, 1);
+  return { total: categories * sweep.seeds.length * combinations, categories, seeds: sweep.seeds.length, combinations };
+}
+
+/** `seeds[3]: 1 is listed twice (also at seeds[1])`: a value twice would run the same cells twice. */
+export function repeatedValues(values: readonly unknown[], path: string, what: string): SweepProblem[] {
+  const first = new Map<string, number>();
+  const out: SweepProblem[] = [];
+  values.forEach((v, i) => {
+    const id = JSON.stringify(v);
+    const at = first.get(id);
+    if (at === undefined) first.set(id, i);
+    else
+      out.push({
+        path: `${path}[${i}]`,
+        message: `${what} ${String(v)} is listed twice (also at ${path}[${at}]): its cells would run twice`,
+      });
+  });
+  return out;
+}
+
+/** Repeated categories, seeds and axis values (a zip repeats when a whole tuple does). */
+function repeatedEntries(sweep: Sweep): SweepProblem[] {
+  const out: SweepProblem[] = [];
+  if (sweep.categories !== 'all') out.push(...repeatedValues(sweep.categories, 'categories', 'category'));
+  out.push(...repeatedValues(sweep.seeds, 'seeds', 'seed'));
+  sweep.axes.forEach((axis, i) => {
+    if ('grid' in axis)
+      for (const [field, values] of Object.entries(axis.grid))
+        out.push(...repeatedValues(values, `axes[${i}].grid["${field}"]`, 'value'));
+    else if ('cases' in axis)
+      out.push(...repeatedValues(axis.cases.map(canonicalJson), `axes[${i}].cases`, 'the case'));
+    else {
+      const entries = Object.entries(axis.zip);
+      const tuples = entries[0][1].map((_, j) => entries.map(([, v]) => v[j]).join(', '));
+      out.push(...repeatedValues(tuples, `axes[${i}].zip`, 'the zip entry'));
+    }
+  });
+  return out;
+}
+
 export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions): SweepCell[] {
-  const problems: SweepProblem[] = [];
+  const problems: SweepProblem[] = repeatedEntries(sweep);
   const categories = sweep.categories === 'all' ? options.availableCategories : sweep.categories;
   categories.forEach((c, i) => {
     if (!options.availableCategories.includes(c)) {
@@ -198,6 +244,17 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
         });
       }
     }
+  }
+  // the last guard of "each cell once": two assignments that resolve to one config
+  const byKey = new Map<string, SweepCell>();
+  for (const cell of problems.length ? [] : cells) {
+    const twin = byKey.get(cell.key);
+    if (twin)
+      problems.push({
+        path: 'axes',
+        message: `cells '${twin.name}' and '${cell.name}' resolve to the same config (key ${cell.key}): it would run twice`,
+      });
+    byKey.set(cell.key, cell);
   }
   if (problems.length) throw new SweepError(source, problems);
   return cells;

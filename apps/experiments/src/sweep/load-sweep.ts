@@ -8,6 +8,7 @@ import { ALL_SYNTHETIC_CATEGORIES, listCategories, SYNTHETIC_SETS } from '@cfa/d
 import { readConfigFile } from '../run/config-file';
 import { MethodConfigSchema } from '../methods/registry';
 import {
+  countCells,
   expandSweep,
   setPath,
   type SweepCell,
@@ -52,17 +53,24 @@ function applyOverrides(raw: Record<string, unknown>, o: SweepOverrides): Record
   return out;
 }
 
-export async function loadSweep(file: string, overrides: SweepOverrides = {}): Promise<LoadedSweep> {
-  const { readFile } = await import('node:fs/promises');
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new SweepError(file, [{ path: '(file)', message: `cannot read (${e.code ?? e.message})` }]);
-  });
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** The most cells a sweep may expand to unless `--max-cells` says more: each cell is a training run. */
+export const MAX_CELLS = 1000;
+
+export async function loadSweep(
+  file: string,
+  overrides: SweepOverrides = {},
+  options: { maxCells?: number } = {},
+): Promise<LoadedSweep> {
   let raw: unknown;
   try {
     raw = await readConfigFile(file);
   } catch (error) {
     throw new SweepError(file, [{ path: '(file)', message: (error as Error).message.replace(`${file}: `, '') }]);
   }
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(file, 'utf8');
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new SweepError(file, [
       { path: '(file)', message: 'expected a mapping with name, reproduces, categories, base, axes' },
@@ -88,6 +96,17 @@ export async function loadSweep(file: string, overrides: SweepOverrides = {}): P
   const expected = basename(file).replace(/\.(ya?ml|json)$/, '');
   if (sweep.name !== expected)
     problems.push({ path: 'name', message: `name '${sweep.name}' must match the file name '${expected}'` });
+  // counted from the lists, before anything is expanded: a million cells are refused in a moment
+  const count = countCells(sweep, available);
+  const maxCells = options.maxCells ?? MAX_CELLS;
+  if (count.total > maxCells)
+    throw new SweepError(file, [
+      ...problems,
+      {
+        path: '(cells)',
+        message: `${count.total.toLocaleString('en-US')} cells = ${plural(count.categories, 'category', 'categories')} × ${plural(count.seeds, 'seed', 'seeds')} × ${plural(count.combinations, 'axis combination', 'axis combinations')}, more than the ${maxCells} allowed; each cell is a training run: shorten the lists, or raise --max-cells if you mean it`,
+      },
+    ]);
   try {
     const cells = expandSweep(sweep, file, { availableCategories: available });
     if (problems.length) throw new SweepError(file, problems);

@@ -23,6 +23,8 @@ export interface LocalSweepOptions {
   outRoot: string;
   progress?: PhaseProgress;
   log: (line: string) => void;
+  /** Log MLflow's system metrics while each cell computes. */
+  systemMetrics?: boolean;
 }
 
 export interface SweepOutcome {
@@ -81,6 +83,7 @@ export async function runSweepLocally(options: LocalSweepOptions): Promise<Sweep
       cache: options.cache,
       outDir: join(options.outRoot, cell.key),
       log,
+      systemMetrics: options.systemMetrics,
       onProgress: (e) =>
         options.progress?.update(
           e.phase,

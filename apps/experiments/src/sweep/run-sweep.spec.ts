@@ -7,7 +7,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectEngine } from '@cfa/tensor-runtime';
-import { FileTrackingStore, RestTrackingStore, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import {
+  FileTrackingStore,
+  searchAllLoggedModels,
+  RestTrackingStore,
+  searchAllRuns,
+  type TrackingStore,
+} from '@cfa/tracking';
 import { startFakeMlflowServer } from '@cfa/tracking/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TINY_BASE, tinyDataset } from '../testing/tiny-dataset';
@@ -72,9 +78,12 @@ describe('local sweep executor', () => {
     expect((await store.getMetricHistory(trained.info.runId, 'train/loss')).map((m) => m.step)).toEqual([1]);
     expect(trained.data.metrics.image_auroc.value).toBeGreaterThan(0);
     const artifacts = (await store.listArtifacts(trained.info.runId)).map((a) => a.path);
-    expect(artifacts).toEqual(
-      expect.arrayContaining(['heatmaps', 'plots', 'result.json', 'scores.csv', 'model', 'mlflow-model']),
-    );
+    expect(artifacts).toEqual(expect.arrayContaining(['heatmaps', 'plots', 'result.json', 'scores.csv']));
+    // the model's folders are its logged model's: one READY model per cell, each the output of its run
+    expect(artifacts).not.toContain('mlflow-model');
+    const models = await searchAllLoggedModels(store, { experimentIds: [first.parent.experimentId] });
+    expect(models.map((m) => m.status)).toEqual(['READY', 'READY', 'READY', 'READY']);
+    expect(models.map((m) => m.sourceRunId).sort()).toEqual(children.map((c) => c.info.runId).sort());
     expect((await store.listArtifacts(trained.info.runId, 'plots')).map((a) => a.path).sort()).toEqual([
       'plots/feature-space.png',
       'plots/pro.png',

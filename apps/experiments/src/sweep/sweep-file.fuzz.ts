@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io';
+import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io/testing';
 import { SweepError } from './expand-sweep';
 import { loadSweep, type SweepOverrides } from './load-sweep';
 

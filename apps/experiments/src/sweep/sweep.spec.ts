@@ -129,6 +129,45 @@ describe('loadSweep', () => {
     expect(Object.keys(Object.prototype)).toEqual([]);
   });
 
+  it('refuses a repeated seed, category or axis value (each cell runs once), and a sweep past --max-cells, counted before expanding', async () => {
+    const twice = await sweepFile('demo', {
+      ...valid,
+      categories: ['weave', 'disc', 'weave'],
+      seeds: [0, 1, 0],
+      axes: [{ grid: { 'memoryBank.gammaC': [2, 2] } }, { zip: { 'descriptor.gammaD': [1, 1] } }],
+    });
+    const error = (await loadSweep(twice).catch((e: unknown) => e)) as SweepError;
+    expect(error.problems.map((p) => p.path)).toEqual([
+      'categories[2]',
+      'seeds[2]',
+      'axes[0].grid["memoryBank.gammaC"][1]',
+      'axes[1].zip[1]',
+    ]);
+    expect(error.problems[1].message).toBe('seed 0 is listed twice (also at seeds[0]): its cells would run twice');
+    // axes of a million combinations: refused from the count, never expanded (that took minutes)
+    const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
+    const huge = await sweepFile('demo', {
+      ...valid,
+      axes: [{ grid: { 'memoryBank.gammaC': hundred, 'descriptor.gammaD': hundred, 'training.epochs': hundred } }],
+    });
+    const tooMany = (await loadSweep(huge).catch((e: unknown) => e)) as SweepError;
+    expect(tooMany.problems).toEqual([
+      {
+        path: '(cells)',
+        message:
+          '4,000,000 cells = 2 categories × 2 seeds × 1,000,000 axis combinations, more than the 1000 allowed; each cell is a training run: shorten the lists, or raise --max-cells if you mean it',
+      },
+    ]);
+    // a 1.4-million-seed list: refused by its size before the YAML parse, which takes minutes
+    const seeds = await sweepFile('demo', `${stringify(valid)}\n# ${'x'.repeat(1 << 20)}\n`);
+    await expect(loadSweep(seeds)).rejects.toThrow(
+      /demo\.yaml: 1 problem\n✖ 1\.0 MiB, more than the 1 MiB a run or sweep file may be/,
+    );
+    expect(await loadSweep(await sweepFile('demo', valid), {}, { maxCells: 3 }).catch((e: Error) => e.message)).toMatch(
+      /4 cells = 2 categories × 2 seeds × 1 axis combination, more than the 3 allowed/,
+    );
+  });
+
   it('applies command-line overrides before validation', async () => {
     const file = await sweepFile('demo', valid);
     const { cells } = await loadSweep(file, { categories: ['nut'], epochs: 7, seeds: [3] });

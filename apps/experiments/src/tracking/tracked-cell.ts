@@ -3,8 +3,10 @@
  * run-source.ts), the datasets it reads (dataset-inputs.ts), params (every config field,
  * flattened), per-epoch metrics with their step (CFA++: the companion model's as
  * `companion/train/…`; with per-epoch evaluation the test metrics as `test/…`), final metrics,
- * artifacts (result JSON, per-image scores, heatmaps, the model bundle and the MLflow Model with its
- * ONNX export, recorded in `mlflow.log-model.history` as MLflow's `log_model` does), and a status —
+ * artifacts (result JSON, per-image scores, heatmaps), the trained model as an MLflow 3 LoggedModel
+ * (cell-model.ts: the MLflow Model with its ONNX export and the bundle, the run's output, recorded
+ * in `mlflow.log-model.history` as MLflow's `log_model` does) with the final metrics logged against
+ * it and the test dataset, optionally MLflow's system metrics while it computes, and a status —
  * FINISHED, or FAILED with the error as a tag. Used by the local executor and by queue workers
  * alike, so both log identical runs; `train-eval` logs its run the same way (no parent).
  *
@@ -16,14 +18,24 @@ import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { ensureSyntheticDataset } from '@cfa/data';
 import type { EmbeddingCache, EpochRecord, RunProgress } from '@cfa/method-kit';
-import { isAuthError, type Metric, MLFLOW_TAGS, type Run, searchAllRuns, type TrackingStore } from '@cfa/tracking';
+import {
+  isAuthError,
+  type LoggedModel,
+  type Metric,
+  MLFLOW_TAGS,
+  type Run,
+  searchAllRuns,
+  startSystemMetrics,
+  type TrackingStore,
+} from '@cfa/tracking';
 import type { SweepCell } from '../sweep/expand-sweep';
 import { type CellMetrics, type CellResult, runCell } from '../run/run-cell';
 import { DEFAULT_SYNTHETIC_ROOT, methodConfigOf } from '../run/run-config';
 import { datasetInputs } from './dataset-inputs';
 import { flattenConfig } from './flatten';
 import { runSource, runSourceTags, SOURCE_TAGS } from './run-source';
-import { LOGGED_MODELS_TAG } from '../export/mlflow-model';
+import { LOGGED_MODELS_TAG, MLFLOW_MODEL_DIR } from '../export/mlflow-model';
+import { BUNDLE_DIR, logCellModel, testDatasetOf } from './cell-model';
 
 export const CFA_TAGS = {
   sweep: 'cfa.sweep',
@@ -53,6 +65,10 @@ export const CFA_TAGS = {
   /** The feature taps ('reference' or 'torchvision') and the defaults preset. */
   taps: 'cfa.taps',
   preset: 'cfa.preset',
+  /** The backbone (on logged models; runs have it as the `backbone.name` param). */
+  backbone: 'cfa.backbone',
+  /** Why the trained model is not a logged model (yet): it stays among the run's artifacts for `sync-runs`. */
+  loggedModelError: 'cfa.logged_model.error',
 } as const;
 
 /**
@@ -99,8 +115,17 @@ export function epochTestMetrics(epoch: number, m: CellMetrics, timestamp = Date
   }));
 }
 
-/** Final metrics as MLflow keys. */
-export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric[] {
+const EVALUATION_KEYS = new Set<string>(Object.values(EVALUATION_METRIC_KEYS));
+
+/**
+ * Final metrics as MLflow keys. With `link`: every value is the logged model's (`modelId`), and
+ * the evaluation metrics name the test set they were measured on.
+ */
+export function finalMetrics(
+  result: CellResult,
+  timestamp = Date.now(),
+  link: { modelId?: string; dataset?: { datasetName: string; datasetDigest: string } } = {},
+): Metric[] {
   const m = result.metrics;
   const t = result.timings;
   const values: Record<string, number> = {
@@ -125,8 +150,33 @@ export function finalMetrics(result: CellResult, timestamp = Date.now()): Metric
       ? { threshold_image: result.thresholds.image, threshold_pixel: result.thresholds.pixel }
       : {}),
   };
-  return Object.entries(values).map(([key, value]) => ({ key, value, timestamp, step: 0 }));
+  return Object.entries(values).map(([key, value]) => ({
+    key,
+    value,
+    timestamp,
+    step: 0,
+    ...(link.modelId ? { modelId: link.modelId } : {}),
+    ...(link.dataset && EVALUATION_KEYS.has(key) ? link.dataset : {}),
+  }));
 }
+
+/** The final metrics' keys (whatever a result holds), for a later model made from a run. */
+export const FINAL_METRIC_KEYS: ReadonlySet<string> = new Set([
+  ...EVALUATION_KEYS,
+  'throughput_img_s',
+  'score_throughput_img_s',
+  'train_seconds',
+  'bank_seconds',
+  'embed_seconds',
+  'total_seconds',
+  'bank_bytes',
+  'bank_size',
+  'radius',
+  'companion_radius',
+  'threshold_image',
+  'threshold_pixel',
+]);
+export const EVALUATION_METRIC_KEY_SET: ReadonlySet<string> = EVALUATION_KEYS;
 
 export interface CellRunRecord {
   run: Run;
@@ -157,6 +207,8 @@ export interface TrackedCellOptions {
   cache?: EmbeddingCache;
   /** Local folder for the cell's outputs (uploaded as artifacts). */
   outDir: string;
+  /** How long to wait for another attempt writing `outDir` (default 0: refuse at once, naming it). */
+  outLockWaitMs?: number;
   extraTags?: Record<string, string>;
   onProgress?: (event: RunProgress) => void;
   /** Besides logging them: the epochs, for a progress display. */
@@ -168,6 +220,8 @@ export interface TrackedCellOptions {
    * owns the cell (a queue worker that lost its job lock), and the run is closed KILLED instead.
    */
   ownershipLost?: (runId: string) => Promise<string | undefined>;
+  /** Sample CPU, memory, disk, network and GPU while the cell computes and log them as MLflow's `system/…` metrics. */
+  systemMetrics?: boolean;
 }
 
 /**
@@ -199,17 +253,30 @@ export class CellSupersededError extends Error {
   override readonly name = 'CellSupersededError';
 }
 
-async function uploadFolder(store: TrackingStore, runId: string, dir: string, prefix = ''): Promise<void> {
+/**
+ * Every file of the run's folder as an artifact. Hidden entries are never uploaded: a `.tmp-…` file
+ * is a write that did not finish (a run folder is swapped in whole, so none should be there), and
+ * a published MLflow Model must not carry one.
+ */
+async function uploadFolder(
+  store: TrackingStore,
+  runId: string,
+  dir: string,
+  prefix = '',
+  skip: ReadonlySet<string> = new Set(),
+): Promise<void> {
   for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.name.startsWith('.')) continue;
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) await uploadFolder(store, runId, join(dir, e.name), rel);
+    if (skip.has(rel)) continue;
+    if (e.isDirectory()) await uploadFolder(store, runId, join(dir, e.name), rel, skip);
     else await store.logArtifact(runId, rel, await readFile(join(dir, e.name)));
   }
 }
 
 export async function runTrackedCell(
   options: TrackedCellOptions,
-): Promise<{ runId: string; result?: CellResult; error?: Error }> {
+): Promise<{ runId: string; result?: CellResult; error?: Error; model?: LoggedModel }> {
   const { store, experimentId, parentRunId, sweepName, cell, engine } = options;
   const config = cell.config;
   const source = await runSource();
@@ -236,6 +303,7 @@ export async function runTrackedCell(
     },
   });
   const runId = run.info.runId;
+  const flatParams = flattenConfig({ dataset: config.dataset, ...methodConfigOf(config), heatmaps: config.heatmaps });
   let loggedModel: Record<string, unknown> | undefined;
   const logEpoch = (prefix: string, also?: (e: EpochRecord) => void) => (e: EpochRecord) => {
     also?.(e);
@@ -244,11 +312,7 @@ export async function runTrackedCell(
       .catch((error: Error) => options.log?.(`could not log ${prefix}epoch ${e.epoch}: ${error.message}`));
   };
   try {
-    await store.logBatch(runId, {
-      params: Object.entries(
-        flattenConfig({ dataset: config.dataset, ...methodConfigOf(config), heatmaps: config.heatmaps }),
-      ).map(([key, value]) => ({ key, value })),
-    });
+    await store.logBatch(runId, { params: Object.entries(flatParams).map(([key, value]) => ({ key, value })) });
     const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
     if (!config.dataset.root) {
       // the dataset input names the files, so they must exist; only this cell's category is drawn
@@ -256,11 +320,20 @@ export async function runTrackedCell(
       const ensured = await ensureSyntheticDataset({ root: dataRoot, categories: [category] });
       if (ensured.generated) options.log?.(`generated the embedded synthetic category ${category} in ${dataRoot}`);
     }
-    await store.logInputs(runId, await datasetInputs({ root: dataRoot, category: config.dataset.category }));
+    const inputs = await datasetInputs({ root: dataRoot, category: config.dataset.category });
+    await store.logInputs(runId, inputs);
+    const monitor = options.systemMetrics
+      ? startSystemMetrics({
+          store,
+          runId,
+          onError: (error) => options.log?.(`system metrics: ${error.message}`),
+        })
+      : undefined;
     const result = await runCell({
       config,
       engine,
       outDir: options.outDir,
+      outLockWaitMs: options.outLockWaitMs,
       cache: options.cache,
       onProgress: options.onProgress,
       log: options.log,
@@ -273,7 +346,7 @@ export async function runTrackedCell(
       },
       mlflowRunId: runId,
       onMlflowModel: (m) => (loggedModel = m),
-    });
+    }).finally(() => monitor?.stop());
     if (result.ensemble) await store.setTag(runId, CFA_TAGS.ensembleViews, result.ensemble.views.join(' + '));
     if (result.selection.kind === 'best-on-test') {
       const epochs = Object.entries(result.selection.epochOf).map(
@@ -281,20 +354,58 @@ export async function runTrackedCell(
       );
       await store.setTag(runId, CFA_TAGS.selectedEpochs, epochs.join(' '));
     }
-    await store.logBatch(runId, { metrics: finalMetrics(result) });
+    let model: LoggedModel | undefined;
+    if (result.savedModel?.bundle || result.savedModel?.mlflowModel) {
+      try {
+        model = await logCellModel({
+          store,
+          experimentId,
+          runId,
+          name: cell.name,
+          params: flatParams,
+          tags: {
+            [CFA_TAGS.method]: config.method,
+            [CFA_TAGS.backbone]: config.backbone.name,
+            [CFA_TAGS.category]: cell.category,
+            [CFA_TAGS.cellKey]: cell.key,
+            [CFA_TAGS.sweep]: sweepName,
+            [CFA_TAGS.ensemble]: config.ensemble,
+          },
+          outDir: options.outDir,
+        });
+      } catch (error) {
+        if (isAuthError(error)) throw error;
+        const message = (error as Error).message;
+        options.log?.(
+          `the trained model of ${cell.name} is not an MLflow logged model yet (${message.split('\n')[0]}); it stays among the run's artifacts (${BUNDLE_DIR}/, ${MLFLOW_MODEL_DIR}/), from which sync-runs makes it once the server takes it`,
+        );
+        await store.setTag(runId, CFA_TAGS.loggedModelError, message.slice(0, 8000));
+      }
+    }
+    await store.logBatch(runId, {
+      metrics: finalMetrics(result, Date.now(), { modelId: model?.modelId, dataset: testDatasetOf(inputs) }),
+    });
     const undefinedNotes = Object.entries(result.metrics.undefinedMetrics);
     if (undefinedNotes.length)
       await store.setTag(runId, 'cfa.undefined_metrics', undefinedNotes.map(([k, v]) => `${k}: ${v}`).join('; '));
-    await uploadFolder(store, runId, options.outDir);
-    // what MLflow's log_model records, so that MLflow lists the run's model folder as a logged model
-    if (loggedModel) await store.setTag(runId, LOGGED_MODELS_TAG, JSON.stringify([loggedModel]));
+    // the model's folders live in the logged model; a run whose model could not be logged keeps them
+    await uploadFolder(store, runId, options.outDir, '', model ? new Set([BUNDLE_DIR, MLFLOW_MODEL_DIR]) : undefined);
+    // what MLflow's log_model records (MLflow 3: with the model's id and its own folder)
+    if (loggedModel)
+      await store.setTag(
+        runId,
+        LOGGED_MODELS_TAG,
+        JSON.stringify([
+          model ? { ...loggedModel, artifact_path: model.artifactUri, model_id: model.modelId } : loggedModel,
+        ]),
+      );
     const lost = await options.ownershipLost?.(runId);
     if (lost) {
       await closeRunKilled(store, runId, `superseded: ${lost}`);
       return { runId, error: new CellSupersededError(lost) };
     }
     await store.updateRun({ runId, status: 'FINISHED', endTime: Date.now() });
-    return { runId, result };
+    return { runId, result, ...(model ? { model } : {}) };
   } catch (error) {
     // credentials or permissions: not this cell's fault, and no other cell can log either
     if (isAuthError(error)) throw error;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, maxRelativeError, selectEngine } from '@cfa/tensor-runtime';
+import { createRng, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBackboneModel } from '../backbone-model';
 import { resnet18Definition, wideResnet50Definition } from '../architectures/resnet';

@@ -10,7 +10,7 @@
  * const raw = r.bytes(offset + 8, count * 4, 'storage 0'); // a view, no copy
  * ```
  */
-import { WeightFileError } from './safetensors';
+import { WeightFileError } from './errors';
 
 export class ByteReader {
   private readonly view: DataView;

@@ -15,19 +15,10 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { WeightFileError } from './errors';
 import type { StateDict, WeightTensor } from './state-dict';
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
-
-export class WeightFileError extends Error {
-  constructor(
-    readonly file: string,
-    message: string,
-  ) {
-    super(`${file}: ${message}`);
-    this.name = 'WeightFileError';
-  }
-}
 
 export interface SafetensorsContents {
   tensors: StateDict;

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { wideResnet50Definition } from '../architectures/resnet';
 import { vgg19BnDefinition } from '../architectures/vgg';
-import { decodeSafetensors, WeightFileError } from './safetensors';
+import { WeightFileError } from './errors';
+import { decodeSafetensors } from './safetensors';
 import { decodeTorchCheckpoint } from './torch-checkpoint';
 import { checkWeights, isCompleteReport } from './validate-weights';
 import {

@@ -18,7 +18,8 @@
  * tensors.get('conv1.weight')?.shape; // [64, 3, 7, 7]
  * ```
  */
-import { float16ToFloat32, WeightFileError } from './safetensors';
+import { WeightFileError } from './errors';
+import { float16ToFloat32 } from './safetensors';
 import type { StateDict, WeightTensor } from './state-dict';
 import { isLegacyTorchCheckpoint, readLegacyTorchCheckpoint } from './torch-legacy';
 import { type PickleDict, STORAGE_ELEMENT_BYTES, type StorageRef, TensorRef, unpickle } from './torch-pickle';

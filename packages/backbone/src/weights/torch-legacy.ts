@@ -23,7 +23,7 @@
  * ```
  */
 import { ByteReader } from './byte-reader';
-import { WeightFileError } from './safetensors';
+import { WeightFileError } from './errors';
 import { STORAGE_ELEMENT_BYTES, StorageRef, type StorageDtype, TensorRef, unpickle } from './torch-pickle';
 
 const MAGIC_NUMBER = 0x1950a86a20f9469cfc6cn;

@@ -17,7 +17,7 @@
  * ```
  */
 import { ByteReader } from './byte-reader';
-import { WeightFileError } from './safetensors';
+import { WeightFileError } from './errors';
 
 export class Global {
   constructor(

@@ -13,8 +13,9 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { checkProperties, type NoteInput, type PropertyOutcome } from '@cfa/io';
-import { decodeSafetensors, encodeSafetensors, WeightFileError } from './safetensors';
+import { byteEdits, checkProperties, type NoteInput, type PropertyOutcome, withByteEdits } from '@cfa/io/testing';
+import { WeightFileError } from './errors';
+import { decodeSafetensors, encodeSafetensors } from './safetensors';
 import type { StateDict } from './state-dict';
 import { decodeTorchCheckpoint } from './torch-checkpoint';
 import {
@@ -67,16 +68,6 @@ const sameTensors = (a: StateDict, b: StateDict) =>
       t.data.every((v, i) => Object.is(v, u.data[i]) || (Number.isNaN(v) && Number.isNaN(u.data[i])))
     );
   });
-
-/** Byte edits of a valid file: a few positions set to random values. */
-const mutations = (length: number) =>
-  fc.array(fc.tuple(fc.nat({ max: length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 });
-
-function mutate(bytes: Uint8Array, edits: [number, number][]): Uint8Array {
-  const out = Uint8Array.from(bytes);
-  for (const [at, value] of edits) out[at] = value;
-  return out;
-}
 
 // ---- hostile tensor layouts, with the answer a direct strided gather gives ----
 
@@ -280,8 +271,8 @@ export async function safetensorsProperties(note: NoteInput): Promise<PropertyOu
       },
       {
         name: 'mutations: a named error, or a file whose data bytes changed decodes to the same keys and shapes',
-        property: fc.property(mutations(valid.length), (edits) => {
-          const bytes = mutate(valid, edits);
+        property: fc.property(byteEdits(valid.length), (edits) => {
+          const bytes = withByteEdits(valid, edits);
           const got = decodedOrNamedError(decode(bytes), 2 * bytes.length);
           if (got && edits.every(([at]) => at >= dataStart))
             return [...original].every(([k, t]) => got.get(k)?.shape.join() === t.shape.join());
@@ -356,8 +347,8 @@ export async function torchZipProperties(note: NoteInput): Promise<PropertyOutco
       },
       {
         name: 'mutations: a named error, or exactly the original (CRC-32 on every entry)',
-        property: fc.property(mutations(valid.length), (edits) => {
-          const got = decodedOrNamedError(decode(mutate(valid, edits)), 4 * valid.length);
+        property: fc.property(byteEdits(valid.length), (edits) => {
+          const got = decodedOrNamedError(decode(withByteEdits(valid, edits)), 4 * valid.length);
           return got === undefined || sameTensors(got, original);
         }),
       },
@@ -428,8 +419,8 @@ export async function torchLegacyProperties(note: NoteInput): Promise<PropertyOu
       },
       {
         name: 'mutations: a named error or a well-formed state dict',
-        property: fc.property(mutations(valid.length), (edits) => {
-          decodedOrNamedError(decode(mutate(valid, edits)), 4 * valid.length);
+        property: fc.property(byteEdits(valid.length), (edits) => {
+          decodedOrNamedError(decode(withByteEdits(valid, edits)), 4 * valid.length);
         }),
       },
       {

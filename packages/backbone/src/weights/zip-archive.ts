@@ -17,7 +17,7 @@
  */
 import { crc32, inflateRawSync } from 'node:zlib';
 import { ByteReader } from './byte-reader';
-import { WeightFileError } from './safetensors';
+import { WeightFileError } from './errors';
 
 const EOCD = 0x06054b50;
 const ZIP64_LOCATOR = 0x07064b50;

@@ -227,13 +227,11 @@ function changedPixels(before: Uint8Array, after: Uint8Array): Uint8Array {
 /**
  * One defective test image of a standard-set category and its exact mask.
  *
- * Args:
- *   category: the category (its `render`, `grayscale`, and for `missing` its parts).
- *   rng: this test image's stream.
- *   size: image side in pixels.
- *   defect: one of the category's defect types.
- * Raises:
- *   Error: the defect type is not drawable, or no attempt gave a mask of the minimum size.
+ * @param category - the category (its `render`, `grayscale`, and for `missing` its parts).
+ * @param rng - this test image's stream.
+ * @param size - image side in pixels.
+ * @param defect - one of the category's defect types.
+ * @throws Error when the defect type is not drawable, or no attempt gave a mask of the minimum size.
  */
 export function subtleDefective(
   category: SyntheticCategory,

@@ -8,7 +8,9 @@
  * update through every status, get, search by tag and status, pages), log-batch at exactly and
  * beyond every limit (everything must come back), param re-logging, NaN/±Infinity, long values,
  * keys with '/', metric history with steps and over several pages, artifacts up, down and listed,
- * and each error the stores map to a type.
+ * each error the stores map to a type, and MLflow 3's logged models (create, params and tags,
+ * artifacts, finalize, the run's outputs, metrics linked to a model and a dataset, search by metric
+ * and by attribute, ordered by a metric).
  *
  * @example
  * ```ts
@@ -28,7 +30,7 @@ import {
   MlflowResourceAlreadyExistsError,
   MlflowResourceNotFoundError,
 } from '../errors';
-import { searchAllRuns, type TrackingStore } from '../tracking-store';
+import { searchAllLoggedModels, searchAllRuns, type TrackingStore } from '../tracking-store';
 
 export interface ContractOptions {
   /** A second, independent store on the same backend (another process, as far as the store knows). */
@@ -538,6 +540,162 @@ export function trackingContract(
         await expect(
           store.searchRuns({ experimentIds: [experimentId], filter: 'this is not a filter' }),
         ).rejects.toBeInstanceOf(MlflowInvalidParameterError);
+      });
+    });
+
+    describe('logged models (MLflow 3)', () => {
+      it('create (PENDING, with params and tags), upload artifacts, finalize READY, link to the run, metrics with model and dataset', async () => {
+        const runId = await newRun('trains a model');
+        const created = await store.createLoggedModel({
+          experimentId,
+          name: 'fleece-cfa',
+          modelType: 'anomaly-detector',
+          sourceRunId: runId,
+          params: { method: 'cfa', backbone: 'resnet18' },
+          tags: { 'cfa.category': 'fleece' },
+        });
+        expect(created).toMatchObject({
+          experimentId,
+          name: 'fleece-cfa',
+          status: 'PENDING',
+          modelType: 'anomaly-detector',
+          sourceRunId: runId,
+          params: { method: 'cfa', backbone: 'resnet18' },
+          tags: { 'cfa.category': 'fleece' },
+        });
+        expect(created.modelId).toMatch(/^m-[0-9a-f]{32}$/);
+        expect(created.artifactUri).toMatch(new RegExp(`/models/${created.modelId}/artifacts$`));
+        await store.logLoggedModelArtifact(created.modelId, 'MLmodel', 'flavors: {}\n');
+        await store.logLoggedModelArtifact(created.modelId, 'bundle/weights.bin', Buffer.from([0, 1, 2, 255]));
+        expect((await store.listLoggedModelArtifacts(created.modelId)).map((a) => [a.path, a.isDir])).toEqual([
+          ['MLmodel', false],
+          ['bundle', true],
+        ]);
+        expect([...(await store.downloadLoggedModelArtifact(created.modelId, 'bundle/weights.bin'))]).toEqual([
+          0, 1, 2, 255,
+        ]);
+        await expect(store.downloadLoggedModelArtifact(created.modelId, 'absent')).rejects.toBeInstanceOf(
+          MlflowResourceNotFoundError,
+        );
+        await store.logLoggedModelParams(created.modelId, { taps: 'reference', method: 'cfa' });
+        await store.setLoggedModelTags(created.modelId, { 'cfa.category': 'fleece', stage: 'test' });
+        await store.logOutputs(runId, [{ modelId: created.modelId, step: 0 }]);
+        // again: a link the run has is kept as it is (MLflow's SQL store refuses a repeat)
+        await store.logOutputs(runId, [{ modelId: created.modelId, step: 0 }]);
+        await store.logBatch(runId, {
+          metrics: [
+            {
+              key: 'image_auroc',
+              value: 0.75,
+              timestamp: T0,
+              step: 0,
+              modelId: created.modelId,
+              datasetName: 'fleece-test',
+              datasetDigest: 'd1',
+            },
+            // (not NaN: MLflow 3.6's SQL store keeps a model's NaN as 0; the run's NaN is covered above)
+            { key: 'pixel_auroc', value: 0.5, timestamp: T0, step: 0, modelId: created.modelId },
+            { key: 'train_seconds', value: 3, timestamp: T0, step: 0 },
+          ],
+        });
+        const ready = await store.finalizeLoggedModel(created.modelId, 'READY');
+        expect(ready.status).toBe('READY');
+        const model = await store.getLoggedModel(created.modelId);
+        expect(model).toMatchObject({
+          status: 'READY',
+          params: { method: 'cfa', backbone: 'resnet18', taps: 'reference' },
+          tags: { 'cfa.category': 'fleece', stage: 'test' },
+        });
+        const byKey = Object.fromEntries(model.metrics.map((m) => [m.key, m]));
+        expect(Object.keys(byKey).sort()).toEqual(['image_auroc', 'pixel_auroc']);
+        expect(byKey.image_auroc).toMatchObject({
+          value: 0.75,
+          step: 0,
+          datasetName: 'fleece-test',
+          datasetDigest: 'd1',
+          runId,
+        });
+        expect(byKey.pixel_auroc).toMatchObject({ value: 0.5, runId });
+        expect(byKey.pixel_auroc.datasetName).toBeUndefined();
+        const run = await store.getRun(runId);
+        expect(run.outputs.modelOutputs).toEqual([{ modelId: created.modelId, step: 0 }]);
+        expect(run.data.metrics.image_auroc.value).toBe(0.75);
+      });
+
+      it('search: by metric, param, name and source run; ordered by a metric; pages that searchAllLoggedModels follows', async () => {
+        const exp = await store.getOrCreateExperiment(`${unique}-models`);
+        const runId = (await store.createRun({ experimentId: exp, runName: 'sweep cell' })).info.runId;
+        const made = [];
+        for (const [i, auroc] of [0.6, 0.9, 0.7].entries()) {
+          const m = await store.createLoggedModel({
+            experimentId: exp,
+            name: `cell-${i}`,
+            sourceRunId: runId,
+            params: { i: String(i) },
+          });
+          await store.logBatch(runId, {
+            metrics: [
+              {
+                key: 'image_auroc',
+                value: auroc,
+                timestamp: T0 + i,
+                step: 0,
+                modelId: m.modelId,
+                datasetName: 'oak',
+                datasetDigest: 'x',
+              },
+            ],
+          });
+          made.push(m.modelId);
+        }
+        const search = (request: Omit<Parameters<TrackingStore['searchLoggedModels']>[0], 'experimentIds'>) =>
+          searchAllLoggedModels(store, { experimentIds: [exp], ...request }).then((ms) => ms.map((m) => m.name));
+        expect(await search({})).toEqual(['cell-2', 'cell-1', 'cell-0']); // newest first
+        expect(await search({ filter: 'metrics.image_auroc > 0.65' })).toEqual(['cell-2', 'cell-1']);
+        expect(await search({ filter: "params.i = '0'" })).toEqual(['cell-0']);
+        expect(await search({ filter: "name = 'cell-1'" })).toEqual(['cell-1']);
+        // one clause each: MLflow 3.6's SQL store refuses any AND in a logged-model filter ("Invalid filter string")
+        expect(await search({ filter: `source_run_id = '${runId}'` })).toHaveLength(3);
+        expect(await search({ filter: "name LIKE 'cell-%'" })).toHaveLength(3);
+        expect(await search({ orderBy: [{ fieldName: 'metrics.image_auroc', ascending: false }] })).toEqual([
+          'cell-1',
+          'cell-2',
+          'cell-0',
+        ]);
+        expect(await search({ maxResults: 2 })).toHaveLength(3);
+        const page = await store.searchLoggedModels({ experimentIds: [exp], maxResults: 2 });
+        expect(page.models).toHaveLength(2);
+        expect(page.nextPageToken).toBeTruthy();
+        await expect(store.searchLoggedModels({ experimentIds: [exp], filter: 'bogus' })).rejects.toBeInstanceOf(
+          MlflowInvalidParameterError,
+        );
+      });
+
+      it('UPLOAD_FAILED is kept; an unknown model is MlflowResourceNotFoundError; a bad name is MlflowInvalidParameterError; no name gets one', async () => {
+        const failed = await store.createLoggedModel({ experimentId });
+        expect(failed.name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
+        expect((await store.finalizeLoggedModel(failed.modelId, 'UPLOAD_FAILED')).status).toBe('UPLOAD_FAILED');
+        await expect(store.getLoggedModel('m-0123456789abcdef0123456789abcdef')).rejects.toBeInstanceOf(
+          MlflowResourceNotFoundError,
+        );
+        await expect(store.createLoggedModel({ experimentId, name: 'a/b' })).rejects.toBeInstanceOf(
+          MlflowInvalidParameterError,
+        );
+        await expect(store.createLoggedModel({ experimentId: '987654321987654321' })).rejects.toBeInstanceOf(
+          MlflowResourceNotFoundError,
+        );
+        await expect(store.setLoggedModelTags(failed.modelId, { 'bad!': 'x' })).rejects.toBeInstanceOf(
+          MlflowInvalidKeyError,
+        );
+      });
+
+      it('a model param keeps its first value: the same again is fine, another is MlflowParamConflictError', async () => {
+        const m = await store.createLoggedModel({ experimentId, params: { lr: '0.1' } });
+        await store.logLoggedModelParams(m.modelId, { lr: '0.1' });
+        await expect(store.logLoggedModelParams(m.modelId, { lr: '0.2' })).rejects.toBeInstanceOf(
+          MlflowParamConflictError,
+        );
+        expect((await store.getLoggedModel(m.modelId)).params).toEqual({ lr: '0.1' });
       });
     });
   });

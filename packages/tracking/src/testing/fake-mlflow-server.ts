@@ -45,7 +45,9 @@ import { decodeMetricValue } from '../metric-value';
 import { paginate } from '../search-filter';
 import { searchAllRuns } from '../tracking-store';
 import { LIMITS } from '../validation';
-import { artifactToWire, experimentToWire, metricToWire, runToWire } from '../wire-format';
+import { LOGGED_MODEL_STATUSES, type LoggedModelStatus } from '../entities';
+import { artifactToWire, experimentToWire, loggedModelToWire, metricToWire, runToWire } from '../wire-format';
+import { FakeRegistry } from './fake-registry';
 
 export const FakeMlflowServerOptionsSchema = z.strictObject({
   /** Default: a free port. Pass the old one to restart a stopped fake where clients expect it. */
@@ -197,8 +199,8 @@ function experimentFilter(filter: string): (e: Experiment) => boolean {
   return (e) => re.test(e.name);
 }
 
-/** Read-only endpoints, which a READ user may call (everything else under the API writes). */
-const READS = /(?:experiments\/(?:get|get-by-name|search)|runs\/(?:get|search)|metrics\/get-history|artifacts\/list)$/;
+/** POSTs that only read, which a READ user may send (every other POST, PUT, PATCH and DELETE writes). */
+const READS = /(?:experiments\/search|runs\/search|logged-models\/search)$/;
 
 /** What MLflow's basic-auth app answers a request without valid credentials or permission, or undefined to let it through. */
 function authAnswer(
@@ -218,7 +220,7 @@ function authAnswer(
       body: 'You are not authenticated. Please see https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow on how to authenticate.',
     };
   const path = (req.url ?? '').split('?')[0];
-  const write = req.method === 'PUT' || (req.method === 'POST' && !READS.test(path));
+  const write = req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && READS.test(path));
   if (write && auth.readOnly.includes(user))
     return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'Permission denied' };
   return undefined;
@@ -236,6 +238,7 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
   const store = new FileTrackingStore(join(root, 'mlruns'), { artifactRoot: 'mlflow-artifacts:', defaultUserId: '' });
   const artifacts = resolve(root, 'mlartifacts');
   await mkdir(artifacts, { recursive: true });
+  const registry = await FakeRegistry.open(root, store);
   const requests: FakeRequestRecord[] = [];
   let faults: Fault[] = [];
 
@@ -285,6 +288,54 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
     json?: unknown;
     raw?: Buffer;
     html?: string;
+  }
+
+  /** `logged-models/<id>` and its sub-resources. */
+  async function loggedModelRoute(
+    method: string,
+    modelId: string,
+    sub: string,
+    json: () => Record<string, unknown>,
+    q: (k: string) => string | undefined,
+  ): Promise<unknown> {
+    const kv = (list: unknown) =>
+      Object.fromEntries(((list as KeyValue[] | undefined) ?? []).map((t) => [t.key, t.value ?? '']));
+    switch (`${method} ${sub}`) {
+      case 'GET ':
+        return { model: loggedModelToWire(await store.getLoggedModel(modelId)) };
+      case 'PATCH ': {
+        const b = json();
+        if (b.status === undefined || b.status === null) missing('status');
+        // MLflow takes the enum's name or its number
+        const byNumber: Record<number, LoggedModelStatus> = { 2: 'READY', 3: 'UPLOAD_FAILED' };
+        const status =
+          typeof b.status === 'number'
+            ? byNumber[b.status]
+            : LOGGED_MODEL_STATUSES.find((s) => `LOGGED_MODEL_${s}` === b.status);
+        if (status === undefined || status === 'PENDING')
+          invalid(
+            `Invalid value ${JSON.stringify(b.status)} for parameter 'status' supplied: Hint: Value was of type '${typeof b.status === 'number' ? 'int' : 'str'}'. See the API docs for more information about request parameters.`,
+          );
+        return {
+          model: loggedModelToWire(await store.finalizeLoggedModel(modelId, status as 'READY' | 'UPLOAD_FAILED')),
+        };
+      }
+      case 'PATCH /tags':
+        await store.setLoggedModelTags(modelId, kv(json().tags));
+        return {};
+      case 'POST /params':
+        await store.logLoggedModelParams(modelId, kv(json().params));
+        return {};
+      case 'GET /artifacts/directories': {
+        const model = await store.getLoggedModel(modelId);
+        const root = new URL(model.artifactUri).pathname.replace(/^\/+/, '');
+        const rel = (q('artifact_directory_path') ?? '').replace(/^\/+|\/+$/g, '');
+        const files = await listDir(artifactFile(rel ? `${root}/${rel}` : root), rel);
+        return { root_uri: model.artifactUri, ...(files.length ? { files } : {}) };
+      }
+      default:
+        throw new HtmlError(405, FLASK_404);
+    }
   }
 
   async function route(req: IncomingMessage, url: URL, path: string, body: Buffer): Promise<Answer> {
@@ -343,6 +394,11 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
       throw new HtmlError(405, FLASK_404);
     }
     const endpoint = apiPath.replace('/api/2.0/mlflow/', '');
+    const model = /^logged-models\/([^/]+)(\/tags|\/params|\/artifacts\/directories)?$/.exec(endpoint);
+    if (model && model[1] !== 'search')
+      return ok(await loggedModelRoute(method, decodeURIComponent(model[1]), model[2] ?? '', json, q));
+    const registered = await registry.route(method, endpoint, json, q);
+    if (registered !== undefined) return ok(registered);
     switch (`${method} ${endpoint}`) {
       case 'GET experiments/get-by-name': {
         const name = q('experiment_name') ?? missing('experiment_name');
@@ -473,6 +529,10 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
               value: decodeMetricValue(m.value),
               timestamp: Math.trunc(Number(m.timestamp)),
               step: Math.trunc(Number(m.step ?? 0)),
+              ...(m.model_id ? { modelId: String(m.model_id) } : {}),
+              ...(m.dataset_name && m.dataset_digest
+                ? { datasetName: String(m.dataset_name), datasetDigest: String(m.dataset_digest) }
+                : {}),
             };
           } catch {
             return invalid(
@@ -517,6 +577,67 @@ export async function startFakeMlflowServer(options: FakeMlflowServerOptions = {
         });
         await store.logInputs(runId, datasets);
         return ok();
+      }
+      case 'POST runs/outputs': {
+        const b = json();
+        const runId = String(b.run_id ?? missing('run_id'));
+        const models = (b.models as { model_id?: string; step?: number }[] | undefined) ?? missing('models');
+        await store.logOutputs(
+          runId,
+          models.map((o, i) => ({
+            modelId: o.model_id ?? missing(`models[${i}].model_id`),
+            step: Number(o.step ?? 0),
+          })),
+        );
+        return ok();
+      }
+      case 'POST logged-models': {
+        const b = json();
+        const kv = (list: unknown) =>
+          Object.fromEntries(((list as KeyValue[] | undefined) ?? []).map((t) => [t.key, t.value ?? '']));
+        const created = await store.createLoggedModel({
+          experimentId: String(b.experiment_id ?? missing('experiment_id')),
+          ...(b.name ? { name: String(b.name) } : {}),
+          ...(b.model_type ? { modelType: String(b.model_type) } : {}),
+          ...(b.source_run_id ? { sourceRunId: String(b.source_run_id) } : {}),
+          params: kv(b.params),
+          tags: kv(b.tags),
+        });
+        return ok({ model: loggedModelToWire(created) });
+      }
+      case 'POST logged-models/search': {
+        const b = json();
+        const experimentIds = (b.experiment_ids as string[] | undefined) ?? missing('experiment_ids');
+        type WireDataset = { dataset_name?: string; dataset_digest?: string };
+        type WireOrder = { field_name?: string; ascending?: boolean; dataset_name?: string; dataset_digest?: string };
+        const found = await store.searchLoggedModels({
+          experimentIds: experimentIds.map(String),
+          ...(b.filter ? { filter: String(b.filter) } : {}),
+          ...(b.datasets
+            ? {
+                datasets: (b.datasets as WireDataset[]).map((d) => ({
+                  datasetName: d.dataset_name ?? invalid('`dataset_name` in the `datasets` clause must be specified.'),
+                  ...(d.dataset_digest ? { datasetDigest: d.dataset_digest } : {}),
+                })),
+              }
+            : {}),
+          ...(b.max_results ? { maxResults: Number(b.max_results) } : {}),
+          ...(b.order_by
+            ? {
+                orderBy: (b.order_by as WireOrder[]).map((o) => ({
+                  fieldName: o.field_name ?? invalid('`field_name` in the `order_by` clause must be specified.'),
+                  ascending: o.ascending ?? true,
+                  ...(o.dataset_name ? { datasetName: o.dataset_name } : {}),
+                  ...(o.dataset_digest ? { datasetDigest: o.dataset_digest } : {}),
+                })),
+              }
+            : {}),
+          ...(b.page_token ? { pageToken: String(b.page_token) } : {}),
+        });
+        return ok({
+          ...(found.models.length ? { models: found.models.map(loggedModelToWire) } : {}),
+          ...(found.nextPageToken ? { next_page_token: found.nextPageToken } : {}),
+        });
       }
       case 'POST runs/log-metric': {
         const b = json();

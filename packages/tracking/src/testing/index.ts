@@ -7,7 +7,6 @@
  *   MLflow's basic-auth behaviour on request.
  * - `startRealMlflow`, `findServeScript`, `freePort`: the real server (serve.sh) for tests that need it.
  * - `startSilentServer`: a socket that accepts and never answers (deadline tests).
- * - `processStartTime`: what a spool lock records of its owner, for tests that fake a lock holder.
  */
 export { FakeMlflowServerOptionsSchema, startFakeMlflowServer } from './fake-mlflow-server';
 export type { FakeMlflowServer, FakeMlflowServerOptions, FakeRequestRecord, FaultOptions } from './fake-mlflow-server';
@@ -15,4 +14,3 @@ export { REAL_SERVER_ADMIN, findServeScript, freePort, startRealMlflow } from '.
 export type { RealServer } from './real-server';
 export { startSilentServer } from './silent-server';
 export type { SilentServer } from './silent-server';
-export { processStartTime } from '../spool-journal';

@@ -11,32 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-
-interface Answer {
-  status: number;
-  json: Record<string, unknown>;
-  text: string;
-}
-
-async function send(
-  url: string,
-  init: { method?: 'GET' | 'POST' | 'PUT'; body?: string | Buffer; contentType?: string | null } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (init.contentType !== null && init.body !== undefined)
-    headers['content-type'] = init.contentType ?? 'application/json';
-  const res = await request(url, { method: init.method ?? 'GET', body: init.body, headers });
-  const text = await res.body.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    // HTML error pages
-  }
-  return { status: res.statusCode, json, text };
-}
+import { modelServerContract } from './model-server-contract';
+import { type Answer, send } from './raw-request';
 
 /** A PUT with the path exactly as given (no URL normalisation); resolves to the status. */
 function rawPutStatus(base: string, path: string): Promise<number> {
@@ -294,4 +271,5 @@ export function serverContract(label: string, baseUrl: () => string): void {
       expect(await rawPutStatus(baseUrl(), `/api/2.0/mlflow-artifacts/artifacts/${root}/%2E%2E/escape.txt`)).toBe(400);
     });
   });
+  modelServerContract(label, baseUrl);
 }

@@ -2,13 +2,14 @@
  * `lowerPyramidDescriptor` and its gradient, and the runtime pyramid gradient, against the same
  * maths on the upsampled embedding (the runners' `forward` / `compute`).
  */
-import { createOrtRunner, createRng, maxRelativeError, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { createOrtRunner, createRng, OnnxGraphBuilder, selectEngine } from '@cfa/tensor-runtime';
+import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { createCoordConvParams } from './coord-conv';
-import { createDescriptorGradient } from './descriptor-gradient';
-import { createDescriptorRunner } from './descriptor-forward';
+import { createDescriptorGradient } from './descriptor-gradient-runner';
+import { createDescriptorRunner } from './descriptor-runner';
 import { type EmbeddingLevel, expandPyramid, expandPyramids, pyramidLength } from './embedding-pyramid';
-import { lowerPyramidDescriptor, lowerPyramidDescriptorGradient } from './pyramid-descriptor';
+import { lowerPyramidDescriptor, lowerPyramidDescriptorGradient } from './pyramid-descriptor-onnx';
 
 const levels: EmbeddingLevel[] = [
   { height: 9, width: 7, channels: 5 },

@@ -1,10 +1,11 @@
 /**
- * φ = [X, coords] · W + b over a batch of embeddings, on either engine.
- *
- * - `descriptorForwardTf`: differentiable TensorFlow.js ops (the tfjs training path takes
- *   gradients through it).
- * - `createDescriptorRunner`: forward only, on ONNX Runtime (one MatMul; the coordinate term is a
- *   second, tiny one) or on TensorFlow.js, with W and b fed on every call since they train.
+ * The descriptor's forward runner: φ = [X, coords] · W + b on either engine, from a batch of
+ * upsampled embeddings (`forward`) or from one image's embedding pyramid (`forwardPyramid`, the
+ * feature cache's form). On ONNX Runtime the batch form is one MatMul (the coordinate term a
+ * second, tiny one) and the pyramid form `lowerPyramidDescriptor`'s graph; on TensorFlow.js both
+ * run `descriptorForwardTf`, a pyramid upsampled first. W and b are fed on every call since they
+ * train. The graph pieces for fused graphs are pyramid-descriptor-onnx.ts and
+ * embedding-descriptor-onnx.ts.
  *
  * @example
  * ```ts
@@ -13,14 +14,7 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  assert,
-  assertShape,
-  createOrtRunner,
-  type EngineSelection,
-  OnnxGraphBuilder,
-  type OrtRunner,
-} from '@cfa/tensor-runtime';
+import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type OrtRunner } from '@cfa/tensor-runtime';
 import { assertCoordConvShape, type CoordConvParams, coordinateChannels } from './coord-conv';
 import {
   coordConvWeightFeeds,
@@ -30,33 +24,8 @@ import {
   lowerCoordConvForward,
 } from './coord-conv-onnx';
 import { type EmbeddingLevel, expandPyramid, pyramidLevels } from './embedding-pyramid';
-import { lowerPyramidDescriptor, type PyramidDescriptorGraph } from './pyramid-descriptor';
-
-export interface DescriptorForwardTfParams {
-  /** [B, HW, D] embeddings. */
-  x: tf.Tensor3D;
-  /** [D + c, D'] */
-  weight: tf.Tensor2D;
-  /** [D'] */
-  bias: tf.Tensor1D;
-  /** [HW, c] coordinate channels. */
-  coords: tf.Tensor2D;
-}
-
-/** Returns φ [B, HW, D']. */
-export function descriptorForwardTf({ x, weight, bias, coords }: DescriptorForwardTfParams): tf.Tensor3D {
-  const b = assertShape('descriptorForwardTf', 'x', x.shape, ['B', 'HW', 'D']);
-  assertShape('descriptorForwardTf', 'coords', coords.shape, ['HW', 'C'], b);
-  assertShape('descriptorForwardTf', 'weight', weight.shape, [b.D + b.C, 'Dout'], b);
-  assertShape('descriptorForwardTf', 'bias', bias.shape, ['Dout'], b);
-  return tf.tidy(() => {
-    const wx = tf.slice(weight, [0, 0], [b.D, b.Dout]);
-    const wc = tf.slice(weight, [b.D, 0], [b.C, b.Dout]);
-    const main = tf.matMul(tf.reshape(x, [b.B * b.HW, b.D]), wx);
-    const coordTerm = tf.add(tf.matMul(coords, wc), bias); // [HW, D']
-    return tf.add(tf.reshape(main, [b.B, b.HW, b.Dout]), coordTerm) as tf.Tensor3D;
-  });
-}
+import { descriptorForwardTf } from './descriptor-tf';
+import { lowerPyramidDescriptor, type PyramidDescriptorGraph } from './pyramid-descriptor-onnx';
 
 export interface DescriptorRunner {
   readonly engine: 'ort' | 'tfjs';

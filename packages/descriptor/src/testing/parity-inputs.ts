@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { backboneDefinition, inferFeatureShapes, randomInitWeights, type StateDict } from '@cfa/backbone';
 import { createRng } from '@cfa/tensor-runtime';
-import { coordConvWeightToTorch, createCoordConvParams } from './coord-conv';
+import { coordConvWeightToTorch, createCoordConvParams } from '../coord-conv';
 
 export interface ParityInputsSpec {
   backbone: string;

@@ -8,7 +8,7 @@
  *
  * `compute` takes the upsampled embeddings; `computePyramids` the images' embedding pyramids (the
  * feature cache's form; on ONNX Runtime each level's product at its own size, as the fused
- * training step does it, see pyramid-descriptor.ts).
+ * training step does it, see pyramid-descriptor-onnx.ts).
  *
  * @example
  * ```ts
@@ -22,7 +22,7 @@ import { assert, createOrtRunner, type EngineSelection, OnnxGraphBuilder, type O
 import { type CoordConvParams, coordinateChannels } from './coord-conv';
 import { coordinatesInitializer, lowerCoordConvWeightGradient, pyramidFeeds, pyramidInputs } from './coord-conv-onnx';
 import { type EmbeddingLevel, expandPyramids, pyramidChannels } from './embedding-pyramid';
-import { lowerPyramidDescriptorGradient } from './pyramid-descriptor';
+import { lowerPyramidDescriptorGradient } from './pyramid-descriptor-onnx';
 
 interface WeightGradient {
   gradWeight: Float32Array;

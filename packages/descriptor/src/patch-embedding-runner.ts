@@ -21,7 +21,7 @@ import {
   nhwcInputToNchw,
 } from '@cfa/backbone';
 import { type EmbeddingLevel, pyramidLength } from './embedding-pyramid';
-import { patchEmbedding, pooledMaps } from './patch-embedding';
+import { patchEmbedding, pooledMaps } from './patch-embedding-tf';
 import { lowerPatchEmbeddingToOnnx, lowerPooledMapsToOnnx } from './patch-embedding-onnx';
 
 export interface PatchEmbedder {
