@@ -247,7 +247,8 @@ async function benchCrad(o: {
       size,
     }),
   );
-  const name = `crad (${config.backbone.name} MFCN ${height}×${width}×${channels})`;
+  // a metric-key-safe name (MLflow keys allow letters, digits, _ - . space : /)
+  const name = `crad ${config.backbone.name} MFCN ${height}x${width}x${channels}`;
   results[name] = {};
   const timed: EngineSelection[] = [];
   for (const engineName of options.engines.split(',')) {
