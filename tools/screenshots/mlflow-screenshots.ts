@@ -16,7 +16,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import {
   FileTrackingStore,
   RestTrackingStore,
@@ -27,6 +27,18 @@ import {
 import { findServeScript, startRealMlflow } from '@cfa/tracking/testing';
 
 const SHOTS = ['runs', 'metrics', 'run-source', 'models', 'model'];
+
+/** MLflow's first-visit dialogs (the experiment type, tips), answered so that they hide nothing. */
+async function dismissDialogs(page: Page): Promise<void> {
+  for (const label of ['Confirm', 'Got it', 'Close']) {
+    const b = page.getByRole('button', { name: label });
+    if (await b.count())
+      await b
+        .first()
+        .click()
+        .catch(() => undefined);
+  }
+}
 
 interface Options {
   store: string;
@@ -93,7 +105,12 @@ const program = new Command('screenshots')
           throw new Error(`no logged model in '${options.experiment}': run the sweep with this version first`);
         if (shots.has('models')) {
           // the Models tab: one row per cell's model, its metrics (on their dataset) as columns
-          await page.goto(`${server.url}/#/experiments/${exp.experimentId}/models`);
+          // MLflow 3.6 opens an experiment on its runs and asks for the experiment type first: answer,
+          // then click the Models tab (the tab's own URL opens the runs table on this version)
+          await page.goto(`${server.url}/#/experiments/${exp.experimentId}`);
+          await page.getByText('Run Name').first().waitFor({ timeout: 60_000 });
+          await dismissDialogs(page);
+          await page.getByText('Models', { exact: true }).first().click();
           await page.getByText(model.name).first().waitFor({ timeout: 60_000 });
           await page.mouse.move(5, 840);
           await page.waitForTimeout(3_000);
@@ -126,14 +143,7 @@ const program = new Command('screenshots')
       if (!shots.has('runs') && !shots.has('metrics')) return;
       await page.goto(`${server.url}/#/experiments/${exp.experimentId}`);
       await page.getByText('Run Name').first().waitFor({ timeout: 60_000 });
-      for (const label of ['Confirm', 'Got it', 'Close']) {
-        const b = page.getByRole('button', { name: label });
-        if (await b.count())
-          await b
-            .first()
-            .click()
-            .catch(() => undefined);
-      }
+      await dismissDialogs(page);
       // expand the parent run (the +/− button in its name cell): its nested children appear under it
       const expander = page.locator('button[data-component-id*="runnamecellrenderer"]').first();
       await expander.waitFor({ timeout: 30_000 });
