@@ -35,6 +35,13 @@ export const FidelitySetupSchema = z.strictObject({
   official: z.string().min(1),
   /** Overrides of the default run config (empty: the default config is the reference protocol). */
   cfa: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * Which method is compared: 'cfa' (the CFA reference code, official_run.py) or 'crad' (the CRAD
+   * reference code, crad_run.py; its overrides under `crad`, its results read by crad-fidelity.ts).
+   */
+  method: z.enum(['cfa', 'crad']).default('cfa'),
+  /** Overrides of CRAD's default config (method 'crad'): the sizes the reference run was given. */
+  crad: z.record(z.string(), z.unknown()).default({}),
 });
 export type FidelitySetup = z.infer<typeof FidelitySetupSchema>;
 

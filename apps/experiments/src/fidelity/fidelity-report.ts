@@ -43,10 +43,31 @@ export function spread(values: number[]): Spread {
   return { mean, std: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
 }
 
+export interface MetricComparison {
+  official: Spread;
+  ours: Spread;
+  /** Our mean inside the reference's mean ± 2 std. */
+  inside: boolean;
+  /** `permutationPValue` (difference of means) over the seeds. */
+  pValue: number;
+  agrees: boolean;
+}
+
 export interface EpochComparison {
   epoch: number;
-  metrics: Record<FidelityMetric, { official: Spread; ours: Spread; inside: boolean; pValue: number; agrees: boolean }>;
+  metrics: Record<FidelityMetric, MetricComparison>;
   radius: { official: Spread; ours: Spread; equal: boolean };
+}
+
+/** The verdict for one metric's per-seed values (every method's fidelity check uses it). */
+export function compareMetric(officialValues: number[], ourValues: number[]): MetricComparison {
+  const o = spread(officialValues);
+  const u = spread(ourValues);
+  // a zero spread (every seed the same) leaves only rounding room
+  const inside = Math.abs(u.mean - o.mean) <= Math.max(2 * o.std, 1e-9);
+  const pValue = permutationPValue(ourValues, officialValues);
+  const testCanReject = smallestPValue(ourValues.length, officialValues.length) < SIGNIFICANCE;
+  return { official: o, ours: u, inside, pValue, agrees: inside || (testCanReject && pValue >= SIGNIFICANCE) };
 }
 
 /** Per epoch: the reference's spread, ours, and the verdicts. Epochs both sides have. */
@@ -58,23 +79,11 @@ export function compareEpochs(official: OfficialResults, ours: FidelityEpoch[][]
     const theirs = officialRuns.map((r) => r.epochs[e]);
     const mine = ours.map((r) => r[e]);
     const metrics = {} as EpochComparison['metrics'];
-    for (const m of FIDELITY_METRICS) {
-      const theirValues = theirs.map((t) => t[m]);
-      const ourValues = mine.map((t) => t[m]);
-      const o = spread(theirValues);
-      const u = spread(ourValues);
-      // a zero spread (every seed the same) leaves only rounding room
-      const inside = Math.abs(u.mean - o.mean) <= Math.max(2 * o.std, 1e-9);
-      const pValue = permutationPValue(ourValues, theirValues);
-      const testCanReject = smallestPValue(ourValues.length, theirValues.length) < SIGNIFICANCE;
-      metrics[m] = {
-        official: o,
-        ours: u,
-        inside,
-        pValue,
-        agrees: inside || (testCanReject && pValue >= SIGNIFICANCE),
-      };
-    }
+    for (const m of FIDELITY_METRICS)
+      metrics[m] = compareMetric(
+        theirs.map((t) => t[m]),
+        mine.map((t) => t[m]),
+      );
     const ro = spread(theirs.map((t) => t.radius));
     const ru = spread(mine.map((t) => t.radius));
     const equal = Math.max(ro.max, ru.max) - Math.min(ro.min, ru.min) <= RADIUS_TOLERANCE;
