@@ -61,9 +61,10 @@ PATCHES = [
 ]
 
 
-def _check_snapshot(root):
+def check_snapshot(root, files=None):
+    """Refuses a checkout whose files (default: those this module imports) differ from COMMIT's."""
     bad = []
-    for rel, digest in FILES.items():
+    for rel, digest in (files or FILES).items():
         path = os.path.join(root, rel)
         if not os.path.isfile(path):
             bad.append(f"{rel} is missing")
@@ -93,7 +94,7 @@ def load_crad(root=None):
             f"{COMMIT[:12]} ({REPOSITORY}); see tools/torch-reference/crad_code.py"
         )
     root = os.path.abspath(root)
-    _check_snapshot(root)
+    check_snapshot(root)
     import torch
 
     if "tabulate" not in sys.modules:  # patch 1

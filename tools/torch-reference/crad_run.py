@@ -52,7 +52,7 @@ import numpy as np
 import torch
 
 import st_io
-from crad_code import load_crad
+from crad_code import check_snapshot, load_crad
 from official_run import data_digest, file_digest, mvtec_aupro
 
 # the files this driver imports besides crad_code.py's, sha256 at crad_code.COMMIT
@@ -72,19 +72,6 @@ PATCHES = [
     "datasets.custom_dataset.cls_ids gains the category run",
     "torch.cuda.Event: a stand-in while ModelHelper is built (CPU-only torch; its events time eval_mode only)",
 ]
-
-
-def check_run_files(root):
-    bad = []
-    for rel, digest in RUN_FILES.items():
-        path = os.path.join(root, rel)
-        if not os.path.isfile(path):
-            bad.append(f"{rel} is missing")
-            continue
-        if file_digest(path) != digest:
-            bad.append(f"{rel} differs from the pinned commit")
-    if bad:
-        raise SystemExit(f"CRAD_OFFICIAL_DIR={root}: " + "; ".join(bad))
 
 
 def cv2_shim():
@@ -285,7 +272,7 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     crad = load_crad()
-    check_run_files(crad.root)
+    check_snapshot(crad.root, RUN_FILES)
     if "cv2" not in sys.modules:  # patch 5
         try:
             importlib.import_module("cv2")

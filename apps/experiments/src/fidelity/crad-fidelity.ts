@@ -23,7 +23,7 @@ import { runCell } from '../run/run-cell';
 import { formatConfigError } from '../run/config-errors';
 import { formatTable } from '../report/text-table';
 import { createPhaseProgress, type Logger } from '../cli/logger';
-import type { FidelitySetup } from './fidelity-files';
+import { EpochSchema, type FidelitySetup, REFERENCE_INPUT_FIELDS } from './fidelity-files';
 import type { FidelityInputs } from './fidelity-inputs';
 import { compareMetric, type MetricComparison, type Spread, spread } from './fidelity-report';
 
@@ -36,11 +36,8 @@ const TITLES: Record<CradFidelityMetric, string> = {
   pixelAupro: 'P-AUPRO',
 };
 
-const CradEpochSchema = z.object({
+const CradEpochSchema = EpochSchema.pick({ imageAuroc: true, pixelAuroc: true, pixelAupro: true }).extend({
   epoch: z.number().int().positive(),
-  imageAuroc: z.number(),
-  pixelAuroc: z.number(),
-  pixelAupro: z.number(),
   /** The mean training loss of the epoch (FeatureMSELoss). */
   loss: z.number(),
 });
@@ -58,8 +55,7 @@ export const CradReferenceResultsSchema = z.object({
     batchSize: z.number().int(),
     epochs: z.number().int(),
   }),
-  weights: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  data: z.object({ category: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  ...REFERENCE_INPUT_FIELDS,
   runs: z
     .array(
       z.object({

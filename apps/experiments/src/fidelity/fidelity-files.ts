@@ -49,7 +49,7 @@ export const FIDELITY_METRICS = ['imageAuroc', 'pixelAuroc', 'pixelAupro', 'pixe
 export type FidelityMetric = (typeof FIDELITY_METRICS)[number];
 
 /** Epoch 0 = evaluated before the first step (the untrained descriptor; official_run.py --untrained). */
-const EpochSchema = z.object({
+export const EpochSchema = z.object({
   epoch: z.number().int().nonnegative(),
   imageAuroc: z.number(),
   pixelAuroc: z.number(),
@@ -58,12 +58,17 @@ const EpochSchema = z.object({
   radius: z.number(),
 });
 
+/** What every reference driver records of the inputs it read (the check compares the digests). */
+export const REFERENCE_INPUT_FIELDS = {
+  weights: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  data: z.object({ category: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+};
+
 export const OfficialResultsSchema = z.object({
   official: z.object({ repository: z.string(), commit: z.string(), patches: z.array(z.string()) }),
   torch: z.string(),
   settings: z.object({ category: z.string(), cnn: z.string(), epochs: z.number().int(), seeds: z.array(z.number()) }),
-  weights: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  data: z.object({ category: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  ...REFERENCE_INPUT_FIELDS,
   runs: z
     .array(
       z.object({
