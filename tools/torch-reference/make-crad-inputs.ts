@@ -12,7 +12,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeSafetensors, type StateDict } from '@cfa/backbone';
-import { parityInputs, parityInputsDigest } from '@cfa/descriptor';
+import { parityInputs, parityInputsDigest } from '@cfa/descriptor/testing';
 import { cradParityInputs, type CradParitySpec } from '@cfa/crad/testing';
 
 /** The reference's config (`experiments/config.yaml`) where it matters; widths cut for fixture size. */
