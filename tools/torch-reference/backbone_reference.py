@@ -23,6 +23,7 @@ BACKBONES = {
     "vgg19": (16, 32, "F16"),
     "vgg19_bn": (16, 32, "BF16"),
     "efficientnet_b5": (0.4, 32, "F16"),
+    "efficientnet_b4": (0.4, 32, "F16"),
 }
 
 

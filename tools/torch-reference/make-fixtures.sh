@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 PY=${PYTHON:-/usr/bin/python3}
 "$PY" -c 'import torch, torchvision, scipy' || { echo "needs python3-torch, python3-torchvision, python3-scipy" >&2; exit 1; }
 keys=(packages/backbone/src/__fixtures__/torchvision-state-dict-keys.json)
-# the reference code's key list needs its snapshot (see official_code.py)
+# the reference codes' key list needs their snapshots (see official_code.py, crad_code.py)
 [ -n "${CFA_OFFICIAL_DIR:-}" ] && keys+=(packages/backbone/src/__fixtures__/reference-state-dict-keys.json)
 (cd tools/torch-reference && "$PY" export_state_dict_keys.py "${keys[@]/#/../../}")
 (cd tools/torch-reference && "$PY" backbone_reference.py ../../packages/backbone/src/__fixtures__/torch-backbones)

@@ -67,15 +67,21 @@ class TappedVGG(nn.Module):
 
 
 class TappedEfficientNet(nn.Module):
-    """torchvision EfficientNet-B5 with the reference `extract_endpoints` maps: last 5 blocks of
-    stage 2, last 3 of stage 3, last block of stage 5, each group concatenated on channels."""
+    """torchvision EfficientNet-B5 with the CFA reference `extract_endpoints` maps: last 5 blocks of
+    stage 2, last 3 of stage 3, last block of stage 5, each group concatenated on channels; or
+    EfficientNet-B4 (torchvision's default BatchNorm, ε 1e-5) with UniAD's / CRAD's out-layers 3 and
+    4: the last block of stages 3 and 5."""
 
-    TAPS = [(2, 5), (3, 3), (5, 1)]
+    VARIANTS = {
+        "efficientnet_b5": ([(2, 5), (3, 3), (5, 1)], 2.2, partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)),
+        "efficientnet_b4": ([(3, 1), (5, 1)], 1.8, None),
+    }
 
-    def __init__(self, width_mult=1.6, depth_mult=2.2):
+    def __init__(self, width_mult=1.6, variant="efficientnet_b5"):
         super().__init__()
-        setting, last = _efficientnet_conf("efficientnet_b5", width_mult=width_mult, depth_mult=depth_mult)
-        full = EfficientNet(setting, 0.4, last_channel=last, norm_layer=partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))
+        self.TAPS, depth_mult, norm = self.VARIANTS[variant]
+        setting, last = _efficientnet_conf(variant, width_mult=width_mult, depth_mult=depth_mult)
+        full = EfficientNet(setting, 0.4, last_channel=last, norm_layer=norm)
         self.features = full.features[:6]  # stages after the last tap are never used
 
     def forward(self, x):
@@ -98,8 +104,8 @@ def tapped_backbone(name, shrink):
         return narrow_resnet(name, shrink)
     if name in ("vgg19", "vgg19_bn"):
         return TappedVGG(name == "vgg19_bn", shrink)
-    if name == "efficientnet_b5":
-        return TappedEfficientNet(width_mult=shrink)
+    if name in ("efficientnet_b5", "efficientnet_b4"):
+        return TappedEfficientNet(width_mult=shrink, variant=name)
     raise ValueError(f"unknown backbone {name}")
 
 

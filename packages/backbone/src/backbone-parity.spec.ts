@@ -1,7 +1,8 @@
 /**
  * Every backbone with taps 'torchvision' against torchvision (tools/torch-reference/
  * backbone_reference.py; the reference taps are checked against the CFA reference code's own
- * modules in packages/descriptor/src/official-parity.spec.ts): torchvision's own modules, narrowed so the committed fixtures stay small, seeded random weights with non-trivial
+ * modules in packages/descriptor/src/official-parity.spec.ts, EfficientNet-B4's against the CRAD
+ * reference code's in packages/descriptor/src/crad-parity.spec.ts): torchvision's own modules, narrowed so the committed fixtures stay small, seeded random weights with non-trivial
  * BatchNorm statistics stored in float16 (vgg19_bn in bfloat16), saved by PyTorch both as
  * `.safetensors` and as a `torch.save` `.pth`. Both files must load, and the tapped features must
  * match on both engines within 1e-4 relative.
@@ -12,7 +13,7 @@ import { selectEngine } from '@cfa/tensor-runtime';
 import { maxRelativeError } from '@cfa/tensor-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { buildBackboneModel, readWeightFile } from './backbone-model';
-import { efficientNetB5Definition } from './architectures/efficientnet';
+import { efficientNetB4Definition, efficientNetB5Definition } from './architectures/efficientnet';
 import type { BackboneDefinition } from './architectures/net-builder';
 import { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
 import { vgg19BnDefinition, vgg19Definition } from './architectures/vgg';
@@ -32,6 +33,7 @@ const narrow: Record<string, (shrink: number) => BackboneDefinition> = {
   vgg19: (s) => vgg19Definition({ widthDivisor: s, taps: 'torchvision' }),
   vgg19_bn: (s) => vgg19BnDefinition({ widthDivisor: s, taps: 'torchvision' }),
   efficientnet_b5: (s) => efficientNetB5Definition({ widthMult: s, taps: 'torchvision' }),
+  efficientnet_b4: (s) => efficientNetB4Definition({ widthMult: s, taps: 'torchvision' }),
 };
 
 describe.each(Object.keys(narrow))('%s against PyTorch', (name) => {

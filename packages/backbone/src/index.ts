@@ -21,7 +21,12 @@ export { inferFeatureShapes, summarizeDefinition } from './architectures/param-s
 export type { ConvInfo, DefinitionSummary, FeatureShape, ParamInfo } from './architectures/param-spec';
 export { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
 export { vgg19BnDefinition, vgg19Definition, vggDefinition } from './architectures/vgg';
-export { efficientNetB5Definition, makeDivisible, staticSamePadding } from './architectures/efficientnet';
+export {
+  efficientNetB4Definition,
+  efficientNetB5Definition,
+  makeDivisible,
+  staticSamePadding,
+} from './architectures/efficientnet';
 export { availableBackbones, backboneDefinition } from './registry';
 export { CALIBRATION, buildBackboneModel, featureShapesFor, loadBackbone, readWeightFile } from './backbone-model';
 export { calibrateBatchNorm } from './weights/calibrate-batch-norm';

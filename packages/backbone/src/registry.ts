@@ -2,7 +2,7 @@
  * The backbones this project defines, by the names sweep files use.
  */
 import type { BackboneDefinition, Taps } from './architectures/net-builder';
-import { efficientNetB5Definition } from './architectures/efficientnet';
+import { efficientNetB4Definition, efficientNetB5Definition } from './architectures/efficientnet';
 import { resnet18Definition, wideResnet50Definition } from './architectures/resnet';
 import { vgg19BnDefinition, vgg19Definition } from './architectures/vgg';
 
@@ -12,6 +12,7 @@ const DEFINITIONS: Record<string, (taps: Taps) => BackboneDefinition> = {
   vgg19: (taps) => vgg19Definition({ taps }),
   vgg19_bn: (taps) => vgg19BnDefinition({ taps }),
   efficientnet_b5: (taps) => efficientNetB5Definition({ taps }),
+  efficientnet_b4: (taps) => efficientNetB4Definition({ taps }),
 };
 
 export function availableBackbones(): string[] {

@@ -45,6 +45,16 @@
  * through the embedding's upsampling; `lowerUpsampledConcat` is the embedding's resize + concat as
  * ONNX nodes.
  *
+ * CRAD's pieces (Lee et al. 2024): the MFCN neck (`mfcnNeckTf`, `lowerMfcnNeck`: maps resized to
+ * the first's stride with aligned corners, concatenated; `createMfcnEmbedder`, images → neck
+ * features on either engine), the coordinate predictors (`initCoordinatePredictors`,
+ * `globalCoordinatesTf`, `localCoordinatesTf`, `lowerCoordinatePredictors`, and for training on
+ * ONNX Runtime `lowerCoordinatePredictorsTrain`) and the bottleneck decoder
+ * (`initBottleneckDecoder`, `bottleneckDecoderTf` — differentiable on every tfjs backend —,
+ * `updateRunningStatistics`, `lowerBottleneckDecoder`, `lowerBottleneckDecoderTrain`); their
+ * parameters are state dicts in the reference module's names (`TensorLookup`, `namedTensor`,
+ * `isRunningStatistic`).
+ *
  * Spec oracles and the parity fixtures' inputs are `@cfa/descriptor/testing`.
  */
 export { patchEmbedding } from './patch-embedding-tf';
@@ -129,3 +139,35 @@ export type {
   HeadBackwardParams,
   HeadForward,
 } from './alignment-head';
+export { lowerMfcnNeck, mfcnNeckTf, mfcnScaleFactors } from './mfcn-neck';
+export { createMfcnEmbedder } from './mfcn-embedder';
+export type { MfcnEmbedder } from './mfcn-embedder';
+export { lowerResizeBilinear } from './patch-embedding-onnx';
+export { isRunningStatistic, namedTensor, namedWeight } from './named-params';
+export type { TensorLookup } from './named-params';
+export {
+  COORDINATE_PREDICTORS,
+  globalCoordinatesTf,
+  initCoordinatePredictors,
+  localCoordinatesTf,
+  lowerCoordinatePredictors,
+  lowerCoordinatePredictorsTrain,
+} from './coordinate-predictor';
+export type { CoordinatePredictorsTrainGraph } from './coordinate-predictor';
+export {
+  BATCH_NORM,
+  bottleneckDecoderTf,
+  decoderBatchNorms,
+  decoderLayerCount,
+  initBottleneckDecoder,
+  lowerBottleneckDecoder,
+  lowerBottleneckDecoderTrain,
+  updateRunningStatistics,
+} from './bottleneck-decoder';
+export type {
+  BatchStatistics,
+  BottleneckDecoderShape,
+  DecoderTfOptions,
+  DecoderTfResult,
+  DecoderTrainGraph,
+} from './bottleneck-decoder';

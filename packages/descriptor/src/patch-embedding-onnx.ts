@@ -38,11 +38,6 @@ function lowerResize(g: OnnxGraphBuilder, x: string, height: number, width: numb
   return g.node('Resize', [x, '', '', sizes], resize)[0];
 }
 
-/** x [N, C, h, w] resized bilinearly to [N, C, height, width], half-pixel centres (align_corners = false), no antialiasing. */
-export function lowerResizeBilinear(g: OnnxGraphBuilder, x: string, height: number, width: number): string {
-  return lowerResize(g, x, height, width, BILINEAR);
-}
-
 /**
  * Maps [N, C_l, h_l, w_l] (NCHW) resized to the first one's size — bilinearly (align_corners
  * false, the embedding of `expandPyramid`) unless other Resize attributes are given — and
@@ -59,6 +54,24 @@ export function lowerUpsampledConcat(
     shapes[i].height === height && shapes[i].width === width ? m : lowerResize(g, m, height, width, resize),
   );
   return parts.length === 1 ? parts[0] : g.node('Concat', parts, { axis: attr.int(1) })[0];
+}
+
+/**
+ * An NCHW value resized bilinearly to height × width (any batch and channels), no antialiasing:
+ * `half_pixel` (default) = torch's `align_corners=False`, `align_corners` = its `True`
+ * (`nn.UpsamplingBilinear2d`).
+ */
+export function lowerResizeBilinear(
+  g: OnnxGraphBuilder,
+  value: string,
+  height: number,
+  width: number,
+  transform: 'half_pixel' | 'align_corners' = 'half_pixel',
+): string {
+  return lowerResize(g, value, height, width, {
+    mode: attr.string('linear'),
+    coordinate_transformation_mode: attr.string(transform),
+  });
 }
 
 /** Each map 3×3-average-pooled at its own size (the embedding pyramid's levels), NCHW. */

@@ -21,6 +21,10 @@
  *   dimensions on the engine, then the greedy farthest-point loop of its code's
  *   ApproximateGreedyCoresetSampler), `coresetDraws` (its seeded projection and starting points),
  *   `coresetSize`.
+ * - CRAD's continuous memory (Lee et al. 2024): two learned grids read bilinearly at predicted
+ *   coordinates, as `grid_sample(align_corners=False)` — `initContinuousMemory`,
+ *   `continuousMemoryTf` (differentiable: tent weights × grid, no gather), `sampleGridTf`,
+ *   `gridWeightsTf`, and in a graph `lowerContinuousMemory`, `lowerSampleGrid`, `gridTransposed`.
  */
 export { centreCount, createMemoryBank } from './memory-bank';
 export type { MemoryBank } from './memory-bank';
@@ -67,3 +71,22 @@ export {
 } from './greedy-coreset';
 export type { ApproximateGreedyCoresetParams, CoresetDraws, CoresetProgress, CoresetResult } from './greedy-coreset';
 export type { PaperBankParams } from './paper-init';
+export {
+  CONTINUOUS_MEMORY_NAMES,
+  continuousMemoryShapes,
+  continuousMemoryTf,
+  gridTransposed,
+  gridWeightsTf,
+  initContinuousMemory,
+  lowerContinuousMemory,
+  lowerContinuousMemoryTrain,
+  lowerSampleGrid,
+  sampleGridTf,
+} from './continuous-memory';
+export type {
+  ContinuousMemoryShape,
+  ContinuousMemoryTensor,
+  ContinuousMemoryTrainGraph,
+  ContinuousMemoryTfParams,
+  LowerContinuousMemoryOptions,
+} from './continuous-memory';

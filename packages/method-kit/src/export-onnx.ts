@@ -14,6 +14,8 @@
  *   image score              @cfa/scoring     lowerImageScores (the map's maximum), or the member's own
  *                                             where its method scores images otherwise (`imageScoreRule`:
  *                                             PatchCore's largest patch score)
+ *                                             or the method's own reduction of its map
+ *                                             (`AnomalyMethod.lowerImageScores`: CRAD's window mean)
  *
  * An ensemble adds the companion member on its own input (the whole image resized to the crop
  * size), runs the shared backbone once on both inputs stacked on the batch axis, moves the
@@ -180,11 +182,19 @@ export function buildOnnxModel(model: TrainedModel): OnnxExport {
     {
       name: 'image_score',
       shape: ['n'],
-      description: `float32 [batch]: the image score, ${companion ? 'the maximum of its map' : (method.imageScoreRule ?? 'the maximum of its map')}`,
+      description: `float32 [batch]: the image score, ${
+        method.lowerImageScores
+          ? `${method.label}'s reduction of its map`
+          : companion
+            ? 'the maximum of its map'
+            : (method.imageScoreRule ?? 'the maximum of its map')
+      }`,
     },
   ];
   g.node('Identity', [map], {}, ['anomaly_map']);
-  g.node('Identity', [imageScore ?? lowerImageScores(g, map)], {}, ['image_score']);
+  const score =
+    imageScore ?? (method.lowerImageScores ? method.lowerImageScores(g, map, size, config) : lowerImageScores(g, map));
+  g.node('Identity', [score], {}, ['image_score']);
   for (const o of outputs) g.output(o.name, o.shape, 'float', o.description);
   const bytes = g.toBytes({
     docString: `${method.label}${companion ? ' (CFA++ two-view ensemble)' : ''} anomaly localisation (${method.description}), ${backbone.definition.name}; cfa-toolkit ONNX export version ${ONNX_EXPORT_VERSION}. ${inputs.map((i) => `Input ${i.name}: ${i.description}.`).join(' ')} ${outputs.map((o) => `Output ${o.name}: ${o.description}.`).join(' ')}`,

@@ -62,7 +62,7 @@ export {
 export type { EmbeddingSet } from './embedding-set';
 export { embedSamples, sampleViewKey } from './embed-samples';
 export type { EmbedSamplesOptions, EmbeddedSamples } from './embed-samples';
-export { runMethodOnCategory } from './run-category';
+export { runMethodOnCategory, SharedFits } from './run-category';
 export type {
   CategoryRun,
   EnsembleMemberRun,

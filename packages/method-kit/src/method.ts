@@ -165,6 +165,12 @@ export interface AnomalyMethod<C extends MethodConfigBase = MethodConfigBase, F 
    * memory-bank centres for K + J neighbours). Throws naming the field.
    */
   checkGrid?(config: C, grid: { height: number; width: number; label: string }): void;
+  /**
+   * The unified (multi-class) setting (CRAD's `training.unified`): one model fitted on the train
+   * images of several categories together and evaluated on each (`runMethodOnCategory`'s
+   * `trainCategories`). Absent or false: one model per category.
+   */
+  unified?(config: C): boolean;
   createExtractor(options: {
     engine: EngineSelection;
     backbone: BackboneModel;
@@ -211,6 +217,14 @@ export interface AnomalyMethod<C extends MethodConfigBase = MethodConfigBase, F 
    * `predict` applies the same stage (its extractor then stores the viewed images, not backbone maps).
    */
   lowerInput?(g: OnnxGraphBuilder, context: LowerInputContext<C, F>): string;
+  /**
+   * How an image's score is read off its map, when not by the map's maximum (CRAD: the largest
+   * 32 × 32 window mean): maps [count, size, size] → [count]. Two-view ensembles score their
+   * combined map with it, and the export's `image_score` uses `lowerImageScores`.
+   */
+  imageScores?(maps: Float32Array, count: number, size: number, config: C): Float32Array;
+  /** `imageScores` in a graph: maps [n, S, S] → [n]. */
+  lowerImageScores?(g: OnnxGraphBuilder, maps: string, size: number, config: C): string;
   /** Paper Fig. 3's picture, for methods that adapt features. */
   featureSpace?(options: {
     model: F;

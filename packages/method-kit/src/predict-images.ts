@@ -22,7 +22,7 @@ import { memoryEmbeddingSet } from './embedding-set';
 import type { FeatureExtractor } from './method';
 import type { Prediction } from './prediction';
 import type { TrainedMember, TrainedModel } from './trained-model';
-import { combineViewPredictions } from './view-ensemble';
+import { combineViewPredictions, methodImageScores } from './view-ensemble';
 
 export interface ImageInput {
   /** Names the image in the result (and, for rd-mvtec-trained models, nothing else: inference views are deterministic). */
@@ -109,6 +109,7 @@ export async function createImagePredictor(
           primaryView: inferenceView(primary.view),
           primary: a.prediction,
           companion: b.prediction,
+          scoreMaps: methodImageScores(method, model.config),
         }),
         viewed: a.viewed,
         companionViewed: b.viewed,

@@ -9,6 +9,12 @@
  * sizes agree), and the two maps of every test image are averaged on the primary view's grid
  * (`combineViewPredictions`). The test samples (masks, labels) stay the primary view's.
  *
+ * With `trainCategories` (the unified setting, `AnomalyMethod.unified`) the model is fitted on the
+ * train images of all those categories together (their refs concatenated; the method's own
+ * shuffling mixes them in batches, as CRAD's data builder does) and evaluated on `category`'s test
+ * set. A `sharedFits` store lets the cells of a sweep that differ only in the evaluated category
+ * reuse one fit instead of repeating it per category (same config, data root and categories).
+ *
  * With `calibration.holdout > 0` a seeded fraction of train/good is left out of the fit and scored
  * by the fitted model (an ensemble: both members, maps combined); the image and pixel thresholds are
  * set from those normal scores (`calibrateThresholds`). `run.model` is the trained model itself,
@@ -43,7 +49,7 @@ import type { EmbeddingSet } from './embedding-set';
 import type { AnomalyMethod, EpochRecord, FeatureExtractor } from './method';
 import type { Prediction } from './prediction';
 import type { MemberRole, TrainedMember, TrainedModel } from './trained-model';
-import { combineViewPredictions } from './view-ensemble';
+import { combineViewPredictions, methodImageScores } from './view-ensemble';
 
 export type RunPhase = 'check-files' | 'embed-train' | 'bank' | 'train' | 'embed-test' | 'predict' | 'calibrate';
 
@@ -138,6 +144,32 @@ export interface RunCategoryOptions<C extends MethodConfigBase, F> {
    * with the test samples (masks, labels); awaited before the next epoch.
    */
   onEpochPrediction?: (event: { record: EpochRecord; prediction: Prediction; test: LoadedSample[] }) => Promise<void>;
+  /**
+   * The unified setting: fit on the train images of these categories together (they must include
+   * `category`), evaluate on `category`'s test set. Absent: `category`'s own train images.
+   */
+  trainCategories?: string[];
+  /** Fits kept across calls (a sweep's unified cells share one); keyed by config, root and categories. */
+  sharedFits?: SharedFits;
+}
+
+/**
+ * Fitted models kept for reuse by later runs with the same config, data root and train categories
+ * (the unified setting's cells); holds at most `capacity` (default 1), the oldest dropped first.
+ */
+export class SharedFits {
+  private readonly fits = new Map<string, Promise<unknown>>();
+  constructor(private readonly capacity = 1) {}
+  /** The fit under `key`, made by `make` if absent (a failed fit is not kept). */
+  get<F>(key: string, make: () => Promise<F>): Promise<F> {
+    const held = this.fits.get(key);
+    if (held) return held as Promise<F>;
+    const made = make();
+    this.fits.set(key, made);
+    made.catch(() => this.fits.delete(key));
+    while (this.fits.size > this.capacity) this.fits.delete(this.fits.keys().next().value!);
+    return made;
+  }
 }
 
 interface ViewRun<F> extends EnsembleMemberRun {
@@ -166,6 +198,8 @@ interface ViewRunOptions<C extends MethodConfigBase, F> {
   onProgress: (event: RunProgress) => void;
   onEpoch?: (record: EpochRecord) => void;
   onEpochPrediction?: RunCategoryOptions<C, F>['onEpochPrediction'];
+  /** Where the fit may come from an earlier identical one (the unified setting), and under which key. */
+  shared?: { fits: SharedFits; key: string };
 }
 
 /** Embed, fit and predict on one view. */
@@ -184,24 +218,32 @@ async function runView<C extends MethodConfigBase, F>(options: ViewRunOptions<C,
       onProgress: (done, total, cached) =>
         onProgress({ phase, done, total, detail: cached ? `${cached} cached` : undefined }),
     });
-  const train = await embed(fitRefs, 'embed-train');
   // per-epoch evaluation (the CFA reference code's protocol) needs the test set before training
   const everyEpoch = evaluatesEveryEpoch(config.evaluation) && onEpochPrediction !== undefined;
   const earlyTest = everyEpoch ? await embed(index.test, 'embed-test', keepTestSamples) : undefined;
-  const fitted = await method.fit({
-    config: view === config.view ? config : { ...config, view },
-    engine,
-    backbone,
-    train: train.set,
-    onProgress: (e) => onProgress({ phase: e.phase, done: e.done, total: e.total, detail: e.detail }),
-    onEpoch,
-    onEpochModel: earlyTest
-      ? async (model, record) => {
-          const prediction = await method.predict({ model, test: earlyTest.set, inputSize });
-          await onEpochPrediction!({ record, prediction, test: earlyTest.samples });
-        }
-      : undefined,
-  });
+  let fittedHere = false;
+  const fit = async () => {
+    fittedHere = true;
+    const train = await embed(fitRefs, 'embed-train');
+    const fitted = await method.fit({
+      config: view === config.view ? config : { ...config, view },
+      engine,
+      backbone,
+      train: train.set,
+      onProgress: (e) => onProgress({ phase: e.phase, done: e.done, total: e.total, detail: e.detail }),
+      onEpoch,
+      onEpochModel: earlyTest
+        ? async (model, record) => {
+            const prediction = await method.predict({ model, test: earlyTest.set, inputSize });
+            await onEpochPrediction!({ record, prediction, test: earlyTest.samples });
+          }
+        : undefined,
+    });
+    return { train, fitted };
+  };
+  // per-epoch evaluation is of this category's test set: such a fit is never shared
+  const shared = everyEpoch ? undefined : options.shared;
+  const { train, fitted } = shared ? await shared.fits.get(`${shared.key}|${role}`, fit) : await fit();
   const test = earlyTest ?? (await embed(index.test, 'embed-test', keepTestSamples));
   const prediction = await method.predict({
     model: fitted,
@@ -220,7 +262,8 @@ async function runView<C extends MethodConfigBase, F>(options: ViewRunOptions<C,
       onProgress: (done, total) => onProgress({ phase: 'calibrate', done, total }),
     });
   }
-  const { bankSeconds, trainSeconds } = method.fitSeconds(fitted);
+  // a fit reused from an earlier run cost this run nothing (its history still says how it went)
+  const { bankSeconds, trainSeconds } = fittedHere ? method.fitSeconds(fitted) : { bankSeconds: 0, trainSeconds: 0 };
   return {
     view,
     train,
@@ -231,7 +274,7 @@ async function runView<C extends MethodConfigBase, F>(options: ViewRunOptions<C,
     history: method.history(fitted),
     summary: method.summary(fitted),
     timings: {
-      embedTrainSeconds: train.seconds,
+      embedTrainSeconds: fittedHere ? train.seconds : 0,
       bankSeconds,
       trainSeconds,
       embedTestSeconds: test.seconds,
@@ -260,10 +303,35 @@ export async function runMethodOnCategory<C extends MethodConfigBase, F>(
   // everything that can be found wrong is found before the first image is embedded: the files
   // (every header, every mask), the weights, and whether the method's config fits the patch grid
   const index = await indexCategory({ root, category });
-  await checkCategoryFiles(index, {
-    onProgress: (done, total) => options.onProgress?.({ phase: 'check-files', done, total }),
-  });
-  const { fit: fitRefs, holdout: holdoutRefs } = splitHoldout(index.train, config.calibration.holdout, config.seed);
+  const trainCategories = options.trainCategories;
+  if (trainCategories && !trainCategories.includes(category))
+    throw new Error(
+      `trainCategories (${trainCategories.join(', ')}) must include the evaluated category '${category}'`,
+    );
+  const others = await Promise.all(
+    (trainCategories ?? []).filter((c) => c !== category).map((c) => indexCategory({ root, category: c })),
+  );
+  for (const i of [index, ...others])
+    await checkCategoryFiles(i, {
+      onProgress: (done, total) => options.onProgress?.({ phase: 'check-files', done, total, detail: i.category }),
+    });
+  // unified: every listed category's train images, in the listed order, ids prefixed by category
+  const trainRefs = trainCategories
+    ? trainCategories.flatMap((c) =>
+        (c === category ? index : others.find((o) => o.category === c)!).train.map((r) => ({
+          ...r,
+          id: `${c}/${r.id}`,
+        })),
+      )
+    : index.train;
+  const { fit: fitRefs, holdout: holdoutRefs } = splitHoldout(trainRefs, config.calibration.holdout, config.seed);
+  const shared =
+    trainCategories && options.sharedFits
+      ? {
+          fits: options.sharedFits,
+          key: JSON.stringify([method.name, root, trainCategories, config]),
+        }
+      : undefined;
   const backbone = await loadBackbone({
     name: config.backbone.name,
     taps: config.backbone.taps,
@@ -284,10 +352,10 @@ export async function runMethodOnCategory<C extends MethodConfigBase, F>(
       const { height, width } = e.levels[0];
       method.checkGrid?.(config, { height, width, label: `${height}×${width} = ${height * width} patches` });
     }
-    const shared = { method, config, index, fitRefs, holdoutRefs, backbone, engine, cache };
+    const common = { method, config, index, fitRefs, holdoutRefs, backbone, engine, cache, shared };
     const progress = (view?: MemberRole) => (e: RunProgress) => options.onProgress?.(view ? { ...e, view } : e);
     const primary = await runView({
-      ...shared,
+      ...common,
       view: config.view,
       role: 'primary',
       extractor,
@@ -325,7 +393,7 @@ export async function runMethodOnCategory<C extends MethodConfigBase, F>(
       };
     }
     const companion = await runView({
-      ...shared,
+      ...common,
       view: secondView,
       role: 'companion',
       extractor: secondExtractor ?? extractor,
@@ -333,11 +401,13 @@ export async function runMethodOnCategory<C extends MethodConfigBase, F>(
       onProgress: progress('companion'),
       onEpoch: options.onCompanionEpoch,
     });
+    const scoreMaps = methodImageScores(method, config);
     const prediction = combineViewPredictions({
       primaryView: config.view,
       primary: primary.prediction,
       companion: companion.prediction,
       sources: primary.test.samples.map((s) => s.source),
+      scoreMaps,
     });
     const sum = (key: keyof RunTimings) => primary.timings[key] + companion.timings[key];
     return {
@@ -368,7 +438,12 @@ export async function runMethodOnCategory<C extends MethodConfigBase, F>(
         [primary.member, companion.member],
         primary.heldOut &&
           companion.heldOut &&
-          combineViewPredictions({ primaryView: config.view, primary: primary.heldOut, companion: companion.heldOut }),
+          combineViewPredictions({
+            primaryView: config.view,
+            primary: primary.heldOut,
+            companion: companion.heldOut,
+            scoreMaps,
+          }),
       ),
     };
   } finally {

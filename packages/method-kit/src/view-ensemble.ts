@@ -18,6 +18,8 @@
  */
 import { alignCompanionMap, type SourceSize, type View, viewKey, viewOutputSize } from '@cfa/data';
 import { imageScores } from '@cfa/scoring';
+import type { MethodConfigBase } from './common-config';
+import type { AnomalyMethod } from './method';
 import type { Prediction } from './prediction';
 
 export interface CombineViewPredictionsParams {
@@ -29,11 +31,13 @@ export interface CombineViewPredictionsParams {
   companion: Prediction;
   /** Each sample's source image size (non-square sources are placed by their aspect); default square. */
   sources?: SourceSize[];
+  /** The method's image score of a map (`AnomalyMethod.imageScores`); default the map's maximum. */
+  scoreMaps?: (maps: Float32Array, count: number, size: number) => Float32Array;
 }
 
 /**
  * @returns a Prediction on the primary's grid: `maps` the per-pixel mean of the primary map and the
- *   aligned companion map, `imageScores` their maxima, `patchScores` the primary's (the companion's
+ *   aligned companion map, `imageScores` their maxima (or `scoreMaps`), `patchScores` the primary's (the companion's
  *   patch grid covers another region of the image), `seconds` both predictions plus the alignment.
  * @throws Error when the two predictions do not cover the same samples in the same order, or their
  *   maps do not have the sizes they claim, or the primary's size is not its view's.
@@ -43,6 +47,7 @@ export function combineViewPredictions({
   primary,
   companion,
   sources,
+  scoreMaps = (maps, count, size) => imageScores({ maps, count, size }),
 }: CombineViewPredictionsParams): Prediction {
   const start = performance.now();
   const n = primary.ids.length;
@@ -83,9 +88,19 @@ export function combineViewPredictions({
   return {
     maps,
     patchScores: primary.patchScores,
-    imageScores: imageScores({ maps, count: n, size }),
+    imageScores: scoreMaps(maps, n, size),
     size,
     ids: primary.ids,
     seconds: primary.seconds + companion.seconds + (performance.now() - start) / 1000,
   };
+}
+
+/** A method's image score of maps (its `imageScores`, else the map's maximum), for `scoreMaps`. */
+export function methodImageScores<C extends MethodConfigBase>(
+  method: Pick<AnomalyMethod<C>, 'imageScores'>,
+  config: C,
+): (maps: Float32Array, count: number, size: number) => Float32Array {
+  return method.imageScores
+    ? (maps, count, size) => method.imageScores!(maps, count, size, config)
+    : (maps, count, size) => imageScores({ maps, count, size });
 }

@@ -52,13 +52,30 @@ export function lowerAnomalyMaps(
   scores: string,
   { height, width, outputSize, sigma }: { height: number; width: number; outputSize: number; sigma: number },
 ): string {
-  const rows = g.initializer(g.fresh('map_rows'), Float32Array.from(mapOperatorMatrix(height, outputSize, sigma)), [
-    outputSize,
+  return lowerSeparableMaps(g, scores, {
     height,
-  ]);
-  const cols = mapOperatorMatrix(width, outputSize, sigma);
+    width,
+    outputSize,
+    rows: mapOperatorMatrix(height, outputSize, sigma),
+    cols: mapOperatorMatrix(width, outputSize, sigma),
+  });
+}
+
+/**
+ * Patch maps (any layout holding [N, height, width] values) → A_h · S · A_wᵀ [N, outputSize,
+ * outputSize], the operators `rows` [outputSize, height] and `cols` [outputSize, width] stored as
+ * float32 constants.
+ */
+export function lowerSeparableMaps(
+  g: OnnxGraphBuilder,
+  scores: string,
+  p: { height: number; width: number; outputSize: number; rows: Float64Array; cols: Float64Array },
+): string {
+  const { height, width, outputSize } = p;
+  const rows = g.initializer(g.fresh('map_rows'), Float32Array.from(p.rows), [outputSize, height]);
   const colsT = new Float32Array(width * outputSize);
-  for (let i = 0; i < outputSize; i++) for (let j = 0; j < width; j++) colsT[j * outputSize + i] = cols[i * width + j];
+  for (let i = 0; i < outputSize; i++)
+    for (let j = 0; j < width; j++) colsT[j * outputSize + i] = p.cols[i * width + j];
   const colsTransposed = g.initializer(g.fresh('map_cols_t'), colsT, [width, outputSize]);
   const patchMaps = g.node('Reshape', [scores, g.ints('shape', [-1, height, width])])[0];
   // [size, H] · [N, H, W] broadcasts to [N, size, W]; then · [W, size]

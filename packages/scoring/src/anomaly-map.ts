@@ -72,7 +72,7 @@ export interface AnomalyMapParams {
  * separable, so a map is A_h · S · A_wᵀ; each row of A holds ≈ 8σ·in/out + 2 non-zeros (10 for
  * 56 → 224, σ = 4), so a map costs ≈ 0.6 M multiply-adds instead of the 3.3 M of a direct blur.
  */
-interface MapOperator {
+export interface MapOperator {
   matrix: Float64Array;
   first: Int32Array;
   last: Int32Array;
@@ -113,6 +113,11 @@ function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOp
       }
     }
   }
+  return sparseOperator(matrix, inSize, outSize);
+}
+
+/** A dense [outSize, inSize] operator with the span of non-zeros of each row, for `applyOperators`. */
+export function sparseOperator(matrix: Float64Array, inSize: number, outSize: number): MapOperator {
   const first = new Int32Array(outSize),
     last = new Int32Array(outSize);
   for (let i = 0; i < outSize; i++) {
@@ -132,13 +137,35 @@ function buildMapOperator(inSize: number, outSize: number, sigma: number): MapOp
 
 /** Returns maps [N, outputSize, outputSize]: each patch map upsampled (bilinear) and blurred (σ). */
 export function anomalyMaps({ scores, count, height, width, outputSize, sigma }: AnomalyMapParams): Float32Array {
+  return separableMaps({
+    scores,
+    count,
+    height,
+    width,
+    outputSize,
+    rows: mapOperator(height, outputSize, sigma),
+    cols: mapOperator(width, outputSize, sigma),
+    context: 'anomalyMaps',
+  });
+}
+
+/** Maps [N, outputSize, outputSize] = A_h · S · A_wᵀ for every patch map S [height, width] of `scores`. */
+export function separableMaps(p: {
+  scores: Float32Array;
+  count: number;
+  height: number;
+  width: number;
+  outputSize: number;
+  rows: MapOperator;
+  cols: MapOperator;
+  context: string;
+}): Float32Array {
+  const { scores, count, height, width, outputSize, rows, cols } = p;
   const hw = height * width;
   if (scores.length !== count * hw)
-    throw new Error(`anomalyMaps: scores must hold [${count}, ${height}, ${width}] values, got ${scores.length}`);
+    throw new Error(`${p.context}: scores must hold [${count}, ${height}, ${width}] values, got ${scores.length}`);
   const size = outputSize * outputSize;
   const out = new Float32Array(count * size);
-  const rows = mapOperator(height, outputSize, sigma),
-    cols = mapOperator(width, outputSize, sigma);
   for (let n = 0; n < count; n++)
     out.set(applyOperators(scores.subarray(n * hw, (n + 1) * hw), height, width, outputSize, rows, cols), n * size);
   return out;

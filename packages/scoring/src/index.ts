@@ -23,6 +23,12 @@
  * - `gaussianKernel`: scipy's Gaussian kernel of the smoothing.
  * - FYD's objectives (typed arrays, closed-form gradients): `pairwiseAlignmentLoss` (image-level
  *   coarse alignment), `denseSimilarityLoss` (the non-contrastive fine alignment).
+ * - Reconstruction scoring (CRAD, Lee et al. 2024): `blendedReconstructionTf` (the MSE / cosine
+ *   blend), `featureMseLossTf`, `reconstructionDistanceTf`, `lowerReconstructionDistance`,
+ *   `lowerReconstructionLossTrain` (FeatureMSELoss and its gradient, for training on ONNX Runtime);
+ *   `reconstructionMaps` / `lowerReconstructionMaps` (aligned-corner upsampling + box smoothing),
+ *   `pooledMaxScores` / `lowerPooledMaxScores` (the largest window mean); `separableMaps`,
+ *   `lowerSeparableMaps`: any separable map operator.
  *
  * The specs' oracles (`cfaLossTf`, `gaussianBlur`, `upsampleBilinear`) are `@cfa/scoring/testing`.
  */
@@ -54,12 +60,21 @@ export type {
   LossStepInputs,
   LossSumsGraph,
 } from './loss-onnx';
-export { DistanceMetricSchema, anomalyMaps, imageScores, patchAnomalyScores } from './anomaly-map';
+export {
+  DistanceMetricSchema,
+  anomalyMaps,
+  imageScores,
+  patchAnomalyScores,
+  separableMaps,
+  sparseOperator,
+} from './anomaly-map';
+export type { MapOperator } from './anomaly-map';
 export {
   lowerAnomalyMaps,
   lowerImageScores,
   lowerNearestNeighbourScores,
   lowerPatchAnomalyScores,
+  lowerSeparableMaps,
 } from './anomaly-map-onnx';
 export { nearestNeighbourScores } from './nearest-neighbour-score';
 export type { NearestNeighbourScoreParams } from './nearest-neighbour-score';
@@ -70,3 +85,21 @@ export type { AnomalyMapParams, DistanceMetric, PatchScoreParams } from './anoma
 export { gaussianKernel } from './gaussian-blur';
 export { PAIR_DISTANCE_EPSILON, denseSimilarityLoss, pairwiseAlignmentLoss } from './alignment-losses';
 export type { DenseSimilarityParams, PairwiseAlignmentParams } from './alignment-losses';
+export {
+  ReconstructionBlendSchema,
+  blendedReconstructionTf,
+  featureMseLossTf,
+  lowerReconstructionDistance,
+  lowerReconstructionLossTrain,
+  reconstructionDistanceTf,
+} from './reconstruction-score';
+export type { BlendTfParams, ReconstructionBlend } from './reconstruction-score';
+export {
+  lowerPooledMaxScores,
+  lowerReconstructionMaps,
+  pooledMaxScores,
+  poolWindow,
+  reconstructionMapMatrix,
+  reconstructionMaps,
+} from './reconstruction-map';
+export type { ReconstructionMapParams } from './reconstruction-map';

@@ -1,7 +1,9 @@
 /**
- * AdamW with AMSGrad and decoupled weight decay, exactly as `torch.optim.AdamW(amsgrad=True)`
- * steps (tfjs has no such optimiser). It updates plain Float32Arrays in place, so the same
- * optimiser serves both engines.
+ * AdamW with decoupled weight decay (and AMSGrad when asked), exactly as `torch.optim.AdamW` steps
+ * (tfjs has no such optimiser). It updates plain Float32Arrays in place, so the same optimiser
+ * serves both engines. Parameters may carry their own learning rates (torch's parameter groups:
+ * CRAD trains its grids at 0.1 and its network at 0.001), and a schedule scales them all per step
+ * (`lrFactor`, e.g. `stepLrFactor`), as torch's schedulers rewrite every group's `lr`.
  *
  *   θ ← θ · (1 − lr·λ)
  *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  v̂ ← max(v̂, v)
@@ -32,11 +34,20 @@ export class AdamW {
   private t = 0;
   private readonly config: OptimizerConfig;
 
+  private readonly learningRates: number[];
+
+  /**
+   * @param learningRates one per parameter (torch's parameter groups); default `config.lr` for all.
+   */
   constructor(
     readonly params: Float32Array[],
     config: Partial<OptimizerConfig> = {},
+    learningRates?: number[],
   ) {
     this.config = OptimizerConfigSchema.parse(config);
+    if (learningRates && learningRates.length !== params.length)
+      throw new Error(`AdamW: ${params.length} parameters, ${learningRates.length} learning rates`);
+    this.learningRates = learningRates ?? params.map(() => this.config.lr);
     this.m = params.map((p) => new Float64Array(p.length));
     this.v = params.map((p) => new Float64Array(p.length));
     this.vMax = params.map((p) => new Float64Array(p.length));
@@ -46,21 +57,24 @@ export class AdamW {
     return this.t;
   }
 
-  step(grads: ArrayLike<number>[]): void {
+  /** One step; `lrFactor` scales every learning rate (a schedule's value for this step). */
+  step(grads: ArrayLike<number>[], lrFactor = 1): void {
     if (grads.length !== this.params.length)
       throw new Error(`AdamW.step: ${this.params.length} parameters, ${grads.length} gradients`);
-    const { lr, weightDecay, amsgrad, beta1, beta2, eps } = this.config;
+    const { weightDecay, amsgrad, beta1, beta2, eps } = this.config;
     this.t++;
-    const constants: StepConstants = {
-      decay: 1 - lr * weightDecay,
-      beta1,
-      beta2,
-      eps,
-      amsgrad,
-      bc2Sqrt: Math.sqrt(1 - beta2 ** this.t),
-      stepSize: lr / (1 - beta1 ** this.t),
-    };
+    const bc2Sqrt = Math.sqrt(1 - beta2 ** this.t);
     this.params.forEach((p, k) => {
+      const lr = this.learningRates[k] * lrFactor;
+      const constants: StepConstants = {
+        decay: 1 - lr * weightDecay,
+        beta1,
+        beta2,
+        eps,
+        amsgrad,
+        bc2Sqrt,
+        stepSize: lr / (1 - beta1 ** this.t),
+      };
       const g = grads[k];
       if (g.length !== p.length)
         throw new Error(`AdamW.step: parameter ${k} has ${p.length} values, its gradient ${g.length}`);

@@ -3,8 +3,10 @@
  * - `selectTfBackend`, `describeTfBackend`: the TensorFlow.js chain tfjs-node-gpu → tfjs-node → wasm → cpu.
  * - `selectEngine`, `describeEngine`, `loadOrt`: ONNX Runtime (fast CPU path) or TensorFlow.js.
  * - `OnnxGraphBuilder`, `attr`, `createOrtRunner`: lower models to ONNX in memory and run them.
- * - `AdamW`, `OptimizerConfigSchema`: torch's AdamW (amsgrad, decoupled weight decay) on typed
- *   arrays, the optimiser of both engines.
+ * - `AdamW`, `OptimizerConfigSchema`: torch's AdamW (amsgrad, decoupled weight decay, per-parameter
+ *   learning rates) on typed arrays, the optimiser of both engines; `stepLrFactor` (StepLR as
+ *   UniAD-style loops call it) and `clipGradientNorm` (`clip_grad_norm_`); `ensureTfGradients`:
+ *   tfjs autograd under Node's own module loader.
  * - `createRng`, `hashString`: seeded randomness.
  * - `assertShape`, `assert`, `product`: boundary checks.
  * - `gridSample`, `gridSampleGradient`, `gridSampleTf`, `lowerGridSample`: PyTorch's bilinear
@@ -41,6 +43,8 @@ export type { OnnxDim, OnnxElementType } from './onnx-graph';
 export { ORT_PROFILE_ENV, ORT_PROVIDERS_ENV, createOrtRunner, requireOrt } from './ort-session';
 export type { OrtFeed, OrtOutput, OrtRunner } from './ort-session';
 export { AdamW, OptimizerConfigSchema } from './adamw';
+export { clipGradientNorm, stepLrFactor } from './training-schedule';
+export { ensureTfGradients } from './tf-gradients';
 export type { OptimizerConfig } from './adamw';
 export { createRng, hashString } from './rng';
 export type { Rng } from './rng';

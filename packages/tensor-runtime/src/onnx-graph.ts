@@ -158,6 +158,11 @@ export class OnnxGraphBuilder {
     return this.initializer(this.fresh(prefix), values, [values.length]);
   }
 
+  /** A float32 scalar constant (shape []), broadcast against any tensor. */
+  scalar(prefix: string, value: number): string {
+    return this.initializer(this.fresh(prefix), new Float32Array([value]), []);
+  }
+
   /**
    * Adds a node; returns its output names (fresh ones unless given).
    * `outputs` is a count or explicit names.

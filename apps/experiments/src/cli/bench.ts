@@ -6,6 +6,10 @@
  * bench_reference.py, FYD's too, from our PyTorch statement; PatchCore's and PaDiM's from their authors' code itself, given its checkout in
  * PATCHCORE_OFFICIAL_DIR / PADIM_REFERENCE_DIR), with the ratio ours / PyTorch for every row.
  * Writes JSON and markdown and logs them to MLflow as a run.
+ *
+ * `--method crad`: CRAD's rows instead (bench/crad-rows.ts: training epoch and inference from
+ * MFCN features, per engine), at the reduced size experiments/crad.yaml runs (128 px, 4 × 216
+ * bottlenecks), and with `--reference` the CRAD reference module timed on the same features.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -19,6 +23,9 @@ import { ensureSyntheticDataset, indexCategory, loadSamples, ViewSchema } from '
 import { type BackboneModel, encodeSafetensors, featureShapesFor, loadBackbone } from '@cfa/backbone';
 import { CfaConfigSchema } from '@cfa/cfa';
 import { PatchCoreConfigSchema } from '@cfa/patchcore';
+import { type CradConfig, CradConfigSchema } from '@cfa/crad';
+import { createMfcnEmbedder } from '@cfa/descriptor';
+import { memoryEmbeddingSet } from '@cfa/method-kit';
 import { createTrackingStore } from '@cfa/tracking';
 import { resolveExperiment } from '../tracking/experiment-target';
 import { runSource, runSourceTags } from '../tracking/run-source';
@@ -30,6 +37,7 @@ import { fydRows } from '../bench/fyd-rows';
 import { padimRows } from '../bench/padim-rows';
 import { patchCoreRows } from '../bench/patchcore-rows';
 import { assertGaussiansFit, PadimConfigSchema } from '@cfa/padim';
+import { benchCradEngine } from '../bench/crad-rows';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
 import { formatTable } from '../report/text-table';
 
@@ -67,7 +75,13 @@ interface BenchOptions {
   out: string;
   trackingUri?: string;
   threads?: number;
+  method: 'cfa' | 'crad';
 }
+
+/** CRAD as experiments/crad.yaml runs it on 2 CPU cores (the authors' full size: 224 px, 11 × 864). */
+const BENCH_CRAD = { view: { kind: 'resize', size: 128 }, decoder: { layers: 4, expansion: 216 } } as const;
+
+type BenchResults = Record<string, Record<string, BenchRow[] | Record<string, number>>>;
 
 export function benchCommand(): Command {
   return new Command('bench')
@@ -84,12 +98,18 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'where bench.json and bench.md go', 'runs/bench')
     .addOption(new Option('--tracking-uri <uri>', 'MLflow (default ./mlruns)').env('MLFLOW_TRACKING_URI'))
     .option('--threads <n>', 'threads for ONNX Runtime and PyTorch', positiveInt)
+    .addOption(
+      new Option('--method <name>', "whose rows: CFA's (backbones, stages, epoch, throughput) or CRAD's")
+        .choices(['cfa', 'crad'])
+        .default('cfa'),
+    )
     .action(async (options: BenchOptions) => {
       const log = createLogger();
       const images = Math.max(4, options.images - (options.images % 4));
       // the classic weave: the images every benchmark so far timed
       await ensureSyntheticDataset({ root: DEFAULT_SYNTHETIC_ROOT, categories: ['weave'] });
-      const view = ViewSchema.parse({ kind: 'center-crop' });
+      const cradConfig = CradConfigSchema.parse(BENCH_CRAD);
+      const view = options.method === 'crad' ? cradConfig.view : ViewSchema.parse({ kind: 'center-crop' });
       const index = await indexCategory({ root: DEFAULT_SYNTHETIC_ROOT, category: 'weave' });
       const samples = await loadSamples(index.train.slice(0, images), view);
       const size = samples[0].width;
@@ -100,13 +120,15 @@ export function benchCommand(): Command {
         join(dir, 'images.safetensors'),
         encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])),
       );
-      const results: Record<string, Record<string, BenchRow[] | Record<string, number>>> = {};
+      const results: BenchResults = {};
       const described: string[] = [];
       const methods = options.methods.split(',') as BenchMethod[];
       for (const m of methods)
         if (!BENCH_METHODS.includes(m))
           throw new Error(`--methods: unknown method '${m}' (expected some of ${BENCH_METHODS.join(', ')})`);
-      for (const name of options.backbones.split(',')) {
+      if (options.method === 'crad')
+        await benchCrad({ options, config: cradConfig, pixels, images, size, dir, results, described, log: log.info });
+      for (const name of options.method === 'crad' ? [] : options.backbones.split(',')) {
         // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
         const config = CfaConfigSchema.parse({ backbone: { name } });
         // bench_reference.py (CFA's rows, and FYD's from our PyTorch statement) reads this weight file
@@ -235,7 +257,11 @@ export function benchCommand(): Command {
         }
       }
       const rss = process.resourceUsage().maxRSS / 1024;
-      const note = `peak RSS ${rss.toFixed(0)} MiB; ${[...new Set(described)].join(' | ')}; ${images} images, 224 input, batch 4${options.reference ? `; PyTorch ${JSON.stringify(Object.values(results)[0].pytorch && (Object.values(results)[0].pytorch as Record<string, number>).threads)} threads` : ''}`;
+      const setting =
+        options.method === 'crad'
+          ? `CRAD ${cradConfig.decoder.layers}×${cradConfig.decoder.expansion} bottlenecks, ${size} input, batch ${cradConfig.training.batchSize}`
+          : '224 input, batch 4';
+      const note = `peak RSS ${rss.toFixed(0)} MiB; ${[...new Set(described)].join(' | ')}; ${images} images, ${setting}${options.reference ? `; PyTorch ${JSON.stringify(Object.values(results)[0].pytorch && (Object.values(results)[0].pytorch as Record<string, number>).threads)} threads` : ''}`;
       const markdown = `${formatTable(headers, body, { markdown: true })}\n\n${note}\n`;
       process.stdout.write(`\n${formatTable(headers, body)}\n\n${note}\n`);
       await mkdir(options.out, { recursive: true });
@@ -271,4 +297,69 @@ export function benchCommand(): Command {
         `wrote ${join(options.out, 'bench.md')} and bench.json; logged run ${mlrun.info.runId} to ${store.location}`,
       );
     });
+}
+
+/** CRAD's rows: MFCN features embedded once (ONNX Runtime), then each engine; the reference on the same features. */
+async function benchCrad(o: {
+  options: BenchOptions;
+  config: CradConfig;
+  pixels: Float32Array;
+  images: number;
+  size: number;
+  dir: string;
+  results: BenchResults;
+  described: string[];
+  log: (line: string) => void;
+}): Promise<void> {
+  const { options, config, pixels, images, size, dir, results, described, log } = o;
+  const backbone = await loadBackbone({
+    name: config.backbone.name,
+    taps: config.backbone.taps,
+    seed: config.seed,
+    calibrateBatchNorm: config.backbone.calibrateBatchNorm,
+  });
+  const embedEngine = await selectEngine({ requested: 'ort', threads: options.threads });
+  const embedder = await createMfcnEmbedder({ engine: embedEngine, backbone, inputSize: size });
+  const features = await embedder.embed(pixels, images);
+  await embedder.release();
+  const { height, width, channels } = embedder.level;
+  const set = memoryEmbeddingSet(
+    features.map((_, i) => `bench/${i}`),
+    features,
+    [embedder.level],
+  );
+  const all = new Float32Array(images * height * width * channels);
+  features.forEach((f, i) => all.set(f, i * f.length));
+  await writeFile(
+    join(dir, 'crad.features.safetensors'),
+    encodeSafetensors(new Map([['features', { shape: [images, height, width, channels], data: all }]])),
+  );
+  await writeFile(
+    join(dir, 'crad.settings.json'),
+    JSON.stringify({
+      decoder: config.decoder,
+      memory: config.memory,
+      training: config.training,
+      scoring: config.scoring,
+      size,
+    }),
+  );
+  // a metric-key-safe name (MLflow keys allow letters, digits, _ - . space : /)
+  const name = `crad ${config.backbone.name} MFCN ${height}x${width}x${channels}`;
+  results[name] = {};
+  const timed: EngineSelection[] = [];
+  for (const engineName of options.engines.split(',')) {
+    const engine = await selectEngine({ requested: engineName, threads: options.threads });
+    timed.push(engine);
+    described.push(describeEngine(engine));
+    log(`${name}: timing ${describeEngine(engine)}`);
+    results[name][engineName] = await benchCradEngine({ engine, config, set, inputSize: size, log });
+  }
+  if (options.reference) {
+    log(`${name}: timing the CRAD reference module (CRAD_OFFICIAL_DIR)`);
+    const threads = options.threads ?? Math.max(...timed.map((e) => e.threads));
+    const args = [join(REFERENCE_DIR, 'crad_bench_reference.py'), dir, '--threads', String(threads)];
+    const { stdout } = await run(options.python, args, { cwd: REFERENCE_DIR, maxBuffer: 1 << 20, timeout: 3_600_000 });
+    results[name].pytorch = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+  }
 }

@@ -36,6 +36,7 @@ import {
   SIGNIFICANCE,
   SPREAD_FACTOR,
 } from '../fidelity/fidelity-report';
+import { cradFidelity, CradFidelityInputError } from '../fidelity/crad-fidelity';
 
 interface FidelityOptions extends EngineOptions {
   setup: string;
@@ -96,7 +97,9 @@ function officialCommand(setup: FidelitySetup, weightsPath: string): string {
 
 export function fidelityCommand(): Command {
   const command = new Command('fidelity')
-    .description("our train-eval beside the CFA reference code's own numbers on the same data and weights, per epoch")
+    .description(
+      "our train-eval beside the reference code's own numbers on the same data and weights, per epoch (CFA; CRAD with a `method: crad` setup)",
+    )
     .option(
       '--setup <file>',
       'what is compared (data, weights, epochs, seeds, results file)',
@@ -121,6 +124,25 @@ export function fidelityCommand(): Command {
       log.info(
         `data ${inputs.dataRoot}/${inputs.category} (sha256 ${inputs.dataSha256.slice(0, 12)}), weights ${inputs.weightsPath} (sha256 ${inputs.weightsSha256.slice(0, 12)})`,
       );
+      if (setup.method === 'crad') {
+        // CRAD beside its authors' code (crad-fidelity.ts): same data and weights, its own results file
+        const ok = await cradFidelity(setup, inputs, {
+          prepare: options.prepare,
+          seeds: options.seeds?.split(',').map(Number),
+          outDir: options.out ?? timestampedRunDir('fidelity'),
+          markdown: options.markdown,
+          engine: () => engineFromOptions(options, log),
+          log,
+        });
+        if (ok === false) process.exitCode = 1;
+        if (ok !== undefined)
+          process.stdout.write(
+            ok
+              ? `\nevery metric inside the reference code's mean ± 2 std or not significantly different from it (permutation p ≥ ${SIGNIFICANCE})\n`
+              : `\nsome numbers differ from the reference code's (see the rows marked NO)\n`,
+          );
+        return;
+      }
       if (options.prepare) {
         process.stdout.write(
           `inputs ready; the reference code's numbers come from:\n  ${officialCommand(setup, inputs.weightsPath)}\n`,
@@ -239,7 +261,7 @@ export function fidelityCommand(): Command {
       );
       if (!ok) process.exitCode = 1;
     } catch (error) {
-      if (!(error instanceof FidelityInputError)) throw error;
+      if (!(error instanceof FidelityInputError || error instanceof CradFidelityInputError)) throw error;
       process.stderr.write(`${error.message}\n`);
       process.exitCode = 2;
     }

@@ -14,7 +14,7 @@ export const FidelitySetupSchema = z.strictObject({
    * Whose reference: CFA's (per epoch, with the learned radius r) or PatchCore's (one row set: the
    * fitted model, no epochs and no r; `epochs` is then 1).
    */
-  method: z.enum(['cfa', 'patchcore']).default('cfa'),
+  method: z.enum(['cfa', 'patchcore', 'crad']).default('cfa'),
   /** The dataset: the embedded generator with a fixed config (its files' digest is checked). */
   dataset: z.strictObject({
     root: z.string().min(1),
@@ -43,6 +43,8 @@ export const FidelitySetupSchema = z.strictObject({
   cfa: z.record(z.string(), z.unknown()).default({}),
   /** The same for `method: patchcore` (empty: PatchCore's defaults are its authors' settings). */
   patchcore: z.record(z.string(), z.unknown()).default({}),
+  /** Overrides of CRAD's default config (method 'crad'): the sizes the reference run was given. */
+  crad: z.record(z.string(), z.unknown()).default({}),
 });
 export type FidelitySetup = z.infer<typeof FidelitySetupSchema>;
 
@@ -50,7 +52,7 @@ export const FIDELITY_METRICS = ['imageAuroc', 'pixelAuroc', 'pixelAupro', 'pixe
 export type FidelityMetric = (typeof FIDELITY_METRICS)[number];
 
 /** Epoch 0 = evaluated before the first step (the untrained descriptor; official_run.py --untrained). */
-const EpochSchema = z.object({
+export const EpochSchema = z.object({
   epoch: z.number().int().nonnegative(),
   imageAuroc: z.number(),
   pixelAuroc: z.number(),
@@ -60,12 +62,17 @@ const EpochSchema = z.object({
   radius: z.number().optional(),
 });
 
+/** What every reference driver records of the inputs it read (the check compares the digests). */
+export const REFERENCE_INPUT_FIELDS = {
+  weights: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  data: z.object({ category: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+};
+
 export const OfficialResultsSchema = z.object({
   official: z.object({ repository: z.string(), commit: z.string(), patches: z.array(z.string()) }),
   torch: z.string(),
   settings: z.object({ category: z.string(), cnn: z.string(), epochs: z.number().int(), seeds: z.array(z.number()) }),
-  weights: z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
-  data: z.object({ category: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  ...REFERENCE_INPUT_FIELDS,
   runs: z
     .array(
       z.object({

@@ -90,7 +90,7 @@ function spreadRatio(ours: Spread, official: Spread): number {
   return ours.std / official.std;
 }
 
-/** The two verdicts for one metric's per-seed values. */
+/** The two verdicts for one metric's per-seed values (every method's fidelity check uses it). */
 export function compareMetric(officialValues: number[], ourValues: number[]): MetricComparison {
   const o = spread(officialValues);
   const u = spread(ourValues);

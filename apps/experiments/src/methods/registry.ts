@@ -5,11 +5,18 @@
  */
 import { type AnyMethod, type ConfigOf, type MethodConfigBase, methodConfigSchema } from '@cfa/method-kit';
 import { cfaMethod } from '@cfa/cfa';
+import { cradMethod } from '@cfa/crad';
 import { fydMethod } from '@cfa/fyd';
 import { padimMethod } from '@cfa/padim';
 import { patchcoreMethod } from '@cfa/patchcore';
 
-export const METHODS = [cfaMethod, patchcoreMethod, padimMethod, fydMethod] as const satisfies readonly AnyMethod[];
+export const METHODS = [
+  cfaMethod,
+  patchcoreMethod,
+  padimMethod,
+  fydMethod,
+  cradMethod,
+] as const satisfies readonly AnyMethod[];
 
 export type MethodName = (typeof METHODS)[number]['name'];
 export const METHOD_NAMES = METHODS.map((m) => m.name) as [MethodName, ...MethodName[]];

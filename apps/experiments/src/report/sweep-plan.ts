@@ -12,6 +12,7 @@
 import { MethodConfigSchema } from '../methods/registry';
 import type { SweepCell } from '../sweep/expand-sweep';
 import type { LoadedSweep } from '../sweep/load-sweep';
+import { axisFields as fieldsOf } from '../sweep/sweep-schema';
 import { DEFAULT_SYNTHETIC_ROOT } from '../run/run-config';
 import { flattenConfig } from '../tracking/flatten';
 import type { CellRow } from './aggregate-cells';
@@ -25,7 +26,7 @@ export interface SweepPlanParams {
 }
 
 function axisFields(loaded: LoadedSweep): string[] {
-  return loaded.sweep.axes.flatMap((a) => Object.keys('zip' in a ? a.zip : a.grid));
+  return loaded.sweep.axes.flatMap((a) => Object.keys(fieldsOf(a).fields));
 }
 
 export function sweepPlan({ loaded, sweepKey, kinds }: SweepPlanParams): string {
@@ -67,10 +68,19 @@ export function sweepPlan({ loaded, sweepKey, kinds }: SweepPlanParams): string 
   out.push('', 'axes:');
   if (!sweep.axes.length) out.push('  (none)');
   for (const axis of sweep.axes) {
-    const [kind, fields] = 'zip' in axis ? ['zip ', axis.zip] : ['grid', axis.grid];
-    const joiner = kind === 'zip ' ? ' paired with ' : ' × ';
+    if ('cases' in axis) {
+      for (const c of axis.cases)
+        out.push(
+          `  case  ${Object.entries(c)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')}`,
+        );
+      continue;
+    }
+    const { kind, fields } = fieldsOf(axis);
+    const joiner = kind === 'grid' ? ' × ' : ' paired with ';
     out.push(
-      `  ${kind}  ${Object.entries(fields)
+      `  ${kind === 'zip' ? 'zip ' : kind}  ${Object.entries(fields)
         .map(([k, v]) => `${k} ∈ {${v.join(', ')}}`)
         .join(joiner)}`,
     );

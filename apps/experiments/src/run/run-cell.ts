@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import type { EngineSelection } from '@cfa/tensor-runtime';
 import { describeEngine } from '@cfa/tensor-runtime';
-import { ensureSyntheticDataset } from '@cfa/data';
+import { ensureSyntheticDataset, listCategories, SYNTHETIC_SETS } from '@cfa/data';
 import {
   type CategoryRun,
   type EmbeddingCache,
@@ -25,6 +25,7 @@ import {
   runMethodOnCategory,
   type RunProgress,
   saveModel,
+  SharedFits,
   type Thresholds,
 } from '@cfa/method-kit';
 import { computeAnomalyMetrics } from '@cfa/metrics';
@@ -180,6 +181,20 @@ export function bestOnTest(epochs: { epoch: number; metrics: EvaluationMetrics }
   return { metrics, epochOf };
 }
 
+/**
+ * The unified setting's fits, kept for later cells: a sweep's unified cells differ only in the
+ * category they evaluate, so they share one model per seed and setting (its cells come category by
+ * category, each over the seeds: a few are kept, the oldest dropped first, to bound memory).
+ */
+const UNIFIED_FITS = new SharedFits(8);
+
+/** The categories a unified run fits on: the config's, else every standard category of the data root. */
+async function unifiedTrainCategories(config: RunConfig, dataRoot: string): Promise<string[] | undefined> {
+  if (!methodOf(config).unified?.(methodConfigOf(config) as never)) return undefined;
+  if (config.dataset.trainCategories) return config.dataset.trainCategories;
+  return config.dataset.root ? listCategories(dataRoot) : [...SYNTHETIC_SETS.standard];
+}
+
 /** What a run writes at the top of its folder; a folder holding anything else is not replaced by a rerun. */
 export const RUN_OUTPUTS = ['result.json', 'scores.csv', 'plots', 'heatmaps', 'model', MLFLOW_MODEL_DIR] as const;
 
@@ -207,18 +222,22 @@ async function computeAndWrite(options: RunCellOptions, folder: StagedFolder | u
   const { config, engine, log = () => undefined } = options;
   const start = performance.now();
   const dataRoot = config.dataset.root ?? DEFAULT_SYNTHETIC_ROOT;
+  const trainCategories = await unifiedTrainCategories(config, dataRoot);
   if (!config.dataset.root) {
-    // only this cell's category: a sweep over two categories need not draw all fifteen
+    // only this cell's categories: a sweep over two categories need not draw all fifteen
     const category = config.dataset.category;
-    const ensured = await ensureSyntheticDataset({ root: dataRoot, categories: [category] });
+    const categories = [...new Set([category, ...(trainCategories ?? [])])];
+    const ensured = await ensureSyntheticDataset({ root: dataRoot, categories });
     for (const r of ensured.regenerated)
       log(`${join(dataRoot, r.category)} was written by synthetic generator version ${r.fromVersion}: regenerated`);
     log(
       ensured.generated
-        ? `generated the embedded synthetic category ${category} in ${dataRoot}`
-        : `using the embedded synthetic category ${category} in ${dataRoot}`,
+        ? `generated the embedded synthetic category ${categories.join(', ')} in ${dataRoot}`
+        : `using the embedded synthetic category ${categories.join(', ')} in ${dataRoot}`,
     );
   }
+  if (trainCategories)
+    log(`unified: one model fitted on ${trainCategories.join(', ')}; evaluated on ${config.dataset.category}`);
   const epochs: { epoch: number; metrics: EvaluationMetrics }[] = [];
   // the test set is the same after every epoch: stacked once
   let epochTruth: GroundTruth | undefined;
@@ -232,6 +251,8 @@ async function computeAndWrite(options: RunCellOptions, folder: StagedFolder | u
     onProgress: options.onProgress,
     onEpoch: options.onEpoch,
     onCompanionEpoch: options.onCompanionEpoch,
+    trainCategories,
+    sharedFits: UNIFIED_FITS,
     onEpochPrediction: evaluatesEveryEpoch(sharedFields(config).evaluation)
       ? async ({ record, prediction, test }) => {
           epochTruth ??= groundTruth(test, prediction.size);

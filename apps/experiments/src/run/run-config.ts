@@ -18,6 +18,12 @@ export const DatasetConfigSchema = z.strictObject({
   /** An MVTec AD folder; absent = the embedded synthetic dataset (generated on first use). */
   root: z.string().optional(),
   category: z.string().min(1),
+  /**
+   * The unified setting (a method's `unified`, CRAD's `training.unified`): the categories whose
+   * train images the one model is fitted on; `category` is the one evaluated. A sweep sets it to
+   * its categories; absent with `unified` on = every standard category of the data root.
+   */
+  trainCategories: z.array(z.string().min(1)).min(1).optional(),
 });
 
 /** What of the trained model a run writes beside its results (and a tracked run logs as artifacts). */

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@cfa/method-kit';
-import { METHOD_NAMES, MethodConfigSchema } from '../methods/registry';
+import { METHOD_NAMES, MethodConfigSchema, methodOf } from '../methods/registry';
 import type { z } from 'zod';
 import { methodConfigOf, type RunConfig, RunConfigSchema } from '../run/run-config';
 import type { Axis, Sweep } from './sweep-schema';
@@ -92,6 +92,7 @@ function cellMethod(sweep: Sweep, assignments: Record<string, Scalar>): string {
 
 /** The combinations one axis contributes: a grid multiplies its fields, a zip pairs them. */
 function axisCombinations(axis: Axis, index: number, problems: SweepProblem[]): Record<string, Scalar>[] {
+  if ('cases' in axis) return axis.cases.map((c) => ({ ...c }));
   if ('zip' in axis) {
     const entries = Object.entries(axis.zip);
     const length = entries[0][1].length;
@@ -113,6 +114,11 @@ function axisCombinations(axis: Axis, index: number, problems: SweepProblem[]): 
 /** Where an assignment came from, to point config errors at the sweep file. */
 function axisSource(sweep: Sweep, path: string, value: Scalar): string {
   for (const [i, axis] of sweep.axes.entries()) {
+    if ('cases' in axis) {
+      const at = axis.cases.findIndex((c) => c[path] === value);
+      if (at >= 0) return `axes[${i}].cases[${at}]["${path}"]`;
+      continue;
+    }
     const kind = 'zip' in axis ? 'zip' : 'grid';
     const fields = 'zip' in axis ? axis.zip : axis.grid;
     if (path in fields) {
@@ -154,13 +160,14 @@ export interface CellCount {
   total: number;
   categories: number;
   seeds: number;
-  /** Axis combinations: the product of the grids' value counts and the zips' lengths. */
+  /** Axis combinations: the product of the grids' value counts, the zips' lengths and the case counts. */
   combinations: number;
 }
 
 export function countCells(sweep: Sweep, availableCategories: readonly string[]): CellCount {
   const categories = sweep.categories === 'all' ? availableCategories.length : sweep.categories.length;
   const combinations = sweep.axes.reduce((n, axis) => {
+    if ('cases' in axis) return n * axis.cases.length;
     const lists = Object.values('zip' in axis ? axis.zip : axis.grid);
     return n * ('zip' in axis ? lists[0].length : lists.reduce((m, l) => m * l.length, 1));
   }, 1);
@@ -193,6 +200,8 @@ function repeatedEntries(sweep: Sweep): SweepProblem[] {
     if ('grid' in axis)
       for (const [field, values] of Object.entries(axis.grid))
         out.push(...repeatedValues(values, `axes[${i}].grid["${field}"]`, 'value'));
+    else if ('cases' in axis)
+      out.push(...repeatedValues(axis.cases.map(canonicalJson), `axes[${i}].cases`, 'the case'));
     else {
       const entries = Object.entries(axis.zip);
       const tuples = entries[0][1].map((_, j) => entries.map(([, v]) => v[j]).join(', '));
@@ -260,7 +269,12 @@ export function expandSweep(sweep: Sweep, source: string, options: ExpandOptions
         const config = RunConfigSchema.parse({
           ...parsed.data,
           seed,
-          dataset: { category, ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}) },
+          dataset: {
+            category,
+            ...(sweep.dataRoot ? { root: sweep.dataRoot } : {}),
+            // the unified setting: one model on every category of the sweep, evaluated per category
+            ...(methodOf(parsed.data).unified?.(parsed.data as never) ? { trainCategories: categories } : {}),
+          },
           heatmaps: sweep.heatmaps,
           model: sweep.model,
         });

@@ -18,7 +18,7 @@ import { flattenConfig } from '../tracking/flatten';
 import { resolveExperiment } from '../tracking/experiment-target';
 import { runSource, runSourceTags, SOURCE_TAGS } from '../tracking/run-source';
 import type { LoadedSweep } from './load-sweep';
-import type { MetricName } from './sweep-schema';
+import { axisFields, type MetricName } from './sweep-schema';
 
 /** Which finished cells a resumed sweep keeps: those computed by this code (default), or any. */
 export const RESUME_POLICIES = ['same-code', 'any-code'] as const;
@@ -114,7 +114,10 @@ export async function openSweepParent(
     },
     base: s.base,
     axes: Object.fromEntries(
-      s.axes.map((a, i) => [`${i}.${'zip' in a ? 'zip' : 'grid'}`, 'zip' in a ? a.zip : a.grid]),
+      s.axes.map((a, i) => {
+        const { kind, fields } = axisFields(a);
+        return [`${i}.${kind}`, kind === 'cases' && 'cases' in a ? a.cases : fields];
+      }),
     ),
   });
   await store.logBatch(run.info.runId, {

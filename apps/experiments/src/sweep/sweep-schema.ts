@@ -10,6 +10,7 @@
  * base: { backbone: { name: wide_resnet50_2 } }
  * axes:
  *   - zip: { descriptor.gammaD: [1, 2, 4, 8], memoryBank.gammaC: [1, 2, 4, 8] }
+ *   - cases: [{ method: cfa }, { method: crad, training.unified: true }]
  * categories: [weave, disc]
  * ```
  */
@@ -18,13 +19,36 @@ import { ModelOutputSchema } from '../run/run-config';
 import { METRIC_NAMES } from '../report/metric-columns';
 
 const AxisValue = z.union([z.string(), z.number(), z.boolean()]);
+type AxisValue = z.infer<typeof AxisValue>;
 /** `config.path: [values…]`; at least one value per axis. */
 const AxisMap = z.record(z.string().min(1), z.array(AxisValue).min(1, 'an axis needs at least one value'));
 
 export const AxisSchema = z.union([
   z.strictObject({ grid: AxisMap.refine((m) => Object.keys(m).length > 0, 'a grid needs at least one field') }),
   z.strictObject({ zip: AxisMap.refine((m) => Object.keys(m).length > 0, 'a zip needs at least one field') }),
+  /**
+   * Explicit settings, one cell group each, for fields that exist in only some of them (a method's
+   * own field beside another method): `[{ method: cfa }, { method: crad, training.unified: true }]`.
+   */
+  z.strictObject({
+    cases: z
+      .array(
+        z
+          .record(z.string().min(1), AxisValue)
+          .refine((m) => Object.keys(m).length > 0, 'a case needs at least one field'),
+      )
+      .min(1, 'list at least one case'),
+  }),
 ]);
+
+/** An axis's kind and its fields with the values each takes (a `cases` field: its values over the cases). */
+export function axisFields(axis: Axis): { kind: 'grid' | 'zip' | 'cases'; fields: Record<string, AxisValue[]> } {
+  if ('grid' in axis) return { kind: 'grid', fields: axis.grid };
+  if ('zip' in axis) return { kind: 'zip', fields: axis.zip };
+  const fields: Record<string, AxisValue[]> = {};
+  for (const c of axis.cases) for (const [k, v] of Object.entries(c)) (fields[k] ??= []).push(v);
+  return { kind: 'cases', fields };
+}
 
 /** The metrics a table can show: the keys of `METRIC_COLUMNS` (one line there adds one). */
 export const MetricNameSchema = z.enum(METRIC_NAMES);

@@ -47,6 +47,33 @@ describe('loadSweep', () => {
     expect((await loadSweep(file)).cells.map((c) => c.key)).toEqual(cells.map((c) => c.key));
   });
 
+  it('a cases axis sets fields only some methods have; unified cells train on every category of the sweep', async () => {
+    const file = await sweepFile('demo', {
+      ...valid,
+      axes: [
+        {
+          cases: [
+            { method: 'cfa' },
+            { method: 'crad', 'training.unified': false },
+            { method: 'crad', 'training.unified': true },
+          ],
+        },
+      ],
+    });
+    const { cells } = await loadSweep(file);
+    expect(cells).toHaveLength(3 * 2 * 2);
+    const trainOn = (method: string, unified?: boolean) =>
+      cells
+        .filter((c) => c.config.method === method && c.assignments['training.unified'] === unified)
+        .map((c) => c.config.dataset.trainCategories);
+    expect(trainOn('cfa')).toEqual([undefined, undefined, undefined, undefined]);
+    expect(trainOn('crad', false)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(trainOn('crad', true)).toEqual(Array(4).fill(['weave', 'disc']));
+    // a field the case's method lacks is named at its case
+    const bad = await sweepFile('demo', { ...valid, axes: [{ cases: [{ method: 'cfa', 'training.unified': true }] }] });
+    await expect(loadSweep(bad)).rejects.toThrow(/axes\[0\]\.cases\[0\]\["training\.unified"\]/);
+  });
+
   it('lists every problem of a bad file with its path: unknown key, wrong type, unknown backbone and category, empty axis', async () => {
     const file = await sweepFile('bad', {
       name: 'bad',
@@ -226,7 +253,15 @@ describe('loadSweep', () => {
     const dir = new URL('../../../../experiments/', import.meta.url).pathname;
     const names = (await readdir(dir)).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
     expect(names).toEqual(
-      expect.arrayContaining(['ablation-loss', 'compression-sweep', 'backbone-sweep', 'rd-mvtec', 'main-table']),
+      expect.arrayContaining([
+        'ablation-loss',
+        'compression-sweep',
+        'backbone-sweep',
+        'rd-mvtec',
+        'main-table',
+        'crad',
+        'crad-full',
+      ]),
     );
     for (const name of names) {
       const { cells, sweep } = await loadSweep(join(dir, `${name}.yaml`));

@@ -22,15 +22,18 @@ describe.each([
   ['vgg19', [256, 512, 512], 1280, [4, 8, 32]],
   ['vgg19_bn', [256, 512, 512], 1280, [4, 8, 32]],
   ['efficientnet_b5', [200, 192, 176], 568, [4, 8, 16]],
+  // UniAD's / CRAD's out-layers 3 and 4
+  ['efficientnet_b4', [56, 160], 216, [8, 16]],
 ] as const)('%s definition', (name, channels, sum, strides) => {
   const def = backboneDefinition(name);
   const tv = backboneDefinition(name, 'torchvision');
 
-  it(`derives maps of ${channels.join('/')} channels (D = ${sum}) with the largest at 56×56 for a 224 input`, () => {
+  const largest = 224 / strides[0];
+  it(`derives maps of ${channels.join('/')} channels (D = ${sum}) with the largest at ${largest}² for a 224 input`, () => {
     const shapes = inferFeatureShapes(def, 224);
     expect(shapes.map((s) => s.channels)).toEqual(channels);
     expect(shapes.map((s) => s.stride)).toEqual(strides);
-    expect([shapes[0].height, shapes[0].width]).toEqual([56, 56]);
+    expect([shapes[0].height, shapes[0].width]).toEqual([largest, largest]);
     expect(shapes.reduce((a, s) => a + s.channels, 0)).toBe(sum);
   });
 
@@ -69,6 +72,12 @@ describe('narrow copies (fixtures only)', () => {
     expect(inferFeatureShapes(vgg19BnDefinition({ widthDivisor: 16 }), 32).map((f) => f.channels)).toEqual([
       16, 32, 32,
     ]);
+  });
+
+  it('efficientnet_b4: BatchNorm ε as each variant builds it (EfficientNet-PyTorch 1e-3, torchvision 1e-5)', () => {
+    expect(backboneDefinition('efficientnet_b4').bnEps).toBe(1e-3);
+    expect(backboneDefinition('efficientnet_b4', 'torchvision').bnEps).toBe(1e-5);
+    expect(backboneDefinition('efficientnet_b5', 'torchvision').bnEps).toBe(1e-3);
   });
 
   it("efficientnet: torchvision's _make_divisible and a width multiplier", () => {

@@ -1,29 +1,38 @@
 /**
- * EfficientNet-B5 (width 1.6, depth 2.2, BatchNorm ε 1e-3, SiLU, squeeze-and-excitation) in the two
- * variants `taps` selects — the same blocks and channel counts, different padding and names:
+ * EfficientNet-B4 and -B5 (BatchNorm ε 1e-3 in EfficientNet-PyTorch, SiLU, squeeze-and-excitation)
+ * in the two variants `taps` selects — the same blocks and channel counts, different padding and
+ * names:
  *
- * - `reference`: what the CFA reference code runs (`cnn/efficientnet.py`, `cnn/utils.py`: the
- *   EfficientNet-PyTorch package, weights `efficientnet-b5-b6417697.pth`). Every convolution pads
- *   "same" like TensorFlow, and statically: the amounts are computed once for the model's nominal
- *   456-pixel input (`efficientnet_params`) and applied whatever the real input size. For a
- *   stride-2 convolution that gives asymmetric padding (stem `[0, 1]`, the 40-channel stage's
- *   5×5 `[1, 2]`), unlike torchvision. Parameter names are that package's (`_conv_stem`,
- *   `_blocks.<i>._depthwise_conv`, …).
- * - `torchvision`: torchvision's `efficientnet_b5` (symmetric padding, `features.<stage>.<block>`
- *   names), so its weight files load unchanged.
+ * - `reference`: EfficientNet-PyTorch (lukemelas), the package both reference codes vendor — the CFA
+ *   reference code's `cnn/efficientnet.py` (B5, weights `efficientnet-b5-b6417697.pth`) and the
+ *   CRAD reference code's `models/backbones/efficientnet/` (B4, UniAD's copy). Every convolution
+ *   pads "same" like TensorFlow, and statically: the amounts are computed once for the model's
+ *   nominal input (`efficientnet_params`: B4 380, B5 456 pixels) and applied whatever the real
+ *   input size. For a stride-2 convolution that gives asymmetric padding (B5's stem `[0, 1]`, its
+ *   40-channel stage's 5×5 `[1, 2]`), unlike torchvision. Parameter names are that package's
+ *   (`_conv_stem`, `_blocks.<i>._depthwise_conv`, …).
+ * - `torchvision`: torchvision's `efficientnet_b4` / `efficientnet_b5` (symmetric padding,
+ *   `features.<stage>.<block>` names; BatchNorm ε 1e-5 for B4, 1e-3 for B5, as torchvision builds
+ *   them), so their weight files load unchanged.
  *
- * Feature maps as the CFA reference code builds them (cnn/efficientnet.py `extract_endpoints`):
- * at stride 4 the outputs of the last 5 blocks of the 40-channel stage, concatenated (200 ch);
- * at stride 8 the last 3 blocks of the 64-channel stage (192 ch); at stride 16 the last block of
- * the 176-channel stage (176 ch) — channel sum 568. The reference then divides each map by its
- * channel count and gives φ 2·D/γd outputs (`embedding` below).
+ * The feature maps each variant taps are those of the method that reads it:
+ * - B5, as the CFA reference code builds them (cnn/efficientnet.py `extract_endpoints`): at stride
+ *   4 the outputs of the last 5 blocks of the 40-channel stage, concatenated (200 ch); at stride 8
+ *   the last 3 blocks of the 64-channel stage (192 ch); at stride 16 the last block of the
+ *   176-channel stage (176 ch) — channel sum 568. The reference then divides each map by its
+ *   channel count and gives φ 2·D/γd outputs (`embedding` below).
+ * - B4, as UniAD's and CRAD's `efficientnet_b4(outlayers=[3, 4])` (models/backbones/__init__.py
+ *   `backbone_info`: layers 3 and 4 are blocks 9 and 21): the last block of the 56-channel stage
+ *   (stride 8) and of the 160-channel stage (stride 16) — channel sum 216, what CRAD's neck
+ *   concatenates.
  *
  * @example
  * ```ts
  * inferFeatureShapes(efficientNetB5Definition(), 224).map((f) => f.channels); // [200, 192, 176]
+ * inferFeatureShapes(efficientNetB4Definition(), 224).map((f) => [f.height, f.channels]); // [[28, 56], [14, 160]]
  * ```
  */
-import type { BackboneDefinition, NetBuilder, Padding, Taps } from './net-builder';
+import { type BackboneDefinition, type NetBuilder, type Padding, PLAIN_EMBEDDING, type Taps } from './net-builder';
 
 /** torchvision's `_make_divisible`. */
 export function makeDivisible(value: number, divisor = 8): number {
@@ -44,20 +53,56 @@ const B0_STAGES: [number, number, number, number, number, number][] = [
 ];
 
 /** Stage (1-based) and how many of its last block outputs each tap concatenates. */
-const TAPPED_STAGES: { stage: number; last: number }[] = [
-  { stage: 2, last: 5 },
-  { stage: 3, last: 3 },
-  { stage: 5, last: 1 },
-];
+interface TappedStage {
+  stage: number;
+  last: number;
+}
 
-/** EfficientNet-PyTorch's `efficientnet_params('efficientnet-b5')` resolution. */
-const REFERENCE_NOMINAL_SIZE = 456;
+/** What distinguishes B4 from B5: scaling, nominal input, taps, BatchNorm ε per variant, the CFA embedding. */
+interface Variant {
+  name: string;
+  width: number;
+  depth: number;
+  /** EfficientNet-PyTorch's `efficientnet_params(...)` resolution: what its static padding assumes. */
+  nominal: number;
+  tapped: TappedStage[];
+  bnEps: Record<Taps, number>;
+  embedding: BackboneDefinition['embedding'];
+}
+
+const VARIANTS = {
+  b4: {
+    name: 'efficientnet_b4',
+    width: 1.4,
+    depth: 1.8,
+    nominal: 380,
+    tapped: [
+      { stage: 3, last: 1 },
+      { stage: 5, last: 1 },
+    ],
+    bnEps: { reference: 1e-3, torchvision: 1e-5 },
+    embedding: PLAIN_EMBEDDING,
+  },
+  b5: {
+    name: 'efficientnet_b5',
+    width: 1.6,
+    depth: 2.2,
+    nominal: 456,
+    tapped: [
+      { stage: 2, last: 5 },
+      { stage: 3, last: 3 },
+      { stage: 5, last: 1 },
+    ],
+    bnEps: { reference: 1e-3, torchvision: 1e-3 },
+    embedding: { scaleByChannels: true, outMultiplier: 2 },
+  },
+} as const satisfies Record<string, Variant>;
 
 export interface EfficientNetOptions {
-  /** B5: 1.6. Smaller values give narrow copies for tests. */
+  /** The variant's own (B5: 1.6). Smaller values give narrow copies for tests. */
   widthMult?: number;
   depthMult?: number;
-  /** Default 'reference' (the CFA reference code's EfficientNet-PyTorch). */
+  /** Default 'reference' (EfficientNet-PyTorch, as the reference codes run it). */
   taps?: Taps;
 }
 
@@ -157,24 +202,24 @@ function mbConv<T>(b: NetBuilder<T>, names: Naming, prefix: string, x: T, spec: 
   return stride === 1 && input === out ? b.add(h, x) : h;
 }
 
-export function efficientNetB5Definition(options: EfficientNetOptions = {}): BackboneDefinition {
-  const width = options.widthMult ?? 1.6;
-  const depth = options.depthMult ?? 2.2;
+function efficientNetDefinition(variant: Variant, options: EfficientNetOptions): BackboneDefinition {
+  const width = options.widthMult ?? variant.width;
+  const depth = options.depthMult ?? variant.depth;
   const taps = options.taps ?? 'reference';
   const names = taps === 'reference' ? REFERENCE_NAMES : TORCHVISION_NAMES;
   // torchvision pads (k − 1)/2; the reference pads "same" for its nominal size, tracked stage by stage
   const padding = (nominal: number, kernel: number, stride: number): Padding =>
     taps === 'reference' ? staticSamePadding(nominal, kernel, stride) : (kernel - 1) / 2;
-  const lastStage = Math.max(...TAPPED_STAGES.map((t) => t.stage));
+  const lastStage = Math.max(...variant.tapped.map((t) => t.stage));
   const blocksOf = (s: number) => Math.ceil(B0_STAGES[s - 1][5] * depth);
   const firstBlockOf = (s: number) =>
     Array.from({ length: s - 1 }, (_, i) => blocksOf(i + 1)).reduce((a, n) => a + n, 0);
-  const featureNames = TAPPED_STAGES.map(({ stage, last }) => {
+  const featureNames = variant.tapped.map(({ stage, last }) => {
     const end = firstBlockOf(stage) + blocksOf(stage) - 1;
     return names.featureName(stage, end - last + 1, end);
   });
   return {
-    name: 'efficientnet_b5',
+    name: variant.name,
     taps,
     featureNames,
     unusedPrefixes: names.unusedPrefixes(
@@ -182,11 +227,11 @@ export function efficientNetB5Definition(options: EfficientNetOptions = {}): Bac
       firstBlockOf(lastStage + 1),
       firstBlockOf(B0_STAGES.length + 1),
     ),
-    bnEps: 1e-3,
-    embedding: { scaleByChannels: true, outMultiplier: 2 },
+    bnEps: variant.bnEps[taps],
+    embedding: variant.embedding,
     forward<T>(b: NetBuilder<T>, input: T): T[] {
       const stem = makeDivisible(32 * width);
-      let nominal = REFERENCE_NOMINAL_SIZE;
+      let nominal = variant.nominal;
       let x = b.silu(
         b.convBn(names.stem[0], names.stem[1], input, {
           inChannels: 3,
@@ -220,10 +265,20 @@ export function efficientNetB5Definition(options: EfficientNetOptions = {}): Bac
           outputs.push(x);
           globalIndex++;
         }
-        const tap = TAPPED_STAGES.find((t) => t.stage === s);
+        const tap = variant.tapped.find((t) => t.stage === s);
         if (tap) features.push(b.concat(outputs.slice(-tap.last)));
       }
       return features;
     },
   };
+}
+
+/** EfficientNet-B5 with the CFA reference code's taps (strides 4, 8, 16). */
+export function efficientNetB5Definition(options: EfficientNetOptions = {}): BackboneDefinition {
+  return efficientNetDefinition(VARIANTS.b5, options);
+}
+
+/** EfficientNet-B4 with UniAD's / CRAD's out-layers 3 and 4 (strides 8, 16). */
+export function efficientNetB4Definition(options: EfficientNetOptions = {}): BackboneDefinition {
+  return efficientNetDefinition(VARIANTS.b4, options);
 }
