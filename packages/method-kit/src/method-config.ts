@@ -48,7 +48,7 @@ export function methodConfigSchema<M extends AnyMethod>(methods: readonly M[]): 
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: `'${key}' belongs to method ${owners.join(' and ')}, not ${method.name}`,
+            message: `'${key}' belongs to method ${owners.length > 1 ? `${owners.slice(0, -1).join(', ')} and ${owners.at(-1)}` : owners[0]}, not ${method.name}`,
           });
         }
         const unknown = issue.keys.filter((k) => !foreign.includes(k));

@@ -195,7 +195,7 @@ describe('loadSweep', () => {
     const axes = [{ grid: { method: ['padim', 'cfa'] } }];
     const foreign = await sweepFile('demo', { ...valid, axes });
     await expect(loadSweep(foreign)).rejects.toThrow(
-      /'training' belongs to method cfa and fyd, not padim\n {2}→ at base\.training/,
+      /'training' belongs to method cfa, fyd and crad, not padim\n {2}→ at base\.training/,
     );
     const own = await sweepFile('demo', {
       ...valid,
