@@ -17,7 +17,7 @@ import { nearestEmbedding } from '@cfa/descriptor';
 import { PositionGaussianAccumulator } from '@cfa/memory-bank';
 import { memoryEmbeddingSet } from '@cfa/method-kit';
 import { embeddingDimensions, fitPadim, type PadimConfig, padimMethod, predictPadim } from '@cfa/padim';
-import { type BenchRow, median } from './timing';
+import { type BenchRow, inferenceThroughputRows } from './timing';
 
 export interface PadimRowOptions {
   engine: EngineSelection;
@@ -76,23 +76,16 @@ export async function padimRows(options: PadimRowOptions): Promise<BenchRow[]> {
   log(
     `PaDiM ${engine.name}: fit ${fitFromImages.toFixed(1)} s, cached ${fitCached.toFixed(1)} s, Σ⁻¹ ${inverse.toFixed(1)} s`,
   );
-  const fromImages = await median(
-    async () => predictPadim({ model, test: memoryEmbeddingSet(ids, await embedAll(), levels), inputSize: size }),
-    1,
+  rows.push(
+    ...(await inferenceThroughputRows({
+      key: 'padim',
+      label: 'PaDiM inference throughput',
+      count,
+      fromImages: async () =>
+        predictPadim({ model, test: memoryEmbeddingSet(ids, await embedAll(), levels), inputSize: size }),
+      fromCache: () => predictPadim({ model, test: set, inputSize: size }),
+    })),
   );
-  rows.push({
-    key: 'padim_throughput',
-    label: 'PaDiM inference throughput',
-    unit: 'img/s',
-    value: count / (fromImages / 1000),
-  });
-  const fromCache = await median(() => predictPadim({ model, test: set, inputSize: size }), 1);
-  rows.push({
-    key: 'padim_cached_throughput',
-    label: '  from cached features',
-    unit: 'img/s',
-    value: count / (fromCache / 1000),
-  });
   await extractor.release();
   log(`PaDiM ${engine.name}: throughput done (d = ${embeddingDimensions(config)})`);
   return rows;

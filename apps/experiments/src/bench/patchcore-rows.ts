@@ -21,7 +21,7 @@ import {
   patchcoreMethod,
   predictPatchCore,
 } from '@cfa/patchcore';
-import { type BenchRow, median } from './timing';
+import { type BenchRow, inferenceThroughputRows, median } from './timing';
 
 const BATCH = 4;
 
@@ -88,24 +88,20 @@ export async function patchCoreRows(options: PatchCoreRowsOptions): Promise<Benc
       );
     }
     const model = bank10!;
-    const fromImages = await median(
-      async () =>
-        predictPatchCore({ model, test: memoryEmbeddingSet(ids, await embedAll(), extractor.levels), inputSize: size }),
-      1,
+    rows.push(
+      ...(await inferenceThroughputRows({
+        key: 'patchcore',
+        label: 'PatchCore inference, 10 % bank',
+        count,
+        fromImages: async () =>
+          predictPatchCore({
+            model,
+            test: memoryEmbeddingSet(ids, await embedAll(), extractor.levels),
+            inputSize: size,
+          }),
+        fromCache: () => predictPatchCore({ model, test: set, inputSize: size }),
+      })),
     );
-    rows.push({
-      key: 'patchcore_throughput',
-      label: 'PatchCore inference, 10 % bank',
-      unit: 'img/s',
-      value: count / (fromImages / 1000),
-    });
-    const fromCache = await median(() => predictPatchCore({ model, test: set, inputSize: size }), 1);
-    rows.push({
-      key: 'patchcore_cached_throughput',
-      label: '  from cached features',
-      unit: 'img/s',
-      value: count / (fromCache / 1000),
-    });
     log(`${name}: throughput done`);
   } finally {
     await extractor.release();

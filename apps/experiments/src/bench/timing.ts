@@ -18,3 +18,23 @@ export async function median(fn: () => Promise<unknown>, repeat = 3): Promise<nu
   }
   return samples.sort((a, b) => a - b)[Math.floor(samples.length / 2)];
 }
+
+/**
+ * The two inference rows of a method: images/s with the features computed each time (`fromImages`)
+ * and from the cached features (`fromCache`), each the median of one timed run after a warm-up.
+ */
+export async function inferenceThroughputRows(options: {
+  key: string;
+  label: string;
+  count: number;
+  fromImages: () => Promise<unknown>;
+  fromCache: () => Promise<unknown>;
+}): Promise<BenchRow[]> {
+  const { key, label, count } = options;
+  const images = await median(options.fromImages, 1);
+  const cached = await median(options.fromCache, 1);
+  return [
+    { key: `${key}_throughput`, label, unit: 'img/s', value: count / (images / 1000) },
+    { key: `${key}_cached_throughput`, label: '  from cached features', unit: 'img/s', value: count / (cached / 1000) },
+  ];
+}
