@@ -10,7 +10,7 @@
  * ```
  */
 import type { Raster } from './raster';
-import { crop, resizeBilinear, resizeNearest, rotateAboutCentre } from './resize';
+import { crop, resizeBilinearPillow, resizeNearest, rotateAboutCentre } from './resize';
 import { resizeLanczos } from './resample';
 import { type View, viewPlacement } from './view';
 
@@ -46,7 +46,7 @@ export function viewRasters(params: { image: Raster; mask?: Raster<Uint8Array>; 
   size: number;
 } {
   const place = viewPlacement(params.view, params.sampleId, params.image);
-  const resize = params.view.filter === 'bilinear' ? resizeBilinear : resizeLanczos;
+  const resize = params.view.filter === 'bilinear' ? resizeBilinearPillow : resizeLanczos;
   let image = params.image;
   let mask = params.mask;
   if (place.angleDeg !== 0) {

@@ -7,7 +7,8 @@
  *   (datasets/mvtec.py), so its inputs are Pillow's bytes: for 8-bit sources (`bits: 8`, what
  *   `decodeImage` gives for 8-bit files) the result is exactly those bytes / 255.
  * - `resizeBilinear` (resize.ts): the triangle filter in floating point — torch's
- *   `interpolate(mode='bilinear', antialias=True)` and Pillow's bilinear without its 8-bit rounding.
+ *   `interpolate(mode='bilinear', antialias=True)` and Pillow's bilinear without its 8-bit rounding;
+ *   `resizeBilinearPillow` with it, for 8-bit sources (Pillow's bytes / 255, as `resizeLanczos`).
  *
  * Pillow's algorithm: a horizontal pass, then a vertical one; each output index takes the filter —
  * its support widened by the downscale factor — over the input pixels whose centres fall in the

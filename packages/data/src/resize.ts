@@ -5,7 +5,10 @@
  * - `resizeBilinear`: half-pixel centres (= torch `interpolate(mode='bilinear', align_corners=False)`)
  *   with antialiasing when downscaling, as PIL's bilinear / torch's `antialias=True`: a triangle
  *   filter whose support widens by the downscale factor (resample.ts, shared with Lanczos).
- *   Upscaling is plain bilinear.
+ *   Upscaling is plain bilinear. `resizeBilinearPillow` is the same filter on Pillow's 8-bit
+ *   fixed-point path for 8-bit sources: what a view with `filter: bilinear` reads (the PatchCore
+ *   and CRAD reference codes resize PIL images; the float path put P-AUROC 0.03 points off
+ *   theirs, docs/fidelity.md §5).
  * - `resizeNearest`: Pillow's nearest (source ≈ (dst + ½)·in/out, accumulated as Pillow does), for masks.
  * - `rotateAboutCentre`: bilinear (image) or nearest (mask) rotation, zero fill.
  *
@@ -23,6 +26,16 @@ import { RESAMPLING_FILTERS, resample } from './resample';
 /** Antialiased bilinear (the triangle filter widened when downscaling), in floating point. */
 export function resizeBilinear(src: Raster, outWidth: number, outHeight: number): Raster {
   return resample(src, outWidth, outHeight, RESAMPLING_FILTERS.triangle, false);
+}
+
+/**
+ * Pillow's `Image.resize(…, BILINEAR)` as a view reads an image: on an 8-bit source (`bits: 8`)
+ * Pillow's fixed-point passes with their 8-bit intermediate and result, so the pixels are
+ * exactly the bytes torchvision's `Resize` gives the reference code (PatchCore's and CRAD's
+ * datasets resize PIL images); other sources in floating point, as `resizeBilinear`.
+ */
+export function resizeBilinearPillow(src: Raster, outWidth: number, outHeight: number): Raster {
+  return resample(src, outWidth, outHeight, RESAMPLING_FILTERS.triangle, src.bits === 8);
 }
 
 export function resizeNearest<T extends Float32Array | Uint8Array>(

@@ -109,6 +109,24 @@ describe('approximateGreedyCoreset', () => {
     expect([...got.indices]).toEqual(plainLoop(points, 8, 30, draws.startPoints));
   });
 
+  it('breaks ties as torch.argmax (the first index): every point given twice, the lower copy is selected', async () => {
+    const half = clustered(6, 150, 8, 5);
+    const points = new Float32Array(2 * half.length);
+    points.set(half, 0);
+    points.set(half, half.length);
+    const draws = coresetDraws({ seed: 2, count: 300, dim: 8, projectionDim: 8 });
+    const got = await approximateGreedyCoreset({
+      engine: ort,
+      ...blocksOf(points, 8, 300),
+      count: 300,
+      dim: 8,
+      size: 20,
+      draws,
+    });
+    expect([...got.indices]).toEqual(plainLoop(points, 8, 20, draws.startPoints));
+    expect(Math.max(...got.indices)).toBeLessThan(150);
+  });
+
   it('refuses blocks that do not add up to the rows, and a size beyond them', async () => {
     const points = clustered(4, 50, 4, 3);
     const draws = coresetDraws({ seed: 1, count: 50, dim: 4, projectionDim: 4 });

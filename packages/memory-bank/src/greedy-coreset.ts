@@ -13,8 +13,8 @@
  * The only random draws are the projection and the starting points (`coresetDraws`, a pure
  * function of the seed). Step 1 runs on the engine (one matrix product per block of rows); step 3
  * runs on plain typed arrays, yielding to the event loop between chunks so progress can be shown.
- * The reference computes all N distances per selected point; step 3 here skips those the triangle
- * inequality proves cannot change a point's distance (`greedySelection`), which selects the same
+ * The reference computes all N distances per selected point; step 3 here brings a point's distance
+ * up to date only when it could be the next selection (`greedySelection`), which selects the same
  * points in a fraction of the time.
  *
  * @example
@@ -171,14 +171,16 @@ export async function approximateGreedyCoreset(params: ApproximateGreedyCoresetP
 const YIELD_MS = 100;
 
 /**
- * Steps 2–3 on the projected points [count, dim], skipping the distances the triangle inequality
- * proves cannot lower a point's value v_i (the selection is the same as computing every one):
- *   - a point whose v_i is its distance to member c (the last that lowered it): d(i, s) ≥ d(c, s) − v_i;
- *   - any point: v⁰ is a mean distance to the starting points, so d(i, s) ≥ v⁰_s − v⁰_i.
- * When the larger bound reaches v_i (with a 1e-5 relative margin for rounding), d(i, s) ≥ v_i and
- * the point is left as it is. Per selection this costs one distance per member so far (≤ N/10 at
- * the default fraction) and one comparison per point, instead of N distances of 128 values: on
- * patch features, which cluster, most are skipped.
+ * Steps 2–3 on the projected points [count, dim], lazily: the reference updates every point's
+ * value v_i = min(v_i, d(i, s)) after each selection s and then takes the argmax; only the argmax
+ * is ever read, and values only fall. So a point's value is brought up to date (compared with the
+ * members selected since it was last looked at) only when it reaches the top of a max-heap ordered
+ * by (value, then lower index first — torch.argmax's tie rule); the top is selected once it is up
+ * to date, since every other point's stored value bounds its true one from above. The same min of
+ * the same float32 distances in any order: the selection is the reference's, point for point.
+ * Points that fall below the coreset's radius are never looked at again. Measured on 40 fleece
+ * images (31,360 patches, 3,136 kept): 46.6 M distances instead of 67.2 M for the eager loop with
+ * triangle-inequality skips (98 M without), about 2× faster (docs/patchcore.md).
  */
 async function greedySelection(
   points: Float32Array,
@@ -190,48 +192,45 @@ async function greedySelection(
 ): Promise<Int32Array> {
   const norms = new Float64Array(count);
   for (let i = 0; i < count; i++) norms[i] = dot(points, i * dim, points, i * dim, dim);
-  const distance = (i: number, q: Float32Array, qNorm: number) =>
-    Math.sqrt(Math.max(0, norms[i] + qNorm - 2 * dot(points, i * dim, q, 0, dim)));
+  /** ‖a‖² + ‖b‖² − 2a·b, clamped at 0, square-rooted, rounded to float32 as the reference keeps it. */
+  const distance = (i: number, j: number) =>
+    Math.fround(Math.sqrt(Math.max(0, norms[i] + norms[j] - 2 * dot(points, i * dim, points, j * dim, dim))));
   // starting values: the mean distance to the starting points (float32, as the reference keeps them)
-  const start = new Float32Array(count);
   const sum = new Float64Array(count);
-  for (const s of startPoints) {
-    const q = points.subarray(s * dim, (s + 1) * dim);
-    for (let i = 0; i < count; i++) sum[i] += Math.fround(distance(i, q, norms[s]));
-  }
-  for (let i = 0; i < count; i++) start[i] = sum[i] / startPoints.length;
-  const value = Float32Array.from(start);
-  /** The member (selection step) whose distance a point's value is; −1 while it is the starting value. */
-  const owner = new Int32Array(count).fill(-1);
-  const toMember = new Float64Array(size); // d(member t, s) of the current selection s
+  for (const s of startPoints) for (let i = 0; i < count; i++) sum[i] += distance(i, s);
+  const value = new Float32Array(count);
+  for (let i = 0; i < count; i++) value[i] = sum[i] / startPoints.length;
+  /** How many members point i's value has been compared with. */
+  const seen = new Int32Array(count);
+  const heap = Int32Array.from({ length: count }, (_, i) => i);
+  const before = (a: number, b: number) => value[a] > value[b] || (value[a] === value[b] && a < b);
+  const siftDown = (position: number) => {
+    const x = heap[position];
+    for (;;) {
+      let child = 2 * position + 1;
+      if (child >= count) break;
+      if (child + 1 < count && before(heap[child + 1], heap[child])) child++;
+      if (!before(heap[child], x)) break;
+      heap[position] = heap[child];
+      position = child;
+    }
+    heap[position] = x;
+  };
+  for (let p = (count >> 1) - 1; p >= 0; p--) siftDown(p);
   const indices = new Int32Array(size);
-  let selected = argmax(value);
   let last = performance.now();
   for (let t = 0; t < size; t++) {
-    indices[t] = selected;
-    const q = points.slice(selected * dim, (selected + 1) * dim);
-    const qNorm = norms[selected];
-    for (let m = 0; m < t; m++) toMember[m] = distance(indices[m], q, qNorm);
-    const startOfSelected = start[selected];
-    let best = -Infinity,
-      next = 0;
-    for (let i = 0; i < count; i++) {
+    for (let i = heap[0]; seen[i] < t; i = heap[0]) {
       let v = value[i];
-      const o = owner[i];
-      const bound = Math.max(o >= 0 ? toMember[o] - v : 0, startOfSelected - start[i]);
-      if (!(bound >= v * (1 + 1e-5))) {
-        const d = Math.fround(distance(i, q, qNorm));
-        if (d < v) {
-          value[i] = v = d;
-          owner[i] = t;
-        }
+      for (let m = seen[i]; m < t; m++) {
+        const d = distance(i, indices[m]);
+        if (d < v) v = d;
       }
-      if (v > best) {
-        best = v;
-        next = i;
-      }
+      value[i] = v;
+      seen[i] = t;
+      siftDown(0);
     }
-    selected = next;
+    indices[t] = heap[0];
     if (performance.now() - last > YIELD_MS || t === size - 1) {
       onProgress?.({ stage: 'select', done: t + 1, total: size });
       await new Promise((resolve) => setImmediate(resolve));
@@ -239,18 +238,6 @@ async function greedySelection(
     }
   }
   return indices;
-}
-
-/** The first index of the largest value (torch.argmax's tie rule). */
-function argmax(values: Float32Array): number {
-  let best = -Infinity,
-    index = 0;
-  for (let i = 0; i < values.length; i++)
-    if (values[i] > best) {
-      best = values[i];
-      index = i;
-    }
-  return index;
 }
 
 /** a[ao .. ao+n) · b[bo .. bo+n), four partial sums (the loop is memory-bound; this keeps it from being latency-bound). */

@@ -38,9 +38,14 @@ export interface EmbeddedSamples {
   seconds: number;
 }
 
-/** The part of the cache key that names the view; random views differ per sample. */
+/**
+ * The part of the cache key that names the view; random views differ per sample. A bilinear view
+ * reads 8-bit sources on Pillow's fixed-point path (`resizeBilinearPillow`) since entries tagged
+ * `pillow8`; the untagged ones were resized in floating point, so they are misses.
+ */
 export function sampleViewKey(view: View, ref: SampleRef): string {
-  return view.kind === 'rd-mvtec' ? `${viewKey(view)}|${ref.id}` : viewKey(view);
+  const key = view.filter === 'bilinear' ? `${viewKey(view)}:pillow8` : viewKey(view);
+  return view.kind === 'rd-mvtec' ? `${key}|${ref.id}` : key;
 }
 
 async function sourceHash(ref: SampleRef): Promise<string> {
