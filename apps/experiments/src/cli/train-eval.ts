@@ -21,7 +21,7 @@ import {
 import { METHOD_NAMES, METHODS, methodOf, sharedFields } from '../methods/registry';
 import { type RunConfigInput, RunConfigSchema } from '../run/run-config';
 import { registerProblem, runTrainEval } from '../run/train-eval';
-import { setPath } from '../sweep/expand-sweep';
+import { mergeConfig, setPath } from '../sweep/expand-sweep';
 import { trainEvalSummary } from '../report/train-eval-summary';
 import { readConfigFile } from '../run/config-file';
 import { formatConfigError } from '../run/config-errors';
@@ -38,6 +38,8 @@ interface TrainEvalCliOptions extends EngineOptions {
   weights?: string;
   allowPartial?: boolean;
   epochs?: number;
+  /** Each method's own defaults instead of the quick settings. */
+  full?: boolean;
   gammaC?: number;
   gammaD?: number;
   bank?: 'reference' | 'paper';
@@ -67,8 +69,31 @@ function fraction(value: string): number {
 /** The quick default: the paper trains 30 epochs; the embedded demo needs fewer to show the effect. */
 export const QUICK_EPOCHS = 5;
 
+/**
+ * What `train-eval` runs where neither a config file nor a flag sets the field, beyond
+ * QUICK_EPOCHS: CRAD at experiments/crad.yaml's size — 128 px resize, 4 bottlenecks of expansion
+ * 216, 2 epochs. The authors' CRAD (224 px, 11 × 864 bottlenecks, 50 epochs: its schema's
+ * defaults) took minutes per training step on 2 cores (docs/methods/crad.md); `--full` runs it.
+ */
+export const QUICK_SETTINGS: Partial<Record<string, Record<string, unknown>>> = {
+  crad: {
+    view: { kind: 'resize', size: 128, filter: 'bilinear' },
+    decoder: { layers: 4, expansion: 216 },
+    training: { epochs: 2 },
+  },
+};
+
 /** The category when neither a flag nor a config file names one. */
 export const DEFAULT_CATEGORY = 'fleece';
+
+/** `a.b=1 c=x` for a nested settings object. */
+function flatSettings(fields: Record<string, unknown>, prefix = ''): string {
+  return Object.entries(fields)
+    .map(([k, v]) =>
+      v && typeof v === 'object' ? flatSettings(v as Record<string, unknown>, `${prefix}${k}.`) : `${prefix}${k}=${v}`,
+    )
+    .join(' ');
+}
 
 /** `--set path=value`: a config field by its dotted path, the value read as YAML (numbers, booleans, strings). */
 export function parseSetting(text: string, previous: [string, unknown][] = []): [string, unknown][] {
@@ -97,8 +122,6 @@ export function trainEvalConfig(
   const merge = (field: string, fields: Record<string, unknown>) => (m[field] = { ...(m[field] as object), ...fields });
   set(options.method, (v) => (m.method = v));
   const method = METHODS.find((x) => x.name === (m.method ?? METHODS[0].name));
-  // the quick default for methods that train in epochs
-  if (method?.configFields.includes('training')) merge('training', { epochs: QUICK_EPOCHS, ...(m.training as object) });
   set(options.preset, (v) => (m.preset = v));
   set(options.backbone, (v) => merge('backbone', { name: v }));
   set(options.taps, (v) => merge('backbone', { taps: v }));
@@ -122,6 +145,18 @@ export function trainEvalConfig(
   set(options.seed, (v) => (m.seed = v));
   set(options.holdout, (v) => merge('calibration', { holdout: v }));
   for (const [path, value] of options.set ?? []) setPath(m, path, value);
+  if (!options.full && method) {
+    // the quick settings for what neither the file nor a flag set: few epochs for methods that train, CRAD's sweep size
+    const quick = mergeConfig(
+      method.configFields.includes('training') ? { training: { epochs: QUICK_EPOCHS } } : {},
+      QUICK_SETTINGS[method.name] ?? {},
+    );
+    const merged = mergeConfig(quick, m);
+    // a view of another kind has other fields: it replaces the quick view instead of merging into it
+    const kindOf = (view: unknown) => (view as { kind?: string } | undefined)?.kind;
+    if (kindOf(m.view) && kindOf(m.view) !== kindOf(quick.view)) merged.view = m.view;
+    Object.assign(m, merged);
+  }
   return {
     ...m,
     dataset: {
@@ -175,7 +210,15 @@ export function trainEvalCommand(): Command {
     )
     .option('--weights <file>', 'ImageNet weights (.safetensors / .pth, torchvision names); default seeded random init')
     .option('--allow-partial', 'accept a weight file with missing parameters (filled from the random init)')
-    .option('--epochs <n>', `training epochs (default ${QUICK_EPOCHS}; paper 30)`, nonNegativeInt)
+    .option(
+      '--epochs <n>',
+      `training epochs (default ${QUICK_EPOCHS}, CRAD 2: the quick settings; paper 30, CRAD's authors 50)`,
+      nonNegativeInt,
+    )
+    .option(
+      '--full',
+      "each method's own defaults instead of the quick settings for 2 cores (CFA 30 epochs; CRAD at its authors' 224 px, 11 × 864 bottlenecks, 50 epochs — hours here)",
+    )
     .option('--gamma-c <n>', 'memory bank compression γc (centres = HW/γc)', positiveNumber)
     .option('--gamma-d <n>', 'descriptor compression γd (φ channels = D/γd)', positiveNumber)
     .addOption(
@@ -245,6 +288,11 @@ export function trainEvalCommand(): Command {
     }
     const engine = await engineFromOptions(options, log);
     const method = methodOf(config);
+    const quick = options.full ? undefined : QUICK_SETTINGS[method.name];
+    if (quick)
+      log.info(
+        `${method.label}: quick settings for 2 cores where unset (${flatSettings(quick)}); --full for the method's own defaults`,
+      );
     const weightsNote = config.backbone.weights
       ? `weights ${config.backbone.weights}`
       : `seeded random-init weights (seed ${config.seed}; not ImageNet: numbers are not the paper's)`;
