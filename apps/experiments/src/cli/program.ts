@@ -33,7 +33,9 @@ export async function runCfa(args: string[], program = cfaProgram()): Promise<vo
     await program.parseAsync(args, { from: 'user' });
   } catch (error: unknown) {
     // commander has printed its own usage errors already (they carry an exitCode)
-    const commanderExit = (error as { code?: string; exitCode?: number }).code?.startsWith('commander.');
+    // a child process's error carries its exit status as a numeric `code`: only commander's are strings
+    const code = (error as { code?: unknown }).code;
+    const commanderExit = typeof code === 'string' && code.startsWith('commander.');
     if (!commanderExit) {
       process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
       if (process.env.CFA_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
