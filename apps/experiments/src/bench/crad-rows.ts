@@ -1,5 +1,5 @@
 /**
- * What `bench --method crad` measures per engine on MFCN features of the embedded default (the
+ * What `bench --methods crad` measures per engine on MFCN features of the embedded default (the
  * backbone's cost is the CFA rows' business): one training epoch of `fitCrad` — the second of
  * two, a warm one — and inference throughput of `predictCrad` from cached features (the
  * reconstruction, the distance map, the upsampling, smoothing and the image score). The PyTorch

@@ -7,9 +7,10 @@
  * PATCHCORE_OFFICIAL_DIR / PADIM_REFERENCE_DIR), with the ratio ours / PyTorch for every row.
  * Writes JSON and markdown and logs them to MLflow as a run.
  *
- * `--method crad`: CRAD's rows instead (bench/crad-rows.ts: training epoch and inference from
- * MFCN features, per engine), at the reduced size experiments/crad.yaml runs (128 px, 4 × 216
- * bottlenecks), and with `--reference` the CRAD reference module timed on the same features.
+ * `--methods crad` (not in the default list): CRAD's rows (bench/crad-rows.ts: training epoch and
+ * inference from MFCN features, per engine) on its own view, at the reduced size
+ * experiments/crad.yaml runs (128 px, 4 × 216 bottlenecks), and with `--reference` the CRAD
+ * reference module timed on the same features.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Command, Option } from 'commander';
 import { describeEngine, type EngineSelection, selectEngine } from '@cfa/tensor-runtime';
-import { ensureSyntheticDataset, indexCategory, loadSamples, ViewSchema } from '@cfa/data';
+import { ensureSyntheticDataset, indexCategory, loadSamples, type View, ViewSchema } from '@cfa/data';
 import { type BackboneModel, encodeSafetensors, featureShapesFor, loadBackbone } from '@cfa/backbone';
 import { CfaConfigSchema } from '@cfa/cfa';
 import { PatchCoreConfigSchema } from '@cfa/patchcore';
@@ -45,11 +46,13 @@ const run = promisify(execFile);
 /** tools/torch-reference, where the PyTorch side of `--reference` lives. */
 const REFERENCE_DIR = fileURLToPath(new URL('../../../../tools/torch-reference/', import.meta.url));
 
-const BENCH_METHODS = ['cfa', 'patchcore', 'padim', 'fyd'] as const;
+const BENCH_METHODS = ['cfa', 'patchcore', 'padim', 'fyd', 'crad'] as const;
+/** What `--methods` times by default: CRAD's TensorFlow.js epoch alone takes minutes, so it is asked for by name. */
+const DEFAULT_BENCH_METHODS = BENCH_METHODS.filter((m) => m !== 'crad');
 type BenchMethod = (typeof BENCH_METHODS)[number];
 
 /** Per method, the script under tools/torch-reference that times its reference, and the checkout it needs. */
-const REFERENCE_SCRIPTS: Record<BenchMethod, { script: string; env?: string; checkout?: string }> = {
+const REFERENCE_SCRIPTS: Record<Exclude<BenchMethod, 'crad'>, { script: string; env?: string; checkout?: string }> = {
   cfa: { script: 'bench_reference.py' },
   patchcore: {
     script: 'patchcore_bench_reference.py',
@@ -75,7 +78,6 @@ interface BenchOptions {
   out: string;
   trackingUri?: string;
   threads?: number;
-  method: 'cfa' | 'crad';
 }
 
 /** CRAD as experiments/crad.yaml runs it on 2 CPU cores (the authors' full size: 224 px, 11 × 864). */
@@ -88,7 +90,11 @@ export function benchCommand(): Command {
     .description('speed table per engine (and against PyTorch with --reference); see docs/benchmarks.md')
     .option('--backbones <list>', 'backbones', 'resnet18,wide_resnet50_2')
     .option('--engines <list>', 'engines to time (ort, tfjs)', 'ort,tfjs')
-    .option('--methods <list>', `methods to time (${BENCH_METHODS.join(', ')})`, BENCH_METHODS.join(','))
+    .option(
+      '--methods <list>',
+      `methods to time (${BENCH_METHODS.join(', ')}; crad: CRAD at experiments/crad.yaml's size, on its own view and features)`,
+      DEFAULT_BENCH_METHODS.join(','),
+    )
     .option('--images <n>', 'images for the epoch and throughput rows (a multiple of 4)', positiveInt, 16)
     .option(
       '--reference',
@@ -98,37 +104,46 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'where bench.json and bench.md go', 'runs/bench')
     .addOption(new Option('--tracking-uri <uri>', 'MLflow (default ./mlruns)').env('MLFLOW_TRACKING_URI'))
     .option('--threads <n>', 'threads for ONNX Runtime and PyTorch', positiveInt)
-    .addOption(
-      new Option('--method <name>', "whose rows: CFA's (backbones, stages, epoch, throughput) or CRAD's")
-        .choices(['cfa', 'crad'])
-        .default('cfa'),
-    )
     .action(async (options: BenchOptions) => {
       const log = createLogger();
       const images = Math.max(4, options.images - (options.images % 4));
-      // the classic weave: the images every benchmark so far timed
-      await ensureSyntheticDataset({ root: DEFAULT_SYNTHETIC_ROOT, categories: ['weave'] });
-      const cradConfig = CradConfigSchema.parse(BENCH_CRAD);
-      const view = options.method === 'crad' ? cradConfig.view : ViewSchema.parse({ kind: 'center-crop' });
-      const index = await indexCategory({ root: DEFAULT_SYNTHETIC_ROOT, category: 'weave' });
-      const samples = await loadSamples(index.train.slice(0, images), view);
-      const size = samples[0].width;
-      const pixels = new Float32Array(images * size * size * 3);
-      samples.forEach((s, i) => pixels.set(s.image, i * size * size * 3));
-      const dir = await mkdtemp(join(tmpdir(), 'bench-'));
-      await writeFile(
-        join(dir, 'images.safetensors'),
-        encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])),
-      );
-      const results: BenchResults = {};
-      const described: string[] = [];
       const methods = options.methods.split(',') as BenchMethod[];
       for (const m of methods)
         if (!BENCH_METHODS.includes(m))
           throw new Error(`--methods: unknown method '${m}' (expected some of ${BENCH_METHODS.join(', ')})`);
-      if (options.method === 'crad')
-        await benchCrad({ options, config: cradConfig, pixels, images, size, dir, results, described, log: log.info });
-      for (const name of options.method === 'crad' ? [] : options.backbones.split(',')) {
+      // the classic weave: the images every benchmark so far timed
+      await ensureSyntheticDataset({ root: DEFAULT_SYNTHETIC_ROOT, categories: ['weave'] });
+      const index = await indexCategory({ root: DEFAULT_SYNTHETIC_ROOT, category: 'weave' });
+      /** The bench images through a view, and the file the PyTorch side reads them from. */
+      const viewedImages = async (view: View, file: string) => {
+        const samples = await loadSamples(index.train.slice(0, images), view);
+        const size = samples[0].width;
+        const pixels = new Float32Array(images * size * size * 3);
+        samples.forEach((s, i) => pixels.set(s.image, i * size * size * 3));
+        await writeFile(
+          join(dir, file),
+          encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])),
+        );
+        return { pixels, size };
+      };
+      const dir = await mkdtemp(join(tmpdir(), 'bench-'));
+      const results: BenchResults = {};
+      const described: string[] = [];
+      const settings: string[] = [];
+      const cradConfig = CradConfigSchema.parse(BENCH_CRAD);
+      if (methods.includes('crad')) {
+        const crad = await viewedImages(cradConfig.view, 'crad.images.safetensors');
+        await benchCrad({ options, config: cradConfig, ...crad, images, dir, results, described, log: log.info });
+        settings.push(
+          `CRAD ${cradConfig.decoder.layers}×${cradConfig.decoder.expansion} bottlenecks, ${crad.size} input, batch ${cradConfig.training.batchSize}`,
+        );
+      }
+      const others = methods.filter((m): m is Exclude<BenchMethod, 'crad'> => m !== 'crad');
+      const { pixels, size } = others.length
+        ? await viewedImages(ViewSchema.parse({ kind: 'center-crop' }), 'images.safetensors')
+        : { pixels: new Float32Array(0), size: 0 };
+      if (others.length) settings.push('224 input, batch 4');
+      for (const name of others.length ? options.backbones.split(',') : []) {
         // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
         const config = CfaConfigSchema.parse({ backbone: { name } });
         // bench_reference.py (CFA's rows, and FYD's from our PyTorch statement) reads this weight file
@@ -217,7 +232,7 @@ export function benchCommand(): Command {
           };
           results[name].pytorch = {};
           const scriptsRun = new Set<string>();
-          for (const method of methods) {
+          for (const method of others) {
             const { script, env, checkout } = REFERENCE_SCRIPTS[method];
             if ((method === 'padim' && padimSkipped) || scriptsRun.has(script)) continue;
             scriptsRun.add(script);
@@ -257,11 +272,7 @@ export function benchCommand(): Command {
         }
       }
       const rss = process.resourceUsage().maxRSS / 1024;
-      const setting =
-        options.method === 'crad'
-          ? `CRAD ${cradConfig.decoder.layers}×${cradConfig.decoder.expansion} bottlenecks, ${size} input, batch ${cradConfig.training.batchSize}`
-          : '224 input, batch 4';
-      const note = `peak RSS ${rss.toFixed(0)} MiB; ${[...new Set(described)].join(' | ')}; ${images} images, ${setting}${options.reference ? `; PyTorch ${JSON.stringify(Object.values(results)[0].pytorch && (Object.values(results)[0].pytorch as Record<string, number>).threads)} threads` : ''}`;
+      const note = `peak RSS ${rss.toFixed(0)} MiB; ${[...new Set(described)].join(' | ')}; ${images} images, ${settings.join('; ')}${options.reference ? `; PyTorch ${JSON.stringify(Object.values(results)[0].pytorch && (Object.values(results)[0].pytorch as Record<string, number>).threads)} threads` : ''}`;
       const markdown = `${formatTable(headers, body, { markdown: true })}\n\n${note}\n`;
       process.stdout.write(`\n${formatTable(headers, body)}\n\n${note}\n`);
       await mkdir(options.out, { recursive: true });
