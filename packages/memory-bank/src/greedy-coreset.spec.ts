@@ -68,6 +68,20 @@ const blocksOf = (points: Float32Array, dim: number, per: number) => {
   };
 };
 
+/** `size` of the 300 points [300, 8] selected in their own 8 dimensions (no projection), seeded draws. */
+async function unprojectedSelection(points: Float32Array, seed: number, size: number) {
+  const draws = coresetDraws({ seed, count: 300, dim: 8, projectionDim: 8 });
+  const got = await approximateGreedyCoreset({
+    engine: ort,
+    ...blocksOf(points, 8, 300),
+    count: 300,
+    dim: 8,
+    size,
+    draws,
+  });
+  return { draws, indices: [...got.indices] };
+}
+
 describe('approximateGreedyCoreset', () => {
   it.each(['ort', 'tfjs'] as const)(
     '%s: selects what the plain loop selects on the projected points (600 points, 40 kept)',
@@ -96,17 +110,9 @@ describe('approximateGreedyCoreset', () => {
 
   it('without a projection (dim = projectionDim, as the reference skips it) it selects on the points themselves', async () => {
     const points = clustered(4, 300, 8, 6);
-    const draws = coresetDraws({ seed: 1, count: 300, dim: 8, projectionDim: 8 });
+    const { draws, indices } = await unprojectedSelection(points, 1, 30);
     expect(draws.projection).toBeUndefined();
-    const got = await approximateGreedyCoreset({
-      engine: ort,
-      ...blocksOf(points, 8, 300),
-      count: 300,
-      dim: 8,
-      size: 30,
-      draws,
-    });
-    expect([...got.indices]).toEqual(plainLoop(points, 8, 30, draws.startPoints));
+    expect(indices).toEqual(plainLoop(points, 8, 30, draws.startPoints));
   });
 
   it('breaks ties as torch.argmax (the first index): every point given twice, the lower copy is selected', async () => {
@@ -114,17 +120,9 @@ describe('approximateGreedyCoreset', () => {
     const points = new Float32Array(2 * half.length);
     points.set(half, 0);
     points.set(half, half.length);
-    const draws = coresetDraws({ seed: 2, count: 300, dim: 8, projectionDim: 8 });
-    const got = await approximateGreedyCoreset({
-      engine: ort,
-      ...blocksOf(points, 8, 300),
-      count: 300,
-      dim: 8,
-      size: 20,
-      draws,
-    });
-    expect([...got.indices]).toEqual(plainLoop(points, 8, 20, draws.startPoints));
-    expect(Math.max(...got.indices)).toBeLessThan(150);
+    const { draws, indices } = await unprojectedSelection(points, 2, 20);
+    expect(indices).toEqual(plainLoop(points, 8, 20, draws.startPoints));
+    expect(Math.max(...indices)).toBeLessThan(150);
   });
 
   it('refuses blocks that do not add up to the rows, and a size beyond them', async () => {
