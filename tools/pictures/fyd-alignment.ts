@@ -26,6 +26,7 @@ const { values } = parseArgs({
   options: {
     category: { type: 'string', default: 'bolt' },
     epochs: { type: 'string', default: '60' },
+    'loss-size': { type: 'string', default: '32' },
     count: { type: 'string', default: '10' },
     seed: { type: 'string', default: '0' },
     out: { type: 'string', default: 'runs/fyd-alignment.png' },
@@ -41,7 +42,7 @@ const config = FydConfigSchema.parse({
   alignment: 'image',
   view,
   seed: Number(values.seed),
-  imageAlignment: { epochs: Number(values.epochs) },
+  imageAlignment: { epochs: Number(values.epochs), lossSize: Number(values['loss-size']) },
   training: { epochs: 0 },
 });
 const model = await fitFyd({
