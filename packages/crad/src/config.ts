@@ -17,7 +17,7 @@
  * ```
  */
 import { z } from 'zod';
-import { ViewSchema } from '@cfa/data';
+import { viewDefaultingTo, ViewSchema } from '@cfa/data';
 import { ReconstructionBlendSchema } from '@cfa/scoring';
 import {
   backboneConfigSchema,
@@ -92,7 +92,7 @@ const CradConfigObject = z.strictObject({
   method: methodLiteral('crad'),
   backbone: BackboneConfigSchema,
   /** The reference resizes every image to 224 × 224 (torchvision Resize, bilinear). */
-  view: ViewSchema.default(ViewSchema.parse({ kind: 'resize', size: 224, filter: 'bilinear' })),
+  view: viewDefaultingTo(ViewSchema.parse({ kind: 'resize', size: 224, filter: 'bilinear' })),
   memory: MemoryConfigSchema.prefault({}),
   decoder: DecoderConfigSchema.prefault({}),
   scoring: ScoringConfigSchema.prefault({}),

@@ -24,6 +24,7 @@ export { DatasetError } from './errors';
 export {
   ResizeFilterSchema,
   ViewSchema,
+  viewDefaultingTo,
   companionView,
   inferenceView,
   viewKey,

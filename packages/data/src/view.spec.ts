@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { ViewSchema, viewKey, viewOutputSize, viewPlacement } from './view';
+import { ViewSchema, viewDefaultingTo, viewKey, viewOutputSize, viewPlacement } from './view';
 
 describe('views', () => {
   it('center-crop 256 → 224 takes the central square at offset 16 (torchvision CenterCrop)', () => {
@@ -49,5 +50,28 @@ describe('views', () => {
     expect(ViewSchema.safeParse({ kind: 'zoom' }).success).toBe(false);
     const big = ViewSchema.safeParse({ kind: 'center-crop', resize: 200, crop: 224 });
     expect(big.success ? [] : big.error.issues.map((i) => i.path.join('.'))).toEqual(['crop']);
+  });
+
+  it("viewDefaultingTo: a method's view with fields unset keeps the method's defaults (its filter), another kind takes ViewSchema's", () => {
+    const method = z.strictObject({
+      view: viewDefaultingTo(ViewSchema.parse({ kind: 'resize', size: 224, filter: 'bilinear' })),
+    });
+    expect(method.parse({}).view).toEqual({ kind: 'resize', size: 224, filter: 'bilinear' });
+    expect(method.parse({ view: { size: 128 } }).view).toEqual({ kind: 'resize', size: 128, filter: 'bilinear' });
+    expect(method.parse({ view: { kind: 'resize', size: 128 } }).view).toEqual({
+      kind: 'resize',
+      size: 128,
+      filter: 'bilinear',
+    });
+    expect(method.parse({ view: { kind: 'resize', filter: 'lanczos' } }).view.filter).toBe('lanczos');
+    expect(method.parse({ view: { kind: 'center-crop' } }).view).toEqual({
+      kind: 'center-crop',
+      resize: 256,
+      crop: 224,
+      filter: 'lanczos',
+    });
+    const bad = method.safeParse({ view: { size: 128, crp: 3 } });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0].path).toEqual(['view']);
   });
 });

@@ -44,6 +44,21 @@ export const ViewSchema = z
 export type View = z.infer<typeof ViewSchema>;
 
 /**
+ * A method's `view` field: absent, it is `defaults`; given with the same kind (or none), its unset
+ * fields come from `defaults`, not from ViewSchema's — `{ size: 128 }` on CRAD's default view keeps
+ * its bilinear filter. A view of another kind takes ViewSchema's defaults. (Setting `view.size`
+ * alone, as crad.yaml did, used to give ViewSchema's Lanczos filter instead of the method's.)
+ */
+export function viewDefaultingTo(defaults: View) {
+  return z.preprocess((value) => {
+    if (value === undefined) return defaults;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+    const kind = (value as { kind?: unknown }).kind ?? defaults.kind;
+    return kind === defaults.kind ? { ...defaults, ...value, kind } : value;
+  }, ViewSchema);
+}
+
+/**
  * Canonical text of a view, for cache keys and logs. The default filter (lanczos) is not spelled
  * out, so the keys of default views stay short; 'bilinear' is.
  */

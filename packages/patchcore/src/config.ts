@@ -13,7 +13,7 @@
  * ```
  */
 import { z } from 'zod';
-import { ViewSchema } from '@cfa/data';
+import { viewDefaultingTo, ViewSchema } from '@cfa/data';
 import { CORESET_PROJECTION_DIM, CORESET_START_POINTS } from '@cfa/memory-bank';
 import { backboneConfigSchema, checkCommonFields, commonConfigFields, methodLiteral } from '@cfa/method-kit';
 
@@ -57,7 +57,7 @@ const PatchCoreConfigObject = z.strictObject({
   coreset: CoresetConfigSchema.prefault({}),
   scoring: ScoringConfigSchema.prefault({}),
   /** The reference's `Resize(256)` + `CenterCrop(224)`: torchvision resizes with Pillow's bilinear. */
-  view: ViewSchema.default(ViewSchema.parse({ kind: 'center-crop', filter: 'bilinear' })),
+  view: viewDefaultingTo(ViewSchema.parse({ kind: 'center-crop', filter: 'bilinear' })),
   calibration: common.calibration,
   ensemble: common.ensemble,
   /** The coreset's projection and starting points (the only random draws) and the random-init backbone. */
