@@ -33,6 +33,7 @@ import {
   compareEpochs,
   fidelityTable,
   perSeedTable,
+  FIDELITY_LEGEND,
   SIGNIFICANCE,
   SPREAD_FACTOR,
 } from '../fidelity/fidelity-report';
@@ -237,11 +238,7 @@ export function fidelityCommand(): Command {
       const what = setup.method === 'patchcore' ? 'PatchCore (epoch 1 = the fitted model)' : `${setup.epochs} epochs`;
       const title = `${setup.backbone.name} on ${inputs.category}, ${what}: the reference code (${official.runs.length} seeds, torch ${official.torch}, commit ${official.official.commit.slice(0, 12)}) vs ours (${seeds.length} seeds, ${engine.name})`;
       const seedsLine = `per seed (%): the reference code's seeds ${official.runs.map((r) => r.seed).join(', ')}; ours ${seeds.join(', ')}`;
-      const legend = [
-        `mean ± 2 std, perm. p: our mean inside the reference's mean ± 2 std; exact permutation test of the difference of means over the seeds`,
-        `std ratio, spread p: our std ÷ the reference's (! outside 1/${SPREAD_FACTOR}–${SPREAD_FACTOR}×); permutation test of the variance ratio of the median-centred seeds (Brown–Forsythe form: no normality assumed, unlike the F test)`,
-        `agrees: the mean and the spread each inside their bound, or p ≥ ${SIGNIFICANCE} where the seed counts could have rejected`,
-      ];
+      const legend = FIDELITY_LEGEND;
       process.stdout.write(
         `\n${title}\n${fidelityTable(rows)}\n${legend.join('\n')}\n\n${seedsLine}\n${perSeedTable(rows)}\n`,
       );

@@ -71,6 +71,12 @@ describe('CRAD fidelity', () => {
     expect(far[0].metrics.pixelAupro.agrees).toBe(false);
     expect(cradFidelityTable(far)).toMatch(/OUTSIDE .* NO/);
     expect(far[0].loss.ours.mean).toBeCloseTo(0.07, 12);
+    // the spread verdict is printed as for CFA: our std ÷ theirs (0.0158 / 0.0316 = 0.50×) and its p
+    const table = cradFidelityTable(far);
+    expect(table).toMatch(/std ratio +spread p +agrees/);
+    expect(table).toMatch(
+      /P-AUPRO +54\.0 ± 3\.2 +72\.0 ± 1\.6 \(70\.0–74\.0\) +OUTSIDE +0\.\d\d +0\.50× +\d\.\d\d +NO/,
+    );
   });
 
   it('refuses a results file measured on other data, weights or sizes, naming each', () => {

@@ -25,7 +25,14 @@ import { formatTable } from '../report/text-table';
 import { createPhaseProgress, type Logger } from '../cli/logger';
 import { EpochSchema, type FidelitySetup, REFERENCE_INPUT_FIELDS } from './fidelity-files';
 import type { FidelityInputs } from './fidelity-inputs';
-import { compareMetric, type MetricComparison, type Spread, spread } from './fidelity-report';
+import {
+  compareMetric,
+  FIDELITY_LEGEND,
+  type MetricComparison,
+  type Spread,
+  spread,
+  spreadCells,
+} from './fidelity-report';
 
 export const CRAD_FIDELITY_METRICS = ['imageAuroc', 'pixelAuroc', 'pixelAupro'] as const;
 export type CradFidelityMetric = (typeof CRAD_FIDELITY_METRICS)[number];
@@ -166,6 +173,7 @@ export function cradFidelityTable(rows: CradEpochComparison[], options: { markdo
         `${pct(c.ours.mean)} ± ${pct(c.ours.std)} (${pct(c.ours.min)}–${pct(c.ours.max)})`,
         c.inside ? 'inside' : 'OUTSIDE',
         c.pValue.toFixed(2),
+        ...spreadCells(c),
         c.agrees ? 'yes' : 'NO',
       ]);
     }
@@ -175,6 +183,8 @@ export function cradFidelityTable(rows: CradEpochComparison[], options: { markdo
       'train loss',
       `${l.official.mean.toPrecision(4)} ± ${l.official.std.toPrecision(2)}`,
       `${l.ours.mean.toPrecision(4)} ± ${l.ours.std.toPrecision(2)}`,
+      '',
+      '',
       '',
       '',
       '',
@@ -188,6 +198,8 @@ export function cradFidelityTable(rows: CradEpochComparison[], options: { markdo
       'ours: mean ± std (min–max)',
       'mean ± 2 std',
       'perm. p',
+      'std ratio',
+      'spread p',
       'agrees',
     ],
     body,
@@ -269,13 +281,13 @@ export async function cradFidelity(
   }
   const rows = compareCradEpochs(reference, ours);
   const title = `CRAD (${setup.backbone.name}, ${reference.settings.size} px, ${reference.settings.layers}×${reference.settings.expansion} bottlenecks) on ${inputs.category}, ${setup.epochs} epochs: the reference code (${reference.runs.length} seeds, torch ${reference.torch}, commit ${reference.official.commit.slice(0, 12)}) vs ours (${seeds.length} seeds, ${engine.name})`;
-  process.stdout.write(`\n${title}\n${cradFidelityTable(rows)}\n`);
+  process.stdout.write(`\n${title}\n${cradFidelityTable(rows)}\n${FIDELITY_LEGEND.join('\n')}\n`);
   await mkdir(options.outDir, { recursive: true });
   await writeFile(
     join(options.outDir, 'fidelity.json'),
     `${JSON.stringify({ setup, official: setup.official, ours, comparison: rows }, null, 2)}\n`,
   );
-  const markdown = `${title}\n\n${cradFidelityTable(rows, { markdown: true })}\n`;
+  const markdown = `${title}\n\n${cradFidelityTable(rows, { markdown: true })}\n\n${FIDELITY_LEGEND.map((l) => `- ${l}`).join('\n')}\n`;
   await writeFile(join(options.outDir, 'fidelity.md'), markdown);
   if (options.markdown) await writeFile(options.markdown, markdown);
   return rows.every((r) => CRAD_FIDELITY_METRICS.every((m) => r.metrics[m].agrees));

@@ -150,6 +150,18 @@ const pm = (s: Spread) => `${pct(s.mean)} ± ${pct(s.std)}`;
 
 const ratioText = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '∞');
 
+/** What the verdict columns of a fidelity table mean (CFA's, PatchCore's and CRAD's tables alike). */
+export const FIDELITY_LEGEND = [
+  `mean ± 2 std, perm. p: our mean inside the reference's mean ± 2 std; exact permutation test of the difference of means over the seeds`,
+  `std ratio, spread p: our std ÷ the reference's (! outside 1/${SPREAD_FACTOR}–${SPREAD_FACTOR}×); permutation test of the variance ratio of the median-centred seeds (Brown–Forsythe form: no normality assumed, unlike the F test)`,
+  `agrees: the mean and the spread each inside their bound, or p ≥ ${SIGNIFICANCE} where the seed counts could have rejected`,
+];
+
+/** A metric's spread verdict as two table cells: the std ratio (marked ! outside 1/2–2×) and its permutation p. */
+export function spreadCells(c: MetricComparison): [string, string] {
+  return [`${ratioText(c.spread.ratio)}${c.spread.within ? '' : ' !'}`, c.spread.pValue.toFixed(2)];
+}
+
 /**
  * One row per epoch and metric: the reference's mean ± std, ours, the mean's verdict (band,
  * permutation p), the spread's (std ratio, spread p), and whether both agree.
@@ -166,8 +178,7 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
         pm(c.ours),
         c.inside ? 'inside' : 'OUTSIDE',
         c.pValue.toFixed(2),
-        `${ratioText(c.spread.ratio)}${c.spread.within ? '' : ' !'}`,
-        c.spread.pValue.toFixed(2),
+        ...spreadCells(c),
         c.agrees ? 'yes' : 'NO',
       ]);
     }
