@@ -29,9 +29,12 @@ import {
   compareMetric,
   FIDELITY_LEGEND,
   type MetricComparison,
+  pct,
+  pm,
   type Spread,
   spread,
-  spreadCells,
+  VERDICT_HEADERS,
+  verdictCells,
 } from './fidelity-report';
 
 export const CRAD_FIDELITY_METRICS = ['imageAuroc', 'pixelAuroc', 'pixelAupro'] as const;
@@ -159,8 +162,6 @@ export function compareCradEpochs(reference: CradReferenceResults, ours: CradEpo
   });
 }
 
-const pct = (v: number) => (100 * v).toFixed(1);
-
 export function cradFidelityTable(rows: CradEpochComparison[], options: { markdown?: boolean } = {}): string {
   const body: string[][] = [];
   for (const r of rows) {
@@ -169,12 +170,9 @@ export function cradFidelityTable(rows: CradEpochComparison[], options: { markdo
       body.push([
         String(r.epoch),
         TITLES[m],
-        `${pct(c.official.mean)} ± ${pct(c.official.std)}`,
-        `${pct(c.ours.mean)} ± ${pct(c.ours.std)} (${pct(c.ours.min)}–${pct(c.ours.max)})`,
-        c.inside ? 'inside' : 'OUTSIDE',
-        c.pValue.toFixed(2),
-        ...spreadCells(c),
-        c.agrees ? 'yes' : 'NO',
+        pm(c.official),
+        `${pm(c.ours)} (${pct(c.ours.min)}–${pct(c.ours.max)})`,
+        ...verdictCells(c),
       ]);
     }
     const l = r.loss;
@@ -183,25 +181,11 @@ export function cradFidelityTable(rows: CradEpochComparison[], options: { markdo
       'train loss',
       `${l.official.mean.toPrecision(4)} ± ${l.official.std.toPrecision(2)}`,
       `${l.ours.mean.toPrecision(4)} ± ${l.ours.std.toPrecision(2)}`,
-      '',
-      '',
-      '',
-      '',
-      '',
+      ...VERDICT_HEADERS.map(() => ''),
     ]);
   }
   return formatTable(
-    [
-      'epoch',
-      'metric',
-      'reference code: mean ± std',
-      'ours: mean ± std (min–max)',
-      'mean ± 2 std',
-      'perm. p',
-      'std ratio',
-      'spread p',
-      'agrees',
-    ],
+    ['epoch', 'metric', 'reference code: mean ± std', 'ours: mean ± std (min–max)', ...VERDICT_HEADERS],
     body,
     options,
   );

@@ -145,8 +145,9 @@ export function compareEpochs(official: OfficialResults, ours: FidelityEpoch[][]
 
 /** Epoch 0 is the evaluation before the first step. */
 const epochLabel = (epoch: number) => (epoch === 0 ? 'untrained' : String(epoch));
-const pct = (v: number) => (100 * v).toFixed(1);
-const pm = (s: Spread) => `${pct(s.mean)} ± ${pct(s.std)}`;
+/** A fraction as a percentage with one decimal, and a spread as mean ± std in percent. */
+export const pct = (v: number) => (100 * v).toFixed(1);
+export const pm = (s: Spread) => `${pct(s.mean)} ± ${pct(s.std)}`;
 
 const ratioText = (r: number) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : '∞');
 
@@ -157,9 +158,21 @@ export const FIDELITY_LEGEND = [
   `agrees: the mean and the spread each inside their bound, or p ≥ ${SIGNIFICANCE} where the seed counts could have rejected`,
 ];
 
-/** A metric's spread verdict as two table cells: the std ratio (marked ! outside 1/2–2×) and its permutation p. */
-export function spreadCells(c: MetricComparison): [string, string] {
-  return [`${ratioText(c.spread.ratio)}${c.spread.within ? '' : ' !'}`, c.spread.pValue.toFixed(2)];
+/** The verdict columns every fidelity table ends with (CFA's, PatchCore's and CRAD's), explained by FIDELITY_LEGEND. */
+export const VERDICT_HEADERS = ['mean ± 2 std', 'perm. p', 'std ratio', 'spread p', 'agrees'];
+
+/**
+ * A metric's verdict as VERDICT_HEADERS' cells: inside the band or not, the mean's permutation p,
+ * the std ratio (marked ! outside 1/2–2×), the spread's permutation p, and whether both agree.
+ */
+export function verdictCells(c: MetricComparison): string[] {
+  return [
+    c.inside ? 'inside' : 'OUTSIDE',
+    c.pValue.toFixed(2),
+    `${ratioText(c.spread.ratio)}${c.spread.within ? '' : ' !'}`,
+    c.spread.pValue.toFixed(2),
+    c.agrees ? 'yes' : 'NO',
+  ];
 }
 
 /**
@@ -171,16 +184,7 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
   for (const r of rows) {
     for (const m of FIDELITY_METRICS) {
       const c = r.metrics[m];
-      body.push([
-        epochLabel(r.epoch),
-        METRIC_TITLES[m],
-        pm(c.official),
-        pm(c.ours),
-        c.inside ? 'inside' : 'OUTSIDE',
-        c.pValue.toFixed(2),
-        ...spreadCells(c),
-        c.agrees ? 'yes' : 'NO',
-      ]);
+      body.push([epochLabel(r.epoch), METRIC_TITLES[m], pm(c.official), pm(c.ours), ...verdictCells(c)]);
     }
     if (r.radius)
       body.push([
@@ -196,17 +200,7 @@ export function fidelityTable(rows: EpochComparison[], options: { markdown?: boo
       ]);
   }
   return formatTable(
-    [
-      'epoch',
-      'metric',
-      'reference code: mean ± std',
-      'ours: mean ± std',
-      'mean ± 2 std',
-      'perm. p',
-      'std ratio',
-      'spread p',
-      'agrees',
-    ],
+    ['epoch', 'metric', 'reference code: mean ± std', 'ours: mean ± std', ...VERDICT_HEADERS],
     body,
     options,
   );
