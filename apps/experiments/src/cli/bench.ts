@@ -114,16 +114,12 @@ export function benchCommand(): Command {
       // the classic weave: the images every benchmark so far timed
       await ensureSyntheticDataset({ root: DEFAULT_SYNTHETIC_ROOT, categories: ['weave'] });
       const index = await indexCategory({ root: DEFAULT_SYNTHETIC_ROOT, category: 'weave' });
-      /** The bench images through a view, and the file the PyTorch side reads them from. */
-      const viewedImages = async (view: View, file: string) => {
+      /** The bench images through a view, [images, size, size, 3]. */
+      const viewedImages = async (view: View) => {
         const samples = await loadSamples(index.train.slice(0, images), view);
         const size = samples[0].width;
         const pixels = new Float32Array(images * size * size * 3);
         samples.forEach((s, i) => pixels.set(s.image, i * size * size * 3));
-        await writeFile(
-          join(dir, file),
-          encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])),
-        );
         return { pixels, size };
       };
       const dir = await mkdtemp(join(tmpdir(), 'bench-'));
@@ -132,7 +128,8 @@ export function benchCommand(): Command {
       const settings: string[] = [];
       const cradConfig = CradConfigSchema.parse(BENCH_CRAD);
       if (methods.includes('crad')) {
-        const crad = await viewedImages(cradConfig.view, 'crad.images.safetensors');
+        // the CRAD reference reads the MFCN features benchCrad writes, not the images
+        const crad = await viewedImages(cradConfig.view);
         await benchCrad({ options, config: cradConfig, ...crad, images, dir, results, described, log: log.info });
         settings.push(
           `CRAD ${cradConfig.decoder.layers}×${cradConfig.decoder.expansion} bottlenecks, ${crad.size} input, batch ${cradConfig.training.batchSize}`,
@@ -140,9 +137,16 @@ export function benchCommand(): Command {
       }
       const others = methods.filter((m): m is Exclude<BenchMethod, 'crad'> => m !== 'crad');
       const { pixels, size } = others.length
-        ? await viewedImages(ViewSchema.parse({ kind: 'center-crop' }), 'images.safetensors')
+        ? await viewedImages(ViewSchema.parse({ kind: 'center-crop' }))
         : { pixels: new Float32Array(0), size: 0 };
-      if (others.length) settings.push('224 input, batch 4');
+      if (others.length) {
+        settings.push('224 input, batch 4');
+        // what the PyTorch side of CFA's, PatchCore's, PaDiM's and FYD's rows reads
+        await writeFile(
+          join(dir, 'images.safetensors'),
+          encodeSafetensors(new Map([['images', { shape: [images, size, size, 3], data: pixels }]])),
+        );
+      }
       for (const name of others.length ? options.backbones.split(',') : []) {
         // what a run of this backbone uses: the same weights, seed and settings as train-eval's default
         const config = CfaConfigSchema.parse({ backbone: { name } });
