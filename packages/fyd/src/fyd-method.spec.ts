@@ -54,6 +54,9 @@ describe('FYD through the kit', () => {
     );
     expect(a.prediction.size).toBe(56);
     expect(a.summary).toMatchObject({ dim: 8, positions: 14 * 14, bankBytes: 4 * 196 * (8 + 64) });
+    expect(a.summary.withinPositionShare).toBeGreaterThan(0);
+    expect(a.summary.withinPositionShare).toBeLessThan(1);
+    expect(Math.abs(b.summary.withinPositionShare - a.summary.withinPositionShare)).toBeLessThan(1e-3);
   });
 
   it('the bundle scores new images as the run did (1e-6); the export matches predict (1e-4) and passes ONNX’s checker', async () => {

@@ -14,7 +14,7 @@
  * ```
  */
 import { assert } from '@cfa/tensor-runtime';
-import { gaussianBytes } from '@cfa/memory-bank';
+import { gaussianBytes, withinPositionShareOf } from '@cfa/memory-bank';
 import type { AnomalyMethod } from '@cfa/method-kit';
 import { alignmentLabel, FYD_CONFIG_FIELDS, type FydConfig, FydConfigSchema } from './config';
 import { type FittedFyd, fitFyd } from './fit';
@@ -66,6 +66,7 @@ export const fydMethod: AnomalyMethod<FydConfig, FittedFyd> = {
       bankBytes: gaussianBytes(model.gaussians.positions, model.gaussians.dim),
       dim: model.gaussians.dim,
       positions: model.gaussians.positions,
+      ...withinPositionShareOf(model.gaussians),
       ...(last ? { imageAlignmentLoss: last.loss, imageAlignmentLossStart: model.imageHistory[0].loss } : {}),
     };
   },

@@ -56,6 +56,7 @@ export {
   fitPositionGaussians,
   gaussianBytes,
   gaussianFitBytes,
+  withinPositionShareOf,
 } from './position-gaussian';
 export type { FitPositionGaussiansParams, PositionGaussians } from './position-gaussian';
 export type { KMeansParams, KMeansResult } from './kmeans';

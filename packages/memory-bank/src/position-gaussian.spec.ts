@@ -95,4 +95,50 @@ describe('fitPositionGaussians', () => {
     expect(Array.from(out)).toEqual([3 / 8, -2 / 8, -2 / 8, 4 / 8].map((v) => expect.closeTo(v, 12)));
     expect(gaussianBytes(3136, 100)).toBe(4 * 3136 * (100 + 10000));
   });
+
+  describe('withinPositionShare', () => {
+    const fitOf = (xs: Float32Array[], positions: number, dim: number) =>
+      fitPositionGaussians({ count: xs.length, positions, dim, read: async (i) => xs[i], epsilon: 0.01 });
+
+    it('hand-worked: 1-d features, 2 images × 2 positions', async () => {
+      // position 0: 0, 2 (mean 1); position 1: 4, 6 (mean 5); overall mean 3.
+      // within: (1 + 1) + (1 + 1) = 4; total: 9 + 1 + 1 + 9 = 20 → 0.2
+      const fit = await fitOf([Float32Array.from([0, 4]), Float32Array.from([2, 6])], 2, 1);
+      expect(fit.withinPositionShare).toBeCloseTo(0.2, 12);
+    });
+
+    it('0 when each position holds one feature, 1 when every position has the same mean, 0 when all is one value', async () => {
+      const same = Array.from({ length: 3 }, () => Float32Array.from([1, 2, 3, 4]));
+      expect((await fitOf(same, 2, 2)).withinPositionShare).toBe(0);
+      // the same two features at both positions, in both orders: the positions' means agree
+      const mixed = [Float32Array.from([1, 5, 3, 7]), Float32Array.from([3, 7, 1, 5])];
+      expect((await fitOf(mixed, 2, 2)).withinPositionShare).toBeCloseTo(1, 12);
+      const flat = Array.from({ length: 2 }, () => new Float32Array(4).fill(2.5));
+      expect((await fitOf(flat, 2, 2)).withinPositionShare).toBe(0);
+    });
+
+    it('agrees with a brute-force two-pass sum of squares and does not change with the scale', async () => {
+      const brute = (xs: Float32Array[]) => {
+        const overall = new Float64Array(d);
+        for (const x of xs) for (let k = 0; k < P * d; k++) overall[k % d] += x[k] / (xs.length * P);
+        let within = 0,
+          total = 0;
+        for (let p = 0; p < P; p++)
+          for (let i = 0; i < d; i++) {
+            const m = xs.reduce((s, x) => s + x[p * d + i], 0) / xs.length;
+            for (const x of xs) {
+              within += (x[p * d + i] - m) ** 2;
+              total += (x[p * d + i] - overall[i]) ** 2;
+            }
+          }
+        return within / total;
+      };
+      const fit = await fitOf(images, P, d);
+      expect(fit.withinPositionShare).toBeCloseTo(brute(images), 9);
+      expect(fit.withinPositionShare).toBeGreaterThan(0);
+      expect(fit.withinPositionShare).toBeLessThan(0.5); // the per-position offsets of 50 dominate
+      const scaled = images.map((x) => x.map((v) => 3 * v));
+      expect((await fitOf(scaled, P, d)).withinPositionShare).toBeCloseTo(fit.withinPositionShare!, 6);
+    });
+  });
 });

@@ -38,6 +38,16 @@ export interface PositionGaussians {
   inverse: Float32Array;
   /** Σ + εI [P, d, d], when asked for (`keepCovariance`). */
   covariance?: Float32Array;
+  /**
+   * The share of the features' spread that lies within positions (`withinPositionShare`), taken
+   * over the train images when the Gaussians were fitted; absent on Gaussians read back from a file.
+   */
+  withinPositionShare?: number;
+}
+
+/** `{ withinPositionShare }` where the Gaussians carry it (a method's summary), else nothing. */
+export function withinPositionShareOf(gaussians: PositionGaussians): { withinPositionShare?: number } {
+  return gaussians.withinPositionShare === undefined ? {} : { withinPositionShare: gaussians.withinPositionShare };
 }
 
 /** Bytes of the float32 mean and inverse that scoring keeps: 4·P·(d + d²). */
@@ -128,6 +138,7 @@ export class PositionGaussianAccumulator {
       scratch = choleskyScratch(d);
     const mu = new Float64Array(d);
     const step = Math.max(1, Math.floor(P / 100));
+    const withinPositionShare = this.withinPositionShare();
     for (let p = 0; p < P; p++) {
       for (let i = 0; i < d; i++) {
         mu[i] = this.sum[p * d + i] / n;
@@ -144,7 +155,42 @@ export class PositionGaussianAccumulator {
       choleskyInverse(cov, d, inverse.subarray(p * d * d, (p + 1) * d * d), scratch, p);
       if ((p + 1) % step === 0 || p + 1 === P) onProgress?.(p + 1, P);
     }
-    return { positions: P, dim: d, count: n, epsilon, mean, inverse, ...(covariance ? { covariance } : {}) };
+    return {
+      positions: P,
+      dim: d,
+      count: n,
+      epsilon,
+      mean,
+      inverse,
+      ...(covariance ? { covariance } : {}),
+      withinPositionShare,
+    };
+  }
+
+  /**
+   * W / T: the sum of squares of every image's feature about its own position's mean (W, the
+   * covariances' traces times N − 1, without ε), over the sum of squares about the mean of all
+   * positions and images (T) — 1 − R² of the position. 0 when every image has the same feature at
+   * each position; near 1 when where a feature is says nothing about it. It is what FYD's "dense
+   * and compact distribution" of normal features (Zheng et al. 2022, abstract; docs/methods/fyd.md)
+   * asks to lower, and it does not change with the features' scale. 0 when T is 0.
+   */
+  private withinPositionShare(): number {
+    const { positions: P, dim: d, triangle: T, n } = this;
+    let within = 0,
+      squares = 0;
+    const overall = new Float64Array(d);
+    for (let p = 0; p < P; p++)
+      for (let i = 0; i < d; i++) {
+        const s = this.sum[p * d + i];
+        const diagonal = this.outer[p * T + (i * (i + 1)) / 2 + i];
+        squares += diagonal;
+        within += diagonal - (s * s) / n;
+        overall[i] += s;
+      }
+    let total = squares;
+    for (let i = 0; i < d; i++) total -= (overall[i] * overall[i]) / (n * P);
+    return total > 0 ? Math.min(1, Math.max(0, within / total)) : 0;
   }
 }
 

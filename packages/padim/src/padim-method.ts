@@ -13,7 +13,7 @@
  */
 import { backboneDefinition, inferFeatureShapes } from '@cfa/backbone';
 import { createPatchEmbedder } from '@cfa/descriptor';
-import { gaussianBytes, gaussianFitBytes } from '@cfa/memory-bank';
+import { gaussianBytes, gaussianFitBytes, withinPositionShareOf } from '@cfa/memory-bank';
 import type { AnomalyMethod } from '@cfa/method-kit';
 import { embeddingDimensions, PADIM_CONFIG_FIELDS, type PadimConfig, PadimConfigSchema } from './config';
 import { type FittedPadim, fitPadim } from './fit';
@@ -86,6 +86,7 @@ export const padimMethod: AnomalyMethod<PadimConfig, FittedPadim> = {
     bankBytes: gaussianBytes(model.gaussians.positions, model.gaussians.dim),
     bankSize: model.gaussians.positions,
     dimensions: model.gaussians.dim,
+    ...withinPositionShareOf(model.gaussians),
   }),
   member: {
     fields: PADIM_MEMBER_FIELDS,

@@ -63,6 +63,13 @@ export const METRIC_COLUMNS = {
     meaning:
       'scoring time per test image from the cached backbone features: distances, map, blur (CFA++: both models; this machine)',
   },
+  withinPositionShare: {
+    label: 'within-pos.',
+    mlflow: 'within_position_share',
+    unit: '%',
+    meaning:
+      "share of the modelled features' spread (sum of squares) left within positions over the train images, 1 − R² of the position (per-position Gaussians: PaDiM, FYD; lower: a denser, more compact distribution per position, what FYD's alignment aims at; not a detection metric)",
+  },
   bankMegabytes: {
     label: 'bank MB',
     mlflow: 'bank_bytes',

@@ -268,6 +268,10 @@ describe('local sweep executor', () => {
     const padim = children.find((c) => c.data.params.method === 'padim')!;
     // 56 px: a 14×14 grid of Gaussians over 16 channels, μ and Σ⁻¹ as float32
     expect(padim.data.metrics.bank_bytes.value).toBe(4 * 196 * (16 + 16 * 16));
+    // per-position Gaussians log how much of their features' spread is left within positions; CFA has none
+    expect(padim.data.metrics.within_position_share.value).toBeGreaterThan(0);
+    expect(padim.data.metrics.within_position_share.value).toBeLessThan(1);
+    expect(children.find((c) => c.data.params.method === 'cfa')!.data.metrics.within_position_share).toBeUndefined();
     for (const child of children)
       for (const key of ['fit_ms_per_image', 'score_ms_per_image'])
         expect(child.data.metrics[key].value, `${child.data.params.method} ${key}`).toBeGreaterThan(0);

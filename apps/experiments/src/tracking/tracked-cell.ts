@@ -146,6 +146,10 @@ export function finalMetrics(
     bank_bytes: result.model.bankBytes,
     ...(result.model.bankSize !== undefined ? { bank_size: result.model.bankSize } : {}),
     ...(result.model.radius !== undefined ? { radius: result.model.radius } : {}),
+    // per-position Gaussians (PaDiM, FYD): how much of the features' spread is left within positions
+    ...(result.model.withinPositionShare !== undefined
+      ? { within_position_share: result.model.withinPositionShare }
+      : {}),
     ...(result.ensemble?.companion.summary.radius !== undefined
       ? { companion_radius: result.ensemble.companion.summary.radius }
       : {}),
@@ -176,6 +180,7 @@ export const FINAL_METRIC_KEYS: ReadonlySet<string> = new Set([
   'bank_bytes',
   'bank_size',
   'radius',
+  'within_position_share',
   'companion_radius',
   'threshold_image',
   'threshold_pixel',
