@@ -82,5 +82,7 @@ export {
   SyntheticConfigSchema,
   ensureSyntheticDataset,
   generateSyntheticDataset,
+  syntheticNormalPose,
 } from './synthetic/generate';
+export type { Pose as SyntheticPose } from './synthetic/pose';
 export type { GenerateOptions, GenerateResult, SyntheticConfig, SyntheticConfigInput } from './synthetic/generate';

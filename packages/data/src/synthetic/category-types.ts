@@ -4,6 +4,7 @@
  */
 import type { Rng } from '@cfa/tensor-runtime';
 import type { Canvas } from './canvas';
+import type { Pose } from './pose';
 
 export type SyntheticKind = 'texture' | 'object';
 
@@ -40,6 +41,8 @@ export interface SyntheticCategory {
   description: string;
   defects: DefectType[];
   render(rng: Rng, size: number, options?: RenderOptions): NormalImage;
+  /** Objects: where `render(rng, size)` puts the object — the same draw, without drawing. */
+  pose?(rng: Rng, size: number): Pose;
   /** One test image with `defect` and its exact mask. */
   defective(rng: Rng, size: number, defect: DefectType): DefectiveImage;
 }

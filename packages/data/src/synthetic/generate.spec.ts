@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { categoryKind, indexCategory, loadSamples } from '../mvtec';
 import { ViewSchema } from '../view';
-import { ensureSyntheticDataset, generateSyntheticDataset, SYNTHETIC_GENERATOR_VERSION } from './generate';
+import { decodeImage } from '../decode';
+import {
+  ensureSyntheticDataset,
+  generateSyntheticDataset,
+  SYNTHETIC_GENERATOR_VERSION,
+  syntheticNormalPose,
+} from './generate';
 
 const small = { imageSize: 64, trainCount: 3, testGoodCount: 2, testDefectCount: 4 };
 
@@ -25,6 +31,46 @@ async function digest(dir: string, only?: RegExp, read: (file: string) => Promis
 }
 
 describe('synthetic dataset', () => {
+  it("syntheticNormalPose gives where the written image's object lies: the bolt's centre and shaft axis; none for textures", async () => {
+    const config = { imageSize: 128, trainCount: 3, testGoodCount: 2, testDefectCount: 4 };
+    const root = await mkdtemp(join(tmpdir(), 'synth-pose-'));
+    await generateSyntheticDataset({ root, categories: ['bolt'], ...config });
+    for (const [split, folder, index] of [
+      ['train', 'train/good', 2],
+      ['test/good', 'test/good', 1],
+    ] as const) {
+      const pose = syntheticNormalPose({ category: 'bolt', split, index, config })!;
+      const { data } = await decodeImage(join(root, 'bolt', folder, `00${index}.png`));
+      // the bolt is darker than its plate (grey 0.74): its pixels' first and second moments
+      let n = 0,
+        sx = 0,
+        sy = 0,
+        sxx = 0,
+        syy = 0,
+        sxy = 0;
+      for (let y = 0; y < 128; y++)
+        for (let x = 0; x < 128; x++)
+          if (data[(y * 128 + x) * 3] < 0.6) {
+            const [px, py] = [x + 0.5, y + 0.5];
+            n++;
+            sx += px;
+            sy += py;
+            sxx += px * px;
+            syy += py * py;
+            sxy += px * py;
+          }
+      const [mx, my] = [sx / n, sy / n];
+      const axis = 0.5 * Math.atan2(2 * (sxy / n - mx * my), sxx / n - mx * mx - (syy / n - my * my));
+      const turn = Math.abs(Math.atan2(Math.sin(2 * (axis - pose.angle)), Math.cos(2 * (axis - pose.angle)))) / 2;
+      expect(turn).toBeLessThan(0.1); // radians, the axis modulo a half-turn
+      // the centroid sits on the axis, a little towards the head (u < 0): within the bolt's half-length
+      expect(Math.hypot(mx - pose.cx, my - pose.cy)).toBeLessThan(0.12 * 128);
+      const along = (mx - pose.cx) * Math.cos(pose.angle) + (my - pose.cy) * Math.sin(pose.angle);
+      expect(along).toBeLessThan(0);
+    }
+    expect(syntheticNormalPose({ category: 'weave', split: 'train', index: 0 })).toBeUndefined();
+  });
+
   it('writes masks as 1-channel grayscale PNGs, as MVTec AD does (the reference loader stacks them as [1, H, W])', async () => {
     const root = await mkdtemp(join(tmpdir(), 'synth-gray-'));
     await generateSyntheticDataset({ root, categories: ['disc'], ...small });

@@ -23,6 +23,7 @@ import { DatasetError } from '../errors';
 import { toRgb8 } from './canvas';
 import { SYNTHETIC_SETS, syntheticCategory } from './categories';
 import type { SyntheticCategory } from './category-types';
+import type { Pose } from './pose';
 
 /**
  * 2: the standard set (15 categories, subtle defects) became the default; classic categories
@@ -78,9 +79,30 @@ async function readManifest(dir: string): Promise<Manifest | undefined> {
 
 const pad = (i: number) => String(i).padStart(3, '0');
 
+/** The random stream a category's images are drawn from (each image forks its own). */
+const categoryRng = (category: SyntheticCategory, config: Pick<SyntheticConfig, 'seed'>) =>
+  createRng(config.seed).fork(`synthetic:${category.name}`);
+
+/**
+ * Where the object lies in one normal image of the generated dataset (`train/<index>` or
+ * `test/good/<index>`, as written by `generateSyntheticDataset` with `config`): centre in pixels of
+ * the generated image, turn in radians. Undefined for textures. What a diagnostic compares a
+ * learnt alignment with (tools/pictures/fyd-alignment.ts).
+ */
+export function syntheticNormalPose(options: {
+  category: string;
+  split: 'train' | 'test/good';
+  index: number;
+  config?: SyntheticConfigInput;
+}): Pose | undefined {
+  const category = syntheticCategory(options.category);
+  const config = SyntheticConfigSchema.parse(options.config ?? {});
+  return category.pose?.(categoryRng(category, config).fork(`${options.split}/${options.index}`), config.imageSize);
+}
+
 async function writeCategory(dir: string, category: SyntheticCategory, config: SyntheticConfig): Promise<void> {
   const size = config.imageSize;
-  const rng = createRng(config.seed).fork(`synthetic:${category.name}`);
+  const rng = categoryRng(category, config);
   const writeImage = async (path: string, rgb: Uint8Array) =>
     writeFileAtomic(path, await encodePng({ data: rgb, width: size, height: size, channels: 3 }));
   await mkdir(join(dir, 'train', 'good'), { recursive: true });

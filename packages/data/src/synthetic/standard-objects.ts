@@ -43,8 +43,9 @@ const mix = (a: Rgb, b: Rgb, t: number): Rgb => [
 ];
 
 function objectCategory(definition: ObjectDefinition): SyntheticCategory {
+  const poseOf = (rng: Rng, size: number): Pose => samplePose(rng.fork('pose'), size, definition.jitter);
   const render = (rng: Rng, size: number, options: RenderOptions = {}): NormalImage => {
-    const pose = samplePose(rng.fork('pose'), size, definition.jitter);
+    const pose = poseOf(rng, size);
     const look = definition.look(rng, size, pose);
     const canvas = createCanvas(size);
     const region = new Uint8Array(size * size);
@@ -65,6 +66,7 @@ function objectCategory(definition: ObjectDefinition): SyntheticCategory {
     description: definition.description,
     defects: definition.defects,
     render,
+    pose: poseOf,
     defective: (rng, size, defect) => subtleDefective(category, rng, size, defect),
   };
   return category;
