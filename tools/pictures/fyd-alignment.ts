@@ -1,34 +1,33 @@
 /**
  * What FYD's image-level coarse alignment does to a category's train images, as one picture: the
  * first `--count` train images as viewed (top row) and after the fitted image transformer (bottom
- * row). Fits only that stage (`alignment: image`, no training of the rest) at the reduced
- * ablation's view (128 → 112), on the embedded default. docs/methods/fyd.md shows bolt's and washer's.
+ * row). Fits only that stage (`fitImageAlignment`: no backbone, nothing else trained) at the
+ * reduced ablation's view (128 → 112), on the embedded default. docs/methods/fyd.md shows bolt's
+ * and washer's.
  *
  * It also measures the alignment against the generator's own poses (`syntheticNormalPose`) over
  * every train image: how concentrated the objects' turns are before and after (mean resultant
- * length of k times the angle: R₁ for the direction, R₂ for the axis, R₄ up to a quarter turn
- * as for a four-tab washer — 1: all alike, about 0.14 on average for 40 uniform draws) and how far the object centres scatter (RMS distance to their mean, in % of the
- * side).
+ * length of k times the angle: R₁ for the direction, R₂ for the axis, R₄ up to a quarter turn as
+ * for a four-tab washer — 1: all alike, about 0.14 on average for 40 uniform draws) and how far
+ * the object centres scatter (RMS distance to their mean, in % of the side).
  *
  *   npx tsx tools/pictures/fyd-alignment.ts --category bolt --out docs/pictures/fyd-bolt-alignment.png
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadBackbone } from '@cfa/backbone';
 import {
   denormalizeToRgb8,
   encodePng,
   ensureSyntheticDataset,
   indexCategory,
   loadSamples,
+  SyntheticConfigSchema,
   syntheticNormalPose,
   ViewSchema,
 } from '@cfa/data';
 import { spatialTransform } from '@cfa/descriptor';
+import { FydConfigSchema, fitImageAlignment, poseBounds } from '@cfa/fyd';
 import { invertAffine } from '@cfa/tensor-runtime';
-import { FydConfigSchema, fitFyd, poseBounds } from '@cfa/fyd';
-import { memoryEmbeddingSet } from '@cfa/method-kit';
-import { selectEngine } from '@cfa/tensor-runtime';
 
 const { values } = parseArgs({
   options: {
@@ -54,28 +53,22 @@ const config = FydConfigSchema.parse({
   imageAlignment: { epochs: Number(values.epochs), lossSize: Number(values['loss-size']) },
   training: { epochs: 0 },
 });
-const model = await fitFyd({
-  config,
-  engine: await selectEngine({ requested: 'ort' }),
-  backbone: await loadBackbone({ name: 'resnet18', taps: 'torchvision', seed: config.seed }),
-  train: memoryEmbeddingSet(
-    train.map((_, i) => `train/${i}`),
-    train.map((s) => s.image),
-    [{ height: size, width: size, channels: 3 }],
-  ),
-});
-const bounds = poseBounds(config, 'image');
-const poses = train.map(
-  (x) => spatialTransform({ x: x.image, shape: [1, size, size, 3], params: model.imageStn!, bounds }).pose,
-);
-// The generator's poses, in the view's normalised coordinates (x right, y down, −1..1 across the crop)
-const generated = 256;
+// The generator's poses (read before the fit: a texture has none), in the view's normalised
+// coordinates (x right, y down, −1..1 across the crop)
+const generated = SyntheticConfigSchema.parse({}).imageSize;
 const truth = train.map((_, index) => {
   const p = syntheticNormalPose({ category, split: 'train', index });
   if (!p) throw new Error(`${category} is a texture: its images have no pose`);
   const toView = (c: number) => (c * crop.resize) / generated - (crop.resize - crop.crop) / 2;
   return { angle: p.angle, x: (2 * toView(p.cx)) / crop.crop - 1, y: (2 * toView(p.cy)) / crop.crop - 1 };
 });
+const { params: stn, history } = fitImageAlignment(
+  train.map((s) => s.image),
+  size,
+  { config },
+);
+const bounds = poseBounds(config, 'image');
+const poses = train.map((x) => spatialTransform({ x: x.image, shape: [1, size, size, 3], params: stn, bounds }).pose);
 /** Mean resultant length of k·angle: k = 1 the direction, 2 the axis, 4 up to a quarter turn. */
 const resultant = (angles: number[], k: number) =>
   Math.hypot(
@@ -95,7 +88,7 @@ const afterCentres = truth.map((t, i): [number, number] => {
   return [inv[0] * t.x + inv[1] * t.y + inv[2], inv[3] * t.x + inv[4] * t.y + inv[5]];
 });
 const shown = train.slice(0, Number(values.count)).map((s) => s.image);
-const aligned = shown.map((x) => spatialTransform({ x, shape: [1, size, size, 3], params: model.imageStn!, bounds }));
+const aligned = shown.map((x) => spatialTransform({ x, shape: [1, size, size, 3], params: stn, bounds }));
 const cols = shown.length;
 const width = cols * size;
 const pixels = new Uint8Array(width * 2 * size * 3);
@@ -107,12 +100,10 @@ const pixels = new Uint8Array(width * 2 * size * 3);
     pixels.set(rgb.subarray(y * size * 3, (y + 1) * size * 3), ((top + y) * width + left) * 3);
 });
 await writeFile(values.out!, await encodePng({ data: pixels, width, height: 2 * size, channels: 3 }));
-const first = model.imageHistory[0]?.loss ?? Number.NaN;
-const last = model.imageHistory.at(-1)?.loss ?? Number.NaN;
+const first = history[0]?.loss ?? Number.NaN;
+const last = history.at(-1)?.loss ?? Number.NaN;
 const turns = aligned.map((a) => ((a.pose.raw[0] * 180) / Math.PI).toFixed(0));
-console.log(
-  `${category}: pairwise image loss ${first.toFixed(4)} → ${last.toFixed(4)} over ${model.imageHistory.length} epochs`,
-);
+console.log(`${category}: pairwise image loss ${first.toFixed(4)} → ${last.toFixed(4)} over ${history.length} epochs`);
 console.log(`turn of each shown image (degrees): ${turns.join(' ')}`);
 const before = truth.map((t) => t.angle);
 console.log(

@@ -100,11 +100,15 @@ async function readImages(train: EmbeddingSet): Promise<Float32Array[]> {
   return out;
 }
 
-/** Stage 1: the image transformer, trained on the images' small copies. */
-function trainImageAlignment(
+/**
+ * Stage 1 alone: the image transformer, trained on the images' small copies (`images`: viewed,
+ * normalised [S, S, 3] each). `fitFyd` runs it first; a tool that looks only at the poses calls it
+ * without the backbone.
+ */
+export function fitImageAlignment(
   images: Float32Array[],
   size: number,
-  options: FitFydOptions,
+  options: Pick<FitFydOptions, 'config' | 'onProgress'>,
 ): { params: SpatialTransformerParams; history: FittedFyd['imageHistory'] } {
   const { config, onProgress } = options;
   const { imagePool, hidden } = config.transformer;
@@ -239,7 +243,7 @@ export async function fitFyd(options: FitFydOptions): Promise<FittedFyd> {
   let imageStn: SpatialTransformerParams | undefined;
   let imageHistory: FittedFyd['imageHistory'] = [];
   if (config.alignment.image) {
-    const trained = trainImageAlignment(images, size, options);
+    const trained = fitImageAlignment(images, size, options);
     imageStn = trained.params;
     imageHistory = trained.history;
     images = images.map(

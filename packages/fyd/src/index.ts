@@ -8,12 +8,13 @@
  *   per-position Gaussians; predict: the Mahalanobis map; export: `lowerInput` + `lowerMap`).
  * - `FydConfigSchema`, `FYD_CONFIG_FIELDS`, `alignmentLabel`: the config (`alignment.image`,
  *   `.feature`, `.fine` switch the stages).
- * - `fitFyd`, `predictFyd`, `imageAlignmentStep`, `fineAlignmentStep`: the glue, for tests and tools.
+ * - `fitFyd`, `fitImageAlignment` (stage 1 alone), `predictFyd`, `imageAlignmentStep`,
+ *   `fineAlignmentStep`: the glue, for tests and tools.
  */
 export { fydMethod } from './fyd-method';
 export { FYD_CONFIG_FIELDS, FydConfigSchema, alignmentLabel } from './config';
 export type { AlignmentStages, FydConfig, FydConfigInput } from './config';
-export { fitFyd, poseBounds } from './fit';
+export { fitFyd, fitImageAlignment, poseBounds } from './fit';
 export type { FittedFyd, FitFydOptions, FydEpochRecord } from './fit';
 export { predictFyd } from './predict';
 export { fineAlignmentStep, imageAlignmentStep } from './training-steps';
