@@ -15,7 +15,7 @@
  * ```
  */
 import { z } from 'zod';
-import { ViewSchema } from '@cfa/data';
+import { viewDefaultingTo, ViewSchema } from '@cfa/data';
 import { availableBackbones, type Taps } from '@cfa/backbone';
 
 /** `method: <name>`, defaulted, so a config that names no method is still one method's. */
@@ -97,7 +97,8 @@ export type Ensemble = z.infer<typeof EnsembleSchema>;
 /** The fields every method's config has besides `method` and `backbone`, with their defaults. */
 export function commonConfigFields() {
   return {
-    view: ViewSchema.default(ViewSchema.parse({ kind: 'center-crop' })),
+    // a partial view (`--set view.resize=128`) keeps the default kind and fills the rest from it
+    view: viewDefaultingTo(ViewSchema.parse({ kind: 'center-crop' })),
     calibration: CalibrationConfigSchema.prefault({}),
     ensemble: EnsembleSchema.default('none'),
     /** One seed for everything random: backbone init, the method's own draws, batch order. */

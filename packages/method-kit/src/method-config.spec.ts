@@ -56,6 +56,21 @@ describe('methodConfigSchema', () => {
     ]);
   });
 
+  it('a partial view keeps the default kind (center-crop) and its other fields; another kind or a bad size is named', () => {
+    const view = (input: unknown) => (Schema.parse({ method: 'other', view: input }) as { view: unknown }).view;
+    expect(view({ resize: 128, crop: 112 })).toEqual({
+      kind: 'center-crop',
+      resize: 128,
+      crop: 112,
+      filter: 'lanczos',
+    });
+    expect(view({ filter: 'bilinear' })).toEqual({ kind: 'center-crop', resize: 256, crop: 224, filter: 'bilinear' });
+    expect(view({ kind: 'resize', size: 64 })).toEqual({ kind: 'resize', size: 64, filter: 'lanczos' });
+    expect(issues({ method: 'other', view: { resize: 'big' } })).toEqual([
+      expect.objectContaining({ path: 'view.resize' }),
+    ]);
+  });
+
   it('the shared checks hold for every method: an ensemble needs a view with a companion', () => {
     expect(issues({ ensemble: 'cfa++', view: { kind: 'resize', size: 64 } })).toEqual([
       { path: 'ensemble', message: expect.stringMatching(/resize-only companion/) },
