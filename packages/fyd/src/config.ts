@@ -41,12 +41,17 @@ type AlignmentPreset = keyof typeof ALIGNMENT_PRESETS;
 
 /** The stages as an object, or one of `ALIGNMENT_PRESETS` by name. */
 export const AlignmentSchema = z
-  .union([
-    z
-      .enum(Object.keys(ALIGNMENT_PRESETS) as [AlignmentPreset, ...AlignmentPreset[]])
-      .transform((name): AlignmentStages => ({ ...ALIGNMENT_PRESETS[name] })),
-    AlignmentStagesSchema,
-  ])
+  .union(
+    [
+      z
+        .enum(Object.keys(ALIGNMENT_PRESETS) as [AlignmentPreset, ...AlignmentPreset[]])
+        .transform((name): AlignmentStages => ({ ...ALIGNMENT_PRESETS[name] })),
+      AlignmentStagesSchema,
+    ],
+    {
+      error: `expected one of ${Object.keys(ALIGNMENT_PRESETS).join(', ')}, or the stages { image, feature, fine } as booleans`,
+    },
+  )
   .default({ ...ALIGNMENT_PRESETS['coarse+fine'] });
 
 export const TransformerConfigSchema = z.strictObject({

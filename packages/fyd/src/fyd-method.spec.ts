@@ -86,10 +86,20 @@ describe('FYD through the kit', () => {
     expect(fydMethod.describeConfig(none)).toBe('no alignment · D 8');
   });
 
-  it('refuses a config with a batch of one, naming the field', () => {
+  it('refuses a config with a batch of one, or an unknown alignment, naming the field', () => {
     const result = FydConfigSchema.safeParse({ training: { batchSize: 1 } });
     expect(result.success).toBe(false);
     expect(result.error!.issues[0].path).toEqual(['training', 'batchSize']);
+    const alignment = FydConfigSchema.safeParse({ alignment: 'fine-only' });
+    expect(alignment.error!.issues[0]).toMatchObject({
+      path: ['alignment'],
+      message: expect.stringContaining('none, image, coarse, coarse+fine'),
+    });
+    expect(FydConfigSchema.parse({ alignment: 'image' }).alignment).toEqual({
+      image: true,
+      feature: false,
+      fine: false,
+    });
   });
 });
 
