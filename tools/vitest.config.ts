@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { include: ['**/*.spec.ts'], exclude: ['**/node_modules/**'], testTimeout: 60_000 },
+  test: {
+    include: ['**/*.spec.ts'],
+    globalSetup: ['../vitest.tmpdir.ts'],
+    exclude: ['**/node_modules/**'],
+    testTimeout: 60_000,
+  },
 });

@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.spec.ts'],
+    globalSetup: ['../../vitest.tmpdir.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
     // Two test files at once even on 2 cores (vitest's default is cores − 1 = 1): the e2e files

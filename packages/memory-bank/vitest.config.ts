@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  test: { include: ['src/**/*.spec.ts'], testTimeout: 60_000 },
+  test: { include: ['src/**/*.spec.ts'], globalSetup: ['../../vitest.tmpdir.ts'], testTimeout: 60_000 },
 });
