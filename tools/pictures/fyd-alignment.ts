@@ -23,6 +23,7 @@ import {
   loadSamples,
   SyntheticConfigSchema,
   syntheticNormalPose,
+  viewPlacement,
   ViewSchema,
 } from '@cfa/data';
 import { spatialTransform } from '@cfa/descriptor';
@@ -42,8 +43,7 @@ const { values } = parseArgs({
 const root = 'data/synthetic';
 const category = values.category!;
 await ensureSyntheticDataset({ root, categories: [category] });
-const crop = { resize: 128, crop: 112 };
-const view = ViewSchema.parse({ kind: 'center-crop', ...crop });
+const view = ViewSchema.parse({ kind: 'center-crop', resize: 128, crop: 112 });
 const train = await loadSamples((await indexCategory({ root, category })).train, view);
 const size = train[0].width;
 const config = FydConfigSchema.parse({
@@ -59,8 +59,13 @@ const generated = SyntheticConfigSchema.parse({}).imageSize;
 const truth = train.map((_, index) => {
   const p = syntheticNormalPose({ category, split: 'train', index });
   if (!p) throw new Error(`${category} is a texture: its images have no pose`);
-  const toView = (c: number) => (c * crop.resize) / generated - (crop.resize - crop.crop) / 2;
-  return { angle: p.angle, x: (2 * toView(p.cx)) / crop.crop - 1, y: (2 * toView(p.cy)) / crop.crop - 1 };
+  const at = viewPlacement(view, `train/${index}`);
+  const toView = (c: number, resized: number, offset: number) => ((c * resized) / generated - offset) / at.size;
+  return {
+    angle: p.angle,
+    x: 2 * toView(p.cx, at.resizeWidth, at.left) - 1,
+    y: 2 * toView(p.cy, at.resizeHeight, at.top) - 1,
+  };
 });
 const { params: stn, history } = fitImageAlignment(
   train.map((s) => s.image),
@@ -68,7 +73,8 @@ const { params: stn, history } = fitImageAlignment(
   { config },
 );
 const bounds = poseBounds(config, 'image');
-const poses = train.map((x) => spatialTransform({ x: x.image, shape: [1, size, size, 3], params: stn, bounds }).pose);
+const aligned = train.map((s) => spatialTransform({ x: s.image, shape: [1, size, size, 3], params: stn, bounds }));
+const poses = aligned.map((a) => a.pose);
 /** Mean resultant length of k·angle: k = 1 the direction, 2 the axis, 4 up to a quarter turn. */
 const resultant = (angles: number[], k: number) =>
   Math.hypot(
@@ -87,12 +93,12 @@ const afterCentres = truth.map((t, i): [number, number] => {
   const inv = invertAffine(poses[i].theta, 1);
   return [inv[0] * t.x + inv[1] * t.y + inv[2], inv[3] * t.x + inv[4] * t.y + inv[5]];
 });
-const shown = train.slice(0, Number(values.count)).map((s) => s.image);
-const aligned = shown.map((x) => spatialTransform({ x, shape: [1, size, size, 3], params: stn, bounds }));
+const count = Math.min(Number(values.count), train.length);
+const shown = train.slice(0, count).map((s) => s.image);
 const cols = shown.length;
 const width = cols * size;
 const pixels = new Uint8Array(width * 2 * size * 3);
-[...shown, ...aligned.map((a) => a.y)].forEach((image, k) => {
+[...shown, ...aligned.slice(0, count).map((a) => a.y)].forEach((image, k) => {
   const rgb = denormalizeToRgb8(image, size, size);
   const top = Math.floor(k / cols) * size;
   const left = (k % cols) * size;
@@ -102,7 +108,7 @@ const pixels = new Uint8Array(width * 2 * size * 3);
 await writeFile(values.out!, await encodePng({ data: pixels, width, height: 2 * size, channels: 3 }));
 const first = history[0]?.loss ?? Number.NaN;
 const last = history.at(-1)?.loss ?? Number.NaN;
-const turns = aligned.map((a) => ((a.pose.raw[0] * 180) / Math.PI).toFixed(0));
+const turns = poses.slice(0, count).map((pose) => ((pose.raw[0] * 180) / Math.PI).toFixed(0));
 console.log(`${category}: pairwise image loss ${first.toFixed(4)} → ${last.toFixed(4)} over ${history.length} epochs`);
 console.log(`turn of each shown image (degrees): ${turns.join(' ')}`);
 const before = truth.map((t) => t.angle);
